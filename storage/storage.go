@@ -1,0 +1,273 @@
+// Package storage is the node's catalog: one SQLite file that holds the
+// signed records of every origin the node knows (its own and its peers'),
+// with the indexes that search needs, kept in the same transaction as the
+// records they come from. Everything that writes to the catalog, the API
+// through node/ and replication through sync/, goes through this package,
+// and nothing else opens the database. It imports neither node/ nor sync/.
+//
+// The node's own writes take the next per-origin seq and are signed with the
+// node's key inside the write transaction, so a record and its seq, its
+// signature and its index entries appear together or not at all.
+package storage
+
+import (
+	"context"
+	"crypto/ed25519"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ogptoolbox/federation/envelope"
+	_ "modernc.org/sqlite" // the SQLite driver, registered as "sqlite"
+)
+
+// The errors a caller tells apart with errors.Is; the returned errors wrap
+// them with the record concerned.
+var (
+	// ErrNotFound: no live record by that name.
+	ErrNotFound = errors.New("not found")
+	// ErrAlreadyExists: a create named a live record.
+	ErrAlreadyExists = errors.New("already exists")
+	// ErrStale: the etag given is not the record's current one.
+	ErrStale = errors.New("etag is stale")
+	// ErrInvalid: a request the store cannot carry out as given.
+	ErrInvalid = errors.New("invalid")
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Options configure Open.
+type Options struct {
+	// Path of the SQLite file, created if missing.
+	Path string
+	// Origin of this node. A data folder belongs to the origin it was first
+	// opened with; opening it with another is an error.
+	Origin string
+	// Key signs the node's own records.
+	Key ed25519.PrivateKey
+	// Now returns the current time (time.Now when nil).
+	Now func() time.Time
+	// Logger (slog.Default when nil).
+	Logger *slog.Logger
+}
+
+// Store is an open catalog. It is safe for concurrent use.
+type Store struct {
+	// writer has a single connection: SQLite has one writer at a time, and
+	// writes queue here rather than spin on SQLITE_BUSY.
+	writer *sql.DB
+	// reader is a pool of read-only connections that WAL lets run beside
+	// the writer.
+	reader *sql.DB
+	origin string
+	key    ed25519.PrivateKey
+	now    func() time.Time
+	log    *slog.Logger
+}
+
+// Open opens (creating if needed) the catalog at opts.Path, applies pending
+// migrations and checks that the file belongs to opts.Origin and its key.
+func Open(ctx context.Context, opts Options) (*Store, error) {
+	if !envelope.ValidOrigin(opts.Origin) {
+		return nil, fmt.Errorf("open catalog: invalid origin %q (a lowercase country code with optional -suffix, such as fr or fr-paris)", opts.Origin)
+	}
+	if len(opts.Key) != ed25519.PrivateKeySize {
+		return nil, errors.New("open catalog: no signing key")
+	}
+	s := &Store{origin: opts.Origin, key: opts.Key, now: opts.Now, log: opts.Logger}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	s.log = s.log.With("component", "storage")
+
+	var err error
+	if s.writer, err = openDB(opts.Path, false); err != nil {
+		return nil, err
+	}
+	s.writer.SetMaxOpenConns(1)
+	if err := s.migrate(ctx); err != nil {
+		s.writer.Close()
+		return nil, err
+	}
+	if err := s.claim(ctx); err != nil {
+		s.writer.Close()
+		return nil, err
+	}
+	if s.reader, err = openDB(opts.Path, true); err != nil {
+		s.writer.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func openDB(file string, readOnly bool) (*sql.DB, error) {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(wal)")
+	q.Add("_pragma", "synchronous(normal)")
+	q.Add("_pragma", "foreign_keys(on)")
+	if readOnly {
+		q.Add("_pragma", "query_only(on)")
+	} else {
+		// Write transactions take the write lock at BEGIN, so two writers
+		// never deadlock on a read-then-write upgrade.
+		q.Set("_txlock", "immediate")
+	}
+	db, err := sql.Open("sqlite", "file:"+file+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open catalog %s: %w", file, err)
+	}
+	if err := db.Ping(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open catalog %s: %w", file, err)
+	}
+	return db, nil
+}
+
+// Close closes the catalog.
+func (s *Store) Close() error {
+	return errors.Join(s.reader.Close(), s.writer.Close())
+}
+
+// Origin is the node's own origin.
+func (s *Store) Origin() string { return s.origin }
+
+// PublicKey is the key that verifies the node's records.
+func (s *Store) PublicKey() ed25519.PublicKey { return s.key.Public().(ed25519.PublicKey) }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	if err := s.reader.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("ping catalog: %w", err)
+	}
+	return nil
+}
+
+// migrate applies, in order and each in its own transaction, the embedded
+// migrations the file has not had yet.
+func (s *Store) migrate(ctx context.Context) error {
+	if _, err := s.writer.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT`); err != nil {
+		return fmt.Errorf("migrate catalog: %w", err)
+	}
+	migrations, err := listMigrations()
+	if err != nil {
+		return err
+	}
+	var current int
+	if err := s.writer.QueryRowContext(ctx, "SELECT coalesce(max(version), 0) FROM schema_migrations").Scan(&current); err != nil {
+		return fmt.Errorf("migrate catalog: %w", err)
+	}
+	if latest := migrations[len(migrations)-1].version; current > latest {
+		return fmt.Errorf("migrate catalog: the file is at schema version %d, newer than this ogpnode knows (%d): run a newer ogpnode", current, latest)
+	}
+	for _, m := range migrations {
+		if m.version <= current {
+			continue
+		}
+		if err := s.applyMigration(ctx, m); err != nil {
+			return err
+		}
+		s.log.Info("applied migration", "version", m.version, "name", m.name)
+	}
+	return nil
+}
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// listMigrations reads migrations/NNNN_name.sql, sorted by version.
+func listMigrations() ([]migration, error) {
+	entries, err := fs.ReadDir(migrationFiles, "migrations")
+	if err != nil {
+		return nil, fmt.Errorf("list migrations: %w", err)
+	}
+	var ms []migration
+	for _, e := range entries {
+		num, name, ok := strings.Cut(strings.TrimSuffix(e.Name(), ".sql"), "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("migration file %s: want NNNN_name.sql", e.Name())
+		}
+		b, err := migrationFiles.ReadFile(path.Join("migrations", e.Name()))
+		if err != nil {
+			return nil, fmt.Errorf("read migration %s: %w", e.Name(), err)
+		}
+		ms = append(ms, migration{version: v, name: name, sql: string(b)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	return ms, nil
+}
+
+func (s *Store) applyMigration(ctx context.Context, m migration) error {
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migration %d: %w", m.version, err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+		return fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+		m.version, m.name, s.now().UTC().Format(time.RFC3339)); err != nil {
+		return fmt.Errorf("migration %d: %w", m.version, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migration %d: %w", m.version, err)
+	}
+	return nil
+}
+
+// claim records the origin and key on the first open of a file, and checks
+// them on every later one: a data folder belongs to one origin, and the
+// records it has signed verify only with its key.
+func (s *Store) claim(ctx context.Context) error {
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("open catalog: %w", err)
+	}
+	defer tx.Rollback()
+	var stored string
+	err = tx.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'origin'").Scan(&stored)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		if _, err := tx.ExecContext(ctx, "INSERT INTO meta (key, value) VALUES ('origin', ?)", s.origin); err != nil {
+			return fmt.Errorf("open catalog: %w", err)
+		}
+	case err != nil:
+		return fmt.Errorf("open catalog: %w", err)
+	case stored != s.origin:
+		return fmt.Errorf("open catalog: this data folder belongs to origin %q, not %q: start with --origin %s, or use another --data folder", stored, s.origin, stored)
+	}
+	pub := s.PublicKey()
+	var pinned []byte
+	err = tx.QueryRowContext(ctx, "SELECT public_key FROM origins WHERE origin = ?", s.origin).Scan(&pinned)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		if _, err := tx.ExecContext(ctx, "INSERT INTO origins (origin, public_key) VALUES (?, ?)", s.origin, []byte(pub)); err != nil {
+			return fmt.Errorf("open catalog: %w", err)
+		}
+	case err != nil:
+		return fmt.Errorf("open catalog: %w", err)
+	case !pub.Equal(ed25519.PublicKey(pinned)):
+		return fmt.Errorf("open catalog: the node key is not the one this catalog's %q records are signed with: restore the data folder's original key file", s.origin)
+	}
+	return tx.Commit()
+}

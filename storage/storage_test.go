@@ -1,0 +1,413 @@
+package storage
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/ogptoolbox/federation/envelope"
+	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+	"google.golang.org/protobuf/proto"
+)
+
+func testKey(seed byte) ed25519.PrivateKey {
+	s := make([]byte, ed25519.SeedSize)
+	s[0] = seed
+	return ed25519.NewKeyFromSeed(s)
+}
+
+// openTest opens a fresh catalog of origin "fr" in a temporary folder, with
+// a clock that ticks one second per call.
+func openTest(t *testing.T) (*Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "catalog.db")
+	s := openAt(t, path, "fr", testKey(1))
+	return s, path
+}
+
+func openAt(t *testing.T, path, origin string, key ed25519.PrivateKey) *Store {
+	t.Helper()
+	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	s, err := Open(context.Background(), Options{Path: path, Origin: origin, Key: key, Now: func() time.Time {
+		clock = clock.Add(time.Second)
+		return clock
+	}})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func tool(name, short string) *catalogv1.Tool {
+	return &catalogv1.Tool{
+		DisplayName:  name,
+		Descriptions: map[string]*catalogv1.Description{"en": {ShortDescription: short}},
+	}
+}
+
+func create(t *testing.T, s *Store, id string, m proto.Message) proto.Message {
+	t.Helper()
+	out, err := s.Apply(context.Background(), []Write{{Op: OpCreate, ID: id, Resource: m}})
+	if err != nil {
+		t.Fatalf("create %s: %v", id, err)
+	}
+	return out[0]
+}
+
+func names(ms []proto.Message) []string {
+	var out []string
+	for _, m := range ms {
+		switch r := m.(type) {
+		case *catalogv1.Tool:
+			out = append(out, r.GetName())
+		case *catalogv1.UseCase:
+			out = append(out, r.GetName())
+		}
+	}
+	return out
+}
+
+func TestMigrationsAndClaim(t *testing.T) {
+	ctx := context.Background()
+	s, path := openTest(t)
+	var versions []int
+	rows, err := s.reader.QueryContext(ctx, "SELECT version FROM schema_migrations ORDER BY version")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var v int
+		rows.Scan(&v)
+		versions = append(versions, v)
+	}
+	rows.Close()
+	all, _ := listMigrations()
+	if len(versions) != len(all) || versions[0] != 1 {
+		t.Fatalf("applied migrations %v, want all %d", versions, len(all))
+	}
+	create(t, s, "decidim", tool("Decidim", "Participatory democracy"))
+	s.Close()
+
+	// Reopening applies nothing twice and keeps the data.
+	s2 := openAt(t, path, "fr", testKey(1))
+	if _, err := s2.Get(ctx, KindTool, "fr", "decidim"); err != nil {
+		t.Errorf("after reopen: %v", err)
+	}
+	s2.Close()
+
+	// Another origin, or another key, on the same data folder is refused.
+	if _, err := Open(ctx, Options{Path: path, Origin: "de", Key: testKey(1)}); err == nil || !strings.Contains(err.Error(), `belongs to origin "fr"`) {
+		t.Errorf("open with origin de: got %v, want refusal naming fr", err)
+	}
+	if _, err := Open(ctx, Options{Path: path, Origin: "fr", Key: testKey(2)}); err == nil || !strings.Contains(err.Error(), "node key") {
+		t.Errorf("open with another key: got %v, want refusal", err)
+	}
+
+	// A file from a newer ogpnode is refused rather than misread.
+	s3 := openAt(t, path, "fr", testKey(1))
+	if _, err := s3.writer.ExecContext(ctx, "INSERT INTO schema_migrations VALUES (999, 'future', 'x')"); err != nil {
+		t.Fatal(err)
+	}
+	s3.Close()
+	if _, err := Open(ctx, Options{Path: path, Origin: "fr", Key: testKey(1)}); err == nil || !strings.Contains(err.Error(), "newer") {
+		t.Errorf("open a newer schema: got %v", err)
+	}
+}
+
+func TestSeqAndSignatures(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	a := create(t, s, "a", tool("A", "first")).(*catalogv1.Tool)
+	u := create(t, s, "u", &catalogv1.UseCase{Tool: "origins/fr/tools/a", Organization: &catalogv1.Organization{Name: "Paris", Country: "FR"}, Purpose: "x"}).(*catalogv1.UseCase)
+	b := create(t, s, "b", tool("B", "second")).(*catalogv1.Tool)
+	if got := []int64{a.GetSeq(), u.GetSeq(), b.GetSeq()}; !cmp.Equal(got, []int64{1, 2, 3}) {
+		t.Errorf("seqs %v, want 1 2 3 across kinds", got)
+	}
+	if a.GetName() != "origins/fr/tools/a" || a.GetOrigin() != "fr" || a.GetEtag() == "" || a.GetCreateTime() == nil {
+		t.Errorf("output fields not set: %v", a)
+	}
+	// Every stored record verifies with the node's key and holds the exact
+	// resource returned.
+	rows, err := s.reader.QueryContext(ctx, "SELECT record, signature FROM records ORDER BY seq")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var rec, sig []byte
+		rows.Scan(&rec, &sig)
+		if !envelope.Verify(s.PublicKey(), rec, sig) {
+			t.Errorf("record %d does not verify", n)
+		}
+		n++
+	}
+	if n != 3 {
+		t.Errorf("%d records stored, want 3", n)
+	}
+}
+
+func TestUpdateAndEtag(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	v1 := create(t, s, "a", tool("A", "first")).(*catalogv1.Tool)
+
+	next := proto.Clone(v1).(*catalogv1.Tool)
+	next.DisplayName = "A2"
+	out, err := s.Apply(ctx, []Write{{Op: OpReplace, ID: "a", Resource: next, IfEtag: v1.GetEtag()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2 := out[0].(*catalogv1.Tool)
+	if v2.GetSeq() != 2 || v2.GetEtag() == v1.GetEtag() || !proto.Equal(v2.GetCreateTime(), v1.GetCreateTime()) || proto.Equal(v2.GetUpdateTime(), v1.GetUpdateTime()) {
+		t.Errorf("after update: seq %d etag %q create %v update %v", v2.GetSeq(), v2.GetEtag(), v2.GetCreateTime(), v2.GetUpdateTime())
+	}
+
+	// A writer that read v1 cannot overwrite v2.
+	stale := proto.Clone(v1).(*catalogv1.Tool)
+	stale.DisplayName = "lost update"
+	if _, err := s.Apply(ctx, []Write{{Op: OpReplace, ID: "a", Resource: stale, IfEtag: v1.GetEtag()}}); !errors.Is(err, ErrStale) {
+		t.Errorf("stale update: got %v, want ErrStale", err)
+	}
+	if _, err := s.Apply(ctx, []Write{{Op: OpDelete, Kind: KindTool, ID: "a", IfEtag: v1.GetEtag()}}); !errors.Is(err, ErrStale) {
+		t.Errorf("stale delete: got %v, want ErrStale", err)
+	}
+	got, _ := s.Get(ctx, KindTool, "fr", "a")
+	if diff := cmp.Diff(got, proto.Message(v2), cmpProto()); diff != "" {
+		t.Errorf("record after refused writes (-got +want):\n%s", diff)
+	}
+
+	if _, err := s.Apply(ctx, []Write{{Op: OpReplace, ID: "nope", Resource: tool("N", "n")}}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("update of a missing record: got %v, want ErrNotFound", err)
+	}
+	if _, err := s.Apply(ctx, []Write{{Op: OpCreate, ID: "a", Resource: tool("dup", "d")}}); !errors.Is(err, ErrAlreadyExists) {
+		t.Errorf("create over a live record: got %v, want ErrAlreadyExists", err)
+	}
+}
+
+func cmpProto() cmp.Option {
+	return cmp.Comparer(func(a, b proto.Message) bool { return proto.Equal(a, b) })
+}
+
+func TestTombstones(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	create(t, s, "a", tool("Consul", "citizen consultation"))
+	if _, err := s.Apply(ctx, []Write{{Op: OpDelete, Kind: KindTool, ID: "a"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(ctx, KindTool, "fr", "a"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("get after delete: got %v, want ErrNotFound", err)
+	}
+	if got, _ := s.Search(ctx, Query{Kind: KindTool, Text: "consultation", Limit: 10}); len(got) != 0 {
+		t.Errorf("search finds a deleted tool: %v", names(got))
+	}
+	// The tombstone stays: signed, with its own seq.
+	var seq int64
+	var deleted bool
+	var rec, sig []byte
+	if err := s.reader.QueryRowContext(ctx, "SELECT seq, deleted, record, signature FROM records WHERE id = 'a'").Scan(&seq, &deleted, &rec, &sig); err != nil {
+		t.Fatal(err)
+	}
+	r, err := envelope.Parse(rec)
+	if err != nil || seq != 2 || !deleted || !r.GetDeleted() || r.GetSeq() != 2 || !envelope.Verify(s.PublicKey(), rec, sig) {
+		t.Errorf("tombstone: seq %d deleted %v record %v err %v", seq, deleted, r, err)
+	}
+	if _, err := s.Apply(ctx, []Write{{Op: OpDelete, Kind: KindTool, ID: "a"}}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("deleting a tombstone: got %v, want ErrNotFound", err)
+	}
+	counts, _ := s.Counts(ctx)
+	if diff := cmp.Diff(counts, []OriginCounts{{Origin: "fr", Tombstones: 1, HeadSeq: 2}}); diff != "" {
+		t.Errorf("counts (-got +want):\n%s", diff)
+	}
+	// The id can be taken again, with a new seq and creation time.
+	again := create(t, s, "a", tool("Consul", "again")).(*catalogv1.Tool)
+	if again.GetSeq() != 3 {
+		t.Errorf("recreated seq %d, want 3", again.GetSeq())
+	}
+}
+
+func TestBatchIsAllOrNothing(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	create(t, s, "taken", tool("T", "t"))
+	_, err := s.Apply(ctx, []Write{
+		{Op: OpCreate, ID: "new-one", Resource: tool("N", "n")},
+		{Op: OpCreate, ID: "taken", Resource: tool("T2", "t")},
+	})
+	if !errors.Is(err, ErrAlreadyExists) {
+		t.Fatalf("got %v, want ErrAlreadyExists", err)
+	}
+	if _, err := s.Get(ctx, KindTool, "fr", "new-one"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("first write of a failed batch was stored: %v", err)
+	}
+	next := create(t, s, "later", tool("L", "l")).(*catalogv1.Tool)
+	if next.GetSeq() != 2 {
+		t.Errorf("seq after a failed batch is %d, want 2: a failed batch must not use seqs", next.GetSeq())
+	}
+	if _, err := s.Apply(ctx, []Write{{Op: OpCreate, ID: "x", Resource: tool("X", "x")}, {Op: OpCreate, ID: "x", Resource: tool("X", "x")}}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("same id twice in a batch: got %v, want ErrInvalid", err)
+	}
+}
+
+func seedSearch(t *testing.T, s *Store) {
+	t.Helper()
+	tools := map[string]*catalogv1.Tool{
+		"decidim": {DisplayName: "Decidim", License: "AGPL-3.0-or-later", Categories: []string{"collaboration"},
+			OgpThemes:         []catalogv1.OgpTheme{catalogv1.OgpTheme_OGP_THEME_PUBLIC_PARTICIPATION, catalogv1.OgpTheme_OGP_THEME_PARTICIPATORY_BUDGETING},
+			DevelopmentStatus: "stable", Platforms: []string{"web"}, AvailableLanguages: []string{"en", "es", "ca"},
+			Descriptions: map[string]*catalogv1.Description{
+				"en": {ShortDescription: "Participatory democracy framework", Features: []string{"participatory budgeting", "debates"}},
+				"fr": {ShortDescription: "Plateforme de démocratie participative", Features: []string{"pétitions"}},
+			}},
+		"consul": {DisplayName: "CONSUL Democracy", License: "AGPL-3.0-only", Categories: []string{"collaboration", "e-signature"},
+			OgpThemes:         []catalogv1.OgpTheme{catalogv1.OgpTheme_OGP_THEME_E_PETITIONS},
+			DevelopmentStatus: "stable", Platforms: []string{"web"},
+			Descriptions: map[string]*catalogv1.Description{
+				"es": {ShortDescription: "Participación ciudadana", LongDescription: "Propuestas ciudadanas y presupuestos participativos"},
+			}},
+		"udata": {DisplayName: "udata", License: "AGPL-3.0-only OR MIT", Categories: []string{"data-collection"},
+			OgpThemes:         []catalogv1.OgpTheme{catalogv1.OgpTheme_OGP_THEME_OPEN_DATA},
+			DevelopmentStatus: "beta", Platforms: []string{"web", "linux"},
+			Descriptions: map[string]*catalogv1.Description{
+				"fr": {ShortDescription: "Portail de données ouvertes", Features: []string{"moissonnage"}},
+			}},
+	}
+	for _, id := range []string{"decidim", "consul", "udata"} {
+		create(t, s, id, tools[id])
+	}
+}
+
+func TestSearch(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	seedSearch(t, s)
+	for _, tc := range []struct {
+		name string
+		q    Query
+		want []string
+	}{
+		{"name", Query{Text: "decidim"}, []string{"origins/fr/tools/decidim"}},
+		{"description in another language", Query{Text: "données"}, []string{"origins/fr/tools/udata"}},
+		{"without diacritics", Query{Text: "donnees ouvertes"}, []string{"origins/fr/tools/udata"}},
+		{"feature", Query{Text: "moissonnage"}, []string{"origins/fr/tools/udata"}},
+		{"prefix", Query{Text: "particip*"}, []string{"origins/fr/tools/decidim", "origins/fr/tools/consul"}},
+		{"all words must match", Query{Text: "participatory debates"}, []string{"origins/fr/tools/decidim"}},
+		{"FTS syntax is text", Query{Text: `decidim OR "udata" NEAR(x)`}, nil},
+		{"filter by category", Query{Filters: []Filter{{"category", []string{"e-signature", "data-collection"}}}, Order: "name"},
+			[]string{"origins/fr/tools/consul", "origins/fr/tools/udata"}},
+		{"filter by license id in an expression", Query{Filters: []Filter{{"license", []string{"MIT"}}}}, []string{"origins/fr/tools/udata"}},
+		{"filter by theme and language", Query{Filters: []Filter{
+			{"ogp_theme", []string{"OGP_THEME_PUBLIC_PARTICIPATION", "OGP_THEME_E_PETITIONS"}},
+			{"language", []string{"es"}},
+		}, Order: "name"}, []string{"origins/fr/tools/consul", "origins/fr/tools/decidim"}},
+		{"text and filter", Query{Text: "particip*", Filters: []Filter{{"development_status", []string{"stable"}}, {"platform", []string{"web"}}, {"origin", []string{"fr"}}}, Order: "name"},
+			[]string{"origins/fr/tools/consul", "origins/fr/tools/decidim"}},
+		{"newest first by default", Query{}, []string{"origins/fr/tools/udata", "origins/fr/tools/consul", "origins/fr/tools/decidim"}},
+		{"oldest first", Query{Order: "create_time"}, []string{"origins/fr/tools/decidim", "origins/fr/tools/consul", "origins/fr/tools/udata"}},
+		{"page", Query{Order: "name", Offset: 1, Limit: 1}, []string{"origins/fr/tools/decidim"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.q.Kind = KindTool
+			if tc.q.Limit == 0 {
+				tc.q.Limit = 10
+			}
+			got, err := s.Search(ctx, tc.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(names(got), tc.want); diff != "" {
+				t.Errorf("(-got +want):\n%s", diff)
+			}
+		})
+	}
+	for _, q := range []Query{{Text: "!!!"}, {Order: "relevance"}, {Order: "price"}, {Filters: []Filter{{"colour", []string{"x"}}}}} {
+		q.Kind, q.Limit = KindTool, 10
+		if _, err := s.Search(ctx, q); !errors.Is(err, ErrInvalid) {
+			t.Errorf("Search(%+v): got %v, want ErrInvalid", q, err)
+		}
+	}
+}
+
+func TestSearchFollowsUpdates(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	v1 := create(t, s, "a", tool("Alpha", "lobbying register")).(*catalogv1.Tool)
+	v2 := proto.Clone(v1).(*catalogv1.Tool)
+	v2.Descriptions["en"].ShortDescription = "whistleblowing platform"
+	v2.Categories = []string{"whistleblowing"}
+	if _, err := s.Apply(ctx, []Write{{Op: OpReplace, ID: "a", Resource: v2}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Search(ctx, Query{Kind: KindTool, Text: "lobbying", Limit: 10}); len(got) != 0 {
+		t.Errorf("old text still found: %v", names(got))
+	}
+	if got, _ := s.Search(ctx, Query{Kind: KindTool, Text: "whistleblowing", Filters: []Filter{{"category", []string{"whistleblowing"}}}, Limit: 10}); len(got) != 1 {
+		t.Errorf("new text and category not found: %v", names(got))
+	}
+}
+
+func TestFacets(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	seedSearch(t, s)
+	total, counts, err := s.Facets(ctx, Query{Kind: KindTool, Text: "particip*"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total != 2 {
+		t.Errorf("total %d, want 2", total)
+	}
+	got := map[string]int64{}
+	for _, c := range counts {
+		got[c.Facet+"="+c.Value] = c.Count
+	}
+	want := map[string]int64{
+		"origin=fr": 2, "category=collaboration": 2, "category=e-signature": 1,
+		"ogp_theme=OGP_THEME_PUBLIC_PARTICIPATION": 1, "ogp_theme=OGP_THEME_PARTICIPATORY_BUDGETING": 1, "ogp_theme=OGP_THEME_E_PETITIONS": 1,
+		"license=AGPL-3.0-or-later": 1, "license=AGPL-3.0-only": 1,
+		"language=en": 1, "language=fr": 1, "language=es": 2, "language=ca": 1,
+		"development_status=stable": 2, "platform=web": 2,
+	}
+	if diff := cmp.Diff(got, want); diff != "" {
+		t.Errorf("facet counts (-got +want):\n%s", diff)
+	}
+	if counts[0].Facet != "origin" {
+		t.Errorf("facets start with %q, want origin", counts[0].Facet)
+	}
+	total, _, err = s.Facets(ctx, Query{Kind: KindTool, Filters: []Filter{{"platform", []string{"linux"}}}})
+	if err != nil || total != 1 {
+		t.Errorf("facets with a filter: total %d, err %v", total, err)
+	}
+}
+
+func TestUseCaseSearch(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	for i, org := range []string{"Ville de Paris", "Madrid City Council"} {
+		create(t, s, fmt.Sprintf("uc-%d", i), &catalogv1.UseCase{
+			Tool:         "origins/fr/tools/decidim",
+			Organization: &catalogv1.Organization{Name: org, Kind: catalogv1.OrganizationKind_ORGANIZATION_KIND_LOCAL_GOVERNMENT, Country: []string{"FR", "ES"}[i]},
+			Purpose:      "participatory budget", Commitments: []string{"FR0034"}, Status: catalogv1.UseCaseStatus_USE_CASE_STATUS_ACTIVE,
+		})
+	}
+	got, err := s.Search(ctx, Query{Kind: KindUseCase, Text: "paris", Limit: 10})
+	if err != nil || len(got) != 1 {
+		t.Fatalf("search use cases: %v %v", names(got), err)
+	}
+	got, _ = s.Search(ctx, Query{Kind: KindUseCase, Filters: []Filter{{"country", []string{"ES"}}, {"tool", []string{"origins/fr/tools/decidim"}}}, Limit: 10})
+	if diff := cmp.Diff(names(got), []string{"origins/fr/usecases/uc-1"}); diff != "" {
+		t.Errorf("(-got +want):\n%s", diff)
+	}
+	total, _, _ := s.Facets(ctx, Query{Kind: KindUseCase, Filters: []Filter{{"commitment", []string{"FR0034"}}}})
+	if total != 2 {
+		t.Errorf("use cases with FR0034: %d, want 2", total)
+	}
+}
