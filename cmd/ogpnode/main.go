@@ -1,0 +1,170 @@
+// Command ogpnode runs a node of the OGP tool catalog federation.
+//
+//	ogpnode serve [flags]     run a node (see ogpnode serve -h)
+//	ogpnode version           print the version
+//
+// Every flag of serve is also an environment variable (--http-addr is
+// OGPNODE_HTTP_ADDR) and a key of the optional YAML file given by --config.
+// Flags beat the environment, which beats the file.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/goccy/go-yaml"
+	"github.com/ogptoolbox/federation/node"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "ogpnode:", err)
+		stop()
+		os.Exit(2)
+	}
+}
+
+// run is the whole program, with its environment passed in, so tests can run
+// it in-process.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		usage(stderr)
+		return errors.New("no command given")
+	}
+	switch args[0] {
+	case "serve":
+		cfg, logLevel, err := parseServe(args[1:], getenv, stderr)
+		if err != nil {
+			return err
+		}
+		log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel}))
+		n, err := node.New(ctx, cfg, log)
+		if err != nil {
+			return err
+		}
+		return n.Run(ctx)
+	case "version":
+		fmt.Fprintln(stdout, "ogpnode", version())
+		return nil
+	case "help", "-h", "--help":
+		usage(stdout)
+		return nil
+	}
+	usage(stderr)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `ogpnode runs a node of the OGP tool catalog federation.
+
+Usage:
+  ogpnode serve [flags]   run a node (ogpnode serve -h lists the flags)
+  ogpnode version         print the version
+`)
+}
+
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// parseServe reads serve's configuration: defaults, then the --config file,
+// then OGPNODE_* variables, then flags.
+func parseServe(args []string, getenv func(string) string, stderr io.Writer) (node.Config, slog.Level, error) {
+	cfg := node.DefaultConfig()
+	cfg.Version = version()
+	var configFile, logLevel string
+	fs := flag.NewFlagSet("ogpnode serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&configFile, "config", "", "a YAML file whose keys are these flags' names")
+	fs.StringVar(&cfg.Origin, "origin", cfg.Origin, "the member this node speaks for: a lowercase country code with an optional -suffix (fr, fr-paris)")
+	fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "the data folder: catalog, node key, admin token")
+	fs.StringVar(&cfg.HTTPAddr, "http-addr", cfg.HTTPAddr, "where REST, /openapi.json, /healthz and /metrics listen")
+	fs.StringVar(&cfg.GRPCAddr, "grpc-addr", cfg.GRPCAddr, "where the gRPC API listens")
+	fs.StringVar(&cfg.GossipAddr, "gossip-addr", cfg.GossipAddr, "where federation gossip is to listen (checked only: this release runs a single node)")
+	fs.StringVar(&cfg.AdminTokenFile, "admin-token-file", "", "a file holding the admin token that writes need (default: OGPNODE_ADMIN_TOKEN, else DATA/admin-token, created on first start)")
+	fs.IntVar(&cfg.MaxRequestBytes, "max-request-bytes", cfg.MaxRequestBytes, "the largest request body accepted")
+	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return cfg, 0, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, 0, fmt.Errorf("serve takes no arguments, got %q", fs.Args())
+	}
+	if err := fillUnset(fs, configFile, getenv); err != nil {
+		return cfg, 0, err
+	}
+	cfg.AdminToken = getenv("OGPNODE_ADMIN_TOKEN")
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(logLevel)); err != nil {
+		return cfg, 0, fmt.Errorf("--log-level %q: %w", logLevel, err)
+	}
+	return cfg, level, nil
+}
+
+// fillUnset gives each flag not set on the command line its value from the
+// environment (OGPNODE_ and the flag's name in capitals, - as _), else from
+// the config file.
+func fillUnset(fs *flag.FlagSet, configFile string, getenv func(string) string) error {
+	if configFile == "" {
+		configFile = getenv("OGPNODE_CONFIG")
+	}
+	fromFile := map[string]any{}
+	if configFile != "" {
+		b, err := os.ReadFile(configFile)
+		if err != nil {
+			return fmt.Errorf("read config: %w", err)
+		}
+		if err := yaml.Unmarshal(b, &fromFile); err != nil {
+			return fmt.Errorf("config %s: %w", configFile, err)
+		}
+		var unknown []string
+		for k := range fromFile {
+			if f := fs.Lookup(k); f == nil || k == "config" {
+				unknown = append(unknown, k)
+			}
+		}
+		if len(unknown) > 0 {
+			sort.Strings(unknown)
+			return fmt.Errorf("config %s: unknown keys %s (the keys are the flags of ogpnode serve -h)", configFile, strings.Join(unknown, ", "))
+		}
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		if set[f.Name] || f.Name == "config" {
+			return
+		}
+		env := "OGPNODE_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v := getenv(env); v != "" {
+			if err := f.Value.Set(v); err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q: %w", env, v, err))
+			}
+			return
+		}
+		if v, ok := fromFile[f.Name]; ok {
+			if err := f.Value.Set(fmt.Sprint(v)); err != nil {
+				errs = append(errs, fmt.Errorf("config %s: %s: %w", configFile, f.Name, err))
+			}
+		}
+	})
+	return errors.Join(errs...)
+}

@@ -1,0 +1,489 @@
+package node
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"errors"
+	"strings"
+	"unicode"
+
+	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+	"github.com/ogptoolbox/federation/storage"
+	"golang.org/x/text/unicode/norm"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/emptypb"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+)
+
+// catalogServer implements CatalogService over the store. It validates every
+// request before the store sees it; auth is the interceptors' job.
+type catalogServer struct {
+	catalogv1.UnimplementedCatalogServiceServer
+	store   *storage.Store
+	version string
+}
+
+// outputOnly are the fields of Tool and UseCase that the node sets.
+func outputOnly() map[string]bool {
+	return map[string]bool{"name": true, "create_time": true, "update_time": true, "origin": true, "seq": true, "deleted": true, "etag": true}
+}
+
+// Page sizes of list calls.
+const (
+	defaultPageSize = 20
+	maxPageSize     = 200
+)
+
+// ownOrigin checks that a write targets the node's own origin.
+func (s *catalogServer) ownOrigin(origin string) error {
+	if origin != s.store.Origin() {
+		return status.Errorf(codes.PermissionDenied, "this node writes origin %q only; records of %q are written on their own node", s.store.Origin(), origin)
+	}
+	return nil
+}
+
+func (s *catalogServer) CreateTool(ctx context.Context, req *catalogv1.CreateToolRequest) (*catalogv1.Tool, error) {
+	m, err := s.create(ctx, req.GetParent(), "tool_id", req.GetToolId(), "tool", req.GetTool(), req.GetTool().GetDisplayName())
+	if err != nil {
+		return nil, err
+	}
+	return m.(*catalogv1.Tool), nil
+}
+
+func (s *catalogServer) CreateUseCase(ctx context.Context, req *catalogv1.CreateUseCaseRequest) (*catalogv1.UseCase, error) {
+	m, err := s.create(ctx, req.GetParent(), "use_case_id", req.GetUseCaseId(), "use_case", req.GetUseCase(), req.GetUseCase().GetOrganization().GetName())
+	if err != nil {
+		return nil, err
+	}
+	return m.(*catalogv1.UseCase), nil
+}
+
+// create validates and stores a new tool or use case. With no id given, it
+// derives one from the title, and adds a random suffix if that one is
+// taken.
+func (s *catalogServer) create(ctx context.Context, parent, idField, id, field string, res proto.Message, title string) (proto.Message, error) {
+	origin, err := parseParent(parent)
+	if err != nil {
+		return nil, invalidField("parent", "%v", err)
+	}
+	if err := s.ownOrigin(origin); err != nil {
+		return nil, err
+	}
+	var v violations
+	if id != "" && !validID(id) {
+		v.add(idField, "%q is not an id: 1 to 63 lowercase letters, digits and hyphens, starting with a letter", id)
+	}
+	if res == nil || !res.ProtoReflect().IsValid() {
+		v.add(field, "is required")
+		return nil, v.err()
+	}
+	res = proto.Clone(res)
+	clearOutputOnly(res)
+	setManualProvenance(res)
+	validate(&v, field, res)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	chosen := id == ""
+	if chosen {
+		id = slug(title)
+	}
+	for attempt := 0; ; attempt++ {
+		out, err := s.store.Apply(ctx, []storage.Write{{Op: storage.OpCreate, ID: id, Resource: res}})
+		if chosen && errors.Is(err, storage.ErrAlreadyExists) && attempt < 5 {
+			id = slugWithSuffix(slug(title))
+			continue
+		}
+		if err != nil {
+			return nil, statusOf(err)
+		}
+		return out[0], nil
+	}
+}
+
+func (s *catalogServer) GetTool(ctx context.Context, req *catalogv1.GetToolRequest) (*catalogv1.Tool, error) {
+	m, err := s.get(ctx, req.GetName(), "tools", storage.KindTool)
+	if err != nil {
+		return nil, err
+	}
+	return m.(*catalogv1.Tool), nil
+}
+
+func (s *catalogServer) GetUseCase(ctx context.Context, req *catalogv1.GetUseCaseRequest) (*catalogv1.UseCase, error) {
+	m, err := s.get(ctx, req.GetName(), "usecases", storage.KindUseCase)
+	if err != nil {
+		return nil, err
+	}
+	return m.(*catalogv1.UseCase), nil
+}
+
+func (s *catalogServer) get(ctx context.Context, name, collection string, k storage.Kind) (proto.Message, error) {
+	origin, id, err := parseName(name, collection)
+	if err != nil {
+		return nil, invalidField("name", "%v", err)
+	}
+	m, err := s.store.Get(ctx, k, origin, id)
+	return m, statusOf(err)
+}
+
+func (s *catalogServer) UpdateTool(ctx context.Context, req *catalogv1.UpdateToolRequest) (*catalogv1.Tool, error) {
+	m, err := s.update(ctx, "tool", "tools", storage.KindTool, req.GetTool(), req.GetTool().GetName(), req.GetTool().GetEtag(), req.GetUpdateMask())
+	if err != nil {
+		return nil, err
+	}
+	return m.(*catalogv1.Tool), nil
+}
+
+func (s *catalogServer) UpdateUseCase(ctx context.Context, req *catalogv1.UpdateUseCaseRequest) (*catalogv1.UseCase, error) {
+	m, err := s.update(ctx, "use_case", "usecases", storage.KindUseCase, req.GetUseCase(), req.GetUseCase().GetName(), req.GetUseCase().GetEtag(), req.GetUpdateMask())
+	if err != nil {
+		return nil, err
+	}
+	return m.(*catalogv1.UseCase), nil
+}
+
+// maxUpdateRetries bounds how often an update without an etag is retried
+// when another write slips in between its read and its write.
+const maxUpdateRetries = 3
+
+// update reads the current version, applies the masked fields of patch,
+// validates the result and writes it only if the record did not change in
+// between (the client's etag, or the version read). Nothing is lost: a
+// concurrent write makes this one fail or retry, never disappear.
+func (s *catalogServer) update(ctx context.Context, field, collection string, k storage.Kind, patch proto.Message, name, etag string, mask *fieldmaskpb.FieldMask) (proto.Message, error) {
+	if patch == nil || !patch.ProtoReflect().IsValid() {
+		return nil, invalidField(field, "is required")
+	}
+	origin, id, err := parseName(name, collection)
+	if err != nil {
+		return nil, invalidField(field+".name", "%v", err)
+	}
+	if err := s.ownOrigin(origin); err != nil {
+		return nil, err
+	}
+	for attempt := 0; ; attempt++ {
+		current, err := s.store.Get(ctx, k, origin, id)
+		if err != nil {
+			return nil, statusOf(err)
+		}
+		ifEtag := etag
+		if ifEtag == "" {
+			ifEtag = etagOf(current)
+		} else if ifEtag != etagOf(current) {
+			return nil, status.Errorf(codes.Aborted, "%s changed since etag %q (now %q): read it again and reapply your change", name, etag, etagOf(current))
+		}
+		next := proto.Clone(current)
+		if err := applyMask(next, patch, mask, outputOnly()); err != nil {
+			return nil, invalidField("update_mask", "%v", err)
+		}
+		var v violations
+		validate(&v, field, next)
+		if err := v.err(); err != nil {
+			return nil, err
+		}
+		out, err := s.store.Apply(ctx, []storage.Write{{Op: storage.OpReplace, ID: id, Resource: next, IfEtag: ifEtag}})
+		if errors.Is(err, storage.ErrStale) && etag == "" && attempt < maxUpdateRetries {
+			continue
+		}
+		if err != nil {
+			return nil, statusOf(err)
+		}
+		return out[0], nil
+	}
+}
+
+func (s *catalogServer) DeleteTool(ctx context.Context, req *catalogv1.DeleteToolRequest) (*emptypb.Empty, error) {
+	return s.delete(ctx, req.GetName(), "tools", storage.KindTool, req.GetEtag())
+}
+
+func (s *catalogServer) DeleteUseCase(ctx context.Context, req *catalogv1.DeleteUseCaseRequest) (*emptypb.Empty, error) {
+	return s.delete(ctx, req.GetName(), "usecases", storage.KindUseCase, req.GetEtag())
+}
+
+func (s *catalogServer) delete(ctx context.Context, name, collection string, k storage.Kind, etag string) (*emptypb.Empty, error) {
+	origin, id, err := parseName(name, collection)
+	if err != nil {
+		return nil, invalidField("name", "%v", err)
+	}
+	if err := s.ownOrigin(origin); err != nil {
+		return nil, err
+	}
+	if _, err := s.store.Apply(ctx, []storage.Write{{Op: storage.OpDelete, Kind: k, ID: id, IfEtag: etag}}); err != nil {
+		return nil, statusOf(err)
+	}
+	return &emptypb.Empty{}, nil
+}
+
+func (s *catalogServer) ListTools(ctx context.Context, req *catalogv1.ListToolsRequest) (*catalogv1.ListToolsResponse, error) {
+	q := toolQuery(req.GetQuery(), req.GetOrigin(), req.GetCategory(), req.GetOgpTheme(), req.GetLicense(), req.GetLanguage(), req.GetDevelopmentStatus(), req.GetPlatform())
+	key := proto.Clone(req).(*catalogv1.ListToolsRequest)
+	key.PageSize, key.PageToken = 0, ""
+	ms, next, err := s.list(ctx, q, req.GetOrderBy(), req.GetPageSize(), req.GetPageToken(), key)
+	if err != nil {
+		return nil, err
+	}
+	resp := &catalogv1.ListToolsResponse{NextPageToken: next}
+	for _, m := range ms {
+		resp.Tools = append(resp.Tools, m.(*catalogv1.Tool))
+	}
+	return resp, nil
+}
+
+func (s *catalogServer) ListUseCases(ctx context.Context, req *catalogv1.ListUseCasesRequest) (*catalogv1.ListUseCasesResponse, error) {
+	q := useCaseQuery(req.GetQuery(), req.GetOrigin(), req.GetTool(), req.GetCountry(), req.GetOrganizationKind(), req.GetStatus(), req.GetCommitment())
+	key := proto.Clone(req).(*catalogv1.ListUseCasesRequest)
+	key.PageSize, key.PageToken = 0, ""
+	ms, next, err := s.list(ctx, q, req.GetOrderBy(), req.GetPageSize(), req.GetPageToken(), key)
+	if err != nil {
+		return nil, err
+	}
+	resp := &catalogv1.ListUseCasesResponse{NextPageToken: next}
+	for _, m := range ms {
+		resp.UseCases = append(resp.UseCases, m.(*catalogv1.UseCase))
+	}
+	return resp, nil
+}
+
+// list runs a paged search. key is the request without its paging fields:
+// page tokens are bound to it.
+func (s *catalogServer) list(ctx context.Context, q storage.Query, orderBy string, pageSize int32, pageToken string, key proto.Message) ([]proto.Message, string, error) {
+	var v violations
+	switch {
+	case pageSize < 0:
+		v.add("page_size", "%d is negative", pageSize)
+	case pageSize == 0:
+		pageSize = defaultPageSize
+	case pageSize > maxPageSize:
+		pageSize = maxPageSize
+	}
+	fp := queryFingerprint(key)
+	offset, err := decodePageToken(pageToken, fp)
+	if err != nil {
+		v.add("page_token", "%v", err)
+	}
+	if err := parseOrderBy(&v, &q, orderBy); err != nil {
+		return nil, "", err
+	}
+	if strings.TrimSpace(q.Text) != "" {
+		if _, err := storageQueryText(q.Text); err != nil {
+			v.add("query", "%v", err)
+		}
+	}
+	if err := v.err(); err != nil {
+		return nil, "", err
+	}
+	q.Limit, q.Offset = int(pageSize)+1, offset
+	ms, err := s.store.Search(ctx, q)
+	if err != nil {
+		return nil, "", statusOf(err)
+	}
+	next := ""
+	if len(ms) > int(pageSize) {
+		ms = ms[:pageSize]
+		next = encodePageToken(offset+int(pageSize), fp)
+	}
+	return ms, next, nil
+}
+
+// parseOrderBy reads "field" or "field desc" into q.
+func parseOrderBy(v *violations, q *storage.Query, orderBy string) error {
+	fields := strings.Fields(orderBy)
+	if len(fields) == 0 {
+		return nil
+	}
+	allowed := map[string]string{"relevance": "relevance", "create_time": "create_time", "update_time": "update_time"}
+	if q.Kind == storage.KindTool {
+		allowed["display_name"] = "name"
+	}
+	order, ok := allowed[fields[0]]
+	switch {
+	case !ok || len(fields) > 2 || (len(fields) == 2 && fields[1] != "desc" && fields[1] != "asc"):
+		v.add("order_by", "%q is not an order: use relevance, create_time or update_time (or display_name for tools), optionally followed by desc", orderBy)
+	case order == "relevance" && strings.TrimSpace(q.Text) == "":
+		v.add("order_by", "relevance needs a query")
+	}
+	q.Order, q.Desc = order, len(fields) == 2 && fields[1] == "desc"
+	return v.err()
+}
+
+// storageQueryText checks that a full-text query has words to search for.
+func storageQueryText(text string) (string, error) {
+	if !strings.ContainsFunc(text, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) {
+		return "", errors.New("has no words to search for")
+	}
+	return text, nil
+}
+
+func (s *catalogServer) GetToolFacets(ctx context.Context, req *catalogv1.GetToolFacetsRequest) (*catalogv1.GetToolFacetsResponse, error) {
+	q := toolQuery(req.GetQuery(), req.GetOrigin(), req.GetCategory(), req.GetOgpTheme(), req.GetLicense(), req.GetLanguage(), req.GetDevelopmentStatus(), req.GetPlatform())
+	total, facets, err := s.facets(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return &catalogv1.GetToolFacetsResponse{TotalSize: total, Facets: facets}, nil
+}
+
+func (s *catalogServer) GetUseCaseFacets(ctx context.Context, req *catalogv1.GetUseCaseFacetsRequest) (*catalogv1.GetUseCaseFacetsResponse, error) {
+	q := useCaseQuery(req.GetQuery(), req.GetOrigin(), req.GetTool(), req.GetCountry(), req.GetOrganizationKind(), req.GetStatus(), req.GetCommitment())
+	total, facets, err := s.facets(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return &catalogv1.GetUseCaseFacetsResponse{TotalSize: total, Facets: facets}, nil
+}
+
+func (s *catalogServer) facets(ctx context.Context, q storage.Query) (int64, []*catalogv1.Facet, error) {
+	if strings.TrimSpace(q.Text) != "" {
+		if _, err := storageQueryText(q.Text); err != nil {
+			return 0, nil, invalidField("query", "%v", err)
+		}
+	}
+	total, counts, err := s.store.Facets(ctx, q)
+	if err != nil {
+		return 0, nil, statusOf(err)
+	}
+	byField := map[string]*catalogv1.Facet{}
+	var out []*catalogv1.Facet
+	for _, name := range storage.FacetNames(q.Kind) {
+		f := &catalogv1.Facet{Field: name}
+		byField[name] = f
+		out = append(out, f)
+	}
+	for _, c := range counts {
+		if f := byField[c.Facet]; f != nil {
+			f.Values = append(f.Values, &catalogv1.FacetValue{Value: c.Value, Count: c.Count})
+		}
+	}
+	return total, out, nil
+}
+
+func toolQuery(text string, origin, category []string, themes []catalogv1.OgpTheme, license, language, status, platform []string) storage.Query {
+	themeNames := make([]string, len(themes))
+	for i, t := range themes {
+		themeNames[i] = t.String()
+	}
+	langs := make([]string, len(language))
+	for i, l := range language {
+		langs[i] = strings.ToLower(strings.SplitN(l, "-", 2)[0])
+	}
+	return storage.Query{Kind: storage.KindTool, Text: strings.TrimSpace(text), Filters: []storage.Filter{
+		{Facet: "origin", Values: origin}, {Facet: "category", Values: category}, {Facet: "ogp_theme", Values: themeNames},
+		{Facet: "license", Values: license}, {Facet: "language", Values: langs},
+		{Facet: "development_status", Values: status}, {Facet: "platform", Values: platform},
+	}}
+}
+
+func useCaseQuery(text string, origin, tool, country []string, kinds []catalogv1.OrganizationKind, statuses []catalogv1.UseCaseStatus, commitment []string) storage.Query {
+	kindNames := make([]string, len(kinds))
+	for i, k := range kinds {
+		kindNames[i] = k.String()
+	}
+	statusNames := make([]string, len(statuses))
+	for i, st := range statuses {
+		statusNames[i] = st.String()
+	}
+	countries := make([]string, len(country))
+	for i, c := range country {
+		countries[i] = strings.ToUpper(c)
+	}
+	return storage.Query{Kind: storage.KindUseCase, Text: strings.TrimSpace(text), Filters: []storage.Filter{
+		{Facet: "origin", Values: origin}, {Facet: "tool", Values: tool}, {Facet: "country", Values: countries},
+		{Facet: "organization_kind", Values: kindNames}, {Facet: "status", Values: statusNames}, {Facet: "commitment", Values: commitment},
+	}}
+}
+
+func (s *catalogServer) GetNodeInfo(ctx context.Context, _ *catalogv1.GetNodeInfoRequest) (*catalogv1.NodeInfo, error) {
+	counts, err := s.store.Counts(ctx)
+	if err != nil {
+		return nil, statusOf(err)
+	}
+	info := &catalogv1.NodeInfo{Origin: s.store.Origin(), PublicKey: s.store.PublicKey(), Version: s.version}
+	for _, c := range counts {
+		info.ToolCount += c.Tools
+		info.UseCaseCount += c.UseCases
+		info.TombstoneCount += c.Tombstones
+		info.Origins = append(info.Origins, &catalogv1.OriginCounts{
+			Origin: c.Origin, ToolCount: c.Tools, UseCaseCount: c.UseCases, TombstoneCount: c.Tombstones, HeadSeq: c.HeadSeq,
+		})
+	}
+	return info, nil
+}
+
+func validate(v *violations, field string, m proto.Message) {
+	switch r := m.(type) {
+	case *catalogv1.Tool:
+		validateTool(v, field, r)
+	case *catalogv1.UseCase:
+		validateUseCase(v, field, r)
+	}
+}
+
+func clearOutputOnly(m proto.Message) {
+	r := m.ProtoReflect()
+	for name := range outputOnly() {
+		if fd := r.Descriptor().Fields().ByName(protoNameOf(name)); fd != nil {
+			r.Clear(fd)
+		}
+	}
+}
+
+// setManualProvenance marks a tool typed in through the API as manual
+// unless the client says where it comes from.
+func setManualProvenance(m proto.Message) {
+	if t, ok := m.(*catalogv1.Tool); ok && t.GetProvenance().GetKind() == catalogv1.ProvenanceKind_PROVENANCE_KIND_UNSPECIFIED {
+		if t.Provenance == nil {
+			t.Provenance = &catalogv1.Provenance{}
+		}
+		t.Provenance.Kind = catalogv1.ProvenanceKind_PROVENANCE_KIND_MANUAL
+	}
+}
+
+func etagOf(m proto.Message) string {
+	switch r := m.(type) {
+	case *catalogv1.Tool:
+		return r.GetEtag()
+	case *catalogv1.UseCase:
+		return r.GetEtag()
+	}
+	return ""
+}
+
+// slug derives an id from a title: "Démocratie Ouverte!" gives
+// "democratie-ouverte".
+func slug(title string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range norm.NFD.String(strings.ToLower(title)) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			if b.Len() == 0 && r <= '9' {
+				b.WriteString("t-")
+			}
+			b.WriteRune(r)
+			dash = false
+		case unicode.Is(unicode.Mn, r): // combining accents, dropped
+		default:
+			if b.Len() > 0 && !dash {
+				b.WriteByte('-')
+				dash = true
+			}
+		}
+		if b.Len() >= 50 {
+			break
+		}
+	}
+	s := strings.TrimRight(b.String(), "-")
+	if s == "" {
+		return slugWithSuffix("record")
+	}
+	return s
+}
+
+func slugWithSuffix(base string) string {
+	raw := make([]byte, 5)
+	rand.Read(raw)
+	return base + "-" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(raw))
+}

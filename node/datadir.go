@@ -1,0 +1,125 @@
+package node
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// The files of a data folder.
+const (
+	catalogFile    = "catalog.db"
+	keyFile        = "node.key"
+	adminTokenFile = "admin-token"
+)
+
+// loadOrCreateKey reads the node's Ed25519 key from path (PKCS #8, PEM), or
+// creates it there, readable by the owner only, if the file does not exist.
+func loadOrCreateKey(path string) (ed25519.PrivateKey, bool, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		_, key, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			return nil, false, fmt.Errorf("create node key: %w", err)
+		}
+		der, err := x509.MarshalPKCS8PrivateKey(key)
+		if err != nil {
+			return nil, false, fmt.Errorf("create node key: %w", err)
+		}
+		if err := writeNewFile(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})); err != nil {
+			return nil, false, fmt.Errorf("create node key: %w", err)
+		}
+		return key, true, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("read node key: %w", err)
+	}
+	block, _ := pem.Decode(b)
+	if block == nil || block.Type != "PRIVATE KEY" {
+		return nil, false, fmt.Errorf("read node key %s: not a PEM PRIVATE KEY", path)
+	}
+	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		return nil, false, fmt.Errorf("read node key %s: %w", path, err)
+	}
+	key, ok := k.(ed25519.PrivateKey)
+	if !ok {
+		return nil, false, fmt.Errorf("read node key %s: a %T, not an Ed25519 key", path, k)
+	}
+	return key, false, nil
+}
+
+// minTokenLength keeps guessable admin tokens out.
+const minTokenLength = 16
+
+// adminToken finds the admin token: the file given, else the token given
+// (from the environment), else the data folder's admin-token file, created
+// with a random token on first start. It returns the token and, when it
+// created the file, its path.
+func adminToken(cfg Config) (token, created string, err error) {
+	switch {
+	case cfg.AdminTokenFile != "":
+		b, err := os.ReadFile(cfg.AdminTokenFile)
+		if err != nil {
+			return "", "", fmt.Errorf("read admin token: %w", err)
+		}
+		token = strings.TrimSpace(string(b))
+		if len(token) < minTokenLength {
+			return "", "", fmt.Errorf("admin token file %s: the token must be at least %d characters", cfg.AdminTokenFile, minTokenLength)
+		}
+		return token, "", nil
+	case cfg.AdminToken != "":
+		if len(cfg.AdminToken) < minTokenLength {
+			return "", "", fmt.Errorf("admin token: it must be at least %d characters", minTokenLength)
+		}
+		return cfg.AdminToken, "", nil
+	}
+	path := filepath.Join(cfg.DataDir, adminTokenFile)
+	b, err := os.ReadFile(path)
+	if err == nil {
+		token = strings.TrimSpace(string(b))
+		if len(token) < minTokenLength {
+			return "", "", fmt.Errorf("admin token file %s: the token must be at least %d characters", path, minTokenLength)
+		}
+		return token, "", nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return "", "", fmt.Errorf("read admin token: %w", err)
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", "", fmt.Errorf("create admin token: %w", err)
+	}
+	token = hex.EncodeToString(raw)
+	if err := writeNewFile(path, []byte(token+"\n")); err != nil {
+		return "", "", fmt.Errorf("create admin token: %w", err)
+	}
+	return token, path, nil
+}
+
+// writeNewFile creates path, readable by the owner only, and fails if it
+// exists: a secret is never overwritten.
+func writeNewFile(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(path)
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

@@ -1,0 +1,103 @@
+package node
+
+import (
+	"context"
+	"crypto/subtle"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+)
+
+// writeMethods are the RPCs that change the catalog: they need the admin
+// token. Every other RPC is a public read.
+func writeMethods() map[string]bool {
+	return map[string]bool{
+		catalogv1.CatalogService_CreateTool_FullMethodName:    true,
+		catalogv1.CatalogService_UpdateTool_FullMethodName:    true,
+		catalogv1.CatalogService_DeleteTool_FullMethodName:    true,
+		catalogv1.CatalogService_CreateUseCase_FullMethodName: true,
+		catalogv1.CatalogService_UpdateUseCase_FullMethodName: true,
+		catalogv1.CatalogService_DeleteUseCase_FullMethodName: true,
+	}
+}
+
+// authInterceptor lets writes through only with `authorization: Bearer
+// TOKEN`. The gateway forwards the HTTP Authorization header as that
+// metadata, so REST and gRPC are checked alike.
+func authInterceptor(token string) grpc.UnaryServerInterceptor {
+	writes := writeMethods()
+	want := []byte("Bearer " + token)
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		if !writes[info.FullMethod] {
+			return handler(ctx, req)
+		}
+		md, _ := metadata.FromIncomingContext(ctx)
+		got := md.Get("authorization")
+		if len(got) == 0 {
+			return nil, status.Error(codes.Unauthenticated, "writes need the node's admin token: send Authorization: Bearer TOKEN")
+		}
+		if len(got) != 1 || subtle.ConstantTimeCompare([]byte(got[0]), want) != 1 {
+			return nil, status.Error(codes.Unauthenticated, "the admin token is wrong")
+		}
+		return handler(ctx, req)
+	}
+}
+
+// sizeInterceptor refuses requests larger than max bytes with
+// INVALID_ARGUMENT, before any handler runs.
+func sizeInterceptor(max int) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		if m, ok := req.(proto.Message); ok {
+			if n := proto.Size(m); n > max {
+				return nil, invalidField("request", "is %d bytes, more than the %d this node takes", n, max)
+			}
+		}
+		return handler(ctx, req)
+	}
+}
+
+// observeInterceptor counts, times and logs every call, and turns a panic
+// into INTERNAL rather than a crash of the node.
+func observeInterceptor(log *slog.Logger, m *metrics) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
+		start := time.Now()
+		defer func() {
+			if p := recover(); p != nil {
+				log.Error("panic in handler", "method", info.FullMethod, "panic", p, "stack", string(debug.Stack()))
+				err = status.Error(codes.Internal, "internal error")
+			}
+			code := status.Code(err)
+			elapsed := time.Since(start)
+			method := info.FullMethod[strings.LastIndexByte(info.FullMethod, '/')+1:]
+			m.requests.With(prometheus.Labels{"method": method, "code": code.String()}).Inc()
+			m.latency.With(prometheus.Labels{"method": method}).Observe(elapsed.Seconds())
+			level := slog.LevelDebug
+			switch code {
+			case codes.Internal, codes.Unknown, codes.DataLoss:
+				level = slog.LevelError
+			case codes.OK:
+				if writeMethods()[info.FullMethod] {
+					level = slog.LevelInfo
+				}
+			}
+			log.Log(ctx, level, "rpc", "method", method, "code", code.String(), "duration", elapsed, "error", errText(err))
+		}()
+		return handler(ctx, req)
+	}
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return status.Convert(err).Message()
+}

@@ -1,0 +1,273 @@
+// Package node is one running ogpnode: it opens the data folder and the
+// catalog, serves the public API over gRPC and, through grpc-gateway, over
+// REST, with auth, validation, metrics and health, and shuts all of it down
+// in one place. Requests enter here; node validates them and hands them to
+// storage. cmd/ogpnode builds a Config and calls New and Run; tests do the
+// same on loopback ports.
+package node
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	federation "github.com/ogptoolbox/federation"
+	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+	"github.com/ogptoolbox/federation/storage"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/errgroup"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+)
+
+// shutdownGrace bounds how long in-flight calls may take to finish when the
+// node stops.
+const shutdownGrace = 10 * time.Second
+
+// Node is a running node. New opens everything and listens; Run serves
+// until its context ends.
+type Node struct {
+	cfg     Config
+	log     *slog.Logger
+	store   *storage.Store
+	grpcLis net.Listener
+	httpLis net.Listener
+	grpcSrv *grpc.Server
+	health  *health.Server
+	httpSrv *http.Server
+	conn    *grpc.ClientConn // the gateway's connection to grpcSrv
+}
+
+// New opens the data folder (creating it, the node key and the admin token
+// on first start), the catalog, and the listeners. Close it with Run's end,
+// or with Close if Run is never called.
+func New(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	n := &Node{cfg: cfg, log: log.With("component", "node")}
+	if err := n.open(ctx, log); err != nil {
+		n.Close()
+		return nil, err
+	}
+	return n, nil
+}
+
+// open does New's work; on error, New closes what it opened.
+func (n *Node) open(ctx context.Context, log *slog.Logger) error {
+	cfg := n.cfg
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("create data folder: %w", err)
+	}
+	key, created, err := loadOrCreateKey(filepath.Join(cfg.DataDir, keyFile))
+	if err != nil {
+		return err
+	}
+	if created {
+		n.log.Info("created the node key", "path", filepath.Join(cfg.DataDir, keyFile))
+	}
+	token, tokenPath, err := adminToken(cfg)
+	if err != nil {
+		return err
+	}
+	if tokenPath != "" {
+		n.log.Info("created the admin token: writes need it as Authorization: Bearer TOKEN", "path", tokenPath)
+	}
+	n.store, err = storage.Open(ctx, storage.Options{
+		Path: filepath.Join(cfg.DataDir, catalogFile), Origin: cfg.Origin, Key: key, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+
+	m := newMetrics(n.store, n.log)
+	n.grpcSrv = grpc.NewServer(
+		// gRPC's own limit sits above ours, so an oversized request gets the
+		// interceptor's clear INVALID_ARGUMENT rather than a bare refusal.
+		grpc.MaxRecvMsgSize(2*cfg.MaxRequestBytes+1024),
+		grpc.ChainUnaryInterceptor(
+			observeInterceptor(n.log, m),
+			sizeInterceptor(cfg.MaxRequestBytes),
+			authInterceptor(token),
+		),
+	)
+	catalogv1.RegisterCatalogServiceServer(n.grpcSrv, &catalogServer{store: n.store, version: cfg.Version})
+	n.health = health.NewServer()
+	healthpb.RegisterHealthServer(n.grpcSrv, n.health)
+	reflection.Register(n.grpcSrv)
+
+	if n.grpcLis, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
+		return fmt.Errorf("listen for gRPC on %s: %w", cfg.GRPCAddr, err)
+	}
+	if n.httpLis, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+		return fmt.Errorf("listen for HTTP on %s: %w", cfg.HTTPAddr, err)
+	}
+	handler, err := n.httpHandler(ctx, m)
+	if err != nil {
+		return err
+	}
+	n.httpSrv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(n.log.Handler(), slog.LevelWarn)}
+	return nil
+}
+
+// GRPCAddr is the address the gRPC API listens on.
+func (n *Node) GRPCAddr() string { return n.grpcLis.Addr().String() }
+
+// HTTPAddr is the address REST listens on.
+func (n *Node) HTTPAddr() string { return n.httpLis.Addr().String() }
+
+// Run serves until ctx ends, then stops gracefully: in-flight calls get
+// shutdownGrace to finish. It closes the node.
+func (n *Node) Run(ctx context.Context) error {
+	defer n.Close()
+	n.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	n.health.SetServingStatus(catalogv1.CatalogService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
+	n.log.Info("serving", "origin", n.cfg.Origin, "data", n.cfg.DataDir,
+		"http", "http://"+n.HTTPAddr(), "grpc", n.GRPCAddr(), "public_key", fmt.Sprintf("%x", []byte(n.store.PublicKey())))
+
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		if err := n.grpcSrv.Serve(n.grpcLis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+			return fmt.Errorf("serve gRPC: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		if err := n.httpSrv.Serve(n.httpLis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("serve HTTP: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-ctx.Done()
+		n.log.Info("shutting down")
+		n.health.Shutdown()
+		stopCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+		defer cancel()
+		httpErr := n.httpSrv.Shutdown(stopCtx)
+		stopped := make(chan struct{})
+		go func() { n.grpcSrv.GracefulStop(); close(stopped) }()
+		select {
+		case <-stopped:
+		case <-stopCtx.Done():
+			n.grpcSrv.Stop()
+		}
+		return httpErr
+	})
+	err := g.Wait()
+	n.log.Info("stopped")
+	return err
+}
+
+// Close releases what New opened. Run calls it; call it directly only if
+// Run is never called.
+func (n *Node) Close() error {
+	var errs []error
+	if n.grpcSrv != nil {
+		n.grpcSrv.Stop()
+	}
+	if n.conn != nil {
+		errs = append(errs, n.conn.Close())
+		n.conn = nil
+	}
+	for _, l := range []net.Listener{n.grpcLis, n.httpLis} {
+		if l != nil {
+			l.Close()
+		}
+	}
+	if n.store != nil {
+		errs = append(errs, n.store.Close())
+		n.store = nil
+	}
+	return errors.Join(errs...)
+}
+
+// httpHandler serves REST through grpc-gateway, which calls the gRPC server
+// over a client connection, so every interceptor (auth, limits, metrics,
+// logs) runs for REST as for gRPC. Beside it: /openapi.json, /healthz and
+// /metrics.
+func (n *Node) httpHandler(ctx context.Context, m *metrics) (http.Handler, error) {
+	var err error
+	n.conn, err = grpc.NewClient(dialAddr(n.GRPCAddr()),
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(2*n.cfg.MaxRequestBytes+1024)))
+	if err != nil {
+		return nil, fmt.Errorf("gateway: connect to gRPC: %w", err)
+	}
+	gw := runtime.NewServeMux(
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
+			MarshalOptions:   protojson.MarshalOptions{UseProtoNames: true},
+			UnmarshalOptions: protojson.UnmarshalOptions{},
+		}),
+		runtime.WithHealthzEndpoint(healthpb.NewHealthClient(n.conn)),
+	)
+	if err := catalogv1.RegisterCatalogServiceHandler(ctx, gw, n.conn); err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/v1/", limitBody(gw, n.cfg.MaxRequestBytes))
+	mux.Handle("/healthz", gw)
+	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(federation.OpenAPIDocument())
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
+	return mux, nil
+}
+
+// limitBody answers a request whose body is larger than max with the same
+// INVALID_ARGUMENT JSON a gRPC call would get, without reading past max.
+func limitBody(next http.Handler, max int) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body == nil || r.Body == http.NoBody {
+			next.ServeHTTP(w, r)
+			return
+		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, int64(max)+1))
+		r.Body.Close()
+		if err != nil {
+			writeStatus(w, r, status.Error(codes.InvalidArgument, "read request body: "+err.Error()))
+			return
+		}
+		if len(body) > max {
+			writeStatus(w, r, invalidField("body", "is more than the %d bytes this node takes", max))
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.ContentLength = int64(len(body))
+		next.ServeHTTP(w, r)
+	})
+}
+
+func writeStatus(w http.ResponseWriter, r *http.Request, err error) {
+	m := &runtime.JSONPb{MarshalOptions: protojson.MarshalOptions{UseProtoNames: true}}
+	runtime.DefaultHTTPErrorHandler(r.Context(), runtime.NewServeMux(), m, w, r, err)
+}
+
+// dialAddr turns a listening address into one to dial: a wildcard host
+// becomes loopback.
+func dialAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}

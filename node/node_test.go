@@ -1,0 +1,556 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+)
+
+const testToken = "test-admin-token-0123456789"
+
+// testNode is a node on loopback ports with a gRPC client and the base URL
+// of its REST API.
+type testNode struct {
+	*Node
+	client catalogv1.CatalogServiceClient
+	conn   *grpc.ClientConn
+	base   string
+	data   string
+}
+
+func startNode(t *testing.T, mutate ...func(*Config)) *testNode {
+	t.Helper()
+	cfg := DefaultConfig()
+	cfg.Origin = "fr"
+	cfg.DataDir = filepath.Join(t.TempDir(), "data")
+	cfg.HTTPAddr, cfg.GRPCAddr = "127.0.0.1:0", "127.0.0.1:0"
+	cfg.AdminToken = testToken
+	cfg.MaxRequestBytes = 64 << 10
+	for _, m := range mutate {
+		m(&cfg)
+	}
+	return startNodeWith(t, cfg)
+}
+
+func startNodeWith(t *testing.T, cfg Config) *testNode {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	n, err := New(context.Background(), cfg, log)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- n.Run(ctx) }()
+	conn, err := grpc.NewClient(n.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		conn.Close()
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	return &testNode{Node: n, client: catalogv1.NewCatalogServiceClient(conn), conn: conn, base: "http://" + n.HTTPAddr(), data: cfg.DataDir}
+}
+
+func admin(ctx context.Context) context.Context {
+	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+testToken)
+}
+
+func validTool() *catalogv1.Tool {
+	return &catalogv1.Tool{
+		DisplayName: "Decidim",
+		Descriptions: map[string]*catalogv1.Description{
+			"en": {ShortDescription: "Participatory democracy framework", Features: []string{"participatory budgeting"}},
+			"fr": {ShortDescription: "Démocratie participative"},
+		},
+		RepositoryUrl: "https://github.com/decidim/decidim",
+		License:       "AGPL-3.0-or-later",
+		Categories:    []string{"collaboration"},
+		OgpThemes:     []catalogv1.OgpTheme{catalogv1.OgpTheme_OGP_THEME_PUBLIC_PARTICIPATION},
+		Platforms:     []string{"web"},
+	}
+}
+
+// doJSON makes an HTTP call and decodes the JSON answer into a map.
+func (n *testNode) doJSON(t *testing.T, method, path, token, body string) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(method, n.base+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	out := map[string]any{}
+	if len(b) > 0 {
+		if err := json.Unmarshal(b, &out); err != nil {
+			t.Fatalf("%s %s: answer is not JSON: %v: %s", method, path, err, b)
+		}
+	}
+	return resp.StatusCode, out
+}
+
+func TestGRPCLifecycle(t *testing.T) {
+	ctx := context.Background()
+	n := startNode(t)
+	created, err := n.client.CreateTool(admin(ctx), &catalogv1.CreateToolRequest{Parent: "origins/fr", ToolId: "decidim", Tool: validTool()})
+	if err != nil {
+		t.Fatalf("CreateTool: %v", err)
+	}
+	if created.GetName() != "origins/fr/tools/decidim" || created.GetSeq() != 1 || created.GetOrigin() != "fr" ||
+		created.GetProvenance().GetKind() != catalogv1.ProvenanceKind_PROVENANCE_KIND_MANUAL {
+		t.Errorf("created %v", created)
+	}
+	got, err := n.client.GetTool(ctx, &catalogv1.GetToolRequest{Name: created.GetName()})
+	if err != nil || !proto.Equal(got, created) {
+		t.Errorf("GetTool = %v, %v; want %v", got, err, created)
+	}
+
+	// An update with a mask changes those fields only.
+	updated, err := n.client.UpdateTool(admin(ctx), &catalogv1.UpdateToolRequest{
+		Tool:       &catalogv1.Tool{Name: created.GetName(), DisplayName: "Decidim 0.28", License: "MIT"},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"display_name"}},
+	})
+	if err != nil {
+		t.Fatalf("UpdateTool: %v", err)
+	}
+	if updated.GetDisplayName() != "Decidim 0.28" || updated.GetLicense() != "AGPL-3.0-or-later" || updated.GetSeq() != 2 {
+		t.Errorf("updated %v", updated)
+	}
+
+	// An update with the first etag is refused and loses nothing.
+	_, err = n.client.UpdateTool(admin(ctx), &catalogv1.UpdateToolRequest{
+		Tool:       &catalogv1.Tool{Name: created.GetName(), DisplayName: "stale", Etag: created.GetEtag()},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"display_name"}},
+	})
+	if status.Code(err) != codes.Aborted {
+		t.Errorf("stale update: %v, want ABORTED", err)
+	}
+	if got, _ := n.client.GetTool(ctx, &catalogv1.GetToolRequest{Name: created.GetName()}); got.GetDisplayName() != "Decidim 0.28" {
+		t.Errorf("after a stale update the name is %q", got.GetDisplayName())
+	}
+
+	list, err := n.client.ListTools(ctx, &catalogv1.ListToolsRequest{Query: "démocratie", OgpTheme: []catalogv1.OgpTheme{catalogv1.OgpTheme_OGP_THEME_PUBLIC_PARTICIPATION}})
+	if err != nil || len(list.GetTools()) != 1 {
+		t.Errorf("ListTools: %v, %v", list, err)
+	}
+	facets, err := n.client.GetToolFacets(ctx, &catalogv1.GetToolFacetsRequest{Query: "participatory"})
+	if err != nil || facets.GetTotalSize() != 1 || facets.GetFacets()[0].GetField() != "origin" || facets.GetFacets()[0].GetValues()[0].GetValue() != "fr" {
+		t.Errorf("GetToolFacets: %v, %v", facets, err)
+	}
+
+	uc, err := n.client.CreateUseCase(admin(ctx), &catalogv1.CreateUseCaseRequest{Parent: "origins/fr", UseCase: &catalogv1.UseCase{
+		Tool:         created.GetName(),
+		Organization: &catalogv1.Organization{Name: "Ville de Paris", Kind: catalogv1.OrganizationKind_ORGANIZATION_KIND_LOCAL_GOVERNMENT, Country: "FR"},
+		Purpose:      "Budget participatif", Commitments: []string{"FR0034"}, StartDate: "2014-09",
+	}})
+	if err != nil {
+		t.Fatalf("CreateUseCase: %v", err)
+	}
+	if uc.GetName() != "origins/fr/usecases/ville-de-paris" {
+		t.Errorf("use case named %q, want an id derived from the organisation", uc.GetName())
+	}
+	ucs, err := n.client.ListUseCases(ctx, &catalogv1.ListUseCasesRequest{Tool: []string{created.GetName()}, Country: []string{"fr"}})
+	if err != nil || len(ucs.GetUseCases()) != 1 {
+		t.Errorf("ListUseCases: %v, %v", ucs, err)
+	}
+
+	if _, err := n.client.DeleteTool(admin(ctx), &catalogv1.DeleteToolRequest{Name: created.GetName()}); err != nil {
+		t.Fatalf("DeleteTool: %v", err)
+	}
+	if _, err := n.client.GetTool(ctx, &catalogv1.GetToolRequest{Name: created.GetName()}); status.Code(err) != codes.NotFound {
+		t.Errorf("GetTool after delete: %v, want NOT_FOUND", err)
+	}
+	info, err := n.client.GetNodeInfo(ctx, &catalogv1.GetNodeInfoRequest{})
+	if err != nil || info.GetOrigin() != "fr" || len(info.GetPublicKey()) != 32 || info.GetToolCount() != 0 || info.GetUseCaseCount() != 1 || info.GetTombstoneCount() != 1 {
+		t.Errorf("GetNodeInfo: %v, %v", info, err)
+	}
+
+	hc, err := healthpb.NewHealthClient(n.conn).Check(ctx, &healthpb.HealthCheckRequest{Service: "ogp.catalog.v1.CatalogService"})
+	if err != nil || hc.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Errorf("health: %v, %v", hc, err)
+	}
+}
+
+func TestRESTLifecycle(t *testing.T) {
+	n := startNode(t)
+	body := `{"display_name":"CONSUL Democracy","descriptions":{"es":{"short_description":"Participación ciudadana"}},"license":"AGPL-3.0-only","categories":["collaboration"]}`
+	code, tool := n.doJSON(t, "POST", "/v1/origins/fr/tools?tool_id=consul", testToken, body)
+	if code != 200 || tool["name"] != "origins/fr/tools/consul" || tool["seq"] != "1" {
+		t.Fatalf("create: %d %v", code, tool)
+	}
+	code, list := n.doJSON(t, "GET", "/v1/tools?query=participacion&category=collaboration", "", "")
+	if code != 200 || len(list["tools"].([]any)) != 1 {
+		t.Errorf("search: %d %v", code, list)
+	}
+	// PATCH without a mask changes the fields in the body only.
+	code, patched := n.doJSON(t, "PATCH", "/v1/origins/fr/tools/consul", testToken, `{"license":"MIT"}`)
+	if code != 200 || patched["license"] != "MIT" || patched["display_name"] != "CONSUL Democracy" {
+		t.Errorf("patch: %d %v", code, patched)
+	}
+	code, stale := n.doJSON(t, "PATCH", "/v1/origins/fr/tools/consul", testToken, fmt.Sprintf(`{"license":"0BSD","etag":%q}`, tool["etag"]))
+	if code != http.StatusConflict {
+		t.Errorf("stale patch: %d %v, want 409", code, stale)
+	}
+	code, _ = n.doJSON(t, "GET", "/v1/origins/fr/tools/nope", "", "")
+	if code != http.StatusNotFound {
+		t.Errorf("get unknown: %d, want 404", code)
+	}
+	code, info := n.doJSON(t, "GET", "/v1/node", "", "")
+	if code != 200 || info["origin"] != "fr" || info["tool_count"] != "1" {
+		t.Errorf("node info: %d %v", code, info)
+	}
+	code, facets := n.doJSON(t, "GET", "/v1/tools:facets?license=MIT", "", "")
+	if code != 200 || facets["total_size"] != "1" {
+		t.Errorf("facets: %d %v", code, facets)
+	}
+	code, _ = n.doJSON(t, "DELETE", "/v1/origins/fr/tools/consul", testToken, "")
+	if code != 200 {
+		t.Errorf("delete: %d", code)
+	}
+	code, _ = n.doJSON(t, "GET", "/v1/origins/fr/tools/consul", "", "")
+	if code != http.StatusNotFound {
+		t.Errorf("get after delete: %d, want 404", code)
+	}
+
+	for _, path := range []string{"/openapi.json", "/healthz", "/metrics"} {
+		resp, err := http.Get(n.base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("GET %s: %d", path, resp.StatusCode)
+		}
+		if path == "/metrics" && (!bytes.Contains(b, []byte(`ogpnode_requests_total{code="OK",method="CreateTool"} 1`)) ||
+			!bytes.Contains(b, []byte(`ogpnode_records{kind="any",origin="fr",state="tombstone"} 1`))) {
+			t.Errorf("metrics lack request or record counts:\n%s", b)
+		}
+		if path == "/openapi.json" && !bytes.Contains(b, []byte(`"/v1/tools"`)) {
+			t.Errorf("openapi.json lacks /v1/tools")
+		}
+	}
+}
+
+func TestAuth(t *testing.T) {
+	ctx := context.Background()
+	n := startNode(t)
+	body := `{"display_name":"X","descriptions":{"en":{"short_description":"x"}}}`
+	for _, tc := range []struct {
+		name, path, token string
+		wantHTTP          int
+		wantCode          codes.Code
+		grpcCtx           context.Context
+		parent            string
+	}{
+		{"no token", "/v1/origins/fr/tools", "", 401, codes.Unauthenticated, ctx, "origins/fr"},
+		{"wrong token", "/v1/origins/fr/tools", "not-the-token-0000000", 401, codes.Unauthenticated,
+			metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer not-the-token-0000000"), "origins/fr"},
+		{"another origin", "/v1/origins/de/tools", testToken, 403, codes.PermissionDenied, admin(ctx), "origins/de"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, resp := n.doJSON(t, "POST", tc.path, tc.token, body)
+			if code != tc.wantHTTP {
+				t.Errorf("REST: %d %v, want %d", code, resp, tc.wantHTTP)
+			}
+			_, err := n.client.CreateTool(tc.grpcCtx, &catalogv1.CreateToolRequest{Parent: tc.parent, Tool: validTool()})
+			if status.Code(err) != tc.wantCode {
+				t.Errorf("gRPC: %v, want %v", err, tc.wantCode)
+			}
+		})
+	}
+	// Updates and deletes are guarded alike; reads are public.
+	if _, err := n.client.DeleteTool(ctx, &catalogv1.DeleteToolRequest{Name: "origins/fr/tools/x"}); status.Code(err) != codes.Unauthenticated {
+		t.Errorf("delete without token: %v", err)
+	}
+	if _, err := n.client.UpdateUseCase(admin(ctx), &catalogv1.UpdateUseCaseRequest{UseCase: &catalogv1.UseCase{Name: "origins/de/usecases/x"}}); status.Code(err) != codes.PermissionDenied {
+		t.Errorf("update of another origin: %v", err)
+	}
+	if _, err := n.client.ListTools(ctx, &catalogv1.ListToolsRequest{}); err != nil {
+		t.Errorf("public read: %v", err)
+	}
+	if info, _ := n.client.GetNodeInfo(ctx, &catalogv1.GetNodeInfoRequest{}); info.GetToolCount() != 0 || len(info.GetOrigins()) != 1 || info.GetOrigins()[0].GetHeadSeq() != 0 {
+		t.Errorf("refused writes stored something: %v", info)
+	}
+}
+
+// fieldViolations returns the fields a BadRequest names.
+func fieldViolations(err error) []string {
+	var out []string
+	for _, d := range status.Convert(err).Details() {
+		if br, ok := d.(*errdetails.BadRequest); ok {
+			for _, v := range br.GetFieldViolations() {
+				out = append(out, v.GetField())
+			}
+		}
+	}
+	return out
+}
+
+func TestBadInput(t *testing.T) {
+	ctx := context.Background()
+	n := startNode(t)
+	mk := func(f func(*catalogv1.Tool)) *catalogv1.Tool { tl := validTool(); f(tl); return tl }
+	long := strings.Repeat("é", 151)
+	for _, tc := range []struct {
+		name  string
+		req   *catalogv1.CreateToolRequest
+		field string
+	}{
+		{"missing display name", &catalogv1.CreateToolRequest{Tool: mk(func(t *catalogv1.Tool) { t.DisplayName = " " })}, "tool.display_name"},
+		{"no description", &catalogv1.CreateToolRequest{Tool: mk(func(t *catalogv1.Tool) { t.Descriptions = nil })}, "tool.descriptions"},
+		{"short description too long", &catalogv1.CreateToolRequest{Tool: mk(func(t *catalogv1.Tool) { t.Descriptions["en"].ShortDescription = long })}, "tool.descriptions.en.short_description"},
+		{"bad URL", &catalogv1.CreateToolRequest{Tool: mk(func(t *catalogv1.Tool) { t.RepositoryUrl = "ftp//nope" })}, "tool.repository_url"},
+		{"bad SPDX", &catalogv1.CreateToolRequest{Tool: mk(func(t *catalogv1.Tool) { t.License = "MIT and GPL" })}, "tool.license"},
+		{"unknown SPDX id", &catalogv1.CreateToolRequest{Tool: mk(func(t *catalogv1.Tool) { t.License = "GPL3" })}, "tool.license"},
+		{"bad language tag", &catalogv1.CreateToolRequest{Tool: mk(func(t *catalogv1.Tool) { t.Descriptions["english!"] = &catalogv1.Description{ShortDescription: "x"} })}, "tool.descriptions.english!"},
+		{"bad interface language", &catalogv1.CreateToolRequest{Tool: mk(func(t *catalogv1.Tool) { t.AvailableLanguages = []string{"fr", "12"} })}, "tool.available_languages[1]"},
+		{"unknown category", &catalogv1.CreateToolRequest{Tool: mk(func(t *catalogv1.Tool) { t.Categories = []string{"petitions"} })}, "tool.categories[0]"},
+		{"unspecified theme", &catalogv1.CreateToolRequest{Tool: mk(func(t *catalogv1.Tool) { t.OgpThemes = []catalogv1.OgpTheme{0} })}, "tool.ogp_themes[0]"},
+		{"undefined theme", &catalogv1.CreateToolRequest{Tool: mk(func(t *catalogv1.Tool) { t.OgpThemes = []catalogv1.OgpTheme{99} })}, "tool.ogp_themes[0]"},
+		{"unknown development status", &catalogv1.CreateToolRequest{Tool: mk(func(t *catalogv1.Tool) { t.DevelopmentStatus = "done" })}, "tool.development_status"},
+		{"unknown software type", &catalogv1.CreateToolRequest{Tool: mk(func(t *catalogv1.Tool) { t.SoftwareType = "app" })}, "tool.software_type"},
+		{"bad contact e-mail", &catalogv1.CreateToolRequest{Tool: mk(func(t *catalogv1.Tool) {
+			t.Maintenance = &catalogv1.Maintenance{Type: "community", Contacts: []*catalogv1.Contact{{Name: "A", Email: "nope"}}}
+		})}, "tool.maintenance.contacts[0].email"},
+		{"bad id", &catalogv1.CreateToolRequest{ToolId: "Not An Id", Tool: validTool()}, "tool_id"},
+		{"no tool", &catalogv1.CreateToolRequest{}, "tool"},
+		{"bad parent", &catalogv1.CreateToolRequest{Parent: "countries/fr", Tool: validTool()}, "parent"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.req.Parent == "" {
+				tc.req.Parent = "origins/fr"
+			}
+			_, err := n.client.CreateTool(admin(ctx), tc.req)
+			if status.Code(err) != codes.InvalidArgument {
+				t.Fatalf("gRPC: %v, want INVALID_ARGUMENT", err)
+			}
+			if fields := fieldViolations(err); !contains(fields, tc.field) {
+				t.Errorf("gRPC violations name %v, want %q", fields, tc.field)
+			}
+			// The same over REST: 400 with the same BadRequest JSON.
+			body := "{}"
+			if tc.req.Tool != nil {
+				b, _ := protojsonMarshal(tc.req.Tool)
+				body = string(b)
+			}
+			path := "/v1/" + tc.req.Parent + "/tools"
+			if tc.req.ToolId != "" {
+				path += "?tool_id=" + strings.ReplaceAll(tc.req.ToolId, " ", "%20")
+			}
+			if tc.field == "tool" || tc.field == "parent" {
+				return // REST always has a body, and routes only origins/{origin}
+			}
+			code, resp := n.doJSON(t, "POST", path, testToken, body)
+			if code != 400 || !strings.Contains(fmt.Sprint(resp["details"]), tc.field) {
+				t.Errorf("REST: %d %v, want 400 naming %q", code, resp, tc.field)
+			}
+		})
+	}
+
+	ucCases := []struct {
+		name  string
+		uc    *catalogv1.UseCase
+		field string
+	}{
+		{"no tool", &catalogv1.UseCase{Organization: &catalogv1.Organization{Name: "P", Kind: 2, Country: "FR"}, Purpose: "x"}, "use_case.tool"},
+		{"bad tool name", &catalogv1.UseCase{Tool: "origins/FR/tools/x", Organization: &catalogv1.Organization{Name: "P", Kind: 2, Country: "FR"}, Purpose: "x"}, "use_case.tool"},
+		{"bad country", &catalogv1.UseCase{Tool: "https://decidim.org", Organization: &catalogv1.Organization{Name: "P", Kind: 2, Country: "France"}, Purpose: "x"}, "use_case.organization.country"},
+		{"no kind", &catalogv1.UseCase{Tool: "https://decidim.org", Organization: &catalogv1.Organization{Name: "P", Country: "FR"}, Purpose: "x"}, "use_case.organization.kind"},
+		{"bad commitment", &catalogv1.UseCase{Tool: "https://decidim.org", Organization: &catalogv1.Organization{Name: "P", Kind: 2, Country: "FR"}, Purpose: "x", Commitments: []string{"fr-34"}}, "use_case.commitments[0]"},
+		{"bad date", &catalogv1.UseCase{Tool: "https://decidim.org", Organization: &catalogv1.Organization{Name: "P", Kind: 2, Country: "FR"}, Purpose: "x", StartDate: "2014-13"}, "use_case.start_date"},
+	}
+	for _, tc := range ucCases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := n.client.CreateUseCase(admin(ctx), &catalogv1.CreateUseCaseRequest{Parent: "origins/fr", UseCase: tc.uc})
+			if fields := fieldViolations(err); status.Code(err) != codes.InvalidArgument || !contains(fields, tc.field) {
+				t.Errorf("got %v naming %v, want INVALID_ARGUMENT naming %q", err, fields, tc.field)
+			}
+		})
+	}
+
+	t.Run("update mask", func(t *testing.T) {
+		if _, err := n.client.CreateTool(admin(ctx), &catalogv1.CreateToolRequest{Parent: "origins/fr", ToolId: "masked", Tool: validTool()}); err != nil {
+			t.Fatal(err)
+		}
+		for _, paths := range [][]string{{"seq"}, {"colour"}, {"display_name.x"}} {
+			_, err := n.client.UpdateTool(admin(ctx), &catalogv1.UpdateToolRequest{Tool: &catalogv1.Tool{Name: "origins/fr/tools/masked"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: paths}})
+			if status.Code(err) != codes.InvalidArgument || !contains(fieldViolations(err), "update_mask") {
+				t.Errorf("mask %v: %v", paths, err)
+			}
+		}
+		// Clearing a required field through the mask is refused too.
+		_, err := n.client.UpdateTool(admin(ctx), &catalogv1.UpdateToolRequest{Tool: &catalogv1.Tool{Name: "origins/fr/tools/masked"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"display_name"}}})
+		if !contains(fieldViolations(err), "tool.display_name") {
+			t.Errorf("clearing display_name: %v", err)
+		}
+	})
+
+	t.Run("request size", func(t *testing.T) {
+		big := validTool()
+		big.Descriptions["en"].LongDescription = strings.Repeat("x", 70<<10)
+		_, err := n.client.CreateTool(admin(ctx), &catalogv1.CreateToolRequest{Parent: "origins/fr", Tool: big})
+		if status.Code(err) != codes.InvalidArgument || !contains(fieldViolations(err), "request") {
+			t.Errorf("gRPC: %v", err)
+		}
+		b, _ := protojsonMarshal(big)
+		code, resp := n.doJSON(t, "POST", "/v1/origins/fr/tools", testToken, string(b))
+		if code != 400 || !strings.Contains(fmt.Sprint(resp["details"]), "body") {
+			t.Errorf("REST: %d %v", code, resp)
+		}
+	})
+
+	t.Run("malformed JSON and unknown fields", func(t *testing.T) {
+		for _, body := range []string{`{"display_name":`, `{"colour":"red"}`, `{"display_name":3}`} {
+			code, resp := n.doJSON(t, "POST", "/v1/origins/fr/tools", testToken, body)
+			if code != 400 {
+				t.Errorf("body %s: %d %v, want 400", body, code, resp)
+			}
+		}
+	})
+
+	t.Run("list arguments", func(t *testing.T) {
+		for _, tc := range []struct {
+			req   *catalogv1.ListToolsRequest
+			field string
+		}{
+			{&catalogv1.ListToolsRequest{PageSize: -1}, "page_size"},
+			{&catalogv1.ListToolsRequest{PageToken: "garbage"}, "page_token"},
+			{&catalogv1.ListToolsRequest{OrderBy: "price"}, "order_by"},
+			{&catalogv1.ListToolsRequest{OrderBy: "relevance"}, "order_by"},
+			{&catalogv1.ListToolsRequest{Query: "+++"}, "query"},
+		} {
+			_, err := n.client.ListTools(ctx, tc.req)
+			if status.Code(err) != codes.InvalidArgument || !contains(fieldViolations(err), tc.field) {
+				t.Errorf("%v: %v", tc.req, err)
+			}
+		}
+	})
+
+	// Of all of the above, only the one valid tool was stored.
+	info, _ := n.client.GetNodeInfo(ctx, &catalogv1.GetNodeInfoRequest{})
+	if info.GetToolCount() != 1 || info.GetUseCaseCount() != 0 || info.GetOrigins()[0].GetHeadSeq() != 1 {
+		t.Errorf("bad input stored something: %v", info)
+	}
+}
+
+func TestPaging(t *testing.T) {
+	ctx := context.Background()
+	n := startNode(t)
+	for i := range 5 {
+		tl := validTool()
+		tl.DisplayName = fmt.Sprintf("Tool %d", i)
+		if _, err := n.client.CreateTool(admin(ctx), &catalogv1.CreateToolRequest{Parent: "origins/fr", Tool: tl}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var names []string
+	req := &catalogv1.ListToolsRequest{OrderBy: "display_name", PageSize: 2}
+	for pages := 0; ; pages++ {
+		resp, err := n.client.ListTools(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tl := range resp.GetTools() {
+			names = append(names, tl.GetDisplayName())
+		}
+		if resp.GetNextPageToken() == "" {
+			break
+		}
+		if pages > 5 {
+			t.Fatal("paging does not end")
+		}
+		// A token is bound to its query.
+		other := &catalogv1.ListToolsRequest{OrderBy: "display_name desc", PageSize: 2, PageToken: resp.GetNextPageToken()}
+		if _, err := n.client.ListTools(ctx, other); status.Code(err) != codes.InvalidArgument {
+			t.Errorf("token with another query: %v", err)
+		}
+		req.PageToken = resp.GetNextPageToken()
+	}
+	if diff := cmp.Diff(names, []string{"Tool 0", "Tool 1", "Tool 2", "Tool 3", "Tool 4"}); diff != "" {
+		t.Errorf("pages (-got +want):\n%s", diff)
+	}
+}
+
+func TestDataFolder(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "data")
+	cfg := DefaultConfig()
+	cfg.Origin, cfg.DataDir, cfg.HTTPAddr, cfg.GRPCAddr = "fr", dir, "127.0.0.1:0", "127.0.0.1:0"
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	n, err := New(ctx, cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key1 := n.store.PublicKey()
+	n.Close()
+	for _, f := range []string{keyFile, adminTokenFile} {
+		st, err := os.Stat(filepath.Join(dir, f))
+		if err != nil || st.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %v, mode %v, want 0600", f, err, st.Mode().Perm())
+		}
+	}
+	n, err = New(ctx, cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !n.store.PublicKey().Equal(key1) {
+		t.Error("the key changed across restarts")
+	}
+	n.Close()
+	cfg.Origin = "de"
+	if _, err := New(ctx, cfg, log); err == nil || !strings.Contains(err.Error(), `belongs to origin "fr"`) {
+		t.Errorf("start with another origin: %v", err)
+	}
+	cfg.Origin = "fr"
+	cfg.AdminToken = "short"
+	if _, err := New(ctx, cfg, log); err == nil {
+		t.Error("a short admin token was accepted")
+	}
+	cfg.AdminToken = ""
+	cfg.AdminTokenFile = filepath.Join(t.TempDir(), "missing")
+	if _, err := New(ctx, cfg, log); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing token file: %v", err)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
