@@ -10,8 +10,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 	"github.com/ogptoolbox/federation/envelope"
+	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 	"github.com/ogptoolbox/federation/spdx"
 	"github.com/ogptoolbox/federation/vocabulary"
 	"golang.org/x/text/language"

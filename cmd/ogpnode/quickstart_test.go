@@ -1,0 +1,178 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// buildBinary builds ogpnode into a temporary folder.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "ogpnode")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// freeAddr returns a loopback address no one listens on now.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// waitHealthy polls /healthz until the node answers 200, or fails the test.
+func waitHealthy(t *testing.T, base string, exited <-chan error) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-exited:
+			t.Fatalf("the node exited before it was healthy: %v", err)
+		default:
+		}
+		resp, err := http.Get(base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond) // a poll interval, not a guess at readiness
+	}
+	t.Fatal("the node did not become healthy within 60s")
+}
+
+// quickstart returns the README's quickstart block.
+func quickstart(t *testing.T) string {
+	t.Helper()
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)<!-- quickstart:begin.*?-->\\s*```sh\\n(.*?)```\\s*<!-- quickstart:end -->").FindSubmatch(readme)
+	if m == nil {
+		t.Fatal("README.md has no quickstart block")
+	}
+	return string(m[1])
+}
+
+// TestQuickstart starts the real ogpnode binary as the README's first
+// command does (on free ports, in an empty folder) and runs the README's
+// quickstart as written, with the default addresses swapped for those
+// ports.
+func TestQuickstart(t *testing.T) {
+	grpcurl, err := exec.LookPath("grpcurl")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("grpcurl is not installed: .ci/run installs it")
+		}
+		t.Skip("grpcurl not installed: go install github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.4")
+	}
+	bin := buildBinary(t)
+	work := t.TempDir()
+	httpAddr, grpcAddr := freeAddr(t), freeAddr(t)
+
+	var logs bytes.Buffer
+	cmd := exec.Command(bin, "serve", "--http-addr", httpAddr, "--grpc-addr", grpcAddr)
+	cmd.Dir = work
+	cmd.Env = append(os.Environ(), "OGPNODE_ADMIN_TOKEN=") // the token must come from the data folder
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		if t.Failed() {
+			t.Logf("node logs:\n%s", logs.String())
+		}
+	})
+	waitHealthy(t, "http://"+httpAddr, exited)
+
+	script := quickstart(t)
+	script = strings.ReplaceAll(script, "127.0.0.1:8080", httpAddr)
+	script = strings.ReplaceAll(script, "127.0.0.1:7400", grpcAddr)
+	script = strings.ReplaceAll(script, "grpcurl ", grpcurl+" ")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	sh := exec.CommandContext(ctx, "bash", "-euo", "pipefail", "-c", script)
+	sh.Dir = work
+	out, err := sh.CombinedOutput()
+	if err != nil {
+		t.Fatalf("quickstart failed: %v\n%s", err, out)
+	}
+	text := string(out)
+	for _, want := range []string{
+		`"name":"origins/local/tools/decidim"`,               // created, and found by search
+		`"development_status":"stable"`,                      // updated
+		`{"field":"origin", "values":[{"value":"local"`,      // facet counts
+		"ogp.catalog.v1.CatalogService",                      // grpcurl list
+		`"displayName": "Decidim"`,                           // grpcurl GetTool
+		`"message":"origins/local/tools/decidim: not found"`, // deleted
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("quickstart output lacks %s:\n%s", want, text)
+		}
+	}
+	if n := strings.Count(text, `"name":"origins/local/tools/decidim"`); n < 3 {
+		t.Errorf("the tool appears %d times; want it created, found and updated:\n%s", n, text)
+	}
+
+	// SIGTERM stops the node gracefully, with exit status 0.
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("after SIGTERM: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the node did not stop within 30s of SIGTERM")
+	}
+	if !strings.Contains(logs.String(), "msg=stopped") {
+		t.Errorf("no graceful stop in the logs:\n%s", logs.String())
+	}
+}
+
+// TestServeRefusesBadConfig checks that the binary exits non-zero with a
+// message naming the problem.
+func TestServeRefusesBadConfig(t *testing.T) {
+	bin := buildBinary(t)
+	for _, tc := range []struct {
+		args []string
+		env  []string
+		want string
+	}{
+		{[]string{"serve", "--origin", "France"}, nil, `invalid origin "France"`},
+		{[]string{"serve", "--http-addr", "nope"}, nil, "--http-addr"},
+		{[]string{"serve"}, []string{"OGPNODE_GRPC_ADDR=bad"}, "--grpc-addr"},
+		{[]string{"frobnicate"}, nil, `unknown command "frobnicate"`},
+	} {
+		cmd := exec.Command(bin, tc.args...)
+		cmd.Dir = t.TempDir()
+		cmd.Env = append(os.Environ(), tc.env...)
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), tc.want) {
+			t.Errorf("%v %v: %v\n%s\nwant an error naming %q", tc.env, tc.args, err, out, tc.want)
+		}
+	}
+}
