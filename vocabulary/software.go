@@ -1,5 +1,14 @@
 package vocabulary
 
+import "sort"
+
+// contains reports whether s is in list, which is sorted. Each list is
+// written once, and membership derives from it.
+func contains(list []string, s string) bool {
+	i := sort.SearchStrings(list, s)
+	return i < len(list) && list[i] == s
+}
+
 // SoftwareTypes returns the values of publiccode.yml's softwareType, sorted.
 func SoftwareTypes() []string {
 	return []string{
@@ -18,19 +27,7 @@ func SoftwareTypes() []string {
 // IsSoftwareType reports whether s is one of SoftwareTypes. The comparison
 // is case-sensitive, as in the standard.
 func IsSoftwareType(s string) bool {
-	switch s {
-	case "addon",
-		"configurationFiles",
-		"library",
-		"standalone/backend",
-		"standalone/desktop",
-		"standalone/iot",
-		"standalone/mobile",
-		"standalone/other",
-		"standalone/web":
-		return true
-	}
-	return false
+	return contains(SoftwareTypes(), s)
 }
 
 // DevelopmentStatuses returns the values of publiccode.yml's
@@ -49,15 +46,7 @@ func DevelopmentStatuses() []string {
 // IsDevelopmentStatus reports whether s is one of DevelopmentStatuses. The
 // comparison is case-sensitive, as in the standard.
 func IsDevelopmentStatus(s string) bool {
-	switch s {
-	case "beta",
-		"concept",
-		"development",
-		"obsolete",
-		"stable":
-		return true
-	}
-	return false
+	return contains(DevelopmentStatuses(), s)
 }
 
 // MaintenanceTypes returns the values of publiccode.yml's maintenance.type,
@@ -74,12 +63,5 @@ func MaintenanceTypes() []string {
 // IsMaintenanceType reports whether s is one of MaintenanceTypes. The
 // comparison is case-sensitive, as in the standard.
 func IsMaintenanceType(s string) bool {
-	switch s {
-	case "community",
-		"contract",
-		"internal",
-		"none":
-		return true
-	}
-	return false
+	return contains(MaintenanceTypes(), s)
 }

@@ -2,17 +2,11 @@ package vocabulary
 
 import (
 	"bufio"
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
 )
 
 // vocabularies pairs each list with its membership test.
@@ -58,64 +52,6 @@ func TestListsSortedUniqueAndMembers(t *testing.T) {
 			}
 		})
 	}
-}
-
-// TestSwitchesMatchLists checks that the case labels of each Is function's
-// switch are exactly the values its list function returns, so the two
-// copies cannot drift apart.
-func TestSwitchesMatchLists(t *testing.T) {
-	cases := switchCases(t)
-	for _, v := range vocabularies() {
-		got := cases["Is"+v.name]
-		slices.Sort(got)
-		if diff := cmp.Diff(got, v.list()); diff != "" {
-			t.Errorf("Is%s switch cases differ from the list (-got +want):\n%s", v.name, diff)
-		}
-	}
-}
-
-// switchCases returns, for each function of the package's non-test files,
-// the string literals of its switch case labels.
-func switchCases(t *testing.T) map[string][]string {
-	t.Helper()
-	fset := token.NewFileSet()
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string][]string{}
-	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, name, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, decl := range f.Decls {
-			fn, ok := decl.(*ast.FuncDecl)
-			if !ok {
-				continue
-			}
-			ast.Inspect(fn, func(n ast.Node) bool {
-				cc, ok := n.(*ast.CaseClause)
-				if !ok {
-					return true
-				}
-				for _, x := range cc.List {
-					if lit, ok := x.(*ast.BasicLit); ok && lit.Kind == token.STRING {
-						s, err := strconv.Unquote(lit.Value)
-						if err != nil {
-							t.Fatal(err)
-						}
-						out[fn.Name.Name] = append(out[fn.Name.Name], s)
-					}
-				}
-				return true
-			})
-		}
-	}
-	return out
 }
 
 func TestCounts(t *testing.T) {
