@@ -228,7 +228,10 @@ func (s *Store) matchClause(q Query, rid string, ftsOuter bool) (string, []any, 
 		if !known[f.Facet] {
 			return "", nil, fmt.Errorf("%w: no filter %q", ErrInvalid, f.Facet)
 		}
-		conds = append(conds, rid+" IN (SELECT rid FROM "+t.terms+" WHERE facet = ? AND value IN (?"+
+		// The unary + keeps SQLite from handing the filter to FTS5 as a rowid
+		// constraint, which would rerun the full-text match once per
+		// filtered row: the filter is checked on each match instead.
+		conds = append(conds, "+"+rid+" IN (SELECT rid FROM "+t.terms+" WHERE facet = ? AND value IN (?"+
 			strings.Repeat(", ?", len(f.Values)-1)+"))")
 		args = append(args, f.Facet)
 		for _, v := range f.Values {
