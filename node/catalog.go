@@ -8,12 +8,14 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/ogptoolbox/federation/envelope"
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 	"github.com/ogptoolbox/federation/storage"
 	"golang.org/x/text/unicode/norm"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 )
@@ -73,7 +75,7 @@ func (s *catalogServer) create(ctx context.Context, parent, idField, id, field s
 		return nil, err
 	}
 	var v violations
-	if id != "" && !validID(id) {
+	if id != "" && !envelope.ValidID(id) {
 		v.add(idField, "%q is not an id: 1 to 63 lowercase letters, digits and hyphens, starting with a letter", id)
 	}
 	if res == nil || !res.ProtoReflect().IsValid() {
@@ -264,11 +266,9 @@ func (s *catalogServer) list(ctx context.Context, q storage.Query, orderBy strin
 	if err != nil {
 		v.add("page_token", "%v", err)
 	}
-	if err := parseOrderBy(&v, &q, orderBy); err != nil {
-		return nil, "", err
-	}
-	if strings.TrimSpace(q.Text) != "" {
-		if _, err := storageQueryText(q.Text); err != nil {
+	parseOrderBy(&v, &q, orderBy)
+	if q.Text != "" {
+		if err := storage.CheckText(q.Text); err != nil {
 			v.add("query", "%v", err)
 		}
 	}
@@ -289,10 +289,10 @@ func (s *catalogServer) list(ctx context.Context, q storage.Query, orderBy strin
 }
 
 // parseOrderBy reads "field" or "field desc" into q.
-func parseOrderBy(v *violations, q *storage.Query, orderBy string) error {
+func parseOrderBy(v *violations, q *storage.Query, orderBy string) {
 	fields := strings.Fields(orderBy)
 	if len(fields) == 0 {
-		return nil
+		return
 	}
 	allowed := map[string]string{"relevance": "relevance", "create_time": "create_time", "update_time": "update_time"}
 	if q.Kind == storage.KindTool {
@@ -306,15 +306,6 @@ func parseOrderBy(v *violations, q *storage.Query, orderBy string) error {
 		v.add("order_by", "relevance needs a query")
 	}
 	q.Order, q.Desc = order, len(fields) == 2 && fields[1] == "desc"
-	return v.err()
-}
-
-// storageQueryText checks that a full-text query has words to search for.
-func storageQueryText(text string) (string, error) {
-	if !strings.ContainsFunc(text, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) {
-		return "", errors.New("has no words to search for")
-	}
-	return text, nil
 }
 
 func (s *catalogServer) GetToolFacets(ctx context.Context, req *catalogv1.GetToolFacetsRequest) (*catalogv1.GetToolFacetsResponse, error) {
@@ -336,8 +327,8 @@ func (s *catalogServer) GetUseCaseFacets(ctx context.Context, req *catalogv1.Get
 }
 
 func (s *catalogServer) facets(ctx context.Context, q storage.Query) (int64, []*catalogv1.Facet, error) {
-	if strings.TrimSpace(q.Text) != "" {
-		if _, err := storageQueryText(q.Text); err != nil {
+	if q.Text != "" {
+		if err := storage.CheckText(q.Text); err != nil {
 			return 0, nil, invalidField("query", "%v", err)
 		}
 	}
@@ -424,7 +415,7 @@ func validate(v *violations, field string, m proto.Message) {
 func clearOutputOnly(m proto.Message) {
 	r := m.ProtoReflect()
 	for name := range outputOnly() {
-		if fd := r.Descriptor().Fields().ByName(protoNameOf(name)); fd != nil {
+		if fd := r.Descriptor().Fields().ByName(protoreflect.Name(name)); fd != nil {
 			r.Clear(fd)
 		}
 	}

@@ -68,6 +68,7 @@ func sizeInterceptor(max int) grpc.UnaryServerInterceptor {
 // observeInterceptor counts, times and logs every call, and turns a panic
 // into INTERNAL rather than a crash of the node.
 func observeInterceptor(log *slog.Logger, m *metrics) grpc.UnaryServerInterceptor {
+	writes := writeMethods()
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
 		start := time.Now()
 		defer func() {
@@ -85,7 +86,7 @@ func observeInterceptor(log *slog.Logger, m *metrics) grpc.UnaryServerIntercepto
 			case codes.Internal, codes.Unknown, codes.DataLoss:
 				level = slog.LevelError
 			case codes.OK:
-				if writeMethods()[info.FullMethod] {
+				if writes[info.FullMethod] {
 					level = slog.LevelInfo
 				}
 			}

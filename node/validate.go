@@ -310,7 +310,3 @@ func parseParent(parent string) (string, error) {
 	}
 	return origin, nil
 }
-
-func validID(s string) bool { return envelope.ValidID(s) }
-
-func protoNameOf(s string) protoreflect.Name { return protoreflect.Name(s) }

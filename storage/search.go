@@ -241,6 +241,13 @@ func (s *Store) matchClause(q Query, rid string, ftsOuter bool) (string, []any, 
 	return strings.Join(conds, " AND "), args, nil
 }
 
+// CheckText reports whether text can be searched for: it has words, and
+// not too many. Search and Facets refuse the same texts with ErrInvalid.
+func CheckText(text string) error {
+	_, err := ftsQuery(text)
+	return err
+}
+
 // maxQueryWords bounds the work one search can ask for.
 const maxQueryWords = 32
 
