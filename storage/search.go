@@ -46,6 +46,11 @@ func FacetNames(k Kind) []string {
 	return []string{"origin", "category", "ogp_theme", "license", "language", "development_status", "platform"}
 }
 
+// rankWeights are the bm25 weights of the full-text columns (name,
+// description, features); the migration sets the same as each FTS table's
+// rank, and a test checks that they agree.
+const rankWeights = "10.0, 2.0, 1.0"
+
 // maxFacetValues bounds each facet of a Facets answer.
 const maxFacetValues = 100
 
@@ -65,14 +70,20 @@ func (s *Store) Search(ctx context.Context, q Query) ([]proto.Message, error) {
 		if q.Text == "" {
 			return nil, fmt.Errorf("%w: order by relevance needs a query", ErrInvalid)
 		}
-		// Ranked straight off the full-text table, which lets FTS5 sort by
-		// its rank without materializing the other tables first.
 		where, a, err := s.matchClause(q, t.fts+".rowid", true)
 		if err != nil {
 			return nil, err
 		}
+		// Without filters, FTS5 sorts by its rank itself. With filters,
+		// ranking by rank would score every match before the filters run;
+		// the same bm25 as an ORDER BY expression scores only the matches
+		// that pass them.
+		orderBy := t.fts + ".rank"
+		if hasFilters(q) {
+			orderBy = "bm25(" + t.fts + ", " + rankWeights + ")"
+		}
 		stmt = "SELECT r.record, r.signature FROM " + t.fts + " JOIN records r ON r.rid = " + t.fts + ".rowid" +
-			" WHERE " + where + " ORDER BY " + t.fts + ".rank LIMIT ? OFFSET ?"
+			" WHERE " + where + " ORDER BY " + orderBy + " LIMIT ? OFFSET ?"
 		args = a
 	} else {
 		col := map[string]string{"name": "sort_name", "create_time": "create_time", "update_time": "update_time"}[order]
@@ -195,6 +206,15 @@ func (s *Store) countFacets(ctx context.Context, k Kind, matching string, args [
 		}
 	}
 	return total, out, nil
+}
+
+func hasFilters(q Query) bool {
+	for _, f := range q.Filters {
+		if len(f.Values) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // matchClause is the WHERE clause that selects q's records, where rid is

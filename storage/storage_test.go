@@ -411,3 +411,56 @@ func TestUseCaseSearch(t *testing.T) {
 		t.Errorf("use cases with FR0034: %d, want 2", total)
 	}
 }
+
+// TestRankWeights checks that the rank the migration sets for each FTS
+// table uses the weights that filtered searches order by, so that a search
+// ranks alike with or without filters.
+func TestRankWeights(t *testing.T) {
+	s, _ := openTest(t)
+	for _, table := range []string{"tools_fts", "use_cases_fts"} {
+		var rank string
+		if err := s.reader.QueryRow("SELECT v FROM " + table + "_config WHERE k = 'rank'").Scan(&rank); err != nil {
+			t.Fatal(err)
+		}
+		if want := "bm25(" + rankWeights + ")"; rank != want {
+			t.Errorf("%s rank is %q, want %q", table, rank, want)
+		}
+	}
+}
+
+// TestFilteredRankingMatchesUnfiltered checks that a filter only removes
+// results: the ones left keep the order the unfiltered search gives them.
+func TestFilteredRankingMatchesUnfiltered(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	for i, tc := range []struct {
+		name, short string
+		cats        []string
+	}{
+		{"Budget Tool", "participatory budgeting with participatory votes", []string{"budgeting"}},
+		{"Votes", "participatory", []string{"budgeting"}},
+		{"Participatory Hub", "participatory democracy", []string{"collaboration"}},
+		{"Other", "a long description that mentions participatory once among many other words", []string{"budgeting"}},
+	} {
+		tl := tool(tc.name, tc.short)
+		tl.Categories = tc.cats
+		create(t, s, fmt.Sprintf("t%d", i), tl)
+	}
+	all, err := s.Search(ctx, Query{Kind: KindTool, Text: "participatory", Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, m := range all {
+		if m.(*catalogv1.Tool).GetCategories()[0] == "budgeting" {
+			want = append(want, m.(*catalogv1.Tool).GetName())
+		}
+	}
+	got, err := s.Search(ctx, Query{Kind: KindTool, Text: "participatory", Filters: []Filter{{"category", []string{"budgeting"}}}, Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(names(got), want); diff != "" || len(want) != 3 {
+		t.Errorf("filtered ranking (-got +want):\n%s", diff)
+	}
+}

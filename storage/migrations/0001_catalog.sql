@@ -52,13 +52,17 @@ CREATE TABLE tool_terms (
 CREATE INDEX tool_terms_by_rid ON tool_terms (rid);
 
 -- Full text of live tools: names, descriptions and features in every
--- language. Contentless: the text is in the records already.
+-- language. Contentless: the text is in the records already. Prefixes of 2
+-- and 3 letters are indexed, so that searching as one types ("par*") does
+-- not walk every term that starts so.
 CREATE VIRTUAL TABLE tools_fts USING fts5 (
   name, description, features,
   content = '', contentless_delete = 1,
-  tokenize = 'unicode61 remove_diacritics 2'
+  tokenize = 'unicode61 remove_diacritics 2',
+  prefix = '2 3'
 );
--- A name match counts most, then descriptions, then features.
+-- A name match counts most, then descriptions, then features: the weights
+-- of rankWeights in search.go.
 INSERT INTO tools_fts (tools_fts, rank) VALUES ('rank', 'bm25(10.0, 2.0, 1.0)');
 
 CREATE TABLE use_cases (
@@ -86,6 +90,7 @@ CREATE INDEX use_case_terms_by_rid ON use_case_terms (rid);
 CREATE VIRTUAL TABLE use_cases_fts USING fts5 (
   name, description, features,
   content = '', contentless_delete = 1,
-  tokenize = 'unicode61 remove_diacritics 2'
+  tokenize = 'unicode61 remove_diacritics 2',
+  prefix = '2 3'
 );
 INSERT INTO use_cases_fts (use_cases_fts, rank) VALUES ('rank', 'bm25(10.0, 2.0, 1.0)');
