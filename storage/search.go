@@ -2,12 +2,12 @@ package storage
 
 import (
 	"context"
-	"database/sql"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
-	"unicode"
 
+	"github.com/ogptoolbox/federation/search"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -46,82 +46,101 @@ func FacetNames(k Kind) []string {
 	return []string{"origin", "category", "ogp_theme", "license", "language", "development_status", "platform"}
 }
 
-// rankWeights are the bm25 weights of the full-text columns (name,
-// description, features); the migration sets the same as each FTS table's
-// rank, and a test checks that they agree.
-const rankWeights = "10.0, 2.0, 1.0"
-
 // maxFacetValues bounds each facet of a Facets answer.
 const maxFacetValues = 100
 
 // Search returns a page of the records q selects.
 func (s *Store) Search(ctx context.Context, q Query) ([]proto.Message, error) {
-	t := tablesOf(q.Kind)
-	order, desc := q.Order, q.Desc
-	if order == "" {
-		order = "relevance"
+	sq, err := searchQuery(q)
+	if err != nil {
+		return nil, err
+	}
+	rids, _, err := s.indexOf(q.Kind).Search(sq)
+	if err != nil {
+		return nil, invalidQuery(err)
+	}
+	return s.readPage(ctx, rids)
+}
+
+// searchQuery is q for the search index.
+func searchQuery(q Query) (search.Query, error) {
+	known := map[string]bool{}
+	for _, f := range FacetNames(q.Kind) {
+		known[f] = true
+	}
+	sq := search.Query{Text: q.Text, Desc: q.Desc, Limit: q.Limit, Offset: q.Offset}
+	for _, f := range q.Filters {
+		if len(f.Values) == 0 {
+			continue
+		}
+		if !known[f.Facet] {
+			return sq, fmt.Errorf("%w: no filter %q", ErrInvalid, f.Facet)
+		}
+		sq.Filters = append(sq.Filters, search.Filter{Facet: f.Facet, Values: f.Values})
+	}
+	switch q.Order {
+	case "":
 		if q.Text == "" {
-			order, desc = "update_time", true
+			sq.Order, sq.Desc = search.ByUpdateTime, true
+		}
+	case "relevance":
+		if q.Text == "" {
+			return sq, fmt.Errorf("%w: order by relevance needs a query", ErrInvalid)
+		}
+	case "name":
+		sq.Order = search.ByName
+	case "create_time":
+		sq.Order = search.ByCreateTime
+	case "update_time":
+		sq.Order = search.ByUpdateTime
+	default:
+		return sq, fmt.Errorf("%w: cannot order by %q", ErrInvalid, q.Order)
+	}
+	if q.Text != "" {
+		if err := CheckText(q.Text); err != nil {
+			return sq, err
 		}
 	}
-	var stmt string
-	var args []any
-	if order == "relevance" {
-		if q.Text == "" {
-			return nil, fmt.Errorf("%w: order by relevance needs a query", ErrInvalid)
-		}
-		where, a, err := s.matchClause(q, t.fts+".rowid", true)
-		if err != nil {
-			return nil, err
-		}
-		// Without filters, FTS5 sorts by its rank itself. With filters,
-		// ranking by rank would score every match before the filters run;
-		// the same bm25 as an ORDER BY expression scores only the matches
-		// that pass them.
-		orderBy := t.fts + ".rank"
-		if hasFilters(q) {
-			orderBy = "bm25(" + t.fts + ", " + rankWeights + ")"
-		}
-		stmt = "SELECT r.record, r.signature FROM " + t.fts + " JOIN records r ON r.rid = " + t.fts + ".rowid" +
-			" WHERE " + where + " ORDER BY " + orderBy + " LIMIT ? OFFSET ?"
-		args = a
-	} else {
-		col := map[string]string{"name": "sort_name", "create_time": "create_time", "update_time": "update_time"}[order]
-		if col == "" {
-			return nil, fmt.Errorf("%w: cannot order by %q", ErrInvalid, order)
-		}
-		dir := ""
-		if desc {
-			dir = " DESC"
-		}
-		where, a, err := s.matchClause(q, "x.rid", false)
-		if err != nil {
-			return nil, err
-		}
-		stmt = "SELECT r.record, r.signature FROM " + t.rows + " x JOIN records r ON r.rid = x.rid" +
-			" WHERE " + where + " ORDER BY x." + col + dir + ", x.rid" + dir + " LIMIT ? OFFSET ?"
-		args = a
+	return sq, nil
+}
+
+// readPage reads the records of rids, in that order, with their etags. A
+// record deleted since the index named it is left out.
+func (s *Store) readPage(ctx context.Context, rids []int64) ([]proto.Message, error) {
+	if len(rids) == 0 {
+		return nil, nil
 	}
-	args = append(args, q.Limit, q.Offset)
-	rows, err := s.reader.QueryContext(ctx, stmt, args...)
+	args := make([]any, len(rids))
+	for i, rid := range rids {
+		args[i] = rid
+	}
+	rows, err := s.reader.QueryContext(ctx, "SELECT rid, record, signature FROM records WHERE deleted = 0 AND rid IN (?"+
+		strings.Repeat(", ?", len(rids)-1)+")", args...)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
 	defer rows.Close()
-	var out []proto.Message
+	byRID := make(map[int64]proto.Message, len(rids))
 	for rows.Next() {
+		var rid int64
 		var rec, sig []byte
-		if err := rows.Scan(&rec, &sig); err != nil {
+		if err := rows.Scan(&rid, &rec, &sig); err != nil {
 			return nil, fmt.Errorf("search: %w", err)
 		}
 		m, err := decodeStored(rec, sig)
 		if err != nil {
 			return nil, fmt.Errorf("search: %w", err)
 		}
-		out = append(out, m)
+		byRID[rid] = m
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("search: %w", err)
+	}
+	out := make([]proto.Message, 0, len(rids))
+	for _, rid := range rids {
+		if m, ok := byRID[rid]; ok {
+			out = append(out, m)
+		}
 	}
 	return out, nil
 }
@@ -137,55 +156,24 @@ type FacetCount struct {
 // all and by facet value: for each facet, most frequent values first, at
 // most 100.
 func (s *Store) Facets(ctx context.Context, q Query) (int64, []FacetCount, error) {
-	t := tablesOf(q.Kind)
-	var matching string
-	if q.Text != "" {
-		where, args, err := s.matchClause(q, t.fts+".rowid", true)
-		if err != nil {
-			return 0, nil, err
-		}
-		matching = "SELECT " + t.fts + ".rowid AS rid FROM " + t.fts + " WHERE " + where
-		return s.countFacets(ctx, q.Kind, matching, args)
-	}
-	where, args, err := s.matchClause(q, "x.rid", false)
+	q.Order, q.Limit, q.Offset = "name", 0, 0
+	sq, err := searchQuery(q)
 	if err != nil {
 		return 0, nil, err
 	}
-	matching = "SELECT x.rid AS rid FROM " + t.rows + " x WHERE " + where
-	return s.countFacets(ctx, q.Kind, matching, args)
-}
-
-func (s *Store) countFacets(ctx context.Context, k Kind, matching string, args []any) (int64, []FacetCount, error) {
-	// One read transaction, so the total and the counts agree.
-	tx, err := s.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	total, found, err := s.indexOf(q.Kind).Facets(sq)
 	if err != nil {
-		return 0, nil, fmt.Errorf("facets: %w", err)
-	}
-	defer tx.Rollback()
-	var total int64
-	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM ("+matching+")", args...).Scan(&total); err != nil {
-		return 0, nil, fmt.Errorf("facets: %w", err)
-	}
-	rows, err := tx.QueryContext(ctx, "WITH m AS ("+matching+") SELECT facet, value, count(*) FROM "+tablesOf(k).terms+
-		" WHERE rid IN (SELECT rid FROM m) GROUP BY facet, value", args...)
-	if err != nil {
-		return 0, nil, fmt.Errorf("facets: %w", err)
-	}
-	defer rows.Close()
-	var counts []FacetCount
-	for rows.Next() {
-		var c FacetCount
-		if err := rows.Scan(&c.Facet, &c.Value, &c.Count); err != nil {
-			return 0, nil, fmt.Errorf("facets: %w", err)
-		}
-		counts = append(counts, c)
-	}
-	if err := rows.Err(); err != nil {
-		return 0, nil, fmt.Errorf("facets: %w", err)
+		return 0, nil, invalidQuery(err)
 	}
 	rank := map[string]int{}
-	for i, f := range FacetNames(k) {
+	for i, f := range FacetNames(q.Kind) {
 		rank[f] = i
+	}
+	counts := make([]FacetCount, 0, len(found))
+	for _, c := range found {
+		if _, ok := rank[c.Facet]; ok {
+			counts = append(counts, FacetCount{Facet: c.Facet, Value: c.Value, Count: int64(c.Count)})
+		}
 	}
 	sort.Slice(counts, func(i, j int) bool {
 		a, b := counts[i], counts[j]
@@ -205,89 +193,23 @@ func (s *Store) countFacets(ctx context.Context, k Kind, matching string, args [
 			out = append(out, c)
 		}
 	}
-	return total, out, nil
-}
-
-func hasFilters(q Query) bool {
-	for _, f := range q.Filters {
-		if len(f.Values) > 0 {
-			return true
-		}
-	}
-	return false
-}
-
-// matchClause is the WHERE clause that selects q's records, where rid is
-// the row id column of the table the caller selects from. With ftsOuter the
-// caller selects from the full-text table itself, which is then matched
-// directly (as FTS5 needs in order to rank).
-func (s *Store) matchClause(q Query, rid string, ftsOuter bool) (string, []any, error) {
-	t := tablesOf(q.Kind)
-	conds := []string{"1"}
-	var args []any
-	if q.Text != "" {
-		match, err := ftsQuery(q.Text)
-		if err != nil {
-			return "", nil, err
-		}
-		if ftsOuter {
-			conds = append(conds, t.fts+" MATCH ?")
-		} else {
-			conds = append(conds, rid+" IN (SELECT rowid FROM "+t.fts+" WHERE "+t.fts+" MATCH ?)")
-		}
-		args = append(args, match)
-	}
-	known := map[string]bool{}
-	for _, f := range FacetNames(q.Kind) {
-		known[f] = true
-	}
-	for _, f := range q.Filters {
-		if len(f.Values) == 0 {
-			continue
-		}
-		if !known[f.Facet] {
-			return "", nil, fmt.Errorf("%w: no filter %q", ErrInvalid, f.Facet)
-		}
-		// The unary + keeps SQLite from handing the filter to FTS5 as a rowid
-		// constraint, which would rerun the full-text match once per
-		// filtered row: the filter is checked on each match instead.
-		conds = append(conds, "+"+rid+" IN (SELECT rid FROM "+t.terms+" WHERE facet = ? AND value IN (?"+
-			strings.Repeat(", ?", len(f.Values)-1)+"))")
-		args = append(args, f.Facet)
-		for _, v := range f.Values {
-			args = append(args, v)
-		}
-	}
-	return strings.Join(conds, " AND "), args, nil
+	return int64(total), out, nil
 }
 
 // CheckText reports whether text can be searched for: it has words, and
 // not too many. Search and Facets refuse the same texts with ErrInvalid.
 func CheckText(text string) error {
-	_, err := ftsQuery(text)
-	return err
+	if err := search.CheckText(text); err != nil {
+		return invalidQuery(err)
+	}
+	return nil
 }
 
-// maxQueryWords bounds the work one search can ask for.
-const maxQueryWords = 32
-
-// ftsQuery turns text as people type it into an FTS5 query that matches
-// every word: each word is quoted, so no character of the input is FTS5
-// syntax, and a trailing "*" makes the last word a prefix.
-func ftsQuery(text string) (string, error) {
-	words := strings.FieldsFunc(text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
-	if len(words) == 0 {
-		return "", fmt.Errorf("%w: the query %q has no words to search for", ErrInvalid, text)
+// invalidQuery is a search error as ErrInvalid, with the index's reason.
+func invalidQuery(err error) error {
+	var qe *search.QueryError
+	if errors.As(err, &qe) {
+		return fmt.Errorf("%w: %s", ErrInvalid, qe.Reason)
 	}
-	if len(words) > maxQueryWords {
-		return "", fmt.Errorf("%w: the query has %d words, more than %d", ErrInvalid, len(words), maxQueryWords)
-	}
-	quoted := make([]string, len(words))
-	for i, w := range words {
-		quoted[i] = `"` + w + `"`
-	}
-	if strings.HasSuffix(strings.TrimSpace(text), "*") {
-		quoted[len(quoted)-1] += "*"
-	}
-	return strings.Join(quoted, " "), nil
+	return fmt.Errorf("search: %w", err)
 }

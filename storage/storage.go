@@ -1,13 +1,15 @@
 // Package storage is the node's catalog: one SQLite file that holds the
 // signed records of every origin the node knows (its own and its peers'),
-// with the indexes that search needs, kept in the same transaction as the
-// records they come from. Everything that writes to the catalog, the API
-// through node/ and replication through sync/, goes through this package,
-// and nothing else opens the database. It imports neither node/ nor sync/.
+// and the in-memory search indexes (package search) built from them.
+// Everything that writes to the catalog, the API through node/ and
+// replication through sync/, goes through this package, and nothing else
+// opens the database. It imports neither node/ nor sync/.
 //
 // The node's own writes take the next per-origin seq and are signed with the
-// node's key inside the write transaction, so a record and its seq, its
-// signature and its index entries appear together or not at all.
+// node's key inside the write transaction, so a record, its seq and its
+// signature appear together or not at all. The search indexes are rebuilt
+// from the records when the catalog opens, and take each write after it
+// commits, in commit order; searches see a batch whole or not at all.
 package storage
 
 import (
@@ -24,9 +26,11 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ogptoolbox/federation/envelope"
+	"github.com/ogptoolbox/federation/search"
 	_ "modernc.org/sqlite" // the SQLite driver, registered as "sqlite"
 )
 
@@ -73,6 +77,12 @@ type Store struct {
 	key    ed25519.PrivateKey
 	now    func() time.Time
 	log    *slog.Logger
+
+	// writeMu orders writes: each commits, then reaches the search
+	// indexes, before the next begins.
+	writeMu sync.Mutex
+	// tools and useCases index the live records of each kind for search.
+	tools, useCases *search.Index
 }
 
 // Open opens (creating if needed) the catalog at opts.Path, applies pending
@@ -108,6 +118,10 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	}
 	if s.reader, err = openDB(opts.Path, true); err != nil {
 		s.writer.Close()
+		return nil, err
+	}
+	if err := s.buildIndexes(ctx); err != nil {
+		s.Close()
 		return nil, err
 	}
 	return s, nil

@@ -4,14 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"runtime"
-	"sync"
+	"strings"
 
 	"github.com/ogptoolbox/federation/envelope"
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
+	"github.com/ogptoolbox/federation/search"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
@@ -67,6 +67,9 @@ func (s *Store) Apply(ctx context.Context, writes []Write) ([]proto.Message, err
 	if err != nil {
 		return nil, err
 	}
+	// Writes reach the search index in the order they commit.
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("write: begin: %w", err)
@@ -82,20 +85,19 @@ func (s *Store) Apply(ctx context.Context, writes []Write) ([]proto.Message, err
 	if err := st.head.QueryRowContext(ctx, s.origin).Scan(&head); err != nil {
 		return nil, fmt.Errorf("write: read head seq: %w", err)
 	}
+	current, err := lookupCurrent(ctx, tx, s.origin, prepared)
+	if err != nil {
+		return nil, err
+	}
 	now := timestamppb.New(s.now())
 	for i := range prepared {
 		p := &prepared[i]
-		if err := s.resolve(ctx, st, p, head+int64(i)+1, now); err != nil {
+		if err := s.resolve(p, current[recordKey{p.Kind, p.ID}], head+int64(i)+1, now); err != nil {
 			return nil, err
 		}
 	}
-	if err := s.seal(prepared); err != nil {
+	if err := s.sealAndStore(ctx, st, prepared); err != nil {
 		return nil, err
-	}
-	for i := range prepared {
-		if err := st.store(ctx, &prepared[i]); err != nil {
-			return nil, err
-		}
 	}
 	if _, err := st.setHead.ExecContext(ctx, head+int64(len(prepared)), s.origin); err != nil {
 		return nil, fmt.Errorf("write: advance head seq: %w", err)
@@ -103,6 +105,7 @@ func (s *Store) Apply(ctx context.Context, writes []Write) ([]proto.Message, err
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("write: commit: %w", err)
 	}
+	s.indexCommitted(prepared)
 	out := make([]proto.Message, len(prepared))
 	for i, p := range prepared {
 		if p.resource != nil {
@@ -116,12 +119,15 @@ func (s *Store) Apply(ctx context.Context, writes []Write) ([]proto.Message, err
 // pending is a Write on its way into the catalog.
 type pending struct {
 	Write
-	resource proto.Message // the caller's resource, cloned, output fields set
-	rec      *federationv1.Record
-	signed   *federationv1.SignedRecord
-	rid      int64 // existing row, 0 for a new one
-	wasLive  bool
-	index    indexEntry
+	// resource is the caller's resource, cloned, output fields set: seal
+	// makes it, on the cores that sign, from the times resolve sets.
+	resource               proto.Message
+	createTime, updateTime *timestamppb.Timestamp
+	rec                    *federationv1.Record
+	signed                 *federationv1.SignedRecord
+	rid                    int64 // existing row, 0 for a new one
+	wasLive                bool
+	analyzed               search.Analyzed // the new version, for the search index
 }
 
 // prepare checks the writes and clones their resources, before the
@@ -138,7 +144,6 @@ func (s *Store) prepare(writes []Write) ([]pending, error) {
 				return nil, err
 			}
 			p.Kind = k
-			p.resource = proto.Clone(w.Resource)
 		case OpDelete:
 			if _, err := newResource(w.Kind); err != nil {
 				return nil, err
@@ -159,23 +164,73 @@ func (s *Store) prepare(writes []Write) ([]pending, error) {
 	return out, nil
 }
 
-// resolve checks a write against the record it replaces, then fills in the
-// new version's output fields and builds its record.
-func (s *Store) resolve(ctx context.Context, st *statements, p *pending, seq int64, now *timestamppb.Timestamp) error {
+// recordKey names a record of the node's origin.
+type recordKey struct {
+	kind Kind
+	id   string
+}
+
+// currentRow is the stored row of a record.
+type currentRow struct {
+	rid      int64
+	deleted  bool
+	rec, sig []byte
+}
+
+// lookupCurrent reads the stored rows of the records ps write, with a few
+// queries rather than one per write.
+func lookupCurrent(ctx context.Context, tx *sql.Tx, origin string, ps []pending) (map[recordKey]*currentRow, error) {
+	const perQuery = 500 // bound variables
+	byKind := map[Kind][]string{}
+	for _, p := range ps {
+		byKind[p.Kind] = append(byKind[p.Kind], p.ID)
+	}
+	out := map[recordKey]*currentRow{}
+	for kind, ids := range byKind {
+		for start := 0; start < len(ids); start += perQuery {
+			chunk := ids[start:min(start+perQuery, len(ids))]
+			args := []any{origin, int64(kind)}
+			for _, id := range chunk {
+				args = append(args, id)
+			}
+			// All three columns of the (origin, kind, id) index, so that
+			// each id is one lookup.
+			rows, err := tx.QueryContext(ctx, "SELECT id, rid, deleted, record, signature FROM records WHERE origin = ? AND kind = ? AND id IN (?"+
+				strings.Repeat(", ?", len(chunk)-1)+")", args...)
+			if err != nil {
+				return nil, fmt.Errorf("write: read current records: %w", err)
+			}
+			for rows.Next() {
+				k := recordKey{kind: kind}
+				var r currentRow
+				if err := rows.Scan(&k.id, &r.rid, &r.deleted, &r.rec, &r.sig); err != nil {
+					rows.Close()
+					return nil, fmt.Errorf("write: read current records: %w", err)
+				}
+				out[k] = &r
+			}
+			err = rows.Err()
+			rows.Close()
+			if err != nil {
+				return nil, fmt.Errorf("write: read current records: %w", err)
+			}
+		}
+	}
+	return out, nil
+}
+
+// resolve checks a write against the record it replaces (cur, nil if there
+// is none), then fills in the new version's output fields and builds its
+// record.
+func (s *Store) resolve(p *pending, cur *currentRow, seq int64, now *timestamppb.Timestamp) error {
 	name := ResourceName(p.Kind, s.origin, p.ID)
 	var (
-		deleted  bool
-		oldRec   []byte
-		oldSig   []byte
-		existing bool
+		deleted        bool
+		oldRec, oldSig []byte
+		existing       = cur != nil
 	)
-	err := st.lookup.QueryRowContext(ctx, s.origin, int64(p.Kind), p.ID).Scan(&p.rid, &deleted, &oldRec, &oldSig)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-	case err != nil:
-		return fmt.Errorf("write %s: %w", name, err)
-	default:
-		existing = true
+	if existing {
+		p.rid, deleted, oldRec, oldSig = cur.rid, cur.deleted, cur.rec, cur.sig
 	}
 	p.wasLive = existing && !deleted
 	switch p.Op {
@@ -204,41 +259,67 @@ func (s *Store) resolve(ctx context.Context, st *statements, p *pending, seq int
 		}
 		createTime = createTimeOf(old)
 	}
-	setOutputFields(p.resource, name, s.origin, seq, createTime, now)
-	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(p.resource)
-	if err != nil {
-		return fmt.Errorf("write %s: marshal: %w", name, err)
-	}
-	p.rec.Resource = b
-	p.index = indexOf(s.origin, p.resource)
+	p.createTime, p.updateTime = createTime, now
 	return nil
 }
 
-// seal signs the records, spreading large batches over the cores: signing
-// costs more than inserting.
-func (s *Store) seal(ps []pending) error {
-	workers := runtime.GOMAXPROCS(0)
-	if len(ps) < 64 || workers < 2 {
-		workers = 1
+// sealAndStore signs the records and analyzes them for the search index,
+// on every core, while it stores those already sealed: signing and
+// analyzing cost more than inserting, and they overlap.
+func (s *Store) sealAndStore(ctx context.Context, st *statements, ps []pending) error {
+	const chunk = 64
+	n := (len(ps) + chunk - 1) / chunk
+	sealed := make([]chan error, n)
+	todo := make(chan int, n)
+	for c := range n {
+		sealed[c] = make(chan error, 1) // workers never wait, even if storing fails
+		todo <- c
 	}
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
+	close(todo)
+	for range min(runtime.GOMAXPROCS(0), n) {
 		go func() {
-			defer wg.Done()
-			for i := w; i < len(ps); i += workers {
-				sr, err := envelope.Seal(ps[i].rec, s.key)
-				if err != nil {
-					errs[w] = err
-					return
-				}
-				ps[i].signed = sr
+			for c := range todo {
+				sealed[c] <- s.seal(ps[c*chunk : min((c+1)*chunk, len(ps))])
 			}
 		}()
 	}
-	wg.Wait()
-	return errors.Join(errs...)
+	for c := range n {
+		if err := <-sealed[c]; err != nil {
+			return err
+		}
+		for i := c * chunk; i < min((c+1)*chunk, len(ps)); i++ {
+			if err := st.store(ctx, &ps[i]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// seal marshals and signs records, and analyzes their resources for the
+// search index.
+func (s *Store) seal(ps []pending) error {
+	for i := range ps {
+		p := &ps[i]
+		if p.Op != OpDelete {
+			p.resource = proto.Clone(p.Write.Resource)
+			setOutputFields(p.resource, ResourceName(p.Kind, s.origin, p.ID), s.origin, p.rec.GetSeq(), p.createTime, p.updateTime)
+			b, err := proto.MarshalOptions{Deterministic: true}.Marshal(p.resource)
+			if err != nil {
+				return fmt.Errorf("write %s: marshal: %w", ResourceName(p.Kind, s.origin, p.ID), err)
+			}
+			p.rec.Resource = b
+		}
+		sr, err := envelope.Seal(ps[i].rec, s.key)
+		if err != nil {
+			return err
+		}
+		ps[i].signed = sr
+		if r := ps[i].resource; r != nil {
+			ps[i].analyzed = s.indexOf(ps[i].Kind).Analyze(searchDoc(s.origin, r))
+		}
+	}
+	return nil
 }
 
 func setOutputFields(m proto.Message, name, origin string, seq int64, createTime, updateTime *timestamppb.Timestamp) {
@@ -275,20 +356,13 @@ func createTimeOf(m proto.Message) *timestamppb.Timestamp {
 type statements struct {
 	tx            *sql.Tx
 	head, setHead *sql.Stmt
-	lookup        *sql.Stmt
 	insertRecord  *sql.Stmt
 	updateRecord  *sql.Stmt
-	perKind       map[Kind]*kindStatements
 	closers       []*sql.Stmt
 }
 
-type kindStatements struct {
-	deleteRow, deleteTerms, deleteText *sql.Stmt
-	insertRow, insertTerm, insertText  *sql.Stmt
-}
-
 func prepareStatements(ctx context.Context, tx *sql.Tx) (*statements, error) {
-	st := &statements{perKind: map[Kind]*kindStatements{}}
+	st := &statements{}
 	var firstErr error
 	prep := func(q string) *sql.Stmt {
 		if firstErr != nil {
@@ -304,20 +378,8 @@ func prepareStatements(ctx context.Context, tx *sql.Tx) (*statements, error) {
 	}
 	st.head = prep("SELECT head_seq FROM origins WHERE origin = ?")
 	st.setHead = prep("UPDATE origins SET head_seq = ? WHERE origin = ?")
-	st.lookup = prep("SELECT rid, deleted, record, signature FROM records WHERE origin = ? AND kind = ? AND id = ?")
 	st.insertRecord = prep("INSERT INTO records (origin, kind, id, seq, deleted, record, signature) VALUES (?, ?, ?, ?, ?, ?, ?)")
 	st.updateRecord = prep("UPDATE records SET seq = ?, deleted = ?, record = ?, signature = ? WHERE rid = ?")
-	for _, k := range []Kind{KindTool, KindUseCase} {
-		t := tablesOf(k)
-		st.perKind[k] = &kindStatements{
-			deleteRow:   prep("DELETE FROM " + t.rows + " WHERE rid = ?"),
-			deleteTerms: prep("DELETE FROM " + t.terms + " WHERE rid = ?"),
-			deleteText:  prep("DELETE FROM " + t.fts + " WHERE rowid = ?"),
-			insertRow:   prep("INSERT INTO " + t.rows + " (rid, sort_name, create_time, update_time) VALUES (?, ?, ?, ?)"),
-			insertTerm:  prep("INSERT INTO " + t.terms + " (facet, value, rid) VALUES (?, ?, ?)"),
-			insertText:  prep("INSERT INTO " + t.fts + " (rowid, name, description, features) VALUES (?, ?, ?, ?)"),
-		}
-	}
 	if firstErr != nil {
 		st.close()
 		return nil, firstErr
@@ -331,7 +393,7 @@ func (st *statements) close() {
 	}
 }
 
-// store writes a sealed record and replaces its index entries.
+// store writes a sealed record, setting p.rid for a new row.
 func (st *statements) store(ctx context.Context, p *pending) error {
 	rec, sig := p.signed.GetRecord(), p.signed.GetSignature()
 	if p.rid == 0 {
@@ -345,49 +407,47 @@ func (st *statements) store(ctx context.Context, p *pending) error {
 	} else if _, err := st.updateRecord.ExecContext(ctx, p.rec.GetSeq(), p.rec.GetDeleted(), rec, sig, p.rid); err != nil {
 		return fmt.Errorf("write %s: %w", p.ID, err)
 	}
-	return st.reindex(ctx, p.Kind, p.rid, p.wasLive, p.resource != nil, p.index)
-}
-
-// reindex replaces the search entries of row rid: it removes the old ones if
-// the record was live and adds the new ones if it still is.
-func (st *statements) reindex(ctx context.Context, k Kind, rid int64, wasLive, isLive bool, e indexEntry) error {
-	ks := st.perKind[k]
-	if wasLive {
-		for _, s := range []*sql.Stmt{ks.deleteRow, ks.deleteTerms, ks.deleteText} {
-			if _, err := s.ExecContext(ctx, rid); err != nil {
-				return fmt.Errorf("unindex record %d: %w", rid, err)
-			}
-		}
-	}
-	if !isLive {
-		return nil
-	}
-	if _, err := ks.insertRow.ExecContext(ctx, rid, e.sortName, e.createTime, e.updateTime); err != nil {
-		return fmt.Errorf("index record %d: %w", rid, err)
-	}
-	for _, t := range e.terms {
-		if _, err := ks.insertTerm.ExecContext(ctx, t.facet, t.value, rid); err != nil {
-			return fmt.Errorf("index record %d: %w", rid, err)
-		}
-	}
-	if _, err := ks.insertText.ExecContext(ctx, rid, e.text[0], e.text[1], e.text[2]); err != nil {
-		return fmt.Errorf("index record %d: %w", rid, err)
-	}
 	return nil
 }
 
 // decodeResource decodes the resource inside stored record bytes.
 func decodeResource(recordBytes []byte) (proto.Message, error) {
+	_, m, err := decodeRecord(recordBytes)
+	return m, err
+}
+
+// decodeRecord decodes stored record bytes and the resource inside.
+func decodeRecord(recordBytes []byte) (*federationv1.Record, proto.Message, error) {
 	rec, err := envelope.Parse(recordBytes)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	m, err := newResource(rec.GetKind())
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := proto.Unmarshal(rec.GetResource(), m); err != nil {
-		return nil, fmt.Errorf("decode %s/%s: %w", rec.GetOrigin(), rec.GetId(), err)
+		return nil, nil, fmt.Errorf("decode %s/%s: %w", rec.GetOrigin(), rec.GetId(), err)
 	}
-	return m, nil
+	return rec, m, nil
+}
+
+// indexCommitted puts committed writes in the search indexes, a batch per
+// kind, so that a search sees all of a kind's writes or none.
+func (s *Store) indexCommitted(ps []pending) {
+	puts := map[Kind]map[int64]search.Analyzed{}
+	deletes := map[Kind][]int64{}
+	for _, p := range ps {
+		if puts[p.Kind] == nil {
+			puts[p.Kind] = map[int64]search.Analyzed{}
+		}
+		if p.resource != nil {
+			puts[p.Kind][p.rid] = p.analyzed
+		} else {
+			deletes[p.Kind] = append(deletes[p.Kind], p.rid)
+		}
+	}
+	for k, kindPuts := range puts {
+		s.indexOf(k).Update(kindPuts, deletes[k])
+	}
 }

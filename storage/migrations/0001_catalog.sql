@@ -1,5 +1,6 @@
 -- The catalog: signed records of every origin, and the indexes that search
--- needs, kept in the same transaction as the records they are built from.
+-- needed, kept in the same transaction as the records they are built from
+-- (0002 drops those: search moved to memory).
 
 -- Facts about this data folder: the origin it belongs to.
 CREATE TABLE meta (

@@ -1,0 +1,450 @@
+package search
+
+import (
+	"cmp"
+	"container/heap"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// Order is the order of search results.
+type Order int
+
+// The orders. Relevance is best match first; the others are ascending
+// unless Query.Desc. Ties go by record id, in the same direction (newest
+// first for relevance).
+const (
+	ByRelevance Order = iota
+	ByName
+	ByCreateTime
+	ByUpdateTime
+)
+
+// Query selects records: all the words of Text, and for each filter one of
+// its values.
+type Query struct {
+	Text    string
+	Filters []Filter
+	Order   Order
+	Desc    bool
+	// Limit and Offset select the page; a Limit of 0 selects nothing (a
+	// search then only counts).
+	Limit, Offset int
+}
+
+// A Filter keeps records having one of Values in Facet.
+type Filter struct {
+	Facet  string
+	Values []string
+}
+
+// FacetCount is how many selected records have a facet value.
+type FacetCount struct {
+	FacetValue
+	Count int
+}
+
+// The BM25 parameters of SQLite's FTS5, whose ranking this index keeps.
+const (
+	bm25K1 = 1.2
+	bm25B  = 0.75
+	// minIDF is the weight of a word in more than half the records, whose
+	// BM25 inverse document frequency would be zero or less.
+	minIDF = 1e-6
+)
+
+// Search returns the ids of the page of records q selects, in q's order,
+// and how many records it selects in all. Ranking is BM25 as FTS5 computes
+// it: a word's count in a record is the weighted sum of its counts in each
+// field, and a record's length is its tokens in all fields.
+func (ix *Index) Search(q Query) (ids []int64, total int, err error) {
+	if q.Order == ByRelevance && q.Text == "" {
+		return nil, 0, queryErrorf("ordering by relevance needs words to search for")
+	}
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	sc := ix.getScratch()
+	defer ix.scratch.Put(sc)
+	m, err := ix.matchLocked(q, sc)
+	if err != nil {
+		return nil, 0, err
+	}
+	k := min(q.Offset+q.Limit, len(m.slots))
+	if q.Limit <= 0 || q.Offset >= k {
+		return nil, len(m.slots), nil
+	}
+	best := topK(len(m.slots), k, ix.better(q, m))
+	ids = make([]int64, 0, k-q.Offset)
+	for _, i := range best[q.Offset:] {
+		ids = append(ids, ix.ids[m.slots[i]])
+	}
+	return ids, len(m.slots), nil
+}
+
+// Facets counts the records q selects (its order and page aside), in all
+// and by facet value, leaving out values no selected record has.
+func (ix *Index) Facets(q Query) (total int, counts []FacetCount, err error) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	sc := ix.getScratch()
+	defer ix.scratch.Put(sc)
+	q.Order = ByName // no scores needed
+	m, err := ix.matchLocked(q, sc)
+	if err != nil {
+		return 0, nil, err
+	}
+	perValue := make([]int, len(ix.facets))
+	for _, slot := range m.slots {
+		for _, fid := range ix.docs[slot].facets {
+			perValue[fid]++
+		}
+	}
+	for fid, n := range perValue {
+		if n > 0 {
+			counts = append(counts, FacetCount{ix.facets[fid].FacetValue, n})
+		}
+	}
+	return len(m.slots), counts, nil
+}
+
+// matches are the slots of the records a query selects, with their scores
+// when it is ordered by relevance.
+type matches struct {
+	slots  []uint32
+	scores []float64
+}
+
+// scratch is per-search working memory as long as the docs: stamps mark
+// slots, generation by generation, so that nothing needs clearing.
+type scratch struct {
+	gen    uint32
+	stamp  []uint32  // slot → the generation that last reached it
+	freq   []float32 // slot → weighted count of the current phrase
+	fstamp []uint32  // slot → the generation of the last filter passed
+	// slots and scores hold the matches of the search using the scratch.
+	slots  []uint32
+	scores []float64
+}
+
+func (ix *Index) getScratch() *scratch {
+	sc, _ := ix.scratch.Get().(*scratch)
+	if sc == nil {
+		sc = &scratch{}
+	}
+	if n := len(ix.docs); len(sc.stamp) < n {
+		n += n / 4
+		sc.stamp, sc.freq, sc.fstamp = make([]uint32, n), make([]float32, n), make([]uint32, n)
+		sc.gen = 0
+	}
+	return sc
+}
+
+// next starts a generation of marks.
+func (sc *scratch) next() uint32 {
+	if sc.gen == math.MaxUint32 {
+		clear(sc.stamp)
+		clear(sc.fstamp)
+		sc.gen = 0
+	}
+	sc.gen++
+	return sc.gen
+}
+
+// resolvedPhrase is a phrase with the terms it matches.
+type resolvedPhrase struct {
+	phrase
+	terms []uint32
+	cost  int // postings to read
+}
+
+func (ix *Index) matchLocked(q Query, sc *scratch) (matches, error) {
+	var phrases []resolvedPhrase
+	if q.Text != "" {
+		ps, err := parseText(q.Text)
+		if err != nil {
+			return matches{}, err
+		}
+		for _, p := range ps {
+			rp := resolvedPhrase{phrase: p, terms: ix.termsOfLocked(p)}
+			if len(rp.terms) == 0 {
+				return matches{}, nil // a word no record has
+			}
+			for _, tid := range rp.terms {
+				rp.cost += len(ix.terms[tid].postings)
+			}
+			phrases = append(phrases, rp)
+		}
+		// The rarest word first: it selects the fewest candidates.
+		slices.SortStableFunc(phrases, func(a, b resolvedPhrase) int { return cmp.Compare(a.cost, b.cost) })
+	}
+
+	filterGen, filtered, ok := ix.filterLocked(q.Filters, sc, len(phrases) == 0)
+	if !ok {
+		return matches{}, nil
+	}
+	passes := func(slot uint32) bool { return filterGen == 0 || sc.fstamp[slot] == filterGen }
+
+	if len(phrases) == 0 {
+		if filterGen != 0 {
+			return matches{slots: filtered}, nil
+		}
+		slots := make([]uint32, 0, ix.live)
+		for slot, alive := range ix.alive {
+			if alive {
+				slots = append(slots, uint32(slot))
+			}
+		}
+		return matches{slots: slots}, nil
+	}
+
+	scoring := q.Order == ByRelevance
+	n := float64(ix.live)
+	avgLen := float64(ix.totalLen) / max(n, 1)
+	var m matches
+	for i, p := range phrases {
+		df := 0
+		switch {
+		case i > 0 && len(p.terms) == 1 && len(m.slots)*seekCost(p.cost) < p.cost:
+			// Few candidates left, many postings: look each one up.
+			te := &ix.terms[p.terms[0]]
+			df = int(te.df)
+			idf := idfOf(n, df)
+			kept := 0
+			for j, slot := range m.slots {
+				k, found := slices.BinarySearchFunc(te.postings, slot, func(p posting, s uint32) int { return cmp.Compare(p.slot, s) })
+				if !found {
+					continue
+				}
+				m.slots[kept] = slot
+				if scoring {
+					m.scores[kept] = m.scores[j] + ix.bm25(idf, ix.weighted(te.postings[k].tf), ix.docLen[slot], avgLen)
+				}
+				kept++
+			}
+			m.slots = m.slots[:kept]
+			if scoring {
+				m.scores = m.scores[:kept]
+			}
+			continue
+		}
+		// Mark every live record with the phrase, summing its counts (a
+		// prefix may match several tokens of one record).
+		gen := sc.next()
+		var touched []uint32
+		if i == 0 {
+			touched = sc.slots[:0]
+		}
+		for _, tid := range p.terms {
+			for _, post := range ix.terms[tid].postings {
+				if !ix.alive[post.slot] {
+					continue
+				}
+				f := float32(ix.weighted(post.tf))
+				if sc.stamp[post.slot] != gen {
+					sc.stamp[post.slot] = gen
+					sc.freq[post.slot] = f
+					df++
+					if i == 0 {
+						touched = append(touched, post.slot)
+					}
+				} else {
+					sc.freq[post.slot] += f
+				}
+			}
+		}
+		idf := idfOf(n, df)
+		if i == 0 {
+			if len(p.terms) > 1 {
+				slices.Sort(touched) // candidates in slot order, whatever the terms' order
+			}
+			m.slots, m.scores = touched[:0], sc.scores[:0]
+			for _, slot := range touched {
+				if passes(slot) {
+					m.slots = append(m.slots, slot)
+					if scoring {
+						m.scores = append(m.scores, ix.bm25(idf, float64(sc.freq[slot]), ix.docLen[slot], avgLen))
+					}
+				}
+			}
+			continue
+		}
+		kept := 0
+		for j, slot := range m.slots {
+			if sc.stamp[slot] != gen {
+				continue
+			}
+			m.slots[kept] = slot
+			if scoring {
+				m.scores[kept] = m.scores[j] + ix.bm25(idf, float64(sc.freq[slot]), ix.docLen[slot], avgLen)
+			}
+			kept++
+		}
+		m.slots = m.slots[:kept]
+		if scoring {
+			m.scores = m.scores[:kept]
+		}
+	}
+	sc.slots, sc.scores = m.slots, m.scores // keep the grown buffers
+	return m, nil
+}
+
+// seekCost is about what looking one slot up in n postings costs, in
+// postings read.
+func seekCost(n int) int { return 4 * (1 + int(math.Log2(float64(n+1)))) }
+
+// termsOfLocked are the terms a phrase matches: its token, or every token
+// it is a prefix of.
+func (ix *Index) termsOfLocked(p phrase) []uint32 {
+	live := func(tid uint32) bool { return int(tid) < len(ix.terms) && ix.terms[tid].df > 0 }
+	if !p.prefix {
+		if tid, ok := ix.dict.lookup(p.token); ok && live(tid) {
+			return []uint32{tid}
+		}
+		return nil
+	}
+	out := ix.dict.withPrefix(p.token, nil)
+	return slices.DeleteFunc(out, func(tid uint32) bool { return !live(tid) })
+}
+
+// filterLocked marks the slots that pass every filter with the generation
+// it returns (0 if there are no filters). With collect it also returns
+// them, in slot order. ok is false when no record can pass.
+func (ix *Index) filterLocked(filters []Filter, sc *scratch, collect bool) (gen uint32, passed []uint32, ok bool) {
+	prev := uint32(0)
+	var active []Filter
+	for _, f := range filters {
+		if len(f.Values) > 0 {
+			active = append(active, f)
+		}
+	}
+	for i, f := range active {
+		gen = sc.next()
+		last := i == len(active)-1
+		for _, v := range f.Values {
+			fid, known := ix.facetIDs[FacetValue{f.Facet, v}]
+			if !known {
+				continue
+			}
+			for _, slot := range ix.facets[fid].slots {
+				if !ix.alive[slot] || sc.fstamp[slot] == gen || (i > 0 && sc.fstamp[slot] != prev) {
+					continue
+				}
+				sc.fstamp[slot] = gen
+				if last && collect {
+					passed = append(passed, slot)
+				}
+			}
+		}
+		prev = gen
+	}
+	if len(active) == 0 {
+		return 0, nil, true
+	}
+	if collect {
+		slices.Sort(passed) // several values: slots in order again
+		if len(passed) == 0 {
+			return gen, nil, false
+		}
+	}
+	return gen, passed, true
+}
+
+func (ix *Index) weighted(tf [NumFields]uint8) float64 {
+	var f float64
+	for i, n := range tf {
+		f += ix.weights[i] * float64(n)
+	}
+	return f
+}
+
+func idfOf(n float64, df int) float64 {
+	idf := math.Log((n - float64(df) + 0.5) / (float64(df) + 0.5))
+	if idf <= 0 {
+		return minIDF
+	}
+	return idf
+}
+
+func (ix *Index) bm25(idf, freq float64, length uint32, avgLen float64) float64 {
+	return idf * (freq * (bm25K1 + 1)) / (freq + bm25K1*(1-bm25B+bm25B*float64(length)/avgLen))
+}
+
+// better returns the order of q over the matches m, by index into m.
+func (ix *Index) better(q Query, m matches) func(a, b int) bool {
+	var key func(x, y uint32) int
+	switch q.Order {
+	case ByName:
+		key = func(x, y uint32) int {
+			if r := cmp.Compare(ix.nameKey[x], ix.nameKey[y]); r != 0 || ix.nameKey[x]&0xff == 0 {
+				return r // differ in 8 bytes, or the names are that short
+			}
+			return strings.Compare(ix.docs[x].sortName, ix.docs[y].sortName)
+		}
+	case ByCreateTime:
+		key = func(x, y uint32) int { return cmp.Compare(ix.created[x], ix.created[y]) }
+	case ByUpdateTime:
+		key = func(x, y uint32) int { return cmp.Compare(ix.updated[x], ix.updated[y]) }
+	default:
+		return func(a, b int) bool {
+			if m.scores[a] != m.scores[b] {
+				return m.scores[a] > m.scores[b]
+			}
+			return ix.ids[m.slots[a]] > ix.ids[m.slots[b]]
+		}
+	}
+	return func(a, b int) bool {
+		x, y := m.slots[a], m.slots[b]
+		r := key(x, y)
+		if r == 0 {
+			r = cmp.Compare(ix.ids[x], ix.ids[y])
+		}
+		if q.Desc {
+			return r > 0
+		}
+		return r < 0
+	}
+}
+
+// topK returns the k best of n items, best first.
+func topK(n, k int, better func(a, b int) bool) []int {
+	if k >= n/4 { // most of them anyway: sort all
+		all := make([]int, n)
+		for i := range all {
+			all[i] = i
+		}
+		sort.Slice(all, func(i, j int) bool { return better(all[i], all[j]) })
+		return all[:k]
+	}
+	h := &worstFirst{better: better, items: make([]int, 0, k+1)}
+	for i := range n {
+		if len(h.items) < k {
+			heap.Push(h, i)
+		} else if better(i, h.items[0]) {
+			h.items[0] = i
+			heap.Fix(h, 0)
+		}
+	}
+	out := make([]int, len(h.items))
+	for i := len(out) - 1; i >= 0; i-- {
+		out[i] = heap.Pop(h).(int)
+	}
+	return out
+}
+
+// worstFirst is a heap of items whose top is the worst.
+type worstFirst struct {
+	better func(a, b int) bool
+	items  []int
+}
+
+func (h *worstFirst) Len() int           { return len(h.items) }
+func (h *worstFirst) Less(i, j int) bool { return h.better(h.items[j], h.items[i]) }
+func (h *worstFirst) Swap(i, j int)      { h.items[i], h.items[j] = h.items[j], h.items[i] }
+func (h *worstFirst) Push(x any)         { h.items = append(h.items, x.(int)) }
+func (h *worstFirst) Pop() any {
+	x := h.items[len(h.items)-1]
+	h.items = h.items[:len(h.items)-1]
+	return x
+}

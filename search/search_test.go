@@ -1,0 +1,356 @@
+package search
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	_ "modernc.org/sqlite"
+)
+
+var testWeights = [NumFields]float64{10, 2, 1}
+
+func TestTokens(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []string
+	}{
+		{"Décidim: e-Petitions, 2024!", []string{"decidim", "e", "petitions", "2024"}},
+		{"ÉDUCATION Œuvre naïve façade", []string{"education", "œuvre", "naive", "facade"}},
+		{"Cafe\u0301 (decomposed)", []string{"cafe", "decomposed"}},
+		{"Straße İstanbul", []string{"straße", "i̇stanbul"}},
+		{"Участие граждан", []string{"участие", "граждан"}},
+		{"  \t--  ", nil},
+		{"v2.0_beta", []string{"v2", "0", "beta"}},
+	} {
+		got := Tokens(tc.in)
+		// İ lowercases to i with a combining dot, which is then a
+		// diacritic: only check that folding is stable.
+		if strings.HasPrefix(tc.in, "Straße") {
+			if len(got) != 2 || got[0] != "straße" {
+				t.Errorf("Tokens(%q) = %q", tc.in, got)
+			}
+			continue
+		}
+		if diff := cmp.Diff(tc.want, got); diff != "" {
+			t.Errorf("Tokens(%q) (-want +got):\n%s", tc.in, diff)
+		}
+	}
+}
+
+func TestCheckText(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		ok   bool
+	}{
+		{"participation", true},
+		{`decidim OR "udata" NEAR(x)`, true}, // no syntax: all words
+		{"part*", true},
+		{"***", false},
+		{" - ", false},
+		{strings.Repeat("w ", MaxQueryWords), true},
+		{strings.Repeat("w ", MaxQueryWords+1), false},
+	} {
+		err := CheckText(tc.text)
+		if (err == nil) != tc.ok {
+			t.Errorf("CheckText(%q) = %v, want ok=%v", tc.text, err, tc.ok)
+		}
+		if qe := (*QueryError)(nil); err != nil && !errors.As(err, &qe) {
+			t.Errorf("CheckText(%q) = %v, not a *QueryError", tc.text, err)
+		}
+	}
+	ps, _ := parseText("open part*")
+	if want := []phrase{{"open", false}, {"part", true}}; !slices.Equal(ps, want) {
+		t.Errorf("parseText = %v, want %v", ps, want)
+	}
+	ps, _ = parseText("open part *")
+	if ps[1].prefix {
+		t.Errorf("a star after a space made %q a prefix", ps[1].token)
+	}
+}
+
+func doc(name, desc, feats string, facets ...string) Doc {
+	d := Doc{Fields: [NumFields]string{name, desc, feats}, SortName: strings.ToLower(name)}
+	for _, f := range facets {
+		k, v, _ := strings.Cut(f, "=")
+		d.Facets = append(d.Facets, FacetValue{k, v})
+	}
+	return d
+}
+
+func put(ix *Index, id int64, d Doc) { ix.Put(id, ix.Analyze(d)) }
+
+func search(t *testing.T, ix *Index, q Query) []int64 {
+	t.Helper()
+	if q.Limit == 0 {
+		q.Limit = 100
+	}
+	ids, _, err := ix.Search(q)
+	if err != nil {
+		t.Fatalf("Search(%+v): %v", q, err)
+	}
+	return ids
+}
+
+func TestSearch(t *testing.T) {
+	ix := New(testWeights)
+	put(ix, 1, doc("Decidim", "A participatory democracy platform", "Participatory budgeting\nProposals", "category=e-participation", "license=AGPL-3.0-or-later"))
+	put(ix, 2, doc("Consul", "Citizen participation: proposals, debates, participatory budgeting", "Debates", "category=e-participation", "license=AGPL-3.0-only"))
+	put(ix, 3, doc("udata", "Open data portal", "Datasets\nReuses", "category=data-collection", "license=AGPL-3.0-or-later"))
+	put(ix, 4, doc("Pétitions", "Plateforme de pétitions en ligne", "", "category=e-participation", "license=MIT"))
+
+	for _, tc := range []struct {
+		name string
+		q    Query
+		want []int64
+	}{
+		{"a word in a name ranks first", Query{Text: "decidim"}, []int64{1}},
+		// 2 has all three words in its description, weighing 2; 1 has two of
+		// them in its features only, weighing 1.
+		{"all words must match", Query{Text: "participatory budgeting proposals"}, []int64{2, 1}},
+		{"name matches weigh more", Query{Text: "consul"}, []int64{2}},
+		{"diacritics and case are ignored", Query{Text: "PETITIONS"}, []int64{4}},
+		{"a prefix", Query{Text: "particip*"}, []int64{2, 1}}, // 2 has two words with it
+		{"an unknown word", Query{Text: "blockchain"}, nil},
+		{"a filter", Query{Text: "participatory", Filters: []Filter{{"license", []string{"AGPL-3.0-only"}}}}, []int64{2}},
+		{"filters are ANDed, values ORed", Query{Filters: []Filter{{"category", []string{"e-participation", "data-collection"}}, {"license", []string{"AGPL-3.0-or-later", "MIT"}}}, Order: ByName}, []int64{1, 4, 3}},
+		{"an unknown value", Query{Filters: []Filter{{"license", []string{"none"}}}, Order: ByName}, nil},
+		{"by name, descending", Query{Order: ByName, Desc: true}, []int64{3, 4, 1, 2}},
+		{"a page", Query{Order: ByName, Offset: 1, Limit: 2}, []int64{1, 4}},
+		{"a page past the end", Query{Order: ByName, Offset: 10, Limit: 2}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, search(t, ix, tc.q)); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+
+	// In name, a word counts 10 times; the record with it in its name ranks
+	// first although the other has it twice in its description.
+	put(ix, 5, doc("Debates", "", ""))
+	if got := search(t, ix, Query{Text: "debates"}); !slices.Equal(got, []int64{5, 2}) {
+		t.Errorf("debates: got %v, want [5 2]", got)
+	}
+
+	var qe *QueryError
+	if _, _, err := ix.Search(Query{}); !errors.As(err, &qe) {
+		t.Errorf("relevance without text: %v, want a *QueryError", err)
+	}
+	if _, _, err := ix.Search(Query{Text: "--"}); !errors.As(err, &qe) {
+		t.Errorf("text without words: %v, want a *QueryError", err)
+	}
+	_, total, _ := ix.Search(Query{Text: "particip*", Limit: 1})
+	if total != 2 {
+		t.Errorf("total = %d, want 2", total)
+	}
+}
+
+func TestFacets(t *testing.T) {
+	ix := New(testWeights)
+	put(ix, 1, doc("a", "open", "", "category=x", "license=MIT"))
+	put(ix, 2, doc("b", "open", "", "category=x", "category=y", "license=MIT", "license=MIT"))
+	put(ix, 3, doc("c", "closed", "", "category=y"))
+	total, counts, err := ix.Facets(Query{Text: "open"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.SortFunc(counts, func(a, b FacetCount) int {
+		return strings.Compare(a.Facet+a.Value, b.Facet+b.Value)
+	})
+	want := []FacetCount{{FacetValue{"category", "x"}, 2}, {FacetValue{"category", "y"}, 1}, {FacetValue{"license", "MIT"}, 2}}
+	if total != 2 || !slices.Equal(counts, want) {
+		t.Errorf("Facets = %d, %v; want 2, %v", total, counts, want)
+	}
+}
+
+// TestUpdates checks that replaced and deleted records leave nothing
+// behind, before and after compaction.
+func TestUpdates(t *testing.T) {
+	ix := New(testWeights)
+	put(ix, 1, doc("alpha", "first", "", "tag=a"))
+	put(ix, 1, doc("beta", "second", "", "tag=b"))
+	if got := search(t, ix, Query{Text: "alpha"}); got != nil {
+		t.Errorf("the old version is still found: %v", got)
+	}
+	if got := search(t, ix, Query{Text: "beta"}); !slices.Equal(got, []int64{1}) {
+		t.Errorf("the new version: %v", got)
+	}
+	if got := search(t, ix, Query{Filters: []Filter{{"tag", []string{"a"}}}, Order: ByName}); got != nil {
+		t.Errorf("the old facet value is still found: %v", got)
+	}
+	ix.Delete(1)
+	ix.Delete(99)
+	if ix.Len() != 0 || search(t, ix, Query{Order: ByName}) != nil {
+		t.Errorf("deleted record still there")
+	}
+
+	// Enough churn to compact, then the same answers as a fresh index.
+	rng := rand.New(rand.NewPCG(1, 2))
+	fresh := New(testWeights)
+	docs := map[int64]Doc{}
+	for i := range 5000 {
+		id := int64(rng.IntN(800))
+		if i%3 == 2 {
+			ix.Delete(id)
+			delete(docs, id)
+			continue
+		}
+		d := randomDoc(rng)
+		put(ix, id, d)
+		docs[id] = d
+	}
+	ix.mu.RLock()
+	compacted := len(ix.docs) < 5000
+	ix.mu.RUnlock()
+	if !compacted {
+		t.Fatal("the index never compacted")
+	}
+	analyzed := map[int64]Analyzed{}
+	for id, d := range docs {
+		analyzed[id] = fresh.Analyze(d)
+	}
+	fresh.Update(analyzed, nil)
+	for range 200 {
+		q := randomQuery(rng)
+		got, gotTotal, err := ix.Search(q)
+		want, wantTotal, err2 := fresh.Search(q)
+		if err != nil || err2 != nil {
+			t.Fatal(err, err2)
+		}
+		if gotTotal != wantTotal || !slices.Equal(got, want) {
+			t.Fatalf("%+v: churned index %v (%d), fresh index %v (%d)", q, got, gotTotal, want, wantTotal)
+		}
+	}
+}
+
+var testVocab = strings.Fields("open data participation budget citizen petition vote transparency lobby procurement justice access information public service portal platform civic tech débat éducation santé")
+
+func randomText(rng *rand.Rand, n int) string {
+	words := make([]string, n)
+	for i := range words {
+		// Skewed, so that some words are in most records.
+		words[i] = testVocab[min(len(testVocab)-1, int(rng.ExpFloat64()*4))]
+	}
+	return strings.Join(words, " ")
+}
+
+func randomDoc(rng *rand.Rand) Doc {
+	return Doc{
+		Fields:     [NumFields]string{randomText(rng, 1+rng.IntN(3)), randomText(rng, rng.IntN(30)), randomText(rng, rng.IntN(8))},
+		Facets:     []FacetValue{{"tag", fmt.Sprint(rng.IntN(5))}, {"tag", fmt.Sprint(rng.IntN(5))}},
+		SortName:   testVocab[rng.IntN(len(testVocab))],
+		CreateTime: rng.Int64N(1000),
+		UpdateTime: rng.Int64N(1000),
+	}
+}
+
+func randomQuery(rng *rand.Rand) Query {
+	q := Query{Limit: 1 + rng.IntN(30), Offset: rng.IntN(5)}
+	switch rng.IntN(4) {
+	case 0:
+		q.Order = Order(1 + rng.IntN(3))
+		q.Desc = rng.IntN(2) == 0
+	case 1:
+		q.Text = testVocab[rng.IntN(len(testVocab))][:2] + "*"
+	default:
+		q.Text = randomText(rng, 1+rng.IntN(3))
+	}
+	if rng.IntN(3) == 0 {
+		q.Filters = []Filter{{"tag", []string{fmt.Sprint(rng.IntN(5)), fmt.Sprint(rng.IntN(5))}}}
+	}
+	return q
+}
+
+// TestRankingAgreesWithFTS5 checks the index against SQLite's FTS5 with
+// the same weights: the same records match, and at each rank the BM25
+// scores agree (records of equal score may come in another order).
+func TestRankingAgreesWithFTS5(t *testing.T) {
+	db, err := sql.Open("sqlite", "file::memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	if _, err := db.Exec(`CREATE VIRTUAL TABLE fts USING fts5 (name, description, features, tokenize = 'unicode61 remove_diacritics 2');
+		INSERT INTO fts (fts, rank) VALUES ('rank', 'bm25(10.0, 2.0, 1.0)')`); err != nil {
+		t.Fatal(err)
+	}
+	ix := New(testWeights)
+	rng := rand.New(rand.NewPCG(3, 4))
+	for id := int64(1); id <= 2000; id++ {
+		f := [NumFields]string{randomText(rng, 1+rng.IntN(3)), randomText(rng, rng.IntN(40)), randomText(rng, rng.IntN(10))}
+		put(ix, id, Doc{Fields: f})
+		if _, err := db.Exec("INSERT INTO fts (rowid, name, description, features) VALUES (?, ?, ?, ?)", id, f[0], f[1], f[2]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 300 {
+		text := randomText(rng, 1+rng.IntN(3))
+		if i%4 == 0 {
+			text = testVocab[rng.IntN(len(testVocab))][:3] + "*"
+		}
+		ps, _ := parseText(text)
+		var match []string
+		for _, p := range ps {
+			m := `"` + p.token + `"`
+			if p.prefix {
+				m += "*"
+			}
+			match = append(match, m)
+		}
+		rows, err := db.Query("SELECT rowid, -rank FROM fts WHERE fts MATCH ? ORDER BY rank LIMIT 50", strings.Join(match, " "))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wantScores []float64
+		for rows.Next() {
+			var id int64
+			var score float64
+			if err := rows.Scan(&id, &score); err != nil {
+				t.Fatal(err)
+			}
+			wantScores = append(wantScores, score)
+		}
+		rows.Close()
+
+		ix.mu.RLock()
+		sc := ix.getScratch()
+		m, err := ix.matchLocked(Query{Text: text}, sc)
+		ix.mu.RUnlock()
+		if err != nil {
+			t.Fatal(err)
+		}
+		gotScores := slices.Clone(m.scores)
+		slices.SortFunc(gotScores, func(a, b float64) int { return -cmpFloat(a, b) })
+		gotScores = gotScores[:min(50, len(gotScores))]
+		if len(gotScores) != len(wantScores) {
+			t.Fatalf("%q: %d matches, FTS5 %d", text, len(gotScores), len(wantScores))
+		}
+		for r := range gotScores {
+			if math.Abs(gotScores[r]-wantScores[r]) > 1e-9*math.Max(1, math.Abs(wantScores[r])) {
+				t.Fatalf("%q: score at rank %d is %g, FTS5 %g", text, r, gotScores[r], wantScores[r])
+			}
+		}
+		ids, _, _ := ix.Search(Query{Text: text, Limit: 50})
+		if len(ids) != len(wantScores) {
+			t.Fatalf("%q: Search returned %d, want %d", text, len(ids), len(wantScores))
+		}
+	}
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,127 @@
+package search
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// QueryError is a query the index cannot run; Reason says why, for the
+// person who typed it.
+type QueryError struct{ Reason string }
+
+func (e *QueryError) Error() string { return e.Reason }
+
+func queryErrorf(format string, args ...any) error {
+	return &QueryError{Reason: fmt.Sprintf(format, args...)}
+}
+
+// MaxQueryWords bounds the work one search can ask for.
+const MaxQueryWords = 32
+
+// tokenize calls emit with each token of s: a run of letters and digits,
+// lowercased, with diacritics removed ("Éducation" gives "education"), as
+// SQLite's unicode61 tokenizer with remove_diacritics does. Combining marks
+// belong to the token they follow and are dropped; any other character
+// separates tokens. The token passed to emit is only valid during the call.
+func tokenize(s string, emit func(tok []byte)) {
+	var buf []byte
+	var decomp [32]byte
+	flush := func() {
+		if len(buf) > 0 {
+			emit(buf)
+			buf = buf[:0]
+		}
+	}
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf { // ASCII fast path
+			i++
+			switch {
+			case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+				buf = append(buf, c)
+			case 'A' <= c && c <= 'Z':
+				buf = append(buf, c+'a'-'A')
+			default:
+				flush()
+			}
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		switch {
+		case unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Me, r):
+			// A combining mark: part of the token, but a diacritic.
+		case unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.Is(unicode.Mc, r):
+			// Decompose (é is e and a combining acute) and keep what is not
+			// a mark.
+			d := norm.NFD.AppendString(decomp[:0], string(r))
+			for len(d) > 0 {
+				dr, n := utf8.DecodeRune(d)
+				d = d[n:]
+				if unicode.Is(unicode.Mn, dr) || unicode.Is(unicode.Me, dr) {
+					continue
+				}
+				buf = utf8.AppendRune(buf, unicode.ToLower(dr))
+			}
+		default:
+			flush()
+		}
+	}
+	flush()
+}
+
+// Tokens returns the tokens of s, as the index sees them.
+func Tokens(s string) []string {
+	var out []string
+	tokenize(s, func(tok []byte) { out = append(out, string(tok)) })
+	return out
+}
+
+// A phrase is one word of a query: every record it selects must contain
+// the token, or with prefix a token starting with it.
+type phrase struct {
+	token  string
+	prefix bool
+}
+
+// CheckText reports whether text can be searched for: it has words, and not
+// too many. Searches refuse the same texts with the same error.
+func CheckText(text string) error {
+	_, err := parseText(text)
+	return err
+}
+
+// parseText turns text as people type it into the words a search must
+// match: all of them, in any field; a "*" right after the last word makes it
+// a prefix ("part*" matches "participation"). No other character has a
+// meaning. Text with no words, or with more than MaxQueryWords, is refused
+// with a *QueryError.
+func parseText(text string) ([]phrase, error) {
+	toks := Tokens(text)
+	if len(toks) == 0 {
+		return nil, queryErrorf("%q has no words to search for", text)
+	}
+	if len(toks) > MaxQueryWords {
+		return nil, queryErrorf("the query has %d words, more than %d", len(toks), MaxQueryWords)
+	}
+	ps := make([]phrase, len(toks))
+	for i, t := range toks {
+		ps[i] = phrase{token: t}
+	}
+	if t := strings.TrimSpace(text); strings.HasSuffix(t, "*") && lastWordEndsAtStar(t) {
+		ps[len(ps)-1].prefix = true
+	}
+	return ps, nil
+}
+
+// lastWordEndsAtStar reports whether the star(s) at the end of t follow a
+// word directly ("part*"), not a separator ("part *").
+func lastWordEndsAtStar(t string) bool {
+	t = strings.TrimRight(t, "*")
+	r, _ := utf8.DecodeLastRuneInString(t)
+	return unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Mc, r)
+}

@@ -1,0 +1,79 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/ogptoolbox/federation/search"
+)
+
+// fieldWeights are the relevance weights of the full-text fields: a word
+// in a name counts most, then in descriptions, then in features.
+func fieldWeights() [search.NumFields]float64 { return [search.NumFields]float64{10, 2, 1} }
+
+func (s *Store) indexOf(k Kind) *search.Index {
+	if k == KindUseCase {
+		return s.useCases
+	}
+	return s.tools
+}
+
+// buildIndexes fills the search indexes from the live records, decoding
+// them on every core.
+func (s *Store) buildIndexes(ctx context.Context) error {
+	start := time.Now()
+	s.tools, s.useCases = search.New(fieldWeights()), search.New(fieldWeights())
+	rows, err := s.reader.QueryContext(ctx, "SELECT rid, record FROM records WHERE deleted = 0")
+	if err != nil {
+		return fmt.Errorf("build search index: %w", err)
+	}
+	defer rows.Close()
+
+	type stored struct {
+		rid    int64
+		record []byte
+	}
+	todo := make(chan stored, 256)
+	var (
+		wg       sync.WaitGroup
+		errMu    sync.Mutex
+		firstErr error
+	)
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := range todo {
+				rec, m, err := decodeRecord(r.record)
+				if err != nil {
+					errMu.Lock()
+					firstErr = errors.Join(firstErr, fmt.Errorf("record %d: %w", r.rid, err))
+					errMu.Unlock()
+					continue
+				}
+				s.indexOf(rec.GetKind()).Put(r.rid, s.indexOf(rec.GetKind()).Analyze(searchDoc(rec.GetOrigin(), m)))
+			}
+		}()
+	}
+	for rows.Next() {
+		var r stored
+		if err = rows.Scan(&r.rid, &r.record); err != nil {
+			break
+		}
+		todo <- r
+	}
+	close(todo)
+	wg.Wait()
+	if err == nil {
+		err = rows.Err()
+	}
+	if err = errors.Join(err, firstErr); err != nil {
+		return fmt.Errorf("build search index: %w", err)
+	}
+	s.log.Info("built search index", "tools", s.tools.Len(), "use_cases", s.useCases.Len(), "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
