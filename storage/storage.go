@@ -63,6 +63,10 @@ type Options struct {
 	Now func() time.Time
 	// Logger (slog.Default when nil).
 	Logger *slog.Logger
+	// Trusted, when not nil, are the only origins whose records are
+	// accepted from peers, each with its key (a --trust file). When nil, an
+	// origin's key is pinned when its first records arrive.
+	Trusted map[string]ed25519.PublicKey
 }
 
 // Store is an open catalog. It is safe for concurrent use.
@@ -77,6 +81,10 @@ type Store struct {
 	key    ed25519.PrivateKey
 	now    func() time.Time
 	log    *slog.Logger
+
+	// trusted, when not nil, are the only origins whose records the
+	// catalog accepts from peers, with their keys.
+	trusted map[string]ed25519.PublicKey
 
 	// writeMu orders writes: each commits, then reaches the search
 	// indexes, before the next begins.
@@ -94,7 +102,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if len(opts.Key) != ed25519.PrivateKeySize {
 		return nil, errors.New("open catalog: no signing key")
 	}
-	s := &Store{origin: opts.Origin, key: opts.Key, now: opts.Now, log: opts.Logger}
+	s := &Store{origin: opts.Origin, key: opts.Key, now: opts.Now, log: opts.Logger, trusted: opts.Trusted}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -85,7 +85,11 @@ func (s *Store) Apply(ctx context.Context, writes []Write) ([]proto.Message, err
 	if err := st.head.QueryRowContext(ctx, s.origin).Scan(&head); err != nil {
 		return nil, fmt.Errorf("write: read head seq: %w", err)
 	}
-	current, err := lookupCurrent(ctx, tx, s.origin, prepared)
+	keys := make([]recordKey, len(prepared))
+	for i, p := range prepared {
+		keys[i] = recordKey{p.Kind, p.ID}
+	}
+	current, err := lookupCurrent(ctx, tx, s.origin, keys)
 	if err != nil {
 		return nil, err
 	}
@@ -177,13 +181,13 @@ type currentRow struct {
 	rec, sig []byte
 }
 
-// lookupCurrent reads the stored rows of the records ps write, with a few
-// queries rather than one per write.
-func lookupCurrent(ctx context.Context, tx *sql.Tx, origin string, ps []pending) (map[recordKey]*currentRow, error) {
+// lookupCurrent reads the stored rows of origin's records named by keys,
+// with a few queries rather than one per record.
+func lookupCurrent(ctx context.Context, tx *sql.Tx, origin string, keys []recordKey) (map[recordKey]*currentRow, error) {
 	const perQuery = 500 // bound variables
 	byKind := map[Kind][]string{}
-	for _, p := range ps {
-		byKind[p.Kind] = append(byKind[p.Kind], p.ID)
+	for _, k := range keys {
+		byKind[k.kind] = append(byKind[k.kind], k.id)
 	}
 	out := map[recordKey]*currentRow{}
 	for kind, ids := range byKind {

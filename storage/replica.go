@@ -1,0 +1,515 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"runtime"
+	"sort"
+
+	"github.com/ogptoolbox/federation/envelope"
+	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
+	"github.com/ogptoolbox/federation/search"
+	"google.golang.org/protobuf/proto"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Reasons a page from a peer is refused, as RefusedError.Reason.
+const (
+	RefusedOwnOrigin    = "own_origin"    // records of this node's own origin
+	RefusedBadOrigin    = "bad_origin"    // not an origin name
+	RefusedUntrusted    = "untrusted"     // an origin the trust list does not name
+	RefusedKeyMismatch  = "key_mismatch"  // another key than the one pinned or trusted
+	RefusedGap          = "gap"           // the page starts after the watermark
+	RefusedStale        = "stale"         // the page starts before the watermark: a replay
+	RefusedSeqOrder     = "seq_order"     // seqs not increasing within the page's run
+	RefusedMalformed    = "malformed"     // a record that does not parse or agree with its page
+	RefusedBadSignature = "bad_signature" // a record its origin's key does not verify
+)
+
+// RefusedError is a page from a peer that the catalog refused whole: none of
+// it was applied and the origin's watermark did not move.
+type RefusedError struct {
+	Origin string
+	Reason string // one of the Refused* constants
+	Detail string
+}
+
+func (e *RefusedError) Error() string {
+	return fmt.Sprintf("page of origin %q refused (%s): %s", e.Origin, e.Reason, e.Detail)
+}
+
+func refused(origin, reason, format string, args ...any) error {
+	return &RefusedError{Origin: origin, Reason: reason, Detail: fmt.Sprintf(format, args...)}
+}
+
+// Watermarks returns, for each origin the catalog holds records of (its
+// own included), the seq up to which it holds every record.
+func (s *Store) Watermarks(ctx context.Context) (map[string]int64, error) {
+	rows, err := s.reader.QueryContext(ctx, "SELECT origin, head_seq FROM origins")
+	if err != nil {
+		return nil, fmt.Errorf("read watermarks: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var o string
+		var w int64
+		if err := rows.Scan(&o, &w); err != nil {
+			return nil, fmt.Errorf("read watermarks: %w", err)
+		}
+		out[o] = w
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read watermarks: %w", err)
+	}
+	return out, nil
+}
+
+// PullSpec says which records a peer asks for (see
+// federationv1.PullRequest).
+type PullSpec struct {
+	Watermarks   map[string]int64
+	AllOrigins   bool
+	Exclude      []string
+	MaxPageBytes int
+}
+
+// DefaultPageBytes and MaxPageBytes bound the pages ReadPages makes.
+const (
+	DefaultPageBytes = 1 << 20
+	MaxPageBytes     = 4 << 20
+)
+
+// ReadPages calls emit with the pages of records spec asks for, origin by
+// origin (sorted), from one snapshot of the catalog. It stops at emit's
+// first error and returns it.
+func (s *Store) ReadPages(ctx context.Context, spec PullSpec, emit func(*federationv1.OriginPage) error) error {
+	limit := spec.MaxPageBytes
+	if limit <= 0 || limit > MaxPageBytes {
+		limit = DefaultPageBytes
+		if spec.MaxPageBytes > MaxPageBytes {
+			limit = MaxPageBytes
+		}
+	}
+	// One read transaction: the watermarks and the records agree.
+	tx, err := s.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("read pages: %w", err)
+	}
+	defer tx.Rollback()
+
+	type held struct {
+		origin string
+		key    []byte
+		head   int64
+	}
+	rows, err := tx.QueryContext(ctx, "SELECT origin, public_key, head_seq FROM origins ORDER BY origin")
+	if err != nil {
+		return fmt.Errorf("read pages: %w", err)
+	}
+	var origins []held
+	for rows.Next() {
+		var h held
+		if err := rows.Scan(&h.origin, &h.key, &h.head); err != nil {
+			rows.Close()
+			return fmt.Errorf("read pages: %w", err)
+		}
+		origins = append(origins, h)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read pages: %w", err)
+	}
+
+	excluded := map[string]bool{}
+	for _, o := range spec.Exclude {
+		excluded[o] = true
+	}
+	for _, h := range origins {
+		from, asked := spec.Watermarks[h.origin]
+		if excluded[h.origin] || (!asked && !spec.AllOrigins) || from >= h.head {
+			continue
+		}
+		if err := s.readOrigin(ctx, tx, h.origin, h.key, from, h.head, limit, emit); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readOrigin emits the records of origin with from < seq <= head as pages
+// of about limit bytes.
+func (s *Store) readOrigin(ctx context.Context, tx *sql.Tx, origin string, key []byte, from, head int64, limit int, emit func(*federationv1.OriginPage) error) error {
+	rows, err := tx.QueryContext(ctx, "SELECT seq, record, signature FROM records WHERE origin = ? AND seq > ? AND seq <= ? ORDER BY seq", origin, from, head)
+	if err != nil {
+		return fmt.Errorf("read pages of %s: %w", origin, err)
+	}
+	defer rows.Close()
+	page := &federationv1.OriginPage{Origin: origin, PublicKey: key, AfterSeq: from}
+	size := 0
+	for rows.Next() {
+		var seq int64
+		sr := &federationv1.SignedRecord{}
+		if err := rows.Scan(&seq, &sr.Record, &sr.Signature); err != nil {
+			return fmt.Errorf("read pages of %s: %w", origin, err)
+		}
+		if len(page.Records) > 0 && size+len(sr.Record)+len(sr.Signature) > limit {
+			if err := emit(page); err != nil {
+				return err
+			}
+			page = &federationv1.OriginPage{Origin: origin, PublicKey: key, AfterSeq: page.ThroughSeq}
+			size = 0
+		}
+		page.Records = append(page.Records, sr)
+		page.ThroughSeq = seq
+		size += len(sr.Record) + len(sr.Signature)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read pages of %s: %w", origin, err)
+	}
+	// The last page runs up to the head: seqs past the last record were
+	// replaced by records already sent.
+	page.ThroughSeq = head
+	return emit(page)
+}
+
+// replicated is a record of a page, checked.
+type replicated struct {
+	rec      *federationv1.Record
+	signed   *federationv1.SignedRecord
+	resource proto.Message // nil for a tombstone
+	analyzed search.Analyzed
+	rid      int64
+	wasLive  bool
+	skip     bool // the catalog holds a newer version
+}
+
+// ApplyPage applies a page of records that a peer sent, whole or not at
+// all: every record must parse, belong to the page's origin and run, be
+// signed by the origin's key (the one trusted, else the one pinned at first
+// sight, else the page's, which is then pinned), and the page must start at
+// the catalog's watermark for the origin. On success the watermark moves to
+// the page's through_seq and ApplyPage returns how many records changed the
+// catalog; a refused page returns a *RefusedError and changes nothing.
+func (s *Store) ApplyPage(ctx context.Context, page *federationv1.OriginPage) (int, error) {
+	origin := page.GetOrigin()
+	switch {
+	case !envelope.ValidOrigin(origin):
+		return 0, refused(origin, RefusedBadOrigin, "not an origin name")
+	case origin == s.origin:
+		return 0, refused(origin, RefusedOwnOrigin, "this node is the origin of these records")
+	case page.GetThroughSeq() < page.GetAfterSeq():
+		return 0, refused(origin, RefusedSeqOrder, "the page runs from %d back to %d", page.GetAfterSeq(), page.GetThroughSeq())
+	}
+	key := ed25519.PublicKey(page.GetPublicKey())
+	if s.trusted != nil {
+		t, ok := s.trusted[origin]
+		if !ok {
+			return 0, refused(origin, RefusedUntrusted, "the trust list does not name this origin")
+		}
+		if len(key) != 0 && !t.Equal(key) {
+			return 0, refused(origin, RefusedKeyMismatch, "the page's key is not the trusted one")
+		}
+		key = t
+	}
+	if len(key) != ed25519.PublicKeySize {
+		return 0, refused(origin, RefusedKeyMismatch, "no valid public key for the origin (%d bytes)", len(key))
+	}
+	// Compare with the pinned key now, so as not to verify a page for
+	// nothing; the write transaction checks again.
+	pinned, err := s.pinnedKey(ctx, origin)
+	if err != nil {
+		return 0, err
+	}
+	if pinned != nil && !pinned.Equal(key) {
+		return 0, refused(origin, RefusedKeyMismatch, "signed with another key than the one pinned for the origin")
+	}
+	recs, err := s.checkPage(page, key)
+	if err != nil {
+		return 0, err
+	}
+
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("apply page of %s: %w", origin, err)
+	}
+	defer tx.Rollback()
+	var watermark int64
+	var stored []byte
+	err = tx.QueryRowContext(ctx, "SELECT head_seq, public_key FROM origins WHERE origin = ?", origin).Scan(&watermark, &stored)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		if _, err := tx.ExecContext(ctx, "INSERT INTO origins (origin, public_key, head_seq) VALUES (?, ?, 0)", origin, []byte(key)); err != nil {
+			return 0, fmt.Errorf("apply page of %s: pin key: %w", origin, err)
+		}
+	case err != nil:
+		return 0, fmt.Errorf("apply page of %s: %w", origin, err)
+	case stored != nil && !bytes.Equal(stored, key):
+		return 0, refused(origin, RefusedKeyMismatch, "signed with another key than the one pinned for the origin")
+	}
+	switch {
+	case page.GetAfterSeq() > watermark:
+		return 0, refused(origin, RefusedGap, "the page starts after seq %d, but this node holds the origin only up to %d", page.GetAfterSeq(), watermark)
+	case page.GetAfterSeq() < watermark:
+		return 0, refused(origin, RefusedStale, "the page starts after seq %d, but this node holds the origin up to %d already", page.GetAfterSeq(), watermark)
+	}
+
+	keys := make([]recordKey, len(recs))
+	for i, r := range recs {
+		keys[i] = recordKey{r.rec.GetKind(), r.rec.GetId()}
+	}
+	current, err := lookupCurrent(ctx, tx, origin, keys)
+	if err != nil {
+		return 0, err
+	}
+	ins, err := tx.PrepareContext(ctx, "INSERT INTO records (origin, kind, id, seq, deleted, record, signature) VALUES (?, ?, ?, ?, ?, ?, ?)")
+	if err != nil {
+		return 0, fmt.Errorf("apply page of %s: %w", origin, err)
+	}
+	defer ins.Close()
+	upd, err := tx.PrepareContext(ctx, "UPDATE records SET seq = ?, deleted = ?, record = ?, signature = ? WHERE rid = ?")
+	if err != nil {
+		return 0, fmt.Errorf("apply page of %s: %w", origin, err)
+	}
+	defer upd.Close()
+	applied := 0
+	for i := range recs {
+		r := &recs[i]
+		k := recordKey{r.rec.GetKind(), r.rec.GetId()}
+		if cur := current[k]; cur != nil {
+			if old, err := envelope.Parse(cur.rec); err == nil && old.GetSeq() >= r.rec.GetSeq() {
+				r.skip = true // held already, or a newer version
+				continue
+			}
+			r.rid, r.wasLive = cur.rid, !cur.deleted
+			if _, err := upd.ExecContext(ctx, r.rec.GetSeq(), r.rec.GetDeleted(), r.signed.GetRecord(), r.signed.GetSignature(), r.rid); err != nil {
+				return 0, fmt.Errorf("apply page of %s: %w", origin, err)
+			}
+		} else {
+			res, err := ins.ExecContext(ctx, origin, int64(k.kind), k.id, r.rec.GetSeq(), r.rec.GetDeleted(), r.signed.GetRecord(), r.signed.GetSignature())
+			if err != nil {
+				if se := (*sqlite.Error)(nil); errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
+					return 0, refused(origin, RefusedMalformed, "seq %d is already another record's", r.rec.GetSeq())
+				}
+				return 0, fmt.Errorf("apply page of %s: %w", origin, err)
+			}
+			if r.rid, err = res.LastInsertId(); err != nil {
+				return 0, fmt.Errorf("apply page of %s: %w", origin, err)
+			}
+		}
+		current[k] = &currentRow{rid: r.rid, deleted: r.rec.GetDeleted(), rec: r.signed.GetRecord(), sig: r.signed.GetSignature()}
+		applied++
+	}
+	if _, err := tx.ExecContext(ctx, "UPDATE origins SET head_seq = ? WHERE origin = ?", page.GetThroughSeq(), origin); err != nil {
+		return 0, fmt.Errorf("apply page of %s: advance watermark: %w", origin, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("apply page of %s: commit: %w", origin, err)
+	}
+	s.indexReplicated(recs)
+	return applied, nil
+}
+
+// pinnedKey is the key pinned for origin, nil if none is.
+func (s *Store) pinnedKey(ctx context.Context, origin string) (ed25519.PublicKey, error) {
+	var key []byte
+	err := s.reader.QueryRowContext(ctx, "SELECT public_key FROM origins WHERE origin = ?", origin).Scan(&key)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && key == nil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read key of %s: %w", origin, err)
+	}
+	return key, nil
+}
+
+// checkPage parses, checks and verifies a page's records, and analyzes them
+// for the search index, on every core.
+func (s *Store) checkPage(page *federationv1.OriginPage, key ed25519.PublicKey) ([]replicated, error) {
+	origin := page.GetOrigin()
+	recs := make([]replicated, len(page.GetRecords()))
+	prev := page.GetAfterSeq()
+	for i, sr := range page.GetRecords() {
+		rec, err := envelope.Parse(sr.GetRecord())
+		if err != nil {
+			return nil, refused(origin, RefusedMalformed, "record %d: %v", i, err)
+		}
+		switch {
+		case rec.GetOrigin() != origin:
+			return nil, refused(origin, RefusedMalformed, "record %d is of origin %q", i, rec.GetOrigin())
+		case rec.GetSeq() <= prev:
+			return nil, refused(origin, RefusedSeqOrder, "record %d has seq %d, not above %d", i, rec.GetSeq(), prev)
+		case rec.GetSeq() > page.GetThroughSeq():
+			return nil, refused(origin, RefusedSeqOrder, "record %d has seq %d, past the page's end %d", i, rec.GetSeq(), page.GetThroughSeq())
+		}
+		prev = rec.GetSeq()
+		recs[i] = replicated{rec: rec, signed: sr}
+	}
+	workers := runtime.GOMAXPROCS(0)
+	if len(recs) < 32 {
+		workers = 1
+	}
+	errs := make([]error, workers)
+	done := make(chan struct{})
+	for w := range workers {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := w; i < len(recs); i += workers {
+				if err := s.checkRecord(origin, key, &recs[i]); err != nil {
+					errs[w] = fmt.Errorf("record %d (seq %d): %w", i, recs[i].rec.GetSeq(), err)
+					return
+				}
+			}
+		}()
+	}
+	for range workers {
+		<-done
+	}
+	for _, err := range errs {
+		if err != nil {
+			var re *RefusedError
+			if errors.As(err, &re) {
+				re.Detail = err.Error()
+				return nil, re
+			}
+			return nil, err
+		}
+	}
+	return recs, nil
+}
+
+// checkRecord verifies one record's signature and decodes its resource,
+// which must name the record it is in.
+func (s *Store) checkRecord(origin string, key ed25519.PublicKey, r *replicated) error {
+	if !envelope.Verify(key, r.signed.GetRecord(), r.signed.GetSignature()) {
+		return refused(origin, RefusedBadSignature, "the signature does not verify with the origin's key")
+	}
+	if r.rec.GetDeleted() {
+		return nil
+	}
+	m, err := newResource(r.rec.GetKind())
+	if err != nil {
+		return refused(origin, RefusedMalformed, "%v", err)
+	}
+	if err := proto.Unmarshal(r.rec.GetResource(), m); err != nil {
+		return refused(origin, RefusedMalformed, "the resource does not decode: %v", err)
+	}
+	name, recOrigin, seq := resourceIdentity(m)
+	if want := ResourceName(r.rec.GetKind(), origin, r.rec.GetId()); name != want || recOrigin != origin || seq != r.rec.GetSeq() {
+		return refused(origin, RefusedMalformed, "the resource says it is %s (origin %q, seq %d), the record %s (seq %d)", name, recOrigin, seq, want, r.rec.GetSeq())
+	}
+	r.resource = m
+	r.analyzed = s.indexOf(r.rec.GetKind()).Analyze(searchDoc(origin, m))
+	return nil
+}
+
+// resourceIdentity is the name, origin and seq a resource states.
+func resourceIdentity(m proto.Message) (name, origin string, seq int64) {
+	switch r := m.(type) {
+	case *catalogv1.Tool:
+		return r.GetName(), r.GetOrigin(), r.GetSeq()
+	case *catalogv1.UseCase:
+		return r.GetName(), r.GetOrigin(), r.GetSeq()
+	}
+	return "", "", 0
+}
+
+// indexReplicated puts applied records in the search indexes, as
+// indexCommitted does for the node's own writes.
+func (s *Store) indexReplicated(recs []replicated) {
+	puts := map[Kind]map[int64]search.Analyzed{}
+	deletes := map[Kind][]int64{}
+	for _, r := range recs {
+		k := r.rec.GetKind()
+		if r.skip {
+			continue
+		}
+		if puts[k] == nil {
+			puts[k] = map[int64]search.Analyzed{}
+		}
+		if r.resource != nil {
+			puts[k][r.rid] = r.analyzed
+		} else if r.wasLive {
+			deletes[k] = append(deletes[k], r.rid)
+		}
+	}
+	for k, p := range puts {
+		s.indexOf(k).Update(p, deletes[k])
+	}
+}
+
+// Digests describes what the catalog holds of each origin, all of them
+// when origins is empty, sorted by origin.
+func (s *Store) Digests(ctx context.Context, origins []string) ([]*federationv1.OriginDigest, error) {
+	tx, err := s.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("digests: %w", err)
+	}
+	defer tx.Rollback()
+	wms := map[string]int64{}
+	rows, err := tx.QueryContext(ctx, "SELECT origin, head_seq FROM origins")
+	if err != nil {
+		return nil, fmt.Errorf("digests: %w", err)
+	}
+	for rows.Next() {
+		var o string
+		var w int64
+		if err := rows.Scan(&o, &w); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("digests: %w", err)
+		}
+		wms[o] = w
+	}
+	rows.Close()
+	if len(origins) == 0 {
+		for o := range wms {
+			origins = append(origins, o)
+		}
+	}
+	sort.Strings(origins)
+	var out []*federationv1.OriginDigest
+	for _, o := range origins {
+		w, ok := wms[o]
+		if !ok {
+			continue
+		}
+		d := &federationv1.OriginDigest{Origin: o, Watermark: w}
+		h := sha256.New()
+		rows, err := tx.QueryContext(ctx, "SELECT kind, id, seq FROM records WHERE origin = ? ORDER BY seq", o)
+		if err != nil {
+			return nil, fmt.Errorf("digests: %w", err)
+		}
+		var buf []byte
+		for rows.Next() {
+			var kind, seq int64
+			var id string
+			if err := rows.Scan(&kind, &id, &seq); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("digests: %w", err)
+			}
+			buf = binary.AppendUvarint(buf[:0], uint64(kind))
+			buf = binary.AppendUvarint(buf, uint64(len(id)))
+			buf = append(buf, id...)
+			buf = binary.AppendUvarint(buf, uint64(seq))
+			h.Write(buf)
+			d.Count++
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("digests: %w", err)
+		}
+		d.Hash = h.Sum(nil)
+		out = append(out, d)
+	}
+	return out, nil
+}

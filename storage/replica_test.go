@@ -1,0 +1,291 @@
+package storage
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/ogptoolbox/federation/envelope"
+	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/testing/protocmp"
+)
+
+// pages reads the pages from has for a node holding to's watermarks.
+func pages(t *testing.T, from, to *Store, maxBytes int) []*federationv1.OriginPage {
+	t.Helper()
+	ctx := context.Background()
+	wms, err := to.Watermarks(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*federationv1.OriginPage
+	err = from.ReadPages(ctx, PullSpec{Watermarks: wms, AllOrigins: true, Exclude: []string{to.Origin()}, MaxPageBytes: maxBytes},
+		func(p *federationv1.OriginPage) error {
+			out = append(out, proto.Clone(p).(*federationv1.OriginPage))
+			return nil
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// pull applies to to every page from has for it.
+func pull(t *testing.T, from, to *Store, maxBytes int) int {
+	t.Helper()
+	n := 0
+	for _, p := range pages(t, from, to, maxBytes) {
+		applied, err := to.ApplyPage(context.Background(), p)
+		if err != nil {
+			t.Fatalf("apply page of %s after %d: %v", p.GetOrigin(), p.GetAfterSeq(), err)
+		}
+		n += applied
+	}
+	return n
+}
+
+func digests(t *testing.T, s *Store, origin string) *federationv1.OriginDigest {
+	t.Helper()
+	ds, err := s.Digests(context.Background(), []string{origin})
+	if err != nil || len(ds) != 1 {
+		t.Fatalf("digests of %s: %v %v", origin, ds, err)
+	}
+	return ds[0]
+}
+
+func TestReplication(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	fr := openAt(t, filepath.Join(dir, "fr.db"), "fr", testKey(1))
+	de := openAt(t, filepath.Join(dir, "de.db"), "de", testKey(2))
+	es := openAt(t, filepath.Join(dir, "es.db"), "es", testKey(3))
+
+	for i := range 20 {
+		create(t, fr, fmt.Sprintf("tool-%d", i), tool(fmt.Sprintf("Outil %d", i), "participation citoyenne"))
+	}
+	create(t, de, "beteiligung", tool("Beteiligung", "Bürgerbeteiligung"))
+	first, err := fr.Get(ctx, KindTool, "fr", "tool-3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first.(*catalogv1.Tool).DisplayName = "Outil trois"
+	if _, err := fr.Apply(ctx, []Write{{Op: OpReplace, ID: "tool-3", Resource: first}, {Op: OpDelete, Kind: KindTool, ID: "tool-4"}}); err != nil {
+		t.Fatal(err)
+	}
+
+	// de pulls fr in small pages; es pulls from de only: fr's records reach
+	// es through de, verified with fr's key.
+	if n := pull(t, fr, de, 2000); n != 20 {
+		t.Errorf("de applied %d records of fr, want 20 (19 tools and a tombstone)", n)
+	}
+	if got := len(pages(t, fr, de, 2000)); got != 0 {
+		t.Errorf("de is up to date, yet fr has %d pages for it", got)
+	}
+	pull(t, de, es, 0)
+	for _, s := range []*Store{de, es} {
+		if diff := cmp.Diff(digests(t, fr, "fr"), digests(t, s, "fr"), protocmp.Transform()); diff != "" {
+			t.Errorf("%s: digest of fr differs (-fr +%s):\n%s", s.Origin(), s.Origin(), diff)
+		}
+		got, err := s.Get(ctx, KindTool, "fr", "tool-3")
+		if err != nil || got.(*catalogv1.Tool).GetDisplayName() != "Outil trois" {
+			t.Errorf("%s: tool-3 is %v, %v", s.Origin(), got, err)
+		}
+		if want, _ := fr.Get(ctx, KindTool, "fr", "tool-3"); !proto.Equal(got, want) {
+			t.Errorf("%s: the replica differs from the original:\n%v\n%v", s.Origin(), got, want)
+		}
+		if _, err := s.Get(ctx, KindTool, "fr", "tool-4"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("%s: the deleted tool: %v", s.Origin(), err)
+		}
+		total, _, err := s.Facets(ctx, Query{Kind: KindTool, Text: "participation", Filters: []Filter{{"origin", []string{"fr"}}}})
+		if err != nil || total != 19 {
+			t.Errorf("%s: search finds %d tools of fr, want 19 (%v)", s.Origin(), total, err)
+		}
+	}
+	if got, err := es.Get(ctx, KindTool, "de", "beteiligung"); err != nil || got.(*catalogv1.Tool).GetOrigin() != "de" {
+		t.Errorf("es: de's tool: %v, %v", got, err)
+	}
+
+	// A later update and delete replicate, and a tombstone does not come
+	// back when an older page is offered again.
+	old := pages(t, fr, es, 0)
+	if len(old) != 0 {
+		t.Fatalf("es is up to date, yet fr has %d pages", len(old))
+	}
+	replay := pages(t, fr, openAt(t, filepath.Join(dir, "empty.db"), "it", testKey(4)), 0)
+	if _, err := fr.Apply(ctx, []Write{{Op: OpDelete, Kind: KindTool, ID: "tool-3"}}); err != nil {
+		t.Fatal(err)
+	}
+	pull(t, fr, es, 0)
+	if _, err := es.Get(ctx, KindTool, "fr", "tool-3"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("es: tool-3 after its delete: %v", err)
+	}
+	var re *RefusedError
+	if _, err := es.ApplyPage(ctx, replay[0]); !errors.As(err, &re) || re.Reason != RefusedStale {
+		t.Errorf("a replayed page: %v, want %s", err, RefusedStale)
+	}
+
+	// The replicas survive a restart, search index included.
+	es.Close()
+	es = openAt(t, filepath.Join(dir, "es.db"), "es", testKey(3))
+	total, _, err := es.Facets(ctx, Query{Kind: KindTool, Text: "participation"})
+	if err != nil || total != 18 {
+		t.Errorf("after restart, es finds %d tools, want 18 (%v)", total, err)
+	}
+}
+
+// TestRefusedPages checks that every kind of bad page is refused whole:
+// nothing applied, the watermark where it was.
+func TestRefusedPages(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	fr := openAt(t, filepath.Join(dir, "fr.db"), "fr", testKey(1))
+	for i := range 5 {
+		create(t, fr, fmt.Sprintf("t%d", i), tool(fmt.Sprintf("T%d", i), "x"))
+	}
+	de := openAt(t, filepath.Join(dir, "de.db"), "de", testKey(2))
+	good := func() *federationv1.OriginPage {
+		ps := pages(t, fr, de, 0)
+		if len(ps) != 1 {
+			t.Fatalf("%d pages", len(ps))
+		}
+		return ps[0]
+	}
+	// forge signs a record as fr would, with key.
+	forge := func(key ed25519.PrivateKey, rec *federationv1.Record) *federationv1.SignedRecord {
+		sr, err := envelope.Seal(rec, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sr
+	}
+	otherKey := testKey(9)
+	for _, tc := range []struct {
+		name   string
+		reason string
+		page   func() *federationv1.OriginPage
+	}{
+		{"a tampered record", RefusedBadSignature, func() *federationv1.OriginPage {
+			p := good()
+			p.Records[2].Signature[5] ^= 1
+			return p
+		}},
+		{"a record signed by another key, the page claiming it", RefusedBadSignature, func() *federationv1.OriginPage {
+			p := good()
+			rec, _ := envelope.Parse(p.Records[1].Record)
+			p.Records[1] = forge(otherKey, rec)
+			return p
+		}},
+		{"bytes that are no record", RefusedMalformed, func() *federationv1.OriginPage {
+			p := good()
+			p.Records[0].Record = []byte("not a record")
+			return p
+		}},
+		{"a record of another origin", RefusedMalformed, func() *federationv1.OriginPage {
+			p := good()
+			rec, _ := envelope.Parse(p.Records[4].Record)
+			rec.Origin = "de"
+			p.Records[4] = forge(testKey(1), rec)
+			return p
+		}},
+		{"a resource that names another record", RefusedMalformed, func() *federationv1.OriginPage {
+			p := good()
+			rec, _ := envelope.Parse(p.Records[0].Record)
+			rec.Id = "renamed"
+			p.Records[0] = forge(testKey(1), rec)
+			return p
+		}},
+		{"records out of order", RefusedSeqOrder, func() *federationv1.OriginPage {
+			p := good()
+			p.Records[1], p.Records[2] = p.Records[2], p.Records[1]
+			return p
+		}},
+		{"a record past the page's end", RefusedSeqOrder, func() *federationv1.OriginPage {
+			p := good()
+			p.ThroughSeq = 3
+			return p
+		}},
+		{"a gap", RefusedGap, func() *federationv1.OriginPage {
+			p := good()
+			p.AfterSeq, p.Records = 1, p.Records[1:]
+			return p
+		}},
+		{"the node's own origin", RefusedOwnOrigin, func() *federationv1.OriginPage {
+			p := good()
+			p.Origin = "de"
+			return p
+		}},
+		{"no key", RefusedKeyMismatch, func() *federationv1.OriginPage {
+			p := good()
+			p.PublicKey = nil
+			return p
+		}},
+		{"not an origin", RefusedBadOrigin, func() *federationv1.OriginPage {
+			p := good()
+			p.Origin = "FR!"
+			return p
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := digestsAll(t, de)
+			n, err := de.ApplyPage(ctx, tc.page())
+			var re *RefusedError
+			if !errors.As(err, &re) || re.Reason != tc.reason {
+				t.Fatalf("got %d, %v; want refused (%s)", n, err, tc.reason)
+			}
+			if diff := cmp.Diff(before, digestsAll(t, de), protocmp.Transform()); diff != "" {
+				t.Errorf("the refused page changed the catalog:\n%s", diff)
+			}
+		})
+	}
+
+	// The good page applies; then fr's key is pinned, and a page of fr's
+	// records forged with another key, the page claiming it, is refused.
+	if _, err := de.ApplyPage(ctx, good()); err != nil {
+		t.Fatal(err)
+	}
+	create(t, fr, "t5", tool("T5", "x"))
+	p := pages(t, fr, de, 0)[0]
+	for i, sr := range p.Records {
+		rec, _ := envelope.Parse(sr.Record)
+		p.Records[i] = forge(otherKey, rec)
+	}
+	p.PublicKey = otherKey.Public().(ed25519.PublicKey)
+	var re *RefusedError
+	if _, err := de.ApplyPage(ctx, p); !errors.As(err, &re) || re.Reason != RefusedKeyMismatch {
+		t.Errorf("a page signed with another key than the pinned one: %v", err)
+	}
+
+	// With a trust list, unknown origins are refused, and a trusted one
+	// is verified with the listed key whatever the page says.
+	trusting, err := Open(ctx, Options{Path: filepath.Join(dir, "it.db"), Origin: "it", Key: testKey(4),
+		Trusted: map[string]ed25519.PublicKey{"de": testKey(2).Public().(ed25519.PublicKey)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer trusting.Close()
+	forTrusting := pages(t, fr, trusting, 0)[0]
+	if _, err := trusting.ApplyPage(ctx, forTrusting); !errors.As(err, &re) || re.Reason != RefusedUntrusted {
+		t.Errorf("an origin the trust list does not name: %v", err)
+	}
+	trusting.trusted["fr"] = testKey(1).Public().(ed25519.PublicKey)
+	forTrusting.PublicKey = nil // the trusted key is used
+	if n, err := trusting.ApplyPage(ctx, forTrusting); err != nil || n != 6 {
+		t.Errorf("a trusted origin: %d, %v", n, err)
+	}
+}
+
+func digestsAll(t *testing.T, s *Store) []*federationv1.OriginDigest {
+	t.Helper()
+	ds, err := s.Digests(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return slices.Clone(ds)
+}
