@@ -3,6 +3,7 @@ package node
 import (
 	"fmt"
 	"net"
+	"strings"
 )
 
 // Config is what a node is started with. DefaultConfig gives the contract's
@@ -17,9 +18,23 @@ type Config struct {
 	HTTPAddr string
 	// GRPCAddr is where the gRPC API listens.
 	GRPCAddr string
-	// GossipAddr is where federation gossip is to listen. This release runs
-	// one node alone and only checks the address.
+	// GossipAddr is where federation gossip listens.
 	GossipAddr string
+	// AdvertiseAddr, when set, is the host peers reach this node at, for
+	// gossip and gRPC (behind NAT, or when listening on 0.0.0.0).
+	AdvertiseAddr string
+	// Join are gossip addresses (host:port) of members to join at start.
+	Join []string
+	// GossipKey is the federation's shared gossip key, base64 of 16, 24 or
+	// 32 bytes, unless GossipKeyFile holds it. Without one gossip is in the
+	// clear.
+	GossipKey     string
+	GossipKeyFile string
+	// GossipTimings is wan (the default), lan or local (tests).
+	GossipTimings string
+	// TrustFile, when set, lists the only origins whose records the node
+	// accepts, each with its public key.
+	TrustFile string
 	// AdminToken authorizes writes, unless AdminTokenFile is set.
 	AdminToken string
 	// AdminTokenFile holds the admin token.
@@ -38,6 +53,7 @@ func DefaultConfig() Config {
 		HTTPAddr:        "127.0.0.1:8080",
 		GRPCAddr:        "127.0.0.1:7400",
 		GossipAddr:      "127.0.0.1:7946",
+		GossipTimings:   "wan",
 		MaxRequestBytes: 1 << 20,
 		Version:         "dev",
 	}
@@ -50,6 +66,22 @@ func (c Config) check() error {
 		if _, _, err := net.SplitHostPort(a.addr); err != nil {
 			return fmt.Errorf("--%s %q: want host:port: %w", a.name, a.addr, err)
 		}
+	}
+	for _, a := range c.Join {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			return fmt.Errorf("--join %q: want host:port: %w", a, err)
+		}
+	}
+	if strings.Contains(c.AdvertiseAddr, ":") && net.ParseIP(c.AdvertiseAddr) == nil {
+		return fmt.Errorf("--advertise-addr %q: want a host, without a port", c.AdvertiseAddr)
+	}
+	switch c.GossipTimings {
+	case "wan", "lan", "local":
+	default:
+		return fmt.Errorf("--gossip-timings %q: want wan, lan or local", c.GossipTimings)
+	}
+	if c.GossipKey != "" && c.GossipKeyFile != "" {
+		return fmt.Errorf("--gossip-key and --gossip-key-file: give one of them")
 	}
 	if c.DataDir == "" {
 		return fmt.Errorf("--data: no data folder")

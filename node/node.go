@@ -9,6 +9,7 @@ package node
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +24,7 @@ import (
 	federation "github.com/ogptoolbox/federation"
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 	"github.com/ogptoolbox/federation/storage"
+	ogpsync "github.com/ogptoolbox/federation/sync"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
@@ -51,6 +53,7 @@ type Node struct {
 	health  *health.Server
 	httpSrv *http.Server
 	conn    *grpc.ClientConn // the gateway's connection to grpcSrv
+	repl    *ogpsync.Replicator
 }
 
 // New opens the data folder (creating it, the node key and the admin token
@@ -88,8 +91,19 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 	if tokenPath != "" {
 		n.log.Info("created the admin token: writes need it as Authorization: Bearer TOKEN", "path", tokenPath)
 	}
+	gossip, err := gossipKey(cfg)
+	if err != nil {
+		return err
+	}
+	var trusted map[string]ed25519.PublicKey
+	if cfg.TrustFile != "" {
+		if trusted, err = readTrust(cfg.TrustFile); err != nil {
+			return err
+		}
+		n.log.Info("accepting records only of the origins of the trust file", "path", cfg.TrustFile, "origins", len(trusted))
+	}
 	n.store, err = storage.Open(ctx, storage.Options{
-		Path: filepath.Join(cfg.DataDir, catalogFile), Origin: cfg.Origin, Key: key, Logger: log,
+		Path: filepath.Join(cfg.DataDir, catalogFile), Origin: cfg.Origin, Key: key, Logger: log, Trusted: trusted,
 	})
 	if err != nil {
 		return err
@@ -100,6 +114,8 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 		// gRPC's own limit sits above ours, so an oversized request gets the
 		// interceptor's clear INVALID_ARGUMENT rather than a bare refusal.
 		grpc.MaxRecvMsgSize(2*cfg.MaxRequestBytes+1024),
+		grpc.KeepaliveEnforcementPolicy(serverEnforcement),
+		grpc.KeepaliveParams(serverKeepalive),
 		grpc.ChainUnaryInterceptor(
 			observeInterceptor(n.log, m),
 			sizeInterceptor(cfg.MaxRequestBytes),
@@ -107,6 +123,7 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 		),
 	)
 	catalogv1.RegisterCatalogServiceServer(n.grpcSrv, &catalogServer{store: n.store, version: cfg.Version})
+	ogpsync.NewServer(n.store, maxConcurrentPulls, log).Register(n.grpcSrv)
 	n.health = health.NewServer()
 	healthpb.RegisterHealthServer(n.grpcSrv, n.health)
 	reflection.Register(n.grpcSrv)
@@ -122,8 +139,26 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 		return err
 	}
 	n.httpSrv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(n.log.Handler(), slog.LevelWarn)}
-	return nil
+
+	n.repl, err = ogpsync.Start(ctx, ogpsync.Config{
+		Origin:        cfg.Origin,
+		GossipAddr:    cfg.GossipAddr,
+		AdvertiseHost: cfg.AdvertiseAddr,
+		GRPCAddr:      n.GRPCAddr(),
+		HTTPAddr:      n.HTTPAddr(),
+		Join:          cfg.Join,
+		GossipKey:     gossip,
+		Timings:       ogpsync.Timings(cfg.GossipTimings),
+		Dial:          dialPeer,
+	}, n.store, log)
+	return err
 }
+
+// maxConcurrentPulls bounds the pulls of peers served at once.
+const maxConcurrentPulls = 8
+
+// GossipAddr is the address federation gossip listens on.
+func (n *Node) GossipAddr() string { return n.repl.GossipAddr() }
 
 // GRPCAddr is the address the gRPC API listens on.
 func (n *Node) GRPCAddr() string { return n.grpcLis.Addr().String() }
@@ -178,6 +213,10 @@ func (n *Node) Run(ctx context.Context) error {
 // Run is never called.
 func (n *Node) Close() error {
 	var errs []error
+	if n.repl != nil {
+		errs = append(errs, n.repl.Close())
+		n.repl = nil
+	}
 	if n.grpcSrv != nil {
 		n.grpcSrv.Stop()
 	}

@@ -44,7 +44,7 @@ func startNode(t *testing.T, mutate ...func(*Config)) *testNode {
 	cfg := DefaultConfig()
 	cfg.Origin = "fr"
 	cfg.DataDir = filepath.Join(t.TempDir(), "data")
-	cfg.HTTPAddr, cfg.GRPCAddr = "127.0.0.1:0", "127.0.0.1:0"
+	cfg.HTTPAddr, cfg.GRPCAddr, cfg.GossipAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	cfg.AdminToken = testToken
 	cfg.MaxRequestBytes = 64 << 10
 	for _, m := range mutate {
@@ -508,7 +508,7 @@ func TestDataFolder(t *testing.T) {
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "data")
 	cfg := DefaultConfig()
-	cfg.Origin, cfg.DataDir, cfg.HTTPAddr, cfg.GRPCAddr = "fr", dir, "127.0.0.1:0", "127.0.0.1:0"
+	cfg.Origin, cfg.DataDir, cfg.HTTPAddr, cfg.GRPCAddr, cfg.GossipAddr = "fr", dir, "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	n, err := New(ctx, cfg, log)
 	if err != nil {

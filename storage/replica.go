@@ -317,6 +317,7 @@ func (s *Store) ApplyPage(ctx context.Context, page *federationv1.OriginPage) (i
 		return 0, fmt.Errorf("apply page of %s: commit: %w", origin, err)
 	}
 	s.indexReplicated(recs)
+	s.notifyChanged()
 	return applied, nil
 }
 

@@ -91,6 +91,25 @@ type Store struct {
 	writeMu sync.Mutex
 	// tools and useCases index the live records of each kind for search.
 	tools, useCases *search.Index
+
+	// changed is closed, and replaced, after each commit (see Changed).
+	changedMu sync.Mutex
+	changed   chan struct{}
+}
+
+// Changed returns a channel that is closed at the next commit of a write,
+// the node's own or a peer's page.
+func (s *Store) Changed() <-chan struct{} {
+	s.changedMu.Lock()
+	defer s.changedMu.Unlock()
+	return s.changed
+}
+
+func (s *Store) notifyChanged() {
+	s.changedMu.Lock()
+	defer s.changedMu.Unlock()
+	close(s.changed)
+	s.changed = make(chan struct{})
 }
 
 // Open opens (creating if needed) the catalog at opts.Path, applies pending
@@ -102,7 +121,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if len(opts.Key) != ed25519.PrivateKeySize {
 		return nil, errors.New("open catalog: no signing key")
 	}
-	s := &Store{origin: opts.Origin, key: opts.Key, now: opts.Now, log: opts.Logger, trusted: opts.Trusted}
+	s := &Store{origin: opts.Origin, key: opts.Key, now: opts.Now, log: opts.Logger, trusted: opts.Trusted, changed: make(chan struct{})}
 	if s.now == nil {
 		s.now = time.Now
 	}

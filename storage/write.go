@@ -110,6 +110,7 @@ func (s *Store) Apply(ctx context.Context, writes []Write) ([]proto.Message, err
 		return nil, fmt.Errorf("write: commit: %w", err)
 	}
 	s.indexCommitted(prepared)
+	s.notifyChanged()
 	out := make([]proto.Message, len(prepared))
 	for i, p := range prepared {
 		if p.resource != nil {

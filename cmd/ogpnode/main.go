@@ -98,7 +98,14 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (no
 	fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "the data folder: catalog, node key, admin token")
 	fs.StringVar(&cfg.HTTPAddr, "http-addr", cfg.HTTPAddr, "where REST, /openapi.json, /healthz and /metrics listen")
 	fs.StringVar(&cfg.GRPCAddr, "grpc-addr", cfg.GRPCAddr, "where the gRPC API listens")
-	fs.StringVar(&cfg.GossipAddr, "gossip-addr", cfg.GossipAddr, "where federation gossip is to listen (checked only: this release runs a single node)")
+	var join string
+	fs.StringVar(&cfg.GossipAddr, "gossip-addr", cfg.GossipAddr, "where federation gossip listens (memberlist, TCP and UDP)")
+	fs.StringVar(&cfg.AdvertiseAddr, "advertise-addr", "", "the host peers reach this node at, for gossip and gRPC (default: the hosts they listen on)")
+	fs.StringVar(&join, "join", "", "comma-separated gossip addresses (host:port) of members to join; later starts also rejoin the members remembered")
+	fs.StringVar(&cfg.GossipKey, "gossip-key", "", "the federation's shared gossip key: base64 of 16, 24 or 32 bytes (without one, gossip is unencrypted)")
+	fs.StringVar(&cfg.GossipKeyFile, "gossip-key-file", "", "a file holding the gossip key")
+	fs.StringVar(&cfg.GossipTimings, "gossip-timings", cfg.GossipTimings, "gossip and anti-entropy intervals: wan, lan or local (tests on one machine)")
+	fs.StringVar(&cfg.TrustFile, "trust", "", "a file of the only origins whose records are accepted, a line each: ORIGIN PUBLIC-KEY-HEX (default: accept any origin, pinning its key at first sight)")
 	fs.StringVar(&cfg.AdminTokenFile, "admin-token-file", "", "a file holding the admin token that writes need (default: OGPNODE_ADMIN_TOKEN, else DATA/admin-token, created on first start)")
 	fs.IntVar(&cfg.MaxRequestBytes, "max-request-bytes", cfg.MaxRequestBytes, "the largest request body accepted")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
@@ -112,6 +119,11 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (no
 		return cfg, 0, err
 	}
 	cfg.AdminToken = getenv("OGPNODE_ADMIN_TOKEN")
+	for _, a := range strings.Split(join, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			cfg.Join = append(cfg.Join, a)
+		}
+	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(logLevel)); err != nil {
 		return cfg, 0, fmt.Errorf("--log-level %q: %w", logLevel, err)

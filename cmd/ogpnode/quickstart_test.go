@@ -90,7 +90,7 @@ func TestQuickstart(t *testing.T) {
 	httpAddr, grpcAddr := freeAddr(t), freeAddr(t)
 
 	var logs bytes.Buffer
-	cmd := exec.Command(bin, "serve", "--http-addr", httpAddr, "--grpc-addr", grpcAddr)
+	cmd := exec.Command(bin, "serve", "--http-addr", httpAddr, "--grpc-addr", grpcAddr, "--gossip-addr", "127.0.0.1:0")
 	cmd.Dir = work
 	cmd.Env = append(os.Environ(), "OGPNODE_ADMIN_TOKEN=") // the token must come from the data folder
 	cmd.Stdout, cmd.Stderr = &logs, &logs

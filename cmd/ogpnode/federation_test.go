@@ -1,0 +1,148 @@
+package main
+
+import (
+	"bytes"
+	"encoding/base64"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// process is a running `ogpnode serve`.
+type process struct {
+	origin, http, gossip string
+	logs                 lockedBuffer
+}
+
+// lockedBuffer is a bytes.Buffer that a process writes while the test
+// reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// startProcess runs `ogpnode serve` for origin with args, and waits until
+// it is healthy.
+func startProcess(t *testing.T, bin, origin string, args ...string) *process {
+	t.Helper()
+	p := &process{origin: origin, http: freeAddr(t), gossip: freeAddr(t)}
+	cmd := exec.Command(bin, append([]string{"serve", "--origin", origin, "--data", t.TempDir(),
+		"--http-addr", p.http, "--grpc-addr", freeAddr(t), "--gossip-addr", p.gossip, "--gossip-timings", "local"}, args...)...)
+	cmd.Env = append(os.Environ(), "OGPNODE_ADMIN_TOKEN="+e2eToken)
+	cmd.Stdout, cmd.Stderr = &p.logs, &p.logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-exited
+		if t.Failed() {
+			t.Logf("logs of %s:\n%s", origin, p.logs.String())
+		}
+	})
+	waitHealthy(t, "http://"+p.http, exited)
+	return p
+}
+
+const e2eToken = "an-admin-token-for-the-e2e-test"
+
+// call makes a REST call and returns the status and body.
+func call(t *testing.T, method, url, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+e2eToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// eventually polls until every process answers GET path as check wants.
+func eventually(t *testing.T, procs []*process, path, what string, check func(status int, body string) bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for _, p := range procs {
+		for {
+			status, body := call(t, "GET", "http://"+p.http+path, "")
+			if check(status, body) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %s: got %d %s", p.origin, what, status, body)
+			}
+			time.Sleep(20 * time.Millisecond) // a poll interval
+		}
+	}
+}
+
+// TestFederationOfProcesses starts three real nodes that gossip with an
+// encryption key, and checks over REST that a create, an update and a
+// delete on one node appear on the two others.
+func TestFederationOfProcesses(t *testing.T) {
+	bin := buildBinary(t)
+	key := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
+	fr := startProcess(t, bin, "fr", "--gossip-key", key)
+	de := startProcess(t, bin, "de", "--gossip-key", key, "--join", fr.gossip)
+	es := startProcess(t, bin, "es", "--gossip-key", key, "--join", de.gossip)
+	others := []*process{de, es}
+
+	status, body := call(t, "POST", "http://"+fr.http+"/v1/origins/fr/tools?tool_id=decidim",
+		`{"display_name": "Decidim", "descriptions": {"en": {"short_description": "Participatory democracy"}}}`)
+	if status != 200 {
+		t.Fatalf("create: %d %s", status, body)
+	}
+	eventually(t, others, "/v1/origins/fr/tools/decidim", "the created tool", func(s int, b string) bool {
+		return s == 200 && strings.Contains(b, `"Decidim"`)
+	})
+	eventually(t, others, "/v1/tools?query=participatory", "the tool found by search", func(s int, b string) bool {
+		return s == 200 && strings.Contains(b, "origins/fr/tools/decidim")
+	})
+
+	status, body = call(t, "PATCH", "http://"+fr.http+"/v1/origins/fr/tools/decidim?update_mask=display_name", `{"display_name": "Decidim 0.28"}`)
+	if status != 200 {
+		t.Fatalf("update: %d %s", status, body)
+	}
+	eventually(t, others, "/v1/origins/fr/tools/decidim", "the update", func(s int, b string) bool {
+		return s == 200 && strings.Contains(b, `"Decidim 0.28"`)
+	})
+
+	if status, body = call(t, "DELETE", "http://"+fr.http+"/v1/origins/fr/tools/decidim", ""); status != 200 {
+		t.Fatalf("delete: %d %s", status, body)
+	}
+	eventually(t, others, "/v1/origins/fr/tools/decidim", "the delete", func(s int, b string) bool { return s == 404 })
+
+	// A node does not take writes for another origin, replicated or not.
+	if status, _ := call(t, "DELETE", "http://"+de.http+"/v1/origins/fr/tools/decidim", ""); status != 403 {
+		t.Errorf("deleting fr's tool on de: %d, want 403", status)
+	}
+	for _, p := range []*process{fr, de, es} {
+		if strings.Contains(p.logs.String(), "gossip is not encrypted") {
+			t.Errorf("%s: gossip unencrypted despite --gossip-key", p.origin)
+		}
+	}
+}

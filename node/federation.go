@@ -1,0 +1,100 @@
+package node
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/ogptoolbox/federation/envelope"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/keepalive"
+)
+
+// Keepalive settings that peers' clients and servers agree on: a client
+// pings no more often than the server permits.
+var (
+	peerClientKeepalive = keepalive.ClientParameters{Time: 30 * time.Second, Timeout: 10 * time.Second, PermitWithoutStream: true}
+	serverEnforcement   = keepalive.EnforcementPolicy{MinTime: 20 * time.Second, PermitWithoutStream: true}
+	serverKeepalive     = keepalive.ServerParameters{Time: 2 * time.Minute, Timeout: 20 * time.Second}
+)
+
+// gossipKey reads the federation's gossip key from the configuration: nil
+// when there is none.
+func gossipKey(cfg Config) ([]byte, error) {
+	text, source := cfg.GossipKey, "--gossip-key"
+	if cfg.GossipKeyFile != "" {
+		b, err := os.ReadFile(cfg.GossipKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("--gossip-key-file: %w", err)
+		}
+		text, source = string(b), "--gossip-key-file "+cfg.GossipKeyFile
+	}
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return nil, nil
+	}
+	key, err := base64.StdEncoding.DecodeString(text)
+	if err != nil {
+		return nil, fmt.Errorf("%s: not base64: %w", source, err)
+	}
+	if n := len(key); n != 16 && n != 24 && n != 32 {
+		return nil, fmt.Errorf("%s: the key is %d bytes; want 16, 24 or 32 (as from `head -c 32 /dev/urandom | base64`)", source, n)
+	}
+	return key, nil
+}
+
+// readTrust reads a trust file: a line per origin, its name and its public
+// key in hex (as GET /v1/node shows it in base64, and the node logs it in
+// hex at start), separated by spaces; # starts a comment.
+func readTrust(path string) (map[string]ed25519.PublicKey, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--trust: %w", err)
+	}
+	out := map[string]ed25519.PublicKey{}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for line := 1; sc.Scan(); line++ {
+		text, _, _ := strings.Cut(sc.Text(), "#")
+		fields := strings.Fields(text)
+		if len(fields) == 0 {
+			continue
+		}
+		if len(fields) != 2 {
+			return nil, fmt.Errorf("--trust %s:%d: want an origin and its key in hex", path, line)
+		}
+		origin, keyHex := fields[0], fields[1]
+		if !envelope.ValidOrigin(origin) {
+			return nil, fmt.Errorf("--trust %s:%d: %q is not an origin", path, line, origin)
+		}
+		key, err := hex.DecodeString(keyHex)
+		if err != nil || len(key) != ed25519.PublicKeySize {
+			return nil, fmt.Errorf("--trust %s:%d: the key of %s is not 32 bytes of hex", path, line, origin)
+		}
+		if _, dup := out[origin]; dup {
+			return nil, fmt.Errorf("--trust %s:%d: %s is listed twice", path, line, origin)
+		}
+		out[origin] = key
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("--trust: %w", err)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("--trust %s: lists no origin", path)
+	}
+	return out, nil
+}
+
+// dialPeer opens a client connection to a peer's gRPC address.
+func dialPeer(addr string) (*grpc.ClientConn, error) {
+	return grpc.NewClient(addr,
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithKeepaliveParams(peerClientKeepalive),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20)))
+}

@@ -1,0 +1,52 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+)
+
+// Peer is a member of the federation as last seen.
+type Peer struct {
+	Origin     string
+	GossipAddr string
+	GRPCAddr   string
+}
+
+// SavePeer remembers a member, replacing what was known of its origin.
+func (s *Store) SavePeer(ctx context.Context, p Peer) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	_, err := s.writer.ExecContext(ctx, `INSERT INTO peers (origin, gossip_addr, grpc_addr, seen_time) VALUES (?, ?, ?, ?)
+		ON CONFLICT (origin) DO UPDATE SET gossip_addr = excluded.gossip_addr, grpc_addr = excluded.grpc_addr, seen_time = excluded.seen_time`,
+		p.Origin, p.GossipAddr, p.GRPCAddr, s.now().UnixMicro())
+	if err != nil {
+		return fmt.Errorf("save peer %s: %w", p.Origin, err)
+	}
+	return nil
+}
+
+// Peers returns the members remembered, most recently seen first.
+func (s *Store) Peers(ctx context.Context) ([]Peer, error) {
+	rows, err := s.reader.QueryContext(ctx, "SELECT origin, gossip_addr, grpc_addr FROM peers ORDER BY seen_time DESC")
+	if err != nil {
+		return nil, fmt.Errorf("read peers: %w", err)
+	}
+	defer rows.Close()
+	var out []Peer
+	for rows.Next() {
+		var p Peer
+		if err := rows.Scan(&p.Origin, &p.GossipAddr, &p.GRPCAddr); err != nil {
+			return nil, fmt.Errorf("read peers: %w", err)
+		}
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read peers: %w", err)
+	}
+	return out, nil
+}
+
+// PinnedKey is the key pinned for origin's records, nil if none is yet.
+func (s *Store) PinnedKey(ctx context.Context, origin string) ([]byte, error) {
+	return s.pinnedKey(ctx, origin)
+}

@@ -1,0 +1,270 @@
+package sync
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+	"github.com/ogptoolbox/federation/storage"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+)
+
+// testNode is a node of an in-process cluster: a real SQLite file, a real
+// gRPC server on loopback and real memberlist gossip on loopback.
+type testNode struct {
+	origin string
+	dir    string
+	store  *storage.Store
+	grpc   *grpc.Server
+	lis    net.Listener
+	repl   *Replicator
+}
+
+type clusterOpts struct {
+	antiEntropy time.Duration // 0: the local profile's
+	join        []string
+}
+
+func testLogger(t testing.TB) *slog.Logger {
+	if os.Getenv("OGPNODE_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("test", t.Name())
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+func nodeKey(origin string) ed25519.PrivateKey {
+	seed := sha256.Sum256([]byte("test key of " + origin))
+	return ed25519.NewKeyFromSeed(seed[:])
+}
+
+// startNode starts (or restarts, on the same folder) a node of origin.
+func startNode(t testing.TB, dir, origin string, o clusterOpts) *testNode {
+	t.Helper()
+	ctx := context.Background()
+	log := testLogger(t)
+	store, err := storage.Open(ctx, storage.Options{Path: filepath.Join(dir, "catalog.db"), Origin: origin, Key: nodeKey(origin), Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := &testNode{origin: origin, dir: dir, store: store, grpc: grpc.NewServer()}
+	NewServer(store, 8, log).Register(n.grpc)
+	if n.lis, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	go n.grpc.Serve(n.lis)
+	n.repl, err = Start(ctx, Config{
+		Origin:              origin,
+		GossipAddr:          "127.0.0.1:0",
+		GRPCAddr:            n.lis.Addr().String(),
+		Join:                o.join,
+		Timings:             TimingsLocal,
+		AntiEntropyInterval: o.antiEntropy,
+		PullTimeout:         10 * time.Second,
+		Dial: func(addr string) (*grpc.ClientConn, error) {
+			return grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		},
+	}, store, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(n.stop)
+	return n
+}
+
+func (n *testNode) stop() {
+	if n.repl == nil {
+		return
+	}
+	n.repl.Close()
+	n.grpc.Stop()
+	n.store.Close()
+	n.repl = nil
+}
+
+func startCluster(t testing.TB, size int, o clusterOpts) []*testNode {
+	t.Helper()
+	var nodes []*testNode
+	for i := range size {
+		origin := fmt.Sprintf("xx-%d", i)
+		if i > 0 {
+			o.join = []string{nodes[0].repl.GossipAddr()}
+		}
+		nodes = append(nodes, startNode(t, t.TempDir(), origin, o))
+	}
+	return nodes
+}
+
+func writeTools(t testing.TB, n *testNode, prefix string, count int) {
+	t.Helper()
+	var ws []storage.Write
+	for i := range count {
+		ws = append(ws, storage.Write{Op: storage.OpCreate, ID: fmt.Sprintf("%s-%d", prefix, i),
+			Resource: &catalogv1.Tool{DisplayName: fmt.Sprintf("%s %d", prefix, i), Descriptions: map[string]*catalogv1.Description{
+				"en": {ShortDescription: "a tool of " + n.origin}}}})
+	}
+	if _, err := n.store.Apply(context.Background(), ws); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// fingerprint is a node's digests of every origin it holds records of, as
+// one comparable string.
+func fingerprint(t testing.TB, n *testNode) string {
+	ds, err := n.store.Digests(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	for _, d := range ds {
+		if d.GetWatermark() == 0 {
+			continue // an origin that wrote nothing yet: the node's own
+		}
+		fmt.Fprintf(&b, "%s:%d:%d:%x ", d.GetOrigin(), d.GetWatermark(), d.GetCount(), d.GetHash())
+	}
+	return b.String()
+}
+
+// waitFor polls cond until it holds or timeout passes.
+func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %s: %s", timeout, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// converged reports whether all nodes hold the same records, of as many
+// origins as origins.
+func converged(t testing.TB, nodes []*testNode, origins int) bool {
+	want := fingerprint(t, nodes[0])
+	if c := bytes.Count([]byte(want), []byte(" ")); c != origins {
+		return false
+	}
+	for _, n := range nodes[1:] {
+		if fingerprint(t, n) != want {
+			return false
+		}
+	}
+	return true
+}
+
+func TestClusterConverges(t *testing.T) {
+	nodes := startCluster(t, 10, clusterOpts{})
+	for i, n := range nodes {
+		writeTools(t, n, fmt.Sprintf("t%d", i), 20)
+	}
+	waitFor(t, 60*time.Second, "the 10 nodes hold the same records", func() bool { return converged(t, nodes, 10) })
+	// Updates and deletes too.
+	ctx := context.Background()
+	if _, err := nodes[3].store.Apply(ctx, []storage.Write{{Op: storage.OpDelete, Kind: storage.KindTool, ID: "t3-0"}}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "a delete reaches every node", func() bool {
+		for _, n := range nodes {
+			if _, err := n.store.Get(ctx, storage.KindTool, "xx-3", "t3-0"); err == nil {
+				return false
+			}
+		}
+		return true
+	})
+	for _, n := range nodes {
+		total, _, err := n.store.Facets(ctx, storage.Query{Kind: storage.KindTool})
+		if err != nil || total != 199 {
+			t.Errorf("%s: search sees %d tools, want 199 (%v)", n.origin, total, err)
+		}
+	}
+}
+
+// TestWriteAnnounced checks that a write reaches every node through its
+// announcement, with anti-entropy too rare to play a part.
+func TestWriteAnnounced(t *testing.T) {
+	nodes := startCluster(t, 5, clusterOpts{antiEntropy: time.Hour})
+	waitFor(t, 30*time.Second, "every node sees the 4 others", func() bool {
+		for _, n := range nodes {
+			alive := 0
+			for _, p := range n.repl.Peers() {
+				if p.Alive {
+					alive++
+				}
+			}
+			if alive != 4 {
+				return false
+			}
+		}
+		return true
+	})
+	start := time.Now()
+	writeTools(t, nodes[2], "news", 1)
+	waitFor(t, 20*time.Second, "the write reaches every node", func() bool {
+		for _, n := range nodes {
+			if _, err := n.store.Get(context.Background(), storage.KindTool, "xx-2", "news-0"); err != nil {
+				return false
+			}
+		}
+		return true
+	})
+	t.Logf("one write reached 5 nodes in %s", time.Since(start))
+}
+
+// TestRestartCatchesUp stops a node while the others write, then starts it
+// again without seeds: it rejoins through the members it remembers.
+func TestRestartCatchesUp(t *testing.T) {
+	nodes := startCluster(t, 3, clusterOpts{})
+	waitFor(t, 30*time.Second, "node 2 knows node 1", func() bool { return len(nodes[2].repl.Peers()) == 2 })
+	dir := nodes[2].dir
+	nodes[2].stop()
+	writeTools(t, nodes[0], "while-away", 300)
+	ctx := context.Background()
+	for i := range 50 {
+		if _, err := nodes[0].store.Apply(ctx, []storage.Write{{Op: storage.OpDelete, Kind: storage.KindTool, ID: fmt.Sprintf("while-away-%d", i)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	nodes[2] = startNode(t, dir, "xx-2", clusterOpts{}) // no seeds
+	waitFor(t, 60*time.Second, "the restarted node catches up", func() bool { return converged(t, nodes, 1) })
+	total, _, _ := nodes[2].store.Facets(ctx, storage.Query{Kind: storage.KindTool, Filters: []storage.Filter{{Facet: "origin", Values: []string{"xx-0"}}}})
+	if total != 250 {
+		t.Errorf("the restarted node has %d of n0's tools, want 250", total)
+	}
+}
+
+// TestRelay checks that records reach a node through a third one when
+// their origin and that node never talk: xx-0 writes and leaves before xx-2
+// joins, and xx-2 gets xx-0's records from xx-1.
+func TestRelay(t *testing.T) {
+	nodes := startCluster(t, 2, clusterOpts{})
+	writeTools(t, nodes[0], "relayed", 10)
+	waitFor(t, 30*time.Second, "xx-1 holds xx-0's records", func() bool { return converged(t, nodes, 1) })
+	nodes[0].stop()
+	late := startNode(t, t.TempDir(), "xx-2", clusterOpts{join: []string{nodes[1].repl.GossipAddr()}})
+	waitFor(t, 30*time.Second, "xx-2 gets xx-0's records from xx-1", func() bool {
+		return fingerprint(t, late) == fingerprint(t, nodes[1])
+	})
+}
+
+// TestWipedNodeRefills checks that a node whose database was wiped gets
+// every record again (its own origin's excepted: another node never sends
+// a node its own records).
+func TestWipedNodeRefills(t *testing.T) {
+	nodes := startCluster(t, 3, clusterOpts{})
+	writeTools(t, nodes[0], "a", 40)
+	writeTools(t, nodes[1], "b", 40)
+	waitFor(t, 30*time.Second, "convergence", func() bool { return converged(t, nodes, 2) })
+	seed := nodes[0].repl.GossipAddr()
+	nodes[2].stop()
+	fresh := startNode(t, t.TempDir(), "xx-2", clusterOpts{join: []string{seed}})
+	waitFor(t, 30*time.Second, "the wiped node refills", func() bool { return fingerprint(t, fresh) == fingerprint(t, nodes[0]) })
+}

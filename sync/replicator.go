@@ -1,0 +1,544 @@
+package sync
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+	gosync "sync"
+	"time"
+
+	"github.com/hashicorp/memberlist"
+	"github.com/ogptoolbox/federation/storage"
+	"google.golang.org/grpc"
+)
+
+// ProtocolVersion is the version of the federation protocol this node
+// speaks, carried in its gossip metadata.
+const ProtocolVersion = 1
+
+// Timings of gossip and anti-entropy.
+type Timings string
+
+// The timing profiles: wan suits nodes across the world (the default), lan
+// a data centre, local tests on one machine.
+const (
+	TimingsWAN   Timings = "wan"
+	TimingsLAN   Timings = "lan"
+	TimingsLocal Timings = "local"
+)
+
+// Config configures a Replicator.
+type Config struct {
+	// Origin is the node's origin, and its name in the federation.
+	Origin string
+	// GossipAddr is where gossip listens (host:port; port 0 picks one).
+	GossipAddr string
+	// AdvertiseHost, when set, is the host peers reach this node's gossip
+	// and gRPC ports at, instead of the hosts they listen on.
+	AdvertiseHost string
+	// GRPCAddr and HTTPAddr are the node's API addresses, announced to
+	// peers.
+	GRPCAddr, HTTPAddr string
+	// Join are gossip addresses of members to join at start; the members
+	// remembered from earlier runs are joined as well.
+	Join []string
+	// GossipKey encrypts gossip (16, 24 or 32 bytes); without one gossip
+	// is in the clear.
+	GossipKey []byte
+	// Timings is the profile of gossip and anti-entropy intervals.
+	Timings Timings
+	// AntiEntropyInterval is the mean time between pulls from a few random
+	// peers; 0 takes the profile's.
+	AntiEntropyInterval time.Duration
+	// PullTimeout bounds one pull from a peer.
+	PullTimeout time.Duration
+	// PageBytes bounds the pages asked for (0: the serving node's bound).
+	PageBytes int
+	// Dial opens a client connection to a peer's gRPC address.
+	Dial func(addr string) (*grpc.ClientConn, error)
+}
+
+// meta is what a node tells the federation of itself, in its gossip
+// metadata (at most 512 bytes).
+type meta struct {
+	Origin   string `json:"o"`
+	GRPCAddr string `json:"g"`
+	HTTPAddr string `json:"h,omitempty"`
+	Key      []byte `json:"k"`
+	Protocol int    `json:"v"`
+	Head     int64  `json:"s"` // the node's own head seq
+}
+
+// Replicator makes the node a member of the federation and keeps its
+// catalog in step with the other members'.
+type Replicator struct {
+	cfg   Config
+	store *storage.Store
+	log   *slog.Logger
+	ml    *memberlist.Memberlist
+
+	mu    gosync.Mutex
+	self  meta
+	peers map[string]*peer // by origin
+
+	// news carries memberlist's events to newsLoop: memberlist calls its
+	// delegates holding its own locks, so they must not wait on anything.
+	news chan news
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     gosync.WaitGroup
+}
+
+// news is an event of a member.
+type news struct {
+	node  memberlist.Node
+	alive bool
+}
+
+// peer is another member, as this node knows it.
+type peer struct {
+	meta       meta
+	gossipAddr string
+	alive      bool
+	conn       *grpc.ClientConn
+	pulling    bool // a pull runs
+	again      bool // pull again when it ends
+	failures   int
+	retryAt    time.Time // backed off until
+	lastSync   time.Time
+	lastErr    string
+}
+
+// PeerStatus is what Peers reports of a member.
+type PeerStatus struct {
+	Origin, GRPCAddr, HTTPAddr, GossipAddr string
+	Alive                                  bool
+	Head                                   int64 // the member's own head seq, as it announced
+	LastSync                               time.Time
+	LastError                              string
+}
+
+// Start joins the federation and starts replicating.
+func Start(ctx context.Context, cfg Config, store *storage.Store, logger *slog.Logger) (*Replicator, error) {
+	if cfg.Timings == "" {
+		cfg.Timings = TimingsWAN
+	}
+	if cfg.PullTimeout == 0 {
+		cfg.PullTimeout = 2 * time.Minute
+	}
+	r := &Replicator{cfg: cfg, store: store, log: logger.With("component", "sync"), peers: map[string]*peer{}, news: make(chan news, 1024)}
+	r.ctx, r.cancel = context.WithCancel(context.Background())
+	wms, err := store.Watermarks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r.self = meta{Origin: cfg.Origin, GRPCAddr: r.advertised(cfg.GRPCAddr), HTTPAddr: r.advertised(cfg.HTTPAddr),
+		Key: store.PublicKey(), Protocol: ProtocolVersion, Head: wms[cfg.Origin]}
+
+	mc, err := r.memberlistConfig()
+	if err != nil {
+		return nil, err
+	}
+	if r.ml, err = memberlist.Create(mc); err != nil {
+		return nil, fmt.Errorf("start gossip on %s: %w", cfg.GossipAddr, err)
+	}
+	if len(cfg.GossipKey) == 0 {
+		r.log.Warn("gossip is not encrypted: give the federation's key with --gossip-key or --gossip-key-file")
+	}
+	r.log.Info("gossip listening", "addr", r.gossipAddr(), "timings", cfg.Timings)
+
+	seeds := append([]string(nil), cfg.Join...)
+	known, err := store.Peers(ctx)
+	if err != nil {
+		r.ml.Shutdown()
+		return nil, err
+	}
+	for _, p := range known {
+		if p.Origin != cfg.Origin {
+			seeds = append(seeds, p.GossipAddr)
+		}
+	}
+	if len(seeds) > 0 {
+		n, err := r.ml.Join(seeds)
+		if n == 0 {
+			r.log.Warn("joined no member yet; gossip will keep trying through peers that reach this node", "seeds", seeds, "err", err)
+		} else {
+			r.log.Info("joined the federation", "contacted", n)
+		}
+	}
+	r.wg.Add(3)
+	go r.newsLoop()
+	go r.announceLoop()
+	go r.antiEntropyLoop()
+	return r, nil
+}
+
+// GossipAddr is the address gossip listens on.
+func (r *Replicator) GossipAddr() string { return r.gossipAddr() }
+
+func (r *Replicator) gossipAddr() string {
+	n := r.ml.LocalNode()
+	return net.JoinHostPort(n.Addr.String(), strconv.Itoa(int(n.Port)))
+}
+
+// advertised is addr with the advertised host, if one is set.
+func (r *Replicator) advertised(addr string) string {
+	if r.cfg.AdvertiseHost == "" || addr == "" {
+		return addr
+	}
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	return net.JoinHostPort(r.cfg.AdvertiseHost, port)
+}
+
+func (r *Replicator) memberlistConfig() (*memberlist.Config, error) {
+	var mc *memberlist.Config
+	antiEntropy := 30 * time.Second
+	switch r.cfg.Timings {
+	case TimingsWAN:
+		mc = memberlist.DefaultWANConfig()
+	case TimingsLAN:
+		mc = memberlist.DefaultLANConfig()
+		antiEntropy = 10 * time.Second
+	case TimingsLocal:
+		mc = memberlist.DefaultLocalConfig()
+		mc.GossipInterval = 20 * time.Millisecond
+		mc.ProbeInterval = 200 * time.Millisecond
+		mc.PushPullInterval = 2 * time.Second
+		antiEntropy = time.Second
+	default:
+		return nil, fmt.Errorf("gossip timings %q: use wan, lan or local", r.cfg.Timings)
+	}
+	if r.cfg.AntiEntropyInterval == 0 {
+		r.cfg.AntiEntropyInterval = antiEntropy
+	}
+	host, port, err := net.SplitHostPort(r.cfg.GossipAddr)
+	if err != nil {
+		return nil, fmt.Errorf("gossip address %q: %w", r.cfg.GossipAddr, err)
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil {
+		return nil, fmt.Errorf("gossip address %q: bad port", r.cfg.GossipAddr)
+	}
+	mc.Name = r.cfg.Origin
+	mc.BindAddr, mc.BindPort = host, p
+	if r.cfg.AdvertiseHost != "" {
+		mc.AdvertiseAddr, mc.AdvertisePort = r.cfg.AdvertiseHost, p
+	}
+	if len(r.cfg.GossipKey) > 0 {
+		mc.SecretKey = r.cfg.GossipKey
+	}
+	mc.Delegate = delegate{r}
+	mc.Events = events{r}
+	mc.Alive = delegate{r}
+	mc.Logger = log.New(&slogWriter{r.log}, "", 0)
+	return mc, nil
+}
+
+// Close leaves the federation and stops replicating.
+func (r *Replicator) Close() error {
+	r.cancel()
+	err := r.ml.Leave(time.Second)
+	r.wg.Wait()
+	err = errors.Join(err, r.ml.Shutdown())
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, p := range r.peers {
+		if p.conn != nil {
+			p.conn.Close()
+		}
+	}
+	return err
+}
+
+// Peers reports the members this node knows, sorted by origin.
+func (r *Replicator) Peers() []PeerStatus {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]PeerStatus, 0, len(r.peers))
+	for _, p := range r.peers {
+		out = append(out, PeerStatus{Origin: p.meta.Origin, GRPCAddr: p.meta.GRPCAddr, HTTPAddr: p.meta.HTTPAddr,
+			GossipAddr: p.gossipAddr, Alive: p.alive, Head: p.meta.Head, LastSync: p.lastSync, LastError: p.lastErr})
+	}
+	slices.SortFunc(out, func(a, b PeerStatus) int { return strings.Compare(a.Origin, b.Origin) })
+	return out
+}
+
+func (r *Replicator) newsLoop() {
+	defer r.wg.Done()
+	for {
+		select {
+		case <-r.ctx.Done():
+			return
+		case n := <-r.news:
+			r.learn(&n.node, n.alive)
+		}
+	}
+}
+
+// announceLoop tells the federation the node's new head after each write.
+func (r *Replicator) announceLoop() {
+	defer r.wg.Done()
+	for {
+		changed := r.store.Changed()
+		wms, err := r.store.Watermarks(r.ctx)
+		if err == nil && wms[r.cfg.Origin] != r.headAnnounced() {
+			r.mu.Lock()
+			r.self.Head = wms[r.cfg.Origin]
+			r.mu.Unlock()
+			if err := r.ml.UpdateNode(5 * time.Second); err != nil {
+				r.log.Warn("announce head", "err", err)
+			}
+		}
+		select {
+		case <-r.ctx.Done():
+			return
+		case <-changed:
+		}
+	}
+}
+
+func (r *Replicator) headAnnounced() int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.self.Head
+}
+
+// antiEntropyLoop pulls, at jittered intervals, from a few random live
+// peers: whatever an announcement missed, and records of origins this node
+// never talks to, relayed.
+func (r *Replicator) antiEntropyLoop() {
+	defer r.wg.Done()
+	const fanout = 3
+	for {
+		d := r.cfg.AntiEntropyInterval
+		d = d/2 + time.Duration(rand.Int64N(int64(d))) // 0.5 to 1.5 times
+		select {
+		case <-r.ctx.Done():
+			return
+		case <-time.After(d):
+		}
+		r.mu.Lock()
+		var live []string
+		for o, p := range r.peers {
+			if p.alive {
+				live = append(live, o)
+			}
+		}
+		r.mu.Unlock()
+		rand.Shuffle(len(live), func(i, j int) { live[i], live[j] = live[j], live[i] })
+		for _, o := range live[:min(fanout, len(live))] {
+			r.pull(o)
+		}
+	}
+}
+
+// pull starts a pull from the peer of origin, unless one runs (then it
+// runs again when done) or the peer is backed off.
+func (r *Replicator) pull(origin string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p := r.peers[origin]
+	if p == nil || !p.alive || r.ctx.Err() != nil {
+		return
+	}
+	if p.pulling {
+		p.again = true
+		return
+	}
+	if time.Now().Before(p.retryAt) {
+		return
+	}
+	p.pulling = true
+	r.wg.Add(1)
+	go r.pullLoop(origin)
+}
+
+func (r *Replicator) pullLoop(origin string) {
+	defer r.wg.Done()
+	for {
+		r.mu.Lock()
+		p := r.peers[origin]
+		p.again = false
+		conn, addr := p.conn, p.meta.GRPCAddr
+		r.mu.Unlock()
+
+		var err error
+		if conn == nil {
+			if conn, err = r.cfg.Dial(addr); err == nil {
+				r.mu.Lock()
+				p.conn = conn
+				r.mu.Unlock()
+			}
+		}
+		var res PullResult
+		start := time.Now()
+		if err == nil {
+			ctx, cancel := context.WithTimeout(r.ctx, r.cfg.PullTimeout)
+			res, err = PullFrom(ctx, r.store, conn, r.cfg.PageBytes)
+			cancel()
+		}
+
+		r.mu.Lock()
+		if err != nil {
+			p.failures++
+			p.lastErr = err.Error()
+			backoff := min(time.Second<<min(p.failures, 9), 5*time.Minute)
+			p.retryAt = time.Now().Add(backoff)
+			if r.ctx.Err() == nil {
+				r.log.Warn("pull failed", "peer", origin, "addr", addr, "err", err, "retry_in", backoff)
+			}
+		} else {
+			p.failures, p.lastErr, p.retryAt = 0, "", time.Time{}
+			p.lastSync = time.Now()
+			if res.Applied > 0 {
+				r.log.Debug("pulled", "peer", origin, "records", res.Applied, "pages", res.Pages, "took", time.Since(start))
+			}
+		}
+		if !p.again || err != nil || r.ctx.Err() != nil {
+			p.pulling = false
+			r.mu.Unlock()
+			return
+		}
+		r.mu.Unlock()
+	}
+}
+
+// learn records what a member's gossip says of it, and pulls from it at
+// once when it announces records this node lacks.
+func (r *Replicator) learn(n *memberlist.Node, alive bool) {
+	if n.Name == r.cfg.Origin {
+		return
+	}
+	var m meta
+	if err := json.Unmarshal(n.Meta, &m); err != nil || m.Origin != n.Name {
+		r.log.Warn("ignoring a member with unreadable metadata", "name", n.Name, "addr", n.Address())
+		return
+	}
+	gossipAddr := net.JoinHostPort(n.Addr.String(), strconv.Itoa(int(n.Port)))
+	r.mu.Lock()
+	p := r.peers[m.Origin]
+	if p == nil {
+		p = &peer{}
+		r.peers[m.Origin] = p
+	}
+	if p.conn != nil && p.meta.GRPCAddr != m.GRPCAddr {
+		p.conn.Close()
+		p.conn = nil
+	}
+	wasAlive := p.alive
+	p.meta, p.gossipAddr, p.alive = m, gossipAddr, alive
+	r.mu.Unlock()
+	if !alive {
+		if wasAlive {
+			r.log.Info("member left or failed", "origin", m.Origin)
+		}
+		return
+	}
+	if !wasAlive {
+		r.log.Info("member joined", "origin", m.Origin, "grpc", m.GRPCAddr)
+		if err := r.store.SavePeer(r.ctx, storage.Peer{Origin: m.Origin, GossipAddr: gossipAddr, GRPCAddr: m.GRPCAddr}); err != nil && r.ctx.Err() == nil {
+			r.log.Warn("remember member", "origin", m.Origin, "err", err)
+		}
+	}
+	wms, err := r.store.Watermarks(r.ctx)
+	if err != nil {
+		return
+	}
+	if !wasAlive || m.Head > wms[m.Origin] {
+		r.pull(m.Origin)
+	}
+}
+
+// delegate answers memberlist for this node.
+type delegate struct{ r *Replicator }
+
+func (d delegate) NodeMeta(limit int) []byte {
+	d.r.mu.Lock()
+	defer d.r.mu.Unlock()
+	b, _ := json.Marshal(d.r.self)
+	if len(b) > limit {
+		d.r.log.Error("gossip metadata too long", "bytes", len(b), "limit", limit)
+		return nil
+	}
+	return b
+}
+
+func (delegate) NotifyMsg([]byte)                           {}
+func (delegate) GetBroadcasts(overhead, limit int) [][]byte { return nil }
+func (delegate) LocalState(join bool) []byte                { return nil }
+func (delegate) MergeRemoteState(buf []byte, join bool)     {}
+
+// NotifyAlive refuses a member whose metadata is unreadable, whose name is
+// not its origin, that speaks another protocol, or that claims an origin
+// pinned to another key.
+func (d delegate) NotifyAlive(n *memberlist.Node) error {
+	if n.Name == d.r.cfg.Origin {
+		return nil
+	}
+	var m meta
+	if err := json.Unmarshal(n.Meta, &m); err != nil {
+		return fmt.Errorf("member %q: unreadable metadata", n.Name)
+	}
+	if m.Origin != n.Name {
+		return fmt.Errorf("member %q claims origin %q", n.Name, m.Origin)
+	}
+	if m.Protocol != ProtocolVersion {
+		return fmt.Errorf("member %q speaks protocol %d, this node %d", n.Name, m.Protocol, ProtocolVersion)
+	}
+	pinned, err := d.r.store.PinnedKey(d.r.ctx, m.Origin)
+	if err == nil && pinned != nil && !bytes.Equal(pinned, m.Key) {
+		d.r.log.Error("refusing a member: its origin is pinned to another key", "origin", m.Origin, "addr", n.Address())
+		return fmt.Errorf("member %q: origin pinned to another key", n.Name)
+	}
+	return nil
+}
+
+// events hears memberlist's news of members.
+type events struct{ r *Replicator }
+
+func (e events) NotifyJoin(n *memberlist.Node)   { e.tell(n, true) }
+func (e events) NotifyUpdate(n *memberlist.Node) { e.tell(n, true) }
+func (e events) NotifyLeave(n *memberlist.Node)  { e.tell(n, false) }
+
+func (e events) tell(n *memberlist.Node, alive bool) {
+	c := *n
+	c.Meta = bytes.Clone(n.Meta)
+	select {
+	case e.r.news <- news{c, alive}:
+	default:
+		// Full: the anti-entropy rounds will catch up.
+		e.r.log.Warn("dropping gossip news: too many at once", "member", n.Name)
+	}
+}
+
+// slogWriter turns memberlist's log lines into slog records.
+type slogWriter struct{ log *slog.Logger }
+
+func (w *slogWriter) Write(b []byte) (int, error) {
+	line := strings.TrimSpace(string(b))
+	level := slog.LevelDebug
+	switch {
+	case strings.Contains(line, "[ERR]"):
+		level = slog.LevelError
+	case strings.Contains(line, "[WARN]"):
+		level = slog.LevelWarn
+	}
+	w.log.Log(context.Background(), level, line, "from", "memberlist")
+	return len(b), nil
+}
+
+var _ io.Writer = (*slogWriter)(nil)
