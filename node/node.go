@@ -23,6 +23,7 @@ import (
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	federation "github.com/ogptoolbox/federation"
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
 	"github.com/ogptoolbox/federation/storage"
 	ogpsync "github.com/ogptoolbox/federation/sync"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -123,7 +124,8 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 		),
 	)
 	catalogv1.RegisterCatalogServiceServer(n.grpcSrv, &catalogServer{store: n.store, version: cfg.Version})
-	ogpsync.NewServer(n.store, maxConcurrentPulls, log).Register(n.grpcSrv)
+	syncSrv := ogpsync.NewServer(n.store, maxConcurrentPulls, log)
+	syncSrv.Register(n.grpcSrv)
 	n.health = health.NewServer()
 	healthpb.RegisterHealthServer(n.grpcSrv, n.health)
 	reflection.Register(n.grpcSrv)
@@ -150,8 +152,13 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 		GossipKey:     gossip,
 		Timings:       ogpsync.Timings(cfg.GossipTimings),
 		Dial:          dialPeer,
+		Metrics:       m.registry,
 	}, n.store, log)
-	return err
+	if err != nil {
+		return err
+	}
+	syncSrv.Serve(n.repl)
+	return nil
 }
 
 // maxConcurrentPulls bounds the pulls of peers served at once.
@@ -172,6 +179,7 @@ func (n *Node) Run(ctx context.Context) error {
 	defer n.Close()
 	n.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	n.health.SetServingStatus(catalogv1.CatalogService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
+	n.health.SetServingStatus(federationv1.FederationService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	n.log.Info("serving", "origin", n.cfg.Origin, "data", n.cfg.DataDir,
 		"http", "http://"+n.HTTPAddr(), "grpc", n.GRPCAddr(), "public_key", fmt.Sprintf("%x", []byte(n.store.PublicKey())))
 
@@ -255,6 +263,9 @@ func (n *Node) httpHandler(ctx context.Context, m *metrics) (http.Handler, error
 		}),
 		runtime.WithHealthzEndpoint(healthpb.NewHealthClient(n.conn)),
 	)
+	if err := federationv1.RegisterFederationServiceHandler(ctx, gw, n.conn); err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
 	if err := catalogv1.RegisterCatalogServiceHandler(ctx, gw, n.conn); err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}

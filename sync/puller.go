@@ -13,8 +13,9 @@ import (
 
 // PullResult counts what one pull brought.
 type PullResult struct {
-	Pages   int // pages applied
-	Applied int // records that changed the catalog
+	Pages           int            // pages applied
+	Applied         int            // records that changed the catalog
+	AppliedByOrigin map[string]int // the same, by origin
 }
 
 // PullFrom pulls from the peer behind conn every record it holds that store
@@ -52,5 +53,11 @@ func PullFrom(ctx context.Context, store *storage.Store, conn grpc.ClientConnInt
 		}
 		res.Pages++
 		res.Applied += n
+		if n > 0 {
+			if res.AppliedByOrigin == nil {
+				res.AppliedByOrigin = map[string]int{}
+			}
+			res.AppliedByOrigin[msg.GetPage().GetOrigin()] += n
+		}
 	}
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/hashicorp/memberlist"
 	"github.com/ogptoolbox/federation/storage"
+	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 )
 
@@ -66,6 +67,8 @@ type Config struct {
 	PageBytes int
 	// Dial opens a client connection to a peer's gRPC address.
 	Dial func(addr string) (*grpc.ClientConn, error)
+	// Metrics, when set, registers replication's metrics.
+	Metrics prometheus.Registerer
 }
 
 // meta is what a node tells the federation of itself, in its gossip
@@ -86,6 +89,7 @@ type Replicator struct {
 	store *storage.Store
 	log   *slog.Logger
 	ml    *memberlist.Memberlist
+	m     *metrics
 
 	mu    gosync.Mutex
 	self  meta
@@ -125,6 +129,8 @@ type PeerStatus struct {
 	Origin, GRPCAddr, HTTPAddr, GossipAddr string
 	Alive                                  bool
 	Head                                   int64 // the member's own head seq, as it announced
+	Watermark                              int64 // this node's, for the member's origin
+	Lag                                    int64 // Head - Watermark, at least 0
 	LastSync                               time.Time
 	LastError                              string
 }
@@ -139,6 +145,7 @@ func Start(ctx context.Context, cfg Config, store *storage.Store, logger *slog.L
 	}
 	r := &Replicator{cfg: cfg, store: store, log: logger.With("component", "sync"), peers: map[string]*peer{}, news: make(chan news, 1024)}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
+	r.m = newMetrics(cfg.Metrics, r)
 	wms, err := store.Watermarks(ctx)
 	if err != nil {
 		return nil, err
@@ -266,12 +273,15 @@ func (r *Replicator) Close() error {
 
 // Peers reports the members this node knows, sorted by origin.
 func (r *Replicator) Peers() []PeerStatus {
+	wms, _ := r.store.Watermarks(r.ctx) // none on error: lag then shows all
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	out := make([]PeerStatus, 0, len(r.peers))
 	for _, p := range r.peers {
+		w := wms[p.meta.Origin]
 		out = append(out, PeerStatus{Origin: p.meta.Origin, GRPCAddr: p.meta.GRPCAddr, HTTPAddr: p.meta.HTTPAddr,
-			GossipAddr: p.gossipAddr, Alive: p.alive, Head: p.meta.Head, LastSync: p.lastSync, LastError: p.lastErr})
+			GossipAddr: p.gossipAddr, Alive: p.alive, Head: p.meta.Head, Watermark: w, Lag: max(0, p.meta.Head-w),
+			LastSync: p.lastSync, LastError: p.lastErr})
 	}
 	slices.SortFunc(out, func(a, b PeerStatus) int { return strings.Compare(a.Origin, b.Origin) })
 	return out
@@ -392,6 +402,18 @@ func (r *Replicator) pullLoop(origin string) {
 			cancel()
 		}
 
+		result := "ok"
+		if err != nil {
+			result = "error"
+			var re *storage.RefusedError
+			if errors.As(err, &re) {
+				r.m.refused.WithLabelValues(re.Reason).Inc()
+			}
+		}
+		r.m.pulls.WithLabelValues(result).Observe(time.Since(start).Seconds())
+		for o, n := range res.AppliedByOrigin {
+			r.m.applied.WithLabelValues(o).Add(float64(n))
+		}
 		r.mu.Lock()
 		if err != nil {
 			p.failures++

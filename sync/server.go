@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync/atomic"
 
 	"github.com/ogptoolbox/federation/envelope"
 	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
@@ -17,6 +18,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // Server serves the node's records to its peers.
@@ -28,6 +30,32 @@ type Server struct {
 	// cap(pulls) at once and refuses more with RESOURCE_EXHAUSTED, so that
 	// peers catching up cannot starve its own API.
 	pulls chan struct{}
+	// repl lists the peers, once the replicator has started.
+	repl atomic.Pointer[Replicator]
+}
+
+// Serve makes ListPeers answer with r's members.
+func (srv *Server) Serve(r *Replicator) { srv.repl.Store(r) }
+
+// ListPeers lists the members of the federation this node knows.
+func (srv *Server) ListPeers(ctx context.Context, _ *federationv1.ListPeersRequest) (*federationv1.ListPeersResponse, error) {
+	resp := &federationv1.ListPeersResponse{}
+	r := srv.repl.Load()
+	if r == nil {
+		return resp, nil
+	}
+	for _, p := range r.Peers() {
+		pp := &federationv1.Peer{Origin: p.Origin, GrpcAddress: p.GRPCAddr, HttpAddress: p.HTTPAddr, GossipAddress: p.GossipAddr,
+			State: federationv1.PeerState_PEER_STATE_GONE, LastError: p.LastError, HeadSeq: p.Head, Watermark: p.Watermark, Lag: p.Lag}
+		if p.Alive {
+			pp.State = federationv1.PeerState_PEER_STATE_ALIVE
+		}
+		if !p.LastSync.IsZero() {
+			pp.LastSyncTime = timestamppb.New(p.LastSync)
+		}
+		resp.Peers = append(resp.Peers, pp)
+	}
+	return resp, nil
 }
 
 // NewServer returns a Server of store's records serving at most

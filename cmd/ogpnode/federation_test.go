@@ -136,6 +136,17 @@ func TestFederationOfProcesses(t *testing.T) {
 	}
 	eventually(t, others, "/v1/origins/fr/tools/decidim", "the delete", func(s int, b string) bool { return s == 404 })
 
+	// Each node lists the two others, alive and up to date.
+	eventually(t, []*process{de}, "/v1/peers", "the peers", func(s int, b string) bool {
+		b = strings.ReplaceAll(b, " ", "")
+		return s == 200 && strings.Count(b, `"state":"PEER_STATE_ALIVE"`) == 2 && strings.Contains(b, `"origin":"fr"`) &&
+			strings.Contains(b, `"origin":"es"`) && strings.Contains(b, `"head_seq":"3"`) && !strings.Contains(b, `"lag":"1`)
+	})
+	if status, body := call(t, "GET", "http://"+es.http+"/metrics", ""); status != 200 ||
+		!strings.Contains(body, `ogpnode_sync_records_applied_total{origin="fr"}`) || !strings.Contains(body, `ogpnode_sync_lag{origin="fr"} 0`) {
+		t.Errorf("es's metrics lack replication figures: %d", status)
+	}
+
 	// A node does not take writes for another origin, replicated or not.
 	if status, _ := call(t, "DELETE", "http://"+de.http+"/v1/origins/fr/tools/decidim", ""); status != 403 {
 		t.Errorf("deleting fr's tool on de: %d, want 403", status)

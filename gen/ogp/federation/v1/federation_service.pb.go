@@ -7,8 +7,10 @@
 package federationv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -20,6 +22,59 @@ const (
 	// Verify that runtime/protoimpl is sufficiently up-to-date.
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
+
+// PeerState is what gossip says of a member.
+type PeerState int32
+
+const (
+	// Not known.
+	PeerState_PEER_STATE_UNSPECIFIED PeerState = 0
+	// It answers gossip.
+	PeerState_PEER_STATE_ALIVE PeerState = 1
+	// It left, or stopped answering.
+	PeerState_PEER_STATE_GONE PeerState = 2
+)
+
+// Enum value maps for PeerState.
+var (
+	PeerState_name = map[int32]string{
+		0: "PEER_STATE_UNSPECIFIED",
+		1: "PEER_STATE_ALIVE",
+		2: "PEER_STATE_GONE",
+	}
+	PeerState_value = map[string]int32{
+		"PEER_STATE_UNSPECIFIED": 0,
+		"PEER_STATE_ALIVE":       1,
+		"PEER_STATE_GONE":        2,
+	}
+)
+
+func (x PeerState) Enum() *PeerState {
+	p := new(PeerState)
+	*p = x
+	return p
+}
+
+func (x PeerState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (PeerState) Descriptor() protoreflect.EnumDescriptor {
+	return file_ogp_federation_v1_federation_service_proto_enumTypes[0].Descriptor()
+}
+
+func (PeerState) Type() protoreflect.EnumType {
+	return &file_ogp_federation_v1_federation_service_proto_enumTypes[0]
+}
+
+func (x PeerState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use PeerState.Descriptor instead.
+func (PeerState) EnumDescriptor() ([]byte, []int) {
+	return file_ogp_federation_v1_federation_service_proto_rawDescGZIP(), []int{0}
+}
 
 // The request of Pull.
 type PullRequest struct {
@@ -394,11 +449,222 @@ func (x *OriginDigest) GetHash() []byte {
 	return nil
 }
 
+// The request of ListPeers.
+type ListPeersRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPeersRequest) Reset() {
+	*x = ListPeersRequest{}
+	mi := &file_ogp_federation_v1_federation_service_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPeersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPeersRequest) ProtoMessage() {}
+
+func (x *ListPeersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ogp_federation_v1_federation_service_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPeersRequest.ProtoReflect.Descriptor instead.
+func (*ListPeersRequest) Descriptor() ([]byte, []int) {
+	return file_ogp_federation_v1_federation_service_proto_rawDescGZIP(), []int{6}
+}
+
+// The response of ListPeers.
+type ListPeersResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The members, sorted by origin, this node excepted.
+	Peers         []*Peer `protobuf:"bytes,1,rep,name=peers,proto3" json:"peers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPeersResponse) Reset() {
+	*x = ListPeersResponse{}
+	mi := &file_ogp_federation_v1_federation_service_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPeersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPeersResponse) ProtoMessage() {}
+
+func (x *ListPeersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ogp_federation_v1_federation_service_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPeersResponse.ProtoReflect.Descriptor instead.
+func (*ListPeersResponse) Descriptor() ([]byte, []int) {
+	return file_ogp_federation_v1_federation_service_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ListPeersResponse) GetPeers() []*Peer {
+	if x != nil {
+		return x.Peers
+	}
+	return nil
+}
+
+// Peer is a member of the federation as this node knows it.
+type Peer struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The member's origin, which is its name in the federation.
+	Origin string `protobuf:"bytes,1,opt,name=origin,proto3" json:"origin,omitempty"`
+	// Where its gRPC API is, as it announces.
+	GrpcAddress string `protobuf:"bytes,2,opt,name=grpc_address,json=grpcAddress,proto3" json:"grpc_address,omitempty"`
+	// Where its REST API is, as it announces.
+	HttpAddress string `protobuf:"bytes,3,opt,name=http_address,json=httpAddress,proto3" json:"http_address,omitempty"`
+	// Where its gossip is.
+	GossipAddress string `protobuf:"bytes,4,opt,name=gossip_address,json=gossipAddress,proto3" json:"gossip_address,omitempty"`
+	// Whether gossip finds it alive.
+	State PeerState `protobuf:"varint,5,opt,name=state,proto3,enum=ogp.federation.v1.PeerState" json:"state,omitempty"`
+	// The last time this node pulled from it without error.
+	LastSyncTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=last_sync_time,json=lastSyncTime,proto3" json:"last_sync_time,omitempty"`
+	// The error of the last pull, when it failed.
+	LastError string `protobuf:"bytes,7,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
+	// The head seq of its own origin, as it last announced it.
+	HeadSeq int64 `protobuf:"varint,8,opt,name=head_seq,json=headSeq,proto3" json:"head_seq,omitempty"`
+	// This node's watermark for the member's origin.
+	Watermark int64 `protobuf:"varint,9,opt,name=watermark,proto3" json:"watermark,omitempty"`
+	// How many seqs of the member's origin this node lacks: head_seq minus
+	// watermark.
+	Lag           int64 `protobuf:"varint,10,opt,name=lag,proto3" json:"lag,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Peer) Reset() {
+	*x = Peer{}
+	mi := &file_ogp_federation_v1_federation_service_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Peer) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Peer) ProtoMessage() {}
+
+func (x *Peer) ProtoReflect() protoreflect.Message {
+	mi := &file_ogp_federation_v1_federation_service_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Peer.ProtoReflect.Descriptor instead.
+func (*Peer) Descriptor() ([]byte, []int) {
+	return file_ogp_federation_v1_federation_service_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *Peer) GetOrigin() string {
+	if x != nil {
+		return x.Origin
+	}
+	return ""
+}
+
+func (x *Peer) GetGrpcAddress() string {
+	if x != nil {
+		return x.GrpcAddress
+	}
+	return ""
+}
+
+func (x *Peer) GetHttpAddress() string {
+	if x != nil {
+		return x.HttpAddress
+	}
+	return ""
+}
+
+func (x *Peer) GetGossipAddress() string {
+	if x != nil {
+		return x.GossipAddress
+	}
+	return ""
+}
+
+func (x *Peer) GetState() PeerState {
+	if x != nil {
+		return x.State
+	}
+	return PeerState_PEER_STATE_UNSPECIFIED
+}
+
+func (x *Peer) GetLastSyncTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastSyncTime
+	}
+	return nil
+}
+
+func (x *Peer) GetLastError() string {
+	if x != nil {
+		return x.LastError
+	}
+	return ""
+}
+
+func (x *Peer) GetHeadSeq() int64 {
+	if x != nil {
+		return x.HeadSeq
+	}
+	return 0
+}
+
+func (x *Peer) GetWatermark() int64 {
+	if x != nil {
+		return x.Watermark
+	}
+	return 0
+}
+
+func (x *Peer) GetLag() int64 {
+	if x != nil {
+		return x.Lag
+	}
+	return 0
+}
+
 var File_ogp_federation_v1_federation_service_proto protoreflect.FileDescriptor
 
 const file_ogp_federation_v1_federation_service_proto_rawDesc = "" +
 	"\n" +
-	"*ogp/federation/v1/federation_service.proto\x12\x11ogp.federation.v1\x1a\x1eogp/federation/v1/record.proto\"\x8c\x02\n" +
+	"*ogp/federation/v1/federation_service.proto\x12\x11ogp.federation.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1eogp/federation/v1/record.proto\"\x8c\x02\n" +
 	"\vPullRequest\x12N\n" +
 	"\n" +
 	"watermarks\x18\x01 \x03(\v2..ogp.federation.v1.PullRequest.WatermarksEntryR\n" +
@@ -429,11 +695,32 @@ const file_ogp_federation_v1_federation_service_proto_rawDesc = "" +
 	"\x06origin\x18\x01 \x01(\tR\x06origin\x12\x1c\n" +
 	"\twatermark\x18\x02 \x01(\x03R\twatermark\x12\x14\n" +
 	"\x05count\x18\x03 \x01(\x03R\x05count\x12\x12\n" +
-	"\x04hash\x18\x04 \x01(\fR\x04hash2\xb9\x01\n" +
+	"\x04hash\x18\x04 \x01(\fR\x04hash\"\x12\n" +
+	"\x10ListPeersRequest\"B\n" +
+	"\x11ListPeersResponse\x12-\n" +
+	"\x05peers\x18\x01 \x03(\v2\x17.ogp.federation.v1.PeerR\x05peers\"\xeb\x02\n" +
+	"\x04Peer\x12\x16\n" +
+	"\x06origin\x18\x01 \x01(\tR\x06origin\x12!\n" +
+	"\fgrpc_address\x18\x02 \x01(\tR\vgrpcAddress\x12!\n" +
+	"\fhttp_address\x18\x03 \x01(\tR\vhttpAddress\x12%\n" +
+	"\x0egossip_address\x18\x04 \x01(\tR\rgossipAddress\x122\n" +
+	"\x05state\x18\x05 \x01(\x0e2\x1c.ogp.federation.v1.PeerStateR\x05state\x12@\n" +
+	"\x0elast_sync_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\flastSyncTime\x12\x1d\n" +
+	"\n" +
+	"last_error\x18\a \x01(\tR\tlastError\x12\x19\n" +
+	"\bhead_seq\x18\b \x01(\x03R\aheadSeq\x12\x1c\n" +
+	"\twatermark\x18\t \x01(\x03R\twatermark\x12\x10\n" +
+	"\x03lag\x18\n" +
+	" \x01(\x03R\x03lag*R\n" +
+	"\tPeerState\x12\x1a\n" +
+	"\x16PEER_STATE_UNSPECIFIED\x10\x00\x12\x14\n" +
+	"\x10PEER_STATE_ALIVE\x10\x01\x12\x13\n" +
+	"\x0fPEER_STATE_GONE\x10\x022\xa4\x02\n" +
 	"\x11FederationService\x12I\n" +
 	"\x04Pull\x12\x1e.ogp.federation.v1.PullRequest\x1a\x1f.ogp.federation.v1.PullResponse0\x01\x12Y\n" +
 	"\n" +
-	"GetDigests\x12$.ogp.federation.v1.GetDigestsRequest\x1a%.ogp.federation.v1.GetDigestsResponseBEZCgithub.com/ogptoolbox/federation/gen/ogp/federation/v1;federationv1b\x06proto3"
+	"GetDigests\x12$.ogp.federation.v1.GetDigestsRequest\x1a%.ogp.federation.v1.GetDigestsResponse\x12i\n" +
+	"\tListPeers\x12#.ogp.federation.v1.ListPeersRequest\x1a$.ogp.federation.v1.ListPeersResponse\"\x11\x82\xd3\xe4\x93\x02\v\x12\t/v1/peersBEZCgithub.com/ogptoolbox/federation/gen/ogp/federation/v1;federationv1b\x06proto3"
 
 var (
 	file_ogp_federation_v1_federation_service_proto_rawDescOnce sync.Once
@@ -447,31 +734,42 @@ func file_ogp_federation_v1_federation_service_proto_rawDescGZIP() []byte {
 	return file_ogp_federation_v1_federation_service_proto_rawDescData
 }
 
-var file_ogp_federation_v1_federation_service_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_ogp_federation_v1_federation_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_ogp_federation_v1_federation_service_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_ogp_federation_v1_federation_service_proto_goTypes = []any{
-	(*PullRequest)(nil),        // 0: ogp.federation.v1.PullRequest
-	(*PullResponse)(nil),       // 1: ogp.federation.v1.PullResponse
-	(*OriginPage)(nil),         // 2: ogp.federation.v1.OriginPage
-	(*GetDigestsRequest)(nil),  // 3: ogp.federation.v1.GetDigestsRequest
-	(*GetDigestsResponse)(nil), // 4: ogp.federation.v1.GetDigestsResponse
-	(*OriginDigest)(nil),       // 5: ogp.federation.v1.OriginDigest
-	nil,                        // 6: ogp.federation.v1.PullRequest.WatermarksEntry
-	(*SignedRecord)(nil),       // 7: ogp.federation.v1.SignedRecord
+	(PeerState)(0),                // 0: ogp.federation.v1.PeerState
+	(*PullRequest)(nil),           // 1: ogp.federation.v1.PullRequest
+	(*PullResponse)(nil),          // 2: ogp.federation.v1.PullResponse
+	(*OriginPage)(nil),            // 3: ogp.federation.v1.OriginPage
+	(*GetDigestsRequest)(nil),     // 4: ogp.federation.v1.GetDigestsRequest
+	(*GetDigestsResponse)(nil),    // 5: ogp.federation.v1.GetDigestsResponse
+	(*OriginDigest)(nil),          // 6: ogp.federation.v1.OriginDigest
+	(*ListPeersRequest)(nil),      // 7: ogp.federation.v1.ListPeersRequest
+	(*ListPeersResponse)(nil),     // 8: ogp.federation.v1.ListPeersResponse
+	(*Peer)(nil),                  // 9: ogp.federation.v1.Peer
+	nil,                           // 10: ogp.federation.v1.PullRequest.WatermarksEntry
+	(*SignedRecord)(nil),          // 11: ogp.federation.v1.SignedRecord
+	(*timestamppb.Timestamp)(nil), // 12: google.protobuf.Timestamp
 }
 var file_ogp_federation_v1_federation_service_proto_depIdxs = []int32{
-	6, // 0: ogp.federation.v1.PullRequest.watermarks:type_name -> ogp.federation.v1.PullRequest.WatermarksEntry
-	2, // 1: ogp.federation.v1.PullResponse.page:type_name -> ogp.federation.v1.OriginPage
-	7, // 2: ogp.federation.v1.OriginPage.records:type_name -> ogp.federation.v1.SignedRecord
-	5, // 3: ogp.federation.v1.GetDigestsResponse.digests:type_name -> ogp.federation.v1.OriginDigest
-	0, // 4: ogp.federation.v1.FederationService.Pull:input_type -> ogp.federation.v1.PullRequest
-	3, // 5: ogp.federation.v1.FederationService.GetDigests:input_type -> ogp.federation.v1.GetDigestsRequest
-	1, // 6: ogp.federation.v1.FederationService.Pull:output_type -> ogp.federation.v1.PullResponse
-	4, // 7: ogp.federation.v1.FederationService.GetDigests:output_type -> ogp.federation.v1.GetDigestsResponse
-	6, // [6:8] is the sub-list for method output_type
-	4, // [4:6] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	10, // 0: ogp.federation.v1.PullRequest.watermarks:type_name -> ogp.federation.v1.PullRequest.WatermarksEntry
+	3,  // 1: ogp.federation.v1.PullResponse.page:type_name -> ogp.federation.v1.OriginPage
+	11, // 2: ogp.federation.v1.OriginPage.records:type_name -> ogp.federation.v1.SignedRecord
+	6,  // 3: ogp.federation.v1.GetDigestsResponse.digests:type_name -> ogp.federation.v1.OriginDigest
+	9,  // 4: ogp.federation.v1.ListPeersResponse.peers:type_name -> ogp.federation.v1.Peer
+	0,  // 5: ogp.federation.v1.Peer.state:type_name -> ogp.federation.v1.PeerState
+	12, // 6: ogp.federation.v1.Peer.last_sync_time:type_name -> google.protobuf.Timestamp
+	1,  // 7: ogp.federation.v1.FederationService.Pull:input_type -> ogp.federation.v1.PullRequest
+	4,  // 8: ogp.federation.v1.FederationService.GetDigests:input_type -> ogp.federation.v1.GetDigestsRequest
+	7,  // 9: ogp.federation.v1.FederationService.ListPeers:input_type -> ogp.federation.v1.ListPeersRequest
+	2,  // 10: ogp.federation.v1.FederationService.Pull:output_type -> ogp.federation.v1.PullResponse
+	5,  // 11: ogp.federation.v1.FederationService.GetDigests:output_type -> ogp.federation.v1.GetDigestsResponse
+	8,  // 12: ogp.federation.v1.FederationService.ListPeers:output_type -> ogp.federation.v1.ListPeersResponse
+	10, // [10:13] is the sub-list for method output_type
+	7,  // [7:10] is the sub-list for method input_type
+	7,  // [7:7] is the sub-list for extension type_name
+	7,  // [7:7] is the sub-list for extension extendee
+	0,  // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_ogp_federation_v1_federation_service_proto_init() }
@@ -485,13 +783,14 @@ func file_ogp_federation_v1_federation_service_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ogp_federation_v1_federation_service_proto_rawDesc), len(file_ogp_federation_v1_federation_service_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   7,
+			NumEnums:      1,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_ogp_federation_v1_federation_service_proto_goTypes,
 		DependencyIndexes: file_ogp_federation_v1_federation_service_proto_depIdxs,
+		EnumInfos:         file_ogp_federation_v1_federation_service_proto_enumTypes,
 		MessageInfos:      file_ogp_federation_v1_federation_service_proto_msgTypes,
 	}.Build()
 	File_ogp_federation_v1_federation_service_proto = out.File

@@ -21,6 +21,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	FederationService_Pull_FullMethodName       = "/ogp.federation.v1.FederationService/Pull"
 	FederationService_GetDigests_FullMethodName = "/ogp.federation.v1.FederationService/GetDigests"
+	FederationService_ListPeers_FullMethodName  = "/ogp.federation.v1.FederationService/ListPeers"
 )
 
 // FederationServiceClient is the client API for FederationService service.
@@ -37,6 +38,9 @@ type FederationServiceClient interface {
 	// Describes what the node holds of each origin, for a caller to find
 	// records it lacks or holds differently.
 	GetDigests(ctx context.Context, in *GetDigestsRequest, opts ...grpc.CallOption) (*GetDigestsResponse, error)
+	// Lists the members of the federation this node knows, and how far it
+	// is behind each.
+	ListPeers(ctx context.Context, in *ListPeersRequest, opts ...grpc.CallOption) (*ListPeersResponse, error)
 }
 
 type federationServiceClient struct {
@@ -76,6 +80,16 @@ func (c *federationServiceClient) GetDigests(ctx context.Context, in *GetDigests
 	return out, nil
 }
 
+func (c *federationServiceClient) ListPeers(ctx context.Context, in *ListPeersRequest, opts ...grpc.CallOption) (*ListPeersResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListPeersResponse)
+	err := c.cc.Invoke(ctx, FederationService_ListPeers_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // FederationServiceServer is the server API for FederationService service.
 // All implementations must embed UnimplementedFederationServiceServer
 // for forward compatibility.
@@ -90,6 +104,9 @@ type FederationServiceServer interface {
 	// Describes what the node holds of each origin, for a caller to find
 	// records it lacks or holds differently.
 	GetDigests(context.Context, *GetDigestsRequest) (*GetDigestsResponse, error)
+	// Lists the members of the federation this node knows, and how far it
+	// is behind each.
+	ListPeers(context.Context, *ListPeersRequest) (*ListPeersResponse, error)
 	mustEmbedUnimplementedFederationServiceServer()
 }
 
@@ -105,6 +122,9 @@ func (UnimplementedFederationServiceServer) Pull(*PullRequest, grpc.ServerStream
 }
 func (UnimplementedFederationServiceServer) GetDigests(context.Context, *GetDigestsRequest) (*GetDigestsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetDigests not implemented")
+}
+func (UnimplementedFederationServiceServer) ListPeers(context.Context, *ListPeersRequest) (*ListPeersResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListPeers not implemented")
 }
 func (UnimplementedFederationServiceServer) mustEmbedUnimplementedFederationServiceServer() {}
 func (UnimplementedFederationServiceServer) testEmbeddedByValue()                           {}
@@ -156,6 +176,24 @@ func _FederationService_GetDigests_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _FederationService_ListPeers_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListPeersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FederationServiceServer).ListPeers(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FederationService_ListPeers_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FederationServiceServer).ListPeers(ctx, req.(*ListPeersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // FederationService_ServiceDesc is the grpc.ServiceDesc for FederationService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -166,6 +204,10 @@ var FederationService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetDigests",
 			Handler:    _FederationService_GetDigests_Handler,
+		},
+		{
+			MethodName: "ListPeers",
+			Handler:    _FederationService_ListPeers_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

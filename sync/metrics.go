@@ -1,0 +1,51 @@
+package sync
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are replication's Prometheus metrics.
+type metrics struct {
+	applied *prometheus.CounterVec
+	refused *prometheus.CounterVec
+	pulls   *prometheus.HistogramVec
+}
+
+func newMetrics(reg prometheus.Registerer, r *Replicator) *metrics {
+	m := &metrics{
+		applied: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ogpnode_sync_records_applied_total",
+			Help: "Records pulled from peers that changed the catalog, by origin.",
+		}, []string{"origin"}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ogpnode_sync_pages_refused_total",
+			Help: "Pages of records from peers refused whole, by reason (bad_signature, malformed, gap, stale, key_mismatch...).",
+		}, []string{"reason"}),
+		pulls: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "ogpnode_sync_pull_duration_seconds",
+			Help:    "Time of pulls from peers, by result (ok, error).",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 18),
+		}, []string{"result"}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.applied, m.refused, m.pulls, lagCollector{r})
+	}
+	return m
+}
+
+// lagCollector reports, at each scrape, how many seqs of each member's
+// origin this node lacks.
+type lagCollector struct{ r *Replicator }
+
+func lagDesc() *prometheus.Desc {
+	return prometheus.NewDesc("ogpnode_sync_lag", "Seqs of a member's origin this node lacks: the member's announced head minus this node's watermark.",
+		[]string{"origin"}, nil)
+}
+
+func (c lagCollector) Describe(ch chan<- *prometheus.Desc) { ch <- lagDesc() }
+
+func (c lagCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, p := range c.r.Peers() {
+		ch <- prometheus.MustNewConstMetric(lagDesc(), prometheus.GaugeValue, float64(p.Lag), p.Origin)
+	}
+}
