@@ -32,6 +32,9 @@ type Config struct {
 	GossipKeyFile string
 	// GossipTimings is wan (the default), lan or local (tests).
 	GossipTimings string
+	// TLSCert, TLSKey and TLSCA turn on mutual TLS on the gRPC port: the
+	// node's certificate and key, and the federation's CA.
+	TLSCert, TLSKey, TLSCA string
 	// TrustFile, when set, lists the only origins whose records the node
 	// accepts, each with its public key.
 	TrustFile string

@@ -91,10 +91,15 @@ func readTrust(path string) (map[string]ed25519.PublicKey, error) {
 	return out, nil
 }
 
-// dialPeer opens a client connection to a peer's gRPC address.
-func dialPeer(addr string) (*grpc.ClientConn, error) {
+// dialPeer opens a client connection to a peer's gRPC address, over mutual
+// TLS when it is on.
+func (n *Node) dialPeer(addr string) (*grpc.ClientConn, error) {
+	creds := insecure.NewCredentials()
+	if n.tls != nil {
+		creds = n.tls.client("")
+	}
 	return grpc.NewClient(addr,
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithTransportCredentials(creds),
 		grpc.WithKeepaliveParams(peerClientKeepalive),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20)))
 }

@@ -55,6 +55,7 @@ type Node struct {
 	httpSrv *http.Server
 	conn    *grpc.ClientConn // the gateway's connection to grpcSrv
 	repl    *ogpsync.Replicator
+	tls     *peerTLS // nil without mutual TLS
 }
 
 // New opens the data folder (creating it, the node key and the admin token
@@ -111,7 +112,16 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 	}
 
 	m := newMetrics(n.store, n.log)
-	n.grpcSrv = grpc.NewServer(
+	if n.tls, err = loadTLS(cfg); err != nil {
+		return err
+	}
+	var opts []grpc.ServerOption
+	unaryPeer, streamPeer := requirePeerCert()
+	if n.tls != nil {
+		opts = append(opts, grpc.Creds(n.tls.server()), grpc.ChainStreamInterceptor(streamPeer))
+		n.log.Info("mutual TLS on the gRPC port", "certificate_names", n.tls.describe())
+	}
+	n.grpcSrv = grpc.NewServer(append(opts,
 		// gRPC's own limit sits above ours, so an oversized request gets the
 		// interceptor's clear INVALID_ARGUMENT rather than a bare refusal.
 		grpc.MaxRecvMsgSize(2*cfg.MaxRequestBytes+1024),
@@ -121,8 +131,9 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 			observeInterceptor(n.log, m),
 			sizeInterceptor(cfg.MaxRequestBytes),
 			authInterceptor(token),
+			unaryPeer,
 		),
-	)
+	)...)
 	catalogv1.RegisterCatalogServiceServer(n.grpcSrv, &catalogServer{store: n.store, version: cfg.Version})
 	syncSrv := ogpsync.NewServer(n.store, maxConcurrentPulls, log)
 	syncSrv.Register(n.grpcSrv)
@@ -151,7 +162,7 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 		Join:          cfg.Join,
 		GossipKey:     gossip,
 		Timings:       ogpsync.Timings(cfg.GossipTimings),
-		Dial:          dialPeer,
+		Dial:          n.dialPeer,
 		Metrics:       m.registry,
 	}, n.store, log)
 	if err != nil {
@@ -250,8 +261,14 @@ func (n *Node) Close() error {
 // /metrics.
 func (n *Node) httpHandler(ctx context.Context, m *metrics) (http.Handler, error) {
 	var err error
+	creds := insecure.NewCredentials()
+	if n.tls != nil {
+		// The node's own certificate names it: check that name, whatever
+		// loopback address the gateway dials.
+		creds = n.tls.client(n.tls.names[0])
+	}
 	n.conn, err = grpc.NewClient(dialAddr(n.GRPCAddr()),
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithTransportCredentials(creds),
 		grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(2*n.cfg.MaxRequestBytes+1024)))
 	if err != nil {
 		return nil, fmt.Errorf("gateway: connect to gRPC: %w", err)
