@@ -50,3 +50,19 @@ func (s *Store) Peers(ctx context.Context) ([]Peer, error) {
 func (s *Store) PinnedKey(ctx context.Context, origin string) ([]byte, error) {
 	return s.pinnedKey(ctx, origin)
 }
+
+// ResetWatermark sets the catalog's watermark for origin back to 0, so
+// that the next pull asks a peer for all of its records (applying changes
+// only those missing or older): the repair of a divergence found by
+// comparing digests. The node's own origin is never reset.
+func (s *Store) ResetWatermark(ctx context.Context, origin string) error {
+	if origin == s.origin {
+		return fmt.Errorf("reset watermark: %s is this node's own origin", origin)
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	if _, err := s.writer.ExecContext(ctx, "UPDATE origins SET head_seq = 0 WHERE origin = ?", origin); err != nil {
+		return fmt.Errorf("reset watermark of %s: %w", origin, err)
+	}
+	return nil
+}

@@ -4,13 +4,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"runtime"
-	"sort"
 
 	"github.com/ogptoolbox/federation/envelope"
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
@@ -282,15 +279,20 @@ func (s *Store) ApplyPage(ctx context.Context, page *federationv1.OriginPage) (i
 		return 0, fmt.Errorf("apply page of %s: %w", origin, err)
 	}
 	defer upd.Close()
+	d, err := readDigest(ctx, tx, origin)
+	if err != nil {
+		return 0, err
+	}
 	applied := 0
 	for i := range recs {
 		r := &recs[i]
 		k := recordKey{r.rec.GetKind(), r.rec.GetId()}
 		if cur := current[k]; cur != nil {
-			if old, err := envelope.Parse(cur.rec); err == nil && old.GetSeq() >= r.rec.GetSeq() {
+			if cur.seq >= r.rec.GetSeq() {
 				r.skip = true // held already, or a newer version
 				continue
 			}
+			d.remove(k.kind, k.id, cur.seq)
 			r.rid, r.wasLive = cur.rid, !cur.deleted
 			if _, err := upd.ExecContext(ctx, r.rec.GetSeq(), r.rec.GetDeleted(), r.signed.GetRecord(), r.signed.GetSignature(), r.rid); err != nil {
 				return 0, fmt.Errorf("apply page of %s: %w", origin, err)
@@ -307,11 +309,15 @@ func (s *Store) ApplyPage(ctx context.Context, page *federationv1.OriginPage) (i
 				return 0, fmt.Errorf("apply page of %s: %w", origin, err)
 			}
 		}
-		current[k] = &currentRow{rid: r.rid, deleted: r.rec.GetDeleted(), rec: r.signed.GetRecord(), sig: r.signed.GetSignature()}
+		current[k] = &currentRow{rid: r.rid, seq: r.rec.GetSeq(), deleted: r.rec.GetDeleted(), rec: r.signed.GetRecord(), sig: r.signed.GetSignature()}
+		d.add(k.kind, k.id, r.rec.GetSeq())
 		applied++
 	}
 	if _, err := tx.ExecContext(ctx, "UPDATE origins SET head_seq = ? WHERE origin = ?", page.GetThroughSeq(), origin); err != nil {
 		return 0, fmt.Errorf("apply page of %s: advance watermark: %w", origin, err)
+	}
+	if err := writeDigest(ctx, tx, origin, d); err != nil {
+		return 0, err
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("apply page of %s: commit: %w", origin, err)
@@ -447,70 +453,4 @@ func (s *Store) indexReplicated(recs []replicated) {
 	for k, p := range puts {
 		s.indexOf(k).Update(p, deletes[k])
 	}
-}
-
-// Digests describes what the catalog holds of each origin, all of them
-// when origins is empty, sorted by origin.
-func (s *Store) Digests(ctx context.Context, origins []string) ([]*federationv1.OriginDigest, error) {
-	tx, err := s.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return nil, fmt.Errorf("digests: %w", err)
-	}
-	defer tx.Rollback()
-	wms := map[string]int64{}
-	rows, err := tx.QueryContext(ctx, "SELECT origin, head_seq FROM origins")
-	if err != nil {
-		return nil, fmt.Errorf("digests: %w", err)
-	}
-	for rows.Next() {
-		var o string
-		var w int64
-		if err := rows.Scan(&o, &w); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("digests: %w", err)
-		}
-		wms[o] = w
-	}
-	rows.Close()
-	if len(origins) == 0 {
-		for o := range wms {
-			origins = append(origins, o)
-		}
-	}
-	sort.Strings(origins)
-	var out []*federationv1.OriginDigest
-	for _, o := range origins {
-		w, ok := wms[o]
-		if !ok {
-			continue
-		}
-		d := &federationv1.OriginDigest{Origin: o, Watermark: w}
-		h := sha256.New()
-		rows, err := tx.QueryContext(ctx, "SELECT kind, id, seq FROM records WHERE origin = ? ORDER BY seq", o)
-		if err != nil {
-			return nil, fmt.Errorf("digests: %w", err)
-		}
-		var buf []byte
-		for rows.Next() {
-			var kind, seq int64
-			var id string
-			if err := rows.Scan(&kind, &id, &seq); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("digests: %w", err)
-			}
-			buf = binary.AppendUvarint(buf[:0], uint64(kind))
-			buf = binary.AppendUvarint(buf, uint64(len(id)))
-			buf = append(buf, id...)
-			buf = binary.AppendUvarint(buf, uint64(seq))
-			h.Write(buf)
-			d.Count++
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("digests: %w", err)
-		}
-		d.Hash = h.Sum(nil)
-		out = append(out, d)
-	}
-	return out, nil
 }

@@ -143,6 +143,10 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		s.writer.Close()
 		return nil, err
 	}
+	if err := s.computeDigests(ctx); err != nil {
+		s.writer.Close()
+		return nil, err
+	}
 	if s.reader, err = openDB(opts.Path, true); err != nil {
 		s.writer.Close()
 		return nil, err

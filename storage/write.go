@@ -106,6 +106,19 @@ func (s *Store) Apply(ctx context.Context, writes []Write) ([]proto.Message, err
 	if _, err := st.setHead.ExecContext(ctx, head+int64(len(prepared)), s.origin); err != nil {
 		return nil, fmt.Errorf("write: advance head seq: %w", err)
 	}
+	d, err := readDigest(ctx, tx, s.origin)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range prepared {
+		if cur := current[recordKey{p.Kind, p.ID}]; cur != nil {
+			d.remove(p.Kind, p.ID, cur.seq)
+		}
+		d.add(p.Kind, p.ID, p.rec.GetSeq())
+	}
+	if err := writeDigest(ctx, tx, s.origin, d); err != nil {
+		return nil, err
+	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("write: commit: %w", err)
 	}
@@ -178,6 +191,7 @@ type recordKey struct {
 // currentRow is the stored row of a record.
 type currentRow struct {
 	rid      int64
+	seq      int64
 	deleted  bool
 	rec, sig []byte
 }
@@ -200,7 +214,7 @@ func lookupCurrent(ctx context.Context, tx *sql.Tx, origin string, keys []record
 			}
 			// All three columns of the (origin, kind, id) index, so that
 			// each id is one lookup.
-			rows, err := tx.QueryContext(ctx, "SELECT id, rid, deleted, record, signature FROM records WHERE origin = ? AND kind = ? AND id IN (?"+
+			rows, err := tx.QueryContext(ctx, "SELECT id, rid, seq, deleted, record, signature FROM records WHERE origin = ? AND kind = ? AND id IN (?"+
 				strings.Repeat(", ?", len(chunk)-1)+")", args...)
 			if err != nil {
 				return nil, fmt.Errorf("write: read current records: %w", err)
@@ -208,7 +222,7 @@ func lookupCurrent(ctx context.Context, tx *sql.Tx, origin string, keys []record
 			for rows.Next() {
 				k := recordKey{kind: kind}
 				var r currentRow
-				if err := rows.Scan(&k.id, &r.rid, &r.deleted, &r.rec, &r.sig); err != nil {
+				if err := rows.Scan(&k.id, &r.rid, &r.seq, &r.deleted, &r.rec, &r.sig); err != nil {
 					rows.Close()
 					return nil, fmt.Errorf("write: read current records: %w", err)
 				}

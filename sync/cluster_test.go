@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"database/sql"
 	"fmt"
 	"log/slog"
 	"net"
@@ -267,4 +268,32 @@ func TestWipedNodeRefills(t *testing.T) {
 	nodes[2].stop()
 	fresh := startNode(t, t.TempDir(), "xx-2", clusterOpts{join: []string{seed}})
 	waitFor(t, 30*time.Second, "the wiped node refills", func() bool { return fingerprint(t, fresh) == fingerprint(t, nodes[0]) })
+}
+
+// TestDivergenceRepaired loses records of a node behind its back (as a
+// damaged disk or a bad restore would): its watermark still says it holds
+// them. Comparing digests with a peer finds it, and the node pulls the
+// origin again.
+func TestDivergenceRepaired(t *testing.T) {
+	nodes := startCluster(t, 2, clusterOpts{})
+	writeTools(t, nodes[0], "kept", 30)
+	waitFor(t, 30*time.Second, "convergence", func() bool { return converged(t, nodes, 1) })
+	dir := nodes[1].dir
+	nodes[1].stop()
+	db, err := sql.Open("sqlite", filepath.Join(dir, "catalog.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("DELETE FROM records WHERE origin = 'xx-0' AND id IN ('kept-1', 'kept-2', 'kept-3')"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("UPDATE origins SET digest = NULL"); err != nil { // recomputed from what is left
+		t.Fatal(err)
+	}
+	db.Close()
+	nodes[1] = startNode(t, dir, "xx-1", clusterOpts{})
+	waitFor(t, 30*time.Second, "the lost records come back", func() bool {
+		_, err := nodes[1].store.Get(context.Background(), storage.KindTool, "xx-0", "kept-2")
+		return err == nil && converged(t, nodes, 1)
+	})
 }

@@ -9,6 +9,9 @@ type metrics struct {
 	applied *prometheus.CounterVec
 	refused *prometheus.CounterVec
 	pulls   *prometheus.HistogramVec
+	// divergences counts digests found to differ from a peer's at the
+	// same watermark.
+	divergences *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer, r *Replicator) *metrics {
@@ -26,9 +29,13 @@ func newMetrics(reg prometheus.Registerer, r *Replicator) *metrics {
 			Help:    "Time of pulls from peers, by result (ok, error).",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 18),
 		}, []string{"result"}),
+		divergences: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ogpnode_sync_divergences_total",
+			Help: "Origins found to hold other records than a peer at the same watermark, by origin.",
+		}, []string{"origin"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.applied, m.refused, m.pulls, lagCollector{r})
+		reg.MustRegister(m.applied, m.refused, m.pulls, m.divergences, lagCollector{r})
 	}
 	return m
 }

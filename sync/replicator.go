@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/memberlist"
+	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
 	"github.com/ogptoolbox/federation/storage"
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
@@ -395,10 +396,14 @@ func (r *Replicator) pullLoop(origin string) {
 			}
 		}
 		var res PullResult
+		var diverged []string
 		start := time.Now()
 		if err == nil {
 			ctx, cancel := context.WithTimeout(r.ctx, r.cfg.PullTimeout)
 			res, err = PullFrom(ctx, r.store, conn, r.cfg.PageBytes)
+			if err == nil {
+				diverged, err = r.compareDigests(ctx, origin, conn)
+			}
 			cancel()
 		}
 
@@ -430,6 +435,9 @@ func (r *Replicator) pullLoop(origin string) {
 				r.log.Debug("pulled", "peer", origin, "records", res.Applied, "pages", res.Pages, "took", time.Since(start))
 			}
 		}
+		if len(diverged) > 0 {
+			p.again = true // pull the origins reset
+		}
 		if !p.again || err != nil || r.ctx.Err() != nil {
 			p.pulling = false
 			r.mu.Unlock()
@@ -437,6 +445,48 @@ func (r *Replicator) pullLoop(origin string) {
 		}
 		r.mu.Unlock()
 	}
+}
+
+// compareDigests compares the digests of the origins both nodes hold up to
+// the same watermark, which must then be equal. Where they differ and the
+// peer holds as many records or more, this node lost some: it resets its
+// watermark for the origin, so that the next pull asks for them all again.
+// (Where the peer holds fewer, the peer repairs itself from this node.) It
+// returns the origins reset.
+func (r *Replicator) compareDigests(ctx context.Context, peerOrigin string, conn grpc.ClientConnInterface) ([]string, error) {
+	theirs, err := federationv1.NewFederationServiceClient(conn).GetDigests(ctx, &federationv1.GetDigestsRequest{})
+	if err != nil {
+		return nil, fmt.Errorf("get digests: %w", err)
+	}
+	ours, err := r.store.Digests(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	mine := map[string]*federationv1.OriginDigest{}
+	for _, d := range ours {
+		mine[d.GetOrigin()] = d
+	}
+	var reset []string
+	for _, t := range theirs.GetDigests() {
+		m := mine[t.GetOrigin()]
+		if m == nil || t.GetOrigin() == r.cfg.Origin || m.GetWatermark() != t.GetWatermark() ||
+			(m.GetCount() == t.GetCount() && bytes.Equal(m.GetHash(), t.GetHash())) {
+			continue
+		}
+		r.m.divergences.WithLabelValues(t.GetOrigin()).Inc()
+		if t.GetCount() < m.GetCount() {
+			r.log.Warn("a peer holds fewer records of an origin at the same watermark; it will repair from this node",
+				"peer", peerOrigin, "origin", t.GetOrigin(), "watermark", m.GetWatermark(), "ours", m.GetCount(), "theirs", t.GetCount())
+			continue
+		}
+		r.log.Warn("records differ from a peer's at the same watermark: pulling the origin again",
+			"peer", peerOrigin, "origin", t.GetOrigin(), "watermark", m.GetWatermark(), "ours", m.GetCount(), "theirs", t.GetCount())
+		if err := r.store.ResetWatermark(ctx, t.GetOrigin()); err != nil {
+			return reset, err
+		}
+		reset = append(reset, t.GetOrigin())
+	}
+	return reset, nil
 }
 
 // learn records what a member's gossip says of it, and pulls from it at

@@ -1,0 +1,117 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
+	"github.com/ogptoolbox/federation/storage"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+)
+
+// TestConcurrentPullsBounded holds a pull open (its client reads nothing,
+// so the server blocks on flow control) and checks that a server allowing
+// one pull at a time refuses the next with RESOURCE_EXHAUSTED, then serves
+// again once the first ends.
+func TestConcurrentPullsBounded(t *testing.T) {
+	ctx := context.Background()
+	store, err := storage.Open(ctx, storage.Options{Path: filepath.Join(t.TempDir(), "c.db"), Origin: "fr", Key: nodeKey("fr"), Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	n := &testNode{origin: "fr", store: store}
+	for i := range 4 {
+		writeTools(t, n, "bulk"+string(rune('a'+i)), 1000)
+	}
+	srv := grpc.NewServer()
+	NewServer(store, 1, testLogger(t)).Register(srv)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(lis)
+	defer srv.Stop()
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	client := federationv1.NewFederationServiceClient(conn)
+
+	holdCtx, release := context.WithCancel(ctx)
+	held, err := client.Pull(holdCtx, &federationv1.PullRequest{AllOrigins: true, MaxPageBytes: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := held.Recv(); err != nil { // the server is serving it now
+		t.Fatal(err)
+	}
+	drain := func() error {
+		s, err := client.Pull(ctx, &federationv1.PullRequest{AllOrigins: true})
+		if err != nil {
+			return err
+		}
+		for {
+			if _, err := s.Recv(); err != nil {
+				if errors.Is(err, io.EOF) {
+					return nil
+				}
+				return err
+			}
+		}
+	}
+	if err := drain(); status.Code(err) != codes.ResourceExhausted {
+		t.Fatalf("a second pull: %v, want RESOURCE_EXHAUSTED", err)
+	}
+	release()
+	waitFor(t, 10*time.Second, "pulls are served again", func() bool { return drain() == nil })
+}
+
+// TestFailingPeerBackedOff checks that a peer whose pulls fail is not
+// asked again until its back-off ends, however often it is announced.
+func TestFailingPeerBackedOff(t *testing.T) {
+	nodes := startCluster(t, 1, clusterOpts{antiEntropy: time.Hour})
+	r := nodes[0].repl
+	var attempts atomic.Int32
+	dead, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadAddr := dead.Addr().String()
+	dead.Close() // nothing listens there any more
+	r.cfg.Dial = func(addr string) (*grpc.ClientConn, error) {
+		return grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+			grpc.WithStreamInterceptor(func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+				attempts.Add(1)
+				return streamer(ctx, desc, cc, method, opts...)
+			}))
+	}
+	r.mu.Lock()
+	r.peers["yy"] = &peer{meta: meta{Origin: "yy", GRPCAddr: deadAddr}, alive: true}
+	r.mu.Unlock()
+	r.pull("yy")
+	waitFor(t, 10*time.Second, "the failed pull is recorded", func() bool {
+		for _, p := range r.Peers() {
+			if p.Origin == "yy" && p.LastError != "" {
+				return true
+			}
+		}
+		return false
+	})
+	for range 20 {
+		r.pull("yy") // announcements while backed off
+	}
+	if n := attempts.Load(); n != 1 {
+		t.Errorf("%d pulls from a failing peer within its back-off, want 1", n)
+	}
+}
