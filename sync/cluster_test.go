@@ -34,6 +34,8 @@ type testNode struct {
 type clusterOpts struct {
 	antiEntropy time.Duration // 0: the local profile's
 	join        []string
+	key         ed25519.PrivateKey // nil: nodeKey(origin)
+	net         *testNetwork       // nil: the network as it is
 }
 
 func testLogger(t testing.TB) *slog.Logger {
@@ -53,7 +55,11 @@ func startNode(t testing.TB, dir, origin string, o clusterOpts) *testNode {
 	t.Helper()
 	ctx := context.Background()
 	log := testLogger(t)
-	store, err := storage.Open(ctx, storage.Options{Path: filepath.Join(dir, "catalog.db"), Origin: origin, Key: nodeKey(origin), Logger: log})
+	key := o.key
+	if key == nil {
+		key = nodeKey(origin)
+	}
+	store, err := storage.Open(ctx, storage.Options{Path: filepath.Join(dir, "catalog.db"), Origin: origin, Key: key, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,6 +80,7 @@ func startNode(t testing.TB, dir, origin string, o clusterOpts) *testNode {
 		Dial: func(addr string) (*grpc.ClientConn, error) {
 			return grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 		},
+		WrapTransport: o.net.wrap(origin),
 	}, store, log)
 	if err != nil {
 		t.Fatal(err)
@@ -192,8 +199,8 @@ func TestClusterConverges(t *testing.T) {
 // TestWriteAnnounced checks that a write reaches every node through its
 // announcement, with anti-entropy too rare to play a part.
 func TestWriteAnnounced(t *testing.T) {
-	nodes := startCluster(t, 5, clusterOpts{antiEntropy: time.Hour})
-	waitFor(t, 30*time.Second, "every node sees the 4 others", func() bool {
+	nodes := startCluster(t, 10, clusterOpts{antiEntropy: time.Hour})
+	waitFor(t, 30*time.Second, "every node sees the 9 others", func() bool {
 		for _, n := range nodes {
 			alive := 0
 			for _, p := range n.repl.Peers() {
@@ -201,7 +208,7 @@ func TestWriteAnnounced(t *testing.T) {
 					alive++
 				}
 			}
-			if alive != 4 {
+			if alive != 9 {
 				return false
 			}
 		}
@@ -217,7 +224,7 @@ func TestWriteAnnounced(t *testing.T) {
 		}
 		return true
 	})
-	t.Logf("one write reached 5 nodes in %s", time.Since(start))
+	t.Logf("one write reached 10 nodes in %s", time.Since(start))
 }
 
 // TestRestartCatchesUp stops a node while the others write, then starts it
@@ -296,4 +303,33 @@ func TestDivergenceRepaired(t *testing.T) {
 		_, err := nodes[1].store.Get(context.Background(), storage.KindTool, "xx-0", "kept-2")
 		return err == nil && converged(t, nodes, 1)
 	})
+}
+
+// TestImpostorRefused starts a node claiming an origin whose key the
+// others have pinned, with another key: they refuse it as a member, and
+// none of its records.
+func TestImpostorRefused(t *testing.T) {
+	nodes := startCluster(t, 2, clusterOpts{})
+	writeTools(t, nodes[0], "genuine", 2)
+	writeTools(t, nodes[1], "genuine", 3)
+	waitFor(t, 30*time.Second, "convergence", func() bool { return converged(t, nodes, 2) })
+	nodes[1].stop()
+	seed := sha256.Sum256([]byte("impostor"))
+	impostor := startNode(t, t.TempDir(), "xx-1", clusterOpts{join: []string{nodes[0].repl.GossipAddr()}, key: ed25519.NewKeyFromSeed(seed[:])})
+	writeTools(t, impostor, "forged", 5)
+	// The impostor learns of xx-0 by the same exchange in which xx-0 hears
+	// of it, and pulls xx-0's records (a node serves anyone): once it holds
+	// them, xx-0 has had its say.
+	waitFor(t, 30*time.Second, "the impostor's join was answered", func() bool {
+		wms, _ := impostor.store.Watermarks(context.Background())
+		return wms["xx-0"] > 0
+	})
+	for _, p := range nodes[0].repl.Peers() {
+		if p.Origin == "xx-1" && p.Alive {
+			t.Fatal("xx-0 took the impostor as a member")
+		}
+	}
+	if _, err := nodes[0].store.Get(context.Background(), storage.KindTool, "xx-1", "forged-0"); err == nil {
+		t.Error("xx-0 holds a record of the impostor")
+	}
 }

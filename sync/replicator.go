@@ -70,6 +70,9 @@ type Config struct {
 	Dial func(addr string) (*grpc.ClientConn, error)
 	// Metrics, when set, registers replication's metrics.
 	Metrics prometheus.Registerer
+	// WrapTransport, when set, wraps gossip's network transport (tests cut
+	// the network with it).
+	WrapTransport func(memberlist.NodeAwareTransport) memberlist.NodeAwareTransport
 }
 
 // meta is what a node tells the federation of itself, in its gossip
@@ -243,6 +246,16 @@ func (r *Replicator) memberlistConfig() (*memberlist.Config, error) {
 	}
 	mc.Name = r.cfg.Origin
 	mc.BindAddr, mc.BindPort = host, p
+	if r.cfg.WrapTransport != nil {
+		nt, err := memberlist.NewNetTransport(&memberlist.NetTransportConfig{BindAddrs: []string{host}, BindPort: p, Logger: log.New(&slogWriter{r.log}, "", 0)})
+		if err != nil {
+			return nil, fmt.Errorf("gossip on %s: %w", r.cfg.GossipAddr, err)
+		}
+		if p == 0 {
+			mc.BindPort = nt.GetAutoBindPort()
+		}
+		mc.Transport = r.cfg.WrapTransport(nt)
+	}
 	if r.cfg.AdvertiseHost != "" {
 		mc.AdvertiseAddr, mc.AdvertisePort = r.cfg.AdvertiseHost, p
 	}
@@ -353,6 +366,31 @@ func (r *Replicator) antiEntropyLoop() {
 		rand.Shuffle(len(live), func(i, j int) { live[i], live[j] = live[j], live[i] })
 		for _, o := range live[:min(fanout, len(live))] {
 			r.pull(o)
+		}
+		r.reconnect(fanout)
+	}
+}
+
+// reconnect tries to join again up to n remembered members that gossip
+// does not see alive: after a partition heals, or when members come back,
+// each side may hold the other for dead and stop gossiping to it.
+func (r *Replicator) reconnect(n int) {
+	known, err := r.store.Peers(r.ctx)
+	if err != nil {
+		return
+	}
+	r.mu.Lock()
+	var addrs []string
+	for _, k := range known {
+		if p := r.peers[k.Origin]; k.Origin != r.cfg.Origin && (p == nil || !p.alive) {
+			addrs = append(addrs, k.GossipAddr)
+		}
+	}
+	r.mu.Unlock()
+	rand.Shuffle(len(addrs), func(i, j int) { addrs[i], addrs[j] = addrs[j], addrs[i] })
+	if len(addrs) > 0 {
+		if _, err := r.ml.Join(addrs[:min(n, len(addrs))]); err != nil {
+			r.log.Debug("reconnect", "addrs", addrs[:min(n, len(addrs))], "err", err)
 		}
 	}
 }
