@@ -190,7 +190,8 @@ func BenchmarkPropagation(b *testing.B) {
 			for it := range b.N {
 				for w := range 20 {
 					writer := nodes[(it*20+w)%size]
-					id := fmt.Sprintf("w%d-%d", it, w)
+					prefix := fmt.Sprintf("w%d-%d", it, w)
+					id := prefix + "-0" // writeTools' id of its first tool
 					var wg gosync.WaitGroup
 					var last atomic.Int64
 					start := time.Now()
@@ -222,7 +223,7 @@ func BenchmarkPropagation(b *testing.B) {
 							}
 						}()
 					}
-					writeTools(b, writer, id, 1)
+					writeTools(b, writer, prefix, 1)
 					wg.Wait()
 					lat = append(lat, time.Duration(last.Load()))
 				}

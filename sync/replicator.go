@@ -22,6 +22,8 @@ import (
 	"github.com/ogptoolbox/federation/storage"
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // ProtocolVersion is the version of the federation protocol this node
@@ -229,6 +231,9 @@ func (r *Replicator) memberlistConfig() (*memberlist.Config, error) {
 		mc.GossipInterval = 20 * time.Millisecond
 		mc.ProbeInterval = 200 * time.Millisecond
 		mc.PushPullInterval = 2 * time.Second
+		// Announcements must reach every node by gossip alone, well before
+		// a push-pull: retransmit each as often as the LAN profile does.
+		mc.RetransmitMult = 4
 		antiEntropy = time.Second
 	default:
 		return nil, fmt.Errorf("gossip timings %q: use wan, lan or local", r.cfg.Timings)
@@ -271,7 +276,9 @@ func (r *Replicator) memberlistConfig() (*memberlist.Config, error) {
 
 // Close leaves the federation and stops replicating.
 func (r *Replicator) Close() error {
-	r.cancel()
+	r.mu.Lock()
+	r.cancel() // under mu: pull sees it before it starts anything
+	r.mu.Unlock()
 	err := r.ml.Leave(time.Second)
 	r.wg.Wait()
 	err = errors.Join(err, r.ml.Shutdown())
@@ -458,6 +465,19 @@ func (r *Replicator) pullLoop(origin string) {
 			r.m.applied.WithLabelValues(o).Add(float64(n))
 		}
 		r.mu.Lock()
+		if err != nil && status.Code(err) == codes.ResourceExhausted && r.ctx.Err() == nil {
+			// The peer serves as many pulls as it will: not a failure. Ask
+			// again shortly, and meanwhile another live member, which may
+			// hold the same records already (any node relays any origin).
+			p.pulling, p.lastErr = false, err.Error()
+			relay := r.randomAliveLocked(origin)
+			r.mu.Unlock()
+			time.AfterFunc(busyRetry+time.Duration(rand.Int64N(int64(busyRetry))), func() { r.pull(origin) })
+			if relay != "" {
+				r.pull(relay)
+			}
+			return
+		}
 		if err != nil {
 			p.failures++
 			p.lastErr = err.Error()
@@ -483,6 +503,24 @@ func (r *Replicator) pullLoop(origin string) {
 		}
 		r.mu.Unlock()
 	}
+}
+
+// busyRetry is about how long a node waits before asking again a peer that
+// refused a pull because it served too many.
+const busyRetry = 50 * time.Millisecond
+
+// randomAliveLocked is a random live member other than except, or "".
+func (r *Replicator) randomAliveLocked(except string) string {
+	var live []string
+	for o, p := range r.peers {
+		if o != except && p.alive {
+			live = append(live, o)
+		}
+	}
+	if len(live) == 0 {
+		return ""
+	}
+	return live[rand.IntN(len(live))]
 }
 
 // compareDigests compares the digests of the origins both nodes hold up to
