@@ -1,0 +1,60 @@
+package node
+
+import (
+	"crypto/ed25519"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestReadTrust(t *testing.T) {
+	dir := t.TempDir()
+	key := hex.EncodeToString(make([]byte, ed25519.PublicKeySize))
+	write := func(text string) string {
+		p := filepath.Join(dir, "trust")
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	got, err := readTrust(write("# the federation\nfr " + key + "\n\nde-berlin " + key + " # a city\n"))
+	if err != nil || len(got) != 2 || got["de-berlin"] == nil {
+		t.Fatalf("a valid file: %v, %v", got, err)
+	}
+	for _, tc := range []struct{ text, want string }{
+		{"fr\n", ":1: want an origin and its key"},
+		{"France " + key + "\n", `"France" is not an origin`},
+		{"fr abcd\n", "not 32 bytes of hex"},
+		{"fr " + key + "\nfr " + key + "\n", ":2: fr is listed twice"},
+		{"# nothing\n", "lists no origin"},
+	} {
+		if _, err := readTrust(write(tc.text)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: %v, want an error with %q", tc.text, err, tc.want)
+		}
+	}
+}
+
+func TestGossipKey(t *testing.T) {
+	for _, tc := range []struct {
+		key  string
+		size int
+		want string
+	}{
+		{"", 0, ""},
+		{"AAAAAAAAAAAAAAAAAAAAAA==", 16, ""},
+		{"not base64!", 0, "not base64"},
+		{"AAAA", 0, "3 bytes"},
+	} {
+		cfg := DefaultConfig()
+		cfg.GossipKey = tc.key
+		got, err := gossipKey(cfg)
+		if tc.want == "" && (err != nil || len(got) != tc.size) {
+			t.Errorf("%q: %d bytes, %v", tc.key, len(got), err)
+		}
+		if tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("%q: %v, want an error with %q", tc.key, err, tc.want)
+		}
+	}
+}
