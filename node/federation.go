@@ -18,11 +18,10 @@ import (
 )
 
 // Keepalive settings that peers' clients and servers agree on: a client
-// pings no more often than the server permits.
-var (
-	peerClientKeepalive = keepalive.ClientParameters{Time: 30 * time.Second, Timeout: 10 * time.Second, PermitWithoutStream: true}
-	serverEnforcement   = keepalive.EnforcementPolicy{MinTime: 20 * time.Second, PermitWithoutStream: true}
-	serverKeepalive     = keepalive.ServerParameters{Time: 2 * time.Minute, Timeout: 20 * time.Second}
+// pings every peerPing, no more often than the server permits (minPing).
+const (
+	peerPing = 30 * time.Second
+	minPing  = 20 * time.Second
 )
 
 // gossipKey reads the federation's gossip key from the configuration: nil
@@ -100,6 +99,6 @@ func (n *Node) dialPeer(addr string) (*grpc.ClientConn, error) {
 	}
 	return grpc.NewClient(addr,
 		grpc.WithTransportCredentials(creds),
-		grpc.WithKeepaliveParams(peerClientKeepalive),
+		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: peerPing, Timeout: 10 * time.Second, PermitWithoutStream: true}),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20)))
 }

@@ -46,11 +46,6 @@ func (s *Store) Peers(ctx context.Context) ([]Peer, error) {
 	return out, nil
 }
 
-// PinnedKey is the key pinned for origin's records, nil if none is yet.
-func (s *Store) PinnedKey(ctx context.Context, origin string) ([]byte, error) {
-	return s.pinnedKey(ctx, origin)
-}
-
 // ResetWatermark sets the catalog's watermark for origin back to 0, so
 // that the next pull asks a peer for all of its records (applying changes
 // only those missing or older): the repair of a divergence found by

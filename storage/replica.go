@@ -222,7 +222,7 @@ func (s *Store) ApplyPage(ctx context.Context, page *federationv1.OriginPage) (i
 	}
 	// Compare with the pinned key now, so as not to verify a page for
 	// nothing; the write transaction checks again.
-	pinned, err := s.pinnedKey(ctx, origin)
+	pinned, err := s.PinnedKey(ctx, origin)
 	if err != nil {
 		return 0, err
 	}
@@ -322,13 +322,24 @@ func (s *Store) ApplyPage(ctx context.Context, page *federationv1.OriginPage) (i
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("apply page of %s: commit: %w", origin, err)
 	}
-	s.indexReplicated(recs)
+	var changes []indexChange
+	for i := range recs {
+		r := &recs[i]
+		switch {
+		case r.skip:
+		case r.resource != nil:
+			changes = append(changes, indexChange{kind: r.rec.GetKind(), rid: r.rid, put: &r.analyzed})
+		case r.wasLive:
+			changes = append(changes, indexChange{kind: r.rec.GetKind(), rid: r.rid})
+		}
+	}
+	s.reindex(changes)
 	s.notifyChanged()
 	return applied, nil
 }
 
-// pinnedKey is the key pinned for origin, nil if none is.
-func (s *Store) pinnedKey(ctx context.Context, origin string) (ed25519.PublicKey, error) {
+// PinnedKey is the key pinned for origin's records, nil if none is yet.
+func (s *Store) PinnedKey(ctx context.Context, origin string) (ed25519.PublicKey, error) {
 	var key []byte
 	err := s.reader.QueryRowContext(ctx, "SELECT public_key FROM origins WHERE origin = ?", origin).Scan(&key)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && key == nil) {
@@ -373,7 +384,11 @@ func (s *Store) checkPage(page *federationv1.OriginPage, key ed25519.PublicKey) 
 			defer func() { done <- struct{}{} }()
 			for i := w; i < len(recs); i += workers {
 				if err := s.checkRecord(origin, key, &recs[i]); err != nil {
-					errs[w] = fmt.Errorf("record %d (seq %d): %w", i, recs[i].rec.GetSeq(), err)
+					// Name the record in the refusal's detail.
+					if re := (*RefusedError)(nil); errors.As(err, &re) {
+						re.Detail = fmt.Sprintf("record %d (seq %d): %s", i, recs[i].rec.GetSeq(), re.Detail)
+					}
+					errs[w] = err
 					return
 				}
 			}
@@ -384,12 +399,7 @@ func (s *Store) checkPage(page *federationv1.OriginPage, key ed25519.PublicKey) 
 	}
 	for _, err := range errs {
 		if err != nil {
-			var re *RefusedError
-			if errors.As(err, &re) {
-				re.Detail = err.Error()
-				return nil, re
-			}
-			return nil, err
+			return nil, err // one refusal, with its reason
 		}
 	}
 	return recs, nil
@@ -429,28 +439,4 @@ func resourceIdentity(m proto.Message) (name, origin string, seq int64) {
 		return r.GetName(), r.GetOrigin(), r.GetSeq()
 	}
 	return "", "", 0
-}
-
-// indexReplicated puts applied records in the search indexes, as
-// indexCommitted does for the node's own writes.
-func (s *Store) indexReplicated(recs []replicated) {
-	puts := map[Kind]map[int64]search.Analyzed{}
-	deletes := map[Kind][]int64{}
-	for _, r := range recs {
-		k := r.rec.GetKind()
-		if r.skip {
-			continue
-		}
-		if puts[k] == nil {
-			puts[k] = map[int64]search.Analyzed{}
-		}
-		if r.resource != nil {
-			puts[k][r.rid] = r.analyzed
-		} else if r.wasLive {
-			deletes[k] = append(deletes[k], r.rid)
-		}
-	}
-	for k, p := range puts {
-		s.indexOf(k).Update(p, deletes[k])
-	}
 }

@@ -77,3 +77,31 @@ func (s *Store) buildIndexes(ctx context.Context) error {
 	s.log.Info("built search index", "tools", s.tools.Len(), "use_cases", s.useCases.Len(), "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
+
+// indexChange is a committed change to a record, for the search index: its
+// new version, or its removal when put is nil.
+type indexChange struct {
+	kind Kind
+	rid  int64
+	put  *search.Analyzed
+}
+
+// reindex applies committed changes to the search indexes, a batch per
+// kind, so that a search sees all of a kind's changes or none.
+func (s *Store) reindex(changes []indexChange) {
+	puts := map[Kind]map[int64]search.Analyzed{}
+	deletes := map[Kind][]int64{}
+	for _, c := range changes {
+		if puts[c.kind] == nil {
+			puts[c.kind] = map[int64]search.Analyzed{}
+		}
+		if c.put != nil {
+			puts[c.kind][c.rid] = *c.put
+		} else {
+			deletes[c.kind] = append(deletes[c.kind], c.rid)
+		}
+	}
+	for k, kindPuts := range puts {
+		s.indexOf(k).Update(kindPuts, deletes[k])
+	}
+}

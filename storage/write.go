@@ -122,7 +122,15 @@ func (s *Store) Apply(ctx context.Context, writes []Write) ([]proto.Message, err
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("write: commit: %w", err)
 	}
-	s.indexCommitted(prepared)
+	changes := make([]indexChange, len(prepared))
+	for i := range prepared {
+		p := &prepared[i]
+		changes[i] = indexChange{kind: p.Kind, rid: p.rid}
+		if p.resource != nil {
+			changes[i].put = &p.analyzed
+		}
+	}
+	s.reindex(changes)
 	s.notifyChanged()
 	out := make([]proto.Message, len(prepared))
 	for i, p := range prepared {
@@ -449,24 +457,4 @@ func decodeRecord(recordBytes []byte) (*federationv1.Record, proto.Message, erro
 		return nil, nil, fmt.Errorf("decode %s/%s: %w", rec.GetOrigin(), rec.GetId(), err)
 	}
 	return rec, m, nil
-}
-
-// indexCommitted puts committed writes in the search indexes, a batch per
-// kind, so that a search sees all of a kind's writes or none.
-func (s *Store) indexCommitted(ps []pending) {
-	puts := map[Kind]map[int64]search.Analyzed{}
-	deletes := map[Kind][]int64{}
-	for _, p := range ps {
-		if puts[p.Kind] == nil {
-			puts[p.Kind] = map[int64]search.Analyzed{}
-		}
-		if p.resource != nil {
-			puts[p.Kind][p.rid] = p.analyzed
-		} else {
-			deletes[p.Kind] = append(deletes[p.Kind], p.rid)
-		}
-	}
-	for k, kindPuts := range puts {
-		s.indexOf(k).Update(kindPuts, deletes[k])
-	}
 }
