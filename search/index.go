@@ -23,9 +23,10 @@ const NumFields = 3
 
 // Doc is what the index holds of one record.
 type Doc struct {
-	// Fields are the record's text by field; a word found in field i counts
+	// Fields are the record's texts by field (a field may have several,
+	// such as a description per language); a word found in field i counts
 	// Weights[i] times (see New).
-	Fields [NumFields]string
+	Fields [NumFields][]string
 	// Facets are the values the record can be filtered and counted by.
 	Facets []FacetValue
 	// SortName, CreateTime and UpdateTime are the keys of the orders other
@@ -76,12 +77,14 @@ func (ix *Index) Analyze(d Doc) Analyzed {
 	}
 	defer ix.analyzers.Put(az)
 	az.buf, az.ends, az.field = az.buf[:0], az.ends[:0], az.field[:0]
-	for f, text := range d.Fields {
-		tokenize(text, func(tok []byte) {
-			az.buf = append(az.buf, tok...)
-			az.ends = append(az.ends, uint32(len(az.buf)))
-			az.field = append(az.field, uint8(f))
-		})
+	for f, texts := range d.Fields {
+		for _, text := range texts {
+			tokenize(text, func(tok []byte) {
+				az.buf = append(az.buf, tok...)
+				az.ends = append(az.ends, uint32(len(az.buf)))
+				az.field = append(az.field, uint8(f))
+			})
+		}
 	}
 	az.ids = ix.dict.resolve(az.buf, az.ends, az.ids[:0])
 

@@ -76,7 +76,7 @@ func TestCheckText(t *testing.T) {
 }
 
 func doc(name, desc, feats string, facets ...string) Doc {
-	d := Doc{Fields: [NumFields]string{name, desc, feats}, SortName: strings.ToLower(name)}
+	d := Doc{Fields: [NumFields][]string{{name}, {desc}, {feats}}, SortName: strings.ToLower(name)}
 	for _, f := range facets {
 		k, v, _ := strings.Cut(f, "=")
 		d.Facets = append(d.Facets, FacetValue{k, v})
@@ -243,7 +243,7 @@ func randomText(rng *rand.Rand, n int) string {
 
 func randomDoc(rng *rand.Rand) Doc {
 	return Doc{
-		Fields:     [NumFields]string{randomText(rng, 1+rng.IntN(3)), randomText(rng, rng.IntN(30)), randomText(rng, rng.IntN(8))},
+		Fields:     [NumFields][]string{{randomText(rng, 1+rng.IntN(3))}, {randomText(rng, rng.IntN(30))}, {randomText(rng, rng.IntN(8))}},
 		Facets:     []FacetValue{{"tag", fmt.Sprint(rng.IntN(5))}, {"tag", fmt.Sprint(rng.IntN(5))}},
 		SortName:   testVocab[rng.IntN(len(testVocab))],
 		CreateTime: rng.Int64N(1000),
@@ -286,7 +286,7 @@ func TestRankingAgreesWithFTS5(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for id := int64(1); id <= 2000; id++ {
 		f := [NumFields]string{randomText(rng, 1+rng.IntN(3)), randomText(rng, rng.IntN(40)), randomText(rng, rng.IntN(10))}
-		put(ix, id, Doc{Fields: f})
+		put(ix, id, Doc{Fields: [NumFields][]string{{f[0]}, {f[1]}, {f[2]}}})
 		if _, err := db.Exec("INSERT INTO fts (rowid, name, description, features) VALUES (?, ?, ?, ?)", id, f[0], f[1], f[2]); err != nil {
 			t.Fatal(err)
 		}

@@ -90,25 +90,20 @@ func toolDoc(origin string, t *catalogv1.Tool) search.Doc {
 		langs = append(langs, l)
 	}
 	sort.Strings(langs) // map order is random; the text must not be
-	var desc, feats strings.Builder
+	desc := make([]string, 0, 2*len(langs))
+	var feats []string
 	for _, l := range langs {
 		f.add("language", primaryLanguage(l))
 		dd := t.GetDescriptions()[l]
-		desc.WriteString(dd.GetShortDescription())
-		desc.WriteString("\n")
-		desc.WriteString(dd.GetLongDescription())
-		desc.WriteString("\n")
-		for _, feat := range dd.GetFeatures() {
-			feats.WriteString(feat)
-			feats.WriteString("\n")
-		}
+		desc = append(desc, dd.GetShortDescription(), dd.GetLongDescription())
+		feats = append(feats, dd.GetFeatures()...)
 	}
 	f.add("development_status", t.GetDevelopmentStatus())
 	for _, p := range t.GetPlatforms() {
 		f.add("platform", p)
 	}
 	d.Facets = f
-	d.Fields = [search.NumFields]string{t.GetDisplayName(), desc.String(), feats.String()}
+	d.Fields = [search.NumFields][]string{{t.GetDisplayName()}, desc, feats}
 	return d
 }
 
@@ -132,7 +127,7 @@ func useCaseDoc(origin string, u *catalogv1.UseCase) search.Doc {
 		f.add("commitment", c)
 	}
 	d.Facets = f
-	d.Fields = [search.NumFields]string{u.GetOrganization().GetName(), u.GetPurpose(), u.GetTool() + "\n" + strings.Join(u.GetCommitments(), " ")}
+	d.Fields = [search.NumFields][]string{{u.GetOrganization().GetName()}, {u.GetPurpose()}, append([]string{u.GetTool()}, u.GetCommitments()...)}
 	return d
 }
 

@@ -333,7 +333,7 @@ func (s *Store) ApplyPage(ctx context.Context, page *federationv1.OriginPage) (i
 			changes = append(changes, indexChange{kind: r.rec.GetKind(), rid: r.rid})
 		}
 	}
-	s.reindex(changes)
+	s.queueReindex(changes)
 	s.notifyChanged()
 	return applied, nil
 }

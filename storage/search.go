@@ -55,6 +55,7 @@ func (s *Store) Search(ctx context.Context, q Query) ([]proto.Message, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.awaitIndex()
 	rids, _, err := s.indexOf(q.Kind).Search(sq)
 	if err != nil {
 		return nil, invalidQuery(err)
@@ -161,6 +162,7 @@ func (s *Store) Facets(ctx context.Context, q Query) (int64, []FacetCount, error
 	if err != nil {
 		return 0, nil, err
 	}
+	s.awaitIndex()
 	total, found, err := s.indexOf(q.Kind).Facets(sq)
 	if err != nil {
 		return 0, nil, invalidQuery(err)

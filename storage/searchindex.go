@@ -86,6 +86,87 @@ type indexChange struct {
 	put  *search.Analyzed
 }
 
+// indexer puts committed changes in the search indexes on a goroutine of
+// its own, in commit order, so that a writer can start its next batch (the
+// signing and analysis, which take most of a write's time) while the
+// previous one is indexed. Searches wait for every change committed before
+// they started: a write is in search results as soon as it returns.
+type indexer struct {
+	mu      sync.Mutex
+	cond    *sync.Cond
+	pending [][]indexChange
+	queued  uint64 // batches handed to the indexer
+	done    uint64 // batches in the indexes
+	closed  bool
+	stopped chan struct{}
+}
+
+// startIndexer starts the goroutine that applies queued changes.
+func (s *Store) startIndexer() {
+	ix := &indexer{stopped: make(chan struct{})}
+	ix.cond = sync.NewCond(&ix.mu)
+	s.indexer = ix
+	go func() {
+		defer close(ix.stopped)
+		for {
+			ix.mu.Lock()
+			for len(ix.pending) == 0 && !ix.closed {
+				ix.cond.Wait()
+			}
+			batches := ix.pending
+			ix.pending = nil
+			closed := ix.closed
+			ix.mu.Unlock()
+			for _, b := range batches {
+				s.reindex(b)
+			}
+			ix.mu.Lock()
+			ix.done += uint64(len(batches))
+			ix.cond.Broadcast()
+			ix.mu.Unlock()
+			if closed && len(batches) == 0 {
+				return
+			}
+		}
+	}()
+}
+
+// queueReindex hands committed changes to the indexer. Callers hold
+// writeMu, so batches are queued in commit order.
+func (s *Store) queueReindex(changes []indexChange) {
+	ix := s.indexer
+	ix.mu.Lock()
+	ix.pending = append(ix.pending, changes)
+	ix.queued++
+	ix.cond.Broadcast()
+	ix.mu.Unlock()
+}
+
+// awaitIndex returns once every change committed before the call is in the
+// search indexes.
+func (s *Store) awaitIndex() {
+	ix := s.indexer
+	ix.mu.Lock()
+	target := ix.queued
+	for ix.done < target {
+		ix.cond.Wait()
+	}
+	ix.mu.Unlock()
+}
+
+// stopIndexer indexes what is queued and stops the indexer.
+func (s *Store) stopIndexer() {
+	ix := s.indexer
+	if ix == nil {
+		return
+	}
+	ix.mu.Lock()
+	ix.closed = true
+	ix.cond.Broadcast()
+	ix.mu.Unlock()
+	<-ix.stopped
+}
+
 // reindex applies committed changes to the search indexes, a batch per
 // kind, so that a search sees all of a kind's changes or none.
 func (s *Store) reindex(changes []indexChange) {

@@ -86,9 +86,11 @@ type Store struct {
 	// catalog accepts from peers, with their keys.
 	trusted map[string]ed25519.PublicKey
 
-	// writeMu orders writes: each commits, then reaches the search
-	// indexes, before the next begins.
+	// writeMu orders writes: each commits and queues its changes for the
+	// indexer before the next begins, so the indexes see commit order.
 	writeMu sync.Mutex
+	// indexer puts committed changes in the search indexes.
+	indexer *indexer
 	// tools and useCases index the live records of each kind for search.
 	tools, useCases *search.Index
 
@@ -155,6 +157,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	s.startIndexer()
 	return s, nil
 }
 
@@ -184,6 +187,7 @@ func openDB(file string, readOnly bool) (*sql.DB, error) {
 
 // Close closes the catalog.
 func (s *Store) Close() error {
+	s.stopIndexer()
 	return errors.Join(s.reader.Close(), s.writer.Close())
 }
 

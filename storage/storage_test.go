@@ -506,6 +506,33 @@ func TestSearchDuringWrites(t *testing.T) {
 	}
 }
 
+// TestSearchSeesReturnedWrites checks that a write is in search results
+// as soon as Apply returns, though the index is updated on a goroutine of
+// its own, and that a delete is gone as soon as it returns.
+func TestSearchSeesReturnedWrites(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	for i := range 200 {
+		word := fmt.Sprintf("unique%d", i)
+		id := fmt.Sprintf("t-%d", i)
+		if _, err := s.Apply(ctx, []Write{{Op: OpCreate, ID: id, Resource: tool("Tool "+word, "text")}}); err != nil {
+			t.Fatal(err)
+		}
+		found, err := s.Search(ctx, Query{Kind: KindTool, Text: word, Limit: 10})
+		if err != nil || len(found) != 1 {
+			t.Fatalf("search for %s right after its create: %d results, %v", word, len(found), err)
+		}
+		if i%2 == 0 {
+			if _, err := s.Apply(ctx, []Write{{Op: OpDelete, Kind: KindTool, ID: id}}); err != nil {
+				t.Fatal(err)
+			}
+			if total, _, err := s.Facets(ctx, Query{Kind: KindTool, Text: word}); err != nil || total != 0 {
+				t.Fatalf("facets for %s right after its delete: %d, %v", word, total, err)
+			}
+		}
+	}
+}
+
 // TestFilteredRankingMatchesUnfiltered checks that a filter only removes
 // results: the ones left keep the order the unfiltered search gives them.
 func TestFilteredRankingMatchesUnfiltered(t *testing.T) {

@@ -130,7 +130,7 @@ func (s *Store) Apply(ctx context.Context, writes []Write) ([]proto.Message, err
 			changes[i].put = &p.analyzed
 		}
 	}
-	s.reindex(changes)
+	s.queueReindex(changes)
 	s.notifyChanged()
 	out := make([]proto.Message, len(prepared))
 	for i, p := range prepared {
