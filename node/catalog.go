@@ -11,6 +11,7 @@ import (
 	"github.com/ogptoolbox/federation/envelope"
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 	"github.com/ogptoolbox/federation/storage"
+	"github.com/ogptoolbox/federation/validate"
 	"golang.org/x/text/unicode/norm"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -30,7 +31,7 @@ type catalogServer struct {
 
 // outputOnly are the fields of Tool and UseCase that the node sets.
 func outputOnly() map[string]bool {
-	return map[string]bool{"name": true, "create_time": true, "update_time": true, "origin": true, "seq": true, "deleted": true, "etag": true}
+	return map[string]bool{"name": true, "create_time": true, "update_time": true, "origin": true, "seq": true, "deleted": true, "etag": true, "qualification": true}
 }
 
 // Page sizes of list calls.
@@ -67,7 +68,7 @@ func (s *catalogServer) CreateUseCase(ctx context.Context, req *catalogv1.Create
 // derives one from the title, and adds a random suffix if that one is
 // taken.
 func (s *catalogServer) create(ctx context.Context, parent, idField, id, field string, res proto.Message, title string) (proto.Message, error) {
-	origin, err := parseParent(parent)
+	origin, err := validate.ParseParent(parent)
 	if err != nil {
 		return nil, invalidField("parent", "%v", err)
 	}
@@ -85,7 +86,7 @@ func (s *catalogServer) create(ctx context.Context, parent, idField, id, field s
 	res = proto.Clone(res)
 	clearOutputOnly(res)
 	setManualProvenance(res)
-	validate(&v, field, res)
+	validateResource(&v, field, res)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
@@ -123,7 +124,7 @@ func (s *catalogServer) GetUseCase(ctx context.Context, req *catalogv1.GetUseCas
 }
 
 func (s *catalogServer) get(ctx context.Context, name, collection string, k storage.Kind) (proto.Message, error) {
-	origin, id, err := parseName(name, collection)
+	origin, id, err := validate.ParseName(name, collection)
 	if err != nil {
 		return nil, invalidField("name", "%v", err)
 	}
@@ -159,7 +160,7 @@ func (s *catalogServer) update(ctx context.Context, field, collection string, k 
 	if patch == nil || !patch.ProtoReflect().IsValid() {
 		return nil, invalidField(field, "is required")
 	}
-	origin, id, err := parseName(name, collection)
+	origin, id, err := validate.ParseName(name, collection)
 	if err != nil {
 		return nil, invalidField(field+".name", "%v", err)
 	}
@@ -182,7 +183,7 @@ func (s *catalogServer) update(ctx context.Context, field, collection string, k 
 			return nil, invalidField("update_mask", "%v", err)
 		}
 		var v violations
-		validate(&v, field, next)
+		validateResource(&v, field, next)
 		if err := v.err(); err != nil {
 			return nil, err
 		}
@@ -206,7 +207,7 @@ func (s *catalogServer) DeleteUseCase(ctx context.Context, req *catalogv1.Delete
 }
 
 func (s *catalogServer) delete(ctx context.Context, name, collection string, k storage.Kind, etag string) (*emptypb.Empty, error) {
-	origin, id, err := parseName(name, collection)
+	origin, id, err := validate.ParseName(name, collection)
 	if err != nil {
 		return nil, invalidField("name", "%v", err)
 	}
@@ -403,12 +404,12 @@ func (s *catalogServer) GetNodeInfo(ctx context.Context, _ *catalogv1.GetNodeInf
 	return info, nil
 }
 
-func validate(v *violations, field string, m proto.Message) {
+func validateResource(v *violations, field string, m proto.Message) {
 	switch r := m.(type) {
 	case *catalogv1.Tool:
-		validateTool(v, field, r)
+		validate.Tool(&v.Violations, field, r)
 	case *catalogv1.UseCase:
-		validateUseCase(v, field, r)
+		validate.UseCase(&v.Violations, field, r)
 	}
 }
 

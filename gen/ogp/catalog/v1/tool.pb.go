@@ -256,7 +256,23 @@ type Tool struct {
 	Deleted bool `protobuf:"varint,22,opt,name=deleted,proto3" json:"deleted,omitempty"`
 	// An opaque version tag. Output only. Send it back with an update or a
 	// delete to make the change only if nobody changed the record in between.
-	Etag          string `protobuf:"bytes,23,opt,name=etag,proto3" json:"etag,omitempty"`
+	Etag string `protobuf:"bytes,23,opt,name=etag,proto3" json:"etag,omitempty"`
+	// The version of the latest release, as its makers number it ("1.4.2").
+	SoftwareVersion string `protobuf:"bytes,24,opt,name=software_version,json=softwareVersion,proto3" json:"software_version,omitempty"`
+	// The date of the latest release, as YYYY-MM-DD.
+	ReleaseDate string `protobuf:"bytes,25,opt,name=release_date,json=releaseDate,proto3" json:"release_date,omitempty"`
+	// Whether the user interface can be translated into other languages (it
+	// uses a localisation framework).
+	LocalisationReady bool `protobuf:"varint,26,opt,name=localisation_ready,json=localisationReady,proto3" json:"localisation_ready,omitempty"`
+	// The standards, formats and interfaces the tool declares it supports,
+	// one short phrase or MIME type each ("OpenAPI 3", "SAML 2.0",
+	// "text/csv"). At most 100, each at most 200 characters.
+	Standards []string `protobuf:"bytes,27,rep,name=standards,proto3" json:"standards,omitempty"`
+	// How the tool meets the federation's quality criteria. Output only: each
+	// node computes it from the record and from the use cases of the tool it
+	// holds from every member, so it changes when they do and is not part of
+	// the signed record.
+	Qualification *Qualification `protobuf:"bytes,28,opt,name=qualification,proto3" json:"qualification,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -452,6 +468,166 @@ func (x *Tool) GetEtag() string {
 	return ""
 }
 
+func (x *Tool) GetSoftwareVersion() string {
+	if x != nil {
+		return x.SoftwareVersion
+	}
+	return ""
+}
+
+func (x *Tool) GetReleaseDate() string {
+	if x != nil {
+		return x.ReleaseDate
+	}
+	return ""
+}
+
+func (x *Tool) GetLocalisationReady() bool {
+	if x != nil {
+		return x.LocalisationReady
+	}
+	return false
+}
+
+func (x *Tool) GetStandards() []string {
+	if x != nil {
+		return x.Standards
+	}
+	return nil
+}
+
+func (x *Tool) GetQualification() *Qualification {
+	if x != nil {
+		return x.Qualification
+	}
+	return nil
+}
+
+// Qualification is a tool against the criteria the federation qualifies
+// tools by, as the OGP Toolbox set out to ("criteria to qualify the
+// solutions").
+type Qualification struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Every criterion, met or not, in a fixed order: "open_license",
+	// "public_repository", "documentation", "maintained", "localisation",
+	// "used_by_administration", "standards".
+	Criteria []*Criterion `protobuf:"bytes,1,rep,name=criteria,proto3" json:"criteria,omitempty"`
+	// The share of the criteria met, from 0 to 100.
+	Score         int32 `protobuf:"varint,2,opt,name=score,proto3" json:"score,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Qualification) Reset() {
+	*x = Qualification{}
+	mi := &file_ogp_catalog_v1_tool_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Qualification) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Qualification) ProtoMessage() {}
+
+func (x *Qualification) ProtoReflect() protoreflect.Message {
+	mi := &file_ogp_catalog_v1_tool_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Qualification.ProtoReflect.Descriptor instead.
+func (*Qualification) Descriptor() ([]byte, []int) {
+	return file_ogp_catalog_v1_tool_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Qualification) GetCriteria() []*Criterion {
+	if x != nil {
+		return x.Criteria
+	}
+	return nil
+}
+
+func (x *Qualification) GetScore() int32 {
+	if x != nil {
+		return x.Score
+	}
+	return 0
+}
+
+// A Criterion is one quality criterion and whether a tool meets it.
+type Criterion struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The criterion's identifier, such as "open_license": the value that
+	// search filters take.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Whether the tool meets it.
+	Met bool `protobuf:"varint,2,opt,name=met,proto3" json:"met,omitempty"`
+	// Why, in a sentence for people ("AGPL-3.0-or-later is an OSI-approved
+	// license").
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Criterion) Reset() {
+	*x = Criterion{}
+	mi := &file_ogp_catalog_v1_tool_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Criterion) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Criterion) ProtoMessage() {}
+
+func (x *Criterion) ProtoReflect() protoreflect.Message {
+	mi := &file_ogp_catalog_v1_tool_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Criterion.ProtoReflect.Descriptor instead.
+func (*Criterion) Descriptor() ([]byte, []int) {
+	return file_ogp_catalog_v1_tool_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *Criterion) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Criterion) GetMet() bool {
+	if x != nil {
+		return x.Met
+	}
+	return false
+}
+
+func (x *Criterion) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 // A Description is what a tool is and does, in one language.
 type Description struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -464,13 +640,15 @@ type Description struct {
 	Features []string `protobuf:"bytes,3,rep,name=features,proto3" json:"features,omitempty"`
 	// The user documentation (an http or https URL).
 	DocumentationUrl string `protobuf:"bytes,4,opt,name=documentation_url,json=documentationUrl,proto3" json:"documentation_url,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// The documentation of the tool's API (an http or https URL).
+	ApiDocumentationUrl string `protobuf:"bytes,5,opt,name=api_documentation_url,json=apiDocumentationUrl,proto3" json:"api_documentation_url,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *Description) Reset() {
 	*x = Description{}
-	mi := &file_ogp_catalog_v1_tool_proto_msgTypes[1]
+	mi := &file_ogp_catalog_v1_tool_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -482,7 +660,7 @@ func (x *Description) String() string {
 func (*Description) ProtoMessage() {}
 
 func (x *Description) ProtoReflect() protoreflect.Message {
-	mi := &file_ogp_catalog_v1_tool_proto_msgTypes[1]
+	mi := &file_ogp_catalog_v1_tool_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -495,7 +673,7 @@ func (x *Description) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Description.ProtoReflect.Descriptor instead.
 func (*Description) Descriptor() ([]byte, []int) {
-	return file_ogp_catalog_v1_tool_proto_rawDescGZIP(), []int{1}
+	return file_ogp_catalog_v1_tool_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Description) GetShortDescription() string {
@@ -526,6 +704,13 @@ func (x *Description) GetDocumentationUrl() string {
 	return ""
 }
 
+func (x *Description) GetApiDocumentationUrl() string {
+	if x != nil {
+		return x.ApiDocumentationUrl
+	}
+	return ""
+}
+
 // Maintenance says who keeps a tool alive.
 type Maintenance struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -542,7 +727,7 @@ type Maintenance struct {
 
 func (x *Maintenance) Reset() {
 	*x = Maintenance{}
-	mi := &file_ogp_catalog_v1_tool_proto_msgTypes[2]
+	mi := &file_ogp_catalog_v1_tool_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -554,7 +739,7 @@ func (x *Maintenance) String() string {
 func (*Maintenance) ProtoMessage() {}
 
 func (x *Maintenance) ProtoReflect() protoreflect.Message {
-	mi := &file_ogp_catalog_v1_tool_proto_msgTypes[2]
+	mi := &file_ogp_catalog_v1_tool_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -567,7 +752,7 @@ func (x *Maintenance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Maintenance.ProtoReflect.Descriptor instead.
 func (*Maintenance) Descriptor() ([]byte, []int) {
-	return file_ogp_catalog_v1_tool_proto_rawDescGZIP(), []int{2}
+	return file_ogp_catalog_v1_tool_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Maintenance) GetType() string {
@@ -608,7 +793,7 @@ type Contact struct {
 
 func (x *Contact) Reset() {
 	*x = Contact{}
-	mi := &file_ogp_catalog_v1_tool_proto_msgTypes[3]
+	mi := &file_ogp_catalog_v1_tool_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -620,7 +805,7 @@ func (x *Contact) String() string {
 func (*Contact) ProtoMessage() {}
 
 func (x *Contact) ProtoReflect() protoreflect.Message {
-	mi := &file_ogp_catalog_v1_tool_proto_msgTypes[3]
+	mi := &file_ogp_catalog_v1_tool_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -633,7 +818,7 @@ func (x *Contact) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Contact.ProtoReflect.Descriptor instead.
 func (*Contact) Descriptor() ([]byte, []int) {
-	return file_ogp_catalog_v1_tool_proto_rawDescGZIP(), []int{3}
+	return file_ogp_catalog_v1_tool_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Contact) GetName() string {
@@ -679,7 +864,7 @@ type Contractor struct {
 
 func (x *Contractor) Reset() {
 	*x = Contractor{}
-	mi := &file_ogp_catalog_v1_tool_proto_msgTypes[4]
+	mi := &file_ogp_catalog_v1_tool_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -691,7 +876,7 @@ func (x *Contractor) String() string {
 func (*Contractor) ProtoMessage() {}
 
 func (x *Contractor) ProtoReflect() protoreflect.Message {
-	mi := &file_ogp_catalog_v1_tool_proto_msgTypes[4]
+	mi := &file_ogp_catalog_v1_tool_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -704,7 +889,7 @@ func (x *Contractor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Contractor.ProtoReflect.Descriptor instead.
 func (*Contractor) Descriptor() ([]byte, []int) {
-	return file_ogp_catalog_v1_tool_proto_rawDescGZIP(), []int{4}
+	return file_ogp_catalog_v1_tool_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Contractor) GetName() string {
@@ -742,7 +927,7 @@ type Publisher struct {
 
 func (x *Publisher) Reset() {
 	*x = Publisher{}
-	mi := &file_ogp_catalog_v1_tool_proto_msgTypes[5]
+	mi := &file_ogp_catalog_v1_tool_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -754,7 +939,7 @@ func (x *Publisher) String() string {
 func (*Publisher) ProtoMessage() {}
 
 func (x *Publisher) ProtoReflect() protoreflect.Message {
-	mi := &file_ogp_catalog_v1_tool_proto_msgTypes[5]
+	mi := &file_ogp_catalog_v1_tool_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -767,7 +952,7 @@ func (x *Publisher) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Publisher.ProtoReflect.Descriptor instead.
 func (*Publisher) Descriptor() ([]byte, []int) {
-	return file_ogp_catalog_v1_tool_proto_rawDescGZIP(), []int{5}
+	return file_ogp_catalog_v1_tool_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Publisher) GetName() string {
@@ -804,7 +989,7 @@ type Provenance struct {
 
 func (x *Provenance) Reset() {
 	*x = Provenance{}
-	mi := &file_ogp_catalog_v1_tool_proto_msgTypes[6]
+	mi := &file_ogp_catalog_v1_tool_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -816,7 +1001,7 @@ func (x *Provenance) String() string {
 func (*Provenance) ProtoMessage() {}
 
 func (x *Provenance) ProtoReflect() protoreflect.Message {
-	mi := &file_ogp_catalog_v1_tool_proto_msgTypes[6]
+	mi := &file_ogp_catalog_v1_tool_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -829,7 +1014,7 @@ func (x *Provenance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Provenance.ProtoReflect.Descriptor instead.
 func (*Provenance) Descriptor() ([]byte, []int) {
-	return file_ogp_catalog_v1_tool_proto_rawDescGZIP(), []int{6}
+	return file_ogp_catalog_v1_tool_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Provenance) GetKind() ProvenanceKind {
@@ -871,7 +1056,7 @@ var File_ogp_catalog_v1_tool_proto protoreflect.FileDescriptor
 
 const file_ogp_catalog_v1_tool_proto_rawDesc = "" +
 	"\n" +
-	"\x19ogp/catalog/v1/tool.proto\x12\x0eogp.catalog.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xff\a\n" +
+	"\x19ogp/catalog/v1/tool.proto\x12\x0eogp.catalog.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xdf\t\n" +
 	"\x04Tool\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12J\n" +
@@ -904,15 +1089,28 @@ const file_ogp_catalog_v1_tool_proto_rawDesc = "" +
 	"\x06origin\x18\x14 \x01(\tR\x06origin\x12\x10\n" +
 	"\x03seq\x18\x15 \x01(\x03R\x03seq\x12\x18\n" +
 	"\adeleted\x18\x16 \x01(\bR\adeleted\x12\x12\n" +
-	"\x04etag\x18\x17 \x01(\tR\x04etag\x1a\\\n" +
+	"\x04etag\x18\x17 \x01(\tR\x04etag\x12)\n" +
+	"\x10software_version\x18\x18 \x01(\tR\x0fsoftwareVersion\x12!\n" +
+	"\frelease_date\x18\x19 \x01(\tR\vreleaseDate\x12-\n" +
+	"\x12localisation_ready\x18\x1a \x01(\bR\x11localisationReady\x12\x1c\n" +
+	"\tstandards\x18\x1b \x03(\tR\tstandards\x12C\n" +
+	"\rqualification\x18\x1c \x01(\v2\x1d.ogp.catalog.v1.QualificationR\rqualification\x1a\\\n" +
 	"\x11DescriptionsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x121\n" +
-	"\x05value\x18\x02 \x01(\v2\x1b.ogp.catalog.v1.DescriptionR\x05value:\x028\x01\"\xae\x01\n" +
+	"\x05value\x18\x02 \x01(\v2\x1b.ogp.catalog.v1.DescriptionR\x05value:\x028\x01\"\\\n" +
+	"\rQualification\x125\n" +
+	"\bcriteria\x18\x01 \x03(\v2\x19.ogp.catalog.v1.CriterionR\bcriteria\x12\x14\n" +
+	"\x05score\x18\x02 \x01(\x05R\x05score\"E\n" +
+	"\tCriterion\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x10\n" +
+	"\x03met\x18\x02 \x01(\bR\x03met\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"\xe2\x01\n" +
 	"\vDescription\x12+\n" +
 	"\x11short_description\x18\x01 \x01(\tR\x10shortDescription\x12)\n" +
 	"\x10long_description\x18\x02 \x01(\tR\x0flongDescription\x12\x1a\n" +
 	"\bfeatures\x18\x03 \x03(\tR\bfeatures\x12+\n" +
-	"\x11documentation_url\x18\x04 \x01(\tR\x10documentationUrl\"\x94\x01\n" +
+	"\x11documentation_url\x18\x04 \x01(\tR\x10documentationUrl\x122\n" +
+	"\x15api_documentation_url\x18\x05 \x01(\tR\x13apiDocumentationUrl\"\x94\x01\n" +
 	"\vMaintenance\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x123\n" +
 	"\bcontacts\x18\x02 \x03(\v2\x17.ogp.catalog.v1.ContactR\bcontacts\x12<\n" +
@@ -974,38 +1172,42 @@ func file_ogp_catalog_v1_tool_proto_rawDescGZIP() []byte {
 }
 
 var file_ogp_catalog_v1_tool_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_ogp_catalog_v1_tool_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_ogp_catalog_v1_tool_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_ogp_catalog_v1_tool_proto_goTypes = []any{
 	(OgpTheme)(0),                 // 0: ogp.catalog.v1.OgpTheme
 	(ProvenanceKind)(0),           // 1: ogp.catalog.v1.ProvenanceKind
 	(*Tool)(nil),                  // 2: ogp.catalog.v1.Tool
-	(*Description)(nil),           // 3: ogp.catalog.v1.Description
-	(*Maintenance)(nil),           // 4: ogp.catalog.v1.Maintenance
-	(*Contact)(nil),               // 5: ogp.catalog.v1.Contact
-	(*Contractor)(nil),            // 6: ogp.catalog.v1.Contractor
-	(*Publisher)(nil),             // 7: ogp.catalog.v1.Publisher
-	(*Provenance)(nil),            // 8: ogp.catalog.v1.Provenance
-	nil,                           // 9: ogp.catalog.v1.Tool.DescriptionsEntry
-	(*timestamppb.Timestamp)(nil), // 10: google.protobuf.Timestamp
+	(*Qualification)(nil),         // 3: ogp.catalog.v1.Qualification
+	(*Criterion)(nil),             // 4: ogp.catalog.v1.Criterion
+	(*Description)(nil),           // 5: ogp.catalog.v1.Description
+	(*Maintenance)(nil),           // 6: ogp.catalog.v1.Maintenance
+	(*Contact)(nil),               // 7: ogp.catalog.v1.Contact
+	(*Contractor)(nil),            // 8: ogp.catalog.v1.Contractor
+	(*Publisher)(nil),             // 9: ogp.catalog.v1.Publisher
+	(*Provenance)(nil),            // 10: ogp.catalog.v1.Provenance
+	nil,                           // 11: ogp.catalog.v1.Tool.DescriptionsEntry
+	(*timestamppb.Timestamp)(nil), // 12: google.protobuf.Timestamp
 }
 var file_ogp_catalog_v1_tool_proto_depIdxs = []int32{
-	9,  // 0: ogp.catalog.v1.Tool.descriptions:type_name -> ogp.catalog.v1.Tool.DescriptionsEntry
+	11, // 0: ogp.catalog.v1.Tool.descriptions:type_name -> ogp.catalog.v1.Tool.DescriptionsEntry
 	0,  // 1: ogp.catalog.v1.Tool.ogp_themes:type_name -> ogp.catalog.v1.OgpTheme
-	4,  // 2: ogp.catalog.v1.Tool.maintenance:type_name -> ogp.catalog.v1.Maintenance
-	7,  // 3: ogp.catalog.v1.Tool.publisher:type_name -> ogp.catalog.v1.Publisher
-	8,  // 4: ogp.catalog.v1.Tool.provenance:type_name -> ogp.catalog.v1.Provenance
-	10, // 5: ogp.catalog.v1.Tool.create_time:type_name -> google.protobuf.Timestamp
-	10, // 6: ogp.catalog.v1.Tool.update_time:type_name -> google.protobuf.Timestamp
-	5,  // 7: ogp.catalog.v1.Maintenance.contacts:type_name -> ogp.catalog.v1.Contact
-	6,  // 8: ogp.catalog.v1.Maintenance.contractors:type_name -> ogp.catalog.v1.Contractor
-	1,  // 9: ogp.catalog.v1.Provenance.kind:type_name -> ogp.catalog.v1.ProvenanceKind
-	10, // 10: ogp.catalog.v1.Provenance.harvest_time:type_name -> google.protobuf.Timestamp
-	3,  // 11: ogp.catalog.v1.Tool.DescriptionsEntry.value:type_name -> ogp.catalog.v1.Description
-	12, // [12:12] is the sub-list for method output_type
-	12, // [12:12] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	6,  // 2: ogp.catalog.v1.Tool.maintenance:type_name -> ogp.catalog.v1.Maintenance
+	9,  // 3: ogp.catalog.v1.Tool.publisher:type_name -> ogp.catalog.v1.Publisher
+	10, // 4: ogp.catalog.v1.Tool.provenance:type_name -> ogp.catalog.v1.Provenance
+	12, // 5: ogp.catalog.v1.Tool.create_time:type_name -> google.protobuf.Timestamp
+	12, // 6: ogp.catalog.v1.Tool.update_time:type_name -> google.protobuf.Timestamp
+	3,  // 7: ogp.catalog.v1.Tool.qualification:type_name -> ogp.catalog.v1.Qualification
+	4,  // 8: ogp.catalog.v1.Qualification.criteria:type_name -> ogp.catalog.v1.Criterion
+	7,  // 9: ogp.catalog.v1.Maintenance.contacts:type_name -> ogp.catalog.v1.Contact
+	8,  // 10: ogp.catalog.v1.Maintenance.contractors:type_name -> ogp.catalog.v1.Contractor
+	1,  // 11: ogp.catalog.v1.Provenance.kind:type_name -> ogp.catalog.v1.ProvenanceKind
+	12, // 12: ogp.catalog.v1.Provenance.harvest_time:type_name -> google.protobuf.Timestamp
+	5,  // 13: ogp.catalog.v1.Tool.DescriptionsEntry.value:type_name -> ogp.catalog.v1.Description
+	14, // [14:14] is the sub-list for method output_type
+	14, // [14:14] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_ogp_catalog_v1_tool_proto_init() }
@@ -1019,7 +1221,7 @@ func file_ogp_catalog_v1_tool_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ogp_catalog_v1_tool_proto_rawDesc), len(file_ogp_catalog_v1_tool_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   8,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

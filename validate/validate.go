@@ -1,0 +1,313 @@
+// Package validate checks tools and use cases before they enter a catalog:
+// required fields, URL, SPDX and language-tag syntax, the publiccode.yml
+// and OGP vocabularies, lengths. The API (package node) answers a request
+// that fails with INVALID_ARGUMENT and a field violation per fault; the
+// harvesters (package harvest) reject the source entry with the same
+// reasons. Both write through the same checks, so a harvested tool is as
+// valid as one typed in.
+package validate
+
+import (
+	"fmt"
+	"net/mail"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/ogptoolbox/federation/envelope"
+	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+	"github.com/ogptoolbox/federation/spdx"
+	"github.com/ogptoolbox/federation/vocabulary"
+	"golang.org/x/text/language"
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// Limits on the size of a record's fields.
+const (
+	maxDisplayName      = 200
+	maxShortDescription = 150
+	maxLongDescription  = 10000
+	maxFeatures         = 100
+	maxFeature          = 200
+	maxURL              = 2048
+	maxListItems        = 100
+	maxShortText        = 300
+	maxPurpose          = 2000
+	maxVersion          = 100
+	maxStandard         = 200
+)
+
+// Violations collects what is wrong with a record, field by field, so that
+// one answer names every problem.
+type Violations struct {
+	List []Violation
+}
+
+// A Violation is one fault of one field.
+type Violation struct {
+	// Field is the field's path in the request, such as
+	// "tool.descriptions.en.short_description".
+	Field string
+	// Description says what is wrong, for people.
+	Description string
+}
+
+// Add records a fault of field.
+func (v *Violations) Add(field, format string, args ...any) {
+	v.List = append(v.List, Violation{Field: field, Description: fmt.Sprintf(format, args...)})
+}
+
+func (v *Violations) text(field, s string, required bool, max int) {
+	switch n := utf8.RuneCountInString(s); {
+	case !utf8.ValidString(s):
+		v.Add(field, "is not valid UTF-8")
+	case required && strings.TrimSpace(s) == "":
+		v.Add(field, "is required")
+	case n > max:
+		v.Add(field, "is %d characters long, more than %d", n, max)
+	case strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' && r != '\r' }):
+		v.Add(field, "contains control characters")
+	}
+}
+
+func (v *Violations) url(field, s string) {
+	if s == "" {
+		return
+	}
+	if len(s) > maxURL {
+		v.Add(field, "is %d characters long, more than %d", len(s), maxURL)
+		return
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		v.Add(field, "%q is not an http or https URL", s)
+	}
+}
+
+func (v *Violations) languageTag(field, s string) {
+	if _, err := language.Parse(s); err != nil || s == "" {
+		v.Add(field, "%q is not a BCP 47 language tag (such as en, fr or pt-BR)", s)
+	}
+}
+
+func (v *Violations) count(field string, n int) {
+	if n > maxListItems {
+		v.Add(field, "has %d items, more than %d", n, maxListItems)
+	}
+}
+
+func (v *Violations) enum(field string, e protoreflect.Enum, required bool) {
+	num := e.Number()
+	if e.Descriptor().Values().ByNumber(num) == nil {
+		v.Add(field, "%d is not a value of %s", num, e.Descriptor().Name())
+	} else if required && num == 0 {
+		v.Add(field, "is required")
+	}
+}
+
+func (v *Violations) date(field, s string, layouts ...string) {
+	if s == "" {
+		return
+	}
+	for _, l := range layouts {
+		if _, err := time.Parse(l, s); err == nil {
+			return
+		}
+	}
+	v.Add(field, "%q is not a date of the form %s", s, strings.Join(layouts, " or "))
+}
+
+func (v *Violations) noDuplicates(field string, items []string) {
+	seen := map[string]bool{}
+	for i, it := range items {
+		if seen[it] {
+			v.Add(fmt.Sprintf("%s[%d]", field, i), "%q is listed twice", it)
+		}
+		seen[it] = true
+	}
+}
+
+// Tool checks a tool's writable fields; prefix is the field path of the
+// tool in the request ("tool").
+func Tool(v *Violations, prefix string, t *catalogv1.Tool) {
+	f := func(name string) string { return prefix + "." + name }
+	v.text(f("display_name"), t.GetDisplayName(), true, maxDisplayName)
+
+	if len(t.GetDescriptions()) == 0 {
+		v.Add(f("descriptions"), "is required: describe the tool in at least one language")
+	}
+	v.count(f("descriptions"), len(t.GetDescriptions()))
+	for lang, d := range t.GetDescriptions() {
+		df := f("descriptions." + lang)
+		v.languageTag(df, lang)
+		if d == nil {
+			v.Add(df, "is empty")
+			continue
+		}
+		v.text(df+".short_description", d.GetShortDescription(), true, maxShortDescription)
+		v.text(df+".long_description", d.GetLongDescription(), false, maxLongDescription)
+		if n := len(d.GetFeatures()); n > maxFeatures {
+			v.Add(df+".features", "has %d items, more than %d", n, maxFeatures)
+		}
+		for i, feat := range d.GetFeatures() {
+			v.text(fmt.Sprintf("%s.features[%d]", df, i), feat, true, maxFeature)
+		}
+		v.url(df+".documentation_url", d.GetDocumentationUrl())
+		v.url(df+".api_documentation_url", d.GetApiDocumentationUrl())
+	}
+	v.url(f("repository_url"), t.GetRepositoryUrl())
+	v.url(f("landing_url"), t.GetLandingUrl())
+	v.url(f("logo_url"), t.GetLogoUrl())
+	if t.GetLicense() != "" {
+		if err := spdx.Validate(t.GetLicense()); err != nil {
+			v.Add(f("license"), "%q is not a valid SPDX license expression: %v", t.GetLicense(), err)
+		}
+	}
+	v.count(f("categories"), len(t.GetCategories()))
+	for i, c := range t.GetCategories() {
+		if !vocabulary.IsCategory(c) {
+			v.Add(fmt.Sprintf("%s[%d]", f("categories"), i), "%q is not a publiccode.yml category", c)
+		}
+	}
+	v.noDuplicates(f("categories"), t.GetCategories())
+	v.count(f("ogp_themes"), len(t.GetOgpThemes()))
+	for i, th := range t.GetOgpThemes() {
+		v.enum(fmt.Sprintf("%s[%d]", f("ogp_themes"), i), th, true)
+	}
+	if s := t.GetDevelopmentStatus(); s != "" && !vocabulary.IsDevelopmentStatus(s) {
+		v.Add(f("development_status"), "%q is not one of %s", s, strings.Join(vocabulary.DevelopmentStatuses(), ", "))
+	}
+	if s := t.GetSoftwareType(); s != "" && !vocabulary.IsSoftwareType(s) {
+		v.Add(f("software_type"), "%q is not one of %s", s, strings.Join(vocabulary.SoftwareTypes(), ", "))
+	}
+	v.count(f("platforms"), len(t.GetPlatforms()))
+	for i, p := range t.GetPlatforms() {
+		if !vocabulary.IsPlatform(p) {
+			v.Add(fmt.Sprintf("%s[%d]", f("platforms"), i), "%q is not a platform: use web, windows, mac, linux, ios, android or another lowercase word", p)
+		}
+	}
+	v.count(f("available_languages"), len(t.GetAvailableLanguages()))
+	for i, l := range t.GetAvailableLanguages() {
+		v.languageTag(fmt.Sprintf("%s[%d]", f("available_languages"), i), l)
+	}
+	if m := t.GetMaintenance(); m != nil {
+		if s := m.GetType(); s != "" && !vocabulary.IsMaintenanceType(s) {
+			v.Add(f("maintenance.type"), "%q is not one of %s", s, strings.Join(vocabulary.MaintenanceTypes(), ", "))
+		}
+		v.count(f("maintenance.contacts"), len(m.GetContacts()))
+		for i, c := range m.GetContacts() {
+			cf := fmt.Sprintf("%s[%d]", f("maintenance.contacts"), i)
+			v.text(cf+".name", c.GetName(), true, maxShortText)
+			if e := c.GetEmail(); e != "" {
+				if a, err := mail.ParseAddress(e); err != nil || a.Address != e {
+					v.Add(cf+".email", "%q is not an e-mail address", e)
+				}
+			}
+			v.text(cf+".phone", c.GetPhone(), false, 50)
+			v.text(cf+".affiliation", c.GetAffiliation(), false, maxShortText)
+		}
+		v.count(f("maintenance.contractors"), len(m.GetContractors()))
+		for i, c := range m.GetContractors() {
+			cf := fmt.Sprintf("%s[%d]", f("maintenance.contractors"), i)
+			v.text(cf+".name", c.GetName(), true, maxShortText)
+			v.url(cf+".website", c.GetWebsite())
+			v.date(cf+".until", c.GetUntil(), time.DateOnly)
+		}
+	}
+	if p := t.GetPublisher(); p != nil {
+		v.text(f("publisher.name"), p.GetName(), false, maxShortText)
+		if u := p.GetUri(); u != "" {
+			if pu, err := url.Parse(u); err != nil || pu.Scheme == "" || len(u) > maxURL {
+				v.Add(f("publisher.uri"), "%q is not an absolute URI", u)
+			}
+		}
+	}
+	v.count(f("used_by"), len(t.GetUsedBy()))
+	for i, u := range t.GetUsedBy() {
+		v.text(fmt.Sprintf("%s[%d]", f("used_by"), i), u, true, maxShortText)
+	}
+	v.text(f("software_version"), t.GetSoftwareVersion(), false, maxVersion)
+	v.date(f("release_date"), t.GetReleaseDate(), time.DateOnly)
+	v.count(f("standards"), len(t.GetStandards()))
+	for i, s := range t.GetStandards() {
+		v.text(fmt.Sprintf("%s[%d]", f("standards"), i), s, true, maxStandard)
+	}
+	v.noDuplicates(f("standards"), t.GetStandards())
+	if p := t.GetProvenance(); p != nil {
+		v.enum(f("provenance.kind"), p.GetKind(), false)
+		v.text(f("provenance.source"), p.GetSource(), false, maxShortText)
+		v.text(f("provenance.source_url"), p.GetSourceUrl(), false, maxURL)
+		v.text(f("provenance.source_id"), p.GetSourceId(), false, maxShortText)
+	}
+}
+
+// commitmentID matches OGP commitment identifiers: a member's code and a
+// number ("FR0034", "PAR0001").
+func commitmentID() *regexp.Regexp { return regexp.MustCompile(`^[A-Z]{2,6}[0-9]{1,6}$`) }
+
+// UseCase checks a use case's writable fields; prefix is the field path
+// of the use case in the request ("use_case").
+func UseCase(v *Violations, prefix string, u *catalogv1.UseCase) {
+	f := func(name string) string { return prefix + "." + name }
+	switch tool := u.GetTool(); {
+	case tool == "":
+		v.Add(f("tool"), "is required: a tool's resource name (origins/fr/tools/decidim) or its repository or landing URL")
+	case strings.HasPrefix(tool, "origins/"):
+		if _, _, err := ParseName(tool, "tools"); err != nil {
+			v.Add(f("tool"), "%q is not a tool name of the form origins/{origin}/tools/{tool}", tool)
+		}
+	default:
+		v.url(f("tool"), tool)
+	}
+	o := u.GetOrganization()
+	if o == nil {
+		v.Add(f("organization"), "is required")
+	} else {
+		v.text(f("organization.name"), o.GetName(), true, maxShortText)
+		v.enum(f("organization.kind"), o.GetKind(), true)
+		if c := o.GetCountry(); c == "" {
+			v.Add(f("organization.country"), "is required")
+		} else if r, err := language.ParseRegion(c); err != nil || len(c) != 2 || strings.ToUpper(c) != c || !r.IsCountry() {
+			v.Add(f("organization.country"), "%q is not an ISO 3166-1 alpha-2 country code (such as FR)", c)
+		}
+	}
+	v.text(f("purpose"), u.GetPurpose(), true, maxPurpose)
+	v.count(f("commitments"), len(u.GetCommitments()))
+	re := commitmentID()
+	for i, c := range u.GetCommitments() {
+		if !re.MatchString(c) {
+			v.Add(fmt.Sprintf("%s[%d]", f("commitments"), i), "%q is not an OGP commitment id (such as FR0034)", c)
+		}
+	}
+	v.noDuplicates(f("commitments"), u.GetCommitments())
+	v.url(f("url"), u.GetUrl())
+	v.date(f("start_date"), u.GetStartDate(), "2006", "2006-01", time.DateOnly)
+	v.enum(f("status"), u.GetStatus(), false)
+}
+
+// ParseName splits a resource name, origins/{origin}/{collection}/{id}.
+func ParseName(name, collection string) (origin, id string, err error) {
+	parts := strings.Split(name, "/")
+	if len(parts) != 4 || parts[0] != "origins" || parts[2] != collection {
+		return "", "", fmt.Errorf("%q is not of the form origins/{origin}/%s/{id}", name, collection)
+	}
+	if !envelope.ValidOrigin(parts[1]) {
+		return "", "", fmt.Errorf("%q: %q is not an origin", name, parts[1])
+	}
+	if !envelope.ValidID(parts[3]) {
+		return "", "", fmt.Errorf("%q: %q is not an id (lowercase letters, digits and hyphens, starting with a letter)", name, parts[3])
+	}
+	return parts[1], parts[3], nil
+}
+
+// ParseParent reads a parent name, origins/{origin}.
+func ParseParent(parent string) (string, error) {
+	origin, ok := strings.CutPrefix(parent, "origins/")
+	if !ok || !envelope.ValidOrigin(origin) {
+		return "", fmt.Errorf("%q is not of the form origins/{origin}", parent)
+	}
+	return origin, nil
+}
