@@ -5,13 +5,17 @@ import (
 	"crypto/rand"
 	"encoding/base32"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 
 	"github.com/ogptoolbox/federation/envelope"
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+	"github.com/ogptoolbox/federation/qualify"
 	"github.com/ogptoolbox/federation/storage"
 	"github.com/ogptoolbox/federation/validate"
+	"golang.org/x/text/language"
 	"golang.org/x/text/unicode/norm"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -103,7 +107,7 @@ func (s *catalogServer) create(ctx context.Context, parent, idField, id, field s
 		if err != nil {
 			return nil, statusOf(err)
 		}
-		return out[0], nil
+		return s.qualified(out[0]), nil
 	}
 }
 
@@ -194,7 +198,7 @@ func (s *catalogServer) update(ctx context.Context, field, collection string, k 
 		if err != nil {
 			return nil, statusOf(err)
 		}
-		return out[0], nil
+		return s.qualified(out[0]), nil
 	}
 }
 
@@ -221,7 +225,11 @@ func (s *catalogServer) delete(ctx context.Context, name, collection string, k s
 }
 
 func (s *catalogServer) ListTools(ctx context.Context, req *catalogv1.ListToolsRequest) (*catalogv1.ListToolsResponse, error) {
-	q := toolQuery(req.GetQuery(), req.GetOrigin(), req.GetCategory(), req.GetOgpTheme(), req.GetLicense(), req.GetLanguage(), req.GetDevelopmentStatus(), req.GetPlatform())
+	q, err := toolQuery(req.GetQuery(), req.GetOrigin(), req.GetCategory(), req.GetOgpTheme(), req.GetLicense(), req.GetLanguage(), req.GetDevelopmentStatus(), req.GetPlatform(), req.GetCriterion())
+	if err != nil {
+		return nil, err
+	}
+	q.CollapseDuplicates = req.GetCollapseDuplicates()
 	key := proto.Clone(req).(*catalogv1.ListToolsRequest)
 	key.PageSize, key.PageToken = 0, ""
 	ms, next, err := s.list(ctx, q, req.GetOrderBy(), req.GetPageSize(), req.GetPageToken(), key)
@@ -298,11 +306,12 @@ func parseOrderBy(v *violations, q *storage.Query, orderBy string) {
 	allowed := map[string]string{"relevance": "relevance", "create_time": "create_time", "update_time": "update_time"}
 	if q.Kind == storage.KindTool {
 		allowed["display_name"] = "name"
+		allowed["score"] = "score"
 	}
 	order, ok := allowed[fields[0]]
 	switch {
 	case !ok || len(fields) > 2 || (len(fields) == 2 && fields[1] != "desc" && fields[1] != "asc"):
-		v.add("order_by", "%q is not an order: use relevance, create_time or update_time (or display_name for tools), optionally followed by desc", orderBy)
+		v.add("order_by", "%q is not an order: use relevance, create_time or update_time (or display_name or score for tools), optionally followed by desc", orderBy)
 	case order == "relevance" && strings.TrimSpace(q.Text) == "":
 		v.add("order_by", "relevance needs a query")
 	}
@@ -310,7 +319,10 @@ func parseOrderBy(v *violations, q *storage.Query, orderBy string) {
 }
 
 func (s *catalogServer) GetToolFacets(ctx context.Context, req *catalogv1.GetToolFacetsRequest) (*catalogv1.GetToolFacetsResponse, error) {
-	q := toolQuery(req.GetQuery(), req.GetOrigin(), req.GetCategory(), req.GetOgpTheme(), req.GetLicense(), req.GetLanguage(), req.GetDevelopmentStatus(), req.GetPlatform())
+	q, err := toolQuery(req.GetQuery(), req.GetOrigin(), req.GetCategory(), req.GetOgpTheme(), req.GetLicense(), req.GetLanguage(), req.GetDevelopmentStatus(), req.GetPlatform(), req.GetCriterion())
+	if err != nil {
+		return nil, err
+	}
 	total, facets, err := s.facets(ctx, q)
 	if err != nil {
 		return nil, err
@@ -352,7 +364,9 @@ func (s *catalogServer) facets(ctx context.Context, q storage.Query) (int64, []*
 	return total, out, nil
 }
 
-func toolQuery(text string, origin, category []string, themes []catalogv1.OgpTheme, license, language, status, platform []string) storage.Query {
+// toolQuery is a tools search; criteria all must be met, where the values
+// of other filters are alternatives.
+func toolQuery(text string, origin, category []string, themes []catalogv1.OgpTheme, license, language, status, platform, criteria []string) (storage.Query, error) {
 	themeNames := make([]string, len(themes))
 	for i, t := range themes {
 		themeNames[i] = t.String()
@@ -361,11 +375,78 @@ func toolQuery(text string, origin, category []string, themes []catalogv1.OgpThe
 	for i, l := range language {
 		langs[i] = strings.ToLower(strings.SplitN(l, "-", 2)[0])
 	}
-	return storage.Query{Kind: storage.KindTool, Text: strings.TrimSpace(text), Filters: []storage.Filter{
+	q := storage.Query{Kind: storage.KindTool, Text: strings.TrimSpace(text), Filters: []storage.Filter{
 		{Facet: "origin", Values: origin}, {Facet: "category", Values: category}, {Facet: "ogp_theme", Values: themeNames},
 		{Facet: "license", Values: license}, {Facet: "language", Values: langs},
 		{Facet: "development_status", Values: status}, {Facet: "platform", Values: platform},
 	}}
+	for i, c := range criteria {
+		if !slices.Contains(qualify.IDs(), c) {
+			return q, invalidField(fmt.Sprintf("criterion[%d]", i), "%q is not a criterion: use %s", c, strings.Join(qualify.IDs(), ", "))
+		}
+		q.Filters = append(q.Filters, storage.Filter{Facet: "criterion", Values: []string{c}})
+	}
+	return q, nil
+}
+
+// qualified is a written resource as the API returns it: a tool with its
+// qualification. The store's indexer reads the resource the write
+// returned, so the qualification goes on a copy.
+func (s *catalogServer) qualified(m proto.Message) proto.Message {
+	if _, ok := m.(*catalogv1.Tool); !ok {
+		return m
+	}
+	m = proto.Clone(m)
+	s.store.SetQualification(m)
+	return m
+}
+
+func (s *catalogServer) GetToolAdoption(ctx context.Context, req *catalogv1.GetToolAdoptionRequest) (*catalogv1.ToolAdoption, error) {
+	origin, id, err := validate.ParseName(req.GetName(), "tools")
+	if err != nil {
+		return nil, invalidField("name", "%v", err)
+	}
+	a, err := s.store.Adoption(ctx, origin, id)
+	if err != nil {
+		return nil, statusOf(err)
+	}
+	out := &catalogv1.ToolAdoption{Tool: req.GetName(), Software: a.Software, Tools: a.Tools}
+	byCountry := map[string]*catalogv1.CountryAdoption{}
+	country := func(c string) *catalogv1.CountryAdoption {
+		if byCountry[c] == nil {
+			byCountry[c] = &catalogv1.CountryAdoption{Country: c}
+		}
+		return byCountry[c]
+	}
+	for _, t := range a.Tools {
+		ca := country(countryOfOrigin(t.GetOrigin()))
+		if !slices.Contains(ca.Origins, t.GetOrigin()) {
+			ca.Origins = append(ca.Origins, t.GetOrigin())
+		}
+	}
+	for _, u := range a.UseCases {
+		ca := country(strings.ToUpper(u.GetOrganization().GetCountry()))
+		ca.UseCases = append(ca.UseCases, u)
+	}
+	for _, ca := range byCountry {
+		out.Countries = append(out.Countries, ca)
+	}
+	slices.SortFunc(out.Countries, func(a, b *catalogv1.CountryAdoption) int { return strings.Compare(a.Country, b.Country) })
+	return out, nil
+}
+
+// countryOfOrigin is the country an origin is named after ("fr-paris"
+// gives "FR"), or "" for an origin that is not ("local").
+func countryOfOrigin(origin string) string {
+	code, _, _ := strings.Cut(origin, "-")
+	if len(code) != 2 {
+		return ""
+	}
+	r, err := language.ParseRegion(code)
+	if err != nil || !r.IsCountry() {
+		return ""
+	}
+	return strings.ToUpper(code)
 }
 
 func useCaseQuery(text string, origin, tool, country []string, kinds []catalogv1.OrganizationKind, statuses []catalogv1.UseCaseStatus, commitment []string) storage.Query {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net"
 	"strings"
+
+	"github.com/ogptoolbox/federation/harvest"
 )
 
 // Config is what a node is started with. DefaultConfig gives the contract's
@@ -44,6 +46,11 @@ type Config struct {
 	AdminTokenFile string
 	// MaxRequestBytes bounds a request's body.
 	MaxRequestBytes int
+	// MaxHarvestBytes bounds the body of a harvest import, which carries a
+	// whole source.
+	MaxHarvestBytes int
+	// Harvests are the sources the node harvests itself, on a schedule.
+	Harvests []harvest.Scheduled
 	// Version is reported by GetNodeInfo.
 	Version string
 }
@@ -58,6 +65,7 @@ func DefaultConfig() Config {
 		GossipAddr:      "127.0.0.1:7946",
 		GossipTimings:   "wan",
 		MaxRequestBytes: 1 << 20,
+		MaxHarvestBytes: 128 << 20,
 		Version:         "dev",
 	}
 }
@@ -91,6 +99,14 @@ func (c Config) check() error {
 	}
 	if c.MaxRequestBytes <= 0 {
 		return fmt.Errorf("max request size %d is not positive", c.MaxRequestBytes)
+	}
+	if c.MaxHarvestBytes < c.MaxRequestBytes {
+		return fmt.Errorf("--max-harvest-bytes %d is smaller than --max-request-bytes %d", c.MaxHarvestBytes, c.MaxRequestBytes)
+	}
+	for i, h := range c.Harvests {
+		if _, _, err := h.Check(); err != nil {
+			return fmt.Errorf("harvests[%d]: %w", i, err)
+		}
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/x509"
@@ -9,9 +10,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
+
+	"github.com/ogptoolbox/federation/storage"
 )
 
 // The files of a data folder.
@@ -122,4 +127,62 @@ func writeNewFile(path string, data []byte) error {
 		return err
 	}
 	return f.Close()
+}
+
+// lockFile is held, locked, by the one process that uses a data folder.
+const lockFile = "lock"
+
+// lockDataDir takes the data folder's lock, which the returned file holds
+// until it is closed: two processes writing one catalog would each keep a
+// search index the other's writes never reach.
+func lockDataDir(dir string) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(dir, lockFile), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("lock data folder: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("data folder %s is in use by another ogpnode process (to harvest into a running node, use --node)", dir)
+		}
+		return nil, fmt.Errorf("lock data folder %s: %w", dir, err)
+	}
+	return f, nil
+}
+
+// Catalog is a data folder's catalog opened without serving it, as
+// ogpnode harvest --data does.
+type Catalog struct {
+	Store *storage.Store
+	lock  *os.File
+}
+
+// OpenCatalog opens the catalog of a data folder for origin, creating the
+// folder and the node key on first use as serve does. It fails while a
+// node or another process has the folder.
+func OpenCatalog(ctx context.Context, origin, dataDir string, log *slog.Logger) (*Catalog, error) {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data folder: %w", err)
+	}
+	lock, err := lockDataDir(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	key, _, err := loadOrCreateKey(filepath.Join(dataDir, keyFile))
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	store, err := storage.Open(ctx, storage.Options{Path: filepath.Join(dataDir, catalogFile), Origin: origin, Key: key, Logger: log})
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	return &Catalog{Store: store, lock: lock}, nil
+}
+
+// Close closes the catalog and lets the folder go.
+func (c *Catalog) Close() error {
+	err := c.Store.Close()
+	return errors.Join(err, c.lock.Close())
 }

@@ -27,6 +27,7 @@ func writeMethods() map[string]bool {
 		catalogv1.CatalogService_CreateUseCase_FullMethodName: true,
 		catalogv1.CatalogService_UpdateUseCase_FullMethodName: true,
 		catalogv1.CatalogService_DeleteUseCase_FullMethodName: true,
+		catalogv1.HarvestService_ImportHarvest_FullMethodName: true,
 	}
 }
 
@@ -52,10 +53,15 @@ func authInterceptor(token string) grpc.UnaryServerInterceptor {
 	}
 }
 
-// sizeInterceptor refuses requests larger than max bytes with
-// INVALID_ARGUMENT, before any handler runs.
-func sizeInterceptor(max int) grpc.UnaryServerInterceptor {
+// sizeInterceptor refuses requests larger than max bytes (harvestMax for
+// harvest imports, which carry a whole source) with INVALID_ARGUMENT,
+// before any handler runs.
+func sizeInterceptor(max, harvestMax int) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		max := max
+		if info.FullMethod == catalogv1.HarvestService_ImportHarvest_FullMethodName {
+			max = harvestMax
+		}
 		if m, ok := req.(proto.Message); ok {
 			if n := proto.Size(m); n > max {
 				return nil, invalidField("request", "is %d bytes, more than the %d this node takes", n, max)

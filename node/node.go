@@ -24,6 +24,7 @@ import (
 	federation "github.com/ogptoolbox/federation"
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
+	"github.com/ogptoolbox/federation/harvest"
 	"github.com/ogptoolbox/federation/storage"
 	ogpsync "github.com/ogptoolbox/federation/sync"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -48,6 +49,7 @@ const shutdownGrace = 10 * time.Second
 type Node struct {
 	cfg     Config
 	log     *slog.Logger
+	lock    *os.File // the data folder's
 	store   *storage.Store
 	grpcLis net.Listener
 	httpLis net.Listener
@@ -56,7 +58,9 @@ type Node struct {
 	httpSrv *http.Server
 	conn    *grpc.ClientConn // the gateway's connection to grpcSrv
 	repl    *ogpsync.Replicator
-	tls     *peerTLS // nil without mutual TLS
+	// importer imports harvests, from the API and from the schedule.
+	importer *harvest.Importer
+	tls      *peerTLS // nil without mutual TLS
 }
 
 // New opens the data folder (creating it, the node key and the admin token
@@ -79,6 +83,10 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 	cfg := n.cfg
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("create data folder: %w", err)
+	}
+	var err error
+	if n.lock, err = lockDataDir(cfg.DataDir); err != nil {
+		return err
 	}
 	key, created, err := loadOrCreateKey(filepath.Join(cfg.DataDir, keyFile))
 	if err != nil {
@@ -125,17 +133,19 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 	n.grpcSrv = grpc.NewServer(append(opts,
 		// gRPC's own limit sits above ours, so an oversized request gets the
 		// interceptor's clear INVALID_ARGUMENT rather than a bare refusal.
-		grpc.MaxRecvMsgSize(2*cfg.MaxRequestBytes+1024),
+		grpc.MaxRecvMsgSize(2*cfg.MaxHarvestBytes+1024),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: minPing, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 2 * time.Minute, Timeout: 20 * time.Second}),
 		grpc.ChainUnaryInterceptor(
 			observeInterceptor(n.log, m),
-			sizeInterceptor(cfg.MaxRequestBytes),
+			sizeInterceptor(cfg.MaxRequestBytes, cfg.MaxHarvestBytes),
 			authInterceptor(token),
 			unaryPeer,
 		),
 	)...)
 	catalogv1.RegisterCatalogServiceServer(n.grpcSrv, &catalogServer{store: n.store, version: cfg.Version})
+	n.importer = harvest.NewImporter(n.store, nil, log)
+	catalogv1.RegisterHarvestServiceServer(n.grpcSrv, &harvestServer{importer: n.importer, store: n.store})
 	syncSrv := ogpsync.NewServer(n.store, maxConcurrentPulls, log)
 	syncSrv.Register(n.grpcSrv)
 	n.health = health.NewServer()
@@ -192,6 +202,7 @@ func (n *Node) Run(ctx context.Context) error {
 	n.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	n.health.SetServingStatus(catalogv1.CatalogService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	n.health.SetServingStatus(federationv1.FederationService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
+	n.health.SetServingStatus(catalogv1.HarvestService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	n.log.Info("serving", "origin", n.cfg.Origin, "data", n.cfg.DataDir,
 		"http", "http://"+n.HTTPAddr(), "grpc", n.GRPCAddr(), "public_key", fmt.Sprintf("%x", []byte(n.store.PublicKey())))
 
@@ -208,6 +219,9 @@ func (n *Node) Run(ctx context.Context) error {
 		}
 		return nil
 	})
+	if len(n.cfg.Harvests) > 0 {
+		g.Go(func() error { return harvest.Run(ctx, n.cfg.Harvests, n.importer, harvest.ReadOptions{}, n.log) })
+	}
 	g.Go(func() error {
 		<-ctx.Done()
 		n.log.Info("shutting down")
@@ -253,6 +267,10 @@ func (n *Node) Close() error {
 		errs = append(errs, n.store.Close())
 		n.store = nil
 	}
+	if n.lock != nil {
+		errs = append(errs, n.lock.Close())
+		n.lock = nil
+	}
 	return errors.Join(errs...)
 }
 
@@ -270,7 +288,7 @@ func (n *Node) httpHandler(ctx context.Context, m *metrics) (http.Handler, error
 	}
 	n.conn, err = grpc.NewClient(dialAddr(n.GRPCAddr()),
 		grpc.WithTransportCredentials(creds),
-		grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(2*n.cfg.MaxRequestBytes+1024)))
+		grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(2*n.cfg.MaxHarvestBytes+1024)))
 	if err != nil {
 		return nil, fmt.Errorf("gateway: connect to gRPC: %w", err)
 	}
@@ -287,8 +305,12 @@ func (n *Node) httpHandler(ctx context.Context, m *metrics) (http.Handler, error
 	if err := catalogv1.RegisterCatalogServiceHandler(ctx, gw, n.conn); err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
+	if err := catalogv1.RegisterHarvestServiceHandler(ctx, gw, n.conn); err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", limitBody(gw, n.cfg.MaxRequestBytes))
+	mux.Handle("POST /v1/harvests:import", limitBody(gw, n.cfg.MaxHarvestBytes))
 	mux.Handle("/healthz", gw)
 	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

@@ -29,10 +29,15 @@ type Doc struct {
 	Fields [NumFields][]string
 	// Facets are the values the record can be filtered and counted by.
 	Facets []FacetValue
-	// SortName, CreateTime and UpdateTime are the keys of the orders other
-	// than relevance.
+	// SortName, CreateTime, UpdateTime and Score are the keys of the
+	// orders other than relevance.
 	SortName               string
 	CreateTime, UpdateTime int64
+	Score                  int64
+	// Group, when set, names what the record is one copy of (the same
+	// software catalogued twice): a search that collapses groups returns
+	// only the best record of each.
+	Group string
 }
 
 // FacetValue is one filterable value of a record, such as category "it".
@@ -47,6 +52,17 @@ type Analyzed struct {
 	facets                 []FacetValue
 	sortName               string
 	createTime, updateTime int64
+	score                  int64
+	group                  string
+}
+
+// With returns a copy of a with more facet values and its score and group
+// set: what a record owes to other records (its qualification) is known
+// only when they are, after its text was analyzed.
+func (a Analyzed) With(facets []FacetValue, score int64, group string) Analyzed {
+	a.facets = append(slices.Clip(a.facets), facets...)
+	a.score, a.group = score, group
+	return a
 }
 
 // termFreq is how often a term occurs in each field of a record, at most
@@ -114,6 +130,8 @@ func (ix *Index) Analyze(d Doc) Analyzed {
 		sortName:   d.SortName,
 		createTime: d.CreateTime,
 		updateTime: d.UpdateTime,
+		score:      d.Score,
+		group:      d.Group,
 	}
 }
 
@@ -215,6 +233,9 @@ type Index struct {
 	nameKey  []uint64
 	created  []int64
 	updated  []int64
+	score    []int64
+	group    []uint32 // 0 for none, else 1 + the group's number in groupIDs
+	groupIDs map[string]uint32
 	slotOf   map[int64]uint32
 	live     int         // live docs
 	dead     int         // slots of removed docs, until compact
@@ -234,6 +255,8 @@ type docEntry struct {
 	length                 uint32
 	sortName               string
 	createTime, updateTime int64
+	score                  int64
+	group                  uint32
 	terms                  []uint32 // term ids, to unindex the doc
 	facets                 []uint32 // facet value ids
 }
@@ -260,6 +283,7 @@ func New(weights [NumFields]float64) *Index {
 		weights:  weights,
 		slotOf:   map[int64]uint32{},
 		facetIDs: map[FacetValue]uint32{},
+		groupIDs: map[string]uint32{},
 		dict:     dictionary{ids: map[string]uint32{}, prefixes: map[string][]uint32{}},
 	}
 }
@@ -323,6 +347,7 @@ func (ix *Index) appendLocked(a Analyzed) uint32 {
 	d := docEntry{
 		length:   a.length,
 		sortName: a.sortName, createTime: a.createTime, updateTime: a.updateTime,
+		score: a.score, group: ix.groupOf(a.group),
 		terms:  make([]uint32, 0, len(a.terms)),
 		facets: make([]uint32, 0, len(a.facets)),
 	}
@@ -355,7 +380,22 @@ func (ix *Index) appendLocked(a Analyzed) uint32 {
 	ix.nameKey = append(ix.nameKey, nameKeyOf(a.sortName))
 	ix.created = append(ix.created, a.createTime)
 	ix.updated = append(ix.updated, a.updateTime)
+	ix.score = append(ix.score, d.score)
+	ix.group = append(ix.group, d.group)
 	return slot
+}
+
+// groupOf numbers a group name; groups are few and never forgotten.
+func (ix *Index) groupOf(name string) uint32 {
+	if name == "" {
+		return 0
+	}
+	g, ok := ix.groupIDs[name]
+	if !ok {
+		g = uint32(len(ix.groupIDs)) + 1
+		ix.groupIDs[name] = g
+	}
+	return g
 }
 
 // publishLocked makes the hidden doc in slot the record id, replacing what
@@ -483,9 +523,11 @@ func (ix *Index) compactLocked() {
 	n := len(docs)
 	ix.alive, ix.docLen, ix.ids = make([]bool, n), make([]uint32, n), make([]int64, n)
 	ix.nameKey, ix.created, ix.updated = make([]uint64, n), make([]int64, n), make([]int64, n)
+	ix.score, ix.group = make([]int64, n), make([]uint32, n)
 	for i, d := range docs {
 		ix.alive[i], ix.docLen[i], ix.ids[i] = true, d.length, d.id
 		ix.nameKey[i], ix.created[i], ix.updated[i] = nameKeyOf(d.sortName), d.createTime, d.updateTime
+		ix.score[i], ix.group[i] = d.score, d.group
 	}
 	ix.dead = 0
 }

@@ -20,6 +20,8 @@ const (
 	ByName
 	ByCreateTime
 	ByUpdateTime
+	// ByScore orders by Doc.Score.
+	ByScore
 )
 
 // Query selects records: all the words of Text, and for each filter one of
@@ -32,6 +34,9 @@ type Query struct {
 	// Limit and Offset select the page; a Limit of 0 selects nothing (a
 	// search then only counts).
 	Limit, Offset int
+	// Collapse keeps only the best record of each group (Doc.Group), in
+	// the page and in the total; records without a group all stay.
+	Collapse bool
 }
 
 // A Filter keeps records having one of Values in Facet.
@@ -71,6 +76,9 @@ func (ix *Index) Search(q Query) (ids []int64, total int, err error) {
 	if err != nil {
 		return nil, 0, err
 	}
+	if q.Collapse {
+		return ix.collapsed(q, m)
+	}
 	k := min(q.Offset+q.Limit, len(m.slots))
 	if q.Limit <= 0 || q.Offset >= k {
 		return nil, len(m.slots), nil
@@ -81,6 +89,35 @@ func (ix *Index) Search(q Query) (ids []int64, total int, err error) {
 		ids = append(ids, ix.ids[m.slots[i]])
 	}
 	return ids, len(m.slots), nil
+}
+
+// collapsed is the page of q with only the best record of each group: it
+// orders every match, which costs more than a page of a plain search (a
+// few milliseconds at 100,000 matches).
+func (ix *Index) collapsed(q Query, m matches) ([]int64, int, error) {
+	order := make([]int, len(m.slots))
+	for i := range order {
+		order[i] = i
+	}
+	better := ix.better(q, m)
+	sort.Slice(order, func(i, j int) bool { return better(order[i], order[j]) })
+	seen := map[uint32]bool{}
+	var ids []int64
+	total := 0
+	for _, i := range order {
+		slot := m.slots[i]
+		if g := ix.group[slot]; g != 0 {
+			if seen[g] {
+				continue
+			}
+			seen[g] = true
+		}
+		if total >= q.Offset && len(ids) < q.Limit {
+			ids = append(ids, ix.ids[slot])
+		}
+		total++
+	}
+	return ids, total, nil
 }
 
 // Facets counts the records q selects (its order and page aside), in all
@@ -386,6 +423,8 @@ func (ix *Index) better(q Query, m matches) func(a, b int) bool {
 		key = func(x, y uint32) int { return cmp.Compare(ix.created[x], ix.created[y]) }
 	case ByUpdateTime:
 		key = func(x, y uint32) int { return cmp.Compare(ix.updated[x], ix.updated[y]) }
+	case ByScore:
+		key = func(x, y uint32) int { return cmp.Compare(ix.score[x], ix.score[y]) }
 	default:
 		return func(a, b int) bool {
 			if m.scores[a] != m.scores[b] {

@@ -354,3 +354,44 @@ func cmpFloat(a, b float64) int {
 	}
 	return 0
 }
+
+// TestScoreOrderAndCollapse checks the score order, and that collapsing
+// keeps the best record of each group in the page and in the total.
+func TestScoreOrderAndCollapse(t *testing.T) {
+	ix := New(testWeights)
+	for _, d := range []struct {
+		id    int64
+		score int64
+		group string
+	}{{1, 50, "decidim"}, {2, 90, "decidim"}, {3, 70, ""}, {4, 10, "consul"}, {5, 80, "consul"}, {6, 60, ""}} {
+		doc := doc("Tool", "participation platform", "")
+		doc.Score, doc.Group = d.score, d.group
+		put(ix, d.id, doc)
+	}
+	if got, want := search(t, ix, Query{Order: ByScore, Desc: true}), []int64{2, 5, 3, 6, 1, 4}; !slices.Equal(got, want) {
+		t.Errorf("by score: %v, want %v", got, want)
+	}
+	ids, total, err := ix.Search(Query{Order: ByScore, Desc: true, Collapse: true, Limit: 10})
+	if err != nil || total != 4 || !slices.Equal(ids, []int64{2, 5, 3, 6}) {
+		t.Errorf("collapsed: %v of %d, %v; want [2 5 3 6] of 4", ids, total, err)
+	}
+	ids, _, _ = ix.Search(Query{Text: "participation", Collapse: true, Limit: 2, Offset: 1})
+	if len(ids) != 2 {
+		t.Errorf("a collapsed page at offset 1: %v", ids)
+	}
+	// A record that changes group moves with it.
+	d := doc("Tool", "participation platform", "")
+	d.Score, d.Group = 95, "consul"
+	put(ix, 2, d)
+	if ids, total, _ := ix.Search(Query{Order: ByScore, Desc: true, Collapse: true, Limit: 10}); total != 4 || !slices.Equal(ids, []int64{2, 3, 6, 1}) {
+		t.Errorf("after a regroup: %v of %d, want [2 3 6 1] (2 now heads consul, 1 alone in decidim)", ids, total)
+	}
+	// Facets and scores survive compaction.
+	for id := int64(100); id < 100+2*compactMin; id++ {
+		put(ix, id, doc("Other", "x", ""))
+		ix.Delete(id)
+	}
+	if got, want := search(t, ix, Query{Order: ByScore, Desc: true}), []int64{2, 5, 3, 6, 1, 4}; !slices.Equal(got, want) {
+		t.Errorf("by score after compaction: %v, want %v", got, want)
+	}
+}

@@ -29,11 +29,8 @@ const benchBatch = 1000 // writes per Store.Apply, as a bulk import does
 // ends. (openAt takes a *testing.T, so it cannot serve a benchmark.)
 func openBench(b *testing.B, path string) *Store {
 	b.Helper()
-	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	s, err := Open(context.Background(), Options{Path: path, Origin: "fr", Key: testKey(1), Logger: slog.New(slog.DiscardHandler), Now: func() time.Time {
-		clock = clock.Add(time.Second)
-		return clock
-	}})
+	clock := steppingClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	s, err := Open(context.Background(), Options{Path: path, Origin: "fr", Key: testKey(1), Logger: slog.New(slog.DiscardHandler), Now: clock})
 	if err != nil {
 		b.Fatalf("Open: %v", err)
 	}

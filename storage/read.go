@@ -23,7 +23,13 @@ func (s *Store) Get(ctx context.Context, k Kind, origin, id string) (proto.Messa
 	if err != nil {
 		return nil, fmt.Errorf("get %s: %w", ResourceName(k, origin, id), err)
 	}
-	return decodeStored(rec, sig)
+	m, err := decodeStored(rec, sig)
+	if err != nil {
+		return nil, err
+	}
+	s.awaitIndex() // the links have every committed write
+	s.SetQualification(m)
+	return m, nil
 }
 
 // decodeStored decodes a stored record's resource and sets its etag.

@@ -328,7 +328,7 @@ func (s *Store) ApplyPage(ctx context.Context, page *federationv1.OriginPage) (i
 		switch {
 		case r.skip:
 		case r.resource != nil:
-			changes = append(changes, indexChange{kind: r.rec.GetKind(), rid: r.rid, put: &r.analyzed})
+			changes = append(changes, indexChange{kind: r.rec.GetKind(), rid: r.rid, put: &r.analyzed, resource: r.resource})
 		case r.wasLive:
 			changes = append(changes, indexChange{kind: r.rec.GetKind(), rid: r.rid})
 		}

@@ -20,14 +20,17 @@ type Query struct {
 	Text string
 	// Filters keep the records having, for each filter, one of its values.
 	Filters []Filter
-	// Order is "relevance" (only with Text), "name", "create_time" or
-	// "update_time"; empty means relevance with Text and update_time
+	// Order is "relevance" (only with Text), "name", "create_time",
+	// "update_time" or, for tools, "score" (qualification); empty means relevance with Text and update_time
 	// descending without.
 	Order string
 	// Desc reverses the order (relevance is best first either way).
 	Desc bool
 	// Limit and Offset select the page.
 	Limit, Offset int
+	// CollapseDuplicates keeps only the best of the tools that are the
+	// same software (package identity).
+	CollapseDuplicates bool
 }
 
 // A Filter keeps records having one of Values in Facet ("category",
@@ -43,7 +46,7 @@ func FacetNames(k Kind) []string {
 	if k == KindUseCase {
 		return []string{"origin", "tool", "country", "organization_kind", "status", "commitment"}
 	}
-	return []string{"origin", "category", "ogp_theme", "license", "language", "development_status", "platform"}
+	return []string{"origin", "category", "ogp_theme", "license", "language", "development_status", "platform", criterionFacet}
 }
 
 // maxFacetValues bounds each facet of a Facets answer.
@@ -69,7 +72,7 @@ func searchQuery(q Query) (search.Query, error) {
 	for _, f := range FacetNames(q.Kind) {
 		known[f] = true
 	}
-	sq := search.Query{Text: q.Text, Desc: q.Desc, Limit: q.Limit, Offset: q.Offset}
+	sq := search.Query{Text: q.Text, Desc: q.Desc, Limit: q.Limit, Offset: q.Offset, Collapse: q.CollapseDuplicates}
 	for _, f := range q.Filters {
 		if len(f.Values) == 0 {
 			continue
@@ -94,6 +97,11 @@ func searchQuery(q Query) (search.Query, error) {
 		sq.Order = search.ByCreateTime
 	case "update_time":
 		sq.Order = search.ByUpdateTime
+	case "score":
+		if q.Kind != KindTool {
+			return sq, fmt.Errorf("%w: only tools have a score to order by", ErrInvalid)
+		}
+		sq.Order = search.ByScore
 	default:
 		return sq, fmt.Errorf("%w: cannot order by %q", ErrInvalid, q.Order)
 	}
@@ -115,6 +123,7 @@ func (s *Store) readPage(ctx context.Context, rids []int64) ([]proto.Message, er
 	for i, rid := range rids {
 		args[i] = rid
 	}
+	s.awaitIndex() // qualifications read the links
 	rows, err := s.reader.QueryContext(ctx, "SELECT rid, record, signature FROM records WHERE deleted = 0 AND rid IN (?"+
 		strings.Repeat(", ?", len(rids)-1)+")", args...)
 	if err != nil {
@@ -132,6 +141,7 @@ func (s *Store) readPage(ctx context.Context, rids []int64) ([]proto.Message, er
 		if err != nil {
 			return nil, fmt.Errorf("search: %w", err)
 		}
+		s.SetQualification(m)
 		byRID[rid] = m
 	}
 	if err := rows.Err(); err != nil {

@@ -2,13 +2,16 @@ package storage
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"runtime"
 	"sync"
 	"time"
 
+	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 	"github.com/ogptoolbox/federation/search"
+	"google.golang.org/protobuf/proto"
 )
 
 // fieldWeights are the relevance weights of the full-text fields: a word
@@ -22,11 +25,13 @@ func (s *Store) indexOf(k Kind) *search.Index {
 	return s.tools
 }
 
-// buildIndexes fills the search indexes from the live records, decoding
-// them on every core.
+// buildIndexes fills the search indexes and the links from the live
+// records, decoding them on every core. A tool's qualification needs every
+// use case linked, so tools reach the index last.
 func (s *Store) buildIndexes(ctx context.Context) error {
 	start := time.Now()
 	s.tools, s.useCases = search.New(fieldWeights()), search.New(fieldWeights())
+	s.links = newLinks()
 	rows, err := s.reader.QueryContext(ctx, "SELECT rid, record FROM records WHERE deleted = 0")
 	if err != nil {
 		return fmt.Errorf("build search index: %w", err)
@@ -37,11 +42,17 @@ func (s *Store) buildIndexes(ctx context.Context) error {
 		rid    int64
 		record []byte
 	}
+	type tool struct {
+		rid      int64
+		analyzed search.Analyzed
+		input    *catalogv1.Tool
+	}
 	todo := make(chan stored, 256)
 	var (
 		wg       sync.WaitGroup
-		errMu    sync.Mutex
+		mu       sync.Mutex
 		firstErr error
+		tools    []tool
 	)
 	for range runtime.GOMAXPROCS(0) {
 		wg.Add(1)
@@ -50,12 +61,23 @@ func (s *Store) buildIndexes(ctx context.Context) error {
 			for r := range todo {
 				rec, m, err := decodeRecord(r.record)
 				if err != nil {
-					errMu.Lock()
+					mu.Lock()
 					firstErr = errors.Join(firstErr, fmt.Errorf("record %d: %w", r.rid, err))
-					errMu.Unlock()
+					mu.Unlock()
 					continue
 				}
-				s.indexOf(rec.GetKind()).Put(r.rid, s.indexOf(rec.GetKind()).Analyze(searchDoc(rec.GetOrigin(), m)))
+				ix := s.indexOf(rec.GetKind())
+				a := ix.Analyze(searchDoc(rec.GetOrigin(), m))
+				switch res := m.(type) {
+				case *catalogv1.Tool:
+					s.links.setTool(r.rid, res)
+					mu.Lock()
+					tools = append(tools, tool{r.rid, a, qualificationInput(res)})
+					mu.Unlock()
+				case *catalogv1.UseCase:
+					s.links.setUseCase(r.rid, res)
+					ix.Put(r.rid, a)
+				}
 			}
 		}()
 	}
@@ -74,16 +96,22 @@ func (s *Store) buildIndexes(ctx context.Context) error {
 	if err = errors.Join(err, firstErr); err != nil {
 		return fmt.Errorf("build search index: %w", err)
 	}
+	now := s.now()
+	for _, t := range tools {
+		s.tools.Put(t.rid, s.withQualification(t.analyzed, t.input, now))
+	}
 	s.log.Info("built search index", "tools", s.tools.Len(), "use_cases", s.useCases.Len(), "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
-// indexChange is a committed change to a record, for the search index: its
-// new version, or its removal when put is nil.
+// indexChange is a committed change to a record, for the search index and
+// the links: its new version and its analyzed text, or its removal when put
+// is nil.
 type indexChange struct {
-	kind Kind
-	rid  int64
-	put  *search.Analyzed
+	kind     Kind
+	rid      int64
+	put      *search.Analyzed
+	resource proto.Message // read only: the writer hands it to its caller too
 }
 
 // indexer puts committed changes in the search indexes on a goroutine of
@@ -167,22 +195,76 @@ func (s *Store) stopIndexer() {
 	<-ix.stopped
 }
 
-// reindex applies committed changes to the search indexes, a batch per
-// kind, so that a search sees all of a kind's changes or none.
+// reindex applies committed changes to the links and the search indexes,
+// a batch per kind, so that a search sees all of a kind's changes or none.
+// Tools get their qualification here, once the links have the batch, and
+// the tools whose qualification a change affects (the use cases of their
+// software changed) are reindexed with it.
 func (s *Store) reindex(changes []indexChange) {
-	puts := map[Kind]map[int64]search.Analyzed{}
+	now := s.now()
+	puts := map[Kind]map[int64]search.Analyzed{KindTool: {}, KindUseCase: {}}
 	deletes := map[Kind][]int64{}
+	affected := map[int64]bool{}
 	for _, c := range changes {
-		if puts[c.kind] == nil {
-			puts[c.kind] = map[int64]search.Analyzed{}
+		var hit []int64
+		switch r := c.resource.(type) {
+		case *catalogv1.Tool:
+			hit = s.links.setTool(c.rid, r)
+		case *catalogv1.UseCase:
+			hit = s.links.setUseCase(c.rid, r)
+		default:
+			if c.kind == KindTool {
+				hit = s.links.removeTool(c.rid)
+			} else {
+				hit = s.links.removeUseCase(c.rid)
+			}
 		}
-		if c.put != nil {
-			puts[c.kind][c.rid] = *c.put
-		} else {
+		for _, rid := range hit {
+			affected[rid] = true
+		}
+	}
+	for _, c := range changes {
+		delete(affected, c.rid)
+		switch r := c.resource.(type) {
+		case *catalogv1.Tool:
+			puts[KindTool][c.rid] = s.withQualification(*c.put, r, now)
+		case *catalogv1.UseCase:
+			puts[KindUseCase][c.rid] = *c.put
+		default:
 			deletes[c.kind] = append(deletes[c.kind], c.rid)
 		}
 	}
-	for k, kindPuts := range puts {
-		s.indexOf(k).Update(kindPuts, deletes[k])
+	for rid := range affected {
+		t, err := s.readLiveTool(rid)
+		if err != nil {
+			s.log.Error("requalify tool", "rid", rid, "err", err)
+			continue
+		}
+		if t != nil {
+			puts[KindTool][rid] = s.withQualification(s.tools.Analyze(searchDoc(t.GetOrigin(), t)), t, now)
+		}
 	}
+	for k, kindPuts := range puts {
+		if len(kindPuts) > 0 || len(deletes[k]) > 0 {
+			s.indexOf(k).Update(kindPuts, deletes[k])
+		}
+	}
+}
+
+// readLiveTool reads the live tool of rid, or nil.
+func (s *Store) readLiveTool(rid int64) (*catalogv1.Tool, error) {
+	var rec []byte
+	err := s.reader.QueryRow("SELECT record FROM records WHERE rid = ? AND deleted = 0 AND kind = ?", rid, int64(KindTool)).Scan(&rec)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	m, err := decodeResource(rec)
+	if err != nil {
+		return nil, err
+	}
+	t, _ := m.(*catalogv1.Tool)
+	return t, nil
 }

@@ -59,7 +59,8 @@ type Options struct {
 	Origin string
 	// Key signs the node's own records.
 	Key ed25519.PrivateKey
-	// Now returns the current time (time.Now when nil).
+	// Now returns the current time (time.Now when nil); it is called
+	// from several goroutines at once.
 	Now func() time.Time
 	// Logger (slog.Default when nil).
 	Logger *slog.Logger
@@ -93,6 +94,8 @@ type Store struct {
 	indexer *indexer
 	// tools and useCases index the live records of each kind for search.
 	tools, useCases *search.Index
+	// links tie use cases to tools and tools to their duplicates.
+	links *links
 
 	// changed is closed, and replaced, after each commit (see Changed).
 	changedMu sync.Mutex

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,16 +34,25 @@ func openTest(t *testing.T) (*Store, string) {
 
 func openAt(t *testing.T, path, origin string, key ed25519.PrivateKey) *Store {
 	t.Helper()
-	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	s, err := Open(context.Background(), Options{Path: path, Origin: origin, Key: key, Now: func() time.Time {
-		clock = clock.Add(time.Second)
-		return clock
-	}})
+	clock := steppingClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	s, err := Open(context.Background(), Options{Path: path, Origin: origin, Key: key, Now: clock})
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+// steppingClock is a clock that moves a second at each reading, safe for
+// the concurrent readings of the catalog's goroutines.
+func steppingClock(start time.Time) func() time.Time {
+	var mu sync.Mutex
+	return func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		start = start.Add(time.Second)
+		return start
+	}
 }
 
 func tool(name, short string) *catalogv1.Tool {
@@ -180,7 +190,9 @@ func TestUpdateAndEtag(t *testing.T) {
 		t.Errorf("stale delete: got %v, want ErrStale", err)
 	}
 	got, _ := s.Get(ctx, KindTool, "fr", "a")
-	if diff := cmp.Diff(got, proto.Message(v2), cmpProto()); diff != "" {
+	want := proto.Clone(v2)
+	s.SetQualification(want) // reads qualify tools, writes return them as stored
+	if diff := cmp.Diff(got, want, cmpProto()); diff != "" {
 		t.Errorf("record after refused writes (-got +want):\n%s", diff)
 	}
 
@@ -378,6 +390,9 @@ func TestFacets(t *testing.T) {
 		"license=AGPL-3.0-or-later": 1, "license=AGPL-3.0-only": 1,
 		"language=en": 1, "language=fr": 1, "language=es": 2, "language=ca": 1,
 		"development_status=stable": 2, "platform=web": 2,
+		// Both have an OSI-approved license and nothing more of the
+		// qualification criteria.
+		"criterion=open_license": 2,
 	}
 	if diff := cmp.Diff(got, want); diff != "" {
 		t.Errorf("facet counts (-got +want):\n%s", diff)

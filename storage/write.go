@@ -67,6 +67,14 @@ func (s *Store) Apply(ctx context.Context, writes []Write) ([]proto.Message, err
 	if err != nil {
 		return nil, err
 	}
+	return s.writeTx(ctx, func(*sql.Tx) ([]pending, func([]pending) error, error) { return prepared, nil, nil })
+}
+
+// writeTx runs one write transaction: plan, inside the transaction, gives
+// the writes (checked by prepare) and optionally a function that writes
+// more in the same transaction once they have their seqs. A plan that
+// returns no writes and no function commits nothing.
+func (s *Store) writeTx(ctx context.Context, plan func(*sql.Tx) ([]pending, func([]pending) error, error)) ([]proto.Message, error) {
 	// Writes reach the search index in the order they commit.
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
@@ -75,6 +83,13 @@ func (s *Store) Apply(ctx context.Context, writes []Write) ([]proto.Message, err
 		return nil, fmt.Errorf("write: begin: %w", err)
 	}
 	defer tx.Rollback()
+	prepared, also, err := plan(tx)
+	if err != nil {
+		return nil, err
+	}
+	if len(prepared) == 0 && also == nil {
+		return nil, nil
+	}
 	st, err := prepareStatements(ctx, tx)
 	if err != nil {
 		return nil, err
@@ -103,35 +118,43 @@ func (s *Store) Apply(ctx context.Context, writes []Write) ([]proto.Message, err
 	if err := s.sealAndStore(ctx, st, prepared); err != nil {
 		return nil, err
 	}
-	if _, err := st.setHead.ExecContext(ctx, head+int64(len(prepared)), s.origin); err != nil {
-		return nil, fmt.Errorf("write: advance head seq: %w", err)
-	}
-	d, err := readDigest(ctx, tx, s.origin)
-	if err != nil {
-		return nil, err
-	}
-	for _, p := range prepared {
-		if cur := current[recordKey{p.Kind, p.ID}]; cur != nil {
-			d.remove(p.Kind, p.ID, cur.seq)
+	if len(prepared) > 0 {
+		if _, err := st.setHead.ExecContext(ctx, head+int64(len(prepared)), s.origin); err != nil {
+			return nil, fmt.Errorf("write: advance head seq: %w", err)
 		}
-		d.add(p.Kind, p.ID, p.rec.GetSeq())
+		d, err := readDigest(ctx, tx, s.origin)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range prepared {
+			if cur := current[recordKey{p.Kind, p.ID}]; cur != nil {
+				d.remove(p.Kind, p.ID, cur.seq)
+			}
+			d.add(p.Kind, p.ID, p.rec.GetSeq())
+		}
+		if err := writeDigest(ctx, tx, s.origin, d); err != nil {
+			return nil, err
+		}
 	}
-	if err := writeDigest(ctx, tx, s.origin, d); err != nil {
-		return nil, err
+	if also != nil {
+		if err := also(prepared); err != nil {
+			return nil, err
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("write: commit: %w", err)
+	}
+	if len(prepared) == 0 {
+		return nil, nil
 	}
 	changes := make([]indexChange, len(prepared))
 	for i := range prepared {
 		p := &prepared[i]
 		changes[i] = indexChange{kind: p.Kind, rid: p.rid}
 		if p.resource != nil {
-			changes[i].put = &p.analyzed
+			changes[i].put, changes[i].resource = &p.analyzed, p.resource
 		}
 	}
-	s.queueReindex(changes)
-	s.notifyChanged()
 	out := make([]proto.Message, len(prepared))
 	for i, p := range prepared {
 		if p.resource != nil {
@@ -139,6 +162,10 @@ func (s *Store) Apply(ctx context.Context, writes []Write) ([]proto.Message, err
 			out[i] = p.resource
 		}
 	}
+	// The indexer reads the resources from here on: the caller may read
+	// them, nobody may change them.
+	s.queueReindex(changes)
+	s.notifyChanged()
 	return out, nil
 }
 

@@ -1,7 +1,8 @@
 // Command ogpnode runs a node of the OGP tool catalog federation.
 //
-//	ogpnode serve [flags]     run a node (see ogpnode serve -h)
-//	ogpnode version           print the version
+//	ogpnode serve [flags]                run a node (see ogpnode serve -h)
+//	ogpnode harvest [flags] SOURCE...    harvest catalogs (see ogpnode harvest -h)
+//	ogpnode version                      print the version
 //
 // Every flag of serve is also an environment variable (--http-addr is
 // OGPNODE_HTTP_ADDR) and a key of the optional YAML file given by --config.
@@ -23,6 +24,7 @@ import (
 	"syscall"
 
 	"github.com/goccy/go-yaml"
+	"github.com/ogptoolbox/federation/harvest"
 	"github.com/ogptoolbox/federation/node"
 )
 
@@ -58,6 +60,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return err
 		}
 		return n.Run(ctx)
+	case "harvest":
+		o, err := parseHarvest(args[1:], getenv, stderr)
+		if err != nil {
+			return err
+		}
+		return runHarvest(ctx, o, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "ogpnode", version())
 		return nil
@@ -73,8 +81,9 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `ogpnode runs a node of the OGP tool catalog federation.
 
 Usage:
-  ogpnode serve [flags]   run a node (ogpnode serve -h lists the flags)
-  ogpnode version         print the version
+  ogpnode serve [flags]                run a node (ogpnode serve -h lists the flags)
+  ogpnode harvest [flags] SOURCE...    harvest catalogs into the node's origin (ogpnode harvest -h)
+  ogpnode version                      print the version
 `)
 }
 
@@ -111,6 +120,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (no
 	fs.StringVar(&cfg.TrustFile, "trust", "", "a file of the only origins whose records are accepted, a line each: ORIGIN PUBLIC-KEY-HEX (default: accept any origin, pinning its key at first sight)")
 	fs.StringVar(&cfg.AdminTokenFile, "admin-token-file", "", "a file holding the admin token that writes need (default: OGPNODE_ADMIN_TOKEN, else DATA/admin-token, created on first start)")
 	fs.IntVar(&cfg.MaxRequestBytes, "max-request-bytes", cfg.MaxRequestBytes, "the largest request body accepted")
+	fs.IntVar(&cfg.MaxHarvestBytes, "max-harvest-bytes", cfg.MaxHarvestBytes, "the largest harvest import accepted (it carries a whole source)")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return cfg, 0, err
@@ -118,8 +128,18 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (no
 	if fs.NArg() > 0 {
 		return cfg, 0, fmt.Errorf("serve takes no arguments, got %q", fs.Args())
 	}
+	if configFile == "" {
+		configFile = getenv("OGPNODE_CONFIG")
+	}
 	if err := fillUnset(fs, configFile, getenv); err != nil {
 		return cfg, 0, err
+	}
+	if configFile != "" {
+		harvests, err := scheduledHarvests(configFile)
+		if err != nil {
+			return cfg, 0, err
+		}
+		cfg.Harvests = harvests
 	}
 	cfg.AdminToken = getenv("OGPNODE_ADMIN_TOKEN")
 	for _, a := range strings.Split(join, ",") {
@@ -138,9 +158,6 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (no
 // environment (OGPNODE_ and the flag's name in capitals, - as _), else from
 // the config file.
 func fillUnset(fs *flag.FlagSet, configFile string, getenv func(string) string) error {
-	if configFile == "" {
-		configFile = getenv("OGPNODE_CONFIG")
-	}
 	fromFile := map[string]any{}
 	if configFile != "" {
 		b, err := os.ReadFile(configFile)
@@ -152,7 +169,7 @@ func fillUnset(fs *flag.FlagSet, configFile string, getenv func(string) string) 
 		}
 		var unknown []string
 		for k := range fromFile {
-			if f := fs.Lookup(k); f == nil || k == "config" {
+			if f := fs.Lookup(k); (f == nil && k != harvestsKey) || k == "config" {
 				unknown = append(unknown, k)
 			}
 		}
@@ -161,6 +178,7 @@ func fillUnset(fs *flag.FlagSet, configFile string, getenv func(string) string) 
 			return fmt.Errorf("config %s: unknown keys %s (the keys are the flags of ogpnode serve -h)", configFile, strings.Join(unknown, ", "))
 		}
 	}
+	delete(fromFile, harvestsKey)
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	var errs []error
@@ -182,4 +200,43 @@ func fillUnset(fs *flag.FlagSet, configFile string, getenv func(string) string) 
 		}
 	})
 	return errors.Join(errs...)
+}
+
+// harvestsKey is the config file's list of scheduled harvests, the one
+// key that is not a flag.
+const harvestsKey = "harvests"
+
+// scheduledHarvests reads the harvests a config file schedules:
+//
+//	harvests:
+//	  - kind: sill
+//	    location: https://code.gouv.fr/data/sill.json
+//	    interval: 24h
+//	  - location: https://git.example.org/city/catalog.git
+//	    interval: 6h
+//	    authoritative: true
+func scheduledHarvests(configFile string) ([]harvest.Scheduled, error) {
+	b, err := os.ReadFile(configFile)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	var file map[string]any
+	if err := yaml.Unmarshal(b, &file); err != nil {
+		return nil, fmt.Errorf("config %s: %w", configFile, err)
+	}
+	list, ok := file[harvestsKey]
+	if !ok {
+		return nil, nil
+	}
+	// Strict within the list, so a misspelt key is an error, not a
+	// harvest that silently differs from what was meant.
+	b, err = yaml.Marshal(list)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: harvests: %w", configFile, err)
+	}
+	var harvests []harvest.Scheduled
+	if err := yaml.UnmarshalWithOptions(b, &harvests, yaml.Strict()); err != nil {
+		return nil, fmt.Errorf("config %s: harvests: %w", configFile, err)
+	}
+	return harvests, nil
 }

@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/ogptoolbox/federation/node"
 )
 
 func TestConfigPrecedence(t *testing.T) {
@@ -30,5 +34,57 @@ func TestConfigPrecedence(t *testing.T) {
 	}
 	if _, _, err := parseServe([]string{"--config", file}, func(string) string { return "" }, io.Discard); err == nil {
 		t.Error("a config file with an unknown key was accepted")
+	}
+}
+
+// TestConfigHarvests reads the scheduled harvests of a config file, and
+// refuses a misspelt key or a bad interval in them.
+func TestConfigHarvests(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "ogpnode.yaml")
+	write := func(s string) {
+		t.Helper()
+		if err := os.WriteFile(file, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(`origin: fr
+harvests:
+  - kind: sill
+    location: https://example.org/sill.json
+    interval: 24h
+    authoritative: true
+  - kind: csv
+    name: city-sheet
+    location: /srv/outils.csv
+    interval: 6h
+    columns:
+      id: Identifiant
+      display_name: Nom
+      descriptions.fr.short_description: Description
+`)
+	cfg, _, err := parseServe([]string{"--config", file}, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Harvests) != 2 {
+		t.Fatalf("harvests: %+v", cfg.Harvests)
+	}
+	sill, sheet := cfg.Harvests[0], cfg.Harvests[1]
+	if sill.Kind != "sill" || sill.Interval != "24h" || !sill.Authoritative || sheet.Name != "city-sheet" || sheet.Columns["display_name"] != "Nom" {
+		t.Errorf("harvests read as %+v and %+v", sill, sheet)
+	}
+
+	write("harvests:\n  - kind: sill\n    locaton: https://example.org/sill.json\n    interval: 24h\n")
+	if _, _, err := parseServe([]string{"--config", file}, func(string) string { return "" }, io.Discard); err == nil {
+		t.Error("a misspelt harvest key was accepted")
+	}
+	write("harvests:\n  - kind: sill\n    location: https://example.org/sill.json\n    interval: often\n")
+	cfg, _, err = parseServe([]string{"--config", file, "--data", dir}, func(string) string { return "" }, io.Discard)
+	if err == nil {
+		_, err = node.New(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	}
+	if err == nil || !strings.Contains(err.Error(), "often") {
+		t.Errorf("a bad interval: %v", err)
 	}
 }

@@ -272,15 +272,23 @@ type ListToolsRequest struct {
 	// Only tools that run on these platforms.
 	Platform []string `protobuf:"bytes,8,rep,name=platform,proto3" json:"platform,omitempty"`
 	// The order: "relevance" (the default with a query), "display_name",
-	// "create_time", "update_time", each optionally followed by " desc". The
-	// default without a query is "update_time desc".
+	// "create_time", "update_time", "score" (the qualification score), each
+	// optionally followed by " desc". The default without a query is
+	// "update_time desc".
 	OrderBy string `protobuf:"bytes,9,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
 	// At most this many tools (default 20, at most 200).
 	PageSize int32 `protobuf:"varint,10,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// The next_page_token of a previous call with the same query and filters.
-	PageToken     string `protobuf:"bytes,11,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	PageToken string `protobuf:"bytes,11,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only tools meeting all these qualification criteria ("open_license",
+	// "maintained"...: the ids of Criterion).
+	Criterion []string `protobuf:"bytes,12,rep,name=criterion,proto3" json:"criterion,omitempty"`
+	// Keeps only the first, in the order asked, of the tools that are the
+	// same software catalogued by several origins or sources (the same
+	// repository, else landing URL).
+	CollapseDuplicates bool `protobuf:"varint,13,opt,name=collapse_duplicates,json=collapseDuplicates,proto3" json:"collapse_duplicates,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *ListToolsRequest) Reset() {
@@ -390,6 +398,20 @@ func (x *ListToolsRequest) GetPageToken() string {
 	return ""
 }
 
+func (x *ListToolsRequest) GetCriterion() []string {
+	if x != nil {
+		return x.Criterion
+	}
+	return nil
+}
+
+func (x *ListToolsRequest) GetCollapseDuplicates() bool {
+	if x != nil {
+		return x.CollapseDuplicates
+	}
+	return false
+}
+
 // The response of ListTools.
 type ListToolsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -463,7 +485,9 @@ type GetToolFacetsRequest struct {
 	// As in ListToolsRequest.
 	DevelopmentStatus []string `protobuf:"bytes,7,rep,name=development_status,json=developmentStatus,proto3" json:"development_status,omitempty"`
 	// As in ListToolsRequest.
-	Platform      []string `protobuf:"bytes,8,rep,name=platform,proto3" json:"platform,omitempty"`
+	Platform []string `protobuf:"bytes,8,rep,name=platform,proto3" json:"platform,omitempty"`
+	// As in ListToolsRequest.
+	Criterion     []string `protobuf:"bytes,9,rep,name=criterion,proto3" json:"criterion,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -554,13 +578,21 @@ func (x *GetToolFacetsRequest) GetPlatform() []string {
 	return nil
 }
 
+func (x *GetToolFacetsRequest) GetCriterion() []string {
+	if x != nil {
+		return x.Criterion
+	}
+	return nil
+}
+
 // The response of GetToolFacets.
 type GetToolFacetsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// How many tools the query and filters match.
 	TotalSize int64 `protobuf:"varint,1,opt,name=total_size,json=totalSize,proto3" json:"total_size,omitempty"`
 	// The counts, one facet per filter field: "origin", "category",
-	// "ogp_theme", "license", "language", "development_status", "platform".
+	// "ogp_theme", "license", "language", "development_status", "platform",
+	// "criterion" (the qualification criteria met).
 	Facets        []*Facet `protobuf:"bytes,2,rep,name=facets,proto3" json:"facets,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1286,6 +1318,194 @@ func (x *GetUseCaseFacetsResponse) GetFacets() []*Facet {
 	return nil
 }
 
+// The request of GetToolAdoption.
+type GetToolAdoptionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The tool, `origins/{origin}/tools/{tool}`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetToolAdoptionRequest) Reset() {
+	*x = GetToolAdoptionRequest{}
+	mi := &file_ogp_catalog_v1_catalog_service_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetToolAdoptionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetToolAdoptionRequest) ProtoMessage() {}
+
+func (x *GetToolAdoptionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ogp_catalog_v1_catalog_service_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetToolAdoptionRequest.ProtoReflect.Descriptor instead.
+func (*GetToolAdoptionRequest) Descriptor() ([]byte, []int) {
+	return file_ogp_catalog_v1_catalog_service_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *GetToolAdoptionRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// ToolAdoption is who uses a tool across the federation.
+type ToolAdoption struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The tool asked about.
+	Tool string `protobuf:"bytes,1,opt,name=tool,proto3" json:"tool,omitempty"`
+	// What identifies the software across catalogs: its normalised
+	// repository URL, else landing URL ("github.com/decidim/decidim"); empty
+	// when the tool has neither, and then only the tool itself and the use
+	// cases that name it count.
+	Software string `protobuf:"bytes,2,opt,name=software,proto3" json:"software,omitempty"`
+	// Every live record of the same software, from every origin, the tool
+	// asked about included.
+	Tools []*Tool `protobuf:"bytes,3,rep,name=tools,proto3" json:"tools,omitempty"`
+	// Adoption by country, countries in alphabetical order.
+	Countries     []*CountryAdoption `protobuf:"bytes,4,rep,name=countries,proto3" json:"countries,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ToolAdoption) Reset() {
+	*x = ToolAdoption{}
+	mi := &file_ogp_catalog_v1_catalog_service_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ToolAdoption) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ToolAdoption) ProtoMessage() {}
+
+func (x *ToolAdoption) ProtoReflect() protoreflect.Message {
+	mi := &file_ogp_catalog_v1_catalog_service_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ToolAdoption.ProtoReflect.Descriptor instead.
+func (*ToolAdoption) Descriptor() ([]byte, []int) {
+	return file_ogp_catalog_v1_catalog_service_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ToolAdoption) GetTool() string {
+	if x != nil {
+		return x.Tool
+	}
+	return ""
+}
+
+func (x *ToolAdoption) GetSoftware() string {
+	if x != nil {
+		return x.Software
+	}
+	return ""
+}
+
+func (x *ToolAdoption) GetTools() []*Tool {
+	if x != nil {
+		return x.Tools
+	}
+	return nil
+}
+
+func (x *ToolAdoption) GetCountries() []*CountryAdoption {
+	if x != nil {
+		return x.Countries
+	}
+	return nil
+}
+
+// CountryAdoption is a software's adoption in one country.
+type CountryAdoption struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The country, ISO 3166-1 alpha-2 ("FR"); empty for origins that are
+	// not named after a country.
+	Country string `protobuf:"bytes,1,opt,name=country,proto3" json:"country,omitempty"`
+	// The origins of that country that catalogue the software.
+	Origins []string `protobuf:"bytes,2,rep,name=origins,proto3" json:"origins,omitempty"`
+	// The use cases of organisations of that country, from any origin.
+	UseCases      []*UseCase `protobuf:"bytes,3,rep,name=use_cases,json=useCases,proto3" json:"use_cases,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CountryAdoption) Reset() {
+	*x = CountryAdoption{}
+	mi := &file_ogp_catalog_v1_catalog_service_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CountryAdoption) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CountryAdoption) ProtoMessage() {}
+
+func (x *CountryAdoption) ProtoReflect() protoreflect.Message {
+	mi := &file_ogp_catalog_v1_catalog_service_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CountryAdoption.ProtoReflect.Descriptor instead.
+func (*CountryAdoption) Descriptor() ([]byte, []int) {
+	return file_ogp_catalog_v1_catalog_service_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *CountryAdoption) GetCountry() string {
+	if x != nil {
+		return x.Country
+	}
+	return ""
+}
+
+func (x *CountryAdoption) GetOrigins() []string {
+	if x != nil {
+		return x.Origins
+	}
+	return nil
+}
+
+func (x *CountryAdoption) GetUseCases() []*UseCase {
+	if x != nil {
+		return x.UseCases
+	}
+	return nil
+}
+
 // The request of GetNodeInfo.
 type GetNodeInfoRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1295,7 +1515,7 @@ type GetNodeInfoRequest struct {
 
 func (x *GetNodeInfoRequest) Reset() {
 	*x = GetNodeInfoRequest{}
-	mi := &file_ogp_catalog_v1_catalog_service_proto_msgTypes[18]
+	mi := &file_ogp_catalog_v1_catalog_service_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1307,7 +1527,7 @@ func (x *GetNodeInfoRequest) String() string {
 func (*GetNodeInfoRequest) ProtoMessage() {}
 
 func (x *GetNodeInfoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ogp_catalog_v1_catalog_service_proto_msgTypes[18]
+	mi := &file_ogp_catalog_v1_catalog_service_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1320,7 +1540,7 @@ func (x *GetNodeInfoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetNodeInfoRequest.ProtoReflect.Descriptor instead.
 func (*GetNodeInfoRequest) Descriptor() ([]byte, []int) {
-	return file_ogp_catalog_v1_catalog_service_proto_rawDescGZIP(), []int{18}
+	return file_ogp_catalog_v1_catalog_service_proto_rawDescGZIP(), []int{21}
 }
 
 // NodeInfo describes a node.
@@ -1346,7 +1566,7 @@ type NodeInfo struct {
 
 func (x *NodeInfo) Reset() {
 	*x = NodeInfo{}
-	mi := &file_ogp_catalog_v1_catalog_service_proto_msgTypes[19]
+	mi := &file_ogp_catalog_v1_catalog_service_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1358,7 +1578,7 @@ func (x *NodeInfo) String() string {
 func (*NodeInfo) ProtoMessage() {}
 
 func (x *NodeInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_ogp_catalog_v1_catalog_service_proto_msgTypes[19]
+	mi := &file_ogp_catalog_v1_catalog_service_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1371,7 +1591,7 @@ func (x *NodeInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeInfo.ProtoReflect.Descriptor instead.
 func (*NodeInfo) Descriptor() ([]byte, []int) {
-	return file_ogp_catalog_v1_catalog_service_proto_rawDescGZIP(), []int{19}
+	return file_ogp_catalog_v1_catalog_service_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *NodeInfo) GetOrigin() string {
@@ -1442,7 +1662,7 @@ type OriginCounts struct {
 
 func (x *OriginCounts) Reset() {
 	*x = OriginCounts{}
-	mi := &file_ogp_catalog_v1_catalog_service_proto_msgTypes[20]
+	mi := &file_ogp_catalog_v1_catalog_service_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1454,7 +1674,7 @@ func (x *OriginCounts) String() string {
 func (*OriginCounts) ProtoMessage() {}
 
 func (x *OriginCounts) ProtoReflect() protoreflect.Message {
-	mi := &file_ogp_catalog_v1_catalog_service_proto_msgTypes[20]
+	mi := &file_ogp_catalog_v1_catalog_service_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1467,7 +1687,7 @@ func (x *OriginCounts) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OriginCounts.ProtoReflect.Descriptor instead.
 func (*OriginCounts) Descriptor() ([]byte, []int) {
-	return file_ogp_catalog_v1_catalog_service_proto_rawDescGZIP(), []int{20}
+	return file_ogp_catalog_v1_catalog_service_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *OriginCounts) GetOrigin() string {
@@ -1522,7 +1742,7 @@ const file_ogp_catalog_v1_catalog_service_proto_rawDesc = "" +
 	"updateMask\";\n" +
 	"\x11DeleteToolRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
-	"\x04etag\x18\x02 \x01(\tR\x04etag\"\xeb\x02\n" +
+	"\x04etag\x18\x02 \x01(\tR\x04etag\"\xba\x03\n" +
 	"\x10ListToolsRequest\x12\x14\n" +
 	"\x05query\x18\x01 \x01(\tR\x05query\x12\x16\n" +
 	"\x06origin\x18\x02 \x03(\tR\x06origin\x12\x1a\n" +
@@ -1536,10 +1756,12 @@ const file_ogp_catalog_v1_catalog_service_proto_rawDesc = "" +
 	"\tpage_size\x18\n" +
 	" \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\v \x01(\tR\tpageToken\"g\n" +
+	"page_token\x18\v \x01(\tR\tpageToken\x12\x1c\n" +
+	"\tcriterion\x18\f \x03(\tR\tcriterion\x12/\n" +
+	"\x13collapse_duplicates\x18\r \x01(\bR\x12collapseDuplicates\"g\n" +
 	"\x11ListToolsResponse\x12*\n" +
 	"\x05tools\x18\x01 \x03(\v2\x14.ogp.catalog.v1.ToolR\x05tools\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x98\x02\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xb6\x02\n" +
 	"\x14GetToolFacetsRequest\x12\x14\n" +
 	"\x05query\x18\x01 \x01(\tR\x05query\x12\x16\n" +
 	"\x06origin\x18\x02 \x03(\tR\x06origin\x12\x1a\n" +
@@ -1548,7 +1770,8 @@ const file_ogp_catalog_v1_catalog_service_proto_rawDesc = "" +
 	"\alicense\x18\x05 \x03(\tR\alicense\x12\x1a\n" +
 	"\blanguage\x18\x06 \x03(\tR\blanguage\x12-\n" +
 	"\x12development_status\x18\a \x03(\tR\x11developmentStatus\x12\x1a\n" +
-	"\bplatform\x18\b \x03(\tR\bplatform\"e\n" +
+	"\bplatform\x18\b \x03(\tR\bplatform\x12\x1c\n" +
+	"\tcriterion\x18\t \x03(\tR\tcriterion\"e\n" +
 	"\x15GetToolFacetsResponse\x12\x1d\n" +
 	"\n" +
 	"total_size\x18\x01 \x01(\x03R\ttotalSize\x12-\n" +
@@ -1604,7 +1827,18 @@ const file_ogp_catalog_v1_catalog_service_proto_rawDesc = "" +
 	"\x18GetUseCaseFacetsResponse\x12\x1d\n" +
 	"\n" +
 	"total_size\x18\x01 \x01(\x03R\ttotalSize\x12-\n" +
-	"\x06facets\x18\x02 \x03(\v2\x15.ogp.catalog.v1.FacetR\x06facets\"\x14\n" +
+	"\x06facets\x18\x02 \x03(\v2\x15.ogp.catalog.v1.FacetR\x06facets\",\n" +
+	"\x16GetToolAdoptionRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\xa9\x01\n" +
+	"\fToolAdoption\x12\x12\n" +
+	"\x04tool\x18\x01 \x01(\tR\x04tool\x12\x1a\n" +
+	"\bsoftware\x18\x02 \x01(\tR\bsoftware\x12*\n" +
+	"\x05tools\x18\x03 \x03(\v2\x14.ogp.catalog.v1.ToolR\x05tools\x12=\n" +
+	"\tcountries\x18\x04 \x03(\v2\x1f.ogp.catalog.v1.CountryAdoptionR\tcountries\"{\n" +
+	"\x0fCountryAdoption\x12\x18\n" +
+	"\acountry\x18\x01 \x01(\tR\acountry\x12\x18\n" +
+	"\aorigins\x18\x02 \x03(\tR\aorigins\x124\n" +
+	"\tuse_cases\x18\x03 \x03(\v2\x17.ogp.catalog.v1.UseCaseR\buseCases\"\x14\n" +
 	"\x12GetNodeInfoRequest\"\x81\x02\n" +
 	"\bNodeInfo\x12\x16\n" +
 	"\x06origin\x18\x01 \x01(\tR\x06origin\x12\x1d\n" +
@@ -1622,7 +1856,7 @@ const file_ogp_catalog_v1_catalog_service_proto_rawDesc = "" +
 	"tool_count\x18\x02 \x01(\x03R\ttoolCount\x12$\n" +
 	"\x0euse_case_count\x18\x03 \x01(\x03R\fuseCaseCount\x12'\n" +
 	"\x0ftombstone_count\x18\x04 \x01(\x03R\x0etombstoneCount\x12\x19\n" +
-	"\bhead_seq\x18\x05 \x01(\x03R\aheadSeq2\xff\v\n" +
+	"\bhead_seq\x18\x05 \x01(\x03R\aheadSeq2\x88\r\n" +
 	"\x0eCatalogService\x12q\n" +
 	"\n" +
 	"CreateTool\x12!.ogp.catalog.v1.CreateToolRequest\x1a\x14.ogp.catalog.v1.Tool\"*\x82\xd3\xe4\x93\x02$:\x04tool\"\x1c/v1/{parent=origins/*}/tools\x12e\n" +
@@ -1631,7 +1865,8 @@ const file_ogp_catalog_v1_catalog_service_proto_rawDesc = "" +
 	"UpdateTool\x12!.ogp.catalog.v1.UpdateToolRequest\x1a\x14.ogp.catalog.v1.Tool\"/\x82\xd3\xe4\x93\x02):\x04tool2!/v1/{tool.name=origins/*/tools/*}\x12m\n" +
 	"\n" +
 	"DeleteTool\x12!.ogp.catalog.v1.DeleteToolRequest\x1a\x16.google.protobuf.Empty\"$\x82\xd3\xe4\x93\x02\x1e*\x1c/v1/{name=origins/*/tools/*}\x12c\n" +
-	"\tListTools\x12 .ogp.catalog.v1.ListToolsRequest\x1a!.ogp.catalog.v1.ListToolsResponse\"\x11\x82\xd3\xe4\x93\x02\v\x12\t/v1/tools\x12v\n" +
+	"\tListTools\x12 .ogp.catalog.v1.ListToolsRequest\x1a!.ogp.catalog.v1.ListToolsResponse\"\x11\x82\xd3\xe4\x93\x02\v\x12\t/v1/tools\x12\x86\x01\n" +
+	"\x0fGetToolAdoption\x12&.ogp.catalog.v1.GetToolAdoptionRequest\x1a\x1c.ogp.catalog.v1.ToolAdoption\"-\x82\xd3\xe4\x93\x02'\x12%/v1/{name=origins/*/tools/*}:adoption\x12v\n" +
 	"\rGetToolFacets\x12$.ogp.catalog.v1.GetToolFacetsRequest\x1a%.ogp.catalog.v1.GetToolFacetsResponse\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/tools:facets\x12\x81\x01\n" +
 	"\rCreateUseCase\x12$.ogp.catalog.v1.CreateUseCaseRequest\x1a\x17.ogp.catalog.v1.UseCase\"1\x82\xd3\xe4\x93\x02+:\buse_case\"\x1f/v1/{parent=origins/*}/usecases\x12q\n" +
 	"\n" +
@@ -1655,7 +1890,7 @@ func file_ogp_catalog_v1_catalog_service_proto_rawDescGZIP() []byte {
 	return file_ogp_catalog_v1_catalog_service_proto_rawDescData
 }
 
-var file_ogp_catalog_v1_catalog_service_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_ogp_catalog_v1_catalog_service_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_ogp_catalog_v1_catalog_service_proto_goTypes = []any{
 	(*CreateToolRequest)(nil),        // 0: ogp.catalog.v1.CreateToolRequest
 	(*GetToolRequest)(nil),           // 1: ogp.catalog.v1.GetToolRequest
@@ -1675,67 +1910,75 @@ var file_ogp_catalog_v1_catalog_service_proto_goTypes = []any{
 	(*ListUseCasesResponse)(nil),     // 15: ogp.catalog.v1.ListUseCasesResponse
 	(*GetUseCaseFacetsRequest)(nil),  // 16: ogp.catalog.v1.GetUseCaseFacetsRequest
 	(*GetUseCaseFacetsResponse)(nil), // 17: ogp.catalog.v1.GetUseCaseFacetsResponse
-	(*GetNodeInfoRequest)(nil),       // 18: ogp.catalog.v1.GetNodeInfoRequest
-	(*NodeInfo)(nil),                 // 19: ogp.catalog.v1.NodeInfo
-	(*OriginCounts)(nil),             // 20: ogp.catalog.v1.OriginCounts
-	(*Tool)(nil),                     // 21: ogp.catalog.v1.Tool
-	(*fieldmaskpb.FieldMask)(nil),    // 22: google.protobuf.FieldMask
-	(OgpTheme)(0),                    // 23: ogp.catalog.v1.OgpTheme
-	(*UseCase)(nil),                  // 24: ogp.catalog.v1.UseCase
-	(OrganizationKind)(0),            // 25: ogp.catalog.v1.OrganizationKind
-	(UseCaseStatus)(0),               // 26: ogp.catalog.v1.UseCaseStatus
-	(*emptypb.Empty)(nil),            // 27: google.protobuf.Empty
+	(*GetToolAdoptionRequest)(nil),   // 18: ogp.catalog.v1.GetToolAdoptionRequest
+	(*ToolAdoption)(nil),             // 19: ogp.catalog.v1.ToolAdoption
+	(*CountryAdoption)(nil),          // 20: ogp.catalog.v1.CountryAdoption
+	(*GetNodeInfoRequest)(nil),       // 21: ogp.catalog.v1.GetNodeInfoRequest
+	(*NodeInfo)(nil),                 // 22: ogp.catalog.v1.NodeInfo
+	(*OriginCounts)(nil),             // 23: ogp.catalog.v1.OriginCounts
+	(*Tool)(nil),                     // 24: ogp.catalog.v1.Tool
+	(*fieldmaskpb.FieldMask)(nil),    // 25: google.protobuf.FieldMask
+	(OgpTheme)(0),                    // 26: ogp.catalog.v1.OgpTheme
+	(*UseCase)(nil),                  // 27: ogp.catalog.v1.UseCase
+	(OrganizationKind)(0),            // 28: ogp.catalog.v1.OrganizationKind
+	(UseCaseStatus)(0),               // 29: ogp.catalog.v1.UseCaseStatus
+	(*emptypb.Empty)(nil),            // 30: google.protobuf.Empty
 }
 var file_ogp_catalog_v1_catalog_service_proto_depIdxs = []int32{
-	21, // 0: ogp.catalog.v1.CreateToolRequest.tool:type_name -> ogp.catalog.v1.Tool
-	21, // 1: ogp.catalog.v1.UpdateToolRequest.tool:type_name -> ogp.catalog.v1.Tool
-	22, // 2: ogp.catalog.v1.UpdateToolRequest.update_mask:type_name -> google.protobuf.FieldMask
-	23, // 3: ogp.catalog.v1.ListToolsRequest.ogp_theme:type_name -> ogp.catalog.v1.OgpTheme
-	21, // 4: ogp.catalog.v1.ListToolsResponse.tools:type_name -> ogp.catalog.v1.Tool
-	23, // 5: ogp.catalog.v1.GetToolFacetsRequest.ogp_theme:type_name -> ogp.catalog.v1.OgpTheme
+	24, // 0: ogp.catalog.v1.CreateToolRequest.tool:type_name -> ogp.catalog.v1.Tool
+	24, // 1: ogp.catalog.v1.UpdateToolRequest.tool:type_name -> ogp.catalog.v1.Tool
+	25, // 2: ogp.catalog.v1.UpdateToolRequest.update_mask:type_name -> google.protobuf.FieldMask
+	26, // 3: ogp.catalog.v1.ListToolsRequest.ogp_theme:type_name -> ogp.catalog.v1.OgpTheme
+	24, // 4: ogp.catalog.v1.ListToolsResponse.tools:type_name -> ogp.catalog.v1.Tool
+	26, // 5: ogp.catalog.v1.GetToolFacetsRequest.ogp_theme:type_name -> ogp.catalog.v1.OgpTheme
 	8,  // 6: ogp.catalog.v1.GetToolFacetsResponse.facets:type_name -> ogp.catalog.v1.Facet
 	9,  // 7: ogp.catalog.v1.Facet.values:type_name -> ogp.catalog.v1.FacetValue
-	24, // 8: ogp.catalog.v1.CreateUseCaseRequest.use_case:type_name -> ogp.catalog.v1.UseCase
-	24, // 9: ogp.catalog.v1.UpdateUseCaseRequest.use_case:type_name -> ogp.catalog.v1.UseCase
-	22, // 10: ogp.catalog.v1.UpdateUseCaseRequest.update_mask:type_name -> google.protobuf.FieldMask
-	25, // 11: ogp.catalog.v1.ListUseCasesRequest.organization_kind:type_name -> ogp.catalog.v1.OrganizationKind
-	26, // 12: ogp.catalog.v1.ListUseCasesRequest.status:type_name -> ogp.catalog.v1.UseCaseStatus
-	24, // 13: ogp.catalog.v1.ListUseCasesResponse.use_cases:type_name -> ogp.catalog.v1.UseCase
-	25, // 14: ogp.catalog.v1.GetUseCaseFacetsRequest.organization_kind:type_name -> ogp.catalog.v1.OrganizationKind
-	26, // 15: ogp.catalog.v1.GetUseCaseFacetsRequest.status:type_name -> ogp.catalog.v1.UseCaseStatus
+	27, // 8: ogp.catalog.v1.CreateUseCaseRequest.use_case:type_name -> ogp.catalog.v1.UseCase
+	27, // 9: ogp.catalog.v1.UpdateUseCaseRequest.use_case:type_name -> ogp.catalog.v1.UseCase
+	25, // 10: ogp.catalog.v1.UpdateUseCaseRequest.update_mask:type_name -> google.protobuf.FieldMask
+	28, // 11: ogp.catalog.v1.ListUseCasesRequest.organization_kind:type_name -> ogp.catalog.v1.OrganizationKind
+	29, // 12: ogp.catalog.v1.ListUseCasesRequest.status:type_name -> ogp.catalog.v1.UseCaseStatus
+	27, // 13: ogp.catalog.v1.ListUseCasesResponse.use_cases:type_name -> ogp.catalog.v1.UseCase
+	28, // 14: ogp.catalog.v1.GetUseCaseFacetsRequest.organization_kind:type_name -> ogp.catalog.v1.OrganizationKind
+	29, // 15: ogp.catalog.v1.GetUseCaseFacetsRequest.status:type_name -> ogp.catalog.v1.UseCaseStatus
 	8,  // 16: ogp.catalog.v1.GetUseCaseFacetsResponse.facets:type_name -> ogp.catalog.v1.Facet
-	20, // 17: ogp.catalog.v1.NodeInfo.origins:type_name -> ogp.catalog.v1.OriginCounts
-	0,  // 18: ogp.catalog.v1.CatalogService.CreateTool:input_type -> ogp.catalog.v1.CreateToolRequest
-	1,  // 19: ogp.catalog.v1.CatalogService.GetTool:input_type -> ogp.catalog.v1.GetToolRequest
-	2,  // 20: ogp.catalog.v1.CatalogService.UpdateTool:input_type -> ogp.catalog.v1.UpdateToolRequest
-	3,  // 21: ogp.catalog.v1.CatalogService.DeleteTool:input_type -> ogp.catalog.v1.DeleteToolRequest
-	4,  // 22: ogp.catalog.v1.CatalogService.ListTools:input_type -> ogp.catalog.v1.ListToolsRequest
-	6,  // 23: ogp.catalog.v1.CatalogService.GetToolFacets:input_type -> ogp.catalog.v1.GetToolFacetsRequest
-	10, // 24: ogp.catalog.v1.CatalogService.CreateUseCase:input_type -> ogp.catalog.v1.CreateUseCaseRequest
-	11, // 25: ogp.catalog.v1.CatalogService.GetUseCase:input_type -> ogp.catalog.v1.GetUseCaseRequest
-	12, // 26: ogp.catalog.v1.CatalogService.UpdateUseCase:input_type -> ogp.catalog.v1.UpdateUseCaseRequest
-	13, // 27: ogp.catalog.v1.CatalogService.DeleteUseCase:input_type -> ogp.catalog.v1.DeleteUseCaseRequest
-	14, // 28: ogp.catalog.v1.CatalogService.ListUseCases:input_type -> ogp.catalog.v1.ListUseCasesRequest
-	16, // 29: ogp.catalog.v1.CatalogService.GetUseCaseFacets:input_type -> ogp.catalog.v1.GetUseCaseFacetsRequest
-	18, // 30: ogp.catalog.v1.CatalogService.GetNodeInfo:input_type -> ogp.catalog.v1.GetNodeInfoRequest
-	21, // 31: ogp.catalog.v1.CatalogService.CreateTool:output_type -> ogp.catalog.v1.Tool
-	21, // 32: ogp.catalog.v1.CatalogService.GetTool:output_type -> ogp.catalog.v1.Tool
-	21, // 33: ogp.catalog.v1.CatalogService.UpdateTool:output_type -> ogp.catalog.v1.Tool
-	27, // 34: ogp.catalog.v1.CatalogService.DeleteTool:output_type -> google.protobuf.Empty
-	5,  // 35: ogp.catalog.v1.CatalogService.ListTools:output_type -> ogp.catalog.v1.ListToolsResponse
-	7,  // 36: ogp.catalog.v1.CatalogService.GetToolFacets:output_type -> ogp.catalog.v1.GetToolFacetsResponse
-	24, // 37: ogp.catalog.v1.CatalogService.CreateUseCase:output_type -> ogp.catalog.v1.UseCase
-	24, // 38: ogp.catalog.v1.CatalogService.GetUseCase:output_type -> ogp.catalog.v1.UseCase
-	24, // 39: ogp.catalog.v1.CatalogService.UpdateUseCase:output_type -> ogp.catalog.v1.UseCase
-	27, // 40: ogp.catalog.v1.CatalogService.DeleteUseCase:output_type -> google.protobuf.Empty
-	15, // 41: ogp.catalog.v1.CatalogService.ListUseCases:output_type -> ogp.catalog.v1.ListUseCasesResponse
-	17, // 42: ogp.catalog.v1.CatalogService.GetUseCaseFacets:output_type -> ogp.catalog.v1.GetUseCaseFacetsResponse
-	19, // 43: ogp.catalog.v1.CatalogService.GetNodeInfo:output_type -> ogp.catalog.v1.NodeInfo
-	31, // [31:44] is the sub-list for method output_type
-	18, // [18:31] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	24, // 17: ogp.catalog.v1.ToolAdoption.tools:type_name -> ogp.catalog.v1.Tool
+	20, // 18: ogp.catalog.v1.ToolAdoption.countries:type_name -> ogp.catalog.v1.CountryAdoption
+	27, // 19: ogp.catalog.v1.CountryAdoption.use_cases:type_name -> ogp.catalog.v1.UseCase
+	23, // 20: ogp.catalog.v1.NodeInfo.origins:type_name -> ogp.catalog.v1.OriginCounts
+	0,  // 21: ogp.catalog.v1.CatalogService.CreateTool:input_type -> ogp.catalog.v1.CreateToolRequest
+	1,  // 22: ogp.catalog.v1.CatalogService.GetTool:input_type -> ogp.catalog.v1.GetToolRequest
+	2,  // 23: ogp.catalog.v1.CatalogService.UpdateTool:input_type -> ogp.catalog.v1.UpdateToolRequest
+	3,  // 24: ogp.catalog.v1.CatalogService.DeleteTool:input_type -> ogp.catalog.v1.DeleteToolRequest
+	4,  // 25: ogp.catalog.v1.CatalogService.ListTools:input_type -> ogp.catalog.v1.ListToolsRequest
+	18, // 26: ogp.catalog.v1.CatalogService.GetToolAdoption:input_type -> ogp.catalog.v1.GetToolAdoptionRequest
+	6,  // 27: ogp.catalog.v1.CatalogService.GetToolFacets:input_type -> ogp.catalog.v1.GetToolFacetsRequest
+	10, // 28: ogp.catalog.v1.CatalogService.CreateUseCase:input_type -> ogp.catalog.v1.CreateUseCaseRequest
+	11, // 29: ogp.catalog.v1.CatalogService.GetUseCase:input_type -> ogp.catalog.v1.GetUseCaseRequest
+	12, // 30: ogp.catalog.v1.CatalogService.UpdateUseCase:input_type -> ogp.catalog.v1.UpdateUseCaseRequest
+	13, // 31: ogp.catalog.v1.CatalogService.DeleteUseCase:input_type -> ogp.catalog.v1.DeleteUseCaseRequest
+	14, // 32: ogp.catalog.v1.CatalogService.ListUseCases:input_type -> ogp.catalog.v1.ListUseCasesRequest
+	16, // 33: ogp.catalog.v1.CatalogService.GetUseCaseFacets:input_type -> ogp.catalog.v1.GetUseCaseFacetsRequest
+	21, // 34: ogp.catalog.v1.CatalogService.GetNodeInfo:input_type -> ogp.catalog.v1.GetNodeInfoRequest
+	24, // 35: ogp.catalog.v1.CatalogService.CreateTool:output_type -> ogp.catalog.v1.Tool
+	24, // 36: ogp.catalog.v1.CatalogService.GetTool:output_type -> ogp.catalog.v1.Tool
+	24, // 37: ogp.catalog.v1.CatalogService.UpdateTool:output_type -> ogp.catalog.v1.Tool
+	30, // 38: ogp.catalog.v1.CatalogService.DeleteTool:output_type -> google.protobuf.Empty
+	5,  // 39: ogp.catalog.v1.CatalogService.ListTools:output_type -> ogp.catalog.v1.ListToolsResponse
+	19, // 40: ogp.catalog.v1.CatalogService.GetToolAdoption:output_type -> ogp.catalog.v1.ToolAdoption
+	7,  // 41: ogp.catalog.v1.CatalogService.GetToolFacets:output_type -> ogp.catalog.v1.GetToolFacetsResponse
+	27, // 42: ogp.catalog.v1.CatalogService.CreateUseCase:output_type -> ogp.catalog.v1.UseCase
+	27, // 43: ogp.catalog.v1.CatalogService.GetUseCase:output_type -> ogp.catalog.v1.UseCase
+	27, // 44: ogp.catalog.v1.CatalogService.UpdateUseCase:output_type -> ogp.catalog.v1.UseCase
+	30, // 45: ogp.catalog.v1.CatalogService.DeleteUseCase:output_type -> google.protobuf.Empty
+	15, // 46: ogp.catalog.v1.CatalogService.ListUseCases:output_type -> ogp.catalog.v1.ListUseCasesResponse
+	17, // 47: ogp.catalog.v1.CatalogService.GetUseCaseFacets:output_type -> ogp.catalog.v1.GetUseCaseFacetsResponse
+	22, // 48: ogp.catalog.v1.CatalogService.GetNodeInfo:output_type -> ogp.catalog.v1.NodeInfo
+	35, // [35:49] is the sub-list for method output_type
+	21, // [21:35] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_ogp_catalog_v1_catalog_service_proto_init() }
@@ -1751,7 +1994,7 @@ func file_ogp_catalog_v1_catalog_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ogp_catalog_v1_catalog_service_proto_rawDesc), len(file_ogp_catalog_v1_catalog_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   21,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

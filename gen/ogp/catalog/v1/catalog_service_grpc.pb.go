@@ -25,6 +25,7 @@ const (
 	CatalogService_UpdateTool_FullMethodName       = "/ogp.catalog.v1.CatalogService/UpdateTool"
 	CatalogService_DeleteTool_FullMethodName       = "/ogp.catalog.v1.CatalogService/DeleteTool"
 	CatalogService_ListTools_FullMethodName        = "/ogp.catalog.v1.CatalogService/ListTools"
+	CatalogService_GetToolAdoption_FullMethodName  = "/ogp.catalog.v1.CatalogService/GetToolAdoption"
 	CatalogService_GetToolFacets_FullMethodName    = "/ogp.catalog.v1.CatalogService/GetToolFacets"
 	CatalogService_CreateUseCase_FullMethodName    = "/ogp.catalog.v1.CatalogService/CreateUseCase"
 	CatalogService_GetUseCase_FullMethodName       = "/ogp.catalog.v1.CatalogService/GetUseCase"
@@ -55,6 +56,10 @@ type CatalogServiceClient interface {
 	DeleteTool(ctx context.Context, in *DeleteToolRequest, opts ...grpc.CallOption) (*emptypb.Empty, error)
 	// Lists and searches tools across the federation.
 	ListTools(ctx context.Context, in *ListToolsRequest, opts ...grpc.CallOption) (*ListToolsResponse, error)
+	// Shows who uses a tool across the federation: every origin that
+	// catalogues the same software (the same repository, else landing URL)
+	// and every use case that refers to it, grouped by country.
+	GetToolAdoption(ctx context.Context, in *GetToolAdoptionRequest, opts ...grpc.CallOption) (*ToolAdoption, error)
 	// Counts the tools that a search matches, by facet value.
 	GetToolFacets(ctx context.Context, in *GetToolFacetsRequest, opts ...grpc.CallOption) (*GetToolFacetsResponse, error)
 	// Creates a use case in the node's own origin.
@@ -125,6 +130,16 @@ func (c *catalogServiceClient) ListTools(ctx context.Context, in *ListToolsReque
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListToolsResponse)
 	err := c.cc.Invoke(ctx, CatalogService_ListTools_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *catalogServiceClient) GetToolAdoption(ctx context.Context, in *GetToolAdoptionRequest, opts ...grpc.CallOption) (*ToolAdoption, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ToolAdoption)
+	err := c.cc.Invoke(ctx, CatalogService_GetToolAdoption_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -231,6 +246,10 @@ type CatalogServiceServer interface {
 	DeleteTool(context.Context, *DeleteToolRequest) (*emptypb.Empty, error)
 	// Lists and searches tools across the federation.
 	ListTools(context.Context, *ListToolsRequest) (*ListToolsResponse, error)
+	// Shows who uses a tool across the federation: every origin that
+	// catalogues the same software (the same repository, else landing URL)
+	// and every use case that refers to it, grouped by country.
+	GetToolAdoption(context.Context, *GetToolAdoptionRequest) (*ToolAdoption, error)
 	// Counts the tools that a search matches, by facet value.
 	GetToolFacets(context.Context, *GetToolFacetsRequest) (*GetToolFacetsResponse, error)
 	// Creates a use case in the node's own origin.
@@ -271,6 +290,9 @@ func (UnimplementedCatalogServiceServer) DeleteTool(context.Context, *DeleteTool
 }
 func (UnimplementedCatalogServiceServer) ListTools(context.Context, *ListToolsRequest) (*ListToolsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListTools not implemented")
+}
+func (UnimplementedCatalogServiceServer) GetToolAdoption(context.Context, *GetToolAdoptionRequest) (*ToolAdoption, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetToolAdoption not implemented")
 }
 func (UnimplementedCatalogServiceServer) GetToolFacets(context.Context, *GetToolFacetsRequest) (*GetToolFacetsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetToolFacets not implemented")
@@ -403,6 +425,24 @@ func _CatalogService_ListTools_Handler(srv interface{}, ctx context.Context, dec
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(CatalogServiceServer).ListTools(ctx, req.(*ListToolsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CatalogService_GetToolAdoption_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetToolAdoptionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CatalogServiceServer).GetToolAdoption(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CatalogService_GetToolAdoption_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CatalogServiceServer).GetToolAdoption(ctx, req.(*GetToolAdoptionRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -577,6 +617,10 @@ var CatalogService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListTools",
 			Handler:    _CatalogService_ListTools_Handler,
+		},
+		{
+			MethodName: "GetToolAdoption",
+			Handler:    _CatalogService_GetToolAdoption_Handler,
 		},
 		{
 			MethodName: "GetToolFacets",

@@ -1,0 +1,323 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/goccy/go-yaml"
+	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+	"github.com/ogptoolbox/federation/harvest"
+	"github.com/ogptoolbox/federation/harvest/csvfile"
+	"github.com/ogptoolbox/federation/node"
+	"google.golang.org/protobuf/encoding/protojson"
+)
+
+// errSourceFailed makes harvest exit non-zero when a source could not be
+// read completely, after every source has had its run.
+var errSourceFailed = errors.New("a source could not be read completely")
+
+// harvestOptions are harvest's flags.
+type harvestOptions struct {
+	kind, name, columns string
+	authoritative       bool
+	origin, dataDir     string
+	nodeURL, tokenFile  string
+	timeout             time.Duration
+	sources             []string
+}
+
+// parseHarvest reads harvest's flags; --origin and --data also come from
+// OGPNODE_ORIGIN and OGPNODE_DATA, and from the file of --config, as serve
+// takes them.
+func parseHarvest(args []string, getenv func(string) string, stderr io.Writer) (harvestOptions, error) {
+	def := node.DefaultConfig()
+	var o harvestOptions
+	var configFile string
+	fs := flag.NewFlagSet("ogpnode harvest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `Usage: ogpnode harvest [flags] SOURCE...
+
+Harvests each SOURCE (a file, a folder, an http(s) URL or a git repository)
+into the node's own origin: into the data folder of --data, or into the
+running node at --node. Flags:
+`)
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&o.kind, "kind", "", "the kind of every SOURCE: "+strings.Join(harvest.Kinds(), ", ")+" (default: detected from each)")
+	fs.StringVar(&o.name, "name", "", "the source's name, which ties its runs and records together (default: KIND:LOCATION); one SOURCE only")
+	fs.StringVar(&o.columns, "columns", "", "for csv: the column of each tool field, as field=Column,field=Column")
+	fs.BoolVar(&o.authoritative, "authoritative", false, "the source overwrites hand edits of the tools it made")
+	fs.StringVar(&configFile, "config", "", "serve's YAML configuration file, for origin and data")
+	fs.StringVar(&o.origin, "origin", "", "the node's origin (default: as serve, "+def.Origin+")")
+	fs.StringVar(&o.dataDir, "data", "", "the data folder to harvest into (default: as serve, "+def.DataDir+")")
+	fs.StringVar(&o.nodeURL, "node", "", "harvest into the running node at this HTTP URL instead (needs the admin token)")
+	fs.StringVar(&o.tokenFile, "admin-token-file", "", "with --node: a file holding the admin token (default: OGPNODE_ADMIN_TOKEN)")
+	fs.DurationVar(&o.timeout, "timeout", 2*time.Minute, "bound on each fetch or clone of a source")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	o.sources = fs.Args()
+	if len(o.sources) == 0 {
+		fs.Usage()
+		return o, errors.New("harvest: no source given")
+	}
+	if o.name != "" && len(o.sources) > 1 {
+		return o, errors.New("harvest: --name names one source, and several are given")
+	}
+	if o.kind != "" && !harvest.IsKind(o.kind) {
+		return o, fmt.Errorf("harvest: --kind %q is not one of %s", o.kind, strings.Join(harvest.Kinds(), ", "))
+	}
+	if o.nodeURL != "" && (o.dataDir != "" || o.origin != "") {
+		return o, errors.New("harvest: give --node or --data and --origin, not both")
+	}
+	if configFile == "" {
+		configFile = getenv("OGPNODE_CONFIG")
+	}
+	fromFile := map[string]any{}
+	if configFile != "" {
+		b, err := os.ReadFile(configFile)
+		if err != nil {
+			return o, fmt.Errorf("read config: %w", err)
+		}
+		if err := yaml.Unmarshal(b, &fromFile); err != nil {
+			return o, fmt.Errorf("config %s: %w", configFile, err)
+		}
+	}
+	pick := func(flagValue, env, key, fallback string) string {
+		if flagValue != "" {
+			return flagValue
+		}
+		if v := getenv(env); v != "" {
+			return v
+		}
+		if v, ok := fromFile[key]; ok {
+			return fmt.Sprint(v)
+		}
+		return fallback
+	}
+	if o.nodeURL == "" {
+		o.origin = pick(o.origin, "OGPNODE_ORIGIN", "origin", def.Origin)
+		o.dataDir = pick(o.dataDir, "OGPNODE_DATA", "data", def.DataDir)
+	}
+	return o, nil
+}
+
+// runHarvest harvests every source of o, each in its own run.
+func runHarvest(ctx context.Context, o harvestOptions, getenv func(string) string, stdout, stderr io.Writer) error {
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	var mapping csvfile.Mapping
+	if o.columns != "" {
+		m, err := csvfile.ParseMapping(o.columns)
+		if err != nil {
+			return fmt.Errorf("harvest: --columns: %w", err)
+		}
+		mapping = m
+	}
+	var sources []harvest.Source
+	for _, loc := range o.sources {
+		src, err := harvest.Source{Name: o.name, Kind: o.kind, Location: loc, Authoritative: o.authoritative, Columns: mapping}.Resolve()
+		if err != nil {
+			return fmt.Errorf("harvest: %w", err)
+		}
+		sources = append(sources, src)
+	}
+
+	var importHarvest func(context.Context, *catalogv1.ImportHarvestRequest) (*catalogv1.HarvestRun, error)
+	if o.nodeURL != "" {
+		token, err := readToken(o.tokenFile, getenv)
+		if err != nil {
+			return err
+		}
+		client := &nodeClient{base: strings.TrimRight(o.nodeURL, "/"), token: token}
+		importHarvest = client.importHarvest
+	} else {
+		cat, err := node.OpenCatalog(ctx, o.origin, o.dataDir, log)
+		if err != nil {
+			return fmt.Errorf("harvest: %w", err)
+		}
+		defer cat.Close()
+		importHarvest = harvest.NewImporter(cat.Store, nil, log).Import
+	}
+
+	var failed bool
+	for _, src := range sources {
+		progress := newProgress(stderr, src.Location)
+		req := harvest.Read(ctx, src, harvest.ReadOptions{HTTPTimeout: o.timeout, Progress: progress.update})
+		progress.done()
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		run, err := importHarvest(ctx, req)
+		if err != nil {
+			return fmt.Errorf("harvest %s: %w", src.Name, err)
+		}
+		printRun(stdout, run)
+		if !req.GetComplete() {
+			failed = true
+		}
+	}
+	if failed {
+		return errSourceFailed
+	}
+	return nil
+}
+
+// readToken reads the admin token for --node.
+func readToken(file string, getenv func(string) string) (string, error) {
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("harvest: read admin token: %w", err)
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
+	if t := getenv("OGPNODE_ADMIN_TOKEN"); t != "" {
+		return t, nil
+	}
+	return "", errors.New("harvest: --node needs the admin token: --admin-token-file or OGPNODE_ADMIN_TOKEN")
+}
+
+// printRun writes a run's report: its counts, then each rejected entry and
+// its reasons.
+func printRun(w io.Writer, run *catalogv1.HarvestRun) {
+	fmt.Fprintf(w, "%s: %d created, %d updated, %d unchanged, %d deleted, %d rejected",
+		run.GetSource().GetName(), run.GetCreated(), run.GetUpdated(), run.GetUnchanged(), run.GetDeleted(), run.GetRejected())
+	if n := run.GetKeptHandEdits(); n > 0 {
+		fmt.Fprintf(w, ", %d hand edits kept", n)
+	}
+	fmt.Fprintf(w, " (%s)\n", run.GetName())
+	if e := run.GetError(); e != "" {
+		fmt.Fprintf(w, "  error: %s\n", e)
+	}
+	for _, r := range run.GetRejectedEntries() {
+		where := r.GetWhere()
+		if where == "" {
+			where = r.GetSourceId()
+		}
+		fmt.Fprintf(w, "  rejected %s:\n", where)
+		for _, f := range r.GetFindings() {
+			fmt.Fprintf(w, "    %s\n", describeFinding(f))
+		}
+	}
+}
+
+func describeFinding(f *catalogv1.Finding) string {
+	var b strings.Builder
+	if f.GetKey() != "" {
+		b.WriteString(f.GetKey())
+	}
+	if f.GetLine() > 0 {
+		fmt.Fprintf(&b, " (line %d)", f.GetLine())
+	}
+	if b.Len() > 0 {
+		b.WriteString(": ")
+	}
+	b.WriteString(f.GetMessage())
+	return b.String()
+}
+
+// nodeClient imports harvests into a running node over REST.
+type nodeClient struct {
+	base, token string
+}
+
+func (c *nodeClient) importHarvest(ctx context.Context, req *catalogv1.ImportHarvestRequest) (*catalogv1.HarvestRun, error) {
+	body, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(req)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := url.Parse(c.base); err != nil {
+		return nil, fmt.Errorf("--node %q: %w", c.base, err)
+	}
+	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/v1/harvests:import", bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("--node %q: %w", c.base, err)
+	}
+	hr.Header.Set("Content-Type", "application/json")
+	hr.Header.Set("Authorization", "Bearer "+c.token)
+	resp, err := http.DefaultClient.Do(hr)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return nil, fmt.Errorf("read the node's answer: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		var st struct {
+			Message string `json:"message"`
+		}
+		if json.Unmarshal(b, &st) == nil && st.Message != "" {
+			return nil, fmt.Errorf("the node answered %s: %s", resp.Status, st.Message)
+		}
+		return nil, fmt.Errorf("the node answered %s", resp.Status)
+	}
+	run := &catalogv1.HarvestRun{}
+	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(b, run); err != nil {
+		return nil, fmt.Errorf("read the node's answer: %w", err)
+	}
+	return run, nil
+}
+
+// progress shows how far the reading of a folder has come: a bar redrawn
+// in place on a terminal, a log line every tenth otherwise.
+type progress struct {
+	mu       sync.Mutex
+	w        io.Writer
+	what     string
+	terminal bool
+	shown    bool
+	lastTick int
+}
+
+func newProgress(w io.Writer, what string) *progress {
+	p := &progress{w: w, what: what}
+	if f, ok := w.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			p.terminal = true
+		}
+	}
+	return p
+}
+
+// update is called with the files read so far; small sources stay quiet.
+func (p *progress) update(done, total int) {
+	if total < 200 {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.terminal {
+		const width = 30
+		filled := done * width / total
+		fmt.Fprintf(p.w, "\r%s [%s%s] %d/%d files", p.what, strings.Repeat("#", filled), strings.Repeat(" ", width-filled), done, total)
+		p.shown = true
+		return
+	}
+	if tick := done * 10 / total; tick > p.lastTick {
+		p.lastTick = tick
+		fmt.Fprintf(p.w, "harvest %s: read %d of %d files\n", p.what, done, total)
+	}
+}
+
+func (p *progress) done() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.shown {
+		fmt.Fprintln(p.w)
+	}
+}

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// sharedCorpus is a file of ../shared/corpus, next to the repository.
+func sharedCorpus(t *testing.T, rel string) string {
+	t.Helper()
+	p, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "corpus", rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("the shared corpus is missing (%v): tests read ../shared/corpus next to the repository", err)
+	}
+	return p
+}
+
+func runHarvestCommand(t *testing.T, env map[string]string, args ...string) (string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), append([]string{"harvest"}, args...), func(k string) string { return env[k] }, &out, &errOut)
+	if errOut.Len() > 0 {
+		t.Logf("stderr: %s", errOut.String())
+	}
+	return out.String(), err
+}
+
+// TestHarvestIntoDataFolder harvests SILL into a data folder, twice, then
+// a source that cannot be read.
+func TestHarvestIntoDataFolder(t *testing.T) {
+	data := t.TempDir()
+	sill := sharedCorpus(t, "sill/sill.json")
+	out, err := runHarvestCommand(t, nil, "--data", data, "--origin", "fr", sill)
+	if err != nil || !strings.Contains(out, "240 created, 0 updated, 0 unchanged, 0 deleted, 0 rejected") {
+		t.Fatalf("first harvest: %v\n%s", err, out)
+	}
+	out, err = runHarvestCommand(t, map[string]string{"OGPNODE_ORIGIN": "fr", "OGPNODE_DATA": data}, sill)
+	if err != nil || !strings.Contains(out, "0 created, 0 updated, 240 unchanged") {
+		t.Fatalf("second harvest: %v\n%s", err, out)
+	}
+	out, err = runHarvestCommand(t, nil, "--data", data, "--origin", "fr", "--kind", "sill", filepath.Join(data, "missing.json"))
+	if !errors.Is(err, errSourceFailed) || !strings.Contains(out, "error: ") {
+		t.Fatalf("a missing source: %v\n%s", err, out)
+	}
+	if _, err := runHarvestCommand(t, nil, "--data", data, "--origin", "de", sill); err == nil || !strings.Contains(err.Error(), "fr") {
+		t.Errorf("harvesting into a folder of another origin: %v", err)
+	}
+	if _, err := runHarvestCommand(t, nil, "--data", data, "--origin", "fr", "--kind", "rss", sill); err == nil {
+		t.Error("--kind rss was accepted")
+	}
+	if _, err := runHarvestCommand(t, nil, "--data", data, "--origin", "fr", filepath.Join(data, "list.txt")); err == nil || !strings.Contains(err.Error(), "--kind") {
+		t.Errorf("a source of unknown kind: %v", err)
+	}
+}
+
+// TestHarvestIntoRunningNode starts a real node with a scheduled harvest in
+// its configuration file, then harvests into it with --node, and reads the
+// reports and the qualified tools over REST.
+func TestHarvestIntoRunningNode(t *testing.T) {
+	bin := buildBinary(t)
+	sill := sharedCorpus(t, "sill/sill.json")
+	config := filepath.Join(t.TempDir(), "ogpnode.yaml")
+	if err := os.WriteFile(config, []byte("harvests:\n  - kind: sill\n    name: sill\n    location: "+sill+"\n    interval: 24h\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := startProcess(t, bin, "fr", "--config", config)
+	base := "http://" + p.http
+	eventually(t, []*process{p}, "/v1/harvests", "the scheduled harvest's report", func(status int, body string) bool {
+		return status == 200 && strings.Contains(body, `"created":240`)
+	})
+
+	one := sharedCorpus(t, "publiccode/v0/valid/valid.yml")
+	out, err := runHarvestCommand(t, map[string]string{"OGPNODE_ADMIN_TOKEN": e2eToken}, "--node", base, one)
+	if err != nil || !strings.Contains(out, "1 created") {
+		t.Fatalf("harvest --node: %v\n%s", err, out)
+	}
+	if _, err := runHarvestCommand(t, map[string]string{"OGPNODE_ADMIN_TOKEN": "wrong"}, "--node", base, one); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Errorf("a wrong token: %v", err)
+	}
+	status, body := call(t, "GET", base+"/v1/harvests?page_size=10", "")
+	if status != 200 || strings.Count(body, `"name":"harvests/`) != 2 {
+		t.Errorf("GET /v1/harvests: %d %s", status, body)
+	}
+	status, body = call(t, "GET", base+"/v1/tools?criterion=open_license&order_by=score%20desc&page_size=5", "")
+	var page struct {
+		Tools []struct {
+			Qualification struct {
+				Score    int
+				Criteria []struct {
+					ID  string `json:"id"`
+					Met bool
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(body), &page); status != 200 || err != nil || len(page.Tools) != 5 {
+		t.Fatalf("tools with an open license, best first: %d %v %.300s", status, err, body)
+	}
+	for i, tool := range page.Tools {
+		q := tool.Qualification
+		if len(q.Criteria) != 7 || q.Criteria[0].ID != "open_license" || !q.Criteria[0].Met || (i > 0 && q.Score > page.Tools[i-1].Qualification.Score) {
+			t.Errorf("tool %d of the page: %+v", i, q)
+		}
+	}
+	status, body = call(t, "GET", base+"/v1/tools?criterion=unknown", "")
+	if status != 400 || !strings.Contains(body, "criterion") {
+		t.Errorf("an unknown criterion: %d %s", status, body)
+	}
+}
+
+// TestProgressLines checks the progress of a long read when stderr is not
+// a terminal: a plain line at each tenth, nothing for small sources.
+func TestProgressLines(t *testing.T) {
+	var buf bytes.Buffer
+	p := newProgress(&buf, "catalog")
+	for i := 1; i <= 1000; i++ {
+		p.update(i, 1000)
+	}
+	p.done()
+	if n := strings.Count(buf.String(), "\n"); n != 10 || !strings.Contains(buf.String(), "harvest catalog: read 1000 of 1000 files") {
+		t.Errorf("%d lines:\n%s", n, buf.String())
+	}
+	buf.Reset()
+	small := newProgress(&buf, "small")
+	small.update(5, 10)
+	small.done()
+	if buf.Len() != 0 {
+		t.Errorf("a small source printed progress: %q", buf.String())
+	}
+}

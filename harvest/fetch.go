@@ -1,0 +1,270 @@
+package harvest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+	"github.com/ogptoolbox/federation/harvest/publiccode"
+)
+
+// isGit reports whether loc names a git repository: git+URL, a file://
+// URL, an ssh remote (git@host:path) or a URL or path ending in .git.
+func isGit(loc string) bool {
+	return strings.HasPrefix(loc, "git+") || strings.HasPrefix(loc, "file://") ||
+		strings.HasPrefix(loc, "git@") || strings.HasSuffix(strings.TrimRight(loc, "/"), ".git")
+}
+
+func isHTTP(loc string) bool {
+	u, err := url.Parse(loc)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+func isLocalPath(loc string) bool { return !isGit(loc) && !isHTTP(loc) }
+
+func isDir(loc string) bool {
+	st, err := os.Stat(loc)
+	return err == nil && st.IsDir()
+}
+
+// fetch reads one file, local or over HTTP(S).
+func fetch(ctx context.Context, loc string, opts ReadOptions) ([]byte, error) {
+	if !isHTTP(loc) {
+		f, err := os.Open(loc)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		return readAtMost(f, loc, opts.MaxBytes)
+	}
+	ctx, cancel := context.WithTimeout(ctx, opts.HTTPTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, loc, nil)
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", loc, err)
+	}
+	req.Header.Set("User-Agent", "ogpnode-harvest")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", loc, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("fetch %s: %s", loc, resp.Status)
+	}
+	return readAtMost(resp.Body, loc, opts.MaxBytes)
+}
+
+func readAtMost(r io.Reader, loc string, max int64) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", loc, err)
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("read %s: larger than %d bytes", loc, max)
+	}
+	return b, nil
+}
+
+// readPubliccode reads publiccode.yml files from a file, a URL, a folder
+// or a git repository.
+func readPubliccode(ctx context.Context, loc string, opts ReadOptions) ([]*catalogv1.HarvestEntry, []*catalogv1.RejectedEntry, error) {
+	switch {
+	case isGit(loc):
+		dir, err := os.MkdirTemp("", "ogpnode-harvest-*")
+		if err != nil {
+			return nil, nil, err
+		}
+		defer os.RemoveAll(dir)
+		if err := shallowClone(ctx, loc, dir, opts); err != nil {
+			return nil, nil, err
+		}
+		return readPubliccodeDir(ctx, dir, opts)
+	case isHTTP(loc):
+		data, err := fetch(ctx, loc, opts)
+		if err != nil {
+			return nil, nil, err
+		}
+		e, r := parsePubliccode(data, loc)
+		return e, r, nil
+	case isDir(loc):
+		return readPubliccodeDir(ctx, loc, opts)
+	default:
+		data, err := fetch(ctx, loc, opts)
+		if err != nil {
+			return nil, nil, err
+		}
+		e, r := parsePubliccode(data, loc)
+		return e, r, nil
+	}
+}
+
+// shallowClone clones the last commit of a repository into dir.
+func shallowClone(ctx context.Context, loc, dir string, opts ReadOptions) error {
+	remote := strings.TrimPrefix(loc, "git+")
+	ctx, cancel := context.WithTimeout(ctx, opts.HTTPTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "git", "clone", "--quiet", "--depth", "1", "--single-branch", "--", remote, dir)
+	// Never ask for a password on a terminal: a harvest runs unattended.
+	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		if errors.Is(err, exec.ErrNotFound) {
+			return fmt.Errorf("clone %s: git is not installed", remote)
+		}
+		return fmt.Errorf("clone %s: %v: %s", remote, err, strings.TrimSpace(stderr.String()))
+	}
+	return nil
+}
+
+// publiccodeFiles lists the files of a folder a harvest reads: those named
+// publiccode.yml or publiccode.yaml at any depth when there are some (a
+// repository keeps other YAML files, for CI and the like), else every .yml
+// and .yaml file (a folder of catalog entries). Hidden files and folders
+// (.git) are skipped.
+func publiccodeFiles(root string) ([]string, error) {
+	var named, all []string
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if strings.HasPrefix(d.Name(), ".") && path != root {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() || !d.Type().IsRegular() {
+			return nil
+		}
+		switch name := strings.ToLower(d.Name()); {
+		case name == "publiccode.yml" || name == "publiccode.yaml":
+			named = append(named, path)
+		case strings.HasSuffix(name, ".yml") || strings.HasSuffix(name, ".yaml"):
+			all = append(all, path)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read folder %s: %w", root, err)
+	}
+	if len(named) > 0 {
+		all = named
+	}
+	sort.Strings(all)
+	return all, nil
+}
+
+// readPubliccodeDir parses a folder's files on every core. Two files of the
+// same repository (the same url) are one entry: the second is rejected.
+func readPubliccodeDir(ctx context.Context, root string, opts ReadOptions) ([]*catalogv1.HarvestEntry, []*catalogv1.RejectedEntry, error) {
+	files, err := publiccodeFiles(root)
+	if err != nil {
+		return nil, nil, err
+	}
+	type parsed struct {
+		entry    *catalogv1.HarvestEntry
+		rejected *catalogv1.RejectedEntry
+		err      error
+	}
+	results := make([]parsed, len(files))
+	var (
+		wg   sync.WaitGroup
+		next = make(chan int)
+		mu   sync.Mutex
+		done int
+	)
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				where, _ := filepath.Rel(root, files[i])
+				data, err := os.ReadFile(files[i])
+				if err != nil {
+					results[i].err = fmt.Errorf("read %s: %w", where, err)
+					continue
+				}
+				es, rs := parsePubliccode(data, filepath.ToSlash(where))
+				if len(es) > 0 {
+					results[i].entry = es[0]
+				}
+				if len(rs) > 0 {
+					results[i].rejected = rs[0]
+				}
+				if opts.Progress != nil {
+					mu.Lock()
+					done++
+					opts.Progress(done, len(files))
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+feed:
+	for i := range files {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	var (
+		entries  []*catalogv1.HarvestEntry
+		rejected []*catalogv1.RejectedEntry
+		errs     []error
+		seen     = map[string]string{}
+	)
+	for _, r := range results {
+		switch {
+		case r.err != nil:
+			errs = append(errs, r.err)
+		case r.rejected != nil:
+			rejected = append(rejected, r.rejected)
+		case r.entry != nil:
+			if first, dup := seen[r.entry.GetSourceId()]; dup {
+				rejected = append(rejected, &catalogv1.RejectedEntry{SourceId: r.entry.GetSourceId(), Where: r.entry.GetWhere(),
+					Findings: []*catalogv1.Finding{{Key: "url", Message: fmt.Sprintf("the repository %s is already described by %s", r.entry.GetSourceId(), first)}}})
+				continue
+			}
+			seen[r.entry.GetSourceId()] = r.entry.GetWhere()
+			entries = append(entries, r.entry)
+		}
+	}
+	return entries, rejected, errors.Join(errs...)
+}
+
+// parsePubliccode parses one file into an entry or a rejected entry.
+func parsePubliccode(data []byte, where string) ([]*catalogv1.HarvestEntry, []*catalogv1.RejectedEntry) {
+	res := publiccode.Parse(data, where)
+	if res.Entry != nil && len(res.Errors) == 0 {
+		return []*catalogv1.HarvestEntry{res.Entry}, nil
+	}
+	r := &catalogv1.RejectedEntry{Where: where, Findings: res.Errors}
+	if res.Entry != nil {
+		r.SourceId = res.Entry.GetSourceId()
+	}
+	if len(r.Findings) == 0 {
+		r.Findings = []*catalogv1.Finding{{Message: "not a publiccode.yml file"}}
+	}
+	return nil, []*catalogv1.RejectedEntry{r}
+}

@@ -1,0 +1,190 @@
+// Package harvest brings the catalogs that points of contact already keep
+// into the node's own origin: publiccode.yml files (one file, a folder of
+// them, a URL or a git repository), France's SILL, code.json inventories
+// and spreadsheets as CSV.
+//
+// A harvest has two halves. Read, where the source is (the ogpnode harvest
+// command, or the node itself for harvests scheduled in its configuration),
+// fetches the source and turns it into entries with the readers of the
+// subpackages (publiccode, sill, codejson, csvfile). Importer.Import, in the
+// node, writes them through the catalog's normal write path in one
+// transaction: new entries are created, changed ones updated, unchanged ones
+// left alone (no new seq), entries the source no longer lists deleted when
+// it was read completely, and tools edited by hand since their last harvest
+// keep the hand edit unless the source is authoritative. Every run leaves a
+// report, served at GET /v1/harvests.
+package harvest
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+	"github.com/ogptoolbox/federation/harvest/codejson"
+	"github.com/ogptoolbox/federation/harvest/csvfile"
+	"github.com/ogptoolbox/federation/harvest/sill"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+// The kinds of source.
+const (
+	KindPubliccode = "publiccode"
+	KindSILL       = "sill"
+	KindCodeJSON   = "codejson"
+	KindCSV        = "csv"
+)
+
+// Kinds lists the kinds of source, sorted.
+func Kinds() []string { return []string{KindCodeJSON, KindCSV, KindPubliccode, KindSILL} }
+
+// IsKind reports whether k is a kind of source.
+func IsKind(k string) bool { return slices.Contains(Kinds(), k) }
+
+// Source is a catalog to harvest.
+type Source struct {
+	// Name ties the source's runs and records together; it must stay the
+	// same from run to run. Default: the kind and the location
+	// ("sill:https://example.org/sill.json").
+	Name string `yaml:"name"`
+	// Kind is one of Kinds; detected from the location when empty.
+	Kind string `yaml:"kind"`
+	// Location is a file, a folder, an http(s) URL or a git repository
+	// (a URL ending in .git, a file:// URL or one prefixed with git+).
+	Location string `yaml:"location"`
+	// Authoritative sources overwrite hand edits.
+	Authoritative bool `yaml:"authoritative"`
+	// Columns maps tool fields to CSV columns (csv sources only).
+	Columns csvfile.Mapping `yaml:"columns"`
+}
+
+// Proto is the source as the API names it.
+func (s Source) Proto() *catalogv1.HarvestSource {
+	return &catalogv1.HarvestSource{Name: s.Name, Kind: s.Kind, Location: s.Location, Authoritative: s.Authoritative}
+}
+
+// Resolve fills in the kind and the name when they are not given, and
+// checks the source.
+func (s Source) Resolve() (Source, error) {
+	if strings.TrimSpace(s.Location) == "" {
+		return s, fmt.Errorf("a source needs a location")
+	}
+	if s.Kind == "" {
+		k, err := detectKind(s.Location)
+		if err != nil {
+			return s, err
+		}
+		s.Kind = k
+	}
+	if !IsKind(s.Kind) {
+		return s, fmt.Errorf("source kind %q is not one of %s", s.Kind, strings.Join(Kinds(), ", "))
+	}
+	if s.Kind == KindCSV && len(s.Columns) == 0 {
+		return s, fmt.Errorf("source %s: a csv source needs a column mapping (columns, or --columns field=Column,...)", s.Location)
+	}
+	if s.Name == "" {
+		loc := s.Location
+		if isLocalPath(loc) {
+			if abs, err := filepath.Abs(loc); err == nil {
+				loc = abs
+			}
+		}
+		s.Name = s.Kind + ":" + loc
+	}
+	return s, nil
+}
+
+// detectKind guesses a source's kind from its location: git repositories
+// and folders hold publiccode.yml files; files and URLs go by their name's
+// extension; a .json file by its content.
+func detectKind(loc string) (string, error) {
+	if isGit(loc) {
+		return KindPubliccode, nil
+	}
+	name := loc
+	if u, err := url.Parse(loc); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
+		name = u.Path
+	} else if isDir(loc) {
+		return KindPubliccode, nil
+	}
+	switch ext := strings.ToLower(filepath.Ext(name)); {
+	case ext == ".yml" || ext == ".yaml":
+		return KindPubliccode, nil
+	case ext == ".csv":
+		return KindCSV, nil
+	case strings.Contains(strings.ToLower(filepath.Base(name)), "sill"):
+		return KindSILL, nil
+	case ext == ".json" && strings.Contains(strings.ToLower(filepath.Base(name)), "code"):
+		return KindCodeJSON, nil
+	}
+	return "", fmt.Errorf("cannot tell the kind of source %s: give it (--kind %s)", loc, strings.Join(Kinds(), "|"))
+}
+
+// ReadOptions bound what Read fetches.
+type ReadOptions struct {
+	// HTTPTimeout bounds each HTTP fetch and each git clone (default 2
+	// minutes).
+	HTTPTimeout time.Duration
+	// MaxBytes bounds a fetched file (default 64 MiB).
+	MaxBytes int64
+	// Progress, when set, is told how many files of a folder have been read.
+	Progress func(done, total int)
+}
+
+func (o ReadOptions) withDefaults() ReadOptions {
+	if o.HTTPTimeout <= 0 {
+		o.HTTPTimeout = 2 * time.Minute
+	}
+	if o.MaxBytes <= 0 {
+		o.MaxBytes = 64 << 20
+	}
+	return o
+}
+
+// Read reads a resolved source where this process runs and returns the
+// request that imports it. A source that cannot be read completely (a
+// fetch that fails, a file that is not JSON) gives a request with
+// complete false and read_error set, carrying whatever could be read, so
+// that the run is still reported and nothing is deleted.
+func Read(ctx context.Context, src Source, opts ReadOptions) *catalogv1.ImportHarvestRequest {
+	opts = opts.withDefaults()
+	req := &catalogv1.ImportHarvestRequest{Source: src.Proto(), StartTime: timestamppb.Now(), Complete: true}
+	fail := func(err error) *catalogv1.ImportHarvestRequest {
+		req.Complete = false
+		req.ReadError = err.Error()
+		return req
+	}
+	if src.Kind == KindPubliccode {
+		entries, rejected, err := readPubliccode(ctx, src.Location, opts)
+		req.Entries, req.Rejected = entries, rejected
+		if err != nil {
+			return fail(err)
+		}
+		return req
+	}
+	data, err := fetch(ctx, src.Location, opts)
+	if err != nil {
+		return fail(err)
+	}
+	var entries []*catalogv1.HarvestEntry
+	var rejected []*catalogv1.RejectedEntry
+	switch src.Kind {
+	case KindSILL:
+		entries, rejected, err = sill.Parse(data)
+	case KindCodeJSON:
+		entries, rejected, err = codejson.Parse(data)
+	case KindCSV:
+		entries, rejected, err = csvfile.Parse(data, src.Columns)
+	default:
+		err = fmt.Errorf("source kind %q is not one of %s", src.Kind, strings.Join(Kinds(), ", "))
+	}
+	req.Entries, req.Rejected = entries, rejected
+	if err != nil {
+		return fail(fmt.Errorf("%s: %w", src.Location, err))
+	}
+	return req
+}

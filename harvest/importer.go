@@ -1,0 +1,364 @@
+package harvest
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+
+	"github.com/ogptoolbox/federation/envelope"
+	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+	"github.com/ogptoolbox/federation/storage"
+	"github.com/ogptoolbox/federation/validate"
+	"golang.org/x/text/unicode/norm"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+// Importer imports what was read from sources into the node's own origin,
+// through the catalog's write path: harvested tools are signed and
+// replicate like any other.
+type Importer struct {
+	store *storage.Store
+	now   func() time.Time
+	log   *slog.Logger
+}
+
+// NewImporter returns an Importer writing to store. now may be nil (the
+// clock).
+func NewImporter(store *storage.Store, now func() time.Time, log *slog.Logger) *Importer {
+	if now == nil {
+		now = time.Now
+	}
+	return &Importer{store: store, now: now, log: log.With("component", "harvest")}
+}
+
+// RequestError is an import request that cannot be run as it stands (no
+// source name, an unknown kind, duplicate source ids); nothing is written.
+type RequestError struct{ Field, Reason string }
+
+func (e *RequestError) Error() string { return e.Field + ": " + e.Reason }
+
+// Import runs one harvest of the request's source: it writes the tools
+// that are new or changed, deletes the ones the source no longer lists
+// when it was read completely, keeps hand edits unless the source is
+// authoritative, all in one transaction, then saves and returns the run's
+// report. Entries whose tool fails the catalog's checks are rejected with
+// the checks' reasons and change nothing.
+func (im *Importer) Import(ctx context.Context, req *catalogv1.ImportHarvestRequest) (*catalogv1.HarvestRun, error) {
+	if err := checkRequest(req); err != nil {
+		return nil, err
+	}
+	src := req.GetSource()
+	start := req.GetStartTime()
+	if start == nil {
+		start = timestamppb.New(im.now())
+	}
+	run := &catalogv1.HarvestRun{
+		Source:    proto.Clone(src).(*catalogv1.HarvestSource),
+		StartTime: start,
+		Complete:  req.GetComplete() && req.GetReadError() == "",
+		Error:     req.GetReadError(),
+	}
+	if !req.GetComplete() && run.Error == "" {
+		run.Error = "the source was not read completely"
+	}
+	run.RejectedEntries = append(run.RejectedEntries, req.GetRejected()...)
+
+	// Entries the source lists but that were rejected keep their tools:
+	// they are not gone from the source.
+	listed := map[string]bool{}
+	unidentified := 0
+	for _, r := range req.GetRejected() {
+		if r.GetSourceId() != "" {
+			listed[r.GetSourceId()] = true
+		} else {
+			unidentified++
+		}
+	}
+	// A rejected entry that cannot be identified may be one whose tool is
+	// here: deleting what the source seems to have dropped could then
+	// delete it.
+	mayDelete := run.Complete && unidentified == 0
+	if run.Complete && !mayDelete {
+		run.Error = fmt.Sprintf("%d rejected entries could not be identified, so no tool was deleted", unidentified)
+	}
+	for _, e := range req.GetEntries() {
+		listed[e.GetSourceId()] = true
+	}
+	entries, rejected := im.prepareEntries(src, req.GetEntries())
+	run.RejectedEntries = append(run.RejectedEntries, rejected...)
+	sort.Slice(entries, func(i, j int) bool { return entries[i].sourceID < entries[j].sourceID })
+
+	harvestTime := timestamppb.New(im.now())
+	var counts catalogv1.HarvestRun
+	_, err := im.store.ApplyHarvest(ctx, src.GetName(), func(tx *storage.HarvestTx) (storage.HarvestPlan, error) {
+		counts = catalogv1.HarvestRun{} // a retried plan starts again
+		return plan(tx, src, entries, listed, mayDelete, harvestTime, &counts)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("harvest %s: %w", src.GetName(), err)
+	}
+	run.Created, run.Updated, run.Unchanged = counts.Created, counts.Updated, counts.Unchanged
+	run.Deleted, run.KeptHandEdits = counts.Deleted, counts.KeptHandEdits
+	run.Rejected = int32(len(run.RejectedEntries))
+	run.EndTime = timestamppb.New(im.now())
+	saved, err := im.store.SaveHarvestRun(ctx, run)
+	if err != nil {
+		return nil, err
+	}
+	im.log.Info("harvested", "source", src.GetName(), "created", run.Created, "updated", run.Updated,
+		"unchanged", run.Unchanged, "deleted", run.Deleted, "rejected", run.Rejected,
+		"kept_hand_edits", run.KeptHandEdits, "complete", run.Complete)
+	return saved, nil
+}
+
+// incoming is an entry ready to be written.
+type incoming struct {
+	sourceID string
+	tool     *catalogv1.Tool
+	hash     []byte
+}
+
+// checkRequest refuses requests that cannot be run at all.
+func checkRequest(req *catalogv1.ImportHarvestRequest) error {
+	src := req.GetSource()
+	if strings.TrimSpace(src.GetName()) == "" {
+		return &RequestError{"source.name", "is required"}
+	}
+	if len(src.GetName()) > 300 {
+		return &RequestError{"source.name", "is longer than 300 characters"}
+	}
+	if !IsKind(src.GetKind()) {
+		return &RequestError{"source.kind", fmt.Sprintf("%q is not one of %s", src.GetKind(), strings.Join(Kinds(), ", "))}
+	}
+	seen := map[string]bool{}
+	for i, e := range req.GetEntries() {
+		switch id := e.GetSourceId(); {
+		case strings.TrimSpace(id) == "":
+			return &RequestError{fmt.Sprintf("entries[%d].source_id", i), "is required"}
+		case seen[id]:
+			return &RequestError{fmt.Sprintf("entries[%d].source_id", i), fmt.Sprintf("%q is listed twice", id)}
+		default:
+			seen[id] = true
+		}
+	}
+	return nil
+}
+
+// prepareEntries prepares every entry, on every core, keeping their order.
+func (im *Importer) prepareEntries(src *catalogv1.HarvestSource, es []*catalogv1.HarvestEntry) ([]incoming, []*catalogv1.RejectedEntry) {
+	ins := make([]incoming, len(es))
+	rejects := make([]*catalogv1.RejectedEntry, len(es))
+	var wg sync.WaitGroup
+	workers := runtime.GOMAXPROCS(0)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(es); i += workers {
+				ins[i], rejects[i] = im.prepareEntry(src, es[i])
+			}
+		}()
+	}
+	wg.Wait()
+	var entries []incoming
+	var rejected []*catalogv1.RejectedEntry
+	for i := range es {
+		if rejects[i] != nil {
+			rejected = append(rejected, rejects[i])
+		} else {
+			entries = append(entries, ins[i])
+		}
+	}
+	return entries, rejected
+}
+
+// prepareEntry gives an entry's tool its provenance and checks it as the
+// API checks a create.
+func (im *Importer) prepareEntry(src *catalogv1.HarvestSource, e *catalogv1.HarvestEntry) (incoming, *catalogv1.RejectedEntry) {
+	if e.GetTool() == nil {
+		return incoming{}, &catalogv1.RejectedEntry{SourceId: e.GetSourceId(), Where: e.GetWhere(),
+			Findings: []*catalogv1.Finding{{Message: "the entry has no tool"}}}
+	}
+	t := proto.Clone(e.GetTool()).(*catalogv1.Tool)
+	t.Name, t.CreateTime, t.UpdateTime, t.Origin, t.Seq, t.Deleted, t.Etag, t.Qualification = "", nil, nil, "", 0, false, "", nil
+	t.Provenance = &catalogv1.Provenance{
+		Kind:      catalogv1.ProvenanceKind_PROVENANCE_KIND_HARVESTED,
+		Source:    src.GetName(),
+		SourceUrl: src.GetLocation(),
+		SourceId:  e.GetSourceId(),
+	}
+	var v validate.Violations
+	validate.Tool(&v, "tool", t)
+	if len(v.List) > 0 {
+		r := &catalogv1.RejectedEntry{SourceId: e.GetSourceId(), Where: e.GetWhere()}
+		for _, f := range v.List {
+			r.Findings = append(r.Findings, &catalogv1.Finding{Key: f.Field, Message: f.Description})
+		}
+		return incoming{}, r
+	}
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(t)
+	if err != nil {
+		return incoming{}, &catalogv1.RejectedEntry{SourceId: e.GetSourceId(), Where: e.GetWhere(),
+			Findings: []*catalogv1.Finding{{Message: "cannot encode the tool: " + err.Error()}}}
+	}
+	h := sha256.Sum256(b)
+	return incoming{sourceID: e.GetSourceId(), tool: t, hash: h[:]}, nil
+}
+
+// plan decides, inside the write transaction, what the run writes.
+func plan(tx *storage.HarvestTx, src *catalogv1.HarvestSource, entries []incoming, listed map[string]bool,
+	mayDelete bool, harvestTime *timestamppb.Timestamp, counts *catalogv1.HarvestRun) (storage.HarvestPlan, error) {
+	known, err := tx.Entries()
+	if err != nil {
+		return storage.HarvestPlan{}, err
+	}
+	// One read of every record the run may touch or whose id it may take.
+	var ids []string
+	for _, k := range known {
+		ids = append(ids, k.ID)
+	}
+	for _, e := range entries {
+		if _, ok := known[e.sourceID]; !ok {
+			ids = append(ids, idCandidates(e.tool.GetDisplayName(), src.GetName(), e.sourceID)...)
+		}
+	}
+	heads, err := tx.Heads(storage.KindTool, ids)
+	if err != nil {
+		return storage.HarvestPlan{}, err
+	}
+	taken := map[string]bool{}
+	for id := range heads {
+		taken[id] = true
+	}
+
+	var p storage.HarvestPlan
+	write := func(e incoming, id string, op storage.Op) {
+		t := proto.Clone(e.tool).(*catalogv1.Tool)
+		t.Provenance.HarvestTime = harvestTime
+		p.Writes = append(p.Writes, storage.Write{Op: op, ID: id, Resource: t})
+		p.Marks = append(p.Marks, storage.HarvestMark{SourceID: e.sourceID, ID: id, Hash: e.hash, Write: len(p.Writes) - 1})
+	}
+	for _, e := range entries {
+		k, ok := known[e.sourceID]
+		if !ok {
+			id := chooseID(idCandidates(e.tool.GetDisplayName(), src.GetName(), e.sourceID), taken)
+			if id == "" {
+				return storage.HarvestPlan{}, fmt.Errorf("entry %s: no free tool id", e.sourceID)
+			}
+			taken[id] = true
+			write(e, id, storage.OpCreate)
+			counts.Created++
+			continue
+		}
+		head, exists := heads[k.ID]
+		handEdited := exists && head.Seq != k.Seq
+		switch {
+		case handEdited && !src.GetAuthoritative():
+			counts.KeptHandEdits++
+		case !handEdited && exists && bytes.Equal(k.Hash, e.hash):
+			counts.Unchanged++
+		case exists && !head.Deleted:
+			write(e, k.ID, storage.OpReplace)
+			counts.Updated++
+		default: // gone from the catalog (deleted by an authoritative source's own run, or a wiped file): bring it back
+			write(e, k.ID, storage.OpCreate)
+			counts.Updated++
+		}
+	}
+	if !mayDelete {
+		return p, nil
+	}
+	gone := make([]string, 0)
+	for sid := range known {
+		if !listed[sid] {
+			gone = append(gone, sid)
+		}
+	}
+	sort.Strings(gone)
+	for _, sid := range gone {
+		k := known[sid]
+		head, exists := heads[k.ID]
+		switch {
+		case !exists || head.Deleted:
+			// Already deleted, by hand or otherwise: nothing to write.
+		case head.Seq != k.Seq && !src.GetAuthoritative():
+			// Edited by hand since: the person who edited it owns it now.
+			counts.KeptHandEdits++
+		default:
+			p.Writes = append(p.Writes, storage.Write{Op: storage.OpDelete, Kind: storage.KindTool, ID: k.ID})
+			counts.Deleted++
+		}
+		p.Marks = append(p.Marks, storage.HarvestMark{SourceID: sid, ID: k.ID, Write: -1, Forget: true})
+	}
+	return p, nil
+}
+
+// idCandidates are the ids a new harvested tool may take, best first: its
+// name as a slug ("Démarches simplifiées" gives "demarches-simplifiees"),
+// then the slug with a suffix that the source and entry determine, so a
+// rerun picks the same id.
+func idCandidates(displayName, source, sourceID string) []string {
+	slug := slugify(displayName, 50)
+	if slug == "" {
+		slug = "tool"
+	}
+	h := sha256.Sum256([]byte(source + "\x00" + sourceID))
+	suffix := strings.ToLower(base32.StdEncoding.EncodeToString(h[:]))
+	return []string{slug, slug + "-" + suffix[:6], slug + "-" + suffix[:12]}
+}
+
+// chooseID is the first candidate no record has (a tombstone's id is not
+// reused: a peer that missed the delete could confuse the two).
+func chooseID(candidates []string, taken map[string]bool) string {
+	for _, c := range candidates {
+		if !taken[c] && envelope.ValidID(c) {
+			return c
+		}
+	}
+	return ""
+}
+
+// slugify makes an id from a name: ASCII letters and digits, lowercased,
+// diacritics removed, other runs of characters as one hyphen, starting with
+// a letter, at most max bytes.
+func slugify(name string, max int) string {
+	var b strings.Builder
+	hyphen := false
+	for _, r := range norm.NFD.String(name) {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+		case r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r)):
+			if b.Len() == 0 && !unicode.IsLetter(r) {
+				b.WriteString("t-")
+			}
+			if hyphen && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			hyphen = false
+			b.WriteRune(unicode.ToLower(r))
+		default:
+			hyphen = true
+		}
+		if b.Len() >= max {
+			break
+		}
+	}
+	return strings.TrimRight(b.String()[:min(b.Len(), max)], "-")
+}
+
+// IsRequestError reports whether err is a request Import refused.
+func IsRequestError(err error) bool {
+	var re *RequestError
+	return errors.As(err, &re)
+}

@@ -1,0 +1,280 @@
+package harvest
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"testing"
+
+	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+	"github.com/ogptoolbox/federation/storage"
+	"google.golang.org/protobuf/proto"
+)
+
+func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func openStore(t testing.TB) *storage.Store {
+	t.Helper()
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := storage.Open(context.Background(), storage.Options{
+		Path: filepath.Join(t.TempDir(), "catalog.db"), Origin: "fr", Key: key, Logger: quietLog(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func entry(id, name, short string) *catalogv1.HarvestEntry {
+	return &catalogv1.HarvestEntry{SourceId: id, Where: id + ".yml", Tool: &catalogv1.Tool{
+		DisplayName:   name,
+		Descriptions:  map[string]*catalogv1.Description{"en": {ShortDescription: short}},
+		RepositoryUrl: "https://git.example.org/" + id,
+	}}
+}
+
+func request(name string, complete bool, entries ...*catalogv1.HarvestEntry) *catalogv1.ImportHarvestRequest {
+	return &catalogv1.ImportHarvestRequest{
+		Source:   &catalogv1.HarvestSource{Name: name, Kind: KindPubliccode, Location: "/srv/" + name},
+		Entries:  entries,
+		Complete: complete,
+	}
+}
+
+// counts is a run's counts as one comparable value.
+func counts(r *catalogv1.HarvestRun) string {
+	return fmt.Sprintf("created %d updated %d unchanged %d deleted %d rejected %d kept %d",
+		r.GetCreated(), r.GetUpdated(), r.GetUnchanged(), r.GetDeleted(), r.GetRejected(), r.GetKeptHandEdits())
+}
+
+func mustImport(t *testing.T, im *Importer, req *catalogv1.ImportHarvestRequest, want string) *catalogv1.HarvestRun {
+	t.Helper()
+	run, err := im.Import(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := counts(run); got != want {
+		t.Fatalf("run: %s, want %s (rejected: %v)", got, want, run.GetRejectedEntries())
+	}
+	return run
+}
+
+func headSeq(t *testing.T, s *storage.Store) int64 {
+	t.Helper()
+	c, err := s.Counts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range c {
+		if o.Origin == "fr" {
+			return o.HeadSeq
+		}
+	}
+	return 0
+}
+
+func getTool(t *testing.T, s *storage.Store, id string) *catalogv1.Tool {
+	t.Helper()
+	m, err := s.Get(context.Background(), storage.KindTool, "fr", id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m.(*catalogv1.Tool)
+}
+
+// TestImportIdempotent checks that a source harvested twice unchanged
+// writes nothing the second time, and that records carry provenance.
+func TestImportIdempotent(t *testing.T) {
+	s := openStore(t)
+	im := NewImporter(s, nil, quietLog())
+	req := request("city", true, entry("a", "Décidim Ville", "Participation"), entry("b", "Budget", "Participatory budgets"))
+	mustImport(t, im, req, "created 2 updated 0 unchanged 0 deleted 0 rejected 0 kept 0")
+	seq := headSeq(t, s)
+	mustImport(t, im, req, "created 0 updated 0 unchanged 2 deleted 0 rejected 0 kept 0")
+	if got := headSeq(t, s); got != seq {
+		t.Errorf("an unchanged source moved the head seq from %d to %d", seq, got)
+	}
+	tool := getTool(t, s, "decidim-ville")
+	p := tool.GetProvenance()
+	if p.GetKind() != catalogv1.ProvenanceKind_PROVENANCE_KIND_HARVESTED || p.GetSource() != "city" || p.GetSourceId() != "a" ||
+		p.GetSourceUrl() != "/srv/city" || p.GetHarvestTime() == nil {
+		t.Errorf("provenance = %v", p)
+	}
+}
+
+// TestImportChangedEntryUpdates checks that an entry that changed updates
+// its record, and only that one.
+func TestImportChangedEntryUpdates(t *testing.T) {
+	s := openStore(t)
+	im := NewImporter(s, nil, quietLog())
+	mustImport(t, im, request("city", true, entry("a", "Alpha", "First"), entry("b", "Beta", "Second")), "created 2 updated 0 unchanged 0 deleted 0 rejected 0 kept 0")
+	mustImport(t, im, request("city", true, entry("a", "Alpha", "First, better"), entry("b", "Beta", "Second")), "created 0 updated 1 unchanged 1 deleted 0 rejected 0 kept 0")
+	if got := getTool(t, s, "alpha").GetDescriptions()["en"].GetShortDescription(); got != "First, better" {
+		t.Errorf("after the update the description is %q", got)
+	}
+}
+
+// TestImportDeletesOnlyWhenComplete checks that an entry gone from the
+// source is deleted when the source was read completely, and kept when it
+// was not, or when it was rejected, or when a rejected entry cannot be
+// identified.
+func TestImportDeletesOnlyWhenComplete(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	im := NewImporter(s, nil, quietLog())
+	mustImport(t, im, request("city", true, entry("a", "Alpha", "First"), entry("b", "Beta", "Second"), entry("c", "Gamma", "Third")),
+		"created 3 updated 0 unchanged 0 deleted 0 rejected 0 kept 0")
+
+	partial := request("city", false, entry("a", "Alpha", "First"))
+	partial.ReadError = "fetch: 503 Service Unavailable"
+	run := mustImport(t, im, partial, "created 0 updated 0 unchanged 1 deleted 0 rejected 0 kept 0")
+	if run.GetComplete() || run.GetError() == "" {
+		t.Errorf("an incomplete read reported complete=%v error=%q", run.GetComplete(), run.GetError())
+	}
+
+	unidentified := request("city", true, entry("a", "Alpha", "First"))
+	unidentified.Rejected = []*catalogv1.RejectedEntry{{Where: "broken.yml", Findings: []*catalogv1.Finding{{Message: "not YAML"}}}}
+	mustImport(t, im, unidentified, "created 0 updated 0 unchanged 1 deleted 0 rejected 1 kept 0")
+
+	rejectedB := request("city", true, entry("a", "Alpha", "First"))
+	rejectedB.Rejected = []*catalogv1.RejectedEntry{{SourceId: "b", Where: "b.yml", Findings: []*catalogv1.Finding{{Key: "name", Message: "is required"}}}}
+	mustImport(t, im, rejectedB, "created 0 updated 0 unchanged 1 deleted 1 rejected 1 kept 0")
+	if _, err := s.Get(ctx, storage.KindTool, "fr", "beta"); err != nil {
+		t.Errorf("the tool of a rejected entry was deleted: %v", err)
+	}
+	if _, err := s.Get(ctx, storage.KindTool, "fr", "gamma"); err == nil {
+		t.Error("the tool of an entry gone from a complete source is still there")
+	}
+}
+
+// TestImportHandEdits checks that a tool edited by hand since its last
+// harvest keeps the edit, unless the source is authoritative.
+func TestImportHandEdits(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	im := NewImporter(s, nil, quietLog())
+	mustImport(t, im, request("city", true, entry("a", "Alpha", "From the source")), "created 1 updated 0 unchanged 0 deleted 0 rejected 0 kept 0")
+
+	edited := getTool(t, s, "alpha")
+	edited.Descriptions["en"].ShortDescription = "Edited by hand"
+	if _, err := s.Apply(ctx, []storage.Write{{Op: storage.OpReplace, ID: "alpha", Resource: edited}}); err != nil {
+		t.Fatal(err)
+	}
+	changed := request("city", true, entry("a", "Alpha", "Changed at the source"))
+	mustImport(t, im, changed, "created 0 updated 0 unchanged 0 deleted 0 rejected 0 kept 1")
+	if got := getTool(t, s, "alpha").GetDescriptions()["en"].GetShortDescription(); got != "Edited by hand" {
+		t.Errorf("a non-authoritative source overwrote a hand edit: %q", got)
+	}
+	// Gone from the source: the hand-edited tool stays.
+	mustImport(t, im, request("city", true), "created 0 updated 0 unchanged 0 deleted 0 rejected 0 kept 1")
+	if _, err := s.Get(ctx, storage.KindTool, "fr", "alpha"); err != nil {
+		t.Errorf("a hand-edited tool was deleted with its entry: %v", err)
+	}
+
+	// An authoritative source wins.
+	mustImport(t, im, request("registry", true, entry("x", "Xylo", "From the registry")), "created 1 updated 0 unchanged 0 deleted 0 rejected 0 kept 0")
+	x := getTool(t, s, "xylo")
+	x.DisplayName = "Xylo (local name)"
+	if _, err := s.Apply(ctx, []storage.Write{{Op: storage.OpReplace, ID: "xylo", Resource: x}}); err != nil {
+		t.Fatal(err)
+	}
+	auth := request("registry", true, entry("x", "Xylo", "From the registry"))
+	auth.Source.Authoritative = true
+	mustImport(t, im, auth, "created 0 updated 1 unchanged 0 deleted 0 rejected 0 kept 0")
+	if got := getTool(t, s, "xylo").GetDisplayName(); got != "Xylo" {
+		t.Errorf("an authoritative source left the hand edit: %q", got)
+	}
+	x = getTool(t, s, "xylo")
+	x.DisplayName = "Edited again"
+	if _, err := s.Apply(ctx, []storage.Write{{Op: storage.OpReplace, ID: "xylo", Resource: x}}); err != nil {
+		t.Fatal(err)
+	}
+	gone := request("registry", true)
+	gone.Source.Authoritative = true
+	mustImport(t, im, gone, "created 0 updated 0 unchanged 0 deleted 1 rejected 0 kept 0")
+}
+
+// TestImportRejectsInvalidTools checks that an entry whose tool fails the
+// catalog's checks is rejected with the checks' reasons, and that the
+// others are imported.
+func TestImportRejectsInvalidTools(t *testing.T) {
+	s := openStore(t)
+	im := NewImporter(s, nil, quietLog())
+	bad := entry("bad", "Bad", "ok")
+	bad.Tool.License = "Not A License"
+	bad.Tool.LandingUrl = "ftp://example.org"
+	run := mustImport(t, im, request("city", true, entry("good", "Good", "ok"), bad), "created 1 updated 0 unchanged 0 deleted 0 rejected 1 kept 0")
+	r := run.GetRejectedEntries()[0]
+	keys := map[string]bool{}
+	for _, f := range r.GetFindings() {
+		keys[f.GetKey()] = true
+	}
+	if r.GetSourceId() != "bad" || r.GetWhere() != "bad.yml" || !keys["tool.license"] || !keys["tool.landing_url"] {
+		t.Errorf("rejected entry = %v", r)
+	}
+}
+
+// TestImportRefusesBadRequests checks requests that cannot run at all.
+func TestImportRefusesBadRequests(t *testing.T) {
+	s := openStore(t)
+	im := NewImporter(s, nil, quietLog())
+	for name, req := range map[string]*catalogv1.ImportHarvestRequest{
+		"no name":      {Source: &catalogv1.HarvestSource{Kind: KindSILL}},
+		"unknown kind": {Source: &catalogv1.HarvestSource{Name: "x", Kind: "rss"}},
+		"duplicate":    request("city", true, entry("a", "A", "a"), entry("a", "B", "b")),
+		"no source id": request("city", true, entry("", "A", "a")),
+	} {
+		if _, err := im.Import(context.Background(), req); !IsRequestError(err) {
+			t.Errorf("%s: err = %v, want a RequestError", name, err)
+		}
+	}
+	if n := headSeq(t, s); n != 0 {
+		t.Errorf("refused requests wrote %d records", n)
+	}
+}
+
+// TestImportIDs checks how harvested tools are named: by their name, with
+// a stable suffix when the name is taken.
+func TestImportIDs(t *testing.T) {
+	s := openStore(t)
+	im := NewImporter(s, nil, quietLog())
+	mustImport(t, im, request("one", true, entry("a", "Démarches Simplifiées", "x")), "created 1 updated 0 unchanged 0 deleted 0 rejected 0 kept 0")
+	mustImport(t, im, request("two", true, entry("a", "Démarches Simplifiées", "x"), entry("b", "42", "y")), "created 2 updated 0 unchanged 0 deleted 0 rejected 0 kept 0")
+	getTool(t, s, "demarches-simplifiees")
+	want := idCandidates("Démarches Simplifiées", "two", "a")[1]
+	getTool(t, s, want)
+	getTool(t, s, "t-42")
+}
+
+// TestHarvestRunsReported checks that every run is kept and listed, newest
+// first, and by source.
+func TestHarvestRunsReported(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	im := NewImporter(s, nil, quietLog())
+	first := mustImport(t, im, request("city", true, entry("a", "Alpha", "x")), "created 1 updated 0 unchanged 0 deleted 0 rejected 0 kept 0")
+	mustImport(t, im, request("other", true, entry("b", "Beta", "y")), "created 1 updated 0 unchanged 0 deleted 0 rejected 0 kept 0")
+	third := mustImport(t, im, request("city", true, entry("a", "Alpha", "x")), "created 0 updated 0 unchanged 1 deleted 0 rejected 0 kept 0")
+	runs, err := s.HarvestRuns(ctx, "city", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 2 || runs[0].GetName() != third.GetName() || runs[1].GetName() != first.GetName() {
+		t.Fatalf("runs of city = %v", runs)
+	}
+	if !proto.Equal(runs[0], third) {
+		t.Errorf("stored report differs from the returned one:\n%v\n%v", runs[0], third)
+	}
+	all, err := s.HarvestRuns(ctx, "", 10)
+	if err != nil || len(all) != 3 {
+		t.Fatalf("all runs: %d, %v", len(all), err)
+	}
+}

@@ -1,0 +1,101 @@
+// Package jsonpos finds where things are in a JSON document, for the
+// harvesters that read JSON sources (sill, codejson): the line and column
+// of each key, so that a rejected entry's findings point into the file, and
+// a clear message when the file is not JSON of the expected shape.
+package jsonpos
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"unicode/utf8"
+)
+
+// Offsets maps the key path of every object member and array element of
+// the JSON document data ("[3]", "releases[3].contact.email") to the byte
+// offset where it starts, so that a finding can say on which line and
+// column its key is. data must be valid JSON; callers walk it only when an
+// entry is rejected.
+func Offsets(data []byte) map[string]int {
+	out := map[string]int{}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	_ = walk(dec, data, "", out) // data was checked to be JSON: no error
+	return out
+}
+
+// walk reads one JSON value from dec, recording the offsets of its members
+// and elements under path.
+func walk(dec *json.Decoder, data []byte, path string, out map[string]int) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	delim, ok := tok.(json.Delim)
+	if !ok {
+		return nil
+	}
+	switch delim {
+	case '{':
+		for dec.More() {
+			at := skipSeparators(data, int(dec.InputOffset()))
+			tok, err := dec.Token()
+			if err != nil {
+				return err
+			}
+			key, _ := tok.(string)
+			p := key
+			if path != "" {
+				p = path + "." + key
+			}
+			out[p] = at
+			if err := walk(dec, data, p, out); err != nil {
+				return err
+			}
+		}
+	case '[':
+		for i := 0; dec.More(); i++ {
+			p := path + "[" + strconv.Itoa(i) + "]"
+			out[p] = skipSeparators(data, int(dec.InputOffset()))
+			if err := walk(dec, data, p, out); err != nil {
+				return err
+			}
+		}
+	}
+	_, err = dec.Token() // the closing delimiter
+	return err
+}
+
+// skipSeparators moves off past the white space and commas that the
+// decoder has not consumed yet, to where the next key or element starts.
+func skipSeparators(data []byte, off int) int {
+	for off < len(data) && bytes.IndexByte([]byte(" \t\r\n,"), data[off]) >= 0 {
+		off++
+	}
+	return off
+}
+
+// LineColumn turns a byte offset of data into a line and a column, both
+// from 1, the column counted in characters.
+func LineColumn(data []byte, off int) (line, column int32) {
+	off = min(max(off, 0), len(data))
+	start := bytes.LastIndexByte(data[:off], '\n') + 1
+	return int32(bytes.Count(data[:off], []byte("\n")) + 1), int32(utf8.RuneCount(data[start:off]) + 1)
+}
+
+// SourceError explains why data cannot be read as a JSON document of the
+// expected shape, with the line and column of a syntax error.
+func SourceError(data []byte, err error, shape string) error {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		line, col := LineColumn(data, int(syntax.Offset)-1)
+		return fmt.Errorf("not a JSON document: line %d, column %d: %v", line, col, syntax)
+	case errors.As(err, &typ) && typ.Field == "":
+		return fmt.Errorf("the document is a JSON %s, not %s", typ.Value, shape)
+	default:
+		return fmt.Errorf("not a JSON document: %w", err)
+	}
+}

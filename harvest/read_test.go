@@ -1,0 +1,310 @@
+package harvest
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ogptoolbox/federation/storage"
+)
+
+// corpus is the path of a file of ../shared/corpus, next to the
+// repository's root.
+func corpus(t testing.TB, rel string) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod above the test's folder")
+		}
+		dir = parent
+	}
+	p := filepath.Join(dir, "..", "shared", "corpus", rel)
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("the shared corpus is missing (%v): tests read ../shared/corpus next to the repository", err)
+	}
+	return p
+}
+
+func readFile(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// writePubliccodeFolder writes n publiccode.yml files, each a valid file
+// of the corpus with its own name and repository, in folders of their own.
+func writePubliccodeFolder(t testing.TB, dir string, n int) {
+	t.Helper()
+	base := string(readFile(t, corpus(t, "publiccode/v0/valid/valid.minimal.yml")))
+	for i := range n {
+		sub := filepath.Join(dir, "tool"+strconv.Itoa(i))
+		if err := os.MkdirAll(sub, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(sub, "publiccode.yml"), []byte(variant(t, base, i)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// variant gives a publiccode.yml file its own name and url.
+func variant(t testing.TB, base string, i int) string {
+	t.Helper()
+	var out []string
+	for _, line := range strings.Split(base, "\n") {
+		switch {
+		case strings.HasPrefix(line, "name:"):
+			line = "name: Tool number " + strconv.Itoa(i)
+		case strings.HasPrefix(line, "url:"):
+			line = `url: "https://git.example.org/city/tool-` + strconv.Itoa(i) + `.git"`
+		}
+		out = append(out, line)
+	}
+	return strings.Join(out, "\n")
+}
+
+// TestReadFolder reads a folder of publiccode.yml files, skipping hidden
+// folders, and rejects a second file for the same repository.
+func TestReadFolder(t *testing.T) {
+	dir := t.TempDir()
+	writePubliccodeFolder(t, dir, 5)
+	// A copy of tool0 under another path: the same repository twice.
+	if err := os.MkdirAll(filepath.Join(dir, "zz"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "zz", "publiccode.yml"), readFile(t, filepath.Join(dir, "tool0", "publiccode.yml")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, ".git"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".git", "publiccode.yml"), []byte("not: [yaml"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src, err := Source{Location: dir}.Resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if src.Kind != KindPubliccode || src.Name != "publiccode:"+dir {
+		t.Errorf("resolved %+v", src)
+	}
+	req := Read(context.Background(), src, ReadOptions{})
+	if !req.GetComplete() || len(req.GetEntries()) != 5 || len(req.GetRejected()) != 1 {
+		t.Fatalf("complete %v, %d entries, %d rejected (%v), error %q", req.GetComplete(), len(req.GetEntries()), len(req.GetRejected()), req.GetRejected(), req.GetReadError())
+	}
+	if r := req.GetRejected()[0]; r.GetWhere() != "zz/publiccode.yml" || !strings.Contains(r.GetFindings()[0].GetMessage(), "tool0/publiccode.yml") {
+		t.Errorf("duplicate rejected as %v", r)
+	}
+}
+
+// TestReadGitRepository harvests a git repository through a file:// URL,
+// with a shallow clone, and sees a change after a new commit.
+func TestReadGitRepository(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Fatal("git is needed to harvest git repositories, and is not installed")
+	}
+	repo := t.TempDir()
+	writePubliccodeFolder(t, repo, 2)
+	git := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", args...)
+		cmd.Dir = repo
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.org", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.org")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	git("init", "--quiet")
+	git("add", ".")
+	git("commit", "--quiet", "-m", "catalog")
+
+	s := openStore(t)
+	im := NewImporter(s, nil, quietLog())
+	src, err := Source{Location: "file://" + repo}.Resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustImport(t, im, Read(context.Background(), src, ReadOptions{}), "created 2 updated 0 unchanged 0 deleted 0 rejected 0 kept 0")
+
+	if err := os.RemoveAll(filepath.Join(repo, "tool1")); err != nil {
+		t.Fatal(err)
+	}
+	git("add", "-A")
+	git("commit", "--quiet", "-m", "drop tool1")
+	mustImport(t, im, Read(context.Background(), src, ReadOptions{}), "created 0 updated 0 unchanged 1 deleted 1 rejected 0 kept 0")
+
+	bad, _ := Source{Location: "file://" + filepath.Join(repo, "missing")}.Resolve()
+	req := Read(context.Background(), bad, ReadOptions{})
+	if req.GetComplete() || !strings.Contains(req.GetReadError(), "clone") {
+		t.Errorf("a missing repository: complete %v, error %q", req.GetComplete(), req.GetReadError())
+	}
+}
+
+// TestReadHTTP harvests SILL and a publiccode.yml file served over HTTP on
+// loopback, and reports a source that answers 404 as not read.
+func TestReadHTTP(t *testing.T) {
+	sill := readFile(t, corpus(t, "sill/sill.json"))
+	one := readFile(t, corpus(t, "publiccode/v0/valid/valid.minimal.yml"))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/data/sill.json":
+			w.Write(sill)
+		case "/decidim/publiccode.yml":
+			w.Write(one)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+
+	s := openStore(t)
+	im := NewImporter(s, nil, quietLog())
+	src, err := Source{Location: srv.URL + "/data/sill.json"}.Resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if src.Kind != KindSILL {
+		t.Fatalf("kind detected: %q", src.Kind)
+	}
+	mustImport(t, im, Read(context.Background(), src, ReadOptions{}), "created 240 updated 0 unchanged 0 deleted 0 rejected 0 kept 0")
+	mustImport(t, im, Read(context.Background(), src, ReadOptions{}), "created 0 updated 0 unchanged 240 deleted 0 rejected 0 kept 0")
+
+	pc, _ := Source{Location: srv.URL + "/decidim/publiccode.yml"}.Resolve()
+	mustImport(t, im, Read(context.Background(), pc, ReadOptions{}), "created 1 updated 0 unchanged 0 deleted 0 rejected 0 kept 0")
+
+	gone, _ := Source{Kind: KindSILL, Location: srv.URL + "/nothing.json"}.Resolve()
+	req := Read(context.Background(), gone, ReadOptions{})
+	if req.GetComplete() || !strings.Contains(req.GetReadError(), "404") {
+		t.Fatalf("a 404: complete %v, error %q", req.GetComplete(), req.GetReadError())
+	}
+	run := mustImport(t, im, req, "created 0 updated 0 unchanged 0 deleted 0 rejected 0 kept 0")
+	if run.GetComplete() || run.GetError() == "" {
+		t.Errorf("the report of a 404: complete %v, error %q", run.GetComplete(), run.GetError())
+	}
+}
+
+// TestScheduledHarvest runs a schedule against a source that changes: the
+// node picks the change up at the next interval.
+func TestScheduledHarvest(t *testing.T) {
+	var body atomic.Value
+	body.Store(`[{"id": 1, "i": "Alpha", "fr-desc": "Premier outil", "l": "MIT"}]`)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(body.Load().(string)))
+	}))
+	defer srv.Close()
+
+	s := openStore(t)
+	im := NewImporter(s, nil, quietLog())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, []Scheduled{{Source: Source{Kind: KindSILL, Location: srv.URL + "/sill.json"}, Interval: "1s"}}, im, ReadOptions{}, quietLog())
+	}()
+	waitFor(t, "the first scheduled run", func() bool { return toolCount(t, s) == 1 })
+	body.Store(`[{"id": 1, "i": "Alpha", "fr-desc": "Premier outil", "l": "MIT"}, {"id": 2, "i": "Beta", "fr-desc": "Second outil", "l": "MIT"}]`)
+	waitFor(t, "a later scheduled run to see the new entry", func() bool { return toolCount(t, s) == 2 })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	runs, err := s.HarvestRuns(context.Background(), "", 100)
+	if err != nil || len(runs) < 2 {
+		t.Fatalf("%d runs reported, %v", len(runs), err)
+	}
+
+	if err := Run(context.Background(), []Scheduled{{Source: Source{Kind: KindSILL, Location: srv.URL}, Interval: "1ms"}}, im, ReadOptions{}, quietLog()); err == nil {
+		t.Error("a schedule of every millisecond was accepted")
+	}
+}
+
+func toolCount(t *testing.T, s *storage.Store) int64 {
+	t.Helper()
+	c, err := s.Counts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	for _, o := range c {
+		n += o.Tools
+	}
+	return n
+}
+
+// waitFor polls cond until it holds, failing the test after 30 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestReadCSVAndCodeJSON harvests a spreadsheet with its column mapping
+// and a code.json inventory, through Read and Import as the command does.
+func TestReadCSVAndCodeJSON(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	im := NewImporter(s, nil, quietLog())
+
+	sheet, err := Source{Location: "csvfile/testdata/tools.csv", Columns: map[string]string{
+		"display_name": "name", "descriptions.en.short_description": "description", "landing_url": "homepage",
+		"license": "license", "categories": "categories",
+	}}.Resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sheet.Kind != KindCSV {
+		t.Fatalf("kind of a .csv: %q", sheet.Kind)
+	}
+	req := Read(ctx, sheet, ReadOptions{})
+	if !req.GetComplete() || len(req.GetEntries()) < 2 {
+		t.Fatalf("csv: complete %v, %d entries, %v", req.GetComplete(), len(req.GetEntries()), req.GetReadError())
+	}
+	run, err := im.Import(ctx, req)
+	if err != nil || run.GetCreated() != int32(len(req.GetEntries())) {
+		t.Fatalf("csv import: %v %v", counts(run), err)
+	}
+	if tool := getTool(t, s, "decidim"); tool.GetLandingUrl() != "https://decidim.org" || tool.GetProvenance().GetSourceId() != "Decidim" {
+		t.Errorf("the CSV's Decidim: %v", tool)
+	}
+	if _, err := (Source{Location: "csvfile/testdata/tools.csv"}).Resolve(); err == nil {
+		t.Error("a CSV source without a column mapping was accepted")
+	}
+
+	inventory, err := Source{Kind: KindCodeJSON, Location: "codejson/testdata/hhs-code.json"}.Resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	req = Read(ctx, inventory, ReadOptions{})
+	run, err = im.Import(ctx, req)
+	if err != nil || !req.GetComplete() || run.GetCreated() == 0 || run.GetRejected() == 0 {
+		t.Fatalf("code.json import: %v %v (complete %v)", counts(run), err, req.GetComplete())
+	}
+	for _, r := range run.GetRejectedEntries() {
+		if len(r.GetFindings()) == 0 || r.GetFindings()[0].GetKey() == "" || r.GetFindings()[0].GetLine() == 0 {
+			t.Errorf("a rejected release without key or line: %v", r)
+		}
+	}
+}

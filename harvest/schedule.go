@@ -1,0 +1,85 @@
+package harvest
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+)
+
+// Scheduled is a harvest the node runs itself, every Interval, as its
+// configuration file lists them:
+//
+//	harvests:
+//	  - kind: sill
+//	    location: https://code.gouv.fr/data/sill.json
+//	    interval: 24h
+//	    authoritative: true
+type Scheduled struct {
+	Source   `yaml:",inline"`
+	Interval string `yaml:"interval"`
+}
+
+// minInterval keeps a misconfigured schedule from hammering a source.
+const minInterval = time.Second
+
+// Check resolves the source and parses the interval.
+func (s Scheduled) Check() (Scheduled, time.Duration, error) {
+	src, err := s.Source.Resolve()
+	if err != nil {
+		return s, 0, err
+	}
+	s.Source = src
+	if s.Interval == "" {
+		return s, 0, fmt.Errorf("harvest of %s: no interval (such as 24h)", s.Location)
+	}
+	every, err := time.ParseDuration(s.Interval)
+	if err != nil {
+		return s, 0, fmt.Errorf("harvest of %s: interval %q: %w", s.Location, s.Interval, err)
+	}
+	if every < minInterval {
+		return s, 0, fmt.Errorf("harvest of %s: interval %s is shorter than %s", s.Location, every, minInterval)
+	}
+	return s, every, nil
+}
+
+// Run harvests each scheduled source once at start, then every interval
+// (with up to a tenth of it of random delay, so that many nodes do not
+// fetch a shared source at the same instant), until ctx ends. A failed run
+// is reported like any other and retried at the next interval.
+func Run(ctx context.Context, schedule []Scheduled, im *Importer, opts ReadOptions, log *slog.Logger) error {
+	type job struct {
+		Scheduled
+		every time.Duration
+	}
+	jobs := make([]job, 0, len(schedule))
+	for _, s := range schedule {
+		s, every, err := s.Check()
+		if err != nil {
+			return err
+		}
+		jobs = append(jobs, job{s, every})
+	}
+	done := make(chan struct{})
+	for _, j := range jobs {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for {
+				if _, err := im.Import(ctx, Read(ctx, j.Source, opts)); err != nil && ctx.Err() == nil {
+					log.Error("scheduled harvest failed", "source", j.Name, "err", err)
+				}
+				wait := j.every + rand.N(j.every/10+1)
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(wait):
+				}
+			}
+		}()
+	}
+	for range jobs {
+		<-done
+	}
+	return nil
+}

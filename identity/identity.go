@@ -1,0 +1,285 @@
+// Package identity recognises the same software across the sources and the
+// origins of the federation.
+//
+// The same tool reaches a node many times over: each member catalogues it
+// under its own origin (origins/fr/tools/decidim, origins/es/tools/decidim),
+// harvesters bring it in again from publiccode.yml files and national lists,
+// and each source spells its URLs its own way ("https://github.com/Decidim/decidim.git",
+// "http://www.github.com/decidim/decidim/tree/develop/"). Records are never
+// merged, since only an origin writes its own, but readers need to know that
+// they describe one piece of software: to fold duplicates together in search
+// results and lists (dedupe), and to gather every member's use cases of a
+// tool into its adoption view, whether a use case names a Tool resource or
+// only the URL of software that no member catalogues.
+//
+// Identity is the normalised repository URL, which is the most specific
+// thing a record says about its software; the landing page is the fallback
+// for tools without public source code. A tool with neither has no key and
+// is a duplicate of nothing: a false merge of two different tools is worse
+// than two entries for one.
+package identity
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+)
+
+// Key returns the identity of the software t describes: the normalised
+// repository URL (see NormalizeURL), else the normalised landing URL, else
+// "" when t has neither (or neither is an http(s) URL). Two tools with the
+// same non-empty key are the same software; a tool whose key is "" is a
+// duplicate of nothing.
+func Key(t *catalogv1.Tool) string {
+	if k := NormalizeURL(t.GetRepositoryUrl()); k != "" {
+		return k
+	}
+	return NormalizeURL(t.GetLandingUrl())
+}
+
+// Same reports whether a and b describe the same software: both have a key
+// and the keys are equal.
+func Same(a, b *catalogv1.Tool) bool {
+	k := Key(a)
+	return k != "" && k == Key(b)
+}
+
+// toolNamePrefix starts the resource name of every Tool,
+// origins/{origin}/tools/{tool}.
+const toolNamePrefix = "origins/"
+
+// RefersTo reports whether the tool field of a UseCase designates t. That
+// field holds either the resource name of a Tool in the federation
+// (origins/{origin}/tools/{tool}), which refers to that record only, or a URL
+// for software no member catalogues, which refers to every tool whose key, or
+// whose normalised landing URL, is that URL once normalised: a use case that
+// gives a project's home page still counts for the record keyed on its
+// repository.
+func RefersTo(useCaseTool string, t *catalogv1.Tool) bool {
+	if t == nil {
+		return false
+	}
+	ref := strings.TrimSpace(useCaseTool)
+	if ref == "" {
+		return false
+	}
+	if strings.HasPrefix(ref, toolNamePrefix) {
+		return ref == t.GetName()
+	}
+	u := NormalizeURL(ref)
+	if u == "" {
+		return false
+	}
+	return u == Key(t) || u == NormalizeURL(t.GetLandingUrl())
+}
+
+// NormalizeURL returns the identity of an http or https URL, host and path
+// without a scheme ("github.com/decidim/decidim"), so that the spellings
+// sources use for one address compare equal. It returns "" for anything that
+// is not an absolute http(s) URL with a host.
+//
+// It lowercases the host and drops a leading "www.", a trailing dot, the
+// default ports (80 and 443, whatever the scheme, since http and https are
+// the same address here), the user information, the query and the fragment.
+// In the path it resolves "." and "..", collapses repeated slashes, drops
+// trailing slashes and a trailing ".git", and writes percent-encoding one
+// way (decoded, then re-encoded as url.PathEscape does).
+//
+// For known forges (GitHub, GitLab and its instances, Bitbucket, Gitea and
+// Forgejo hosts such as Codeberg, SourceHut) only the part of the path that
+// names the repository is kept, so that links into a repository's files,
+// branches or issues have the repository's identity: owner/repo on GitHub and
+// the like, the whole group path before "/-/" on GitLab, whose subgroups
+// nest. On forges whose routes are case-insensitive the path is lowercased;
+// elsewhere case is kept, as a web server may tell "/Foo" from "/foo".
+//
+// One query parameter is kept: a gitweb project selector, p=NAME.git
+// ("git.postgresql.org/gitweb?p=postgresql.git"), because on those hosts
+// the query is the only part of the URL that says which repository is meant,
+// and dropping it would make every project of the host one.
+//
+// The result is stable: NormalizeURL("https://" + NormalizeURL(x)) ==
+// NormalizeURL(x) whenever NormalizeURL(x) != "".
+func NormalizeURL(raw string) string {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Opaque != "" {
+		return ""
+	}
+	if s := strings.ToLower(u.Scheme); s != "http" && s != "https" {
+		return ""
+	}
+	host, bare, ok := normalizeHost(u.Hostname(), u.Port())
+	if !ok {
+		return ""
+	}
+	segs, ok := pathSegments(u.EscapedPath())
+	if !ok {
+		return ""
+	}
+	f := forgeOf(bare)
+	if f.caseInsensitive {
+		for i, s := range segs {
+			segs[i] = strings.ToLower(s)
+		}
+	}
+	segs = trimSegments(segs, f)
+
+	var b strings.Builder
+	b.WriteString(host)
+	for _, s := range segs {
+		b.WriteByte('/')
+		b.WriteString(url.PathEscape(s))
+	}
+	if p := gitwebProject(u.RawQuery); p != "" {
+		b.WriteString("?p=")
+		b.WriteString(url.QueryEscape(p))
+	}
+	return b.String()
+}
+
+// normalizeHost returns the host part of a key: the lowercased host name
+// without "www." and trailing dots, in brackets for an IPv6 address, and the
+// port unless it is a default one; and the bare host name, which says what
+// forge it is. It refuses host names with characters a host name cannot
+// have, so that a key always parses back to the same host.
+func normalizeHost(name, port string) (hostPort, bare string, ok bool) {
+	name = strings.ToLower(name)
+	if strings.Contains(name, ":") { // IPv6 literal
+		for _, r := range name {
+			if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f' || r == ':' || r == '.') {
+				return "", "", false // zones ("%eth0") and anything odd
+			}
+		}
+		bare = "[" + name + "]"
+	} else {
+		for {
+			trimmed := strings.TrimSuffix(strings.TrimPrefix(name, "www."), ".")
+			if trimmed == name {
+				break
+			}
+			name = trimmed
+		}
+		if name == "" || strings.HasPrefix(name, ".") {
+			return "", "", false
+		}
+		for _, r := range name {
+			if !validHostRune(r) {
+				return "", "", false
+			}
+		}
+		bare = name
+	}
+	hostPort = bare
+	if port != "" {
+		n, err := strconv.Atoi(port)
+		if err != nil || n > 65535 {
+			return "", "", false
+		}
+		if n != 80 && n != 443 {
+			hostPort += ":" + strconv.Itoa(n)
+		}
+	}
+	return hostPort, bare, true
+}
+
+// validHostRune reports whether r may appear in a lowercased host name:
+// ASCII letters, digits, "-", "." and "_", or a letter or digit of another
+// script (an internationalised name not written in punycode) that has no
+// other lowercase form.
+func validHostRune(r rune) bool {
+	switch {
+	case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-', r == '.', r == '_':
+		return true
+	case r < utf8.RuneSelf:
+		return false
+	default:
+		return (unicode.IsLetter(r) || unicode.IsDigit(r)) && unicode.ToLower(r) == r
+	}
+}
+
+// pathSegments splits an escaped path into decoded segments, dropping empty
+// ones (repeated and trailing slashes) and resolving "." and "..". An
+// encoded slash (%2F) stays inside its segment.
+func pathSegments(escaped string) ([]string, bool) {
+	var segs []string
+	for _, part := range strings.Split(escaped, "/") {
+		s, err := url.PathUnescape(part)
+		if err != nil {
+			return nil, false
+		}
+		switch s {
+		case "", ".":
+		case "..":
+			if len(segs) > 0 {
+				segs = segs[:len(segs)-1]
+			}
+		default:
+			segs = append(segs, s)
+		}
+	}
+	return segs, true
+}
+
+// trimSegments keeps the repository part of a forge's path and drops
+// trailing ".git"s, over and over until nothing changes, so that a key
+// normalises to itself: dropping ".git" can leave a route keyword last, and
+// cutting at a keyword can leave a ".git" last.
+func trimSegments(segs []string, f forge) []string {
+	for {
+		n := len(segs)
+		last := ""
+		if n > 0 {
+			last = segs[n-1]
+		}
+		segs = stripGitSuffix(f.repository(segs))
+		if len(segs) == n && (n == 0 || segs[n-1] == last) {
+			return segs
+		}
+	}
+}
+
+// stripGitSuffix drops ".git" from the end of the last segment, and the
+// segment itself when nothing meaningful is left of it.
+func stripGitSuffix(segs []string) []string {
+	for len(segs) > 0 {
+		last := segs[len(segs)-1]
+		if !hasGitSuffix(last) {
+			break
+		}
+		switch last = last[:len(last)-len(".git")]; last {
+		case "", ".", "..":
+			// "..git" would leave a dot segment, which a second pass would
+			// resolve: drop it now.
+			segs = segs[:len(segs)-1]
+		default:
+			segs[len(segs)-1] = last
+		}
+	}
+	return segs
+}
+
+func hasGitSuffix(s string) bool {
+	return len(s) >= len(".git") && strings.EqualFold(s[len(s)-len(".git"):], ".git")
+}
+
+// gitwebProject returns the p parameter of a gitweb query when it names a
+// repository ("p=mupdf.git"), else "". gitweb separates parameters with ";"
+// as well as "&", which url.ParseQuery refuses, so the query is split here.
+func gitwebProject(rawQuery string) string {
+	for _, kv := range strings.FieldsFunc(rawQuery, func(r rune) bool { return r == '&' || r == ';' }) {
+		k, v, _ := strings.Cut(kv, "=")
+		if k != "p" {
+			continue
+		}
+		p, err := url.QueryUnescape(v)
+		if err != nil || !hasGitSuffix(p) || len(p) == len(".git") {
+			return ""
+		}
+		return p
+	}
+	return ""
+}

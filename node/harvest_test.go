@@ -1,0 +1,115 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+
+	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+)
+
+// TestHarvestAPI imports a harvest over REST, with and without the token,
+// refuses a bad request with a field violation, and lists the reports.
+func TestHarvestAPI(t *testing.T) {
+	n := startNode(t)
+	body := `{"source": {"name": "city", "kind": "publiccode", "location": "/srv/city"}, "complete": true,
+		"entries": [{"source_id": "https://git.example.org/city/app", "where": "app/publiccode.yml",
+			"tool": {"display_name": "City app", "descriptions": {"en": {"short_description": "The city's app"}}, "license": "EUPL-1.2"}}]}`
+	if status, _ := n.doJSON(t, "POST", "/v1/harvests:import", "", body); status != 401 {
+		t.Errorf("an import without the token: %d, want 401", status)
+	}
+	status, run := n.doJSON(t, "POST", "/v1/harvests:import", testToken, body)
+	if status != 200 || run["created"] != float64(1) || !strings.HasPrefix(fmt.Sprint(run["name"]), "harvests/") {
+		t.Fatalf("import: %d %v", status, run)
+	}
+	bad := strings.Replace(body, `"kind": "publiccode"`, `"kind": "rss"`, 1)
+	status, answer := n.doJSON(t, "POST", "/v1/harvests:import", testToken, bad)
+	if status != 400 || !strings.Contains(fmt.Sprint(answer), "source.kind") {
+		t.Errorf("an unknown kind: %d %v", status, answer)
+	}
+	status, list := n.doJSON(t, "GET", "/v1/harvests?source=city", "", "")
+	runs, _ := list["runs"].([]any)
+	if status != 200 || len(runs) != 1 {
+		t.Fatalf("GET /v1/harvests: %d %v", status, list)
+	}
+	status, tool := n.doJSON(t, "GET", "/v1/origins/fr/tools/city-app", "", "")
+	prov, _ := tool["provenance"].(map[string]any)
+	if status != 200 || prov["kind"] != "PROVENANCE_KIND_HARVESTED" || prov["source_id"] != "https://git.example.org/city/app" {
+		t.Errorf("the harvested tool: %d %v", status, tool)
+	}
+}
+
+// TestAdoptionAndQualification checks the adoption view, grouped by
+// country, and the qualification served with a tool.
+func TestAdoptionAndQualification(t *testing.T) {
+	ctx := admin(context.Background())
+	n := startNode(t)
+	if _, err := n.client.CreateTool(ctx, &catalogv1.CreateToolRequest{Parent: "origins/fr", ToolId: "decidim", Tool: validTool()}); err != nil {
+		t.Fatal(err)
+	}
+	for id, uc := range map[string]*catalogv1.UseCase{
+		"barcelona": {Tool: "https://github.com/decidim/decidim.git", Purpose: "Participatory budgets",
+			Organization: &catalogv1.Organization{Name: "Barcelona", Kind: catalogv1.OrganizationKind_ORGANIZATION_KIND_LOCAL_GOVERNMENT, Country: "ES"}},
+		"lyon": {Tool: "origins/fr/tools/decidim", Purpose: "Consultations",
+			Organization: &catalogv1.Organization{Name: "Lyon", Kind: catalogv1.OrganizationKind_ORGANIZATION_KIND_LOCAL_GOVERNMENT, Country: "FR"}},
+	} {
+		if _, err := n.client.CreateUseCase(ctx, &catalogv1.CreateUseCaseRequest{Parent: "origins/fr", UseCaseId: id, UseCase: uc}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, err := n.client.GetToolAdoption(ctx, &catalogv1.GetToolAdoptionRequest{Name: "origins/fr/tools/decidim"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range a.GetCountries() {
+		var ucs []string
+		for _, u := range c.GetUseCases() {
+			ucs = append(ucs, u.GetName())
+		}
+		got = append(got, fmt.Sprintf("%s %v %v", c.GetCountry(), c.GetOrigins(), ucs))
+	}
+	want := []string{"ES [] [origins/fr/usecases/barcelona]", "FR [fr] [origins/fr/usecases/lyon]"}
+	if a.GetSoftware() != "github.com/decidim/decidim" || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("adoption: %s %v, want %v", a.GetSoftware(), got, want)
+	}
+	if _, err := n.client.GetToolAdoption(ctx, &catalogv1.GetToolAdoptionRequest{Name: "origins/fr/tools/nothing"}); err == nil {
+		t.Error("the adoption of a tool that does not exist")
+	}
+
+	tool, err := n.client.GetTool(ctx, &catalogv1.GetToolRequest{Name: "origins/fr/tools/decidim"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	met := map[string]bool{}
+	for _, c := range tool.GetQualification().GetCriteria() {
+		met[c.GetId()] = c.GetMet()
+	}
+	if !met["open_license"] || !met["public_repository"] || !met["used_by_administration"] || met["documentation"] || tool.GetQualification().GetScore() == 0 {
+		t.Errorf("qualification: %v", tool.GetQualification())
+	}
+	// Qualification is the node's to compute: a client cannot set it.
+	in := validTool()
+	in.Qualification = &catalogv1.Qualification{Score: 100}
+	created, err := n.client.CreateTool(ctx, &catalogv1.CreateToolRequest{Parent: "origins/fr", ToolId: "copy", Tool: in})
+	if err != nil || created.GetQualification().GetScore() == 100 {
+		t.Errorf("a client-set qualification: %v, %v", created.GetQualification(), err)
+	}
+}
+
+// TestDataFolderLocked checks that a running node's data folder cannot be
+// opened by another process (ogpnode harvest --data), and can be once the
+// node stopped.
+func TestDataFolderLocked(t *testing.T) {
+	n := startNode(t)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if c, err := OpenCatalog(context.Background(), "fr", n.data, log); err == nil {
+		c.Close()
+		t.Fatal("the data folder of a running node was opened")
+	} else if !strings.Contains(err.Error(), "--node") {
+		t.Errorf("the error does not say what to do: %v", err)
+	}
+}

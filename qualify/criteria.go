@@ -1,0 +1,288 @@
+package qualify
+
+import (
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+	"golang.org/x/text/language"
+)
+
+// publicRepository says whether the source code is published: the
+// repository URL is an absolute http or https URL. Whether it answers is not
+// checked: qualifying a tool never goes to the network, so that every node
+// gives the same answer.
+func publicRepository(repo string) result {
+	repo = strings.TrimSpace(repo)
+	if repo == "" {
+		return notMetBecause("No source code repository is declared.")
+	}
+	u, err := url.Parse(repo)
+	if err != nil || !(strings.EqualFold(u.Scheme, "http") || strings.EqualFold(u.Scheme, "https")) || u.Hostname() == "" {
+		return notMetBecause("The repository URL " + strconv.Quote(repo) + " is not an http or https URL.")
+	}
+	return metBecause("The source code is published at " + repo + ".")
+}
+
+// documentation says whether some description links to user documentation
+// or, failing that, to API documentation. Descriptions are read in the order
+// of their language tags, so that the reason does not depend on the order of
+// a map.
+func documentation(descriptions map[string]*catalogv1.Description) result {
+	langs := make([]string, 0, len(descriptions))
+	for lang := range descriptions {
+		langs = append(langs, lang)
+	}
+	slices.Sort(langs)
+	for _, lang := range langs {
+		if doc := strings.TrimSpace(descriptions[lang].GetDocumentationUrl()); doc != "" {
+			return metBecause("User documentation is published at " + doc + ".")
+		}
+	}
+	for _, lang := range langs {
+		if doc := strings.TrimSpace(descriptions[lang].GetApiDocumentationUrl()); doc != "" {
+			return metBecause("API documentation is published at " + doc + ".")
+		}
+	}
+	return notMetBecause("No description links to user or API documentation.")
+}
+
+// maxReleaseAge is how old the latest release of a maintained tool can be.
+const maxReleaseAge = 2 // years
+
+// releaseDateSlack is how far in the future a release date may be and still
+// count: a release dated in a time zone ahead of UTC can be a day ahead of
+// today in UTC.
+const releaseDateSlack = 24 * time.Hour
+
+// maintained says whether someone maintains the tool (maintenance type
+// internal, contract or community, and for contract maintenance a contract
+// still running) and it has had a release in the last maxReleaseAge years,
+// as of today. The reason names every condition that fails.
+func maintained(m *catalogv1.Maintenance, releaseDate string, today time.Time) result {
+	var failures []string
+	how := ""
+	switch typ := strings.TrimSpace(m.GetType()); typ {
+	case "internal":
+		how = "maintained internally"
+	case "community":
+		how = "maintained by its community"
+	case "contract":
+		how = "maintained under contract"
+		if last, ended := contractsEnded(m.GetContractors(), today); ended {
+			failures = append(failures, "every maintenance contract has ended (the last on "+last+")")
+		}
+	case "":
+		failures = append(failures, "no maintenance is declared")
+	case "none":
+		failures = append(failures, "the tool is declared unmaintained (maintenance type none)")
+	default:
+		failures = append(failures, "the maintenance type "+strconv.Quote(typ)+" is not internal, contract or community")
+	}
+
+	releaseDate = strings.TrimSpace(releaseDate)
+	released, err := time.Parse(time.DateOnly, releaseDate)
+	switch {
+	case releaseDate == "":
+		failures = append(failures, "no release date is declared")
+	case err != nil:
+		failures = append(failures, "the release date "+strconv.Quote(releaseDate)+" is not a date written YYYY-MM-DD")
+	case released.After(today.Add(releaseDateSlack)):
+		failures = append(failures, "the release date "+releaseDate+" is in the future")
+	case released.Before(today.AddDate(-maxReleaseAge, 0, 0)):
+		failures = append(failures, "the latest release, on "+releaseDate+", is more than "+strconv.Itoa(maxReleaseAge)+" years old")
+	}
+
+	if len(failures) > 0 {
+		return notMetBecause(sentence(failures...))
+	}
+	return metBecause(sentence(how + ", with a release on " + releaseDate + ", less than " + strconv.Itoa(maxReleaseAge) + " years ago"))
+}
+
+// contractsEnded reports whether every contractor's contract ended before
+// today, with the date the last one ended. A contract with no end date, or
+// one that cannot be read, is taken as running; so is contract maintenance
+// with no contractor named, since no contract is known to have ended.
+func contractsEnded(contractors []*catalogv1.Contractor, today time.Time) (last string, ended bool) {
+	if len(contractors) == 0 {
+		return "", false
+	}
+	var lastDay time.Time
+	for _, c := range contractors {
+		until := strings.TrimSpace(c.GetUntil())
+		day, err := time.Parse(time.DateOnly, until)
+		if until == "" || err != nil || !day.Before(today) {
+			return "", false
+		}
+		if day.After(lastDay) {
+			lastDay, last = day, until
+		}
+	}
+	return last, true
+}
+
+// minLanguages is how many languages a localised tool is available in.
+const minLanguages = 2
+
+// localisation says whether the interface can be translated and is
+// available in at least minLanguages languages, counted by primary
+// language subtag (pt-BR and pt-PT are one language; deprecated codes are
+// canonicalised, so iw and he are one too). Only available_languages
+// counts: the languages of the descriptions are those the catalogers wrote
+// in, not those of the tool.
+func localisation(ready bool, available []string) result {
+	langs := primaryLanguages(available)
+	var failures []string
+	if !ready {
+		failures = append(failures, "the interface is not declared ready for translation")
+	}
+	switch len(langs) {
+	case 0:
+		failures = append(failures, "no interface language is declared")
+	case 1:
+		failures = append(failures, "the interface is available in one language only ("+langs[0]+")")
+	}
+	if len(failures) > 0 {
+		return notMetBecause(sentence(failures...))
+	}
+	return metBecause("Ready for translation, and available in " + plural(len(langs), "language", "languages") + " (" + strings.Join(langs, ", ") + ").")
+}
+
+// primaryLanguages returns the distinct primary language subtags of tags,
+// in the order they first appear, skipping tags that do not parse and
+// "und".
+func primaryLanguages(tags []string) []string {
+	var langs []string
+	for _, s := range tags {
+		tag, err := language.Parse(strings.TrimSpace(s))
+		if err != nil || tag == language.Und {
+			continue
+		}
+		base, conf := tag.Base()
+		if conf == language.No {
+			continue
+		}
+		if b := base.String(); b != "und" && !slices.Contains(langs, b) {
+			langs = append(langs, b)
+		}
+	}
+	return langs
+}
+
+// administrationKinds are the kinds of organisation that count as an
+// administration, most central first: the organisation a reason names is
+// the most central one.
+var administrationKinds = []catalogv1.OrganizationKind{
+	catalogv1.OrganizationKind_ORGANIZATION_KIND_NATIONAL_GOVERNMENT,
+	catalogv1.OrganizationKind_ORGANIZATION_KIND_PARLIAMENT,
+	catalogv1.OrganizationKind_ORGANIZATION_KIND_LOCAL_GOVERNMENT,
+}
+
+// kindPhrases say what each administration kind is, after its name.
+var kindPhrases = map[catalogv1.OrganizationKind]string{
+	catalogv1.OrganizationKind_ORGANIZATION_KIND_NATIONAL_GOVERNMENT: "a national government body",
+	catalogv1.OrganizationKind_ORGANIZATION_KIND_PARLIAMENT:          "a parliament",
+	catalogv1.OrganizationKind_ORGANIZATION_KIND_LOCAL_GOVERNMENT:    "a local government",
+}
+
+// usedByAdministration says whether a national or local government or a
+// parliament uses the tool, according to the use cases that are not
+// deleted. The use status is not considered: an ended use is still evidence
+// that an administration chose the tool. Administrations are counted once
+// each (same name, case aside, and country), as several members may record
+// the same use; the one the reason names is chosen by kind, name and
+// country, not by the order of useCases.
+func usedByAdministration(useCases []*catalogv1.UseCase) result {
+	type admin struct {
+		name, country string
+		kind          catalogv1.OrganizationKind
+		rank          int
+	}
+	var admins []admin
+	seen := map[string]bool{}
+	recorded := 0
+	for _, uc := range useCases {
+		if uc == nil || uc.GetDeleted() {
+			continue
+		}
+		recorded++
+		org := uc.GetOrganization()
+		rank := slices.Index(administrationKinds, org.GetKind())
+		if rank < 0 {
+			continue
+		}
+		a := admin{
+			name:    strings.TrimSpace(org.GetName()),
+			country: strings.ToUpper(strings.TrimSpace(org.GetCountry())),
+			kind:    org.GetKind(),
+			rank:    rank,
+		}
+		key := strings.ToLower(a.name) + "\x00" + a.country
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		admins = append(admins, a)
+	}
+	if len(admins) == 0 {
+		const by = "a national or local government or a parliament"
+		switch recorded {
+		case 0:
+			return notMetBecause("No use by " + by + " is recorded.")
+		case 1:
+			return notMetBecause("The only recorded use is not by " + by + ".")
+		default:
+			return notMetBecause("None of the " + strconv.Itoa(recorded) + " recorded uses is by " + by + ".")
+		}
+	}
+	first := slices.MinFunc(admins, func(a, b admin) int {
+		if a.rank != b.rank {
+			return a.rank - b.rank
+		}
+		if c := strings.Compare(strings.ToLower(a.name), strings.ToLower(b.name)); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.country, b.country); c != 0 {
+			return c
+		}
+		return strings.Compare(a.name, b.name)
+	})
+	who := first.name
+	if who == "" {
+		who = "an unnamed organisation"
+	}
+	if first.country != "" {
+		who += " (" + first.country + ")"
+	}
+	who += ", " + kindPhrases[first.kind]
+	if len(admins) == 1 {
+		return metBecause("Used by 1 administration: " + who + ".")
+	}
+	return metBecause("Used by " + strconv.Itoa(len(admins)) + " administrations, among them " + who + ".")
+}
+
+// standardsNamed is how many standards a reason names before counting the
+// rest.
+const standardsNamed = 3
+
+// standards says whether the tool declares a standard, format or interface
+// it supports. Blank entries and repeats do not count.
+func standards(declared []string) result {
+	var names []string
+	for _, s := range declared {
+		if s = strings.TrimSpace(s); s != "" && !slices.Contains(names, s) {
+			names = append(names, s)
+		}
+	}
+	if len(names) == 0 {
+		return notMetBecause("No supported standard or format is declared.")
+	}
+	if len(names) > standardsNamed {
+		rest := len(names) - standardsNamed
+		names = append(names[:standardsNamed:standardsNamed], plural(rest, "more", "more"))
+	}
+	return metBecause("Declares support for " + joinAnd(names) + ".")
+}

@@ -1,0 +1,125 @@
+// Package qualify measures a tool against the criteria the federation
+// qualifies tools by, carrying on the OGP Toolbox's "criteria to qualify the
+// solutions": an open license, public source code, documentation, active
+// maintenance, localisation, use by an administration, and declared
+// standards.
+//
+// Every node computes the qualification of every tool it holds, its own and
+// its replicas, from the tool record and from the use cases of that tool
+// recorded by any member of the federation. It is served with the tool (the
+// output-only Tool.qualification field) and indexed so that searches can be
+// filtered by criterion id and sorted by score. It is not part of the signed
+// record: it changes whenever a use case somewhere in the federation does, and
+// the node that holds the records is the one that knows them all.
+//
+// Qualify depends on nothing but its arguments (the clock comes in as now),
+// and its reasons depend on nothing but the content of the records, not on
+// the order they come in, so that every node that holds the same records
+// gives the same qualification, word for word.
+package qualify
+
+import (
+	"time"
+
+	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+)
+
+// The criterion ids, as Criterion.id carries them and search filters take
+// them. They are part of the public API: never rename one.
+const (
+	// OpenLicense: the license is open source, as the OSI approves it.
+	OpenLicense = "open_license"
+	// PublicRepository: the source code is published.
+	PublicRepository = "public_repository"
+	// Documentation: user or API documentation is published.
+	Documentation = "documentation"
+	// Maintained: someone maintains the tool and it had a release in the
+	// last 2 years.
+	Maintained = "maintained"
+	// Localisation: the tool can be translated and is in 2 languages or
+	// more.
+	Localisation = "localisation"
+	// UsedByAdministration: a government or a parliament uses it.
+	UsedByAdministration = "used_by_administration"
+	// Standards: it declares the standards and formats it supports.
+	Standards = "standards"
+)
+
+// IDs returns the criterion ids in the order Qualify gives the criteria.
+// The slice is the caller's to change.
+func IDs() []string {
+	return []string{
+		OpenLicense,
+		PublicRepository,
+		Documentation,
+		Maintained,
+		Localisation,
+		UsedByAdministration,
+		Standards,
+	}
+}
+
+// Qualify measures t against every criterion, in the order of IDs, and
+// scores it: the share of the criteria met, from 0 to 100, rounded to the
+// nearest integer.
+//
+// useCases are the use cases that refer to t, gathered from every origin by
+// the caller (see identity.RefersTo); Qualify does not check that they refer
+// to t, but it ignores the deleted ones (tombstones). now is the time the
+// "maintained" criterion is measured at; dates are compared as calendar days
+// in UTC, so that nodes in different time zones agree.
+//
+// A nil t is an empty tool: it meets no criterion of its own.
+func Qualify(t *catalogv1.Tool, useCases []*catalogv1.UseCase, now time.Time) *catalogv1.Qualification {
+	today := civilDay(now)
+	results := []struct {
+		id     string
+		result result
+	}{
+		{OpenLicense, openLicense(t.GetLicense())},
+		{PublicRepository, publicRepository(t.GetRepositoryUrl())},
+		{Documentation, documentation(t.GetDescriptions())},
+		{Maintained, maintained(t.GetMaintenance(), t.GetReleaseDate(), today)},
+		{Localisation, localisation(t.GetLocalisationReady(), t.GetAvailableLanguages())},
+		{UsedByAdministration, usedByAdministration(useCases)},
+		{Standards, standards(t.GetStandards())},
+	}
+	q := &catalogv1.Qualification{Criteria: make([]*catalogv1.Criterion, 0, len(results))}
+	met := 0
+	for _, r := range results {
+		if r.result.met {
+			met++
+		}
+		q.Criteria = append(q.Criteria, &catalogv1.Criterion{
+			Id:     r.id,
+			Met:    r.result.met,
+			Reason: r.result.reason,
+		})
+	}
+	q.Score = score(met, len(results))
+	return q
+}
+
+// result is one criterion's outcome.
+type result struct {
+	met    bool
+	reason string
+}
+
+func metBecause(reason string) result    { return result{met: true, reason: reason} }
+func notMetBecause(reason string) result { return result{met: false, reason: reason} }
+
+// score returns 100 × met / total rounded to the nearest integer, halves
+// up, in integers so that no node rounds differently.
+func score(met, total int) int32 {
+	if total == 0 {
+		return 0
+	}
+	return int32((200*met + total) / (2 * total))
+}
+
+// civilDay returns the calendar day of t in UTC, at midnight.
+func civilDay(t time.Time) time.Time {
+	y, m, d := t.UTC().Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}

@@ -1,0 +1,237 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+
+	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+	"google.golang.org/protobuf/proto"
+)
+
+// HarvestedEntry is what the catalog knows of one entry of a harvested
+// source.
+type HarvestedEntry struct {
+	SourceID string
+	// ID is the tool the entry became, in the node's origin.
+	ID string
+	// Seq is the seq of the version the harvest wrote: a record whose seq
+	// is higher now was changed by someone else since.
+	Seq int64
+	// Hash identifies the entry as the source gave it last.
+	Hash []byte
+}
+
+// RecordHead is where a record of the node's origin stands.
+type RecordHead struct {
+	Seq     int64
+	Deleted bool
+}
+
+// HarvestTx is a harvest's view of the catalog from inside its write
+// transaction: what it reads there cannot change before its writes commit.
+type HarvestTx struct {
+	ctx    context.Context
+	tx     *sql.Tx
+	origin string
+	source string
+}
+
+// Entries returns what earlier runs of the source wrote, by source id.
+func (h *HarvestTx) Entries() (map[string]HarvestedEntry, error) {
+	rows, err := h.tx.QueryContext(h.ctx, "SELECT source_id, id, seq, hash FROM harvest_entries WHERE source = ?", h.source)
+	if err != nil {
+		return nil, fmt.Errorf("read harvest entries of %s: %w", h.source, err)
+	}
+	defer rows.Close()
+	out := map[string]HarvestedEntry{}
+	for rows.Next() {
+		var e HarvestedEntry
+		if err := rows.Scan(&e.SourceID, &e.ID, &e.Seq, &e.Hash); err != nil {
+			return nil, fmt.Errorf("read harvest entries of %s: %w", h.source, err)
+		}
+		out[e.SourceID] = e
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read harvest entries of %s: %w", h.source, err)
+	}
+	return out, nil
+}
+
+// Heads returns where the records of kind k with these ids stand, live or
+// tombstones; ids without a record are absent.
+func (h *HarvestTx) Heads(k Kind, ids []string) (map[string]RecordHead, error) {
+	keys := make([]recordKey, len(ids))
+	for i, id := range ids {
+		keys[i] = recordKey{k, id}
+	}
+	current, err := lookupCurrent(h.ctx, h.tx, h.origin, keys)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]RecordHead, len(current))
+	for key, row := range current {
+		out[key.id] = RecordHead{Seq: row.seq, Deleted: row.deleted}
+	}
+	return out, nil
+}
+
+// HarvestPlan is what one harvest run writes.
+type HarvestPlan struct {
+	Writes []Write
+	// Marks update what the catalog knows of the source's entries.
+	Marks []HarvestMark
+}
+
+// HarvestMark records one entry of a source after the run.
+type HarvestMark struct {
+	SourceID string
+	// ID is the tool the entry is.
+	ID   string
+	Hash []byte
+	// Write is the index in the plan's Writes of the write that made the
+	// entry's current version; -1 when the run wrote nothing for it, and
+	// Seq is kept.
+	Write int
+	Seq   int64
+	// Forget drops the entry: the source no longer lists it.
+	Forget bool
+}
+
+// ApplyHarvest runs one harvest of source in a single write transaction:
+// plan reads the catalog through the HarvestTx and returns the writes and
+// marks, which are committed together, all or none. It returns the stored
+// resources, as Apply does.
+func (s *Store) ApplyHarvest(ctx context.Context, source string, plan func(*HarvestTx) (HarvestPlan, error)) ([]proto.Message, error) {
+	return s.writeTx(ctx, func(tx *sql.Tx) ([]pending, func([]pending) error, error) {
+		p, err := plan(&HarvestTx{ctx: ctx, tx: tx, origin: s.origin, source: source})
+		if err != nil {
+			return nil, nil, err
+		}
+		var prepared []pending
+		if len(p.Writes) > 0 {
+			if prepared, err = s.prepare(p.Writes); err != nil {
+				return nil, nil, err
+			}
+		}
+		for _, m := range p.Marks {
+			if m.Write >= len(p.Writes) {
+				return nil, nil, fmt.Errorf("harvest %s: entry %s marks write %d of %d", source, m.SourceID, m.Write, len(p.Writes))
+			}
+		}
+		if len(p.Marks) == 0 {
+			return prepared, nil, nil
+		}
+		return prepared, func(done []pending) error { return saveMarks(ctx, tx, source, p.Marks, done) }, nil
+	})
+}
+
+func saveMarks(ctx context.Context, tx *sql.Tx, source string, marks []HarvestMark, done []pending) error {
+	upsert, err := tx.PrepareContext(ctx, `INSERT INTO harvest_entries (source, source_id, id, seq, hash) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (source, source_id) DO UPDATE SET id = excluded.id, seq = excluded.seq, hash = excluded.hash`)
+	if err != nil {
+		return fmt.Errorf("harvest %s: %w", source, err)
+	}
+	defer upsert.Close()
+	forget, err := tx.PrepareContext(ctx, "DELETE FROM harvest_entries WHERE source = ? AND source_id = ?")
+	if err != nil {
+		return fmt.Errorf("harvest %s: %w", source, err)
+	}
+	defer forget.Close()
+	for _, m := range marks {
+		if m.Forget {
+			if _, err := forget.ExecContext(ctx, source, m.SourceID); err != nil {
+				return fmt.Errorf("harvest %s: forget entry %s: %w", source, m.SourceID, err)
+			}
+			continue
+		}
+		seq := m.Seq
+		if m.Write >= 0 {
+			seq = done[m.Write].rec.GetSeq()
+		}
+		if _, err := upsert.ExecContext(ctx, source, m.SourceID, m.ID, seq, m.Hash); err != nil {
+			return fmt.Errorf("harvest %s: mark entry %s: %w", source, m.SourceID, err)
+		}
+	}
+	return nil
+}
+
+// keptHarvestRuns is how many reports of each source the catalog keeps.
+const keptHarvestRuns = 50
+
+// SaveHarvestRun keeps the report of a harvest run, naming it
+// harvests/{n}, and forgets the source's oldest reports beyond the last
+// 50. It returns the report with its name.
+func (s *Store) SaveHarvestRun(ctx context.Context, run *catalogv1.HarvestRun) (*catalogv1.HarvestRun, error) {
+	source := run.GetSource().GetName()
+	if source == "" {
+		return nil, fmt.Errorf("%w: a harvest report needs its source's name", ErrInvalid)
+	}
+	run = proto.Clone(run).(*catalogv1.HarvestRun)
+	run.Name = ""
+	b, err := proto.Marshal(run)
+	if err != nil {
+		return nil, fmt.Errorf("save harvest report: %w", err)
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("save harvest report: %w", err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, "INSERT INTO harvest_runs (source, report) VALUES (?, ?)", source, b)
+	if err != nil {
+		return nil, fmt.Errorf("save harvest report: %w", err)
+	}
+	n, err := res.LastInsertId()
+	if err != nil {
+		return nil, fmt.Errorf("save harvest report: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM harvest_runs WHERE source = ? AND run NOT IN
+		(SELECT run FROM harvest_runs WHERE source = ? ORDER BY run DESC LIMIT ?)`, source, source, keptHarvestRuns); err != nil {
+		return nil, fmt.Errorf("save harvest report: forget old reports: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("save harvest report: %w", err)
+	}
+	run.Name = "harvests/" + strconv.FormatInt(n, 10)
+	return run, nil
+}
+
+// HarvestRuns returns the last reports, newest first: of one source, or of
+// all when source is empty.
+func (s *Store) HarvestRuns(ctx context.Context, source string, limit int) ([]*catalogv1.HarvestRun, error) {
+	q := []string{"SELECT run, report FROM harvest_runs"}
+	var args []any
+	if source != "" {
+		q = append(q, "WHERE source = ?")
+		args = append(args, source)
+	}
+	q = append(q, "ORDER BY run DESC LIMIT ?")
+	args = append(args, limit)
+	rows, err := s.reader.QueryContext(ctx, strings.Join(q, " "), args...)
+	if err != nil {
+		return nil, fmt.Errorf("read harvest reports: %w", err)
+	}
+	defer rows.Close()
+	var out []*catalogv1.HarvestRun
+	for rows.Next() {
+		var (
+			n int64
+			b []byte
+		)
+		if err := rows.Scan(&n, &b); err != nil {
+			return nil, fmt.Errorf("read harvest reports: %w", err)
+		}
+		run := &catalogv1.HarvestRun{}
+		if err := proto.Unmarshal(b, run); err != nil {
+			return nil, fmt.Errorf("read harvest report %d: %w", n, err)
+		}
+		run.Name = "harvests/" + strconv.FormatInt(n, 10)
+		out = append(out, run)
+	}
+	return out, rows.Err()
+}

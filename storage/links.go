@@ -1,0 +1,236 @@
+package storage
+
+import (
+	"slices"
+	"strings"
+	"sync"
+
+	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+	"github.com/ogptoolbox/federation/identity"
+)
+
+// links are what ties records together beyond their own fields: the use
+// cases that refer to each tool, and the tools that are the same software
+// (the same normalised repository URL, else landing URL: package
+// identity), from every origin. Qualification and the adoption view read
+// them. They live in memory, built with the search indexes when the
+// catalog opens and changed by the indexer with every committed write.
+type links struct {
+	mu        sync.RWMutex
+	tools     map[int64]toolLink
+	byName    map[string]int64
+	byKey     map[string]map[int64]struct{} // software key → tools
+	byLanding map[string]map[int64]struct{} // normalised landing URL → tools
+	useCases  map[int64]*catalogv1.UseCase
+	byRef     map[string]map[int64]struct{} // reference (see refOf) → use cases
+}
+
+// toolLink is what links keep of a live tool.
+type toolLink struct {
+	name, key, landing string
+}
+
+func newLinks() *links {
+	return &links{
+		tools: map[int64]toolLink{}, byName: map[string]int64{},
+		byKey: map[string]map[int64]struct{}{}, byLanding: map[string]map[int64]struct{}{},
+		useCases: map[int64]*catalogv1.UseCase{}, byRef: map[string]map[int64]struct{}{},
+	}
+}
+
+// refOf is how a use case's tool field refers to a tool: by resource name,
+// or by URL, normalised ("url:github.com/decidim/decidim"); "" when it
+// refers to nothing a tool can match.
+func refOf(useCaseTool string) string {
+	if strings.HasPrefix(useCaseTool, "origins/") {
+		return useCaseTool
+	}
+	if u := identity.NormalizeURL(useCaseTool); u != "" {
+		return "url:" + u
+	}
+	return ""
+}
+
+func addTo(m map[string]map[int64]struct{}, k string, rid int64) {
+	if k == "" {
+		return
+	}
+	if m[k] == nil {
+		m[k] = map[int64]struct{}{}
+	}
+	m[k][rid] = struct{}{}
+}
+
+func removeFrom(m map[string]map[int64]struct{}, k string, rid int64) {
+	if set := m[k]; set != nil {
+		delete(set, rid)
+		if len(set) == 0 {
+			delete(m, k)
+		}
+	}
+}
+
+// setTool records the live tool rid, replacing what was known of it, and
+// returns the tools whose qualification may change with it: those of its
+// old and new software.
+func (l *links) setTool(rid int64, t *catalogv1.Tool) []int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	affected := l.removeToolLocked(rid)
+	tl := toolLink{name: t.GetName(), key: identity.Key(t), landing: identity.NormalizeURL(t.GetLandingUrl())}
+	l.tools[rid] = tl
+	l.byName[tl.name] = rid
+	addTo(l.byKey, tl.key, rid)
+	addTo(l.byLanding, tl.landing, rid)
+	return append(affected, l.groupLocked(tl)...)
+}
+
+// removeTool forgets the tool rid, returning the tools of its software.
+func (l *links) removeTool(rid int64) []int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.removeToolLocked(rid)
+}
+
+func (l *links) removeToolLocked(rid int64) []int64 {
+	tl, ok := l.tools[rid]
+	if !ok {
+		return nil
+	}
+	delete(l.tools, rid)
+	if l.byName[tl.name] == rid {
+		delete(l.byName, tl.name)
+	}
+	removeFrom(l.byKey, tl.key, rid)
+	removeFrom(l.byLanding, tl.landing, rid)
+	return l.groupLocked(tl)
+}
+
+// groupLocked are the live tools of the same software as tl.
+func (l *links) groupLocked(tl toolLink) []int64 {
+	var out []int64
+	for rid := range l.byKey[tl.key] {
+		out = append(out, rid)
+	}
+	return out
+}
+
+// setUseCase records the live use case rid, replacing what was known of
+// it, and returns the tools it referred to or now refers to.
+func (l *links) setUseCase(rid int64, u *catalogv1.UseCase) []int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	affected := l.removeUseCaseLocked(rid)
+	l.useCases[rid] = u
+	ref := refOf(u.GetTool())
+	addTo(l.byRef, ref, rid)
+	return append(affected, l.referredLocked(ref)...)
+}
+
+// removeUseCase forgets the use case rid, returning the tools it referred
+// to.
+func (l *links) removeUseCase(rid int64) []int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.removeUseCaseLocked(rid)
+}
+
+func (l *links) removeUseCaseLocked(rid int64) []int64 {
+	u, ok := l.useCases[rid]
+	if !ok {
+		return nil
+	}
+	delete(l.useCases, rid)
+	ref := refOf(u.GetTool())
+	removeFrom(l.byRef, ref, rid)
+	return l.referredLocked(ref)
+}
+
+// referredLocked are the tools a reference designates, with every tool of
+// the same software.
+func (l *links) referredLocked(ref string) []int64 {
+	var out []int64
+	if url, ok := strings.CutPrefix(ref, "url:"); ok {
+		for rid := range l.byKey[url] {
+			out = append(out, rid)
+		}
+		for rid := range l.byLanding[url] {
+			out = append(out, rid)
+			out = append(out, l.groupLocked(l.tools[rid])...)
+		}
+		return out
+	}
+	if rid, ok := l.byName[ref]; ok {
+		out = append(out, rid)
+		out = append(out, l.groupLocked(l.tools[rid])...)
+	}
+	return out
+}
+
+// sameSoftware returns the live tools of the same software as t, t
+// included when it is live, by rid.
+func (l *links) sameSoftware(t *catalogv1.Tool) []int64 {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	var out []int64
+	if key := identity.Key(t); key != "" {
+		for rid := range l.byKey[key] {
+			out = append(out, rid)
+		}
+	} else if rid, ok := l.byName[t.GetName()]; ok {
+		out = append(out, rid)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// useCasesOf returns the live use cases, from every origin, that refer to
+// t or to another record of the same software: by name, by repository URL
+// or by landing URL. They are in rid order.
+func (l *links) useCasesOf(t *catalogv1.Tool) []*catalogv1.UseCase {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	rids := l.useCaseRIDsLocked(t)
+	out := make([]*catalogv1.UseCase, len(rids))
+	for i, rid := range rids {
+		out[i] = l.useCases[rid]
+	}
+	return out
+}
+
+// useCaseRIDs is useCasesOf by rid.
+func (l *links) useCaseRIDs(t *catalogv1.Tool) []int64 {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.useCaseRIDsLocked(t)
+}
+
+func (l *links) useCaseRIDsLocked(t *catalogv1.Tool) []int64 {
+	refs := []string{t.GetName()}
+	key := identity.Key(t)
+	if key != "" {
+		refs = append(refs, "url:"+key)
+		for rid := range l.byKey[key] {
+			tl := l.tools[rid]
+			refs = append(refs, tl.name)
+			if tl.landing != "" {
+				refs = append(refs, "url:"+tl.landing)
+			}
+		}
+	}
+	if landing := identity.NormalizeURL(t.GetLandingUrl()); landing != "" {
+		refs = append(refs, "url:"+landing)
+	}
+	seen := map[int64]bool{}
+	var rids []int64
+	for _, ref := range refs {
+		for rid := range l.byRef[ref] {
+			if !seen[rid] {
+				seen[rid] = true
+				rids = append(rids, rid)
+			}
+		}
+	}
+	slices.Sort(rids)
+	return rids
+}

@@ -1,0 +1,102 @@
+package storage
+
+import (
+	"context"
+	"time"
+
+	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+	"github.com/ogptoolbox/federation/identity"
+	"github.com/ogptoolbox/federation/qualify"
+	"github.com/ogptoolbox/federation/search"
+	"google.golang.org/protobuf/proto"
+)
+
+// criterionFacet is the facet of the criteria a tool meets: the search
+// filter "criterion" keeps tools that meet the given ones.
+const criterionFacet = "criterion"
+
+// qualification is how t meets the criteria, from the use cases of its
+// software held now.
+func (s *Store) qualification(t *catalogv1.Tool) *catalogv1.Qualification {
+	return qualify.Qualify(t, s.links.useCasesOf(t), s.now())
+}
+
+// SetQualification sets the qualification of m if it is a tool: it is
+// computed by every node from what it holds, not stored with the record.
+func (s *Store) SetQualification(m proto.Message) {
+	if t, ok := m.(*catalogv1.Tool); ok && !t.GetDeleted() {
+		t.Qualification = s.qualification(t)
+	}
+}
+
+// withQualification adds to a tool's analyzed text what the index keeps
+// of its qualification: the criteria it meets as facet values, its score
+// as the sort key of order "score", and its software as the group that
+// collapsing duplicates goes by.
+func (s *Store) withQualification(a search.Analyzed, t *catalogv1.Tool, now time.Time) search.Analyzed {
+	q := qualify.Qualify(t, s.links.useCasesOf(t), now)
+	var met []search.FacetValue
+	for _, c := range q.GetCriteria() {
+		if c.GetMet() {
+			met = append(met, search.FacetValue{Facet: criterionFacet, Value: c.GetId()})
+		}
+	}
+	return a.With(met, int64(q.GetScore()), identity.Key(t))
+}
+
+// qualificationInput is what qualification reads of a tool, which the
+// index build keeps for every tool until the use cases are all linked,
+// rather than whole records.
+func qualificationInput(t *catalogv1.Tool) *catalogv1.Tool {
+	in := &catalogv1.Tool{
+		Name: t.GetName(), License: t.GetLicense(), RepositoryUrl: t.GetRepositoryUrl(), LandingUrl: t.GetLandingUrl(),
+		Maintenance: t.GetMaintenance(), ReleaseDate: t.GetReleaseDate(), LocalisationReady: t.GetLocalisationReady(),
+		AvailableLanguages: t.GetAvailableLanguages(), Standards: t.GetStandards(),
+		Descriptions: make(map[string]*catalogv1.Description, len(t.GetDescriptions())),
+	}
+	for lang, d := range t.GetDescriptions() {
+		in.Descriptions[lang] = &catalogv1.Description{DocumentationUrl: d.GetDocumentationUrl(), ApiDocumentationUrl: d.GetApiDocumentationUrl()}
+	}
+	return in
+}
+
+// Adoption is who uses a software across the federation.
+type Adoption struct {
+	// Software identifies it (package identity); empty when the tool has
+	// no URL to go by.
+	Software string
+	// Tools are the live records of the software from every origin, the
+	// tool asked about included.
+	Tools []*catalogv1.Tool
+	// UseCases are the live use cases that refer to any of them.
+	UseCases []*catalogv1.UseCase
+}
+
+// Adoption returns the adoption of the live tool origin/id.
+func (s *Store) Adoption(ctx context.Context, origin, id string) (*Adoption, error) {
+	m, err := s.Get(ctx, KindTool, origin, id)
+	if err != nil {
+		return nil, err
+	}
+	t := m.(*catalogv1.Tool)
+	s.awaitIndex() // the links have every committed write
+	a := &Adoption{Software: identity.Key(t)}
+	tools, err := s.readPage(ctx, s.links.sameSoftware(t))
+	if err != nil {
+		return nil, err
+	}
+	if len(tools) == 0 {
+		tools = []proto.Message{t}
+	}
+	for _, m := range tools {
+		a.Tools = append(a.Tools, m.(*catalogv1.Tool))
+	}
+	useCases, err := s.readPage(ctx, s.links.useCaseRIDs(t))
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range useCases {
+		a.UseCases = append(a.UseCases, m.(*catalogv1.UseCase))
+	}
+	return a, nil
+}

@@ -1,0 +1,112 @@
+package storage
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+)
+
+func criterionMet(t *testing.T, tool *catalogv1.Tool, id string) bool {
+	t.Helper()
+	for _, c := range tool.GetQualification().GetCriteria() {
+		if c.GetId() == id {
+			return c.GetMet()
+		}
+	}
+	t.Fatalf("%s has no criterion %s: %v", tool.GetName(), id, tool.GetQualification())
+	return false
+}
+
+func useCase(tool string, kind catalogv1.OrganizationKind, country string) *catalogv1.UseCase {
+	return &catalogv1.UseCase{Tool: tool, Purpose: "Consultations",
+		Organization: &catalogv1.Organization{Name: "City of " + country, Kind: kind, Country: country}}
+}
+
+// TestQualificationFollowsUseCases checks that a tool's qualification, as
+// served and as searched, changes when use cases of its software come and
+// go, whether they name the tool, a duplicate of it, or its repository.
+func TestQualificationFollowsUseCases(t *testing.T) {
+	ctx := context.Background()
+	s, path := openTest(t)
+	decidim := tool("Decidim", "Participatory democracy")
+	decidim.RepositoryUrl, decidim.License = "https://github.com/decidim/decidim", "AGPL-3.0-or-later"
+	create(t, s, "decidim", decidim)
+	dup := tool("Decidim (city fork)", "The same software")
+	dup.RepositoryUrl = "https://github.com/Decidim/decidim.git"
+	create(t, s, "decidim-city", dup)
+	create(t, s, "other", tool("Other", "Something else"))
+
+	used := func(id string) bool {
+		m, err := s.Get(ctx, KindTool, "fr", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return criterionMet(t, m.(*catalogv1.Tool), "used_by_administration")
+	}
+	searchUsed := func() []string {
+		found, err := s.Search(ctx, Query{Kind: KindTool, Filters: []Filter{{"criterion", []string{"used_by_administration"}}}, Order: "name", Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return names(found)
+	}
+	if used("decidim") || len(searchUsed()) != 0 {
+		t.Fatal("used by an administration before any use case")
+	}
+
+	// A use case of the duplicate counts for both records of the software.
+	create(t, s, "paris", useCase("origins/fr/tools/decidim-city", catalogv1.OrganizationKind_ORGANIZATION_KIND_LOCAL_GOVERNMENT, "FR"))
+	if !used("decidim") || !used("decidim-city") || used("other") {
+		t.Errorf("after a use case of the duplicate: decidim %v, decidim-city %v, other %v", used("decidim"), used("decidim-city"), used("other"))
+	}
+	if got := searchUsed(); !slices.Equal(got, []string{"origins/fr/tools/decidim", "origins/fr/tools/decidim-city"}) {
+		t.Errorf("search for used tools: %v", got)
+	}
+	if _, err := s.Apply(ctx, []Write{{Op: OpDelete, Kind: KindUseCase, ID: "paris"}}); err != nil {
+		t.Fatal(err)
+	}
+	if used("decidim") || len(searchUsed()) != 0 {
+		t.Errorf("still used after the use case was deleted: %v", searchUsed())
+	}
+
+	// A use case naming the repository by URL; a civil-society one does
+	// not count.
+	create(t, s, "madrid", useCase("http://www.github.com/decidim/decidim/", catalogv1.OrganizationKind_ORGANIZATION_KIND_NATIONAL_GOVERNMENT, "ES"))
+	create(t, s, "ngo", useCase("origins/fr/tools/other", catalogv1.OrganizationKind_ORGANIZATION_KIND_CIVIL_SOCIETY, "FR"))
+	if got := searchUsed(); !slices.Equal(got, []string{"origins/fr/tools/decidim", "origins/fr/tools/decidim-city"}) {
+		t.Errorf("search for used tools after a use case by URL: %v", got)
+	}
+
+	// Collapsing keeps one record of the software.
+	all, err := s.Search(ctx, Query{Kind: KindTool, Order: "score", Desc: true, CollapseDuplicates: true, Limit: 10})
+	if err != nil || len(all) != 2 || names(all)[0] != "origins/fr/tools/decidim" {
+		t.Errorf("collapsed by score: %v, %v", names(all), err)
+	}
+
+	// The adoption view: both records and every use case of the software.
+	a, err := s.Adoption(ctx, "fr", "decidim-city")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tools, useCases []string
+	for _, x := range a.Tools {
+		tools = append(tools, x.GetName())
+	}
+	for _, u := range a.UseCases {
+		useCases = append(useCases, u.GetName())
+	}
+	if a.Software != "github.com/decidim/decidim" || !slices.Equal(tools, []string{"origins/fr/tools/decidim", "origins/fr/tools/decidim-city"}) ||
+		!slices.Equal(useCases, []string{"origins/fr/usecases/madrid"}) {
+		t.Errorf("adoption: %s %v %v", a.Software, tools, useCases)
+	}
+
+	// The links are rebuilt when the catalog opens again.
+	s.Close()
+	reopened := openAt(t, path, "fr", testKey(1))
+	found, err := reopened.Search(ctx, Query{Kind: KindTool, Filters: []Filter{{"criterion", []string{"used_by_administration"}}}, Order: "name", Limit: 10})
+	if err != nil || len(found) != 2 {
+		t.Errorf("after reopening: %v, %v", names(found), err)
+	}
+}
