@@ -2,8 +2,11 @@ package storage
 
 import (
 	"context"
+	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
+	"time"
 
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 )
@@ -108,5 +111,43 @@ func TestQualificationFollowsUseCases(t *testing.T) {
 	found, err := reopened.Search(ctx, Query{Kind: KindTool, Filters: []Filter{{"criterion", []string{"used_by_administration"}}}, Order: "name", Limit: 10})
 	if err != nil || len(found) != 2 {
 		t.Errorf("after reopening: %v, %v", names(found), err)
+	}
+}
+
+// TestRequalifyAll checks that the daily requalification brings the
+// index's criteria up to date with the date: a release grows old.
+func TestRequalifyAll(t *testing.T) {
+	ctx := context.Background()
+	var mu sync.Mutex
+	now := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
+	s, err := Open(ctx, Options{Path: filepath.Join(t.TempDir(), "catalog.db"), Origin: "fr", Key: testKey(1), Now: func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return now
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	kept := tool("Kept", "Maintained")
+	kept.Maintenance = &catalogv1.Maintenance{Type: "internal"}
+	kept.ReleaseDate = "2024-01-15"
+	create(t, s, "kept", kept)
+	maintained := func() int {
+		found, err := s.Search(ctx, Query{Kind: KindTool, Filters: []Filter{{"criterion", []string{"maintained"}}}, Order: "name", Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(found)
+	}
+	if maintained() != 1 {
+		t.Fatal("a tool released this year is not maintained")
+	}
+	mu.Lock()
+	now = now.AddDate(3, 0, 0)
+	mu.Unlock()
+	s.queue(indexBatch{requalifyAll: true}) // what the daily ticker does
+	if n := maintained(); n != 0 {
+		t.Errorf("three years on, %d tools still count as maintained", n)
 	}
 }

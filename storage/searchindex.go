@@ -122,7 +122,7 @@ type indexChange struct {
 type indexer struct {
 	mu      sync.Mutex
 	cond    *sync.Cond
-	pending [][]indexChange
+	pending []indexBatch
 	queued  uint64 // batches handed to the indexer
 	done    uint64 // batches in the indexes
 	closed  bool
@@ -146,7 +146,11 @@ func (s *Store) startIndexer() {
 			closed := ix.closed
 			ix.mu.Unlock()
 			for _, b := range batches {
-				s.reindex(b)
+				if b.requalifyAll {
+					s.requalifyAll()
+				} else {
+					s.reindex(b.changes)
+				}
 			}
 			ix.mu.Lock()
 			ix.done += uint64(len(batches))
@@ -159,15 +163,89 @@ func (s *Store) startIndexer() {
 	}()
 }
 
+// indexBatch is a batch of committed changes, or the order to requalify
+// every tool.
+type indexBatch struct {
+	changes      []indexChange
+	requalifyAll bool
+}
+
+// requalifyEvery is how often the index recomputes every tool's
+// qualification: it depends on the date (a release grows old, a contract
+// ends) as well as on the records.
+const requalifyEvery = 24 * time.Hour
+
+// requalifyDaily queues a requalification of every tool each day until the
+// indexer stops.
+func (s *Store) requalifyDaily() {
+	t := time.NewTicker(requalifyEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.indexer.stopped:
+			return
+		case <-t.C:
+			s.queue(indexBatch{requalifyAll: true})
+		}
+	}
+}
+
+// requalifyAll puts every live tool in the index again with its
+// qualification as of now, a thousand at a time.
+func (s *Store) requalifyAll() {
+	rows, err := s.reader.Query("SELECT rid, record FROM records WHERE deleted = 0 AND kind = ?", int64(KindTool))
+	if err != nil {
+		s.log.Error("requalify tools", "err", err)
+		return
+	}
+	defer rows.Close()
+	now := s.now()
+	puts := map[int64]search.Analyzed{}
+	flush := func() {
+		s.tools.Update(puts, nil)
+		puts = map[int64]search.Analyzed{}
+	}
+	for rows.Next() {
+		var rid int64
+		var rec []byte
+		if err := rows.Scan(&rid, &rec); err != nil {
+			s.log.Error("requalify tools", "err", err)
+			return
+		}
+		m, err := decodeResource(rec)
+		if err != nil {
+			s.log.Error("requalify tool", "rid", rid, "err", err)
+			continue
+		}
+		t := m.(*catalogv1.Tool)
+		puts[rid] = s.withQualification(s.tools.Analyze(searchDoc(t.GetOrigin(), t)), t, now)
+		if len(puts) == 1000 {
+			flush()
+		}
+	}
+	flush()
+	if err := rows.Err(); err != nil {
+		s.log.Error("requalify tools", "err", err)
+	}
+}
+
 // queueReindex hands committed changes to the indexer. Callers hold
 // writeMu, so batches are queued in commit order.
 func (s *Store) queueReindex(changes []indexChange) {
+	s.queue(indexBatch{changes: changes})
+}
+
+// queue hands a batch to the indexer, unless it has stopped.
+func (s *Store) queue(b indexBatch) {
 	ix := s.indexer
 	ix.mu.Lock()
-	ix.pending = append(ix.pending, changes)
+	defer ix.mu.Unlock()
+	if ix.closed {
+		return
+	}
+	ix.pending = append(ix.pending, b)
 	ix.queued++
 	ix.cond.Broadcast()
-	ix.mu.Unlock()
 }
 
 // awaitIndex returns once every change committed before the call is in the

@@ -161,6 +161,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s.startIndexer()
+	go s.requalifyDaily()
 	return s, nil
 }
 
