@@ -44,8 +44,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/ogptoolbox/federation/harvest/internal/jsonpos"
-	"github.com/ogptoolbox/federation/harvest/internal/textfit"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -53,8 +51,10 @@ import (
 	"time"
 
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+	"github.com/ogptoolbox/federation/harvest/internal/finding"
+	"github.com/ogptoolbox/federation/harvest/internal/jsonpos"
+	"github.com/ogptoolbox/federation/harvest/internal/textfit"
 	"github.com/ogptoolbox/federation/spdx"
-	"github.com/ogptoolbox/federation/validate"
 	"github.com/ogptoolbox/federation/vocabulary"
 )
 
@@ -75,47 +75,20 @@ func Parse(data []byte) ([]*catalogv1.HarvestEntry, []*catalogv1.RejectedEntry, 
 		return nil, nil, fmt.Errorf("code.json: %w", err)
 	}
 	var (
-		entries  []*catalogv1.HarvestEntry
-		rejected []*catalogv1.RejectedEntry
-		pos      map[string]int        // key offsets, computed at the first reject
-		seen     = map[string]string{} // source id → where it was first seen
+		b  finding.Batch
+		at = finding.InJSON(data)
 	)
 	for i, raw := range f.releases {
-		r := &release{file: f, where: f.prefix + "[" + strconv.Itoa(i) + "]"}
+		where := f.prefix + "[" + strconv.Itoa(i) + "]"
+		r := &release{file: f, Entry: finding.Entry{Where: where, Whole: where}}
 		tool := r.read(raw)
-		if r.id != "" {
-			if first, dup := seen[r.id]; dup {
-				r.fault(r.idKey, "%q is also the source id of %s: each release must have its own repositoryURL (or name, without one)", r.id, first)
-			} else {
-				seen[r.id] = r.where
-			}
+		if first, dup := b.Claim(&r.Entry); dup {
+			r.Fault(r.idKey, "%q is also the source id of %s: each release must have its own repositoryURL (or name, without one)", r.ID, first)
 		}
-		if tool != nil {
-			// Check the tool even when reading found faults, so that the
-			// report names them all at once.
-			var v validate.Violations
-			validate.Tool(&v, "tool", tool)
-			for _, f := range v.List {
-				r.violation(f)
-			}
-		}
-		if len(r.findings) == 0 {
-			entries = append(entries, &catalogv1.HarvestEntry{SourceId: r.id, Tool: tool, Where: r.where})
-			continue
-		}
-		if pos == nil {
-			pos = jsonpos.Offsets(data)
-		}
-		for _, f := range r.findings {
-			at, ok := pos[f.Key]
-			if !ok {
-				at = pos[r.where]
-			}
-			f.Line, f.Column = jsonpos.LineColumn(data, at)
-		}
-		rejected = append(rejected, &catalogv1.RejectedEntry{SourceId: r.id, Where: r.where, Findings: r.findings})
+		r.Check(tool)
+		b.Add(&r.Entry, tool, at)
 	}
-	return entries, rejected, nil
+	return b.Entries, b.Rejected, nil
 }
 
 // file is what a code.json file says besides its releases.
@@ -136,7 +109,7 @@ func readFile(data []byte) (*file, error) {
 		return f, json.Unmarshal(data, &f.releases)
 	}
 	if _, ok := top.(map[string]any); !ok {
-		return nil, fmt.Errorf("the document is %s, not a code.json object", describeValue(top))
+		return nil, fmt.Errorf("the document is %s, not a code.json object", finding.DescribeValue(top))
 	}
 	var doc map[string]json.RawMessage
 	if err := json.Unmarshal(data, &doc); err != nil {
@@ -151,12 +124,12 @@ func readFile(data []byte) (*file, error) {
 		return nil, errors.New(`it has no "releases": not a code.gov schema 2.0 file`)
 	}
 	if err := json.Unmarshal(raw, &f.releases); err != nil || f.releases == nil {
-		return nil, fmt.Errorf(`"releases" is %s, not an array`, describeJSON(raw))
+		return nil, fmt.Errorf(`"releases" is %s, not an array`, finding.DescribeJSON(raw))
 	}
 	if raw, ok := doc["agency"]; ok {
 		var agency *string
 		if err := json.Unmarshal(raw, &agency); err != nil {
-			return nil, fmt.Errorf(`"agency" is %s, not a string`, describeJSON(raw))
+			return nil, fmt.Errorf(`"agency" is %s, not a string`, finding.DescribeJSON(raw))
 		}
 		if agency != nil {
 			f.agency = strings.TrimSpace(*agency)
@@ -165,64 +138,16 @@ func readFile(data []byte) (*file, error) {
 	return f, nil
 }
 
-// release is one release being read.
+// release is one release being read. Its finding.Entry takes the file's
+// key paths ("releases[3].contact.email").
 type release struct {
-	file     *file
-	where    string            // the release's key path, "releases[3]"
-	id       string            // its source id, once read
-	idKey    string            // the key path the source id came from
-	from     map[string]string // catalog field → the key path that gave it
-	findings []*catalogv1.Finding
+	finding.Entry
+	file  *file
+	idKey string // the key path the source id came from
 }
 
 // key is the key path of a key of the release ("releases[3].contact.email").
-func (r *release) key(k string) string { return r.where + "." + k }
-
-// fault records a fault of the value at the key path, once.
-func (r *release) fault(path, format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	for _, f := range r.findings {
-		if f.Key == path && f.Message == msg {
-			return
-		}
-	}
-	r.findings = append(r.findings, &catalogv1.Finding{Key: path, Message: msg})
-}
-
-// faulted reports whether a fault of the key path was recorded.
-func (r *release) faulted(path string) bool {
-	for _, f := range r.findings {
-		if f.Key == path {
-			return true
-		}
-	}
-	return false
-}
-
-// indexSuffix is the index that ends a catalog field path ("[2]").
-var indexSuffix = regexp.MustCompile(`\[\d+\]$`)
-
-// violation records a fault that package validate found in the mapped
-// tool, under the key the faulty value came from.
-func (r *release) violation(v validate.Violation) {
-	field := strings.TrimPrefix(v.Field, "tool.")
-	for f := field; f != ""; {
-		if path, ok := r.from[f]; ok {
-			if !r.faulted(path) { // reading already said what is wrong with it
-				r.fault(path, "%s", v.Description)
-			}
-			return
-		}
-		if loc := indexSuffix.FindStringIndex(f); loc != nil {
-			f = f[:loc[0]]
-		} else if i := strings.LastIndexByte(f, '.'); i >= 0 {
-			f = f[:i]
-		} else {
-			break
-		}
-	}
-	r.fault(r.where, "%s: %s", field, v.Description)
-}
+func (r *release) key(k string) string { return r.Where + "." + k }
 
 // read decodes the release and maps it to a tool, recording the faults it
 // finds on the way; nil when the release is not an object.
@@ -231,24 +156,23 @@ func (r *release) read(raw json.RawMessage) *catalogv1.Tool {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	if err := dec.Decode(&fields); err != nil || fields == nil {
-		r.fault(r.where, "is %s, not a release (a JSON object)", describeJSON(raw))
+		r.Fault(r.Where, "is %s, not a release (a JSON object)", finding.DescribeJSON(raw))
 		return nil
 	}
-	r.from = map[string]string{}
-	o := object{r: r, path: r.where, fields: fields}
+	o := object{r: r, path: r.Where, fields: fields}
 	t := &catalogv1.Tool{}
 
 	t.DisplayName = o.text("name")
-	r.from["display_name"] = r.key("name")
-	if t.DisplayName == "" && !r.faulted(r.key("name")) {
-		r.fault(r.key("name"), "is required: the release's name")
+	r.From("display_name", r.key("name"))
+	if t.DisplayName == "" && !r.Faulted(r.key("name")) {
+		r.Fault(r.key("name"), "is required: the release's name")
 	}
 	repo := o.text("repositoryURL")
 	switch {
 	case repo != "":
-		r.id, r.idKey = repo, r.key("repositoryURL")
+		r.ID, r.idKey = repo, r.key("repositoryURL")
 	case t.DisplayName != "":
-		r.id, r.idKey = t.DisplayName, r.key("name")
+		r.ID, r.idKey = t.DisplayName, r.key("name")
 	}
 
 	r.describe(t, o)
@@ -261,7 +185,7 @@ func (r *release) read(raw json.RawMessage) *catalogv1.Tool {
 	}
 	if publisher != "" {
 		t.Publisher = &catalogv1.Publisher{Name: publisher}
-		r.from["publisher.name"] = publisherKey
+		r.From("publisher.name", publisherKey)
 	}
 	if perms := o.object("permissions"); perms != nil {
 		t.License = perms.license()
@@ -270,15 +194,15 @@ func (r *release) read(raw json.RawMessage) *catalogv1.Tool {
 		t.Maintenance = &catalogv1.Maintenance{Contacts: []*catalogv1.Contact{c}}
 	}
 	t.DevelopmentStatus = r.status(o.text("status"))
-	r.from["development_status"] = r.key("status")
+	r.From("development_status", r.key("status"))
 	t.SoftwareVersion = o.text("version")
-	r.from["software_version"] = r.key("version")
+	r.From("software_version", r.key("version"))
 	if date := o.object("date"); date != nil {
 		t.ReleaseDate = date.date("lastModified")
-		r.from["release_date"] = r.key("date.lastModified")
+		r.From("release_date", r.key("date.lastModified"))
 	}
 	t.Categories = categories(o.texts("tags"))
-	r.from["categories"] = r.key("tags")
+	r.From("categories", r.key("tags"))
 	return t
 }
 
@@ -292,14 +216,14 @@ var placeholder = regexp.MustCompile(`(?i)^(no description( available| provided)
 func (r *release) describe(t *catalogv1.Tool, o object) {
 	text, long := o.text("description"), o.text("longDescription")
 	key := r.key("description")
-	r.from["descriptions.en"] = key
-	r.from["descriptions"] = key
+	r.From("descriptions.en", key)
+	r.From("descriptions", key)
 	switch {
 	case placeholder.MatchString(text):
-		r.fault(key, "%q is a placeholder, not a description of the tool", text)
+		r.Fault(key, "%q is a placeholder, not a description of the tool", text)
 		return
-	case text == "" && !r.faulted(key):
-		r.fault(key, "is required: what the tool is and does")
+	case text == "" && !r.Faulted(key):
+		r.Fault(key, "is required: what the tool is and does")
 		return
 	case text == "":
 		return
@@ -308,7 +232,7 @@ func (r *release) describe(t *catalogv1.Tool, o object) {
 	d.ShortDescription, d.LongDescription = textfit.Describe(text)
 	if long != "" {
 		d.LongDescription = textfit.Shorten(long, textfit.MaxLongDescription)
-		r.from["descriptions.en.long_description"] = r.key("longDescription")
+		r.From("descriptions.en.long_description", r.key("longDescription"))
 	}
 	t.Descriptions = map[string]*catalogv1.Description{"en": d}
 }
@@ -317,7 +241,7 @@ func (r *release) describe(t *catalogv1.Tool, o object) {
 // URL, "" when it is a URL of another scheme, and value itself when it is
 // not a URL at all, so that the catalog's checks reject it under key.
 func (r *release) link(value, field, key string) string {
-	r.from[field] = r.key(key)
+	r.From(field, r.key(key))
 	u, err := url.Parse(value)
 	if err == nil && u.Scheme != "" && u.Scheme != "http" && u.Scheme != "https" {
 		return ""
@@ -341,13 +265,13 @@ func (r *release) contact(c *object, publisher, publisherKey string) *catalogv1.
 		return nil
 	}
 	const p = "maintenance.contacts[0]"
-	r.from[p] = c.path
-	r.from[p+".name"] = c.path + ".name"
-	r.from[p+".email"] = c.path + ".email"
-	r.from[p+".phone"] = c.path + ".phone"
+	r.From(p, c.path)
+	r.From(p+".name", c.path+".name")
+	r.From(p+".email", c.path+".email")
+	r.From(p+".phone", c.path+".phone")
 	if out.Name == "" && publisher != "" {
 		out.Name = publisher
-		r.from[p+".name"] = publisherKey
+		r.From(p+".name", publisherKey)
 	}
 	return out
 }
@@ -373,7 +297,7 @@ func (r *release) status(s string) string {
 	if st, ok := statuses[strings.ToLower(s)]; ok {
 		return st
 	}
-	r.fault(r.key("status"), "%q is not one of Ideation, Development, Alpha, Beta, Release Candidate, Production, Archival", s)
+	r.Fault(r.key("status"), "%q is not one of Ideation, Development, Alpha, Beta, Release Candidate, Production, Archival", s)
 	return ""
 }
 
@@ -442,17 +366,7 @@ type object struct {
 }
 
 // text reads a string, trimmed; a missing key or null is "".
-func (o object) text(key string) string {
-	switch v := o.fields[key].(type) {
-	case nil:
-		return ""
-	case string:
-		return strings.TrimSpace(v)
-	default:
-		o.r.fault(o.path+"."+key, "is %s, not a string", describeValue(v))
-		return ""
-	}
-}
+func (o object) text(key string) string { return o.r.Text(o.path+"."+key, o.fields[key]) }
 
 // texts reads an array of strings, leaving out the empty ones.
 func (o object) texts(key string) []string {
@@ -465,7 +379,7 @@ func (o object) texts(key string) []string {
 			}
 		case nil:
 		default:
-			o.r.fault(fmt.Sprintf("%s.%s[%d]", o.path, key, i), "is %s, not a string", describeValue(v))
+			o.r.Fault(fmt.Sprintf("%s.%s[%d]", o.path, key, i), "is %s, not a string", finding.DescribeValue(v))
 		}
 	}
 	return out
@@ -479,7 +393,7 @@ func (o object) array(key string) []any {
 	case []any:
 		return v
 	default:
-		o.r.fault(o.path+"."+key, "is %s, not an array", describeValue(v))
+		o.r.Fault(o.path+"."+key, "is %s, not an array", finding.DescribeValue(v))
 		return nil
 	}
 }
@@ -492,7 +406,7 @@ func (o object) object(key string) *object {
 	case map[string]any:
 		return &object{r: o.r, path: o.path + "." + key, fields: v}
 	default:
-		o.r.fault(o.path+"."+key, "is %s, not an object", describeValue(v))
+		o.r.Fault(o.path+"."+key, "is %s, not an object", finding.DescribeValue(v))
 		return nil
 	}
 }
@@ -502,7 +416,7 @@ func (o object) element(key string, i int, v any) *object {
 	path := fmt.Sprintf("%s.%s[%d]", o.path, key, i)
 	m, ok := v.(map[string]any)
 	if !ok {
-		o.r.fault(path, "is %s, not an object", describeValue(v))
+		o.r.Fault(path, "is %s, not an object", finding.DescribeValue(v))
 		return nil
 	}
 	return &object{r: o.r, path: path, fields: m}
@@ -524,34 +438,6 @@ func (o object) date(key string) string {
 			return t.Format(time.DateOnly)
 		}
 	}
-	o.r.fault(o.path+"."+key, "%q is not a date (YYYY-MM-DD, or an ISO 8601 time)", s)
+	o.r.Fault(o.path+"."+key, "%q is not a date (YYYY-MM-DD, or an ISO 8601 time)", s)
 	return ""
-}
-
-// describeJSON names the kind of a JSON value, for messages.
-func describeJSON(raw json.RawMessage) string {
-	var v any
-	if json.Unmarshal(raw, &v) != nil {
-		return "not JSON"
-	}
-	return describeValue(v)
-}
-
-// describeValue names the kind of a decoded JSON value, for messages.
-func describeValue(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case string:
-		return "a string"
-	case json.Number, float64:
-		return "a number"
-	case bool:
-		return "a boolean"
-	case []any:
-		return "an array"
-	case map[string]any:
-		return "an object"
-	}
-	return fmt.Sprintf("a %T", v)
 }

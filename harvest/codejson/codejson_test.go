@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
-	"github.com/ogptoolbox/federation/validate"
+	"github.com/ogptoolbox/federation/harvest/internal/finding/findingtest"
 	"google.golang.org/protobuf/encoding/prototext"
 	"google.golang.org/protobuf/proto"
 )
@@ -26,27 +26,12 @@ func parseFixture(t *testing.T, name string) ([]*catalogv1.HarvestEntry, []*cata
 	return entries, rejected
 }
 
-// checkEntries checks what every accepted entry must be: a tool that
-// passes the catalog's checks, under a unique source id, without the
-// fields the harvest engine or the node set.
-func checkEntries(t *testing.T, entries []*catalogv1.HarvestEntry) {
-	t.Helper()
-	ids := map[string]bool{}
-	for _, e := range entries {
-		if e.SourceId == "" || ids[e.SourceId] {
-			t.Errorf("%s: source id %q empty or repeated", e.Where, e.SourceId)
-		}
-		ids[e.SourceId] = true
-		var v validate.Violations
-		validate.Tool(&v, "tool", e.Tool)
-		for _, f := range v.List {
-			t.Errorf("%s: %s: %s", e.Where, f.Field, f.Description)
-		}
-		if e.Tool.GetProvenance() != nil || len(e.Tool.GetOgpThemes()) > 0 || e.Tool.GetName() != "" {
-			t.Errorf("%s: provenance, ogp_themes or name set", e.Where)
-		}
-	}
-}
+// The checks and the wanted rejects that the readers' tests share.
+var (
+	checkEntries = findingtest.CheckEntries
+	reject       = findingtest.Reject
+	keyAt        = findingtest.At
+)
 
 // TestFixture reads a realistic inventory (releases as the HHS, CDC and
 // Treasury files write them), some of whose releases are invalid.
@@ -70,49 +55,22 @@ func TestFixture(t *testing.T) {
 		t.Errorf("entries:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 
-	type finding struct {
-		key     string
-		line    int32
-		message string
-	}
-	wantRejected := []struct {
-		where, id string
-		findings  []finding
-	}{
-		{"releases[7]", "https://github.com/CDCgov/MaRS", []finding{
-			{"releases[7].description", 189, `"No description available..." is a placeholder`}}},
-		{"releases[8]", "https://github.com/CDCgov/SDP-Vocabulary-Service", []finding{
-			{"releases[8].status", 216, `"Active" is not one of Ideation, Development`},
-			{"releases[8].contact.email", 208, `"ServiceDesk at cdc.gov" is not an e-mail address`}}},
-		{"releases[9]", "https://github.com/HHS/ckanext-datajson", []finding{
-			{"releases[9].repositoryURL", 225, "is also the source id of releases[0]"}}},
-		{"releases[10]", "https://github.com/HHS/unnamed", []finding{
-			{"releases[10].name", 230, "is required"}, // no such key: the release's line
-			{"releases[10].date.lastModified", 238, `"last week" is not a date`}}},
-		{"releases[11]", "https://github.com/NIH/nih-search", []finding{
-			{"releases[11].tags", 249, "is a string, not an array"},
-			{"releases[11].homepageURL", 246, `"www.nih.gov/search" is not an http or https URL`}}},
-	}
-	if len(rejected) != len(wantRejected) {
-		t.Fatalf("rejected %v, want %d", rejected, len(wantRejected))
-	}
-	for i, w := range wantRejected {
-		r := rejected[i]
-		if r.Where != w.where || r.SourceId != w.id {
-			t.Errorf("rejected %d: %s (%s), want %s (%s)", i, r.Where, r.SourceId, w.where, w.id)
-		}
-		if len(r.Findings) != len(w.findings) {
-			t.Errorf("%s: findings %v, want %d", r.Where, r.Findings, len(w.findings))
-			continue
-		}
-		for j, wf := range w.findings {
-			f := r.Findings[j]
-			if f.Key != wf.key || f.Line != wf.line || f.Column < 1 || !strings.Contains(f.Message, wf.message) {
-				t.Errorf("%s finding %d: %s (line %d, column %d): %s; want %s (line %d): ...%s...",
-					r.Where, j, f.Key, f.Line, f.Column, f.Message, wf.key, wf.line, wf.message)
-			}
-		}
-	}
+	// Column 0: the findings' columns are only checked to be given.
+	findingtest.CheckRejected(t, rejected, []findingtest.Rejected{
+		reject("releases[7]", "https://github.com/CDCgov/MaRS",
+			keyAt("releases[7].description", 189, 0, `"No description available..." is a placeholder`)),
+		reject("releases[8]", "https://github.com/CDCgov/SDP-Vocabulary-Service",
+			keyAt("releases[8].status", 216, 0, `"Active" is not one of Ideation, Development`),
+			keyAt("releases[8].contact.email", 208, 0, `"ServiceDesk at cdc.gov" is not an e-mail address`)),
+		reject("releases[9]", "https://github.com/HHS/ckanext-datajson",
+			keyAt("releases[9].repositoryURL", 225, 0, "is also the source id of releases[0]")),
+		reject("releases[10]", "https://github.com/HHS/unnamed",
+			keyAt("releases[10].name", 230, 0, "is required"), // no such key: the release's line
+			keyAt("releases[10].date.lastModified", 238, 0, `"last week" is not a date`)),
+		reject("releases[11]", "https://github.com/NIH/nih-search",
+			keyAt("releases[11].tags", 249, 0, "is a string, not an array"),
+			keyAt("releases[11].homepageURL", 246, 0, `"www.nih.gov/search" is not an http or https URL`)),
+	})
 }
 
 // TestMapRelease checks the mapping of one release, field by field.
@@ -402,17 +360,6 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(`{"releases": [{"name": "a", "description": "b", "permissions": {"licenses": [{"name": "MIT"}, null]}}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		entries, rejected, err := Parse(data)
-		if err != nil {
-			if entries != nil || rejected != nil {
-				t.Fatal("entries returned with an error")
-			}
-			return
-		}
-		checkEntries(t, entries)
-		for _, r := range rejected {
-			if len(r.Findings) == 0 {
-				t.Fatalf("rejected %s without a finding", r.Where)
-			}
-		}
+		findingtest.CheckResult(t, entries, rejected, err)
 	})
 }

@@ -44,16 +44,15 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
-	"github.com/ogptoolbox/federation/harvest/internal/textfit"
 	"io"
-	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+	"github.com/ogptoolbox/federation/harvest/internal/finding"
+	"github.com/ogptoolbox/federation/harvest/internal/textfit"
 	"github.com/ogptoolbox/federation/spdx"
-	"github.com/ogptoolbox/federation/validate"
 	"github.com/ogptoolbox/federation/vocabulary"
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/language"
@@ -83,41 +82,39 @@ func Parse(data []byte, m Mapping) ([]*catalogv1.HarvestEntry, []*catalogv1.Reje
 	if err != nil {
 		return nil, nil, fmt.Errorf("csv: the mapping does not fit the header: %w", err)
 	}
-	var (
-		entries  []*catalogv1.HarvestEntry
-		rejected []*catalogv1.RejectedEntry
-		seen     = map[string]int{} // source id → the row that has it first
-	)
+	var b finding.Batch
+	noDescription := missingDescription(cols)
 	for _, row := range rows[1:] {
 		if blank(row.cells) {
 			continue
 		}
-		r := &rowReader{row: row, header: header, cols: cols, from: map[string]column{}}
+		r := &rowReader{row: row, header: header, cols: cols}
+		// A finding of the whole row has the key "": no column.
+		r.Where, r.Whole, r.NoDescription = fmt.Sprintf("row %d", row.number), "", noDescription
 		tool := r.read()
-		if r.id != "" {
-			if first, dup := seen[r.id]; dup {
-				r.fault(r.idColumn, "%q is also the id of row %d: each row must have its own", r.id, first)
-			} else {
-				seen[r.id] = row.number
-			}
+		if first, dup := b.Claim(&r.Entry); dup {
+			r.Fault(r.idColumn, "%q is also the id of %s: each row must have its own", r.ID, first)
 		}
-		if tool != nil {
-			// Check the tool even when reading found faults, so that the
-			// report names them all at once.
-			var v validate.Violations
-			validate.Tool(&v, "tool", tool)
-			for _, f := range v.List {
-				r.violation(f)
-			}
-		}
-		where := fmt.Sprintf("row %d", row.number)
-		if len(r.findings) == 0 {
-			entries = append(entries, &catalogv1.HarvestEntry{SourceId: r.id, Tool: tool, Where: where})
-		} else {
-			rejected = append(rejected, &catalogv1.RejectedEntry{SourceId: r.id, Where: where, Findings: r.findings})
+		r.Check(tool)
+		b.Add(&r.Entry, tool, r.cell)
+	}
+	return b.Entries, b.Rejected, nil
+}
+
+// missingDescription is the finding of a row that gives no description:
+// it names the columns that would have given one.
+func missingDescription(cols []column) string {
+	var names []string
+	for _, c := range cols {
+		if c.field.name == "short_description" || c.field.name == "long_description" {
+			names = append(names, fmt.Sprintf("%q", c.name))
 		}
 	}
-	return entries, rejected, nil
+	verb := "are"
+	if len(names) == 1 {
+		verb = "is"
+	}
+	return fmt.Sprintf("has no description: %s %s empty", strings.Join(names, " and "), verb)
 }
 
 // decode returns data as UTF-8 without a byte order mark (see the package
@@ -252,26 +249,19 @@ func blank(cells []string) bool {
 	return true
 }
 
-// rowReader reads one row into a tool.
+// rowReader reads one row into a tool. Its finding.Entry takes the
+// columns' names, "" for the whole row.
 type rowReader struct {
+	finding.Entry
 	row      row
 	header   []string
 	cols     []column // the mapped columns
-	id       string
-	idColumn string            // the column the source id came from
-	from     map[string]column // catalog field → the column that gave it
-	findings []*catalogv1.Finding
+	idColumn string   // the column the source id came from
 }
 
-// fault records a fault of the named column (the whole row when name is
-// ""), once, at the cell's place in the file.
-func (r *rowReader) fault(name, format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	for _, f := range r.findings {
-		if f.Key == name && f.Message == msg {
-			return
-		}
-	}
+// cell locates the finding of the named column (of the whole row when
+// name is ""): the line and column of its cell in the file.
+func (r *rowReader) cell(_, name string) (line, column int32) {
 	at := [2]int{}
 	if len(r.row.pos) > 0 {
 		at = r.row.pos[0]
@@ -282,56 +272,7 @@ func (r *rowReader) fault(name, format string, args ...any) {
 			break
 		}
 	}
-	r.findings = append(r.findings, &catalogv1.Finding{Key: name, Line: int32(at[0]), Column: int32(at[1]), Message: msg})
-}
-
-// faulted reports whether a fault of the named column was recorded.
-func (r *rowReader) faulted(name string) bool {
-	for _, f := range r.findings {
-		if f.Key == name {
-			return true
-		}
-	}
-	return false
-}
-
-// indexSuffix is the index that ends a catalog field path ("[2]").
-var indexSuffix = regexp.MustCompile(`\[\d+\]$`)
-
-// violation records a fault that package validate found in the mapped
-// tool, under the column the faulty value came from.
-func (r *rowReader) violation(v validate.Violation) {
-	field := strings.TrimPrefix(v.Field, "tool.")
-	for f := field; f != ""; {
-		if c, ok := r.from[f]; ok {
-			if !r.faulted(c.name) { // reading already said what is wrong with it
-				r.fault(c.name, "%s", v.Description)
-			}
-			return
-		}
-		if loc := indexSuffix.FindStringIndex(f); loc != nil {
-			f = f[:loc[0]]
-		} else if i := strings.LastIndexByte(f, '.'); i >= 0 {
-			f = f[:i]
-		} else {
-			break
-		}
-	}
-	if field == "descriptions" {
-		var names []string
-		for _, c := range r.cols {
-			if c.field.name == "short_description" || c.field.name == "long_description" {
-				names = append(names, fmt.Sprintf("%q", c.name))
-			}
-		}
-		verb := "are"
-		if len(names) == 1 {
-			verb = "is"
-		}
-		r.fault("", "has no description: %s %s empty", strings.Join(names, " and "), verb)
-		return
-	}
-	r.fault("", "%s: %s", field, v.Description)
+	return int32(at[0]), int32(at[1])
 }
 
 // readID reads the row's source id: its id cell, else its display name.
@@ -343,7 +284,7 @@ func (r *rowReader) readID() {
 		switch c.path {
 		case "id":
 			if c.index < len(r.row.cells) {
-				r.id = strings.TrimSpace(r.row.cells[c.index])
+				r.ID = strings.TrimSpace(r.row.cells[c.index])
 			}
 			r.idColumn = c.name
 			return
@@ -352,7 +293,7 @@ func (r *rowReader) readID() {
 		}
 	}
 	if byName.index < len(r.row.cells) {
-		r.id = strings.TrimSpace(r.row.cells[byName.index])
+		r.ID = strings.TrimSpace(r.row.cells[byName.index])
 	}
 	r.idColumn = byName.name
 }
@@ -363,12 +304,12 @@ func (r *rowReader) read() *catalogv1.Tool {
 	cells := r.row.cells
 	r.readID()
 	if len(cells) < len(r.header) {
-		r.fault("", "has %d fields, but the header has %d: a delimiter or a quote is missing", len(cells), len(r.header))
+		r.Fault("", "has %d fields, but the header has %d: a delimiter or a quote is missing", len(cells), len(r.header))
 		return nil
 	}
 	for _, c := range cells[len(r.header):] {
 		if strings.TrimSpace(c) != "" {
-			r.fault("", "has %d fields, but the header has %d: a delimiter is too many, or a value with the delimiter is not quoted", len(cells), len(r.header))
+			r.Fault("", "has %d fields, but the header has %d: a delimiter is too many, or a value with the delimiter is not quoted", len(cells), len(r.header))
 			return nil
 		}
 	}
@@ -385,11 +326,11 @@ func (r *rowReader) read() *catalogv1.Tool {
 			d.set(c, value)
 			continue
 		}
-		r.from[c.path] = c
+		r.From(c.path, c.name)
 		switch c.path {
 		case "id":
 			if value == "" {
-				r.fault(c.name, "is empty: every row needs an id")
+				r.Fault(c.name, "is empty: every row needs an id")
 			}
 		case "display_name":
 			t.DisplayName = value
@@ -410,7 +351,7 @@ func (r *rowReader) read() *catalogv1.Tool {
 		case "release_date":
 			t.ReleaseDate = value
 			if _, err := time.Parse(time.DateOnly, value); err != nil && value != "" {
-				r.fault(c.name, "%q is not a date of the form YYYY-MM-DD", value)
+				r.Fault(c.name, "%q is not a date of the form YYYY-MM-DD", value)
 			}
 		case "categories":
 			t.Categories = matchAll(split(value), vocabulary.Categories())
@@ -441,7 +382,7 @@ func (r *rowReader) read() *catalogv1.Tool {
 		}
 	}
 	for lang, d := range descriptions {
-		if out := d.tool(lang, r.from); out != nil {
+		if out := d.tool(lang, &r.Entry); out != nil {
 			if t.Descriptions == nil {
 				t.Descriptions = map[string]*catalogv1.Description{}
 			}
@@ -472,11 +413,11 @@ func (d *description) set(c column, value string) {
 }
 
 // tool returns the catalog's description in lang, or nil when the row
-// leaves all its cells empty; it records in from which column gave each
+// leaves all its cells empty; it records in e which column gave each
 // field. A short description too long for the catalog is cut, and kept
 // whole as the long description when the row has none; a row with only a
 // long description has its first line as the short one.
-func (d *description) tool(lang string, from map[string]column) *catalogv1.Description {
+func (d *description) tool(lang string, e *finding.Entry) *catalogv1.Description {
 	if d.shortText == "" && d.longText == "" && len(d.featureList) == 0 && d.docURL == "" {
 		return nil
 	}
@@ -484,25 +425,25 @@ func (d *description) tool(lang string, from map[string]column) *catalogv1.Descr
 	out := &catalogv1.Description{Features: d.featureList, DocumentationUrl: d.docURL}
 	if d.shortText != "" {
 		out.ShortDescription, out.LongDescription = textfit.Describe(d.shortText)
-		from[p+".short_description"] = *d.short
-		from[p+".long_description"] = *d.short
+		e.From(p+".short_description", d.short.name)
+		e.From(p+".long_description", d.short.name)
 	} else if d.longText != "" {
 		out.ShortDescription, _ = textfit.Describe(d.longText)
-		from[p+".short_description"] = *d.long
+		e.From(p+".short_description", d.long.name)
 	} else if d.short != nil {
-		from[p+".short_description"] = *d.short
+		e.From(p+".short_description", d.short.name)
 	} else {
-		from[p+".short_description"] = *d.long
+		e.From(p+".short_description", d.long.name)
 	}
 	if d.longText != "" {
 		out.LongDescription = textfit.Shorten(d.longText, textfit.MaxLongDescription)
-		from[p+".long_description"] = *d.long
+		e.From(p+".long_description", d.long.name)
 	}
 	if d.features != nil {
-		from[p+".features"] = *d.features
+		e.From(p+".features", d.features.name)
 	}
 	if d.doc != nil {
-		from[p+".documentation_url"] = *d.doc
+		e.From(p+".documentation_url", d.doc.name)
 	}
 	return out
 }

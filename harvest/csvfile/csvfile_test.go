@@ -2,11 +2,12 @@ package csvfile
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
-	"github.com/ogptoolbox/federation/validate"
+	"github.com/ogptoolbox/federation/harvest/internal/finding/findingtest"
 	"golang.org/x/text/encoding/charmap"
 	"google.golang.org/protobuf/encoding/prototext"
 	"google.golang.org/protobuf/proto"
@@ -39,61 +40,13 @@ func mustMapping(t *testing.T, spec string) Mapping {
 	return m
 }
 
-// checkEntries checks what every accepted entry must be: a tool that
-// passes the catalog's checks, under a unique source id.
-func checkEntries(t *testing.T, entries []*catalogv1.HarvestEntry) {
-	t.Helper()
-	ids := map[string]bool{}
-	for _, e := range entries {
-		if e.SourceId == "" || ids[e.SourceId] {
-			t.Errorf("%s: source id %q empty or repeated", e.Where, e.SourceId)
-		}
-		ids[e.SourceId] = true
-		var v validate.Violations
-		validate.Tool(&v, "tool", e.Tool)
-		for _, f := range v.List {
-			t.Errorf("%s: %s: %s", e.Where, f.Field, f.Description)
-		}
-		if e.Tool.GetProvenance() != nil || len(e.Tool.GetOgpThemes()) > 0 {
-			t.Errorf("%s: provenance or ogp_themes set", e.Where)
-		}
-	}
-}
-
-type finding struct {
-	key          string
-	line, column int32
-	message      string
-}
-
-type reject struct {
-	where, id string
-	findings  []finding
-}
-
-func checkRejected(t *testing.T, got []*catalogv1.RejectedEntry, want []reject) {
-	t.Helper()
-	if len(got) != len(want) {
-		t.Fatalf("rejected %v, want %d", got, len(want))
-	}
-	for i, w := range want {
-		r := got[i]
-		if r.Where != w.where || r.SourceId != w.id {
-			t.Errorf("rejected %d: %s (%q), want %s (%q)", i, r.Where, r.SourceId, w.where, w.id)
-		}
-		if len(r.Findings) != len(w.findings) {
-			t.Errorf("%s: findings %v, want %d", r.Where, r.Findings, len(w.findings))
-			continue
-		}
-		for j, wf := range w.findings {
-			f := r.Findings[j]
-			if f.Key != wf.key || f.Line != wf.line || f.Column != wf.column || !strings.Contains(f.Message, wf.message) {
-				t.Errorf("%s finding %d: %q at %d:%d: %s; want %q at %d:%d: ...%s...",
-					r.Where, j, f.Key, f.Line, f.Column, f.Message, wf.key, wf.line, wf.column, wf.message)
-			}
-		}
-	}
-}
+// The checks and the wanted rejects that the readers' tests share.
+var (
+	checkEntries  = findingtest.CheckEntries
+	checkRejected = findingtest.CheckRejected
+	reject        = findingtest.Reject
+	cell          = findingtest.At
+)
 
 // TestFrenchFile reads a spreadsheet export as French locales write it:
 // ";" delimiters, a byte order mark, CRLF line ends, accents in the header
@@ -113,17 +66,17 @@ func TestFrenchFile(t *testing.T) {
 	if want := "row 2 decidim, row 3 consul, row 9 democratie-ouverte"; strings.Join(got, ", ") != want {
 		t.Errorf("entries %s, want %s", strings.Join(got, ", "), want)
 	}
-	checkRejected(t, rejected, []reject{
-		{"row 4", "cap-collectif", []finding{
-			{"Date de version", 5, 109, `"12/03/2023" is not a date of the form YYYY-MM-DD`},
-			{"Site", 5, 58, `"capcollectif.com" is not an http or https URL`},
-			{"Licence", 5, 76, `"Licence libre" is not a valid SPDX license expression`},
-			{"Statut", 5, 90, `"Production" is not one of beta, concept, development, obsolete, stable`},
-		}},
+	checkRejected(t, rejected, []findingtest.Rejected{
+		reject("row 4", "cap-collectif",
+			cell("Date de version", 5, 109, `"12/03/2023" is not a date of the form YYYY-MM-DD`),
+			cell("Site", 5, 58, `"capcollectif.com" is not an http or https URL`),
+			cell("Licence", 5, 76, `"Licence libre" is not a valid SPDX license expression`),
+			cell("Statut", 5, 90, `"Production" is not one of beta, concept, development, obsolete, stable`),
+		),
 		// Row 5 is blank: skipped.
-		{"row 6", "decidim", []finding{{"Identifiant", 7, 1, `"decidim" is also the id of row 2`}}},
-		{"row 7", "fabriquedelaloi", []finding{{"Nom", 8, 17, "is required"}}},
-		{"row 8", "parlement-et-citoyens", []finding{{"", 9, 1, "has 3 fields, but the header has 18"}}},
+		reject("row 6", "decidim", cell("Identifiant", 7, 1, `"decidim" is also the id of row 2`)),
+		reject("row 7", "fabriquedelaloi", cell("Nom", 8, 17, "is required")),
+		reject("row 8", "parlement-et-citoyens", cell("", 9, 1, "has 3 fields, but the header has 18")),
 	})
 }
 
@@ -225,10 +178,10 @@ func TestCommaFileWithoutID(t *testing.T) {
 	if got := entries[1].Tool.Categories; strings.Join(got, " ") != "survey e-signature" {
 		t.Errorf("categories %v", got)
 	}
-	checkRejected(t, rejected, []reject{
-		{"row 4", "Decidim", []finding{{"name", 4, 1, `"Decidim" is also the id of row 2`}}},
-		{"row 5", "Your Priorities", []finding{{"", 5, 1, `has no description: "description" is empty`}}},
-		{"row 6", "Loomio", []finding{{"categories", 6, 66, `"not-a-category" is not a publiccode.yml category`}}},
+	checkRejected(t, rejected, []findingtest.Rejected{
+		reject("row 4", "Decidim", cell("name", 4, 1, `"Decidim" is also the id of row 2`)),
+		reject("row 5", "Your Priorities", cell("", 5, 1, `has no description: "description" is empty`)),
+		reject("row 6", "Loomio", cell("categories", 6, 66, `"not-a-category" is not a publiccode.yml category`)),
 	})
 }
 
@@ -238,7 +191,7 @@ func TestEmptyID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkRejected(t, rejected, []reject{{"row 2", "", []finding{{"id", 2, 1, "is empty"}}}})
+	checkRejected(t, rejected, []findingtest.Rejected{reject("row 2", "", cell("id", 2, 1, "is empty"))})
 }
 
 func TestLongDescriptionOnly(t *testing.T) {
@@ -377,13 +330,13 @@ func TestDelimiter(t *testing.T) {
 }
 
 func TestSplit(t *testing.T) {
-	for cell, want := range map[string]string{
-		"":                    "",
-		"web":                 "web",
-		" web ; ios|android ": "web/ios/android",
-		"a;;a|b":              "a/b",
+	for cell, want := range map[string][]string{
+		"":                    nil,
+		"web":                 {"web"},
+		" web ; ios|android ": {"web", "ios", "android"},
+		"a;;a|b":              {"a", "b"},
 	} {
-		if got := strings.Join(split(cell), "/"); got != want {
+		if got := split(cell); !slices.Equal(got, want) {
 			t.Errorf("split(%q) = %q, want %q", cell, got, want)
 		}
 	}
@@ -402,18 +355,7 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		entries, rejected, err := Parse(data, m)
-		if err != nil {
-			if entries != nil || rejected != nil {
-				t.Fatal("entries returned with an error")
-			}
-			return
-		}
-		checkEntries(t, entries)
-		for _, r := range rejected {
-			if len(r.Findings) == 0 {
-				t.Fatalf("rejected %s without a finding", r.Where)
-			}
-		}
+		findingtest.CheckResult(t, entries, rejected, err)
 	})
 }
 
@@ -425,5 +367,5 @@ func TestColumnsInCharacters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkRejected(t, rejected, []reject{{"row 2", "Démocratie", []finding{{"site", 2, 21, "is not an http or https URL"}}}})
+	checkRejected(t, rejected, []findingtest.Rejected{reject("row 2", "Démocratie", cell("site", 2, 21, "is not an http or https URL"))})
 }

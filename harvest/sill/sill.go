@@ -52,15 +52,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"github.com/ogptoolbox/federation/harvest/internal/jsonpos"
-	"github.com/ogptoolbox/federation/harvest/internal/textfit"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
-	"github.com/ogptoolbox/federation/validate"
+	"github.com/ogptoolbox/federation/harvest/internal/finding"
+	"github.com/ogptoolbox/federation/harvest/internal/jsonpos"
+	"github.com/ogptoolbox/federation/harvest/internal/textfit"
 )
 
 // usedBy is who uses every tool of the SILL: listing a tool is the French
@@ -69,6 +68,9 @@ const usedBy = "French State administrations (SILL)"
 
 // maxURL is the longest link the catalog takes (package validate).
 const maxURL = 2048
+
+// noDescription is the finding of a record that gives no description.
+const noDescription = "has no description: fr-desc, en-desc and f are all empty"
 
 // categories maps the SILL components ("c") whose meaning is one
 // publiccode.yml category to that category. The other components are left
@@ -101,112 +103,49 @@ func Parse(data []byte) ([]*catalogv1.HarvestEntry, []*catalogv1.RejectedEntry, 
 		return nil, nil, fmt.Errorf("sill: %w", jsonpos.SourceError(data, err, "an array of SILL records"))
 	}
 	var (
-		entries  []*catalogv1.HarvestEntry
-		rejected []*catalogv1.RejectedEntry
-		pos      map[string]int        // key offsets, computed at the first reject
-		seen     = map[string]string{} // source id → where it was first seen
+		b  finding.Batch
+		at = finding.InJSON(data)
 	)
 	for i, raw := range raws {
-		r := &record{where: "[" + strconv.Itoa(i) + "]"}
+		where := "[" + strconv.Itoa(i) + "]"
+		r := &record{Entry: finding.Entry{Where: where, Whole: where, NoDescription: noDescription}}
 		tool := r.read(raw)
-		if r.id != "" {
-			if first, dup := seen[r.id]; dup {
-				r.fault("id", "%s is also the id of the record at %s: ids must be unique", r.id, first)
-			} else {
-				seen[r.id] = r.where
-			}
+		if first, dup := b.Claim(&r.Entry); dup {
+			r.fault("id", "%s is also the id of the record at %s: ids must be unique", r.ID, first)
 		}
-		if tool != nil {
-			// Check the tool even when reading found faults, so that the
-			// report names them all at once.
-			var v validate.Violations
-			validate.Tool(&v, "tool", tool)
-			for _, f := range v.List {
-				r.violation(f)
-			}
-		}
-		if len(r.findings) == 0 {
-			entries = append(entries, &catalogv1.HarvestEntry{SourceId: r.id, Tool: tool, Where: r.where})
-			continue
-		}
-		if pos == nil {
-			pos = jsonpos.Offsets(data)
-		}
-		for _, f := range r.findings {
-			at, ok := pos[f.Key]
-			if !ok {
-				at = pos[r.where]
-			}
-			f.Line, f.Column = jsonpos.LineColumn(data, at)
-		}
-		rejected = append(rejected, &catalogv1.RejectedEntry{SourceId: r.id, Where: r.where, Findings: r.findings})
+		r.Check(tool)
+		b.Add(&r.Entry, tool, at)
 	}
-	return entries, rejected, nil
+	return b.Entries, b.Rejected, nil
 }
 
-// record is one SILL record being read.
+// record is one SILL record being read. Its finding.Entry takes the
+// record's JSON paths ("[12].l"); its methods take the record's keys ("l").
 type record struct {
-	where    string            // the record's JSON path, "[12]"
-	id       string            // its source id, once read
-	fields   map[string]any    // its keys, decoded
-	from     map[string]string // catalog field → the key that gave it
-	findings []*catalogv1.Finding
+	finding.Entry
+	fields map[string]any // its keys, decoded
+}
+
+// key is the JSON path of the record's key ("[12].l"), or of the record
+// itself when key is "".
+func (r *record) key(key string) string {
+	if key == "" {
+		return r.Where
+	}
+	return r.Where + "." + key
 }
 
 // fault records a fault of the record's key (the whole record when key is
 // ""), once.
 func (r *record) fault(key, format string, args ...any) {
-	path := r.where
-	if key != "" {
-		path += "." + key
-	}
-	msg := fmt.Sprintf(format, args...)
-	for _, f := range r.findings {
-		if f.Key == path && f.Message == msg {
-			return
-		}
-	}
-	r.findings = append(r.findings, &catalogv1.Finding{Key: path, Message: msg})
+	r.Fault(r.key(key), format, args...)
 }
 
 // faulted reports whether a fault of key was recorded.
-func (r *record) faulted(key string) bool {
-	for _, f := range r.findings {
-		if f.Key == r.where+"."+key {
-			return true
-		}
-	}
-	return false
-}
+func (r *record) faulted(key string) bool { return r.Faulted(r.key(key)) }
 
-// indexSuffix is the index that ends a catalog field path ("[2]").
-var indexSuffix = regexp.MustCompile(`\[\d+\]$`)
-
-// violation records a fault that package validate found in the mapped
-// tool, under the SILL key the faulty value came from.
-func (r *record) violation(v validate.Violation) {
-	field := strings.TrimPrefix(v.Field, "tool.")
-	for f := field; f != ""; {
-		if key, ok := r.from[f]; ok {
-			if !r.faulted(key) { // reading already said what is wrong with it
-				r.fault(key, "%s", v.Description)
-			}
-			return
-		}
-		if loc := indexSuffix.FindStringIndex(f); loc != nil {
-			f = f[:loc[0]]
-		} else if i := strings.LastIndexByte(f, '.'); i >= 0 {
-			f = f[:i]
-		} else {
-			break
-		}
-	}
-	if field == "descriptions" {
-		r.fault("", "has no description: fr-desc, en-desc and f are all empty")
-		return
-	}
-	r.fault("", "%s: %s", field, v.Description)
-}
+// from records that the catalog field at path came from the record's key.
+func (r *record) from(path, key string) { r.From(path, r.key(key)) }
 
 // read decodes the record and maps it to a tool, recording the faults it
 // finds on the way.
@@ -214,13 +153,12 @@ func (r *record) read(raw json.RawMessage) *catalogv1.Tool {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	if err := dec.Decode(&r.fields); err != nil || r.fields == nil {
-		r.fault("", "is %s, not a record (a JSON object)", describeJSON(raw))
+		r.fault("", "is %s, not a record (a JSON object)", finding.DescribeJSON(raw))
 		return nil
 	}
-	r.from = map[string]string{}
-	r.id = r.readID()
+	r.ID = r.readID()
 	t := &catalogv1.Tool{DisplayName: r.text("i")}
-	r.from["display_name"] = "i"
+	r.from("display_name", "i")
 	if t.DisplayName == "" && !r.faulted("i") {
 		r.fault("i", "is required: the tool's name")
 	}
@@ -231,7 +169,7 @@ func (r *record) read(raw json.RawMessage) *catalogv1.Tool {
 	if d := r.description("fr", "fr-desc", doc); d != nil {
 		if fn != "" && textfit.OneLine(fn) != d.ShortDescription {
 			d.Features = []string{fn}
-			r.from["descriptions.fr.features"] = "f"
+			r.from("descriptions.fr.features", "f")
 		}
 		t.Descriptions["fr"] = d
 	} else if d := r.description("fr", "f", doc); d != nil {
@@ -242,18 +180,18 @@ func (r *record) read(raw json.RawMessage) *catalogv1.Tool {
 	}
 
 	t.LandingUrl = r.url("website")
-	r.from["landing_url"] = "website"
+	r.from("landing_url", "website")
 	t.RepositoryUrl = r.url("sources")
-	r.from["repository_url"] = "sources"
+	r.from("repository_url", "sources")
 	t.LogoUrl = r.url("logo")
-	r.from["logo_url"] = "logo"
+	r.from("logo_url", "logo")
 	t.License = license(r.text("l"))
-	r.from["license"] = "l"
+	r.from("license", "l")
 	t.SoftwareVersion = r.text("v+")
-	r.from["software_version"] = "v+"
+	r.from("software_version", "v+")
 	if c, ok := categories[r.text("c")]; ok {
 		t.Categories = []string{c}
-		r.from["categories"] = "c"
+		r.from("categories", "c")
 	}
 	t.UsedBy = []string{usedBy}
 	return t
@@ -270,7 +208,7 @@ func (r *record) readID() string {
 	case json.Number:
 		s = v.String()
 	default:
-		r.fault("id", "is %s, not a number", describeValue(v))
+		r.fault("id", "is %s, not a number", finding.DescribeValue(v))
 		return ""
 	}
 	n, err := strconv.ParseUint(s, 10, 64)
@@ -286,17 +224,7 @@ func (r *record) readID() string {
 }
 
 // text reads a string key, trimmed; a missing key or null is "".
-func (r *record) text(key string) string {
-	switch v := r.fields[key].(type) {
-	case nil:
-		return ""
-	case string:
-		return strings.TrimSpace(v)
-	default:
-		r.fault(key, "is %s, not a string", describeValue(v))
-		return ""
-	}
-}
+func (r *record) text(key string) string { return r.Text(r.key(key), r.fields[key]) }
 
 // url reads a link: only an absolute http or https URL is kept (see the
 // package documentation).
@@ -317,37 +245,9 @@ func (r *record) description(lang, key, doc string) *catalogv1.Description {
 		return nil
 	}
 	p := "descriptions." + lang
-	r.from[p] = key
+	r.from(p, key)
 	if doc != "" {
-		r.from[p+".documentation_url"] = "doc"
+		r.from(p+".documentation_url", "doc")
 	}
 	return &catalogv1.Description{ShortDescription: short, LongDescription: long, DocumentationUrl: doc}
-}
-
-// describeJSON names the kind of a JSON value, for messages.
-func describeJSON(raw json.RawMessage) string {
-	var v any
-	if json.Unmarshal(raw, &v) != nil {
-		return "not JSON"
-	}
-	return describeValue(v)
-}
-
-// describeValue names the kind of a decoded JSON value, for messages.
-func describeValue(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case string:
-		return "a string"
-	case json.Number, float64:
-		return "a number"
-	case bool:
-		return "a boolean"
-	case []any:
-		return "an array"
-	case map[string]any:
-		return "an object"
-	}
-	return fmt.Sprintf("a %T", v)
 }

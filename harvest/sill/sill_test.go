@@ -1,37 +1,27 @@
 package sill
 
 import (
-	"github.com/ogptoolbox/federation/harvest/internal/textfit"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
-	"github.com/ogptoolbox/federation/validate"
+	"github.com/ogptoolbox/federation/harvest/internal/finding/findingtest"
+	"github.com/ogptoolbox/federation/harvest/internal/textfit"
 	"google.golang.org/protobuf/encoding/prototext"
 	"google.golang.org/protobuf/proto"
 )
 
 // corpusFile is the SILL as Etalab publishes it, kept in the shared corpus
-// beside the repository (../shared/corpus from the repository root).
+// beside the repository (../shared/corpus from the repository root, which
+// is two folders above this package's, where go test runs its tests).
 func corpusFile(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
+	path, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "corpus", "sill", "sill.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("cannot find the repository root (no go.mod above the test's directory)")
-		}
-		dir = parent
-	}
-	path := filepath.Join(dir, "..", "shared", "corpus", "sill", "sill.json")
 	if _, err := os.Stat(path); err != nil {
 		t.Fatalf("the SILL corpus is missing: this test needs %s (shared/corpus/sill/sill.json beside the repository): %v", path, err)
 	}
@@ -55,21 +45,7 @@ func TestCorpus(t *testing.T) {
 	if len(entries) != 240 {
 		t.Errorf("got %d entries, want the corpus's 240 records", len(entries))
 	}
-	ids := map[string]bool{}
-	for _, e := range entries {
-		if e.SourceId == "" || ids[e.SourceId] {
-			t.Errorf("%s: source id %q is empty or repeated", e.Where, e.SourceId)
-		}
-		ids[e.SourceId] = true
-		var v validate.Violations
-		validate.Tool(&v, "tool", e.Tool)
-		for _, f := range v.List {
-			t.Errorf("%s (id %s): %s: %s", e.Where, e.SourceId, f.Field, f.Description)
-		}
-		if e.Tool.GetProvenance() != nil || len(e.Tool.GetOgpThemes()) > 0 || e.Tool.GetName() != "" {
-			t.Errorf("%s: provenance, ogp_themes or name set", e.Where)
-		}
-	}
+	findingtest.CheckEntries(t, entries)
 	// Spot checks of records whose fields need normalising.
 	byID := map[string]*catalogv1.Tool{}
 	for _, e := range entries {
@@ -185,8 +161,8 @@ func TestParseSourceErrors(t *testing.T) {
 	}
 }
 
-// finding is a finding's key and a part of its message.
-type finding struct{ key, message string }
+// wantFinding is a finding's key and a part of its message.
+type wantFinding struct{ key, message string }
 
 func TestParseRejects(t *testing.T) {
 	valid := `{"id": "%s", "i": "Tool %s", "f": "Outil"}`
@@ -197,25 +173,25 @@ func TestParseRejects(t *testing.T) {
 		// ok is the number of entries the file must give.
 		ok   int
 		id   string
-		want []finding
+		want []wantFinding
 		line int32
 	}{
-		{"no name", `[{"id": "7", "f": "Outil"}]`, 0, "7", []finding{{"[0].i", "is required"}}, 1},
-		{"blank name", `[{"id": "7", "i": "  ", "f": "Outil"}]`, 0, "7", []finding{{"[0].i", "is required"}}, 1},
-		{"no id", `[{"i": "7zip", "f": "Outil"}]`, 0, "", []finding{{"[0].id", "is required"}}, 1},
-		{"null id", `[{"id": null, "i": "7zip", "f": "Outil"}]`, 0, "", []finding{{"[0].id", "is required"}}, 1},
-		{"id not a number", `[{"id": "seven", "i": "7zip", "f": "Outil"}]`, 0, "", []finding{{"[0].id", `"seven" is not a whole number`}}, 1},
-		{"negative id", `[{"id": -7, "i": "7zip", "f": "Outil"}]`, 0, "", []finding{{"[0].id", "not a whole number"}}, 1},
-		{"id an object", `[{"id": {}, "i": "7zip", "f": "Outil"}]`, 0, "", []finding{{"[0].id", "is an object, not a number"}}, 1},
-		{"no name and no id", `[{"f": "Outil"}]`, 0, "", []finding{{"[0].id", "is required"}, {"[0].i", "is required"}}, 1},
-		{"not a record", `[` + record("1") + `, 42]`, 1, "", []finding{{"[1]", "is a number, not a record"}}, 1},
-		{"licence a number", `[{"id": "7", "i": "7zip", "f": "Outil", "l": 3}]`, 0, "7", []finding{{"[0].l", "is a number, not a string"}}, 1},
-		{"no description", `[{"id": "7", "i": "7zip", "fr-desc": null}]`, 0, "7", []finding{{"[0]", "has no description"}}, 1},
-		{"name too long", `[{"id": "7", "i": "` + strings.Repeat("x", 201) + `", "f": "Outil"}]`, 0, "7", []finding{{"[0].i", "more than 200"}}, 1},
+		{"no name", `[{"id": "7", "f": "Outil"}]`, 0, "7", []wantFinding{{"[0].i", "is required"}}, 1},
+		{"blank name", `[{"id": "7", "i": "  ", "f": "Outil"}]`, 0, "7", []wantFinding{{"[0].i", "is required"}}, 1},
+		{"no id", `[{"i": "7zip", "f": "Outil"}]`, 0, "", []wantFinding{{"[0].id", "is required"}}, 1},
+		{"null id", `[{"id": null, "i": "7zip", "f": "Outil"}]`, 0, "", []wantFinding{{"[0].id", "is required"}}, 1},
+		{"id not a number", `[{"id": "seven", "i": "7zip", "f": "Outil"}]`, 0, "", []wantFinding{{"[0].id", `"seven" is not a whole number`}}, 1},
+		{"negative id", `[{"id": -7, "i": "7zip", "f": "Outil"}]`, 0, "", []wantFinding{{"[0].id", "not a whole number"}}, 1},
+		{"id an object", `[{"id": {}, "i": "7zip", "f": "Outil"}]`, 0, "", []wantFinding{{"[0].id", "is an object, not a number"}}, 1},
+		{"no name and no id", `[{"f": "Outil"}]`, 0, "", []wantFinding{{"[0].id", "is required"}, {"[0].i", "is required"}}, 1},
+		{"not a record", `[` + record("1") + `, 42]`, 1, "", []wantFinding{{"[1]", "is a number, not a record"}}, 1},
+		{"licence a number", `[{"id": "7", "i": "7zip", "f": "Outil", "l": 3}]`, 0, "7", []wantFinding{{"[0].l", "is a number, not a string"}}, 1},
+		{"no description", `[{"id": "7", "i": "7zip", "fr-desc": null}]`, 0, "7", []wantFinding{{"[0]", "has no description"}}, 1},
+		{"name too long", `[{"id": "7", "i": "` + strings.Repeat("x", 201) + `", "f": "Outil"}]`, 0, "7", []wantFinding{{"[0].i", "more than 200"}}, 1},
 		{"duplicate id", "[\n" + record("1") + ",\n" + record("2") + ",\n" + strings.Replace(record("1"), "Tool 1", "Other", 1) + "\n]", 2, "1",
-			[]finding{{"[2].id", "1 is also the id of the record at [0]"}}, 4},
+			[]wantFinding{{"[2].id", "1 is also the id of the record at [0]"}}, 4},
 		{"duplicate id, other spelling", `[{"id": 1, "i": "A", "f": "x"}, {"id": "001", "i": "B", "f": "x"}]`, 1, "1",
-			[]finding{{"[1].id", "also the id of the record at [0]"}}, 1},
+			[]wantFinding{{"[1].id", "also the id of the record at [0]"}}, 1},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -335,28 +311,6 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(`[`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		entries, rejected, err := Parse(data)
-		if err != nil {
-			if entries != nil || rejected != nil {
-				t.Fatal("entries returned with an error")
-			}
-			return
-		}
-		ids := map[string]bool{}
-		for _, e := range entries {
-			if e.SourceId == "" || ids[e.SourceId] {
-				t.Fatalf("source id %q empty or repeated", e.SourceId)
-			}
-			ids[e.SourceId] = true
-			var v validate.Violations
-			validate.Tool(&v, "tool", e.Tool)
-			if len(v.List) > 0 {
-				t.Fatalf("accepted a tool that fails the checks: %v", v.List)
-			}
-		}
-		for _, r := range rejected {
-			if len(r.Findings) == 0 {
-				t.Fatalf("rejected %s without a finding", r.Where)
-			}
-		}
+		findingtest.CheckResult(t, entries, rejected, err)
 	})
 }
