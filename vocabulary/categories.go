@@ -6,8 +6,10 @@
 // ogpnode, a federation node for open-government tool catalogs, uses it in
 // the input validation of the tools it stores and in the harvesters that read
 // publiccode.yml files. Every list is built afresh by a function, sorted and
-// without duplicates, so callers may keep or change what they get; the
-// package holds no state.
+// without duplicates, so callers may keep or change what they get. The
+// membership tests (IsCategory, IsSoftwareType, ...) look values up in sets
+// of their own, built once on first use from the same lists and never
+// handed out, so they cost no allocation and are safe for concurrent use.
 package vocabulary
 
 // Categories returns the software categories of the publiccode.yml
@@ -129,5 +131,7 @@ func Categories() []string {
 // IsCategory reports whether s is one of Categories. The comparison is
 // case-sensitive, as in the standard.
 func IsCategory(s string) bool {
-	return contains(Categories(), s)
+	return categorySet()[s]
 }
+
+var categorySet = setOf(Categories)

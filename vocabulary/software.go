@@ -1,12 +1,20 @@
 package vocabulary
 
-import "sort"
+import "sync"
 
-// contains reports whether s is in list, which is sorted. Each list is
-// written once, and membership derives from it.
-func contains(list []string, s string) bool {
-	i := sort.SearchStrings(list, s)
-	return i < len(list) && list[i] == s
+// setOf returns a function giving the set of the values list returns,
+// built on its first call and shared by all calls after it. Each list is
+// written once, in the function that returns it, and membership derives
+// from it; the set is private, so callers cannot change it.
+func setOf(list func() []string) func() map[string]bool {
+	return sync.OnceValue(func() map[string]bool {
+		values := list()
+		set := make(map[string]bool, len(values))
+		for _, v := range values {
+			set[v] = true
+		}
+		return set
+	})
 }
 
 // SoftwareTypes returns the values of publiccode.yml's softwareType, sorted.
@@ -27,8 +35,10 @@ func SoftwareTypes() []string {
 // IsSoftwareType reports whether s is one of SoftwareTypes. The comparison
 // is case-sensitive, as in the standard.
 func IsSoftwareType(s string) bool {
-	return contains(SoftwareTypes(), s)
+	return softwareTypeSet()[s]
 }
+
+var softwareTypeSet = setOf(SoftwareTypes)
 
 // DevelopmentStatuses returns the values of publiccode.yml's
 // developmentStatus, sorted alphabetically (their life-cycle order is
@@ -46,8 +56,10 @@ func DevelopmentStatuses() []string {
 // IsDevelopmentStatus reports whether s is one of DevelopmentStatuses. The
 // comparison is case-sensitive, as in the standard.
 func IsDevelopmentStatus(s string) bool {
-	return contains(DevelopmentStatuses(), s)
+	return developmentStatusSet()[s]
 }
+
+var developmentStatusSet = setOf(DevelopmentStatuses)
 
 // MaintenanceTypes returns the values of publiccode.yml's maintenance.type,
 // sorted.
@@ -63,5 +75,7 @@ func MaintenanceTypes() []string {
 // IsMaintenanceType reports whether s is one of MaintenanceTypes. The
 // comparison is case-sensitive, as in the standard.
 func IsMaintenanceType(s string) bool {
-	return contains(MaintenanceTypes(), s)
+	return maintenanceTypeSet()[s]
 }
+
+var maintenanceTypeSet = setOf(MaintenanceTypes)

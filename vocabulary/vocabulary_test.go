@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -342,4 +343,50 @@ func clean(v string) string {
 		v = v[:i]
 	}
 	return strings.Trim(strings.TrimSpace(v), `"'`)
+}
+
+// TestMembershipSets checks that the Is functions look values up in sets
+// of their own: without allocating, unaffected by what callers do to the
+// lists they get, and safe for concurrent use.
+func TestMembershipSets(t *testing.T) {
+	for _, v := range vocabularies() {
+		t.Run(v.name, func(t *testing.T) {
+			list := v.list()
+			first, last := list[0], list[len(list)-1]
+			for i := range list {
+				list[i] = "changed"
+			}
+			if !v.is(first) || !v.is(last) || (v.name != "Platform" && v.is("changed")) {
+				t.Errorf("changing a returned list changed Is%s", v.name)
+			}
+			if n := testing.AllocsPerRun(100, func() { v.is(last); v.is("not-a-member") }); n != 0 {
+				t.Errorf("Is%s allocates %v times per call, want 0", v.name, n)
+			}
+		})
+	}
+	t.Run("concurrent", func(t *testing.T) {
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for _, v := range vocabularies() {
+					for _, s := range v.list() {
+						if !v.is(s) {
+							t.Errorf("Is%s(%q) = false", v.name, s)
+						}
+					}
+				}
+			}()
+		}
+		wg.Wait()
+	})
+}
+
+func BenchmarkIsCategory(b *testing.B) {
+	categories := Categories()
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		IsCategory(categories[i%len(categories)])
+	}
 }

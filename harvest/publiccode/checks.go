@@ -129,9 +129,8 @@ func mimePart(s, punct string) bool {
 
 // checkOrganisationURI is the reference's organisation_uri: an absolute
 // URI with a host (a web site), or a URN. urn:x-italian-pa:CODE names an
-// Italian public administration by its iPA code; the reference checks the
-// code against the iPA registry, which this reader does not hold, so only
-// its form is checked.
+// Italian public administration by its iPA code, which must be in the iPA
+// register (case ignored), as the reference checks it.
 func checkOrganisationURI(s string) string {
 	u, err := url.ParseRequestURI(s)
 	switch {
@@ -140,8 +139,13 @@ func checkOrganisationURI(s string) string {
 		if !isURN(s) {
 			break
 		}
-		if nss, ok := cutPrefixFold(u.Opaque, "x-italian-pa:"); ok && nss == "" {
-			return fmt.Sprintf("%q names no Italian public administration: write urn:x-italian-pa:[codiceIPA]", clip(s))
+		if code, ok := cutPrefixFold(u.Opaque, "x-italian-pa:"); ok {
+			if code == "" {
+				return fmt.Sprintf("%q names no Italian public administration: write urn:x-italian-pa:[codiceIPA]", clip(s))
+			}
+			if !isIPACode(code) {
+				return fmt.Sprintf("%q names no Italian public administration: %q is not an iPA code in %s; write urn:x-italian-pa:[codiceIPA]", clip(s), clip(code), ipaSource)
+			}
 		}
 		return ""
 	case u.Host != "":

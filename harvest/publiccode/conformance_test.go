@@ -17,7 +17,9 @@ import (
 // files (see ../shared/corpus/README.md): the valid ones must import, and
 // the invalid ones must be rejected with an error on one of the keys the
 // reference names, at the same line, unless only the network or the
-// repository's files could tell them apart.
+// repository's files could tell them apart. Every file expected.json says
+// the reference rejects offline is rejected, those that name an Italian
+// administration missing from the iPA register among them.
 
 // expectation is what expected.json says of one file.
 type expectation struct {
@@ -29,16 +31,6 @@ type expectation struct {
 		Column              int32  `json:"column"`
 		NeedsNetworkOrFiles bool   `json:"needs_network_or_files"`
 	} `json:"findings"`
-}
-
-// needsIPARegistry are the files the reference rejects only because an
-// Italian administration's iPA code is not in the iPA registry, which this
-// reader does not hold (see the package doc). They are asserted to be
-// accepted, so that this list stays exact.
-var needsIPARegistry = []string{
-	"invalid/fundedBy_uri_wrong_italian_pa2.yml",
-	"invalid/it_riuso_codiceIPA_invalid.yml",
-	"invalid/organisation_uri_wrong_italian_pa2.yml",
 }
 
 // corpusDir returns the publiccode corpus, ../shared/corpus/publiccode
@@ -139,7 +131,7 @@ func listFindings(fs []*catalogv1.Finding) string {
 func TestConformance(t *testing.T) {
 	corpus := corpusDir(t)
 	exp := loadExpectations(t, corpus)
-	var valid, warned, offline, rejected, registry int
+	var valid, warned, offline, rejected, wantRejected int
 
 	for _, folder := range []string{"valid", "valid_with_warnings"} {
 		for _, rel := range corpusFiles(t, corpus, folder) {
@@ -167,34 +159,34 @@ func TestConformance(t *testing.T) {
 			continue
 		}
 		res := parseCorpusFile(t, corpus, rel)
-		switch {
-		case slices.Contains(needsIPARegistry, rel):
-			registry++
-			if res.Entry == nil {
-				t.Errorf("%s: rejected, but this reader cannot check iPA codes: update needsIPARegistry\n%s", rel, listFindings(res.Errors))
-			}
-		case e.Expect == "accept" || e.Expect == "accept_offline":
+		switch e.Expect {
+		case "accept", "accept_offline":
 			offline++
 			mustAccept(t, rel, res)
-		case e.Expect == "reject":
-			rejected++
-			checkRejected(t, rel, e, res)
+		case "reject":
+			wantRejected++
+			if checkRejected(t, rel, e, res) {
+				rejected++
+			}
 		default:
 			t.Errorf("%s: unknown expectation %q", rel, e.Expect)
 		}
 	}
-	t.Logf("publiccode corpus: %d valid and %d valid-with-warnings files accepted, %d accept_offline files accepted, %d reject files rejected with a matching error, %d reject files accepted because only the iPA registry tells them apart (%v)",
-		valid, warned, offline, rejected, registry, needsIPARegistry)
+	if rejected != wantRejected {
+		t.Errorf("%d of the %d reject files were rejected with a matching error, want all", rejected, wantRejected)
+	}
+	t.Logf("publiccode corpus: %d valid and %d valid-with-warnings files accepted, %d accept_offline files accepted, %d of %d reject files rejected with a matching error",
+		valid, warned, offline, rejected, wantRejected)
 }
 
 // checkRejected wants the file rejected, with an error on one of the keys
 // the reference gives (at its line, when it gives one) among the faults
-// that need neither the network nor files.
-func checkRejected(t *testing.T, rel string, e expectation, res Result) {
+// that need neither the network nor files, and reports whether it is.
+func checkRejected(t *testing.T, rel string, e expectation, res Result) bool {
 	t.Helper()
 	if res.Entry != nil || len(res.Errors) == 0 {
 		t.Errorf("%s: accepted, want rejected", rel)
-		return
+		return false
 	}
 	var want []string
 	for _, f := range e.Findings {
@@ -204,9 +196,10 @@ func checkRejected(t *testing.T, rel string, e expectation, res Result) {
 		want = append(want, fmt.Sprintf("%s (line %d)", f.Key, f.Line))
 		for _, got := range res.Errors {
 			if got.GetKey() == f.Key && (f.Line == 0 || got.GetLine() == f.Line) {
-				return
+				return true
 			}
 		}
 	}
 	t.Errorf("%s: rejected, but no error names one of %v; errors:\n%s", rel, want, listFindings(res.Errors))
+	return false
 }

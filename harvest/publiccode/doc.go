@@ -11,12 +11,16 @@
 // booleans), unknown keys, the standard's vocabularies, SPDX licenses,
 // BCP 47 language tags, ISO 3166 countries, URLs, e-mail addresses, dates,
 // MIME types, lengths counted in grapheme clusters, the Italian country
-// section and the supported versions. What the reference checks with the
-// network or the repository's files is not checked: that URLs answer, that
-// logos, screenshots and the authors file exist and are images, that
-// videos have an oEmbed provider, and that an Italian administration's
-// iPA code (urn:x-italian-pa:CODE, IT.riuso.codiceIPA) is in the iPA
-// registry, which this package does not hold.
+// section, the iPA codes of Italian public administrations
+// (urn:x-italian-pa:CODE in organisation.uri and fundedBy[].uri,
+// IT.riuso.codiceIPA) and the supported versions. The iPA codes are looked
+// up, case ignored, in a copy of the register embedded in the package
+// (data/ipa-codes.txt, from IndicePA; data/README.md says how to refresh
+// it): an administration registered since the copy was made is refused
+// until it is refreshed. What the reference checks with the network or the
+// repository's files is not checked: that URLs answer, that logos,
+// screenshots and the authors file exist and are images, and that videos
+// have an oEmbed provider.
 //
 // Every finding names the key the way the reference parser does
 // ("description.en.longDescription", "maintenance.contacts[0].email"),

@@ -337,11 +337,8 @@ func (r *reader) readClassification(top section, d *document) {
 		r.errorf("platforms", d.platforms.at, "must list at least one platform the software is used on, such as web, windows, linux, android")
 	}
 	d.categories = r.list(top, "categories")
-	// vocabulary.IsCategory builds the list on each call; a file may list
-	// a hundred categories, so the list is built once here.
-	categories := vocabulary.Categories()
 	for i, c := range d.categories.items {
-		if _, found := slices.BinarySearch(categories, c.s); !found {
+		if !vocabulary.IsCategory(c.s) {
 			r.errorf(index("categories", i), c.at, "%q is not a category of the standard's list (https://yml.publiccode.tools/categories-list.html)", clip(c.s))
 		}
 	}
@@ -698,7 +695,13 @@ func (r *reader) readItaly(top section, key string) italy {
 	}
 	riuso := r.sub(s, "riuso", "codiceIPA")
 	if code := r.text(riuso, "codiceIPA"); code.s != "" {
-		r.deprecated(join(riuso.path, "codiceIPA"), code.at, fmt.Sprintf("use organisation.uri and set it to urn:x-italian-pa:%s (the code is not checked against the iPA registry here)", clip(code.s)))
+		// The reference's is_italian_ipa_code: the code must be in the iPA
+		// register, case ignored.
+		if !isIPACode(code.s) {
+			r.errorf(join(riuso.path, "codiceIPA"), code.at, "%q is not an iPA code in %s: give the code of the Italian public administration, such as c_h501", clip(code.s), ipaSource)
+		} else {
+			r.deprecated(join(riuso.path, "codiceIPA"), code.at, fmt.Sprintf("use organisation.uri and set it to urn:x-italian-pa:%s", clip(code.s)))
+		}
 	}
 	piattaforme := r.sub(s, "piattaforme", piattaformeFlags[:]...)
 	for _, f := range piattaformeFlags {
