@@ -259,10 +259,7 @@ func parsePubliccode(data []byte, where string) ([]*catalogv1.HarvestEntry, []*c
 	if res.Entry != nil && len(res.Errors) == 0 {
 		return []*catalogv1.HarvestEntry{res.Entry}, nil
 	}
-	r := &catalogv1.RejectedEntry{Where: where, Findings: res.Errors}
-	if res.Entry != nil {
-		r.SourceId = res.Entry.GetSourceId()
-	}
+	r := &catalogv1.RejectedEntry{Where: where, Findings: res.Errors, SourceId: res.SourceID}
 	if len(r.Findings) == 0 {
 		r.Findings = []*catalogv1.Finding{{Message: "not a publiccode.yml file"}}
 	}

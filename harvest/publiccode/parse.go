@@ -17,6 +17,10 @@ type Result struct {
 	Entry    *catalogv1.HarvestEntry // nil when the file is rejected
 	Errors   []*catalogv1.Finding    // faults that reject the file
 	Warnings []*catalogv1.Finding    // faults that do not
+	// SourceID is the file's url, even when the file is rejected, if it
+	// could be read: a harvest then knows which entry failed, and keeps
+	// its tool rather than delete it as gone.
+	SourceID string
 }
 
 // Parse reads one publiccode.yml file. where says where it was read (a
@@ -70,6 +74,9 @@ func (r *reader) parse(data []byte, where string) *catalogv1.HarvestEntry {
 		return nil
 	}
 	r.root = root
+	if u := root.lookup("url"); u != nil && u.kind == kindScalar {
+		r.sourceID = strings.TrimSpace(u.text)
+	}
 	if !r.checkVersion() {
 		return nil
 	}
@@ -119,6 +126,7 @@ type reader struct {
 	root     *node
 	errors   []*catalogv1.Finding
 	warnings []*catalogv1.Finding
+	sourceID string
 }
 
 func finding(key string, at pos, format string, args ...any) *catalogv1.Finding {
@@ -147,7 +155,7 @@ func (r *reader) result(entry *catalogv1.HarvestEntry) Result {
 	}
 	slices.SortStableFunc(r.errors, byPlace)
 	slices.SortStableFunc(r.warnings, byPlace)
-	return Result{Entry: entry, Errors: r.errors, Warnings: r.warnings}
+	return Result{Entry: entry, Errors: r.errors, Warnings: r.warnings, SourceID: r.sourceID}
 }
 
 // checkVersion reads publiccodeYmlVersion. Without a version the reader

@@ -466,3 +466,15 @@ func TestParseConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestRejectedFileKeepsItsSourceID checks that a rejected file still says
+// which repository it describes, when its url can be read.
+func TestRejectedFileKeepsItsSourceID(t *testing.T) {
+	res := Parse([]byte("publiccodeYmlVersion: \"0.4\"\nname: Broken\nurl: \" https://example.org/broken.git \"\n"), "broken.yml")
+	if res.Entry != nil || len(res.Errors) == 0 || res.SourceID != "https://example.org/broken.git" {
+		t.Errorf("entry %v, %d errors, source id %q", res.Entry, len(res.Errors), res.SourceID)
+	}
+	if res := Parse([]byte("- not a mapping\n"), "x.yml"); res.SourceID != "" {
+		t.Errorf("a file with no url has source id %q", res.SourceID)
+	}
+}
