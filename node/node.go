@@ -27,6 +27,7 @@ import (
 	"github.com/ogptoolbox/federation/harvest"
 	"github.com/ogptoolbox/federation/storage"
 	ogpsync "github.com/ogptoolbox/federation/sync"
+	"github.com/ogptoolbox/federation/web"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
@@ -158,7 +159,7 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 	if n.httpLis, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
 		return fmt.Errorf("listen for HTTP on %s: %w", cfg.HTTPAddr, err)
 	}
-	handler, err := n.httpHandler(ctx, m)
+	handler, err := n.httpHandler(ctx, m, token, log)
 	if err != nil {
 		return err
 	}
@@ -277,8 +278,9 @@ func (n *Node) Close() error {
 // httpHandler serves REST through grpc-gateway, which calls the gRPC server
 // over a client connection, so every interceptor (auth, limits, metrics,
 // logs) runs for REST as for gRPC. Beside it: /openapi.json, /healthz and
-// /metrics.
-func (n *Node) httpHandler(ctx context.Context, m *metrics) (http.Handler, error) {
+// /metrics. The web pages (package web) take every other path; they call
+// the API over the same connection, with the admin token for writes.
+func (n *Node) httpHandler(ctx context.Context, m *metrics, token string, log *slog.Logger) (http.Handler, error) {
 	var err error
 	creds := insecure.NewCredentials()
 	if n.tls != nil {
@@ -317,6 +319,11 @@ func (n *Node) httpHandler(ctx context.Context, m *metrics) (http.Handler, error
 		w.Write(federation.OpenAPIDocument())
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
+	pages, err := web.New(web.Config{Conn: n.conn, Origin: n.cfg.Origin, AdminToken: token, MaxFormBytes: n.cfg.MaxRequestBytes, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	mux.Handle("/", pages)
 	return mux, nil
 }
 

@@ -1,0 +1,65 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// errorView is the content of an error page.
+type errorView struct {
+	Status  int
+	Message string // what went wrong, in the page's language
+	Detail  string // the API's own words, when they help
+}
+
+// errorPage answers with an error page: a status, a message of the
+// catalog (formatted with args), and optional detail.
+func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, key, detail string, args ...any) {
+	p := s.newPage(w, r, "error.title")
+	p.Title = p.T("error.title_status", status)
+	p.Content = errorView{Status: status, Message: p.T(key, args...), Detail: detail}
+	s.render(w, r, status, "error", p)
+}
+
+// apiError answers for an error of an API call: the HTTP status of its
+// gRPC code, and the API's message when it is the reader's to read (what
+// was wrong with the request). Server faults are logged, not shown.
+func (s *Server) apiError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(r.Context().Err(), context.Canceled) {
+		return // the reader left
+	}
+	st := status.Convert(err)
+	httpStatus, key := httpStatusOf(st.Code())
+	detail := st.Message()
+	if httpStatus >= 500 {
+		s.log.Error("an API call of a page failed", "path", r.URL.Path, "code", st.Code().String(), "error", st.Message())
+		detail = ""
+	}
+	s.errorPage(w, r, httpStatus, key, detail)
+}
+
+// httpStatusOf is the HTTP status and the message key of a gRPC code, as
+// the REST gateway maps codes.
+func httpStatusOf(c codes.Code) (int, string) {
+	switch c {
+	case codes.InvalidArgument, codes.OutOfRange, codes.FailedPrecondition:
+		return http.StatusBadRequest, "error.bad_request"
+	case codes.NotFound:
+		return http.StatusNotFound, "error.not_found_record"
+	case codes.Unauthenticated:
+		return http.StatusUnauthorized, "error.unauthenticated"
+	case codes.PermissionDenied:
+		return http.StatusForbidden, "error.permission"
+	case codes.AlreadyExists, codes.Aborted:
+		return http.StatusConflict, "error.conflict"
+	case codes.ResourceExhausted, codes.Unavailable:
+		return http.StatusServiceUnavailable, "error.unavailable"
+	case codes.DeadlineExceeded:
+		return http.StatusGatewayTimeout, "error.timeout"
+	}
+	return http.StatusInternalServerError, "error.internal"
+}

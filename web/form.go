@@ -1,0 +1,136 @@
+package web
+
+import (
+	"regexp"
+	"strings"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/status"
+)
+
+// A fieldset is a group of a form's fields under a legend.
+type fieldset struct {
+	Legend string
+	Lang   string // the language of the group's text, for a description
+	Fields []field
+	// Optional, when set, folds the group under this summary: the empty
+	// block that adds a language is there for who needs it.
+	Optional string
+}
+
+// A field is one input of a form, as the "field" template renders it:
+// always with its label, its hint and its errors tied to it
+// (aria-describedby), and aria-invalid when it has errors.
+type field struct {
+	ID       string // the input's id and name
+	Kind     string // text, url, textarea, select, checkboxes, checkbox
+	Label    string
+	Hint     string
+	Value    string
+	Checked  bool // a checkbox's
+	Required bool
+	Options  []option // a select's or checkboxes'
+	Errors   []string
+	Rows     int    // a textarea's
+	Lang     string // the language of the value, when known
+	Columns  bool   // checkboxes shown in columns (long lists)
+
+	// The words the template puts beside the field, in the page's
+	// language (labelFields sets them).
+	ErrorLabel, RequiredLabel string
+}
+
+// DescribedBy are the ids of the field's hint and errors, for
+// aria-describedby.
+func (f field) DescribedBy() string {
+	var ids []string
+	if f.Hint != "" {
+		ids = append(ids, f.ID+"-hint")
+	}
+	if len(f.Errors) > 0 {
+		ids = append(ids, f.ID+"-error")
+	}
+	return strings.Join(ids, " ")
+}
+
+// labelFields gives every field the page's words for "error" and
+// "required".
+func labelFields(p *page, sets []fieldset) []fieldset {
+	for i := range sets {
+		for j := range sets[i].Fields {
+			sets[i].Fields[j].ErrorLabel, sets[i].Fields[j].RequiredLabel = p.T("form.error"), p.T("form.required")
+		}
+	}
+	return sets
+}
+
+type option struct {
+	Value, Label string
+	Selected     bool
+}
+
+// formErrors are a form's errors by input id, and all of them in order for
+// the summary at the top of the form, each linked to its input.
+type formErrors struct {
+	byInput map[string][]string
+	Summary []summaryItem
+}
+
+type summaryItem struct {
+	Input   string // the input's id; "" when no input matches the field
+	Field   string // the API's field path, or the input's label
+	Message string
+}
+
+func (e *formErrors) add(input, field, msg string) {
+	if e.byInput == nil {
+		e.byInput = map[string][]string{}
+	}
+	if input != "" {
+		e.byInput[input] = append(e.byInput[input], msg)
+	}
+	e.Summary = append(e.Summary, summaryItem{Input: input, Field: field, Message: msg})
+}
+
+func (e *formErrors) of(input string) []string { return e.byInput[input] }
+
+// Any reports whether there is an error.
+func (e *formErrors) Any() bool { return len(e.Summary) > 0 }
+
+// violations are the field violations of an API error (INVALID_ARGUMENT
+// with a google.rpc.BadRequest), nil when it has none.
+func violations(err error) []*errdetails.BadRequest_FieldViolation {
+	var out []*errdetails.BadRequest_FieldViolation
+	for _, d := range status.Convert(err).Details() {
+		if br, ok := d.(*errdetails.BadRequest); ok {
+			out = append(out, br.GetFieldViolations()...)
+		}
+	}
+	return out
+}
+
+// listIndex matches the index of a repeated field in a field path
+// ("categories[2]"): an input holds the whole list.
+func listIndex() *regexp.Regexp { return regexp.MustCompile(`\[\d+\]`) }
+
+// lines splits a textarea's value into its non-empty lines, trimmed.
+func lines(s string) []string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// items splits a list typed on one line, separated by commas.
+func items(s string) []string {
+	var out []string
+	for _, it := range strings.Split(s, ",") {
+		if it = strings.TrimSpace(it); it != "" {
+			out = append(out, it)
+		}
+	}
+	return out
+}

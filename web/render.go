@@ -1,0 +1,281 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strings"
+
+	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+	"golang.org/x/text/language"
+	"golang.org/x/text/language/display"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+// assets are the templates and the static files (CSS, icon), built into
+// the binary: running a node needs no other file.
+//
+//go:embed templates static
+var assets embed.FS
+
+// pageNames are the pages; each is its template file with the layout and
+// the shared parts.
+func pageNames() []string {
+	return []string{"search", "tool", "usecase", "federation", "signin", "form", "confirm", "done", "error"}
+}
+
+func parsePages() (map[string]*template.Template, error) {
+	funcs := template.FuncMap{
+		"join":    strings.Join,
+		"time":    formatTime,
+		"toolURL": toolURL,
+		"ucURL":   useCaseURL,
+		"int64":   func(i int) int64 { return int64(i) },
+		// Parts that need the page (its language) beside their own data.
+		"facetItem": func(p *page, v facetValueView) facetItem { return facetItem{Page: p, Value: v} },
+		"descItem":  func(p *page, d describedIn, all bool) descItem { return descItem{Page: p, Desc: d, All: all} },
+	}
+	pages := map[string]*template.Template{}
+	for _, name := range pageNames() {
+		t, err := template.New(name).Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/parts.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("parse the %s page: %w", name, err)
+		}
+		pages[name] = t
+	}
+	return pages, nil
+}
+
+// page is what every template gets: the layout's needs, the reader's
+// language with its message catalog, and the page's own Content.
+type page struct {
+	Title     string
+	Lang      string
+	Origin    string // the node's
+	SignedIn  bool
+	CSRF      string // the session's (or the sign-in form's) token
+	LangLinks []langLink
+	Content   any
+
+	prefs    []language.Tag // for records' descriptions
+	msgs     messages
+	fallback messages
+	regions  display.Namer
+	langs    display.Namer
+}
+
+type langLink struct {
+	Lang, Label, Href string
+	Current           bool
+}
+
+// newPage starts the page of a request: its language, whether the reader
+// is signed in, the language switch.
+func (s *Server) newPage(w http.ResponseWriter, r *http.Request, titleKey string) *page {
+	ui, prefs := readerLanguages(w, r)
+	dict := display.English
+	if ui == "fr" {
+		dict = display.French
+	}
+	p := &page{
+		Lang: ui, Origin: s.cfg.Origin, prefs: prefs,
+		msgs: s.messages[ui], fallback: s.messages["en"],
+		regions: dict.Regions(), langs: dict.Languages(),
+	}
+	p.Title = p.T(titleKey)
+	if sess, ok := s.session(r); ok {
+		p.SignedIn, p.CSRF = true, sess.csrf
+	}
+	for _, t := range pageLanguages() {
+		l := t.String()
+		q := r.URL.Query()
+		q.Set("lang", l)
+		href := r.URL.Path + "?" + q.Encode()
+		if r.Method != http.MethodGet {
+			href = "/?lang=" + l // a form's page is not a link to come back to
+		}
+		p.LangLinks = append(p.LangLinks, langLink{Lang: l, Label: display.Self.Name(t), Href: href, Current: l == ui})
+	}
+	return p
+}
+
+// T is the message key in the page's language (English if the catalog
+// lacks it there), formatted with args when there are any.
+func (p *page) T(key string, args ...any) string {
+	m, ok := p.msgs[key]
+	if !ok {
+		if m, ok = p.fallback[key]; !ok {
+			m = key
+		}
+	}
+	if len(args) > 0 {
+		return fmt.Sprintf(m, args...)
+	}
+	return m
+}
+
+// N is a count in words: key+".one" for 1 (and 0 in French), key+".other"
+// otherwise, formatted with n.
+func (p *page) N(key string, n int64) string {
+	if n == 1 || (n == 0 && p.Lang == "fr") {
+		return p.T(key+".one", n)
+	}
+	return p.T(key+".other", n)
+}
+
+// Country names an ISO 3166-1 code ("FR") in the page's language; the code
+// itself when unknown.
+func (p *page) Country(code string) string {
+	if code == "" {
+		return p.T("country.none")
+	}
+	r, err := language.ParseRegion(code)
+	if err != nil {
+		return code
+	}
+	if n := p.regions.Name(r); n != "" {
+		return n
+	}
+	return code
+}
+
+// OriginLabel is an origin with the country it is named after: "fr
+// (France)".
+func (p *page) OriginLabel(origin string) string {
+	if c := countryOfOrigin(origin); c != "" {
+		return origin + " (" + p.Country(c) + ")"
+	}
+	return origin
+}
+
+// LangName names a language tag in the page's language.
+func (p *page) LangName(tag string) string {
+	t, err := language.Parse(tag)
+	if err != nil {
+		return tag
+	}
+	if n := p.langs.Name(t); n != "" {
+		return n
+	}
+	return tag
+}
+
+// Theme names an OGP theme, given as the enum or its name.
+func (p *page) Theme(theme any) string {
+	switch t := theme.(type) {
+	case catalogv1.OgpTheme:
+		return p.T("theme." + t.String())
+	case string:
+		return p.T("theme." + t)
+	}
+	return fmt.Sprint(theme)
+}
+
+// Criterion names a qualification criterion.
+func (p *page) Criterion(id string) string { return p.T("criterion." + id) }
+
+// Enum names a value of an enum of the API (organisation kinds, use-case
+// statuses, peer states, provenance kinds) by its name.
+func (p *page) Enum(v fmt.Stringer) string { return p.T("enum." + v.String()) }
+
+// Facet names a facet's value for people: a country for an origin, a
+// theme's name, a language's name...
+func (p *page) Facet(field, value string) string {
+	switch field {
+	case "origin":
+		return p.OriginLabel(value)
+	case "ogp_theme":
+		return p.Theme(value)
+	case "language":
+		return p.LangName(value)
+	case "criterion":
+		return p.Criterion(value)
+	case "development_status":
+		return p.T("status." + value)
+	}
+	return value
+}
+
+// Description is the description of t in the reader's language when the
+// record has it, and the language it is in.
+func (p *page) Description(t *catalogv1.Tool) describedIn {
+	langs := make([]string, 0, len(t.GetDescriptions()))
+	for l := range t.GetDescriptions() {
+		langs = append(langs, l)
+	}
+	l := pickLanguage(langs, p.prefs)
+	return describedIn{Lang: l, Description: t.GetDescriptions()[l]}
+}
+
+type facetItem struct {
+	Page  *page
+	Value facetValueView
+}
+
+type descItem struct {
+	Page *page
+	Desc describedIn
+	All  bool // with the short description and the links
+}
+
+type describedIn struct {
+	Lang        string
+	Description *catalogv1.Description
+}
+
+// render writes a page, or an error page if the template fails: the page
+// is built in full before its status goes out.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, p *page) {
+	var buf bytes.Buffer
+	if err := s.pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
+		s.log.Error("render a page", "page", name, "error", err)
+		http.Error(w, "500 internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		w.Write(buf.Bytes())
+	}
+}
+
+// formatTime is a timestamp for people, in UTC; "" when unset.
+func formatTime(ts *timestamppb.Timestamp) string {
+	if ts == nil || !ts.IsValid() || (ts.GetSeconds() == 0 && ts.GetNanos() == 0) {
+		return ""
+	}
+	return ts.AsTime().UTC().Format("2006-01-02 15:04 UTC")
+}
+
+// countryOfOrigin is the country code an origin is named after ("fr-paris"
+// gives "FR"), or "" for one that is not ("local"); as the API groups
+// adoption.
+func countryOfOrigin(origin string) string {
+	code, _, _ := strings.Cut(origin, "-")
+	if len(code) != 2 {
+		return ""
+	}
+	r, err := language.ParseRegion(code)
+	if err != nil || !r.IsCountry() {
+		return ""
+	}
+	return strings.ToUpper(code)
+}
+
+// toolURL is the page of a tool's resource name (origins/fr/tools/x).
+func toolURL(name string) string { return pagePath(name, "tools") }
+
+// useCaseURL is the page of a use case's resource name.
+func useCaseURL(name string) string { return pagePath(name, "usecases") }
+
+func pagePath(name, collection string) string {
+	parts := strings.Split(name, "/")
+	if len(parts) != 4 || parts[0] != "origins" || parts[2] != collection {
+		return ""
+	}
+	return "/" + collection + "/" + url.PathEscape(parts[1]) + "/" + url.PathEscape(parts[3])
+}

@@ -1,0 +1,82 @@
+package web
+
+import (
+	"io/fs"
+	"net/http"
+	"strings"
+)
+
+// routes maps the pages' paths to their handlers. Patterns carry no method:
+// methods answers a wrong one with an error page of its own rather than
+// the mux's plain-text 405.
+func (s *Server) routes(static fs.FS) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.Handle("/{$}", s.methods(s.search, nil))
+	mux.Handle("/tools/{origin}/{id}", s.methods(s.toolPage, nil))
+	mux.Handle("/usecases/{origin}/{id}", s.methods(s.useCasePage, nil))
+	mux.Handle("/federation", s.methods(s.federationPage, nil))
+
+	mux.Handle("/signin", s.methods(s.signInForm, s.signIn))
+	mux.Handle("/signout", s.methods(nil, s.signedIn(s.signOut)))
+
+	mux.Handle("/tools/new", s.methods(s.signedIn(s.newTool), s.signedIn(s.createTool)))
+	mux.Handle("/tools/{origin}/{id}/edit", s.methods(s.signedIn(s.editTool), s.signedIn(s.updateTool)))
+	mux.Handle("/tools/{origin}/{id}/delete", s.methods(s.signedIn(s.confirmDeleteTool), s.signedIn(s.deleteTool)))
+	mux.Handle("/usecases/new", s.methods(s.signedIn(s.newUseCase), s.signedIn(s.createUseCase)))
+	mux.Handle("/usecases/{origin}/{id}/edit", s.methods(s.signedIn(s.editUseCase), s.signedIn(s.updateUseCase)))
+	mux.Handle("/usecases/{origin}/{id}/delete", s.methods(s.signedIn(s.confirmDeleteUseCase), s.signedIn(s.deleteUseCase)))
+
+	mux.Handle("/static/", s.methods(s.static(static), nil))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.errorPage(w, r, http.StatusNotFound, "error.not_found", "")
+	})
+	return mux
+}
+
+// methods dispatches on the request's method; HEAD is served as GET.
+// Another method gets 405 and an error page.
+func (s *Server) methods(get, post http.HandlerFunc) http.Handler {
+	return byMethod{s: s, get: get, post: post}
+}
+
+type byMethod struct {
+	s         *Server
+	get, post http.HandlerFunc
+}
+
+func (m byMethod) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case (r.Method == http.MethodGet || r.Method == http.MethodHead) && m.get != nil:
+		m.get(w, r)
+	case r.Method == http.MethodPost && m.post != nil:
+		m.post(w, r)
+	default:
+		var allow []string
+		if m.get != nil {
+			allow = append(allow, http.MethodGet, http.MethodHead)
+		}
+		if m.post != nil {
+			allow = append(allow, http.MethodPost)
+		}
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		m.s.errorPage(w, r, http.StatusMethodNotAllowed, "error.method", "")
+	}
+}
+
+// static serves the embedded assets, files only (no folder listings).
+func (s *Server) static(sub fs.FS) http.HandlerFunc {
+	files := http.StripPrefix("/static/", http.FileServerFS(sub))
+	return func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimPrefix(r.URL.Path, "/static/")
+		if name == "" || strings.HasSuffix(name, "/") {
+			s.errorPage(w, r, http.StatusNotFound, "error.not_found", "")
+			return
+		}
+		if _, err := fs.Stat(sub, name); err != nil {
+			s.errorPage(w, r, http.StatusNotFound, "error.not_found", "")
+			return
+		}
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		files.ServeHTTP(w, r)
+	}
+}

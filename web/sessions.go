@@ -1,0 +1,239 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Cookies the pages set.
+const (
+	sessionCookie = "ogpnode_session" // a signed-in session's id
+	signInCookie  = "ogpnode_signin"  // the sign-in form's CSRF secret
+	langCookie    = "ogpnode_lang"    // the pages' language, once chosen
+)
+
+// A session is a signed-in browser. The cookie holds only its random id:
+// the admin token stays on the server, which sends it with each write.
+type session struct {
+	id      string
+	csrf    string // the token every form of the session carries
+	expires time.Time
+}
+
+// sessions are the signed-in browsers, in memory: a restart signs every
+// one out, which costs a point of contact one sign-in.
+type sessions struct {
+	mu   sync.Mutex
+	byID map[string]*session
+	ttl  time.Duration
+	now  func() time.Time
+}
+
+func newSessions(ttl time.Duration, now func() time.Time) *sessions {
+	return &sessions{byID: map[string]*session{}, ttl: ttl, now: now}
+}
+
+// create starts a session, and forgets the expired ones.
+func (ss *sessions) create() *session {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	now := ss.now()
+	for id, s := range ss.byID {
+		if now.After(s.expires) {
+			delete(ss.byID, id)
+		}
+	}
+	s := &session{id: randomToken(), csrf: randomToken(), expires: now.Add(ss.ttl)}
+	ss.byID[s.id] = s
+	return s
+}
+
+// get is the live session of id, if any.
+func (ss *sessions) get(id string) (*session, bool) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	s, ok := ss.byID[id]
+	if !ok {
+		return nil, false
+	}
+	if ss.now().After(s.expires) {
+		delete(ss.byID, id)
+		return nil, false
+	}
+	return s, true
+}
+
+func (ss *sessions) remove(id string) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	delete(ss.byID, id)
+}
+
+// randomToken is 256 random bits, URL-safe.
+func randomToken() string {
+	b := make([]byte, 32)
+	rand.Read(b) // never fails (crypto/rand panics rather than return an error)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// equalSecrets compares secrets in constant time, lengths included (it
+// compares their hashes).
+func equalSecrets(a, b string) bool {
+	ha, hb := sha256.Sum256([]byte(a)), sha256.Sum256([]byte(b))
+	return subtle.ConstantTimeCompare(ha[:], hb[:]) == 1
+}
+
+// session is the request's signed-in session, if any.
+func (s *Server) session(r *http.Request) (*session, bool) {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return nil, false
+	}
+	return s.sessions.get(c.Value)
+}
+
+// cookie is a cookie of the pages: HttpOnly, SameSite=Strict, Secure when
+// the request came over TLS. maxAge < 0 deletes it.
+func cookie(r *http.Request, name, value string, maxAge int) *http.Cookie {
+	return &http.Cookie{
+		Name: name, Value: value, Path: "/", MaxAge: maxAge,
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil,
+	}
+}
+
+type sessionKey struct{}
+
+// signedIn lets a request through only with a live session, and a POST
+// only with the session's CSRF token and from the node's own pages. A GET
+// without a session is sent to sign in, and comes back after.
+func (s *Server) signedIn(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		sess, ok := s.session(r)
+		if !ok {
+			if r.Method == http.MethodGet || r.Method == http.MethodHead {
+				http.Redirect(w, r, "/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				return
+			}
+			s.errorPage(w, r, http.StatusUnauthorized, "error.signed_out", "")
+			return
+		}
+		if r.Method == http.MethodPost {
+			if !s.parseForm(w, r) {
+				return
+			}
+			if !sameOrigin(r) || !equalSecrets(r.PostFormValue("csrf"), sess.csrf) {
+				s.errorPage(w, r, http.StatusForbidden, "error.csrf", "")
+				return
+			}
+		}
+		next(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, sess)))
+	}
+}
+
+// parseForm reads a POST's form, at most MaxFormBytes of it; on error it
+// answers with an error page and returns false.
+func (s *Server) parseForm(w http.ResponseWriter, r *http.Request) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, int64(s.cfg.MaxFormBytes))
+	if err := r.ParseForm(); err != nil {
+		s.errorPage(w, r, http.StatusBadRequest, "error.bad_form", err.Error())
+		return false
+	}
+	return true
+}
+
+// sameOrigin refuses a POST that a browser says came from another site's
+// page. Browsers send Origin with every POST; a request without it (not a
+// browser) still needs the CSRF token.
+func sameOrigin(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return true
+	}
+	u, err := url.Parse(o)
+	return err == nil && strings.EqualFold(u.Host, r.Host)
+}
+
+// localPath is next if it is a path on this site, else "/": sign-in must
+// not send anyone elsewhere.
+func localPath(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/"
+	}
+	if u, err := url.Parse(next); err != nil || u.Host != "" || u.Scheme != "" {
+		return "/"
+	}
+	return next
+}
+
+func (s *Server) signInForm(w http.ResponseWriter, r *http.Request) {
+	next := localPath(r.URL.Query().Get("next"))
+	if _, ok := s.session(r); ok {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return
+	}
+	s.renderSignIn(w, r, http.StatusOK, next, "")
+}
+
+// renderSignIn shows the sign-in form. Before a session exists, its CSRF
+// token is a random secret in a cookie that the form repeats (double
+// submit): another site can neither read the cookie nor set it.
+func (s *Server) renderSignIn(w http.ResponseWriter, r *http.Request, status int, next, errKey string) {
+	secret := ""
+	if c, err := r.Cookie(signInCookie); err == nil && len(c.Value) >= 32 {
+		secret = c.Value
+	} else {
+		secret = randomToken()
+		http.SetCookie(w, cookie(r, signInCookie, secret, 3600))
+	}
+	p := s.newPage(w, r, "signin.title")
+	p.CSRF = secret
+	form := signInView{Next: next}
+	if errKey != "" {
+		form.Error = p.T(errKey)
+	}
+	p.Content = form
+	s.render(w, r, status, "signin", p)
+}
+
+type signInView struct {
+	Next  string
+	Error string
+}
+
+func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
+	if !s.parseForm(w, r) {
+		return
+	}
+	next := localPath(r.PostFormValue("next"))
+	c, err := r.Cookie(signInCookie)
+	if err != nil || !sameOrigin(r) || !equalSecrets(r.PostFormValue("csrf"), c.Value) {
+		s.errorPage(w, r, http.StatusForbidden, "error.csrf", "")
+		return
+	}
+	if !equalSecrets(r.PostFormValue("token"), s.cfg.AdminToken) {
+		s.log.Warn("refused a sign-in with a wrong admin token", "remote", r.RemoteAddr)
+		s.renderSignIn(w, r, http.StatusUnauthorized, next, "signin.wrong_token")
+		return
+	}
+	sess := s.sessions.create()
+	http.SetCookie(w, cookie(r, sessionCookie, sess.id, int(s.cfg.SessionTTL.Seconds())))
+	http.SetCookie(w, cookie(r, signInCookie, "", -1))
+	s.log.Info("signed in", "remote", r.RemoteAddr)
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
+	if sess, ok := r.Context().Value(sessionKey{}).(*session); ok {
+		s.sessions.remove(sess.id)
+	}
+	http.SetCookie(w, cookie(r, sessionCookie, "", -1))
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}

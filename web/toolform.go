@@ -1,0 +1,395 @@
+package web
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+	"github.com/ogptoolbox/federation/vocabulary"
+)
+
+// maxDescriptionBlocks bounds the languages a form takes at once.
+const maxDescriptionBlocks = 20
+
+// toolForm is the tool form as typed: it keeps what the curator wrote,
+// so a refused form comes back as it was sent.
+type toolForm struct {
+	ID                 string // the new tool's id (create only)
+	Name               string // the tool's resource name (edit only)
+	Etag               string // the version the edit started from
+	DisplayName        string
+	RepositoryURL      string
+	LandingURL         string
+	LogoURL            string
+	License            string
+	Descriptions       []descForm
+	Categories         []string
+	Themes             []string // OgpTheme names
+	DevelopmentStatus  string
+	SoftwareType       string
+	Platforms          string // comma-separated
+	AvailableLanguages string // comma-separated
+	MaintenanceType    string
+	Contacts           string // a line each: name; e-mail; phone; affiliation
+	Contractors        string // a line each: name; web site; until
+	PublisherName      string
+	PublisherURI       string
+	UsedBy             string // a line each
+	SoftwareVersion    string
+	ReleaseDate        string
+	LocalisationReady  bool
+	Standards          string // a line each
+}
+
+// descForm is one language's description block.
+type descForm struct {
+	Lang, Short, Long, Features, DocURL, APIDocURL string
+}
+
+func (d descForm) empty() bool {
+	return strings.TrimSpace(d.Lang+d.Short+d.Long+d.Features+d.DocURL+d.APIDocURL) == ""
+}
+
+// toolFormPaths are the fields the form edits: an update's mask, so that
+// what the form does not show (provenance) stays as it was.
+func toolFormPaths() []string {
+	return []string{
+		"display_name", "descriptions", "repository_url", "landing_url", "logo_url", "license", "categories", "ogp_themes",
+		"development_status", "software_type", "platforms", "available_languages", "maintenance", "publisher", "used_by",
+		"software_version", "release_date", "localisation_ready", "standards",
+	}
+}
+
+// parseToolForm reads a posted tool form.
+func parseToolForm(v url.Values) *toolForm {
+	f := &toolForm{
+		ID: strings.TrimSpace(v.Get("tool_id")), Etag: v.Get("etag"),
+		DisplayName: v.Get("display_name"), RepositoryURL: strings.TrimSpace(v.Get("repository_url")),
+		LandingURL: strings.TrimSpace(v.Get("landing_url")), LogoURL: strings.TrimSpace(v.Get("logo_url")),
+		License: strings.TrimSpace(v.Get("license")), Categories: v["categories"], Themes: v["ogp_themes"],
+		DevelopmentStatus: v.Get("development_status"), SoftwareType: v.Get("software_type"),
+		Platforms: v.Get("platforms"), AvailableLanguages: v.Get("available_languages"),
+		MaintenanceType: v.Get("maintenance_type"), Contacts: v.Get("contacts"), Contractors: v.Get("contractors"),
+		PublisherName: v.Get("publisher_name"), PublisherURI: strings.TrimSpace(v.Get("publisher_uri")),
+		UsedBy: v.Get("used_by"), SoftwareVersion: strings.TrimSpace(v.Get("software_version")),
+		ReleaseDate: strings.TrimSpace(v.Get("release_date")), LocalisationReady: v.Get("localisation_ready") == "on",
+		Standards: v.Get("standards"),
+	}
+	n, _ := strconv.Atoi(v.Get("descriptions"))
+	n = min(max(n, 1), maxDescriptionBlocks)
+	for i := range n {
+		d := func(k string) string { return v.Get(fmt.Sprintf("d%d_%s", i, k)) }
+		f.Descriptions = append(f.Descriptions, descForm{
+			Lang: strings.TrimSpace(d("lang")), Short: d("short"), Long: d("long"), Features: d("features"),
+			DocURL: strings.TrimSpace(d("doc")), APIDocURL: strings.TrimSpace(d("apidoc")),
+		})
+	}
+	return f
+}
+
+// toolFormOf is the form of an existing tool, for editing.
+func toolFormOf(t *catalogv1.Tool) *toolForm {
+	f := &toolForm{
+		Name: t.GetName(), Etag: t.GetEtag(), DisplayName: t.GetDisplayName(),
+		RepositoryURL: t.GetRepositoryUrl(), LandingURL: t.GetLandingUrl(), LogoURL: t.GetLogoUrl(),
+		License: t.GetLicense(), Categories: t.GetCategories(),
+		DevelopmentStatus: t.GetDevelopmentStatus(), SoftwareType: t.GetSoftwareType(),
+		Platforms: strings.Join(t.GetPlatforms(), ", "), AvailableLanguages: strings.Join(t.GetAvailableLanguages(), ", "),
+		MaintenanceType: t.GetMaintenance().GetType(), PublisherName: t.GetPublisher().GetName(), PublisherURI: t.GetPublisher().GetUri(),
+		UsedBy: strings.Join(t.GetUsedBy(), "\n"), SoftwareVersion: t.GetSoftwareVersion(), ReleaseDate: t.GetReleaseDate(),
+		LocalisationReady: t.GetLocalisationReady(), Standards: strings.Join(t.GetStandards(), "\n"),
+	}
+	for _, th := range t.GetOgpThemes() {
+		f.Themes = append(f.Themes, th.String())
+	}
+	var contacts, contractors []string
+	for _, c := range t.GetMaintenance().GetContacts() {
+		contacts = append(contacts, joinParts(c.GetName(), c.GetEmail(), c.GetPhone(), c.GetAffiliation()))
+	}
+	for _, c := range t.GetMaintenance().GetContractors() {
+		contractors = append(contractors, joinParts(c.GetName(), c.GetWebsite(), c.GetUntil()))
+	}
+	f.Contacts, f.Contractors = strings.Join(contacts, "\n"), strings.Join(contractors, "\n")
+	langs := make([]string, 0, len(t.GetDescriptions()))
+	for l := range t.GetDescriptions() {
+		langs = append(langs, l)
+	}
+	slices.Sort(langs)
+	for _, l := range langs {
+		d := t.GetDescriptions()[l]
+		f.Descriptions = append(f.Descriptions, descForm{
+			Lang: l, Short: d.GetShortDescription(), Long: d.GetLongDescription(), Features: strings.Join(d.GetFeatures(), "\n"),
+			DocURL: d.GetDocumentationUrl(), APIDocURL: d.GetApiDocumentationUrl(),
+		})
+	}
+	return f
+}
+
+// joinParts writes a line of parts separated by "; ", without the empty
+// parts at its end.
+func joinParts(parts ...string) string {
+	for len(parts) > 0 && parts[len(parts)-1] == "" {
+		parts = parts[:len(parts)-1]
+	}
+	return strings.Join(parts, "; ")
+}
+
+// splitParts reads a line of at most n parts separated by ";".
+func splitParts(line string, n int) ([]string, bool) {
+	parts := strings.Split(line, ";")
+	if len(parts) > n {
+		return nil, false
+	}
+	for i := range parts {
+		parts[i] = strings.TrimSpace(parts[i])
+	}
+	return append(parts, make([]string, n-len(parts))...), true
+}
+
+// tool is the tool the form describes. What the form itself cannot read
+// (a language described twice, a line with too many parts, a theme that
+// does not exist) goes to errs; everything else is the API's to check.
+func (f *toolForm) tool(errs *formErrors, p *page) *catalogv1.Tool {
+	t := &catalogv1.Tool{
+		Name: f.Name, Etag: f.Etag, DisplayName: f.DisplayName,
+		RepositoryUrl: f.RepositoryURL, LandingUrl: f.LandingURL, LogoUrl: f.LogoURL, License: f.License,
+		Categories: f.Categories, DevelopmentStatus: f.DevelopmentStatus, SoftwareType: f.SoftwareType,
+		Platforms: items(f.Platforms), AvailableLanguages: items(f.AvailableLanguages), UsedBy: lines(f.UsedBy),
+		SoftwareVersion: f.SoftwareVersion, ReleaseDate: f.ReleaseDate, LocalisationReady: f.LocalisationReady,
+		Standards: lines(f.Standards),
+	}
+	for i, d := range f.Descriptions {
+		if d.empty() {
+			continue
+		}
+		if t.Descriptions == nil {
+			t.Descriptions = map[string]*catalogv1.Description{}
+		}
+		id := fmt.Sprintf("d%d_lang", i)
+		if _, dup := t.Descriptions[d.Lang]; dup {
+			errs.add(id, p.T("form.description_lang"), p.T("form.err_lang_twice", d.Lang))
+			continue
+		}
+		t.Descriptions[d.Lang] = &catalogv1.Description{
+			ShortDescription: d.Short, LongDescription: d.Long, Features: lines(d.Features),
+			DocumentationUrl: d.DocURL, ApiDocumentationUrl: d.APIDocURL,
+		}
+	}
+	for _, name := range f.Themes {
+		v, ok := catalogv1.OgpTheme_value[name]
+		if !ok || v == 0 {
+			errs.add("ogp_themes", p.T("form.ogp_themes"), p.T("form.err_no_theme", name))
+			continue
+		}
+		t.OgpThemes = append(t.OgpThemes, catalogv1.OgpTheme(v))
+	}
+	m := &catalogv1.Maintenance{Type: f.MaintenanceType}
+	for _, l := range lines(f.Contacts) {
+		parts, ok := splitParts(l, 4)
+		if !ok {
+			errs.add("contacts", p.T("form.contacts"), p.T("form.err_parts", l, 4))
+			continue
+		}
+		m.Contacts = append(m.Contacts, &catalogv1.Contact{Name: parts[0], Email: parts[1], Phone: parts[2], Affiliation: parts[3]})
+	}
+	for _, l := range lines(f.Contractors) {
+		parts, ok := splitParts(l, 3)
+		if !ok {
+			errs.add("contractors", p.T("form.contractors"), p.T("form.err_parts", l, 3))
+			continue
+		}
+		m.Contractors = append(m.Contractors, &catalogv1.Contractor{Name: parts[0], Website: parts[1], Until: parts[2]})
+	}
+	if m.Type != "" || len(m.Contacts) > 0 || len(m.Contractors) > 0 {
+		t.Maintenance = m
+	}
+	if f.PublisherName != "" || f.PublisherURI != "" {
+		t.Publisher = &catalogv1.Publisher{Name: f.PublisherName, Uri: f.PublisherURI}
+	}
+	return t
+}
+
+// toolInput is the form input of an API field path: "tool.display_name"
+// is display_name, "tool.descriptions.fr.features[2]" the features of the
+// block whose language is fr, "tool.maintenance.contacts[0].email" the
+// contacts. It is "" for a path no input holds.
+func (f *toolForm) toolInput(path string) string {
+	if path == "tool_id" {
+		return "tool_id"
+	}
+	p, ok := strings.CutPrefix(path, "tool.")
+	if !ok {
+		return ""
+	}
+	if p == "descriptions" {
+		return "d0_short"
+	}
+	if rest, ok := strings.CutPrefix(p, "descriptions."); ok {
+		// The language may be any string the curator typed: match it
+		// whole against each block's.
+		for i, d := range f.Descriptions {
+			if d.empty() {
+				continue
+			}
+			if rest == d.Lang {
+				return fmt.Sprintf("d%d_lang", i)
+			}
+			if sub, ok := strings.CutPrefix(rest, d.Lang+"."); ok {
+				sub = listIndex().ReplaceAllString(sub, "")
+				if in := map[string]string{
+					"short_description": "short", "long_description": "long", "features": "features",
+					"documentation_url": "doc", "api_documentation_url": "apidoc",
+				}[sub]; in != "" {
+					return fmt.Sprintf("d%d_%s", i, in)
+				}
+				return fmt.Sprintf("d%d_lang", i)
+			}
+		}
+		return ""
+	}
+	p = listIndex().ReplaceAllString(p, "")
+	switch {
+	case p == "maintenance.type":
+		return "maintenance_type"
+	case strings.HasPrefix(p, "maintenance.contacts"):
+		return "contacts"
+	case strings.HasPrefix(p, "maintenance.contractors"):
+		return "contractors"
+	case p == "publisher.name":
+		return "publisher_name"
+	case p == "publisher.uri":
+		return "publisher_uri"
+	}
+	switch p {
+	case "display_name", "repository_url", "landing_url", "logo_url", "license", "categories", "ogp_themes",
+		"development_status", "software_type", "platforms", "available_languages", "used_by",
+		"software_version", "release_date", "localisation_ready", "standards":
+		return p
+	}
+	return ""
+}
+
+// fieldsets lays the form out for the template, with errs beside their
+// inputs. create adds the id of the new tool.
+func (f *toolForm) fieldsets(p *page, errs *formErrors, create bool) []fieldset {
+	in := func(kind, id, labelKey, hintKey, value string) field {
+		fl := field{ID: id, Kind: kind, Label: p.T(labelKey), Value: value, Errors: errs.of(id)}
+		if hintKey != "" {
+			fl.Hint = p.T(hintKey)
+		}
+		if kind == "textarea" {
+			fl.Rows = 4
+		}
+		return fl
+	}
+	required := func(fl field) field { fl.Required = true; return fl }
+	about := fieldset{Legend: p.T("form.about")}
+	if create {
+		about.Fields = append(about.Fields, in("text", "tool_id", "form.tool_id", "form.tool_id_hint", f.ID))
+	}
+	about.Fields = append(about.Fields,
+		required(in("text", "display_name", "form.display_name", "", f.DisplayName)),
+		in("url", "repository_url", "form.repository_url", "form.url_hint", f.RepositoryURL),
+		in("url", "landing_url", "form.landing_url", "form.url_hint", f.LandingURL),
+		in("url", "logo_url", "form.logo_url", "form.url_hint", f.LogoURL),
+		in("text", "license", "form.license", "form.license_hint", f.License),
+	)
+	out := []fieldset{about}
+
+	for i, d := range f.Descriptions {
+		id := func(k string) string { return fmt.Sprintf("d%d_%s", i, k) }
+		legend := p.T("form.description_n", i+1)
+		if d.Lang != "" {
+			legend = p.T("form.description_in", p.LangName(d.Lang))
+		}
+		short := in("text", id("short"), "form.short_description", "form.short_hint", d.Short)
+		long := in("textarea", id("long"), "form.long_description", "", d.Long)
+		long.Rows = 6
+		features := in("textarea", id("features"), "form.features", "form.lines_hint", d.Features)
+		short.Lang, long.Lang, features.Lang = d.Lang, d.Lang, d.Lang
+		optional := ""
+		if i > 0 && i == len(f.Descriptions)-1 && d.empty() && !hasErrors(errs, id("")) {
+			optional = p.T("form.add_language")
+		}
+		out = append(out, fieldset{Legend: legend, Lang: d.Lang, Optional: optional, Fields: []field{
+			in("text", id("lang"), "form.description_lang", "form.lang_hint", d.Lang),
+			short, long, features,
+			in("url", id("doc"), "form.documentation_url", "form.url_hint", d.DocURL),
+			in("url", id("apidoc"), "form.api_documentation_url", "form.url_hint", d.APIDocURL),
+		}})
+	}
+
+	themes := in("checkboxes", "ogp_themes", "form.ogp_themes", "", "")
+	for i := 1; i < len(catalogv1.OgpTheme_name); i++ {
+		name := catalogv1.OgpTheme(i).String()
+		themes.Options = append(themes.Options, option{Value: name, Label: p.Theme(name), Selected: slices.Contains(f.Themes, name)})
+	}
+	categories := in("checkboxes", "categories", "form.categories", "", "")
+	categories.Columns = true
+	for _, c := range vocabulary.Categories() {
+		categories.Options = append(categories.Options, option{Value: c, Label: c, Selected: slices.Contains(f.Categories, c)})
+	}
+	for _, c := range f.Categories { // kept as typed, for the API to judge
+		if !vocabulary.IsCategory(c) {
+			categories.Options = append(categories.Options, option{Value: c, Label: c, Selected: true})
+		}
+	}
+	status := in("select", "development_status", "form.development_status", "", f.DevelopmentStatus)
+	status.Options = choices(f.DevelopmentStatus, vocabulary.DevelopmentStatuses(), func(v string) string { return p.T("status." + v) })
+	softwareType := in("select", "software_type", "form.software_type", "", f.SoftwareType)
+	softwareType.Options = choices(f.SoftwareType, vocabulary.SoftwareTypes(), nil)
+	out = append(out, fieldset{Legend: p.T("form.classification"), Fields: []field{
+		themes, categories, status, softwareType,
+		in("text", "platforms", "form.platforms", "form.platforms_hint", f.Platforms),
+		in("text", "available_languages", "form.available_languages", "form.languages_hint", f.AvailableLanguages),
+		{ID: "localisation_ready", Kind: "checkbox", Label: p.T("form.localisation_ready"), Checked: f.LocalisationReady, Errors: errs.of("localisation_ready")},
+		in("textarea", "standards", "form.standards", "form.lines_hint", f.Standards),
+	}})
+
+	maintenance := in("select", "maintenance_type", "form.maintenance_type", "", f.MaintenanceType)
+	maintenance.Options = choices(f.MaintenanceType, vocabulary.MaintenanceTypes(), func(v string) string { return p.T("maintenance." + v) })
+	out = append(out, fieldset{Legend: p.T("form.people"), Fields: []field{
+		in("text", "publisher_name", "form.publisher_name", "", f.PublisherName),
+		in("text", "publisher_uri", "form.publisher_uri", "form.publisher_uri_hint", f.PublisherURI),
+		maintenance,
+		in("textarea", "contacts", "form.contacts", "form.contacts_hint", f.Contacts),
+		in("textarea", "contractors", "form.contractors", "form.contractors_hint", f.Contractors),
+		in("textarea", "used_by", "form.used_by", "form.lines_hint", f.UsedBy),
+	}})
+	out = append(out, fieldset{Legend: p.T("form.release"), Fields: []field{
+		in("text", "software_version", "form.software_version", "", f.SoftwareVersion),
+		in("text", "release_date", "form.release_date", "form.date_hint", f.ReleaseDate),
+	}})
+	return out
+}
+
+// hasErrors reports whether an input whose id starts with prefix has an
+// error.
+func hasErrors(errs *formErrors, prefix string) bool {
+	for id := range errs.byInput {
+		if strings.HasPrefix(id, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// choices are a select's options: none chosen first, then the values,
+// and the current value if it is none of them (kept for the API to judge).
+func choices(current string, values []string, label func(string) string) []option {
+	out := []option{{Value: "", Label: "—", Selected: current == ""}}
+	for _, v := range values {
+		l := v
+		if label != nil {
+			l = label(v)
+		}
+		out = append(out, option{Value: v, Label: l, Selected: v == current})
+	}
+	if current != "" && !slices.Contains(values, current) {
+		out = append(out, option{Value: current, Label: current, Selected: true})
+	}
+	return out
+}

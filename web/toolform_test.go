@@ -1,0 +1,129 @@
+package web
+
+import (
+	"net/url"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+	"google.golang.org/protobuf/testing/protocmp"
+)
+
+// TestToolInput maps the API's field paths to the inputs of a form whose
+// blocks describe en and pt-BR.
+func TestToolInput(t *testing.T) {
+	f := &toolForm{Descriptions: []descForm{{Lang: "en", Short: "x"}, {Lang: "pt-BR", Short: "y"}, {}}}
+	for path, want := range map[string]string{
+		"tool_id":                                       "tool_id",
+		"tool.display_name":                             "display_name",
+		"tool.repository_url":                           "repository_url",
+		"tool.descriptions":                             "d0_short",
+		"tool.descriptions.en.short_description":        "d0_short",
+		"tool.descriptions.pt-BR.features[3]":           "d1_features",
+		"tool.descriptions.pt-BR.api_documentation_url": "d1_apidoc",
+		"tool.descriptions.pt-BR":                       "d1_lang",
+		"tool.descriptions.de.short_description":        "",
+		"tool.categories[2]":                            "categories",
+		"tool.ogp_themes[0]":                            "ogp_themes",
+		"tool.maintenance.type":                         "maintenance_type",
+		"tool.maintenance.contacts[1].email":            "contacts",
+		"tool.maintenance.contractors[0].until":         "contractors",
+		"tool.publisher.uri":                            "publisher_uri",
+		"tool.standards[1]":                             "standards",
+		"tool.release_date":                             "release_date",
+		"tool.provenance.kind":                          "",
+		"update_mask":                                   "",
+	} {
+		if got := f.toolInput(path); got != want {
+			t.Errorf("toolInput(%q) = %q, want %q", path, got, want)
+		}
+	}
+}
+
+func TestUseCaseInput(t *testing.T) {
+	for path, want := range map[string]string{
+		"use_case_id":                   "use_case_id",
+		"use_case.tool":                 "tool",
+		"use_case.organization":         "org_name",
+		"use_case.organization.kind":    "org_kind",
+		"use_case.organization.country": "org_country",
+		"use_case.commitments[2]":       "commitments",
+		"use_case.start_date":           "start_date",
+		"use_case.name":                 "",
+	} {
+		if got := useCaseInput(path); got != want {
+			t.Errorf("useCaseInput(%q) = %q, want %q", path, got, want)
+		}
+	}
+}
+
+// TestToolFormRoundTrip reads a tool into the form, posts the form as a
+// browser would, and gets the same tool back.
+func TestToolFormRoundTrip(t *testing.T) {
+	want := &catalogv1.Tool{
+		Name: "origins/fr/tools/decidim", Etag: "e1", DisplayName: "Decidim",
+		Descriptions: map[string]*catalogv1.Description{
+			"en": {ShortDescription: "Participatory democracy", LongDescription: "Long\ntext", Features: []string{"budgets", "proposals"}, DocumentationUrl: "https://docs.decidim.org"},
+			"fr": {ShortDescription: "Démocratie participative"},
+		},
+		RepositoryUrl: "https://github.com/decidim/decidim", License: "AGPL-3.0-or-later",
+		Categories: []string{"collaboration"}, OgpThemes: []catalogv1.OgpTheme{catalogv1.OgpTheme_OGP_THEME_E_PETITIONS},
+		DevelopmentStatus: "stable", SoftwareType: "standalone/web", Platforms: []string{"web", "linux"}, AvailableLanguages: []string{"en", "fr"},
+		Maintenance: &catalogv1.Maintenance{Type: "community",
+			Contacts:    []*catalogv1.Contact{{Name: "Ada", Email: "ada@example.org"}, {Name: "Bob", Phone: "+33 1", Affiliation: "City"}},
+			Contractors: []*catalogv1.Contractor{{Name: "Acme", Website: "https://acme.example", Until: "2030-01-01"}}},
+		Publisher: &catalogv1.Publisher{Name: "Barcelona", Uri: "https://barcelona.cat"}, UsedBy: []string{"Barcelona", "Helsinki"},
+		SoftwareVersion: "0.27", ReleaseDate: "2023-09-18", LocalisationReady: true, Standards: []string{"OpenAPI 3"},
+	}
+	f := toolFormOf(want)
+	v := url.Values{
+		"etag": {f.Etag}, "display_name": {f.DisplayName}, "repository_url": {f.RepositoryURL}, "license": {f.License},
+		"categories": f.Categories, "ogp_themes": f.Themes, "development_status": {f.DevelopmentStatus}, "software_type": {f.SoftwareType},
+		"platforms": {f.Platforms}, "available_languages": {f.AvailableLanguages}, "maintenance_type": {f.MaintenanceType},
+		"contacts": {f.Contacts}, "contractors": {f.Contractors}, "publisher_name": {f.PublisherName}, "publisher_uri": {f.PublisherURI},
+		"used_by": {f.UsedBy}, "software_version": {f.SoftwareVersion}, "release_date": {f.ReleaseDate}, "localisation_ready": {"on"},
+		"standards": {f.Standards}, "descriptions": {"3"},
+	}
+	for i, d := range f.Descriptions {
+		p := "d" + string(rune('0'+i)) + "_"
+		v.Set(p+"lang", d.Lang)
+		v.Set(p+"short", d.Short)
+		v.Set(p+"long", d.Long)
+		v.Set(p+"features", d.Features)
+		v.Set(p+"doc", d.DocURL)
+		v.Set(p+"apidoc", d.APIDocURL)
+	}
+	back := parseToolForm(v)
+	back.Name = want.GetName()
+	var errs formErrors
+	got := back.tool(&errs, testPage())
+	if errs.Any() {
+		t.Fatalf("errors: %v", errs.Summary)
+	}
+	if diff := cmp.Diff(got, want, protocmp.Transform()); diff != "" {
+		t.Errorf("the tool through the form (-got +want):\n%s", diff)
+	}
+}
+
+// TestToolFormOwnErrors checks what the form itself refuses before the API
+// sees anything.
+func TestToolFormOwnErrors(t *testing.T) {
+	f := parseToolForm(url.Values{
+		"descriptions": {"2"}, "d0_lang": {"en"}, "d0_short": {"a"}, "d1_lang": {"en"}, "d1_short": {"b"},
+		"ogp_themes": {"OGP_THEME_NOPE"}, "contacts": {"a; b; c; d; e"},
+	})
+	var errs formErrors
+	f.tool(&errs, testPage())
+	var got []string
+	for _, s := range errs.Summary {
+		got = append(got, s.Input)
+	}
+	if diff := cmp.Diff(got, []string{"d1_lang", "ogp_themes", "contacts"}); diff != "" {
+		t.Errorf("inputs in error (-got +want):\n%s", diff)
+	}
+}
+
+func testPage() *page {
+	m := catalog()
+	return &page{Lang: "en", msgs: m["en"], fallback: m["en"]}
+}
