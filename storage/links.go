@@ -25,9 +25,16 @@ type links struct {
 	byRef     map[string]map[int64]struct{} // reference (see refOf) → use cases
 }
 
-// toolLink is what links keep of a live tool.
+// toolLink is what links keep of a live tool: its name, its software key
+// and its normalised landing URL. Computing the last two costs more than
+// keeping them, so writers compute it on their parallel stages.
 type toolLink struct {
 	name, key, landing string
+}
+
+// linkOf is the toolLink of t.
+func linkOf(t *catalogv1.Tool) toolLink {
+	return toolLink{name: t.GetName(), key: identity.Key(t), landing: identity.NormalizeURL(t.GetLandingUrl())}
 }
 
 func newLinks() *links {
@@ -73,11 +80,10 @@ func removeFrom(m map[string]map[int64]struct{}, k string, rid int64) {
 // setTool records the live tool rid, replacing what was known of it, and
 // returns the tools whose qualification may change with it: those of its
 // old and new software.
-func (l *links) setTool(rid int64, t *catalogv1.Tool) []int64 {
+func (l *links) setTool(rid int64, tl toolLink) []int64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	affected := l.removeToolLocked(rid)
-	tl := toolLink{name: t.GetName(), key: identity.Key(t), landing: identity.NormalizeURL(t.GetLandingUrl())}
 	l.tools[rid] = tl
 	l.byName[tl.name] = rid
 	addTo(l.byKey, tl.key, rid)
@@ -167,17 +173,17 @@ func (l *links) referredLocked(ref string) []int64 {
 	return out
 }
 
-// sameSoftware returns the live tools of the same software as t, t
-// included when it is live, by rid.
-func (l *links) sameSoftware(t *catalogv1.Tool) []int64 {
+// sameSoftware returns the live tools of the same software as the tool
+// tl, that tool included when it is live, by rid.
+func (l *links) sameSoftware(tl toolLink) []int64 {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	var out []int64
-	if key := identity.Key(t); key != "" {
-		for rid := range l.byKey[key] {
+	if tl.key != "" {
+		for rid := range l.byKey[tl.key] {
 			out = append(out, rid)
 		}
-	} else if rid, ok := l.byName[t.GetName()]; ok {
+	} else if rid, ok := l.byName[tl.name]; ok {
 		out = append(out, rid)
 	}
 	slices.Sort(out)
@@ -185,12 +191,12 @@ func (l *links) sameSoftware(t *catalogv1.Tool) []int64 {
 }
 
 // useCasesOf returns the live use cases, from every origin, that refer to
-// t or to another record of the same software: by name, by repository URL
+// the tool tl or to another record of the same software: by name, by repository URL
 // or by landing URL. They are in rid order.
-func (l *links) useCasesOf(t *catalogv1.Tool) []*catalogv1.UseCase {
+func (l *links) useCasesOf(tl toolLink) []*catalogv1.UseCase {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	rids := l.useCaseRIDsLocked(t)
+	rids := l.useCaseRIDsLocked(tl)
 	out := make([]*catalogv1.UseCase, len(rids))
 	for i, rid := range rids {
 		out[i] = l.useCases[rid]
@@ -199,15 +205,15 @@ func (l *links) useCasesOf(t *catalogv1.Tool) []*catalogv1.UseCase {
 }
 
 // useCaseRIDs is useCasesOf by rid.
-func (l *links) useCaseRIDs(t *catalogv1.Tool) []int64 {
+func (l *links) useCaseRIDs(tl toolLink) []int64 {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	return l.useCaseRIDsLocked(t)
+	return l.useCaseRIDsLocked(tl)
 }
 
-func (l *links) useCaseRIDsLocked(t *catalogv1.Tool) []int64 {
-	refs := []string{t.GetName()}
-	key := identity.Key(t)
+func (l *links) useCaseRIDsLocked(t toolLink) []int64 {
+	refs := []string{t.name}
+	key := t.key
 	if key != "" {
 		refs = append(refs, "url:"+key)
 		for rid := range l.byKey[key] {
@@ -218,8 +224,8 @@ func (l *links) useCaseRIDsLocked(t *catalogv1.Tool) []int64 {
 			}
 		}
 	}
-	if landing := identity.NormalizeURL(t.GetLandingUrl()); landing != "" {
-		refs = append(refs, "url:"+landing)
+	if t.landing != "" {
+		refs = append(refs, "url:"+t.landing)
 	}
 	seen := map[int64]bool{}
 	var rids []int64

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
-	"github.com/ogptoolbox/federation/identity"
 	"github.com/ogptoolbox/federation/qualify"
 	"github.com/ogptoolbox/federation/search"
 	"google.golang.org/protobuf/proto"
@@ -18,7 +17,7 @@ const criterionFacet = "criterion"
 // qualification is how t meets the criteria, from the use cases of its
 // software held now.
 func (s *Store) qualification(t *catalogv1.Tool) *catalogv1.Qualification {
-	return qualify.Qualify(t, s.links.useCasesOf(t), s.now())
+	return qualify.Qualify(t, s.links.useCasesOf(linkOf(t)), s.now())
 }
 
 // SetQualification sets the qualification of m if it is a tool: it is
@@ -33,15 +32,15 @@ func (s *Store) SetQualification(m proto.Message) {
 // of its qualification: the criteria it meets as facet values, its score
 // as the sort key of order "score", and its software as the group that
 // collapsing duplicates goes by.
-func (s *Store) withQualification(a search.Analyzed, t *catalogv1.Tool, now time.Time) search.Analyzed {
-	q := qualify.Qualify(t, s.links.useCasesOf(t), now)
+func (s *Store) withQualification(a search.Analyzed, t *catalogv1.Tool, tl toolLink, now time.Time) search.Analyzed {
+	q := qualify.Qualify(t, s.links.useCasesOf(tl), now)
 	var met []search.FacetValue
 	for _, c := range q.GetCriteria() {
 		if c.GetMet() {
 			met = append(met, search.FacetValue{Facet: criterionFacet, Value: c.GetId()})
 		}
 	}
-	return a.With(met, int64(q.GetScore()), identity.Key(t))
+	return a.With(met, int64(q.GetScore()), tl.key)
 }
 
 // qualificationInput is what qualification reads of a tool, which the
@@ -80,8 +79,9 @@ func (s *Store) Adoption(ctx context.Context, origin, id string) (*Adoption, err
 	}
 	t := m.(*catalogv1.Tool)
 	s.awaitIndex() // the links have every committed write
-	a := &Adoption{Software: identity.Key(t)}
-	tools, err := s.readPage(ctx, s.links.sameSoftware(t))
+	tl := linkOf(t)
+	a := &Adoption{Software: tl.key}
+	tools, err := s.readPage(ctx, s.links.sameSoftware(tl))
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +91,7 @@ func (s *Store) Adoption(ctx context.Context, origin, id string) (*Adoption, err
 	for _, m := range tools {
 		a.Tools = append(a.Tools, m.(*catalogv1.Tool))
 	}
-	useCases, err := s.readPage(ctx, s.links.useCaseRIDs(t))
+	useCases, err := s.readPage(ctx, s.links.useCaseRIDs(tl))
 	if err != nil {
 		return nil, err
 	}

@@ -184,6 +184,7 @@ type replicated struct {
 	signed   *federationv1.SignedRecord
 	resource proto.Message // nil for a tombstone
 	analyzed search.Analyzed
+	link     toolLink // of a tool
 	rid      int64
 	wasLive  bool
 	skip     bool // the catalog holds a newer version
@@ -328,7 +329,7 @@ func (s *Store) ApplyPage(ctx context.Context, page *federationv1.OriginPage) (i
 		switch {
 		case r.skip:
 		case r.resource != nil:
-			changes = append(changes, indexChange{kind: r.rec.GetKind(), rid: r.rid, put: &r.analyzed, resource: r.resource})
+			changes = append(changes, indexChange{kind: r.rec.GetKind(), rid: r.rid, put: &r.analyzed, resource: r.resource, link: r.link})
 		case r.wasLive:
 			changes = append(changes, indexChange{kind: r.rec.GetKind(), rid: r.rid})
 		}
@@ -427,6 +428,9 @@ func (s *Store) checkRecord(origin string, key ed25519.PublicKey, r *replicated)
 	}
 	r.resource = m
 	r.analyzed = s.indexOf(r.rec.GetKind()).Analyze(searchDoc(origin, m))
+	if t, ok := m.(*catalogv1.Tool); ok {
+		r.link = linkOf(t)
+	}
 	return nil
 }
 

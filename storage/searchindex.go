@@ -46,6 +46,7 @@ func (s *Store) buildIndexes(ctx context.Context) error {
 		rid      int64
 		analyzed search.Analyzed
 		input    *catalogv1.Tool
+		link     toolLink
 	}
 	todo := make(chan stored, 256)
 	var (
@@ -70,9 +71,10 @@ func (s *Store) buildIndexes(ctx context.Context) error {
 				a := ix.Analyze(searchDoc(rec.GetOrigin(), m))
 				switch res := m.(type) {
 				case *catalogv1.Tool:
-					s.links.setTool(r.rid, res)
+					tl := linkOf(res)
+					s.links.setTool(r.rid, tl)
 					mu.Lock()
-					tools = append(tools, tool{r.rid, a, qualificationInput(res)})
+					tools = append(tools, tool{r.rid, a, qualificationInput(res), tl})
 					mu.Unlock()
 				case *catalogv1.UseCase:
 					s.links.setUseCase(r.rid, res)
@@ -97,8 +99,12 @@ func (s *Store) buildIndexes(ctx context.Context) error {
 		return fmt.Errorf("build search index: %w", err)
 	}
 	now := s.now()
+	parallel(len(tools), func(i int) {
+		t := &tools[i]
+		t.analyzed = s.withQualification(t.analyzed, t.input, t.link, now)
+	})
 	for _, t := range tools {
-		s.tools.Put(t.rid, s.withQualification(t.analyzed, t.input, now))
+		s.tools.Put(t.rid, t.analyzed)
 	}
 	s.log.Info("built search index", "tools", s.tools.Len(), "use_cases", s.useCases.Len(), "took", time.Since(start).Round(time.Millisecond))
 	return nil
@@ -112,6 +118,7 @@ type indexChange struct {
 	rid      int64
 	put      *search.Analyzed
 	resource proto.Message // read only: the writer hands it to its caller too
+	link     toolLink      // of a tool put, computed beside its analysis
 }
 
 // indexer puts committed changes in the search indexes on a goroutine of
@@ -218,7 +225,7 @@ func (s *Store) requalifyAll() {
 			continue
 		}
 		t := m.(*catalogv1.Tool)
-		puts[rid] = s.withQualification(s.tools.Analyze(searchDoc(t.GetOrigin(), t)), t, now)
+		puts[rid] = s.withQualification(s.tools.Analyze(searchDoc(t.GetOrigin(), t)), t, linkOf(t), now)
 		if len(puts) == 1000 {
 			flush()
 		}
@@ -287,7 +294,7 @@ func (s *Store) reindex(changes []indexChange) {
 		var hit []int64
 		switch r := c.resource.(type) {
 		case *catalogv1.Tool:
-			hit = s.links.setTool(c.rid, r)
+			hit = s.links.setTool(c.rid, c.link)
 		case *catalogv1.UseCase:
 			hit = s.links.setUseCase(c.rid, r)
 		default:
@@ -301,11 +308,20 @@ func (s *Store) reindex(changes []indexChange) {
 			affected[rid] = true
 		}
 	}
+	// Tools, with their qualification, in the changes and then those the
+	// changes requalify: computed on every core, the links being complete.
+	type toolPut struct {
+		rid      int64
+		tool     *catalogv1.Tool
+		link     toolLink
+		analyzed search.Analyzed
+	}
+	var tools []toolPut
 	for _, c := range changes {
 		delete(affected, c.rid)
 		switch r := c.resource.(type) {
 		case *catalogv1.Tool:
-			puts[KindTool][c.rid] = s.withQualification(*c.put, r, now)
+			tools = append(tools, toolPut{c.rid, r, c.link, *c.put})
 		case *catalogv1.UseCase:
 			puts[KindUseCase][c.rid] = *c.put
 		default:
@@ -319,14 +335,43 @@ func (s *Store) reindex(changes []indexChange) {
 			continue
 		}
 		if t != nil {
-			puts[KindTool][rid] = s.withQualification(s.tools.Analyze(searchDoc(t.GetOrigin(), t)), t, now)
+			tools = append(tools, toolPut{rid, t, linkOf(t), s.tools.Analyze(searchDoc(t.GetOrigin(), t))})
 		}
+	}
+	parallel(len(tools), func(i int) {
+		t := &tools[i]
+		t.analyzed = s.withQualification(t.analyzed, t.tool, t.link, now)
+	})
+	for _, t := range tools {
+		puts[KindTool][t.rid] = t.analyzed
 	}
 	for k, kindPuts := range puts {
 		if len(kindPuts) > 0 || len(deletes[k]) > 0 {
 			s.indexOf(k).Update(kindPuts, deletes[k])
 		}
 	}
+}
+
+// parallel calls f for 0 to n-1 on every core; small batches stay on one.
+func parallel(n int, f func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), (n+63)/64)
+	if workers <= 1 {
+		for i := range n {
+			f(i)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += workers {
+				f(i)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // readLiveTool reads the live tool of rid, or nil.

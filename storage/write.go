@@ -152,7 +152,7 @@ func (s *Store) writeTx(ctx context.Context, plan func(*sql.Tx) ([]pending, func
 		p := &prepared[i]
 		changes[i] = indexChange{kind: p.Kind, rid: p.rid}
 		if p.resource != nil {
-			changes[i].put, changes[i].resource = &p.analyzed, p.resource
+			changes[i].put, changes[i].resource, changes[i].link = &p.analyzed, p.resource, p.link
 		}
 	}
 	out := make([]proto.Message, len(prepared))
@@ -181,6 +181,7 @@ type pending struct {
 	rid                    int64 // existing row, 0 for a new one
 	wasLive                bool
 	analyzed               search.Analyzed // the new version, for the search index
+	link                   toolLink        // the new version's, for a tool
 }
 
 // prepare checks the writes and clones their resources, before the
@@ -371,6 +372,9 @@ func (s *Store) seal(ps []pending) error {
 		ps[i].signed = sr
 		if r := ps[i].resource; r != nil {
 			ps[i].analyzed = s.indexOf(ps[i].Kind).Analyze(searchDoc(s.origin, r))
+			if t, ok := r.(*catalogv1.Tool); ok {
+				ps[i].link = linkOf(t)
+			}
 		}
 	}
 	return nil
