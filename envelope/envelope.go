@@ -10,8 +10,10 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"strings"
 
 	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
+	"golang.org/x/text/language"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -124,6 +126,23 @@ func ValidOrigin(s string) bool {
 		}
 	}
 	return true
+}
+
+// CountryOfOrigin is the ISO 3166-1 code of the country an origin is
+// named after, in capitals ("fr-paris" gives "FR"), or "" for an origin
+// that is not named after one ("local", or a first part that is no
+// country's code). Adoption is grouped by it, and the pages show it beside
+// an origin.
+func CountryOfOrigin(origin string) string {
+	code, _, _ := strings.Cut(origin, "-")
+	if len(code) != 2 {
+		return ""
+	}
+	r, err := language.ParseRegion(code)
+	if err != nil || !r.IsCountry() {
+		return ""
+	}
+	return strings.ToUpper(code)
 }
 
 // ValidID reports whether s is a resource id: 1 to 63 lowercase letters,

@@ -87,3 +87,14 @@ func TestNames(t *testing.T) {
 		}
 	}
 }
+
+func TestCountryOfOrigin(t *testing.T) {
+	for origin, want := range map[string]string{
+		"fr": "FR", "fr-paris": "FR", "de-by2": "DE", "es-catalunya-bcn": "ES",
+		"local": "", "": "", "f": "", "fra": "", "zz": "", "zz-test": "", "eu": "", "1r": "",
+	} {
+		if got := CountryOfOrigin(origin); got != want {
+			t.Errorf("CountryOfOrigin(%q) = %q, want %q", origin, got, want)
+		}
+	}
+}

@@ -15,7 +15,6 @@ import (
 	"github.com/ogptoolbox/federation/qualify"
 	"github.com/ogptoolbox/federation/storage"
 	"github.com/ogptoolbox/federation/validate"
-	"golang.org/x/text/language"
 	"golang.org/x/text/unicode/norm"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -419,7 +418,7 @@ func (s *catalogServer) GetToolAdoption(ctx context.Context, req *catalogv1.GetT
 		return byCountry[c]
 	}
 	for _, t := range a.Tools {
-		ca := country(countryOfOrigin(t.GetOrigin()))
+		ca := country(envelope.CountryOfOrigin(t.GetOrigin()))
 		if !slices.Contains(ca.Origins, t.GetOrigin()) {
 			ca.Origins = append(ca.Origins, t.GetOrigin())
 		}
@@ -433,20 +432,6 @@ func (s *catalogServer) GetToolAdoption(ctx context.Context, req *catalogv1.GetT
 	}
 	slices.SortFunc(out.Countries, func(a, b *catalogv1.CountryAdoption) int { return strings.Compare(a.Country, b.Country) })
 	return out, nil
-}
-
-// countryOfOrigin is the country an origin is named after ("fr-paris"
-// gives "FR"), or "" for an origin that is not ("local").
-func countryOfOrigin(origin string) string {
-	code, _, _ := strings.Cut(origin, "-")
-	if len(code) != 2 {
-		return ""
-	}
-	r, err := language.ParseRegion(code)
-	if err != nil || !r.IsCountry() {
-		return ""
-	}
-	return strings.ToUpper(code)
 }
 
 func useCaseQuery(text string, origin, tool, country []string, kinds []catalogv1.OrganizationKind, statuses []catalogv1.UseCaseStatus, commitment []string) storage.Query {

@@ -3,13 +3,14 @@ package web
 import (
 	"context"
 	"net/http"
-	"strconv"
+	"net/url"
+	"strings"
 
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/types/known/fieldmaskpb"
+	"google.golang.org/protobuf/types/known/emptypb"
 )
 
 // formView is the content of a form page, tool or use case alike: the
@@ -65,301 +66,253 @@ func addViolations(errs *formErrors, err error, input func(string) string) bool 
 	return len(vs) > 0
 }
 
-func (s *Server) renderToolForm(w http.ResponseWriter, r *http.Request, p *page, code int, f *toolForm, errs *formErrors, notice string) {
-	create := f.Name == ""
-	// A block to add a language, always.
-	if n := len(f.Descriptions); n == 0 || (!f.Descriptions[n-1].empty() && n < maxDescriptionBlocks) {
-		f.Descriptions = append(f.Descriptions, descForm{})
+// A resource is a record of the API that the pages curate: a tool or a
+// use case.
+type resource interface {
+	GetName() string
+	GetEtag() string
+}
+
+// formBase is what the form of every kind of record holds besides its
+// fields.
+type formBase struct {
+	ID   string // the new record's id (create only)
+	Name string // the record's resource name (edit only)
+	Etag string // the version the edit started from
+}
+
+func (b *formBase) base() *formBase { return b }
+
+// A recordForm is the form of one kind of record, R, as typed: it keeps
+// what the curator wrote, so that a refused form comes back as it was sent.
+type recordForm[R resource] interface {
+	base() *formBase
+	// record is the record the form describes. What the form itself cannot
+	// read goes to errs; everything else is the API's to check.
+	record(errs *formErrors, p *page) R
+	// input is the form's input of a field path of the record, "" when
+	// no input holds it.
+	input(path string) string
+	// create makes rec, the record the form describes, in parent, with the
+	// form's id.
+	create(ctx context.Context, c catalogv1.CatalogServiceClient, parent string, rec R) (R, error)
+	// update writes rec, the record the form describes, but only the
+	// fields the form edits: what it does not show (provenance) stays as
+	// it was.
+	update(ctx context.Context, c catalogv1.CatalogServiceClient, rec R) (R, error)
+	// title names the record for people, in the titles of its edit page
+	// and of its delete's confirmation.
+	title() string
+	// view lays the form out, with errs beside their inputs: its fieldsets
+	// (create adds the id of the new record), the hidden fields the form
+	// needs to read itself, and where a new record's form goes back to.
+	view(p *page, errs *formErrors, create bool) formView
+}
+
+// A curation serves the pages that create, edit and delete the node's own
+// records of one kind; every kind goes through the same steps, and states
+// only what differs: its names, its form (F), and how to get and delete a
+// record.
+type curation[R resource, F recordForm[R]] struct {
+	s *Server
+	// kind names the kind as the API does in field paths ("use_case.url",
+	// "use_case_id", the new record's id), and as the message keys of its
+	// pages' titles do (key); with spaces for underscores, in the log.
+	kind string
+	// collection is the kind's collection in resource names and the pages'
+	// paths: "usecases".
+	collection string
+
+	blank  func(r *http.Request, p *page) F // the form of a new record
+	parse  func(url.Values) F               // a posted form
+	formOf func(R) F                        // the form of a record, to edit it
+
+	get    func(ctx context.Context, name string) (R, error)
+	remove func(ctx context.Context, name, etag string) (*emptypb.Empty, error)
+}
+
+// routes adds the kind's forms to mux: /tools/new, /tools/{origin}/{id}/edit
+// and /tools/{origin}/{id}/delete for tools.
+func (c *curation[R, F]) routes(mux *http.ServeMux) {
+	s, path := c.s, "/"+c.collection
+	mux.Handle(path+"/new", s.methods(s.signedIn(c.newForm), s.signedIn(c.createRecord)))
+	mux.Handle(path+"/{origin}/{id}/edit", s.methods(s.signedIn(c.editForm), s.signedIn(c.updateRecord)))
+	mux.Handle(path+"/{origin}/{id}/delete", s.methods(s.signedIn(c.confirmDelete), s.signedIn(c.deleteRecord)))
+}
+
+// key is the message key of the title of the kind's page of action, "new"
+// or "edit": "form.new_use_case".
+func (c *curation[R, F]) key(action string) string { return "form." + action + "_" + c.kind }
+
+// name is the resource name of a page's {origin}/{id}.
+func (c *curation[R, F]) name(r *http.Request) string { return recordName(r, c.collection) }
+
+// input is the input of f that holds an API field path: the new record's
+// id ("tool_id"), or a field of the record ("tool.display_name"). It is ""
+// for a path no input holds.
+func (c *curation[R, F]) input(f F) func(path string) string {
+	return func(path string) string {
+		if path == c.kind+"_id" {
+			return path
+		}
+		if field, ok := strings.CutPrefix(path, c.kind+"."); ok {
+			return f.input(field)
+		}
+		return ""
 	}
-	v := formView{Fieldsets: labelFields(p, f.fieldsets(p, errs, create)), Errors: errs, Notice: notice,
-		Hidden: [][2]string{{"descriptions", strconv.Itoa(len(f.Descriptions))}}}
+}
+
+// url is the page of a record's resource name.
+func (c *curation[R, F]) url(name string) string { return pagePath(name, c.collection) }
+
+func (c *curation[R, F]) render(w http.ResponseWriter, r *http.Request, p *page, code int, f F, errs *formErrors, notice string) {
+	b := f.base()
+	create := b.Name == ""
+	v := f.view(p, errs, create)
+	v.Fieldsets, v.Errors, v.Notice = labelFields(p, v.Fieldsets), errs, notice
 	if create {
-		p.Title = p.T("form.new_tool")
-		v.Heading, v.Action, v.Submit, v.Cancel = p.Title, "/tools/new", p.T("form.create"), "/"
+		p.Title = p.T(c.key("new"))
+		v.Heading, v.Action, v.Submit = p.Title, "/"+c.collection+"/new", p.T("form.create")
 	} else {
-		p.Title = p.T("form.edit_tool", f.DisplayName)
-		v.Heading, v.Action, v.Submit, v.Cancel = p.Title, toolURL(f.Name)+"/edit", p.T("form.save"), toolURL(f.Name)
-		v.Hidden = append(v.Hidden, [2]string{"etag", f.Etag})
+		p.Title = p.T(c.key("edit"), f.title())
+		v.Heading, v.Action, v.Submit, v.Cancel = p.Title, c.url(b.Name)+"/edit", p.T("form.save"), c.url(b.Name)
+		v.Hidden = append(v.Hidden, [2]string{"etag", b.Etag})
 	}
 	p.Content = v
-	s.render(w, r, code, "form", p)
+	c.s.render(w, r, code, "form", p)
 }
 
-func (s *Server) newTool(w http.ResponseWriter, r *http.Request) {
-	p := s.newPage(w, r, "form.new_tool")
-	s.renderToolForm(w, r, p, http.StatusOK, &toolForm{Descriptions: []descForm{{Lang: p.Lang}}}, &formErrors{}, "")
+func (c *curation[R, F]) newForm(w http.ResponseWriter, r *http.Request) {
+	p := c.s.newPage(w, r, c.key("new"))
+	c.render(w, r, p, http.StatusOK, c.blank(r, p), &formErrors{}, "")
 }
 
-func (s *Server) createTool(w http.ResponseWriter, r *http.Request) {
-	p := s.newPage(w, r, "form.new_tool")
-	f := parseToolForm(r.PostForm)
+func (c *curation[R, F]) createRecord(w http.ResponseWriter, r *http.Request) {
+	c.save(w, r, c.s.newPage(w, r, c.key("new")), c.parse(r.PostForm))
+}
+
+func (c *curation[R, F]) editForm(w http.ResponseWriter, r *http.Request) {
+	if rec, ok := c.current(w, r); ok {
+		c.render(w, r, c.s.newPage(w, r, "form.edit"), http.StatusOK, c.formOf(rec), &formErrors{}, "")
+	}
+}
+
+func (c *curation[R, F]) updateRecord(w http.ResponseWriter, r *http.Request) {
+	if !c.s.ownOnly(w, r) {
+		return
+	}
+	p := c.s.newPage(w, r, "form.edit")
+	f := c.parse(r.PostForm)
+	f.base().Name = c.name(r)
+	c.save(w, r, p, f)
+}
+
+// save writes what a posted form describes: a new record, or the fields
+// the form edits of the record it names. A refused form comes back with
+// its errors beside their inputs.
+func (c *curation[R, F]) save(w http.ResponseWriter, r *http.Request, p *page, f F) {
 	var errs formErrors
-	t := f.tool(&errs, p)
+	rec := f.record(&errs, p)
 	if errs.Any() {
-		s.renderToolForm(w, r, p, http.StatusBadRequest, f, &errs, "")
+		c.render(w, r, p, http.StatusBadRequest, f, &errs, "")
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), callTimeout)
 	defer cancel()
-	created, err := s.catalog.CreateTool(s.authorized(ctx), &catalogv1.CreateToolRequest{Parent: "origins/" + s.cfg.Origin, ToolId: f.ID, Tool: t})
+	b := f.base()
+	create := b.Name == ""
+	name, done := b.Name, "updated"
+	var err error
+	if create {
+		var created R
+		created, err = f.create(c.s.authorized(ctx), c.s.catalog, "origins/"+c.s.cfg.Origin, rec)
+		name, done = created.GetName(), "created"
+	} else {
+		_, err = f.update(c.s.authorized(ctx), c.s.catalog, rec)
+	}
 	switch {
 	case err == nil:
-		s.log.Info("created a tool from the pages", "name", created.GetName())
-		http.Redirect(w, r, toolURL(created.GetName()), http.StatusSeeOther)
-	case addViolations(&errs, err, f.toolInput):
-		s.renderToolForm(w, r, p, http.StatusBadRequest, f, &errs, "")
-	case status.Code(err) == codes.AlreadyExists:
-		errs.add("tool_id", "tool_id", status.Convert(err).Message())
-		s.renderToolForm(w, r, p, http.StatusConflict, f, &errs, "")
-	default:
-		s.apiError(w, r, err)
-	}
-}
-
-func (s *Server) editTool(w http.ResponseWriter, r *http.Request) {
-	if !s.ownOnly(w, r) {
-		return
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), callTimeout)
-	defer cancel()
-	t, err := s.catalog.GetTool(ctx, &catalogv1.GetToolRequest{Name: toolName(r)})
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	s.renderToolForm(w, r, s.newPage(w, r, "form.edit"), http.StatusOK, toolFormOf(t), &formErrors{}, "")
-}
-
-func (s *Server) updateTool(w http.ResponseWriter, r *http.Request) {
-	if !s.ownOnly(w, r) {
-		return
-	}
-	p := s.newPage(w, r, "form.edit")
-	f := parseToolForm(r.PostForm)
-	f.Name = toolName(r)
-	var errs formErrors
-	t := f.tool(&errs, p)
-	if errs.Any() {
-		s.renderToolForm(w, r, p, http.StatusBadRequest, f, &errs, "")
-		return
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), callTimeout)
-	defer cancel()
-	_, err := s.catalog.UpdateTool(s.authorized(ctx), &catalogv1.UpdateToolRequest{Tool: t, UpdateMask: &fieldmaskpb.FieldMask{Paths: toolFormPaths()}})
-	switch {
-	case err == nil:
-		s.log.Info("updated a tool from the pages", "name", f.Name)
-		http.Redirect(w, r, toolURL(f.Name), http.StatusSeeOther)
-	case addViolations(&errs, err, f.toolInput):
-		s.renderToolForm(w, r, p, http.StatusBadRequest, f, &errs, "")
-	case status.Code(err) == codes.Aborted:
-		// Someone changed the tool since the form was opened: keep what
+		c.s.log.Info(done+" a "+strings.ReplaceAll(c.kind, "_", " ")+" from the pages", "name", name)
+		http.Redirect(w, r, c.url(name), http.StatusSeeOther)
+	case addViolations(&errs, err, c.input(f)):
+		c.render(w, r, p, http.StatusBadRequest, f, &errs, "")
+	case create && status.Code(err) == codes.AlreadyExists:
+		errs.add(c.kind+"_id", c.kind+"_id", status.Convert(err).Message())
+		c.render(w, r, p, http.StatusConflict, f, &errs, "")
+	case !create && status.Code(err) == codes.Aborted:
+		// Someone changed the record since the form was opened: keep what
 		// the curator typed, say so, and let the next save be made against
 		// the version now current, once they have looked at it.
-		current, gerr := s.catalog.GetTool(ctx, &catalogv1.GetToolRequest{Name: f.Name})
-		if gerr != nil {
-			s.apiError(w, r, gerr)
-			return
+		if current, ok := c.fetch(ctx, w, r, b.Name); ok {
+			b.Etag = current.GetEtag()
+			c.render(w, r, p, http.StatusConflict, f, &errs, p.T("form.conflict"))
 		}
-		f.Etag = current.GetEtag()
-		s.renderToolForm(w, r, p, http.StatusConflict, f, &errs, p.T("form.conflict"))
 	default:
-		s.apiError(w, r, err)
+		c.s.apiError(w, r, err)
 	}
 }
 
-func (s *Server) confirmDeleteTool(w http.ResponseWriter, r *http.Request) {
-	if !s.ownOnly(w, r) {
-		return
+func (c *curation[R, F]) confirmDelete(w http.ResponseWriter, r *http.Request) {
+	if rec, ok := c.current(w, r); ok {
+		c.confirm(w, r, http.StatusOK, rec, "")
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), callTimeout)
-	defer cancel()
-	t, err := s.catalog.GetTool(ctx, &catalogv1.GetToolRequest{Name: toolName(r)})
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	s.renderConfirm(w, r, http.StatusOK, t.GetDisplayName(), toolURL(t.GetName()), t.GetEtag(), "")
 }
 
-// renderConfirm asks to confirm a delete; noticeKey, when set, says why
+// confirm asks to confirm the delete of rec; noticeKey, when set, says why
 // it asks again.
-func (s *Server) renderConfirm(w http.ResponseWriter, r *http.Request, code int, title, url, etag, noticeKey string) {
-	p := s.newPage(w, r, "confirm.title")
+func (c *curation[R, F]) confirm(w http.ResponseWriter, r *http.Request, code int, rec R, noticeKey string) {
+	title, url := c.formOf(rec).title(), c.url(rec.GetName())
+	p := c.s.newPage(w, r, "confirm.title")
 	p.Title = p.T("confirm.title_of", title)
-	v := confirmView{Question: p.T("confirm.question", title), Action: url + "/delete", Cancel: url, Etag: etag}
+	v := confirmView{Question: p.T("confirm.question", title), Action: url + "/delete", Cancel: url, Etag: rec.GetEtag()}
 	if noticeKey != "" {
 		v.Notice = p.T(noticeKey)
 	}
 	p.Content = v
-	s.render(w, r, code, "confirm", p)
+	c.s.render(w, r, code, "confirm", p)
 }
 
-func (s *Server) deleteTool(w http.ResponseWriter, r *http.Request) {
-	if !s.ownOnly(w, r) {
+// deleteRecord deletes the record, or, when it changed since the
+// confirmation was shown, asks again with its current version.
+func (c *curation[R, F]) deleteRecord(w http.ResponseWriter, r *http.Request) {
+	if !c.s.ownOnly(w, r) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), callTimeout)
 	defer cancel()
-	name := toolName(r)
-	_, err := s.catalog.DeleteTool(s.authorized(ctx), &catalogv1.DeleteToolRequest{Name: name, Etag: r.PostFormValue("etag")})
-	s.deleted(ctx, w, r, err, name, func(ctx context.Context) (string, string, error) {
-		t, err := s.catalog.GetTool(ctx, &catalogv1.GetToolRequest{Name: name})
-		return t.GetDisplayName(), t.GetEtag(), err
-	})
-}
-
-// deleted answers a delete: done, or, when the record changed since the
-// confirmation was shown, the confirmation again with the current version.
-func (s *Server) deleted(ctx context.Context, w http.ResponseWriter, r *http.Request, err error, name string, current func(context.Context) (title, etag string, err error)) {
+	name := c.name(r)
+	_, err := c.remove(c.s.authorized(ctx), name, r.PostFormValue("etag"))
 	switch {
 	case err == nil:
-		s.log.Info("deleted a record from the pages", "name", name)
-		p := s.newPage(w, r, "done.title")
+		c.s.log.Info("deleted a record from the pages", "name", name)
+		p := c.s.newPage(w, r, "done.title")
 		p.Content = doneView{Message: p.T("done.deleted", name)}
-		s.render(w, r, http.StatusOK, "done", p)
+		c.s.render(w, r, http.StatusOK, "done", p)
 	case status.Code(err) == codes.Aborted:
-		title, etag, gerr := current(ctx)
-		if gerr != nil {
-			s.apiError(w, r, gerr)
-			return
+		if current, ok := c.fetch(ctx, w, r, name); ok {
+			c.confirm(w, r, http.StatusConflict, current, "confirm.changed")
 		}
-		url := toolURL(name)
-		if url == "" {
-			url = useCaseURL(name)
-		}
-		s.renderConfirm(w, r, http.StatusConflict, title, url, etag, "confirm.changed")
 	default:
-		s.apiError(w, r, err)
+		c.s.apiError(w, r, err)
 	}
 }
 
-func (s *Server) renderUseCaseForm(w http.ResponseWriter, r *http.Request, p *page, code int, f *useCaseForm, errs *formErrors, notice string) {
-	create := f.Name == ""
-	v := formView{Fieldsets: labelFields(p, f.fieldsets(p, errs, create)), Errors: errs, Notice: notice}
-	if create {
-		p.Title = p.T("form.new_use_case")
-		v.Heading, v.Action, v.Submit, v.Cancel = p.Title, "/usecases/new", p.T("form.create"), "/"
-		if u := toolURL(f.Tool); u != "" {
-			v.Cancel = u
-		}
-	} else {
-		p.Title = p.T("form.edit_use_case", f.OrgName)
-		v.Heading, v.Action, v.Submit, v.Cancel = p.Title, useCaseURL(f.Name)+"/edit", p.T("form.save"), useCaseURL(f.Name)
-		v.Hidden = append(v.Hidden, [2]string{"etag", f.Etag})
-	}
-	p.Content = v
-	s.render(w, r, code, "form", p)
-}
-
-func (s *Server) newUseCase(w http.ResponseWriter, r *http.Request) {
-	p := s.newPage(w, r, "form.new_use_case")
-	s.renderUseCaseForm(w, r, p, http.StatusOK, &useCaseForm{Tool: r.URL.Query().Get("tool")}, &formErrors{}, "")
-}
-
-func (s *Server) createUseCase(w http.ResponseWriter, r *http.Request) {
-	p := s.newPage(w, r, "form.new_use_case")
-	f := parseUseCaseForm(r.PostForm)
-	var errs formErrors
-	u := f.useCase(&errs, p)
-	if errs.Any() {
-		s.renderUseCaseForm(w, r, p, http.StatusBadRequest, f, &errs, "")
-		return
+// current is the record of the page's {origin}/{id}, to curate. It
+// answers and returns false when the record is another origin's or the API
+// fails.
+func (c *curation[R, F]) current(w http.ResponseWriter, r *http.Request) (R, bool) {
+	if !c.s.ownOnly(w, r) {
+		var none R
+		return none, false
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), callTimeout)
 	defer cancel()
-	created, err := s.catalog.CreateUseCase(s.authorized(ctx), &catalogv1.CreateUseCaseRequest{Parent: "origins/" + s.cfg.Origin, UseCaseId: f.ID, UseCase: u})
-	switch {
-	case err == nil:
-		s.log.Info("created a use case from the pages", "name", created.GetName())
-		http.Redirect(w, r, useCaseURL(created.GetName()), http.StatusSeeOther)
-	case addViolations(&errs, err, useCaseInput):
-		s.renderUseCaseForm(w, r, p, http.StatusBadRequest, f, &errs, "")
-	case status.Code(err) == codes.AlreadyExists:
-		errs.add("use_case_id", "use_case_id", status.Convert(err).Message())
-		s.renderUseCaseForm(w, r, p, http.StatusConflict, f, &errs, "")
-	default:
-		s.apiError(w, r, err)
-	}
+	return c.fetch(ctx, w, r, c.name(r))
 }
 
-func useCaseName(r *http.Request) string {
-	return "origins/" + r.PathValue("origin") + "/usecases/" + r.PathValue("id")
-}
-
-func (s *Server) editUseCase(w http.ResponseWriter, r *http.Request) {
-	if !s.ownOnly(w, r) {
-		return
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), callTimeout)
-	defer cancel()
-	u, err := s.catalog.GetUseCase(ctx, &catalogv1.GetUseCaseRequest{Name: useCaseName(r)})
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	s.renderUseCaseForm(w, r, s.newPage(w, r, "form.edit"), http.StatusOK, useCaseFormOf(u), &formErrors{}, "")
-}
-
-func (s *Server) updateUseCase(w http.ResponseWriter, r *http.Request) {
-	if !s.ownOnly(w, r) {
-		return
-	}
-	p := s.newPage(w, r, "form.edit")
-	f := parseUseCaseForm(r.PostForm)
-	f.Name = useCaseName(r)
-	var errs formErrors
-	u := f.useCase(&errs, p)
-	if errs.Any() {
-		s.renderUseCaseForm(w, r, p, http.StatusBadRequest, f, &errs, "")
-		return
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), callTimeout)
-	defer cancel()
-	_, err := s.catalog.UpdateUseCase(s.authorized(ctx), &catalogv1.UpdateUseCaseRequest{UseCase: u, UpdateMask: &fieldmaskpb.FieldMask{Paths: useCaseFormPaths()}})
-	switch {
-	case err == nil:
-		s.log.Info("updated a use case from the pages", "name", f.Name)
-		http.Redirect(w, r, useCaseURL(f.Name), http.StatusSeeOther)
-	case addViolations(&errs, err, useCaseInput):
-		s.renderUseCaseForm(w, r, p, http.StatusBadRequest, f, &errs, "")
-	case status.Code(err) == codes.Aborted:
-		current, gerr := s.catalog.GetUseCase(ctx, &catalogv1.GetUseCaseRequest{Name: f.Name})
-		if gerr != nil {
-			s.apiError(w, r, gerr)
-			return
-		}
-		f.Etag = current.GetEtag()
-		s.renderUseCaseForm(w, r, p, http.StatusConflict, f, &errs, p.T("form.conflict"))
-	default:
-		s.apiError(w, r, err)
-	}
-}
-
-func (s *Server) confirmDeleteUseCase(w http.ResponseWriter, r *http.Request) {
-	if !s.ownOnly(w, r) {
-		return
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), callTimeout)
-	defer cancel()
-	u, err := s.catalog.GetUseCase(ctx, &catalogv1.GetUseCaseRequest{Name: useCaseName(r)})
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	s.renderConfirm(w, r, http.StatusOK, u.GetOrganization().GetName(), useCaseURL(u.GetName()), u.GetEtag(), "")
-}
-
-func (s *Server) deleteUseCase(w http.ResponseWriter, r *http.Request) {
-	if !s.ownOnly(w, r) {
-		return
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), callTimeout)
-	defer cancel()
-	name := useCaseName(r)
-	_, err := s.catalog.DeleteUseCase(s.authorized(ctx), &catalogv1.DeleteUseCaseRequest{Name: name, Etag: r.PostFormValue("etag")})
-	s.deleted(ctx, w, r, err, name, func(ctx context.Context) (string, string, error) {
-		u, err := s.catalog.GetUseCase(ctx, &catalogv1.GetUseCaseRequest{Name: name})
-		return u.GetOrganization().GetName(), u.GetEtag(), err
-	})
+// fetch gets the record of name; on error it answers with the error's page
+// and returns false.
+func (c *curation[R, F]) fetch(ctx context.Context, w http.ResponseWriter, r *http.Request, name string) (R, bool) {
+	rec, err := c.get(ctx, name)
+	return rec, !c.s.failed(w, r, err)
 }

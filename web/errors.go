@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -40,6 +41,41 @@ func (s *Server) apiError(w http.ResponseWriter, r *http.Request, err error) {
 		detail = ""
 	}
 	s.errorPage(w, r, httpStatus, key, detail)
+}
+
+// pageCalls are the API calls of one page, under one deadline. The first
+// error sticks: a call after it is not made, and the page checks err once,
+// after its calls.
+type pageCalls struct {
+	ctx context.Context
+	err error
+}
+
+// calls starts the API calls of a page; cancel ends them.
+func (s *Server) calls(r *http.Request) (c *pageCalls, cancel context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(r.Context(), callTimeout)
+	return &pageCalls{ctx: ctx}, cancel
+}
+
+// call makes an API call of the page, method(req), unless one before it
+// failed: then it returns the zero Resp and leaves c.err as it is.
+func call[Req, Resp any](c *pageCalls, method func(context.Context, Req, ...grpc.CallOption) (Resp, error), req Req) Resp {
+	if c.err != nil {
+		var none Resp
+		return none
+	}
+	resp, err := method(c.ctx, req)
+	c.err = err
+	return resp
+}
+
+// failed answers with the page of err, an API call's error, when there is
+// one, and reports whether there was.
+func (s *Server) failed(w http.ResponseWriter, r *http.Request, err error) bool {
+	if err != nil {
+		s.apiError(w, r, err)
+	}
+	return err != nil
 }
 
 // httpStatusOf is the HTTP status and the message key of a gRPC code, as

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"encoding/hex"
 	"net/http"
 
@@ -21,21 +20,12 @@ type federationView struct {
 }
 
 func (s *Server) federationPage(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), callTimeout)
+	c, cancel := s.calls(r)
 	defer cancel()
-	info, err := s.catalog.GetNodeInfo(ctx, &catalogv1.GetNodeInfoRequest{})
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	peers, err := s.federation.ListPeers(ctx, &federationv1.ListPeersRequest{})
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	runs, err := s.harvests.ListHarvests(ctx, &catalogv1.ListHarvestsRequest{PageSize: harvestsShown})
-	if err != nil {
-		s.apiError(w, r, err)
+	info := call(c, s.catalog.GetNodeInfo, &catalogv1.GetNodeInfoRequest{})
+	peers := call(c, s.federation.ListPeers, &federationv1.ListPeersRequest{})
+	runs := call(c, s.harvests.ListHarvests, &catalogv1.ListHarvestsRequest{PageSize: harvestsShown})
+	if s.failed(w, r, c.err) {
 		return
 	}
 	p := s.newPage(w, r, "federation.title")

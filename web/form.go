@@ -64,6 +64,34 @@ func labelFields(p *page, sets []fieldset) []fieldset {
 	return sets
 }
 
+// inputs makes the fields of a form on page p, errs beside their inputs:
+// in(kind, id, labelKey, hintKey, value) is an input with its label, its
+// hint when hintKey is set, its value and its errors; a textarea is four
+// rows high.
+func inputs(p *page, errs *formErrors) func(kind, id, labelKey, hintKey, value string) field {
+	return func(kind, id, labelKey, hintKey, value string) field {
+		fl := field{ID: id, Kind: kind, Label: p.T(labelKey), Value: value, Errors: errs.of(id)}
+		if hintKey != "" {
+			fl.Hint = p.T(hintKey)
+		}
+		if kind == "textarea" {
+			fl.Rows = 4
+		}
+		return fl
+	}
+}
+
+// enumOptions are a select's options for an enum of the API, given by its
+// names: none chosen first, then every value but the unspecified one,
+// named in the page's language.
+func enumOptions(p *page, current string, names map[int32]string) []option {
+	out := []option{{Value: "", Label: "—", Selected: current == ""}}
+	for i := int32(1); i < int32(len(names)); i++ {
+		out = append(out, option{Value: names[i], Label: p.T("enum." + names[i]), Selected: names[i] == current})
+	}
+	return out
+}
+
 type option struct {
 	Value, Label string
 	Selected     bool
@@ -114,20 +142,15 @@ func violations(err error) []*errdetails.BadRequest_FieldViolation {
 func listIndex() *regexp.Regexp { return regexp.MustCompile(`\[\d+\]`) }
 
 // lines splits a textarea's value into its non-empty lines, trimmed.
-func lines(s string) []string {
-	var out []string
-	for _, l := range strings.Split(s, "\n") {
-		if l = strings.TrimSpace(l); l != "" {
-			out = append(out, l)
-		}
-	}
-	return out
-}
+func lines(s string) []string { return splitTrimmed(s, "\n") }
 
 // items splits a list typed on one line, separated by commas.
-func items(s string) []string {
+func items(s string) []string { return splitTrimmed(s, ",") }
+
+// splitTrimmed splits s at sep into its non-empty parts, trimmed.
+func splitTrimmed(s, sep string) []string {
 	var out []string
-	for _, it := range strings.Split(s, ",") {
+	for _, it := range strings.Split(s, sep) {
 		if it = strings.TrimSpace(it); it != "" {
 			out = append(out, it)
 		}

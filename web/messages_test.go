@@ -63,6 +63,9 @@ func TestCatalogComplete(t *testing.T) {
 	for _, f := range facetFields() {
 		used["facet."+f] = true
 	}
+	for _, key := range []func(string) string{toolCuration(nil).key, useCaseCuration(nil).key} {
+		used[key("new")], used[key("edit")] = true, true
+	}
 	for o := range orders() {
 		used["order."+o] = true
 	}

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/ogptoolbox/federation/envelope"
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 	"golang.org/x/text/language"
 	"golang.org/x/text/language/display"
@@ -132,20 +133,13 @@ func (p *page) Country(code string) string {
 	if code == "" {
 		return p.T("country.none")
 	}
-	r, err := language.ParseRegion(code)
-	if err != nil {
-		return code
-	}
-	if n := p.regions.Name(r); n != "" {
-		return n
-	}
-	return code
+	return displayName(p.regions, code, language.ParseRegion)
 }
 
 // OriginLabel is an origin with the country it is named after: "fr
 // (France)".
 func (p *page) OriginLabel(origin string) string {
-	if c := countryOfOrigin(origin); c != "" {
+	if c := envelope.CountryOfOrigin(origin); c != "" {
 		return origin + " (" + p.Country(c) + ")"
 	}
 	return origin
@@ -153,14 +147,20 @@ func (p *page) OriginLabel(origin string) string {
 
 // LangName names a language tag in the page's language.
 func (p *page) LangName(tag string) string {
-	t, err := language.Parse(tag)
+	return displayName(p.langs, tag, language.Parse)
+}
+
+// displayName is namer's name of what code parses as, or code itself when
+// it does not parse or namer has no name for it.
+func displayName[T any](namer display.Namer, code string, parse func(string) (T, error)) string {
+	v, err := parse(code)
 	if err != nil {
-		return tag
+		return code
 	}
-	if n := p.langs.Name(t); n != "" {
+	if n := namer.Name(v); n != "" {
 		return n
 	}
-	return tag
+	return code
 }
 
 // Theme names an OGP theme, given as the enum or its name.
@@ -251,19 +251,10 @@ func formatTime(ts *timestamppb.Timestamp) string {
 	return ts.AsTime().UTC().Format("2006-01-02 15:04 UTC")
 }
 
-// countryOfOrigin is the country code an origin is named after ("fr-paris"
-// gives "FR"), or "" for one that is not ("local"); as the API groups
-// adoption.
-func countryOfOrigin(origin string) string {
-	code, _, _ := strings.Cut(origin, "-")
-	if len(code) != 2 {
-		return ""
-	}
-	r, err := language.ParseRegion(code)
-	if err != nil || !r.IsCountry() {
-		return ""
-	}
-	return strings.ToUpper(code)
+// recordName is the resource name of a page's {origin}/{id}, a record of
+// collection ("tools").
+func recordName(r *http.Request, collection string) string {
+	return "origins/" + r.PathValue("origin") + "/" + collection + "/" + r.PathValue("id")
 }
 
 // toolURL is the page of a tool's resource name (origins/fr/tools/x).

@@ -19,12 +19,10 @@ func (s *Server) routes(static fs.FS) *http.ServeMux {
 	mux.Handle("/signin", s.methods(s.signInForm, s.signIn))
 	mux.Handle("/signout", s.methods(nil, s.signedIn(s.signOut)))
 
-	mux.Handle("/tools/new", s.methods(s.signedIn(s.newTool), s.signedIn(s.createTool)))
-	mux.Handle("/tools/{origin}/{id}/edit", s.methods(s.signedIn(s.editTool), s.signedIn(s.updateTool)))
-	mux.Handle("/tools/{origin}/{id}/delete", s.methods(s.signedIn(s.confirmDeleteTool), s.signedIn(s.deleteTool)))
-	mux.Handle("/usecases/new", s.methods(s.signedIn(s.newUseCase), s.signedIn(s.createUseCase)))
-	mux.Handle("/usecases/{origin}/{id}/edit", s.methods(s.signedIn(s.editUseCase), s.signedIn(s.updateUseCase)))
-	mux.Handle("/usecases/{origin}/{id}/delete", s.methods(s.signedIn(s.confirmDeleteUseCase), s.signedIn(s.deleteUseCase)))
+	// The curation forms: /tools/new, /tools/{origin}/{id}/edit and
+	// /tools/{origin}/{id}/delete, and the same for /usecases.
+	toolCuration(s).routes(mux)
+	useCaseCuration(s).routes(mux)
 
 	mux.Handle("/static/", s.methods(s.static(static), nil))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -158,25 +157,20 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusBadRequest, "error.bad_request", err.Error())
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), callTimeout)
+	c, cancel := s.calls(r)
 	defer cancel()
-	list, err := s.catalog.ListTools(ctx, &catalogv1.ListToolsRequest{
+	list := call(c, s.catalog.ListTools, &catalogv1.ListToolsRequest{
 		Query: sq.Text, Origin: sq.Filters["origin"], Category: sq.Filters["category"], OgpTheme: sq.themes(),
 		License: sq.Filters["license"], Language: sq.Filters["language"], DevelopmentStatus: sq.Filters["development_status"],
 		Platform: sq.Filters["platform"], Criterion: sq.Filters["criterion"], OrderBy: sq.orderBy(),
 		PageSize: searchPageSize, PageToken: sq.PageToken, CollapseDuplicates: sq.Collapse,
 	})
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	facets, err := s.catalog.GetToolFacets(ctx, &catalogv1.GetToolFacetsRequest{
+	facets := call(c, s.catalog.GetToolFacets, &catalogv1.GetToolFacetsRequest{
 		Query: sq.Text, Origin: sq.Filters["origin"], Category: sq.Filters["category"], OgpTheme: sq.themes(),
 		License: sq.Filters["license"], Language: sq.Filters["language"], DevelopmentStatus: sq.Filters["development_status"],
 		Platform: sq.Filters["platform"], Criterion: sq.Filters["criterion"],
 	})
-	if err != nil {
-		s.apiError(w, r, err)
+	if s.failed(w, r, c.err) {
 		return
 	}
 

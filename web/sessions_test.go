@@ -6,7 +6,7 @@ import (
 )
 
 func TestLocalPath(t *testing.T) {
-	for in, want := range map[string]string{
+	checkMapping(t, "localPath", localPath, map[string]string{
 		"/federation":           "/federation",
 		"/tools/fr/x/edit?a=b":  "/tools/fr/x/edit?a=b",
 		"":                      "/",
@@ -15,11 +15,7 @@ func TestLocalPath(t *testing.T) {
 		"/\\evil.example":       "/",
 		"federation":            "/",
 		"javascript:alert(1)":   "/",
-	} {
-		if got := localPath(in); got != want {
-			t.Errorf("localPath(%q) = %q, want %q", in, got, want)
-		}
-	}
+	})
 }
 
 func TestSessionsExpire(t *testing.T) {

@@ -39,20 +39,20 @@ func startNode(t *testing.T) *testNode {
 	cfg.HTTPAddr, cfg.GRPCAddr, cfg.GossipAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	cfg.AdminToken = testToken
 	cfg.GossipTimings = "local"
-	n, err := node.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	n, err := node.New(context.Background(), cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatalf("node.New: %v", err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	// The test's context ends as the test does, before the cleanup waits
+	// for Run to return.
 	done := make(chan error, 1)
-	go func() { done <- n.Run(ctx) }()
+	go func() { done <- n.Run(t.Context()) }()
 	conn, err := grpc.NewClient(n.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		conn.Close()
-		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("Run: %v", err)
 		}

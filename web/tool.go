@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"encoding/hex"
 	"net/http"
 	"sort"
@@ -20,23 +19,13 @@ type toolView struct {
 	OwnKey     string            // the node's public key, hex, when Own
 }
 
-// toolName is the resource name of a page's {origin}/{id}.
-func toolName(r *http.Request) string {
-	return "origins/" + r.PathValue("origin") + "/tools/" + r.PathValue("id")
-}
-
 func (s *Server) toolPage(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), callTimeout)
+	c, cancel := s.calls(r)
 	defer cancel()
-	name := toolName(r)
-	t, err := s.catalog.GetTool(ctx, &catalogv1.GetToolRequest{Name: name})
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	adoption, err := s.catalog.GetToolAdoption(ctx, &catalogv1.GetToolAdoptionRequest{Name: name})
-	if err != nil {
-		s.apiError(w, r, err)
+	name := recordName(r, "tools")
+	t := call(c, s.catalog.GetTool, &catalogv1.GetToolRequest{Name: name})
+	adoption := call(c, s.catalog.GetToolAdoption, &catalogv1.GetToolAdoptionRequest{Name: name})
+	if s.failed(w, r, c.err) {
 		return
 	}
 	p := s.newPage(w, r, "tool.title")
@@ -58,9 +47,8 @@ func (s *Server) toolPage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if view.Own {
-		info, err := s.catalog.GetNodeInfo(ctx, &catalogv1.GetNodeInfoRequest{})
-		if err != nil {
-			s.apiError(w, r, err)
+		info := call(c, s.catalog.GetNodeInfo, &catalogv1.GetNodeInfoRequest{})
+		if s.failed(w, r, c.err) {
 			return
 		}
 		view.OwnKey = hex.EncodeToString(info.GetPublicKey())

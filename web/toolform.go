@@ -1,7 +1,9 @@
 package web
 
 import (
+	"context"
 	"fmt"
+	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
@@ -9,6 +11,8 @@ import (
 
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 	"github.com/ogptoolbox/federation/vocabulary"
+	"google.golang.org/protobuf/types/known/emptypb"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 )
 
 // maxDescriptionBlocks bounds the languages a form takes at once.
@@ -17,9 +21,7 @@ const maxDescriptionBlocks = 20
 // toolForm is the tool form as typed: it keeps what the curator wrote,
 // so a refused form comes back as it was sent.
 type toolForm struct {
-	ID                 string // the new tool's id (create only)
-	Name               string // the tool's resource name (edit only)
-	Etag               string // the version the edit started from
+	formBase
 	DisplayName        string
 	RepositoryURL      string
 	LandingURL         string
@@ -53,20 +55,24 @@ func (d descForm) empty() bool {
 	return strings.TrimSpace(d.Lang+d.Short+d.Long+d.Features+d.DocURL+d.APIDocURL) == ""
 }
 
-// toolFormPaths are the fields the form edits: an update's mask, so that
-// what the form does not show (provenance) stays as it was.
-func toolFormPaths() []string {
-	return []string{
-		"display_name", "descriptions", "repository_url", "landing_url", "logo_url", "license", "categories", "ogp_themes",
-		"development_status", "software_type", "platforms", "available_languages", "maintenance", "publisher", "used_by",
-		"software_version", "release_date", "localisation_ready", "standards",
+// toolCuration is how the pages curate the node's tools.
+func toolCuration(s *Server) *curation[*catalogv1.Tool, *toolForm] {
+	return &curation[*catalogv1.Tool, *toolForm]{
+		s: s, kind: "tool", collection: "tools", parse: parseToolForm, formOf: toolFormOf,
+		blank: func(_ *http.Request, p *page) *toolForm { return &toolForm{Descriptions: []descForm{{Lang: p.Lang}}} },
+		get: func(ctx context.Context, name string) (*catalogv1.Tool, error) {
+			return s.catalog.GetTool(ctx, &catalogv1.GetToolRequest{Name: name})
+		},
+		remove: func(ctx context.Context, name, etag string) (*emptypb.Empty, error) {
+			return s.catalog.DeleteTool(ctx, &catalogv1.DeleteToolRequest{Name: name, Etag: etag})
+		},
 	}
 }
 
 // parseToolForm reads a posted tool form.
 func parseToolForm(v url.Values) *toolForm {
 	f := &toolForm{
-		ID: strings.TrimSpace(v.Get("tool_id")), Etag: v.Get("etag"),
+		formBase:    formBase{ID: strings.TrimSpace(v.Get("tool_id")), Etag: v.Get("etag")},
 		DisplayName: v.Get("display_name"), RepositoryURL: strings.TrimSpace(v.Get("repository_url")),
 		LandingURL: strings.TrimSpace(v.Get("landing_url")), LogoURL: strings.TrimSpace(v.Get("logo_url")),
 		License: strings.TrimSpace(v.Get("license")), Categories: v["categories"], Themes: v["ogp_themes"],
@@ -93,7 +99,7 @@ func parseToolForm(v url.Values) *toolForm {
 // toolFormOf is the form of an existing tool, for editing.
 func toolFormOf(t *catalogv1.Tool) *toolForm {
 	f := &toolForm{
-		Name: t.GetName(), Etag: t.GetEtag(), DisplayName: t.GetDisplayName(),
+		formBase: formBase{Name: t.GetName(), Etag: t.GetEtag()}, DisplayName: t.GetDisplayName(),
 		RepositoryURL: t.GetRepositoryUrl(), LandingURL: t.GetLandingUrl(), LogoURL: t.GetLogoUrl(),
 		License: t.GetLicense(), Categories: t.GetCategories(),
 		DevelopmentStatus: t.GetDevelopmentStatus(), SoftwareType: t.GetSoftwareType(),
@@ -149,10 +155,10 @@ func splitParts(line string, n int) ([]string, bool) {
 	return append(parts, make([]string, n-len(parts))...), true
 }
 
-// tool is the tool the form describes. What the form itself cannot read
+// record is the tool the form describes. What the form itself cannot read
 // (a language described twice, a line with too many parts, a theme that
 // does not exist) goes to errs; everything else is the API's to check.
-func (f *toolForm) tool(errs *formErrors, p *page) *catalogv1.Tool {
+func (f *toolForm) record(errs *formErrors, p *page) *catalogv1.Tool {
 	t := &catalogv1.Tool{
 		Name: f.Name, Etag: f.Etag, DisplayName: f.DisplayName,
 		RepositoryUrl: f.RepositoryURL, LandingUrl: f.LandingURL, LogoUrl: f.LogoURL, License: f.License,
@@ -212,18 +218,28 @@ func (f *toolForm) tool(errs *formErrors, p *page) *catalogv1.Tool {
 	return t
 }
 
-// toolInput is the form input of an API field path: "tool.display_name"
-// is display_name, "tool.descriptions.fr.features[2]" the features of the
-// block whose language is fr, "tool.maintenance.contacts[0].email" the
-// contacts. It is "" for a path no input holds.
-func (f *toolForm) toolInput(path string) string {
-	if path == "tool_id" {
-		return "tool_id"
-	}
-	p, ok := strings.CutPrefix(path, "tool.")
-	if !ok {
-		return ""
-	}
+// create makes t, the tool the form describes, in parent, with the form's
+// id.
+func (f *toolForm) create(ctx context.Context, c catalogv1.CatalogServiceClient, parent string, t *catalogv1.Tool) (*catalogv1.Tool, error) {
+	return c.CreateTool(ctx, &catalogv1.CreateToolRequest{Parent: parent, ToolId: f.ID, Tool: t})
+}
+
+// update writes t, the tool the form describes, but only the fields the
+// form edits: what it does not show (provenance) stays as it was.
+func (f *toolForm) update(ctx context.Context, c catalogv1.CatalogServiceClient, t *catalogv1.Tool) (*catalogv1.Tool, error) {
+	mask := &fieldmaskpb.FieldMask{Paths: []string{
+		"display_name", "descriptions", "repository_url", "landing_url", "logo_url", "license", "categories", "ogp_themes",
+		"development_status", "software_type", "platforms", "available_languages", "maintenance", "publisher", "used_by",
+		"software_version", "release_date", "localisation_ready", "standards",
+	}}
+	return c.UpdateTool(ctx, &catalogv1.UpdateToolRequest{Tool: t, UpdateMask: mask})
+}
+
+// input is the form input of a field path of the tool: "display_name" is
+// display_name, "descriptions.fr.features[2]" the features of the block
+// whose language is fr, "maintenance.contacts[0].email" the contacts. It
+// is "" for a path no input holds.
+func (f *toolForm) input(p string) string {
 	if p == "descriptions" {
 		return "d0_short"
 	}
@@ -272,19 +288,22 @@ func (f *toolForm) toolInput(path string) string {
 	return ""
 }
 
+func (f *toolForm) title() string { return f.DisplayName }
+
+// view lays the form out, with always a block to add a language, and the
+// number of blocks for parseToolForm.
+func (f *toolForm) view(p *page, errs *formErrors, create bool) formView {
+	if n := len(f.Descriptions); n == 0 || (!f.Descriptions[n-1].empty() && n < maxDescriptionBlocks) {
+		f.Descriptions = append(f.Descriptions, descForm{})
+	}
+	return formView{Fieldsets: f.fieldsets(p, errs, create), Cancel: "/",
+		Hidden: [][2]string{{"descriptions", strconv.Itoa(len(f.Descriptions))}}}
+}
+
 // fieldsets lays the form out for the template, with errs beside their
 // inputs. create adds the id of the new tool.
 func (f *toolForm) fieldsets(p *page, errs *formErrors, create bool) []fieldset {
-	in := func(kind, id, labelKey, hintKey, value string) field {
-		fl := field{ID: id, Kind: kind, Label: p.T(labelKey), Value: value, Errors: errs.of(id)}
-		if hintKey != "" {
-			fl.Hint = p.T(hintKey)
-		}
-		if kind == "textarea" {
-			fl.Rows = 4
-		}
-		return fl
-	}
+	in := inputs(p, errs)
 	required := func(fl field) field { fl.Required = true; return fl }
 	about := fieldset{Legend: p.T("form.about")}
 	if create {

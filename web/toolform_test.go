@@ -13,7 +13,7 @@ import (
 // blocks describe en and pt-BR.
 func TestToolInput(t *testing.T) {
 	f := &toolForm{Descriptions: []descForm{{Lang: "en", Short: "x"}, {Lang: "pt-BR", Short: "y"}, {}}}
-	for path, want := range map[string]string{
+	checkMapping(t, "the tool form's input", toolCuration(nil).input(f), map[string]string{
 		"tool_id":                                       "tool_id",
 		"tool.display_name":                             "display_name",
 		"tool.repository_url":                           "repository_url",
@@ -33,15 +33,11 @@ func TestToolInput(t *testing.T) {
 		"tool.release_date":                             "release_date",
 		"tool.provenance.kind":                          "",
 		"update_mask":                                   "",
-	} {
-		if got := f.toolInput(path); got != want {
-			t.Errorf("toolInput(%q) = %q, want %q", path, got, want)
-		}
-	}
+	})
 }
 
 func TestUseCaseInput(t *testing.T) {
-	for path, want := range map[string]string{
+	checkMapping(t, "the use-case form's input", useCaseCuration(nil).input(&useCaseForm{}), map[string]string{
 		"use_case_id":                   "use_case_id",
 		"use_case.tool":                 "tool",
 		"use_case.organization":         "org_name",
@@ -50,11 +46,7 @@ func TestUseCaseInput(t *testing.T) {
 		"use_case.commitments[2]":       "commitments",
 		"use_case.start_date":           "start_date",
 		"use_case.name":                 "",
-	} {
-		if got := useCaseInput(path); got != want {
-			t.Errorf("useCaseInput(%q) = %q, want %q", path, got, want)
-		}
-	}
+	})
 }
 
 // TestToolFormRoundTrip reads a tool into the form, posts the form as a
@@ -96,7 +88,7 @@ func TestToolFormRoundTrip(t *testing.T) {
 	back := parseToolForm(v)
 	back.Name = want.GetName()
 	var errs formErrors
-	got := back.tool(&errs, testPage())
+	got := back.record(&errs, testPage())
 	if errs.Any() {
 		t.Fatalf("errors: %v", errs.Summary)
 	}
@@ -113,13 +105,23 @@ func TestToolFormOwnErrors(t *testing.T) {
 		"ogp_themes": {"OGP_THEME_NOPE"}, "contacts": {"a; b; c; d; e"},
 	})
 	var errs formErrors
-	f.tool(&errs, testPage())
+	f.record(&errs, testPage())
 	var got []string
 	for _, s := range errs.Summary {
 		got = append(got, s.Input)
 	}
 	if diff := cmp.Diff(got, []string{"d1_lang", "ogp_themes", "contacts"}); diff != "" {
 		t.Errorf("inputs in error (-got +want):\n%s", diff)
+	}
+}
+
+// checkMapping checks that f maps each key of want to its value.
+func checkMapping(t *testing.T, name string, f func(string) string, want map[string]string) {
+	t.Helper()
+	for in, w := range want {
+		if got := f(in); got != w {
+			t.Errorf("%s(%q) = %q, want %q", name, in, got, w)
+		}
 	}
 }
 

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"net/http"
 
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
@@ -16,19 +15,18 @@ type useCaseView struct {
 }
 
 func (s *Server) useCasePage(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), callTimeout)
+	c, cancel := s.calls(r)
 	defer cancel()
-	name := "origins/" + r.PathValue("origin") + "/usecases/" + r.PathValue("id")
-	u, err := s.catalog.GetUseCase(ctx, &catalogv1.GetUseCaseRequest{Name: name})
-	if err != nil {
-		s.apiError(w, r, err)
+	name := recordName(r, "usecases")
+	u := call(c, s.catalog.GetUseCase, &catalogv1.GetUseCaseRequest{Name: name})
+	if s.failed(w, r, c.err) {
 		return
 	}
 	view := useCaseView{UseCase: u, Name: name, ToolURL: toolURL(u.GetTool()), Own: u.GetOrigin() == s.cfg.Origin}
 	if view.ToolURL != "" {
 		// The tool may not have reached this node yet: the link stays, the
 		// name is the resource name.
-		if t, err := s.catalog.GetTool(ctx, &catalogv1.GetToolRequest{Name: u.GetTool()}); err == nil {
+		if t, err := s.catalog.GetTool(c.ctx, &catalogv1.GetToolRequest{Name: u.GetTool()}); err == nil {
 			view.ToolName = t.GetDisplayName()
 		}
 	}

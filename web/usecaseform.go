@@ -1,17 +1,19 @@
 package web
 
 import (
+	"context"
+	"net/http"
 	"net/url"
 	"strings"
 
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+	"google.golang.org/protobuf/types/known/emptypb"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 )
 
 // useCaseForm is the use-case form as typed.
 type useCaseForm struct {
-	ID          string // the new use case's id (create only)
-	Name        string // the use case's resource name (edit only)
-	Etag        string
+	formBase
 	Tool        string
 	OrgName     string
 	OrgKind     string // OrganizationKind name
@@ -23,14 +25,23 @@ type useCaseForm struct {
 	Status      string // UseCaseStatus name
 }
 
-// useCaseFormPaths are the fields the form edits: an update's mask.
-func useCaseFormPaths() []string {
-	return []string{"tool", "organization", "purpose", "commitments", "url", "start_date", "status"}
+// useCaseCuration is how the pages curate the node's use cases.
+func useCaseCuration(s *Server) *curation[*catalogv1.UseCase, *useCaseForm] {
+	return &curation[*catalogv1.UseCase, *useCaseForm]{
+		s: s, kind: "use_case", collection: "usecases", parse: parseUseCaseForm, formOf: useCaseFormOf,
+		blank: func(r *http.Request, _ *page) *useCaseForm { return &useCaseForm{Tool: r.URL.Query().Get("tool")} },
+		get: func(ctx context.Context, name string) (*catalogv1.UseCase, error) {
+			return s.catalog.GetUseCase(ctx, &catalogv1.GetUseCaseRequest{Name: name})
+		},
+		remove: func(ctx context.Context, name, etag string) (*emptypb.Empty, error) {
+			return s.catalog.DeleteUseCase(ctx, &catalogv1.DeleteUseCaseRequest{Name: name, Etag: etag})
+		},
+	}
 }
 
 func parseUseCaseForm(v url.Values) *useCaseForm {
 	return &useCaseForm{
-		ID: strings.TrimSpace(v.Get("use_case_id")), Etag: v.Get("etag"), Tool: strings.TrimSpace(v.Get("tool")),
+		formBase: formBase{ID: strings.TrimSpace(v.Get("use_case_id")), Etag: v.Get("etag")}, Tool: strings.TrimSpace(v.Get("tool")),
 		OrgName: v.Get("org_name"), OrgKind: v.Get("org_kind"), OrgCountry: strings.TrimSpace(v.Get("org_country")),
 		Purpose: v.Get("purpose"), Commitments: v.Get("commitments"), URL: strings.TrimSpace(v.Get("url")),
 		StartDate: strings.TrimSpace(v.Get("start_date")), Status: v.Get("status"),
@@ -39,7 +50,7 @@ func parseUseCaseForm(v url.Values) *useCaseForm {
 
 func useCaseFormOf(u *catalogv1.UseCase) *useCaseForm {
 	f := &useCaseForm{
-		Name: u.GetName(), Etag: u.GetEtag(), Tool: u.GetTool(), OrgName: u.GetOrganization().GetName(),
+		formBase: formBase{Name: u.GetName(), Etag: u.GetEtag()}, Tool: u.GetTool(), OrgName: u.GetOrganization().GetName(),
 		OrgCountry: u.GetOrganization().GetCountry(), Purpose: u.GetPurpose(),
 		Commitments: strings.Join(u.GetCommitments(), ", "), URL: u.GetUrl(), StartDate: u.GetStartDate(),
 	}
@@ -52,9 +63,9 @@ func useCaseFormOf(u *catalogv1.UseCase) *useCaseForm {
 	return f
 }
 
-// useCase is the use case the form describes; a kind or status that is
+// record is the use case the form describes; a kind or status that is
 // none of the API's goes to errs.
-func (f *useCaseForm) useCase(errs *formErrors, p *page) *catalogv1.UseCase {
+func (f *useCaseForm) record(errs *formErrors, p *page) *catalogv1.UseCase {
 	u := &catalogv1.UseCase{
 		Name: f.Name, Etag: f.Etag, Tool: f.Tool, Purpose: f.Purpose, Commitments: items(f.Commitments),
 		Url: f.URL, StartDate: f.StartDate,
@@ -77,15 +88,21 @@ func (f *useCaseForm) useCase(errs *formErrors, p *page) *catalogv1.UseCase {
 	return u
 }
 
-// useCaseInput is the form input of an API field path.
-func useCaseInput(path string) string {
-	if path == "use_case_id" {
-		return "use_case_id"
-	}
-	p, ok := strings.CutPrefix(path, "use_case.")
-	if !ok {
-		return ""
-	}
+// create makes u, the use case the form describes, in parent, with the
+// form's id.
+func (f *useCaseForm) create(ctx context.Context, c catalogv1.CatalogServiceClient, parent string, u *catalogv1.UseCase) (*catalogv1.UseCase, error) {
+	return c.CreateUseCase(ctx, &catalogv1.CreateUseCaseRequest{Parent: parent, UseCaseId: f.ID, UseCase: u})
+}
+
+// update writes u, the use case the form describes, but only the fields
+// the form edits.
+func (f *useCaseForm) update(ctx context.Context, c catalogv1.CatalogServiceClient, u *catalogv1.UseCase) (*catalogv1.UseCase, error) {
+	mask := &fieldmaskpb.FieldMask{Paths: []string{"tool", "organization", "purpose", "commitments", "url", "start_date", "status"}}
+	return c.UpdateUseCase(ctx, &catalogv1.UpdateUseCaseRequest{UseCase: u, UpdateMask: mask})
+}
+
+// input is the form input of a field path of the use case.
+func (f *useCaseForm) input(p string) string {
 	p = listIndex().ReplaceAllString(p, "")
 	switch p {
 	case "organization", "organization.name":
@@ -100,14 +117,20 @@ func useCaseInput(path string) string {
 	return ""
 }
 
-func (f *useCaseForm) fieldsets(p *page, errs *formErrors, create bool) []fieldset {
-	in := func(kind, id, labelKey, hintKey, value string) field {
-		fl := field{ID: id, Kind: kind, Label: p.T(labelKey), Value: value, Errors: errs.of(id)}
-		if hintKey != "" {
-			fl.Hint = p.T(hintKey)
-		}
-		return fl
+func (f *useCaseForm) title() string { return f.OrgName }
+
+// view lays the form out; a new use case's form goes back to its tool's
+// page when it names one.
+func (f *useCaseForm) view(p *page, errs *formErrors, create bool) formView {
+	v := formView{Fieldsets: f.fieldsets(p, errs, create), Cancel: "/"}
+	if u := toolURL(f.Tool); u != "" {
+		v.Cancel = u
 	}
+	return v
+}
+
+func (f *useCaseForm) fieldsets(p *page, errs *formErrors, create bool) []fieldset {
+	in := inputs(p, errs)
 	var use []field
 	if create {
 		use = append(use, in("text", "use_case_id", "form.use_case_id", "form.tool_id_hint", f.ID))
@@ -117,11 +140,7 @@ func (f *useCaseForm) fieldsets(p *page, errs *formErrors, create bool) []fields
 	purpose := in("textarea", "purpose", "form.purpose", "", f.Purpose)
 	purpose.Required, purpose.Rows = true, 5
 	status := in("select", "status", "form.status", "", f.Status)
-	status.Options = []option{{Value: "", Label: "—", Selected: f.Status == ""}}
-	for i := 1; i < len(catalogv1.UseCaseStatus_name); i++ {
-		name := catalogv1.UseCaseStatus(i).String()
-		status.Options = append(status.Options, option{Value: name, Label: p.T("enum." + name), Selected: name == f.Status})
-	}
+	status.Options = enumOptions(p, f.Status, catalogv1.UseCaseStatus_name)
 	use = append(use, tool, purpose,
 		in("text", "commitments", "form.commitments", "form.commitments_hint", f.Commitments),
 		in("url", "url", "form.uc_url", "form.url_hint", f.URL),
@@ -130,11 +149,7 @@ func (f *useCaseForm) fieldsets(p *page, errs *formErrors, create bool) []fields
 	)
 	kind := in("select", "org_kind", "form.org_kind", "", f.OrgKind)
 	kind.Required = true
-	kind.Options = []option{{Value: "", Label: "—", Selected: f.OrgKind == ""}}
-	for i := 1; i < len(catalogv1.OrganizationKind_name); i++ {
-		name := catalogv1.OrganizationKind(i).String()
-		kind.Options = append(kind.Options, option{Value: name, Label: p.T("enum." + name), Selected: name == f.OrgKind})
-	}
+	kind.Options = enumOptions(p, f.OrgKind, catalogv1.OrganizationKind_name)
 	name := in("text", "org_name", "form.org_name", "", f.OrgName)
 	name.Required = true
 	country := in("text", "org_country", "form.org_country", "form.country_hint", f.OrgCountry)
