@@ -296,7 +296,10 @@ func (n *Node) httpHandler(ctx context.Context, m *metrics, token string, log *s
 	}
 	gw := runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
-			MarshalOptions:   protojson.MarshalOptions{UseProtoNames: true},
+			// Every field, zero values too: a JSON client sees "met": false
+			// and "deleted": false rather than having to know proto3's
+			// defaults.
+			MarshalOptions:   protojson.MarshalOptions{UseProtoNames: true, EmitUnpopulated: true},
 			UnmarshalOptions: protojson.UnmarshalOptions{},
 		}),
 		runtime.WithHealthzEndpoint(healthpb.NewHealthClient(n.conn)),
