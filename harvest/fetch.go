@@ -135,7 +135,7 @@ func shallowClone(ctx context.Context, loc, dir string, opts ReadOptions) error 
 // publiccode.yml or publiccode.yaml at any depth when there are some (a
 // repository keeps other YAML files, for CI and the like), else every .yml
 // and .yaml file (a folder of catalog entries). Hidden files and folders
-// (.git) are skipped.
+// (.git) are skipped; links to files are followed.
 func publiccodeFiles(root string) ([]string, error) {
 	var named, all []string
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
@@ -148,7 +148,17 @@ func publiccodeFiles(root string) ([]string, error) {
 			}
 			return nil
 		}
-		if d.IsDir() || !d.Type().IsRegular() {
+		if d.IsDir() {
+			return nil
+		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			// A link to a file counts as the file (a mounted ConfigMap is
+			// made of them); links to folders are not followed, so a loop
+			// cannot trap the walk.
+			if st, err := os.Stat(path); err != nil || !st.Mode().IsRegular() {
+				return nil
+			}
+		} else if !d.Type().IsRegular() {
 			return nil
 		}
 		switch name := strings.ToLower(d.Name()); {
@@ -175,6 +185,11 @@ func readPubliccodeDir(ctx context.Context, root string, opts ReadOptions) ([]*c
 	files, err := publiccodeFiles(root)
 	if err != nil {
 		return nil, nil, err
+	}
+	if len(files) == 0 {
+		// An empty folder is more likely a share that is not mounted than
+		// a catalog that dropped every tool: not a complete read.
+		return nil, nil, fmt.Errorf("found no publiccode.yml or .yml file in %s", root)
 	}
 	type parsed struct {
 		entry    *catalogv1.HarvestEntry

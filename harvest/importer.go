@@ -106,8 +106,17 @@ func (im *Importer) Import(ctx context.Context, req *catalogv1.ImportHarvestRequ
 		return plan(tx, src, entries, listed, mayDelete, harvestTime, &counts)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("harvest %s: %w", src.GetName(), err)
+		// Nothing was written; the run is still reported.
+		err = fmt.Errorf("harvest %s: %w", src.GetName(), err)
+		run.Complete, run.Error = false, err.Error()
+		run.Rejected = int32(len(run.RejectedEntries))
+		run.EndTime = timestamppb.New(im.now())
+		if _, saveErr := im.store.SaveHarvestRun(context.WithoutCancel(ctx), run); saveErr != nil {
+			im.log.Error("save the report of a failed harvest", "source", src.GetName(), "err", saveErr)
+		}
+		return nil, err
 	}
+	run.RejectedEntries = append(run.RejectedEntries, counts.RejectedEntries...)
 	run.Created, run.Updated, run.Unchanged = counts.Created, counts.Updated, counts.Unchanged
 	run.Deleted, run.KeptHandEdits = counts.Deleted, counts.KeptHandEdits
 	run.Rejected = int32(len(run.RejectedEntries))
@@ -252,9 +261,15 @@ func plan(tx *storage.HarvestTx, src *catalogv1.HarvestSource, entries []incomin
 	for _, e := range entries {
 		k, ok := known[e.sourceID]
 		if !ok {
-			id := chooseID(idCandidates(e.tool.GetDisplayName(), src.GetName(), e.sourceID), taken)
+			id, err := freeID(tx, idCandidates(e.tool.GetDisplayName(), src.GetName(), e.sourceID), taken)
+			if err != nil {
+				return storage.HarvestPlan{}, err
+			}
 			if id == "" {
-				return storage.HarvestPlan{}, fmt.Errorf("entry %s: no free tool id", e.sourceID)
+				// Listed, so rejecting it deletes nothing; the others go in.
+				counts.RejectedEntries = append(counts.RejectedEntries, &catalogv1.RejectedEntry{SourceId: e.sourceID,
+					Findings: []*catalogv1.Finding{{Message: "no free tool id: every id made from its name is taken"}}})
+				continue
 			}
 			taken[id] = true
 			write(e, id, storage.OpCreate)
@@ -290,18 +305,49 @@ func plan(tx *storage.HarvestTx, src *catalogv1.HarvestSource, entries []incomin
 		k := known[sid]
 		head, exists := heads[k.ID]
 		switch {
-		case !exists || head.Deleted:
-			// Already deleted, by hand or otherwise: nothing to write.
-		case head.Seq != k.Seq && !src.GetAuthoritative():
-			// Edited by hand since: the person who edited it owns it now.
-			counts.KeptHandEdits++
-		default:
+		case exists && head.Seq != k.Seq && !src.GetAuthoritative():
+			// Edited or deleted by hand since: the person who did owns it
+			// now. The entry stays known, so that the source listing it
+			// again finds the same tool, still theirs.
+			if !head.Deleted {
+				counts.KeptHandEdits++
+			}
+			continue
+		case exists && !head.Deleted:
 			p.Writes = append(p.Writes, storage.Write{Op: storage.OpDelete, Kind: storage.KindTool, ID: k.ID})
 			counts.Deleted++
 		}
 		p.Marks = append(p.Marks, storage.HarvestMark{SourceID: sid, ID: k.ID, Write: -1, Forget: true})
 	}
 	return p, nil
+}
+
+// freeID is the first of candidates no record has, else the second
+// candidate numbered (-2, -3...): an entry that left its source and came
+// back leaves a tombstone on each id it had, and must still find one.
+// It returns "" when even the numbered ids are all taken.
+func freeID(tx *storage.HarvestTx, candidates []string, taken map[string]bool) (string, error) {
+	if id := chooseID(candidates, taken); id != "" {
+		return id, nil
+	}
+	const perRound, rounds = 50, 20
+	for r := range rounds {
+		more := make([]string, perRound)
+		for i := range more {
+			more[i] = fmt.Sprintf("%s-%d", candidates[1], 2+r*perRound+i)
+		}
+		heads, err := tx.Heads(storage.KindTool, more)
+		if err != nil {
+			return "", err
+		}
+		for id := range heads {
+			taken[id] = true
+		}
+		if id := chooseID(more, taken); id != "" {
+			return id, nil
+		}
+	}
+	return "", nil
 }
 
 // idCandidates are the ids a new harvested tool may take, best first: its

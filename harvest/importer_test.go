@@ -278,3 +278,52 @@ func TestHarvestRunsReported(t *testing.T) {
 		t.Fatalf("all runs: %d, %v", len(all), err)
 	}
 }
+
+// TestImportEntryThatComesAndGoes checks that an entry that leaves its
+// source and comes back, again and again, always finds a free tool id (the
+// tombstones keep the ones it had), and the run goes through.
+func TestImportEntryThatComesAndGoes(t *testing.T) {
+	s := openStore(t)
+	im := NewImporter(s, nil, quietLog())
+	for range 5 {
+		mustImport(t, im, request("city", true, entry("a", "Alpha", "x")), "created 1 updated 0 unchanged 0 deleted 0 rejected 0 kept 0")
+		mustImport(t, im, request("city", true), "created 0 updated 0 unchanged 0 deleted 1 rejected 0 kept 0")
+	}
+	mustImport(t, im, request("city", true, entry("a", "Alpha", "x"), entry("b", "Beta", "y")), "created 2 updated 0 unchanged 0 deleted 0 rejected 0 kept 0")
+}
+
+// TestImportRelistedHandEdit checks that a hand-edited tool whose entry
+// left the source stays the entry's tool: listed again, it is still the
+// hand-edited one, and no second tool is made.
+func TestImportRelistedHandEdit(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	im := NewImporter(s, nil, quietLog())
+	mustImport(t, im, request("city", true, entry("a", "Alpha", "x")), "created 1 updated 0 unchanged 0 deleted 0 rejected 0 kept 0")
+	edited := getTool(t, s, "alpha")
+	edited.Descriptions["en"].ShortDescription = "Edited by hand"
+	if _, err := s.Apply(ctx, []storage.Write{{Op: storage.OpReplace, ID: "alpha", Resource: edited}}); err != nil {
+		t.Fatal(err)
+	}
+	mustImport(t, im, request("city", true), "created 0 updated 0 unchanged 0 deleted 0 rejected 0 kept 1")
+	mustImport(t, im, request("city", true, entry("a", "Alpha", "x")), "created 0 updated 0 unchanged 0 deleted 0 rejected 0 kept 1")
+	if n := toolCount(t, s); n != 1 {
+		t.Errorf("%d tools, want the one hand-edited", n)
+	}
+}
+
+// TestFailedImportIsReported checks that a run whose import fails still
+// leaves a report saying why.
+func TestFailedImportIsReported(t *testing.T) {
+	s := openStore(t)
+	im := NewImporter(s, nil, quietLog())
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the write transaction cannot begin
+	if _, err := im.Import(ctx, request("city", true, entry("a", "Alpha", "x"))); err == nil {
+		t.Fatal("an import with a cancelled context succeeded")
+	}
+	runs, err := s.HarvestRuns(context.Background(), "city", 10)
+	if err != nil || len(runs) != 1 || runs[0].GetComplete() || runs[0].GetError() == "" {
+		t.Fatalf("the failed run's report: %v, %v", runs, err)
+	}
+}

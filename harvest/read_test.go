@@ -308,3 +308,28 @@ func TestReadCSVAndCodeJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestReadFolderOfLinksAndEmptyFolder checks that files reached through
+// symbolic links are read, and that an empty folder is not a complete
+// source (which would delete every tool it made).
+func TestReadFolderOfLinksAndEmptyFolder(t *testing.T) {
+	real, links := t.TempDir(), t.TempDir()
+	writePubliccodeFolder(t, real, 3)
+	for i := range 3 {
+		name := "tool" + strconv.Itoa(i)
+		if err := os.Symlink(filepath.Join(real, name, "publiccode.yml"), filepath.Join(links, name+".yml")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src, err := Source{Location: links}.Resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req := Read(context.Background(), src, ReadOptions{}); !req.GetComplete() || len(req.GetEntries()) != 3 {
+		t.Errorf("a folder of links: complete %v, %d entries, %q", req.GetComplete(), len(req.GetEntries()), req.GetReadError())
+	}
+	empty, _ := Source{Location: t.TempDir()}.Resolve()
+	if req := Read(context.Background(), empty, ReadOptions{}); req.GetComplete() || !strings.Contains(req.GetReadError(), "no publiccode.yml") {
+		t.Errorf("an empty folder: complete %v, error %q", req.GetComplete(), req.GetReadError())
+	}
+}

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -129,25 +130,41 @@ func TestRequalifyAll(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	kept := tool("Kept", "Maintained")
-	kept.Maintenance = &catalogv1.Maintenance{Type: "internal"}
-	kept.ReleaseDate = "2024-01-15"
-	create(t, s, "kept", kept)
-	maintained := func() int {
-		found, err := s.Search(ctx, Query{Kind: KindTool, Filters: []Filter{{"criterion", []string{"maintained"}}}, Order: "name", Limit: 10})
+	// More tools than one chunk of the requalification.
+	const n = requalifyChunkSize + 100
+	writes := make([]Write, n)
+	for i := range writes {
+		kept := tool(fmt.Sprintf("Kept %d", i), "Maintained")
+		kept.Maintenance = &catalogv1.Maintenance{Type: "internal"}
+		kept.ReleaseDate = "2024-01-15"
+		writes[i] = Write{Op: OpCreate, ID: fmt.Sprintf("kept-%d", i), Resource: kept}
+	}
+	if _, err := s.Apply(ctx, writes); err != nil {
+		t.Fatal(err)
+	}
+	maintained := func() int64 {
+		total, _, err := s.Facets(ctx, Query{Kind: KindTool, Filters: []Filter{{"criterion", []string{"maintained"}}}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		return len(found)
+		return total
 	}
-	if maintained() != 1 {
-		t.Fatal("a tool released this year is not maintained")
+	if got := maintained(); got != n {
+		t.Fatalf("%d tools released this year are maintained, want %d", got, n)
 	}
 	mu.Lock()
 	now = now.AddDate(3, 0, 0)
 	mu.Unlock()
-	s.queue(indexBatch{requalifyAll: true}) // what the daily ticker does
-	if n := maintained(); n != 0 {
-		t.Errorf("three years on, %d tools still count as maintained", n)
+	s.queue(indexBatch{requalify: true}) // what the daily ticker does
+	// The first chunk is done before the next search; the rest follows.
+	if got := maintained(); got > n-requalifyChunkSize {
+		t.Errorf("after the first chunk, %d tools still count as maintained", got)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for maintained() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("three years on, %d tools still count as maintained", maintained())
+		}
+		time.Sleep(10 * time.Millisecond) // a poll interval
 	}
 }

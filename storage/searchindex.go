@@ -153,8 +153,8 @@ func (s *Store) startIndexer() {
 			closed := ix.closed
 			ix.mu.Unlock()
 			for _, b := range batches {
-				if b.requalifyAll {
-					s.requalifyAll()
+				if b.requalify {
+					s.requalifyChunk(b.requalifyAfter)
 				} else {
 					s.reindex(b.changes)
 				}
@@ -171,10 +171,11 @@ func (s *Store) startIndexer() {
 }
 
 // indexBatch is a batch of committed changes, or the order to requalify
-// every tool.
+// the tools whose rid is above requalifyAfter.
 type indexBatch struct {
-	changes      []indexChange
-	requalifyAll bool
+	changes        []indexChange
+	requalify      bool
+	requalifyAfter int64
 }
 
 // requalifyEvery is how often the index recomputes every tool's
@@ -192,47 +193,68 @@ func (s *Store) requalifyDaily() {
 		case <-s.indexer.stopped:
 			return
 		case <-t.C:
-			s.queue(indexBatch{requalifyAll: true})
+			s.queue(indexBatch{requalify: true})
 		}
 	}
 }
 
-// requalifyAll puts every live tool in the index again with its
-// qualification as of now, a thousand at a time.
-func (s *Store) requalifyAll() {
-	rows, err := s.reader.Query("SELECT rid, record FROM records WHERE deleted = 0 AND kind = ?", int64(KindTool))
+// requalifyChunkSize is how much of a requalification of every tool the
+// indexer does at once: searches and reads waiting for the indexer wait
+// for one chunk, not for the whole catalog.
+const requalifyChunkSize = 500
+
+// requalifyChunk puts the live tools after rid after, a chunk of them, in
+// the index again with their qualification as of now, and queues the next
+// chunk behind whatever was committed meanwhile.
+func (s *Store) requalifyChunk(after int64) {
+	rows, err := s.reader.Query("SELECT rid, record FROM records WHERE deleted = 0 AND kind = ? AND rid > ? ORDER BY rid LIMIT ?",
+		int64(KindTool), after, requalifyChunkSize)
 	if err != nil {
 		s.log.Error("requalify tools", "err", err)
 		return
 	}
-	defer rows.Close()
-	now := s.now()
-	puts := map[int64]search.Analyzed{}
-	flush := func() {
-		s.tools.Update(puts, nil)
-		puts = map[int64]search.Analyzed{}
+	type stored struct {
+		rid      int64
+		record   []byte
+		analyzed search.Analyzed
+		ok       bool
 	}
+	var chunk []stored
 	for rows.Next() {
-		var rid int64
-		var rec []byte
-		if err := rows.Scan(&rid, &rec); err != nil {
+		var r stored
+		if err := rows.Scan(&r.rid, &r.record); err != nil {
+			rows.Close()
 			s.log.Error("requalify tools", "err", err)
 			return
 		}
-		m, err := decodeResource(rec)
+		chunk = append(chunk, r)
+	}
+	err = rows.Err()
+	rows.Close()
+	if err != nil {
+		s.log.Error("requalify tools", "err", err)
+		return
+	}
+	now := s.now()
+	parallel(len(chunk), func(i int) {
+		r := &chunk[i]
+		m, err := decodeResource(r.record)
 		if err != nil {
-			s.log.Error("requalify tool", "rid", rid, "err", err)
-			continue
+			s.log.Error("requalify tool", "rid", r.rid, "err", err)
+			return
 		}
 		t := m.(*catalogv1.Tool)
-		puts[rid] = s.withQualification(s.tools.Analyze(searchDoc(t.GetOrigin(), t)), t, linkOf(t), now)
-		if len(puts) == 1000 {
-			flush()
+		r.analyzed, r.ok = s.withQualification(s.tools.Analyze(searchDoc(t.GetOrigin(), t)), t, linkOf(t), now), true
+	})
+	puts := make(map[int64]search.Analyzed, len(chunk))
+	for _, r := range chunk {
+		if r.ok {
+			puts[r.rid] = r.analyzed
 		}
 	}
-	flush()
-	if err := rows.Err(); err != nil {
-		s.log.Error("requalify tools", "err", err)
+	s.tools.Update(puts, nil)
+	if len(chunk) == requalifyChunkSize {
+		s.queue(indexBatch{requalify: true, requalifyAfter: chunk[len(chunk)-1].rid})
 	}
 }
 
