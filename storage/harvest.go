@@ -92,11 +92,11 @@ type HarvestMark struct {
 	ID   string
 	Hash []byte
 	// Write is the index in the plan's Writes of the write that made the
-	// entry's current version; -1 when the run wrote nothing for it, and
-	// Seq is kept.
+	// entry's current version, whose seq the mark keeps. Entries the run
+	// wrote nothing for need no mark.
 	Write int
-	Seq   int64
-	// Forget drops the entry: the source no longer lists it.
+	// Forget drops the entry instead (the source no longer lists it);
+	// Write is then ignored.
 	Forget bool
 }
 
@@ -117,7 +117,7 @@ func (s *Store) ApplyHarvest(ctx context.Context, source string, plan func(*Harv
 			}
 		}
 		for _, m := range p.Marks {
-			if m.Write >= len(p.Writes) {
+			if !m.Forget && (m.Write < 0 || m.Write >= len(p.Writes)) {
 				return nil, nil, fmt.Errorf("harvest %s: entry %s marks write %d of %d", source, m.SourceID, m.Write, len(p.Writes))
 			}
 		}
@@ -147,11 +147,7 @@ func saveMarks(ctx context.Context, tx *sql.Tx, source string, marks []HarvestMa
 			}
 			continue
 		}
-		seq := m.Seq
-		if m.Write >= 0 {
-			seq = done[m.Write].rec.GetSeq()
-		}
-		if _, err := upsert.ExecContext(ctx, source, m.SourceID, m.ID, seq, m.Hash); err != nil {
+		if _, err := upsert.ExecContext(ctx, source, m.SourceID, m.ID, done[m.Write].rec.GetSeq(), m.Hash); err != nil {
 			return fmt.Errorf("harvest %s: mark entry %s: %w", source, m.SourceID, err)
 		}
 	}
