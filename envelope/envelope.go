@@ -2,16 +2,30 @@
 // replication in the federation: an origin serializes a Record once, signs
 // those bytes with its Ed25519 key, and every node stores and forwards the
 // pair unchanged. storage calls Seal when the node writes its own records;
-// replication calls Open on everything that comes from peers. The package
-// holds no state and touches no database.
+// replication verifies everything that comes from peers, a page at a time
+// with a Verifier. The package holds no state and touches no database.
+//
+// Signatures are standard Ed25519 (RFC 8032): deterministic, the same bytes
+// crypto/ed25519 makes. They are made and checked with curve25519-voi,
+// which signs in two thirds of the standard library's time and verifies a
+// batch of signatures in about a quarter of its time per signature.
+// Verification follows ZIP-215, the rules under which checking one
+// signature and checking a batch always agree: it accepts every signature
+// crypto/ed25519 accepts, and also the few with non-canonical point
+// encodings or small-order components that only a signer crafting them on
+// purpose would make (an origin can sign whatever it wants anyway). Every
+// node checks by the same rules, so a record one node accepts, every node
+// accepts.
 package envelope
 
 import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
+	voi "github.com/oasisprotocol/curve25519-voi/primitives/ed25519"
 	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
 	"golang.org/x/text/language"
 	"google.golang.org/protobuf/proto"
@@ -39,15 +53,85 @@ func Seal(rec *federationv1.Record, key ed25519.PrivateKey) (*federationv1.Signe
 
 // Sign returns the signature of already serialized record bytes.
 func Sign(key ed25519.PrivateKey, record []byte) []byte {
-	return ed25519.Sign(key, signedMessage(record))
+	return voi.Sign(voi.PrivateKey(key), signedMessage(nil, record))
 }
+
+// zip215 are the verification rules of every node (see the package doc).
+var zip215 = &voi.Options{Verify: voi.VerifyOptionsZIP_215}
 
 // Verify reports whether sig is the signature of record by pub.
 func Verify(pub ed25519.PublicKey, record, sig []byte) bool {
 	if len(pub) != ed25519.PublicKeySize || len(sig) != ed25519.SignatureSize {
 		return false
 	}
-	return ed25519.Verify(pub, signedMessage(record), sig)
+	return voi.VerifyWithOptions(voi.PublicKey(pub), signedMessage(nil, record), sig, zip215)
+}
+
+// A Verifier checks signatures by one public key: the key is decoded and
+// its multiples precomputed once, for all the records of a page.
+type Verifier struct {
+	key *voi.ExpandedPublicKey
+}
+
+// NewVerifier returns a Verifier for pub, or an error if pub is not an
+// Ed25519 public key.
+func NewVerifier(pub ed25519.PublicKey) (*Verifier, error) {
+	if len(pub) != ed25519.PublicKeySize {
+		return nil, fmt.Errorf("envelope: a public key has %d bytes, not %d", len(pub), ed25519.PublicKeySize)
+	}
+	k, err := voi.NewExpandedPublicKey(voi.PublicKey(pub))
+	if err != nil {
+		return nil, fmt.Errorf("envelope: not an Ed25519 public key: %w", err)
+	}
+	return &Verifier{key: k}, nil
+}
+
+// Verify reports whether sig is the signature of record.
+func (v *Verifier) Verify(record, sig []byte) bool {
+	if len(sig) != ed25519.SignatureSize {
+		return false
+	}
+	return voi.VerifyExpandedWithOptions(v.key, signedMessage(nil, record), sig, zip215)
+}
+
+// VerifyAll checks that sigs[i] is the signature of records[i] for every i,
+// as a batch, and returns the index of the first that is not, or -1 if all
+// are. A batch costs about a quarter of checking each signature alone;
+// when it fails, the signatures are checked one by one to tell which.
+func (v *Verifier) VerifyAll(records, sigs [][]byte) int {
+	if len(records) != len(sigs) {
+		panic("envelope: VerifyAll needs as many signatures as records")
+	}
+	if len(records) == 0 {
+		return -1
+	}
+	batch := voi.NewBatchVerifierWithCapacity(len(records))
+	var msg []byte
+	for i, rec := range records {
+		if len(sigs[i]) != ed25519.SignatureSize {
+			return v.firstBad(records, sigs)
+		}
+		// The batch keeps hashes and points, not the message: one buffer
+		// serves every record.
+		msg = signedMessage(msg[:0], rec)
+		batch.AddExpandedWithOptions(v.key, msg, sigs[i], zip215)
+	}
+	if batch.VerifyBatchOnly(nil) {
+		return -1
+	}
+	return v.firstBad(records, sigs)
+}
+
+func (v *Verifier) firstBad(records, sigs [][]byte) int {
+	for i := range records {
+		if !v.Verify(records[i], sigs[i]) {
+			return i
+		}
+	}
+	// Single and batch verification agree under ZIP-215, so a batch that
+	// failed has a signature that fails alone, and this is not reached;
+	// if it were, each signature alone is what counts.
+	return -1
 }
 
 // Open parses a signed record, checks that it is well formed and verifies
@@ -76,10 +160,10 @@ func Parse(record []byte) (*federationv1.Record, error) {
 	return rec, nil
 }
 
-func signedMessage(record []byte) []byte {
-	msg := make([]byte, 0, len(signingContext)+len(record))
-	msg = append(msg, signingContext...)
-	return append(msg, record...)
+// signedMessage appends to buf the bytes a signature of record covers.
+func signedMessage(buf, record []byte) []byte {
+	buf = slices.Grow(buf, len(signingContext)+len(record))
+	return append(append(buf, signingContext...), record...)
 }
 
 // check enforces what every record must satisfy, whoever wrote it.

@@ -1,8 +1,13 @@
 package envelope
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"errors"
+	"fmt"
+	"math/big"
+	"math/rand/v2"
+	"slices"
 	"testing"
 
 	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
@@ -96,5 +101,119 @@ func TestCountryOfOrigin(t *testing.T) {
 		if got := CountryOfOrigin(origin); got != want {
 			t.Errorf("CountryOfOrigin(%q) = %q, want %q", origin, got, want)
 		}
+	}
+}
+
+// TestSignaturesAreStandard checks that signatures are those of RFC 8032,
+// byte for byte what crypto/ed25519 makes, and that verification agrees
+// with crypto/ed25519 on good and damaged signatures: nodes of this version
+// and any other Ed25519 implementation understand each other.
+func TestSignaturesAreStandard(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range 200 {
+		seed := make([]byte, ed25519.SeedSize)
+		for j := range seed {
+			seed[j] = byte(rng.Uint32())
+		}
+		key := ed25519.NewKeyFromSeed(seed)
+		pub := key.Public().(ed25519.PublicKey)
+		record := make([]byte, rng.IntN(3000))
+		for j := range record {
+			record[j] = byte(rng.Uint32())
+		}
+		sig := Sign(key, record)
+		if want := ed25519.Sign(key, append([]byte(signingContext), record...)); !bytes.Equal(sig, want) {
+			t.Fatalf("case %d: Sign gave %x, crypto/ed25519 %x", i, sig, want)
+		}
+		v, err := NewVerifier(pub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !Verify(pub, record, sig) || !v.Verify(record, sig) {
+			t.Fatalf("case %d: a good signature does not verify", i)
+		}
+		bad := slices.Clone(sig)
+		bad[rng.IntN(len(bad))] ^= 1 << rng.IntN(8)
+		std := ed25519.Verify(pub, append([]byte(signingContext), record...), bad)
+		if Verify(pub, record, bad) != std || v.Verify(record, bad) != std {
+			t.Fatalf("case %d: on a damaged signature, crypto/ed25519 says %v and Verify does not", i, std)
+		}
+	}
+}
+
+// TestNoSecondSignature checks that a signature cannot be rewritten into
+// other bytes that verify for the same record: with S + L in place of S
+// (the classic malleation of Ed25519), a relay could make a record's
+// signature, and so its etag, differ from node to node.
+func TestNoSecondSignature(t *testing.T) {
+	key := testKey(t, 3)
+	pub := key.Public().(ed25519.PublicKey)
+	record := []byte("a record")
+	sig := Sign(key, record)
+	// L, the order of the group, little-endian.
+	l := []byte{0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10}
+	malleated := slices.Clone(sig)
+	carry := 0
+	for i := range 32 {
+		sum := int(malleated[32+i]) + int(l[i]) + carry
+		malleated[32+i], carry = byte(sum), sum>>8
+	}
+	le := func(b []byte) *big.Int { // little-endian bytes as a number
+		r := slices.Clone(b)
+		slices.Reverse(r)
+		return new(big.Int).SetBytes(r)
+	}
+	if sPrime, s := le(malleated[32:]), le(sig[32:]); new(big.Int).Sub(sPrime, s).Cmp(le(l)) != 0 {
+		t.Fatalf("the malleated S is not S + L")
+	}
+	v, _ := NewVerifier(pub)
+	if Verify(pub, record, malleated) || v.Verify(record, malleated) || v.VerifyAll([][]byte{record}, [][]byte{malleated}) != 0 {
+		t.Error("a signature with S + L verifies")
+	}
+}
+
+func TestVerifyAll(t *testing.T) {
+	key := testKey(t, 4)
+	v, err := NewVerifier(key.Public().(ed25519.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 300
+	records, sigs := make([][]byte, n), make([][]byte, n)
+	for i := range n {
+		records[i] = []byte(fmt.Sprintf("record %d", i))
+		sigs[i] = Sign(key, records[i])
+	}
+	if got := v.VerifyAll(records, sigs); got != -1 {
+		t.Fatalf("VerifyAll of good signatures = %d, want -1", got)
+	}
+	if got := v.VerifyAll(nil, nil); got != -1 {
+		t.Errorf("VerifyAll of nothing = %d, want -1", got)
+	}
+	for _, tc := range []struct {
+		name   string
+		damage func(records, sigs [][]byte)
+		want   int
+	}{
+		{"a flipped bit", func(r, s [][]byte) { s[137][40] ^= 4 }, 137},
+		{"a changed record", func(r, s [][]byte) { r[299] = []byte("record 298") }, 299},
+		{"two bad, the first counts", func(r, s [][]byte) { s[250][0] ^= 1; s[12][63] ^= 1 }, 12},
+		{"a short signature", func(r, s [][]byte) { s[5] = s[5][:63] }, 5},
+		{"another key's", func(r, s [][]byte) { s[0] = Sign(testKey(t, 5), r[0]) }, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, s := slices.Clone(records), make([][]byte, n)
+			for i := range sigs {
+				s[i] = slices.Clone(sigs[i])
+			}
+			tc.damage(r, s)
+			if got := v.VerifyAll(r, s); got != tc.want {
+				t.Errorf("VerifyAll = %d, want %d", got, tc.want)
+			}
+		})
+	}
+	if _, err := NewVerifier(make([]byte, 31)); err == nil {
+		t.Error("NewVerifier accepted a 31-byte key")
 	}
 }

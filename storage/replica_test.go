@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -300,4 +301,43 @@ func digestsAll(t *testing.T, s *Store) []*federationv1.OriginDigest {
 		t.Fatal(err)
 	}
 	return slices.Clone(ds)
+}
+
+// TestBadSignatureInLargePage checks that a page of many records, verified
+// in batches on several cores, is refused whatever batch holds the bad
+// signature, and that the refusal names the first bad record.
+func TestBadSignatureInLargePage(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	fr := openAt(t, filepath.Join(dir, "fr.db"), "fr", testKey(1))
+	var ws []Write
+	for i := range 700 {
+		ws = append(ws, Write{Op: OpCreate, ID: fmt.Sprintf("t%d", i), Resource: tool(fmt.Sprintf("T%d", i), "x")})
+	}
+	if _, err := fr.Apply(ctx, ws); err != nil {
+		t.Fatal(err)
+	}
+	de := openAt(t, filepath.Join(dir, "de.db"), "de", testKey(2))
+	ps := pages(t, fr, de, MaxPageBytes)
+	if len(ps) != 1 || len(ps[0].Records) != 700 {
+		t.Fatalf("want one page of 700 records")
+	}
+	for _, bad := range [][]int{{0}, {255, 256}, {699}, {600, 300}} {
+		p := proto.Clone(ps[0]).(*federationv1.OriginPage)
+		for _, i := range bad {
+			p.Records[i].Signature[10] ^= 1
+		}
+		first := slices.Min(bad)
+		var re *RefusedError
+		_, err := de.ApplyPage(ctx, p)
+		if !errors.As(err, &re) || re.Reason != RefusedBadSignature || !strings.HasPrefix(re.Detail, fmt.Sprintf("record %d (seq %d):", first, first+1)) {
+			t.Errorf("bad signatures at %v: %v, want a refusal naming record %d", bad, err, first)
+		}
+	}
+	if wms, _ := de.Watermarks(ctx); wms["fr"] != 0 {
+		t.Errorf("the refused pages moved the watermark to %d", wms["fr"])
+	}
+	if n, err := de.ApplyPage(ctx, ps[0]); err != nil || n != 700 {
+		t.Errorf("the good page: %d, %v", n, err)
+	}
 }

@@ -22,6 +22,11 @@ type PullResult struct {
 // lacks, of every origin but store's own, applying each page as it comes.
 // It stops at the first page the store refuses (a *storage.RefusedError,
 // wrapped): a peer sending bad pages is not asked for more.
+//
+// Receiving and checking a page (its signatures, on every core) overlap
+// with applying the one before: a goroutine runs one page ahead of the
+// write transaction, so that verifying, the larger part of the work, runs
+// beside the writer rather than in front of it.
 func PullFrom(ctx context.Context, store *storage.Store, conn grpc.ClientConnInterface, pageBytes int) (PullResult, error) {
 	var res PullResult
 	wms, err := store.Watermarks(ctx)
@@ -29,7 +34,7 @@ func PullFrom(ctx context.Context, store *storage.Store, conn grpc.ClientConnInt
 		return res, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel() // ends the stream when a page is refused
+	defer cancel() // ends the stream, and the checker, when a page is refused
 	stream, err := federationv1.NewFederationServiceClient(conn).Pull(ctx, &federationv1.PullRequest{
 		Watermarks:     wms,
 		AllOrigins:     true,
@@ -39,15 +44,18 @@ func PullFrom(ctx context.Context, store *storage.Store, conn grpc.ClientConnInt
 	if err != nil {
 		return res, fmt.Errorf("pull: %w", err)
 	}
-	for {
-		msg, err := stream.Recv()
-		if errors.Is(err, io.EOF) {
-			return res, nil
+	checked := make(chan checkedPage) // unbuffered: one page checked ahead, no more
+	go checkPages(ctx, store, stream, checked)
+	defer func() {
+		cancel()
+		for range checked { // the checker is gone when PullFrom returns
 		}
-		if err != nil {
-			return res, fmt.Errorf("pull: %w", err)
+	}()
+	for cp := range checked {
+		if cp.err != nil {
+			return res, cp.err
 		}
-		n, err := store.ApplyPage(ctx, msg.GetPage())
+		n, err := store.ApplyChecked(ctx, cp.page)
 		if err != nil {
 			return res, fmt.Errorf("pull: %w", err)
 		}
@@ -57,7 +65,48 @@ func PullFrom(ctx context.Context, store *storage.Store, conn grpc.ClientConnInt
 			if res.AppliedByOrigin == nil {
 				res.AppliedByOrigin = map[string]int{}
 			}
-			res.AppliedByOrigin[msg.GetPage().GetOrigin()] += n
+			res.AppliedByOrigin[cp.origin] += n
+		}
+	}
+	return res, nil
+}
+
+// checkedPage is a page ready to apply, or why the pull ends.
+type checkedPage struct {
+	page   *storage.CheckedPage
+	origin string
+	err    error
+}
+
+// checkPages receives pages from stream and checks them, sending each to
+// out, until the stream ends, a page fails, or ctx is done; then it closes
+// out. An error is the last thing sent.
+func checkPages(ctx context.Context, store *storage.Store, stream grpc.ServerStreamingClient[federationv1.PullResponse], out chan<- checkedPage) {
+	defer close(out)
+	send := func(cp checkedPage) bool {
+		select {
+		case out <- cp:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	for {
+		msg, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return
+		}
+		if err != nil {
+			send(checkedPage{err: fmt.Errorf("pull: %w", err)})
+			return
+		}
+		cp, err := store.CheckPage(ctx, msg.GetPage())
+		if err != nil {
+			send(checkedPage{err: fmt.Errorf("pull: %w", err)})
+			return
+		}
+		if !send(checkedPage{page: cp, origin: msg.GetPage().GetOrigin()}) {
+			return
 		}
 	}
 }

@@ -33,19 +33,7 @@ func TestConcurrentPullsBounded(t *testing.T) {
 	for i := range 4 {
 		writeTools(t, n, "bulk"+string(rune('a'+i)), 1000)
 	}
-	srv := grpc.NewServer()
-	NewServer(store, 1, testLogger(t)).Register(srv)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(lis)
-	defer srv.Stop()
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := serveLoopback(t, NewServer(store, 1, testLogger(t)).Register)
 	client := federationv1.NewFederationServiceClient(conn)
 
 	holdCtx, release := context.WithCancel(ctx)

@@ -1,0 +1,126 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"path/filepath"
+	"testing"
+
+	"github.com/ogptoolbox/federation/envelope"
+	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
+	"github.com/ogptoolbox/federation/storage"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/proto"
+)
+
+// pageServer serves fixed pages, whatever the request.
+type pageServer struct {
+	federationv1.UnimplementedFederationServiceServer
+	pages []*federationv1.OriginPage
+}
+
+func (p *pageServer) Pull(_ *federationv1.PullRequest, stream grpc.ServerStreamingServer[federationv1.PullResponse]) error {
+	for _, page := range p.pages {
+		if err := stream.Send(&federationv1.PullResponse{Page: page}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TestPullStopsAtRefusedPage checks that the page checked ahead of the
+// writer never lands when the one before it is refused, and that the pages
+// before the refused one do: the pipeline keeps the order and the
+// all-or-nothing of pages.
+func TestPullStopsAtRefusedPage(t *testing.T) {
+	ctx := context.Background()
+	src, err := storage.Open(ctx, storage.Options{Path: filepath.Join(t.TempDir(), "src.db"), Origin: "fr", Key: nodeKey("fr"), Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	const n = 600
+	for i := 0; i < n; i += 100 {
+		var ws []storage.Write
+		for j := i; j < i+100; j++ {
+			ws = append(ws, storage.Write{Op: storage.OpCreate, ID: fmt.Sprintf("tool-%04d", j), Resource: benchTool(j)})
+		}
+		if _, err := src.Apply(ctx, ws); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var pages []*federationv1.OriginPage
+	if err := src.ReadPages(ctx, storage.PullSpec{AllOrigins: true, MaxPageBytes: 64 << 10}, func(p *federationv1.OriginPage) error {
+		pages = append(pages, p)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(pages) < 5 {
+		t.Fatalf("%d pages, want at least 5 for this test", len(pages))
+	}
+	const bad = 2 // the third page has a record whose bytes changed after signing
+	tampered := proto.Clone(pages[bad]).(*federationv1.OriginPage)
+	last := tampered.Records[len(tampered.Records)-1]
+	last.Record[len(last.Record)-1] ^= 1
+	pages[bad] = tampered
+
+	conn := serveLoopback(t, func(srv grpc.ServiceRegistrar) {
+		federationv1.RegisterFederationServiceServer(srv, &pageServer{pages: pages})
+	})
+
+	dst, err := storage.Open(ctx, storage.Options{Path: filepath.Join(t.TempDir(), "dst.db"), Origin: "de", Key: nodeKey("de"), Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	res, err := PullFrom(ctx, dst, conn, 0)
+	var re *storage.RefusedError
+	if !errors.As(err, &re) || re.Reason != storage.RefusedBadSignature {
+		t.Fatalf("PullFrom: %v, want a refusal for a bad signature", err)
+	}
+	want := len(pages[0].GetRecords()) + len(pages[1].GetRecords())
+	if res.Pages != 2 || res.Applied != want {
+		t.Errorf("applied %d pages, %d records; want 2 pages, %d records", res.Pages, res.Applied, want)
+	}
+	wms, err := dst.Watermarks(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := wms["fr"]; got != pages[1].GetThroughSeq() {
+		t.Errorf("watermark of fr = %d, want %d, the end of the last good page", got, pages[1].GetThroughSeq())
+	}
+	// The page after the refused one was good, and may have been checked
+	// already: it must not be in the catalog.
+	after := pages[bad+1].GetRecords()[0]
+	rec, err := envelope.Parse(after.GetRecord())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dst.Get(ctx, storage.KindTool, "fr", rec.GetId()); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("a record of the page after the refused one: Get gave %v, want not found", err)
+	}
+}
+
+// serveLoopback serves what register registers on a loopback port until t
+// ends, and returns a client connection to it.
+func serveLoopback(t testing.TB, register func(grpc.ServiceRegistrar)) *grpc.ClientConn {
+	t.Helper()
+	srv := grpc.NewServer()
+	register(srv)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(lis)
+	t.Cleanup(srv.Stop)
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
