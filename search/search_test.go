@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 	_ "modernc.org/sqlite"
@@ -393,5 +395,127 @@ func TestScoreOrderAndCollapse(t *testing.T) {
 	}
 	if got, want := search(t, ix, Query{Order: ByScore, Desc: true}), []int64{2, 5, 3, 6, 1, 4}; !slices.Equal(got, want) {
 		t.Errorf("by score after compaction: %v, want %v", got, want)
+	}
+}
+
+// TestLongLists checks searches over long posting and facet lists, before
+// and after a compaction: a word in every record, one in every other, a
+// rare one looked up in the long list of another (the seek path), and
+// filters on values every record has.
+func TestLongLists(t *testing.T) {
+	const n = 12_800
+	type record struct {
+		even, rare bool
+		mod        int64
+	}
+	ix := New(testWeights)
+	live := map[int64]record{}
+	add := func(id int64, r record) {
+		desc := "common"
+		if r.even {
+			desc += " even"
+		}
+		if r.rare {
+			desc += " rare"
+		}
+		put(ix, id, doc(fmt.Sprint("tool ", id), desc, "", "all=yes", fmt.Sprintf("mod=%d", r.mod)))
+		live[id] = r
+	}
+	for id := int64(1); id <= n; id++ {
+		add(id, record{even: id%2 == 0, rare: id%997 == 0, mod: id % 3})
+	}
+	check := func(stage string) {
+		t.Helper()
+		var wantRare []int64
+		wantEven, wantMod1, wantEvenMod1 := 0, 0, 0
+		for id, r := range live {
+			if r.rare {
+				wantRare = append(wantRare, id)
+			}
+			if r.even {
+				wantEven++
+			}
+			if r.mod == 1 {
+				wantMod1++
+				if r.even {
+					wantEvenMod1++
+				}
+			}
+		}
+		slices.Sort(wantRare)
+		got, total, err := ix.Search(Query{Text: "rare common", Order: ByName, Limit: n})
+		slices.Sort(got)
+		if err != nil || total != len(wantRare) || !slices.Equal(got, wantRare) {
+			t.Errorf("%s: \"rare common\" found %v (%d, %v), want %v", stage, got, total, err, wantRare)
+		}
+		for _, tc := range []struct {
+			q    Query
+			want int
+		}{
+			{Query{Text: "common"}, len(live)},
+			{Query{Text: "even common"}, wantEven},
+			{Query{Text: "even", Filters: []Filter{{"all", []string{"yes"}}}}, wantEven},
+			{Query{Filters: []Filter{{"all", []string{"yes"}}, {"mod", []string{"1"}}}, Order: ByName}, wantMod1},
+			{Query{Text: "even", Filters: []Filter{{"mod", []string{"1"}}}}, wantEvenMod1},
+		} {
+			tc.q.Limit = 10
+			if _, total, err := ix.Search(tc.q); err != nil || total != tc.want {
+				t.Errorf("%s: %+v found %d (%v), want %d", stage, tc.q, total, err, tc.want)
+			}
+		}
+	}
+	check("as built")
+	// Delete most records: the compaction rewrites every list.
+	for id := int64(1); id <= n; id++ {
+		if id%5 != 0 {
+			ix.Delete(id)
+			delete(live, id)
+		}
+	}
+	ix.mu.RLock()
+	compacted := len(ix.docs) < n
+	ix.mu.RUnlock()
+	if !compacted {
+		t.Fatal("the index did not compact")
+	}
+	check("compacted")
+	for id := int64(n + 1); id <= n+4000; id++ { // and grow again
+		add(id, record{even: id%4 == 0, rare: id%1009 == 0, mod: id % 3})
+	}
+	check("grown again")
+}
+
+// TestLatinFastPath checks that the table of Latin letters tokenizes every
+// rune around and in its range as the general path does, letters and
+// separators alike (× and ÷ are not letters).
+func TestLatinFastPath(t *testing.T) {
+	var text strings.Builder
+	for r := rune(0xA0); r < 0x300; r++ {
+		text.WriteString("a")
+		text.WriteRune(r)
+		text.WriteString("z ")
+	}
+	var want []string
+	var cur []byte
+	for _, r := range text.String() {
+		var ok bool
+		if r < utf8.RuneSelf {
+			if ok = unicode.IsLetter(r) || unicode.IsDigit(r); ok {
+				cur = append(cur, byte(unicode.ToLower(r)))
+			}
+		} else {
+			cur, ok = foldRune(cur, r)
+		}
+		if !ok && len(cur) > 0 {
+			want = append(want, string(cur))
+			cur = nil
+		}
+	}
+	if diff := cmp.Diff(want, Tokens(text.String())); diff != "" {
+		t.Errorf("Tokens differ from the general path (-want +got):\n%s", diff)
+	}
+	// ł has no canonical decomposition: it stays.
+	if got := Tokens("Ça coûte 3×4 ÷ Łódź"); !slices.Equal(got, []string{"ca", "coute", "3", "4", "łodz"}) {
+		t.Errorf("Tokens = %q", got)
 	}
 }
