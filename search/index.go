@@ -95,11 +95,10 @@ func (ix *Index) Analyze(d Doc) Analyzed {
 	az.buf, az.ends, az.field = az.buf[:0], az.ends[:0], az.field[:0]
 	for f, texts := range d.Fields {
 		for _, text := range texts {
-			tokenize(text, func(tok []byte) {
-				az.buf = append(az.buf, tok...)
-				az.ends = append(az.ends, uint32(len(az.buf)))
-				az.field = append(az.field, uint8(f))
-			})
+			az.buf, az.ends = appendTokens(az.buf, az.ends, text)
+		}
+		for len(az.field) < len(az.ends) {
+			az.field = append(az.field, uint8(f))
 		}
 	}
 	az.ids = ix.dict.resolve(az.buf, az.ends, az.ids[:0])

@@ -22,50 +22,59 @@ func queryErrorf(format string, args ...any) error {
 // MaxQueryWords bounds the work one search can ask for.
 const MaxQueryWords = 32
 
-// tokenize calls emit with each token of s: a run of letters and digits,
+// appendTokens appends the tokens of s to buf, end to end, and where each
+// of them ends in buf to ends. A token is a run of letters and digits,
 // lowercased, with diacritics removed ("Éducation" gives "education"), as
 // SQLite's unicode61 tokenizer with remove_diacritics does. Combining marks
 // belong to the token they follow and are dropped; any other character
-// separates tokens. The token passed to emit is only valid during the call.
-func tokenize(s string, emit func(tok []byte)) {
-	var buf []byte
-	flush := func() {
-		if len(buf) > 0 {
-			emit(buf)
-			buf = buf[:0]
-		}
-	}
+// separates tokens.
+func appendTokens(buf []byte, ends []uint32, s string) ([]byte, []uint32) {
+	start := len(buf) // of the token being read
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c < utf8.RuneSelf { // ASCII fast path
+		if c < utf8.RuneSelf { // ASCII: a table says what it is
 			i++
-			switch {
-			case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
-				buf = append(buf, c)
-			case 'A' <= c && c <= 'Z':
-				buf = append(buf, c+'a'-'A')
-			default:
-				flush()
+			if f := asciiFolds[c]; f != 0 {
+				buf = append(buf, f)
+			} else if len(buf) > start {
+				ends = append(ends, uint32(len(buf)))
+				start = len(buf)
 			}
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		i += size
-		if latinFirst <= r && r < latinEnd { // the accented letters of European languages
-			if f := &latinFolds[r-latinFirst]; f.letter {
-				buf = append(buf, f.folded...)
-			} else {
-				flush()
-			}
-			continue
-		}
 		var ok bool
-		if buf, ok = foldRune(buf, r); !ok {
-			flush()
+		if latinFirst <= r && r < latinEnd { // the accented letters of European languages
+			f := &latinFolds[r-latinFirst]
+			if ok = f.letter; ok {
+				buf = append(buf, f.folded...)
+			}
+		} else {
+			buf, ok = foldRune(buf, r)
+		}
+		if !ok && len(buf) > start {
+			ends = append(ends, uint32(len(buf)))
+			start = len(buf)
 		}
 	}
-	flush()
+	if len(buf) > start {
+		ends = append(ends, uint32(len(buf)))
+	}
+	return buf, ends
 }
+
+// asciiFolds is what a token keeps of each ASCII character: letters in
+// lower case and digits; 0 for a separator.
+var asciiFolds = func() (t [utf8.RuneSelf]byte) {
+	for c := byte('0'); c <= '9'; c++ {
+		t[c] = c
+	}
+	for c := byte('a'); c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = c, c
+	}
+	return t
+}()
 
 // foldRune appends to buf what a token keeps of r, if r belongs in tokens:
 // a letter or digit, lowercased and without diacritics, or nothing for a
@@ -116,7 +125,12 @@ var latinFolds = func() (t [latinEnd - latinFirst]struct {
 // Tokens returns the tokens of s, as the index sees them.
 func Tokens(s string) []string {
 	var out []string
-	tokenize(s, func(tok []byte) { out = append(out, string(tok)) })
+	buf, ends := appendTokens(nil, nil, s)
+	start := uint32(0)
+	for _, end := range ends {
+		out = append(out, string(buf[start:end]))
+		start = end
+	}
 	return out
 }
 
