@@ -28,6 +28,7 @@ import (
 	voi "github.com/oasisprotocol/curve25519-voi/primitives/ed25519"
 	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
 	"golang.org/x/text/language"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -50,6 +51,49 @@ func Seal(rec *federationv1.Record, key ed25519.PrivateKey) (*federationv1.Signe
 	}
 	return &federationv1.SignedRecord{Record: b, Signature: Sign(key, b)}, nil
 }
+
+// SealResource is Seal for a record whose resource is m: m is marshalled
+// straight into the record's bytes, which are laid out after the signing
+// context in the buffer the signature is computed over, so that a record is
+// written once rather than copied twice. rec.Resource must be empty; it is
+// set to m's bytes within the record. The result is byte for byte what Seal
+// gives for rec with Resource set to m deterministically marshalled: the
+// resource is the record's last field.
+func SealResource(rec *federationv1.Record, m proto.Message, key ed25519.PrivateKey) (*federationv1.SignedRecord, error) {
+	if len(rec.GetResource()) != 0 {
+		return nil, fmt.Errorf("envelope: record %s/%s has its resource already", rec.GetOrigin(), rec.GetId())
+	}
+	opts := proto.MarshalOptions{Deterministic: true}
+	size := opts.Size(m)
+	header := opts.Size(rec)
+	buf := make([]byte, 0, len(signingContext)+header+protowire.SizeTag(resourceField)+protowire.SizeVarint(uint64(size))+size)
+	buf = append(buf, signingContext...)
+	buf, err := opts.MarshalAppend(buf, rec)
+	if err != nil {
+		return nil, fmt.Errorf("envelope: marshal record %s/%s: %w", rec.GetOrigin(), rec.GetId(), err)
+	}
+	buf = protowire.AppendTag(buf, resourceField, protowire.BytesType)
+	buf = protowire.AppendVarint(buf, uint64(size))
+	start := len(buf)
+	if buf, err = opts.MarshalAppend(buf, m); err != nil {
+		return nil, fmt.Errorf("envelope: marshal resource of %s/%s: %w", rec.GetOrigin(), rec.GetId(), err)
+	}
+	if len(buf)-start != size {
+		return nil, fmt.Errorf("envelope: resource of %s/%s: %d bytes marshalled, %d expected", rec.GetOrigin(), rec.GetId(), len(buf)-start, size)
+	}
+	rec.Resource = buf[start:len(buf):len(buf)]
+	if err := check(rec); err != nil {
+		rec.Resource = nil
+		return nil, err
+	}
+	return &federationv1.SignedRecord{
+		Record:    buf[len(signingContext):],
+		Signature: voi.Sign(voi.PrivateKey(key), buf),
+	}, nil
+}
+
+// resourceField is the number of Record.resource, the last field.
+const resourceField = 6
 
 // Sign returns the signature of already serialized record bytes.
 func Sign(key ed25519.PrivateKey, record []byte) []byte {

@@ -217,3 +217,39 @@ func TestVerifyAll(t *testing.T) {
 		t.Error("NewVerifier accepted a 31-byte key")
 	}
 }
+
+// TestSealResource checks that sealing a resource in place gives the bytes
+// and signature of marshalling it first and sealing the record.
+func TestSealResource(t *testing.T) {
+	key := testKey(t, 6)
+	for _, m := range []proto.Message{
+		&federationv1.PullRequest{Watermarks: map[string]int64{"fr": 3, "de": 9, "it": 1}, AllOrigins: true},
+		&federationv1.Record{Origin: "x", Resource: bytes.Repeat([]byte("é"), 200)}, // a message longer than 127 bytes
+	} {
+		b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := Seal(&federationv1.Record{Origin: "fr", Kind: 1, Id: "decidim", Seq: 300, Resource: b}, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := &federationv1.Record{Origin: "fr", Kind: 1, Id: "decidim", Seq: 300}
+		got, err := SealResource(rec, m, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !proto.Equal(got, want) {
+			t.Errorf("SealResource gave\n%x\nwant\n%x", got.GetRecord(), want.GetRecord())
+		}
+		if !bytes.Equal(rec.GetResource(), b) {
+			t.Errorf("rec.Resource is %x, want %x", rec.GetResource(), b)
+		}
+	}
+	if _, err := SealResource(&federationv1.Record{Origin: "fr", Kind: 1, Id: "a", Seq: 1}, &federationv1.PullRequest{}, key); err == nil {
+		t.Error("SealResource accepted an empty resource")
+	}
+	if _, err := SealResource(&federationv1.Record{Origin: "FR", Kind: 1, Id: "a", Seq: 1}, &federationv1.PullRequest{AllOrigins: true}, key); err == nil {
+		t.Error("SealResource accepted a bad origin")
+	}
+}

@@ -356,18 +356,17 @@ func (s *Store) sealAndStore(ctx context.Context, st *statements, ps []pending) 
 func (s *Store) seal(ps []pending) error {
 	for i := range ps {
 		p := &ps[i]
-		if p.Op != OpDelete {
+		var sr *federationv1.SignedRecord
+		var err error
+		if p.Op == OpDelete {
+			sr, err = envelope.Seal(p.rec, s.key)
+		} else {
 			p.resource = proto.Clone(p.Write.Resource)
 			setOutputFields(p.resource, ResourceName(p.Kind, s.origin, p.ID), s.origin, p.rec.GetSeq(), p.createTime, p.updateTime)
-			b, err := proto.MarshalOptions{Deterministic: true}.Marshal(p.resource)
-			if err != nil {
-				return fmt.Errorf("write %s: marshal: %w", ResourceName(p.Kind, s.origin, p.ID), err)
-			}
-			p.rec.Resource = b
+			sr, err = envelope.SealResource(p.rec, p.resource, s.key)
 		}
-		sr, err := envelope.Seal(ps[i].rec, s.key)
 		if err != nil {
-			return err
+			return fmt.Errorf("write %s: %w", ResourceName(p.Kind, s.origin, p.ID), err)
 		}
 		ps[i].signed = sr
 		if r := ps[i].resource; r != nil {
