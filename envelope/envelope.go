@@ -9,13 +9,17 @@
 // crypto/ed25519 makes. They are made and checked with curve25519-voi,
 // which signs in two thirds of the standard library's time and verifies a
 // batch of signatures in about a quarter of its time per signature.
-// Verification follows ZIP-215, the rules under which checking one
-// signature and checking a batch always agree: it accepts every signature
-// crypto/ed25519 accepts, and also the few with non-canonical point
-// encodings or small-order components that only a signer crafting them on
-// purpose would make (an origin can sign whatever it wants anyway). Every
-// node checks by the same rules, so a record one node accepts, every node
-// accepts.
+//
+// Verification uses the cofactored equation of RFC 8032, the one under
+// which checking a batch and checking each signature alone always agree,
+// and requires canonical encodings of the key and of R (the rules of
+// curve25519-voi's VerifyOptionsDefault). It refuses keys of small order,
+// with which anyone could sign anything: a record from such an origin
+// could be forged by any relay. These rules differ from crypto/ed25519's
+// only on signatures no honest signer makes (a small-order component added
+// to R on purpose); every node of protocol 2 checks by them, so a record
+// one node accepts, every node accepts. Nodes of protocol 1 checked by
+// crypto/ed25519's: the two do not federate (see sync.ProtocolVersion).
 package envelope
 
 import (
@@ -25,6 +29,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/oasisprotocol/curve25519-voi/curve"
 	voi "github.com/oasisprotocol/curve25519-voi/primitives/ed25519"
 	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
 	"golang.org/x/text/language"
@@ -58,10 +63,17 @@ func Seal(rec *federationv1.Record, key ed25519.PrivateKey) (*federationv1.Signe
 // written once rather than copied twice. rec.Resource must be empty; it is
 // set to m's bytes within the record. The result is byte for byte what Seal
 // gives for rec with Resource set to m deterministically marshalled: the
-// resource is the record's last field.
+// resource is the record's last field. rec must be a live record (a
+// tombstone has no resource) and hold no unknown fields, which Seal would
+// write after the resource.
 func SealResource(rec *federationv1.Record, m proto.Message, key ed25519.PrivateKey) (*federationv1.SignedRecord, error) {
-	if len(rec.GetResource()) != 0 {
+	switch {
+	case len(rec.GetResource()) != 0:
 		return nil, fmt.Errorf("envelope: record %s/%s has its resource already", rec.GetOrigin(), rec.GetId())
+	case rec.GetDeleted():
+		return nil, fmt.Errorf("envelope: record %s/%s is a tombstone: it has no resource", rec.GetOrigin(), rec.GetId())
+	case len(rec.ProtoReflect().GetUnknown()) != 0:
+		return nil, fmt.Errorf("envelope: record %s/%s has unknown fields", rec.GetOrigin(), rec.GetId())
 	}
 	opts := proto.MarshalOptions{Deterministic: true}
 	size := opts.Size(m)
@@ -100,15 +112,15 @@ func Sign(key ed25519.PrivateKey, record []byte) []byte {
 	return voi.Sign(voi.PrivateKey(key), signedMessage(nil, record))
 }
 
-// zip215 are the verification rules of every node (see the package doc).
-var zip215 = &voi.Options{Verify: voi.VerifyOptionsZIP_215}
+// rules are the verification rules of every node (see the package doc).
+var rules = &voi.Options{Verify: voi.VerifyOptionsDefault}
 
 // Verify reports whether sig is the signature of record by pub.
 func Verify(pub ed25519.PublicKey, record, sig []byte) bool {
 	if len(pub) != ed25519.PublicKeySize || len(sig) != ed25519.SignatureSize {
 		return false
 	}
-	return voi.VerifyWithOptions(voi.PublicKey(pub), signedMessage(nil, record), sig, zip215)
+	return voi.VerifyWithOptions(voi.PublicKey(pub), signedMessage(nil, record), sig, rules)
 }
 
 // A Verifier checks signatures by one public key: the key is decoded and
@@ -117,11 +129,10 @@ type Verifier struct {
 	key *voi.ExpandedPublicKey
 }
 
-// NewVerifier returns a Verifier for pub, or an error if pub is not an
-// Ed25519 public key.
+// NewVerifier returns a Verifier for pub, or the error of CheckPublicKey.
 func NewVerifier(pub ed25519.PublicKey) (*Verifier, error) {
-	if len(pub) != ed25519.PublicKeySize {
-		return nil, fmt.Errorf("envelope: a public key has %d bytes, not %d", len(pub), ed25519.PublicKeySize)
+	if err := CheckPublicKey(pub); err != nil {
+		return nil, err
 	}
 	k, err := voi.NewExpandedPublicKey(voi.PublicKey(pub))
 	if err != nil {
@@ -130,12 +141,37 @@ func NewVerifier(pub ed25519.PublicKey) (*Verifier, error) {
 	return &Verifier{key: k}, nil
 }
 
+// CheckPublicKey says why pub cannot be an origin's key, if it cannot: it
+// is no Ed25519 public key, or not in canonical form, or of small order
+// (a key that verifies forged signatures). Such a key verifies nothing
+// under these rules; refusing it at once gives the reason.
+func CheckPublicKey(pub ed25519.PublicKey) error {
+	if len(pub) != ed25519.PublicKeySize {
+		return fmt.Errorf("envelope: a public key has %d bytes, not %d", len(pub), ed25519.PublicKeySize)
+	}
+	var y curve.CompressedEdwardsY
+	var a curve.EdwardsPoint
+	if _, err := y.SetBytes(pub); err != nil {
+		return fmt.Errorf("envelope: not an Ed25519 public key: %w", err)
+	}
+	if _, err := a.SetCompressedY(&y); err != nil {
+		return fmt.Errorf("envelope: not an Ed25519 public key: %w", err)
+	}
+	if !y.IsCanonicalVartime() {
+		return errors.New("envelope: a public key not in canonical form")
+	}
+	if a.IsSmallOrder() {
+		return errors.New("envelope: a public key of small order, with which anyone can sign anything")
+	}
+	return nil
+}
+
 // Verify reports whether sig is the signature of record.
 func (v *Verifier) Verify(record, sig []byte) bool {
 	if len(sig) != ed25519.SignatureSize {
 		return false
 	}
-	return voi.VerifyExpandedWithOptions(v.key, signedMessage(nil, record), sig, zip215)
+	return voi.VerifyExpandedWithOptions(v.key, signedMessage(nil, record), sig, rules)
 }
 
 // VerifyAll checks that sigs[i] is the signature of records[i] for every i,
@@ -158,7 +194,7 @@ func (v *Verifier) VerifyAll(records, sigs [][]byte) int {
 		// The batch keeps hashes and points, not the message: one buffer
 		// serves every record.
 		msg = signedMessage(msg[:0], rec)
-		batch.AddExpandedWithOptions(v.key, msg, sigs[i], zip215)
+		batch.AddExpandedWithOptions(v.key, msg, sigs[i], rules)
 	}
 	if batch.VerifyBatchOnly(nil) {
 		return -1

@@ -3,14 +3,20 @@ package envelope
 import (
 	"bytes"
 	"crypto/ed25519"
+	"crypto/sha512"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/big"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
+	"github.com/oasisprotocol/curve25519-voi/curve"
+	"github.com/oasisprotocol/curve25519-voi/curve/scalar"
 	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -251,5 +257,138 @@ func TestSealResource(t *testing.T) {
 	}
 	if _, err := SealResource(&federationv1.Record{Origin: "FR", Kind: 1, Id: "a", Seq: 1}, &federationv1.PullRequest{AllOrigins: true}, key); err == nil {
 		t.Error("SealResource accepted a bad origin")
+	}
+	if _, err := SealResource(&federationv1.Record{Origin: "fr", Kind: 1, Id: "a", Seq: 1, Deleted: true}, &federationv1.PullRequest{AllOrigins: true}, key); err == nil {
+		t.Error("SealResource accepted a tombstone")
+	}
+	withUnknown := &federationv1.Record{Origin: "fr", Kind: 1, Id: "a", Seq: 1}
+	withUnknown.ProtoReflect().SetUnknown(protowire.AppendVarint(protowire.AppendTag(nil, 99, protowire.VarintType), 1))
+	if _, err := SealResource(withUnknown, &federationv1.PullRequest{AllOrigins: true}, key); err == nil {
+		t.Error("SealResource accepted a record with unknown fields")
+	}
+}
+
+// TestWeakKeysRefused checks that the keys of small order, with which a
+// signature verifies for any message, and keys in non-canonical form are
+// refused, and that a forged signature with such a key verifies nothing.
+func TestWeakKeysRefused(t *testing.T) {
+	smallOrder := []string{
+		"0100000000000000000000000000000000000000000000000000000000000000", // the identity
+		"ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", // order 2
+		"0000000000000000000000000000000000000000000000000000000000000000", // order 4
+		"0000000000000000000000000000000000000000000000000000000000000080", // order 4
+		"26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05", // order 8
+		"c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a", // order 8
+	}
+	// R = the identity, S = 0: a signature of anything by a key of small
+	// order under the cofactored equation.
+	forged := make([]byte, 64)
+	forged[0] = 1
+	for _, h := range smallOrder {
+		pub, _ := hex.DecodeString(h)
+		if err := CheckPublicKey(pub); err == nil || !strings.Contains(err.Error(), "small order") {
+			t.Errorf("key %s: CheckPublicKey = %v, want small order", h, err)
+		}
+		if _, err := NewVerifier(pub); err == nil {
+			t.Errorf("key %s: NewVerifier accepted it", h)
+		}
+		if Verify(pub, []byte("anything"), forged) {
+			t.Errorf("key %s: a forged signature verifies", h)
+		}
+	}
+	// A key whose y is written as y + p, for a small y on the curve.
+	found := false
+	for y := byte(2); y < 19 && !found; y++ {
+		var enc [32]byte
+		enc[0] = y
+		if CheckPublicKey(enc[:]) != nil {
+			continue // not on the curve, or small order
+		}
+		found = true
+		// y + p, little-endian: p = 2^255 - 19.
+		nc := bytes.Repeat([]byte{0xff}, 32)
+		nc[31], nc[0] = 0x7f, 0xed+y
+		if err := CheckPublicKey(nc); err == nil || !strings.Contains(err.Error(), "canonical") {
+			t.Errorf("y = %d written as y + p: CheckPublicKey = %v, want not canonical", y, err)
+		}
+	}
+	if !found {
+		t.Fatal("no y below 19 is on the curve")
+	}
+	if err := CheckPublicKey(testKey(t, 1).Public().(ed25519.PublicKey)); err != nil {
+		t.Errorf("a real key: %v", err)
+	}
+}
+
+// TestTorsionInR checks the one case where these rules and crypto/ed25519
+// part: a signer that adds a point of small order to R. crypto/ed25519
+// refuses the signature; here it verifies alone and in a batch alike,
+// which is what lets every node of the federation agree on a record
+// whichever way it checked it.
+func TestTorsionInR(t *testing.T) {
+	seed := bytes.Repeat([]byte{7}, ed25519.SeedSize)
+	key := ed25519.NewKeyFromSeed(seed)
+	pub := key.Public().(ed25519.PublicKey)
+	record := []byte("a record signed with a twist")
+	msg := signedMessage(nil, record)
+
+	// The signing scalar a and a nonce r, as RFC 8032 makes them.
+	h := sha512.Sum512(seed)
+	h[0] &= 248
+	h[31] &= 127
+	h[31] |= 64
+	a, err := scalar.NewFromBits(h[:32])
+	if err != nil {
+		t.Fatal(err)
+	}
+	nonce := sha512.Sum512([]byte("nonce"))
+	r, err := scalar.NewFromBytesModOrderWide(nonce[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	// R = rB + T, with T of order 8.
+	var tEnc curve.CompressedEdwardsY
+	tBytes, _ := hex.DecodeString("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05")
+	if _, err := tEnc.SetBytes(tBytes); err != nil {
+		t.Fatal(err)
+	}
+	var torsion, bigR curve.EdwardsPoint
+	if _, err := torsion.SetCompressedY(&tEnc); err != nil {
+		t.Fatal(err)
+	}
+	bigR.MulBasepoint(curve.ED25519_BASEPOINT_TABLE, r)
+	bigR.Add(&bigR, &torsion)
+	var rEnc curve.CompressedEdwardsY
+	rEnc.SetEdwardsPoint(&bigR)
+	// S = r + H(R, A, M) a.
+	kh := sha512.New()
+	kh.Write(rEnc[:])
+	kh.Write(pub)
+	kh.Write(msg)
+	k, err := scalar.NewFromBytesModOrderWide(kh.Sum(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := scalar.New().Mul(k, a)
+	s.Add(s, r)
+	sig := append([]byte(nil), rEnc[:]...)
+	sBytes := make([]byte, 32)
+	if err := s.ToBytes(sBytes); err != nil {
+		t.Fatal(err)
+	}
+	sig = append(sig, sBytes...)
+
+	if ed25519.Verify(pub, msg, sig) {
+		t.Fatal("crypto/ed25519 accepts the signature: the test no longer shows the difference")
+	}
+	v, err := NewVerifier(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	honest := []byte("an honest record")
+	single := Verify(pub, record, sig)
+	batch := v.VerifyAll([][]byte{honest, record}, [][]byte{Sign(key, honest), sig}) == -1
+	if !single || !batch || !v.Verify(record, sig) {
+		t.Errorf("alone %v, in a batch %v: want both accepted", single, batch)
 	}
 }

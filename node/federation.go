@@ -76,6 +76,9 @@ func readTrust(path string) (map[string]ed25519.PublicKey, error) {
 		if err != nil || len(key) != ed25519.PublicKeySize {
 			return nil, fmt.Errorf("--trust %s:%d: the key of %s is not 32 bytes of hex", path, line, origin)
 		}
+		if err := envelope.CheckPublicKey(key); err != nil {
+			return nil, fmt.Errorf("--trust %s:%d: the key of %s: %w", path, line, origin, err)
+		}
 		if _, dup := out[origin]; dup {
 			return nil, fmt.Errorf("--trust %s:%d: %s is listed twice", path, line, origin)
 		}

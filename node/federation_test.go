@@ -11,7 +11,8 @@ import (
 
 func TestReadTrust(t *testing.T) {
 	dir := t.TempDir()
-	key := hex.EncodeToString(make([]byte, ed25519.PublicKeySize))
+	key := hex.EncodeToString(ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)).Public().(ed25519.PublicKey))
+	zero := hex.EncodeToString(make([]byte, ed25519.PublicKeySize)) // a point of order 4
 	write := func(text string) string {
 		p := filepath.Join(dir, "trust")
 		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
@@ -28,6 +29,7 @@ func TestReadTrust(t *testing.T) {
 		{"France " + key + "\n", `"France" is not an origin`},
 		{"fr abcd\n", "not 32 bytes of hex"},
 		{"fr " + key + "\nfr " + key + "\n", ":2: fr is listed twice"},
+		{"fr " + zero + "\n", "the key of fr: envelope: a public key of small order"},
 		{"# nothing\n", "lists no origin"},
 	} {
 		if _, err := readTrust(write(tc.text)); err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -268,6 +268,9 @@ func (s *Store) CheckPage(ctx context.Context, page *federationv1.OriginPage) (*
 // ApplyChecked applies a page CheckPage passed, as ApplyPage does.
 func (s *Store) ApplyChecked(ctx context.Context, cp *CheckedPage) (int, error) {
 	page, key, recs, origin := cp.page, cp.key, cp.recs, cp.page.GetOrigin()
+	for i := range recs { // what an earlier, failed, attempt found out
+		recs[i].rid, recs[i].wasLive, recs[i].skip = 0, false, false
+	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	tx, err := s.writer.BeginTx(ctx, nil)

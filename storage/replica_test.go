@@ -239,6 +239,18 @@ func TestRefusedPages(t *testing.T) {
 			p.PublicKey = nil
 			return p
 		}},
+		{"a key of small order, which verifies any forgery", RefusedKeyMismatch, func() *federationv1.OriginPage {
+			p := good()
+			identity := make([]byte, 32)
+			identity[0] = 1
+			p.PublicKey = identity
+			for _, sr := range p.Records {
+				// R = the identity, S = 0: under that key, a signature
+				// of anything.
+				sr.Signature = append(slices.Clone(identity), make([]byte, 32)...)
+			}
+			return p
+		}},
 		{"not an origin", RefusedBadOrigin, func() *federationv1.OriginPage {
 			p := good()
 			p.Origin = "FR!"

@@ -79,34 +79,27 @@ type checkedPage struct {
 }
 
 // checkPages receives pages from stream and checks them, sending each to
-// out, until the stream ends, a page fails, or ctx is done; then it closes
-// out. An error is the last thing sent.
+// out, until the stream ends or a page fails; then it closes out. An error
+// is the last thing sent: a pull cut short by its context ends with the
+// context's error, never as if the stream had ended. Sends block: PullFrom
+// reads out to the end whatever happens, and a cancelled context ends
+// Recv.
 func checkPages(ctx context.Context, store *storage.Store, stream grpc.ServerStreamingClient[federationv1.PullResponse], out chan<- checkedPage) {
 	defer close(out)
-	send := func(cp checkedPage) bool {
-		select {
-		case out <- cp:
-			return true
-		case <-ctx.Done():
-			return false
-		}
-	}
 	for {
 		msg, err := stream.Recv()
 		if errors.Is(err, io.EOF) {
 			return
 		}
 		if err != nil {
-			send(checkedPage{err: fmt.Errorf("pull: %w", err)})
+			out <- checkedPage{err: fmt.Errorf("pull: %w", err)}
 			return
 		}
 		cp, err := store.CheckPage(ctx, msg.GetPage())
 		if err != nil {
-			send(checkedPage{err: fmt.Errorf("pull: %w", err)})
+			out <- checkedPage{err: fmt.Errorf("pull: %w", err)}
 			return
 		}
-		if !send(checkedPage{page: cp, origin: msg.GetPage().GetOrigin()}) {
-			return
-		}
+		out <- checkedPage{page: cp, origin: msg.GetPage().GetOrigin()}
 	}
 }

@@ -7,19 +7,24 @@ import (
 	"net"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/ogptoolbox/federation/envelope"
 	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
 	"github.com/ogptoolbox/federation/storage"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 )
 
-// pageServer serves fixed pages, whatever the request.
+// pageServer serves fixed pages, whatever the request; with stall, it
+// then keeps the stream open until the client gives up.
 type pageServer struct {
 	federationv1.UnimplementedFederationServiceServer
 	pages []*federationv1.OriginPage
+	stall bool
 }
 
 func (p *pageServer) Pull(_ *federationv1.PullRequest, stream grpc.ServerStreamingServer[federationv1.PullResponse]) error {
@@ -28,7 +33,49 @@ func (p *pageServer) Pull(_ *federationv1.PullRequest, stream grpc.ServerStreami
 			return err
 		}
 	}
+	if p.stall {
+		<-stream.Context().Done()
+	}
 	return nil
+}
+
+// sourcePages writes n tools in a catalog of origin fr and reads them
+// back as pages of at most maxBytes (0 for the default).
+func sourcePages(t *testing.T, n, maxBytes int) []*federationv1.OriginPage {
+	t.Helper()
+	ctx := context.Background()
+	src, err := storage.Open(ctx, storage.Options{Path: filepath.Join(t.TempDir(), "src.db"), Origin: "fr", Key: nodeKey("fr"), Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	for i := 0; i < n; i += 100 {
+		var ws []storage.Write
+		for j := i; j < min(n, i+100); j++ {
+			ws = append(ws, storage.Write{Op: storage.OpCreate, ID: fmt.Sprintf("tool-%04d", j), Resource: benchTool(j)})
+		}
+		if _, err := src.Apply(ctx, ws); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var pages []*federationv1.OriginPage
+	if err := src.ReadPages(ctx, storage.PullSpec{AllOrigins: true, MaxPageBytes: maxBytes}, func(p *federationv1.OriginPage) error {
+		pages = append(pages, p)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return pages
+}
+
+func openReplica(t *testing.T) *storage.Store {
+	t.Helper()
+	dst, err := storage.Open(context.Background(), storage.Options{Path: filepath.Join(t.TempDir(), "dst.db"), Origin: "de", Key: nodeKey("de"), Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dst.Close() })
+	return dst
 }
 
 // TestPullStopsAtRefusedPage checks that the page checked ahead of the
@@ -37,28 +84,7 @@ func (p *pageServer) Pull(_ *federationv1.PullRequest, stream grpc.ServerStreami
 // all-or-nothing of pages.
 func TestPullStopsAtRefusedPage(t *testing.T) {
 	ctx := context.Background()
-	src, err := storage.Open(ctx, storage.Options{Path: filepath.Join(t.TempDir(), "src.db"), Origin: "fr", Key: nodeKey("fr"), Logger: testLogger(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	const n = 600
-	for i := 0; i < n; i += 100 {
-		var ws []storage.Write
-		for j := i; j < i+100; j++ {
-			ws = append(ws, storage.Write{Op: storage.OpCreate, ID: fmt.Sprintf("tool-%04d", j), Resource: benchTool(j)})
-		}
-		if _, err := src.Apply(ctx, ws); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var pages []*federationv1.OriginPage
-	if err := src.ReadPages(ctx, storage.PullSpec{AllOrigins: true, MaxPageBytes: 64 << 10}, func(p *federationv1.OriginPage) error {
-		pages = append(pages, p)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	pages := sourcePages(t, 600, 64<<10)
 	if len(pages) < 5 {
 		t.Fatalf("%d pages, want at least 5 for this test", len(pages))
 	}
@@ -67,16 +93,11 @@ func TestPullStopsAtRefusedPage(t *testing.T) {
 	last := tampered.Records[len(tampered.Records)-1]
 	last.Record[len(last.Record)-1] ^= 1
 	pages[bad] = tampered
-
 	conn := serveLoopback(t, func(srv grpc.ServiceRegistrar) {
 		federationv1.RegisterFederationServiceServer(srv, &pageServer{pages: pages})
 	})
 
-	dst, err := storage.Open(ctx, storage.Options{Path: filepath.Join(t.TempDir(), "dst.db"), Origin: "de", Key: nodeKey("de"), Logger: testLogger(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dst.Close()
+	dst := openReplica(t)
 	res, err := PullFrom(ctx, dst, conn, 0)
 	var re *storage.RefusedError
 	if !errors.As(err, &re) || re.Reason != storage.RefusedBadSignature {
@@ -102,6 +123,28 @@ func TestPullStopsAtRefusedPage(t *testing.T) {
 	}
 	if _, err := dst.Get(ctx, storage.KindTool, "fr", rec.GetId()); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("a record of the page after the refused one: Get gave %v, want not found", err)
+	}
+}
+
+// TestPullCutShort checks that a pull whose deadline passes while the peer
+// holds the stream open ends with the deadline's error, after applying
+// what came before: never as if the peer had sent everything.
+func TestPullCutShort(t *testing.T) {
+	pages := sourcePages(t, 100, 0)
+	conn := serveLoopback(t, func(srv grpc.ServiceRegistrar) {
+		federationv1.RegisterFederationServiceServer(srv, &pageServer{pages: pages, stall: true})
+	})
+	for i := range 10 {
+		dst := openReplica(t)
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		res, err := PullFrom(ctx, dst, conn, 0)
+		cancel()
+		if status.Code(err) != codes.DeadlineExceeded {
+			t.Fatalf("run %d: PullFrom = %v, want the deadline's error", i, err)
+		}
+		if res.Applied != 100 {
+			t.Errorf("run %d: %d records applied before the deadline, want 100", i, res.Applied)
+		}
 	}
 }
 

@@ -27,8 +27,13 @@ import (
 )
 
 // ProtocolVersion is the version of the federation protocol this node
-// speaks, carried in its gossip metadata.
-const ProtocolVersion = 1
+// speaks, carried in its gossip metadata; members of another version are
+// refused. Version 2 verifies signatures by the rules of package envelope
+// (the cofactored equation, which batch verification needs, and no keys of
+// small order); version 1 verified them as crypto/ed25519 does. The two
+// disagree only on signatures an origin would have to craft, but a node of
+// one version must not relay to a node of the other what it refuses.
+const ProtocolVersion = 2
 
 // Timings of gossip and anti-entropy.
 type Timings string
