@@ -15,6 +15,7 @@ import (
 
 	"github.com/oasisprotocol/curve25519-voi/curve"
 	"github.com/oasisprotocol/curve25519-voi/curve/scalar"
+	voi "github.com/oasisprotocol/curve25519-voi/primitives/ed25519"
 	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
@@ -196,6 +197,9 @@ func TestVerifyAll(t *testing.T) {
 	}
 	if got := v.VerifyAll(nil, nil); got != -1 {
 		t.Errorf("VerifyAll of nothing = %d, want -1", got)
+	}
+	if got := v.VerifyAll(records[:2], [][]byte{sigs[0], sigs[0]}); got != 1 {
+		t.Errorf("VerifyAll of two, the second bad, = %d, want 1", got)
 	}
 	for _, tc := range []struct {
 		name   string
@@ -385,10 +389,19 @@ func TestTorsionInR(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	honest := []byte("an honest record")
+	records, sigs := [][]byte{record}, [][]byte{sig}
+	for i := range 2 * minBatch { // a batch, not one by one
+		honest := []byte(fmt.Sprintf("honest record %d", i))
+		records, sigs = append(records, honest), append(sigs, Sign(key, honest))
+	}
 	single := Verify(pub, record, sig)
-	batch := v.VerifyAll([][]byte{honest, record}, [][]byte{Sign(key, honest), sig}) == -1
-	if !single || !batch || !v.Verify(record, sig) {
+	// The batch alone, not VerifyAll, which would fall back to one by one.
+	b := voi.NewBatchVerifier()
+	for i := range records {
+		b.AddExpandedWithOptions(v.key, signedMessage(nil, records[i]), sigs[i], rules)
+	}
+	batch := b.VerifyBatchOnly(nil)
+	if !single || !batch || !v.Verify(record, sig) || v.VerifyAll(records, sigs) != -1 {
 		t.Errorf("alone %v, in a batch %v: want both accepted", single, batch)
 	}
 }
