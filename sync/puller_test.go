@@ -35,6 +35,10 @@ func (p *pageServer) Pull(_ *federationv1.PullRequest, stream grpc.ServerStreami
 	}
 	if p.stall {
 		<-stream.Context().Done()
+		// As a real server does: a stream ended by its deadline does
+		// not end well. (Returning nil would tell the client, if it came
+		// before the client's own timer, that all was sent.)
+		return stream.Context().Err()
 	}
 	return nil
 }
