@@ -71,13 +71,18 @@ func toolDoc(origin string, t *catalogv1.Tool) search.Doc {
 		CreateTime: t.GetCreateTime().AsTime().UnixMicro(),
 		UpdateTime: t.GetUpdateTime().AsTime().UnixMicro(),
 	}
-	f := facetList{}
+	// Room for every value a tool usually has: the list grows once.
+	f := make(facetList, 0, 4+len(t.GetCategories())+len(t.GetOgpThemes())+len(t.GetAvailableLanguages())+len(t.GetDescriptions())+len(t.GetPlatforms()))
 	f.add("origin", origin)
 	for _, c := range t.GetCategories() {
 		f.add("category", c)
 	}
 	for _, th := range t.GetOgpThemes() {
-		f.add("ogp_theme", th.String())
+		name, known := catalogv1.OgpTheme_name[int32(th)] // what String gives, without its reflection
+		if !known {
+			name = th.String() // a theme of a newer version: its number
+		}
+		f.add("ogp_theme", name)
 	}
 	for _, id := range licenseIDs(t.GetLicense()) {
 		f.add("license", id)
