@@ -7,9 +7,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"runtime"
-	"sync"
-	"sync/atomic"
 
 	"github.com/ogptoolbox/federation/envelope"
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
@@ -217,8 +214,8 @@ type CheckedPage struct {
 	recs []replicated
 }
 
-// Records is the number of records in the page.
-func (cp *CheckedPage) Records() int { return len(cp.recs) }
+// Origin is the origin of the page's records.
+func (cp *CheckedPage) Origin() string { return cp.page.GetOrigin() }
 
 // CheckPage does the checks of ApplyPage that need no write transaction,
 // on every core. A page that fails them returns a *RefusedError; the
@@ -421,19 +418,10 @@ func (s *Store) checkPage(page *federationv1.OriginPage, key ed25519.PublicKey) 
 	const chunk = 256
 	chunks := (len(recs) + chunk - 1) / chunk
 	errs := make([]error, chunks)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), chunks) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for c := int(next.Add(1) - 1); c < chunks; c = int(next.Add(1) - 1) {
-				first := c * chunk
-				errs[c] = s.checkRecords(origin, verifier, recs[first:min(first+chunk, len(recs))], first)
-			}
-		}()
-	}
-	wg.Wait()
+	onCores(chunks, chunks, func(c int) {
+		first := c * chunk
+		errs[c] = s.checkRecords(origin, verifier, recs[first:min(first+chunk, len(recs))], first)
+	})
 	for _, err := range errs {
 		if err != nil {
 			return nil, err // the first refusal in the page, with its reason

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
@@ -376,19 +377,27 @@ func (s *Store) reindex(changes []indexChange) {
 
 // parallel calls f for 0 to n-1 on every core; small batches stay on one.
 func parallel(n int, f func(i int)) {
-	workers := min(runtime.GOMAXPROCS(0), (n+63)/64)
+	onCores((n+63)/64, n, f)
+}
+
+// onCores calls f for 0 to n-1 on up to workers goroutines, at most one per
+// core, each taking the next i as it finishes one, and returns when all
+// are done.
+func onCores(workers, n int, f func(i int)) {
+	workers = min(workers, runtime.GOMAXPROCS(0))
 	if workers <= 1 {
 		for i := range n {
 			f(i)
 		}
 		return
 	}
+	var next atomic.Int64
 	var wg sync.WaitGroup
-	for w := range workers {
+	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := w; i < n; i += workers {
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
 				f(i)
 			}
 		}()

@@ -31,21 +31,7 @@ type benchSource struct {
 
 func newBenchSource(b *testing.B, n int) *benchSource {
 	b.Helper()
-	ctx := context.Background()
-	store, err := storage.Open(ctx, storage.Options{Path: filepath.Join(b.TempDir(), "source.db"), Origin: "fr", Key: nodeKey("fr"), Logger: testLogger(b)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { store.Close() })
-	for i := 0; i < n; i += 1000 {
-		var ws []storage.Write
-		for j := i; j < min(n, i+1000); j++ {
-			ws = append(ws, storage.Write{Op: storage.OpCreate, ID: fmt.Sprintf("tool-%06d", j), Resource: benchTool(j)})
-		}
-		if _, err := store.Apply(ctx, ws); err != nil {
-			b.Fatal(err)
-		}
-	}
+	store := benchStore(b, n)
 	srv := grpc.NewServer()
 	NewServer(store, 8, testLogger(b)).Register(srv)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
@@ -55,6 +41,28 @@ func newBenchSource(b *testing.B, n int) *benchSource {
 	go srv.Serve(lis)
 	b.Cleanup(srv.Stop)
 	return &benchSource{store: store, addr: lis.Addr().String()}
+}
+
+// benchStore is a catalog of origin "fr" with n synthetic tools (benchTool),
+// closed when tb ends.
+func benchStore(tb testing.TB, n int) *storage.Store {
+	tb.Helper()
+	ctx := context.Background()
+	store, err := storage.Open(ctx, storage.Options{Path: filepath.Join(tb.TempDir(), "source.db"), Origin: "fr", Key: nodeKey("fr"), Logger: testLogger(tb)})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { store.Close() })
+	for i := 0; i < n; i += 1000 {
+		var ws []storage.Write
+		for j := i; j < min(n, i+1000); j++ {
+			ws = append(ws, storage.Write{Op: storage.OpCreate, ID: fmt.Sprintf("tool-%06d", j), Resource: benchTool(j)})
+		}
+		if _, err := store.Apply(ctx, ws); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return store
 }
 
 // benchTool is a tool of about the size of a real catalog entry: a name,

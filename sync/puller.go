@@ -65,7 +65,7 @@ func PullFrom(ctx context.Context, store *storage.Store, conn grpc.ClientConnInt
 			if res.AppliedByOrigin == nil {
 				res.AppliedByOrigin = map[string]int{}
 			}
-			res.AppliedByOrigin[cp.origin] += n
+			res.AppliedByOrigin[cp.page.Origin()] += n
 		}
 	}
 	return res, nil
@@ -73,9 +73,8 @@ func PullFrom(ctx context.Context, store *storage.Store, conn grpc.ClientConnInt
 
 // checkedPage is a page ready to apply, or why the pull ends.
 type checkedPage struct {
-	page   *storage.CheckedPage
-	origin string
-	err    error
+	page *storage.CheckedPage
+	err  error
 }
 
 // checkPages receives pages from stream and checks them, sending each to
@@ -100,6 +99,6 @@ func checkPages(ctx context.Context, store *storage.Store, stream grpc.ServerStr
 			out <- checkedPage{err: fmt.Errorf("pull: %w", err)}
 			return
 		}
-		out <- checkedPage{page: cp, origin: msg.GetPage().GetOrigin()}
+		out <- checkedPage{page: cp}
 	}
 }

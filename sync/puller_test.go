@@ -3,7 +3,6 @@ package sync
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"path/filepath"
 	"testing"
@@ -47,23 +46,8 @@ func (p *pageServer) Pull(_ *federationv1.PullRequest, stream grpc.ServerStreami
 // back as pages of at most maxBytes (0 for the default).
 func sourcePages(t *testing.T, n, maxBytes int) []*federationv1.OriginPage {
 	t.Helper()
-	ctx := context.Background()
-	src, err := storage.Open(ctx, storage.Options{Path: filepath.Join(t.TempDir(), "src.db"), Origin: "fr", Key: nodeKey("fr"), Logger: testLogger(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	for i := 0; i < n; i += 100 {
-		var ws []storage.Write
-		for j := i; j < min(n, i+100); j++ {
-			ws = append(ws, storage.Write{Op: storage.OpCreate, ID: fmt.Sprintf("tool-%04d", j), Resource: benchTool(j)})
-		}
-		if _, err := src.Apply(ctx, ws); err != nil {
-			t.Fatal(err)
-		}
-	}
 	var pages []*federationv1.OriginPage
-	if err := src.ReadPages(ctx, storage.PullSpec{AllOrigins: true, MaxPageBytes: maxBytes}, func(p *federationv1.OriginPage) error {
+	if err := benchStore(t, n).ReadPages(context.Background(), storage.PullSpec{AllOrigins: true, MaxPageBytes: maxBytes}, func(p *federationv1.OriginPage) error {
 		pages = append(pages, p)
 		return nil
 	}); err != nil {
