@@ -122,12 +122,15 @@ func TestPullCutShort(t *testing.T) {
 	conn := serveLoopback(t, func(srv grpc.ServiceRegistrar) {
 		federationv1.RegisterFederationServiceServer(srv, &pageServer{pages: pages, stall: true})
 	})
-	for i := range 10 {
+	// The error came back as success in about half the runs before the
+	// fix; the deadline leaves the one page time to be applied, even
+	// under the race detector on a loaded machine.
+	for i := range 6 {
 		dst := openReplica(t)
-		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		res, err := PullFrom(ctx, dst, conn, 0)
 		cancel()
-		if status.Code(err) != codes.DeadlineExceeded {
+		if !errors.Is(err, context.DeadlineExceeded) && status.Code(err) != codes.DeadlineExceeded {
 			t.Fatalf("run %d: PullFrom = %v, want the deadline's error", i, err)
 		}
 		if res.Applied != 100 {
