@@ -121,7 +121,10 @@ func (im *Importer) Import(ctx context.Context, req *catalogv1.ImportHarvestRequ
 	run.Deleted, run.KeptHandEdits = counts.Deleted, counts.KeptHandEdits
 	run.Rejected = int32(len(run.RejectedEntries))
 	run.EndTime = timestamppb.New(im.now())
-	saved, err := im.store.SaveHarvestRun(ctx, run)
+	// The harvest has committed, so its report is owed even if the caller
+	// gives up now: a node stopping between the two must not leave changes
+	// no report accounts for.
+	saved, err := im.store.SaveHarvestRun(context.WithoutCancel(ctx), run)
 	if err != nil {
 		return nil, err
 	}

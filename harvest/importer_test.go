@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"testing"
+	"time"
 
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 	"github.com/ogptoolbox/federation/storage"
@@ -325,5 +326,33 @@ func TestFailedImportIsReported(t *testing.T) {
 	runs, err := s.HarvestRuns(context.Background(), "city", 10)
 	if err != nil || len(runs) != 1 || runs[0].GetComplete() || runs[0].GetError() == "" {
 		t.Fatalf("the failed run's report: %v, %v", runs, err)
+	}
+}
+
+// TestCommittedImportIsReported checks that a harvest whose changes have
+// committed is reported even when its caller gives up just after, as a
+// node stopping does: no change is left that no report accounts for.
+func TestCommittedImportIsReported(t *testing.T) {
+	s := openStore(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// The importer reads the clock for the run's end once the harvest has
+	// committed; that is where the caller gives up.
+	clock := func() time.Time {
+		if toolCount(t, s) > 0 {
+			cancel()
+		}
+		return time.Now()
+	}
+	im := NewImporter(s, clock, quietLog())
+	if _, err := im.Import(ctx, request("city", true, entry("a", "Alpha", "x"))); err != nil {
+		t.Fatalf("an import whose harvest committed failed: %v", err)
+	}
+	if ctx.Err() == nil {
+		t.Fatal("the caller never gave up; the test checks nothing")
+	}
+	runs, err := s.HarvestRuns(context.Background(), "city", 10)
+	if err != nil || len(runs) != 1 || runs[0].GetCreated() != 1 {
+		t.Fatalf("the committed run's report: %v, %v", runs, err)
 	}
 }
