@@ -131,8 +131,8 @@ type indexer struct {
 	mu      sync.Mutex
 	cond    *sync.Cond
 	pending []indexBatch
-	queued  uint64 // batches handed to the indexer
-	done    uint64 // batches in the indexes
+	queued  uint64 // batches announced to the indexer
+	done    uint64 // batches in the indexes, or dropped once it stopped
 	closed  bool
 	stopped chan struct{}
 }
@@ -259,22 +259,43 @@ func (s *Store) requalifyChunk(after int64) {
 	}
 }
 
-// queueReindex hands committed changes to the indexer. Callers hold
-// writeMu, so batches are queued in commit order.
-func (s *Store) queueReindex(changes []indexChange) {
-	s.queue(indexBatch{changes: changes})
+// announceIndex tells the indexer that a batch of changes is about to
+// commit. A commit is visible to readers the moment it ends, before its
+// changes reach the indexer: from the announcement on, searches and reads
+// wait for the batch, so that one made after a read that saw the commit
+// sees it too. Callers hold writeMu, announce just before the commit, and
+// then deliver exactly once: the changes, or none if the commit failed.
+func (s *Store) announceIndex() {
+	ix := s.indexer
+	ix.mu.Lock()
+	ix.queued++
+	ix.mu.Unlock()
 }
 
-// queue hands a batch to the indexer, unless it has stopped.
+// deliverIndex hands the announced batch to the indexer. Callers hold
+// writeMu, so batches arrive in commit order.
+func (s *Store) deliverIndex(changes []indexChange) {
+	s.deliver(indexBatch{changes: changes})
+}
+
+// queue announces and delivers a batch of the indexer's own, such as a
+// requalification.
 func (s *Store) queue(b indexBatch) {
+	s.announceIndex()
+	s.deliver(b)
+}
+
+// deliver hands an announced batch to the indexer. Once it has stopped,
+// the batch is counted as done, so that nobody waits for it.
+func (s *Store) deliver(b indexBatch) {
 	ix := s.indexer
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	if ix.closed {
-		return
+		ix.done++
+	} else {
+		ix.pending = append(ix.pending, b)
 	}
-	ix.pending = append(ix.pending, b)
-	ix.queued++
 	ix.cond.Broadcast()
 }
 

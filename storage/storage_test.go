@@ -584,3 +584,43 @@ func TestFilteredRankingMatchesUnfiltered(t *testing.T) {
 		t.Errorf("filtered ranking (-got +want):\n%s", diff)
 	}
 }
+
+// TestSearchSeesWhatReadsSaw checks, while another writer commits, that a
+// search made after a read sees at least what the read saw: a commit is
+// visible in the database the moment it ends, and the search must wait
+// for its changes from then on, not from when they reach the indexer.
+func TestSearchSeesWhatReadsSaw(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	const writes = 300
+	writer := make(chan error, 1)
+	go func() {
+		for i := range writes {
+			if _, err := s.Apply(ctx, []Write{{Op: OpCreate, ID: fmt.Sprintf("t-%d", i), Resource: tool(fmt.Sprintf("Tool %d", i), "text")}}); err != nil {
+				writer <- err
+				return
+			}
+		}
+		writer <- nil
+	}()
+	for read := int64(0); read < writes; {
+		counts, err := s.Counts(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		read = 0
+		for _, c := range counts {
+			read += c.Tools
+		}
+		searched, _, err := s.Facets(ctx, Query{Kind: KindTool})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if searched < read {
+			t.Fatalf("a read saw %d tools, the search after it %d", read, searched)
+		}
+	}
+	if err := <-writer; err != nil {
+		t.Fatal(err)
+	}
+}

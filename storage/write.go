@@ -141,10 +141,13 @@ func (s *Store) writeTx(ctx context.Context, plan func(*sql.Tx) ([]pending, func
 			return nil, err
 		}
 	}
+	s.announceIndex()
 	if err := tx.Commit(); err != nil {
+		s.deliverIndex(nil)
 		return nil, fmt.Errorf("write: commit: %w", err)
 	}
 	if len(prepared) == 0 {
+		s.deliverIndex(nil)
 		return nil, nil
 	}
 	changes := make([]indexChange, len(prepared))
@@ -164,7 +167,7 @@ func (s *Store) writeTx(ctx context.Context, plan func(*sql.Tx) ([]pending, func
 	}
 	// The indexer reads the resources from here on: the caller may read
 	// them, nobody may change them.
-	s.queueReindex(changes)
+	s.deliverIndex(changes)
 	s.notifyChanged()
 	return out, nil
 }
