@@ -2,12 +2,15 @@ package qualify
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+	"google.golang.org/protobuf/proto"
 )
 
 // The license field of a real national catalog (the French SILL, kept in
@@ -41,4 +44,46 @@ func TestOpenLicenseOnSILL(t *testing.T) {
 		t.Errorf("only %d of %d SILL licenses are open", met, len(records))
 	}
 	t.Logf("%d of %d SILL licenses meet open_license", met, len(records))
+}
+
+// TestQualifierRemembers qualifies the SILL's tools twice with one
+// Qualifier, on several goroutines: each time word for word as Qualify
+// does, and the Qualifier remembers no more than its bound.
+func TestQualifierRemembers(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "shared", "corpus", "sill", "sill.json"))
+	if err != nil {
+		t.Skipf("corpus not available: %v", err)
+	}
+	var records []struct {
+		License string `json:"l"`
+	}
+	if err := json.Unmarshal(data, &records); err != nil {
+		t.Fatal(err)
+	}
+	var tools []*catalogv1.Tool
+	for _, r := range records {
+		tools = append(tools, &catalogv1.Tool{License: r.License, LocalisationReady: true, AvailableLanguages: []string{"fr", "en-GB", "iw", "he", "not a tag"}})
+	}
+	// More distinct licenses than a Qualifier remembers.
+	for i := range memoSize + 10 {
+		tools = append(tools, &catalogv1.Tool{License: fmt.Sprintf("LicenseRef-%d", i), AvailableLanguages: []string{fmt.Sprintf("x-%d", i)}})
+	}
+	var qr Qualifier
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, tl := range tools {
+				if got, want := qr.Qualify(tl, nil, now), Qualify(tl, nil, now); !proto.Equal(got, want) {
+					t.Errorf("license %q, languages %q: the Qualifier gives\n%v\nQualify\n%v", tl.GetLicense(), tl.GetAvailableLanguages(), got, want)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if n := qr.licenses.size.Load(); n != memoSize {
+		t.Errorf("the Qualifier remembers %d licenses, want its bound %d", n, memoSize)
+	}
 }

@@ -130,11 +130,10 @@ const minLanguages = 2
 // localisation says whether the interface can be translated and is
 // available in at least minLanguages languages, counted by primary
 // language subtag (pt-BR and pt-PT are one language; deprecated codes are
-// canonicalised, so iw and he are one too). Only available_languages
-// counts: the languages of the descriptions are those the catalogers wrote
-// in, not those of the tool.
-func localisation(ready bool, available []string) result {
-	langs := primaryLanguages(available)
+// canonicalised, so iw and he are one too): langs are those of
+// primaryLanguages. Only available_languages counts: the languages of the
+// descriptions are those the catalogers wrote in, not those of the tool.
+func localisation(ready bool, langs []string) result {
 	var failures []string
 	if !ready {
 		failures = append(failures, "the interface is not declared ready for translation")
@@ -154,22 +153,35 @@ func localisation(ready bool, available []string) result {
 // primaryLanguages returns the distinct primary language subtags of tags,
 // in the order they first appear, skipping tags that do not parse and
 // "und".
-func primaryLanguages(tags []string) []string {
+func (qr *Qualifier) primaryLanguages(tags []string) []string {
 	var langs []string
 	for _, s := range tags {
-		tag, err := language.Parse(strings.TrimSpace(s))
-		if err != nil || tag == language.Und {
-			continue
-		}
-		base, conf := tag.Base()
-		if conf == language.No {
-			continue
-		}
-		if b := base.String(); b != "und" && !slices.Contains(langs, b) {
-			langs = append(langs, b)
+		if l := qr.languages.get(s, primaryLanguageOf); l.ok && !slices.Contains(langs, l.base) {
+			langs = append(langs, l.base)
 		}
 	}
 	return langs
+}
+
+// primaryLanguage is the primary language subtag of a tag, if it has one.
+type primaryLanguage struct {
+	base string
+	ok   bool
+}
+
+func primaryLanguageOf(s string) primaryLanguage {
+	tag, err := language.Parse(strings.TrimSpace(s))
+	if err != nil || tag == language.Und {
+		return primaryLanguage{}
+	}
+	base, conf := tag.Base()
+	if conf == language.No {
+		return primaryLanguage{}
+	}
+	if b := base.String(); b != "und" {
+		return primaryLanguage{base: b, ok: true}
+	}
+	return primaryLanguage{}
 }
 
 // administrationKinds are the kinds of organisation that count as an

@@ -19,6 +19,8 @@
 package qualify
 
 import (
+	"sync"
+	"sync/atomic"
 	"time"
 
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
@@ -71,16 +73,31 @@ func IDs() []string {
 //
 // A nil t is an empty tool: it meets no criterion of its own.
 func Qualify(t *catalogv1.Tool, useCases []*catalogv1.UseCase, now time.Time) *catalogv1.Qualification {
+	return new(Qualifier).Qualify(t, useCases, now)
+}
+
+// A Qualifier qualifies tools as Qualify does, and remembers what it
+// parsed of license expressions and language tags: catalogs name the same
+// few again and again, and a node qualifies every tool it holds when it
+// is written, each day, and whenever the use cases of its software
+// change. It is safe for concurrent use; the zero value is ready.
+type Qualifier struct {
+	licenses  memo[result]
+	languages memo[primaryLanguage]
+}
+
+// Qualify is the package's Qualify.
+func (qr *Qualifier) Qualify(t *catalogv1.Tool, useCases []*catalogv1.UseCase, now time.Time) *catalogv1.Qualification {
 	today := civilDay(now)
 	results := []struct {
 		id     string
 		result result
 	}{
-		{OpenLicense, openLicense(t.GetLicense())},
+		{OpenLicense, qr.licenses.get(t.GetLicense(), openLicense)},
 		{PublicRepository, publicRepository(t.GetRepositoryUrl())},
 		{Documentation, documentation(t.GetDescriptions())},
 		{Maintained, maintained(t.GetMaintenance(), t.GetReleaseDate(), today)},
-		{Localisation, localisation(t.GetLocalisationReady(), t.GetAvailableLanguages())},
+		{Localisation, localisation(t.GetLocalisationReady(), qr.primaryLanguages(t.GetAvailableLanguages()))},
 		{UsedByAdministration, usedByAdministration(useCases)},
 		{Standards, standards(t.GetStandards())},
 	}
@@ -122,4 +139,29 @@ func score(met, total int) int32 {
 func civilDay(t time.Time) time.Time {
 	y, m, d := t.UTC().Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// memoSize is how many values a memo keeps at most, so that records full
+// of distinct strings cannot grow it without bound: the ones after are
+// computed each time.
+const memoSize = 4096
+
+// memo remembers the values of a function of a string.
+type memo[V any] struct {
+	values sync.Map // string → V
+	size   atomic.Int32
+}
+
+// get returns compute(key), computed once while the memo has room.
+func (m *memo[V]) get(key string, compute func(string) V) V {
+	if v, ok := m.values.Load(key); ok {
+		return v.(V)
+	}
+	v := compute(key)
+	if m.size.Load() < memoSize {
+		if _, loaded := m.values.LoadOrStore(key, v); !loaded {
+			m.size.Add(1)
+		}
+	}
+	return v
 }

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
-	"github.com/ogptoolbox/federation/qualify"
 	"github.com/ogptoolbox/federation/search"
 	"google.golang.org/protobuf/proto"
 )
@@ -17,7 +16,7 @@ const criterionFacet = "criterion"
 // qualification is how t meets the criteria, from the use cases of its
 // software held now.
 func (s *Store) qualification(t *catalogv1.Tool) *catalogv1.Qualification {
-	return qualify.Qualify(t, s.links.useCasesOf(linkOf(t)), s.now())
+	return s.qualifier.Qualify(t, s.links.useCasesOf(linkOf(t)), s.now())
 }
 
 // SetQualification sets the qualification of m if it is a tool: it is
@@ -33,7 +32,7 @@ func (s *Store) SetQualification(m proto.Message) {
 // as the sort key of order "score", and its software as the group that
 // collapsing duplicates goes by.
 func (s *Store) withQualification(a search.Analyzed, t *catalogv1.Tool, tl toolLink, now time.Time) search.Analyzed {
-	q := qualify.Qualify(t, s.links.useCasesOf(tl), now)
+	q := s.qualifier.Qualify(t, s.links.useCasesOf(tl), now)
 	var met []search.FacetValue
 	for _, c := range q.GetCriteria() {
 		if c.GetMet() {

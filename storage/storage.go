@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/ogptoolbox/federation/envelope"
+	"github.com/ogptoolbox/federation/qualify"
 	"github.com/ogptoolbox/federation/search"
 	_ "modernc.org/sqlite" // the SQLite driver, registered as "sqlite"
 )
@@ -96,6 +97,8 @@ type Store struct {
 	tools, useCases *search.Index
 	// links tie use cases to tools and tools to their duplicates.
 	links *links
+	// qualifier qualifies the tools, for reads and for the index.
+	qualifier qualify.Qualifier
 
 	// changed is closed, and replaced, after each commit (see Changed).
 	changedMu sync.Mutex
