@@ -348,7 +348,8 @@ func BenchmarkBatchedCreates(b *testing.B) {
 		for i := 0; i < nTools; i += benchBatch {
 			writes := make([]Write, benchBatch)
 			for j := range writes {
-				writes[j] = Write{Op: OpCreate, ID: benchID(i + j), Resource: tools[i+j]}
+				// Apply takes the resource, as it would a decoded request's.
+				writes[j] = Write{Op: OpCreate, ID: benchID(i + j), Resource: proto.Clone(tools[i+j])}
 			}
 			batches = append(batches, writes)
 		}

@@ -355,7 +355,7 @@ func (s *Store) ApplyChecked(ctx context.Context, cp *CheckedPage) (int, error) 
 	}
 	s.announceIndex()
 	if err := tx.Commit(); err != nil {
-		s.deliverIndex(nil)
+		s.deliverIndex(nil, nil)
 		return 0, fmt.Errorf("apply page of %s: commit: %w", origin, err)
 	}
 	var changes []indexChange
@@ -364,12 +364,12 @@ func (s *Store) ApplyChecked(ctx context.Context, cp *CheckedPage) (int, error) 
 		switch {
 		case r.skip:
 		case r.resource != nil:
-			changes = append(changes, indexChange{kind: r.rec.GetKind(), rid: r.rid, put: &r.analyzed, resource: r.resource, link: r.link})
+			changes = append(changes, indexChange{kind: r.rec.GetKind(), rid: r.rid, put: &r.analyzed, resource: r.resource, link: &r.link})
 		case r.wasLive:
 			changes = append(changes, indexChange{kind: r.rec.GetKind(), rid: r.rid})
 		}
 	}
-	s.deliverIndex(changes)
+	s.deliverIndex(changes, nil)
 	s.notifyChanged()
 	return applied, nil
 }

@@ -115,11 +115,13 @@ func (s *Store) buildIndexes(ctx context.Context) error {
 // the links: its new version and its analyzed text, or its removal when put
 // is nil.
 type indexChange struct {
-	kind     Kind
-	rid      int64
+	kind Kind
+	rid  int64
+	// put, resource and link are the new version's, nil for a delete;
+	// put and link may still be being computed until the batch is ready.
 	put      *search.Analyzed
 	resource proto.Message // read only: the writer hands it to its caller too
-	link     toolLink      // of a tool put, computed beside its analysis
+	link     *toolLink     // of a tool put, computed beside its analysis
 }
 
 // indexer puts committed changes in the search indexes on a goroutine of
@@ -157,6 +159,9 @@ func (s *Store) startIndexer() {
 				if b.requalify {
 					s.requalifyChunk(b.requalifyAfter)
 				} else {
+					if b.ready != nil {
+						<-b.ready
+					}
 					s.reindex(b.changes)
 				}
 			}
@@ -175,6 +180,7 @@ func (s *Store) startIndexer() {
 // the tools whose rid is above requalifyAfter.
 type indexBatch struct {
 	changes        []indexChange
+	ready          <-chan struct{} // closed once the changes are complete; nil if they are
 	requalify      bool
 	requalifyAfter int64
 }
@@ -273,9 +279,11 @@ func (s *Store) announceIndex() {
 }
 
 // deliverIndex hands the announced batch to the indexer. Callers hold
-// writeMu, so batches arrive in commit order.
-func (s *Store) deliverIndex(changes []indexChange) {
-	s.deliver(indexBatch{changes: changes})
+// writeMu, so batches arrive in commit order. When ready is not nil, the
+// changes' analysis and links are still being computed: the indexer waits
+// for it to be closed before it reads them.
+func (s *Store) deliverIndex(changes []indexChange, ready <-chan struct{}) {
+	s.deliver(indexBatch{changes: changes, ready: ready})
 }
 
 // queue announces and delivers a batch of the indexer's own, such as a
@@ -338,7 +346,7 @@ func (s *Store) reindex(changes []indexChange) {
 		var hit []int64
 		switch r := c.resource.(type) {
 		case *catalogv1.Tool:
-			hit = s.links.setTool(c.rid, c.link)
+			hit = s.links.setTool(c.rid, *c.link)
 		case *catalogv1.UseCase:
 			hit = s.links.setUseCase(c.rid, r)
 		default:
@@ -365,7 +373,7 @@ func (s *Store) reindex(changes []indexChange) {
 		delete(affected, c.rid)
 		switch r := c.resource.(type) {
 		case *catalogv1.Tool:
-			tools = append(tools, toolPut{c.rid, r, c.link, *c.put})
+			tools = append(tools, toolPut{c.rid, r, *c.link, *c.put})
 		case *catalogv1.UseCase:
 			puts[KindUseCase][c.rid] = *c.put
 		default:

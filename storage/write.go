@@ -39,8 +39,12 @@ type Write struct {
 	// Resource.
 	Kind Kind
 	// Resource is the new version (a *catalogv1.Tool or *catalogv1.UseCase)
-	// for OpCreate and OpReplace. The store sets its output-only fields
-	// (name, origin, seq, times, etag): the caller's copy is not changed.
+	// for OpCreate and OpReplace. The store takes it rather than copy it
+	// (a copy cost a tenth of a create, and every caller builds the
+	// resource for the write): it sets its output-only fields (name,
+	// origin, seq, times, etag) and, once the write has committed, keeps
+	// it for the search index and returns it. From Apply on, the caller
+	// must not change it; after a failed Apply it may write it again.
 	Resource proto.Message
 	// IfEtag, when set, makes an OpReplace or OpDelete fail with ErrStale
 	// unless the record's current etag is this one.
@@ -58,7 +62,8 @@ func Etag(signature []byte) string {
 // Apply makes the writes in one transaction, all or none: each takes the
 // next seq of the node's origin, is signed with the node's key and indexed
 // for search. It returns the stored resources (nil for deletes), in the order
-// of the writes.
+// of the writes: the writes' own, which nobody may change (see
+// Write.Resource).
 func (s *Store) Apply(ctx context.Context, writes []Write) ([]proto.Message, error) {
 	if len(writes) == 0 {
 		return nil, nil
@@ -141,13 +146,14 @@ func (s *Store) writeTx(ctx context.Context, plan func(*sql.Tx) ([]pending, func
 			return nil, err
 		}
 	}
+	analyzed := s.analyzeAside(prepared)
 	s.announceIndex()
 	if err := tx.Commit(); err != nil {
-		s.deliverIndex(nil)
+		s.deliverIndex(nil, nil)
 		return nil, fmt.Errorf("write: commit: %w", err)
 	}
 	if len(prepared) == 0 {
-		s.deliverIndex(nil)
+		s.deliverIndex(nil, nil)
 		return nil, nil
 	}
 	changes := make([]indexChange, len(prepared))
@@ -155,19 +161,19 @@ func (s *Store) writeTx(ctx context.Context, plan func(*sql.Tx) ([]pending, func
 		p := &prepared[i]
 		changes[i] = indexChange{kind: p.Kind, rid: p.rid}
 		if p.resource != nil {
-			changes[i].put, changes[i].resource, changes[i].link = &p.analyzed, p.resource, p.link
+			changes[i].put, changes[i].resource, changes[i].link = &p.analyzed, p.resource, &p.link
 		}
 	}
 	out := make([]proto.Message, len(prepared))
-	for i, p := range prepared {
-		if p.resource != nil {
-			setEtag(p.resource, Etag(p.signed.GetSignature()))
-			out[i] = p.resource
+	for i := range prepared {
+		// Not a copy of prepared[i]: the analysis is writing to it.
+		if r := prepared[i].resource; r != nil {
+			out[i] = r
 		}
 	}
-	// The indexer reads the resources from here on: the caller may read
-	// them, nobody may change them.
-	s.deliverIndex(changes)
+	// The analysis and the indexer read the resources: the caller may
+	// read them, nobody may change them.
+	s.deliverIndex(changes, analyzed)
 	s.notifyChanged()
 	return out, nil
 }
@@ -175,8 +181,8 @@ func (s *Store) writeTx(ctx context.Context, plan func(*sql.Tx) ([]pending, func
 // pending is a Write on its way into the catalog.
 type pending struct {
 	Write
-	// resource is the caller's resource, cloned, output fields set: seal
-	// makes it, on the cores that sign, from the times resolve sets.
+	// resource is the caller's resource, output fields set: seal sets
+	// them, on the cores that sign, from the times resolve sets.
 	resource               proto.Message
 	createTime, updateTime *timestamppb.Timestamp
 	rec                    *federationv1.Record
@@ -187,8 +193,7 @@ type pending struct {
 	link                   toolLink        // the new version's, for a tool
 }
 
-// prepare checks the writes and clones their resources, before the
-// transaction takes the write lock.
+// prepare checks the writes, before the transaction takes the write lock.
 func (s *Store) prepare(writes []Write) ([]pending, error) {
 	out := make([]pending, len(writes))
 	seen := make(map[string]bool, len(writes))
@@ -321,9 +326,8 @@ func (s *Store) resolve(p *pending, cur *currentRow, seq int64, now *timestamppb
 	return nil
 }
 
-// sealAndStore signs the records and analyzes them for the search index,
-// on every core, while it stores those already sealed: signing and
-// analyzing cost more than inserting, and they overlap.
+// sealAndStore signs the records, on every core, while it stores those
+// already sealed: signing costs more than inserting, and they overlap.
 func (s *Store) sealAndStore(ctx context.Context, st *statements, ps []pending) error {
 	const chunk = 64
 	n := (len(ps) + chunk - 1) / chunk
@@ -354,8 +358,8 @@ func (s *Store) sealAndStore(ctx context.Context, st *statements, ps []pending) 
 	return nil
 }
 
-// seal marshals and signs records, and analyzes their resources for the
-// search index.
+// seal sets the output fields of the records' resources, and marshals and
+// signs the records.
 func (s *Store) seal(ps []pending) error {
 	for i := range ps {
 		p := &ps[i]
@@ -364,7 +368,7 @@ func (s *Store) seal(ps []pending) error {
 		if p.Op == OpDelete {
 			sr, err = envelope.Seal(p.rec, s.key)
 		} else {
-			p.resource = proto.Clone(p.Write.Resource)
+			p.resource = p.Write.Resource
 			setOutputFields(p.resource, ResourceName(p.Kind, s.origin, p.ID), s.origin, p.rec.GetSeq(), p.createTime, p.updateTime)
 			sr, err = envelope.SealResource(p.rec, p.resource, s.key)
 		}
@@ -372,14 +376,36 @@ func (s *Store) seal(ps []pending) error {
 			return fmt.Errorf("write %s: %w", ResourceName(p.Kind, s.origin, p.ID), err)
 		}
 		ps[i].signed = sr
-		if r := ps[i].resource; r != nil {
-			ps[i].analyzed = s.indexOf(ps[i].Kind).Analyze(searchDoc(s.origin, r))
-			if t, ok := r.(*catalogv1.Tool); ok {
-				ps[i].link = linkOf(t)
-			}
+		if p.resource != nil {
+			// Before the analysis reads the resource on another goroutine.
+			setEtag(p.resource, Etag(sr.GetSignature()))
 		}
 	}
 	return nil
+}
+
+// analyzeAside analyzes the new versions for the search index, and links
+// the tools, on goroutines of their own; the returned channel is closed
+// when they are done. The writer starts it as the transaction commits:
+// committing keeps one core busy and leaves the others idle, and nothing
+// in the analysis needs the commit. The indexer waits for it.
+func (s *Store) analyzeAside(ps []pending) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		// On every core but the commit's.
+		onCores(min((len(ps)+63)/64, max(runtime.GOMAXPROCS(0)-1, 1)), len(ps), func(i int) {
+			p := &ps[i]
+			if p.resource == nil {
+				return
+			}
+			p.analyzed = s.indexOf(p.Kind).Analyze(searchDoc(s.origin, p.resource))
+			if t, ok := p.resource.(*catalogv1.Tool); ok {
+				p.link = linkOf(t)
+			}
+		})
+	}()
+	return done
 }
 
 func setOutputFields(m proto.Message, name, origin string, seq int64, createTime, updateTime *timestamppb.Timestamp) {
