@@ -13,20 +13,31 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// The license field of a real national catalog (the French SILL, kept in
-// shared/ beside the module), as sources write it, well or badly.
-func TestOpenLicenseOnSILL(t *testing.T) {
+// sillRecord is what the tests read of an entry of the SILL.
+type sillRecord struct {
+	Name    string `json:"i"`
+	License string `json:"l"`
+}
+
+// sillLicenses reads the entries of a real national catalog (the French
+// SILL, kept in shared/ beside the module).
+func sillLicenses(t *testing.T) []sillRecord {
+	t.Helper()
 	data, err := os.ReadFile(filepath.Join("..", "..", "shared", "corpus", "sill", "sill.json"))
 	if err != nil {
 		t.Skipf("corpus not available: %v", err)
 	}
-	var records []struct {
-		Name    string `json:"i"`
-		License string `json:"l"`
-	}
+	var records []sillRecord
 	if err := json.Unmarshal(data, &records); err != nil {
 		t.Fatal(err)
 	}
+	return records
+}
+
+// The license field of a real national catalog (the French SILL, kept in
+// shared/ beside the module), as sources write it, well or badly.
+func TestOpenLicenseOnSILL(t *testing.T) {
+	records := sillLicenses(t)
 	met := 0
 	for _, r := range records {
 		c := criterion(t, Qualify(&catalogv1.Tool{License: r.License}, nil, now), OpenLicense)
@@ -50,16 +61,7 @@ func TestOpenLicenseOnSILL(t *testing.T) {
 // Qualifier, on several goroutines: each time word for word as Qualify
 // does, and the Qualifier remembers no more than its bound.
 func TestQualifierRemembers(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join("..", "..", "shared", "corpus", "sill", "sill.json"))
-	if err != nil {
-		t.Skipf("corpus not available: %v", err)
-	}
-	var records []struct {
-		License string `json:"l"`
-	}
-	if err := json.Unmarshal(data, &records); err != nil {
-		t.Fatal(err)
-	}
+	records := sillLicenses(t)
 	var tools []*catalogv1.Tool
 	for _, r := range records {
 		tools = append(tools, &catalogv1.Tool{License: r.License, LocalisationReady: true, AvailableLanguages: []string{"fr", "en-GB", "iw", "he", "not a tag"}})
