@@ -150,6 +150,7 @@ func (s *Store) writeTx(ctx context.Context, plan func(*sql.Tx) ([]pending, func
 	s.announceIndex()
 	if err := tx.Commit(); err != nil {
 		s.deliverIndex(nil, nil)
+		<-analyzed // the caller may write the resources again
 		return nil, fmt.Errorf("write: commit: %w", err)
 	}
 	if len(prepared) == 0 {
