@@ -131,6 +131,7 @@ type peer struct {
 	again      bool // pull again when it ends
 	failures   int
 	retryAt    time.Time // backed off until
+	retrying   bool      // a pull is due when the backoff ends
 	lastSync   time.Time
 	lastErr    string
 }
@@ -421,6 +422,7 @@ func (r *Replicator) pull(origin string) {
 		return
 	}
 	if time.Now().Before(p.retryAt) {
+		r.retryLaterLocked(origin, p)
 		return
 	}
 	p.pulling = true
@@ -491,6 +493,9 @@ func (r *Replicator) pullLoop(origin string) {
 			if r.ctx.Err() == nil {
 				r.log.Warn("pull failed", "peer", origin, "addr", addr, "err", err, "retry_in", backoff)
 			}
+			if p.again {
+				r.retryLaterLocked(origin, p)
+			}
 		} else {
 			p.failures, p.lastErr, p.retryAt = 0, "", time.Time{}
 			p.lastSync = time.Now()
@@ -508,6 +513,23 @@ func (r *Replicator) pullLoop(origin string) {
 		}
 		r.mu.Unlock()
 	}
+}
+
+// retryLaterLocked makes a pull from the backed-off peer of origin due
+// when its backoff ends, once however many announcements ask for one
+// meanwhile: without it, what the peer announced during the backoff would
+// wait for anti-entropy, minutes away.
+func (r *Replicator) retryLaterLocked(origin string, p *peer) {
+	if p.retrying {
+		return
+	}
+	p.retrying = true
+	time.AfterFunc(time.Until(p.retryAt), func() {
+		r.mu.Lock()
+		p.retrying = false
+		r.mu.Unlock()
+		r.pull(origin)
+	})
 }
 
 // busyRetry is about how long a node waits before asking again a peer that

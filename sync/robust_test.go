@@ -66,7 +66,8 @@ func TestConcurrentPullsBounded(t *testing.T) {
 }
 
 // TestFailingPeerBackedOff checks that a peer whose pulls fail is not
-// asked again until its back-off ends, however often it is announced.
+// asked again until its back-off ends, however often it is announced, and
+// that it is asked once when it ends.
 func TestFailingPeerBackedOff(t *testing.T) {
 	nodes := startCluster(t, 1, clusterOpts{antiEntropy: time.Hour})
 	r := nodes[0].repl
@@ -96,10 +97,21 @@ func TestFailingPeerBackedOff(t *testing.T) {
 		}
 		return false
 	})
+	r.mu.Lock()
+	backedOffUntil := r.peers["yy"].retryAt
+	r.mu.Unlock()
 	for range 20 {
 		r.pull("yy") // announcements while backed off
 	}
 	if n := attempts.Load(); n != 1 {
 		t.Errorf("%d pulls from a failing peer within its back-off, want 1", n)
+	}
+	// What was announced meanwhile is pulled once the back-off ends, once.
+	waitFor(t, 10*time.Second, "a pull when the back-off ends", func() bool { return attempts.Load() >= 2 })
+	if early := time.Until(backedOffUntil); early > 0 {
+		t.Errorf("the pull after the back-off came %v early", early)
+	}
+	if n := attempts.Load(); n != 2 {
+		t.Errorf("%d pulls after the back-off for 20 announcements, want 1", n-1)
 	}
 }
