@@ -66,7 +66,9 @@ func TestQualifierRemembers(t *testing.T) {
 	for _, r := range records {
 		tools = append(tools, &catalogv1.Tool{License: r.License, LocalisationReady: true, AvailableLanguages: []string{"fr", "en-GB", "iw", "he", "not a tag"}})
 	}
-	// More distinct licenses than a Qualifier remembers.
+	// A license longer than a Qualifier remembers, and more distinct
+	// licenses than it keeps.
+	tools = append(tools, &catalogv1.Tool{License: strings.Repeat("MIT OR ", memoKeyBytes) + "MIT"})
 	for i := range memoSize + 10 {
 		tools = append(tools, &catalogv1.Tool{License: fmt.Sprintf("LicenseRef-%d", i), AvailableLanguages: []string{fmt.Sprintf("x-%d", i)}})
 	}

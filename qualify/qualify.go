@@ -142,8 +142,8 @@ func civilDay(t time.Time) time.Time {
 }
 
 // memoSize is how many values a memo keeps at most, so that records full
-// of distinct strings cannot grow it without bound: the ones after are
-// computed each time.
+// of distinct strings cannot grow it without bound: the ones after, and
+// those of long keys, are computed each time.
 const memoSize = 4096
 
 // memo remembers the values of a function of a string.
@@ -152,16 +152,27 @@ type memo[V any] struct {
 	size   atomic.Int32
 }
 
+// memoKeyBytes is the longest key a memo keeps: what a record from a peer
+// holds is not bounded by the API's limits.
+const memoKeyBytes = 256
+
 // get returns compute(key), computed once while the memo has room.
 func (m *memo[V]) get(key string, compute func(string) V) V {
 	if v, ok := m.values.Load(key); ok {
 		return v.(V)
 	}
 	v := compute(key)
-	if m.size.Load() < memoSize {
-		if _, loaded := m.values.LoadOrStore(key, v); !loaded {
-			m.size.Add(1)
-		}
+	if len(key) > memoKeyBytes {
+		return v
+	}
+	// Take a place before storing, so that concurrent callers never keep
+	// more than memoSize.
+	if m.size.Add(1) > memoSize {
+		m.size.Add(-1)
+		return v
+	}
+	if _, loaded := m.values.LoadOrStore(key, v); loaded {
+		m.size.Add(-1)
 	}
 	return v
 }

@@ -353,9 +353,9 @@ func (s *Store) ApplyChecked(ctx context.Context, cp *CheckedPage) (int, error) 
 	if err := writeDigest(ctx, tx, origin, d); err != nil {
 		return 0, err
 	}
-	s.announceIndex()
+	slot := s.announceIndex()
 	if err := tx.Commit(); err != nil {
-		s.deliverIndex(nil, nil)
+		s.deliverIndex(slot, nil, nil)
 		return 0, fmt.Errorf("apply page of %s: commit: %w", origin, err)
 	}
 	var changes []indexChange
@@ -369,7 +369,7 @@ func (s *Store) ApplyChecked(ctx context.Context, cp *CheckedPage) (int, error) 
 			changes = append(changes, indexChange{kind: r.rec.GetKind(), rid: r.rid})
 		}
 	}
-	s.deliverIndex(changes, nil)
+	s.deliverIndex(slot, changes, nil)
 	s.notifyChanged()
 	return applied, nil
 }

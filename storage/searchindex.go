@@ -130,9 +130,13 @@ type indexChange struct {
 // previous one is indexed. Searches wait for every change committed before
 // they started: a write is in search results as soon as it returns.
 type indexer struct {
-	mu      sync.Mutex
-	cond    *sync.Cond
-	pending []indexBatch
+	mu   sync.Mutex
+	cond *sync.Cond
+	// pending are the batches announced and not yet indexed, in the order
+	// they were announced: the indexer takes them in that order and stops
+	// at the first not yet delivered, so that done counts a prefix of them
+	// and a reader waiting for queued waits for every batch before.
+	pending []*indexBatch
 	queued  uint64 // batches announced to the indexer
 	done    uint64 // batches in the indexes, or dropped once it stopped
 	closed  bool
@@ -148,11 +152,17 @@ func (s *Store) startIndexer() {
 		defer close(ix.stopped)
 		for {
 			ix.mu.Lock()
-			for len(ix.pending) == 0 && !ix.closed {
+			// Once closed, the indexer still waits for the batches
+			// announced: each is delivered, committed or not.
+			for !(len(ix.pending) > 0 && ix.pending[0].delivered) && !(ix.closed && len(ix.pending) == 0) {
 				ix.cond.Wait()
 			}
-			batches := ix.pending
-			ix.pending = nil
+			n := 0
+			for n < len(ix.pending) && ix.pending[n].delivered {
+				n++
+			}
+			batches := ix.pending[:n:n]
+			ix.pending = ix.pending[n:]
 			closed := ix.closed
 			ix.mu.Unlock()
 			for _, b := range batches {
@@ -179,6 +189,8 @@ func (s *Store) startIndexer() {
 // indexBatch is a batch of committed changes, or the order to requalify
 // the tools whose rid is above requalifyAfter.
 type indexBatch struct {
+	delivered      bool // the batch is complete, past its announcement
+	dropped        bool // announced once the indexer had stopped
 	changes        []indexChange
 	ready          <-chan struct{} // closed once the changes are complete; nil if they are
 	requalify      bool
@@ -266,43 +278,50 @@ func (s *Store) requalifyChunk(after int64) {
 }
 
 // announceIndex tells the indexer that a batch of changes is about to
-// commit. A commit is visible to readers the moment it ends, before its
-// changes reach the indexer: from the announcement on, searches and reads
-// wait for the batch, so that one made after a read that saw the commit
-// sees it too. Callers hold writeMu, announce just before the commit, and
-// then deliver exactly once: the changes, or none if the commit failed.
-func (s *Store) announceIndex() {
+// commit, and returns its place in the indexer's queue. A commit is
+// visible to readers the moment it ends, before its changes reach the
+// indexer: from the announcement on, searches and reads wait for the
+// batch, so that one made after a read that saw the commit sees it too.
+// Callers announce just before the commit, and then deliver exactly once:
+// the changes, or none if the commit failed.
+func (s *Store) announceIndex() *indexBatch {
 	ix := s.indexer
 	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	b := &indexBatch{}
+	if ix.closed {
+		b.dropped = true
+	} else {
+		ix.pending = append(ix.pending, b)
+	}
 	ix.queued++
-	ix.mu.Unlock()
+	return b
 }
 
-// deliverIndex hands the announced batch to the indexer. Callers hold
-// writeMu, so batches arrive in commit order. When ready is not nil, the
-// changes' analysis and links are still being computed: the indexer waits
-// for it to be closed before it reads them.
-func (s *Store) deliverIndex(changes []indexChange, ready <-chan struct{}) {
-	s.deliver(indexBatch{changes: changes, ready: ready})
+// deliverIndex completes the announced batch slot with its changes. When
+// ready is not nil, the changes' analysis and links are still being
+// computed: the indexer waits for it to be closed before it reads them.
+func (s *Store) deliverIndex(slot *indexBatch, changes []indexChange, ready <-chan struct{}) {
+	s.deliver(slot, indexBatch{changes: changes, ready: ready})
 }
 
 // queue announces and delivers a batch of the indexer's own, such as a
 // requalification.
 func (s *Store) queue(b indexBatch) {
-	s.announceIndex()
-	s.deliver(b)
+	s.deliver(s.announceIndex(), b)
 }
 
-// deliver hands an announced batch to the indexer. Once it has stopped,
-// the batch is counted as done, so that nobody waits for it.
-func (s *Store) deliver(b indexBatch) {
+// deliver completes the announced batch slot with b. A batch announced
+// once the indexer had stopped is counted as done, so that nobody waits
+// for it.
+func (s *Store) deliver(slot *indexBatch, b indexBatch) {
 	ix := s.indexer
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	if ix.closed {
+	b.delivered, b.dropped = true, slot.dropped
+	*slot = b
+	if b.dropped {
 		ix.done++
-	} else {
-		ix.pending = append(ix.pending, b)
 	}
 	ix.cond.Broadcast()
 }

@@ -267,6 +267,10 @@ func TestBatchIsAllOrNothing(t *testing.T) {
 	if _, err := s.Apply(ctx, []Write{{Op: OpCreate, ID: "x", Resource: tool("X", "x")}, {Op: OpCreate, ID: "x", Resource: tool("X", "x")}}); !errors.Is(err, ErrInvalid) {
 		t.Errorf("same id twice in a batch: got %v, want ErrInvalid", err)
 	}
+	shared := tool("S", "s")
+	if _, err := s.Apply(ctx, []Write{{Op: OpCreate, ID: "s1", Resource: shared}, {Op: OpCreate, ID: "s2", Resource: shared}}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("one resource for two ids in a batch: got %v, want ErrInvalid", err)
+	}
 }
 
 func seedSearch(t *testing.T, s *Store) {
@@ -585,15 +589,29 @@ func TestFilteredRankingMatchesUnfiltered(t *testing.T) {
 	}
 }
 
-// TestSearchSeesWhatReadsSaw checks, while another writer commits, that a
-// search made after a read sees at least what the read saw: a commit is
-// visible in the database the moment it ends, and the search must wait
-// for its changes from then on, not from when they reach the indexer.
+// TestSearchSeesWhatReadsSaw checks, while another writer commits and
+// the tools are requalified again and again (as each day), that a search
+// made after a read sees at least what the read saw: a commit is visible
+// in the database the moment it ends, and the search must wait for its
+// changes from then on, not from when they reach the indexer.
 func TestSearchSeesWhatReadsSaw(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTest(t)
 	const writes = 300
 	writer := make(chan error, 1)
+	requalifying := make(chan struct{})
+	defer close(requalifying)
+	go func() {
+		for {
+			select {
+			case <-requalifying:
+				return
+			default:
+				s.queue(indexBatch{requalify: true})
+				s.awaitIndex()
+			}
+		}
+	}()
 	go func() {
 		for i := range writes {
 			if _, err := s.Apply(ctx, []Write{{Op: OpCreate, ID: fmt.Sprintf("t-%d", i), Resource: tool(fmt.Sprintf("Tool %d", i), "text")}}); err != nil {
@@ -623,4 +641,38 @@ func TestSearchSeesWhatReadsSaw(t *testing.T) {
 	if err := <-writer; err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestIndexerKeepsAnnouncedOrder checks that a reader waiting for a write
+// announced to the indexer (committing, say) is not let go by a batch the
+// indexer queues itself after it, such as a requalification: the indexer
+// indexes batches in the order they were announced, and a reader waits
+// until as many as were announced when it came are done.
+func TestIndexerKeepsAnnouncedOrder(t *testing.T) {
+	s, _ := openTest(t)
+	create(t, s, "a", tool("A", "first"))
+	ix := s.indexer
+	slot := s.announceIndex()
+	// What awaitIndex does, with its target taken before the
+	// requalification is queued.
+	ix.mu.Lock()
+	target := ix.queued
+	ix.mu.Unlock()
+	returned := make(chan struct{})
+	go func() {
+		ix.mu.Lock()
+		for ix.done < target {
+			ix.cond.Wait()
+		}
+		ix.mu.Unlock()
+		close(returned)
+	}()
+	s.queue(indexBatch{requalify: true})
+	select {
+	case <-returned:
+		t.Fatal("a reader stopped waiting for a write announced before it and not delivered")
+	case <-time.After(200 * time.Millisecond): // the time to look for a wrong return; the requalification takes a millisecond
+	}
+	s.deliverIndex(slot, nil, nil)
+	<-returned
 }

@@ -44,7 +44,8 @@ type Write struct {
 	// resource for the write): it sets its output-only fields (name,
 	// origin, seq, times, etag) and, once the write has committed, keeps
 	// it for the search index and returns it. From Apply on, the caller
-	// must not change it; after a failed Apply it may write it again.
+	// must not change it; after a failed Apply it may write it again. Each
+	// write of a batch needs a resource of its own.
 	Resource proto.Message
 	// IfEtag, when set, makes an OpReplace or OpDelete fail with ErrStale
 	// unless the record's current etag is this one.
@@ -147,14 +148,14 @@ func (s *Store) writeTx(ctx context.Context, plan func(*sql.Tx) ([]pending, func
 		}
 	}
 	analyzed := s.analyzeAside(prepared)
-	s.announceIndex()
+	slot := s.announceIndex()
 	if err := tx.Commit(); err != nil {
-		s.deliverIndex(nil, nil)
+		s.deliverIndex(slot, nil, nil)
 		<-analyzed // the caller may write the resources again
 		return nil, fmt.Errorf("write: commit: %w", err)
 	}
 	if len(prepared) == 0 {
-		s.deliverIndex(nil, nil)
+		s.deliverIndex(slot, nil, nil)
 		return nil, nil
 	}
 	changes := make([]indexChange, len(prepared))
@@ -174,7 +175,7 @@ func (s *Store) writeTx(ctx context.Context, plan func(*sql.Tx) ([]pending, func
 	}
 	// The analysis and the indexer read the resources: the caller may
 	// read them, nobody may change them.
-	s.deliverIndex(changes, analyzed)
+	s.deliverIndex(slot, changes, analyzed)
 	s.notifyChanged()
 	return out, nil
 }
@@ -198,6 +199,7 @@ type pending struct {
 func (s *Store) prepare(writes []Write) ([]pending, error) {
 	out := make([]pending, len(writes))
 	seen := make(map[string]bool, len(writes))
+	taken := make(map[proto.Message]bool, len(writes))
 	for i, w := range writes {
 		p := pending{Write: w}
 		switch w.Op {
@@ -222,6 +224,14 @@ func (s *Store) prepare(writes []Write) ([]pending, error) {
 			return nil, fmt.Errorf("%w: %s is written twice in one batch", ErrInvalid, ResourceName(p.Kind, s.origin, w.ID))
 		}
 		seen[key] = true
+		if w.Resource != nil {
+			// Apply takes the resource and sets its name and seq: one
+			// message cannot be two records.
+			if taken[w.Resource] {
+				return nil, fmt.Errorf("%w: write %d (%s) passes the resource of an earlier write of the batch", ErrInvalid, i, ResourceName(p.Kind, s.origin, w.ID))
+			}
+			taken[w.Resource] = true
+		}
 		out[i] = p
 	}
 	return out, nil
@@ -346,12 +356,21 @@ func (s *Store) sealAndStore(ctx context.Context, st *statements, ps []pending) 
 			}
 		}()
 	}
+	// On an error, the workers still sealing write to the caller's
+	// resources: Apply returns once they are done.
+	waitRest := func(from int) {
+		for c := from; c < n; c++ {
+			<-sealed[c]
+		}
+	}
 	for c := range n {
 		if err := <-sealed[c]; err != nil {
+			waitRest(c + 1)
 			return err
 		}
 		for i := c * chunk; i < min((c+1)*chunk, len(ps)); i++ {
 			if err := st.store(ctx, &ps[i]); err != nil {
+				waitRest(c + 1)
 				return err
 			}
 		}
