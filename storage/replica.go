@@ -473,10 +473,7 @@ func (s *Store) decodeRecord(origin string, r *replicated) error {
 		return refused(origin, RefusedMalformed, "the resource says it is %s (origin %q, seq %d), the record %s (seq %d)", name, recOrigin, seq, want, r.rec.GetSeq())
 	}
 	r.resource = m
-	r.analyzed = s.indexOf(r.rec.GetKind()).Analyze(searchDoc(origin, m))
-	if t, ok := m.(*catalogv1.Tool); ok {
-		r.link = linkOf(t)
-	}
+	r.analyzed, r.link = s.analyzeForIndex(r.rec.GetKind(), origin, m)
 	return nil
 }
 

@@ -404,6 +404,17 @@ func (s *Store) seal(ps []pending) error {
 	return nil
 }
 
+// analyzeForIndex is what the search index and the links need of a new
+// version of a record of origin: its analyzed text and, for a tool, its
+// link (zero for a use case).
+func (s *Store) analyzeForIndex(k Kind, origin string, m proto.Message) (search.Analyzed, toolLink) {
+	a := s.indexOf(k).Analyze(searchDoc(origin, m))
+	if t, ok := m.(*catalogv1.Tool); ok {
+		return a, linkOf(t)
+	}
+	return a, toolLink{}
+}
+
 // analyzeAside analyzes the new versions for the search index, and links
 // the tools, on goroutines of their own; the returned channel is closed
 // when they are done. The writer starts it as the transaction commits:
@@ -419,10 +430,7 @@ func (s *Store) analyzeAside(ps []pending) <-chan struct{} {
 			if p.resource == nil {
 				return
 			}
-			p.analyzed = s.indexOf(p.Kind).Analyze(searchDoc(s.origin, p.resource))
-			if t, ok := p.resource.(*catalogv1.Tool); ok {
-				p.link = linkOf(t)
-			}
+			p.analyzed, p.link = s.analyzeForIndex(p.Kind, s.origin, p.resource)
 		})
 	}()
 	return done
