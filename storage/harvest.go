@@ -193,6 +193,7 @@ func (s *Store) SaveHarvestRun(ctx context.Context, run *catalogv1.HarvestRun) (
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("save harvest report: %w", err)
 	}
+	s.checkpoints.committed()
 	run.Name = "harvests/" + strconv.FormatInt(n, 10)
 	return run, nil
 }

@@ -22,6 +22,7 @@ func (s *Store) SavePeer(ctx context.Context, p Peer) error {
 	if err != nil {
 		return fmt.Errorf("save peer %s: %w", p.Origin, err)
 	}
+	s.checkpoints.committed()
 	return nil
 }
 
@@ -59,5 +60,6 @@ func (s *Store) ResetWatermark(ctx context.Context, origin string) error {
 	if _, err := s.writer.ExecContext(ctx, "UPDATE origins SET head_seq = 0 WHERE origin = ?", origin); err != nil {
 		return fmt.Errorf("reset watermark of %s: %w", origin, err)
 	}
+	s.checkpoints.committed()
 	return nil
 }

@@ -100,6 +100,10 @@ type Store struct {
 	// qualifier qualifies the tools, for reads and for the index.
 	qualifier qualify.Qualifier
 
+	// checkpoints copies committed writes from the write-ahead log into
+	// the database file, off the write path.
+	checkpoints *checkpointer
+
 	// changed is closed, and replaced, after each commit (see Changed).
 	changedMu sync.Mutex
 	changed   chan struct{}
@@ -114,6 +118,7 @@ func (s *Store) Changed() <-chan struct{} {
 }
 
 func (s *Store) notifyChanged() {
+	s.checkpoints.committed()
 	s.changedMu.Lock()
 	defer s.changedMu.Unlock()
 	close(s.changed)
@@ -139,7 +144,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	s.log = s.log.With("component", "storage")
 
 	var err error
-	if s.writer, err = openDB(opts.Path, false); err != nil {
+	if s.writer, err = openDB(opts.Path, roleWriter); err != nil {
 		return nil, err
 	}
 	s.writer.SetMaxOpenConns(1)
@@ -155,7 +160,12 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		s.writer.Close()
 		return nil, err
 	}
-	if s.reader, err = openDB(opts.Path, true); err != nil {
+	if s.reader, err = openDB(opts.Path, roleReader); err != nil {
+		s.writer.Close()
+		return nil, err
+	}
+	if s.checkpoints, err = startCheckpointer(opts.Path, s.log); err != nil {
+		s.reader.Close()
 		s.writer.Close()
 		return nil, err
 	}
@@ -168,18 +178,37 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	return s, nil
 }
 
-func openDB(file string, readOnly bool) (*sql.DB, error) {
+// connRole is what a connection to the catalog file is for; each role has
+// its own pragmas.
+type connRole int
+
+const (
+	// roleWriter is the single connection that writes. Its commits never
+	// checkpoint the write-ahead log: the checkpointer does.
+	roleWriter connRole = iota
+	// roleReader is the pool of read-only connections.
+	roleReader
+	// roleCheckpointer copies the write-ahead log into the database file.
+	roleCheckpointer
+)
+
+func openDB(file string, role connRole) (*sql.DB, error) {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "journal_mode(wal)")
 	q.Add("_pragma", "synchronous(normal)")
 	q.Add("_pragma", "foreign_keys(on)")
-	if readOnly {
+	switch role {
+	case roleReader:
 		q.Add("_pragma", "query_only(on)")
-	} else {
+	case roleWriter:
 		// Write transactions take the write lock at BEGIN, so two writers
 		// never deadlock on a read-then-write upgrade.
 		q.Set("_txlock", "immediate")
+		q.Add("_pragma", "wal_autocheckpoint(0)")
+		// After a burst of writes, the log file shrinks back to this
+		// size when it starts over.
+		q.Add("_pragma", fmt.Sprintf("journal_size_limit(%d)", walSizeLimit))
 	}
 	db, err := sql.Open("sqlite", "file:"+file+"?"+q.Encode())
 	if err != nil {
@@ -195,7 +224,9 @@ func openDB(file string, readOnly bool) (*sql.DB, error) {
 // Close closes the catalog.
 func (s *Store) Close() error {
 	s.stopIndexer()
-	return errors.Join(s.reader.Close(), s.writer.Close())
+	// The connection closed last copies what the log still holds into the
+	// database file and removes the log.
+	return errors.Join(s.checkpoints.close(), s.reader.Close(), s.writer.Close())
 }
 
 // Origin is the node's own origin.
