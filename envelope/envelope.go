@@ -78,6 +78,9 @@ func SealResource(rec *federationv1.Record, m proto.Message, key ed25519.Private
 	opts := proto.MarshalOptions{Deterministic: true}
 	size := opts.Size(m)
 	header := opts.Size(rec)
+	// Marshalling would work the sizes out again, a second walk of the
+	// resource; nothing changes them in between.
+	opts.UseCachedSize = true
 	buf := make([]byte, 0, len(signingContext)+header+protowire.SizeTag(resourceField)+protowire.SizeVarint(uint64(size))+size)
 	buf = append(buf, signingContext...)
 	buf, err := opts.MarshalAppend(buf, rec)

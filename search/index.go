@@ -49,7 +49,7 @@ type FacetValue struct{ Facet, Value string }
 type Analyzed struct {
 	terms                  []termFreq
 	length                 uint32 // tokens in all fields
-	facets                 []FacetValue
+	facets, moreFacets     []FacetValue
 	sortName               string
 	createTime, updateTime int64
 	score                  int64
@@ -58,10 +58,11 @@ type Analyzed struct {
 
 // With returns a copy of a with more facet values and its score and group
 // set: what a record owes to other records (its qualification) is known
-// only when they are, after its text was analyzed.
+// only when they are, after its text was analyzed. It keeps facets, which
+// the caller must not change afterwards, and replaces those of an earlier
+// With.
 func (a Analyzed) With(facets []FacetValue, score int64, group string) Analyzed {
-	a.facets = append(slices.Clip(a.facets), facets...)
-	a.score, a.group = score, group
+	a.moreFacets, a.score, a.group = facets, score, group
 	return a
 }
 
@@ -263,8 +264,8 @@ type docEntry struct {
 }
 
 type termEntry struct {
-	postings []posting // by slot, ascending: slots are appended in order
-	df       int32     // live docs with the token
+	postings postingList
+	df       int32 // live docs with the token
 }
 
 type posting struct {
@@ -350,29 +351,31 @@ func (ix *Index) appendLocked(a Analyzed) uint32 {
 		sortName: a.sortName, createTime: a.createTime, updateTime: a.updateTime,
 		score: a.score, group: ix.groupOf(a.group),
 		terms:  make([]uint32, 0, len(a.terms)),
-		facets: make([]uint32, 0, len(a.facets)),
+		facets: make([]uint32, 0, len(a.facets)+len(a.moreFacets)),
 	}
 	for _, t := range a.terms {
 		if int(t.term) >= len(ix.terms) {
 			ix.terms = append(ix.terms, make([]termEntry, int(t.term)+1-len(ix.terms))...)
 		}
 		te := &ix.terms[t.term]
-		te.postings = append(te.postings, posting{slot, t.tf})
+		te.postings.add(posting{slot, t.tf})
 		d.terms = append(d.terms, t.term)
 	}
-	for _, fv := range a.facets {
-		fid, ok := ix.facetIDs[fv]
-		if !ok {
-			fid = uint32(len(ix.facets))
-			ix.facets = append(ix.facets, facetEntry{FacetValue: fv})
-			ix.facetIDs[fv] = fid
+	for _, fvs := range [...][]FacetValue{a.facets, a.moreFacets} {
+		for _, fv := range fvs {
+			fid, ok := ix.facetIDs[fv]
+			if !ok {
+				fid = uint32(len(ix.facets))
+				ix.facets = append(ix.facets, facetEntry{FacetValue: fv})
+				ix.facetIDs[fv] = fid
+			}
+			fe := &ix.facets[fid]
+			if n := len(fe.slots); n > 0 && fe.slots[n-1] == slot {
+				continue // the same value twice in one record
+			}
+			fe.slots = append(fe.slots, slot)
+			d.facets = append(d.facets, fid)
 		}
-		fe := &ix.facets[fid]
-		if n := len(fe.slots); n > 0 && fe.slots[n-1] == slot {
-			continue // the same value twice in one record
-		}
-		fe.slots = append(fe.slots, slot)
-		d.facets = append(d.facets, fid)
 	}
 	ix.docs = append(ix.docs, d)
 	ix.alive = append(ix.alive, false)
@@ -487,10 +490,12 @@ func (ix *Index) compactLocked() {
 	}
 	for tid := range ix.terms {
 		te := &ix.terms[tid]
-		ps := make([]posting, 0, te.df)
-		for _, p := range te.postings {
-			if ix.docs[p.slot].live {
-				ps = append(ps, posting{newSlot[p.slot], p.tf})
+		var ps postingList
+		for b := range te.postings.numBlocks() {
+			for _, p := range te.postings.block(b) {
+				if ix.docs[p.slot].live {
+					ps.add(posting{newSlot[p.slot], p.tf})
+				}
 			}
 		}
 		te.postings = ps

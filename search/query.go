@@ -209,7 +209,7 @@ func (ix *Index) matchLocked(q Query, sc *scratch) (matches, error) {
 				return matches{}, nil // a word no record has
 			}
 			for _, tid := range rp.terms {
-				rp.cost += len(ix.terms[tid].postings)
+				rp.cost += ix.terms[tid].postings.len()
 			}
 			phrases = append(phrases, rp)
 		}
@@ -250,13 +250,13 @@ func (ix *Index) matchLocked(q Query, sc *scratch) (matches, error) {
 			idf := idfOf(n, df)
 			kept := 0
 			for j, slot := range m.slots {
-				k, found := slices.BinarySearchFunc(te.postings, slot, func(p posting, s uint32) int { return cmp.Compare(p.slot, s) })
+				post, found := te.postings.find(slot)
 				if !found {
 					continue
 				}
 				m.slots[kept] = slot
 				if scoring {
-					m.scores[kept] = m.scores[j] + ix.bm25(idf, ix.weighted(te.postings[k].tf), ix.docLen[slot], avgLen)
+					m.scores[kept] = m.scores[j] + ix.bm25(idf, ix.weighted(post.tf), ix.docLen[slot], avgLen)
 				}
 				kept++
 			}
@@ -274,20 +274,23 @@ func (ix *Index) matchLocked(q Query, sc *scratch) (matches, error) {
 			touched = sc.slots[:0]
 		}
 		for _, tid := range p.terms {
-			for _, post := range ix.terms[tid].postings {
-				if !ix.alive[post.slot] {
-					continue
-				}
-				f := float32(ix.weighted(post.tf))
-				if sc.stamp[post.slot] != gen {
-					sc.stamp[post.slot] = gen
-					sc.freq[post.slot] = f
-					df++
-					if i == 0 {
-						touched = append(touched, post.slot)
+			pl := &ix.terms[tid].postings
+			for b := range pl.numBlocks() {
+				for _, post := range pl.block(b) {
+					if !ix.alive[post.slot] {
+						continue
 					}
-				} else {
-					sc.freq[post.slot] += f
+					f := float32(ix.weighted(post.tf))
+					if sc.stamp[post.slot] != gen {
+						sc.stamp[post.slot] = gen
+						sc.freq[post.slot] = f
+						df++
+						if i == 0 {
+							touched = append(touched, post.slot)
+						}
+					} else {
+						sc.freq[post.slot] += f
+					}
 				}
 			}
 		}
