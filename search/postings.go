@@ -16,32 +16,53 @@ const (
 )
 
 // postingList is a term's postings by slot, ascending (slots are appended
-// in order).
+// in order). Most terms have few: their lists are a slice, and a term's
+// entry in the index stays small.
 type postingList struct {
-	full   [][]posting // full blocks, in slot order, none empty
-	inFull int         // postings in full
-	tail   []posting   // the last postings
+	tail []posting      // the last postings
+	more *postingBlocks // the full blocks, once there are any
 }
 
-func (l *postingList) len() int { return l.inFull + len(l.tail) }
+type postingBlocks struct {
+	full [][]posting // in slot order, none empty
+	n    int         // postings in full
+}
+
+func (l *postingList) len() int {
+	if l.more == nil {
+		return len(l.tail)
+	}
+	return l.more.n + len(l.tail)
+}
 
 func (l *postingList) add(p posting) {
 	if n := len(l.tail); n == cap(l.tail) && n >= sealedFirst {
-		l.full = append(l.full, l.tail)
-		l.inFull += n
+		if l.more == nil {
+			l.more = &postingBlocks{}
+		}
+		l.more.full = append(l.more.full, l.tail)
+		l.more.n += n
 		l.tail = make([]posting, 0, min(2*n, maxBlock))
 	}
 	l.tail = append(l.tail, p)
 }
 
+// full returns the full blocks.
+func (l *postingList) full() [][]posting {
+	if l.more == nil {
+		return nil
+	}
+	return l.more.full
+}
+
 // numBlocks is the number of blocks of the list, the tail included (it may
 // be empty); block(i) is block i, for i from 0 to numBlocks()-1, in slot
 // order.
-func (l *postingList) numBlocks() int { return len(l.full) + 1 }
+func (l *postingList) numBlocks() int { return len(l.full()) + 1 }
 
 func (l *postingList) block(i int) []posting {
-	if i < len(l.full) {
-		return l.full[i]
+	if full := l.full(); i < len(full) {
+		return full[i]
 	}
 	return l.tail
 }
@@ -49,7 +70,7 @@ func (l *postingList) block(i int) []posting {
 // find returns the posting of slot, if the list has it.
 func (l *postingList) find(slot uint32) (posting, bool) {
 	// The first block whose last slot is not below slot.
-	i, _ := slices.BinarySearchFunc(l.full, slot, func(b []posting, s uint32) int { return cmp.Compare(b[len(b)-1].slot, s) })
+	i, _ := slices.BinarySearchFunc(l.full(), slot, func(b []posting, s uint32) int { return cmp.Compare(b[len(b)-1].slot, s) })
 	b := l.block(i)
 	k, found := slices.BinarySearchFunc(b, slot, func(p posting, s uint32) int { return cmp.Compare(p.slot, s) })
 	if !found {
