@@ -229,47 +229,85 @@ func TestVerifyAll(t *testing.T) {
 }
 
 // TestSealResource checks that sealing a resource in place gives the bytes
-// and signature of marshalling it first and sealing the record.
+// and signature of marshalling it first and sealing the record, and that
+// records sealed into one buffer keep their bytes, whether the buffer had
+// room for them or not.
 func TestSealResource(t *testing.T) {
 	key := testKey(t, 6)
-	for _, m := range []proto.Message{
+	type sealed struct {
+		got, want *federationv1.SignedRecord
+		rec       *federationv1.Record
+		resource  []byte
+	}
+	var all []sealed
+	buf := make([]byte, 0, 600) // room for the first records, not the rest
+	newBuffers := 0
+	for i, m := range []proto.Message{
 		&federationv1.PullRequest{Watermarks: map[string]int64{"fr": 3, "de": 9, "it": 1}, AllOrigins: true},
+		&federationv1.PullRequest{Watermarks: map[string]int64{"es": 1}},
 		&federationv1.Record{Origin: "x", Resource: bytes.Repeat([]byte("é"), 200)}, // a message longer than 127 bytes
+		&federationv1.Record{Origin: "y", Resource: bytes.Repeat([]byte("ü"), 300)},
 	} {
 		b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, err := Seal(&federationv1.Record{Origin: "fr", Kind: 1, Id: "decidim", Seq: 300, Resource: b}, key)
+		want, err := Seal(&federationv1.Record{Origin: "fr", Kind: 1, Id: "decidim", Seq: int64(300 + i), Resource: b}, key)
 		if err != nil {
 			t.Fatal(err)
 		}
-		rec := &federationv1.Record{Origin: "fr", Kind: 1, Id: "decidim", Seq: 300}
-		got, err := SealResource(rec, m, key)
+		rec := &federationv1.Record{Origin: "fr", Kind: 1, Id: "decidim", Seq: int64(300 + i)}
+		got, rest, err := SealResource(buf, rec, m, key)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !proto.Equal(got, want) {
-			t.Errorf("SealResource gave\n%x\nwant\n%x", got.GetRecord(), want.GetRecord())
+		size := len(signingContext) + len(want.GetRecord())
+		switch sameArray := &rest[:1][0] == &buf[:1][0]; {
+		case cap(buf)-len(buf) >= size && !(sameArray && len(rest) == len(buf)+size):
+			t.Errorf("record %d: %d bytes had room in the buffer, and were not put after its %d bytes", i, size, len(buf))
+		case cap(buf)-len(buf) < size && (sameArray || len(rest) != size):
+			t.Errorf("record %d: %d bytes had no room in the buffer, and were not put in a new one", i, size)
+		case !sameArray:
+			newBuffers++
 		}
-		if !bytes.Equal(rec.GetResource(), b) {
-			t.Errorf("rec.Resource is %x, want %x", rec.GetResource(), b)
+		buf = rest
+		all = append(all, sealed{got, want, rec, b})
+	}
+	if newBuffers == 0 || newBuffers == len(all) {
+		t.Errorf("%d of %d records went to a new buffer; the test wants some in the first one and some not", newBuffers, len(all))
+	}
+	for i, s := range all {
+		if !proto.Equal(s.got, s.want) {
+			t.Errorf("record %d: SealResource gave\n%x\nwant\n%x", i, s.got.GetRecord(), s.want.GetRecord())
+		}
+		if !bytes.Equal(s.rec.GetResource(), s.resource) {
+			t.Errorf("record %d: rec.Resource is %x, want %x", i, s.rec.GetResource(), s.resource)
 		}
 	}
-	if _, err := SealResource(&federationv1.Record{Origin: "fr", Kind: 1, Id: "a", Seq: 1}, &federationv1.PullRequest{}, key); err == nil {
-		t.Error("SealResource accepted an empty resource")
+	for _, c := range []struct {
+		what string
+		rec  *federationv1.Record
+		m    proto.Message
+	}{
+		{"an empty resource", &federationv1.Record{Origin: "fr", Kind: 1, Id: "a", Seq: 1}, &federationv1.PullRequest{}},
+		{"a bad origin", &federationv1.Record{Origin: "FR", Kind: 1, Id: "a", Seq: 1}, &federationv1.PullRequest{AllOrigins: true}},
+		{"a tombstone", &federationv1.Record{Origin: "fr", Kind: 1, Id: "a", Seq: 1, Deleted: true}, &federationv1.PullRequest{AllOrigins: true}},
+		{"a record with unknown fields", withUnknownField(&federationv1.Record{Origin: "fr", Kind: 1, Id: "a", Seq: 1}), &federationv1.PullRequest{AllOrigins: true}},
+	} {
+		before := make([]byte, 3, 100)
+		_, rest, err := SealResource(before, c.rec, c.m, key)
+		if err == nil {
+			t.Errorf("SealResource accepted %s", c.what)
+		}
+		if len(rest) != len(before) {
+			t.Errorf("SealResource refused %s, and took %d bytes of the buffer", c.what, len(rest)-len(before))
+		}
 	}
-	if _, err := SealResource(&federationv1.Record{Origin: "FR", Kind: 1, Id: "a", Seq: 1}, &federationv1.PullRequest{AllOrigins: true}, key); err == nil {
-		t.Error("SealResource accepted a bad origin")
-	}
-	if _, err := SealResource(&federationv1.Record{Origin: "fr", Kind: 1, Id: "a", Seq: 1, Deleted: true}, &federationv1.PullRequest{AllOrigins: true}, key); err == nil {
-		t.Error("SealResource accepted a tombstone")
-	}
-	withUnknown := &federationv1.Record{Origin: "fr", Kind: 1, Id: "a", Seq: 1}
-	withUnknown.ProtoReflect().SetUnknown(protowire.AppendVarint(protowire.AppendTag(nil, 99, protowire.VarintType), 1))
-	if _, err := SealResource(withUnknown, &federationv1.PullRequest{AllOrigins: true}, key); err == nil {
-		t.Error("SealResource accepted a record with unknown fields")
-	}
+}
+
+func withUnknownField(rec *federationv1.Record) *federationv1.Record {
+	rec.ProtoReflect().SetUnknown(protowire.AppendVarint(protowire.AppendTag(nil, 99, protowire.VarintType), 1))
+	return rec
 }
 
 // TestWeakKeysRefused checks that the keys of small order, with which a

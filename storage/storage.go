@@ -100,6 +100,10 @@ type Store struct {
 	// qualifier qualifies the tools, for reads and for the index.
 	qualifier qualify.Qualifier
 
+	// sealBuffers hold the bytes of records being sealed, a chunk of a
+	// batch in each, until they are stored (see sealAndStore).
+	sealBuffers sync.Pool
+
 	// checkpoints copies committed writes from the write-ahead log into
 	// the database file, off the write path.
 	checkpoints *checkpointer

@@ -198,7 +198,7 @@ type pending struct {
 // prepare checks the writes, before the transaction takes the write lock.
 func (s *Store) prepare(writes []Write) ([]pending, error) {
 	out := make([]pending, len(writes))
-	seen := make(map[string]bool, len(writes))
+	seen := make(map[recordKey]bool, len(writes))
 	taken := make(map[proto.Message]bool, len(writes))
 	for i, w := range writes {
 		p := pending{Write: w}
@@ -219,7 +219,7 @@ func (s *Store) prepare(writes []Write) ([]pending, error) {
 		if !envelope.ValidID(w.ID) {
 			return nil, fmt.Errorf("%w: invalid id %q", ErrInvalid, w.ID)
 		}
-		key := fmt.Sprint(p.Kind, "/", w.ID)
+		key := recordKey{p.Kind, w.ID}
 		if seen[key] {
 			return nil, fmt.Errorf("%w: %s is written twice in one batch", ErrInvalid, ResourceName(p.Kind, s.origin, w.ID))
 		}
@@ -339,20 +339,30 @@ func (s *Store) resolve(p *pending, cur *currentRow, seq int64, now *timestamppb
 
 // sealAndStore signs the records, on every core, while it stores those
 // already sealed: signing costs more than inserting, and they overlap.
+//
+// The records of a chunk are sealed into one buffer, which the next chunks
+// reuse once the chunk is stored: a fresh buffer for each record had the
+// processor wait on memory no cache held. Once stored, a record's bytes
+// are gone (p.signed and p.rec.Resource are cleared): SQLite has its copy.
 func (s *Store) sealAndStore(ctx context.Context, st *statements, ps []pending) error {
 	const chunk = 64
+	type result struct {
+		buf *[]byte
+		err error
+	}
 	n := (len(ps) + chunk - 1) / chunk
-	sealed := make([]chan error, n)
+	sealed := make([]chan result, n)
 	todo := make(chan int, n)
 	for c := range n {
-		sealed[c] = make(chan error, 1) // workers never wait, even if storing fails
+		sealed[c] = make(chan result, 1) // workers never wait, even if storing fails
 		todo <- c
 	}
 	close(todo)
 	for range min(runtime.GOMAXPROCS(0), n) {
 		go func() {
 			for c := range todo {
-				sealed[c] <- s.seal(ps[c*chunk : min((c+1)*chunk, len(ps))])
+				buf, err := s.seal(ps[c*chunk : min((c+1)*chunk, len(ps))])
+				sealed[c] <- result{buf, err}
 			}
 		}()
 	}
@@ -364,23 +374,37 @@ func (s *Store) sealAndStore(ctx context.Context, st *statements, ps []pending) 
 		}
 	}
 	for c := range n {
-		if err := <-sealed[c]; err != nil {
+		r := <-sealed[c]
+		if r.err != nil {
 			waitRest(c + 1)
-			return err
+			return r.err
 		}
 		for i := c * chunk; i < min((c+1)*chunk, len(ps)); i++ {
-			if err := st.store(ctx, &ps[i]); err != nil {
+			p := &ps[i]
+			if err := st.store(ctx, p); err != nil {
 				waitRest(c + 1)
 				return err
 			}
+			p.signed, p.rec.Resource = nil, nil
 		}
+		*r.buf = (*r.buf)[:0]
+		s.sealBuffers.Put(r.buf)
 	}
 	return nil
 }
 
+// sealBufferSize is the room sealAndStore gives a chunk: 64 tools of the
+// usual size, a few kilobytes each.
+const sealBufferSize = 256 << 10
+
 // seal sets the output fields of the records' resources, and marshals and
-// signs the records.
-func (s *Store) seal(ps []pending) error {
+// signs the records, the resources' into the returned buffer.
+func (s *Store) seal(ps []pending) (*[]byte, error) {
+	buf, _ := s.sealBuffers.Get().(*[]byte)
+	if buf == nil {
+		b := make([]byte, 0, sealBufferSize)
+		buf = &b
+	}
 	for i := range ps {
 		p := &ps[i]
 		var sr *federationv1.SignedRecord
@@ -390,10 +414,10 @@ func (s *Store) seal(ps []pending) error {
 		} else {
 			p.resource = p.Write.Resource
 			setOutputFields(p.resource, ResourceName(p.Kind, s.origin, p.ID), s.origin, p.rec.GetSeq(), p.createTime, p.updateTime)
-			sr, err = envelope.SealResource(p.rec, p.resource, s.key)
+			sr, *buf, err = envelope.SealResource(*buf, p.rec, p.resource, s.key)
 		}
 		if err != nil {
-			return fmt.Errorf("write %s: %w", ResourceName(p.Kind, s.origin, p.ID), err)
+			return nil, fmt.Errorf("write %s: %w", ResourceName(p.Kind, s.origin, p.ID), err)
 		}
 		ps[i].signed = sr
 		if p.resource != nil {
@@ -401,7 +425,7 @@ func (s *Store) seal(ps []pending) error {
 			setEtag(p.resource, Etag(sr.GetSignature()))
 		}
 	}
-	return nil
+	return buf, nil
 }
 
 // analyzeForIndex is what the search index and the links need of a new
