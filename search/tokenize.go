@@ -31,15 +31,29 @@ const MaxQueryWords = 32
 func appendTokens(buf []byte, ends []uint32, s string) ([]byte, []uint32) {
 	start := len(buf) // of the token being read
 	for i := 0; i < len(s); {
+		// Most of a text is letters and digits already in the form
+		// tokens keep: a run of them is copied at once, not byte by byte.
+		j := i
+		for j < len(s) && asciiClasses[s[j]] == asciiKept {
+			j++
+		}
+		if j > i {
+			buf = append(buf, s[i:j]...)
+			i = j
+			continue
+		}
 		c := s[i]
-		if c < utf8.RuneSelf { // ASCII: a table says what it is
+		switch asciiClasses[c] {
+		case asciiUpper:
+			buf = append(buf, c+'a'-'A')
 			i++
-			if f := asciiFolds[c]; f != 0 {
-				buf = append(buf, f)
-			} else if len(buf) > start {
+			continue
+		case asciiSeparator:
+			if len(buf) > start {
 				ends = append(ends, uint32(len(buf)))
 				start = len(buf)
 			}
+			i++
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
@@ -64,14 +78,23 @@ func appendTokens(buf []byte, ends []uint32, s string) ([]byte, []uint32) {
 	return buf, ends
 }
 
-// asciiFolds is what a token keeps of each ASCII character: letters in
-// lower case and digits; 0 for a separator.
-var asciiFolds = func() (t [utf8.RuneSelf]byte) {
-	for c := byte('0'); c <= '9'; c++ {
-		t[c] = c
+// What appendTokens does with each byte, by asciiClasses.
+const (
+	asciiSeparator = iota // an ASCII character other than a letter or digit
+	asciiKept             // a lowercase letter or a digit: kept as it is
+	asciiUpper            // an uppercase letter: kept in lower case
+	notASCII              // the first byte of a multibyte character, or one of its others
+)
+
+var asciiClasses = func() (t [256]uint8) {
+	for c := utf8.RuneSelf; c < len(t); c++ {
+		t[c] = notASCII
 	}
-	for c := byte('a'); c <= 'z'; c++ {
-		t[c], t[c-'a'+'A'] = c, c
+	for c := '0'; c <= '9'; c++ {
+		t[c] = asciiKept
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = asciiKept, asciiUpper
 	}
 	return t
 }()
