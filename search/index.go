@@ -11,6 +11,7 @@
 package search
 
 import (
+	"cmp"
 	"encoding/binary"
 	"math"
 	"slices"
@@ -224,13 +225,14 @@ type Index struct {
 
 	mu   sync.RWMutex
 	docs []docEntry // by slot; a slot is never reused until compact
-	// alive and docLen repeat docs[slot].live and .length in arrays of
-	// their own: searches read them for every posting, and a small array
-	// stays in the processor's cache where docs does not.
-	alive  []bool
-	docLen []uint32
-	// The sort keys, likewise: ids, the first 8 bytes of names (a full
-	// comparison only breaks their ties), and times.
+	// What else the index knows of the doc in each slot is in arrays of
+	// its own: whether it is live and its length, which searches read
+	// for every posting (a small array stays in the processor's cache
+	// where docs does not), and likewise the sort keys: ids, the first 8
+	// bytes of names (a full comparison only breaks their ties), and
+	// times.
+	alive    []bool
+	docLen   []uint32
 	ids      []int64
 	nameKey  []uint64
 	created  []int64
@@ -247,20 +249,27 @@ type Index struct {
 	facets   []facetEntry
 
 	dict      dictionary
-	scratch   sync.Pool // *scratch
-	analyzers sync.Pool // *analyzer
+	batch     postingBatch // addPostingsLocked's working memory
+	scratch   sync.Pool    // *scratch
+	analyzers sync.Pool    // *analyzer
 }
 
+// docEntry is what the index keeps of a doc besides the arrays of Index.
 type docEntry struct {
-	id                     int64
-	live                   bool
-	length                 uint32
-	sortName               string
-	createTime, updateTime int64
-	score                  int64
-	group                  uint32
-	terms                  []uint32 // term ids, to unindex the doc
-	facets                 []uint32 // facet value ids
+	sortName string   // in full, to break the ties of nameKey
+	refs     []uint32 // the doc's term ids then its facet value ids, to unindex it
+	nTerms   uint32
+}
+
+func (d *docEntry) terms() []uint32  { return d.refs[:d.nTerms] }
+func (d *docEntry) facets() []uint32 { return d.refs[d.nTerms:] }
+
+// postingBatch is the working memory of addPostingsLocked, kept for the
+// next batch: next[t] is zero for every term between batches.
+type postingBatch struct {
+	next    []int32
+	touched []uint32
+	sorted  []posting
 }
 
 type termEntry struct {
@@ -299,35 +308,44 @@ func (ix *Index) Len() int {
 
 // Put indexes the record id, replacing what the index held of it.
 func (ix *Index) Put(id int64, a Analyzed) {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
-	ix.putLocked(id, a)
-	ix.maybeCompactLocked()
+	ix.Update([]Put{{ID: id, Doc: a}}, nil)
 }
 
 // Delete removes the record id from the index, if it is there.
 func (ix *Index) Delete(id int64) {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
-	if slot, ok := ix.slotOf[id]; ok {
-		ix.removeLocked(slot)
-		delete(ix.slotOf, id)
-		ix.maybeCompactLocked()
-	}
+	ix.Update(nil, []int64{id})
+}
+
+// A Put is a record for Update to index anew: its id and its analyzed
+// text.
+type Put struct {
+	ID  int64
+	Doc Analyzed
 }
 
 // Update applies a batch of changes at once, so that no search sees part
-// of it: puts[id] for each record indexed anew, then deletes.
-func (ix *Index) Update(puts map[int64]Analyzed, deletes []int64) {
+// of it: puts, each replacing what the index held of its record (of an id
+// put twice, the last), then deletes. It sorts puts by id.
+func (ix *Index) Update(puts []Put, deletes []int64) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	ids := make([]int64, 0, len(puts))
-	for id := range puts {
-		ids = append(ids, id)
+	// Slots in id order, whatever the caller's.
+	slices.SortStableFunc(puts, func(a, b Put) int { return cmp.Compare(a.ID, b.ID) })
+	kept := puts[:0]
+	for i, p := range puts {
+		if i+1 < len(puts) && puts[i+1].ID == p.ID {
+			continue
+		}
+		kept = append(kept, p)
 	}
-	slices.Sort(ids) // slots in id order, whatever the map's order
-	for _, id := range ids {
-		ix.putLocked(id, puts[id])
+	ix.reserveLocked(len(kept))
+	first := uint32(len(ix.docs))
+	for _, p := range kept {
+		ix.appendLocked(p.Doc)
+	}
+	ix.addPostingsLocked(kept, first)
+	for i, p := range kept {
+		ix.publishLocked(p.ID, first+uint32(i))
 	}
 	for _, id := range deletes {
 		if slot, ok := ix.slotOf[id]; ok {
@@ -338,28 +356,35 @@ func (ix *Index) Update(puts map[int64]Analyzed, deletes []int64) {
 	ix.maybeCompactLocked()
 }
 
-func (ix *Index) putLocked(id int64, a Analyzed) {
-	ix.publishLocked(id, ix.appendLocked(a))
+// reserveLocked makes room for n more docs. The arrays of docs double:
+// growing them as append does, by a quarter once large, copied a big
+// index five times its size over, and had it fault in that much fresh
+// memory.
+func (ix *Index) reserveLocked(n int) {
+	if len(ix.docs)+n <= cap(ix.docs) {
+		return
+	}
+	more := max(n, len(ix.docs))
+	ix.docs = slices.Grow(ix.docs, more)
+	ix.alive, ix.docLen = slices.Grow(ix.alive, more), slices.Grow(ix.docLen, more)
+	ix.ids, ix.nameKey = slices.Grow(ix.ids, more), slices.Grow(ix.nameKey, more)
+	ix.created, ix.updated = slices.Grow(ix.created, more), slices.Grow(ix.updated, more)
+	ix.score, ix.group = slices.Grow(ix.score, more), slices.Grow(ix.group, more)
 }
 
 // appendLocked adds a doc in a new slot, hidden: searches skip it and no
-// count includes it until publishLocked.
-func (ix *Index) appendLocked(a Analyzed) uint32 {
+// count includes it until publishLocked. Its postings are added apart
+// (addPostingsLocked).
+func (ix *Index) appendLocked(a Analyzed) {
 	slot := uint32(len(ix.docs))
-	d := docEntry{
-		length:   a.length,
-		sortName: a.sortName, createTime: a.createTime, updateTime: a.updateTime,
-		score: a.score, group: ix.groupOf(a.group),
-		terms:  make([]uint32, 0, len(a.terms)),
-		facets: make([]uint32, 0, len(a.facets)+len(a.moreFacets)),
+	refs := make([]uint32, len(a.terms), len(a.terms)+len(a.facets)+len(a.moreFacets))
+	maxTerm := -1
+	for i, t := range a.terms {
+		refs[i] = t.term
+		maxTerm = max(maxTerm, int(t.term))
 	}
-	for _, t := range a.terms {
-		if int(t.term) >= len(ix.terms) {
-			ix.terms = append(ix.terms, make([]termEntry, int(t.term)+1-len(ix.terms))...)
-		}
-		te := &ix.terms[t.term]
-		te.postings.add(posting{slot, t.tf})
-		d.terms = append(d.terms, t.term)
+	if maxTerm >= len(ix.terms) {
+		ix.terms = append(ix.terms, make([]termEntry, maxTerm+1-len(ix.terms))...)
 	}
 	for _, fvs := range [...][]FacetValue{a.facets, a.moreFacets} {
 		for _, fv := range fvs {
@@ -374,19 +399,87 @@ func (ix *Index) appendLocked(a Analyzed) uint32 {
 				continue // the same value twice in one record
 			}
 			fe.slots = append(fe.slots, slot)
-			d.facets = append(d.facets, fid)
+			refs = append(refs, fid)
 		}
 	}
-	ix.docs = append(ix.docs, d)
+	ix.docs = append(ix.docs, docEntry{sortName: a.sortName, refs: refs, nTerms: uint32(len(a.terms))})
 	ix.alive = append(ix.alive, false)
 	ix.docLen = append(ix.docLen, a.length)
 	ix.ids = append(ix.ids, 0)
 	ix.nameKey = append(ix.nameKey, nameKeyOf(a.sortName))
 	ix.created = append(ix.created, a.createTime)
 	ix.updated = append(ix.updated, a.updateTime)
-	ix.score = append(ix.score, d.score)
-	ix.group = append(ix.group, d.group)
-	return slot
+	ix.score = append(ix.score, a.score)
+	ix.group = append(ix.group, ix.groupOf(a.group))
+}
+
+// batchPostingsMin is the number of docs from which addPostingsLocked
+// sorts their postings by term first, and batchPostingsMax the most it
+// sorts at once, which bounds the memory it keeps for it (a thousand
+// records of a hundred words, about a megabyte).
+const batchPostingsMin, batchPostingsMax = 32, 1024
+
+// addPostingsLocked adds the postings of puts, appended in slots from
+// first on. A posting list is appended to at its end, somewhere in memory
+// no cache holds: adding a doc's hundred postings one by one had the
+// processor wait on memory for each. A batch's postings are sorted by term
+// first (a counting sort, in slot order within each term), so that each
+// list is reached once for all its postings of the batch.
+func (ix *Index) addPostingsLocked(puts []Put, first uint32) {
+	for len(puts) > batchPostingsMax {
+		ix.addPostingsLocked(puts[:batchPostingsMax], first)
+		puts, first = puts[batchPostingsMax:], first+batchPostingsMax
+	}
+	if len(puts) < batchPostingsMin {
+		for i, p := range puts {
+			for _, t := range p.Doc.terms {
+				ix.terms[t.term].postings.add(posting{first + uint32(i), t.tf})
+			}
+		}
+		return
+	}
+	b := &ix.batch
+	if len(b.next) < len(ix.terms) {
+		b.next = make([]int32, len(ix.terms)+len(ix.terms)/4)
+	}
+	// Count each term's postings, then give each term its range of sorted:
+	// next[t] is where its next posting goes.
+	b.touched = b.touched[:0]
+	total := 0
+	for _, p := range puts {
+		for _, t := range p.Doc.terms {
+			if b.next[t.term] == 0 {
+				b.touched = append(b.touched, t.term)
+			}
+			b.next[t.term]++
+		}
+		total += len(p.Doc.terms)
+	}
+	at := int32(0)
+	for _, t := range b.touched {
+		n := b.next[t]
+		b.next[t] = at
+		at += n
+	}
+	if cap(b.sorted) < total {
+		b.sorted = make([]posting, total)
+	}
+	sorted := b.sorted[:total]
+	for i, p := range puts {
+		for _, t := range p.Doc.terms {
+			sorted[b.next[t.term]] = posting{first + uint32(i), t.tf}
+			b.next[t.term]++
+		}
+	}
+	// next[t] is now the end of t's range, and the ranges follow each
+	// other in the order of touched.
+	start := int32(0)
+	for _, t := range b.touched {
+		end := b.next[t]
+		ix.terms[t].postings.addAll(sorted[start:end])
+		b.next[t] = 0
+		start = end
+	}
 }
 
 // groupOf numbers a group name; groups are few and never forgotten.
@@ -409,17 +502,16 @@ func (ix *Index) publishLocked(id int64, slot uint32) {
 		ix.removeLocked(old)
 	}
 	d := &ix.docs[slot]
-	d.id, d.live = id, true
 	ix.ids[slot], ix.alive[slot] = id, true
-	for _, tid := range d.terms {
+	for _, tid := range d.terms() {
 		ix.terms[tid].df++
 	}
-	for _, fid := range d.facets {
+	for _, fid := range d.facets() {
 		ix.facets[fid].count++
 	}
 	ix.slotOf[id] = slot
 	ix.live++
-	ix.totalLen += int64(d.length)
+	ix.totalLen += int64(ix.docLen[slot])
 }
 
 // nameKeyOf is the first 8 bytes of name as a number that orders as they
@@ -448,20 +540,20 @@ func shortPrefixes(token string) []string {
 // removeLocked takes the doc in slot out of every count. Its postings stay
 // until compact, skipped because the doc is no longer live.
 func (ix *Index) removeLocked(slot uint32) {
-	d := &ix.docs[slot]
-	if !d.live {
+	if !ix.alive[slot] {
 		return
 	}
-	for _, tid := range d.terms {
+	d := &ix.docs[slot]
+	for _, tid := range d.terms() {
 		ix.terms[tid].df--
 	}
-	for _, fid := range d.facets {
+	for _, fid := range d.facets() {
 		ix.facets[fid].count--
 	}
 	ix.live--
 	ix.dead++
-	ix.totalLen -= int64(d.length)
-	*d = docEntry{id: d.id}
+	ix.totalLen -= int64(ix.docLen[slot])
+	*d = docEntry{}
 	ix.alive[slot] = false
 }
 
@@ -481,11 +573,11 @@ func (ix *Index) maybeCompactLocked() {
 // their numbers (see dictionary).
 func (ix *Index) compactLocked() {
 	newSlot := make([]uint32, len(ix.docs))
-	docs := make([]docEntry, 0, ix.live)
-	for slot, d := range ix.docs {
-		if d.live {
-			newSlot[slot] = uint32(len(docs))
-			docs = append(docs, d)
+	n := 0
+	for slot, alive := range ix.alive {
+		if alive {
+			newSlot[slot] = uint32(n)
+			n++
 		}
 	}
 	for tid := range ix.terms {
@@ -493,7 +585,7 @@ func (ix *Index) compactLocked() {
 		var ps postingList
 		for b := range te.postings.numBlocks() {
 			for _, p := range te.postings.block(b) {
-				if ix.docs[p.slot].live {
+				if ix.alive[p.slot] {
 					ps.add(posting{newSlot[p.slot], p.tf})
 				}
 			}
@@ -509,7 +601,7 @@ func (ix *Index) compactLocked() {
 		}
 		slots := make([]uint32, 0, fe.count)
 		for _, s := range fe.slots {
-			if ix.docs[s].live {
+			if ix.alive[s] {
 				slots = append(slots, newSlot[s])
 			}
 		}
@@ -518,22 +610,26 @@ func (ix *Index) compactLocked() {
 		ix.facetIDs[fe.FacetValue] = uint32(len(facets))
 		facets = append(facets, fe)
 	}
-	for i := range docs {
-		d := &docs[i]
-		for j, fid := range d.facets {
-			d.facets[j] = newFacet[fid]
+	ix.facets = facets
+	docs := make([]docEntry, 0, n)
+	alive, docLen, ids := make([]bool, 0, n), make([]uint32, 0, n), make([]int64, 0, n)
+	nameKey, created, updated := make([]uint64, 0, n), make([]int64, 0, n), make([]int64, 0, n)
+	score, group := make([]int64, 0, n), make([]uint32, 0, n)
+	for slot, d := range ix.docs {
+		if !ix.alive[slot] {
+			continue
 		}
-		ix.slotOf[d.id] = uint32(i)
+		for j, fid := range d.facets() {
+			d.facets()[j] = newFacet[fid]
+		}
+		ix.slotOf[ix.ids[slot]] = uint32(len(docs))
+		docs = append(docs, d)
+		alive, docLen, ids = append(alive, true), append(docLen, ix.docLen[slot]), append(ids, ix.ids[slot])
+		nameKey, created, updated = append(nameKey, ix.nameKey[slot]), append(created, ix.created[slot]), append(updated, ix.updated[slot])
+		score, group = append(score, ix.score[slot]), append(group, ix.group[slot])
 	}
-	ix.docs, ix.facets = docs, facets
-	n := len(docs)
-	ix.alive, ix.docLen, ix.ids = make([]bool, n), make([]uint32, n), make([]int64, n)
-	ix.nameKey, ix.created, ix.updated = make([]uint64, n), make([]int64, n), make([]int64, n)
-	ix.score, ix.group = make([]int64, n), make([]uint32, n)
-	for i, d := range docs {
-		ix.alive[i], ix.docLen[i], ix.ids[i] = true, d.length, d.id
-		ix.nameKey[i], ix.created[i], ix.updated[i] = nameKeyOf(d.sortName), d.createTime, d.updateTime
-		ix.score[i], ix.group[i] = d.score, d.group
-	}
+	ix.docs, ix.alive, ix.docLen, ix.ids = docs, alive, docLen, ids
+	ix.nameKey, ix.created, ix.updated = nameKey, created, updated
+	ix.score, ix.group = score, group
 	ix.dead = 0
 }

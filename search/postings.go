@@ -79,3 +79,26 @@ func (l *postingList) find(slot uint32) (posting, bool) {
 	}
 	return b[k], true
 }
+
+// addAll adds ps, which follow the list's postings in slot order, as add
+// would one by one, a block at a time.
+func (l *postingList) addAll(ps []posting) {
+	for len(ps) > 0 {
+		n := len(l.tail)
+		if n == cap(l.tail) && n >= sealedFirst {
+			l.add(ps[0]) // seals the tail and starts a block
+			ps = ps[1:]
+			continue
+		}
+		if n < sealedFirst {
+			// The first postings grow as a slice, by append.
+			k := min(len(ps), sealedFirst-n)
+			l.tail = append(l.tail, ps[:k]...)
+			ps = ps[k:]
+			continue
+		}
+		k := min(len(ps), cap(l.tail)-n)
+		l.tail = append(l.tail, ps[:k]...)
+		ps = ps[k:]
+	}
+}

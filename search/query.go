@@ -134,7 +134,7 @@ func (ix *Index) Facets(q Query) (total int, counts []FacetCount, err error) {
 	}
 	perValue := make([]int, len(ix.facets))
 	for _, slot := range m.slots {
-		for _, fid := range ix.docs[slot].facets {
+		for _, fid := range ix.docs[slot].facets() {
 			perValue[fid]++
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -214,22 +215,102 @@ func TestUpdates(t *testing.T) {
 	if !compacted {
 		t.Fatal("the index never compacted")
 	}
-	analyzed := map[int64]Analyzed{}
+	var analyzed []Put
 	for id, d := range docs {
-		analyzed[id] = fresh.Analyze(d)
+		analyzed = append(analyzed, Put{id, fresh.Analyze(d)})
 	}
 	fresh.Update(analyzed, nil)
-	for range 200 {
+	sameAnswers(t, rng, 200, "churned", ix, "fresh", fresh)
+}
+
+// sameAnswers checks that n random queries get the same answers from
+// the indexes a and b.
+func sameAnswers(t *testing.T, rng *rand.Rand, n int, aName string, a *Index, bName string, b *Index) {
+	t.Helper()
+	for range n {
 		q := randomQuery(rng)
-		got, gotTotal, err := ix.Search(q)
-		want, wantTotal, err2 := fresh.Search(q)
+		got, gotTotal, err := a.Search(q)
+		want, wantTotal, err2 := b.Search(q)
 		if err != nil || err2 != nil {
 			t.Fatal(err, err2)
 		}
 		if gotTotal != wantTotal || !slices.Equal(got, want) {
-			t.Fatalf("%+v: churned index %v (%d), fresh index %v (%d)", q, got, gotTotal, want, wantTotal)
+			t.Fatalf("%+v: %s index %v (%d), %s index %v (%d)", q, aName, got, gotTotal, bName, want, wantTotal)
 		}
 	}
+}
+
+// TestUpdateInBatches checks that Update, which adds the postings of a
+// large batch sorted by term, builds the index that putting its records
+// one at a time in id order builds: the same postings, counts, facets and
+// sort keys, and the same answers. The batch is in random order, puts some
+// ids twice (the last counts) and replaces records already indexed.
+func TestUpdateInBatches(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	batched, oneByOne := New(testWeights), New(testWeights)
+	for id := range int64(300) {
+		d := randomDoc(rng)
+		put(batched, id, d)
+		put(oneByOne, id, d)
+	}
+	last := map[int64]Doc{}
+	var batch []Put
+	for range 2*batchPostingsMax + batchPostingsMin + 5 { // two full sorts, then a short one
+		id := rng.Int64N(3000)
+		d := randomDoc(rng)
+		d.Score, d.Group = rng.Int64N(100), fmt.Sprint(rng.IntN(3))
+		last[id] = d
+		batch = append(batch, Put{ID: id, Doc: batched.Analyze(d)})
+	}
+	batched.Update(batch, nil)
+	for _, id := range slices.Sorted(maps.Keys(last)) {
+		put(oneByOne, id, last[id])
+	}
+
+	a, b := batched, oneByOne
+	if a.live != b.live || a.dead != b.dead || a.totalLen != b.totalLen || len(a.docs) != len(b.docs) {
+		t.Fatalf("batched: %d live, %d dead, %d tokens, %d slots; one by one: %d, %d, %d, %d",
+			a.live, a.dead, a.totalLen, len(a.docs), b.live, b.dead, b.totalLen, len(b.docs))
+	}
+	for _, arrays := range []struct {
+		name string
+		a, b any
+	}{
+		{"alive", a.alive, b.alive}, {"docLen", a.docLen, b.docLen}, {"ids", a.ids, b.ids}, {"nameKey", a.nameKey, b.nameKey},
+		{"created", a.created, b.created}, {"updated", a.updated, b.updated}, {"score", a.score, b.score}, {"group", a.group, b.group},
+	} {
+		if diff := cmp.Diff(arrays.a, arrays.b); diff != "" {
+			t.Errorf("%s differs (-batched +one by one):\n%s", arrays.name, diff)
+		}
+	}
+	// Term numbers differ (the dictionaries met the words in another
+	// order): compare by token.
+	postingsOf := func(ix *Index, tid uint32) []posting {
+		var ps []posting
+		for i := range ix.terms[tid].postings.numBlocks() {
+			ps = append(ps, ix.terms[tid].postings.block(i)...)
+		}
+		return ps
+	}
+	for tid, token := range a.dict.tokens {
+		bid, ok := b.dict.lookup(token)
+		if !ok {
+			t.Fatalf("%q is only in the batched index", token)
+		}
+		if a.terms[tid].df != b.terms[bid].df {
+			t.Errorf("%q: df %d batched, %d one by one", token, a.terms[tid].df, b.terms[bid].df)
+		}
+		if !slices.Equal(postingsOf(a, uint32(tid)), postingsOf(b, bid)) {
+			t.Errorf("%q: the postings differ", token)
+		}
+	}
+	for fid, fe := range a.facets {
+		g := b.facets[b.facetIDs[fe.FacetValue]]
+		if fe.count != g.count || !slices.Equal(fe.slots, g.slots) {
+			t.Errorf("facet %v (%d): %d docs, slots %v batched; %d, %v one by one", fe.FacetValue, fid, fe.count, fe.slots, g.count, g.slots)
+		}
+	}
+	sameAnswers(t, rng, 300, "batched", a, "one-by-one", b)
 }
 
 var testVocab = strings.Fields("open data participation budget citizen petition vote transparency lobby procurement justice access information public service portal platform civic tech débat éducation santé")

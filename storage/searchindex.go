@@ -104,9 +104,11 @@ func (s *Store) buildIndexes(ctx context.Context) error {
 		t := &tools[i]
 		t.analyzed = s.withQualification(t.analyzed, t.input, t.link, now)
 	})
-	for _, t := range tools {
-		s.tools.Put(t.rid, t.analyzed)
+	puts := make([]search.Put, len(tools))
+	for i, t := range tools {
+		puts[i] = search.Put{ID: t.rid, Doc: t.analyzed}
 	}
+	s.tools.Update(puts, nil)
 	s.log.Info("built search index", "tools", s.tools.Len(), "use_cases", s.useCases.Len(), "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
@@ -265,10 +267,10 @@ func (s *Store) requalifyChunk(after int64) {
 		t := m.(*catalogv1.Tool)
 		r.analyzed, r.ok = s.withQualification(s.tools.Analyze(searchDoc(t.GetOrigin(), t)), t, linkOf(t), now), true
 	})
-	puts := make(map[int64]search.Analyzed, len(chunk))
+	puts := make([]search.Put, 0, len(chunk))
 	for _, r := range chunk {
 		if r.ok {
-			puts[r.rid] = r.analyzed
+			puts = append(puts, search.Put{ID: r.rid, Doc: r.analyzed})
 		}
 	}
 	s.tools.Update(puts, nil)
@@ -358,7 +360,7 @@ func (s *Store) stopIndexer() {
 // software changed) are reindexed with it.
 func (s *Store) reindex(changes []indexChange) {
 	now := s.now()
-	puts := map[Kind]map[int64]search.Analyzed{KindTool: {}, KindUseCase: {}}
+	puts := map[Kind][]search.Put{}
 	deletes := map[Kind][]int64{}
 	affected := map[int64]bool{}
 	for _, c := range changes {
@@ -394,7 +396,7 @@ func (s *Store) reindex(changes []indexChange) {
 		case *catalogv1.Tool:
 			tools = append(tools, toolPut{c.rid, r, *c.link, *c.put})
 		case *catalogv1.UseCase:
-			puts[KindUseCase][c.rid] = *c.put
+			puts[KindUseCase] = append(puts[KindUseCase], search.Put{ID: c.rid, Doc: *c.put})
 		default:
 			deletes[c.kind] = append(deletes[c.kind], c.rid)
 		}
@@ -414,11 +416,11 @@ func (s *Store) reindex(changes []indexChange) {
 		t.analyzed = s.withQualification(t.analyzed, t.tool, t.link, now)
 	})
 	for _, t := range tools {
-		puts[KindTool][t.rid] = t.analyzed
+		puts[KindTool] = append(puts[KindTool], search.Put{ID: t.rid, Doc: t.analyzed})
 	}
-	for k, kindPuts := range puts {
-		if len(kindPuts) > 0 || len(deletes[k]) > 0 {
-			s.indexOf(k).Update(kindPuts, deletes[k])
+	for _, k := range []Kind{KindTool, KindUseCase} {
+		if len(puts[k]) > 0 || len(deletes[k]) > 0 {
+			s.indexOf(k).Update(puts[k], deletes[k])
 		}
 	}
 }

@@ -11,7 +11,7 @@ import (
 
 // BenchmarkWriteStages times, one tool at a time, the stages of the write
 // path that are not SQLite: building the search document, analyzing it,
-// marshalling, signing, and putting it in the index. BenchmarkBatchedCreates
+// marshalling, signing, and putting it in the index, alone and in batches. BenchmarkBatchedCreates
 // times them together; this says where the time goes.
 func BenchmarkWriteStages(b *testing.B) {
 	g := newSynth(3)
@@ -41,15 +41,32 @@ func BenchmarkWriteStages(b *testing.B) {
 			envelope.Seal(&federationv1.Record{Origin: "fr", Id: "x", Seq: 1, Resource: res}, testKey(1))
 		}
 	})
-	b.Run("put", func(b *testing.B) {
+	// The tools analyzed by a new index, for the puts.
+	analyzed := func() (*search.Index, []search.Analyzed) {
 		ix := search.New(fieldWeights())
-		as := make([]search.Analyzed, 1000)
+		as := make([]search.Analyzed, len(tools))
 		for i := range as {
 			as[i] = ix.Analyze(searchDoc("fr", tools[i]))
 		}
+		return ix, as
+	}
+	b.Run("put", func(b *testing.B) {
+		ix, as := analyzed()
 		b.ResetTimer()
 		for i := range b.N {
-			ix.Put(int64(i), as[i%1000])
+			ix.Put(int64(i), as[i%len(as)])
+		}
+	})
+	// As the write path puts them: a batch at a time.
+	b.Run("put-batched", func(b *testing.B) {
+		ix, as := analyzed()
+		b.ResetTimer()
+		for i := 0; i < b.N; i += benchBatch {
+			puts := make([]search.Put, min(benchBatch, b.N-i))
+			for j := range puts {
+				puts[j] = search.Put{ID: int64(i + j), Doc: as[(i+j)%len(as)]}
+			}
+			ix.Update(puts, nil)
 		}
 	})
 }
