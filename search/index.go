@@ -580,11 +580,12 @@ func (ix *Index) compactLocked() {
 			n++
 		}
 	}
+	var buf [blockSize]posting
 	for tid := range ix.terms {
 		te := &ix.terms[tid]
 		var ps postingList
 		for b := range te.postings.numBlocks() {
-			for _, p := range te.postings.block(b) {
+			for _, p := range te.postings.block(b, &buf) {
 				if ix.alive[p.slot] {
 					ps.add(posting{newSlot[p.slot], p.tf})
 				}

@@ -2,12 +2,15 @@ package search
 
 import (
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
 // TestPostingList checks a list across many blocks, built a posting at a
-// time and in runs of any length: every posting comes back in order, and
-// find finds each slot it holds and none it does not.
+// time and in runs of any length, with gaps between slots of every varint
+// length and counts of every encoding: every posting comes back as it was
+// added, in order, and find finds each slot the list holds and none it
+// does not.
 func TestPostingList(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	build := map[string]func(ps []posting) postingList{
@@ -19,9 +22,9 @@ func TestPostingList(t *testing.T) {
 		},
 		"addAll": func(ps []posting) (l postingList) {
 			for len(ps) > 0 {
-				k := min(len(ps), 1+rng.IntN(3*sealedFirst))
+				k := min(len(ps), 1+rng.IntN(3*blockSize))
 				if rng.IntN(4) == 0 {
-					k = min(len(ps), 1+rng.IntN(2*maxBlock))
+					k = min(len(ps), 1+rng.IntN(100*blockSize))
 				}
 				l.addAll(ps[:k])
 				ps = ps[k:]
@@ -29,10 +32,26 @@ func TestPostingList(t *testing.T) {
 			return l
 		},
 	}
-	for _, n := range []int{0, 1, sealedFirst - 1, sealedFirst, sealedFirst + 1, 3*maxBlock + 17} {
+	gaps := []uint32{1, 2, 127, 128, 129, 16_384}
+	bigGaps := []uint32{70_000, 3_000_000} // now and then, so that slots stay 32 bits
+	for _, n := range []int{0, 1, blockSize - 1, blockSize, blockSize + 1, 300*blockSize + 17} {
 		ps := make([]posting, n)
+		holds := map[uint32]posting{}
+		slot := uint32(rng.IntN(3))
 		for i := range ps {
-			ps[i] = posting{slot: uint32(3 * i), tf: [NumFields]uint8{uint8(i)}}
+			if i > 0 {
+				if rng.IntN(100) == 0 {
+					slot += bigGaps[rng.IntN(len(bigGaps))]
+				} else {
+					slot += gaps[rng.IntN(len(gaps))]
+				}
+			}
+			tf := [NumFields]uint8{uint8(1 + rng.IntN(3)), uint8(rng.IntN(4)), uint8(rng.IntN(3))}
+			if rng.IntN(5) == 0 {
+				tf[rng.IntN(NumFields)] = uint8(4 + rng.IntN(252))
+			}
+			ps[i] = posting{slot: slot, tf: tf}
+			holds[slot] = ps[i]
 		}
 		for how, b := range build {
 			l := b(ps)
@@ -40,21 +59,20 @@ func TestPostingList(t *testing.T) {
 				t.Fatalf("%s, n=%d: len %d", how, n, l.len())
 			}
 			var got []posting
+			var buf [blockSize]posting
 			for b := range l.numBlocks() {
-				got = append(got, l.block(b)...)
+				got = append(got, l.block(b, &buf)...)
 			}
-			if len(got) != n {
-				t.Fatalf("%s, n=%d: the blocks hold %d postings", how, n, len(got))
+			if !slices.Equal(got, ps) {
+				t.Fatalf("%s, n=%d: the blocks hold other postings than were added", how, n)
 			}
-			for i, p := range got {
-				if p.slot != uint32(3*i) || p.tf[0] != uint8(i) {
-					t.Fatalf("%s, n=%d: posting %d is %+v", how, n, i, p)
-				}
-			}
-			for s := range uint32(3*n + 3) {
-				p, found := l.find(s)
-				if want := s%3 == 0 && s < uint32(3*n); found != want || found && p.slot != s {
-					t.Fatalf("%s, n=%d: find(%d) = %+v, %v", how, n, s, p, found)
+			for _, p := range ps {
+				for _, s := range []uint32{p.slot - 1, p.slot, p.slot + 1} {
+					got, found := l.find(s)
+					want, holds := holds[s]
+					if found != holds || got != want {
+						t.Fatalf("%s, n=%d: find(%d) = %+v, %v", how, n, s, got, found)
+					}
 				}
 			}
 		}

@@ -273,10 +273,11 @@ func (ix *Index) matchLocked(q Query, sc *scratch) (matches, error) {
 		if i == 0 {
 			touched = sc.slots[:0]
 		}
+		var buf [blockSize]posting
 		for _, tid := range p.terms {
 			pl := &ix.terms[tid].postings
 			for b := range pl.numBlocks() {
-				for _, post := range pl.block(b) {
+				for _, post := range pl.block(b, &buf) {
 					if !ix.alive[post.slot] {
 						continue
 					}
@@ -331,8 +332,11 @@ func (ix *Index) matchLocked(q Query, sc *scratch) (matches, error) {
 }
 
 // seekCost is about what looking one slot up in n postings costs, in
-// postings read.
-func seekCost(n int) int { return 4 * (1 + int(math.Log2(float64(n+1)))) }
+// postings read: a binary search for its block, which is decoded, then a
+// binary search in the block.
+func seekCost(n int) int {
+	return 4*(1+int(math.Log2(float64(n/blockSize+1)))) + blockSize/2 + 4*int(math.Log2(blockSize))
+}
 
 // termsOfLocked are the terms a phrase matches: its token, or every token
 // it is a prefix of.

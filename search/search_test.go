@@ -287,8 +287,9 @@ func TestUpdateInBatches(t *testing.T) {
 	// order): compare by token.
 	postingsOf := func(ix *Index, tid uint32) []posting {
 		var ps []posting
+		var buf [blockSize]posting
 		for i := range ix.terms[tid].postings.numBlocks() {
-			ps = append(ps, ix.terms[tid].postings.block(i)...)
+			ps = append(ps, ix.terms[tid].postings.block(i, &buf)...)
 		}
 		return ps
 	}
