@@ -389,7 +389,7 @@ func (s *Store) reindex(changes []indexChange) {
 		link     toolLink
 		analyzed search.Analyzed
 	}
-	var tools []toolPut
+	tools := make([]toolPut, 0, len(changes)+len(affected))
 	for _, c := range changes {
 		delete(affected, c.rid)
 		switch r := c.resource.(type) {
@@ -415,8 +415,9 @@ func (s *Store) reindex(changes []indexChange) {
 		t := &tools[i]
 		t.analyzed = s.withQualification(t.analyzed, t.tool, t.link, now)
 	})
-	for _, t := range tools {
-		puts[KindTool] = append(puts[KindTool], search.Put{ID: t.rid, Doc: t.analyzed})
+	puts[KindTool] = make([]search.Put, len(tools))
+	for i, t := range tools {
+		puts[KindTool][i] = search.Put{ID: t.rid, Doc: t.analyzed}
 	}
 	for _, k := range []Kind{KindTool, KindUseCase} {
 		if len(puts[k]) > 0 || len(deletes[k]) > 0 {
