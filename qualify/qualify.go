@@ -19,11 +19,14 @@
 package qualify
 
 import (
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+	"github.com/ogptoolbox/federation/spdx"
 )
 
 // The criterion ids, as Criterion.id carries them and search filters take
@@ -82,8 +85,28 @@ func Qualify(t *catalogv1.Tool, useCases []*catalogv1.UseCase, now time.Time) *c
 // is written, each day, and whenever the use cases of its software
 // change. It is safe for concurrent use; the zero value is ready.
 type Qualifier struct {
-	licenses  memo[result]
-	languages memo[primaryLanguage]
+	licenses   memo[result]
+	licenseIDs memo[[]string]
+	languages  memo[primaryLanguage]
+}
+
+// LicenseIDs returns the licenses an SPDX expression names, each once, in
+// the order they appear; an expression that does not parse names itself
+// (a record from a peer is not bound by this node's checks), a blank one
+// nothing. The slice may be shared: callers must not change it.
+func (qr *Qualifier) LicenseIDs(expr string) []string {
+	return qr.licenseIDs.get(expr, licenseIDsOf)
+}
+
+func licenseIDsOf(expr string) []string {
+	if strings.TrimSpace(expr) == "" {
+		return nil
+	}
+	e, err := spdx.Parse(expr)
+	if err != nil {
+		return []string{expr}
+	}
+	return slices.Clip(e.Licenses())
 }
 
 // Qualify is the package's Qualify.

@@ -150,6 +150,29 @@ func TestOpenLicense(t *testing.T) {
 	}
 }
 
+// TestLicenseIDs checks the licenses an expression names, as search
+// facets take them, from a fresh Qualifier and again from its memory.
+func TestLicenseIDs(t *testing.T) {
+	var qr Qualifier
+	for range 2 {
+		for _, c := range []struct {
+			expr string
+			want []string
+		}{
+			{"MIT", []string{"MIT"}},
+			{"(MIT OR Apache-2.0) AND mit", []string{"MIT", "Apache-2.0"}},
+			{"GPL-2.0+ WITH Classpath-exception-2.0 OR LicenseRef-x", []string{"GPL-2.0", "LicenseRef-x"}},
+			{"", nil},
+			{"  ", nil},
+			{"MIT OR (", []string{"MIT OR ("}}, // from a peer, unparsed: its text
+		} {
+			if got := qr.LicenseIDs(c.expr); !slices.Equal(got, c.want) {
+				t.Errorf("LicenseIDs(%q) = %q, want %q", c.expr, got, c.want)
+			}
+		}
+	}
+}
+
 func TestPublicRepository(t *testing.T) {
 	tests := []struct {
 		repo   string

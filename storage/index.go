@@ -8,7 +8,6 @@ import (
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
 	"github.com/ogptoolbox/federation/search"
-	"github.com/ogptoolbox/federation/spdx"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -55,17 +54,19 @@ func kindOf(m proto.Message) (Kind, error) {
 }
 
 // searchDoc is what the search index holds of a decoded resource of origin.
-func searchDoc(origin string, m proto.Message) search.Doc {
+func (s *Store) searchDoc(origin string, m proto.Message) search.Doc {
 	switch r := m.(type) {
 	case *catalogv1.Tool:
-		return toolDoc(origin, r)
+		return toolDoc(origin, r, s.qualifier.LicenseIDs)
 	case *catalogv1.UseCase:
 		return useCaseDoc(origin, r)
 	}
 	return search.Doc{}
 }
 
-func toolDoc(origin string, t *catalogv1.Tool) search.Doc {
+// toolDoc is searchDoc for a tool; licenseIDs gives the licenses its
+// expression names.
+func toolDoc(origin string, t *catalogv1.Tool, licenseIDs func(expr string) []string) search.Doc {
 	d := search.Doc{
 		SortName:   strings.ToLower(t.GetDisplayName()),
 		CreateTime: t.GetCreateTime().AsTime().UnixMicro(),
@@ -91,12 +92,14 @@ func toolDoc(origin string, t *catalogv1.Tool) search.Doc {
 		f.add("language", primaryLanguage(l))
 	}
 	langs := make([]string, 0, len(t.GetDescriptions()))
-	for l := range t.GetDescriptions() {
+	nFeatures := 0
+	for l, dd := range t.GetDescriptions() {
 		langs = append(langs, l)
+		nFeatures += len(dd.GetFeatures())
 	}
 	sort.Strings(langs) // map order is random; the text must not be
 	desc := make([]string, 0, 2*len(langs))
-	var feats []string
+	feats := make([]string, 0, nFeatures)
 	for _, l := range langs {
 		f.add("language", primaryLanguage(l))
 		dd := t.GetDescriptions()[l]
@@ -151,18 +154,4 @@ func (l *facetList) add(facet, value string) {
 func primaryLanguage(tag string) string {
 	l, _, _ := strings.Cut(tag, "-")
 	return strings.ToLower(l)
-}
-
-// licenseIDs are the licenses an SPDX expression names. A record from a peer
-// is indexed even if its expression does not parse: then it counts as its
-// whole text.
-func licenseIDs(expr string) []string {
-	if strings.TrimSpace(expr) == "" {
-		return nil
-	}
-	e, err := spdx.Parse(expr)
-	if err != nil {
-		return []string{expr}
-	}
-	return e.Licenses()
 }

@@ -69,7 +69,7 @@ func (s *Store) buildIndexes(ctx context.Context) error {
 					continue
 				}
 				ix := s.indexOf(rec.GetKind())
-				a := ix.Analyze(searchDoc(rec.GetOrigin(), m))
+				a := ix.Analyze(s.searchDoc(rec.GetOrigin(), m))
 				switch res := m.(type) {
 				case *catalogv1.Tool:
 					tl := linkOf(res)
@@ -265,7 +265,7 @@ func (s *Store) requalifyChunk(after int64) {
 			return
 		}
 		t := m.(*catalogv1.Tool)
-		r.analyzed, r.ok = s.withQualification(s.tools.Analyze(searchDoc(t.GetOrigin(), t)), t, linkOf(t), now), true
+		r.analyzed, r.ok = s.withQualification(s.tools.Analyze(s.searchDoc(t.GetOrigin(), t)), t, linkOf(t), now), true
 	})
 	puts := make([]search.Put, 0, len(chunk))
 	for _, r := range chunk {
@@ -408,7 +408,7 @@ func (s *Store) reindex(changes []indexChange) {
 			continue
 		}
 		if t != nil {
-			tools = append(tools, toolPut{rid, t, linkOf(t), s.tools.Analyze(searchDoc(t.GetOrigin(), t))})
+			tools = append(tools, toolPut{rid, t, linkOf(t), s.tools.Analyze(s.searchDoc(t.GetOrigin(), t))})
 		}
 	}
 	parallel(len(tools), func(i int) {

@@ -4,7 +4,9 @@ import (
 	"testing"
 
 	"github.com/ogptoolbox/federation/envelope"
+	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
+	"github.com/ogptoolbox/federation/qualify"
 	"github.com/ogptoolbox/federation/search"
 	"google.golang.org/protobuf/proto"
 )
@@ -15,10 +17,12 @@ import (
 // times them together; this says where the time goes.
 func BenchmarkWriteStages(b *testing.B) {
 	g := newSynth(3)
-	tools := make([]proto.Message, 1000)
+	tools := make([]*catalogv1.Tool, 1000)
 	for i := range tools {
 		tools[i] = g.tool()
 	}
+	var qr qualify.Qualifier
+	searchDoc := func(origin string, t *catalogv1.Tool) search.Doc { return toolDoc(origin, t, qr.LicenseIDs) }
 	b.Run("toolDoc", func(b *testing.B) {
 		for i := range b.N {
 			searchDoc("fr", tools[i%1000])

@@ -432,7 +432,7 @@ func (s *Store) seal(ps []pending) (*[]byte, error) {
 // version of a record of origin: its analyzed text and, for a tool, its
 // link (zero for a use case).
 func (s *Store) analyzeForIndex(k Kind, origin string, m proto.Message) (search.Analyzed, toolLink) {
-	a := s.indexOf(k).Analyze(searchDoc(origin, m))
+	a := s.indexOf(k).Analyze(s.searchDoc(origin, m))
 	if t, ok := m.(*catalogv1.Tool); ok {
 		return a, linkOf(t)
 	}
