@@ -105,7 +105,11 @@ func RefersTo(useCaseTool string, t *catalogv1.Tool) bool {
 // The result is stable: NormalizeURL("https://" + NormalizeURL(x)) ==
 // NormalizeURL(x) whenever NormalizeURL(x) != "".
 func NormalizeURL(raw string) string {
-	u, err := url.Parse(strings.TrimSpace(raw))
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return "" // most tools lack one URL or the other: no parse for it
+	}
+	u, err := url.Parse(raw)
 	if err != nil || u.Opaque != "" {
 		return ""
 	}
