@@ -50,19 +50,20 @@ const (
 	Standards = "standards"
 )
 
+// ids are the criterion ids in the order Qualify gives the criteria.
+var ids = [...]string{
+	OpenLicense,
+	PublicRepository,
+	Documentation,
+	Maintained,
+	Localisation,
+	UsedByAdministration,
+	Standards,
+}
+
 // IDs returns the criterion ids in the order Qualify gives the criteria.
 // The slice is the caller's to change.
-func IDs() []string {
-	return []string{
-		OpenLicense,
-		PublicRepository,
-		Documentation,
-		Maintained,
-		Localisation,
-		UsedByAdministration,
-		Standards,
-	}
-}
+func IDs() []string { return slices.Clone(ids[:]) }
 
 // Qualify measures t against every criterion, in the order of IDs, and
 // scores it: the share of the criteria met, from 0 to 100, rounded to the
@@ -111,33 +112,64 @@ func licenseIDsOf(expr string) []string {
 
 // Qualify is the package's Qualify.
 func (qr *Qualifier) Qualify(t *catalogv1.Tool, useCases []*catalogv1.UseCase, now time.Time) *catalogv1.Qualification {
-	today := civilDay(now)
-	results := []struct {
-		id     string
-		result result
-	}{
-		{OpenLicense, qr.licenses.get(t.GetLicense(), openLicense)},
-		{PublicRepository, publicRepository(t.GetRepositoryUrl())},
-		{Documentation, documentation(t.GetDescriptions())},
-		{Maintained, maintained(t.GetMaintenance(), t.GetReleaseDate(), today)},
-		{Localisation, localisation(t.GetLocalisationReady(), qr.primaryLanguages(t.GetAvailableLanguages()))},
-		{UsedByAdministration, usedByAdministration(useCases)},
-		{Standards, standards(t.GetStandards())},
-	}
-	q := &catalogv1.Qualification{Criteria: make([]*catalogv1.Criterion, 0, len(results))}
+	results := qr.results(t, useCases, now)
+	q := &catalogv1.Qualification{Criteria: make([]*catalogv1.Criterion, len(results))}
 	met := 0
-	for _, r := range results {
-		if r.result.met {
+	for i, r := range results {
+		if r.met {
 			met++
 		}
-		q.Criteria = append(q.Criteria, &catalogv1.Criterion{
-			Id:     r.id,
-			Met:    r.result.met,
-			Reason: r.result.reason,
-		})
+		q.Criteria[i] = &catalogv1.Criterion{Id: ids[i], Met: r.met, Reason: r.reason}
 	}
 	q.Score = score(met, len(results))
 	return q
+}
+
+// An Assessment is what Qualify finds, without the reasons: which
+// criteria a tool meets, and its score. The search index, which keeps it
+// for every tool, needs no more; building the whole Qualification, a
+// message per criterion, was most of the memory qualifying a tool took.
+type Assessment struct {
+	met   [len(ids)]bool
+	Score int32
+}
+
+// AppendMet appends to out the ids of the criteria met, in the order of
+// IDs.
+func (a Assessment) AppendMet(out []string) []string {
+	for i, met := range a.met {
+		if met {
+			out = append(out, ids[i])
+		}
+	}
+	return out
+}
+
+// Assess is Qualify without the reasons.
+func (qr *Qualifier) Assess(t *catalogv1.Tool, useCases []*catalogv1.UseCase, now time.Time) Assessment {
+	var a Assessment
+	met := 0
+	for i, r := range qr.results(t, useCases, now) {
+		if a.met[i] = r.met; r.met {
+			met++
+		}
+	}
+	a.Score = score(met, len(ids))
+	return a
+}
+
+// results are the outcomes of the criteria, in the order of ids.
+func (qr *Qualifier) results(t *catalogv1.Tool, useCases []*catalogv1.UseCase, now time.Time) [len(ids)]result {
+	today := civilDay(now)
+	return [len(ids)]result{
+		qr.licenses.get(t.GetLicense(), openLicense),
+		publicRepository(t.GetRepositoryUrl()),
+		documentation(t.GetDescriptions()),
+		maintained(t.GetMaintenance(), t.GetReleaseDate(), today),
+		localisation(t.GetLocalisationReady(), qr.primaryLanguages(t.GetAvailableLanguages())),
+		usedByAdministration(useCases),
+		standards(t.GetStandards()),
+	}
 }
 
 // result is one criterion's outcome.

@@ -537,3 +537,45 @@ func TestQualifyLeavesInputAlone(t *testing.T) {
 		t.Error("Qualify set the tool's qualification field: the caller does")
 	}
 }
+
+// TestAssessAgreesWithQualify checks Assess against Qualify on tools that
+// meet every mix of criteria: the same criteria met, the same score.
+func TestAssessAgreesWithQualify(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	var qr Qualifier
+	seen := map[int32]bool{}
+	for range 500 {
+		tool := decidim()
+		drop := []func(){
+			func() { tool.License = []string{"", "Proprietary", "MIT OR (", "CECILL-B"}[rng.IntN(4)] },
+			func() { tool.RepositoryUrl = "" },
+			func() { tool.Descriptions["en"].DocumentationUrl = "" },
+			func() { tool.Maintenance, tool.ReleaseDate = nil, "2019-01-01" },
+			func() { tool.LocalisationReady = false },
+			func() { tool.Standards = nil },
+		}
+		for _, d := range drop {
+			if rng.IntN(2) == 0 {
+				d()
+			}
+		}
+		var useCases []*catalogv1.UseCase
+		for range rng.IntN(3) {
+			useCases = append(useCases, useCase("Org", "FR", []catalogv1.OrganizationKind{national, local, civil, other}[rng.IntN(4)]))
+		}
+		q, a := qr.Qualify(tool, useCases, now), qr.Assess(tool, useCases, now)
+		var met []string
+		for _, c := range q.GetCriteria() {
+			if c.GetMet() {
+				met = append(met, c.GetId())
+			}
+		}
+		if got := a.AppendMet(nil); a.Score != q.GetScore() || !slices.Equal(got, met) {
+			t.Fatalf("Assess gave %v (score %d), Qualify %v (score %d), for %v", got, a.Score, met, q.GetScore(), tool)
+		}
+		seen[a.Score] = true
+	}
+	if len(seen) < 6 {
+		t.Errorf("the tools got only %d different scores: the test mixes too few criteria", len(seen))
+	}
+}

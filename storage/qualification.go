@@ -32,14 +32,14 @@ func (s *Store) SetQualification(m proto.Message) {
 // as the sort key of order "score", and its software as the group that
 // collapsing duplicates goes by.
 func (s *Store) withQualification(a search.Analyzed, t *catalogv1.Tool, tl toolLink, now time.Time) search.Analyzed {
-	q := s.qualifier.Qualify(t, s.links.useCasesOf(tl), now)
-	var met []search.FacetValue
-	for _, c := range q.GetCriteria() {
-		if c.GetMet() {
-			met = append(met, search.FacetValue{Facet: criterionFacet, Value: c.GetId()})
-		}
+	q := s.qualifier.Assess(t, s.links.useCasesOf(tl), now)
+	var ids [16]string
+	metIDs := q.AppendMet(ids[:0])
+	met := make([]search.FacetValue, len(metIDs))
+	for i, id := range metIDs {
+		met[i] = search.FacetValue{Facet: criterionFacet, Value: id}
 	}
-	return a.With(met, int64(q.GetScore()), tl.key)
+	return a.With(met, int64(q.Score), tl.key)
 }
 
 // qualificationInput is what qualification reads of a tool, which the
