@@ -384,7 +384,14 @@ func (ix *Index) appendLocked(a Analyzed) {
 		maxTerm = max(maxTerm, int(t.term))
 	}
 	if maxTerm >= len(ix.terms) {
-		ix.terms = append(ix.terms, make([]termEntry, maxTerm+1-len(ix.terms))...)
+		if maxTerm >= cap(ix.terms) {
+			// Doubling, as the arrays of docs do: the table grows with
+			// every new word, and append grew it by a quarter, copied.
+			grown := make([]termEntry, len(ix.terms), max(2*cap(ix.terms), maxTerm+1, 1024))
+			copy(grown, ix.terms)
+			ix.terms = grown
+		}
+		ix.terms = ix.terms[:maxTerm+1] // zero entries: nothing was ever written past len
 	}
 	for _, fvs := range [...][]FacetValue{a.facets, a.moreFacets} {
 		for _, fv := range fvs {
