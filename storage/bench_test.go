@@ -292,7 +292,7 @@ func BenchmarkSearch100k(b *testing.B) {
 }
 
 // BenchmarkBatchedCreates compares the throughput of Store.Apply, creating
-// 20,000 synthetic tools in batches of 1,000, with a baseline of raw SQLite
+// 40,000 synthetic tools in batches of 1,000, with a baseline of raw SQLite
 // inserts of the same rows, timed in the same run. The two take turns, a
 // fifth of the rows at a time: creates back to back until the last batch
 // is searchable and checkpointed into the database file, then the raw
@@ -322,7 +322,7 @@ func BenchmarkSearch100k(b *testing.B) {
 // same inserts into a third catalog whose checkpointer runs after each
 // commit give raw-bg-inserts/s and ratio-bg.
 func BenchmarkBatchedCreates(b *testing.B) {
-	const nTools = 20_000
+	const nTools = 40_000
 	ctx := context.Background()
 	b.StopTimer()
 
