@@ -297,7 +297,9 @@ func lookupCurrent(ctx context.Context, tx *sql.Tx, origin string, keys []record
 // is none), then fills in the new version's output fields and builds its
 // record.
 func (s *Store) resolve(p *pending, cur *currentRow, seq int64, now *timestamppb.Timestamp) error {
-	name := ResourceName(p.Kind, s.origin, p.ID)
+	// The name, for errors only: built for every write, on the writer's
+	// path, it was an allocation each for nothing.
+	name := func() string { return ResourceName(p.Kind, s.origin, p.ID) }
 	var (
 		deleted        bool
 		oldRec, oldSig []byte
@@ -310,14 +312,14 @@ func (s *Store) resolve(p *pending, cur *currentRow, seq int64, now *timestamppb
 	switch p.Op {
 	case OpCreate:
 		if p.wasLive {
-			return fmt.Errorf("%s: %w", name, ErrAlreadyExists)
+			return fmt.Errorf("%s: %w", name(), ErrAlreadyExists)
 		}
 	case OpReplace, OpDelete:
 		if !p.wasLive {
-			return fmt.Errorf("%s: %w", name, ErrNotFound)
+			return fmt.Errorf("%s: %w", name(), ErrNotFound)
 		}
 		if p.IfEtag != "" && p.IfEtag != Etag(oldSig) {
-			return fmt.Errorf("%s: %w: the record changed since (etag %q, now %q)", name, ErrStale, p.IfEtag, Etag(oldSig))
+			return fmt.Errorf("%s: %w: the record changed since (etag %q, now %q)", name(), ErrStale, p.IfEtag, Etag(oldSig))
 		}
 	}
 
@@ -329,7 +331,7 @@ func (s *Store) resolve(p *pending, cur *currentRow, seq int64, now *timestamppb
 	if p.Op == OpReplace {
 		old, err := decodeResource(oldRec)
 		if err != nil {
-			return fmt.Errorf("write %s: read current version: %w", name, err)
+			return fmt.Errorf("write %s: read current version: %w", name(), err)
 		}
 		createTime = createTimeOf(old)
 	}
