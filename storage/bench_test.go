@@ -9,16 +9,14 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
-	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
 	"github.com/ogptoolbox/federation/vocabulary"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // Run with: go test ./storage -run '^$' -bench . -benchtime 1x
@@ -302,13 +300,19 @@ func BenchmarkSearch100k(b *testing.B) {
 // the same machine. Each turn ends with its rows in the database file, so
 // that no side leaves work to the next.
 //
+// The garbage collector's work is the write path's, as in a node: only
+// the turn's tools are in memory besides the catalog (made between turns,
+// untimed), and the collector runs only during the creates' turns, which
+// allocate nearly all there is (a collection they started finishes on
+// their time; the raw inserts allocate next to nothing).
+//
 // The baseline writes to a second fresh catalog opened with Open (same
 // schema, same pragmas, its single writer connection), with SQLite's
 // default checkpoints: in the commit that takes the log past 1,000 pages.
 // For each batch of 1,000 it opens one transaction, prepares the statement,
-// and inserts per tool one records row (the record bytes and a 64-byte
-// dummy signature), then updates the origin's head_seq once and commits.
-// The record bytes are computed before timing starts.
+// and inserts per tool one records row (the record bytes and signature the
+// write path stored, read back between turns, untimed), then updates the
+// origin's head_seq once and commits.
 //
 // So the baseline does NOT clone, check, marshal or sign anything, does not
 // read the head seq nor look up each id for an existing record, and does
@@ -322,36 +326,18 @@ func BenchmarkSearch100k(b *testing.B) {
 // same inserts into a third catalog whose checkpointer runs after each
 // commit give raw-bg-inserts/s and ratio-bg.
 func BenchmarkBatchedCreates(b *testing.B) {
-	const nTools = 40_000
+	const (
+		nTools  = 40_000
+		turns   = 5
+		perTurn = nTools / turns
+	)
 	ctx := context.Background()
-	b.StopTimer()
-
-	g := newSynth(3)
-	tools := make([]*catalogv1.Tool, nTools)
-	for i := range tools {
-		tools[i] = g.tool()
-	}
-	raws := make([]rawRow, nTools)
-	t0 := timestamppb.New(time.Date(2026, 1, 1, 0, 0, 1, 0, time.UTC))
-	for i, t := range tools {
-		t = proto.Clone(t).(*catalogv1.Tool)
-		id, seq := benchID(i), int64(i+1)
-		setOutputFields(t, ResourceName(KindTool, "fr", id), "fr", seq, t0, t0)
-		res, err := proto.MarshalOptions{Deterministic: true}.Marshal(t)
-		if err != nil {
-			b.Fatal(err)
-		}
-		rec, err := proto.MarshalOptions{Deterministic: true}.Marshal(&federationv1.Record{Origin: "fr", Kind: KindTool, Id: id, Seq: seq, Resource: res})
-		if err != nil {
-			b.Fatal(err)
-		}
-		sig := make([]byte, 64)
-		sig[0] = byte(i)
-		raws[i] = rawRow{id: id, seq: seq, record: rec, signature: sig}
-	}
+	gcPercent := debug.SetGCPercent(-1)
+	debug.SetGCPercent(gcPercent)
+	defer debug.SetGCPercent(gcPercent)
 
 	var createTime, rawTime, rawBgTime, createCPU time.Duration
-	for n := range b.N {
+	for range b.N {
 		dir := b.TempDir()
 		s := openBench(b, filepath.Join(dir, "apply.db"))
 		raw := openBench(b, filepath.Join(dir, "raw.db"))
@@ -359,24 +345,23 @@ func BenchmarkBatchedCreates(b *testing.B) {
 			b.Fatal(err)
 		}
 		rawBg := openBench(b, filepath.Join(dir, "raw-bg.db"))
-		batches := make([][]Write, 0, nTools/benchBatch)
-		for i := 0; i < nTools; i += benchBatch {
-			writes := make([]Write, benchBatch)
-			for j := range writes {
-				// Apply takes the resource, as it would a decoded request's.
-				writes[j] = Write{Op: OpCreate, ID: benchID(i + j), Resource: proto.Clone(tools[i+j])}
-			}
-			batches = append(batches, writes)
-		}
-		// The creates run back to back, as a client streaming batches
-		// would send them, and the time ends when the last batch is in
-		// the search index; then the raw inserts, back to back.
-		b.StartTimer()
-		const turns = 5
-		perTurn := len(batches) / turns
+		g := newSynth(3) // the same tools in every iteration
 		for turn := range turns {
+			batches := make([][]Write, 0, perTurn/benchBatch)
+			for i := turn * perTurn; i < (turn+1)*perTurn; i += benchBatch {
+				writes := make([]Write, benchBatch)
+				for j := range writes {
+					// Apply takes the resource, as it would a decoded request's.
+					writes[j] = Write{Op: OpCreate, ID: benchID(i + j), Resource: g.tool()}
+				}
+				batches = append(batches, writes)
+			}
+			// The creates run back to back, as a client streaming
+			// batches would send them, and their time ends when the
+			// last batch is in the search index and the database file.
 			start, cpuStart := time.Now(), processCPU()
-			for _, writes := range batches[turn*perTurn : (turn+1)*perTurn] {
+			debug.SetGCPercent(gcPercent)
+			for _, writes := range batches {
 				if _, err := s.Apply(ctx, writes); err != nil {
 					b.Fatal(err)
 				}
@@ -385,23 +370,23 @@ func BenchmarkBatchedCreates(b *testing.B) {
 			if err := s.checkpoints.checkpoint(ctx); err != nil {
 				b.Fatal(err)
 			}
+			debug.SetGCPercent(-1) // waits for a collection under way
 			createCPU += processCPU() - cpuStart
 			createTime += time.Since(start)
-			rows := raws[turn*perTurn*benchBatch : (turn+1)*perTurn*benchBatch]
+
+			rows := storedRows(ctx, b, s, int64(turn*perTurn+1), int64((turn+1)*perTurn))
 			rawTime += timeRawInserts(ctx, b, raw, rows, false)
 			rawBgTime += timeRawInserts(ctx, b, rawBg, rows, true)
 		}
-		b.StopTimer()
-		if n == 0 {
-			var a, r int
-			s.reader.QueryRowContext(ctx, "SELECT sum(length(record)) FROM records").Scan(&a)
-			raw.reader.QueryRowContext(ctx, "SELECT sum(length(record)) FROM records").Scan(&r)
-			if a != r {
-				b.Fatalf("the baseline wrote %d bytes of records, the write path %d", r, a)
-			}
-			if n := s.tools.Len(); n != nTools {
-				b.Fatalf("the search index has %d tools, want %d", n, nTools)
-			}
+		debug.SetGCPercent(gcPercent)
+		var a, r int
+		s.reader.QueryRowContext(ctx, "SELECT sum(length(record)) FROM records").Scan(&a)
+		raw.reader.QueryRowContext(ctx, "SELECT sum(length(record)) FROM records").Scan(&r)
+		if a != r {
+			b.Fatalf("the baseline wrote %d bytes of records, the write path %d", r, a)
+		}
+		if n := s.tools.Len(); n != nTools {
+			b.Fatalf("the search index has %d tools, want %d", n, nTools)
 		}
 	}
 	creates := float64(nTools*b.N) / createTime.Seconds()
@@ -412,6 +397,31 @@ func BenchmarkBatchedCreates(b *testing.B) {
 	b.ReportMetric(float64(nTools*b.N)/rawBgTime.Seconds(), "raw-bg-inserts/s")
 	b.ReportMetric(creates/(float64(nTools*b.N)/rawBgTime.Seconds()), "ratio-bg")
 	b.ReportMetric(float64(createCPU.Microseconds())/float64(nTools*b.N), "cpu-µs/create")
+}
+
+// storedRows reads back the records rows of s's own origin with seqs from
+// first to last, for the baseline to insert.
+func storedRows(ctx context.Context, b *testing.B, s *Store, first, last int64) []rawRow {
+	rows, err := s.reader.QueryContext(ctx, "SELECT id, seq, record, signature FROM records WHERE origin = ? AND seq BETWEEN ? AND ? ORDER BY seq", s.origin, first, last)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rows.Close()
+	out := make([]rawRow, 0, last-first+1)
+	for rows.Next() {
+		var r rawRow
+		if err := rows.Scan(&r.id, &r.seq, &r.record, &r.signature); err != nil {
+			b.Fatal(err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		b.Fatal(err)
+	}
+	if int64(len(out)) != last-first+1 {
+		b.Fatalf("read %d rows of seqs %d to %d", len(out), first, last)
+	}
+	return out
 }
 
 // timeRawInserts inserts rows into s in batches of benchBatch with
