@@ -69,7 +69,7 @@ func (c *checkpointer) run() {
 			return
 		case <-c.due:
 		}
-		if err := c.checkpoint(context.Background()); err != nil {
+		if _, err := c.checkpoint(context.Background()); err != nil {
 			c.log.Warn("checkpoint failed; the write-ahead log keeps the writes, and the next commit tries again", "err", err)
 		}
 		select {
@@ -81,13 +81,14 @@ func (c *checkpointer) run() {
 }
 
 // checkpoint copies into the database file every page of the log that no
-// reader still needs.
-func (c *checkpointer) checkpoint(ctx context.Context) error {
+// reader still needs; complete says whether that was all of them (a
+// reader's snapshot holds back the pages after it until the next time).
+func (c *checkpointer) checkpoint(ctx context.Context) (complete bool, err error) {
 	var busy, logPages, copied int
 	if err := c.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logPages, &copied); err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
+		return false, fmt.Errorf("checkpoint: %w", err)
 	}
-	return nil
+	return busy == 0 && copied == logPages, nil
 }
 
 // close stops the checkpointer and closes its connection; a second call
