@@ -353,3 +353,43 @@ func TestBadSignatureInLargePage(t *testing.T) {
 		t.Errorf("the good page: %d, %v", n, err)
 	}
 }
+
+// TestPageWithSeveralVersions checks a page that holds several versions of
+// one record, as a relay may send when it forwards what it received: a
+// tool, its tombstone, then the tool created again. The search index ends
+// with the last version, as the catalog does.
+func TestPageWithSeveralVersions(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	fr := openAt(t, filepath.Join(dir, "fr.db"), "fr", testKey(1))
+	de := openAt(t, filepath.Join(dir, "de.db"), "de", testKey(2))
+	var versions []*federationv1.SignedRecord
+	keep := func() {
+		for _, p := range pages(t, fr, openAt(t, filepath.Join(t.TempDir(), "it.db"), "it", testKey(4)), 0) {
+			versions = append(versions, p.GetRecords()[len(p.GetRecords())-1])
+		}
+	}
+	create(t, fr, "decidim", tool("Decidim", "participation"))
+	keep()
+	if _, err := fr.Apply(ctx, []Write{{Op: OpDelete, Kind: KindTool, ID: "decidim"}}); err != nil {
+		t.Fatal(err)
+	}
+	keep()
+	create(t, fr, "decidim", tool("Decidim again", "participation"))
+	keep()
+	if len(versions) != 3 {
+		t.Fatalf("kept %d versions, want 3", len(versions))
+	}
+	page := &federationv1.OriginPage{Origin: "fr", PublicKey: testKey(1).Public().(ed25519.PublicKey), ThroughSeq: 3, Records: versions}
+	if _, err := de.ApplyPage(ctx, page); err != nil {
+		t.Fatal(err)
+	}
+	got, err := de.Get(ctx, KindTool, "fr", "decidim")
+	if err != nil || got.(*catalogv1.Tool).GetDisplayName() != "Decidim again" {
+		t.Fatalf("de holds %v, %v", got, err)
+	}
+	total, _, err := de.Facets(ctx, Query{Kind: KindTool, Text: "participation"})
+	if err != nil || total != 1 {
+		t.Errorf("search finds %d tools, want 1 (%v)", total, err)
+	}
+}

@@ -389,9 +389,19 @@ func (s *Store) reindex(changes []indexChange) {
 		link     toolLink
 		analyzed search.Analyzed
 	}
+	// A record changed twice in the batch (a page may hold a record's
+	// tombstone and its creation again) is indexed as its last change
+	// left it: Update puts before it deletes.
+	last := make(map[int64]int, len(changes))
+	for i, c := range changes {
+		last[c.rid] = i
+	}
 	tools := make([]toolPut, 0, len(changes)+len(affected))
-	for _, c := range changes {
+	for i, c := range changes {
 		delete(affected, c.rid)
+		if last[c.rid] != i {
+			continue
+		}
 		switch r := c.resource.(type) {
 		case *catalogv1.Tool:
 			tools = append(tools, toolPut{c.rid, r, *c.link, *c.put})
