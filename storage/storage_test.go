@@ -15,6 +15,7 @@ import (
 	"github.com/ogptoolbox/federation/envelope"
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/testing/protocmp"
 )
 
 func testKey(seed byte) ed25519.PrivateKey {
@@ -675,4 +676,59 @@ func TestIndexerKeepsAnnouncedOrder(t *testing.T) {
 	}
 	s.deliverIndex(slot, nil, nil)
 	<-returned
+}
+
+// TestCreateOverTombstoneInBatch checks the write path's second attempt: a
+// batch of creates whose ids are not looked up first, one of which is the
+// id of a tombstone, spread over several chunks of sealing. The create
+// takes over the tombstone's row, the others get rows of their own, and a
+// catalog that pulls them all from scratch has the same digest.
+func TestCreateOverTombstoneInBatch(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	for i := range 3 {
+		create(t, s, fmt.Sprintf("old-%d", i), tool(fmt.Sprintf("Old %d", i), "consultation"))
+	}
+	if _, err := s.Apply(ctx, []Write{{Op: OpDelete, Kind: KindTool, ID: "old-1"}}); err != nil {
+		t.Fatal(err)
+	}
+	var rid int64
+	if err := s.reader.QueryRowContext(ctx, "SELECT rid FROM records WHERE id = 'old-1'").Scan(&rid); err != nil {
+		t.Fatal(err)
+	}
+	var batch []Write
+	for i := range 150 {
+		id := fmt.Sprintf("new-%d", i)
+		if i == 100 {
+			id = "old-1"
+		}
+		batch = append(batch, Write{Op: OpCreate, ID: id, Resource: tool(fmt.Sprintf("Tool %d", i), "participation")})
+	}
+	out, err := s.Apply(ctx, batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := out[100].(*catalogv1.Tool); got.GetSeq() != 4+101 || got.GetName() != "origins/fr/tools/old-1" {
+		t.Errorf("the create over the tombstone: seq %d, name %s", got.GetSeq(), got.GetName())
+	}
+	var rows, ridNow int64
+	if err := s.reader.QueryRowContext(ctx, "SELECT count(*), max(rid) FILTER (WHERE id = 'old-1') FROM records").Scan(&rows, &ridNow); err != nil {
+		t.Fatal(err)
+	}
+	if rows != 3+149 || ridNow != rid {
+		t.Errorf("%d rows, old-1 in row %d; want %d rows, old-1 still in row %d", rows, ridNow, 3+149, rid)
+	}
+	total, _, err := s.Facets(ctx, Query{Kind: KindTool, Text: "participation"})
+	if err != nil || total != 150 {
+		t.Errorf("search finds %d new tools, want 150 (%v)", total, err)
+	}
+	if total, _, _ := s.Facets(ctx, Query{Kind: KindTool, Text: "consultation"}); total != 2 {
+		t.Errorf("search finds %d old tools, want 2", total)
+	}
+	// The digest kept by the writes is the one of the records.
+	fresh := openAt(t, filepath.Join(t.TempDir(), "de.db"), "de", testKey(2))
+	pull(t, s, fresh, 0)
+	if diff := cmp.Diff(digests(t, s, "fr"), digests(t, fresh, "fr"), protocmp.Transform()); diff != "" {
+		t.Errorf("digest of fr (-writer +replica):\n%s", diff)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"runtime"
 	"strings"
@@ -14,6 +15,8 @@ import (
 	"github.com/ogptoolbox/federation/search"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // Op is what a Write does.
@@ -80,7 +83,27 @@ func (s *Store) Apply(ctx context.Context, writes []Write) ([]proto.Message, err
 // the writes (checked by prepare) and optionally a function that writes
 // more in the same transaction once they have their seqs. A plan that
 // returns no writes and no function commits nothing.
+//
+// Creates are not looked up first: their ids are new nearly always, and
+// looking a batch's ids up cost as much as a tenth of inserting them, on
+// the path that every write waits for. A create whose id is taken (by a
+// live record, or by a tombstone, whose row the create takes over) fails
+// its insert; the transaction is then rolled back and run again with
+// every id looked up.
 func (s *Store) writeTx(ctx context.Context, plan func(*sql.Tx) ([]pending, func([]pending) error, error)) ([]proto.Message, error) {
+	out, err := s.writeTxOnce(ctx, plan, false)
+	if errors.Is(err, errCreateTaken) {
+		return s.writeTxOnce(ctx, plan, true)
+	}
+	return out, err
+}
+
+// errCreateTaken is a create's insert failing on the record's id.
+var errCreateTaken = errors.New("write: a create's id is taken")
+
+// writeTxOnce is writeTx, with every id looked up or only those of
+// replaces and deletes.
+func (s *Store) writeTxOnce(ctx context.Context, plan func(*sql.Tx) ([]pending, func([]pending) error, error), lookUpCreates bool) ([]proto.Message, error) {
 	// Writes reach the search index in the order they commit.
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
@@ -106,9 +129,11 @@ func (s *Store) writeTx(ctx context.Context, plan func(*sql.Tx) ([]pending, func
 	if err := st.head.QueryRowContext(ctx, s.origin).Scan(&head); err != nil {
 		return nil, fmt.Errorf("write: read head seq: %w", err)
 	}
-	keys := make([]recordKey, len(prepared))
-	for i, p := range prepared {
-		keys[i] = recordKey{p.Kind, p.ID}
+	keys := make([]recordKey, 0, len(prepared))
+	for _, p := range prepared {
+		if p.Op != OpCreate || lookUpCreates {
+			keys = append(keys, recordKey{p.Kind, p.ID})
+		}
 	}
 	current, err := lookupCurrent(ctx, tx, s.origin, keys)
 	if err != nil {
@@ -121,7 +146,7 @@ func (s *Store) writeTx(ctx context.Context, plan func(*sql.Tx) ([]pending, func
 			return nil, err
 		}
 	}
-	if err := s.sealAndStore(ctx, st, prepared); err != nil {
+	if err := s.sealAndStore(ctx, st, prepared, !lookUpCreates); err != nil {
 		return nil, err
 	}
 	if len(prepared) > 0 {
@@ -305,6 +330,7 @@ func (s *Store) resolve(p *pending, cur *currentRow, seq int64, now *timestamppb
 		oldRec, oldSig []byte
 		existing       = cur != nil
 	)
+	p.rid = 0 // an earlier attempt's insert was rolled back
 	if existing {
 		p.rid, deleted, oldRec, oldSig = cur.rid, cur.deleted, cur.rec, cur.sig
 	}
@@ -341,12 +367,14 @@ func (s *Store) resolve(p *pending, cur *currentRow, seq int64, now *timestamppb
 
 // sealAndStore signs the records, on every core, while it stores those
 // already sealed: signing costs more than inserting, and they overlap.
+// With createsUnchecked (their ids were not looked up), a create whose
+// insert fails on its id returns errCreateTaken.
 //
 // The records of a chunk are sealed into one buffer, which the next chunks
 // reuse once the chunk is stored: a fresh buffer for each record had the
 // processor wait on memory no cache held. Once stored, a record's bytes
 // are gone (p.signed and p.rec.Resource are cleared): SQLite has its copy.
-func (s *Store) sealAndStore(ctx context.Context, st *statements, ps []pending) error {
+func (s *Store) sealAndStore(ctx context.Context, st *statements, ps []pending, createsUnchecked bool) error {
 	const chunk = 64
 	type result struct {
 		buf *[]byte
@@ -385,6 +413,9 @@ func (s *Store) sealAndStore(ctx context.Context, st *statements, ps []pending) 
 			p := &ps[i]
 			if err := st.store(ctx, p); err != nil {
 				waitRest(c + 1)
+				if se := (*sqlite.Error)(nil); createsUnchecked && p.Op == OpCreate && errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
+					return fmt.Errorf("%w: %w", errCreateTaken, err)
+				}
 				return err
 			}
 			p.signed, p.rec.Resource = nil, nil
