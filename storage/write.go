@@ -426,16 +426,19 @@ func (s *Store) sealAndStore(ctx context.Context, st *statements, ps []pending, 
 	return nil
 }
 
-// sealBufferSize is the room sealAndStore gives a chunk: 64 tools of the
-// usual size, a few kilobytes each.
-const sealBufferSize = 256 << 10
+// sealRoom is the room seal gives each record of a chunk in its buffer: a
+// tool of the usual size takes a few kilobytes (a larger one gets a buffer
+// of its own).
+const sealRoom = 4 << 10
 
 // seal sets the output fields of the records' resources, and marshals and
 // signs the records, the resources' into the returned buffer.
 func (s *Store) seal(ps []pending) (*[]byte, error) {
 	buf, _ := s.sealBuffers.Get().(*[]byte)
-	if buf == nil {
-		b := make([]byte, 0, sealBufferSize)
+	if want := len(ps) * sealRoom; buf == nil || cap(*buf) < want {
+		// A write of one record, the API's usual, takes a buffer of
+		// its size, not a chunk's.
+		b := make([]byte, 0, want)
 		buf = &b
 	}
 	for i := range ps {
