@@ -103,7 +103,9 @@ type HarvestMark struct {
 // ApplyHarvest runs one harvest of source in a single write transaction:
 // plan reads the catalog through the HarvestTx and returns the writes and
 // marks, which are committed together, all or none. It returns the stored
-// resources, as Apply does.
+// resources, as Apply does. plan may be called a second time, in a new
+// transaction, when a create's id turns out to be taken (see writeTx):
+// each call must start from nothing.
 func (s *Store) ApplyHarvest(ctx context.Context, source string, plan func(*HarvestTx) (HarvestPlan, error)) ([]proto.Message, error) {
 	return s.writeTx(ctx, func(tx *sql.Tx) ([]pending, func([]pending) error, error) {
 		p, err := plan(&HarvestTx{ctx: ctx, tx: tx, origin: s.origin, source: source})

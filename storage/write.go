@@ -85,8 +85,8 @@ func (s *Store) Apply(ctx context.Context, writes []Write) ([]proto.Message, err
 // returns no writes and no function commits nothing.
 //
 // Creates are not looked up first: their ids are new nearly always, and
-// looking a batch's ids up cost as much as a tenth of inserting them, on
-// the path that every write waits for. A create whose id is taken (by a
+// looking a batch's ids up cost about a quarter of inserting them, on the
+// path that every write waits for. A create whose id is taken (by a
 // live record, or by a tombstone, whose row the create takes over) fails
 // its insert; the transaction is then rolled back and run again with
 // every id looked up.
