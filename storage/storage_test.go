@@ -686,12 +686,9 @@ func TestIndexerKeepsAnnouncedOrder(t *testing.T) {
 func TestCreateOverTombstoneInBatch(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTest(t)
-	for i := range 3 {
-		create(t, s, fmt.Sprintf("old-%d", i), tool(fmt.Sprintf("Old %d", i), "consultation"))
-	}
-	if _, err := s.Apply(ctx, []Write{{Op: OpDelete, Kind: KindTool, ID: "old-1"}}); err != nil {
-		t.Fatal(err)
-	}
+	create(t, s, "old-0", tool("Old 0", "consultation"))
+	createAndDelete(t, s, "old-1")
+	create(t, s, "old-2", tool("Old 2", "consultation"))
 	var rid int64
 	if err := s.reader.QueryRowContext(ctx, "SELECT rid FROM records WHERE id = 'old-1'").Scan(&rid); err != nil {
 		t.Fatal(err)
@@ -730,5 +727,53 @@ func TestCreateOverTombstoneInBatch(t *testing.T) {
 	pull(t, s, fresh, 0)
 	if diff := cmp.Diff(digests(t, s, "fr"), digests(t, fresh, "fr"), protocmp.Transform()); diff != "" {
 		t.Errorf("digest of fr (-writer +replica):\n%s", diff)
+	}
+}
+
+// TestHarvestPlanRunsAgain checks a harvest whose plan creates a tool over
+// a tombstone: the write transaction starts over with every id looked up,
+// the plan runs a second time from nothing, and the marks keep the seqs of
+// the writes that committed.
+func TestHarvestPlanRunsAgain(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	createAndDelete(t, s, "gone")
+	calls := 0
+	out, err := s.ApplyHarvest(ctx, "city", func(*HarvestTx) (HarvestPlan, error) {
+		calls++
+		return HarvestPlan{
+			Writes: []Write{
+				{Op: OpCreate, ID: "fresh", Resource: tool("Fresh", "f")},
+				{Op: OpCreate, ID: "gone", Resource: tool("Back", "b")},
+			},
+			Marks: []HarvestMark{{SourceID: "a", ID: "fresh", Hash: []byte{1}, Write: 0}, {SourceID: "b", ID: "gone", Hash: []byte{2}, Write: 1}},
+		}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls != 2 {
+		t.Errorf("the plan ran %d times, want 2 (the second with every id looked up)", calls)
+	}
+	for i, id := range []string{"fresh", "gone"} {
+		var seq int64
+		if err := s.reader.QueryRowContext(ctx, "SELECT seq FROM harvest_entries WHERE source = 'city' AND id = ?", id).Scan(&seq); err != nil {
+			t.Fatal(err)
+		}
+		if got := out[i].(*catalogv1.Tool).GetSeq(); seq != got {
+			t.Errorf("%s: the mark keeps seq %d, the tool has %d", id, seq, got)
+		}
+	}
+	if got, err := s.Get(ctx, KindTool, "fr", "gone"); err != nil || got.(*catalogv1.Tool).GetDisplayName() != "Back" {
+		t.Errorf("the tool created over the tombstone: %v, %v", got, err)
+	}
+}
+
+// createAndDelete leaves a tombstone of the tool id.
+func createAndDelete(t *testing.T, s *Store, id string) {
+	t.Helper()
+	create(t, s, id, tool("Deleted "+id, "deleted"))
+	if _, err := s.Apply(context.Background(), []Write{{Op: OpDelete, Kind: KindTool, ID: id}}); err != nil {
+		t.Fatal(err)
 	}
 }
