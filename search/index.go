@@ -521,6 +521,18 @@ func (ix *Index) publishLocked(id int64, slot uint32) {
 	ix.totalLen += int64(ix.docLen[slot])
 }
 
+// keepLive returns the n elements of a per-slot array whose slots are
+// live, in slot order: the array as compact renumbers the slots.
+func keepLive[T any](s []T, live []bool, n int) []T {
+	out := make([]T, 0, n)
+	for slot, alive := range live {
+		if alive {
+			out = append(out, s[slot])
+		}
+	}
+	return out
+}
+
 // nameKeyOf is the first 8 bytes of name as a number that orders as they
 // do.
 func nameKeyOf(name string) uint64 {
@@ -619,25 +631,17 @@ func (ix *Index) compactLocked() {
 		facets = append(facets, fe)
 	}
 	ix.facets = facets
-	docs := make([]docEntry, 0, n)
-	alive, docLen, ids := make([]bool, 0, n), make([]uint32, 0, n), make([]int64, 0, n)
-	nameKey, created, updated := make([]uint64, 0, n), make([]int64, 0, n), make([]int64, 0, n)
-	score, group := make([]int64, 0, n), make([]uint32, 0, n)
-	for slot, d := range ix.docs {
-		if !ix.alive[slot] {
-			continue
+	for slot := range ix.docs {
+		if ix.alive[slot] {
+			ix.slotOf[ix.ids[slot]] = newSlot[slot]
+			for j, fid := range ix.docs[slot].facets() {
+				ix.docs[slot].facets()[j] = newFacet[fid]
+			}
 		}
-		for j, fid := range d.facets() {
-			d.facets()[j] = newFacet[fid]
-		}
-		ix.slotOf[ix.ids[slot]] = uint32(len(docs))
-		docs = append(docs, d)
-		alive, docLen, ids = append(alive, true), append(docLen, ix.docLen[slot]), append(ids, ix.ids[slot])
-		nameKey, created, updated = append(nameKey, ix.nameKey[slot]), append(created, ix.created[slot]), append(updated, ix.updated[slot])
-		score, group = append(score, ix.score[slot]), append(group, ix.group[slot])
 	}
-	ix.docs, ix.alive, ix.docLen, ix.ids = docs, alive, docLen, ids
-	ix.nameKey, ix.created, ix.updated = nameKey, created, updated
-	ix.score, ix.group = score, group
+	live := ix.alive
+	ix.docs, ix.docLen, ix.ids = keepLive(ix.docs, live, n), keepLive(ix.docLen, live, n), keepLive(ix.ids, live, n)
+	ix.nameKey, ix.created, ix.updated = keepLive(ix.nameKey, live, n), keepLive(ix.created, live, n), keepLive(ix.updated, live, n)
+	ix.score, ix.group, ix.alive = keepLive(ix.score, live, n), keepLive(ix.group, live, n), keepLive(live, live, n)
 	ix.dead = 0
 }
