@@ -358,6 +358,7 @@ func (s *Store) ApplyChecked(ctx context.Context, cp *CheckedPage) (int, error) 
 		s.deliverIndex(slot, nil, nil)
 		return 0, fmt.Errorf("apply page of %s: commit: %w", origin, err)
 	}
+	s.pins.Store(origin, key) // the key pinned, now or before
 	var changes []indexChange
 	for i := range recs {
 		r := &recs[i]
@@ -376,14 +377,21 @@ func (s *Store) ApplyChecked(ctx context.Context, cp *CheckedPage) (int, error) 
 
 // PinnedKey is the key pinned for origin's records, nil if none is yet.
 func (s *Store) PinnedKey(ctx context.Context, origin string) (ed25519.PublicKey, error) {
+	if key, ok := s.pins.Load(origin); ok {
+		return key.(ed25519.PublicKey), nil
+	}
 	var key []byte
 	err := s.reader.QueryRowContext(ctx, "SELECT public_key FROM origins WHERE origin = ?", origin).Scan(&key)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && key == nil) {
+		// Only if nothing is cached yet: a page pinning a key may have
+		// committed, and cached it, since the query read.
+		s.pins.LoadOrStore(origin, ed25519.PublicKey(nil))
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read key of %s: %w", origin, err)
 	}
+	s.pins.Store(origin, ed25519.PublicKey(key))
 	return key, nil
 }
 

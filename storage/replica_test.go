@@ -270,10 +270,17 @@ func TestRefusedPages(t *testing.T) {
 		})
 	}
 
+	// No refused page pinned a key (PinnedKey remembers that none is).
+	if k, err := de.PinnedKey(ctx, "fr"); k != nil || err != nil {
+		t.Fatalf("after refused pages only, fr's pinned key is %x, %v; want none", k, err)
+	}
 	// The good page applies; then fr's key is pinned, and a page of fr's
 	// records forged with another key, the page claiming it, is refused.
 	if _, err := de.ApplyPage(ctx, good()); err != nil {
 		t.Fatal(err)
+	}
+	if k, err := de.PinnedKey(ctx, "fr"); !k.Equal(testKey(1).Public()) || err != nil {
+		t.Fatalf("after fr's first page, its pinned key is %x, %v; want fr's", k, err)
 	}
 	create(t, fr, "t5", tool("T5", "x"))
 	p := pages(t, fr, de, 0)[0]

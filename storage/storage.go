@@ -87,6 +87,11 @@ type Store struct {
 	// trusted, when not nil, are the only origins whose records the
 	// catalog accepts from peers, with their keys.
 	trusted map[string]ed25519.PublicKey
+	// pins holds, by origin, the key pinned (an ed25519.PublicKey), or nil
+	// while none is: gossip asks PinnedKey of every member's every
+	// message. A key once pinned never changes; the page that pins one
+	// stores it here once committed, over the nil (see PinnedKey).
+	pins sync.Map
 
 	// writeMu orders writes: each commits and queues its changes for the
 	// indexer before the next begins, so the indexes see commit order.
