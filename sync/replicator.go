@@ -240,6 +240,10 @@ func (r *Replicator) memberlistConfig() (*memberlist.Config, error) {
 		// Announcements must reach every node by gossip alone, well before
 		// a push-pull: retransmit each as often as the LAN profile does.
 		mc.RetransmitMult = 4
+		// Loopback has bandwidth to spare, and memberlist's LZW allocates
+		// a 64 KiB table for each message it compresses: with tens of
+		// nodes in one process, that garbage kept the collector busy.
+		mc.EnableCompression = false
 		antiEntropy = time.Second
 	default:
 		return nil, fmt.Errorf("gossip timings %q: use wan, lan or local", r.cfg.Timings)
@@ -477,9 +481,10 @@ func (r *Replicator) pullLoop(origin string) {
 			// again shortly, and meanwhile another live member, which may
 			// hold the same records already (any node relays any origin).
 			p.pulling, p.lastErr = false, err.Error()
+			p.retryAt = time.Now().Add(busyRetry + time.Duration(rand.Int64N(int64(busyRetry))))
+			r.retryLaterLocked(origin, p)
 			relay := r.randomAliveLocked(origin)
 			r.mu.Unlock()
-			time.AfterFunc(busyRetry+time.Duration(rand.Int64N(int64(busyRetry))), func() { r.pull(origin) })
 			if relay != "" {
 				r.pull(relay)
 			}

@@ -3,9 +3,12 @@ package sync
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"path/filepath"
+	"strings"
+	gosync "sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -113,5 +116,76 @@ func TestFailingPeerBackedOff(t *testing.T) {
 	}
 	if n := attempts.Load(); n != 2 {
 		t.Errorf("%d pulls after the back-off for 20 announcements, want 1", n-1)
+	}
+}
+
+// TestBusyPeerAskedAgain checks that a node refused a pull because the
+// peer serves as many as it will asks again shortly, once however many
+// announcements come meanwhile, and gets the records once the peer has
+// room.
+func TestBusyPeerAskedAgain(t *testing.T) {
+	ctx := context.Background()
+	store, err := storage.Open(ctx, storage.Options{Path: filepath.Join(t.TempDir(), "yy.db"), Origin: "yy", Key: nodeKey("yy"), Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	yy := &testNode{origin: "yy", store: store}
+	for i := range 4 { // more than flow control lets the server send unread
+		writeTools(t, yy, fmt.Sprintf("busy%d", i), 1000)
+	}
+	conn := serveLoopback(t, NewServer(store, 1, testLogger(t)).Register)
+
+	// Hold the peer's only pull open: the client reads one page, no more.
+	holdCtx, release := context.WithCancel(ctx)
+	defer release()
+	held, err := federationv1.NewFederationServiceClient(conn).Pull(holdCtx, &federationv1.PullRequest{AllOrigins: true, MaxPageBytes: 1024})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := held.Recv(); err != nil {
+		t.Fatal(err)
+	}
+
+	nodes := startCluster(t, 1, clusterOpts{antiEntropy: time.Hour})
+	r := nodes[0].repl
+	var mu gosync.Mutex
+	var attempts []time.Time
+	r.cfg.Dial = func(addr string) (*grpc.ClientConn, error) {
+		return grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+			grpc.WithStreamInterceptor(func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+				mu.Lock()
+				attempts = append(attempts, time.Now())
+				mu.Unlock()
+				return streamer(ctx, desc, cc, method, opts...)
+			}))
+	}
+	r.mu.Lock()
+	r.peers["yy"] = &peer{meta: meta{Origin: "yy", GRPCAddr: conn.Target(), Head: 4000}, alive: true}
+	r.mu.Unlock()
+	r.pull("yy")
+	waitFor(t, 10*time.Second, "the refused pull is recorded", func() bool {
+		for _, p := range r.Peers() {
+			if p.Origin == "yy" && strings.Contains(p.LastError, "retry later") {
+				return true
+			}
+		}
+		return false
+	})
+	for range 20 {
+		r.pull("yy") // announcements while the peer is busy
+	}
+	release() // the peer has room again
+	waitFor(t, 10*time.Second, "the records, pulled once the peer has room", func() bool {
+		_, err := nodes[0].store.Get(ctx, storage.KindTool, "yy", "busy3-999")
+		return err == nil
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if len(attempts) < 2 {
+		t.Fatalf("%d pulls in all, yet the records came", len(attempts))
+	}
+	if gap := attempts[1].Sub(attempts[0]); gap < busyRetry {
+		t.Errorf("the busy peer was asked again %v after it refused, want at least %v", gap, busyRetry)
 	}
 }
