@@ -16,6 +16,8 @@ import (
 
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 	"github.com/ogptoolbox/federation/storage"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 )
@@ -194,6 +196,25 @@ func TestClusterConverges(t *testing.T) {
 			t.Errorf("%s: search sees %d tools, want 199 (%v)", n.origin, total, err)
 		}
 	}
+	noPageRefused(t, nodes)
+}
+
+// noPageRefused checks that the nodes, whose peers all behave, refused no
+// page: a refusal would count in their metrics, and back the peer off.
+func noPageRefused(t *testing.T, nodes []*testNode) {
+	t.Helper()
+	for _, n := range nodes {
+		ch := make(chan prometheus.Metric, 16)
+		n.repl.m.refused.Collect(ch) // a series per reason counted
+		close(ch)
+		for m := range ch {
+			var d dto.Metric
+			if err := m.Write(&d); err != nil {
+				t.Fatal(err)
+			}
+			t.Errorf("%s refused %v pages of well-behaved peers: %s", n.origin, d.GetCounter().GetValue(), d.GetLabel())
+		}
+	}
 }
 
 // TestWriteAnnounced checks that a write reaches every node through its
@@ -275,6 +296,7 @@ func TestWipedNodeRefills(t *testing.T) {
 	nodes[2].stop()
 	fresh := startNode(t, t.TempDir(), "xx-2", clusterOpts{join: []string{seed}})
 	waitFor(t, 30*time.Second, "the wiped node refills", func() bool { return fingerprint(t, fresh) == fingerprint(t, nodes[0]) })
+	noPageRefused(t, []*testNode{fresh})
 }
 
 // TestDivergenceRepaired loses records of a node behind its back (as a

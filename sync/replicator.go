@@ -110,6 +110,14 @@ type Replicator struct {
 	// delegates holding its own locks, so they must not wait on anything.
 	news chan news
 
+	// pullSlot lets one pull run at a time. Pulls bring every origin a
+	// peer holds, from the watermarks at their start: two at once would
+	// bring the same records twice (a node joining a federation of fifty
+	// would take in the whole catalog from each member), and the page
+	// applied second would be refused as stale, the peer backed off. One
+	// after the other, each starts where the last ended.
+	pullSlot chan struct{}
+
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     gosync.WaitGroup
@@ -155,7 +163,7 @@ func Start(ctx context.Context, cfg Config, store *storage.Store, logger *slog.L
 	if cfg.PullTimeout == 0 {
 		cfg.PullTimeout = 2 * time.Minute
 	}
-	r := &Replicator{cfg: cfg, store: store, log: logger.With("component", "sync"), peers: map[string]*peer{}, news: make(chan news, 1024)}
+	r := &Replicator{cfg: cfg, store: store, log: logger.With("component", "sync"), peers: map[string]*peer{}, news: make(chan news, 1024), pullSlot: make(chan struct{}, 1)}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	r.m = newMetrics(cfg.Metrics, r)
 	wms, err := store.Watermarks(ctx)
@@ -453,6 +461,9 @@ func (r *Replicator) pullLoop(origin string) {
 		}
 		var res PullResult
 		var diverged []string
+		if err == nil {
+			err = r.waitForPullSlot(p)
+		}
 		start := time.Now()
 		if err == nil {
 			ctx, cancel := context.WithTimeout(r.ctx, r.cfg.PullTimeout)
@@ -461,6 +472,7 @@ func (r *Replicator) pullLoop(origin string) {
 				diverged, err = r.compareDigests(ctx, origin, conn)
 			}
 			cancel()
+			<-r.pullSlot
 		}
 
 		result := "ok"
@@ -518,6 +530,21 @@ func (r *Replicator) pullLoop(origin string) {
 		}
 		r.mu.Unlock()
 	}
+}
+
+// waitForPullSlot waits for the other pull under way, if one is, to end
+// (see pullSlot). What p announced meanwhile, the pull about to start
+// brings: it asks from the watermarks it reads after this.
+func (r *Replicator) waitForPullSlot(p *peer) error {
+	select {
+	case r.pullSlot <- struct{}{}:
+	case <-r.ctx.Done():
+		return r.ctx.Err()
+	}
+	r.mu.Lock()
+	p.again = false
+	r.mu.Unlock()
+	return nil
 }
 
 // retryLaterLocked makes a pull from the backed-off peer of origin due
