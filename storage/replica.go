@@ -217,6 +217,12 @@ type CheckedPage struct {
 // Origin is the origin of the page's records.
 func (cp *CheckedPage) Origin() string { return cp.page.GetOrigin() }
 
+// AfterSeq and ThroughSeq bound the seqs the page covers.
+func (cp *CheckedPage) AfterSeq() int64 { return cp.page.GetAfterSeq() }
+
+// ThroughSeq: see AfterSeq.
+func (cp *CheckedPage) ThroughSeq() int64 { return cp.page.GetThroughSeq() }
+
 // CheckPage does the checks of ApplyPage that need no write transaction,
 // on every core. A page that fails them returns a *RefusedError; the
 // catalog is not touched either way. The checks that depend on the

@@ -16,6 +16,10 @@ type PullResult struct {
 	Pages           int            // pages applied
 	Applied         int            // records that changed the catalog
 	AppliedByOrigin map[string]int // the same, by origin
+	// Overtaken says the pull ended early, without error, because another
+	// pull had applied the records of its next page already: pulling
+	// again, from the watermarks then, brings what it would have brought.
+	Overtaken bool
 }
 
 // PullFrom pulls from the peer behind conn every record it holds that store
@@ -51,21 +55,32 @@ func PullFrom(ctx context.Context, store *storage.Store, conn grpc.ClientConnInt
 		for range checked { // the checker is gone when PullFrom returns
 		}
 	}()
+	next := wms // where the stream's next page of each origin must start
 	for cp := range checked {
 		if cp.err != nil {
 			return res, cp.err
 		}
+		origin := cp.page.Origin()
 		n, err := store.ApplyChecked(ctx, cp.page)
+		var re *storage.RefusedError
+		if errors.As(err, &re) && re.Reason == storage.RefusedStale && cp.page.AfterSeq() == next[origin] {
+			// The page starts where this pull asked: another pull, from
+			// another peer, advanced the watermark since. Not the peer's
+			// fault, and not a page to refuse.
+			res.Overtaken = true
+			return res, nil
+		}
 		if err != nil {
 			return res, fmt.Errorf("pull: %w", err)
 		}
+		next[origin] = cp.page.ThroughSeq()
 		res.Pages++
 		res.Applied += n
 		if n > 0 {
 			if res.AppliedByOrigin == nil {
 				res.AppliedByOrigin = map[string]int{}
 			}
-			res.AppliedByOrigin[cp.page.Origin()] += n
+			res.AppliedByOrigin[origin] += n
 		}
 	}
 	return res, nil

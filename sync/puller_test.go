@@ -24,9 +24,18 @@ type pageServer struct {
 	federationv1.UnimplementedFederationServiceServer
 	pages []*federationv1.OriginPage
 	stall bool
+	// before, if set, runs when a pull comes, before any page is sent.
+	before func()
+}
+
+func (p *pageServer) register(srv grpc.ServiceRegistrar) {
+	federationv1.RegisterFederationServiceServer(srv, p)
 }
 
 func (p *pageServer) Pull(_ *federationv1.PullRequest, stream grpc.ServerStreamingServer[federationv1.PullResponse]) error {
+	if p.before != nil {
+		p.before()
+	}
 	for _, page := range p.pages {
 		if err := stream.Send(&federationv1.PullResponse{Page: page}); err != nil {
 			return err
@@ -157,4 +166,44 @@ func serveLoopback(t testing.TB, register func(grpc.ServiceRegistrar)) *grpc.Cli
 	}
 	t.Cleanup(func() { conn.Close() })
 	return conn
+}
+
+// TestPullOvertaken checks that a pull whose pages another pull applied
+// first, after it asked, ends early without error and refuses nothing;
+// while a peer that sends, within one pull, a page it sent already is
+// still refused.
+func TestPullOvertaken(t *testing.T) {
+	ctx := context.Background()
+	pages := sourcePages(t, 300, 8192)
+	if len(pages) < 3 {
+		t.Fatalf("%d pages; the test needs 3 or more", len(pages))
+	}
+	dst := openReplica(t)
+	srv := &pageServer{pages: pages, before: func() {
+		// Another pull applies the first two pages meanwhile.
+		for _, p := range pages[:2] {
+			if _, err := dst.ApplyPage(ctx, p); err != nil {
+				t.Error(err)
+			}
+		}
+	}}
+	res, err := PullFrom(ctx, dst, serveLoopback(t, srv.register), 0)
+	if err != nil || !res.Overtaken || res.Applied != 0 {
+		t.Fatalf("overtaken pull: %+v, %v; want overtaken, nothing applied, no error", res, err)
+	}
+	// Pulling again brings the rest.
+	srv.before = nil
+	srv.pages = pages[2:]
+	if res, err := PullFrom(ctx, dst, serveLoopback(t, srv.register), 0); err != nil || res.Overtaken {
+		t.Fatalf("pull after: %+v, %v", res, err)
+	}
+
+	// A replay within a pull is refused.
+	replayed := openReplica(t)
+	srv = &pageServer{pages: []*federationv1.OriginPage{pages[0], pages[1], pages[0]}}
+	res, err = PullFrom(ctx, replayed, serveLoopback(t, srv.register), 0)
+	var re *storage.RefusedError
+	if !errors.As(err, &re) || re.Reason != storage.RefusedStale || res.Overtaken || res.Pages != 2 {
+		t.Fatalf("a page sent twice: %+v, %v; want refused as stale after 2 pages", res, err)
+	}
 }

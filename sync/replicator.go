@@ -115,7 +115,8 @@ type Replicator struct {
 	// bring the same records twice (a node joining a federation of fifty
 	// would take in the whole catalog from each member), and the page
 	// applied second would be refused as stale, the peer backed off. One
-	// after the other, each starts where the last ended.
+	// after the other, each starts where the last ended. (A pull does not
+	// wait for a long one past pullSlotPatience: see waitForPullSlot.)
 	pullSlot chan struct{}
 
 	ctx    context.Context
@@ -465,17 +466,20 @@ func (r *Replicator) pullLoop(origin string) {
 		}
 		var res PullResult
 		var diverged []string
+		slot := false
 		if err == nil {
-			err = r.waitForPullSlot(p)
+			slot, err = r.waitForPullSlot(p)
 		}
 		start := time.Now()
 		if err == nil {
 			ctx, cancel := context.WithTimeout(r.ctx, r.cfg.PullTimeout)
 			res, err = PullFrom(ctx, r.store, conn, r.cfg.PageBytes)
-			if err == nil {
+			if err == nil && !res.Overtaken {
 				diverged, err = r.compareDigests(ctx, origin, conn)
 			}
 			cancel()
+		}
+		if slot {
 			<-r.pullSlot
 		}
 
@@ -524,8 +528,8 @@ func (r *Replicator) pullLoop(origin string) {
 				r.log.Debug("pulled", "peer", origin, "records", res.Applied, "pages", res.Pages, "took", time.Since(start))
 			}
 		}
-		if len(diverged) > 0 {
-			p.again = true // pull the origins reset
+		if len(diverged) > 0 || res.Overtaken {
+			p.again = true // pull the origins reset, or what is left
 		}
 		if !p.again || err != nil || r.ctx.Err() != nil {
 			p.pulling = false
@@ -537,19 +541,31 @@ func (r *Replicator) pullLoop(origin string) {
 }
 
 // waitForPullSlot waits for the other pull under way, if one is, to end
-// (see pullSlot). What p announced meanwhile, the pull about to start
-// brings: it asks from the watermarks it reads after this.
-func (r *Replicator) waitForPullSlot(p *peer) error {
+// (see pullSlot), and reports whether it took the slot. What p announced
+// meanwhile, the pull about to start brings: it asks from the watermarks
+// it reads after this. A pull that holds the slot past pullSlotPatience
+// (a large catch-up, or a peer that stalls until the pull's deadline) is
+// not waited for longer: the pull runs beside it, and ends early if it
+// comes to records the other applied first (PullResult.Overtaken).
+func (r *Replicator) waitForPullSlot(p *peer) (bool, error) {
+	patience := time.NewTimer(pullSlotPatience)
+	defer patience.Stop()
+	slot := false
 	select {
 	case r.pullSlot <- struct{}{}:
+		slot = true
+	case <-patience.C:
 	case <-r.ctx.Done():
-		return r.ctx.Err()
+		return false, r.ctx.Err()
 	}
 	r.mu.Lock()
 	p.again = false
 	r.mu.Unlock()
-	return nil
+	return slot, nil
 }
+
+// pullSlotPatience is how long a pull waits for the one under way.
+const pullSlotPatience = 5 * time.Second
 
 // retryLaterLocked makes a pull from the backed-off peer of origin due
 // when its backoff ends, once however many announcements ask for one

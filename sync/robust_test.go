@@ -189,3 +189,39 @@ func TestBusyPeerAskedAgain(t *testing.T) {
 		t.Errorf("the busy peer was asked again %v after it refused, want at least %v", gap, busyRetry)
 	}
 }
+
+// TestStalledPullNotWaitedFor checks that a pull from a peer that stalls
+// (it accepts the pull, then sends nothing until the deadline) holds up
+// another peer's records no longer than pullSlotPatience, not until its
+// own deadline.
+func TestStalledPullNotWaitedFor(t *testing.T) {
+	ctx := context.Background()
+	nodes := startCluster(t, 1, clusterOpts{antiEntropy: time.Hour})
+	r := nodes[0].repl
+	stalled := serveLoopback(t, (&pageServer{stall: true}).register)
+
+	store, err := storage.Open(ctx, storage.Options{Path: filepath.Join(t.TempDir(), "yy.db"), Origin: "yy", Key: nodeKey("yy"), Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	writeTools(t, &testNode{origin: "yy", store: store}, "late", 10)
+	good := serveLoopback(t, NewServer(store, 8, testLogger(t)).Register)
+
+	r.mu.Lock()
+	r.peers["zz"] = &peer{meta: meta{Origin: "zz", GRPCAddr: stalled.Target(), Head: 1}, alive: true}
+	r.peers["yy"] = &peer{meta: meta{Origin: "yy", GRPCAddr: good.Target(), Head: 10}, alive: true}
+	r.mu.Unlock()
+	r.pull("zz")
+	waitFor(t, 10*time.Second, "the stalled pull holds the slot", func() bool { return len(r.pullSlot) == 1 })
+	r.pull("yy")
+	waitFor(t, 2*pullSlotPatience, "yy's records", func() bool {
+		_, err := nodes[0].store.Get(ctx, storage.KindTool, "yy", "late-9")
+		return err == nil
+	})
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.peers["zz"].pulling {
+		t.Error("the stalled pull ended before yy's records came: they waited for its deadline")
+	}
+}
