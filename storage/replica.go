@@ -381,6 +381,10 @@ func (s *Store) ApplyChecked(ctx context.Context, cp *CheckedPage) (int, error) 
 	return applied, nil
 }
 
+// maxUnpinnedCached bounds how many origins PinnedKey remembers as having
+// no key pinned.
+const maxUnpinnedCached = 4096
+
 // PinnedKey is the key pinned for origin's records, nil if none is yet.
 func (s *Store) PinnedKey(ctx context.Context, origin string) (ed25519.PublicKey, error) {
 	if key, ok := s.pins.Load(origin); ok {
@@ -390,8 +394,13 @@ func (s *Store) PinnedKey(ctx context.Context, origin string) (ed25519.PublicKey
 	err := s.reader.QueryRowContext(ctx, "SELECT public_key FROM origins WHERE origin = ?", origin).Scan(&key)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && key == nil) {
 		// Only if nothing is cached yet: a page pinning a key may have
-		// committed, and cached it, since the query read.
-		s.pins.LoadOrStore(origin, ed25519.PublicKey(nil))
+		// committed, and cached it, since the query read. And only so
+		// many: names of origins that never send a record cost a query.
+		if s.unpinned.Load() < maxUnpinnedCached {
+			if _, loaded := s.pins.LoadOrStore(origin, ed25519.PublicKey(nil)); !loaded {
+				s.unpinned.Add(1)
+			}
+		}
 		return nil, nil
 	}
 	if err != nil {

@@ -27,6 +27,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ogptoolbox/federation/envelope"
@@ -91,7 +92,8 @@ type Store struct {
 	// while none is: gossip asks PinnedKey of every member's every
 	// message. A key once pinned never changes; the page that pins one
 	// stores it here once committed, over the nil (see PinnedKey).
-	pins sync.Map
+	pins     sync.Map
+	unpinned atomic.Int64 // the nils in pins, give or take those pinned since
 
 	// writeMu orders writes: each commits and queues its changes for the
 	// indexer before the next begins, so the indexes see commit order.
