@@ -140,6 +140,9 @@ func Verify(pub ed25519.PublicKey, record, sig []byte) bool {
 // its multiples precomputed once, for all the records of a page.
 type Verifier struct {
 	key *voi.ExpandedPublicKey
+	// pub and a are the key as bytes and as a point, for verifyBatch.
+	pub []byte
+	a   curve.EdwardsPoint
 }
 
 // NewVerifier returns a Verifier for pub, or the error of CheckPublicKey.
@@ -151,7 +154,15 @@ func NewVerifier(pub ed25519.PublicKey) (*Verifier, error) {
 	if err != nil {
 		return nil, fmt.Errorf("envelope: not an Ed25519 public key: %w", err)
 	}
-	return &Verifier{key: k}, nil
+	v := &Verifier{key: k, pub: slices.Clone(pub)}
+	var y curve.CompressedEdwardsY
+	if _, err := y.SetBytes(pub); err != nil {
+		return nil, fmt.Errorf("envelope: not an Ed25519 public key: %w", err)
+	}
+	if _, err := v.a.SetCompressedY(&y); err != nil {
+		return nil, fmt.Errorf("envelope: not an Ed25519 public key: %w", err)
+	}
+	return v, nil
 }
 
 // CheckPublicKey says why pub cannot be an origin's key, if it cannot: it
@@ -188,9 +199,10 @@ func (v *Verifier) Verify(record, sig []byte) bool {
 }
 
 // VerifyAll checks that sigs[i] is the signature of records[i] for every i,
-// as a batch, and returns the index of the first that is not, or -1 if all
-// are. A batch costs about a quarter of checking each signature alone;
-// when it fails, the signatures are checked one by one to tell which.
+// as a batch (see verifyBatch), and returns the index of the first that is
+// not, or -1 if all are. A batch costs about a fifth of checking each
+// signature alone; when it fails, the signatures are checked one by one
+// to tell which.
 func (v *Verifier) VerifyAll(records, sigs [][]byte) int {
 	if len(records) != len(sigs) {
 		panic("envelope: VerifyAll needs as many signatures as records")
@@ -198,18 +210,7 @@ func (v *Verifier) VerifyAll(records, sigs [][]byte) int {
 	if len(records) < minBatch {
 		return v.firstBad(records, sigs)
 	}
-	batch := voi.NewBatchVerifierWithCapacity(len(records))
-	var msg []byte
-	for i, rec := range records {
-		if len(sigs[i]) != ed25519.SignatureSize {
-			return v.firstBad(records, sigs)
-		}
-		// The batch keeps hashes and points, not the message: one buffer
-		// serves every record.
-		msg = signedMessage(msg[:0], rec)
-		batch.AddExpandedWithOptions(v.key, msg, sigs[i], rules)
-	}
-	if batch.VerifyBatchOnly(nil) {
+	if v.verifyBatch(records, sigs) {
 		return -1
 	}
 	return v.firstBad(records, sigs)
