@@ -37,7 +37,7 @@ func (v *Verifier) verifyBatch(records, sigs [][]byte) bool {
 	scalars := make([]*scalar.Scalar, n+2)
 	points := make([]*curve.EdwardsPoint, n+2)
 	random := make([]byte, 16*n)
-	rand.Read(random) // never fails (crypto/rand: it would crash the program)
+	rand.Read(random) // crypto/rand.Read does not fail: it would crash the program
 
 	var sumZS, sumZK, s, k, t scalar.Scalar
 	var hash [sha512.Size]byte

@@ -6,9 +6,12 @@
 // with a Verifier. The package holds no state and touches no database.
 //
 // Signatures are standard Ed25519 (RFC 8032): deterministic, the same bytes
-// crypto/ed25519 makes. They are made and checked with curve25519-voi,
-// which signs in two thirds of the standard library's time and verifies a
-// batch of signatures in about a quarter of its time per signature.
+// crypto/ed25519 makes. They are made and checked with curve25519-voi's
+// curve arithmetic, which signs in two thirds of the standard library's
+// time. A Verifier checks a page's signatures, all by one key, as one
+// batch with the key's term once (verifyBatch): about a fifth of the
+// standard library's time per signature (10 µs against 48 for a record of
+// 1 KB), a third of curve25519-voi's own single check.
 //
 // Verification uses the cofactored equation of RFC 8032, the one under
 // which checking a batch and checking each signature alone always agree,
@@ -200,7 +203,7 @@ func (v *Verifier) Verify(record, sig []byte) bool {
 
 // VerifyAll checks that sigs[i] is the signature of records[i] for every i,
 // as a batch (see verifyBatch), and returns the index of the first that is
-// not, or -1 if all are. A batch costs about a fifth of checking each
+// not, or -1 if all are. A batch costs about a third of checking each
 // signature alone; when it fails, the signatures are checked one by one
 // to tell which.
 func (v *Verifier) VerifyAll(records, sigs [][]byte) int {
