@@ -450,14 +450,16 @@ func (r *Replicator) pull(origin string) {
 func (r *Replicator) pullLoop(origin string) {
 	defer r.wg.Done()
 	for {
+		// The slot first: what the peer announces while this waits, its
+		// address included, the pull then starts from.
+		slot, err := r.waitForPullSlot()
 		r.mu.Lock()
 		p := r.peers[origin]
 		p.again = false
 		conn, addr := p.conn, p.meta.GRPCAddr
 		r.mu.Unlock()
 
-		var err error
-		if conn == nil {
+		if err == nil && conn == nil {
 			if conn, err = r.cfg.Dial(addr); err == nil {
 				r.mu.Lock()
 				p.conn = conn
@@ -466,10 +468,6 @@ func (r *Replicator) pullLoop(origin string) {
 		}
 		var res PullResult
 		var diverged []string
-		slot := false
-		if err == nil {
-			slot, err = r.waitForPullSlot(p)
-		}
 		start := time.Now()
 		if err == nil {
 			ctx, cancel := context.WithTimeout(r.ctx, r.cfg.PullTimeout)
@@ -541,27 +539,22 @@ func (r *Replicator) pullLoop(origin string) {
 }
 
 // waitForPullSlot waits for the other pull under way, if one is, to end
-// (see pullSlot), and reports whether it took the slot. What p announced
-// meanwhile, the pull about to start brings: it asks from the watermarks
-// it reads after this. A pull that holds the slot past pullSlotPatience
-// (a large catch-up, or a peer that stalls until the pull's deadline) is
-// not waited for longer: the pull runs beside it, and ends early if it
-// comes to records the other applied first (PullResult.Overtaken).
-func (r *Replicator) waitForPullSlot(p *peer) (bool, error) {
+// (see pullSlot), and reports whether it took the slot. A pull that holds
+// the slot past pullSlotPatience (a large catch-up, or a peer that stalls
+// until the pull's deadline) is not waited for longer: the pull runs
+// beside it, and ends early if it comes to records the other applied
+// first (PullResult.Overtaken).
+func (r *Replicator) waitForPullSlot() (bool, error) {
 	patience := time.NewTimer(pullSlotPatience)
 	defer patience.Stop()
-	slot := false
 	select {
 	case r.pullSlot <- struct{}{}:
-		slot = true
+		return true, nil
 	case <-patience.C:
+		return false, nil
 	case <-r.ctx.Done():
 		return false, r.ctx.Err()
 	}
-	r.mu.Lock()
-	p.again = false
-	r.mu.Unlock()
-	return slot, nil
 }
 
 // pullSlotPatience is how long a pull waits for the one under way.
