@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/ogptoolbox/federation/envelope"
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
@@ -284,8 +285,10 @@ func (s *Store) ApplyChecked(ctx context.Context, cp *CheckedPage) (int, error) 
 	var watermark int64
 	var stored []byte
 	err = tx.QueryRowContext(ctx, "SELECT head_seq, public_key FROM origins WHERE origin = ?", origin).Scan(&watermark, &stored)
+	pinned := stored != nil // the key is pinned once this commits
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
+		pinned = true
 		if _, err := tx.ExecContext(ctx, "INSERT INTO origins (origin, public_key, head_seq) VALUES (?, ?, 0)", origin, []byte(key)); err != nil {
 			return 0, fmt.Errorf("apply page of %s: pin key: %w", origin, err)
 		}
@@ -364,7 +367,9 @@ func (s *Store) ApplyChecked(ctx context.Context, cp *CheckedPage) (int, error) 
 		s.deliverIndex(slot, nil, nil)
 		return 0, fmt.Errorf("apply page of %s: commit: %w", origin, err)
 	}
-	s.pins.Store(origin, key) // the key pinned, now or before
+	if pinned {
+		s.pins.Store(origin, slices.Clone(key))
+	}
 	var changes []indexChange
 	for i := range recs {
 		r := &recs[i]
