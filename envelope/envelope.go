@@ -150,22 +150,15 @@ type Verifier struct {
 
 // NewVerifier returns a Verifier for pub, or the error of CheckPublicKey.
 func NewVerifier(pub ed25519.PublicKey) (*Verifier, error) {
-	if err := CheckPublicKey(pub); err != nil {
+	a, err := publicKeyPoint(pub)
+	if err != nil {
 		return nil, err
 	}
 	k, err := voi.NewExpandedPublicKey(voi.PublicKey(pub))
 	if err != nil {
 		return nil, fmt.Errorf("envelope: not an Ed25519 public key: %w", err)
 	}
-	v := &Verifier{key: k, pub: slices.Clone(pub)}
-	var y curve.CompressedEdwardsY
-	if _, err := y.SetBytes(pub); err != nil {
-		return nil, fmt.Errorf("envelope: not an Ed25519 public key: %w", err)
-	}
-	if _, err := v.a.SetCompressedY(&y); err != nil {
-		return nil, fmt.Errorf("envelope: not an Ed25519 public key: %w", err)
-	}
-	return v, nil
+	return &Verifier{key: k, pub: slices.Clone(pub), a: a}, nil
 }
 
 // CheckPublicKey says why pub cannot be an origin's key, if it cannot: it
@@ -173,24 +166,30 @@ func NewVerifier(pub ed25519.PublicKey) (*Verifier, error) {
 // (a key that verifies forged signatures). Such a key verifies nothing
 // under these rules; refusing it at once gives the reason.
 func CheckPublicKey(pub ed25519.PublicKey) error {
+	_, err := publicKeyPoint(pub)
+	return err
+}
+
+// publicKeyPoint is the point pub encodes, or the error of CheckPublicKey.
+func publicKeyPoint(pub ed25519.PublicKey) (curve.EdwardsPoint, error) {
+	var a curve.EdwardsPoint
 	if len(pub) != ed25519.PublicKeySize {
-		return fmt.Errorf("envelope: a public key has %d bytes, not %d", len(pub), ed25519.PublicKeySize)
+		return a, fmt.Errorf("envelope: a public key has %d bytes, not %d", len(pub), ed25519.PublicKeySize)
 	}
 	var y curve.CompressedEdwardsY
-	var a curve.EdwardsPoint
 	if _, err := y.SetBytes(pub); err != nil {
-		return fmt.Errorf("envelope: not an Ed25519 public key: %w", err)
+		return a, fmt.Errorf("envelope: not an Ed25519 public key: %w", err)
 	}
 	if _, err := a.SetCompressedY(&y); err != nil {
-		return fmt.Errorf("envelope: not an Ed25519 public key: %w", err)
+		return a, fmt.Errorf("envelope: not an Ed25519 public key: %w", err)
 	}
 	if !y.IsCanonicalVartime() {
-		return errors.New("envelope: a public key not in canonical form")
+		return a, errors.New("envelope: a public key not in canonical form")
 	}
 	if a.IsSmallOrder() {
-		return errors.New("envelope: a public key of small order, with which anyone can sign anything")
+		return a, errors.New("envelope: a public key of small order, with which anyone can sign anything")
 	}
-	return nil
+	return a, nil
 }
 
 // Verify reports whether sig is the signature of record.
