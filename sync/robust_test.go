@@ -3,10 +3,8 @@ package sync
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net"
-	"path/filepath"
 	"strings"
 	gosync "sync"
 	"sync/atomic"
@@ -27,15 +25,7 @@ import (
 // again once the first ends.
 func TestConcurrentPullsBounded(t *testing.T) {
 	ctx := context.Background()
-	store, err := storage.Open(ctx, storage.Options{Path: filepath.Join(t.TempDir(), "c.db"), Origin: "fr", Key: nodeKey("fr"), Logger: testLogger(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	n := &testNode{origin: "fr", store: store}
-	for i := range 4 {
-		writeTools(t, n, "bulk"+string(rune('a'+i)), 1000)
-	}
+	store := benchStore(t, 4000) // more than flow control lets the server send unread
 	conn := serveLoopback(t, NewServer(store, 1, testLogger(t)).Register)
 	client := federationv1.NewFederationServiceClient(conn)
 
@@ -125,15 +115,7 @@ func TestFailingPeerBackedOff(t *testing.T) {
 // room.
 func TestBusyPeerAskedAgain(t *testing.T) {
 	ctx := context.Background()
-	store, err := storage.Open(ctx, storage.Options{Path: filepath.Join(t.TempDir(), "yy.db"), Origin: "yy", Key: nodeKey("yy"), Logger: testLogger(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	yy := &testNode{origin: "yy", store: store}
-	for i := range 4 { // more than flow control lets the server send unread
-		writeTools(t, yy, fmt.Sprintf("busy%d", i), 1000)
-	}
+	store := benchStore(t, 4000) // more than flow control lets the server send unread
 	conn := serveLoopback(t, NewServer(store, 1, testLogger(t)).Register)
 
 	// Hold the peer's only pull open: the client reads one page, no more.
@@ -161,23 +143,23 @@ func TestBusyPeerAskedAgain(t *testing.T) {
 			}))
 	}
 	r.mu.Lock()
-	r.peers["yy"] = &peer{meta: meta{Origin: "yy", GRPCAddr: conn.Target(), Head: 4000}, alive: true}
+	r.peers["fr"] = &peer{meta: meta{Origin: "fr", GRPCAddr: conn.Target(), Head: 4000}, alive: true}
 	r.mu.Unlock()
-	r.pull("yy")
+	r.pull("fr")
 	waitFor(t, 10*time.Second, "the refused pull is recorded", func() bool {
 		for _, p := range r.Peers() {
-			if p.Origin == "yy" && strings.Contains(p.LastError, "retry later") {
+			if p.Origin == "fr" && strings.Contains(p.LastError, "retry later") {
 				return true
 			}
 		}
 		return false
 	})
 	for range 20 {
-		r.pull("yy") // announcements while the peer is busy
+		r.pull("fr") // announcements while the peer is busy
 	}
 	release() // the peer has room again
 	waitFor(t, 10*time.Second, "the records, pulled once the peer has room", func() bool {
-		_, err := nodes[0].store.Get(ctx, storage.KindTool, "yy", "busy3-999")
+		_, err := nodes[0].store.Get(ctx, storage.KindTool, "fr", "tool-003999")
 		return err == nil
 	})
 	mu.Lock()
@@ -199,29 +181,22 @@ func TestStalledPullNotWaitedFor(t *testing.T) {
 	nodes := startCluster(t, 1, clusterOpts{antiEntropy: time.Hour})
 	r := nodes[0].repl
 	stalled := serveLoopback(t, (&pageServer{stall: true}).register)
-
-	store, err := storage.Open(ctx, storage.Options{Path: filepath.Join(t.TempDir(), "yy.db"), Origin: "yy", Key: nodeKey("yy"), Logger: testLogger(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	writeTools(t, &testNode{origin: "yy", store: store}, "late", 10)
-	good := serveLoopback(t, NewServer(store, 8, testLogger(t)).Register)
+	good := serveLoopback(t, NewServer(benchStore(t, 10), 8, testLogger(t)).Register)
 
 	r.mu.Lock()
 	r.peers["zz"] = &peer{meta: meta{Origin: "zz", GRPCAddr: stalled.Target(), Head: 1}, alive: true}
-	r.peers["yy"] = &peer{meta: meta{Origin: "yy", GRPCAddr: good.Target(), Head: 10}, alive: true}
+	r.peers["fr"] = &peer{meta: meta{Origin: "fr", GRPCAddr: good.Target(), Head: 10}, alive: true}
 	r.mu.Unlock()
 	r.pull("zz")
 	waitFor(t, 10*time.Second, "the stalled pull holds the slot", func() bool { return len(r.pullSlot) == 1 })
-	r.pull("yy")
-	waitFor(t, 2*pullSlotPatience, "yy's records", func() bool {
-		_, err := nodes[0].store.Get(ctx, storage.KindTool, "yy", "late-9")
+	r.pull("fr")
+	waitFor(t, 2*pullSlotPatience, "fr's records", func() bool {
+		_, err := nodes[0].store.Get(ctx, storage.KindTool, "fr", "tool-000009")
 		return err == nil
 	})
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if !r.peers["zz"].pulling {
-		t.Error("the stalled pull ended before yy's records came: they waited for its deadline")
+		t.Error("the stalled pull ended before fr's records came: they waited for its deadline")
 	}
 }
