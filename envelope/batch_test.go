@@ -18,17 +18,8 @@ import (
 // signature Verify refuses, and that verifyBatch passes exactly the
 // batches Verify passes whole.
 func TestBatchAgreesWithVerify(t *testing.T) {
-	key := testKey(t, 5)
-	v, err := NewVerifier(key.Public().(ed25519.PublicKey))
-	if err != nil {
-		t.Fatal(err)
-	}
 	const n = 64
-	records, sigs := make([][]byte, n), make([][]byte, n)
-	for i := range n {
-		records[i] = fmt.Appendf(nil, "record %d", i)
-		sigs[i] = Sign(key, records[i])
-	}
+	v, records, sigs := signedBatch(t, 5, n)
 	rng := rand.New(rand.NewPCG(1, 2))
 	for trial := range 300 {
 		rs, ss := slices.Clone(records), slices.Clone(sigs)

@@ -180,18 +180,26 @@ func TestNoSecondSignature(t *testing.T) {
 	}
 }
 
-func TestVerifyAll(t *testing.T) {
-	key := testKey(t, 4)
+// signedBatch signs n records with the key of seed, and returns a Verifier
+// of that key with them.
+func signedBatch(t *testing.T, seed byte, n int) (v *Verifier, records, sigs [][]byte) {
+	t.Helper()
+	key := testKey(t, seed)
 	v, err := NewVerifier(key.Public().(ed25519.PublicKey))
 	if err != nil {
 		t.Fatal(err)
 	}
-	const n = 300
-	records, sigs := make([][]byte, n), make([][]byte, n)
+	records, sigs = make([][]byte, n), make([][]byte, n)
 	for i := range n {
-		records[i] = []byte(fmt.Sprintf("record %d", i))
+		records[i] = fmt.Appendf(nil, "record %d", i)
 		sigs[i] = Sign(key, records[i])
 	}
+	return v, records, sigs
+}
+
+func TestVerifyAll(t *testing.T) {
+	const n = 300
+	v, records, sigs := signedBatch(t, 4, n)
 	if got := v.VerifyAll(records, sigs); got != -1 {
 		t.Fatalf("VerifyAll of good signatures = %d, want -1", got)
 	}
