@@ -327,6 +327,7 @@ func (s *Store) ApplyChecked(ctx context.Context, cp *CheckedPage) (int, error) 
 		return 0, err
 	}
 	applied := 0
+	rowCtx := rowContext(ctx)
 	for i := range recs {
 		r := &recs[i]
 		k := recordKey{r.rec.GetKind(), r.rec.GetId()}
@@ -337,16 +338,16 @@ func (s *Store) ApplyChecked(ctx context.Context, cp *CheckedPage) (int, error) 
 			}
 			d.remove(k.kind, k.id, cur.seq)
 			r.rid, r.wasLive = cur.rid, !cur.deleted
-			if _, err := upd.ExecContext(ctx, r.rec.GetSeq(), r.rec.GetDeleted(), r.signed.GetRecord(), r.signed.GetSignature(), r.rid); err != nil {
-				return 0, fmt.Errorf("apply page of %s: %w", origin, err)
+			if _, err := upd.ExecContext(rowCtx, r.rec.GetSeq(), r.rec.GetDeleted(), r.signed.GetRecord(), r.signed.GetSignature(), r.rid); err != nil {
+				return 0, fmt.Errorf("apply page of %s: %w", origin, rowError(ctx, err))
 			}
 		} else {
-			res, err := ins.ExecContext(ctx, origin, int64(k.kind), k.id, r.rec.GetSeq(), r.rec.GetDeleted(), r.signed.GetRecord(), r.signed.GetSignature())
+			res, err := ins.ExecContext(rowCtx, origin, int64(k.kind), k.id, r.rec.GetSeq(), r.rec.GetDeleted(), r.signed.GetRecord(), r.signed.GetSignature())
 			if err != nil {
 				if se := (*sqlite.Error)(nil); errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
 					return 0, refused(origin, RefusedMalformed, "seq %d is already another record's", r.rec.GetSeq())
 				}
-				return 0, fmt.Errorf("apply page of %s: %w", origin, err)
+				return 0, fmt.Errorf("apply page of %s: %w", origin, rowError(ctx, err))
 			}
 			if r.rid, err = res.LastInsertId(); err != nil {
 				return 0, fmt.Errorf("apply page of %s: %w", origin, err)
@@ -365,7 +366,7 @@ func (s *Store) ApplyChecked(ctx context.Context, cp *CheckedPage) (int, error) 
 	slot := s.announceIndex()
 	if err := tx.Commit(); err != nil {
 		s.deliverIndex(slot, nil, nil)
-		return 0, fmt.Errorf("apply page of %s: commit: %w", origin, err)
+		return 0, fmt.Errorf("apply page of %s: commit: %w", origin, rowError(ctx, err))
 	}
 	if pinned {
 		s.pins.Store(origin, slices.Clone(key))

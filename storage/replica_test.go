@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/ogptoolbox/federation/envelope"
@@ -358,6 +359,61 @@ func TestBadSignatureInLargePage(t *testing.T) {
 	}
 	if n, err := de.ApplyPage(ctx, ps[0]); err != nil || n != 700 {
 		t.Errorf("the good page: %d, %v", n, err)
+	}
+}
+
+// TestCancelledApplyChangesNothing cancels the application of a large page
+// ever later, from before it starts to once it has committed: each attempt
+// that fails says the context ended and leaves the catalog as it was, so
+// that the next attempt, from the same watermark, is not refused.
+func TestCancelledApplyChangesNothing(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	fr := openAt(t, filepath.Join(dir, "fr.db"), "fr", testKey(1))
+	var ws []Write
+	for i := range 700 {
+		ws = append(ws, Write{Op: OpCreate, ID: fmt.Sprintf("t%d", i), Resource: tool(fmt.Sprintf("T%d", i), "x")})
+	}
+	if _, err := fr.Apply(ctx, ws); err != nil {
+		t.Fatal(err)
+	}
+	de := openAt(t, filepath.Join(dir, "de.db"), "de", testKey(2))
+	ps := pages(t, fr, de, MaxPageBytes)
+	cp, err := de.CheckPage(ctx, ps[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancelled := 0
+	// The delays grow by half each time: a slow machine, or the race
+	// detector, makes the apply long, and the attempts stay few.
+	for delay := time.Duration(0); ; delay += delay/2 + 50*time.Microsecond {
+		attempt, cancel := context.WithCancel(ctx)
+		timer := time.AfterFunc(delay, cancel)
+		n, err := de.ApplyChecked(attempt, cp)
+		timer.Stop()
+		cancel()
+		if err == nil {
+			if n != 700 {
+				t.Fatalf("applied %d records, want 700", n)
+			}
+			break
+		}
+		cancelled++
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("cancelled after %v: %v, want context.Canceled", delay, err)
+		}
+		if wms, _ := de.Watermarks(ctx); wms["fr"] != 0 {
+			t.Fatalf("cancelled after %v: the watermark moved to %d", delay, wms["fr"])
+		}
+		if _, err := de.Get(ctx, KindTool, "fr", "t0"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("cancelled after %v: the first record was stored: %v", delay, err)
+		}
+	}
+	if cancelled == 0 {
+		t.Error("no attempt was cancelled")
+	}
+	if d := digests(t, de, "fr"); d.GetWatermark() != 700 || d.GetCount() != 700 {
+		t.Errorf("after the attempt that went through: %v", d)
 	}
 }
 

@@ -274,6 +274,44 @@ func TestBatchIsAllOrNothing(t *testing.T) {
 	}
 }
 
+// TestCancelledWriteChangesNothing cancels a batch of creates ever later,
+// from before it starts to once it has committed: each attempt that fails
+// says the context ended, stores nothing and uses no seq.
+func TestCancelledWriteChangesNothing(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	var ws []Write
+	for i := range 700 {
+		ws = append(ws, Write{Op: OpCreate, ID: fmt.Sprintf("t%d", i), Resource: tool(fmt.Sprintf("T%d", i), "x")})
+	}
+	cancelled := 0
+	// The delays grow by half each time, so that the attempts stay few
+	// however long the batch takes.
+	for delay := time.Duration(0); ; delay += delay/2 + 50*time.Microsecond {
+		attempt, cancel := context.WithCancel(ctx)
+		timer := time.AfterFunc(delay, cancel)
+		out, err := s.Apply(attempt, ws)
+		timer.Stop()
+		cancel()
+		if err == nil {
+			if got := out[699].(*catalogv1.Tool).GetSeq(); got != 700 {
+				t.Fatalf("the last create has seq %d, want 700: failed attempts used seqs", got)
+			}
+			break
+		}
+		cancelled++
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("cancelled after %v: %v, want context.Canceled", delay, err)
+		}
+		if _, err := s.Get(ctx, KindTool, "fr", "t0"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("cancelled after %v: the first create was stored: %v", delay, err)
+		}
+	}
+	if cancelled == 0 {
+		t.Error("no attempt was cancelled")
+	}
+}
+
 func seedSearch(t *testing.T, s *Store) {
 	t.Helper()
 	tools := map[string]*catalogv1.Tool{

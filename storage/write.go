@@ -177,7 +177,7 @@ func (s *Store) writeTxOnce(ctx context.Context, plan func(*sql.Tx) ([]pending, 
 	if err := tx.Commit(); err != nil {
 		s.deliverIndex(slot, nil, nil)
 		<-analyzed // the caller may write the resources again
-		return nil, fmt.Errorf("write: commit: %w", err)
+		return nil, fmt.Errorf("write: commit: %w", rowError(ctx, err))
 	}
 	if len(prepared) == 0 {
 		s.deliverIndex(slot, nil, nil)
@@ -569,19 +569,39 @@ func (st *statements) close() {
 
 // store writes a sealed record, setting p.rid for a new row.
 func (st *statements) store(ctx context.Context, p *pending) error {
+	rowCtx := rowContext(ctx)
 	rec, sig := p.signed.GetRecord(), p.signed.GetSignature()
 	if p.rid == 0 {
-		res, err := st.insertRecord.ExecContext(ctx, p.rec.GetOrigin(), int64(p.Kind), p.ID, p.rec.GetSeq(), p.rec.GetDeleted(), rec, sig)
+		res, err := st.insertRecord.ExecContext(rowCtx, p.rec.GetOrigin(), int64(p.Kind), p.ID, p.rec.GetSeq(), p.rec.GetDeleted(), rec, sig)
 		if err != nil {
-			return fmt.Errorf("write %s: %w", p.ID, err)
+			return fmt.Errorf("write %s: %w", p.ID, rowError(ctx, err))
 		}
 		if p.rid, err = res.LastInsertId(); err != nil {
 			return fmt.Errorf("write %s: %w", p.ID, err)
 		}
-	} else if _, err := st.updateRecord.ExecContext(ctx, p.rec.GetSeq(), p.rec.GetDeleted(), rec, sig, p.rid); err != nil {
-		return fmt.Errorf("write %s: %w", p.ID, err)
+	} else if _, err := st.updateRecord.ExecContext(rowCtx, p.rec.GetSeq(), p.rec.GetDeleted(), rec, sig, p.rid); err != nil {
+		return fmt.Errorf("write %s: %w", p.ID, rowError(ctx, err))
 	}
 	return nil
+}
+
+// rowContext is ctx for a statement a transaction runs once per record,
+// without its cancellation. For a call whose context can be cancelled,
+// modernc.org/sqlite starts a goroutine that watches it and installs a
+// progress handler, which costs more than inserting the row. The
+// transaction, begun with ctx, still ends when ctx does: database/sql rolls
+// it back, and the next statement fails.
+func rowContext(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }
+
+// rowError is the error of a statement run with rowContext(ctx): ctx's
+// own when it ended, for the transaction rolled back then fails the
+// statement with a less telling one (sql.ErrTxDone, or its statements
+// closed).
+func rowError(ctx context.Context, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return ctxErr
+	}
+	return err
 }
 
 // decodeResource decodes the resource inside stored record bytes.
