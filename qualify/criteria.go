@@ -15,13 +15,17 @@ import (
 // repository URL is an absolute http or https URL. Whether it answers is not
 // checked: qualifying a tool never goes to the network, so that every node
 // gives the same answer.
-func publicRepository(repo string) result {
+func publicRepository(repo string, explain bool) result {
 	repo = strings.TrimSpace(repo)
 	if repo == "" {
 		return notMetBecause("No source code repository is declared.")
 	}
 	u, err := url.Parse(repo)
-	if err != nil || !(strings.EqualFold(u.Scheme, "http") || strings.EqualFold(u.Scheme, "https")) || u.Hostname() == "" {
+	met := err == nil && (strings.EqualFold(u.Scheme, "http") || strings.EqualFold(u.Scheme, "https")) && u.Hostname() != ""
+	switch {
+	case !explain:
+		return unexplained(met)
+	case !met:
 		return notMetBecause("The repository URL " + strconv.Quote(repo) + " is not an http or https URL.")
 	}
 	return metBecause("The source code is published at " + repo + ".")
@@ -31,7 +35,15 @@ func publicRepository(repo string) result {
 // or, failing that, to API documentation. Descriptions are read in the order
 // of their language tags, so that the reason does not depend on the order of
 // a map.
-func documentation(descriptions map[string]*catalogv1.Description) result {
+func documentation(descriptions map[string]*catalogv1.Description, explain bool) result {
+	if !explain {
+		for _, d := range descriptions {
+			if strings.TrimSpace(d.GetDocumentationUrl()) != "" || strings.TrimSpace(d.GetApiDocumentationUrl()) != "" {
+				return unexplained(true)
+			}
+		}
+		return unexplained(false)
+	}
 	langs := make([]string, 0, len(descriptions))
 	for lang := range descriptions {
 		langs = append(langs, lang)
@@ -62,8 +74,8 @@ const releaseDateSlack = 24 * time.Hour
 // internal, contract or community, and for contract maintenance a contract
 // still running) and it has had a release in the last maxReleaseAge years,
 // as of today. The reason names every condition that fails.
-func maintained(m *catalogv1.Maintenance, releaseDate string, today time.Time) result {
-	var failures []string
+func maintained(m *catalogv1.Maintenance, releaseDate string, today time.Time, explain bool) result {
+	failures := make([]string, 0, 3)
 	how := ""
 	switch typ := strings.TrimSpace(m.GetType()); typ {
 	case "internal":
@@ -100,7 +112,10 @@ func maintained(m *catalogv1.Maintenance, releaseDate string, today time.Time) r
 		failures = append(failures, "the latest release, on "+releaseDate+", is more than "+strconv.Itoa(maxReleaseAge)+" years old")
 	}
 
-	if len(failures) > 0 {
+	switch {
+	case !explain:
+		return unexplained(len(failures) == 0)
+	case len(failures) > 0:
 		return notMetBecause(sentence(failures...))
 	}
 	return metBecause(sentence(how + ", with a release on " + releaseDate + ", less than " + strconv.Itoa(maxReleaseAge) + " years ago"))
@@ -137,7 +152,10 @@ const minLanguages = 2
 // canonicalised, so iw and he are one too): langs are those of
 // primaryLanguages. Only available_languages counts: the languages of the
 // descriptions are those the catalogers wrote in, not those of the tool.
-func localisation(ready bool, langs []string) result {
+func localisation(ready bool, langs []string, explain bool) result {
+	if !explain {
+		return unexplained(ready && len(langs) >= minLanguages)
+	}
 	var failures []string
 	if !ready {
 		failures = append(failures, "the interface is not declared ready for translation")
@@ -211,7 +229,12 @@ var kindPhrases = map[catalogv1.OrganizationKind]string{
 // each (same name, case aside, and country), as several members may record
 // the same use; the one the reason names is chosen by kind, name and
 // country, not by the order of useCases.
-func usedByAdministration(useCases []*catalogv1.UseCase) result {
+func usedByAdministration(useCases []*catalogv1.UseCase, explain bool) result {
+	if !explain {
+		return unexplained(slices.ContainsFunc(useCases, func(uc *catalogv1.UseCase) bool {
+			return uc != nil && !uc.GetDeleted() && slices.Contains(administrationKinds, uc.GetOrganization().GetKind())
+		}))
+	}
 	type admin struct {
 		name, country string
 		kind          catalogv1.OrganizationKind
@@ -286,7 +309,10 @@ const standardsNamed = 3
 
 // standards says whether the tool declares a standard, format or interface
 // it supports. Blank entries and repeats do not count.
-func standards(declared []string) result {
+func standards(declared []string, explain bool) result {
+	if !explain {
+		return unexplained(slices.ContainsFunc(declared, func(s string) bool { return strings.TrimSpace(s) != "" }))
+	}
 	var names []string
 	for _, s := range declared {
 		if s = strings.TrimSpace(s); s != "" && !slices.Contains(names, s) {

@@ -112,7 +112,7 @@ func licenseIDsOf(expr string) []string {
 
 // Qualify is the package's Qualify.
 func (qr *Qualifier) Qualify(t *catalogv1.Tool, useCases []*catalogv1.UseCase, now time.Time) *catalogv1.Qualification {
-	results := qr.results(t, useCases, now)
+	results := qr.results(t, useCases, now, true)
 	q := &catalogv1.Qualification{Criteria: make([]*catalogv1.Criterion, len(results))}
 	met := 0
 	for i, r := range results {
@@ -149,7 +149,7 @@ func (a Assessment) AppendMet(out []string) []string {
 func (qr *Qualifier) Assess(t *catalogv1.Tool, useCases []*catalogv1.UseCase, now time.Time) Assessment {
 	var a Assessment
 	met := 0
-	for i, r := range qr.results(t, useCases, now) {
+	for i, r := range qr.results(t, useCases, now, false) {
 		if a.met[i] = r.met; r.met {
 			met++
 		}
@@ -158,25 +158,32 @@ func (qr *Qualifier) Assess(t *catalogv1.Tool, useCases []*catalogv1.UseCase, no
 	return a
 }
 
-// results are the outcomes of the criteria, in the order of ids.
-func (qr *Qualifier) results(t *catalogv1.Tool, useCases []*catalogv1.UseCase, now time.Time) [len(ids)]result {
+// results are the outcomes of the criteria, in the order of ids, with
+// their reasons if explain asks for them. (The search index assesses every
+// tool it holds, and never reads a reason: building them was a third of
+// the work.)
+func (qr *Qualifier) results(t *catalogv1.Tool, useCases []*catalogv1.UseCase, now time.Time, explain bool) [len(ids)]result {
 	today := civilDay(now)
 	return [len(ids)]result{
 		qr.licenses.get(t.GetLicense(), openLicense),
-		publicRepository(t.GetRepositoryUrl()),
-		documentation(t.GetDescriptions()),
-		maintained(t.GetMaintenance(), t.GetReleaseDate(), today),
-		localisation(t.GetLocalisationReady(), qr.primaryLanguages(t.GetAvailableLanguages())),
-		usedByAdministration(useCases),
-		standards(t.GetStandards()),
+		publicRepository(t.GetRepositoryUrl(), explain),
+		documentation(t.GetDescriptions(), explain),
+		maintained(t.GetMaintenance(), t.GetReleaseDate(), today, explain),
+		localisation(t.GetLocalisationReady(), qr.primaryLanguages(t.GetAvailableLanguages()), explain),
+		usedByAdministration(useCases, explain),
+		standards(t.GetStandards(), explain),
 	}
 }
 
-// result is one criterion's outcome.
+// result is one criterion's outcome. The reason may be empty when the
+// caller did not ask for one.
 type result struct {
 	met    bool
 	reason string
 }
+
+// unexplained is an outcome without its reason.
+func unexplained(met bool) result { return result{met: met} }
 
 func metBecause(reason string) result    { return result{met: true, reason: reason} }
 func notMetBecause(reason string) result { return result{met: false, reason: reason} }
