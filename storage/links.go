@@ -78,8 +78,9 @@ func removeFrom(m map[string]map[int64]struct{}, k string, rid int64) {
 }
 
 // setTool records the live tool rid, replacing what was known of it, and
-// returns the tools whose qualification may change with it: those of its
-// old and new software.
+// returns the other tools whose qualification may change with it: those of
+// its old and new software. (Most tools are the only record of their
+// software: then there are none, and nothing is allocated.)
 func (l *links) setTool(rid int64, tl toolLink) []int64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -88,7 +89,12 @@ func (l *links) setTool(rid int64, tl toolLink) []int64 {
 	l.byName[tl.name] = rid
 	addTo(l.byKey, tl.key, rid)
 	addTo(l.byLanding, tl.landing, rid)
-	return append(affected, l.groupLocked(tl)...)
+	for other := range l.byKey[tl.key] {
+		if other != rid {
+			affected = append(affected, other)
+		}
+	}
+	return affected
 }
 
 // removeTool forgets the tool rid, returning the tools of its software.
@@ -212,6 +218,9 @@ func (l *links) useCaseRIDs(tl toolLink) []int64 {
 }
 
 func (l *links) useCaseRIDsLocked(t toolLink) []int64 {
+	if len(l.byRef) == 0 {
+		return nil // no use case refers to any tool
+	}
 	refs := []string{t.name}
 	key := t.key
 	if key != "" {

@@ -115,6 +115,34 @@ func TestQualificationFollowsUseCases(t *testing.T) {
 	}
 }
 
+// TestToolJoiningItsSoftware checks that a tool arriving after a use case
+// that names it, as replication may bring them, requalifies the tools
+// already held of the same software, in search as well.
+func TestToolJoiningItsSoftware(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	decidim := tool("Decidim", "Participatory democracy")
+	decidim.RepositoryUrl = "https://github.com/decidim/decidim"
+	create(t, s, "decidim", decidim)
+	create(t, s, "lyon", useCase("origins/fr/tools/late-fork", catalogv1.OrganizationKind_ORGANIZATION_KIND_LOCAL_GOVERNMENT, "FR"))
+	searchUsed := func() []string {
+		found, err := s.Search(ctx, Query{Kind: KindTool, Filters: []Filter{{"criterion", []string{"used_by_administration"}}}, Order: "name", Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return names(found)
+	}
+	if got := searchUsed(); len(got) != 0 {
+		t.Fatalf("used before the tool the use case names exists: %v", got)
+	}
+	fork := tool("Decidim (late fork)", "The same software")
+	fork.RepositoryUrl = "https://github.com/decidim/decidim.git"
+	create(t, s, "late-fork", fork)
+	if got := searchUsed(); !slices.Equal(got, []string{"origins/fr/tools/decidim", "origins/fr/tools/late-fork"}) {
+		t.Errorf("search for used tools once the fork arrived: %v", got)
+	}
+}
+
 // TestRequalifyAll checks that the daily requalification brings the
 // index's criteria up to date with the date: a release grows old.
 func TestRequalifyAll(t *testing.T) {
