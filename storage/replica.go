@@ -443,11 +443,14 @@ func (s *Store) checkPage(page *federationv1.OriginPage, key ed25519.PublicKey) 
 		return nil, refused(origin, RefusedKeyMismatch, "%v", err)
 	}
 	// Chunks of records, each verified as one batch and then decoded, go
-	// to a worker per core. A batch of 256 costs a third of verifying its
-	// signatures one by one, and the chunks are small enough to keep both
-	// cores busy to the end of a page.
-	const chunk = 256
-	chunks := (len(recs) + chunk - 1) / chunk
+	// to a worker per core. The larger the batch, the less each signature
+	// costs: 12.2 µs at 256 records of a catalog's size, 11.0 at 1,024, a
+	// third of verifying them one by one. A page of the default size holds
+	// about 800 records: one chunk, verified beside the write of the page
+	// before, which keeps the other core busy.
+	const maxChunk = 1024
+	chunks := (len(recs) + maxChunk - 1) / maxChunk
+	chunk := (len(recs) + max(chunks, 1) - 1) / max(chunks, 1) // as even as can be
 	errs := make([]error, chunks)
 	onCores(chunks, chunks, func(c int) {
 		first := c * chunk

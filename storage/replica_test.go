@@ -331,7 +331,7 @@ func TestBadSignatureInLargePage(t *testing.T) {
 	dir := t.TempDir()
 	fr := openAt(t, filepath.Join(dir, "fr.db"), "fr", testKey(1))
 	var ws []Write
-	for i := range 700 {
+	for i := range 2100 {
 		ws = append(ws, Write{Op: OpCreate, ID: fmt.Sprintf("t%d", i), Resource: tool(fmt.Sprintf("T%d", i), "x")})
 	}
 	if _, err := fr.Apply(ctx, ws); err != nil {
@@ -339,10 +339,10 @@ func TestBadSignatureInLargePage(t *testing.T) {
 	}
 	de := openAt(t, filepath.Join(dir, "de.db"), "de", testKey(2))
 	ps := pages(t, fr, de, MaxPageBytes)
-	if len(ps) != 1 || len(ps[0].Records) != 700 {
-		t.Fatalf("want one page of 700 records")
+	if len(ps) != 1 || len(ps[0].Records) != 2100 {
+		t.Fatalf("want one page of 2100 records")
 	}
-	for _, bad := range [][]int{{0}, {255, 256}, {699}, {600, 300}} {
+	for _, bad := range [][]int{{0}, {255, 256}, {699}, {600, 300}, {1023, 1024}, {2099}, {1800, 1500}} {
 		p := proto.Clone(ps[0]).(*federationv1.OriginPage)
 		for _, i := range bad {
 			p.Records[i].Signature[10] ^= 1
@@ -357,7 +357,7 @@ func TestBadSignatureInLargePage(t *testing.T) {
 	if wms, _ := de.Watermarks(ctx); wms["fr"] != 0 {
 		t.Errorf("the refused pages moved the watermark to %d", wms["fr"])
 	}
-	if n, err := de.ApplyPage(ctx, ps[0]); err != nil || n != 700 {
+	if n, err := de.ApplyPage(ctx, ps[0]); err != nil || n != 2100 {
 		t.Errorf("the good page: %d, %v", n, err)
 	}
 }
