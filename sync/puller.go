@@ -27,10 +27,12 @@ type PullResult struct {
 // It stops at the first page the store refuses (a *storage.RefusedError,
 // wrapped): a peer sending bad pages is not asked for more.
 //
-// Receiving and checking a page (its signatures, on every core) overlap
-// with applying the one before: a goroutine runs one page ahead of the
-// write transaction, so that verifying, the larger part of the work, runs
-// beside the writer rather than in front of it.
+// Receiving and checking pages (their signatures, the decoding and the
+// analysis for search) overlap with applying the one before: up to
+// checkAhead pages are checked at once, each on a goroutine of its own,
+// ahead of the write transaction, so that checking, the larger part of
+// the work, runs beside the writer rather than in front of it, and the
+// cores always have a page to check.
 func PullFrom(ctx context.Context, store *storage.Store, conn grpc.ClientConnInterface, pageBytes int) (PullResult, error) {
 	var res PullResult
 	wms, err := store.Watermarks(ctx)
@@ -48,15 +50,17 @@ func PullFrom(ctx context.Context, store *storage.Store, conn grpc.ClientConnInt
 	if err != nil {
 		return res, fmt.Errorf("pull: %w", err)
 	}
-	checked := make(chan checkedPage) // unbuffered: one page checked ahead, no more
+	checked := make(chan chan checkedPage, checkAhead-1) // the pages being checked, in stream order
 	go checkPages(ctx, store, stream, checked)
 	defer func() {
 		cancel()
-		for range checked { // the checker is gone when PullFrom returns
+		for ch := range checked { // the checkers are gone when PullFrom returns
+			<-ch
 		}
 	}()
 	next := wms // where the stream's next page of each origin must start
-	for cp := range checked {
+	for ch := range checked {
+		cp := <-ch
 		if cp.err != nil {
 			return res, cp.err
 		}
@@ -86,34 +90,46 @@ func PullFrom(ctx context.Context, store *storage.Store, conn grpc.ClientConnInt
 	return res, nil
 }
 
+// checkAhead is how many pages a pull checks at once, beside the one it
+// applies. One was too few: a page's check is longer than its write, and
+// the second core went idle.
+const checkAhead = 2
+
 // checkedPage is a page ready to apply, or why the pull ends.
 type checkedPage struct {
 	page *storage.CheckedPage
 	err  error
 }
 
-// checkPages receives pages from stream and checks them, sending each to
-// out, until the stream ends or a page fails; then it closes out. An error
-// is the last thing sent: a pull cut short by its context ends with the
-// context's error, never as if the stream had ended. Sends block: PullFrom
-// reads out to the end whatever happens, and a cancelled context ends
-// Recv.
-func checkPages(ctx context.Context, store *storage.Store, stream grpc.ServerStreamingClient[federationv1.PullResponse], out chan<- checkedPage) {
+// checkPages receives pages from stream and starts checking each as it
+// comes, on a goroutine of its own, sending out a channel that will hold
+// the page checked: out is in stream order, and its buffer bounds the
+// pages checked at once. When the stream ends or fails it closes out; an
+// error is the last thing sent: a pull cut short by its context ends with
+// the context's error, never as if the stream had ended. Sends block:
+// PullFrom reads out to the end whatever happens, and a cancelled context
+// ends Recv. A page's checker never blocks: its channel has room for the
+// one result.
+func checkPages(ctx context.Context, store *storage.Store, stream grpc.ServerStreamingClient[federationv1.PullResponse], out chan<- chan checkedPage) {
 	defer close(out)
 	for {
 		msg, err := stream.Recv()
 		if errors.Is(err, io.EOF) {
 			return
 		}
+		ch := make(chan checkedPage, 1)
 		if err != nil {
-			out <- checkedPage{err: fmt.Errorf("pull: %w", err)}
+			ch <- checkedPage{err: fmt.Errorf("pull: %w", err)}
+			out <- ch
 			return
 		}
-		cp, err := store.CheckPage(ctx, msg.GetPage())
-		if err != nil {
-			out <- checkedPage{err: fmt.Errorf("pull: %w", err)}
-			return
-		}
-		out <- checkedPage{page: cp}
+		go func() {
+			cp, err := store.CheckPage(ctx, msg.GetPage())
+			if err != nil {
+				err = fmt.Errorf("pull: %w", err)
+			}
+			ch <- checkedPage{page: cp, err: err}
+		}()
+		out <- ch
 	}
 }
