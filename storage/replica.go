@@ -152,22 +152,35 @@ func (s *Store) readOrigin(ctx context.Context, tx *sql.Tx, origin string, key [
 	defer rows.Close()
 	page := &federationv1.OriginPage{Origin: origin, PublicKey: key, AfterSeq: from}
 	size := 0
+	// Records and signatures are copied once, from the driver's buffers
+	// into arenas that double in size up to a page's: scanning into
+	// []byte would copy each value twice, and allocate two slices a
+	// record.
+	var arena []byte
 	for rows.Next() {
 		var seq int64
-		sr := &federationv1.SignedRecord{}
-		if err := rows.Scan(&seq, &sr.Record, &sr.Signature); err != nil {
+		var rec, sig sql.RawBytes
+		if err := rows.Scan(&seq, &rec, &sig); err != nil {
 			return fmt.Errorf("read pages of %s: %w", origin, err)
 		}
-		if len(page.Records) > 0 && size+len(sr.Record)+len(sr.Signature) > limit {
+		if len(page.Records) > 0 && size+len(rec)+len(sig) > limit {
 			if err := emit(page); err != nil {
 				return err
 			}
 			page = &federationv1.OriginPage{Origin: origin, PublicKey: key, AfterSeq: page.ThroughSeq}
 			size = 0
 		}
-		page.Records = append(page.Records, sr)
+		if cap(arena)-len(arena) < len(rec)+len(sig) {
+			arena = make([]byte, 0, max(min(limit, 2*cap(arena)+4096), len(rec)+len(sig)))
+		}
+		start := len(arena)
+		arena = append(append(arena, rec...), sig...)
+		page.Records = append(page.Records, &federationv1.SignedRecord{
+			Record:    arena[start : start+len(rec) : start+len(rec)],
+			Signature: arena[start+len(rec) : len(arena) : len(arena)],
+		})
 		page.ThroughSeq = seq
-		size += len(sr.Record) + len(sr.Signature)
+		size += len(rec) + len(sig)
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("read pages of %s: %w", origin, err)
