@@ -19,11 +19,17 @@ type links struct {
 	mu        sync.RWMutex
 	tools     map[int64]toolLink
 	byName    map[string]int64
-	byKey     map[string]map[int64]struct{} // software key → tools
-	byLanding map[string]map[int64]struct{} // normalised landing URL → tools
+	byKey     map[string]ridSet // software key → tools
+	byLanding map[string]ridSet // normalised landing URL → tools
 	useCases  map[int64]*catalogv1.UseCase
-	byRef     map[string]map[int64]struct{} // reference (see refOf) → use cases
+	byRef     map[string]ridSet // reference (see refOf) → use cases
 }
+
+// ridSet is a set of rids, in no order. Most sets hold one rid (a software
+// with one record): a slice costs one small allocation without pointers,
+// where a map cost several objects for the collector to mark, a hundred
+// thousand of them at 100k tools.
+type ridSet []int64
 
 // toolLink is what links keep of a live tool: its name, its software key
 // and its normalised landing URL. Computing the last two costs more than
@@ -40,8 +46,8 @@ func linkOf(t *catalogv1.Tool) toolLink {
 func newLinks() *links {
 	return &links{
 		tools: map[int64]toolLink{}, byName: map[string]int64{},
-		byKey: map[string]map[int64]struct{}{}, byLanding: map[string]map[int64]struct{}{},
-		useCases: map[int64]*catalogv1.UseCase{}, byRef: map[string]map[int64]struct{}{},
+		byKey: map[string]ridSet{}, byLanding: map[string]ridSet{},
+		useCases: map[int64]*catalogv1.UseCase{}, byRef: map[string]ridSet{},
 	}
 }
 
@@ -58,22 +64,23 @@ func refOf(useCaseTool string) string {
 	return ""
 }
 
-func addTo(m map[string]map[int64]struct{}, k string, rid int64) {
-	if k == "" {
+func addTo(m map[string]ridSet, k string, rid int64) {
+	if k == "" || slices.Contains(m[k], rid) {
 		return
 	}
-	if m[k] == nil {
-		m[k] = map[int64]struct{}{}
-	}
-	m[k][rid] = struct{}{}
+	m[k] = append(m[k], rid)
 }
 
-func removeFrom(m map[string]map[int64]struct{}, k string, rid int64) {
-	if set := m[k]; set != nil {
-		delete(set, rid)
-		if len(set) == 0 {
-			delete(m, k)
-		}
+func removeFrom(m map[string]ridSet, k string, rid int64) {
+	set := m[k]
+	i := slices.Index(set, rid)
+	switch {
+	case i < 0:
+	case len(set) == 1:
+		delete(m, k)
+	default:
+		set[i] = set[len(set)-1]
+		m[k] = set[:len(set)-1]
 	}
 }
 
@@ -89,7 +96,7 @@ func (l *links) setTool(rid int64, tl toolLink) []int64 {
 	l.byName[tl.name] = rid
 	addTo(l.byKey, tl.key, rid)
 	addTo(l.byLanding, tl.landing, rid)
-	for other := range l.byKey[tl.key] {
+	for _, other := range l.byKey[tl.key] {
 		if other != rid {
 			affected = append(affected, other)
 		}
@@ -121,7 +128,7 @@ func (l *links) removeToolLocked(rid int64) []int64 {
 // groupLocked are the live tools of the same software as tl.
 func (l *links) groupLocked(tl toolLink) []int64 {
 	var out []int64
-	for rid := range l.byKey[tl.key] {
+	for _, rid := range l.byKey[tl.key] {
 		out = append(out, rid)
 	}
 	return out
@@ -163,10 +170,10 @@ func (l *links) removeUseCaseLocked(rid int64) []int64 {
 func (l *links) referredLocked(ref string) []int64 {
 	var out []int64
 	if url, ok := strings.CutPrefix(ref, "url:"); ok {
-		for rid := range l.byKey[url] {
+		for _, rid := range l.byKey[url] {
 			out = append(out, rid)
 		}
-		for rid := range l.byLanding[url] {
+		for _, rid := range l.byLanding[url] {
 			out = append(out, rid)
 			out = append(out, l.groupLocked(l.tools[rid])...)
 		}
@@ -186,7 +193,7 @@ func (l *links) sameSoftware(tl toolLink) []int64 {
 	defer l.mu.RUnlock()
 	var out []int64
 	if tl.key != "" {
-		for rid := range l.byKey[tl.key] {
+		for _, rid := range l.byKey[tl.key] {
 			out = append(out, rid)
 		}
 	} else if rid, ok := l.byName[tl.name]; ok {
@@ -225,7 +232,7 @@ func (l *links) useCaseRIDsLocked(t toolLink) []int64 {
 	key := t.key
 	if key != "" {
 		refs = append(refs, "url:"+key)
-		for rid := range l.byKey[key] {
+		for _, rid := range l.byKey[key] {
 			tl := l.tools[rid]
 			refs = append(refs, tl.name)
 			if tl.landing != "" {
@@ -239,7 +246,7 @@ func (l *links) useCaseRIDsLocked(t toolLink) []int64 {
 	seen := map[int64]bool{}
 	var rids []int64
 	for _, ref := range refs {
-		for rid := range l.byRef[ref] {
+		for _, rid := range l.byRef[ref] {
 			if !seen[rid] {
 				seen[rid] = true
 				rids = append(rids, rid)
