@@ -160,11 +160,13 @@ func localisation(ready bool, langs []string, explain bool) result {
 	if !ready {
 		failures = append(failures, "the interface is not declared ready for translation")
 	}
-	switch len(langs) {
-	case 0:
+	switch {
+	case len(langs) == 0:
 		failures = append(failures, "no interface language is declared")
-	case 1:
+	case len(langs) == 1:
 		failures = append(failures, "the interface is available in one language only ("+langs[0]+")")
+	case len(langs) < minLanguages:
+		failures = append(failures, "the interface is available in only "+plural(len(langs), "language", "languages")+" ("+strings.Join(langs, ", ")+")")
 	}
 	if len(failures) > 0 {
 		return notMetBecause(sentence(failures...))

@@ -548,11 +548,18 @@ func TestAssessAgreesWithQualify(t *testing.T) {
 		tool := decidim()
 		drop := []func(){
 			func() { tool.License = []string{"", "Proprietary", "MIT OR (", "CECILL-B"}[rng.IntN(4)] },
-			func() { tool.RepositoryUrl = "" },
-			func() { tool.Descriptions["en"].DocumentationUrl = "" },
+			func() { tool.RepositoryUrl = []string{"", "  ", "ftp://example.org/src", "https://", "git@github.com:decidim/decidim.git"}[rng.IntN(5)] },
+			func() { tool.Descriptions["en"].DocumentationUrl = []string{"", " "}[rng.IntN(2)] },
+			func() { tool.Descriptions["es"].ApiDocumentationUrl = "https://api.decidim.org" },
 			func() { tool.Maintenance, tool.ReleaseDate = nil, "2019-01-01" },
+			func() {
+				tool.Maintenance = &catalogv1.Maintenance{Type: []string{"none", "contract", "sometimes"}[rng.IntN(3)],
+					Contractors: []*catalogv1.Contractor{{Name: "C", Until: "2020-01-01"}}}
+			},
+			func() { tool.ReleaseDate = []string{"", "2025-13-01", "2099-01-01"}[rng.IntN(3)] },
 			func() { tool.LocalisationReady = false },
-			func() { tool.Standards = nil },
+			func() { tool.AvailableLanguages = [][]string{nil, {"fr"}, {"pt-BR", "pt-PT"}, {"xx-invalid-tag-!"}}[rng.IntN(4)] },
+			func() { tool.Standards = [][]string{nil, {" ", ""}}[rng.IntN(2)] },
 		}
 		for _, d := range drop {
 			if rng.IntN(2) == 0 {
@@ -561,7 +568,12 @@ func TestAssessAgreesWithQualify(t *testing.T) {
 		}
 		var useCases []*catalogv1.UseCase
 		for range rng.IntN(3) {
-			useCases = append(useCases, useCase("Org", "FR", []catalogv1.OrganizationKind{national, local, civil, other}[rng.IntN(4)]))
+			uc := useCase("Org", "FR", []catalogv1.OrganizationKind{national, local, civil, other}[rng.IntN(4)])
+			uc.Deleted = rng.IntN(4) == 0
+			useCases = append(useCases, uc)
+		}
+		if rng.IntN(8) == 0 {
+			useCases = append(useCases, nil)
 		}
 		q, a := qr.Qualify(tool, useCases, now), qr.Assess(tool, useCases, now)
 		var met []string

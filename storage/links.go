@@ -64,11 +64,15 @@ func refOf(useCaseTool string) string {
 	return ""
 }
 
+// addTo adds rid to the set of k, which must not hold it: callers remove a
+// record's rid from every set before they add it again, so that adding
+// stays constant time however large the set (tools from every origin
+// that name one repository, use cases that name one tool), and building
+// the links linear in the records. Removing looks the rid up in its set.
 func addTo(m map[string]ridSet, k string, rid int64) {
-	if k == "" || slices.Contains(m[k], rid) {
-		return
+	if k != "" {
+		m[k] = append(m[k], rid)
 	}
-	m[k] = append(m[k], rid)
 }
 
 func removeFrom(m map[string]ridSet, k string, rid int64) {

@@ -5,17 +5,18 @@ import (
 	"testing"
 )
 
-// TestRidSets checks the sets the links keep by key: a rid is added once,
-// removing one keeps the others, and an emptied set is gone from the map.
+// TestRidSets checks the sets the links keep by key: removing a rid keeps
+// the others, removing one not there changes nothing, and an emptied set
+// is gone from the map.
 func TestRidSets(t *testing.T) {
 	m := map[string]ridSet{}
-	for _, rid := range []int64{3, 1, 2, 1, 3} {
+	for _, rid := range []int64{3, 1, 2} {
 		addTo(m, "k", rid)
 	}
 	addTo(m, "", 9)
 	sorted := func(k string) []int64 { return slices.Sorted(slices.Values(m[k])) }
 	if got := sorted("k"); !slices.Equal(got, []int64{1, 2, 3}) || len(m) != 1 {
-		t.Fatalf("after adding 3 1 2 1 3, and 9 under no key: %v (%d keys)", got, len(m))
+		t.Fatalf("after adding 3 1 2, and 9 under no key: %v (%d keys)", got, len(m))
 	}
 	removeFrom(m, "k", 3)
 	removeFrom(m, "k", 7)

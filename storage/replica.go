@@ -220,7 +220,7 @@ func (s *Store) ApplyPage(ctx context.Context, page *federationv1.OriginPage) (i
 
 // A CheckedPage is a page whose records parsed, are in order, verify with
 // the origin's key and decode: what ApplyPage does before it takes the write
-// lock. A puller checks the next page on the other core while the store
+// lock. A puller checks the next pages, each on a core, while the store
 // applies this one.
 type CheckedPage struct {
 	page *federationv1.OriginPage
@@ -237,8 +237,8 @@ func (cp *CheckedPage) AfterSeq() int64 { return cp.page.GetAfterSeq() }
 // ThroughSeq: see AfterSeq.
 func (cp *CheckedPage) ThroughSeq() int64 { return cp.page.GetThroughSeq() }
 
-// CheckPage does the checks of ApplyPage that need no write transaction,
-// on every core. A page that fails them returns a *RefusedError; the
+// CheckPage does the checks of ApplyPage that need no write transaction.
+// A page that fails them returns a *RefusedError; the
 // catalog is not touched either way. The checks that depend on the
 // catalog's state (the pinned key, the watermark) are made again by
 // ApplyChecked.
@@ -430,7 +430,7 @@ func (s *Store) PinnedKey(ctx context.Context, origin string) (ed25519.PublicKey
 }
 
 // checkPage parses, checks and verifies a page's records, and analyzes them
-// for the search index, on every core.
+// for the search index: a large page on every core, in chunks.
 func (s *Store) checkPage(page *federationv1.OriginPage, key ed25519.PublicKey) ([]replicated, error) {
 	origin := page.GetOrigin()
 	recs := make([]replicated, len(page.GetRecords()))
@@ -459,8 +459,9 @@ func (s *Store) checkPage(page *federationv1.OriginPage, key ed25519.PublicKey) 
 	// to a worker per core. The larger the batch, the less each signature
 	// costs: 12.2 µs at 256 records of a catalog's size, 11.0 at 1,024, a
 	// third of verifying them one by one. A page of the default size holds
-	// about 800 records: one chunk, verified beside the write of the page
-	// before, which keeps the other core busy.
+	// about 800 records: one chunk, on one core. A puller checks two such
+	// pages at once, beside the write of the one before, which keeps the
+	// cores busy.
 	const maxChunk = 1024
 	chunks := (len(recs) + maxChunk - 1) / maxChunk
 	chunk := (len(recs) + max(chunks, 1) - 1) / max(chunks, 1) // as even as can be

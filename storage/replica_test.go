@@ -342,7 +342,7 @@ func TestBadSignatureInLargePage(t *testing.T) {
 	if len(ps) != 1 || len(ps[0].Records) != 2100 {
 		t.Fatalf("want one page of 2100 records")
 	}
-	for _, bad := range [][]int{{0}, {255, 256}, {699}, {600, 300}, {1023, 1024}, {2099}, {1800, 1500}} {
+	for _, bad := range [][]int{{0}, {255, 256}, {699, 700}, {1399, 1400}, {1500, 600}, {2099}, {1800, 1500}} {
 		p := proto.Clone(ps[0]).(*federationv1.OriginPage)
 		for _, i := range bad {
 			p.Records[i].Signature[10] ^= 1

@@ -593,13 +593,13 @@ func (st *statements) store(ctx context.Context, p *pending) error {
 // it back, and the next statement fails.
 func rowContext(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }
 
-// rowError is the error of a statement run with rowContext(ctx): ctx's
-// own when it ended, for the transaction rolled back then fails the
-// statement with a less telling one (sql.ErrTxDone, or its statements
-// closed).
+// rowError is the error of a statement run with rowContext(ctx): when ctx
+// has ended, ctx's own error, which the transaction's rollback made the
+// statement fail with a less telling one (sql.ErrTxDone, or its statements
+// closed), that one kept in the message.
 func rowError(ctx context.Context, err error) error {
 	if ctxErr := ctx.Err(); ctxErr != nil {
-		return ctxErr
+		return fmt.Errorf("%w (%v)", ctxErr, err)
 	}
 	return err
 }

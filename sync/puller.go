@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
 
 	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
 	"github.com/ogptoolbox/federation/storage"
@@ -50,7 +51,7 @@ func PullFrom(ctx context.Context, store *storage.Store, conn grpc.ClientConnInt
 	if err != nil {
 		return res, fmt.Errorf("pull: %w", err)
 	}
-	checked := make(chan chan checkedPage, checkAhead-1) // the pages being checked, in stream order
+	checked := make(chan chan checkedPage, checkAhead) // the pages being checked, in stream order
 	go checkPages(ctx, store, stream, checked)
 	defer func() {
 		cancel()
@@ -101,10 +102,10 @@ type checkedPage struct {
 	err  error
 }
 
-// checkPages receives pages from stream and starts checking each as it
-// comes, on a goroutine of its own, sending out a channel that will hold
-// the page checked: out is in stream order, and its buffer bounds the
-// pages checked at once. When the stream ends or fails it closes out; an
+// checkPages receives pages from stream and checks each, on a goroutine of
+// its own, at most checkAhead at a time, sending out a channel that will
+// hold the page checked: out is in stream order. When the stream ends or
+// fails, or a page fails its check, it stops receiving and closes out; an
 // error is the last thing sent: a pull cut short by its context ends with
 // the context's error, never as if the stream had ended. Sends block:
 // PullFrom reads out to the end whatever happens, and a cancelled context
@@ -112,9 +113,11 @@ type checkedPage struct {
 // one result.
 func checkPages(ctx context.Context, store *storage.Store, stream grpc.ServerStreamingClient[federationv1.PullResponse], out chan<- chan checkedPage) {
 	defer close(out)
+	checking := make(chan struct{}, checkAhead) // a place for each check under way
+	var failed atomic.Bool                      // a page failed its check: the peer is not asked for more
 	for {
 		msg, err := stream.Recv()
-		if errors.Is(err, io.EOF) {
+		if errors.Is(err, io.EOF) || failed.Load() {
 			return
 		}
 		ch := make(chan checkedPage, 1)
@@ -123,9 +126,12 @@ func checkPages(ctx context.Context, store *storage.Store, stream grpc.ServerStr
 			out <- ch
 			return
 		}
+		checking <- struct{}{}
 		go func() {
+			defer func() { <-checking }()
 			cp, err := store.CheckPage(ctx, msg.GetPage())
 			if err != nil {
+				failed.Store(true)
 				err = fmt.Errorf("pull: %w", err)
 			}
 			ch <- checkedPage{page: cp, err: err}
