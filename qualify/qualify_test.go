@@ -548,7 +548,9 @@ func TestAssessAgreesWithQualify(t *testing.T) {
 		tool := decidim()
 		drop := []func(){
 			func() { tool.License = []string{"", "Proprietary", "MIT OR (", "CECILL-B"}[rng.IntN(4)] },
-			func() { tool.RepositoryUrl = []string{"", "  ", "ftp://example.org/src", "https://", "git@github.com:decidim/decidim.git"}[rng.IntN(5)] },
+			func() {
+				tool.RepositoryUrl = []string{"", "  ", "ftp://example.org/src", "https://", "git@github.com:decidim/decidim.git"}[rng.IntN(5)]
+			},
 			func() { tool.Descriptions["en"].DocumentationUrl = []string{"", " "}[rng.IntN(2)] },
 			func() { tool.Descriptions["es"].ApiDocumentationUrl = "https://api.decidim.org" },
 			func() { tool.Maintenance, tool.ReleaseDate = nil, "2019-01-01" },
@@ -558,7 +560,9 @@ func TestAssessAgreesWithQualify(t *testing.T) {
 			},
 			func() { tool.ReleaseDate = []string{"", "2025-13-01", "2099-01-01"}[rng.IntN(3)] },
 			func() { tool.LocalisationReady = false },
-			func() { tool.AvailableLanguages = [][]string{nil, {"fr"}, {"pt-BR", "pt-PT"}, {"xx-invalid-tag-!"}}[rng.IntN(4)] },
+			func() {
+				tool.AvailableLanguages = [][]string{nil, {"fr"}, {"pt-BR", "pt-PT"}, {"xx-invalid-tag-!"}}[rng.IntN(4)]
+			},
 			func() { tool.Standards = [][]string{nil, {" ", ""}}[rng.IntN(2)] },
 		}
 		for _, d := range drop {
