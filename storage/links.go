@@ -100,12 +100,7 @@ func (l *links) setTool(rid int64, tl toolLink) []int64 {
 	l.byName[tl.name] = rid
 	addTo(l.byKey, tl.key, rid)
 	addTo(l.byLanding, tl.landing, rid)
-	for _, other := range l.byKey[tl.key] {
-		if other != rid {
-			affected = append(affected, other)
-		}
-	}
-	return affected
+	return append(affected, l.groupLocked(tl, rid)...)
 }
 
 // removeTool forgets the tool rid, returning the tools of its software.
@@ -126,14 +121,17 @@ func (l *links) removeToolLocked(rid int64) []int64 {
 	}
 	removeFrom(l.byKey, tl.key, rid)
 	removeFrom(l.byLanding, tl.landing, rid)
-	return l.groupLocked(tl)
+	return l.groupLocked(tl, 0)
 }
 
-// groupLocked are the live tools of the same software as tl.
-func (l *links) groupLocked(tl toolLink) []int64 {
+// groupLocked are the live tools of the same software as tl, but except
+// (0: none; rids start at 1).
+func (l *links) groupLocked(tl toolLink, except int64) []int64 {
 	var out []int64
 	for _, rid := range l.byKey[tl.key] {
-		out = append(out, rid)
+		if rid != except {
+			out = append(out, rid)
+		}
 	}
 	return out
 }
@@ -179,13 +177,13 @@ func (l *links) referredLocked(ref string) []int64 {
 		}
 		for _, rid := range l.byLanding[url] {
 			out = append(out, rid)
-			out = append(out, l.groupLocked(l.tools[rid])...)
+			out = append(out, l.groupLocked(l.tools[rid], 0)...)
 		}
 		return out
 	}
 	if rid, ok := l.byName[ref]; ok {
 		out = append(out, rid)
-		out = append(out, l.groupLocked(l.tools[rid])...)
+		out = append(out, l.groupLocked(l.tools[rid], 0)...)
 	}
 	return out
 }

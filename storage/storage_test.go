@@ -280,32 +280,54 @@ func TestBatchIsAllOrNothing(t *testing.T) {
 func TestCancelledWriteChangesNothing(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTest(t)
-	var ws []Write
-	for i := range 700 {
-		ws = append(ws, Write{Op: OpCreate, ID: fmt.Sprintf("t%d", i), Resource: tool(fmt.Sprintf("T%d", i), "x")})
-	}
-	cancelled := 0
-	// The delays grow by half each time, so that the attempts stay few
-	// however long the batch takes.
-	for delay := time.Duration(0); ; delay += delay/2 + 50*time.Microsecond {
-		attempt, cancel := context.WithCancel(ctx)
-		timer := time.AfterFunc(delay, cancel)
+	ws := numberedCreates(700)
+	cancelEverLater(t, func(attempt context.Context) error {
 		out, err := s.Apply(attempt, ws)
-		timer.Stop()
-		cancel()
 		if err == nil {
 			if got := out[699].(*catalogv1.Tool).GetSeq(); got != 700 {
 				t.Fatalf("the last create has seq %d, want 700: failed attempts used seqs", got)
 			}
+		}
+		return err
+	}, func(delay time.Duration) {
+		if _, err := s.Get(ctx, KindTool, "fr", "t0"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("cancelled after %v: the first create was stored: %v", delay, err)
+		}
+	})
+}
+
+// numberedCreates are the creates of n tools, t0 to t(n-1).
+func numberedCreates(n int) []Write {
+	ws := make([]Write, n)
+	for i := range ws {
+		ws[i] = Write{Op: OpCreate, ID: fmt.Sprintf("t%d", i), Resource: tool(fmt.Sprintf("T%d", i), "x")}
+	}
+	return ws
+}
+
+// cancelEverLater runs attempt with a context cancelled ever later, from
+// at once to once attempt has gone through, the delays growing by half
+// each time so that the attempts stay few however long one takes (a slow
+// machine, the race detector). Each attempt that fails must fail with
+// context.Canceled, and then unchanged checks what it left; at least one
+// must have been cancelled.
+func cancelEverLater(t *testing.T, attempt func(context.Context) error, unchanged func(delay time.Duration)) {
+	t.Helper()
+	cancelled := 0
+	for delay := time.Duration(0); ; delay += delay/2 + 50*time.Microsecond {
+		ctx, cancel := context.WithCancel(context.Background())
+		timer := time.AfterFunc(delay, cancel)
+		err := attempt(ctx)
+		timer.Stop()
+		cancel()
+		if err == nil {
 			break
 		}
 		cancelled++
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("cancelled after %v: %v, want context.Canceled", delay, err)
 		}
-		if _, err := s.Get(ctx, KindTool, "fr", "t0"); !errors.Is(err, ErrNotFound) {
-			t.Fatalf("cancelled after %v: the first create was stored: %v", delay, err)
-		}
+		unchanged(delay)
 	}
 	if cancelled == 0 {
 		t.Error("no attempt was cancelled")

@@ -403,6 +403,7 @@ func (s *Store) sealAndStore(ctx context.Context, st *statements, ps []pending, 
 			<-sealed[c]
 		}
 	}
+	rowCtx := rowContext(ctx)
 	for c := range n {
 		r := <-sealed[c]
 		if r.err != nil {
@@ -411,7 +412,7 @@ func (s *Store) sealAndStore(ctx context.Context, st *statements, ps []pending, 
 		}
 		for i := c * chunk; i < min((c+1)*chunk, len(ps)); i++ {
 			p := &ps[i]
-			if err := st.store(ctx, p); err != nil {
+			if err := st.store(ctx, rowCtx, p); err != nil {
 				waitRest(c + 1)
 				if se := (*sqlite.Error)(nil); createsUnchecked && p.Op == OpCreate && errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
 					return fmt.Errorf("%w: %w", errCreateTaken, err)
@@ -567,9 +568,9 @@ func (st *statements) close() {
 	}
 }
 
-// store writes a sealed record, setting p.rid for a new row.
-func (st *statements) store(ctx context.Context, p *pending) error {
-	rowCtx := rowContext(ctx)
+// store writes a sealed record, setting p.rid for a new row. It runs its
+// statement with rowCtx, rowContext(ctx).
+func (st *statements) store(ctx, rowCtx context.Context, p *pending) error {
 	rec, sig := p.signed.GetRecord(), p.signed.GetSignature()
 	if p.rid == 0 {
 		res, err := st.insertRecord.ExecContext(rowCtx, p.rec.GetOrigin(), int64(p.Kind), p.ID, p.rec.GetSeq(), p.rec.GetDeleted(), rec, sig)
