@@ -223,10 +223,14 @@ func (m *memo[V]) get(key string, compute func(string) V) V {
 	if v, ok := m.values.Load(key); ok {
 		return v.(V)
 	}
-	v := compute(key)
 	if len(key) > memoKeyBytes {
-		return v
+		return compute(key)
 	}
+	// The memo keeps the key and what compute derives from it: they must
+	// be a copy, not part of the caller's memory (the bytes of a whole
+	// record from a peer, say).
+	key = strings.Clone(key)
+	v := compute(key)
 	// Take a place before storing, so that concurrent callers never keep
 	// more than memoSize.
 	if m.size.Add(1) > memoSize {

@@ -22,7 +22,10 @@ import (
 // NumFields is the number of full-text fields of a Doc.
 const NumFields = 3
 
-// Doc is what the index holds of one record.
+// Doc is what the index holds of one record. The index copies the strings
+// of a Doc it keeps, so that a Doc's strings may share the memory of a
+// larger buffer (a record decoded without copies) without the index
+// keeping that buffer.
 type Doc struct {
 	// Fields are the record's texts by field (a field may have several,
 	// such as a description per language); a word found in field i counts
@@ -129,8 +132,8 @@ func (ix *Index) Analyze(d Doc) Analyzed {
 	return Analyzed{
 		terms:      slices.Clone(az.terms),
 		length:     uint32(len(az.ids)),
-		facets:     slices.Clip(d.Facets), // With appends to a copy
-		sortName:   d.SortName,
+		facets:     slices.Clip(d.Facets),     // With appends to a copy
+		sortName:   strings.Clone(d.SortName), // the index keeps it; see Doc
 		createTime: d.CreateTime,
 		updateTime: d.UpdateTime,
 		score:      d.Score,
@@ -397,6 +400,7 @@ func (ix *Index) appendLocked(a Analyzed) {
 		for _, fv := range fvs {
 			fid, ok := ix.facetIDs[fv]
 			if !ok {
+				fv = FacetValue{Facet: strings.Clone(fv.Facet), Value: strings.Clone(fv.Value)} // kept; see Doc
 				fid = uint32(len(ix.facets))
 				ix.facets = append(ix.facets, facetEntry{FacetValue: fv})
 				ix.facetIDs[fv] = fid
@@ -497,7 +501,7 @@ func (ix *Index) groupOf(name string) uint32 {
 	g, ok := ix.groupIDs[name]
 	if !ok {
 		g = uint32(len(ix.groupIDs)) + 1
-		ix.groupIDs[name] = g
+		ix.groupIDs[strings.Clone(name)] = g // kept; see Doc
 	}
 	return g
 }

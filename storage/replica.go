@@ -12,6 +12,7 @@ import (
 	"github.com/ogptoolbox/federation/envelope"
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
+	"github.com/ogptoolbox/federation/internal/protodecode"
 	"github.com/ogptoolbox/federation/search"
 	"google.golang.org/protobuf/proto"
 	"modernc.org/sqlite"
@@ -511,7 +512,15 @@ func (s *Store) decodeRecord(origin string, r *replicated) error {
 	if err != nil {
 		return refused(origin, RefusedMalformed, "%v", err)
 	}
-	if err := proto.Unmarshal(r.rec.GetResource(), m); err != nil {
+	// A tool's strings stay in the record's resource, which Parse copied
+	// out of the page for this record alone: the index and the links
+	// copy what they keep of them (TestIndexKeepsNoReplicatedBytes). A
+	// use case is kept whole by the links, so it gets strings of its own.
+	decode := protodecode.Unmarshal
+	if r.rec.GetKind() == federationv1.RecordKind_RECORD_KIND_TOOL {
+		decode = protodecode.UnmarshalAliasing
+	}
+	if err := decode(r.rec.GetResource(), m); err != nil {
 		return refused(origin, RefusedMalformed, "the resource does not decode: %v", err)
 	}
 	name, recOrigin, seq := resourceIdentity(m)

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -433,5 +435,70 @@ func TestPageWithSeveralVersions(t *testing.T) {
 	total, _, err := de.Facets(ctx, Query{Kind: KindTool, Text: "participation"})
 	if err != nil || total != 1 {
 		t.Errorf("search finds %d tools, want 1 (%v)", total, err)
+	}
+}
+
+// A replicated tool's strings are its record's resource bytes, not
+// copies (protodecode.UnmarshalAliasing): the index and the links must
+// copy what they keep of them, or every tool's bytes stay in memory as
+// long as the catalog. Once a page is applied and indexed, nothing keeps
+// them.
+func TestIndexKeepsNoReplicatedBytes(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	fr := openAt(t, filepath.Join(dir, "fr.db"), "fr", testKey(1))
+	de := openAt(t, filepath.Join(dir, "de.db"), "de", testKey(2))
+	const n = 40
+	ws := make([]Write, n)
+	for i := range ws {
+		ws[i] = Write{Op: OpCreate, ID: fmt.Sprintf("t%d", i), Resource: &catalogv1.Tool{
+			// Lowercase already: ToLower gives the same string back, as
+			// the sort key.
+			DisplayName:   fmt.Sprintf("outil %d", i),
+			Descriptions:  map[string]*catalogv1.Description{"fr": {ShortDescription: "participation", Features: []string{"pétitions"}}},
+			RepositoryUrl: fmt.Sprintf("https://git.example.org/civic/tool-%d", i),
+			LandingUrl:    fmt.Sprintf("https://tool-%d.example.org/", i),
+			// Facet values new to the index with each tool.
+			Categories:        []string{fmt.Sprintf("category-%d", i)},
+			Platforms:         []string{fmt.Sprintf("platform-%d", i)},
+			DevelopmentStatus: fmt.Sprintf("status-%d", i),
+			License:           "AGPL-3.0-or-later",
+		}}
+	}
+	if _, err := fr.Apply(ctx, ws); err != nil {
+		t.Fatal(err)
+	}
+	ps := pages(t, fr, de, MaxPageBytes)
+	if len(ps) != 1 {
+		t.Fatalf("%d pages, want 1", len(ps))
+	}
+	cp, err := de.CheckPage(ctx, ps[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var released atomic.Int32
+	for _, r := range cp.recs {
+		res := r.rec.GetResource()
+		runtime.AddCleanup(&res[0], func(released *atomic.Int32) { released.Add(1) }, &released)
+	}
+	if applied, err := de.ApplyChecked(ctx, cp); err != nil || applied != n {
+		t.Fatalf("applied %d of %d: %v", applied, n, err)
+	}
+	if total, _, err := de.Facets(ctx, Query{Kind: KindTool, Text: "participation"}); err != nil || total != n {
+		t.Fatalf("search finds %d tools, want %d (%v)", total, n, err)
+	}
+	cp, ps = nil, nil
+	deadline := time.Now().Add(10 * time.Second)
+	for released.Load() < n && time.Now().Before(deadline) {
+		runtime.GC() // the cleanups run after a collection that finds the bytes unreachable
+		runtime.Gosched()
+	}
+	if got := released.Load(); got < n {
+		t.Errorf("the bytes of %d of %d replicated tools are still kept once indexed", n-int(got), n)
+	}
+	// And the index has what it kept, whole.
+	got, err := de.Search(ctx, Query{Kind: KindTool, Text: "participation", Filters: []Filter{{Facet: "category", Values: []string{"category-7"}}}, Limit: 10})
+	if err != nil || len(got) != 1 || got[0].(*catalogv1.Tool).GetDisplayName() != "outil 7" {
+		t.Errorf("search by category-7 finds %v (%v)", got, err)
 	}
 }

@@ -176,6 +176,9 @@ func (s *Store) startIndexer() {
 					}
 					s.reindex(b.changes)
 				}
+				// The array behind ix.pending keeps b until appends
+				// outgrow it: not its records.
+				b.changes = nil
 			}
 			ix.mu.Lock()
 			ix.done += uint64(len(batches))

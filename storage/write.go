@@ -12,6 +12,7 @@ import (
 	"github.com/ogptoolbox/federation/envelope"
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
+	"github.com/ogptoolbox/federation/internal/protodecode"
 	"github.com/ogptoolbox/federation/search"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -621,7 +622,7 @@ func decodeRecord(recordBytes []byte) (*federationv1.Record, proto.Message, erro
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := proto.Unmarshal(rec.GetResource(), m); err != nil {
+	if err := protodecode.Unmarshal(rec.GetResource(), m); err != nil {
 		return nil, nil, fmt.Errorf("decode %s/%s: %w", rec.GetOrigin(), rec.GetId(), err)
 	}
 	return rec, m, nil

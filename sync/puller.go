@@ -47,7 +47,7 @@ func PullFrom(ctx context.Context, store *storage.Store, conn grpc.ClientConnInt
 		AllOrigins:     true,
 		ExcludeOrigins: []string{store.Origin()},
 		MaxPageBytes:   int32(pageBytes),
-	})
+	}, grpc.ForceCodecV2(newPageCodec()))
 	if err != nil {
 		return res, fmt.Errorf("pull: %w", err)
 	}
