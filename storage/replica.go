@@ -318,24 +318,25 @@ func (s *Store) ApplyChecked(ctx context.Context, cp *CheckedPage) (int, error) 
 		return 0, refused(origin, RefusedStale, "the page starts after seq %d, but this node holds the origin up to %d already", page.GetAfterSeq(), watermark)
 	}
 
-	keys := make([]recordKey, len(recs))
-	for i, r := range recs {
-		keys[i] = recordKey{r.rec.GetKind(), r.rec.GetId()}
-	}
-	current, err := lookupCurrent(ctx, tx, origin, keys)
-	if err != nil {
-		return 0, err
-	}
-	ins, err := tx.PrepareContext(ctx, "INSERT INTO records (origin, kind, id, seq, deleted, record, signature) VALUES (?, ?, ?, ?, ?, ?, ?)")
+	// Most records of a page are new to the catalog, as when a node
+	// catches up: each is inserted at once, the insert's own look in the
+	// (origin, kind, id) index finding that it is, and only a record the
+	// catalog holds already, by an earlier page or earlier in this one,
+	// is read and updated. Looking every record up first cost as much
+	// again as the inserts.
+	ins, err := tx.PrepareContext(ctx, "INSERT INTO records (origin, kind, id, seq, deleted, record, signature) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (origin, kind, id) DO NOTHING")
 	if err != nil {
 		return 0, fmt.Errorf("apply page of %s: %w", origin, err)
 	}
 	defer ins.Close()
-	upd, err := tx.PrepareContext(ctx, "UPDATE records SET seq = ?, deleted = ?, record = ?, signature = ? WHERE rid = ?")
-	if err != nil {
-		return 0, fmt.Errorf("apply page of %s: %w", origin, err)
-	}
-	defer upd.Close()
+	var cur, upd *sql.Stmt // prepared at the first record held already
+	defer func() {
+		for _, st := range []*sql.Stmt{cur, upd} {
+			if st != nil {
+				st.Close()
+			}
+		}
+	}()
 	d, err := readDigest(ctx, tx, origin)
 	if err != nil {
 		return 0, err
@@ -344,31 +345,49 @@ func (s *Store) ApplyChecked(ctx context.Context, cp *CheckedPage) (int, error) 
 	rowCtx := rowContext(ctx)
 	for i := range recs {
 		r := &recs[i]
-		k := recordKey{r.rec.GetKind(), r.rec.GetId()}
-		if cur := current[k]; cur != nil {
-			if cur.seq >= r.rec.GetSeq() {
+		kind, id := r.rec.GetKind(), r.rec.GetId()
+		res, err := ins.ExecContext(rowCtx, origin, int64(kind), id, r.rec.GetSeq(), r.rec.GetDeleted(), r.signed.GetRecord(), r.signed.GetSignature())
+		if err != nil {
+			if se := (*sqlite.Error)(nil); errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
+				return 0, refused(origin, RefusedMalformed, "seq %d is already another record's", r.rec.GetSeq())
+			}
+			return 0, fmt.Errorf("apply page of %s: %w", origin, rowError(ctx, err))
+		}
+		inserted, err := res.RowsAffected()
+		if err != nil {
+			return 0, fmt.Errorf("apply page of %s: %w", origin, err)
+		}
+		if inserted == 1 {
+			if r.rid, err = res.LastInsertId(); err != nil {
+				return 0, fmt.Errorf("apply page of %s: %w", origin, err)
+			}
+		} else {
+			if cur == nil {
+				if cur, err = tx.PrepareContext(ctx, "SELECT rid, seq, deleted FROM records WHERE origin = ? AND kind = ? AND id = ?"); err != nil {
+					return 0, fmt.Errorf("apply page of %s: %w", origin, err)
+				}
+				if upd, err = tx.PrepareContext(ctx, "UPDATE records SET seq = ?, deleted = ?, record = ?, signature = ? WHERE rid = ?"); err != nil {
+					return 0, fmt.Errorf("apply page of %s: %w", origin, err)
+				}
+			}
+			var held currentRow
+			if err := cur.QueryRowContext(rowCtx, origin, int64(kind), id).Scan(&held.rid, &held.seq, &held.deleted); err != nil {
+				return 0, fmt.Errorf("apply page of %s: read the record held: %w", origin, rowError(ctx, err))
+			}
+			if held.seq >= r.rec.GetSeq() {
 				r.skip = true // held already, or a newer version
 				continue
 			}
-			d.remove(k.kind, k.id, cur.seq)
-			r.rid, r.wasLive = cur.rid, !cur.deleted
+			d.remove(kind, id, held.seq)
+			r.rid, r.wasLive = held.rid, !held.deleted
 			if _, err := upd.ExecContext(rowCtx, r.rec.GetSeq(), r.rec.GetDeleted(), r.signed.GetRecord(), r.signed.GetSignature(), r.rid); err != nil {
-				return 0, fmt.Errorf("apply page of %s: %w", origin, rowError(ctx, err))
-			}
-		} else {
-			res, err := ins.ExecContext(rowCtx, origin, int64(k.kind), k.id, r.rec.GetSeq(), r.rec.GetDeleted(), r.signed.GetRecord(), r.signed.GetSignature())
-			if err != nil {
 				if se := (*sqlite.Error)(nil); errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
 					return 0, refused(origin, RefusedMalformed, "seq %d is already another record's", r.rec.GetSeq())
 				}
 				return 0, fmt.Errorf("apply page of %s: %w", origin, rowError(ctx, err))
 			}
-			if r.rid, err = res.LastInsertId(); err != nil {
-				return 0, fmt.Errorf("apply page of %s: %w", origin, err)
-			}
 		}
-		current[k] = &currentRow{rid: r.rid, seq: r.rec.GetSeq(), deleted: r.rec.GetDeleted(), rec: r.signed.GetRecord(), sig: r.signed.GetSignature()}
-		d.add(k.kind, k.id, r.rec.GetSeq())
+		d.add(kind, id, r.rec.GetSeq())
 		applied++
 	}
 	if _, err := tx.ExecContext(ctx, "UPDATE origins SET head_seq = ? WHERE origin = ?", page.GetThroughSeq(), origin); err != nil {
