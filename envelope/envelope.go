@@ -35,6 +35,7 @@ import (
 	"github.com/oasisprotocol/curve25519-voi/curve"
 	voi "github.com/oasisprotocol/curve25519-voi/primitives/ed25519"
 	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
+	"github.com/ogptoolbox/federation/internal/protodecode"
 	"golang.org/x/text/language"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
@@ -252,8 +253,20 @@ func Open(sr *federationv1.SignedRecord, pub ed25519.PublicKey) (*federationv1.R
 // Parse decodes record bytes and checks that the record is well formed. It
 // does not check any signature.
 func Parse(record []byte) (*federationv1.Record, error) {
+	return parse(record, proto.Unmarshal)
+}
+
+// ParseAliasing is Parse, but the record's strings and resource are parts
+// of record, not copies (protodecode.UnmarshalAliasing): for a record that
+// lives no longer than its bytes, and of which nothing keeps a part. A
+// node checks every record of a page it receives this way.
+func ParseAliasing(record []byte) (*federationv1.Record, error) {
+	return parse(record, protodecode.UnmarshalAliasing)
+}
+
+func parse(record []byte, unmarshal func([]byte, proto.Message) error) (*federationv1.Record, error) {
 	rec := &federationv1.Record{}
-	if err := proto.Unmarshal(record, rec); err != nil {
+	if err := unmarshal(record, rec); err != nil {
 		return nil, fmt.Errorf("envelope: malformed record: %w", err)
 	}
 	if err := check(rec); err != nil {

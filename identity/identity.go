@@ -80,7 +80,8 @@ func RefersTo(useCaseTool string, t *catalogv1.Tool) bool {
 // NormalizeURL returns the identity of an http or https URL, host and path
 // without a scheme ("github.com/decidim/decidim"), so that the spellings
 // sources use for one address compare equal. It returns "" for anything that
-// is not an absolute http(s) URL with a host.
+// is not an absolute http(s) URL with a host. The identity is a string of
+// its own, never a part of raw: the links keep it.
 //
 // It lowercases the host and drops a leading "www.", a trailing dot, the
 // default ports (80 and 443, whatever the scheme, since http and https are

@@ -39,10 +39,11 @@ type toolLink struct {
 }
 
 // linkOf is the toolLink of t.
-// The links keep it: its strings are copies, not parts of t's, which may
-// share the memory of the whole record (a replicated tool's do).
+// The links keep it: its strings are not parts of t's, which may share
+// the memory of a whole page (a replicated tool's do). The name is
+// copied; the keys are built.
 func linkOf(t *catalogv1.Tool) toolLink {
-	return toolLink{name: strings.Clone(t.GetName()), key: strings.Clone(identity.Key(t)), landing: strings.Clone(identity.NormalizeURL(t.GetLandingUrl()))}
+	return toolLink{name: strings.Clone(t.GetName()), key: identity.Key(t), landing: identity.NormalizeURL(t.GetLandingUrl())}
 }
 
 func newLinks() *links {

@@ -456,7 +456,9 @@ func (s *Store) checkPage(page *federationv1.OriginPage, key ed25519.PublicKey) 
 	recs := make([]replicated, len(page.GetRecords()))
 	prev := page.GetAfterSeq()
 	for i, sr := range page.GetRecords() {
-		rec, err := envelope.Parse(sr.GetRecord())
+		// The record's id and resource are the page's bytes: what the
+		// index and the links keep of them, they copy.
+		rec, err := envelope.ParseAliasing(sr.GetRecord())
 		if err != nil {
 			return nil, refused(origin, RefusedMalformed, "record %d: %v", i, err)
 		}
@@ -531,10 +533,10 @@ func (s *Store) decodeRecord(origin string, r *replicated) error {
 	if err != nil {
 		return refused(origin, RefusedMalformed, "%v", err)
 	}
-	// A tool's strings stay in the record's resource, which Parse copied
-	// out of the page for this record alone: the index and the links
-	// copy what they keep of them (TestIndexKeepsNoReplicatedBytes). A
-	// use case is kept whole by the links, so it gets strings of its own.
+	// A tool's strings stay in the page's bytes, as the record's do: the
+	// index and the links copy what they keep of them
+	// (TestIndexKeepsNoReplicatedBytes). A use case is kept whole by the
+	// links, so it gets strings of its own.
 	decode := protodecode.Unmarshal
 	if r.rec.GetKind() == federationv1.RecordKind_RECORD_KIND_TOOL {
 		decode = protodecode.UnmarshalAliasing

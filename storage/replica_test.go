@@ -438,11 +438,11 @@ func TestPageWithSeveralVersions(t *testing.T) {
 	}
 }
 
-// A replicated tool's strings are its record's resource bytes, not
-// copies (protodecode.UnmarshalAliasing): the index and the links must
-// copy what they keep of them, or every tool's bytes stay in memory as
-// long as the catalog. Once a page is applied and indexed, nothing keeps
-// them.
+// A replicated record's strings, and its tool's, are the bytes of the
+// page it came in, not copies (protodecode.UnmarshalAliasing): the index
+// and the links must copy what they keep of them, or every page stays in
+// memory as long as the catalog. Once a page is applied and indexed,
+// nothing keeps its records' bytes.
 func TestIndexKeepsNoReplicatedBytes(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -472,14 +472,13 @@ func TestIndexKeepsNoReplicatedBytes(t *testing.T) {
 	if len(ps) != 1 {
 		t.Fatalf("%d pages, want 1", len(ps))
 	}
+	var released atomic.Int32
+	for _, sr := range ps[0].GetRecords() { // each its own memory, from proto.Clone
+		runtime.AddCleanup(&sr.GetRecord()[0], func(released *atomic.Int32) { released.Add(1) }, &released)
+	}
 	cp, err := de.CheckPage(ctx, ps[0])
 	if err != nil {
 		t.Fatal(err)
-	}
-	var released atomic.Int32
-	for _, r := range cp.recs {
-		res := r.rec.GetResource()
-		runtime.AddCleanup(&res[0], func(released *atomic.Int32) { released.Add(1) }, &released)
 	}
 	if applied, err := de.ApplyChecked(ctx, cp); err != nil || applied != n {
 		t.Fatalf("applied %d of %d: %v", applied, n, err)
@@ -494,7 +493,7 @@ func TestIndexKeepsNoReplicatedBytes(t *testing.T) {
 		runtime.Gosched()
 	}
 	if got := released.Load(); got < n {
-		t.Errorf("the bytes of %d of %d replicated tools are still kept once indexed", n-int(got), n)
+		t.Errorf("the bytes of %d of %d replicated records are still kept once indexed", n-int(got), n)
 	}
 	// And the index has what it kept, whole.
 	got, err := de.Search(ctx, Query{Kind: KindTool, Text: "participation", Filters: []Filter{{Facet: "category", Values: []string{"category-7"}}}, Limit: 10})
