@@ -1,17 +1,21 @@
 // Package protodecode decodes the protobuf messages a node receives in bulk
 // from its peers (pages of records, the records, and the tools inside)
-// with the unmarshalers vtprotobuf generates into gen/, which take a
-// third to two thirds of the time of protobuf-go's, and accepts exactly
-// what proto.Unmarshal accepts, decoded alike.
+// with the unmarshalers vtprotobuf generates into gen/ (see buf.gen.yaml),
+// and accepts exactly what proto.Unmarshal accepts, decoded alike. Without
+// copies (UnmarshalAliasing), a tool of a catalog's size decodes in about
+// 60% of protobuf-go's time, with a third of its allocations
+// (BenchmarkDecode).
 //
 // The generated unmarshalers check less than protobuf-go: they take any
 // bytes for a string, and keep only the low 32 bits of a field number. So
 // a message is decoded by them only when a walk of its wire format, led
 // by the message's descriptor, finds every field number valid, every
-// string of a known field valid UTF-8 and no group; anything else, and
-// anything they refuse, is decoded again by proto.Unmarshal, whose result
-// and error are then the answer. The walk is cheap beside the decoding: it
-// reads tags and lengths, and looks at the bytes of strings only.
+// string of a known field valid UTF-8, no group, and no unknown field in
+// google.protobuf's messages (whose generated code drops them); anything
+// else, and anything they refuse, is decoded again by proto.Unmarshal,
+// whose result and error are then the answer. The walk reads tags and
+// lengths, and the bytes of strings only (which protobuf-go checks too):
+// a third of the time of the decoding it saves.
 package protodecode
 
 import (
