@@ -2,13 +2,11 @@ package sync
 
 import (
 	"context"
-	"net"
 	gosync "sync"
 	"testing"
 
 	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
@@ -48,26 +46,14 @@ func TestPageCodecOwnsThePage(t *testing.T) {
 func TestPullContentType(t *testing.T) {
 	var mu gosync.Mutex
 	var contentTypes []string
-	srv := grpc.NewServer(grpc.StreamInterceptor(func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-		md, _ := metadata.FromIncomingContext(ss.Context())
-		mu.Lock()
-		contentTypes = append(contentTypes, md.Get("content-type")...)
-		mu.Unlock()
-		return handler(srv, ss)
-	}))
-	pages := sourcePages(t, 20, 0)
-	(&pageServer{pages: pages}).register(srv)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(lis)
-	t.Cleanup(srv.Stop)
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
+	conn := serveLoopback(t, (&pageServer{pages: sourcePages(t, 20, 0)}).register,
+		grpc.StreamInterceptor(func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+			md, _ := metadata.FromIncomingContext(ss.Context())
+			mu.Lock()
+			contentTypes = append(contentTypes, md.Get("content-type")...)
+			mu.Unlock()
+			return handler(srv, ss)
+		}))
 
 	res, err := PullFrom(context.Background(), openReplica(t), conn, 0)
 	if err != nil || res.Applied != 20 {

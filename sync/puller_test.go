@@ -148,11 +148,12 @@ func TestPullCutShort(t *testing.T) {
 	}
 }
 
-// serveLoopback serves what register registers on a loopback port until t
-// ends, and returns a client connection to it.
-func serveLoopback(t testing.TB, register func(grpc.ServiceRegistrar)) *grpc.ClientConn {
+// serveLoopback serves what register registers, with the server options
+// opts, on a loopback port until t ends, and returns a client connection
+// to it.
+func serveLoopback(t testing.TB, register func(grpc.ServiceRegistrar), opts ...grpc.ServerOption) *grpc.ClientConn {
 	t.Helper()
-	srv := grpc.NewServer()
+	srv := grpc.NewServer(opts...)
 	register(srv)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
