@@ -283,8 +283,15 @@ func (s *Store) CheckPage(ctx context.Context, page *federationv1.OriginPage) (*
 	return &CheckedPage{page: page, key: key, recs: recs}, nil
 }
 
-// ApplyChecked applies a page CheckPage passed, as ApplyPage does.
+// ApplyChecked applies a page CheckPage passed, as ApplyPage does. Once
+// ctx has ended, it returns ctx's error, whichever statement the rollback
+// made fail (rowError).
 func (s *Store) ApplyChecked(ctx context.Context, cp *CheckedPage) (int, error) {
+	n, err := s.applyChecked(ctx, cp)
+	return n, rowError(ctx, err)
+}
+
+func (s *Store) applyChecked(ctx context.Context, cp *CheckedPage) (int, error) {
 	page, key, recs, origin := cp.page, cp.key, cp.recs, cp.page.GetOrigin()
 	for i := range recs { // what an earlier, failed, attempt found out
 		recs[i].rid, recs[i].wasLive, recs[i].skip = 0, false, false

@@ -91,12 +91,15 @@ func (s *Store) Apply(ctx context.Context, writes []Write) ([]proto.Message, err
 // live record, or by a tombstone, whose row the create takes over) fails
 // its insert; the transaction is then rolled back and run again with
 // every id looked up.
+//
+// A write that fails once ctx has ended returns ctx's error, whichever
+// statement the rollback made fail (rowError).
 func (s *Store) writeTx(ctx context.Context, plan func(*sql.Tx) ([]pending, func([]pending) error, error)) ([]proto.Message, error) {
 	out, err := s.writeTxOnce(ctx, plan, false)
 	if errors.Is(err, errCreateTaken) {
-		return s.writeTxOnce(ctx, plan, true)
+		out, err = s.writeTxOnce(ctx, plan, true)
 	}
-	return out, err
+	return out, rowError(ctx, err)
 }
 
 // errCreateTaken is a create's insert failing on the record's id.
@@ -595,13 +598,15 @@ func (st *statements) store(ctx, rowCtx context.Context, p *pending) error {
 // it back, and the next statement fails.
 func rowContext(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }
 
-// rowError is the error of a statement run with rowContext(ctx): when ctx
-// has ended, ctx's own error, which the transaction's rollback made the
-// statement fail with a less telling one (sql.ErrTxDone, or its statements
-// closed), that one kept in the message.
+// rowError is the error of a statement in a transaction begun with ctx:
+// when ctx has ended, ctx's own error too, since the transaction's
+// rollback made the statement fail with a less telling one
+// (sql.ErrTxDone, or "statement is closed"). Both stay in the chain, so
+// that a refusal or an invalid write that met a cancellation is still
+// seen as one.
 func rowError(ctx context.Context, err error) error {
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		return fmt.Errorf("%w (%v)", ctxErr, err)
+	if ctxErr := ctx.Err(); ctxErr != nil && err != nil && !errors.Is(err, ctxErr) {
+		return fmt.Errorf("%w (%w)", ctxErr, err)
 	}
 	return err
 }
