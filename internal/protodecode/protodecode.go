@@ -73,14 +73,20 @@ func decode(b []byte, m proto.Message, generated func([]byte) error) error {
 }
 
 // wellFormed reports whether b, as a message of plan p, holds only fields
-// with valid numbers and no groups, whose values are complete, and valid
-// UTF-8 in the strings of the fields the message knows, in messages
+// with valid numbers, each of the wire type proto.Marshal writes for it
+// (or packed, for a repeated number), complete and with varints of at
+// most 64 bits, no group, valid UTF-8 in the strings of the fields the
+// message knows, and map entries of one key and one value, in messages
 // nested up to maxDepth. It errs on the side of false: proto.Unmarshal
-// decides then.
+// decides then. The generated code would take some of what it refuses
+// differently: a key or a value of another wire type, a map entry's value
+// twice (replaced rather than merged), a varint cut short inside packed
+// numbers (read on into the next field).
 func wellFormed(b []byte, p *plan, depth int) bool {
 	if depth > maxDepth {
 		return false
 	}
+	var entry uint8 // the fields of a map entry met: 1 << number
 	for len(b) > 0 {
 		num, typ, n := protowire.ConsumeTag(b)
 		if n < 0 || num < protowire.MinValidNumber || num > protowire.MaxValidNumber {
@@ -88,8 +94,24 @@ func wellFormed(b []byte, p *plan, depth int) bool {
 		}
 		b = b[n:]
 		f := p.field(num)
-		if f == nil && !p.keepsUnknown {
+		switch {
+		case p.mapEntry && (f == nil || entry&(1<<num) != 0):
 			return false
+		case p.mapEntry:
+			entry |= 1 << num
+		case f == nil && !p.keepsUnknown:
+			return false
+		}
+		if f != nil && typ != f.wire {
+			if typ != protowire.BytesType || !f.packable {
+				return false
+			}
+			v, n := protowire.ConsumeBytes(b)
+			if n < 0 || !packed(v, f.wire) {
+				return false
+			}
+			b = b[n:]
+			continue
 		}
 		switch typ {
 		case protowire.BytesType:
@@ -110,11 +132,9 @@ func wellFormed(b []byte, p *plan, depth int) bool {
 				if !wellFormed(v, f.plan(), depth+1) {
 					return false
 				}
-			case protoreflect.GroupKind:
-				return false
 			}
 		case protowire.VarintType, protowire.Fixed32Type, protowire.Fixed64Type:
-			n := protowire.ConsumeFieldValue(num, typ, b)
+			n := protowire.ConsumeFieldValue(num, typ, b) // refuses varints past 64 bits
 			if n < 0 {
 				return false
 			}
@@ -123,7 +143,27 @@ func wellFormed(b []byte, p *plan, depth int) bool {
 			return false
 		}
 	}
-	return true
+	return !p.mapEntry || entry == 1<<1|1<<2
+}
+
+// packed reports whether v is whole numbers of wire type typ, end to end.
+func packed(v []byte, typ protowire.Type) bool {
+	switch typ {
+	case protowire.VarintType:
+		for len(v) > 0 {
+			_, n := protowire.ConsumeVarint(v)
+			if n < 0 {
+				return false
+			}
+			v = v[n:]
+		}
+		return true
+	case protowire.Fixed32Type:
+		return len(v)%4 == 0
+	case protowire.Fixed64Type:
+		return len(v)%8 == 0
+	}
+	return false
 }
 
 // A plan is what wellFormed needs of a message's descriptor, by field
@@ -133,14 +173,36 @@ type plan struct {
 	// which the generated code decodes with vtprotobuf's own functions:
 	// they drop the fields they do not know, which proto.Unmarshal keeps.
 	keepsUnknown bool
+	mapEntry     bool
 	byNumber     []*fieldPlan // nil when numbers go past maxPlanNumber
 	fields       protoreflect.FieldDescriptors
 }
 
 type fieldPlan struct {
-	kind    protoreflect.Kind
-	message protoreflect.MessageDescriptor
-	nested  atomic.Pointer[plan] // message's, once met
+	kind     protoreflect.Kind
+	wire     protowire.Type // the one proto.Marshal writes, unpacked
+	packable bool           // a repeated number, which may come packed
+	message  protoreflect.MessageDescriptor
+	nested   atomic.Pointer[plan] // message's, once met
+}
+
+func newFieldPlan(fd protoreflect.FieldDescriptor) *fieldPlan {
+	f := &fieldPlan{kind: fd.Kind(), message: fd.Message()}
+	switch fd.Kind() {
+	case protoreflect.BoolKind, protoreflect.EnumKind, protoreflect.Int32Kind, protoreflect.Sint32Kind, protoreflect.Uint32Kind,
+		protoreflect.Int64Kind, protoreflect.Sint64Kind, protoreflect.Uint64Kind:
+		f.wire = protowire.VarintType
+	case protoreflect.Fixed32Kind, protoreflect.Sfixed32Kind, protoreflect.FloatKind:
+		f.wire = protowire.Fixed32Type
+	case protoreflect.Fixed64Kind, protoreflect.Sfixed64Kind, protoreflect.DoubleKind:
+		f.wire = protowire.Fixed64Type
+	case protoreflect.StringKind, protoreflect.BytesKind, protoreflect.MessageKind:
+		f.wire = protowire.BytesType
+	default: // groups
+		f.wire = protowire.StartGroupType
+	}
+	f.packable = fd.IsList() && f.wire != protowire.BytesType && f.wire != protowire.StartGroupType
+	return f
 }
 
 // plan is the plan of the field's message.
@@ -166,7 +228,7 @@ func (p *plan) field(num protowire.Number) *fieldPlan {
 		return nil
 	}
 	if fd := p.fields.ByNumber(num); fd != nil {
-		return &fieldPlan{kind: fd.Kind(), message: fd.Message()} // a message of huge field numbers: rare
+		return newFieldPlan(fd) // a message of huge field numbers: rare
 	}
 	return nil
 }
@@ -180,7 +242,7 @@ func planOf(md protoreflect.MessageDescriptor) *plan {
 		return p.(*plan)
 	}
 	fields := md.Fields()
-	p := &plan{keepsUnknown: md.ParentFile().Package() != "google.protobuf", fields: fields}
+	p := &plan{keepsUnknown: md.ParentFile().Package() != "google.protobuf", mapEntry: md.IsMapEntry(), fields: fields}
 	top := 0
 	for i := range fields.Len() {
 		top = max(top, int(fields.Get(i).Number()))
@@ -189,7 +251,7 @@ func planOf(md protoreflect.MessageDescriptor) *plan {
 		p.byNumber = make([]*fieldPlan, top+1)
 		for i := range fields.Len() {
 			fd := fields.Get(i)
-			p.byNumber[fd.Number()] = &fieldPlan{kind: fd.Kind(), message: fd.Message()}
+			p.byNumber[fd.Number()] = newFieldPlan(fd)
 		}
 	}
 	actual, _ := plans.LoadOrStore(md, p)
