@@ -355,10 +355,7 @@ func (s *Store) applyChecked(ctx context.Context, cp *CheckedPage) (int, error) 
 		kind, id := r.rec.GetKind(), r.rec.GetId()
 		res, err := ins.ExecContext(rowCtx, origin, int64(kind), id, r.rec.GetSeq(), r.rec.GetDeleted(), r.signed.GetRecord(), r.signed.GetSignature())
 		if err != nil {
-			if se := (*sqlite.Error)(nil); errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
-				return 0, refused(origin, RefusedMalformed, "seq %d is already another record's", r.rec.GetSeq())
-			}
-			return 0, fmt.Errorf("apply page of %s: %w", origin, rowError(ctx, err))
+			return 0, rowFailed(origin, r.rec.GetSeq(), err)
 		}
 		inserted, err := res.RowsAffected()
 		if err != nil {
@@ -379,7 +376,7 @@ func (s *Store) applyChecked(ctx context.Context, cp *CheckedPage) (int, error) 
 			}
 			var held currentRow
 			if err := cur.QueryRowContext(rowCtx, origin, int64(kind), id).Scan(&held.rid, &held.seq, &held.deleted); err != nil {
-				return 0, fmt.Errorf("apply page of %s: read the record held: %w", origin, rowError(ctx, err))
+				return 0, fmt.Errorf("apply page of %s: read the record held: %w", origin, err)
 			}
 			if held.seq >= r.rec.GetSeq() {
 				r.skip = true // held already, or a newer version
@@ -388,10 +385,7 @@ func (s *Store) applyChecked(ctx context.Context, cp *CheckedPage) (int, error) 
 			d.remove(kind, id, held.seq)
 			r.rid, r.wasLive = held.rid, !held.deleted
 			if _, err := upd.ExecContext(rowCtx, r.rec.GetSeq(), r.rec.GetDeleted(), r.signed.GetRecord(), r.signed.GetSignature(), r.rid); err != nil {
-				if se := (*sqlite.Error)(nil); errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
-					return 0, refused(origin, RefusedMalformed, "seq %d is already another record's", r.rec.GetSeq())
-				}
-				return 0, fmt.Errorf("apply page of %s: %w", origin, rowError(ctx, err))
+				return 0, rowFailed(origin, r.rec.GetSeq(), err)
 			}
 		}
 		d.add(kind, id, r.rec.GetSeq())
@@ -406,7 +400,7 @@ func (s *Store) applyChecked(ctx context.Context, cp *CheckedPage) (int, error) 
 	slot := s.announceIndex()
 	if err := tx.Commit(); err != nil {
 		s.deliverIndex(slot, nil, nil)
-		return 0, fmt.Errorf("apply page of %s: commit: %w", origin, rowError(ctx, err))
+		return 0, fmt.Errorf("apply page of %s: commit: %w", origin, err)
 	}
 	if pinned {
 		s.pins.Store(origin, slices.Clone(key))
@@ -425,6 +419,16 @@ func (s *Store) applyChecked(ctx context.Context, cp *CheckedPage) (int, error) 
 	s.deliverIndex(slot, changes, nil)
 	s.notifyChanged()
 	return applied, nil
+}
+
+// rowFailed is the error of a record's insert or update in the apply of a
+// page of origin: a refusal when the record's seq is another record's.
+// (ApplyChecked adds the context's error when it has ended.)
+func rowFailed(origin string, seq int64, err error) error {
+	if se := (*sqlite.Error)(nil); errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
+		return refused(origin, RefusedMalformed, "seq %d is already another record's", seq)
+	}
+	return fmt.Errorf("apply page of %s: %w", origin, err)
 }
 
 // maxUnpinnedCached bounds how many origins PinnedKey remembers as having
