@@ -181,7 +181,7 @@ func (s *Store) writeTxOnce(ctx context.Context, plan func(*sql.Tx) ([]pending, 
 	if err := tx.Commit(); err != nil {
 		s.deliverIndex(slot, nil, nil)
 		<-analyzed // the caller may write the resources again
-		return nil, fmt.Errorf("write: commit: %w", rowError(ctx, err))
+		return nil, fmt.Errorf("write: commit: %w", err)
 	}
 	if len(prepared) == 0 {
 		s.deliverIndex(slot, nil, nil)
@@ -416,7 +416,7 @@ func (s *Store) sealAndStore(ctx context.Context, st *statements, ps []pending, 
 		}
 		for i := c * chunk; i < min((c+1)*chunk, len(ps)); i++ {
 			p := &ps[i]
-			if err := st.store(ctx, rowCtx, p); err != nil {
+			if err := st.store(rowCtx, p); err != nil {
 				waitRest(c + 1)
 				if se := (*sqlite.Error)(nil); createsUnchecked && p.Op == OpCreate && errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
 					return fmt.Errorf("%w: %w", errCreateTaken, err)
@@ -573,19 +573,20 @@ func (st *statements) close() {
 }
 
 // store writes a sealed record, setting p.rid for a new row. It runs its
-// statement with rowCtx, rowContext(ctx).
-func (st *statements) store(ctx, rowCtx context.Context, p *pending) error {
+// statement with rowCtx, rowContext of the transaction's context (writeTx
+// reports that context's end).
+func (st *statements) store(rowCtx context.Context, p *pending) error {
 	rec, sig := p.signed.GetRecord(), p.signed.GetSignature()
 	if p.rid == 0 {
 		res, err := st.insertRecord.ExecContext(rowCtx, p.rec.GetOrigin(), int64(p.Kind), p.ID, p.rec.GetSeq(), p.rec.GetDeleted(), rec, sig)
 		if err != nil {
-			return fmt.Errorf("write %s: %w", p.ID, rowError(ctx, err))
+			return fmt.Errorf("write %s: %w", p.ID, err)
 		}
 		if p.rid, err = res.LastInsertId(); err != nil {
 			return fmt.Errorf("write %s: %w", p.ID, err)
 		}
 	} else if _, err := st.updateRecord.ExecContext(rowCtx, p.rec.GetSeq(), p.rec.GetDeleted(), rec, sig, p.rid); err != nil {
-		return fmt.Errorf("write %s: %w", p.ID, rowError(ctx, err))
+		return fmt.Errorf("write %s: %w", p.ID, err)
 	}
 	return nil
 }
