@@ -17,11 +17,34 @@ import (
 // connection does not checkpoint (wal_autocheckpoint 0); a checkpointer
 // does, on its own connection, after commits, so that writers and
 // replication go on while the disk syncs.
+//
+// SQLite starts the log over, at the first commit after a checkpoint that
+// copied all of it. A passive checkpoint never catches up with a writer
+// that does not pause, as when a node catches up with the federation and
+// applies page after page: the log then grew by everything written, a
+// gigabyte for a million records, and every read looked through the
+// log's index for each page it read. So once the log is longer than
+// checkpointTimings.startOver, the checkpointer copies what is left
+// holding the catalog's write lock, which keeps the writers out for that
+// copy and its sync: the next commit starts the log over.
 
 // checkpointInterval is the least time between two checkpoints: under a
 // stream of writes, a checkpoint copies what a quarter of a second wrote
 // (a few megabytes at most), rather than fsyncing after every commit.
 const checkpointInterval = 250 * time.Millisecond
+
+// logStartOver is the length of log, in bytes, past which a checkpoint
+// that did not catch up with the writers finishes under their lock: the
+// writers wait for the copy of what they appended meanwhile and the sync
+// of the file, tens of milliseconds for a log this long.
+const logStartOver = 16 << 20
+
+// checkpointTimings are when the checkpointer works: checkpointInterval
+// and logStartOver unless set (tests).
+type checkpointTimings struct {
+	interval  time.Duration
+	startOver int64
+}
 
 // walSizeLimit is the size the log file is cut back to when it starts
 // over after a burst of writes.
@@ -32,6 +55,12 @@ const walSizeLimit = 64 << 20
 type checkpointer struct {
 	db  *sql.DB
 	log *slog.Logger
+	// writes is the catalog's write lock (Store.writeMu): no write
+	// transaction is open while it is held.
+	writes  sync.Locker
+	timings checkpointTimings
+	// startOverFrames is timings.startOver in frames of the log.
+	startOverFrames int
 	// due has a value when a commit happened since the last checkpoint
 	// began.
 	due      chan struct{}
@@ -40,13 +69,28 @@ type checkpointer struct {
 	stopOnce sync.Once
 }
 
-func startCheckpointer(file string, log *slog.Logger) (*checkpointer, error) {
+func startCheckpointer(file string, log *slog.Logger, writes sync.Locker, timings checkpointTimings) (*checkpointer, error) {
+	if timings.interval == 0 {
+		timings.interval = checkpointInterval
+	}
+	if timings.startOver == 0 {
+		timings.startOver = logStartOver
+	}
 	db, err := openDB(file, roleCheckpointer)
 	if err != nil {
 		return nil, err
 	}
 	db.SetMaxOpenConns(1)
-	c := &checkpointer{db: db, log: log, due: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{})}
+	var pageSize int64
+	if err := db.QueryRow("PRAGMA page_size").Scan(&pageSize); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open checkpointer: %w", err)
+	}
+	c := &checkpointer{
+		db: db, log: log, writes: writes, timings: timings,
+		startOverFrames: int(timings.startOver / max(pageSize, 512)),
+		due:             make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{}),
+	}
 	c.committed() // what Open itself wrote: migrations, the origin's claim
 	go c.run()
 	return c, nil
@@ -69,26 +113,44 @@ func (c *checkpointer) run() {
 			return
 		case <-c.due:
 		}
-		if _, err := c.checkpoint(context.Background()); err != nil {
+		if err := c.checkpointOnce(context.Background()); err != nil {
 			c.log.Warn("checkpoint failed; the write-ahead log keeps the writes, and the next commit tries again", "err", err)
 		}
 		select {
 		case <-c.stop:
 			return
-		case <-time.After(checkpointInterval):
+		case <-time.After(c.timings.interval):
 		}
 	}
 }
 
-// checkpoint copies into the database file every page of the log that no
-// reader still needs; complete says whether that was all of them (a
-// reader's snapshot holds back the pages after it until the next time).
-func (c *checkpointer) checkpoint(ctx context.Context) (complete bool, err error) {
-	var busy, logPages, copied int
-	if err := c.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logPages, &copied); err != nil {
-		return false, fmt.Errorf("checkpoint: %w", err)
+// checkpointOnce runs a checkpoint beside the writers and, when the log has
+// grown past startOver, another under their lock.
+func (c *checkpointer) checkpointOnce(ctx context.Context) error {
+	logFrames, _, err := c.checkpoint(ctx)
+	if err != nil || logFrames <= c.startOverFrames {
+		return err
 	}
-	return busy == 0 && copied == logPages, nil
+	// Most of the log is in the file now; what the writers appended
+	// meanwhile is copied with them kept out. (A reader's snapshot may
+	// still hold some back: then the log starts over a turn later.)
+	c.writes.Lock()
+	defer c.writes.Unlock()
+	_, _, err = c.checkpoint(ctx)
+	return err
+}
+
+// checkpoint copies into the database file every page of the log that no
+// reader still needs. It returns the length of the log in frames, as it
+// was when the checkpoint began, and whether the checkpoint copied all of
+// that (a reader's snapshot holds back the pages after it until the next
+// time; frames appended meanwhile are not counted).
+func (c *checkpointer) checkpoint(ctx context.Context) (logFrames int, complete bool, err error) {
+	var busy, copied int
+	if err := c.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logFrames, &copied); err != nil {
+		return 0, false, fmt.Errorf("checkpoint: %w", err)
+	}
+	return logFrames, busy == 0 && copied == logFrames, nil
 }
 
 // close stops the checkpointer and closes its connection; a second call

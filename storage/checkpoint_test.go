@@ -3,9 +3,12 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -66,5 +69,90 @@ func TestWritesReachTheDatabaseFile(t *testing.T) {
 	s = openAt(t, path, "fr", testKey(1))
 	if got, err := s.Get(ctx, KindTool, "fr", "tool-3"); err != nil || got == nil {
 		t.Errorf("after reopening: %v", err)
+	}
+}
+
+// logRestarts reads the count of restarts from the header of the
+// write-ahead log file (its checkpoint sequence number, which SQLite adds
+// one to each time the log starts over), 0 when there is no log yet.
+func logRestarts(t *testing.T, logPath string) uint32 {
+	t.Helper()
+	f, err := os.Open(logPath)
+	if os.IsNotExist(err) {
+		return 0
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var header [16]byte
+	if _, err := f.ReadAt(header[:], 0); err != nil {
+		return 0 // not written yet
+	}
+	return binary.BigEndian.Uint32(header[12:])
+}
+
+// TestLogStartsOverUnderSustainedWrites applies pages back to back, as a
+// node catching up with the federation does, and checks that the
+// write-ahead log starts over meanwhile: a passive checkpoint never
+// catches up with a writer that does not pause, and SQLite starts the log
+// over only after one has, so that the log grew by everything the pages
+// wrote (three times the records, with the indexes' pages).
+func TestLogStartsOverUnderSustainedWrites(t *testing.T) {
+	ctx := context.Background()
+	src, _ := openTest(t)
+	long := strings.Repeat("Consultations, pétitions et budgets participatifs pour chaque collectivité. ", 25)
+	for batch := 0; batch < 4; batch++ {
+		var ws []Write
+		for i := batch * 500; i < (batch+1)*500; i++ {
+			ws = append(ws, Write{Op: OpCreate, ID: fmt.Sprintf("t%d", i), Resource: tool(fmt.Sprintf("Tool %d", i), long)})
+		}
+		if _, err := src.Apply(ctx, ws); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	path := filepath.Join(t.TempDir(), "replica.db")
+	dst, err := Open(ctx, Options{Path: path, Origin: "de", Key: testKey(2),
+		checkpoints: checkpointTimings{interval: time.Millisecond, startOver: 256 << 10}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dst.Close() })
+	// Checked first, the pages are then applied with no pause between.
+	var checked []*CheckedPage
+	for _, p := range pages(t, src, dst, 32<<10) {
+		cp, err := dst.CheckPage(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checked = append(checked, cp)
+	}
+	// The first commit starts over the log of Open's writes, checkpointed
+	// since: count from there.
+	if _, err := dst.ApplyChecked(ctx, checked[0]); err != nil {
+		t.Fatal(err)
+	}
+	before := logRestarts(t, path+"-wal")
+	for _, cp := range checked[1:] {
+		if _, err := dst.ApplyChecked(ctx, cp); err != nil {
+			t.Fatal(err)
+		}
+	}
+	restarts := logRestarts(t, path+"-wal") - before
+	st, err := os.Stat(path + "-wal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("the log started over %d times in %d pages, and was at most %d KiB", restarts, len(checked), st.Size()>>10)
+	if restarts < 2 {
+		t.Errorf("the log started over %d times while %d pages were applied back to back, and grew to %d KiB; want at least 2", restarts, len(checked), st.Size()>>10)
+	}
+	counts, err := dst.Counts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []OriginCounts{{Origin: "de"}, {Origin: "fr", Tools: 2000, HeadSeq: 2000}}; !slices.Equal(counts, want) {
+		t.Errorf("the replica holds %+v, want %+v", counts, want)
 	}
 }

@@ -70,6 +70,9 @@ type Options struct {
 	// accepted from peers, each with its key (a --trust file). When nil, an
 	// origin's key is pinned when its first records arrive.
 	Trusted map[string]ed25519.PublicKey
+
+	// checkpoints, when set, replaces the checkpointer's timings (tests).
+	checkpoints checkpointTimings
 }
 
 // Store is an open catalog. It is safe for concurrent use.
@@ -175,7 +178,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		s.writer.Close()
 		return nil, err
 	}
-	if s.checkpoints, err = startCheckpointer(opts.Path, s.log); err != nil {
+	if s.checkpoints, err = startCheckpointer(opts.Path, s.log, &s.writeMu, opts.checkpoints); err != nil {
 		s.reader.Close()
 		s.writer.Close()
 		return nil, err
