@@ -36,8 +36,11 @@ const checkpointInterval = 250 * time.Millisecond
 // logStartOver is the length of log, in bytes, past which a checkpoint
 // that did not catch up with the writers finishes under their lock: the
 // writers wait for the copy of what they appended meanwhile and the sync
-// of the file, tens of milliseconds for a log this long.
-const logStartOver = 16 << 20
+// of what the checkpoints copied since the last one, up to a tenth of a
+// second for a log this long, once in a few seconds of sustained writes.
+// It is the size the log file is cut back to when it starts over: the
+// file then stays about that size.
+const logStartOver = walSizeLimit
 
 // checkpointTimings are when the checkpointer works: checkpointInterval
 // and logStartOver unless set (tests).
