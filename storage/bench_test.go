@@ -16,6 +16,7 @@ import (
 	"time"
 
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+	"github.com/ogptoolbox/federation/internal/cputime"
 	"github.com/ogptoolbox/federation/vocabulary"
 )
 
@@ -359,7 +360,7 @@ func BenchmarkBatchedCreates(b *testing.B) {
 			// The creates run back to back, as a client streaming
 			// batches would send them, and their time ends when the
 			// last batch is in the search index and the database file.
-			start, cpuStart := time.Now(), processCPU()
+			start, cpuStart := time.Now(), cputime.Process()
 			debug.SetGCPercent(gcPercent)
 			for _, writes := range batches {
 				if _, err := s.Apply(ctx, writes); err != nil {
@@ -369,7 +370,7 @@ func BenchmarkBatchedCreates(b *testing.B) {
 			s.awaitIndex()
 			checkpointAll(ctx, b, s)
 			debug.SetGCPercent(-1) // waits for a collection under way
-			createCPU += processCPU() - cpuStart
+			createCPU += cputime.Process() - cpuStart
 			createTime += time.Since(start)
 
 			rows := storedRows(ctx, b, s, int64(turn*perTurn+1), int64((turn+1)*perTurn))
