@@ -34,12 +34,15 @@ import (
 const checkpointInterval = 250 * time.Millisecond
 
 // logStartOver is the length of log, in bytes, past which a checkpoint
-// that did not catch up with the writers finishes under their lock: the
-// writers wait for the copy of what they appended meanwhile and the sync
-// of what the checkpoints copied since the last one, up to a tenth of a
-// second for a log this long, once in a few seconds of sustained writes.
-// It is the size the log file is cut back to when it starts over: the
-// file then stays about that size.
+// that did not catch up with the writers finishes under their lock. The
+// writers then wait for the copy of what they appended meanwhile and for
+// the sync of the database file, which has every page copied since the log
+// last started over to write (SQLite syncs it only at a checkpoint that
+// reached the end of the log): about a tenth of a second for a log this
+// long on the project's machine, a second or more on a slow disk, once in
+// a few seconds of sustained writes. It is the size the log file is cut
+// back to when it starts over, which then cuts back only what a turn
+// wrote past it.
 const logStartOver = walSizeLimit
 
 // checkpointTimings are when the checkpointer works: checkpointInterval
@@ -52,6 +55,9 @@ type checkpointTimings struct {
 // walSizeLimit is the size the log file is cut back to when it starts
 // over after a burst of writes.
 const walSizeLimit = 64 << 20
+
+// walFrameHeader is the size of the header of each page in the log.
+const walFrameHeader = 24
 
 // checkpointer runs passive checkpoints, which neither wait for nor block
 // readers and writers, on a connection of its own.
@@ -91,7 +97,7 @@ func startCheckpointer(file string, log *slog.Logger, writes sync.Locker, timing
 	}
 	c := &checkpointer{
 		db: db, log: log, writes: writes, timings: timings,
-		startOverFrames: int(timings.startOver / max(pageSize, 512)),
+		startOverFrames: int(timings.startOver / (max(pageSize, 512) + walFrameHeader)),
 		due:             make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{}),
 	}
 	c.committed() // what Open itself wrote: migrations, the origin's claim
@@ -135,8 +141,13 @@ func (c *checkpointer) checkpointOnce(ctx context.Context) error {
 		return err
 	}
 	// Most of the log is in the file now; what the writers appended
-	// meanwhile is copied with them kept out. (A reader's snapshot may
-	// still hold some back: then the log starts over a turn later.)
+	// meanwhile is copied with them kept out. A reader can still keep the
+	// log from starting over: a snapshot older than the log's end holds
+	// back the pages after it (a peer's pull reads all its pages from one
+	// snapshot), and a reader that began before this checkpoint ended
+	// keeps the next commit from starting over. The log then starts over
+	// at a later turn, whose checkpoint has only the pages written since
+	// to copy and sync.
 	c.writes.Lock()
 	defer c.writes.Unlock()
 	_, _, err = c.checkpoint(ctx)
