@@ -60,7 +60,8 @@ const walSizeLimit = 64 << 20
 const walFrameHeader = 24
 
 // checkpointer runs passive checkpoints, which neither wait for nor block
-// readers and writers, on a connection of its own.
+// readers and writers, on a connection of its own; only the one that lets
+// a long log start over keeps the writers out (checkpointOnce).
 type checkpointer struct {
 	db  *sql.DB
 	log *slog.Logger
