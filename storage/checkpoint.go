@@ -67,9 +67,10 @@ type checkpointer struct {
 	log *slog.Logger
 	// writes is the catalog's write lock (Store.writeMu): no write
 	// transaction is open while it is held.
-	writes  sync.Locker
-	timings checkpointTimings
-	// startOverFrames is timings.startOver in frames of the log.
+	writes   sync.Locker
+	interval time.Duration
+	// startOverFrames is the threshold of logStartOver (or the tests'
+	// own) in frames of the log.
 	startOverFrames int
 	// due has a value when a commit happened since the last checkpoint
 	// began.
@@ -97,7 +98,7 @@ func startCheckpointer(file string, log *slog.Logger, writes sync.Locker, timing
 		return nil, fmt.Errorf("open checkpointer: %w", err)
 	}
 	c := &checkpointer{
-		db: db, log: log, writes: writes, timings: timings,
+		db: db, log: log, writes: writes, interval: timings.interval,
 		startOverFrames: int(timings.startOver / (max(pageSize, 512) + walFrameHeader)),
 		due:             make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{}),
 	}
@@ -129,7 +130,7 @@ func (c *checkpointer) run() {
 		select {
 		case <-c.stop:
 			return
-		case <-time.After(c.timings.interval):
+		case <-time.After(c.interval):
 		}
 	}
 }
