@@ -40,7 +40,8 @@ const checkpointInterval = 250 * time.Millisecond
 // last started over to write (SQLite syncs it only at a checkpoint that
 // reached the end of the log): about a tenth of a second for a log this
 // long on the project's machine, a second or more on a slow disk, once in
-// a few seconds of sustained writes. It is the size the log file is cut
+// a few seconds of sustained writes (a write whose context ends meanwhile
+// gives up: see writeLock). It is the size the log file is cut
 // back to when it starts over, which then cuts back only what a turn
 // wrote past it.
 const logStartOver = walSizeLimit
@@ -65,7 +66,7 @@ const walFrameHeader = 24
 type checkpointer struct {
 	db  *sql.DB
 	log *slog.Logger
-	// writes is the catalog's write lock (Store.writeMu): no write
+	// writes is the catalog's write lock (Store.writeLock): no write
 	// transaction is open while it is held.
 	writes   sync.Locker
 	interval time.Duration

@@ -173,8 +173,10 @@ func (s *Store) SaveHarvestRun(ctx context.Context, run *catalogv1.HarvestRun) (
 	if err != nil {
 		return nil, fmt.Errorf("save harvest report: %w", err)
 	}
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
+	if err := s.writeLock.lock(ctx); err != nil {
+		return nil, fmt.Errorf("save harvest report: wait for the writes before: %w", err)
+	}
+	defer s.writeLock.Unlock()
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("save harvest report: %w", err)

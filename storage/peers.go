@@ -14,8 +14,10 @@ type Peer struct {
 
 // SavePeer remembers a member, replacing what was known of its origin.
 func (s *Store) SavePeer(ctx context.Context, p Peer) error {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
+	if err := s.writeLock.lock(ctx); err != nil {
+		return fmt.Errorf("save peer %s: wait for the writes before: %w", p.Origin, err)
+	}
+	defer s.writeLock.Unlock()
 	_, err := s.writer.ExecContext(ctx, `INSERT INTO peers (origin, gossip_addr, grpc_addr, seen_time) VALUES (?, ?, ?, ?)
 		ON CONFLICT (origin) DO UPDATE SET gossip_addr = excluded.gossip_addr, grpc_addr = excluded.grpc_addr, seen_time = excluded.seen_time`,
 		p.Origin, p.GossipAddr, p.GRPCAddr, s.now().UnixMicro())
@@ -55,8 +57,10 @@ func (s *Store) ResetWatermark(ctx context.Context, origin string) error {
 	if origin == s.origin {
 		return fmt.Errorf("reset watermark: %s is this node's own origin", origin)
 	}
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
+	if err := s.writeLock.lock(ctx); err != nil {
+		return fmt.Errorf("reset watermark of %s: wait for the writes before: %w", origin, err)
+	}
+	defer s.writeLock.Unlock()
 	if _, err := s.writer.ExecContext(ctx, "UPDATE origins SET head_seq = 0 WHERE origin = ?", origin); err != nil {
 		return fmt.Errorf("reset watermark of %s: %w", origin, err)
 	}

@@ -296,8 +296,10 @@ func (s *Store) applyChecked(ctx context.Context, cp *CheckedPage) (int, error) 
 	for i := range recs { // what an earlier, failed, attempt found out
 		recs[i].rid, recs[i].wasLive, recs[i].skip = 0, false, false
 	}
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
+	if err := s.writeLock.lock(ctx); err != nil {
+		return 0, fmt.Errorf("apply page of %s: wait for the writes before: %w", origin, err)
+	}
+	defer s.writeLock.Unlock()
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("apply page of %s: %w", origin, err)

@@ -98,9 +98,9 @@ type Store struct {
 	pins     sync.Map
 	unpinned atomic.Int64 // the nils in pins, give or take those pinned since
 
-	// writeMu orders writes: each commits and queues its changes for the
+	// writeLock orders writes: each commits and queues its changes for the
 	// indexer before the next begins, so the indexes see commit order.
-	writeMu sync.Mutex
+	writeLock writeLock
 	// indexer puts committed changes in the search indexes.
 	indexer *indexer
 	// tools and useCases index the live records of each kind for search.
@@ -148,7 +148,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if len(opts.Key) != ed25519.PrivateKeySize {
 		return nil, errors.New("open catalog: no signing key")
 	}
-	s := &Store{origin: opts.Origin, key: opts.Key, now: opts.Now, log: opts.Logger, trusted: opts.Trusted, changed: make(chan struct{})}
+	s := &Store{origin: opts.Origin, key: opts.Key, now: opts.Now, log: opts.Logger, trusted: opts.Trusted, changed: make(chan struct{}), writeLock: newWriteLock()}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -178,7 +178,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		s.writer.Close()
 		return nil, err
 	}
-	if s.checkpoints, err = startCheckpointer(opts.Path, s.log, &s.writeMu, opts.checkpoints); err != nil {
+	if s.checkpoints, err = startCheckpointer(opts.Path, s.log, s.writeLock, opts.checkpoints); err != nil {
 		s.reader.Close()
 		s.writer.Close()
 		return nil, err

@@ -109,8 +109,10 @@ var errCreateTaken = errors.New("write: a create's id is taken")
 // replaces and deletes.
 func (s *Store) writeTxOnce(ctx context.Context, plan func(*sql.Tx) ([]pending, func([]pending) error, error), lookUpCreates bool) ([]proto.Message, error) {
 	// Writes reach the search index in the order they commit.
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
+	if err := s.writeLock.lock(ctx); err != nil {
+		return nil, fmt.Errorf("write: wait for the writes before: %w", err)
+	}
+	defer s.writeLock.Unlock()
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("write: begin: %w", err)
