@@ -186,9 +186,15 @@ func (s *Store) readOrigin(ctx context.Context, tx *sql.Tx, origin string, key [
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("read pages of %s: %w", origin, err)
 	}
-	// The last page runs up to the head: seqs past the last record were
-	// replaced by records already sent.
-	page.ThroughSeq = head
+	// The last page ends at its last record, as every page does: the
+	// receiver takes a page's end as its new watermark, so an end no
+	// record signed would be a claim it cannot check (see CheckPage). The
+	// head's record is the last one, but for a node that holds newer
+	// versions than its watermark (one repairing a divergence): the
+	// caller then stays below the head until the repair ends.
+	if len(page.Records) == 0 {
+		return nil
+	}
 	return emit(page)
 }
 
@@ -252,6 +258,11 @@ func (s *Store) CheckPage(ctx context.Context, page *federationv1.OriginPage) (*
 		return nil, refused(origin, RefusedOwnOrigin, "this node is the origin of these records")
 	case page.GetThroughSeq() < page.GetAfterSeq():
 		return nil, refused(origin, RefusedSeqOrder, "the page runs from %d back to %d", page.GetAfterSeq(), page.GetThroughSeq())
+	case len(page.GetRecords()) == 0:
+		// The page's end would become the watermark on the word of the
+		// peer alone, and a watermark past the origin's head shuts out
+		// the origin's next records, here and wherever this node relays.
+		return nil, refused(origin, RefusedMalformed, "a page holds at least one record")
 	}
 	key := ed25519.PublicKey(page.GetPublicKey())
 	if s.trusted != nil {
@@ -485,6 +496,9 @@ func (s *Store) checkPage(page *federationv1.OriginPage, key ed25519.PublicKey) 
 		}
 		prev = rec.GetSeq()
 		recs[i] = replicated{rec: rec, signed: sr}
+	}
+	if prev != page.GetThroughSeq() {
+		return nil, refused(origin, RefusedMalformed, "the page ends at seq %d, past its last record's %d: a page ends at its last record", page.GetThroughSeq(), prev)
 	}
 	verifier, err := envelope.NewVerifier(key)
 	if err != nil {

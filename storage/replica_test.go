@@ -227,6 +227,26 @@ func TestRefusedPages(t *testing.T) {
 			p.ThroughSeq = 3
 			return p
 		}},
+		{"an end past the last record, which would move the watermark past the origin's head", RefusedMalformed, func() *federationv1.OriginPage {
+			p := good()
+			p.ThroughSeq = 1 << 62
+			return p
+		}},
+		{"no records, and an end past the watermark", RefusedMalformed, func() *federationv1.OriginPage {
+			p := good()
+			p.Records, p.ThroughSeq = nil, 1<<62
+			return p
+		}},
+		{"no records, at the watermark", RefusedMalformed, func() *federationv1.OriginPage {
+			p := good()
+			p.Records, p.ThroughSeq = nil, 0
+			return p
+		}},
+		{"no records, for an origin never seen: nothing signed it", RefusedMalformed, func() *federationv1.OriginPage {
+			p := good()
+			p.Origin, p.PublicKey, p.Records, p.ThroughSeq = "it", otherKey.Public().(ed25519.PublicKey), nil, 7
+			return p
+		}},
 		{"a gap", RefusedGap, func() *federationv1.OriginPage {
 			p := good()
 			p.AfterSeq, p.Records = 1, p.Records[1:]

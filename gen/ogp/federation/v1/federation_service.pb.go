@@ -200,7 +200,10 @@ func (x *PullResponse) GetPage() *OriginPage {
 
 // OriginPage is a run of one origin's records: every record the node holds
 // of the origin with after_seq < seq <= through_seq, in seq order. Seqs
-// missing from the run are versions that later ones replaced.
+// missing from the run are versions that later ones replaced. A page holds
+// at least one record and ends at the last one's seq: a receiver refuses
+// any other, since it would move its watermark to a seq no record of the
+// origin vouches for.
 type OriginPage struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The origin, such as "fr".
@@ -209,8 +212,8 @@ type OriginPage struct {
 	PublicKey []byte `protobuf:"bytes,2,opt,name=public_key,json=publicKey,proto3" json:"public_key,omitempty"`
 	// The seq the run starts after: the caller's watermark for the origin.
 	AfterSeq int64 `protobuf:"varint,3,opt,name=after_seq,json=afterSeq,proto3" json:"after_seq,omitempty"`
-	// The seq the run goes up to. After applying the page, the caller holds
-	// every record of the origin up to this seq.
+	// The seq the run goes up to, its last record's. After applying the
+	// page, the caller holds every record of the origin up to this seq.
 	ThroughSeq int64 `protobuf:"varint,4,opt,name=through_seq,json=throughSeq,proto3" json:"through_seq,omitempty"`
 	// The records, each as its origin signed it.
 	Records       []*SignedRecord `protobuf:"bytes,5,rep,name=records,proto3" json:"records,omitempty"`
