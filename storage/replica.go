@@ -86,6 +86,13 @@ const (
 	MaxPageBytes     = 4 << 20
 )
 
+// MaxPageRecords is the most records a page can hold: ReadPages ends a page
+// once its records and signatures pass MaxPageBytes, and each record brings
+// a signature of 64 bytes. A receiver refuses a page of more, before it
+// spends memory on each: a page of empty records costs two bytes a record
+// to send, and a few hundred to hold once decoded and checked.
+const MaxPageRecords = MaxPageBytes/ed25519.SignatureSize + 1
+
 // ReadPages calls emit with the pages of records spec asks for, origin by
 // origin (sorted), from one snapshot of the catalog. It stops at emit's
 // first error and returns it.
@@ -258,6 +265,8 @@ func (s *Store) CheckPage(ctx context.Context, page *federationv1.OriginPage) (*
 		return nil, refused(origin, RefusedOwnOrigin, "this node is the origin of these records")
 	case page.GetThroughSeq() < page.GetAfterSeq():
 		return nil, refused(origin, RefusedSeqOrder, "the page runs from %d back to %d", page.GetAfterSeq(), page.GetThroughSeq())
+	case len(page.GetRecords()) > MaxPageRecords:
+		return nil, refused(origin, RefusedMalformed, "%d records, more than a page holds (%d)", len(page.GetRecords()), MaxPageRecords)
 	case len(page.GetRecords()) == 0:
 		// The page's end would become the watermark on the word of the
 		// peer alone, and a watermark past the origin's head shuts out

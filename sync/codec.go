@@ -2,13 +2,16 @@ package sync
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 
 	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
 	"github.com/ogptoolbox/federation/internal/protodecode"
+	"github.com/ogptoolbox/federation/storage"
 	"google.golang.org/grpc/encoding"
 	encodingproto "google.golang.org/grpc/encoding/proto"
 	"google.golang.org/grpc/mem"
+	"google.golang.org/protobuf/encoding/protowire"
 )
 
 // pageCodec is the codec of a pull's stream: gRPC's own for the request,
@@ -18,6 +21,9 @@ import (
 // is decoded, hence the copy; a page lives until it is applied.
 type pageCodec struct {
 	encoding.CodecV2 // the registered "proto" codec, whose name the call keeps
+	// pageField and recordsField are the numbers of PullResponse.page and
+	// OriginPage.records, which countRecords walks to.
+	pageField, recordsField protowire.Number
 }
 
 // Name is empty: gRPC would name a forced codec in the call's content type
@@ -27,7 +33,11 @@ type pageCodec struct {
 func (pageCodec) Name() string { return "" }
 
 func newPageCodec() pageCodec {
-	return pageCodec{encoding.GetCodecV2(encodingproto.Name)}
+	return pageCodec{
+		CodecV2:      encoding.GetCodecV2(encodingproto.Name),
+		pageField:    (&federationv1.PullResponse{}).ProtoReflect().Descriptor().Fields().ByName("page").Number(),
+		recordsField: (&federationv1.OriginPage{}).ProtoReflect().Descriptor().Fields().ByName("records").Number(),
+	}
 }
 
 func (c pageCodec) Unmarshal(data mem.BufferSlice, v any) error {
@@ -35,7 +45,14 @@ func (c pageCodec) Unmarshal(data mem.BufferSlice, v any) error {
 	if !ok {
 		return c.CodecV2.Unmarshal(data, v)
 	}
-	if err := protodecode.UnmarshalAliasing(data.Materialize(), resp); err != nil {
+	b := data.Materialize()
+	// A page of more records than a page can hold is refused before its
+	// decoding allocates for each: a peer could send millions in a few
+	// megabytes.
+	if n := c.countRecords(b, storage.MaxPageRecords); n > storage.MaxPageRecords {
+		return fmt.Errorf("a page of more than %d records, the most a page holds", storage.MaxPageRecords)
+	}
+	if err := protodecode.UnmarshalAliasing(b, resp); err != nil {
 		return err
 	}
 	// What outlives the page (the origin's name in maps and metrics, its
@@ -44,4 +61,47 @@ func (c pageCodec) Unmarshal(data mem.BufferSlice, v any) error {
 		p.Origin, p.PublicKey = strings.Clone(p.Origin), bytes.Clone(p.PublicKey)
 	}
 	return nil
+}
+
+// countRecords counts the records of the page in b, the wire form of a
+// PullResponse, up to one past limit. It stops at what does not parse,
+// which the decoder refuses.
+func (c pageCodec) countRecords(b []byte, limit int) int {
+	n := 0
+	for len(b) > 0 && n <= limit {
+		num, typ, l := protowire.ConsumeTag(b)
+		if l < 0 {
+			return n
+		}
+		b = b[l:]
+		if num != c.pageField || typ != protowire.BytesType {
+			if l = protowire.ConsumeFieldValue(num, typ, b); l < 0 {
+				return n
+			}
+			b = b[l:]
+			continue
+		}
+		// The page (a message field sent more than once is merged: its
+		// records add up).
+		page, l := protowire.ConsumeBytes(b)
+		if l < 0 {
+			return n
+		}
+		b = b[l:]
+		for len(page) > 0 && n <= limit {
+			num, typ, l := protowire.ConsumeTag(page)
+			if l < 0 {
+				return n
+			}
+			page = page[l:]
+			if l = protowire.ConsumeFieldValue(num, typ, page); l < 0 {
+				return n
+			}
+			page = page[l:]
+			if num == c.recordsField && typ == protowire.BytesType {
+				n++
+			}
+		}
+	}
+	return n
 }

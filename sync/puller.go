@@ -17,9 +17,11 @@ type PullResult struct {
 	Pages           int            // pages applied
 	Applied         int            // records that changed the catalog
 	AppliedByOrigin map[string]int // the same, by origin
-	// Overtaken says the pull ended early, without error, because another
-	// pull had applied the records of its next page already: pulling
-	// again, from the watermarks then, brings what it would have brought.
+	// Overtaken says the pull ended early, without error, because the
+	// watermark of its next page's origin moved since the pull asked:
+	// another pull applied those records already, or a divergence set the
+	// watermark back to 0. Pulling again, from the watermarks then, brings
+	// what it would have brought.
 	Overtaken bool
 }
 
@@ -68,10 +70,11 @@ func PullFrom(ctx context.Context, store *storage.Store, conn grpc.ClientConnInt
 		origin := cp.page.Origin()
 		n, err := store.ApplyChecked(ctx, cp.page)
 		var re *storage.RefusedError
-		if errors.As(err, &re) && re.Reason == storage.RefusedStale && cp.page.AfterSeq() == next[origin] {
-			// The page starts where this pull asked: another pull, from
-			// another peer, advanced the watermark since. Not the peer's
-			// fault, and not a page to refuse.
+		if errors.As(err, &re) && (re.Reason == storage.RefusedStale || re.Reason == storage.RefusedGap) && cp.page.AfterSeq() == next[origin] {
+			// The page starts where this pull asked, and the watermark
+			// moved since: another pull, from another peer, advanced it,
+			// or a divergence found with another peer set it back to 0.
+			// Not the peer's fault, and not a page to refuse.
 			res.Overtaken = true
 			return res, nil
 		}

@@ -199,6 +199,36 @@ func TestPullOvertaken(t *testing.T) {
 		t.Fatalf("pull after: %+v, %v", res, err)
 	}
 
+	// A pull whose origin's watermark is set back to 0 meanwhile (a
+	// divergence found with another peer) ends early too, without
+	// refusing the peer's page as a gap; pulling again brings it all.
+	reset := openReplica(t)
+	for _, p := range pages[:2] {
+		if _, err := reset.ApplyPage(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv = &pageServer{pages: pages[2:], before: func() {
+		if err := reset.ResetWatermark(ctx, "fr"); err != nil {
+			t.Error(err)
+		}
+	}}
+	if res, err := PullFrom(ctx, reset, serveLoopback(t, srv.register), 0); err != nil || !res.Overtaken {
+		t.Fatalf("a pull whose watermark was reset meanwhile: %+v, %v; want overtaken, no error", res, err)
+	}
+	srv = &pageServer{pages: pages}
+	if res, err := PullFrom(ctx, reset, serveLoopback(t, srv.register), 0); err != nil || res.Overtaken || res.Pages != len(pages) {
+		t.Fatalf("the pull after the reset: %+v, %v; want all %d pages", res, err, len(pages))
+	}
+	// A page that starts past where the pull asked is still a gap.
+	gapped := openReplica(t)
+	srv = &pageServer{pages: []*federationv1.OriginPage{pages[0], pages[2]}}
+	res, err = PullFrom(ctx, gapped, serveLoopback(t, srv.register), 0)
+	var gap *storage.RefusedError
+	if !errors.As(err, &gap) || gap.Reason != storage.RefusedGap || res.Overtaken {
+		t.Fatalf("a page past where the pull asked: %+v, %v; want refused as a gap", res, err)
+	}
+
 	// A replay within a pull is refused.
 	replayed := openReplica(t)
 	srv = &pageServer{pages: []*federationv1.OriginPage{pages[0], pages[1], pages[0]}}

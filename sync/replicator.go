@@ -105,6 +105,8 @@ type Replicator struct {
 	mu    gosync.Mutex
 	self  meta
 	peers map[string]*peer // by origin
+	// resetAt is when compareDigests last reset each origin's watermark.
+	resetAt map[string]time.Time
 
 	// news carries memberlist's events to newsLoop: memberlist calls its
 	// delegates holding its own locks, so they must not wait on anything.
@@ -164,7 +166,7 @@ func Start(ctx context.Context, cfg Config, store *storage.Store, logger *slog.L
 	if cfg.PullTimeout == 0 {
 		cfg.PullTimeout = 2 * time.Minute
 	}
-	r := &Replicator{cfg: cfg, store: store, log: logger.With("component", "sync"), peers: map[string]*peer{}, news: make(chan news, 1024), pullSlot: make(chan struct{}, 1)}
+	r := &Replicator{cfg: cfg, store: store, log: logger.With("component", "sync"), peers: map[string]*peer{}, resetAt: map[string]time.Time{}, news: make(chan news, 1024), pullSlot: make(chan struct{}, 1)}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	r.m = newMetrics(cfg.Metrics, r)
 	wms, err := store.Watermarks(ctx)
@@ -577,6 +579,15 @@ func (r *Replicator) retryLaterLocked(origin string, p *peer) {
 	})
 }
 
+// resetQuiet is how long after pulling an origin from the start, for a
+// divergence, another divergence of it is taken as the fault of the peer
+// that shows it, not a reason to pull it from the start again.
+const resetQuiet = 10 * time.Minute
+
+// maxDigestsBytes bounds a peer's answer to GetDigests: a digest takes
+// under a hundred bytes, so ten thousand origins fit.
+const maxDigestsBytes = 1 << 20
+
 // busyRetry is about how long a node waits before asking again a peer that
 // refused a pull because it served too many.
 const busyRetry = 50 * time.Millisecond
@@ -601,8 +612,14 @@ func (r *Replicator) randomAliveLocked(except string) string {
 // watermark for the origin, so that the next pull asks for them all again.
 // (Where the peer holds fewer, the peer repairs itself from this node.) It
 // returns the origins reset.
+//
+// A peer whose digest counts more records than its pulls send would have
+// this node pull the origin from the start again and again: an origin reset
+// less than resetQuiet ago is not reset again, and the comparison fails,
+// which backs the peer off.
 func (r *Replicator) compareDigests(ctx context.Context, peerOrigin string, conn grpc.ClientConnInterface) ([]string, error) {
-	theirs, err := federationv1.NewFederationServiceClient(conn).GetDigests(ctx, &federationv1.GetDigestsRequest{})
+	theirs, err := federationv1.NewFederationServiceClient(conn).GetDigests(ctx, &federationv1.GetDigestsRequest{},
+		grpc.MaxCallRecvMsgSize(maxDigestsBytes))
 	if err != nil {
 		return nil, fmt.Errorf("get digests: %w", err)
 	}
@@ -617,6 +634,7 @@ func (r *Replicator) compareDigests(ctx context.Context, peerOrigin string, conn
 	var reset []string
 	for _, t := range theirs.GetDigests() {
 		m := mine[t.GetOrigin()]
+		delete(mine, t.GetOrigin()) // an origin the peer lists twice counts once
 		if m == nil || t.GetOrigin() == r.cfg.Origin || m.GetWatermark() != t.GetWatermark() ||
 			(m.GetCount() == t.GetCount() && bytes.Equal(m.GetHash(), t.GetHash())) {
 			continue
@@ -626,6 +644,17 @@ func (r *Replicator) compareDigests(ctx context.Context, peerOrigin string, conn
 			r.log.Warn("a peer holds fewer records of an origin at the same watermark; it will repair from this node",
 				"peer", peerOrigin, "origin", t.GetOrigin(), "watermark", m.GetWatermark(), "ours", m.GetCount(), "theirs", t.GetCount())
 			continue
+		}
+		r.mu.Lock()
+		last, wasReset := r.resetAt[t.GetOrigin()]
+		recent := wasReset && time.Since(last) < resetQuiet
+		if !recent {
+			r.resetAt[t.GetOrigin()] = time.Now()
+		}
+		r.mu.Unlock()
+		if recent {
+			return reset, fmt.Errorf("%s: the peer's digest still counts %d records at seq %d, this node %d, after pulling the origin from the start %v ago: the peer's pulls do not send what its digest counts",
+				t.GetOrigin(), t.GetCount(), t.GetWatermark(), m.GetCount(), time.Since(last).Round(time.Second))
 		}
 		r.log.Warn("records differ from a peer's at the same watermark: pulling the origin again",
 			"peer", peerOrigin, "origin", t.GetOrigin(), "watermark", m.GetWatermark(), "ours", m.GetCount(), "theirs", t.GetCount())

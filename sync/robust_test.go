@@ -2,9 +2,12 @@ package sync
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
+	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strings"
 	gosync "sync"
 	"sync/atomic"
@@ -198,5 +201,82 @@ func TestStalledPullNotWaitedFor(t *testing.T) {
 	defer r.mu.Unlock()
 	if !r.peers["zz"].pulling {
 		t.Error("the stalled pull ended before fr's records came: they waited for its deadline")
+	}
+}
+
+// TestPageOfTooManyRecordsRefusedUndecoded checks that a pull response
+// holding more records than a page can (empty ones, two bytes each on the
+// wire) is refused before it is decoded, and changes nothing.
+func TestPageOfTooManyRecordsRefusedUndecoded(t *testing.T) {
+	ctx := context.Background()
+	records := make([]*federationv1.SignedRecord, storage.MaxPageRecords+1)
+	for i := range records {
+		records[i] = &federationv1.SignedRecord{}
+	}
+	page := &federationv1.OriginPage{Origin: "fr", PublicKey: nodeKey("fr").Public().(ed25519.PublicKey), ThroughSeq: 1, Records: records}
+	dst := openReplica(t)
+	_, err := PullFrom(ctx, dst, serveLoopback(t, (&pageServer{pages: []*federationv1.OriginPage{page}}).register), 0)
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("a page of more than %d records", storage.MaxPageRecords)) {
+		t.Fatalf("a page of %d empty records: %v; want it refused for its number of records", len(records), err)
+	}
+	if wms, err := dst.Watermarks(ctx); err != nil || wms["fr"] != 0 {
+		t.Errorf("after the refused page: watermarks %v, %v; want none for fr", wms, err)
+	}
+}
+
+// digestLiar serves pages as pageServer does, and digests of its choosing.
+type digestLiar struct {
+	*pageServer
+	digests []*federationv1.OriginDigest
+}
+
+func (d *digestLiar) GetDigests(context.Context, *federationv1.GetDigestsRequest) (*federationv1.GetDigestsResponse, error) {
+	return &federationv1.GetDigestsResponse{Digests: d.digests}, nil
+}
+
+// TestLyingDigestsPullOriginOnce checks that a peer whose digest counts
+// more records than its pulls send gets the origin pulled from the start
+// once, even if it lists it twice, and then is taken at fault, however
+// often it is asked, without the watermark being reset again.
+func TestLyingDigestsPullOriginOnce(t *testing.T) {
+	ctx := context.Background()
+	pages := sourcePages(t, 50, 0)
+	through := pages[len(pages)-1].GetThroughSeq()
+	lie := &federationv1.OriginDigest{Origin: "fr", Watermark: through, Count: 1000, Hash: []byte("not the hash")}
+	liar := &digestLiar{pageServer: &pageServer{pages: pages}, digests: []*federationv1.OriginDigest{lie, lie}}
+	conn := serveLoopback(t, func(srv grpc.ServiceRegistrar) { federationv1.RegisterFederationServiceServer(srv, liar) })
+	dst := openReplica(t)
+	r := &Replicator{store: dst, cfg: Config{Origin: "de"}, log: testLogger(t), resetAt: map[string]time.Time{}}
+	r.m = newMetrics(nil, r)
+	watermark := func() int64 {
+		wms, err := dst.Watermarks(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return wms["fr"]
+	}
+
+	if _, err := PullFrom(ctx, dst, conn, 0); err != nil || watermark() != through {
+		t.Fatalf("first pull: %v, watermark %d, want %d", err, watermark(), through)
+	}
+	if reset, err := r.compareDigests(ctx, "fr", conn); err != nil || !slices.Equal(reset, []string{"fr"}) {
+		t.Fatalf("a first divergence: reset %v, %v; want fr reset once", reset, err)
+	}
+	if w := watermark(); w != 0 {
+		t.Fatalf("after the divergence, the watermark is %d, want 0", w)
+	}
+	// The pull from the start brings the same records; later ones nothing.
+	for round := range 3 {
+		if _, err := PullFrom(ctx, dst, conn, 0); err != nil || watermark() != through {
+			t.Fatalf("round %d, pull: %v, watermark %d, want %d", round, err, watermark(), through)
+		}
+		liar.pages = nil
+		reset, err := r.compareDigests(ctx, "fr", conn)
+		if err == nil || !strings.Contains(err.Error(), "do not send what its digest counts") || len(reset) != 0 {
+			t.Fatalf("round %d: the same divergence after pulling from the start: reset %v, %v; want the peer at fault", round, reset, err)
+		}
+		if w := watermark(); w != through {
+			t.Fatalf("round %d: the watermark is %d, want %d: it was reset again", round, w, through)
+		}
 	}
 }
