@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/memberlist"
+	"github.com/ogptoolbox/federation/envelope"
 	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
 	"github.com/ogptoolbox/federation/storage"
 	"github.com/prometheus/client_golang/prometheus"
@@ -141,6 +142,7 @@ type peer struct {
 	pulling    bool // a pull runs
 	again      bool // pull again when it ends
 	failures   int
+	busy       int       // pulls refused in a row as the peer served too many
 	retryAt    time.Time // backed off until
 	retrying   bool      // a pull is due when the backoff ends
 	lastSync   time.Time
@@ -500,8 +502,12 @@ func (r *Replicator) pullLoop(origin string) {
 			// The peer serves as many pulls as it will: not a failure. Ask
 			// again shortly, and meanwhile another live member, which may
 			// hold the same records already (any node relays any origin).
+			// A peer that keeps refusing is asked ever less often, up to
+			// maxBusyRetry, and so are the others in its place.
 			p.pulling, p.lastErr = false, err.Error()
-			p.retryAt = time.Now().Add(busyRetry + time.Duration(rand.Int64N(int64(busyRetry))))
+			p.busy++
+			wait := min(busyRetry<<min(p.busy-1, 16), maxBusyRetry)
+			p.retryAt = time.Now().Add(wait + time.Duration(rand.Int64N(int64(wait))))
 			r.retryLaterLocked(origin, p)
 			relay := r.randomAliveLocked(origin)
 			r.mu.Unlock()
@@ -510,6 +516,7 @@ func (r *Replicator) pullLoop(origin string) {
 			}
 			return
 		}
+		p.busy = 0
 		if err != nil {
 			p.failures++
 			p.lastErr = err.Error()
@@ -589,8 +596,12 @@ const resetQuiet = 10 * time.Minute
 const maxDigestsBytes = 1 << 20
 
 // busyRetry is about how long a node waits before asking again a peer that
-// refused a pull because it served too many.
-const busyRetry = 50 * time.Millisecond
+// refused a pull because it served too many; the wait doubles at each
+// refusal in a row, up to maxBusyRetry (and as much again at random).
+const (
+	busyRetry    = 50 * time.Millisecond
+	maxBusyRetry = 5 * time.Second
+)
 
 // randomAliveLocked is a random live member other than except, or "".
 func (r *Replicator) randomAliveLocked(except string) string {
@@ -731,12 +742,17 @@ func (delegate) GetBroadcasts(overhead, limit int) [][]byte { return nil }
 func (delegate) LocalState(join bool) []byte                { return nil }
 func (delegate) MergeRemoteState(buf []byte, join bool)     {}
 
-// NotifyAlive refuses a member whose metadata is unreadable, whose name is
-// not its origin, that speaks another protocol, or that claims an origin
-// pinned to another key.
+// NotifyAlive refuses a member whose name is not an origin's, whose
+// metadata is unreadable, whose name is not its origin, that speaks another
+// protocol, or that claims an origin pinned to another key. (A member's
+// name keys the node's peers, the table of peers it rejoins and a series
+// of metrics: what no origin could be named is not let in.)
 func (d delegate) NotifyAlive(n *memberlist.Node) error {
 	if n.Name == d.r.cfg.Origin {
 		return nil
+	}
+	if !envelope.ValidOrigin(n.Name) {
+		return fmt.Errorf("member %.64q: not an origin name", n.Name)
 	}
 	var m meta
 	if err := json.Unmarshal(n.Meta, &m); err != nil {

@@ -3,6 +3,7 @@ package sync
 import (
 	"context"
 	"crypto/ed25519"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/memberlist"
 	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
 	"github.com/ogptoolbox/federation/storage"
 	"google.golang.org/grpc"
@@ -112,18 +114,14 @@ func TestFailingPeerBackedOff(t *testing.T) {
 	}
 }
 
-// TestBusyPeerAskedAgain checks that a node refused a pull because the
-// peer serves as many as it will asks again shortly, once however many
-// announcements come meanwhile, and gets the records once the peer has
-// room.
-func TestBusyPeerAskedAgain(t *testing.T) {
-	ctx := context.Background()
-	store := benchStore(t, 4000) // more than flow control lets the server send unread
-	conn := serveLoopback(t, NewServer(store, 1, testLogger(t)).Register)
-
-	// Hold the peer's only pull open: the client reads one page, no more.
-	holdCtx, release := context.WithCancel(ctx)
-	defer release()
+// busyPeer serves a catalog of n tools and one pull at a time, and holds
+// that one open (its client reads one page, no more) until release.
+func busyPeer(t *testing.T, n int) (conn *grpc.ClientConn, release func()) {
+	t.Helper()
+	store := benchStore(t, n)
+	conn = serveLoopback(t, NewServer(store, 1, testLogger(t)).Register)
+	holdCtx, release := context.WithCancel(context.Background())
+	t.Cleanup(release)
 	held, err := federationv1.NewFederationServiceClient(conn).Pull(holdCtx, &federationv1.PullRequest{AllOrigins: true, MaxPageBytes: 1024})
 	if err != nil {
 		t.Fatal(err)
@@ -131,24 +129,57 @@ func TestBusyPeerAskedAgain(t *testing.T) {
 	if _, err := held.Recv(); err != nil {
 		t.Fatal(err)
 	}
+	return conn, release
+}
 
-	nodes := startCluster(t, 1, clusterOpts{antiEntropy: time.Hour})
-	r := nodes[0].repl
-	var mu gosync.Mutex
-	var attempts []time.Time
+// askBusyPeer starts a node that knows one member, fr, a busyPeer, and has
+// it pull from fr.
+func askBusyPeer(t *testing.T) (node *testNode, attempts *pullAttempts, release func()) {
+	t.Helper()
+	conn, release := busyPeer(t, 4000) // more than flow control lets the server send unread
+	node = startCluster(t, 1, clusterOpts{antiEntropy: time.Hour})[0]
+	attempts = &pullAttempts{}
+	attempts.watch(node.repl)
+	node.repl.mu.Lock()
+	node.repl.peers["fr"] = &peer{meta: meta{Origin: "fr", GRPCAddr: conn.Target(), Head: 4000}, alive: true}
+	node.repl.mu.Unlock()
+	node.repl.pull("fr")
+	return node, attempts, release
+}
+
+// pullAttempts has r dial peers through connections that note when each
+// pull starts.
+type pullAttempts struct {
+	mu    gosync.Mutex
+	times []time.Time
+}
+
+func (a *pullAttempts) watch(r *Replicator) {
 	r.cfg.Dial = func(addr string) (*grpc.ClientConn, error) {
 		return grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
 			grpc.WithStreamInterceptor(func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
-				mu.Lock()
-				attempts = append(attempts, time.Now())
-				mu.Unlock()
+				a.mu.Lock()
+				a.times = append(a.times, time.Now())
+				a.mu.Unlock()
 				return streamer(ctx, desc, cc, method, opts...)
 			}))
 	}
-	r.mu.Lock()
-	r.peers["fr"] = &peer{meta: meta{Origin: "fr", GRPCAddr: conn.Target(), Head: 4000}, alive: true}
-	r.mu.Unlock()
-	r.pull("fr")
+}
+
+func (a *pullAttempts) get() []time.Time {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.Clone(a.times)
+}
+
+// TestBusyPeerAskedAgain checks that a node refused a pull because the
+// peer serves as many as it will asks again shortly, once however many
+// announcements come meanwhile, and gets the records once the peer has
+// room.
+func TestBusyPeerAskedAgain(t *testing.T) {
+	ctx := context.Background()
+	node, attempts, release := askBusyPeer(t)
+	r := node.repl
 	waitFor(t, 10*time.Second, "the refused pull is recorded", func() bool {
 		for _, p := range r.Peers() {
 			if p.Origin == "fr" && strings.Contains(p.LastError, "retry later") {
@@ -162,16 +193,30 @@ func TestBusyPeerAskedAgain(t *testing.T) {
 	}
 	release() // the peer has room again
 	waitFor(t, 10*time.Second, "the records, pulled once the peer has room", func() bool {
-		_, err := nodes[0].store.Get(ctx, storage.KindTool, "fr", "tool-003999")
+		_, err := node.store.Get(ctx, storage.KindTool, "fr", "tool-003999")
 		return err == nil
 	})
-	mu.Lock()
-	defer mu.Unlock()
-	if len(attempts) < 2 {
-		t.Fatalf("%d pulls in all, yet the records came", len(attempts))
+	times := attempts.get()
+	if len(times) < 2 {
+		t.Fatalf("%d pulls in all, yet the records came", len(times))
 	}
-	if gap := attempts[1].Sub(attempts[0]); gap < busyRetry {
+	if gap := times[1].Sub(times[0]); gap < busyRetry {
 		t.Errorf("the busy peer was asked again %v after it refused, want at least %v", gap, busyRetry)
+	}
+}
+
+// TestBusyPeerAskedEverLessOften checks that a peer that refuses every
+// pull as too busy is asked again after a wait that doubles at each
+// refusal, rather than twenty times a second for as long as it refuses.
+func TestBusyPeerAskedEverLessOften(t *testing.T) {
+	_, attempts, _ := askBusyPeer(t)
+	const asked = 6
+	waitFor(t, 30*time.Second, fmt.Sprintf("%d pulls from the busy peer", asked), func() bool { return len(attempts.get()) >= asked })
+	times := attempts.get()
+	for i := 1; i < asked; i++ {
+		if gap, least := times[i].Sub(times[i-1]), busyRetry<<(i-1); gap < least {
+			t.Errorf("refusal %d was followed by another pull %v later, want at least %v", i, gap, least)
+		}
 	}
 }
 
@@ -277,6 +322,39 @@ func TestLyingDigestsPullOriginOnce(t *testing.T) {
 		}
 		if w := watermark(); w != through {
 			t.Fatalf("round %d: the watermark is %d, want %d: it was reset again", round, w, through)
+		}
+	}
+}
+
+// TestMembersRefused checks the rules by which gossip refuses a member
+// before the node takes any note of it.
+func TestMembersRefused(t *testing.T) {
+	r := startCluster(t, 1, clusterOpts{antiEntropy: time.Hour})[0].repl
+	member := func(name string, m meta) *memberlist.Node {
+		b, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &memberlist.Node{Name: name, Meta: b, Addr: net.IPv4(127, 0, 0, 1), Port: 7946}
+	}
+	good := meta{Origin: "fr", GRPCAddr: "127.0.0.1:7400", Key: nodeKey("fr").Public().(ed25519.PublicKey), Protocol: ProtocolVersion}
+	if err := (delegate{r}).NotifyAlive(member("fr", good)); err != nil {
+		t.Fatalf("a well-formed member: %v", err)
+	}
+	otherProtocol := good
+	otherProtocol.Protocol = ProtocolVersion - 1
+	for _, tc := range []struct {
+		why  string
+		node *memberlist.Node
+	}{
+		{"a name no origin could have", member("FR!", meta{Origin: "FR!", Protocol: ProtocolVersion})},
+		{"a name of a thousand letters", member(strings.Repeat("a", 1000), meta{Origin: strings.Repeat("a", 1000), Protocol: ProtocolVersion})},
+		{"metadata of another origin", member("de", good)},
+		{"another protocol", member("fr", otherProtocol)},
+		{"unreadable metadata", &memberlist.Node{Name: "fr", Meta: []byte("{")}},
+	} {
+		if err := (delegate{r}).NotifyAlive(tc.node); err == nil {
+			t.Errorf("%s: taken as a member", tc.why)
 		}
 	}
 }
