@@ -463,10 +463,18 @@ func (r *Replicator) pullLoop(origin string) {
 		conn, addr := p.conn, p.meta.GRPCAddr
 		r.mu.Unlock()
 
+		var oneOff *grpc.ClientConn // dialed for this pull alone
 		if err == nil && conn == nil {
 			if conn, err = r.cfg.Dial(addr); err == nil {
 				r.mu.Lock()
-				p.conn = conn
+				if p.meta.GRPCAddr == addr {
+					p.conn = conn
+				} else {
+					// The peer announced another address while this
+					// dialed: kept, the connection would outlive the
+					// change that closes the one to the old address.
+					oneOff = conn
+				}
 				r.mu.Unlock()
 			}
 		}
@@ -480,6 +488,9 @@ func (r *Replicator) pullLoop(origin string) {
 				diverged, err = r.compareDigests(ctx, origin, conn)
 			}
 			cancel()
+		}
+		if oneOff != nil {
+			oneOff.Close()
 		}
 		if slot {
 			<-r.pullSlot

@@ -358,3 +358,52 @@ func TestMembersRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestAddressChangedWhileDialing has a peer announce a new gRPC address
+// while the node dials its old one: the connection to the old address
+// serves that pull only, and the node's next pull goes to the new one.
+func TestAddressChangedWhileDialing(t *testing.T) {
+	old := serveLoopback(t, NewServer(benchStore(t, 10), 8, testLogger(t)).Register)
+	moved := serveLoopback(t, NewServer(benchStore(t, 10), 8, testLogger(t)).Register)
+	r := startCluster(t, 1, clusterOpts{antiEntropy: time.Hour})[0].repl
+	announce := func(addr string) *memberlist.Node {
+		b, err := json.Marshal(meta{Origin: "fr", GRPCAddr: addr, Key: nodeKey("fr").Public().(ed25519.PublicKey), Protocol: ProtocolVersion, Head: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &memberlist.Node{Name: "fr", Meta: b, Addr: net.IPv4(127, 0, 0, 1), Port: 7946}
+	}
+	var mu gosync.Mutex
+	var dialed []string
+	r.cfg.Dial = func(addr string) (*grpc.ClientConn, error) {
+		mu.Lock()
+		first := len(dialed) == 0
+		dialed = append(dialed, addr)
+		mu.Unlock()
+		if first {
+			r.learn(announce(moved.Target()), true) // the move, heard during the dial
+		}
+		return grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	}
+	r.learn(announce(old.Target()), true) // a member joins, and is pulled from
+	waitFor(t, 10*time.Second, "a pull after the move", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(dialed) >= 2
+	})
+	waitFor(t, 10*time.Second, "the pull after the move ends", func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return !r.peers["fr"].pulling
+	})
+	mu.Lock()
+	if dialed[0] != old.Target() || dialed[1] != moved.Target() {
+		t.Errorf("dialed %v, want the old address then the new one", dialed)
+	}
+	mu.Unlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if c := r.peers["fr"].conn; c == nil || c.Target() != moved.Target() {
+		t.Errorf("the peer's connection after the move: %v, want one to %s", c, moved.Target())
+	}
+}
