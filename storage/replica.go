@@ -222,8 +222,10 @@ type replicated struct {
 // signed by the origin's key (the one trusted, else the one pinned at first
 // sight, else the page's, which is then pinned), and the page must start at
 // the catalog's watermark for the origin. On success the watermark moves to
-// the page's through_seq and ApplyPage returns how many records changed the
-// catalog; a refused page returns a *RefusedError and changes nothing.
+// the seq of the page's last record (which is its through_seq but on pages
+// of nodes of earlier versions) and ApplyPage returns how many records
+// changed the catalog; a page of no records changes nothing; a refused page
+// returns a *RefusedError and changes nothing.
 func (s *Store) ApplyPage(ctx context.Context, page *federationv1.OriginPage) (int, error) {
 	cp, err := s.CheckPage(ctx, page)
 	if err != nil {
@@ -237,19 +239,22 @@ func (s *Store) ApplyPage(ctx context.Context, page *federationv1.OriginPage) (i
 // lock. A puller checks the next pages, each on a core, while the store
 // applies this one.
 type CheckedPage struct {
-	page *federationv1.OriginPage
-	key  ed25519.PublicKey
-	recs []replicated
+	page    *federationv1.OriginPage
+	key     ed25519.PublicKey
+	recs    []replicated
+	through int64 // the last record's seq: the watermark once applied
 }
 
 // Origin is the origin of the page's records.
 func (cp *CheckedPage) Origin() string { return cp.page.GetOrigin() }
 
-// AfterSeq and ThroughSeq bound the seqs the page covers.
+// AfterSeq is the seq the page starts after: the watermark it needs.
 func (cp *CheckedPage) AfterSeq() int64 { return cp.page.GetAfterSeq() }
 
-// ThroughSeq: see AfterSeq.
-func (cp *CheckedPage) ThroughSeq() int64 { return cp.page.GetThroughSeq() }
+// ThroughSeq is the seq of the page's last record (AfterSeq for a page of
+// none), to which the origin's watermark moves once it is applied: not
+// the page's through_seq where that says more (see CheckPage).
+func (cp *CheckedPage) ThroughSeq() int64 { return cp.through }
 
 // CheckPage does the checks of ApplyPage that need no write transaction.
 // A page that fails them returns a *RefusedError; the
@@ -267,11 +272,6 @@ func (s *Store) CheckPage(ctx context.Context, page *federationv1.OriginPage) (*
 		return nil, refused(origin, RefusedSeqOrder, "the page runs from %d back to %d", page.GetAfterSeq(), page.GetThroughSeq())
 	case len(page.GetRecords()) > MaxPageRecords:
 		return nil, refused(origin, RefusedMalformed, "%d records, more than a page holds (%d)", len(page.GetRecords()), MaxPageRecords)
-	case len(page.GetRecords()) == 0:
-		// The page's end would become the watermark on the word of the
-		// peer alone, and a watermark past the origin's head shuts out
-		// the origin's next records, here and wherever this node relays.
-		return nil, refused(origin, RefusedMalformed, "a page holds at least one record")
 	}
 	key := ed25519.PublicKey(page.GetPublicKey())
 	if s.trusted != nil {
@@ -300,7 +300,17 @@ func (s *Store) CheckPage(ctx context.Context, page *federationv1.OriginPage) (*
 	if err != nil {
 		return nil, err
 	}
-	return &CheckedPage{page: page, key: key, recs: recs}, nil
+	// The watermark moves to the last record's seq, whatever the page's
+	// end says: past it, the end would be the peer's word alone, and a
+	// watermark past the origin's head shuts out its next records, here
+	// and wherever this node relays them. Nodes of this version end their
+	// pages at their last record; those of earlier versions could end a
+	// page at their head, past the records, or send none.
+	through := page.GetAfterSeq()
+	if len(recs) > 0 {
+		through = recs[len(recs)-1].rec.GetSeq()
+	}
+	return &CheckedPage{page: page, key: key, recs: recs, through: through}, nil
 }
 
 // ApplyChecked applies a page CheckPage passed, as ApplyPage does. Once
@@ -313,6 +323,11 @@ func (s *Store) ApplyChecked(ctx context.Context, cp *CheckedPage) (int, error) 
 
 func (s *Store) applyChecked(ctx context.Context, cp *CheckedPage) (int, error) {
 	page, key, recs, origin := cp.page, cp.key, cp.recs, cp.page.GetOrigin()
+	if len(recs) == 0 {
+		// Nothing to apply, and no watermark to move (nor a key to pin)
+		// on the peer's word alone.
+		return 0, nil
+	}
 	for i := range recs { // what an earlier, failed, attempt found out
 		recs[i].rid, recs[i].wasLive, recs[i].skip = 0, false, false
 	}
@@ -413,7 +428,7 @@ func (s *Store) applyChecked(ctx context.Context, cp *CheckedPage) (int, error) 
 		d.add(kind, id, r.rec.GetSeq())
 		applied++
 	}
-	if _, err := tx.ExecContext(ctx, "UPDATE origins SET head_seq = ? WHERE origin = ?", page.GetThroughSeq(), origin); err != nil {
+	if _, err := tx.ExecContext(ctx, "UPDATE origins SET head_seq = ? WHERE origin = ?", cp.through, origin); err != nil {
 		return 0, fmt.Errorf("apply page of %s: advance watermark: %w", origin, err)
 	}
 	if err := writeDigest(ctx, tx, origin, d); err != nil {
@@ -505,9 +520,6 @@ func (s *Store) checkPage(page *federationv1.OriginPage, key ed25519.PublicKey) 
 		}
 		prev = rec.GetSeq()
 		recs[i] = replicated{rec: rec, signed: sr}
-	}
-	if prev != page.GetThroughSeq() {
-		return nil, refused(origin, RefusedMalformed, "the page ends at seq %d, past its last record's %d: a page ends at its last record", page.GetThroughSeq(), prev)
 	}
 	verifier, err := envelope.NewVerifier(key)
 	if err != nil {

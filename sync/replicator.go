@@ -463,19 +463,25 @@ func (r *Replicator) pullLoop(origin string) {
 		conn, addr := p.conn, p.meta.GRPCAddr
 		r.mu.Unlock()
 
-		var oneOff *grpc.ClientConn // dialed for this pull alone
 		if err == nil && conn == nil {
 			if conn, err = r.cfg.Dial(addr); err == nil {
 				r.mu.Lock()
-				if p.meta.GRPCAddr == addr {
+				moved := p.meta.GRPCAddr != addr
+				if !moved {
 					p.conn = conn
-				} else {
-					// The peer announced another address while this
-					// dialed: kept, the connection would outlive the
-					// change that closes the one to the old address.
-					oneOff = conn
 				}
 				r.mu.Unlock()
+				if moved {
+					// The peer announced another address while this
+					// dialed: pull from that one. (Kept, this
+					// connection would outlive the change that closes
+					// the one to the old address.)
+					conn.Close()
+					if slot {
+						<-r.pullSlot
+					}
+					continue
+				}
 			}
 		}
 		var res PullResult
@@ -485,12 +491,9 @@ func (r *Replicator) pullLoop(origin string) {
 			ctx, cancel := context.WithTimeout(r.ctx, r.cfg.PullTimeout)
 			res, err = PullFrom(ctx, r.store, conn, r.cfg.PageBytes)
 			if err == nil && !res.Overtaken {
-				diverged, err = r.compareDigests(ctx, origin, conn)
+				diverged, err = r.compareDigests(ctx, origin, conn, start)
 			}
 			cancel()
-		}
-		if oneOff != nil {
-			oneOff.Close()
 		}
 		if slot {
 			<-r.pullSlot
@@ -528,6 +531,9 @@ func (r *Replicator) pullLoop(origin string) {
 			return
 		}
 		p.busy = 0
+		if len(diverged) > 0 || res.Overtaken {
+			p.again = true // pull the origins reset, or what is left
+		}
 		if err != nil {
 			p.failures++
 			p.lastErr = err.Error()
@@ -545,9 +551,6 @@ func (r *Replicator) pullLoop(origin string) {
 			if res.Applied > 0 {
 				r.log.Debug("pulled", "peer", origin, "records", res.Applied, "pages", res.Pages, "took", time.Since(start))
 			}
-		}
-		if len(diverged) > 0 || res.Overtaken {
-			p.again = true // pull the origins reset, or what is left
 		}
 		if !p.again || err != nil || r.ctx.Err() != nil {
 			p.pulling = false
@@ -637,9 +640,12 @@ func (r *Replicator) randomAliveLocked(except string) string {
 //
 // A peer whose digest counts more records than its pulls send would have
 // this node pull the origin from the start again and again: an origin reset
-// less than resetQuiet ago is not reset again, and the comparison fails,
-// which backs the peer off.
-func (r *Replicator) compareDigests(ctx context.Context, peerOrigin string, conn grpc.ClientConnInterface) ([]string, error) {
+// less than resetQuiet ago is not reset again. If it was reset before the
+// pull from this peer began (pulledSince), which then brought all the peer
+// sends of it, the peer is at fault: the comparison fails, which backs the
+// peer off, once it has compared the other origins. (If it was reset since,
+// after a comparison with another peer, the next pull brings its records.)
+func (r *Replicator) compareDigests(ctx context.Context, peerOrigin string, conn grpc.ClientConnInterface, pulledSince time.Time) ([]string, error) {
 	theirs, err := federationv1.NewFederationServiceClient(conn).GetDigests(ctx, &federationv1.GetDigestsRequest{},
 		grpc.MaxCallRecvMsgSize(maxDigestsBytes))
 	if err != nil {
@@ -654,6 +660,7 @@ func (r *Replicator) compareDigests(ctx context.Context, peerOrigin string, conn
 		mine[d.GetOrigin()] = d
 	}
 	var reset []string
+	var faults []error
 	for _, t := range theirs.GetDigests() {
 		m := mine[t.GetOrigin()]
 		delete(mine, t.GetOrigin()) // an origin the peer lists twice counts once
@@ -669,23 +676,25 @@ func (r *Replicator) compareDigests(ctx context.Context, peerOrigin string, conn
 		}
 		r.mu.Lock()
 		last, wasReset := r.resetAt[t.GetOrigin()]
-		recent := wasReset && time.Since(last) < resetQuiet
-		if !recent {
-			r.resetAt[t.GetOrigin()] = time.Now()
-		}
 		r.mu.Unlock()
-		if recent {
-			return reset, fmt.Errorf("%s: the peer's digest still counts %d records at seq %d, this node %d, after pulling the origin from the start %v ago: the peer's pulls do not send what its digest counts",
-				t.GetOrigin(), t.GetCount(), t.GetWatermark(), m.GetCount(), time.Since(last).Round(time.Second))
+		if wasReset && time.Since(last) < resetQuiet {
+			if last.Before(pulledSince) {
+				faults = append(faults, fmt.Errorf("%s: the peer's digest still counts %d records at seq %d, this node %d, after pulling the origin from the start %v ago: the peer's pulls do not send what its digest counts",
+					t.GetOrigin(), t.GetCount(), t.GetWatermark(), m.GetCount(), time.Since(last).Round(time.Second)))
+			}
+			continue
 		}
 		r.log.Warn("records differ from a peer's at the same watermark: pulling the origin again",
 			"peer", peerOrigin, "origin", t.GetOrigin(), "watermark", m.GetWatermark(), "ours", m.GetCount(), "theirs", t.GetCount())
 		if err := r.store.ResetWatermark(ctx, t.GetOrigin()); err != nil {
-			return reset, err
+			return reset, errors.Join(append(faults, err)...)
 		}
+		r.mu.Lock()
+		r.resetAt[t.GetOrigin()] = time.Now()
+		r.mu.Unlock()
 		reset = append(reset, t.GetOrigin())
 	}
-	return reset, nil
+	return reset, errors.Join(faults...)
 }
 
 // learn records what a member's gossip says of it, and pulls from it at

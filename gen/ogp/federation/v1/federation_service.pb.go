@@ -200,10 +200,13 @@ func (x *PullResponse) GetPage() *OriginPage {
 
 // OriginPage is a run of one origin's records: every record the node holds
 // of the origin with after_seq < seq <= through_seq, in seq order. Seqs
-// missing from the run are versions that later ones replaced. A page holds
-// at least one record and ends at the last one's seq: a receiver refuses
-// any other, since it would move its watermark to a seq no record of the
-// origin vouches for.
+// missing from the run are versions that later ones replaced. A node sends
+// pages of at least one record, each ending at its last record's seq. A
+// receiver moves its watermark to the last record's seq whatever
+// through_seq says, and ignores a page of no records: a watermark moved
+// past the origin's records on a peer's word alone would shut out the
+// origin's next records. (Nodes of earlier versions could end a page past
+// its records, or send one of none.)
 type OriginPage struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The origin, such as "fr".
@@ -212,7 +215,7 @@ type OriginPage struct {
 	PublicKey []byte `protobuf:"bytes,2,opt,name=public_key,json=publicKey,proto3" json:"public_key,omitempty"`
 	// The seq the run starts after: the caller's watermark for the origin.
 	AfterSeq int64 `protobuf:"varint,3,opt,name=after_seq,json=afterSeq,proto3" json:"after_seq,omitempty"`
-	// The seq the run goes up to, its last record's. After applying the
+	// The seq the run goes up to: its last record's. After applying the
 	// page, the caller holds every record of the origin up to this seq.
 	ThroughSeq int64 `protobuf:"varint,4,opt,name=through_seq,json=throughSeq,proto3" json:"through_seq,omitempty"`
 	// The records, each as its origin signed it.
