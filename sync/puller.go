@@ -68,9 +68,22 @@ func PullFrom(ctx context.Context, store *storage.Store, conn grpc.ClientConnInt
 			return res, cp.err
 		}
 		origin := cp.page.Origin()
+		// A page starts where the stream's last page of its origin
+		// ended, or where this pull asked: what else it says is not
+		// taken, even of a page the catalog would accept (a page of no
+		// records, which changes nothing, could otherwise move where the
+		// next must start, and make a replayed page look overtaken).
+		if after, want := cp.page.AfterSeq(), next[origin]; after != want {
+			reason, what := storage.RefusedStale, "sent already"
+			if after > want {
+				reason, what = storage.RefusedGap, "a gap"
+			}
+			return res, fmt.Errorf("pull: %w", &storage.RefusedError{Origin: origin, Reason: reason,
+				Detail: fmt.Sprintf("the page starts after seq %d, but this pull stands at %d: %s", after, want, what)})
+		}
 		n, err := store.ApplyChecked(ctx, cp.page)
 		var re *storage.RefusedError
-		if errors.As(err, &re) && (re.Reason == storage.RefusedStale || re.Reason == storage.RefusedGap) && cp.page.AfterSeq() == next[origin] {
+		if errors.As(err, &re) && (re.Reason == storage.RefusedStale || re.Reason == storage.RefusedGap) {
 			// The page starts where this pull asked, and the watermark
 			// moved since: another pull, from another peer, advanced it,
 			// or a divergence found with another peer set it back to 0.

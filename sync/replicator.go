@@ -687,7 +687,11 @@ func (r *Replicator) compareDigests(ctx context.Context, peerOrigin string, conn
 		r.log.Warn("records differ from a peer's at the same watermark: pulling the origin again",
 			"peer", peerOrigin, "origin", t.GetOrigin(), "watermark", m.GetWatermark(), "ours", m.GetCount(), "theirs", t.GetCount())
 		if err := r.store.ResetWatermark(ctx, t.GetOrigin()); err != nil {
-			return reset, errors.Join(append(faults, err)...)
+			// This node's failure (the pull's deadline passed while
+			// the write lock was held, say), not the peer's: the next
+			// comparison tries again.
+			r.log.Warn("could not reset a watermark to pull the origin again", "origin", t.GetOrigin(), "err", err)
+			continue
 		}
 		r.mu.Lock()
 		r.resetAt[t.GetOrigin()] = time.Now()

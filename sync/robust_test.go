@@ -417,3 +417,27 @@ func TestAddressChangedWhileDialing(t *testing.T) {
 		t.Errorf("the peer's connection after the move: %v, want one to %s", c, moved.Target())
 	}
 }
+
+// TestReplayAfterEmptyPageRefused has a peer send a page of no records
+// that starts before where the pull stands, then replay a page this node
+// holds already: the pull ends refused as stale (which backs the peer
+// off), not as overtaken (which would have the node pull from it again at
+// once, for ever).
+func TestReplayAfterEmptyPageRefused(t *testing.T) {
+	ctx := context.Background()
+	pages := sourcePages(t, 300, 8192)
+	dst := openReplica(t)
+	for _, p := range pages[:2] {
+		if _, err := dst.ApplyPage(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	empty := &federationv1.OriginPage{Origin: "fr", PublicKey: pages[0].GetPublicKey()}
+	for _, sent := range [][]*federationv1.OriginPage{{empty, pages[0]}, {pages[0]}} {
+		res, err := PullFrom(ctx, dst, serveLoopback(t, (&pageServer{pages: sent}).register), 0)
+		var re *storage.RefusedError
+		if !errors.As(err, &re) || re.Reason != storage.RefusedStale || res.Overtaken {
+			t.Errorf("%d pages, the last a replay: %+v, %v; want refused as stale", len(sent), res, err)
+		}
+	}
+}
