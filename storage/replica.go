@@ -193,9 +193,9 @@ func (s *Store) readOrigin(ctx context.Context, tx *sql.Tx, origin string, key [
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("read pages of %s: %w", origin, err)
 	}
-	// The last page ends at its last record, as every page does: the
-	// receiver takes a page's end as its new watermark, so an end no
-	// record signed would be a claim it cannot check (see CheckPage). The
+	// The last page ends at its last record, as every page does: an end
+	// past it would be a claim no record signed, which the receiver does
+	// not take (see CheckPage), and a page of none tells it nothing. The
 	// head's record is the last one, but for a node that holds newer
 	// versions than its watermark (one repairing a divergence): the
 	// caller then stays below the head until the repair ends.
