@@ -14,15 +14,20 @@ type Peer struct {
 
 // SavePeer remembers a member, replacing what was known of its origin.
 func (s *Store) SavePeer(ctx context.Context, p Peer) error {
-	if err := s.writeLock.lock(ctx); err != nil {
-		return fmt.Errorf("save peer %s: wait for the writes before: %w", p.Origin, err)
-	}
-	defer s.writeLock.Unlock()
-	_, err := s.writer.ExecContext(ctx, `INSERT INTO peers (origin, gossip_addr, grpc_addr, seen_time) VALUES (?, ?, ?, ?)
+	return s.writeOne(ctx, "save peer "+p.Origin, `INSERT INTO peers (origin, gossip_addr, grpc_addr, seen_time) VALUES (?, ?, ?, ?)
 		ON CONFLICT (origin) DO UPDATE SET gossip_addr = excluded.gossip_addr, grpc_addr = excluded.grpc_addr, seen_time = excluded.seen_time`,
 		p.Origin, p.GossipAddr, p.GRPCAddr, s.now().UnixMicro())
-	if err != nil {
-		return fmt.Errorf("save peer %s: %w", p.Origin, err)
+}
+
+// writeOne runs one statement as a write of its own; what names it in
+// errors.
+func (s *Store) writeOne(ctx context.Context, what, query string, args ...any) error {
+	if err := s.writeLock.lock(ctx); err != nil {
+		return fmt.Errorf("%s: wait for the writes before: %w", what, err)
+	}
+	defer s.writeLock.Unlock()
+	if _, err := s.writer.ExecContext(ctx, query, args...); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	s.checkpoints.committed()
 	return nil
@@ -49,6 +54,11 @@ func (s *Store) Peers(ctx context.Context) ([]Peer, error) {
 	return out, nil
 }
 
+// ForgetPeer forgets the member of origin: restarts no longer rejoin it.
+func (s *Store) ForgetPeer(ctx context.Context, origin string) error {
+	return s.writeOne(ctx, "forget peer "+origin, "DELETE FROM peers WHERE origin = ?", origin)
+}
+
 // ResetWatermark sets the catalog's watermark for origin back to 0, so
 // that the next pull asks a peer for all of its records (applying changes
 // only those missing or older): the repair of a divergence found by
@@ -57,13 +67,5 @@ func (s *Store) ResetWatermark(ctx context.Context, origin string) error {
 	if origin == s.origin {
 		return fmt.Errorf("reset watermark: %s is this node's own origin", origin)
 	}
-	if err := s.writeLock.lock(ctx); err != nil {
-		return fmt.Errorf("reset watermark of %s: wait for the writes before: %w", origin, err)
-	}
-	defer s.writeLock.Unlock()
-	if _, err := s.writer.ExecContext(ctx, "UPDATE origins SET head_seq = 0 WHERE origin = ?", origin); err != nil {
-		return fmt.Errorf("reset watermark of %s: %w", origin, err)
-	}
-	s.checkpoints.committed()
-	return nil
+	return s.writeOne(ctx, "reset watermark of "+origin, "UPDATE origins SET head_seq = 0 WHERE origin = ?", origin)
 }

@@ -72,6 +72,11 @@ type Config struct {
 	AntiEntropyInterval time.Duration
 	// PullTimeout bounds one pull from a peer.
 	PullTimeout time.Duration
+	// ForgetAfter is how long a member that gossip holds for dead, or a
+	// remembered one gossip never sees, is kept (in Peers, and among the
+	// members a restart rejoins) while the node runs; 0: a week. A member
+	// that comes back after is learnt again, by gossip.
+	ForgetAfter time.Duration
 	// PageBytes bounds the pages asked for (0: the serving node's bound).
 	PageBytes int
 	// Dial opens a client connection to a peer's gRPC address.
@@ -108,6 +113,9 @@ type Replicator struct {
 	peers map[string]*peer // by origin
 	// resetAt is when compareDigests last reset each origin's watermark.
 	resetAt map[string]time.Time
+	// unseen is since when each member remembered from earlier runs, and
+	// not seen by gossip in this one, has been known so (see forgetDead).
+	unseen map[string]time.Time
 
 	// news carries memberlist's events to newsLoop: memberlist calls its
 	// delegates holding its own locks, so they must not wait on anything.
@@ -138,6 +146,7 @@ type peer struct {
 	meta       meta
 	gossipAddr string
 	alive      bool
+	deadSince  time.Time // when gossip last held it for dead, while it does
 	conn       *grpc.ClientConn
 	pulling    bool // a pull runs
 	again      bool // pull again when it ends
@@ -168,7 +177,10 @@ func Start(ctx context.Context, cfg Config, store *storage.Store, logger *slog.L
 	if cfg.PullTimeout == 0 {
 		cfg.PullTimeout = 2 * time.Minute
 	}
-	r := &Replicator{cfg: cfg, store: store, log: logger.With("component", "sync"), peers: map[string]*peer{}, resetAt: map[string]time.Time{}, news: make(chan news, 1024), pullSlot: make(chan struct{}, 1)}
+	if cfg.ForgetAfter == 0 {
+		cfg.ForgetAfter = 7 * 24 * time.Hour
+	}
+	r := &Replicator{cfg: cfg, store: store, log: logger.With("component", "sync"), peers: map[string]*peer{}, resetAt: map[string]time.Time{}, unseen: map[string]time.Time{}, news: make(chan news, 1024), pullSlot: make(chan struct{}, 1)}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	r.m = newMetrics(cfg.Metrics, r)
 	wms, err := store.Watermarks(ctx)
@@ -402,6 +414,57 @@ func (r *Replicator) antiEntropyLoop() {
 			r.pull(o)
 		}
 		r.reconnect(fanout)
+		r.forgetDead()
+	}
+}
+
+// forgetDead forgets the members gossip has held for dead longer than
+// ForgetAfter, and those remembered from earlier runs that it has not seen
+// for as long in this one: without that, every name that ever joined, a
+// holder of the federation's key could make up thousands, would stay in
+// Peers, and reconnect would keep trying them. (The rows of a node that was
+// down a long time are kept: it has seen nobody yet.)
+func (r *Replicator) forgetDead() {
+	known, err := r.store.Peers(r.ctx)
+	if err != nil {
+		return
+	}
+	now := time.Now()
+	cutoff := now.Add(-r.cfg.ForgetAfter)
+	var gone []string
+	r.mu.Lock()
+	for o, p := range r.peers {
+		if !p.alive && !p.pulling && !p.deadSince.IsZero() && p.deadSince.Before(cutoff) {
+			if p.conn != nil {
+				p.conn.Close()
+			}
+			delete(r.peers, o)
+			gone = append(gone, o)
+		}
+	}
+	for _, k := range known {
+		if k.Origin == r.cfg.Origin || slices.Contains(gone, k.Origin) {
+			continue
+		}
+		if r.peers[k.Origin] != nil {
+			delete(r.unseen, k.Origin) // gossip knows it: forgotten as above
+			continue
+		}
+		since, ok := r.unseen[k.Origin]
+		switch {
+		case !ok:
+			r.unseen[k.Origin] = now
+		case since.Before(cutoff):
+			delete(r.unseen, k.Origin)
+			gone = append(gone, k.Origin)
+		}
+	}
+	r.mu.Unlock()
+	for _, o := range gone {
+		r.log.Info("forgetting a member not seen alive for long", "origin", o, "after", r.cfg.ForgetAfter)
+		if err := r.store.ForgetPeer(r.ctx, o); err != nil && r.ctx.Err() == nil {
+			r.log.Warn("forget member", "origin", o, "err", err)
+		}
 	}
 }
 
@@ -725,6 +788,12 @@ func (r *Replicator) learn(n *memberlist.Node, alive bool) {
 	}
 	wasAlive := p.alive
 	p.meta, p.gossipAddr, p.alive = m, gossipAddr, alive
+	switch {
+	case alive:
+		p.deadSince = time.Time{}
+	case wasAlive || p.deadSince.IsZero():
+		p.deadSince = time.Now()
+	}
 	r.mu.Unlock()
 	if !alive {
 		if wasAlive {

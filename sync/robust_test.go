@@ -441,3 +441,58 @@ func TestReplayAfterEmptyPageRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestDeadMembersForgotten checks that a member gossip has held for dead
+// longer than ForgetAfter leaves the node's peers and the members a restart
+// rejoins, and so does a member remembered from an earlier run that gossip
+// never sees in this one; while a member remembered and alive stays.
+func TestDeadMembersForgotten(t *testing.T) {
+	ctx := context.Background()
+	o := clusterOpts{forgetAfter: 300 * time.Millisecond, antiEntropy: 100 * time.Millisecond}
+	nodes := startCluster(t, 3, o)
+	listed := func(n *testNode, origin string) (inPeers, remembered bool) {
+		for _, p := range n.repl.Peers() {
+			inPeers = inPeers || p.Origin == origin
+		}
+		known, err := n.store.Peers(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range known {
+			remembered = remembered || k.Origin == origin
+		}
+		return inPeers, remembered
+	}
+	waitFor(t, 30*time.Second, "every node knows the others", func() bool {
+		for _, n := range nodes {
+			for _, other := range []string{"xx-0", "xx-1", "xx-2"} {
+				if in, kept := listed(n, other); other != n.origin && (!in || !kept) {
+					return false
+				}
+			}
+		}
+		return true
+	})
+	nodes[2].stop()
+	waitFor(t, 30*time.Second, "xx-2, stopped, is forgotten by xx-0", func() bool {
+		in, kept := listed(nodes[0], "xx-2")
+		return !in && !kept
+	})
+	if in, kept := listed(nodes[0], "xx-1"); !in || !kept {
+		t.Fatalf("xx-1, alive, is no longer known to xx-0 (in peers %v, remembered %v)", in, kept)
+	}
+
+	// xx-1 stops, and xx-0 restarts while it is away: it remembers xx-1
+	// from its earlier run, never sees it, and forgets it too.
+	nodes[1].stop()
+	dir := nodes[0].dir
+	nodes[0].stop()
+	restarted := startNode(t, dir, "xx-0", o)
+	if _, kept := listed(restarted, "xx-1"); !kept {
+		t.Fatal("xx-0 restarted without the members of its earlier run")
+	}
+	waitFor(t, 30*time.Second, "xx-1, never seen since the restart, is forgotten", func() bool {
+		_, kept := listed(restarted, "xx-1")
+		return !kept
+	})
+}
