@@ -38,7 +38,7 @@ type clusterOpts struct {
 	join        []string
 	key         ed25519.PrivateKey // nil: nodeKey(origin)
 	net         *testNetwork       // nil: the network as it is
-	forgetAfter time.Duration      // 0: the default
+	maxDead     int                // 0: the default
 }
 
 func testLogger(t testing.TB) *slog.Logger {
@@ -80,7 +80,7 @@ func startNode(t testing.TB, dir, origin string, o clusterOpts) *testNode {
 		Timings:             TimingsLocal,
 		AntiEntropyInterval: o.antiEntropy,
 		PullTimeout:         10 * time.Second,
-		ForgetAfter:         o.forgetAfter,
+		MaxDeadMembers:      o.maxDead,
 		Dial: func(addr string) (*grpc.ClientConn, error) {
 			return grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 		},

@@ -72,11 +72,12 @@ type Config struct {
 	AntiEntropyInterval time.Duration
 	// PullTimeout bounds one pull from a peer.
 	PullTimeout time.Duration
-	// ForgetAfter is how long a member that gossip holds for dead, or a
-	// remembered one gossip never sees, is kept (in Peers, and among the
-	// members a restart rejoins) while the node runs; 0: a week. A member
-	// that comes back after is learnt again, by gossip.
-	ForgetAfter time.Duration
+	// MaxDeadMembers is how many members not seen alive the node keeps
+	// (in Peers, and among those a restart rejoins): members that gossip
+	// holds for dead, and members remembered from earlier runs that it has
+	// not seen in this one. Past it, it forgets those gone longest; a
+	// member that comes back is learnt again, by gossip. 0: 1,024.
+	MaxDeadMembers int
 	// PageBytes bounds the pages asked for (0: the serving node's bound).
 	PageBytes int
 	// Dial opens a client connection to a peer's gRPC address.
@@ -114,7 +115,8 @@ type Replicator struct {
 	// resetAt is when compareDigests last reset each origin's watermark.
 	resetAt map[string]time.Time
 	// unseen is since when each member remembered from earlier runs, and
-	// not seen by gossip in this one, has been known so (see forgetDead).
+	// not seen by gossip in this one, has gone unseen: since the start
+	// (see forgetDead).
 	unseen map[string]time.Time
 
 	// news carries memberlist's events to newsLoop: memberlist calls its
@@ -177,8 +179,8 @@ func Start(ctx context.Context, cfg Config, store *storage.Store, logger *slog.L
 	if cfg.PullTimeout == 0 {
 		cfg.PullTimeout = 2 * time.Minute
 	}
-	if cfg.ForgetAfter == 0 {
-		cfg.ForgetAfter = 7 * 24 * time.Hour
+	if cfg.MaxDeadMembers == 0 {
+		cfg.MaxDeadMembers = 1024
 	}
 	r := &Replicator{cfg: cfg, store: store, log: logger.With("component", "sync"), peers: map[string]*peer{}, resetAt: map[string]time.Time{}, unseen: map[string]time.Time{}, news: make(chan news, 1024), pullSlot: make(chan struct{}, 1)}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
@@ -208,9 +210,11 @@ func Start(ctx context.Context, cfg Config, store *storage.Store, logger *slog.L
 		r.ml.Shutdown()
 		return nil, err
 	}
+	started := time.Now()
 	for _, p := range known {
 		if p.Origin != cfg.Origin {
 			seeds = append(seeds, p.GossipAddr)
+			r.unseen[p.Origin] = started // until gossip sees it
 		}
 	}
 	if len(seeds) > 0 {
@@ -418,52 +422,70 @@ func (r *Replicator) antiEntropyLoop() {
 	}
 }
 
-// forgetDead forgets the members gossip has held for dead longer than
-// ForgetAfter, and those remembered from earlier runs that it has not seen
-// for as long in this one: without that, every name that ever joined, a
-// holder of the federation's key could make up thousands, would stay in
-// Peers, and reconnect would keep trying them. (The rows of a node that was
-// down a long time are kept: it has seen nobody yet.)
+// forgetDead forgets, past MaxDeadMembers members not seen alive, those
+// gone longest. Every name that ever joined would stay otherwise, in Peers
+// and among the addresses reconnect keeps trying, and a holder of the
+// federation's key can make up thousands. A bound rather than a time:
+// members forgotten after a long partition could not find each other again.
 func (r *Replicator) forgetDead() {
 	known, err := r.store.Peers(r.ctx)
 	if err != nil {
 		return
 	}
+	type gone struct {
+		origin string
+		since  time.Time
+	}
+	var dead []gone
 	now := time.Now()
-	cutoff := now.Add(-r.cfg.ForgetAfter)
-	var gone []string
 	r.mu.Lock()
 	for o, p := range r.peers {
-		if !p.alive && !p.pulling && !p.deadSince.IsZero() && p.deadSince.Before(cutoff) {
-			if p.conn != nil {
-				p.conn.Close()
-			}
-			delete(r.peers, o)
-			gone = append(gone, o)
+		if !p.alive && !p.deadSince.IsZero() {
+			dead = append(dead, gone{o, p.deadSince})
 		}
 	}
+	remembered := map[string]bool{}
 	for _, k := range known {
-		if k.Origin == r.cfg.Origin || slices.Contains(gone, k.Origin) {
-			continue
-		}
-		if r.peers[k.Origin] != nil {
-			delete(r.unseen, k.Origin) // gossip knows it: forgotten as above
+		remembered[k.Origin] = true
+		if k.Origin == r.cfg.Origin || r.peers[k.Origin] != nil {
 			continue
 		}
 		since, ok := r.unseen[k.Origin]
-		switch {
-		case !ok:
-			r.unseen[k.Origin] = now
-		case since.Before(cutoff):
-			delete(r.unseen, k.Origin)
-			gone = append(gone, k.Origin)
+		if !ok {
+			since = now
+			r.unseen[k.Origin] = since
+		}
+		dead = append(dead, gone{k.Origin, since})
+	}
+	for o := range r.unseen {
+		if !remembered[o] || r.peers[o] != nil {
+			delete(r.unseen, o) // forgotten, or seen since
 		}
 	}
+	if len(dead) <= r.cfg.MaxDeadMembers {
+		r.mu.Unlock()
+		return
+	}
+	slices.SortFunc(dead, func(a, b gone) int { return a.since.Compare(b.since) })
+	var forgotten []gone
+	for _, d := range dead[:len(dead)-r.cfg.MaxDeadMembers] {
+		if p := r.peers[d.origin]; p != nil {
+			if p.pulling { // its pull ends soon; a later turn forgets it
+				continue
+			}
+			if p.conn != nil {
+				p.conn.Close()
+			}
+			delete(r.peers, d.origin)
+		}
+		delete(r.unseen, d.origin)
+		forgotten = append(forgotten, d)
+	}
 	r.mu.Unlock()
-	for _, o := range gone {
-		r.log.Info("forgetting a member not seen alive for long", "origin", o, "after", r.cfg.ForgetAfter)
-		if err := r.store.ForgetPeer(r.ctx, o); err != nil && r.ctx.Err() == nil {
-			r.log.Warn("forget member", "origin", o, "err", err)
+	for _, d := range forgotten {
+		r.log.Info("forgetting a member not seen alive, beyond the most kept", "origin", d.origin, "since", d.since, "most", r.cfg.MaxDeadMembers)
+		if err := r.store.ForgetPeer(r.ctx, d.origin); err != nil && r.ctx.Err() == nil {
+			r.log.Warn("forget member", "origin", d.origin, "err", err)
 		}
 	}
 }

@@ -442,14 +442,14 @@ func TestReplayAfterEmptyPageRefused(t *testing.T) {
 	}
 }
 
-// TestDeadMembersForgotten checks that a member gossip has held for dead
-// longer than ForgetAfter leaves the node's peers and the members a restart
-// rejoins, and so does a member remembered from an earlier run that gossip
-// never sees in this one; while a member remembered and alive stays.
+// TestDeadMembersForgotten checks that a node keeps at most MaxDeadMembers
+// members it does not see alive, forgetting those gone longest: members
+// gossip holds for dead, and members remembered from an earlier run that
+// gossip has not seen in this one. A member alive stays.
 func TestDeadMembersForgotten(t *testing.T) {
 	ctx := context.Background()
-	o := clusterOpts{forgetAfter: 300 * time.Millisecond, antiEntropy: 100 * time.Millisecond}
-	nodes := startCluster(t, 3, o)
+	o := clusterOpts{maxDead: 1, antiEntropy: 100 * time.Millisecond}
+	nodes := startCluster(t, 4, o)
 	listed := func(n *testNode, origin string) (inPeers, remembered bool) {
 		for _, p := range n.repl.Peers() {
 			inPeers = inPeers || p.Origin == origin
@@ -463,36 +463,52 @@ func TestDeadMembersForgotten(t *testing.T) {
 		}
 		return inPeers, remembered
 	}
-	waitFor(t, 30*time.Second, "every node knows the others", func() bool {
-		for _, n := range nodes {
-			for _, other := range []string{"xx-0", "xx-1", "xx-2"} {
-				if in, kept := listed(n, other); other != n.origin && (!in || !kept) {
-					return false
-				}
+	known := func(n *testNode, origin string) bool {
+		in, kept := listed(n, origin)
+		return in && kept
+	}
+	forgotten := func(n *testNode, origin string) bool {
+		in, kept := listed(n, origin)
+		return !in && !kept
+	}
+	waitFor(t, 30*time.Second, "xx-0 knows the others", func() bool {
+		return known(nodes[0], "xx-1") && known(nodes[0], "xx-2") && known(nodes[0], "xx-3")
+	})
+	nodes[3].stop()
+	waitFor(t, 30*time.Second, "xx-0 holds xx-3 for dead", func() bool {
+		for _, p := range nodes[0].repl.Peers() {
+			if p.Origin == "xx-3" && !p.Alive {
+				return true
 			}
 		}
-		return true
+		return false
 	})
 	nodes[2].stop()
-	waitFor(t, 30*time.Second, "xx-2, stopped, is forgotten by xx-0", func() bool {
-		in, kept := listed(nodes[0], "xx-2")
-		return !in && !kept
-	})
-	if in, kept := listed(nodes[0], "xx-1"); !in || !kept {
-		t.Fatalf("xx-1, alive, is no longer known to xx-0 (in peers %v, remembered %v)", in, kept)
+	waitFor(t, 30*time.Second, "xx-3, dead longest, is forgotten by xx-0", func() bool { return forgotten(nodes[0], "xx-3") })
+	if !known(nodes[0], "xx-2") || !known(nodes[0], "xx-1") {
+		t.Fatal("xx-0 forgot xx-2, dead since less long, or xx-1, alive")
 	}
 
-	// xx-1 stops, and xx-0 restarts while it is away: it remembers xx-1
-	// from its earlier run, never sees it, and forgets it too.
-	nodes[1].stop()
+	// xx-0 restarts while xx-2 is still away: it remembers xx-2 from its
+	// earlier run, but does not see it. Then xx-1, which it saw alive,
+	// stops: of the two, xx-2 has gone unseen the longest.
 	dir := nodes[0].dir
 	nodes[0].stop()
-	restarted := startNode(t, dir, "xx-0", o)
-	if _, kept := listed(restarted, "xx-1"); !kept {
-		t.Fatal("xx-0 restarted without the members of its earlier run")
-	}
-	waitFor(t, 30*time.Second, "xx-1, never seen since the restart, is forgotten", func() bool {
-		_, kept := listed(restarted, "xx-1")
-		return !kept
+	restarted := startNode(t, dir, "xx-0", clusterOpts{maxDead: 1, antiEntropy: 100 * time.Millisecond, join: []string{nodes[1].repl.GossipAddr()}})
+	waitFor(t, 30*time.Second, "the restarted xx-0 sees xx-1", func() bool {
+		for _, p := range restarted.repl.Peers() {
+			if p.Origin == "xx-1" && p.Alive {
+				return true
+			}
+		}
+		return false
 	})
+	if _, kept := listed(restarted, "xx-2"); !kept {
+		t.Fatal("xx-0 restarted without xx-2, a member of its earlier run, within the bound")
+	}
+	nodes[1].stop()
+	waitFor(t, 30*time.Second, "xx-2, unseen since the restart, is forgotten", func() bool { return forgotten(restarted, "xx-2") })
+	if _, kept := listed(restarted, "xx-1"); !kept {
+		t.Error("xx-0 forgot xx-1, dead since after xx-2 went unseen")
+	}
 }
