@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // Peer is a member of the federation as last seen.
@@ -10,6 +11,9 @@ type Peer struct {
 	Origin     string
 	GossipAddr string
 	GRPCAddr   string
+	// SeenTime is when the member was saved: when it last joined (Peers
+	// sets it; SavePeer takes the store's clock).
+	SeenTime time.Time
 }
 
 // SavePeer remembers a member, replacing what was known of its origin.
@@ -35,7 +39,7 @@ func (s *Store) writeOne(ctx context.Context, what, query string, args ...any) e
 
 // Peers returns the members remembered, most recently seen first.
 func (s *Store) Peers(ctx context.Context) ([]Peer, error) {
-	rows, err := s.reader.QueryContext(ctx, "SELECT origin, gossip_addr, grpc_addr FROM peers ORDER BY seen_time DESC")
+	rows, err := s.reader.QueryContext(ctx, "SELECT origin, gossip_addr, grpc_addr, seen_time FROM peers ORDER BY seen_time DESC")
 	if err != nil {
 		return nil, fmt.Errorf("read peers: %w", err)
 	}
@@ -43,9 +47,11 @@ func (s *Store) Peers(ctx context.Context) ([]Peer, error) {
 	var out []Peer
 	for rows.Next() {
 		var p Peer
-		if err := rows.Scan(&p.Origin, &p.GossipAddr, &p.GRPCAddr); err != nil {
+		var seen int64
+		if err := rows.Scan(&p.Origin, &p.GossipAddr, &p.GRPCAddr, &seen); err != nil {
 			return nil, fmt.Errorf("read peers: %w", err)
 		}
+		p.SeenTime = time.UnixMicro(seen)
 		out = append(out, p)
 	}
 	if err := rows.Err(); err != nil {

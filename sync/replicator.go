@@ -115,8 +115,8 @@ type Replicator struct {
 	// resetAt is when compareDigests last reset each origin's watermark.
 	resetAt map[string]time.Time
 	// unseen is since when each member remembered from earlier runs, and
-	// not seen by gossip in this one, has gone unseen: since the start
-	// (see forgetDead).
+	// not seen by gossip in this one, has gone unseen: since it was saved,
+	// when it last joined (see forgetDead).
 	unseen map[string]time.Time
 
 	// news carries memberlist's events to newsLoop: memberlist calls its
@@ -179,7 +179,7 @@ func Start(ctx context.Context, cfg Config, store *storage.Store, logger *slog.L
 	if cfg.PullTimeout == 0 {
 		cfg.PullTimeout = 2 * time.Minute
 	}
-	if cfg.MaxDeadMembers == 0 {
+	if cfg.MaxDeadMembers <= 0 {
 		cfg.MaxDeadMembers = 1024
 	}
 	r := &Replicator{cfg: cfg, store: store, log: logger.With("component", "sync"), peers: map[string]*peer{}, resetAt: map[string]time.Time{}, unseen: map[string]time.Time{}, news: make(chan news, 1024), pullSlot: make(chan struct{}, 1)}
@@ -210,11 +210,10 @@ func Start(ctx context.Context, cfg Config, store *storage.Store, logger *slog.L
 		r.ml.Shutdown()
 		return nil, err
 	}
-	started := time.Now()
 	for _, p := range known {
 		if p.Origin != cfg.Origin {
 			seeds = append(seeds, p.GossipAddr)
-			r.unseen[p.Origin] = started // until gossip sees it
+			r.unseen[p.Origin] = p.SeenTime // until gossip sees it
 		}
 	}
 	if len(seeds) > 0 {
@@ -436,6 +435,13 @@ func (r *Replicator) forgetDead() {
 		origin string
 		since  time.Time
 	}
+	// Members gossip sees alive, whose news learn may not have taken in
+	// yet (asked before r.mu: memberlist calls the delegates, which take
+	// r.mu, holding its own locks).
+	aliveInGossip := map[string]bool{}
+	for _, n := range r.ml.Members() {
+		aliveInGossip[n.Name] = true
+	}
 	var dead []gone
 	now := time.Now()
 	r.mu.Lock()
@@ -447,7 +453,7 @@ func (r *Replicator) forgetDead() {
 	remembered := map[string]bool{}
 	for _, k := range known {
 		remembered[k.Origin] = true
-		if k.Origin == r.cfg.Origin || r.peers[k.Origin] != nil {
+		if k.Origin == r.cfg.Origin || r.peers[k.Origin] != nil || aliveInGossip[k.Origin] {
 			continue
 		}
 		since, ok := r.unseen[k.Origin]
@@ -486,6 +492,21 @@ func (r *Replicator) forgetDead() {
 		r.log.Info("forgetting a member not seen alive, beyond the most kept", "origin", d.origin, "since", d.since, "most", r.cfg.MaxDeadMembers)
 		if err := r.store.ForgetPeer(r.ctx, d.origin); err != nil && r.ctx.Err() == nil {
 			r.log.Warn("forget member", "origin", d.origin, "err", err)
+		}
+		// A member that came back meanwhile was saved again by learn,
+		// maybe before the row went: save it once more.
+		r.mu.Lock()
+		p := r.peers[d.origin]
+		back := p != nil && p.alive
+		var saved storage.Peer
+		if back {
+			saved = storage.Peer{Origin: d.origin, GossipAddr: p.gossipAddr, GRPCAddr: p.meta.GRPCAddr}
+		}
+		r.mu.Unlock()
+		if back {
+			if err := r.store.SavePeer(r.ctx, saved); err != nil && r.ctx.Err() == nil {
+				r.log.Warn("remember member", "origin", d.origin, "err", err)
+			}
 		}
 	}
 }
