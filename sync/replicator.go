@@ -114,10 +114,6 @@ type Replicator struct {
 	peers map[string]*peer // by origin
 	// resetAt is when compareDigests last reset each origin's watermark.
 	resetAt map[string]time.Time
-	// unseen is since when each member remembered from earlier runs, and
-	// not seen by gossip in this one, has gone unseen: since it was saved,
-	// when it last joined (see forgetDead).
-	unseen map[string]time.Time
 
 	// news carries memberlist's events to newsLoop: memberlist calls its
 	// delegates holding its own locks, so they must not wait on anything.
@@ -160,6 +156,11 @@ type peer struct {
 	lastErr    string
 }
 
+// remembered is what the store keeps of p, to rejoin it after a restart.
+func (p *peer) remembered() storage.Peer {
+	return storage.Peer{Origin: p.meta.Origin, GossipAddr: p.gossipAddr, GRPCAddr: p.meta.GRPCAddr}
+}
+
 // PeerStatus is what Peers reports of a member.
 type PeerStatus struct {
 	Origin, GRPCAddr, HTTPAddr, GossipAddr string
@@ -182,7 +183,7 @@ func Start(ctx context.Context, cfg Config, store *storage.Store, logger *slog.L
 	if cfg.MaxDeadMembers <= 0 {
 		cfg.MaxDeadMembers = 1024
 	}
-	r := &Replicator{cfg: cfg, store: store, log: logger.With("component", "sync"), peers: map[string]*peer{}, resetAt: map[string]time.Time{}, unseen: map[string]time.Time{}, news: make(chan news, 1024), pullSlot: make(chan struct{}, 1)}
+	r := &Replicator{cfg: cfg, store: store, log: logger.With("component", "sync"), peers: map[string]*peer{}, resetAt: map[string]time.Time{}, news: make(chan news, 1024), pullSlot: make(chan struct{}, 1)}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	r.m = newMetrics(cfg.Metrics, r)
 	wms, err := store.Watermarks(ctx)
@@ -213,7 +214,6 @@ func Start(ctx context.Context, cfg Config, store *storage.Store, logger *slog.L
 	for _, p := range known {
 		if p.Origin != cfg.Origin {
 			seeds = append(seeds, p.GossipAddr)
-			r.unseen[p.Origin] = p.SeenTime // until gossip sees it
 		}
 	}
 	if len(seeds) > 0 {
@@ -416,8 +416,11 @@ func (r *Replicator) antiEntropyLoop() {
 		for _, o := range live[:min(fanout, len(live))] {
 			r.pull(o)
 		}
-		r.reconnect(fanout)
-		r.forgetDead()
+		// The members remembered, read once for both.
+		if known, err := r.store.Peers(r.ctx); err == nil {
+			r.reconnect(known, fanout)
+			r.forgetDead(known)
+		}
 	}
 }
 
@@ -426,11 +429,10 @@ func (r *Replicator) antiEntropyLoop() {
 // and among the addresses reconnect keeps trying, and a holder of the
 // federation's key can make up thousands. A bound rather than a time:
 // members forgotten after a long partition could not find each other again.
-func (r *Replicator) forgetDead() {
-	known, err := r.store.Peers(r.ctx)
-	if err != nil {
-		return
-	}
+//
+// A member remembered from an earlier run, and not seen by gossip in this
+// one, has gone unseen since it was saved, when it last joined.
+func (r *Replicator) forgetDead(known []storage.Peer) {
 	type gone struct {
 		origin string
 		since  time.Time
@@ -443,29 +445,15 @@ func (r *Replicator) forgetDead() {
 		aliveInGossip[n.Name] = true
 	}
 	var dead []gone
-	now := time.Now()
 	r.mu.Lock()
 	for o, p := range r.peers {
 		if !p.alive && !p.deadSince.IsZero() {
 			dead = append(dead, gone{o, p.deadSince})
 		}
 	}
-	remembered := map[string]bool{}
 	for _, k := range known {
-		remembered[k.Origin] = true
-		if k.Origin == r.cfg.Origin || r.peers[k.Origin] != nil || aliveInGossip[k.Origin] {
-			continue
-		}
-		since, ok := r.unseen[k.Origin]
-		if !ok {
-			since = now
-			r.unseen[k.Origin] = since
-		}
-		dead = append(dead, gone{k.Origin, since})
-	}
-	for o := range r.unseen {
-		if !remembered[o] || r.peers[o] != nil {
-			delete(r.unseen, o) // forgotten, or seen since
+		if k.Origin != r.cfg.Origin && r.peers[k.Origin] == nil && !aliveInGossip[k.Origin] {
+			dead = append(dead, gone{k.Origin, k.SeenTime})
 		}
 	}
 	if len(dead) <= r.cfg.MaxDeadMembers {
@@ -484,7 +472,6 @@ func (r *Replicator) forgetDead() {
 			}
 			delete(r.peers, d.origin)
 		}
-		delete(r.unseen, d.origin)
 		forgotten = append(forgotten, d)
 	}
 	r.mu.Unlock()
@@ -500,7 +487,7 @@ func (r *Replicator) forgetDead() {
 		back := p != nil && p.alive
 		var saved storage.Peer
 		if back {
-			saved = storage.Peer{Origin: d.origin, GossipAddr: p.gossipAddr, GRPCAddr: p.meta.GRPCAddr}
+			saved = p.remembered()
 		}
 		r.mu.Unlock()
 		if back {
@@ -514,11 +501,7 @@ func (r *Replicator) forgetDead() {
 // reconnect tries to join again up to n remembered members that gossip
 // does not see alive: after a partition heals, or when members come back,
 // each side may hold the other for dead and stop gossiping to it.
-func (r *Replicator) reconnect(n int) {
-	known, err := r.store.Peers(r.ctx)
-	if err != nil {
-		return
-	}
+func (r *Replicator) reconnect(known []storage.Peer, n int) {
 	r.mu.Lock()
 	var addrs []string
 	for _, k := range known {
@@ -837,6 +820,7 @@ func (r *Replicator) learn(n *memberlist.Node, alive bool) {
 	case wasAlive || p.deadSince.IsZero():
 		p.deadSince = time.Now()
 	}
+	remembered := p.remembered()
 	r.mu.Unlock()
 	if !alive {
 		if wasAlive {
@@ -846,7 +830,7 @@ func (r *Replicator) learn(n *memberlist.Node, alive bool) {
 	}
 	if !wasAlive {
 		r.log.Info("member joined", "origin", m.Origin, "grpc", m.GRPCAddr)
-		if err := r.store.SavePeer(r.ctx, storage.Peer{Origin: m.Origin, GossipAddr: gossipAddr, GRPCAddr: m.GRPCAddr}); err != nil && r.ctx.Err() == nil {
+		if err := r.store.SavePeer(r.ctx, remembered); err != nil && r.ctx.Err() == nil {
 			r.log.Warn("remember member", "origin", m.Origin, "err", err)
 		}
 	}
