@@ -126,8 +126,17 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 		return err
 	}
 	var opts []grpc.ServerOption
-	unaryPeer, streamPeer := requirePeerCert()
+	unary := []grpc.UnaryServerInterceptor{
+		observeInterceptor(n.log, m),
+		sizeInterceptor(cfg.MaxRequestBytes, cfg.MaxHarvestBytes),
+		authInterceptor(token),
+	}
 	if n.tls != nil {
+		// Peer calls need a certificate of the federation's CA only where
+		// there are certificates: without TLS, any caller may pull, as
+		// any may read.
+		unaryPeer, streamPeer := requirePeerCert()
+		unary = append(unary, unaryPeer)
 		opts = append(opts, grpc.Creds(n.tls.server()), grpc.ChainStreamInterceptor(streamPeer))
 		n.log.Info("mutual TLS on the gRPC port", "certificate_names", n.tls.describe())
 	}
@@ -137,12 +146,7 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 		grpc.MaxRecvMsgSize(2*cfg.MaxHarvestBytes+1024),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: minPing, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 2 * time.Minute, Timeout: 20 * time.Second}),
-		grpc.ChainUnaryInterceptor(
-			observeInterceptor(n.log, m),
-			sizeInterceptor(cfg.MaxRequestBytes, cfg.MaxHarvestBytes),
-			authInterceptor(token),
-			unaryPeer,
-		),
+		grpc.ChainUnaryInterceptor(unary...),
 	)...)
 	catalogv1.RegisterCatalogServiceServer(n.grpcSrv, &catalogServer{store: n.store, version: cfg.Version})
 	n.importer = harvest.NewImporter(n.store, nil, log)

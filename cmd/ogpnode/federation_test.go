@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -136,12 +138,10 @@ func TestFederationOfProcesses(t *testing.T) {
 	}
 	eventually(t, others, "/v1/origins/fr/tools/decidim", "the delete", func(s int, b string) bool { return s == 404 })
 
-	// Each node lists the two others, alive and up to date.
-	eventually(t, []*process{de}, "/v1/peers", "the peers", func(s int, b string) bool {
-		b = strings.ReplaceAll(b, " ", "")
-		return s == 200 && strings.Count(b, `"state":"PEER_STATE_ALIVE"`) == 2 && strings.Contains(b, `"origin":"fr"`) &&
-			strings.Contains(b, `"origin":"es"`) && strings.Contains(b, `"head_seq":"3"`) && !strings.Contains(b, `"lag":"1`)
-	})
+	// Each node lists the two others, alive, pulled from without error
+	// (the anti-entropy of the local timings pulls every second), and up
+	// to date.
+	eventually(t, []*process{fr, de, es}, "/v1/peers", "the peers, synced without error", peersInSync(3))
 	if status, body := call(t, "GET", "http://"+es.http+"/metrics", ""); status != 200 ||
 		!strings.Contains(body, `ogpnode_sync_records_applied_total{origin="fr"}`) || !strings.Contains(body, `ogpnode_sync_lag{origin="fr"} 0`) {
 		t.Errorf("es's metrics lack replication figures: %d", status)
@@ -155,5 +155,35 @@ func TestFederationOfProcesses(t *testing.T) {
 		if strings.Contains(p.logs.String(), "gossip is not encrypted") {
 			t.Errorf("%s: gossip unencrypted despite --gossip-key", p.origin)
 		}
+	}
+}
+
+// peersInSync is a check of GET /v1/peers: two members listed, both alive,
+// both pulled from at least once, neither failing now, no lag, and fr's
+// head at frHead.
+func peersInSync(frHead int) func(int, string) bool {
+	return func(status int, body string) bool {
+		var list struct {
+			Peers []struct {
+				Origin       string  `json:"origin"`
+				State        string  `json:"state"`
+				LastSyncTime *string `json:"last_sync_time"`
+				LastError    string  `json:"last_error"`
+				HeadSeq      string  `json:"head_seq"`
+				Lag          string  `json:"lag"`
+			} `json:"peers"`
+		}
+		if status != 200 || json.Unmarshal([]byte(body), &list) != nil || len(list.Peers) != 2 {
+			return false
+		}
+		for _, p := range list.Peers {
+			if p.State != "PEER_STATE_ALIVE" || p.LastSyncTime == nil || p.LastError != "" || (p.Lag != "" && p.Lag != "0") {
+				return false
+			}
+			if p.Origin == "fr" && p.HeadSeq != strconv.Itoa(frHead) {
+				return false
+			}
+		}
+		return true
 	}
 }
