@@ -468,6 +468,45 @@ func rowFailed(origin string, seq int64, err error) error {
 	return fmt.Errorf("apply page of %s: %w", origin, err)
 }
 
+// TrustedOrigins is the origins of the trust list, sorted, the node's own
+// left out; nil when the node has no trust list and takes every origin.
+func (s *Store) TrustedOrigins() []string {
+	if s.trusted == nil {
+		return nil
+	}
+	out := make([]string, 0, len(s.trusted))
+	for o := range s.trusted {
+		if o != s.origin {
+			out = append(out, o)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Accepts reports whether the catalog takes records of origin from peers:
+// any origin but the node's own, or, with a trust list, those it names.
+func (s *Store) Accepts(origin string) bool {
+	if origin == s.origin {
+		return false
+	}
+	if s.trusted != nil {
+		_, ok := s.trusted[origin]
+		return ok
+	}
+	return true
+}
+
+// OriginKey is the key origin's records must be signed with: the trust
+// list's, when the node has one (nil for an origin it does not name),
+// else the key pinned (nil while none is).
+func (s *Store) OriginKey(ctx context.Context, origin string) (ed25519.PublicKey, error) {
+	if s.trusted != nil {
+		return s.trusted[origin], nil
+	}
+	return s.PinnedKey(ctx, origin)
+}
+
 // maxUnpinnedCached bounds how many origins PinnedKey remembers as having
 // no key pinned.
 const maxUnpinnedCached = 4096

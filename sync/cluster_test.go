@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/memberlist"
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 	"github.com/ogptoolbox/federation/storage"
 	"github.com/prometheus/client_golang/prometheus"
@@ -36,9 +38,10 @@ type testNode struct {
 type clusterOpts struct {
 	antiEntropy time.Duration // 0: the local profile's
 	join        []string
-	key         ed25519.PrivateKey // nil: nodeKey(origin)
-	net         *testNetwork       // nil: the network as it is
-	maxDead     int                // 0: the default
+	key         ed25519.PrivateKey           // nil: nodeKey(origin)
+	net         *testNetwork                 // nil: the network as it is
+	maxDead     int                          // 0: the default
+	trusted     map[string]ed25519.PublicKey // nil: no trust list
 }
 
 func testLogger(t testing.TB) *slog.Logger {
@@ -62,7 +65,7 @@ func startNode(t testing.TB, dir, origin string, o clusterOpts) *testNode {
 	if key == nil {
 		key = nodeKey(origin)
 	}
-	store, err := storage.Open(ctx, storage.Options{Path: filepath.Join(dir, "catalog.db"), Origin: origin, Key: key, Logger: log})
+	store, err := storage.Open(ctx, storage.Options{Path: filepath.Join(dir, "catalog.db"), Origin: origin, Key: key, Logger: log, Trusted: o.trusted})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -355,5 +358,63 @@ func TestImpostorRefused(t *testing.T) {
 	}
 	if _, err := nodes[0].store.Get(context.Background(), storage.KindTool, "xx-1", "forged-0"); err == nil {
 		t.Error("xx-0 holds a record of the impostor")
+	}
+}
+
+// TestTrustListedOriginsOnly has a node whose trust list names two of the
+// three other members: it holds their records, pulled through any member,
+// and none of the third's, without refusing a page (the third origin sorts
+// first: a page of it would end each pull before the others). The third
+// member still relays the others' records. A member claiming a trusted
+// origin with another key is refused, even before the origin's first
+// records pinned a key.
+func TestTrustListedOriginsOnly(t *testing.T) {
+	pub := func(origin string) ed25519.PublicKey { return nodeKey(origin).Public().(ed25519.PublicKey) }
+	aa := startNode(t, t.TempDir(), "aa", clusterOpts{})
+	join := []string{aa.repl.GossipAddr()}
+	mm := startNode(t, t.TempDir(), "mm", clusterOpts{join: join})
+	zz := startNode(t, t.TempDir(), "zz", clusterOpts{join: join})
+	writeTools(t, aa, "a", 3)
+	writeTools(t, mm, "m", 4)
+	writeTools(t, zz, "z", 5)
+	waitFor(t, 30*time.Second, "aa, mm and zz converge", func() bool { return converged(t, []*testNode{aa, mm, zz}, 3) })
+	// tt talks to aa only: what it gets of mm and zz, aa relays.
+	mm.stop()
+	zz.stop()
+	tt := startNode(t, t.TempDir(), "tt", clusterOpts{join: join, trusted: map[string]ed25519.PublicKey{"mm": pub("mm"), "pp": pub("pp"), "zz": pub("zz")}})
+	ctx := context.Background()
+	waitFor(t, 30*time.Second, "tt holds mm's and zz's records", func() bool {
+		wms, err := tt.store.Watermarks(ctx)
+		return err == nil && wms["mm"] == 4 && wms["zz"] == 5
+	})
+	if wms, _ := tt.store.Watermarks(ctx); wms["aa"] != 0 {
+		t.Errorf("tt holds aa's records up to %d; its trust list does not name aa", wms["aa"])
+	}
+	if _, err := tt.store.Get(ctx, storage.KindTool, "aa", "a-0"); err == nil {
+		t.Error("tt holds a record of aa")
+	}
+	noPageRefused(t, []*testNode{tt})
+	for _, p := range tt.repl.Peers() {
+		if p.Origin == "aa" && (p.LastError != "" || p.LastSync.IsZero()) {
+			t.Errorf("tt's pulls from aa: last error %q, last sync %v", p.LastError, p.LastSync)
+		}
+	}
+	meta := func(origin string, key ed25519.PublicKey) *memberlist.Node {
+		b, err := json.Marshal(meta{Origin: origin, GRPCAddr: "127.0.0.1:7400", Key: key, Protocol: ProtocolVersion})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &memberlist.Node{Name: origin, Meta: b, Addr: net.IPv4(127, 0, 0, 1), Port: 7946}
+	}
+	// pp, trusted, never sent tt a record: its key is pinned nowhere, but
+	// the trust list's decides.
+	if err := (delegate{tt.repl}).NotifyAlive(meta("pp", pub("impostor"))); err == nil {
+		t.Error("tt took a member claiming pp with another key than the trusted one")
+	}
+	if err := (delegate{tt.repl}).NotifyAlive(meta("pp", pub("pp"))); err != nil {
+		t.Errorf("tt refused pp with its trusted key: %v", err)
+	}
+	if err := (delegate{tt.repl}).NotifyAlive(meta("qq", pub("qq"))); err != nil {
+		t.Errorf("tt refused a member of an origin it does not trust, which may relay: %v", err)
 	}
 }

@@ -26,7 +26,8 @@ type PullResult struct {
 }
 
 // PullFrom pulls from the peer behind conn every record it holds that store
-// lacks, of every origin but store's own, applying each page as it comes.
+// lacks, of every origin store accepts (all but its own, or those of its
+// trust list), applying each page as it comes.
 // It stops at the first page the store refuses (a *storage.RefusedError,
 // wrapped): a peer sending bad pages is not asked for more.
 //
@@ -42,14 +43,23 @@ func PullFrom(ctx context.Context, store *storage.Store, conn grpc.ClientConnInt
 	if err != nil {
 		return res, err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel() // ends the stream, and the checker, when a page is refused
-	stream, err := federationv1.NewFederationServiceClient(conn).Pull(ctx, &federationv1.PullRequest{
+	req := &federationv1.PullRequest{
 		Watermarks:     wms,
 		AllOrigins:     true,
 		ExcludeOrigins: []string{store.Origin()},
 		MaxPageBytes:   int32(pageBytes),
-	}, grpc.ForceCodecV2(newPageCodec()))
+	}
+	if trusted := store.TrustedOrigins(); trusted != nil {
+		// Only the origins the trust list names: a page of another would
+		// be refused, and end the pull before the origins after it.
+		req.Watermarks, req.AllOrigins = make(map[string]int64, len(trusted)), false
+		for _, o := range trusted {
+			req.Watermarks[o] = wms[o]
+		}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // ends the stream, and the checker, when a page is refused
+	stream, err := federationv1.NewFederationServiceClient(conn).Pull(ctx, req, grpc.ForceCodecV2(newPageCodec()))
 	if err != nil {
 		return res, fmt.Errorf("pull: %w", err)
 	}

@@ -838,7 +838,10 @@ func (r *Replicator) learn(n *memberlist.Node, alive bool) {
 	if err != nil {
 		return
 	}
-	if !wasAlive || m.Head > wms[m.Origin] {
+	// A member's news of its own records brings nothing when the node
+	// does not take them (an origin its trust list does not name); it may
+	// still relay others'.
+	if !wasAlive || (m.Head > wms[m.Origin] && r.store.Accepts(m.Origin)) {
 		r.pull(m.Origin)
 	}
 }
@@ -864,9 +867,11 @@ func (delegate) MergeRemoteState(buf []byte, join bool)     {}
 
 // NotifyAlive refuses a member whose name is not an origin's, whose
 // metadata is unreadable, whose name is not its origin, that speaks another
-// protocol, or that claims an origin pinned to another key. (A member's
-// name keys the node's peers, the table of peers it rejoins and a series
-// of metrics: what no origin could be named is not let in.)
+// protocol, or that claims an origin pinned to another key (or, with a
+// trust list, trusted with another). (A member's name keys the node's
+// peers, the table of peers it rejoins and a series of metrics: what no
+// origin could be named is not let in.) A member of an origin the trust
+// list does not name is let in: it relays the records of others.
 func (d delegate) NotifyAlive(n *memberlist.Node) error {
 	if n.Name == d.r.cfg.Origin {
 		return nil
@@ -884,10 +889,10 @@ func (d delegate) NotifyAlive(n *memberlist.Node) error {
 	if m.Protocol != ProtocolVersion {
 		return fmt.Errorf("member %q speaks protocol %d, this node %d", n.Name, m.Protocol, ProtocolVersion)
 	}
-	pinned, err := d.r.store.PinnedKey(d.r.ctx, m.Origin)
-	if err == nil && pinned != nil && !bytes.Equal(pinned, m.Key) {
-		d.r.log.Error("refusing a member: its origin is pinned to another key", "origin", m.Origin, "addr", n.Address())
-		return fmt.Errorf("member %q: origin pinned to another key", n.Name)
+	want, err := d.r.store.OriginKey(d.r.ctx, m.Origin)
+	if err == nil && want != nil && !bytes.Equal(want, m.Key) {
+		d.r.log.Error("refusing a member: its origin is pinned, or trusted, with another key", "origin", m.Origin, "addr", n.Address())
+		return fmt.Errorf("member %q: origin pinned, or trusted, with another key", n.Name)
 	}
 	return nil
 }
