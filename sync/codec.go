@@ -2,9 +2,11 @@ package sync
 
 import (
 	"bytes"
-	"fmt"
+	"strconv"
 	"strings"
+	"sync/atomic"
 
+	"github.com/ogptoolbox/federation/envelope"
 	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
 	"github.com/ogptoolbox/federation/internal/protodecode"
 	"github.com/ogptoolbox/federation/storage"
@@ -21,9 +23,15 @@ import (
 // is decoded, hence the copy; a page lives until it is applied.
 type pageCodec struct {
 	encoding.CodecV2 // the registered "proto" codec, whose name the call keeps
-	// pageField and recordsField are the numbers of PullResponse.page and
-	// OriginPage.records, which countRecords walks to.
-	pageField, recordsField protowire.Number
+	// pageField, originField and recordsField are the numbers of
+	// PullResponse.page, OriginPage.origin and OriginPage.records, which
+	// countRecords walks to.
+	pageField, originField, recordsField protowire.Number
+	// refused is the page of too many records the codec refused, if it
+	// did: gRPC hands the caller a status of its own in its place, and
+	// the pull reports this one (a *storage.RefusedError, counted as
+	// the others).
+	refused *atomic.Pointer[storage.RefusedError]
 }
 
 // Name is empty: gRPC would name a forced codec in the call's content type
@@ -36,7 +44,9 @@ func newPageCodec() pageCodec {
 	return pageCodec{
 		CodecV2:      encoding.GetCodecV2(encodingproto.Name),
 		pageField:    (&federationv1.PullResponse{}).ProtoReflect().Descriptor().Fields().ByName("page").Number(),
+		originField:  (&federationv1.OriginPage{}).ProtoReflect().Descriptor().Fields().ByName("origin").Number(),
 		recordsField: (&federationv1.OriginPage{}).ProtoReflect().Descriptor().Fields().ByName("records").Number(),
+		refused:      new(atomic.Pointer[storage.RefusedError]),
 	}
 }
 
@@ -49,8 +59,11 @@ func (c pageCodec) Unmarshal(data mem.BufferSlice, v any) error {
 	// A page of more records than a page can hold is refused before its
 	// decoding allocates for each: a peer could send millions in a few
 	// megabytes.
-	if n := c.countRecords(b, storage.MaxPageRecords); n > storage.MaxPageRecords {
-		return fmt.Errorf("a page of more than %d records, the most a page holds", storage.MaxPageRecords)
+	if n, origin := c.countRecords(b, storage.MaxPageRecords); n > storage.MaxPageRecords {
+		err := &storage.RefusedError{Origin: origin, Reason: storage.RefusedMalformed,
+			Detail: "more records than a page holds (" + strconv.Itoa(storage.MaxPageRecords) + ")"}
+		c.refused.CompareAndSwap(nil, err)
+		return err
 	}
 	if err := protodecode.UnmarshalAliasing(b, resp); err != nil {
 		return err
@@ -64,19 +77,19 @@ func (c pageCodec) Unmarshal(data mem.BufferSlice, v any) error {
 }
 
 // countRecords counts the records of the page in b, the wire form of a
-// PullResponse, up to one past limit. It stops at what does not parse,
+// PullResponse, up to one past limit, and reads the page's origin on the
+// way (a valid origin name, else ""). It stops at what does not parse,
 // which the decoder refuses.
-func (c pageCodec) countRecords(b []byte, limit int) int {
-	n := 0
+func (c pageCodec) countRecords(b []byte, limit int) (n int, origin string) {
 	for len(b) > 0 && n <= limit {
 		num, typ, l := protowire.ConsumeTag(b)
 		if l < 0 {
-			return n
+			return n, origin
 		}
 		b = b[l:]
 		if num != c.pageField || typ != protowire.BytesType {
 			if l = protowire.ConsumeFieldValue(num, typ, b); l < 0 {
-				return n
+				return n, origin
 			}
 			b = b[l:]
 			continue
@@ -85,17 +98,22 @@ func (c pageCodec) countRecords(b []byte, limit int) int {
 		// records add up).
 		page, l := protowire.ConsumeBytes(b)
 		if l < 0 {
-			return n
+			return n, origin
 		}
 		b = b[l:]
 		for len(page) > 0 && n <= limit {
 			num, typ, l := protowire.ConsumeTag(page)
 			if l < 0 {
-				return n
+				return n, origin
 			}
 			page = page[l:]
 			if l = protowire.ConsumeFieldValue(num, typ, page); l < 0 {
-				return n
+				return n, origin
+			}
+			if num == c.originField && typ == protowire.BytesType {
+				if o, _ := protowire.ConsumeBytes(page); envelope.ValidOrigin(string(o)) {
+					origin = string(o)
+				}
 			}
 			page = page[l:]
 			if num == c.recordsField && typ == protowire.BytesType {
@@ -103,5 +121,5 @@ func (c pageCodec) countRecords(b []byte, limit int) int {
 			}
 		}
 	}
-	return n
+	return n, origin
 }

@@ -59,12 +59,13 @@ func PullFrom(ctx context.Context, store *storage.Store, conn grpc.ClientConnInt
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // ends the stream, and the checker, when a page is refused
-	stream, err := federationv1.NewFederationServiceClient(conn).Pull(ctx, req, grpc.ForceCodecV2(newPageCodec()))
+	codec := newPageCodec()
+	stream, err := federationv1.NewFederationServiceClient(conn).Pull(ctx, req, grpc.ForceCodecV2(codec))
 	if err != nil {
 		return res, fmt.Errorf("pull: %w", err)
 	}
 	checked := make(chan chan checkedPage, checkAhead) // the pages being checked, in stream order
-	go checkPages(ctx, store, stream, checked)
+	go checkPages(ctx, store, stream, codec, checked)
 	defer func() {
 		cancel()
 		for ch := range checked { // the checkers are gone when PullFrom returns
@@ -137,7 +138,7 @@ type checkedPage struct {
 // PullFrom reads out to the end whatever happens, and a cancelled context
 // ends Recv. A page's checker never blocks: its channel has room for the
 // one result.
-func checkPages(ctx context.Context, store *storage.Store, stream grpc.ServerStreamingClient[federationv1.PullResponse], out chan<- chan checkedPage) {
+func checkPages(ctx context.Context, store *storage.Store, stream grpc.ServerStreamingClient[federationv1.PullResponse], codec pageCodec, out chan<- chan checkedPage) {
 	defer close(out)
 	checking := make(chan struct{}, checkAhead) // a place for each check under way
 	var failed atomic.Bool                      // a page failed its check: the peer is not asked for more
@@ -148,6 +149,9 @@ func checkPages(ctx context.Context, store *storage.Store, stream grpc.ServerStr
 		}
 		ch := make(chan checkedPage, 1)
 		if err != nil {
+			if re := codec.refused.Load(); re != nil {
+				err = re // the page the codec refused, rather than gRPC's word for it
+			}
 			ch <- checkedPage{err: fmt.Errorf("pull: %w", err)}
 			out <- ch
 			return

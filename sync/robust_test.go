@@ -251,7 +251,9 @@ func TestStalledPullNotWaitedFor(t *testing.T) {
 
 // TestPageOfTooManyRecordsRefusedUndecoded checks that a pull response
 // holding more records than a page can (empty ones, two bytes each on the
-// wire) is refused before it is decoded, and changes nothing.
+// wire) is refused before it is decoded, as a malformed page of its
+// origin (which the node counts as it counts other refusals), and changes
+// nothing.
 func TestPageOfTooManyRecordsRefusedUndecoded(t *testing.T) {
 	ctx := context.Background()
 	records := make([]*federationv1.SignedRecord, storage.MaxPageRecords+1)
@@ -261,8 +263,9 @@ func TestPageOfTooManyRecordsRefusedUndecoded(t *testing.T) {
 	page := &federationv1.OriginPage{Origin: "fr", PublicKey: nodeKey("fr").Public().(ed25519.PublicKey), ThroughSeq: 1, Records: records}
 	dst := openReplica(t)
 	_, err := PullFrom(ctx, dst, serveLoopback(t, (&pageServer{pages: []*federationv1.OriginPage{page}}).register), 0)
-	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("a page of more than %d records", storage.MaxPageRecords)) {
-		t.Fatalf("a page of %d empty records: %v; want it refused for its number of records", len(records), err)
+	var re *storage.RefusedError
+	if !errors.As(err, &re) || re.Reason != storage.RefusedMalformed || re.Origin != "fr" || !strings.Contains(re.Detail, "more records than a page holds") {
+		t.Fatalf("a page of %d empty records: %v; want it refused as malformed, for its number of records", len(records), err)
 	}
 	if wms, err := dst.Watermarks(ctx); err != nil || wms["fr"] != 0 {
 		t.Errorf("after the refused page: watermarks %v, %v; want none for fr", wms, err)
