@@ -42,6 +42,7 @@ type clusterOpts struct {
 	net         *testNetwork                 // nil: the network as it is
 	maxDead     int                          // 0: the default
 	trusted     map[string]ed25519.PublicKey // nil: no trust list
+	advertise   string                       // the host announced, if not the one listened on
 }
 
 func testLogger(t testing.TB) *slog.Logger {
@@ -78,6 +79,7 @@ func startNode(t testing.TB, dir, origin string, o clusterOpts) *testNode {
 	n.repl, err = Start(ctx, Config{
 		Origin:              origin,
 		GossipAddr:          "127.0.0.1:0",
+		AdvertiseHost:       o.advertise,
 		GRPCAddr:            n.lis.Addr().String(),
 		Join:                o.join,
 		Timings:             TimingsLocal,
@@ -416,5 +418,24 @@ func TestTrustListedOriginsOnly(t *testing.T) {
 	}
 	if err := (delegate{tt.repl}).NotifyAlive(meta("qq", pub("qq"))); err != nil {
 		t.Errorf("tt refused a member of an origin it does not trust, which may relay: %v", err)
+	}
+}
+
+// TestAdvertisedHostName has a node announce a host name rather than an
+// address: gossip announces the address the name resolves to, the gRPC
+// address keeps the name, and peers reach the node by both.
+func TestAdvertisedHostName(t *testing.T) {
+	a := startNode(t, t.TempDir(), "aa", clusterOpts{})
+	b := startNode(t, t.TempDir(), "bb", clusterOpts{join: []string{a.repl.GossipAddr()}, advertise: "localhost"})
+	writeTools(t, b, "b", 2)
+	waitFor(t, 30*time.Second, "aa holds bb's records", func() bool { return converged(t, []*testNode{a, b}, 1) })
+	_, port, _ := net.SplitHostPort(b.lis.Addr().String())
+	for _, p := range a.repl.Peers() {
+		if p.Origin == "bb" && p.GRPCAddr != net.JoinHostPort("localhost", port) {
+			t.Errorf("aa reaches bb's gRPC at %s, want localhost:%s", p.GRPCAddr, port)
+		}
+	}
+	if host, _, _ := net.SplitHostPort(b.repl.GossipAddr()); net.ParseIP(host) == nil {
+		t.Errorf("bb's gossip address %s is not an address", b.repl.GossipAddr())
 	}
 }

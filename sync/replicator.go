@@ -54,7 +54,8 @@ type Config struct {
 	// GossipAddr is where gossip listens (host:port; port 0 picks one).
 	GossipAddr string
 	// AdvertiseHost, when set, is the host peers reach this node's gossip
-	// and gRPC ports at, instead of the hosts they listen on.
+	// and gRPC ports at, instead of the hosts they listen on: an IP
+	// address or a name (gossip announces the address it resolves to).
 	AdvertiseHost string
 	// GRPCAddr and HTTPAddr are the node's API addresses, announced to
 	// peers.
@@ -304,7 +305,11 @@ func (r *Replicator) memberlistConfig() (*memberlist.Config, error) {
 		mc.Transport = r.cfg.WrapTransport(nt)
 	}
 	if r.cfg.AdvertiseHost != "" {
-		mc.AdvertiseAddr, mc.AdvertisePort = r.cfg.AdvertiseHost, p
+		ip, err := resolveHost(r.cfg.AdvertiseHost)
+		if err != nil {
+			return nil, err
+		}
+		mc.AdvertiseAddr, mc.AdvertisePort = ip, p
 	}
 	if len(r.cfg.GossipKey) > 0 {
 		mc.SecretKey = r.cfg.GossipKey
@@ -314,6 +319,30 @@ func (r *Replicator) memberlistConfig() (*memberlist.Config, error) {
 	mc.Alive = delegate{r}
 	mc.Logger = log.New(&slogWriter{r.log}, "", 0)
 	return mc, nil
+}
+
+// resolveHost is the IP address gossip announces for host, which gossip
+// takes only as an address: host itself if it is one, else the first
+// IPv4 address it resolves to, or the first address if it has no IPv4
+// one. (The gRPC and HTTP addresses announced keep the name, which TLS
+// certificates may be for.)
+func resolveHost(host string) (string, error) {
+	if net.ParseIP(host) != nil {
+		return host, nil
+	}
+	ips, err := net.LookupIP(host)
+	if err != nil {
+		return "", fmt.Errorf("advertised host %q: %w", host, err)
+	}
+	if len(ips) == 0 {
+		return "", fmt.Errorf("advertised host %q: no address", host)
+	}
+	for _, ip := range ips {
+		if ip.To4() != nil {
+			return ip.String(), nil
+		}
+	}
+	return ips[0].String(), nil
 }
 
 // Close leaves the federation and stops replicating.

@@ -109,7 +109,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (no
 	fs.StringVar(&cfg.GRPCAddr, "grpc-addr", cfg.GRPCAddr, "where the gRPC API listens")
 	var join string
 	fs.StringVar(&cfg.GossipAddr, "gossip-addr", cfg.GossipAddr, "where federation gossip listens (memberlist, TCP and UDP)")
-	fs.StringVar(&cfg.AdvertiseAddr, "advertise-addr", "", "the host peers reach this node at, for gossip and gRPC (default: the hosts they listen on)")
+	fs.StringVar(&cfg.AdvertiseAddr, "advertise-addr", "", "the host (address or name) peers reach this node at, for gossip and gRPC (default: the hosts they listen on)")
 	fs.StringVar(&join, "join", "", "comma-separated gossip addresses (host:port) of members to join; later starts also rejoin the members remembered")
 	fs.StringVar(&cfg.GossipKey, "gossip-key", "", "the federation's shared gossip key: base64 of 16, 24 or 32 bytes (without one, gossip is unencrypted)")
 	fs.StringVar(&cfg.GossipKeyFile, "gossip-key-file", "", "a file holding the gossip key")
