@@ -21,7 +21,7 @@ import (
 
 // Reasons a page from a peer is refused, as RefusedError.Reason.
 const (
-	RefusedOwnOrigin    = "own_origin"    // records of this node's own origin
+	RefusedOwnOrigin    = "own_origin"    // records of this node's own origin under another key
 	RefusedBadOrigin    = "bad_origin"    // not an origin name
 	RefusedUntrusted    = "untrusted"     // an origin the trust list does not name
 	RefusedKeyMismatch  = "key_mismatch"  // another key than the one pinned or trusted
@@ -220,8 +220,10 @@ type replicated struct {
 // ApplyPage applies a page of records that a peer sent, whole or not at
 // all: every record must parse, belong to the page's origin and run, be
 // signed by the origin's key (the one trusted, else the one pinned at first
-// sight, else the page's, which is then pinned), and the page must start at
-// the catalog's watermark for the origin. On success the watermark moves to
+// sight, else the page's, which is then pinned; the node's own key for its
+// own records, which peers give back when its catalog lost them), and the
+// page must start at the catalog's watermark for the origin (its head, for
+// its own records). On success the watermark moves to
 // the seq of the page's last record (which is its through_seq but on pages
 // of nodes of earlier versions) and ApplyPage returns how many records
 // changed the catalog; a page of no records changes nothing; a refused page
@@ -266,15 +268,24 @@ func (s *Store) CheckPage(ctx context.Context, page *federationv1.OriginPage) (*
 	switch {
 	case !envelope.ValidOrigin(origin):
 		return nil, refused(origin, RefusedBadOrigin, "not an origin name")
-	case origin == s.origin:
-		return nil, refused(origin, RefusedOwnOrigin, "this node is the origin of these records")
 	case page.GetThroughSeq() < page.GetAfterSeq():
 		return nil, refused(origin, RefusedSeqOrder, "the page runs from %d back to %d", page.GetAfterSeq(), page.GetThroughSeq())
 	case len(page.GetRecords()) > MaxPageRecords:
 		return nil, refused(origin, RefusedMalformed, "%d records, more than a page holds (%d)", len(page.GetRecords()), MaxPageRecords)
 	}
 	key := ed25519.PublicKey(page.GetPublicKey())
-	if s.trusted != nil {
+	if origin == s.origin {
+		// The node's own records, above its head: those it signed before
+		// its catalog lost them (wiped, or restored from an older copy),
+		// which peers kept. Only its own key verifies them, and a page
+		// must start at its head, so a peer can give back only what the
+		// node signed and no longer holds, never replace what it holds.
+		own := s.PublicKey()
+		if len(key) != 0 && !own.Equal(key) {
+			return nil, refused(origin, RefusedOwnOrigin, "records of this node's origin under another key than its own")
+		}
+		key = own
+	} else if s.trusted != nil {
 		t, ok := s.trusted[origin]
 		if !ok {
 			return nil, refused(origin, RefusedUntrusted, "the trust list does not name this origin")
@@ -484,8 +495,10 @@ func (s *Store) TrustedOrigins() []string {
 	return out
 }
 
-// Accepts reports whether the catalog takes records of origin from peers:
-// any origin but the node's own, or, with a trust list, those it names.
+// Accepts reports whether the catalog takes the records a member of origin
+// announces: those of any other origin, or, with a trust list, of those it
+// names. (The node's own records come from itself; peers only give back
+// those it lost, which its head, not their news, shows.)
 func (s *Store) Accepts(origin string) bool {
 	if origin == s.origin {
 		return false

@@ -592,3 +592,92 @@ func TestIndexKeepsNoReplicatedBytes(t *testing.T) {
 		t.Errorf("search by category-7 finds %v (%v)", got, err)
 	}
 }
+
+// TestOwnRecordsGivenBack wipes a node's catalog, its key kept: a peer
+// gives it back its own records, above its head and under its key only,
+// and its next write follows them.
+func TestOwnRecordsGivenBack(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	fr := openAt(t, filepath.Join(dir, "fr.db"), "fr", testKey(1))
+	for i := range 5 {
+		create(t, fr, fmt.Sprintf("t%d", i), tool(fmt.Sprintf("T%d", i), "x"))
+	}
+	if _, err := fr.Apply(ctx, []Write{{Op: OpDelete, Kind: KindTool, ID: "t1"}}); err != nil {
+		t.Fatal(err)
+	}
+	de := openAt(t, filepath.Join(dir, "de.db"), "de", testKey(2))
+	for _, p := range pages(t, fr, de, 0) {
+		if _, err := de.ApplyPage(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fr.Close()
+	wiped := openAt(t, filepath.Join(dir, "wiped.db"), "fr", testKey(1))
+	// ownPages is what de sends the wiped node: its own origin's records
+	// above its head.
+	ownPages := func() []*federationv1.OriginPage {
+		wms, err := wiped.Watermarks(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []*federationv1.OriginPage
+		if err := de.ReadPages(ctx, PullSpec{Watermarks: map[string]int64{"fr": wms["fr"]}}, func(p *federationv1.OriginPage) error {
+			out = append(out, proto.Clone(p).(*federationv1.OriginPage))
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	ps := ownPages()
+	if len(ps) != 1 {
+		t.Fatalf("%d pages of fr's records for the wiped node, want 1", len(ps))
+	}
+
+	// Under another key, the page claiming it, they are refused.
+	forged := proto.Clone(ps[0]).(*federationv1.OriginPage)
+	forged.PublicKey = testKey(9).Public().(ed25519.PublicKey)
+	for i, sr := range forged.Records {
+		rec, _ := envelope.Parse(sr.Record)
+		resealed, err := envelope.Seal(rec, testKey(9))
+		if err != nil {
+			t.Fatal(err)
+		}
+		forged.Records[i] = resealed
+	}
+	var re *RefusedError
+	if _, err := wiped.ApplyPage(ctx, forged); !errors.As(err, &re) || re.Reason != RefusedOwnOrigin {
+		t.Fatalf("the node's own records under another key: %v; want refused (%s)", err, RefusedOwnOrigin)
+	}
+
+	if n, err := wiped.ApplyPage(ctx, ps[0]); err != nil || n != 5 {
+		t.Fatalf("its own records given back: %d applied, %v; want 5 (4 tools, a tombstone)", n, err)
+	}
+	if _, err := wiped.Get(ctx, KindTool, "fr", "t4"); err != nil {
+		t.Errorf("t4 given back: %v", err)
+	}
+	if _, err := wiped.Get(ctx, KindTool, "fr", "t1"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("t1, deleted, given back: %v; want not found", err)
+	}
+	// Given again, they are stale: a page must start at the node's head.
+	if _, err := wiped.ApplyPage(ctx, ps[0]); !errors.As(err, &re) || re.Reason != RefusedStale {
+		t.Errorf("its own records given twice: %v; want refused (%s)", err, RefusedStale)
+	}
+	if left := ownPages(); len(left) != 0 {
+		t.Errorf("de still has %d pages of fr's records the wiped node lacks", len(left))
+	}
+	// The next write follows them, and reaches de.
+	create(t, wiped, "t5", tool("T5", "x"))
+	if wms, err := wiped.Watermarks(ctx); err != nil || wms["fr"] != 7 {
+		t.Fatalf("after a write, the wiped node's head is %d, %v; want 7", wms["fr"], err)
+	}
+	for _, p := range pages(t, wiped, de, 0) {
+		if _, err := de.ApplyPage(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := de.Get(ctx, KindTool, "fr", "t5"); err != nil {
+		t.Errorf("the wiped node's next write on de: %v", err)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -291,19 +292,32 @@ func TestRelay(t *testing.T) {
 	})
 }
 
-// TestWipedNodeRefills checks that a node whose database was wiped gets
-// every record again (its own origin's excepted: another node never sends
-// a node its own records).
+// TestWipedNodeRefills checks that a node whose database was wiped, its
+// key kept, gets every record again, its own origin's too, and that its
+// next write follows them and reaches the others.
 func TestWipedNodeRefills(t *testing.T) {
 	nodes := startCluster(t, 3, clusterOpts{})
 	writeTools(t, nodes[0], "a", 40)
 	writeTools(t, nodes[1], "b", 40)
-	waitFor(t, 30*time.Second, "convergence", func() bool { return converged(t, nodes, 2) })
+	writeTools(t, nodes[2], "c", 30)
+	ctx := context.Background()
+	if _, err := nodes[2].store.Apply(ctx, []storage.Write{{Op: storage.OpDelete, Kind: storage.KindTool, ID: "c-3"}}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "convergence", func() bool { return converged(t, nodes, 3) })
 	seed := nodes[0].repl.GossipAddr()
 	nodes[2].stop()
 	fresh := startNode(t, t.TempDir(), "xx-2", clusterOpts{join: []string{seed}})
-	waitFor(t, 30*time.Second, "the wiped node refills", func() bool { return fingerprint(t, fresh) == fingerprint(t, nodes[0]) })
-	noPageRefused(t, []*testNode{fresh})
+	waitFor(t, 30*time.Second, "the wiped node refills, its own records too", func() bool { return fingerprint(t, fresh) == fingerprint(t, nodes[0]) })
+	if _, err := fresh.store.Get(ctx, storage.KindTool, "xx-2", "c-3"); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("the deleted c-3, given back: %v; want not found", err)
+	}
+	writeTools(t, fresh, "after", 1)
+	if wms, _ := fresh.store.Watermarks(ctx); wms["xx-2"] != 32 {
+		t.Errorf("the wiped node's head after a write: %d, want 32", wms["xx-2"])
+	}
+	waitFor(t, 30*time.Second, "its next write reaches the others", func() bool { return converged(t, append(nodes[:2:2], fresh), 3) })
+	noPageRefused(t, []*testNode{nodes[0], nodes[1], fresh})
 }
 
 // TestDivergenceRepaired loses records of a node behind its back (as a

@@ -26,8 +26,9 @@ type PullResult struct {
 }
 
 // PullFrom pulls from the peer behind conn every record it holds that store
-// lacks, of every origin store accepts (all but its own, or those of its
-// trust list), applying each page as it comes.
+// lacks, of every origin store accepts (all, or those of its trust list;
+// of its own origin, what it signed and lost), applying each page as it
+// comes.
 // It stops at the first page the store refuses (a *storage.RefusedError,
 // wrapped): a peer sending bad pages is not asked for more.
 //
@@ -43,17 +44,19 @@ func PullFrom(ctx context.Context, store *storage.Store, conn grpc.ClientConnInt
 	if err != nil {
 		return res, err
 	}
+	// The node's own origin is asked for too, from its head: a peer holds
+	// records of it above the head only if the catalog lost them (wiped,
+	// or restored from an older copy), and gives them back.
 	req := &federationv1.PullRequest{
-		Watermarks:     wms,
-		AllOrigins:     true,
-		ExcludeOrigins: []string{store.Origin()},
-		MaxPageBytes:   int32(pageBytes),
+		Watermarks:   wms,
+		AllOrigins:   true,
+		MaxPageBytes: int32(pageBytes),
 	}
 	if trusted := store.TrustedOrigins(); trusted != nil {
 		// Only the origins the trust list names: a page of another would
 		// be refused, and end the pull before the origins after it.
-		req.Watermarks, req.AllOrigins = make(map[string]int64, len(trusted)), false
-		for _, o := range trusted {
+		req.Watermarks, req.AllOrigins = make(map[string]int64, len(trusted)+1), false
+		for _, o := range append(trusted, store.Origin()) {
 			req.Watermarks[o] = wms[o]
 		}
 	}
