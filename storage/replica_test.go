@@ -292,9 +292,13 @@ func TestRefusedPages(t *testing.T) {
 		p.Records[i] = forge(otherKey, rec)
 	}
 	p.PublicKey = otherKey.Public().(ed25519.PublicKey)
+	before := digestsAll(t, de)
 	var re *RefusedError
 	if _, err := de.ApplyPage(ctx, p); !errors.As(err, &re) || re.Reason != RefusedKeyMismatch {
 		t.Errorf("a page signed with another key than the pinned one: %v", err)
+	}
+	if diff := cmp.Diff(before, digestsAll(t, de), protocmp.Transform()); diff != "" {
+		t.Errorf("the page signed with another key changed the catalog:\n%s", diff)
 	}
 
 	// With a trust list, unknown origins are refused, and a trusted one

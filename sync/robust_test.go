@@ -18,6 +18,8 @@ import (
 	"github.com/hashicorp/memberlist"
 	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
 	"github.com/ogptoolbox/federation/storage"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -87,14 +89,7 @@ func TestFailingPeerBackedOff(t *testing.T) {
 	r.peers["yy"] = &peer{meta: meta{Origin: "yy", GRPCAddr: deadAddr}, alive: true}
 	r.mu.Unlock()
 	r.pull("yy")
-	waitFor(t, 10*time.Second, "the failed pull is recorded", func() bool {
-		for _, p := range r.Peers() {
-			if p.Origin == "yy" && p.LastError != "" {
-				return true
-			}
-		}
-		return false
-	})
+	waitForPullError(t, r, "yy")
 	r.mu.Lock()
 	backedOffUntil := r.peers["yy"].retryAt
 	r.mu.Unlock()
@@ -112,6 +107,19 @@ func TestFailingPeerBackedOff(t *testing.T) {
 	if n := attempts.Load(); n != 2 {
 		t.Errorf("%d pulls after the back-off for 20 announcements, want 1", n-1)
 	}
+}
+
+// waitForPullError waits until r records a failed pull from origin.
+func waitForPullError(t *testing.T, r *Replicator, origin string) {
+	t.Helper()
+	waitFor(t, 10*time.Second, "the failed pull is recorded", func() bool {
+		for _, p := range r.Peers() {
+			if p.Origin == origin && p.LastError != "" {
+				return true
+			}
+		}
+		return false
+	})
 }
 
 // busyPeer serves a catalog of n tools and one pull at a time, and holds
@@ -435,12 +443,16 @@ func TestReplayAfterEmptyPageRefused(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	before := fingerprintOf(t, dst)
 	empty := &federationv1.OriginPage{Origin: "fr", PublicKey: pages[0].GetPublicKey()}
 	for _, sent := range [][]*federationv1.OriginPage{{empty, pages[0]}, {pages[0]}} {
 		res, err := PullFrom(ctx, dst, serveLoopback(t, (&pageServer{pages: sent}).register), 0)
 		var re *storage.RefusedError
 		if !errors.As(err, &re) || re.Reason != storage.RefusedStale || res.Overtaken {
 			t.Errorf("%d pages, the last a replay: %+v, %v; want refused as stale", len(sent), res, err)
+		}
+		if after := fingerprintOf(t, dst); after != before {
+			t.Errorf("%d pages, the last a replay, changed the catalog: %s, then %s", len(sent), before, after)
 		}
 	}
 }
@@ -513,5 +525,33 @@ func TestDeadMembersForgotten(t *testing.T) {
 	waitFor(t, 30*time.Second, "xx-2, unseen since the restart, is forgotten", func() bool { return forgotten(restarted, "xx-2") })
 	if _, kept := listed(restarted, "xx-1"); !kept {
 		t.Error("xx-0 forgot xx-1, dead since after xx-2 went unseen")
+	}
+}
+
+// TestRefusalsCounted has a peer send a tampered page: the node counts the
+// page refused, with its reason, and the pull, as failed, in its metrics.
+func TestRefusalsCounted(t *testing.T) {
+	r := startCluster(t, 1, clusterOpts{antiEntropy: time.Hour})[0].repl
+	pages := sourcePages(t, 10, 0)
+	pages[0].Records[3].Signature[7] ^= 1
+	conn := serveLoopback(t, (&pageServer{pages: pages}).register)
+	r.mu.Lock()
+	r.peers["yy"] = &peer{meta: meta{Origin: "yy", GRPCAddr: conn.Target()}, alive: true}
+	r.mu.Unlock()
+	r.pull("yy")
+	waitForPullError(t, r, "yy")
+	var refused dto.Metric
+	if err := r.m.refused.WithLabelValues(storage.RefusedBadSignature).Write(&refused); err != nil {
+		t.Fatal(err)
+	}
+	if got := refused.GetCounter().GetValue(); got != 1 {
+		t.Errorf("pages refused for a bad signature: %v, want 1", got)
+	}
+	var failed dto.Metric
+	if err := r.m.pulls.WithLabelValues("error").(prometheus.Metric).Write(&failed); err != nil {
+		t.Fatal(err)
+	}
+	if got := failed.GetHistogram().GetSampleCount(); got != 1 {
+		t.Errorf("failed pulls timed: %d, want 1", got)
 	}
 }
