@@ -59,4 +59,29 @@ func TestGossipKey(t *testing.T) {
 			t.Errorf("%q: %v, want an error with %q", tc.key, err, tc.want)
 		}
 	}
+
+	// From a file, as `head -c 32 /dev/urandom | base64 > key` makes it.
+	dir := t.TempDir()
+	file := filepath.Join(dir, "gossip.key")
+	if err := os.WriteFile(file, []byte("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.GossipKeyFile = file
+	if got, err := gossipKey(cfg); err != nil || len(got) != 32 {
+		t.Errorf("a key file: %d bytes, %v; want 32", len(got), err)
+	}
+	cfg.GossipKeyFile = filepath.Join(dir, "missing")
+	if _, err := gossipKey(cfg); err == nil || !strings.Contains(err.Error(), "--gossip-key-file") {
+		t.Errorf("a missing key file: %v, want an error naming --gossip-key-file", err)
+	}
+}
+
+// TestKeepaliveAgreed holds the keepalive settings of peer clients and
+// servers to each other: a client that pinged more often than servers
+// permit would have its connections closed (GOAWAY "too_many_pings").
+func TestKeepaliveAgreed(t *testing.T) {
+	if peerPing < minPing {
+		t.Errorf("peers ping every %v, servers permit no more often than every %v", peerPing, minPing)
+	}
 }

@@ -13,11 +13,14 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/memberlist"
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
+	"github.com/ogptoolbox/federation/internal/lockedbuf"
 	"github.com/ogptoolbox/federation/storage"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
@@ -44,6 +47,8 @@ type clusterOpts struct {
 	maxDead     int                          // 0: the default
 	trusted     map[string]ed25519.PublicKey // nil: no trust list
 	advertise   string                       // the host announced, if not the one listened on
+	gossipKey   []byte                       // nil: gossip unencrypted
+	log         *slog.Logger                 // nil: testLogger's
 }
 
 func testLogger(t testing.TB) *slog.Logger {
@@ -62,7 +67,10 @@ func nodeKey(origin string) ed25519.PrivateKey {
 func startNode(t testing.TB, dir, origin string, o clusterOpts) *testNode {
 	t.Helper()
 	ctx := context.Background()
-	log := testLogger(t)
+	log := o.log
+	if log == nil {
+		log = testLogger(t)
+	}
 	key := o.key
 	if key == nil {
 		key = nodeKey(origin)
@@ -81,6 +89,7 @@ func startNode(t testing.TB, dir, origin string, o clusterOpts) *testNode {
 		Origin:              origin,
 		GossipAddr:          "127.0.0.1:0",
 		AdvertiseHost:       o.advertise,
+		GossipKey:           o.gossipKey,
 		GRPCAddr:            n.lis.Addr().String(),
 		Join:                o.join,
 		Timings:             TimingsLocal,
@@ -458,5 +467,56 @@ func TestAdvertisedHostName(t *testing.T) {
 	}
 	if host, _, _ := net.SplitHostPort(b.repl.GossipAddr()); net.ParseIP(host) == nil {
 		t.Errorf("bb's gossip address %s is not an address", b.repl.GossipAddr())
+	}
+}
+
+// TestGossipEncryption checks that nodes of the federation's gossip key
+// find each other, that a node without it is not let in, and that a node
+// without a key says its gossip is not encrypted (those with one do not).
+func TestGossipEncryption(t *testing.T) {
+	key := bytes.Repeat([]byte{7}, 32)
+	var keyedLogs, plainLogs lockedbuf.Buffer
+	a := startNode(t, t.TempDir(), "aa", clusterOpts{gossipKey: key, log: slog.New(slog.NewTextHandler(&keyedLogs, nil))})
+	b := startNode(t, t.TempDir(), "bb", clusterOpts{gossipKey: key, join: []string{a.repl.GossipAddr()}})
+	writeTools(t, b, "b", 2)
+	waitFor(t, 30*time.Second, "aa holds bb's records", func() bool { return converged(t, []*testNode{a, b}, 1) })
+	if strings.Contains(keyedLogs.String(), "gossip is not encrypted") {
+		t.Error("a node with a gossip key says its gossip is not encrypted")
+	}
+	startNode(t, t.TempDir(), "cc", clusterOpts{join: []string{a.repl.GossipAddr()}, log: slog.New(slog.NewTextHandler(&plainLogs, nil))})
+	if logs := plainLogs.String(); !strings.Contains(logs, "gossip is not encrypted") || !strings.Contains(logs, "joined no member yet") {
+		t.Errorf("a node without the gossip key does not say its gossip is not encrypted, or joined the federation's:\n%s", logs)
+	}
+	for _, p := range a.repl.Peers() {
+		if p.Origin == "cc" {
+			t.Error("a node without the gossip key is a member of the federation's")
+		}
+	}
+}
+
+// TestListPeersOverGRPC asks a node's FederationService for its members:
+// the other, alive, pulled from, its head and this node's watermark.
+func TestListPeersOverGRPC(t *testing.T) {
+	nodes := startCluster(t, 2, clusterOpts{})
+	writeTools(t, nodes[1], "b", 3)
+	waitFor(t, 30*time.Second, "convergence", func() bool { return converged(t, nodes, 1) })
+	srv := NewServer(nodes[0].store, 8, testLogger(t))
+	srv.Serve(nodes[0].repl)
+	client := federationv1.NewFederationServiceClient(serveLoopback(t, srv.Register))
+	var got *federationv1.Peer
+	waitFor(t, 30*time.Second, "xx-0 lists xx-1 synced, at its head", func() bool {
+		resp, err := client.ListPeers(context.Background(), &federationv1.ListPeersRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(resp.GetPeers()) != 1 {
+			return false
+		}
+		got = resp.GetPeers()[0]
+		return got.GetLastSyncTime() != nil && got.GetHeadSeq() == 3
+	})
+	if got.GetOrigin() != "xx-1" || got.GetState() != federationv1.PeerState_PEER_STATE_ALIVE || got.GetWatermark() != 3 || got.GetLag() != 0 ||
+		got.GetLastError() != "" || got.GetGrpcAddress() != nodes[1].lis.Addr().String() || got.GetGossipAddress() != nodes[1].repl.GossipAddr() {
+		t.Errorf("xx-0 lists %v", got)
 	}
 }

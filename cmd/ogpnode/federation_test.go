@@ -10,34 +10,16 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/ogptoolbox/federation/internal/lockedbuf"
 )
 
 // process is a running `ogpnode serve`.
 type process struct {
 	origin, http, gossip string
-	logs                 lockedBuffer
-}
-
-// lockedBuffer is a bytes.Buffer that a process writes while the test
-// reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	logs                 lockedbuf.Buffer
 }
 
 // startProcess runs `ogpnode serve` for origin with args, and waits until
