@@ -118,9 +118,31 @@ type Store struct {
 	// the database file, off the write path.
 	checkpoints *checkpointer
 
+	// ownWritesHeld, while set, is closed when the node's own writes may
+	// go ahead (see HoldOwnWrites).
+	ownWritesHeld atomic.Pointer[chan struct{}]
+
 	// changed is closed, and replaced, after each commit (see Changed).
 	changedMu sync.Mutex
 	changed   chan struct{}
+}
+
+// HoldOwnWrites makes the node's own writes (Apply, ApplyHarvest) wait
+// until release is called, or their context ends. A node whose catalog
+// holds no record of its own origin holds them until it has asked the
+// federation for records of it signed before (the catalog wiped, its key
+// kept): a write made first would take a seq that peers hold already.
+// Calling release again does nothing.
+func (s *Store) HoldOwnWrites() (release func()) {
+	held := make(chan struct{})
+	s.ownWritesHeld.Store(&held)
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.ownWritesHeld.CompareAndSwap(&held, nil)
+			close(held)
+		})
+	}
 }
 
 // Changed returns a channel that is closed at the next commit of a write,

@@ -93,8 +93,16 @@ func (s *Store) Apply(ctx context.Context, writes []Write) ([]proto.Message, err
 // every id looked up.
 //
 // A write that fails once ctx has ended returns ctx's error, whichever
-// statement the rollback made fail (rowError).
+// statement the rollback made fail (rowError). While the node's own
+// writes are held (HoldOwnWrites), it waits first.
 func (s *Store) writeTx(ctx context.Context, plan func(*sql.Tx) ([]pending, func([]pending) error, error)) ([]proto.Message, error) {
+	if held := s.ownWritesHeld.Load(); held != nil {
+		select {
+		case <-*held:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("write: wait until the federation was asked for this origin's records: %w", ctx.Err())
+		}
+	}
 	out, err := s.writeTxOnce(ctx, plan, false)
 	if errors.Is(err, errCreateTaken) {
 		out, err = s.writeTxOnce(ctx, plan, true)

@@ -309,8 +309,8 @@ func TestRelay(t *testing.T) {
 }
 
 // TestWipedNodeRefills checks that a node whose database was wiped, its
-// key kept, gets every record again, its own origin's too, and that its
-// next write follows them and reaches the others.
+// key kept, gets every record again, its own origin's too, and that a
+// write made at once waits for them, follows them and reaches the others.
 func TestWipedNodeRefills(t *testing.T) {
 	nodes := startCluster(t, 3, clusterOpts{})
 	writeTools(t, nodes[0], "a", 40)
@@ -324,15 +324,18 @@ func TestWipedNodeRefills(t *testing.T) {
 	seed := nodes[0].repl.GossipAddr()
 	nodes[2].stop()
 	fresh := startNode(t, t.TempDir(), "xx-2", clusterOpts{join: []string{seed}})
-	waitFor(t, 30*time.Second, "the wiped node refills, its own records too", func() bool { return fingerprint(t, fresh) == fingerprint(t, nodes[0]) })
-	if _, err := fresh.store.Get(ctx, storage.KindTool, "xx-2", "c-3"); !errors.Is(err, storage.ErrNotFound) {
-		t.Errorf("the deleted c-3, given back: %v; want not found", err)
-	}
+	// A write at once, as a harvest at start makes: it waits for the
+	// node's records to come back, and takes the seq after them.
 	writeTools(t, fresh, "after", 1)
 	if wms, _ := fresh.store.Watermarks(ctx); wms["xx-2"] != 32 {
 		t.Errorf("the wiped node's head after a write: %d, want 32", wms["xx-2"])
 	}
-	waitFor(t, 30*time.Second, "its next write reaches the others", func() bool { return converged(t, append(nodes[:2:2], fresh), 3) })
+	if _, err := fresh.store.Get(ctx, storage.KindTool, "xx-2", "c-3"); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("the deleted c-3, given back: %v; want not found", err)
+	}
+	waitFor(t, 30*time.Second, "the wiped node refills, its own records too, and its write reaches the others", func() bool {
+		return converged(t, append(nodes[:2:2], fresh), 3)
+	})
 	noPageRefused(t, []*testNode{nodes[0], nodes[1], fresh})
 }
 
@@ -415,8 +418,13 @@ func TestTrustListedOriginsOnly(t *testing.T) {
 	zz.stop()
 	tt := startNode(t, t.TempDir(), "tt", clusterOpts{join: join, trusted: map[string]ed25519.PublicKey{"mm": pub("mm"), "pp": pub("pp"), "zz": pub("zz")}})
 	ctx := context.Background()
-	waitFor(t, 30*time.Second, "tt holds mm's and zz's records", func() bool {
+	waitFor(t, 30*time.Second, "tt holds mm's and zz's records, and its pull from aa ended", func() bool {
 		wms, err := tt.store.Watermarks(ctx)
+		for _, p := range tt.repl.Peers() {
+			if p.Origin == "aa" && p.LastSync.IsZero() && p.LastError == "" {
+				return false // the pull's digest comparison is under way
+			}
+		}
 		return err == nil && wms["mm"] == 4 && wms["zz"] == 5
 	})
 	if wms, _ := tt.store.Watermarks(ctx); wms["aa"] != 0 {
@@ -452,8 +460,8 @@ func TestTrustListedOriginsOnly(t *testing.T) {
 }
 
 // TestAdvertisedHostName has a node announce a host name rather than an
-// address: gossip announces the address the name resolves to, the gRPC
-// address keeps the name, and peers reach the node by both.
+// address (memberlist takes only addresses: the node failed to start):
+// the gRPC address keeps the name, and peers reach the node by both.
 func TestAdvertisedHostName(t *testing.T) {
 	a := startNode(t, t.TempDir(), "aa", clusterOpts{})
 	b := startNode(t, t.TempDir(), "bb", clusterOpts{join: []string{a.repl.GossipAddr()}, advertise: "localhost"})
@@ -464,9 +472,6 @@ func TestAdvertisedHostName(t *testing.T) {
 		if p.Origin == "bb" && p.GRPCAddr != net.JoinHostPort("localhost", port) {
 			t.Errorf("aa reaches bb's gRPC at %s, want localhost:%s", p.GRPCAddr, port)
 		}
-	}
-	if host, _, _ := net.SplitHostPort(b.repl.GossipAddr()); net.ParseIP(host) == nil {
-		t.Errorf("bb's gossip address %s is not an address", b.repl.GossipAddr())
 	}
 }
 

@@ -129,6 +129,10 @@ type Replicator struct {
 	// wait for a long one past pullSlotPatience: see waitForPullSlot.)
 	pullSlot chan struct{}
 
+	// releaseOwnWrites lets the node's own writes go ahead, if Start held
+	// them (see holdOwnWrites); it does nothing after the first call.
+	releaseOwnWrites func()
+
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     gosync.WaitGroup
@@ -184,7 +188,8 @@ func Start(ctx context.Context, cfg Config, store *storage.Store, logger *slog.L
 	if cfg.MaxDeadMembers <= 0 {
 		cfg.MaxDeadMembers = 1024
 	}
-	r := &Replicator{cfg: cfg, store: store, log: logger.With("component", "sync"), peers: map[string]*peer{}, resetAt: map[string]time.Time{}, news: make(chan news, 1024), pullSlot: make(chan struct{}, 1)}
+	r := &Replicator{cfg: cfg, store: store, log: logger.With("component", "sync"), peers: map[string]*peer{}, resetAt: map[string]time.Time{}, news: make(chan news, 1024), pullSlot: make(chan struct{}, 1),
+		releaseOwnWrites: func() {}}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	r.m = newMetrics(cfg.Metrics, r)
 	wms, err := store.Watermarks(ctx)
@@ -218,9 +223,13 @@ func Start(ctx context.Context, cfg Config, store *storage.Store, logger *slog.L
 		}
 	}
 	if len(seeds) > 0 {
+		if wms[cfg.Origin] == 0 {
+			r.holdOwnWrites()
+		}
 		n, err := r.ml.Join(seeds)
 		if n == 0 {
 			r.log.Warn("joined no member yet; gossip will keep trying through peers that reach this node", "seeds", seeds, "err", err)
+			r.releaseOwnWrites()
 		} else {
 			r.log.Info("joined the federation", "contacted", n)
 		}
@@ -230,6 +239,36 @@ func Start(ctx context.Context, cfg Config, store *storage.Store, logger *slog.L
 	go r.announceLoop()
 	go r.antiEntropyLoop()
 	return r, nil
+}
+
+// ownRecordsPatience bounds how long a node holding no record of its own
+// origin holds its writes, waiting for a first pull to give back any it
+// signed before.
+const ownRecordsPatience = time.Minute
+
+// holdOwnWrites holds the node's own writes until a first pull from a
+// member ends without error (or with its origin's records refused, as
+// under another key), or ownRecordsPatience passes, or the node stops: the catalog
+// holds no record of the node's origin, and may have lost them (wiped,
+// its key kept), when peers hold them still. The pull gives them back,
+// and the writes then take the seqs after them; a write made first would
+// take a seq that peers hold already, and never reach them.
+func (r *Replicator) holdOwnWrites() {
+	release := r.store.HoldOwnWrites()
+	r.log.Info("no record of this node's origin yet: its writes wait for a first pull, which gives back any it signed before", "at_most", ownRecordsPatience)
+	var once gosync.Once
+	timer := time.AfterFunc(ownRecordsPatience, func() {
+		once.Do(func() {
+			r.log.Warn("no pull from a member ended without error: this node's writes go ahead, and if its catalog lost records of its origin that peers hold, they will not take the writes of the same seqs", "waited", ownRecordsPatience)
+			release()
+		})
+	})
+	r.releaseOwnWrites = func() {
+		once.Do(func() {
+			timer.Stop()
+			release()
+		})
+	}
 }
 
 // GossipAddr is the address gossip listens on.
@@ -347,6 +386,7 @@ func resolveHost(host string) (string, error) {
 
 // Close leaves the federation and stops replicating.
 func (r *Replicator) Close() error {
+	r.releaseOwnWrites()
 	r.mu.Lock()
 	r.cancel() // under mu: pull sees it before it starts anything
 	r.mu.Unlock()
@@ -608,8 +648,16 @@ func (r *Replicator) pullLoop(origin string) {
 		if err == nil {
 			ctx, cancel := context.WithTimeout(r.ctx, r.cfg.PullTimeout)
 			res, err = PullFrom(ctx, r.store, conn, r.cfg.PageBytes)
-			if err == nil && !res.Overtaken {
+			var re *storage.RefusedError
+			switch {
+			case err == nil && !res.Overtaken:
+				r.releaseOwnWrites() // what the peer held of the node's origin is back
 				diverged, err = r.compareDigests(ctx, origin, conn, start)
+			case errors.As(err, &re) && re.Reason == storage.RefusedOwnOrigin:
+				// The federation holds the node's origin under another
+				// key: nothing of it will come back, and the error says
+				// why.
+				r.releaseOwnWrites()
 			}
 			cancel()
 		}
