@@ -23,6 +23,10 @@ type PullResult struct {
 	// watermark back to 0. Pulling again, from the watermarks then, brings
 	// what it would have brought.
 	Overtaken bool
+	// OwnOriginRefused, when not nil, is the refusal of pages of the
+	// node's own origin under another key than its own, which the pull
+	// skipped: the federation knows the origin by another key.
+	OwnOriginRefused error
 }
 
 // PullFrom pulls from the peer behind conn every record it holds that store
@@ -30,7 +34,9 @@ type PullResult struct {
 // of its own origin, what it signed and lost), applying each page as it
 // comes.
 // It stops at the first page the store refuses (a *storage.RefusedError,
-// wrapped): a peer sending bad pages is not asked for more.
+// wrapped): a peer sending bad pages is not asked for more. Pages of the
+// node's own origin under another key are skipped instead, and reported
+// in the result: relays hold what the federation knows of the origin.
 //
 // Receiving and checking pages (their signatures, the decoding and the
 // analysis for search) overlap with applying the one before: up to
@@ -78,6 +84,14 @@ func PullFrom(ctx context.Context, store *storage.Store, conn grpc.ClientConnInt
 	next := wms // where the stream's next page of each origin must start
 	for ch := range checked {
 		cp := <-ch
+		if ownOriginRefused(cp.err) {
+			// The federation holds this node's origin under another key
+			// (the node's key was lost and made anew): nothing of it
+			// comes back, the peer is not at fault, and the other
+			// origins still come.
+			res.OwnOriginRefused = cp.err
+			continue
+		}
 		if cp.err != nil {
 			return res, cp.err
 		}
@@ -164,11 +178,20 @@ func checkPages(ctx context.Context, store *storage.Store, stream grpc.ServerStr
 			defer func() { <-checking }()
 			cp, err := store.CheckPage(ctx, msg.GetPage())
 			if err != nil {
-				failed.Store(true)
+				if !ownOriginRefused(err) { // skipped: the stream goes on
+					failed.Store(true)
+				}
 				err = fmt.Errorf("pull: %w", err)
 			}
 			ch <- checkedPage{page: cp, err: err}
 		}()
 		out <- ch
 	}
+}
+
+// ownOriginRefused reports whether err refuses records of the node's own
+// origin under another key than its own.
+func ownOriginRefused(err error) bool {
+	var re *storage.RefusedError
+	return errors.As(err, &re) && re.Reason == storage.RefusedOwnOrigin
 }

@@ -238,3 +238,35 @@ func TestPullOvertaken(t *testing.T) {
 		t.Fatalf("a page sent twice: %+v, %v; want refused as stale after 2 pages", res, err)
 	}
 }
+
+// TestOwnOriginUnderAnotherKeySkipped has a peer hold the node's origin
+// under another key (the node's key was lost and made anew): the pull
+// skips those pages, says so, and takes the other origins' records, those
+// that come after too.
+func TestOwnOriginUnderAnotherKeySkipped(t *testing.T) {
+	ctx := context.Background()
+	rekeyed, err := storage.Open(ctx, storage.Options{Path: filepath.Join(t.TempDir(), "old-de.db"), Origin: "de", Key: nodeKey("de, before its key was lost"), Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rekeyed.Close()
+	if _, err := rekeyed.Apply(ctx, []storage.Write{{Op: storage.OpCreate, ID: "old", Resource: benchTool(0)}}); err != nil {
+		t.Fatal(err)
+	}
+	var own []*federationv1.OriginPage
+	if err := rekeyed.ReadPages(ctx, storage.PullSpec{AllOrigins: true}, func(p *federationv1.OriginPage) error {
+		own = append(own, p)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	dst := openReplica(t) // origin "de", its own key
+	others := sourcePages(t, 20, 0)
+	res, err := PullFrom(ctx, dst, serveLoopback(t, (&pageServer{pages: append(own, others...)}).register), 0)
+	if err != nil || !ownOriginRefused(res.OwnOriginRefused) || res.Applied != 20 {
+		t.Fatalf("pull: %+v, %v; want fr's 20 records applied, de's pages skipped as under another key", res, err)
+	}
+	if wms, _ := dst.Watermarks(ctx); wms["de"] != 0 {
+		t.Errorf("the node's head: %d, want 0: nothing of its origin under another key is taken", wms["de"])
+	}
+}

@@ -132,6 +132,8 @@ type Replicator struct {
 	// releaseOwnWrites lets the node's own writes go ahead, if Start held
 	// them (see holdOwnWrites); it does nothing after the first call.
 	releaseOwnWrites func()
+	// ownOriginLogged is when ownOriginRefused last logged.
+	ownOriginLogged time.Time
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -268,6 +270,29 @@ func (r *Replicator) holdOwnWrites() {
 			timer.Stop()
 			release()
 		})
+	}
+}
+
+// ownOriginRefusedLogEvery bounds how often a node says that the
+// federation holds its origin under another key: each pull finds it.
+const ownOriginRefusedLogEvery = 10 * time.Minute
+
+// ownOriginRefused counts a pull's refusal of the node's own origin under
+// another key, and says so, at most every ownOriginRefusedLogEvery: the
+// node's key is not the one the federation knows its origin by (lost and
+// made anew, or another node's origin taken), so its writes will be
+// refused everywhere.
+func (r *Replicator) ownOriginRefused(peer string, err error) {
+	r.releaseOwnWrites() // nothing of the origin will come back
+	r.m.refused.WithLabelValues(storage.RefusedOwnOrigin).Inc()
+	r.mu.Lock()
+	due := time.Since(r.ownOriginLogged) >= ownOriginRefusedLogEvery
+	if due {
+		r.ownOriginLogged = time.Now()
+	}
+	r.mu.Unlock()
+	if due {
+		r.log.Error("the federation holds this node's origin under another key: peers will refuse its records; restore the origin's key, or take another origin", "peer", peer, "err", err)
 	}
 }
 
@@ -648,16 +673,12 @@ func (r *Replicator) pullLoop(origin string) {
 		if err == nil {
 			ctx, cancel := context.WithTimeout(r.ctx, r.cfg.PullTimeout)
 			res, err = PullFrom(ctx, r.store, conn, r.cfg.PageBytes)
-			var re *storage.RefusedError
-			switch {
-			case err == nil && !res.Overtaken:
+			if res.OwnOriginRefused != nil {
+				r.ownOriginRefused(origin, res.OwnOriginRefused)
+			}
+			if err == nil && !res.Overtaken {
 				r.releaseOwnWrites() // what the peer held of the node's origin is back
 				diverged, err = r.compareDigests(ctx, origin, conn, start)
-			case errors.As(err, &re) && re.Reason == storage.RefusedOwnOrigin:
-				// The federation holds the node's origin under another
-				// key: nothing of it will come back, and the error says
-				// why.
-				r.releaseOwnWrites()
 			}
 			cancel()
 		}
