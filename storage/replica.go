@@ -511,11 +511,11 @@ func (s *Store) Accepts(origin string) bool {
 }
 
 // OriginKey is the key origin's records must be signed with: the trust
-// list's, when the node has one (nil for an origin it does not name),
-// else the key pinned (nil while none is).
+// list's, for an origin it names, else the key pinned (nil while none is).
+// (Open refuses a trust list and a catalog that disagree.)
 func (s *Store) OriginKey(ctx context.Context, origin string) (ed25519.PublicKey, error) {
-	if s.trusted != nil {
-		return s.trusted[origin], nil
+	if key, ok := s.trusted[origin]; ok {
+		return key, nil
 	}
 	return s.PinnedKey(ctx, origin)
 }

@@ -308,7 +308,6 @@ func TestRefusedPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer trusting.Close()
 	forTrusting := pages(t, fr, trusting, 0)[0]
 	if _, err := trusting.ApplyPage(ctx, forTrusting); !errors.As(err, &re) || re.Reason != RefusedUntrusted {
 		t.Errorf("an origin the trust list does not name: %v", err)
@@ -317,6 +316,16 @@ func TestRefusedPages(t *testing.T) {
 	forTrusting.PublicKey = nil // the trusted key is used
 	if n, err := trusting.ApplyPage(ctx, forTrusting); err != nil || n != 6 {
 		t.Errorf("a trusted origin: %d, %v", n, err)
+	}
+
+	// A trust list that gives fr another key than its records here are
+	// signed with is refused when the catalog opens: every page of fr
+	// would be refused, under either key.
+	trusting.Close()
+	_, err = Open(ctx, Options{Path: filepath.Join(dir, "it.db"), Origin: "it", Key: testKey(4),
+		Trusted: map[string]ed25519.PublicKey{"fr": testKey(9).Public().(ed25519.PublicKey)}})
+	if err == nil || !strings.Contains(err.Error(), "the trust list gives fr the key") {
+		t.Errorf("a trust list at odds with the catalog: %v; want it refused", err)
 	}
 }
 

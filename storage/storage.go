@@ -192,6 +192,10 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		s.writer.Close()
 		return nil, err
 	}
+	if err := s.checkTrusted(ctx); err != nil {
+		s.writer.Close()
+		return nil, err
+	}
 	if err := s.computeDigests(ctx); err != nil {
 		s.writer.Close()
 		return nil, err
@@ -212,6 +216,26 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	s.startIndexer()
 	go s.requalifyDaily()
 	return s, nil
+}
+
+// checkTrusted refuses a trust list that gives an origin another key than
+// the one its records in the catalog are signed with: every page of the
+// origin would be refused, under either key, and each pull would end
+// there.
+func (s *Store) checkTrusted(ctx context.Context) error {
+	for origin, key := range s.trusted {
+		var pinned []byte
+		err := s.writer.QueryRowContext(ctx, "SELECT public_key FROM origins WHERE origin = ?", origin).Scan(&pinned)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return fmt.Errorf("open catalog: %w", err)
+		case pinned != nil && !key.Equal(ed25519.PublicKey(pinned)):
+			return fmt.Errorf("open catalog: the trust list gives %s the key %x, but the catalog holds records of %s signed with %x: correct the trust list, or start from another --data folder",
+				origin, []byte(key), origin, pinned)
+		}
+	}
+	return nil
 }
 
 // connRole is what a connection to the catalog file is for; each role has
