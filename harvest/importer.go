@@ -258,6 +258,9 @@ func plan(tx *storage.HarvestTx, src *catalogv1.HarvestSource, entries []incomin
 	write := func(e incoming, id string, op storage.Op) {
 		t := proto.Clone(e.tool).(*catalogv1.Tool)
 		t.Provenance.HarvestTime = harvestTime
+		// What the catalog marks of the entry travels with the record:
+		// a node that lost its catalog gets it back from peers.
+		t.Provenance.EntryHash = e.hash
 		p.Writes = append(p.Writes, storage.Write{Op: op, ID: id, Resource: t})
 		p.Marks = append(p.Marks, storage.HarvestMark{SourceID: e.sourceID, ID: id, Hash: e.hash, Write: len(p.Writes) - 1})
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
 	"github.com/ogptoolbox/federation/storage"
 	"google.golang.org/protobuf/proto"
 )
@@ -355,4 +356,68 @@ func TestCommittedImportIsReported(t *testing.T) {
 	if err != nil || len(runs) != 1 || runs[0].GetCreated() != 1 {
 		t.Fatalf("the committed run's report: %v, %v", runs, err)
 	}
+}
+
+// TestHarvestAfterRecordsGivenBack wipes a node's catalog, its key kept,
+// and has a peer give its records back: harvesting the same source again
+// finds the tools its harvests wrote, by the entry hash each carries,
+// rather than create them again under other ids, and keeps the one edited
+// by hand since.
+func TestHarvestAfterRecordsGivenBack(t *testing.T) {
+	ctx := context.Background()
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := func(origin string, key ed25519.PrivateKey) *storage.Store {
+		s, err := storage.Open(ctx, storage.Options{Path: filepath.Join(t.TempDir(), "catalog.db"), Origin: origin, Key: key, Logger: quietLog()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	// copyOrigin applies to to what from holds of fr above to's head.
+	copyOrigin := func(from, to *storage.Store) {
+		wms, err := to.Watermarks(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := from.ReadPages(ctx, storage.PullSpec{Watermarks: map[string]int64{"fr": wms["fr"]}}, func(p *federationv1.OriginPage) error {
+			_, err := to.ApplyPage(ctx, p)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fr := open("fr", key)
+	im := NewImporter(fr, nil, quietLog())
+	source := request("city", true, entry("a", "Alpha", "From the source"), entry("b", "Beta", "From the source"))
+	mustImport(t, im, source, "created 2 updated 0 unchanged 0 deleted 0 rejected 0 kept 0")
+	edited := getTool(t, fr, "beta")
+	edited.Descriptions["en"].ShortDescription = "Edited by hand"
+	edited.Provenance.EntryHash = nil // as the API writes it
+	if _, err := fr.Apply(ctx, []storage.Write{{Op: storage.OpReplace, ID: "beta", Resource: edited}}); err != nil {
+		t.Fatal(err)
+	}
+	_, deKey, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	de := open("de", deKey)
+	copyOrigin(fr, de)
+
+	wiped := open("fr", key)
+	copyOrigin(de, wiped)
+	again := NewImporter(wiped, nil, quietLog())
+	mustImport(t, again, source, "created 0 updated 0 unchanged 1 deleted 0 rejected 0 kept 1")
+	if got := getTool(t, wiped, "beta").GetDescriptions()["en"].GetShortDescription(); got != "Edited by hand" {
+		t.Errorf("the hand edit given back was overwritten: %q", got)
+	}
+	if n, _, err := wiped.Facets(ctx, storage.Query{Kind: storage.KindTool}); err != nil || n != 2 {
+		t.Errorf("%d tools after the harvest, %v; want the 2 given back", n, err)
+	}
+	// The next change at the source updates the tool the harvest wrote.
+	changed := request("city", true, entry("a", "Alpha", "Changed at the source"), entry("b", "Beta", "From the source"))
+	mustImport(t, again, changed, "created 0 updated 1 unchanged 0 deleted 0 rejected 0 kept 1")
 }

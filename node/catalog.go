@@ -89,6 +89,7 @@ func (s *catalogServer) create(ctx context.Context, parent, idField, id, field s
 	res = proto.Clone(res)
 	clearOutputOnly(res)
 	setManualProvenance(res)
+	clearEntryHash(res)
 	validateResource(&v, field, res)
 	if err := v.err(); err != nil {
 		return nil, err
@@ -185,6 +186,7 @@ func (s *catalogServer) update(ctx context.Context, field, collection string, k 
 		if err := applyMask(next, patch, mask, outputOnly()); err != nil {
 			return nil, invalidField("update_mask", "%v", err)
 		}
+		clearEntryHash(next)
 		var v violations
 		validateResource(&v, field, next)
 		if err := v.err(); err != nil {
@@ -496,6 +498,15 @@ func setManualProvenance(m proto.Message) {
 			t.Provenance = &catalogv1.Provenance{}
 		}
 		t.Provenance.Kind = catalogv1.ProvenanceKind_PROVENANCE_KIND_MANUAL
+	}
+}
+
+// clearEntryHash drops the mark of a harvest's write from a tool written
+// through the API: this version is not what the harvest wrote (see
+// Provenance.entry_hash).
+func clearEntryHash(m proto.Message) {
+	if t, ok := m.(*catalogv1.Tool); ok && t.GetProvenance() != nil {
+		t.Provenance.EntryHash = nil
 	}
 }
 

@@ -37,8 +37,16 @@ func TestHarvestAPI(t *testing.T) {
 	}
 	status, tool := n.doJSON(t, "GET", "/v1/origins/fr/tools/city-app", "", "")
 	prov, _ := tool["provenance"].(map[string]any)
-	if status != 200 || prov["kind"] != "PROVENANCE_KIND_HARVESTED" || prov["source_id"] != "https://git.example.org/city/app" {
+	if status != 200 || prov["kind"] != "PROVENANCE_KIND_HARVESTED" || prov["source_id"] != "https://git.example.org/city/app" || prov["entry_hash"] == "" {
 		t.Errorf("the harvested tool: %d %v", status, tool)
+	}
+	// Edited through the API, it no longer carries the harvest's mark,
+	// whatever the client sends.
+	status, tool = n.doJSON(t, "PATCH", "/v1/origins/fr/tools/city-app?update_mask=display_name,provenance", testToken,
+		`{"display_name": "City app, edited", "provenance": {"kind": "PROVENANCE_KIND_HARVESTED", "source": "city", "entry_hash": "AAAA"}}`)
+	prov, _ = tool["provenance"].(map[string]any)
+	if status != 200 || prov["source"] != "city" || prov["entry_hash"] != "" {
+		t.Errorf("the harvested tool edited: %d %v", status, tool)
 	}
 }
 

@@ -439,6 +439,11 @@ func (s *Store) applyChecked(ctx context.Context, cp *CheckedPage) (int, error) 
 		d.add(kind, id, r.rec.GetSeq())
 		applied++
 	}
+	if origin == s.origin {
+		if err := markHarvested(ctx, tx, recs); err != nil {
+			return 0, err
+		}
+	}
 	if _, err := tx.ExecContext(ctx, "UPDATE origins SET head_seq = ? WHERE origin = ?", cp.through, origin); err != nil {
 		return 0, fmt.Errorf("apply page of %s: advance watermark: %w", origin, err)
 	}
@@ -467,6 +472,41 @@ func (s *Store) applyChecked(ctx context.Context, cp *CheckedPage) (int, error) 
 	s.deliverIndex(slot, changes, nil)
 	s.notifyChanged()
 	return applied, nil
+}
+
+// markHarvested rebuilds what the catalog knows of its harvests from the
+// node's own tools that a peer gave back, the catalog having lost them
+// (see Provenance.entry_hash): a tool a harvest wrote last is marked with
+// its seq and the entry's hash, as the harvest marked it; a tool
+// harvested, then written otherwise, is marked as edited since (seq 0), so
+// that the next harvest of its source finds it, rather than create it
+// again under another id, and keeps the edit unless the source is
+// authoritative.
+func markHarvested(ctx context.Context, tx *sql.Tx, recs []replicated) error {
+	const (
+		written = `INSERT INTO harvest_entries (source, source_id, id, seq, hash) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (source, source_id) DO UPDATE SET id = excluded.id, seq = excluded.seq, hash = excluded.hash`
+		edited = `INSERT INTO harvest_entries (source, source_id, id, seq, hash) VALUES (?, ?, ?, 0, x'')
+			ON CONFLICT (source, source_id) DO NOTHING`
+	)
+	for i := range recs {
+		r := &recs[i]
+		t, ok := r.resource.(*catalogv1.Tool)
+		p := t.GetProvenance()
+		if r.skip || !ok || p.GetKind() != catalogv1.ProvenanceKind_PROVENANCE_KIND_HARVESTED || p.GetSource() == "" || p.GetSourceId() == "" {
+			continue
+		}
+		var err error
+		if hash := p.GetEntryHash(); len(hash) > 0 {
+			_, err = tx.ExecContext(ctx, written, p.GetSource(), p.GetSourceId(), r.rec.GetId(), r.rec.GetSeq(), hash)
+		} else {
+			_, err = tx.ExecContext(ctx, edited, p.GetSource(), p.GetSourceId(), r.rec.GetId())
+		}
+		if err != nil {
+			return fmt.Errorf("mark the harvested tool %s given back: %w", r.rec.GetId(), err)
+		}
+	}
+	return nil
 }
 
 // rowFailed is the error of a record's insert or update in the apply of a

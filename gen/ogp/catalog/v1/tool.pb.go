@@ -982,7 +982,13 @@ type Provenance struct {
 	// The entry's identifier in the source.
 	SourceId string `protobuf:"bytes,4,opt,name=source_id,json=sourceId,proto3" json:"source_id,omitempty"`
 	// When it was harvested.
-	HarvestTime   *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=harvest_time,json=harvestTime,proto3" json:"harvest_time,omitempty"`
+	HarvestTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=harvest_time,json=harvestTime,proto3" json:"harvest_time,omitempty"`
+	// A hash of the source's entry as the harvest that wrote this version of
+	// the record read it; empty once the record is written otherwise (the
+	// API clears it). Output only. A node whose catalog was lost, and whose
+	// records peers give back, knows from it which of its tools its
+	// harvests wrote, and which were edited by hand since.
+	EntryHash     []byte `protobuf:"bytes,6,opt,name=entry_hash,json=entryHash,proto3" json:"entry_hash,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1048,6 +1054,13 @@ func (x *Provenance) GetSourceId() string {
 func (x *Provenance) GetHarvestTime() *timestamppb.Timestamp {
 	if x != nil {
 		return x.HarvestTime
+	}
+	return nil
+}
+
+func (x *Provenance) GetEntryHash() []byte {
+	if x != nil {
+		return x.EntryHash
 	}
 	return nil
 }
@@ -1127,7 +1140,7 @@ const file_ogp_catalog_v1_tool_proto_rawDesc = "" +
 	"\x05until\x18\x03 \x01(\tR\x05until\"1\n" +
 	"\tPublisher\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x10\n" +
-	"\x03uri\x18\x02 \x01(\tR\x03uri\"\xd3\x01\n" +
+	"\x03uri\x18\x02 \x01(\tR\x03uri\"\xf2\x01\n" +
 	"\n" +
 	"Provenance\x122\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1e.ogp.catalog.v1.ProvenanceKindR\x04kind\x12\x16\n" +
@@ -1135,7 +1148,9 @@ const file_ogp_catalog_v1_tool_proto_rawDesc = "" +
 	"\n" +
 	"source_url\x18\x03 \x01(\tR\tsourceUrl\x12\x1b\n" +
 	"\tsource_id\x18\x04 \x01(\tR\bsourceId\x12=\n" +
-	"\fharvest_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\vharvestTime*\x87\x04\n" +
+	"\fharvest_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\vharvestTime\x12\x1d\n" +
+	"\n" +
+	"entry_hash\x18\x06 \x01(\fR\tentryHash*\x87\x04\n" +
 	"\bOgpTheme\x12\x19\n" +
 	"\x15OGP_THEME_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cOGP_THEME_CITIZEN_ENGAGEMENT\x10\x01\x12\x19\n" +
