@@ -435,8 +435,8 @@ func TestTrustListedOriginsOnly(t *testing.T) {
 	}
 	noPageRefused(t, []*testNode{tt})
 	for _, p := range tt.repl.Peers() {
-		if p.Origin == "aa" && (p.LastError != "" || p.LastSync.IsZero()) {
-			t.Errorf("tt's pulls from aa: last error %q, last sync %v", p.LastError, p.LastSync)
+		if p.Origin == "aa" && (p.LastError != "" || p.LastSync.IsZero() || p.Lag != 0) {
+			t.Errorf("tt's pulls from aa: last error %q, last sync %v, lag %d (aa's records are not lacked, but refused)", p.LastError, p.LastSync, p.Lag)
 		}
 	}
 	meta := func(origin string, key ed25519.PublicKey) *memberlist.Node {
@@ -523,5 +523,24 @@ func TestListPeersOverGRPC(t *testing.T) {
 	if got.GetOrigin() != "xx-1" || got.GetState() != federationv1.PeerState_PEER_STATE_ALIVE || got.GetWatermark() != 3 || got.GetLag() != 0 ||
 		got.GetLastError() != "" || got.GetGrpcAddress() != nodes[1].lis.Addr().String() || got.GetGossipAddress() != nodes[1].repl.GossipAddr() {
 		t.Errorf("xx-0 lists %v", got)
+	}
+}
+
+// TestResolveHost checks the addresses gossip announces for advertised
+// hosts. (Which families a name has depends on the machine's hosts file:
+// only localhost's IPv4 address is taken for granted.)
+func TestResolveHost(t *testing.T) {
+	for _, tc := range []struct{ host, bind, want string }{
+		{"192.0.2.7", "0.0.0.0", "192.0.2.7"},
+		{"2001:db8::7", "0.0.0.0", "2001:db8::7"},
+		{"localhost", "127.0.0.1", "127.0.0.1"},
+	} {
+		got, err := resolveHost(tc.host, tc.bind)
+		if err != nil || got != tc.want {
+			t.Errorf("resolveHost(%q, %q) = %q, %v; want %q", tc.host, tc.bind, got, err, tc.want)
+		}
+	}
+	if _, err := resolveHost("no-such-host.invalid", "0.0.0.0"); err == nil || !strings.Contains(err.Error(), "no-such-host.invalid") {
+		t.Errorf("a name that does not resolve: %v", err)
 	}
 }

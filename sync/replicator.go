@@ -174,7 +174,7 @@ type PeerStatus struct {
 	Alive                                  bool
 	Head                                   int64 // the member's own head seq, as it announced
 	Watermark                              int64 // this node's, for the member's origin
-	Lag                                    int64 // Head - Watermark, at least 0
+	Lag                                    int64 // Head - Watermark, at least 0; 0 for an origin the node does not take
 	LastSync                               time.Time
 	LastError                              string
 }
@@ -369,9 +369,12 @@ func (r *Replicator) memberlistConfig() (*memberlist.Config, error) {
 		mc.Transport = r.cfg.WrapTransport(nt)
 	}
 	if r.cfg.AdvertiseHost != "" {
-		ip, err := resolveHost(r.cfg.AdvertiseHost)
+		ip, err := resolveHost(r.cfg.AdvertiseHost, host)
 		if err != nil {
 			return nil, err
+		}
+		if ip != r.cfg.AdvertiseHost {
+			r.log.Info("gossip announces the advertised host's address", "host", r.cfg.AdvertiseHost, "addr", ip)
 		}
 		mc.AdvertiseAddr, mc.AdvertisePort = ip, p
 	}
@@ -387,10 +390,11 @@ func (r *Replicator) memberlistConfig() (*memberlist.Config, error) {
 
 // resolveHost is the IP address gossip announces for host, which gossip
 // takes only as an address: host itself if it is one, else the first
-// IPv4 address it resolves to, or the first address if it has no IPv4
-// one. (The gRPC and HTTP addresses announced keep the name, which TLS
+// address it resolves to of the family gossip listens on (bind, its
+// host), IPv4 unless that is an IPv6 address, or else its first address.
+// (The gRPC and HTTP addresses announced keep the name, which TLS
 // certificates may be for.)
-func resolveHost(host string) (string, error) {
+func resolveHost(host, bind string) (string, error) {
 	if net.ParseIP(host) != nil {
 		return host, nil
 	}
@@ -401,8 +405,10 @@ func resolveHost(host string) (string, error) {
 	if len(ips) == 0 {
 		return "", fmt.Errorf("advertised host %q: no address", host)
 	}
+	b := net.ParseIP(bind)
+	wantIPv6 := b != nil && b.To4() == nil
 	for _, ip := range ips {
-		if ip.To4() != nil {
+		if (ip.To4() == nil) == wantIPv6 {
 			return ip.String(), nil
 		}
 	}
@@ -436,8 +442,12 @@ func (r *Replicator) Peers() []PeerStatus {
 	out := make([]PeerStatus, 0, len(r.peers))
 	for _, p := range r.peers {
 		w := wms[p.meta.Origin]
+		lag := max(0, p.meta.Head-w)
+		if !r.store.Accepts(p.meta.Origin) {
+			lag = 0 // an origin the trust list leaves out: not lacked, refused
+		}
 		out = append(out, PeerStatus{Origin: p.meta.Origin, GRPCAddr: p.meta.GRPCAddr, HTTPAddr: p.meta.HTTPAddr,
-			GossipAddr: p.gossipAddr, Alive: p.alive, Head: p.meta.Head, Watermark: w, Lag: max(0, p.meta.Head-w),
+			GossipAddr: p.gossipAddr, Alive: p.alive, Head: p.meta.Head, Watermark: w, Lag: lag,
 			LastSync: p.lastSync, LastError: p.lastErr})
 	}
 	slices.SortFunc(out, func(a, b PeerStatus) int { return strings.Compare(a.Origin, b.Origin) })

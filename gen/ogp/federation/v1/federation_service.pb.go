@@ -560,7 +560,8 @@ type Peer struct {
 	// This node's watermark for the member's origin.
 	Watermark int64 `protobuf:"varint,9,opt,name=watermark,proto3" json:"watermark,omitempty"`
 	// How many seqs of the member's origin this node lacks: head_seq minus
-	// watermark.
+	// watermark; 0 for an origin its trust list does not name, whose records
+	// it does not take.
 	Lag           int64 `protobuf:"varint,10,opt,name=lag,proto3" json:"lag,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
