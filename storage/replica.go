@@ -282,7 +282,16 @@ func (s *Store) CheckPage(ctx context.Context, page *federationv1.OriginPage) (*
 		// node signed and no longer holds, never replace what it holds.
 		own := s.PublicKey()
 		if len(key) != 0 && !own.Equal(key) {
-			return nil, refused(origin, RefusedOwnOrigin, "records of this node's origin under another key than its own")
+			// Only records that verify under the key the page claims
+			// show that the federation holds the origin under it; a
+			// page of none shows nothing, and changes nothing.
+			if len(page.GetRecords()) == 0 {
+				return &CheckedPage{page: page, key: own, through: page.GetAfterSeq()}, nil
+			}
+			if _, err := s.checkPage(page, key); err != nil {
+				return nil, err
+			}
+			return nil, refused(origin, RefusedOwnOrigin, "records of this node's origin signed under another key than its own (%x)", []byte(key))
 		}
 		key = own
 	} else if s.trusted != nil {

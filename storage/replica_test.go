@@ -182,6 +182,10 @@ func TestRefusedPages(t *testing.T) {
 		return sr
 	}
 	otherKey := testKey(9)
+	// rekeyed is de under another key, as a node whose key was lost and
+	// made anew left it in the federation.
+	rekeyed := openAt(t, filepath.Join(dir, "rekeyed.db"), "de", otherKey)
+	create(t, rekeyed, "old", tool("Old", "x"))
 	for _, tc := range []struct {
 		name   string
 		reason string
@@ -232,7 +236,10 @@ func TestRefusedPages(t *testing.T) {
 			p.AfterSeq, p.Records = 1, p.Records[1:]
 			return p
 		}},
-		{"the node's own origin", RefusedOwnOrigin, func() *federationv1.OriginPage {
+		{"the node's own origin under another key", RefusedOwnOrigin, func() *federationv1.OriginPage {
+			return pages(t, rekeyed, fr, 0)[0]
+		}},
+		{"records of another origin in a page of the node's", RefusedMalformed, func() *federationv1.OriginPage {
 			p := good()
 			p.Origin = "de"
 			return p
@@ -662,6 +669,18 @@ func TestOwnRecordsGivenBack(t *testing.T) {
 	var re *RefusedError
 	if _, err := wiped.ApplyPage(ctx, forged); !errors.As(err, &re) || re.Reason != RefusedOwnOrigin {
 		t.Fatalf("the node's own records under another key: %v; want refused (%s)", err, RefusedOwnOrigin)
+	}
+	// A page that only claims another key is no news of the origin: its
+	// records must verify under the key it claims, and a page of none
+	// changes nothing.
+	tampered := proto.Clone(forged).(*federationv1.OriginPage)
+	tampered.Records[0].Signature[3] ^= 1
+	if _, err := wiped.ApplyPage(ctx, tampered); !errors.As(err, &re) || re.Reason != RefusedBadSignature {
+		t.Errorf("the node's origin under another key, a signature tampered: %v; want refused (%s)", err, RefusedBadSignature)
+	}
+	empty := &federationv1.OriginPage{Origin: "fr", PublicKey: forged.PublicKey}
+	if n, err := wiped.ApplyPage(ctx, empty); n != 0 || err != nil {
+		t.Errorf("a page of no records of the node's origin, under another key: %d, %v; want nothing, no error", n, err)
 	}
 
 	if n, err := wiped.ApplyPage(ctx, ps[0]); err != nil || n != 5 {

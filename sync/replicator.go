@@ -129,9 +129,10 @@ type Replicator struct {
 	// wait for a long one past pullSlotPatience: see waitForPullSlot.)
 	pullSlot chan struct{}
 
-	// releaseOwnWrites lets the node's own writes go ahead, if Start held
-	// them (see holdOwnWrites); it does nothing after the first call.
-	releaseOwnWrites func()
+	// releaseHeld lets the node's own writes go ahead, if Start held them
+	// (see holdOwnWrites); it does nothing after the first call, and is
+	// nil when they were not held.
+	releaseHeld func()
 	// ownOriginLogged is when ownOriginRefused last logged.
 	ownOriginLogged time.Time
 
@@ -190,8 +191,7 @@ func Start(ctx context.Context, cfg Config, store *storage.Store, logger *slog.L
 	if cfg.MaxDeadMembers <= 0 {
 		cfg.MaxDeadMembers = 1024
 	}
-	r := &Replicator{cfg: cfg, store: store, log: logger.With("component", "sync"), peers: map[string]*peer{}, resetAt: map[string]time.Time{}, news: make(chan news, 1024), pullSlot: make(chan struct{}, 1),
-		releaseOwnWrites: func() {}}
+	r := &Replicator{cfg: cfg, store: store, log: logger.With("component", "sync"), peers: map[string]*peer{}, resetAt: map[string]time.Time{}, news: make(chan news, 1024), pullSlot: make(chan struct{}, 1)}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	r.m = newMetrics(cfg.Metrics, r)
 	wms, err := store.Watermarks(ctx)
@@ -249,8 +249,10 @@ func Start(ctx context.Context, cfg Config, store *storage.Store, logger *slog.L
 const ownRecordsPatience = time.Minute
 
 // holdOwnWrites holds the node's own writes until a first pull from a
-// member ends without error (or with its origin's records refused, as
-// under another key), or ownRecordsPatience passes, or the node stops: the catalog
+// member, and the comparison of digests after it, end without error, the
+// peer holding no more of the node's origin than the node then does (or
+// until its origin's records come refused, signed under another key), or
+// ownRecordsPatience passes, or the node stops: the catalog
 // holds no record of the node's origin, and may have lost them (wiped,
 // its key kept), when peers hold them still. The pull gives them back,
 // and the writes then take the seqs after them; a write made first would
@@ -265,11 +267,18 @@ func (r *Replicator) holdOwnWrites() {
 			release()
 		})
 	})
-	r.releaseOwnWrites = func() {
+	r.releaseHeld = func() {
 		once.Do(func() {
 			timer.Stop()
 			release()
 		})
+	}
+}
+
+// releaseOwnWrites lets the node's own writes go ahead, if they are held.
+func (r *Replicator) releaseOwnWrites() {
+	if r.releaseHeld != nil {
+		r.releaseHeld()
 	}
 }
 
@@ -687,7 +696,6 @@ func (r *Replicator) pullLoop(origin string) {
 				r.ownOriginRefused(origin, res.OwnOriginRefused)
 			}
 			if err == nil && !res.Overtaken {
-				r.releaseOwnWrites() // what the peer held of the node's origin is back
 				diverged, err = r.compareDigests(ctx, origin, conn, start)
 			}
 			cancel()
@@ -858,9 +866,15 @@ func (r *Replicator) compareDigests(ctx context.Context, peerOrigin string, conn
 	}
 	var reset []string
 	var faults []error
+	ownBehind := false // the peer holds more of the node's origin than it does
 	for _, t := range theirs.GetDigests() {
 		m := mine[t.GetOrigin()]
 		delete(mine, t.GetOrigin()) // an origin the peer lists twice counts once
+		if t.GetOrigin() == r.cfg.Origin && t.GetWatermark() > m.GetWatermark() {
+			ownBehind = true
+			r.log.Warn("a peer holds records of this node's origin above its head, which the pull did not give back",
+				"peer", peerOrigin, "head", m.GetWatermark(), "theirs", t.GetWatermark())
+		}
 		if m == nil || t.GetOrigin() == r.cfg.Origin || m.GetWatermark() != t.GetWatermark() ||
 			(m.GetCount() == t.GetCount() && bytes.Equal(m.GetHash(), t.GetHash())) {
 			continue
@@ -894,6 +908,11 @@ func (r *Replicator) compareDigests(ctx context.Context, peerOrigin string, conn
 		r.resetAt[t.GetOrigin()] = time.Now()
 		r.mu.Unlock()
 		reset = append(reset, t.GetOrigin())
+	}
+	if !ownBehind {
+		// The pull gave back what the peer held of the node's origin,
+		// if anything: the node's writes take the seqs after.
+		r.releaseOwnWrites()
 	}
 	return reset, errors.Join(faults...)
 }

@@ -555,3 +555,45 @@ func TestRefusalsCounted(t *testing.T) {
 		t.Errorf("failed pulls timed: %d, want 1", got)
 	}
 }
+
+// TestHeldWritesWaitForTheOrigin holds a node's own writes as Start does
+// for a node with no record of its origin: a peer whose digest shows more
+// of the origin than its pull gave back does not release them; one that
+// shows no more does.
+func TestHeldWritesWaitForTheOrigin(t *testing.T) {
+	ctx := context.Background()
+	node := startCluster(t, 1, clusterOpts{antiEntropy: time.Hour})[0]
+	r := node.repl
+	r.holdOwnWrites() // no pull runs: the node has no peer yet
+	write := func() error {
+		short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		defer cancel()
+		_, err := node.store.Apply(short, []storage.Write{{Op: storage.OpCreate, ID: fmt.Sprintf("w%d", time.Now().UnixNano()), Resource: benchTool(0)}})
+		return err
+	}
+	pullFrom := func(name string, digests ...*federationv1.OriginDigest) {
+		t.Helper()
+		liar := &digestLiar{pageServer: &pageServer{}, digests: digests}
+		conn := serveLoopback(t, func(srv grpc.ServiceRegistrar) { federationv1.RegisterFederationServiceServer(srv, liar) })
+		r.mu.Lock()
+		r.peers[name] = &peer{meta: meta{Origin: name, GRPCAddr: conn.Target()}, alive: true}
+		r.mu.Unlock()
+		r.pull(name)
+		waitFor(t, 10*time.Second, "the pull from "+name+" ends", func() bool {
+			for _, p := range r.Peers() {
+				if p.Origin == name && (!p.LastSync.IsZero() || p.LastError != "") {
+					return true
+				}
+			}
+			return false
+		})
+	}
+	pullFrom("yy", &federationv1.OriginDigest{Origin: node.origin, Watermark: 40, Count: 40})
+	if err := write(); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a write after a pull from a peer holding more of the origin than it gave: %v; want it still held", err)
+	}
+	pullFrom("zz", &federationv1.OriginDigest{Origin: "fr", Watermark: 3, Count: 3})
+	if err := write(); err != nil {
+		t.Fatalf("a write after a pull from a peer holding nothing more of the origin: %v", err)
+	}
+}
