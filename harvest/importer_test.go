@@ -396,8 +396,15 @@ func TestHarvestAfterRecordsGivenBack(t *testing.T) {
 	mustImport(t, im, source, "created 2 updated 0 unchanged 0 deleted 0 rejected 0 kept 0")
 	edited := getTool(t, fr, "beta")
 	edited.Descriptions["en"].ShortDescription = "Edited by hand"
-	edited.Provenance.EntryHash = nil // as the API writes it
+	edited.Provenance.EntrySeq = edited.GetSeq() // as an edit through the API marks it
 	if _, err := fr.Apply(ctx, []storage.Write{{Op: storage.OpReplace, ID: "beta", Resource: edited}}); err != nil {
+		t.Fatal(err)
+	}
+	// A copy of alpha made through the API says where alpha comes from,
+	// without the harvest's mark: it must not take alpha's place.
+	copied := getTool(t, fr, "alpha")
+	copied.DisplayName, copied.Provenance.EntryHash, copied.Provenance.EntrySeq = "Alpha, a copy", nil, 0
+	if _, err := fr.Apply(ctx, []storage.Write{{Op: storage.OpCreate, ID: "alpha-copy", Resource: copied}}); err != nil {
 		t.Fatal(err)
 	}
 	_, deKey, err := ed25519.GenerateKey(rand.Reader)
@@ -414,10 +421,17 @@ func TestHarvestAfterRecordsGivenBack(t *testing.T) {
 	if got := getTool(t, wiped, "beta").GetDescriptions()["en"].GetShortDescription(); got != "Edited by hand" {
 		t.Errorf("the hand edit given back was overwritten: %q", got)
 	}
-	if n, _, err := wiped.Facets(ctx, storage.Query{Kind: storage.KindTool}); err != nil || n != 2 {
-		t.Errorf("%d tools after the harvest, %v; want the 2 given back", n, err)
+	if n, _, err := wiped.Facets(ctx, storage.Query{Kind: storage.KindTool}); err != nil || n != 3 {
+		t.Errorf("%d tools after the harvest, %v; want the 3 given back", n, err)
 	}
-	// The next change at the source updates the tool the harvest wrote.
+	// The next change at the source updates the tool the harvest wrote,
+	// not the copy.
 	changed := request("city", true, entry("a", "Alpha", "Changed at the source"), entry("b", "Beta", "From the source"))
 	mustImport(t, again, changed, "created 0 updated 1 unchanged 0 deleted 0 rejected 0 kept 1")
+	if got := getTool(t, wiped, "alpha").GetDescriptions()["en"].GetShortDescription(); got != "Changed at the source" {
+		t.Errorf("alpha after the change at the source: %q", got)
+	}
+	if got := getTool(t, wiped, "alpha-copy").GetDisplayName(); got != "Alpha, a copy" {
+		t.Errorf("the copy after the change at the source: %q", got)
+	}
 }

@@ -186,7 +186,7 @@ func (s *catalogServer) update(ctx context.Context, field, collection string, k 
 		if err := applyMask(next, patch, mask, outputOnly()); err != nil {
 			return nil, invalidField("update_mask", "%v", err)
 		}
-		clearEntryHash(next)
+		keepHarvestMark(current, next)
 		var v violations
 		validateResource(&v, field, next)
 		if err := v.err(); err != nil {
@@ -501,12 +501,34 @@ func setManualProvenance(m proto.Message) {
 	}
 }
 
-// clearEntryHash drops the mark of a harvest's write from a tool written
-// through the API: this version is not what the harvest wrote (see
+// clearEntryHash drops what a client says of a harvest's write from a tool
+// created through the API, which no harvest wrote (see
 // Provenance.entry_hash).
 func clearEntryHash(m proto.Message) {
 	if t, ok := m.(*catalogv1.Tool); ok && t.GetProvenance() != nil {
-		t.Provenance.EntryHash = nil
+		t.Provenance.EntryHash, t.Provenance.EntrySeq = nil, 0
+	}
+}
+
+// keepHarvestMark gives next, the version of a tool an edit through the
+// API makes, the provenance of current when a harvest wrote current or an
+// earlier version, with the seq of the harvest's version: the edit is made
+// by hand since that seq (see Provenance.entry_seq). The provenance of a
+// harvested tool is the harvest's to say; other tools' provenance is the
+// client's, without a harvest's mark.
+func keepHarvestMark(current, next proto.Message) {
+	cur, ok := current.(*catalogv1.Tool)
+	if !ok {
+		return
+	}
+	t := next.(*catalogv1.Tool)
+	if len(cur.GetProvenance().GetEntryHash()) == 0 {
+		clearEntryHash(t)
+		return
+	}
+	t.Provenance = proto.Clone(cur.GetProvenance()).(*catalogv1.Provenance)
+	if t.Provenance.EntrySeq == 0 {
+		t.Provenance.EntrySeq = cur.GetSeq()
 	}
 }
 

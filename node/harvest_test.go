@@ -40,13 +40,24 @@ func TestHarvestAPI(t *testing.T) {
 	if status != 200 || prov["kind"] != "PROVENANCE_KIND_HARVESTED" || prov["source_id"] != "https://git.example.org/city/app" || prov["entry_hash"] == "" {
 		t.Errorf("the harvested tool: %d %v", status, tool)
 	}
-	// Edited through the API, it no longer carries the harvest's mark,
-	// whatever the client sends.
+	// Edited through the API, it keeps the harvest's provenance, whatever
+	// the client sends, with the seq of the harvest's version: it is
+	// edited by hand since.
+	hash := prov["entry_hash"]
 	status, tool = n.doJSON(t, "PATCH", "/v1/origins/fr/tools/city-app?update_mask=display_name,provenance", testToken,
-		`{"display_name": "City app, edited", "provenance": {"kind": "PROVENANCE_KIND_HARVESTED", "source": "city", "entry_hash": "AAAA"}}`)
+		`{"display_name": "City app, edited", "provenance": {"kind": "PROVENANCE_KIND_HARVESTED", "source": "other", "source_id": "x", "entry_hash": "AAAA"}}`)
 	prov, _ = tool["provenance"].(map[string]any)
-	if status != 200 || prov["source"] != "city" || prov["entry_hash"] != "" {
+	if status != 200 || tool["display_name"] != "City app, edited" || prov["source"] != "city" || prov["source_id"] != "https://git.example.org/city/app" ||
+		prov["entry_hash"] != hash || prov["entry_seq"] != "1" {
 		t.Errorf("the harvested tool edited: %d %v", status, tool)
+	}
+	// A tool created through the API carries no harvest's mark, whatever
+	// the client says: no harvest wrote it.
+	status, tool = n.doJSON(t, "POST", "/v1/origins/fr/tools?tool_id=copy", testToken,
+		`{"display_name": "A copy", "descriptions": {"en": {"short_description": "Copied"}}, "provenance": {"kind": "PROVENANCE_KIND_HARVESTED", "source": "city", "source_id": "https://git.example.org/city/app", "entry_hash": "AAAA", "entry_seq": "1"}}`)
+	prov, _ = tool["provenance"].(map[string]any)
+	if status != 200 || prov["source"] != "city" || prov["entry_hash"] != "" || prov["entry_seq"] != "0" {
+		t.Errorf("a tool created with a harvest's mark: %d %v", status, tool)
 	}
 }
 

@@ -484,34 +484,27 @@ func (s *Store) applyChecked(ctx context.Context, cp *CheckedPage) (int, error) 
 }
 
 // markHarvested rebuilds what the catalog knows of its harvests from the
-// node's own tools that a peer gave back, the catalog having lost them
-// (see Provenance.entry_hash): a tool a harvest wrote last is marked with
-// its seq and the entry's hash, as the harvest marked it; a tool
-// harvested, then written otherwise, is marked as edited since (seq 0), so
-// that the next harvest of its source finds it, rather than create it
-// again under another id, and keeps the edit unless the source is
-// authoritative.
+// node's own tools that a peer gave back, the catalog having lost them: a
+// tool that carries a harvest's mark (Provenance.entry_hash) is marked as
+// the harvest marked it, with the entry's hash and the seq of the version
+// the harvest wrote (Provenance.entry_seq, or the tool's own seq), so that
+// the next harvest of its source finds it rather than create it again
+// under another id, and tells an edit by hand since from its own write.
 func markHarvested(ctx context.Context, tx *sql.Tx, recs []replicated) error {
-	const (
-		written = `INSERT INTO harvest_entries (source, source_id, id, seq, hash) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (source, source_id) DO UPDATE SET id = excluded.id, seq = excluded.seq, hash = excluded.hash`
-		edited = `INSERT INTO harvest_entries (source, source_id, id, seq, hash) VALUES (?, ?, ?, 0, x'')
-			ON CONFLICT (source, source_id) DO NOTHING`
-	)
+	const mark = `INSERT INTO harvest_entries (source, source_id, id, seq, hash) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (source, source_id) DO UPDATE SET id = excluded.id, seq = excluded.seq, hash = excluded.hash`
 	for i := range recs {
 		r := &recs[i]
 		t, ok := r.resource.(*catalogv1.Tool)
 		p := t.GetProvenance()
-		if r.skip || !ok || p.GetKind() != catalogv1.ProvenanceKind_PROVENANCE_KIND_HARVESTED || p.GetSource() == "" || p.GetSourceId() == "" {
+		if r.skip || !ok || len(p.GetEntryHash()) == 0 || p.GetSource() == "" || p.GetSourceId() == "" {
 			continue
 		}
-		var err error
-		if hash := p.GetEntryHash(); len(hash) > 0 {
-			_, err = tx.ExecContext(ctx, written, p.GetSource(), p.GetSourceId(), r.rec.GetId(), r.rec.GetSeq(), hash)
-		} else {
-			_, err = tx.ExecContext(ctx, edited, p.GetSource(), p.GetSourceId(), r.rec.GetId())
+		seq := p.GetEntrySeq()
+		if seq <= 0 || seq > r.rec.GetSeq() {
+			seq = r.rec.GetSeq()
 		}
-		if err != nil {
+		if _, err := tx.ExecContext(ctx, mark, p.GetSource(), p.GetSourceId(), r.rec.GetId(), seq, p.GetEntryHash()); err != nil {
 			return fmt.Errorf("mark the harvested tool %s given back: %w", r.rec.GetId(), err)
 		}
 	}

@@ -983,12 +983,16 @@ type Provenance struct {
 	SourceId string `protobuf:"bytes,4,opt,name=source_id,json=sourceId,proto3" json:"source_id,omitempty"`
 	// When it was harvested.
 	HarvestTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=harvest_time,json=harvestTime,proto3" json:"harvest_time,omitempty"`
-	// A hash of the source's entry as the harvest that wrote this version of
-	// the record read it; empty once the record is written otherwise (the
-	// API clears it). Output only. A node whose catalog was lost, and whose
-	// records peers give back, knows from it which of its tools its
-	// harvests wrote, and which were edited by hand since.
-	EntryHash     []byte `protobuf:"bytes,6,opt,name=entry_hash,json=entryHash,proto3" json:"entry_hash,omitempty"`
+	// A hash of the source's entry as the harvest that last wrote the record
+	// read it. Output only: set by harvests, kept by edits through the API
+	// (which then leave the provenance as it is), absent from records
+	// created through the API. A node whose catalog was lost, and whose
+	// records peers give back, knows from it and entry_seq which of its
+	// tools its harvests wrote, and which were edited by hand since.
+	EntryHash []byte `protobuf:"bytes,6,opt,name=entry_hash,json=entryHash,proto3" json:"entry_hash,omitempty"`
+	// The seq of the version the harvest wrote, on a version edited since
+	// through the API; 0 on the harvest's own version. Output only.
+	EntrySeq      int64 `protobuf:"varint,7,opt,name=entry_seq,json=entrySeq,proto3" json:"entry_seq,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1063,6 +1067,13 @@ func (x *Provenance) GetEntryHash() []byte {
 		return x.EntryHash
 	}
 	return nil
+}
+
+func (x *Provenance) GetEntrySeq() int64 {
+	if x != nil {
+		return x.EntrySeq
+	}
+	return 0
 }
 
 var File_ogp_catalog_v1_tool_proto protoreflect.FileDescriptor
@@ -1140,7 +1151,7 @@ const file_ogp_catalog_v1_tool_proto_rawDesc = "" +
 	"\x05until\x18\x03 \x01(\tR\x05until\"1\n" +
 	"\tPublisher\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x10\n" +
-	"\x03uri\x18\x02 \x01(\tR\x03uri\"\xf2\x01\n" +
+	"\x03uri\x18\x02 \x01(\tR\x03uri\"\x8f\x02\n" +
 	"\n" +
 	"Provenance\x122\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1e.ogp.catalog.v1.ProvenanceKindR\x04kind\x12\x16\n" +
@@ -1150,7 +1161,8 @@ const file_ogp_catalog_v1_tool_proto_rawDesc = "" +
 	"\tsource_id\x18\x04 \x01(\tR\bsourceId\x12=\n" +
 	"\fharvest_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\vharvestTime\x12\x1d\n" +
 	"\n" +
-	"entry_hash\x18\x06 \x01(\fR\tentryHash*\x87\x04\n" +
+	"entry_hash\x18\x06 \x01(\fR\tentryHash\x12\x1b\n" +
+	"\tentry_seq\x18\a \x01(\x03R\bentrySeq*\x87\x04\n" +
 	"\bOgpTheme\x12\x19\n" +
 	"\x15OGP_THEME_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cOGP_THEME_CITIZEN_ENGAGEMENT\x10\x01\x12\x19\n" +
