@@ -326,13 +326,23 @@ func TestRefusedPages(t *testing.T) {
 	}
 
 	// A trust list that gives fr another key than its records here are
-	// signed with is refused when the catalog opens: every page of fr
-	// would be refused, under either key.
+	// signed with leaves fr out when the catalog opens: every page of fr
+	// would be refused, under either key. One that gives the node's own
+	// origin another key than the node's is refused.
 	trusting.Close()
-	_, err = Open(ctx, Options{Path: filepath.Join(dir, "it.db"), Origin: "it", Key: testKey(4),
-		Trusted: map[string]ed25519.PublicKey{"fr": testKey(9).Public().(ed25519.PublicKey)}})
-	if err == nil || !strings.Contains(err.Error(), "the trust list gives fr the key") {
-		t.Errorf("a trust list at odds with the catalog: %v; want it refused", err)
+	trusting, err = Open(ctx, Options{Path: filepath.Join(dir, "it.db"), Origin: "it", Key: testKey(4),
+		Trusted: map[string]ed25519.PublicKey{"fr": testKey(9).Public().(ed25519.PublicKey), "de": testKey(2).Public().(ed25519.PublicKey)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer trusting.Close()
+	if got := trusting.TrustedOrigins(); !slices.Equal(got, []string{"de"}) {
+		t.Errorf("with a trust list at odds with the catalog for fr, the origins trusted: %v; want de only", got)
+	}
+	_, err = Open(ctx, Options{Path: filepath.Join(dir, "own.db"), Origin: "it", Key: testKey(4),
+		Trusted: map[string]ed25519.PublicKey{"it": testKey(9).Public().(ed25519.PublicKey)}})
+	if err == nil || !strings.Contains(err.Error(), "gives this node's origin it the key") {
+		t.Errorf("a trust list at odds with the node's own key: %v; want it refused", err)
 	}
 }
 

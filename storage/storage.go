@@ -218,11 +218,21 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// checkTrusted refuses a trust list that gives an origin another key than
-// the one its records in the catalog are signed with: every page of the
-// origin would be refused, under either key, and each pull would end
-// there.
+// checkTrusted compares the trust list with the keys the catalog's records
+// are signed with. It refuses a list that gives the node's own origin
+// another key than the node's. An origin the list gives another key than
+// its records here are signed with (its key changed, say) is left out of
+// the list, and this is logged: every page of it would be refused, under
+// either key, until its records here are dropped.
 func (s *Store) checkTrusted(ctx context.Context) error {
+	if s.trusted == nil {
+		return nil
+	}
+	if key, ok := s.trusted[s.origin]; ok && !key.Equal(s.PublicKey()) {
+		return fmt.Errorf("open catalog: the trust list gives this node's origin %s the key %x, but the node's key is %x: correct the trust list",
+			s.origin, []byte(key), []byte(s.PublicKey()))
+	}
+	kept := make(map[string]ed25519.PublicKey, len(s.trusted))
 	for origin, key := range s.trusted {
 		var pinned []byte
 		err := s.writer.QueryRowContext(ctx, "SELECT public_key FROM origins WHERE origin = ?", origin).Scan(&pinned)
@@ -231,10 +241,13 @@ func (s *Store) checkTrusted(ctx context.Context) error {
 		case err != nil:
 			return fmt.Errorf("open catalog: %w", err)
 		case pinned != nil && !key.Equal(ed25519.PublicKey(pinned)):
-			return fmt.Errorf("open catalog: the trust list gives %s the key %x, but the catalog holds records of %s signed with %x: correct the trust list, or start from another --data folder",
-				origin, []byte(key), origin, pinned)
+			s.log.Error("the trust list gives an origin another key than the one its records here are signed with: its records are not taken until the list and the catalog agree",
+				"origin", origin, "trusted_key", fmt.Sprintf("%x", []byte(key)), "pinned_key", fmt.Sprintf("%x", pinned))
+			continue
 		}
+		kept[origin] = key
 	}
+	s.trusted = kept
 	return nil
 }
 

@@ -527,20 +527,31 @@ func TestListPeersOverGRPC(t *testing.T) {
 }
 
 // TestResolveHost checks the addresses gossip announces for advertised
-// hosts. (Which families a name has depends on the machine's hosts file:
-// only localhost's IPv4 address is taken for granted.)
+// hosts: of the family gossip listens on.
 func TestResolveHost(t *testing.T) {
-	for _, tc := range []struct{ host, bind, want string }{
-		{"192.0.2.7", "0.0.0.0", "192.0.2.7"},
-		{"2001:db8::7", "0.0.0.0", "2001:db8::7"},
-		{"localhost", "127.0.0.1", "127.0.0.1"},
+	both := func(string) ([]net.IP, error) {
+		return []net.IP{net.ParseIP("2001:db8::7"), net.ParseIP("192.0.2.7")}, nil
+	}
+	v6only := func(string) ([]net.IP, error) { return []net.IP{net.ParseIP("2001:db8::7")}, nil }
+	for _, tc := range []struct {
+		host, bind string
+		lookup     func(string) ([]net.IP, error)
+		want       string
+	}{
+		{"192.0.2.9", "0.0.0.0", both, "192.0.2.9"},
+		{"2001:db8::9", "0.0.0.0", both, "2001:db8::9"},
+		{"node.example.org", "0.0.0.0", both, "192.0.2.7"},
+		{"node.example.org", "::", both, "192.0.2.7"},
+		{"node.example.org", "2001:db8::1", both, "2001:db8::7"},
+		{"node.example.org", "0.0.0.0", v6only, "2001:db8::7"},
+		{"localhost", "127.0.0.1", net.LookupIP, "127.0.0.1"},
 	} {
-		got, err := resolveHost(tc.host, tc.bind)
+		got, err := resolveHost(tc.host, tc.bind, tc.lookup)
 		if err != nil || got != tc.want {
 			t.Errorf("resolveHost(%q, %q) = %q, %v; want %q", tc.host, tc.bind, got, err, tc.want)
 		}
 	}
-	if _, err := resolveHost("no-such-host.invalid", "0.0.0.0"); err == nil || !strings.Contains(err.Error(), "no-such-host.invalid") {
+	if _, err := resolveHost("no-such-host.invalid", "0.0.0.0", net.LookupIP); err == nil || !strings.Contains(err.Error(), "no-such-host.invalid") {
 		t.Errorf("a name that does not resolve: %v", err)
 	}
 }

@@ -378,7 +378,7 @@ func (r *Replicator) memberlistConfig() (*memberlist.Config, error) {
 		mc.Transport = r.cfg.WrapTransport(nt)
 	}
 	if r.cfg.AdvertiseHost != "" {
-		ip, err := resolveHost(r.cfg.AdvertiseHost, host)
+		ip, err := resolveHost(r.cfg.AdvertiseHost, host, net.LookupIP)
 		if err != nil {
 			return nil, err
 		}
@@ -400,22 +400,25 @@ func (r *Replicator) memberlistConfig() (*memberlist.Config, error) {
 // resolveHost is the IP address gossip announces for host, which gossip
 // takes only as an address: host itself if it is one, else the first
 // address it resolves to of the family gossip listens on (bind, its
-// host), IPv4 unless that is an IPv6 address, or else its first address.
+// host): IPv6 for an IPv6 address, IPv4 otherwise (for "::" too, which
+// listens on both); else its first address.
 // (The gRPC and HTTP addresses announced keep the name, which TLS
 // certificates may be for.)
-func resolveHost(host, bind string) (string, error) {
+func resolveHost(host, bind string, lookup func(string) ([]net.IP, error)) (string, error) {
 	if net.ParseIP(host) != nil {
 		return host, nil
 	}
-	ips, err := net.LookupIP(host)
+	ips, err := lookup(host)
 	if err != nil {
 		return "", fmt.Errorf("advertised host %q: %w", host, err)
 	}
 	if len(ips) == 0 {
 		return "", fmt.Errorf("advertised host %q: no address", host)
 	}
+	// "::" listens on both families: only a given IPv6 address asks for
+	// IPv6.
 	b := net.ParseIP(bind)
-	wantIPv6 := b != nil && b.To4() == nil
+	wantIPv6 := b != nil && b.To4() == nil && !b.IsUnspecified()
 	for _, ip := range ips {
 		if (ip.To4() == nil) == wantIPv6 {
 			return ip.String(), nil
