@@ -186,7 +186,9 @@ func (s *catalogServer) update(ctx context.Context, field, collection string, k 
 		if err := applyMask(next, patch, mask, outputOnly()); err != nil {
 			return nil, invalidField("update_mask", "%v", err)
 		}
-		keepHarvestMark(current, next)
+		if err := keepHarvestMark(current, next, field, mask); err != nil {
+			return nil, err
+		}
 		var v violations
 		validateResource(&v, field, next)
 		if err := v.err(); err != nil {
@@ -514,22 +516,47 @@ func clearEntryHash(m proto.Message) {
 // API makes, the provenance of current when a harvest wrote current or an
 // earlier version, with the seq of the harvest's version: the edit is made
 // by hand since that seq (see Provenance.entry_seq). The provenance of a
-// harvested tool is the harvest's to say; other tools' provenance is the
-// client's, without a harvest's mark.
-func keepHarvestMark(current, next proto.Message) {
+// harvested tool is the harvest's to say: a mask that names it, to change
+// it, is refused (a mask of every field, which clients send with the tool
+// as they read it, is not). Other tools' provenance is the client's,
+// without a harvest's mark.
+func keepHarvestMark(current, next proto.Message, field string, mask *fieldmaskpb.FieldMask) error {
 	cur, ok := current.(*catalogv1.Tool)
 	if !ok {
-		return
+		return nil
 	}
 	t := next.(*catalogv1.Tool)
 	if len(cur.GetProvenance().GetEntryHash()) == 0 {
 		clearEntryHash(t)
-		return
+		return nil
 	}
-	t.Provenance = proto.Clone(cur.GetProvenance()).(*catalogv1.Provenance)
+	kept := proto.Clone(cur.GetProvenance()).(*catalogv1.Provenance)
+	if masksProvenance(mask) {
+		asked := proto.Clone(t.GetProvenance()).(*catalogv1.Provenance)
+		if asked == nil {
+			asked = &catalogv1.Provenance{}
+		}
+		asked.EntryHash, asked.EntrySeq, asked.HarvestTime = kept.EntryHash, kept.EntrySeq, kept.HarvestTime
+		if !proto.Equal(asked, kept) {
+			return invalidField(field+".provenance", "is the harvest's: the provenance of a harvested tool (source %q, entry %q) cannot be changed through the API", kept.GetSource(), kept.GetSourceId())
+		}
+	}
+	t.Provenance = kept
 	if t.Provenance.EntrySeq == 0 {
 		t.Provenance.EntrySeq = cur.GetSeq()
 	}
+	return nil
+}
+
+// masksProvenance reports whether mask names the provenance, or a field of
+// it, rather than every field.
+func masksProvenance(mask *fieldmaskpb.FieldMask) bool {
+	for _, p := range mask.GetPaths() {
+		if p == "provenance" || strings.HasPrefix(p, "provenance.") {
+			return true
+		}
+	}
+	return false
 }
 
 func etagOf(m proto.Message) string {

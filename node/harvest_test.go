@@ -40,12 +40,17 @@ func TestHarvestAPI(t *testing.T) {
 	if status != 200 || prov["kind"] != "PROVENANCE_KIND_HARVESTED" || prov["source_id"] != "https://git.example.org/city/app" || prov["entry_hash"] == "" {
 		t.Errorf("the harvested tool: %d %v", status, tool)
 	}
-	// Edited through the API, it keeps the harvest's provenance, whatever
-	// the client sends, with the seq of the harvest's version: it is
-	// edited by hand since.
+	// Its provenance is the harvest's: an edit that would change it is
+	// refused, naming the field.
+	status, answer = n.doJSON(t, "PATCH", "/v1/origins/fr/tools/city-app?update_mask=display_name,provenance", testToken,
+		`{"display_name": "City app, edited", "provenance": {"kind": "PROVENANCE_KIND_HARVESTED", "source": "other", "source_id": "x"}}`)
+	if status != 400 || !strings.Contains(fmt.Sprint(answer), "tool.provenance") {
+		t.Errorf("an edit of a harvested tool's provenance: %d %v; want 400 naming tool.provenance", status, answer)
+	}
+	// Edited otherwise through the API, it keeps the harvest's provenance,
+	// with the seq of the harvest's version: it is edited by hand since.
 	hash := prov["entry_hash"]
-	status, tool = n.doJSON(t, "PATCH", "/v1/origins/fr/tools/city-app?update_mask=display_name,provenance", testToken,
-		`{"display_name": "City app, edited", "provenance": {"kind": "PROVENANCE_KIND_HARVESTED", "source": "other", "source_id": "x", "entry_hash": "AAAA"}}`)
+	status, tool = n.doJSON(t, "PATCH", "/v1/origins/fr/tools/city-app?update_mask=display_name", testToken, `{"display_name": "City app, edited"}`)
 	prov, _ = tool["provenance"].(map[string]any)
 	if status != 200 || tool["display_name"] != "City app, edited" || prov["source"] != "city" || prov["source_id"] != "https://git.example.org/city/app" ||
 		prov["entry_hash"] != hash || prov["entry_seq"] != "1" {

@@ -552,11 +552,11 @@ func (s *Store) Accepts(origin string) bool {
 	return true
 }
 
-// OriginKey is the key origin's records must be signed with: the trust
-// list's, for an origin it names, else the key pinned (nil while none is).
-// (Open refuses a trust list and a catalog that disagree.)
+// OriginKey is the key a member of origin must show: the trust list's,
+// for an origin it names (even one left out for its records here, signed
+// with another key), else the key pinned (nil while none is).
 func (s *Store) OriginKey(ctx context.Context, origin string) (ed25519.PublicKey, error) {
-	if key, ok := s.trusted[origin]; ok {
+	if key, ok := s.trustListed[origin]; ok {
 		return key, nil
 	}
 	return s.PinnedKey(ctx, origin)

@@ -339,6 +339,10 @@ func TestRefusedPages(t *testing.T) {
 	if got := trusting.TrustedOrigins(); !slices.Equal(got, []string{"de"}) {
 		t.Errorf("with a trust list at odds with the catalog for fr, the origins trusted: %v; want de only", got)
 	}
+	// fr's members must still show the key the list gives: they relay.
+	if key, err := trusting.OriginKey(ctx, "fr"); err != nil || !key.Equal(testKey(9).Public()) {
+		t.Errorf("the key fr's members must show: %x, %v; want the trust list's", key, err)
+	}
 	_, err = Open(ctx, Options{Path: filepath.Join(dir, "own.db"), Origin: "it", Key: testKey(4),
 		Trusted: map[string]ed25519.PublicKey{"it": testKey(9).Public().(ed25519.PublicKey)}})
 	if err == nil || !strings.Contains(err.Error(), "gives this node's origin it the key") {

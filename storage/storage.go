@@ -91,6 +91,9 @@ type Store struct {
 	// trusted, when not nil, are the only origins whose records the
 	// catalog accepts from peers, with their keys.
 	trusted map[string]ed25519.PublicKey
+	// trustListed is the trust list as given, the origins left out of
+	// trusted too (see checkTrusted): the keys their members must show.
+	trustListed map[string]ed25519.PublicKey
 	// pins holds, by origin, the key pinned (an ed25519.PublicKey), or nil
 	// while none is: gossip asks PinnedKey of every member's every
 	// message. A key once pinned never changes; the page that pins one
@@ -247,7 +250,7 @@ func (s *Store) checkTrusted(ctx context.Context) error {
 		}
 		kept[origin] = key
 	}
-	s.trusted = kept
+	s.trustListed, s.trusted = s.trusted, kept
 	return nil
 }
 

@@ -544,7 +544,6 @@ func TestResolveHost(t *testing.T) {
 		{"node.example.org", "::", both, "192.0.2.7"},
 		{"node.example.org", "2001:db8::1", both, "2001:db8::7"},
 		{"node.example.org", "0.0.0.0", v6only, "2001:db8::7"},
-		{"localhost", "127.0.0.1", net.LookupIP, "127.0.0.1"},
 	} {
 		got, err := resolveHost(tc.host, tc.bind, tc.lookup)
 		if err != nil || got != tc.want {

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	gosync "sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/memberlist"
@@ -133,6 +134,8 @@ type Replicator struct {
 	// (see holdOwnWrites); it does nothing after the first call, and is
 	// nil when they were not held.
 	releaseHeld func()
+	// holding says the node's own writes are held still.
+	holding atomic.Bool
 	// ownOriginLogged is when ownOriginRefused last logged.
 	ownOriginLogged time.Time
 
@@ -245,25 +248,36 @@ func Start(ctx context.Context, cfg Config, store *storage.Store, logger *slog.L
 
 // ownRecordsPatience bounds how long a node holding no record of its own
 // origin holds its writes, waiting for a first pull to give back any it
-// signed before.
-const ownRecordsPatience = time.Minute
+// signed before: a minute, or 5 s with the local timings (nodes on one
+// machine, as in tests).
+func (r *Replicator) ownRecordsPatience() time.Duration {
+	if r.cfg.Timings == TimingsLocal {
+		return 5 * time.Second
+	}
+	return time.Minute
+}
 
-// holdOwnWrites holds the node's own writes until a first pull from a
-// member, and the comparison of digests after it, end without error, the
-// peer holding no more of the node's origin than the node then does (or
-// until its origin's records come refused, signed under another key), or
-// ownRecordsPatience passes, or the node stops: the catalog
+// holdOwnWrites holds the node's own writes until a pull from a member
+// ends without error, and the digests after it show the peer holding no
+// more of the node's origin than the node then does (or cannot be had),
+// or its patience passes (ownRecordsPatience), or the node stops: the catalog
 // holds no record of the node's origin, and may have lost them (wiped,
 // its key kept), when peers hold them still. The pull gives them back,
 // and the writes then take the seqs after them; a write made first would
 // take a seq that peers hold already, and never reach them.
 func (r *Replicator) holdOwnWrites() {
-	release := r.store.HoldOwnWrites()
-	r.log.Info("no record of this node's origin yet: its writes wait for a first pull, which gives back any it signed before", "at_most", ownRecordsPatience)
+	hold := r.store.HoldOwnWrites()
+	r.holding.Store(true)
+	release := func() {
+		r.holding.Store(false)
+		hold()
+	}
+	patience := r.ownRecordsPatience()
+	r.log.Info("no record of this node's origin yet: its writes wait for a first pull, which gives back any it signed before", "at_most", patience)
 	var once gosync.Once
-	timer := time.AfterFunc(ownRecordsPatience, func() {
+	timer := time.AfterFunc(patience, func() {
 		once.Do(func() {
-			r.log.Warn("no pull from a member ended without error: this node's writes go ahead, and if its catalog lost records of its origin that peers hold, they will not take the writes of the same seqs", "waited", ownRecordsPatience)
+			r.log.Warn("no pull from a member showed it held no more of this node's origin: this node's writes go ahead, and if its catalog lost records of its origin that peers hold, they will not take the writes of the same seqs", "waited", patience)
 			release()
 		})
 	})
@@ -292,7 +306,9 @@ const ownOriginRefusedLogEvery = 10 * time.Minute
 // made anew, or another node's origin taken), so its writes will be
 // refused everywhere.
 func (r *Replicator) ownOriginRefused(peer string, err error) {
-	r.releaseOwnWrites() // nothing of the origin will come back
+	// Held writes stay held: any member can sign records of the origin
+	// under a key of its own. A node whose key was made anew waits out
+	// its patience (ownRecordsPatience).
 	r.m.refused.WithLabelValues(storage.RefusedOwnOrigin).Inc()
 	r.mu.Lock()
 	due := time.Since(r.ownOriginLogged) >= ownOriginRefusedLogEvery
@@ -691,6 +707,7 @@ func (r *Replicator) pullLoop(origin string) {
 		}
 		var res PullResult
 		var diverged []string
+		var ownBehind bool
 		start := time.Now()
 		if err == nil {
 			ctx, cancel := context.WithTimeout(r.ctx, r.cfg.PullTimeout)
@@ -699,7 +716,7 @@ func (r *Replicator) pullLoop(origin string) {
 				r.ownOriginRefused(origin, res.OwnOriginRefused)
 			}
 			if err == nil && !res.Overtaken {
-				diverged, err = r.compareDigests(ctx, origin, conn, start)
+				diverged, ownBehind, err = r.compareDigests(ctx, origin, conn, start)
 			}
 			cancel()
 		}
@@ -759,6 +776,13 @@ func (r *Replicator) pullLoop(origin string) {
 			if res.Applied > 0 {
 				r.log.Debug("pulled", "peer", origin, "records", res.Applied, "pages", res.Pages, "took", time.Since(start))
 			}
+			if ownBehind && r.holding.Load() {
+				// The peer took in more of the node's origin since its
+				// pull's snapshot, or withholds it: ask again shortly,
+				// while the node's writes wait for it.
+				p.retryAt = time.Now().Add(ownRecordsRetry)
+				r.retryLaterLocked(origin, p)
+			}
 		}
 		if !p.again || err != nil || r.ctx.Err() != nil {
 			p.pulling = false
@@ -808,6 +832,10 @@ func (r *Replicator) retryLaterLocked(origin string, p *peer) {
 	})
 }
 
+// ownRecordsRetry is how soon a node whose writes are held asks again a
+// peer whose digest shows more of its origin than its pull gave back.
+const ownRecordsRetry = time.Second
+
 // resetQuiet is how long after pulling an origin from the start, for a
 // divergence, another divergence of it is taken as the fault of the peer
 // that shows it, not a reason to pull it from the start again.
@@ -844,7 +872,9 @@ func (r *Replicator) randomAliveLocked(except string) string {
 // peer holds as many records or more, this node lost some: it resets its
 // watermark for the origin, so that the next pull asks for them all again.
 // (Where the peer holds fewer, the peer repairs itself from this node.) It
-// returns the origins reset.
+// returns the origins reset, and whether the peer holds more of the node's
+// own origin than the node (see holdOwnWrites, whose writes it releases
+// otherwise).
 //
 // A peer whose digest counts more records than its pulls send would have
 // this node pull the origin from the start again and again: an origin reset
@@ -853,30 +883,34 @@ func (r *Replicator) randomAliveLocked(except string) string {
 // sends of it, the peer is at fault: the comparison fails, which backs the
 // peer off, once it has compared the other origins. (If it was reset since,
 // after a comparison with another peer, the next pull brings its records.)
-func (r *Replicator) compareDigests(ctx context.Context, peerOrigin string, conn grpc.ClientConnInterface, pulledSince time.Time) ([]string, error) {
+func (r *Replicator) compareDigests(ctx context.Context, peerOrigin string, conn grpc.ClientConnInterface, pulledSince time.Time) (reset []string, ownBehind bool, err error) {
 	theirs, err := federationv1.NewFederationServiceClient(conn).GetDigests(ctx, &federationv1.GetDigestsRequest{},
 		grpc.MaxCallRecvMsgSize(maxDigestsBytes))
 	if err != nil {
-		return nil, fmt.Errorf("get digests: %w", err)
+		// The pull before, from one snapshot of the peer's catalog, gave
+		// back all it held of the node's origin: the digest would only
+		// have told of records the peer took in since.
+		r.releaseOwnWrites()
+		return nil, false, fmt.Errorf("get digests: %w", err)
 	}
 	ours, err := r.store.Digests(ctx, nil)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	mine := map[string]*federationv1.OriginDigest{}
 	for _, d := range ours {
 		mine[d.GetOrigin()] = d
 	}
-	var reset []string
 	var faults []error
-	ownBehind := false // the peer holds more of the node's origin than it does
 	for _, t := range theirs.GetDigests() {
 		m := mine[t.GetOrigin()]
 		delete(mine, t.GetOrigin()) // an origin the peer lists twice counts once
 		if t.GetOrigin() == r.cfg.Origin && t.GetWatermark() > m.GetWatermark() {
 			ownBehind = true
-			r.log.Warn("a peer holds records of this node's origin above its head, which the pull did not give back",
-				"peer", peerOrigin, "head", m.GetWatermark(), "theirs", t.GetWatermark())
+			if r.holding.Load() {
+				r.log.Warn("a peer holds records of this node's origin above its head, which the pull did not give back: asking again",
+					"peer", peerOrigin, "head", m.GetWatermark(), "theirs", t.GetWatermark())
+			}
 		}
 		if m == nil || t.GetOrigin() == r.cfg.Origin || m.GetWatermark() != t.GetWatermark() ||
 			(m.GetCount() == t.GetCount() && bytes.Equal(m.GetHash(), t.GetHash())) {
@@ -917,7 +951,7 @@ func (r *Replicator) compareDigests(ctx context.Context, peerOrigin string, conn
 		// if anything: the node's writes take the seqs after.
 		r.releaseOwnWrites()
 	}
-	return reset, errors.Join(faults...)
+	return reset, ownBehind, errors.Join(faults...)
 }
 
 // learn records what a member's gossip says of it, and pulls from it at

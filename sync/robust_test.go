@@ -317,7 +317,7 @@ func TestLyingDigestsPullOriginOnce(t *testing.T) {
 	if _, err := PullFrom(ctx, dst, conn, 0); err != nil || watermark() != through {
 		t.Fatalf("first pull: %v, watermark %d, want %d", err, watermark(), through)
 	}
-	if reset, err := r.compareDigests(ctx, "fr", conn, firstPull); err != nil || !slices.Equal(reset, []string{"fr"}) {
+	if reset, _, err := r.compareDigests(ctx, "fr", conn, firstPull); err != nil || !slices.Equal(reset, []string{"fr"}) {
 		t.Fatalf("a first divergence: reset %v, %v; want fr reset once", reset, err)
 	}
 	if w := watermark(); w != 0 {
@@ -333,11 +333,11 @@ func TestLyingDigestsPullOriginOnce(t *testing.T) {
 		if round == 0 {
 			// A pull that began before the reset (from another peer,
 			// say) did not bring everything: its peer is not at fault.
-			if reset, err := r.compareDigests(ctx, "fr", conn, firstPull); err != nil || len(reset) != 0 {
+			if reset, _, err := r.compareDigests(ctx, "fr", conn, firstPull); err != nil || len(reset) != 0 {
 				t.Fatalf("after a pull that began before the reset: reset %v, %v; want neither a reset nor a fault", reset, err)
 			}
 		}
-		reset, err := r.compareDigests(ctx, "fr", conn, pulled)
+		reset, _, err := r.compareDigests(ctx, "fr", conn, pulled)
 		if err == nil || !strings.Contains(err.Error(), "do not send what its digest counts") || len(reset) != 0 {
 			t.Fatalf("round %d: the same divergence after pulling from the start: reset %v, %v; want the peer at fault", round, reset, err)
 		}
@@ -559,22 +559,21 @@ func TestRefusalsCounted(t *testing.T) {
 // TestHeldWritesWaitForTheOrigin holds a node's own writes as Start does
 // for a node with no record of its origin: a peer whose digest shows more
 // of the origin than its pull gave back does not release them; one that
-// shows no more does.
+// shows no more does, and so does one whose digests cannot be had, its
+// pull having given back all it held.
 func TestHeldWritesWaitForTheOrigin(t *testing.T) {
 	ctx := context.Background()
 	node := startCluster(t, 1, clusterOpts{antiEntropy: time.Hour})[0]
 	r := node.repl
-	r.holdOwnWrites() // no pull runs: the node has no peer yet
 	write := func() error {
 		short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
 		defer cancel()
 		_, err := node.store.Apply(short, []storage.Write{{Op: storage.OpCreate, ID: fmt.Sprintf("w%d", time.Now().UnixNano()), Resource: benchTool(0)}})
 		return err
 	}
-	pullFrom := func(name string, digests ...*federationv1.OriginDigest) {
+	pullFrom := func(name string, server federationv1.FederationServiceServer) {
 		t.Helper()
-		liar := &digestLiar{pageServer: &pageServer{}, digests: digests}
-		conn := serveLoopback(t, func(srv grpc.ServiceRegistrar) { federationv1.RegisterFederationServiceServer(srv, liar) })
+		conn := serveLoopback(t, func(srv grpc.ServiceRegistrar) { federationv1.RegisterFederationServiceServer(srv, server) })
 		r.mu.Lock()
 		r.peers[name] = &peer{meta: meta{Origin: name, GRPCAddr: conn.Target()}, alive: true}
 		r.mu.Unlock()
@@ -588,12 +587,23 @@ func TestHeldWritesWaitForTheOrigin(t *testing.T) {
 			return false
 		})
 	}
-	pullFrom("yy", &federationv1.OriginDigest{Origin: node.origin, Watermark: 40, Count: 40})
+	digests := func(ds ...*federationv1.OriginDigest) *digestLiar {
+		return &digestLiar{pageServer: &pageServer{}, digests: ds}
+	}
+
+	r.holdOwnWrites() // no pull runs: the node has no peer yet
+	pullFrom("yy", digests(&federationv1.OriginDigest{Origin: node.origin, Watermark: 40, Count: 40}))
 	if err := write(); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("a write after a pull from a peer holding more of the origin than it gave: %v; want it still held", err)
 	}
-	pullFrom("zz", &federationv1.OriginDigest{Origin: "fr", Watermark: 3, Count: 3})
+	pullFrom("zz", digests(&federationv1.OriginDigest{Origin: node.origin, Watermark: 0}))
 	if err := write(); err != nil {
-		t.Fatalf("a write after a pull from a peer holding nothing more of the origin: %v", err)
+		t.Fatalf("a write after a pull from a peer holding no more of the origin: %v", err)
+	}
+
+	r.holdOwnWrites()
+	pullFrom("ww", &pageServer{}) // GetDigests: unimplemented
+	if err := write(); err != nil {
+		t.Fatalf("a write after a pull from a peer whose digests cannot be had: %v", err)
 	}
 }
