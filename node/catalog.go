@@ -186,7 +186,7 @@ func (s *catalogServer) update(ctx context.Context, field, collection string, k 
 		if err := applyMask(next, patch, mask, outputOnly()); err != nil {
 			return nil, invalidField("update_mask", "%v", err)
 		}
-		if err := keepHarvestMark(current, next, field, mask); err != nil {
+		if err := keepHarvestMark(current, next, patch, field, mask); err != nil {
 			return nil, err
 		}
 		var v violations
@@ -516,11 +516,11 @@ func clearEntryHash(m proto.Message) {
 // API makes, the provenance of current when a harvest wrote current or an
 // earlier version, with the seq of the harvest's version: the edit is made
 // by hand since that seq (see Provenance.entry_seq). The provenance of a
-// harvested tool is the harvest's to say: a mask that names it, to change
-// it, is refused (a mask of every field, which clients send with the tool
-// as they read it, is not). Other tools' provenance is the client's,
-// without a harvest's mark.
-func keepHarvestMark(current, next proto.Message, field string, mask *fieldmaskpb.FieldMask) error {
+// harvested tool is the harvest's to say: an edit that would change it
+// (the mask names it, or is of every field and patch has one) is refused;
+// one that sends it as read, or leaves it out, passes. Other tools'
+// provenance is the client's, without a harvest's mark.
+func keepHarvestMark(current, next, patch proto.Message, field string, mask *fieldmaskpb.FieldMask) error {
 	cur, ok := current.(*catalogv1.Tool)
 	if !ok {
 		return nil
@@ -531,7 +531,8 @@ func keepHarvestMark(current, next proto.Message, field string, mask *fieldmaskp
 		return nil
 	}
 	kept := proto.Clone(cur.GetProvenance()).(*catalogv1.Provenance)
-	if masksProvenance(mask) {
+	sent := patch.(*catalogv1.Tool).GetProvenance() != nil
+	if masksProvenance(mask) || (fullMask(mask) && sent) {
 		asked := proto.Clone(t.GetProvenance()).(*catalogv1.Provenance)
 		if asked == nil {
 			asked = &catalogv1.Provenance{}
@@ -546,6 +547,12 @@ func keepHarvestMark(current, next proto.Message, field string, mask *fieldmaskp
 		t.Provenance.EntrySeq = cur.GetSeq()
 	}
 	return nil
+}
+
+// fullMask reports whether mask is of every field: empty, or "*".
+func fullMask(mask *fieldmaskpb.FieldMask) bool {
+	paths := mask.GetPaths()
+	return len(paths) == 0 || (len(paths) == 1 && paths[0] == "*")
 }
 
 // masksProvenance reports whether mask names the provenance, or a field of

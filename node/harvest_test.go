@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+	"google.golang.org/grpc/codes"
+	grpcstatus "google.golang.org/grpc/status"
 )
 
 // TestHarvestAPI imports a harvest over REST, with and without the token,
@@ -55,6 +57,21 @@ func TestHarvestAPI(t *testing.T) {
 	if status != 200 || tool["display_name"] != "City app, edited" || prov["source"] != "city" || prov["source_id"] != "https://git.example.org/city/app" ||
 		prov["entry_hash"] != hash || prov["entry_seq"] != "1" {
 		t.Errorf("the harvested tool edited: %d %v", status, tool)
+	}
+	// A replace of every field (gRPC, no mask) passes with the provenance
+	// as read, and is refused with another.
+	ctx := context.Background()
+	read, err := n.client.GetTool(ctx, &catalogv1.GetToolRequest{Name: "origins/fr/tools/city-app"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	replaced, err := n.client.UpdateTool(admin(ctx), &catalogv1.UpdateToolRequest{Tool: read})
+	if err != nil {
+		t.Fatalf("a replace of every field, the tool as read: %v", err)
+	}
+	replaced.Provenance.SourceId = "another entry"
+	if _, err := n.client.UpdateTool(admin(ctx), &catalogv1.UpdateToolRequest{Tool: replaced}); grpcstatus.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "tool.provenance") {
+		t.Errorf("a replace of every field changing the provenance: %v; want INVALID_ARGUMENT naming tool.provenance", err)
 	}
 	// A tool created through the API carries no harvest's mark, whatever
 	// the client says: no harvest wrote it.

@@ -776,10 +776,12 @@ func (r *Replicator) pullLoop(origin string) {
 			if res.Applied > 0 {
 				r.log.Debug("pulled", "peer", origin, "records", res.Applied, "pages", res.Pages, "took", time.Since(start))
 			}
-			if ownBehind && r.holding.Load() {
+			if ownBehind && r.holding.Load() && res.OwnOriginRefused == nil {
 				// The peer took in more of the node's origin since its
 				// pull's snapshot, or withholds it: ask again shortly,
-				// while the node's writes wait for it.
+				// while the node's writes wait for it. (Not when what it
+				// holds is under another key: asking again brings the
+				// same.)
 				p.retryAt = time.Now().Add(ownRecordsRetry)
 				r.retryLaterLocked(origin, p)
 			}

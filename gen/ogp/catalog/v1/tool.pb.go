@@ -985,8 +985,8 @@ type Provenance struct {
 	HarvestTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=harvest_time,json=harvestTime,proto3" json:"harvest_time,omitempty"`
 	// A hash of the source's entry as the harvest that last wrote the record
 	// read it. Output only: set by harvests, kept by edits through the API
-	// (which then leave the provenance as it is), absent from records
-	// created through the API. A node whose catalog was lost, and whose
+	// (which refuse to change the provenance of a harvested tool, and keep
+	// it when left out), absent from records created through the API. A node whose catalog was lost, and whose
 	// records peers give back, knows from it and entry_seq which of its
 	// tools its harvests wrote, and which were edited by hand since.
 	EntryHash []byte `protobuf:"bytes,6,opt,name=entry_hash,json=entryHash,proto3" json:"entry_hash,omitempty"`
