@@ -29,6 +29,22 @@ type PullResult struct {
 	OwnOriginRefused error
 }
 
+// after is res, a pull that followed first, with what first brought.
+func (res PullResult) after(first PullResult) PullResult {
+	res.Pages += first.Pages
+	res.Applied += first.Applied
+	for o, n := range first.AppliedByOrigin {
+		if res.AppliedByOrigin == nil {
+			res.AppliedByOrigin = map[string]int{}
+		}
+		res.AppliedByOrigin[o] += n
+	}
+	if res.OwnOriginRefused == nil {
+		res.OwnOriginRefused = first.OwnOriginRefused
+	}
+	return res
+}
+
 // PullFrom pulls from the peer behind conn every record it holds that store
 // lacks, of every origin store accepts (all, or those of its trust list;
 // of its own origin, what it signed and lost), applying each page as it
@@ -66,6 +82,27 @@ func PullFrom(ctx context.Context, store *storage.Store, conn grpc.ClientConnInt
 			req.Watermarks[o] = wms[o]
 		}
 	}
+	return pull(ctx, store, conn, req, wms)
+}
+
+// pullOwnOrigin is PullFrom for the node's own origin alone: what the peer
+// holds of it above the node's head, which the catalog lost.
+func pullOwnOrigin(ctx context.Context, store *storage.Store, conn grpc.ClientConnInterface, pageBytes int) (PullResult, error) {
+	wms, err := store.Watermarks(ctx)
+	if err != nil {
+		return PullResult{}, err
+	}
+	own := store.Origin()
+	return pull(ctx, store, conn, &federationv1.PullRequest{
+		Watermarks:   map[string]int64{own: wms[own]},
+		MaxPageBytes: int32(pageBytes),
+	}, wms)
+}
+
+// pull runs the pull req asks for, from the watermarks wms, as PullFrom
+// says.
+func pull(ctx context.Context, store *storage.Store, conn grpc.ClientConnInterface, req *federationv1.PullRequest, wms map[string]int64) (PullResult, error) {
+	var res PullResult
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // ends the stream, and the checker, when a page is refused
 	codec := newPageCodec()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,13 +27,16 @@ type pageServer struct {
 	stall bool
 	// before, if set, runs when a pull comes, before any page is sent.
 	before func()
+	// asked is the last pull's request.
+	asked atomic.Pointer[federationv1.PullRequest]
 }
 
 func (p *pageServer) register(srv grpc.ServiceRegistrar) {
 	federationv1.RegisterFederationServiceServer(srv, p)
 }
 
-func (p *pageServer) Pull(_ *federationv1.PullRequest, stream grpc.ServerStreamingServer[federationv1.PullResponse]) error {
+func (p *pageServer) Pull(req *federationv1.PullRequest, stream grpc.ServerStreamingServer[federationv1.PullResponse]) error {
+	p.asked.Store(req)
 	if p.before != nil {
 		p.before()
 	}
@@ -268,5 +272,27 @@ func TestOwnOriginUnderAnotherKeySkipped(t *testing.T) {
 	}
 	if wms, _ := dst.Watermarks(ctx); wms["de"] != 0 {
 		t.Errorf("the node's head: %d, want 0: nothing of its origin under another key is taken", wms["de"])
+	}
+}
+
+// TestOwnOriginPulledAlone checks the pull that a node whose writes wait
+// for its own records makes first: it asks for its own origin alone, from
+// its head, and takes back what the peer holds of it.
+func TestOwnOriginPulledAlone(t *testing.T) {
+	ctx := context.Background()
+	pages := sourcePages(t, 30, 0) // of origin fr, as its peers hold them
+	wiped, err := storage.Open(ctx, storage.Options{Path: filepath.Join(t.TempDir(), "fr.db"), Origin: "fr", Key: nodeKey("fr"), Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wiped.Close()
+	server := &pageServer{pages: pages}
+	res, err := pullOwnOrigin(ctx, wiped, serveLoopback(t, server.register), 0)
+	if err != nil || res.Applied != 30 {
+		t.Fatalf("pull of the node's own origin: %+v, %v; want its 30 records back", res, err)
+	}
+	asked := server.asked.Load()
+	if asked.GetAllOrigins() || len(asked.GetWatermarks()) != 1 || asked.GetWatermarks()["fr"] != 0 {
+		t.Errorf("the pull asked for %v: want fr alone, from 0", asked)
 	}
 }

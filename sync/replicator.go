@@ -711,7 +711,18 @@ func (r *Replicator) pullLoop(origin string) {
 		start := time.Now()
 		if err == nil {
 			ctx, cancel := context.WithTimeout(r.ctx, r.cfg.PullTimeout)
-			res, err = PullFrom(ctx, r.store, conn, r.cfg.PageBytes)
+			if r.holding.Load() {
+				// The node's own records first, in a pull of their own,
+				// while its writes wait for them: a pull brings origins
+				// in name order, and a first one, of a large federation,
+				// could outlast the wait.
+				res, err = pullOwnOrigin(ctx, r.store, conn, r.cfg.PageBytes)
+			}
+			if err == nil && !res.Overtaken {
+				var all PullResult
+				all, err = PullFrom(ctx, r.store, conn, r.cfg.PageBytes)
+				res = all.after(res)
+			}
 			if res.OwnOriginRefused != nil {
 				r.ownOriginRefused(origin, res.OwnOriginRefused)
 			}
