@@ -30,6 +30,7 @@ const (
 	RefusedSeqOrder     = "seq_order"     // seqs not increasing within the page's run
 	RefusedMalformed    = "malformed"     // a record that does not parse or agree with its page
 	RefusedBadSignature = "bad_signature" // a record its origin's key does not verify
+	RefusedForked       = "forked"        // the node's own records, other than those it wrote at the same seqs
 )
 
 // RefusedError is a page from a peer that the catalog refused whole: none of
@@ -379,6 +380,11 @@ func (s *Store) applyChecked(ctx context.Context, cp *CheckedPage) (int, error) 
 	case page.GetAfterSeq() > watermark:
 		return 0, refused(origin, RefusedGap, "the page starts after seq %d, but this node holds the origin only up to %d", page.GetAfterSeq(), watermark)
 	case page.GetAfterSeq() < watermark:
+		if origin == s.origin {
+			if err := ownForked(ctx, tx, recs, watermark); err != nil {
+				return 0, err
+			}
+		}
 		return 0, refused(origin, RefusedStale, "the page starts after seq %d, but this node holds the origin up to %d already", page.GetAfterSeq(), watermark)
 	}
 
@@ -481,6 +487,31 @@ func (s *Store) applyChecked(ctx context.Context, cp *CheckedPage) (int, error) 
 	s.deliverIndex(slot, changes, nil)
 	s.notifyChanged()
 	return applied, nil
+}
+
+// ownForked reports, as a RefusedForked error, a record of the node's own
+// origin, given back by a peer, at a seq up to head where the catalog
+// holds another record: the node wrote after its catalog lost records of
+// its origin that peers held (restored from an older copy, say), and its
+// writes took their seqs. The two histories cannot be joined: peers keep
+// theirs, and will not take the node's records of those seqs.
+func ownForked(ctx context.Context, tx *sql.Tx, recs []replicated, head int64) error {
+	for i := range recs {
+		r := &recs[i]
+		if r.rec.GetSeq() > head {
+			break
+		}
+		var held []byte
+		err := tx.QueryRowContext(ctx, "SELECT signature FROM records WHERE origin = ? AND seq = ?", r.rec.GetOrigin(), r.rec.GetSeq()).Scan(&held)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return fmt.Errorf("compare the records given back: %w", err)
+		case !bytes.Equal(held, r.signed.GetSignature()):
+			return refused(r.rec.GetOrigin(), RefusedForked, "a peer holds another record of this node's origin at seq %d than the one the node wrote: the node wrote after its catalog lost records of its origin that peers hold, and its records of those seqs will not reach them", r.rec.GetSeq())
+		}
+	}
+	return nil
 }
 
 // markHarvested rebuilds what the catalog knows of its harvests from the

@@ -763,3 +763,44 @@ func TestOwnWritesHeld(t *testing.T) {
 		t.Errorf("de's head: %d, %v; want 1: the write given up took no seq", wms["de"], err)
 	}
 }
+
+// TestOwnForkRefused has a wiped node (its key kept) write before a peer
+// gives back its records: the records given back at the seqs it wrote
+// again are not its records there, and the page is refused as a fork,
+// not taken for one another pull applied.
+func TestOwnForkRefused(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	fr := openAt(t, filepath.Join(dir, "fr.db"), "fr", testKey(1))
+	for i := range 3 {
+		create(t, fr, fmt.Sprintf("t%d", i), tool(fmt.Sprintf("T%d", i), "x"))
+	}
+	de := openAt(t, filepath.Join(dir, "de.db"), "de", testKey(2))
+	for _, p := range pages(t, fr, de, 0) {
+		if _, err := de.ApplyPage(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var given []*federationv1.OriginPage
+	if err := de.ReadPages(ctx, PullSpec{Watermarks: map[string]int64{"fr": 0}}, func(p *federationv1.OriginPage) error {
+		given = append(given, proto.Clone(p).(*federationv1.OriginPage))
+		return nil
+	}); err != nil || len(given) != 1 {
+		t.Fatalf("%d pages of fr on de, %v", len(given), err)
+	}
+	wiped := openAt(t, filepath.Join(dir, "wiped.db"), "fr", testKey(1))
+	create(t, wiped, "new", tool("New", "written before the records came back"))
+	var re *RefusedError
+	if _, err := wiped.ApplyPage(ctx, given[0]); !errors.As(err, &re) || re.Reason != RefusedForked {
+		t.Fatalf("the node's records given back after it wrote at their seqs: %v; want refused (%s)", err, RefusedForked)
+	}
+	// A page given back twice, the node having written nothing between,
+	// is only stale: another pull applied it.
+	again := openAt(t, filepath.Join(dir, "again.db"), "fr", testKey(1))
+	if _, err := again.ApplyPage(ctx, given[0]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := again.ApplyPage(ctx, given[0]); !errors.As(err, &re) || re.Reason != RefusedStale {
+		t.Errorf("the node's records given back twice: %v; want refused (%s)", err, RefusedStale)
+	}
+}

@@ -136,8 +136,9 @@ type Replicator struct {
 	releaseHeld func()
 	// holding says the node's own writes are held still.
 	holding atomic.Bool
-	// ownOriginLogged is when ownOriginRefused last logged.
-	ownOriginLogged time.Time
+	// ownOriginLogged and forkLogged are when ownOriginRefused and
+	// ownForked last logged.
+	ownOriginLogged, forkLogged time.Time
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -310,14 +311,40 @@ func (r *Replicator) ownOriginRefused(peer string, err error) {
 	// under a key of its own. A node whose key was made anew waits out
 	// its patience (ownRecordsPatience).
 	r.m.refused.WithLabelValues(storage.RefusedOwnOrigin).Inc()
-	r.mu.Lock()
-	due := time.Since(r.ownOriginLogged) >= ownOriginRefusedLogEvery
-	if due {
-		r.ownOriginLogged = time.Now()
-	}
-	r.mu.Unlock()
-	if due {
+	if r.logDue(&r.ownOriginLogged) {
 		r.log.Error("the federation holds this node's origin under another key: peers will refuse its records; restore the origin's key, or take another origin", "peer", peer, "err", err)
+	}
+}
+
+// logDue reports whether ownOriginRefusedLogEvery has passed since *last,
+// which it then sets to now: what each pull finds again is logged no more
+// often.
+func (r *Replicator) logDue(last *time.Time) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if time.Since(*last) < ownOriginRefusedLogEvery {
+		return false
+	}
+	*last = time.Now()
+	return true
+}
+
+// ownForked counts, and says at most every ownOriginRefusedLogEvery, that
+// a peer holds other records of the node's own origin than the node, up
+// to the same seq: the node lost records of its origin that were not all
+// given back, or wrote at their seqs after losing them (its writes then
+// took seqs peers hold, and peers will not take its records of those).
+// Nothing repairs that: the node is the origin's authority. (A peer that
+// lost records of the origin shows fewer, and repairs itself from the
+// node.)
+func (r *Replicator) ownForked(peer string, mine, theirs *federationv1.OriginDigest) {
+	if theirs.GetCount() < mine.GetCount() {
+		return
+	}
+	r.m.divergences.WithLabelValues(r.cfg.Origin).Inc()
+	if r.logDue(&r.forkLogged) {
+		r.log.Error("a peer holds other records of this node's origin than the node, up to the same seq: the node lost records of its origin that were not all given back, or wrote at their seqs after losing them; peers will not take its records of such seqs",
+			"peer", peer, "seq", mine.GetWatermark(), "records", mine.GetCount(), "theirs", theirs.GetCount())
 	}
 }
 
@@ -924,6 +951,10 @@ func (r *Replicator) compareDigests(ctx context.Context, peerOrigin string, conn
 				r.log.Warn("a peer holds records of this node's origin above its head, which the pull did not give back: asking again",
 					"peer", peerOrigin, "head", m.GetWatermark(), "theirs", t.GetWatermark())
 			}
+		}
+		if t.GetOrigin() == r.cfg.Origin && t.GetWatermark() == m.GetWatermark() &&
+			(m.GetCount() != t.GetCount() || !bytes.Equal(m.GetHash(), t.GetHash())) {
+			r.ownForked(peerOrigin, m, t)
 		}
 		if m == nil || t.GetOrigin() == r.cfg.Origin || m.GetWatermark() != t.GetWatermark() ||
 			(m.GetCount() == t.GetCount() && bytes.Equal(m.GetHash(), t.GetHash())) {

@@ -556,6 +556,25 @@ func TestRefusalsCounted(t *testing.T) {
 	}
 }
 
+// pullFromServer has r pull from server, served on loopback as the member
+// name, and waits until the pull has ended.
+func pullFromServer(t *testing.T, r *Replicator, name string, server federationv1.FederationServiceServer) {
+	t.Helper()
+	conn := serveLoopback(t, func(srv grpc.ServiceRegistrar) { federationv1.RegisterFederationServiceServer(srv, server) })
+	r.mu.Lock()
+	r.peers[name] = &peer{meta: meta{Origin: name, GRPCAddr: conn.Target()}, alive: true}
+	r.mu.Unlock()
+	r.pull(name)
+	waitFor(t, 10*time.Second, "the pull from "+name+" ends", func() bool {
+		for _, p := range r.Peers() {
+			if p.Origin == name && (!p.LastSync.IsZero() || p.LastError != "") {
+				return true
+			}
+		}
+		return false
+	})
+}
+
 // TestHeldWritesWaitForTheOrigin holds a node's own writes as Start does
 // for a node with no record of its origin: a peer whose digest shows more
 // of the origin than its pull gave back does not release them; one that
@@ -571,22 +590,7 @@ func TestHeldWritesWaitForTheOrigin(t *testing.T) {
 		_, err := node.store.Apply(short, []storage.Write{{Op: storage.OpCreate, ID: fmt.Sprintf("w%d", time.Now().UnixNano()), Resource: benchTool(0)}})
 		return err
 	}
-	pullFrom := func(name string, server federationv1.FederationServiceServer) {
-		t.Helper()
-		conn := serveLoopback(t, func(srv grpc.ServiceRegistrar) { federationv1.RegisterFederationServiceServer(srv, server) })
-		r.mu.Lock()
-		r.peers[name] = &peer{meta: meta{Origin: name, GRPCAddr: conn.Target()}, alive: true}
-		r.mu.Unlock()
-		r.pull(name)
-		waitFor(t, 10*time.Second, "the pull from "+name+" ends", func() bool {
-			for _, p := range r.Peers() {
-				if p.Origin == name && (!p.LastSync.IsZero() || p.LastError != "") {
-					return true
-				}
-			}
-			return false
-		})
-	}
+	pullFrom := func(name string, server federationv1.FederationServiceServer) { pullFromServer(t, r, name, server) }
 	digests := func(ds ...*federationv1.OriginDigest) *digestLiar {
 		return &digestLiar{pageServer: &pageServer{}, digests: ds}
 	}
@@ -605,5 +609,34 @@ func TestHeldWritesWaitForTheOrigin(t *testing.T) {
 	pullFrom("ww", &pageServer{}) // GetDigests: unimplemented
 	if err := write(); err != nil {
 		t.Fatalf("a write after a pull from a peer whose digests cannot be had: %v", err)
+	}
+}
+
+// TestOwnForkSaid has a peer hold other records of the node's own origin
+// than the node, up to the same seq, as after a write at seqs the node had
+// lost: the node counts it as a divergence of its origin. A peer holding
+// fewer (it lost some, and repairs itself from the node) is not counted.
+func TestOwnForkSaid(t *testing.T) {
+	node := startCluster(t, 1, clusterOpts{antiEntropy: time.Hour})[0]
+	writeTools(t, node, "w", 2)
+	r := node.repl
+	divergences := func() float64 {
+		var m dto.Metric
+		if err := r.m.divergences.WithLabelValues(node.origin).Write(&m); err != nil {
+			t.Fatal(err)
+		}
+		return m.GetCounter().GetValue()
+	}
+	for i, tc := range []struct {
+		digest *federationv1.OriginDigest
+		want   float64
+	}{
+		{&federationv1.OriginDigest{Origin: node.origin, Watermark: 2, Count: 1, Hash: []byte("fewer")}, 0},
+		{&federationv1.OriginDigest{Origin: node.origin, Watermark: 2, Count: 2, Hash: []byte("others")}, 1},
+	} {
+		pullFromServer(t, r, fmt.Sprintf("p%d", i), &digestLiar{pageServer: &pageServer{}, digests: []*federationv1.OriginDigest{tc.digest}})
+		if got := divergences(); got != tc.want {
+			t.Errorf("after a peer showing %d records of the origin up to its head: %v divergences of it, want %v", tc.digest.GetCount(), got, tc.want)
+		}
 	}
 }
