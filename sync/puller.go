@@ -27,6 +27,10 @@ type PullResult struct {
 	// node's own origin under another key than its own, which the pull
 	// skipped: the federation knows the origin by another key.
 	OwnOriginRefused error
+	// Forked, when not nil, is the refusal of records of the node's own
+	// origin given back at seqs it wrote again (see storage.RefusedForked),
+	// whose pages the pull skipped.
+	Forked error
 }
 
 // after is res, a pull that followed first, with what first brought.
@@ -41,6 +45,9 @@ func (res PullResult) after(first PullResult) PullResult {
 	}
 	if res.OwnOriginRefused == nil {
 		res.OwnOriginRefused = first.OwnOriginRefused
+	}
+	if res.Forked == nil {
+		res.Forked = first.Forked
 	}
 	return res
 }
@@ -61,10 +68,14 @@ func (res PullResult) after(first PullResult) PullResult {
 // the work, runs beside the writer rather than in front of it, and the
 // cores always have a page to check.
 func PullFrom(ctx context.Context, store *storage.Store, conn grpc.ClientConnInterface, pageBytes int) (PullResult, error) {
-	var res PullResult
+	return pullAll(ctx, store, conn, pageBytes, true)
+}
+
+// pullAll is PullFrom, of the node's own origin too if withOwn.
+func pullAll(ctx context.Context, store *storage.Store, conn grpc.ClientConnInterface, pageBytes int, withOwn bool) (PullResult, error) {
 	wms, err := store.Watermarks(ctx)
 	if err != nil {
-		return res, err
+		return PullResult{}, err
 	}
 	// The node's own origin is asked for too, from its head: a peer holds
 	// records of it above the head only if the catalog lost them (wiped,
@@ -81,6 +92,10 @@ func PullFrom(ctx context.Context, store *storage.Store, conn grpc.ClientConnInt
 		for _, o := range append(trusted, store.Origin()) {
 			req.Watermarks[o] = wms[o]
 		}
+	}
+	if !withOwn {
+		req.ExcludeOrigins = []string{store.Origin()}
+		delete(req.Watermarks, store.Origin())
 	}
 	return pull(ctx, store, conn, req, wms)
 }
@@ -118,9 +133,13 @@ func pull(ctx context.Context, store *storage.Store, conn grpc.ClientConnInterfa
 			<-ch
 		}
 	}()
-	next := wms // where the stream's next page of each origin must start
+	next := wms                 // where the stream's next page of each origin must start
+	forked := map[string]bool{} // origins whose pages the pull skips
 	for ch := range checked {
 		cp := <-ch
+		if cp.err == nil && forked[cp.page.Origin()] {
+			continue
+		}
 		if ownOriginRefused(cp.err) {
 			// The federation holds this node's origin under another key
 			// (the node's key was lost and made anew): nothing of it
@@ -155,6 +174,14 @@ func pull(ctx context.Context, store *storage.Store, conn grpc.ClientConnInterfa
 			// Not the peer's fault, and not a page to refuse.
 			res.Overtaken = true
 			return res, nil
+		}
+		if errors.As(err, &re) && re.Reason == storage.RefusedForked {
+			// The node wrote at seqs of its origin it had lost, which
+			// the peer holds: the node's fault, not the peer's. The
+			// pull says so, and goes on with the other origins.
+			res.Forked = fmt.Errorf("pull: %w", err)
+			forked[origin] = true
+			continue
 		}
 		if err != nil {
 			return res, fmt.Errorf("pull: %w", err)

@@ -296,3 +296,41 @@ func TestOwnOriginPulledAlone(t *testing.T) {
 		t.Errorf("the pull asked for %v: want fr alone, from 0", asked)
 	}
 }
+
+// TestForkedOwnPagesSkipped has a node write, during a pull, at seqs of
+// its origin it had lost and that the peer gives back: the pull refuses
+// those records as forked, not as the peer's fault, says so, and takes
+// the other origins' records.
+func TestForkedOwnPagesSkipped(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	before, err := storage.Open(ctx, storage.Options{Path: filepath.Join(dir, "before.db"), Origin: "de", Key: nodeKey("de"), Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer before.Close()
+	if _, err := before.Apply(ctx, []storage.Write{{Op: storage.OpCreate, ID: "lost", Resource: benchTool(1)}}); err != nil {
+		t.Fatal(err)
+	}
+	var lost []*federationv1.OriginPage
+	if err := before.ReadPages(ctx, storage.PullSpec{AllOrigins: true}, func(p *federationv1.OriginPage) error {
+		lost = append(lost, p)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	dst := openReplica(t) // de again, its catalog lost
+	server := &pageServer{pages: append(lost, sourcePages(t, 10, 0)...), before: func() {
+		if _, err := dst.Apply(ctx, []storage.Write{{Op: storage.OpCreate, ID: "new", Resource: benchTool(2)}}); err != nil {
+			t.Error(err)
+		}
+	}}
+	res, err := PullFrom(ctx, dst, serveLoopback(t, server.register), 0)
+	var re *storage.RefusedError
+	if err != nil || !errors.As(res.Forked, &re) || re.Reason != storage.RefusedForked || res.Applied != 10 {
+		t.Fatalf("pull: %+v, %v; want de's records refused as forked, fr's 10 applied", res, err)
+	}
+	if _, err := dst.Get(ctx, storage.KindTool, "de", "new"); err != nil {
+		t.Errorf("the node's own write: %v", err)
+	}
+}

@@ -343,8 +343,19 @@ func (r *Replicator) ownForked(peer string, mine, theirs *federationv1.OriginDig
 	}
 	r.m.divergences.WithLabelValues(r.cfg.Origin).Inc()
 	if r.logDue(&r.forkLogged) {
-		r.log.Error("a peer holds other records of this node's origin than the node, up to the same seq: the node lost records of its origin that were not all given back, or wrote at their seqs after losing them; peers will not take its records of such seqs",
-			"peer", peer, "seq", mine.GetWatermark(), "records", mine.GetCount(), "theirs", theirs.GetCount())
+		r.log.Error(forkedMessage, "peer", peer, "seq", mine.GetWatermark(), "records", mine.GetCount(), "theirs", theirs.GetCount())
+	}
+}
+
+// forkedMessage is what a node says when its origin has two histories.
+const forkedMessage = "a peer holds other records of this node's origin than the node: the node lost records of its origin that were not all given back, or wrote at their seqs after losing them; peers will not take its records of such seqs"
+
+// saidForked counts, and says as ownForked does, a pull's refusal of the
+// node's records given back at seqs it wrote again.
+func (r *Replicator) saidForked(peer string, err error) {
+	r.m.divergences.WithLabelValues(r.cfg.Origin).Inc()
+	if r.logDue(&r.forkLogged) {
+		r.log.Error(forkedMessage, "peer", peer, "err", err)
 	}
 }
 
@@ -738,7 +749,8 @@ func (r *Replicator) pullLoop(origin string) {
 		start := time.Now()
 		if err == nil {
 			ctx, cancel := context.WithTimeout(r.ctx, r.cfg.PullTimeout)
-			if r.holding.Load() {
+			ownFirst := r.holding.Load()
+			if ownFirst {
 				// The node's own records first, in a pull of their own,
 				// while its writes wait for them: a pull brings origins
 				// in name order, and a first one, of a large federation,
@@ -746,12 +758,17 @@ func (r *Replicator) pullLoop(origin string) {
 				res, err = pullOwnOrigin(ctx, r.store, conn, r.cfg.PageBytes)
 			}
 			if err == nil && !res.Overtaken {
+				// Of the node's own origin again only if not asked for
+				// just before.
 				var all PullResult
-				all, err = PullFrom(ctx, r.store, conn, r.cfg.PageBytes)
+				all, err = pullAll(ctx, r.store, conn, r.cfg.PageBytes, !ownFirst)
 				res = all.after(res)
 			}
 			if res.OwnOriginRefused != nil {
 				r.ownOriginRefused(origin, res.OwnOriginRefused)
+			}
+			if res.Forked != nil {
+				r.saidForked(origin, res.Forked)
 			}
 			if err == nil && !res.Overtaken {
 				diverged, ownBehind, err = r.compareDigests(ctx, origin, conn, start)
@@ -945,14 +962,18 @@ func (r *Replicator) compareDigests(ctx context.Context, peerOrigin string, conn
 	for _, t := range theirs.GetDigests() {
 		m := mine[t.GetOrigin()]
 		delete(mine, t.GetOrigin()) // an origin the peer lists twice counts once
-		if t.GetOrigin() == r.cfg.Origin && t.GetWatermark() > m.GetWatermark() {
+		// A peer at watermark 0 that holds records of the origin is
+		// repairing it: what it holds is not known, and may be more.
+		if t.GetOrigin() == r.cfg.Origin && (t.GetWatermark() > m.GetWatermark() || (t.GetWatermark() == 0 && t.GetCount() > m.GetCount())) {
 			ownBehind = true
 			if r.holding.Load() {
 				r.log.Warn("a peer holds records of this node's origin above its head, which the pull did not give back: asking again",
 					"peer", peerOrigin, "head", m.GetWatermark(), "theirs", t.GetWatermark())
 			}
 		}
-		if t.GetOrigin() == r.cfg.Origin && t.GetWatermark() == m.GetWatermark() &&
+		// (Not while the node waits for its records, nor at watermark 0,
+		// where a peer repairing the origin stands.)
+		if t.GetOrigin() == r.cfg.Origin && t.GetWatermark() == m.GetWatermark() && m.GetWatermark() > 0 && !r.holding.Load() &&
 			(m.GetCount() != t.GetCount() || !bytes.Equal(m.GetHash(), t.GetHash())) {
 			r.ownForked(peerOrigin, m, t)
 		}
