@@ -130,9 +130,13 @@ func (s *Store) ApplyHarvest(ctx context.Context, source string, plan func(*Harv
 	})
 }
 
+// markEntry records what an entry of a source became: (source,
+// source_id, id, seq, hash).
+const markEntry = `INSERT INTO harvest_entries (source, source_id, id, seq, hash) VALUES (?, ?, ?, ?, ?)
+	ON CONFLICT (source, source_id) DO UPDATE SET id = excluded.id, seq = excluded.seq, hash = excluded.hash`
+
 func saveMarks(ctx context.Context, tx *sql.Tx, source string, marks []HarvestMark, done []pending) error {
-	upsert, err := tx.PrepareContext(ctx, `INSERT INTO harvest_entries (source, source_id, id, seq, hash) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (source, source_id) DO UPDATE SET id = excluded.id, seq = excluded.seq, hash = excluded.hash`)
+	upsert, err := tx.PrepareContext(ctx, markEntry)
 	if err != nil {
 		return fmt.Errorf("harvest %s: %w", source, err)
 	}

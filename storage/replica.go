@@ -522,8 +522,6 @@ func ownForked(ctx context.Context, tx *sql.Tx, recs []replicated, head int64) e
 // the next harvest of its source finds it rather than create it again
 // under another id, and tells an edit by hand since from its own write.
 func markHarvested(ctx context.Context, tx *sql.Tx, recs []replicated) error {
-	const mark = `INSERT INTO harvest_entries (source, source_id, id, seq, hash) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (source, source_id) DO UPDATE SET id = excluded.id, seq = excluded.seq, hash = excluded.hash`
 	for i := range recs {
 		r := &recs[i]
 		t, ok := r.resource.(*catalogv1.Tool)
@@ -535,7 +533,7 @@ func markHarvested(ctx context.Context, tx *sql.Tx, recs []replicated) error {
 		if seq <= 0 || seq > r.rec.GetSeq() {
 			seq = r.rec.GetSeq()
 		}
-		if _, err := tx.ExecContext(ctx, mark, p.GetSource(), p.GetSourceId(), r.rec.GetId(), seq, p.GetEntryHash()); err != nil {
+		if _, err := tx.ExecContext(ctx, markEntry, p.GetSource(), p.GetSourceId(), r.rec.GetId(), seq, p.GetEntryHash()); err != nil {
 			return fmt.Errorf("mark the harvested tool %s given back: %w", r.rec.GetId(), err)
 		}
 	}

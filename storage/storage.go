@@ -130,6 +130,10 @@ type Store struct {
 	changed   chan struct{}
 }
 
+// OwnWritesHeld reports whether the node's own writes are held (see
+// HoldOwnWrites).
+func (s *Store) OwnWritesHeld() bool { return s.ownWritesHeld.Load() != nil }
+
 // HoldOwnWrites makes the node's own writes (Apply, ApplyHarvest) wait
 // until release is called, or their context ends. A node whose catalog
 // holds no record of its own origin holds them until it has asked the

@@ -15,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 	gosync "sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/memberlist"
@@ -134,10 +133,8 @@ type Replicator struct {
 	// (see holdOwnWrites); it does nothing after the first call, and is
 	// nil when they were not held.
 	releaseHeld func()
-	// holding says the node's own writes are held still.
-	holding atomic.Bool
 	// ownOriginLogged and forkLogged are when ownOriginRefused and
-	// ownForked last logged.
+	// saidForked last logged.
 	ownOriginLogged, forkLogged time.Time
 
 	ctx    context.Context
@@ -267,12 +264,7 @@ func (r *Replicator) ownRecordsPatience() time.Duration {
 // and the writes then take the seqs after them; a write made first would
 // take a seq that peers hold already, and never reach them.
 func (r *Replicator) holdOwnWrites() {
-	hold := r.store.HoldOwnWrites()
-	r.holding.Store(true)
-	release := func() {
-		r.holding.Store(false)
-		hold()
-	}
+	release := r.store.HoldOwnWrites()
 	patience := r.ownRecordsPatience()
 	r.log.Info("no record of this node's origin yet: its writes wait for a first pull, which gives back any it signed before", "at_most", patience)
 	var once gosync.Once
@@ -341,21 +333,18 @@ func (r *Replicator) ownForked(peer string, mine, theirs *federationv1.OriginDig
 	if theirs.GetCount() < mine.GetCount() {
 		return
 	}
-	r.m.divergences.WithLabelValues(r.cfg.Origin).Inc()
-	if r.logDue(&r.forkLogged) {
-		r.log.Error(forkedMessage, "peer", peer, "seq", mine.GetWatermark(), "records", mine.GetCount(), "theirs", theirs.GetCount())
-	}
+	r.saidForked(peer, "seq", mine.GetWatermark(), "records", mine.GetCount(), "theirs", theirs.GetCount())
 }
 
-// forkedMessage is what a node says when its origin has two histories.
-const forkedMessage = "a peer holds other records of this node's origin than the node: the node lost records of its origin that were not all given back, or wrote at their seqs after losing them; peers will not take its records of such seqs"
-
-// saidForked counts, and says as ownForked does, a pull's refusal of the
-// node's records given back at seqs it wrote again.
-func (r *Replicator) saidForked(peer string, err error) {
+// saidForked counts a divergence of the node's own origin found with peer,
+// and says so, with attrs, at most every ownOriginRefusedLogEvery: by its
+// digest (ownForked), or by a pull's refusal of the node's records given
+// back at seqs it wrote again.
+func (r *Replicator) saidForked(peer string, attrs ...any) {
 	r.m.divergences.WithLabelValues(r.cfg.Origin).Inc()
 	if r.logDue(&r.forkLogged) {
-		r.log.Error(forkedMessage, "peer", peer, "err", err)
+		r.log.Error("a peer holds other records of this node's origin than the node: the node lost records of its origin that were not all given back, or wrote at their seqs after losing them; peers will not take its records of such seqs",
+			append([]any{"peer", peer}, attrs...)...)
 	}
 }
 
@@ -749,7 +738,7 @@ func (r *Replicator) pullLoop(origin string) {
 		start := time.Now()
 		if err == nil {
 			ctx, cancel := context.WithTimeout(r.ctx, r.cfg.PullTimeout)
-			ownFirst := r.holding.Load()
+			ownFirst := r.store.OwnWritesHeld()
 			if ownFirst {
 				// The node's own records first, in a pull of their own,
 				// while its writes wait for them: a pull brings origins
@@ -768,7 +757,7 @@ func (r *Replicator) pullLoop(origin string) {
 				r.ownOriginRefused(origin, res.OwnOriginRefused)
 			}
 			if res.Forked != nil {
-				r.saidForked(origin, res.Forked)
+				r.saidForked(origin, "err", res.Forked)
 			}
 			if err == nil && !res.Overtaken {
 				diverged, ownBehind, err = r.compareDigests(ctx, origin, conn, start)
@@ -831,7 +820,7 @@ func (r *Replicator) pullLoop(origin string) {
 			if res.Applied > 0 {
 				r.log.Debug("pulled", "peer", origin, "records", res.Applied, "pages", res.Pages, "took", time.Since(start))
 			}
-			if ownBehind && r.holding.Load() && res.OwnOriginRefused == nil {
+			if ownBehind && r.store.OwnWritesHeld() && res.OwnOriginRefused == nil {
 				// The peer took in more of the node's origin since its
 				// pull's snapshot, or withholds it: ask again shortly,
 				// while the node's writes wait for it. (Not when what it
@@ -966,14 +955,14 @@ func (r *Replicator) compareDigests(ctx context.Context, peerOrigin string, conn
 		// repairing it: what it holds is not known, and may be more.
 		if t.GetOrigin() == r.cfg.Origin && (t.GetWatermark() > m.GetWatermark() || (t.GetWatermark() == 0 && t.GetCount() > m.GetCount())) {
 			ownBehind = true
-			if r.holding.Load() {
+			if r.store.OwnWritesHeld() {
 				r.log.Warn("a peer holds records of this node's origin above its head, which the pull did not give back: asking again",
 					"peer", peerOrigin, "head", m.GetWatermark(), "theirs", t.GetWatermark())
 			}
 		}
 		// (Not while the node waits for its records, nor at watermark 0,
 		// where a peer repairing the origin stands.)
-		if t.GetOrigin() == r.cfg.Origin && t.GetWatermark() == m.GetWatermark() && m.GetWatermark() > 0 && !r.holding.Load() &&
+		if t.GetOrigin() == r.cfg.Origin && t.GetWatermark() == m.GetWatermark() && m.GetWatermark() > 0 && !r.store.OwnWritesHeld() &&
 			(m.GetCount() != t.GetCount() || !bytes.Equal(m.GetHash(), t.GetHash())) {
 			r.ownForked(peerOrigin, m, t)
 		}
