@@ -135,10 +135,11 @@ type Store struct {
 func (s *Store) OwnWritesHeld() bool { return s.ownWritesHeld.Load() != nil }
 
 // HoldOwnWrites makes the node's own writes (Apply, ApplyHarvest) wait
-// until release is called, or their context ends. A node whose catalog
-// holds no record of its own origin holds them until it has asked the
-// federation for records of it signed before (the catalog wiped, its key
-// kept): a write made first would take a seq that peers hold already.
+// until release is called, or their context ends. A node holds them at
+// start until it has asked the federation for records of its origin that
+// it signed and its catalog lost (wiped, its key kept, or restored from an
+// older copy): a write made first would take a seq that peers hold
+// already.
 // Calling release again does nothing.
 func (s *Store) HoldOwnWrites() (release func()) {
 	held := make(chan struct{})

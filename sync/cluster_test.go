@@ -339,6 +339,62 @@ func TestWipedNodeRefills(t *testing.T) {
 	noPageRefused(t, []*testNode{nodes[0], nodes[1], fresh})
 }
 
+// TestRestoredNodeWritesAfterItsRecords checks that a node whose catalog
+// was restored from an older copy, its key kept, gets back the records of
+// its origin written since the copy, and that a write made at once waits
+// for them and takes the seq after them: made first, it would take a seq
+// that peers hold already, and never reach them.
+func TestRestoredNodeWritesAfterItsRecords(t *testing.T) {
+	nodes := startCluster(t, 3, clusterOpts{})
+	writeTools(t, nodes[2], "before-copy", 10)
+	waitFor(t, 30*time.Second, "convergence", func() bool { return converged(t, nodes, 1) })
+	seed := nodes[0].repl.GossipAddr()
+	dir := nodes[2].dir
+	nodes[2].stop()
+	backup := t.TempDir()
+	copyCatalog(t, dir, backup)
+
+	nodes[2] = startNode(t, dir, "xx-2", clusterOpts{join: []string{seed}})
+	writeTools(t, nodes[2], "after-copy", 20)
+	waitFor(t, 30*time.Second, "the writes after the copy reach the others", func() bool { return converged(t, nodes, 1) })
+	nodes[2].stop()
+
+	restored := startNode(t, backup, "xx-2", clusterOpts{join: []string{seed}})
+	writeTools(t, restored, "restored", 1)
+	ctx := context.Background()
+	if wms, _ := restored.store.Watermarks(ctx); wms["xx-2"] != 31 {
+		t.Errorf("the restored node's head after a write: %d, want 31", wms["xx-2"])
+	}
+	if _, err := restored.store.Get(ctx, storage.KindTool, "xx-2", "after-copy-19"); err != nil {
+		t.Errorf("a record written after the copy, given back: %v", err)
+	}
+	waitFor(t, 30*time.Second, "the restored node's write reaches the others", func() bool {
+		return converged(t, []*testNode{nodes[0], nodes[1], restored}, 1)
+	})
+	noPageRefused(t, []*testNode{nodes[0], nodes[1], restored})
+}
+
+// copyCatalog copies the catalog of a stopped node's folder into another.
+func copyCatalog(t *testing.T, from, to string) {
+	t.Helper()
+	entries, err := os.ReadDir(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), "catalog.db") {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(from, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(to, e.Name()), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // TestDivergenceRepaired loses records of a node behind its back (as a
 // damaged disk or a bad restore would): its watermark still says it holds
 // them. Comparing digests with a peer finds it, and the node pulls the

@@ -226,9 +226,10 @@ func Start(ctx context.Context, cfg Config, store *storage.Store, logger *slog.L
 		}
 	}
 	if len(seeds) > 0 {
-		if wms[cfg.Origin] == 0 {
-			r.holdOwnWrites()
-		}
+		// Whatever the catalog holds of the node's origin: one restored
+		// from an older copy, or that lost its last commits in a crash of
+		// the machine, holds fewer records of it than peers may.
+		r.holdOwnWrites(wms[cfg.Origin])
 		n, err := r.ml.Join(seeds)
 		if n == 0 {
 			r.log.Warn("joined no member yet; gossip will keep trying through peers that reach this node", "seeds", seeds, "err", err)
@@ -244,10 +245,10 @@ func Start(ctx context.Context, cfg Config, store *storage.Store, logger *slog.L
 	return r, nil
 }
 
-// ownRecordsPatience bounds how long a node holding no record of its own
-// origin holds its writes, waiting for a first pull to give back any it
-// signed before: a minute, or 5 s with the local timings (nodes on one
-// machine, as in tests).
+// ownRecordsPatience bounds how long a node holds its writes at start,
+// waiting for a first pull to give back any record of its origin it signed
+// and its catalog no longer holds: a minute, or 5 s with the local timings
+// (nodes on one machine, as in tests).
 func (r *Replicator) ownRecordsPatience() time.Duration {
 	if r.cfg.Timings == TimingsLocal {
 		return 5 * time.Second
@@ -255,18 +256,19 @@ func (r *Replicator) ownRecordsPatience() time.Duration {
 	return time.Minute
 }
 
-// holdOwnWrites holds the node's own writes until a pull from a member
-// ends without error, and the digests after it show the peer holding no
-// more of the node's origin than the node then does (or cannot be had),
-// or its patience passes (ownRecordsPatience), or the node stops: the catalog
-// holds no record of the node's origin, and may have lost them (wiped,
-// its key kept), when peers hold them still. The pull gives them back,
-// and the writes then take the seqs after them; a write made first would
-// take a seq that peers hold already, and never reach them.
-func (r *Replicator) holdOwnWrites() {
+// holdOwnWrites holds the node's own writes, at start, until a pull from a
+// member ends without error, and the digests after it show the peer
+// holding no more of the node's origin than the node then does (or cannot
+// be had), or its patience passes (ownRecordsPatience), or the node stops.
+// The catalog, at head, may have lost records of the node's origin that
+// peers hold still: wiped (its key kept), restored from an older copy, or
+// short of its last commits after a crash of the machine. The pull gives
+// them back, and the writes then take the seqs after them; a write made
+// first would take a seq that peers hold already, and never reach them.
+func (r *Replicator) holdOwnWrites(head int64) {
 	release := r.store.HoldOwnWrites()
 	patience := r.ownRecordsPatience()
-	r.log.Info("no record of this node's origin yet: its writes wait for a first pull, which gives back any it signed before", "at_most", patience)
+	r.log.Info("this node's writes wait for a first pull, which gives back any record of its origin it signed and its catalog lost", "head", head, "at_most", patience)
 	var once gosync.Once
 	timer := time.AfterFunc(patience, func() {
 		once.Do(func() {

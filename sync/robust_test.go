@@ -595,7 +595,7 @@ func TestHeldWritesWaitForTheOrigin(t *testing.T) {
 		return &digestLiar{pageServer: &pageServer{}, digests: ds}
 	}
 
-	r.holdOwnWrites() // no pull runs: the node has no peer yet
+	r.holdOwnWrites(0) // no pull runs: the node has no peer yet
 	pullFrom("yy", digests(&federationv1.OriginDigest{Origin: node.origin, Watermark: 40, Count: 40}))
 	if err := write(); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("a write after a pull from a peer holding more of the origin than it gave: %v; want it still held", err)
@@ -605,7 +605,7 @@ func TestHeldWritesWaitForTheOrigin(t *testing.T) {
 		t.Fatalf("a write after a pull from a peer holding no more of the origin: %v", err)
 	}
 
-	r.holdOwnWrites()
+	r.holdOwnWrites(0)
 	pullFrom("ww", &pageServer{}) // GetDigests: unimplemented
 	if err := write(); err != nil {
 		t.Fatalf("a write after a pull from a peer whose digests cannot be had: %v", err)
