@@ -374,6 +374,35 @@ func TestRestoredNodeWritesAfterItsRecords(t *testing.T) {
 	noPageRefused(t, []*testNode{nodes[0], nodes[1], restored})
 }
 
+// TestHeldWritesWaitForEveryMember has a wiped node join through a member
+// that holds none of its records (its trust list leaves the node's origin
+// out), beside one that holds them all: the node's writes wait for the
+// second's answer too, and follow the records it gives back.
+func TestHeldWritesWaitForEveryMember(t *testing.T) {
+	pub := func(origin string) ed25519.PublicKey { return nodeKey(origin).Public().(ed25519.PublicKey) }
+	aa := startNode(t, t.TempDir(), "aa", clusterOpts{trusted: map[string]ed25519.PublicKey{"mm": pub("mm")}})
+	join := []string{aa.repl.GossipAddr()}
+	mm := startNode(t, t.TempDir(), "mm", clusterOpts{join: join})
+	zz := startNode(t, t.TempDir(), "zz", clusterOpts{join: join})
+	writeTools(t, zz, "z", 10)
+	ctx := context.Background()
+	waitFor(t, 30*time.Second, "mm holds zz's records", func() bool {
+		wms, err := mm.store.Watermarks(ctx)
+		return err == nil && wms["zz"] == 10
+	})
+	zz.stop()
+
+	wiped := startNode(t, t.TempDir(), "zz", clusterOpts{join: join})
+	writeTools(t, wiped, "after", 1)
+	if wms, _ := wiped.store.Watermarks(ctx); wms["zz"] != 11 {
+		t.Errorf("the wiped node's head after a write: %d, want 11", wms["zz"])
+	}
+	waitFor(t, 30*time.Second, "the wiped node's write reaches mm", func() bool {
+		return fingerprint(t, mm) == fingerprint(t, wiped)
+	})
+	noPageRefused(t, []*testNode{aa, mm, wiped})
+}
+
 // copyCatalog copies the catalog of a stopped node's folder into another.
 func copyCatalog(t *testing.T, from, to string) {
 	t.Helper()

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"slices"
@@ -133,6 +134,10 @@ type Replicator struct {
 	// (see holdOwnWrites); it does nothing after the first call, and is
 	// nil when they were not held.
 	releaseHeld func()
+	// awaited are the members whose answers the node's held writes still
+	// wait for (see awaitMembers); nil while the first answer releases
+	// them.
+	awaited map[string]bool
 	// ownOriginLogged and forkLogged are when ownOriginRefused and
 	// saidForked last logged.
 	ownOriginLogged, forkLogged time.Time
@@ -236,6 +241,7 @@ func Start(ctx context.Context, cfg Config, store *storage.Store, logger *slog.L
 			r.releaseOwnWrites()
 		} else {
 			r.log.Info("joined the federation", "contacted", n)
+			r.awaitMembers()
 		}
 	}
 	r.wg.Add(3)
@@ -272,7 +278,7 @@ func (r *Replicator) holdOwnWrites(head int64) {
 	var once gosync.Once
 	timer := time.AfterFunc(patience, func() {
 		once.Do(func() {
-			r.log.Warn("no pull from a member showed it held no more of this node's origin: this node's writes go ahead, and if its catalog lost records of its origin that peers hold, they will not take the writes of the same seqs", "waited", patience)
+			r.log.Warn("not every member answered that it held no more of this node's origin: this node's writes go ahead, and if its catalog lost records of its origin that peers hold, they will not take the writes of the same seqs", "waited", patience, "unanswered", r.stillAwaited())
 			release()
 		})
 	})
@@ -282,6 +288,58 @@ func (r *Replicator) holdOwnWrites(head int64) {
 			release()
 		})
 	}
+}
+
+// awaitMembers makes the node's held writes wait for an answer from every
+// member gossip knows alive once the node has joined, not from the first
+// only: that one may lack records of the node's origin that another holds
+// (it was cut off from the node when they were written, and the node's
+// catalog lost them since). A member answers by a pull that ends without
+// error and a digest that shows no more of the node's origin than the
+// node then holds; one whose pull fails, or that leaves, is not waited
+// for (see answered).
+func (r *Replicator) awaitMembers() {
+	r.mu.Lock()
+	r.awaited = map[string]bool{}
+	for _, n := range r.ml.Members() {
+		if n.Name != r.cfg.Origin {
+			r.awaited[n.Name] = true
+		}
+	}
+	none := len(r.awaited) == 0
+	r.mu.Unlock()
+	if none {
+		r.releaseOwnWrites()
+	}
+}
+
+// answered notes that the member of origin holds no more of the node's
+// origin than the node, or cannot tell it (its pull failed), and lets the
+// node's held writes go ahead once every member awaited has answered (see
+// awaitMembers), or at once when none is.
+func (r *Replicator) answered(origin string) { r.stopAwaiting(origin, true) }
+
+// left notes that the member of origin left, or failed: the node's held
+// writes no longer wait for its answer.
+func (r *Replicator) left(origin string) { r.stopAwaiting(origin, false) }
+
+func (r *Replicator) stopAwaiting(origin string, answer bool) {
+	r.mu.Lock()
+	awaited := r.awaited[origin]
+	delete(r.awaited, origin)
+	release := (awaited && len(r.awaited) == 0) || (answer && r.awaited == nil)
+	r.mu.Unlock()
+	if release {
+		r.releaseOwnWrites()
+	}
+}
+
+// stillAwaited are the members whose answers the node's held writes wait
+// for, sorted.
+func (r *Replicator) stillAwaited() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Sorted(maps.Keys(r.awaited))
 }
 
 // releaseOwnWrites lets the node's own writes go ahead, if they are held.
@@ -770,6 +828,12 @@ func (r *Replicator) pullLoop(origin string) {
 			<-r.pullSlot
 		}
 
+		if err != nil && status.Code(err) != codes.ResourceExhausted {
+			// A member whose pull fails cannot tell what it holds of
+			// the node's origin. (One that serves too many pulls is
+			// asked again.)
+			r.answered(origin)
+		}
 		result := "ok"
 		if err != nil {
 			result = "error"
@@ -938,7 +1002,7 @@ func (r *Replicator) compareDigests(ctx context.Context, peerOrigin string, conn
 		// The pull before, from one snapshot of the peer's catalog, gave
 		// back all it held of the node's origin: the digest would only
 		// have told of records the peer took in since.
-		r.releaseOwnWrites()
+		r.answered(peerOrigin)
 		return nil, false, fmt.Errorf("get digests: %w", err)
 	}
 	ours, err := r.store.Digests(ctx, nil)
@@ -1005,7 +1069,7 @@ func (r *Replicator) compareDigests(ctx context.Context, peerOrigin string, conn
 	if !ownBehind {
 		// The pull gave back what the peer held of the node's origin,
 		// if anything: the node's writes take the seqs after.
-		r.releaseOwnWrites()
+		r.answered(peerOrigin)
 	}
 	return reset, ownBehind, errors.Join(faults...)
 }
@@ -1046,6 +1110,7 @@ func (r *Replicator) learn(n *memberlist.Node, alive bool) {
 		if wasAlive {
 			r.log.Info("member left or failed", "origin", m.Origin)
 		}
+		r.left(m.Origin)
 		return
 	}
 	if !wasAlive {

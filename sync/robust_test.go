@@ -610,6 +610,26 @@ func TestHeldWritesWaitForTheOrigin(t *testing.T) {
 	if err := write(); err != nil {
 		t.Fatalf("a write after a pull from a peer whose digests cannot be had: %v", err)
 	}
+
+	// As after a join: every member known then must answer.
+	r.holdOwnWrites(0)
+	r.mu.Lock()
+	r.awaited = map[string]bool{"aa": true, "bb": true, "cc": true}
+	r.mu.Unlock()
+	pullFrom("aa", digests(&federationv1.OriginDigest{Origin: node.origin, Watermark: 0}))
+	pullFrom("xx", digests()) // not awaited
+	if err := write(); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a write after one member of three answered: %v; want it still held", err)
+	}
+	pullFrom("bb", federationv1.UnimplementedFederationServiceServer{}) // its pull fails: it cannot tell
+	r.left("xx")
+	if err := write(); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a write after two members of three answered: %v; want it still held", err)
+	}
+	r.left("cc")
+	if err := write(); err != nil {
+		t.Fatalf("a write once the last member awaited left: %v", err)
+	}
 }
 
 // TestOwnForkSaid has a peer hold other records of the node's own origin
