@@ -28,6 +28,8 @@ func statusOf(err error) error {
 		return status.Error(codes.Aborted, err.Error()+": read the record again and reapply your change")
 	case errors.Is(err, storage.ErrInvalid):
 		return status.Error(codes.InvalidArgument, err.Error())
+	case errors.Is(err, storage.ErrUnavailable):
+		return status.Error(codes.Unavailable, err.Error())
 	case errors.Is(err, context.Canceled):
 		return status.Error(codes.Canceled, err.Error())
 	case errors.Is(err, context.DeadlineExceeded):

@@ -231,6 +231,7 @@ func (n *Node) Run(ctx context.Context) error {
 		<-ctx.Done()
 		n.log.Info("shutting down")
 		n.health.Shutdown()
+		n.repl.RefuseHeldWrites()
 		stopCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 		defer cancel()
 		httpErr := n.httpSrv.Shutdown(stopCtx)

@@ -730,14 +730,15 @@ func TestOwnRecordsGivenBack(t *testing.T) {
 
 // TestOwnWritesHeld checks that the node's own writes wait while held,
 // give up at their deadline, changing nothing, and go ahead once released;
-// peers' pages are not held.
+// peers' pages are not held. Refused, as when the node stops, the writes
+// held fail, and so do those after.
 func TestOwnWritesHeld(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	fr := openAt(t, filepath.Join(dir, "fr.db"), "fr", testKey(1))
 	create(t, fr, "t0", tool("T0", "x"))
 	de := openAt(t, filepath.Join(dir, "de.db"), "de", testKey(2))
-	release := de.HoldOwnWrites()
+	hold := de.HoldOwnWrites()
 
 	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel()
@@ -754,13 +755,31 @@ func TestOwnWritesHeld(t *testing.T) {
 		_, err := de.Apply(ctx, []Write{{Op: OpCreate, ID: "waited", Resource: tool("Waited", "x")}})
 		done <- err
 	}()
-	release()
-	release() // again: nothing
+	hold.Release()
+	hold.Release() // again: nothing
+	hold.Refuse()  // after a release: nothing
 	if err := <-done; err != nil {
 		t.Fatalf("the write held, once released: %v", err)
 	}
 	if wms, err := de.Watermarks(ctx); err != nil || wms["de"] != 1 {
 		t.Errorf("de's head: %d, %v; want 1: the write given up took no seq", wms["de"], err)
+	}
+
+	hold = de.HoldOwnWrites()
+	go func() {
+		_, err := de.Apply(ctx, []Write{{Op: OpCreate, ID: "refused", Resource: tool("Refused", "x")}})
+		done <- err
+	}()
+	hold.Refuse()
+	hold.Release() // after a refusal: nothing
+	if err := <-done; !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("the write held, once refused: %v; want ErrUnavailable", err)
+	}
+	if _, err := de.Apply(ctx, []Write{{Op: OpCreate, ID: "after", Resource: tool("After", "x")}}); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("a write after the refusal: %v; want ErrUnavailable", err)
+	}
+	if wms, err := de.Watermarks(ctx); err != nil || wms["de"] != 1 {
+		t.Errorf("de's head: %d, %v; want 1: the writes refused took no seq", wms["de"], err)
 	}
 }
 

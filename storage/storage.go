@@ -47,6 +47,9 @@ var (
 	ErrStale = errors.New("etag is stale")
 	// ErrInvalid: a request the store cannot carry out as given.
 	ErrInvalid = errors.New("invalid")
+	// ErrUnavailable: the node cannot carry out the request now (it is
+	// stopping); the same request may succeed later, or on another node.
+	ErrUnavailable = errors.New("unavailable")
 )
 
 //go:embed migrations/*.sql
@@ -121,9 +124,9 @@ type Store struct {
 	// the database file, off the write path.
 	checkpoints *checkpointer
 
-	// ownWritesHeld, while set, is closed when the node's own writes may
-	// go ahead (see HoldOwnWrites).
-	ownWritesHeld atomic.Pointer[chan struct{}]
+	// ownWritesHeld, while set, holds the node's own writes (see
+	// HoldOwnWrites).
+	ownWritesHeld atomic.Pointer[OwnWritesHold]
 
 	// changed is closed, and replaced, after each commit (see Changed).
 	changedMu sync.Mutex
@@ -135,21 +138,52 @@ type Store struct {
 func (s *Store) OwnWritesHeld() bool { return s.ownWritesHeld.Load() != nil }
 
 // HoldOwnWrites makes the node's own writes (Apply, ApplyHarvest) wait
-// until release is called, or their context ends. A node holds them at
-// start until it has asked the federation for records of its origin that
-// it signed and its catalog lost (wiped, its key kept, or restored from an
-// older copy): a write made first would take a seq that peers hold
-// already.
-// Calling release again does nothing.
-func (s *Store) HoldOwnWrites() (release func()) {
-	held := make(chan struct{})
-	s.ownWritesHeld.Store(&held)
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			s.ownWritesHeld.CompareAndSwap(&held, nil)
-			close(held)
-		})
+// until the hold is released or refused, or their context ends. A node
+// holds them at start until it has asked the federation for records of its
+// origin that it signed and its catalog lost (wiped, its key kept, or
+// restored from an older copy): a write made first would take a seq that
+// peers hold already.
+func (s *Store) HoldOwnWrites() *OwnWritesHold {
+	h := &OwnWritesHold{store: s, decided: make(chan struct{})}
+	s.ownWritesHeld.Store(h)
+	return h
+}
+
+// An OwnWritesHold holds the node's own writes (see HoldOwnWrites) until
+// Release or Refuse; only the first of the two counts.
+type OwnWritesHold struct {
+	store   *Store
+	once    sync.Once
+	decided chan struct{} // closed by Release or Refuse
+	refused error         // set before decided closes, by Refuse
+}
+
+// Release lets the writes held go ahead, and those after.
+func (h *OwnWritesHold) Release() {
+	h.once.Do(func() {
+		h.store.ownWritesHeld.CompareAndSwap(h, nil)
+		close(h.decided)
+	})
+}
+
+// Refuse makes the writes held fail, and those after, as long as the
+// catalog is open: the node stops before it could tell whether its origin
+// is ahead of it in the federation, and its writes would risk taking a
+// seq that peers hold already.
+func (h *OwnWritesHold) Refuse() {
+	h.once.Do(func() {
+		h.refused = fmt.Errorf("write: the node is stopping, before it could ask the federation for this origin's records: %w", ErrUnavailable)
+		close(h.decided)
+	})
+}
+
+// wait waits until h is released or refused, or ctx ends.
+func (h *OwnWritesHold) wait(ctx context.Context) error {
+	select {
+	case <-h.decided:
+		return h.refused
+	case <-ctx.Done():
+		return fmt.Errorf("write: wait until the federation was asked for this origin's records: %w", ctx.Err())
 	}
 }
 

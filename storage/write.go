@@ -97,10 +97,8 @@ func (s *Store) Apply(ctx context.Context, writes []Write) ([]proto.Message, err
 // writes are held (HoldOwnWrites), it waits first.
 func (s *Store) writeTx(ctx context.Context, plan func(*sql.Tx) ([]pending, func([]pending) error, error)) ([]proto.Message, error) {
 	if held := s.ownWritesHeld.Load(); held != nil {
-		select {
-		case <-*held:
-		case <-ctx.Done():
-			return nil, fmt.Errorf("write: wait until the federation was asked for this origin's records: %w", ctx.Err())
+		if err := held.wait(ctx); err != nil {
+			return nil, err
 		}
 	}
 	out, err := s.writeTxOnce(ctx, plan, false)

@@ -130,10 +130,11 @@ type Replicator struct {
 	// wait for a long one past pullSlotPatience: see waitForPullSlot.)
 	pullSlot chan struct{}
 
-	// releaseHeld lets the node's own writes go ahead, if Start held them
-	// (see holdOwnWrites); it does nothing after the first call, and is
-	// nil when they were not held.
-	releaseHeld func()
+	// releaseHeld lets the node's own writes go ahead, and refuseHeld
+	// makes them fail, if Start held them (see holdOwnWrites); only the
+	// first call of either counts. Both are nil when the writes were not
+	// held.
+	releaseHeld, refuseHeld func()
 	// awaited are the members whose answers the node's held writes still
 	// wait for (see awaitMembers); nil while the first answer releases
 	// them.
@@ -272,21 +273,39 @@ func (r *Replicator) ownRecordsPatience() time.Duration {
 // them back, and the writes then take the seqs after them; a write made
 // first would take a seq that peers hold already, and never reach them.
 func (r *Replicator) holdOwnWrites(head int64) {
-	release := r.store.HoldOwnWrites()
+	hold := r.store.HoldOwnWrites()
 	patience := r.ownRecordsPatience()
 	r.log.Info("this node's writes wait for a first pull, which gives back any record of its origin it signed and its catalog lost", "head", head, "at_most", patience)
 	var once gosync.Once
 	timer := time.AfterFunc(patience, func() {
 		once.Do(func() {
 			r.log.Warn("not every member answered that it held no more of this node's origin: this node's writes go ahead, and if its catalog lost records of its origin that peers hold, they will not take the writes of the same seqs", "waited", patience, "unanswered", r.stillAwaited())
-			release()
+			hold.Release()
 		})
 	})
 	r.releaseHeld = func() {
 		once.Do(func() {
 			timer.Stop()
-			release()
+			hold.Release()
 		})
+	}
+	r.refuseHeld = func() {
+		once.Do(func() {
+			timer.Stop()
+			hold.Refuse()
+		})
+	}
+}
+
+// RefuseHeldWrites makes the node's own writes fail, those waiting and
+// those after, if Start holds them still (see holdOwnWrites): the node is
+// stopping, and no pull will tell it whether the federation holds more of
+// its origin. A node calls it first when it stops serving, so that calls
+// waiting on a write end at once rather than at the end of their grace;
+// Close calls it too.
+func (r *Replicator) RefuseHeldWrites() {
+	if r.refuseHeld != nil {
+		r.refuseHeld()
 	}
 }
 
@@ -532,7 +551,7 @@ func resolveHost(host, bind string, lookup func(string) ([]net.IP, error)) (stri
 
 // Close leaves the federation and stops replicating.
 func (r *Replicator) Close() error {
-	r.releaseOwnWrites()
+	r.RefuseHeldWrites()
 	r.mu.Lock()
 	r.cancel() // under mu: pull sees it before it starts anything
 	r.mu.Unlock()

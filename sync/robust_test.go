@@ -660,3 +660,30 @@ func TestOwnForkSaid(t *testing.T) {
 		}
 	}
 }
+
+// TestHeldWritesRefusedOnClose checks that a node stopping while its own
+// writes are held makes them fail, rather than go ahead without knowing
+// whether the federation holds more of its origin.
+func TestHeldWritesRefusedOnClose(t *testing.T) {
+	ctx := context.Background()
+	node := startCluster(t, 1, clusterOpts{antiEntropy: time.Hour})[0]
+	node.repl.holdOwnWrites(0)
+	done := make(chan error, 1)
+	go func() {
+		_, err := node.store.Apply(ctx, []storage.Write{{Op: storage.OpCreate, ID: "held", Resource: benchTool(0)}})
+		done <- err
+	}()
+	node.repl.Close()
+	if err := <-done; !errors.Is(err, storage.ErrUnavailable) {
+		t.Fatalf("a write held when the node stops: %v; want ErrUnavailable", err)
+	}
+	if _, err := node.store.Apply(ctx, []storage.Write{{Op: storage.OpCreate, ID: "later", Resource: benchTool(1)}}); !errors.Is(err, storage.ErrUnavailable) {
+		t.Fatalf("a write after the node stopped replicating: %v; want ErrUnavailable", err)
+	}
+	if wms, err := node.store.Watermarks(ctx); err != nil || wms[node.origin] != 0 {
+		t.Errorf("the node's head: %d, %v; want 0", wms[node.origin], err)
+	}
+	node.grpc.Stop()
+	node.store.Close()
+	node.repl = nil // stopped
+}
