@@ -336,7 +336,7 @@ func BenchmarkAntiEntropyBytes(b *testing.B) {
 				if err != nil || res.Applied != 0 {
 					b.Fatalf("in sync, yet a pull applied %d: %v", res.Applied, err)
 				}
-				if reset, _, err := r.compareDigests(ctx, "fr", conn, start); err != nil || len(reset) != 0 {
+				if reset, err := r.compareDigests(ctx, "fr", conn, start); err != nil || len(reset) != 0 {
 					b.Fatalf("in sync, yet digests differ: %v %v", reset, err)
 				}
 			}

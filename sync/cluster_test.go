@@ -49,6 +49,7 @@ type clusterOpts struct {
 	advertise   string                       // the host announced, if not the one listened on
 	gossipKey   []byte                       // nil: gossip unencrypted
 	log         *slog.Logger                 // nil: testLogger's
+	patience    time.Duration                // how long writes wait for the members at start; 0: the local profile's
 }
 
 func testLogger(t testing.TB) *slog.Logger {
@@ -96,6 +97,7 @@ func startNode(t testing.TB, dir, origin string, o clusterOpts) *testNode {
 		AntiEntropyInterval: o.antiEntropy,
 		PullTimeout:         10 * time.Second,
 		MaxDeadMembers:      o.maxDead,
+		OwnRecordsPatience:  o.patience,
 		Dial: func(addr string) (*grpc.ClientConn, error) {
 			return grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 		},
@@ -139,7 +141,11 @@ func writeTools(t testing.TB, n *testNode, prefix string, count int) {
 			Resource: &catalogv1.Tool{DisplayName: fmt.Sprintf("%s %d", prefix, i), Descriptions: map[string]*catalogv1.Description{
 				"en": {ShortDescription: "a tool of " + n.origin}}}})
 	}
-	if _, err := n.store.Apply(context.Background(), ws); err != nil {
+	// Bounded: a write held at start (see holdOwnWrites) that no answer
+	// releases fails the test, rather than hang it.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := n.store.Apply(ctx, ws); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -323,7 +329,8 @@ func TestWipedNodeRefills(t *testing.T) {
 	waitFor(t, 30*time.Second, "convergence", func() bool { return converged(t, nodes, 3) })
 	seed := nodes[0].repl.GossipAddr()
 	nodes[2].stop()
-	fresh := startNode(t, t.TempDir(), "xx-2", clusterOpts{join: []string{seed}})
+	// The members' answers release its writes, not the wait's end.
+	fresh := startNode(t, t.TempDir(), "xx-2", clusterOpts{join: []string{seed}, patience: time.Hour})
 	// A write at once, as a harvest at start makes: it waits for the
 	// node's records to come back, and takes the seq after them.
 	writeTools(t, fresh, "after", 1)
@@ -359,7 +366,7 @@ func TestRestoredNodeWritesAfterItsRecords(t *testing.T) {
 	waitFor(t, 30*time.Second, "the writes after the copy reach the others", func() bool { return converged(t, nodes, 1) })
 	nodes[2].stop()
 
-	restored := startNode(t, backup, "xx-2", clusterOpts{join: []string{seed}})
+	restored := startNode(t, backup, "xx-2", clusterOpts{join: []string{seed}, patience: time.Hour})
 	writeTools(t, restored, "restored", 1)
 	ctx := context.Background()
 	if wms, _ := restored.store.Watermarks(ctx); wms["xx-2"] != 31 {
@@ -392,7 +399,7 @@ func TestHeldWritesWaitForEveryMember(t *testing.T) {
 	})
 	zz.stop()
 
-	wiped := startNode(t, t.TempDir(), "zz", clusterOpts{join: join})
+	wiped := startNode(t, t.TempDir(), "zz", clusterOpts{join: join, patience: time.Hour})
 	writeTools(t, wiped, "after", 1)
 	if wms, _ := wiped.store.Watermarks(ctx); wms["zz"] != 11 {
 		t.Errorf("the wiped node's head after a write: %d, want 11", wms["zz"])

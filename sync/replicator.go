@@ -82,6 +82,10 @@ type Config struct {
 	MaxDeadMembers int
 	// PageBytes bounds the pages asked for (0: the serving node's bound).
 	PageBytes int
+	// OwnRecordsPatience bounds how long the node's writes wait, at start,
+	// for the members to give back records of its origin (0: a minute,
+	// or 5 s with the local timings).
+	OwnRecordsPatience time.Duration
 	// Dial opens a client connection to a peer's gRPC address.
 	Dial func(addr string) (*grpc.ClientConn, error)
 	// Metrics, when set, registers replication's metrics.
@@ -136,8 +140,7 @@ type Replicator struct {
 	// held.
 	releaseHeld, refuseHeld func()
 	// awaited are the members whose answers the node's held writes still
-	// wait for (see awaitMembers); nil while the first answer releases
-	// them.
+	// wait for (see holdOwnWrites).
 	awaited map[string]bool
 	// ownOriginLogged and forkLogged are when ownOriginRefused and
 	// saidForked last logged.
@@ -232,17 +235,22 @@ func Start(ctx context.Context, cfg Config, store *storage.Store, logger *slog.L
 		}
 	}
 	if len(seeds) > 0 {
-		// Whatever the catalog holds of the node's origin: one restored
-		// from an older copy, or that lost its last commits in a crash of
-		// the machine, holds fewer records of it than peers may.
-		r.holdOwnWrites(wms[cfg.Origin])
 		n, err := r.ml.Join(seeds)
 		if n == 0 {
 			r.log.Warn("joined no member yet; gossip will keep trying through peers that reach this node", "seeds", seeds, "err", err)
-			r.releaseOwnWrites()
 		} else {
 			r.log.Info("joined the federation", "contacted", n)
-			r.awaitMembers()
+			// Whatever the catalog holds of the node's origin: one
+			// restored from an older copy, or that lost its last commits
+			// in a crash of the machine, holds fewer records of it than
+			// peers may. (No write comes before Start returns.)
+			var members []string
+			for _, m := range r.ml.Members() {
+				if m.Name != cfg.Origin {
+					members = append(members, m.Name)
+				}
+			}
+			r.holdOwnWrites(wms[cfg.Origin], members)
 		}
 	}
 	r.wg.Add(3)
@@ -253,29 +261,50 @@ func Start(ctx context.Context, cfg Config, store *storage.Store, logger *slog.L
 }
 
 // ownRecordsPatience bounds how long a node holds its writes at start,
-// waiting for a first pull to give back any record of its origin it signed
+// waiting for the members to give back any record of its origin it signed
 // and its catalog no longer holds: a minute, or 5 s with the local timings
-// (nodes on one machine, as in tests).
+// (nodes on one machine, as in tests), unless Config.OwnRecordsPatience
+// says otherwise.
 func (r *Replicator) ownRecordsPatience() time.Duration {
-	if r.cfg.Timings == TimingsLocal {
+	switch {
+	case r.cfg.OwnRecordsPatience > 0:
+		return r.cfg.OwnRecordsPatience
+	case r.cfg.Timings == TimingsLocal:
 		return 5 * time.Second
 	}
 	return time.Minute
 }
 
-// holdOwnWrites holds the node's own writes, at start, until a pull from a
-// member ends without error, and the digests after it show the peer
-// holding no more of the node's origin than the node then does (or cannot
-// be had), or its patience passes (ownRecordsPatience), or the node stops.
-// The catalog, at head, may have lost records of the node's origin that
-// peers hold still: wiped (its key kept), restored from an older copy, or
-// short of its last commits after a crash of the machine. The pull gives
-// them back, and the writes then take the seqs after them; a write made
-// first would take a seq that peers hold already, and never reach them.
-func (r *Replicator) holdOwnWrites(head int64) {
+// holdOwnWrites holds the node's own writes, at start, until each of
+// members (those gossip knows alive once the node has joined) has
+// answered, or its patience passes (ownRecordsPatience), or the node
+// stops. The catalog, at head, may have lost records of the node's origin
+// that peers hold still: wiped (its key kept), restored from an older
+// copy, or short of its last commits after a crash of the machine. Pulls
+// give them back, and the writes then take the seqs after them; a write
+// made first would take a seq that peers hold already, and never reach
+// them.
+//
+// Each member must answer, not the first only: one may lack records of the
+// node's origin that another holds (it was cut off from the node when they
+// were written). A member answers by a pull of the node's origin that ends
+// without error and digests that then show no more of it than the node
+// holds (or cannot be had; see ownOriginAnswer), or by failing
+// awaitedFailures pulls in a row. One that leaves is still waited for: it
+// may be the one holding the records, restarting.
+func (r *Replicator) holdOwnWrites(head int64, members []string) {
+	if len(members) == 0 {
+		return
+	}
 	hold := r.store.HoldOwnWrites()
+	r.mu.Lock()
+	r.awaited = map[string]bool{}
+	for _, m := range members {
+		r.awaited[m] = true
+	}
+	r.mu.Unlock()
 	patience := r.ownRecordsPatience()
-	r.log.Info("this node's writes wait for a first pull, which gives back any record of its origin it signed and its catalog lost", "head", head, "at_most", patience)
+	r.log.Info("this node's writes wait for each member to give back any record of its origin it signed and its catalog lost", "head", head, "members", len(members), "at_most", patience)
 	var once gosync.Once
 	timer := time.AfterFunc(patience, func() {
 		once.Do(func() {
@@ -297,6 +326,11 @@ func (r *Replicator) holdOwnWrites(head int64) {
 	}
 }
 
+// awaitedFailures is how many pulls in a row a member awaited (see
+// holdOwnWrites) must fail to be taken for one that cannot tell what it
+// holds: one failure may be a blip, or a member restarting.
+const awaitedFailures = 3
+
 // RefuseHeldWrites makes the node's own writes fail, those waiting and
 // those after, if Start holds them still (see holdOwnWrites): the node is
 // stopping, and no pull will tell it whether the federation holds more of
@@ -309,49 +343,23 @@ func (r *Replicator) RefuseHeldWrites() {
 	}
 }
 
-// awaitMembers makes the node's held writes wait for an answer from every
-// member gossip knows alive once the node has joined, not from the first
-// only: that one may lack records of the node's origin that another holds
-// (it was cut off from the node when they were written, and the node's
-// catalog lost them since). A member answers by a pull that ends without
-// error and a digest that shows no more of the node's origin than the
-// node then holds; one whose pull fails, or that leaves, is not waited
-// for (see answered).
-func (r *Replicator) awaitMembers() {
-	r.mu.Lock()
-	r.awaited = map[string]bool{}
-	for _, n := range r.ml.Members() {
-		if n.Name != r.cfg.Origin {
-			r.awaited[n.Name] = true
-		}
-	}
-	none := len(r.awaited) == 0
-	r.mu.Unlock()
-	if none {
-		r.releaseOwnWrites()
-	}
-}
-
 // answered notes that the member of origin holds no more of the node's
-// origin than the node, or cannot tell it (its pull failed), and lets the
-// node's held writes go ahead once every member awaited has answered (see
-// awaitMembers), or at once when none is.
-func (r *Replicator) answered(origin string) { r.stopAwaiting(origin, true) }
-
-// left notes that the member of origin left, or failed: the node's held
-// writes no longer wait for its answer.
-func (r *Replicator) left(origin string) { r.stopAwaiting(origin, false) }
-
-func (r *Replicator) stopAwaiting(origin string, answer bool) {
+// origin than the node, or cannot tell it, and lets the node's held writes
+// go ahead once every member awaited has answered (see holdOwnWrites).
+func (r *Replicator) answered(origin string) {
 	r.mu.Lock()
 	awaited := r.awaited[origin]
 	delete(r.awaited, origin)
-	release := (awaited && len(r.awaited) == 0) || (answer && r.awaited == nil)
+	release := awaited && len(r.awaited) == 0
 	r.mu.Unlock()
 	if release {
 		r.releaseOwnWrites()
 	}
 }
+
+// awaitedLocked reports whether the node's held writes wait for the member
+// of origin's answer.
+func (r *Replicator) awaitedLocked(origin string) bool { return r.awaited[origin] }
 
 // stillAwaited are the members whose answers the node's held writes wait
 // for, sorted.
@@ -813,7 +821,6 @@ func (r *Replicator) pullLoop(origin string) {
 		}
 		var res PullResult
 		var diverged []string
-		var ownBehind bool
 		start := time.Now()
 		if err == nil {
 			ctx, cancel := context.WithTimeout(r.ctx, r.cfg.PullTimeout)
@@ -824,6 +831,11 @@ func (r *Replicator) pullLoop(origin string) {
 				// in name order, and a first one, of a large federation,
 				// could outlast the wait.
 				res, err = pullOwnOrigin(ctx, r.store, conn, r.cfg.PageBytes)
+				if err == nil && !res.Overtaken && res.OwnOriginRefused == nil {
+					// Whether the peer answers, before the pull of the
+					// rest, which may be long.
+					err = r.ownOriginAnswer(ctx, origin, conn)
+				}
 			}
 			if err == nil && !res.Overtaken {
 				// Of the node's own origin again only if not asked for
@@ -839,7 +851,7 @@ func (r *Replicator) pullLoop(origin string) {
 				r.saidForked(origin, "err", res.Forked)
 			}
 			if err == nil && !res.Overtaken {
-				diverged, ownBehind, err = r.compareDigests(ctx, origin, conn, start)
+				diverged, err = r.compareDigests(ctx, origin, conn, start)
 			}
 			cancel()
 		}
@@ -847,12 +859,6 @@ func (r *Replicator) pullLoop(origin string) {
 			<-r.pullSlot
 		}
 
-		if err != nil && status.Code(err) != codes.ResourceExhausted {
-			// A member whose pull fails cannot tell what it holds of
-			// the node's origin. (One that serves too many pulls is
-			// asked again.)
-			r.answered(origin)
-		}
 		result := "ok"
 		if err != nil {
 			result = "error"
@@ -888,6 +894,7 @@ func (r *Replicator) pullLoop(origin string) {
 		if len(diverged) > 0 || res.Overtaken {
 			p.again = true // pull the origins reset, or what is left
 		}
+		gaveUp := false // on the member's answer to the node's held writes
 		if err != nil {
 			p.failures++
 			p.lastErr = err.Error()
@@ -896,7 +903,12 @@ func (r *Replicator) pullLoop(origin string) {
 			if r.ctx.Err() == nil {
 				r.log.Warn("pull failed", "peer", origin, "addr", addr, "err", err, "retry_in", backoff)
 			}
-			if p.again {
+			// A member the node's held writes wait for is asked again
+			// when its backoff ends, until it has failed too often to
+			// tell what it holds of the node's origin.
+			awaited := r.awaitedLocked(origin)
+			gaveUp = awaited && p.failures >= awaitedFailures
+			if p.again || (awaited && !gaveUp) {
 				r.retryLaterLocked(origin, p)
 			}
 		} else {
@@ -905,22 +917,28 @@ func (r *Replicator) pullLoop(origin string) {
 			if res.Applied > 0 {
 				r.log.Debug("pulled", "peer", origin, "records", res.Applied, "pages", res.Pages, "took", time.Since(start))
 			}
-			if ownBehind && r.store.OwnWritesHeld() && res.OwnOriginRefused == nil {
-				// The peer took in more of the node's origin since its
-				// pull's snapshot, or withholds it: ask again shortly,
-				// while the node's writes wait for it. (Not when what it
-				// holds is under another key: asking again brings the
-				// same.)
+			if r.awaitedLocked(origin) && res.OwnOriginRefused == nil {
+				// The peer's digest shows more of the node's origin
+				// than its pull gave back: it took in more since the
+				// pull's snapshot, or withholds it. Ask again shortly,
+				// while the node's writes wait for its answer. (Not when
+				// what it holds is under another key: asking again
+				// brings the same.)
 				p.retryAt = time.Now().Add(ownRecordsRetry)
 				r.retryLaterLocked(origin, p)
 			}
 		}
-		if !p.again || err != nil || r.ctx.Err() != nil {
+		done := !p.again || err != nil || r.ctx.Err() != nil
+		if done {
 			p.pulling = false
-			r.mu.Unlock()
-			return
 		}
 		r.mu.Unlock()
+		if gaveUp {
+			r.answered(origin)
+		}
+		if done {
+			return
+		}
 	}
 }
 
@@ -1003,9 +1021,7 @@ func (r *Replicator) randomAliveLocked(except string) string {
 // peer holds as many records or more, this node lost some: it resets its
 // watermark for the origin, so that the next pull asks for them all again.
 // (Where the peer holds fewer, the peer repairs itself from this node.) It
-// returns the origins reset, and whether the peer holds more of the node's
-// own origin than the node (see holdOwnWrites, whose writes it releases
-// otherwise).
+// returns the origins reset.
 //
 // A peer whose digest counts more records than its pulls send would have
 // this node pull the origin from the start again and again: an origin reset
@@ -1014,19 +1030,15 @@ func (r *Replicator) randomAliveLocked(except string) string {
 // sends of it, the peer is at fault: the comparison fails, which backs the
 // peer off, once it has compared the other origins. (If it was reset since,
 // after a comparison with another peer, the next pull brings its records.)
-func (r *Replicator) compareDigests(ctx context.Context, peerOrigin string, conn grpc.ClientConnInterface, pulledSince time.Time) (reset []string, ownBehind bool, err error) {
+func (r *Replicator) compareDigests(ctx context.Context, peerOrigin string, conn grpc.ClientConnInterface, pulledSince time.Time) (reset []string, err error) {
 	theirs, err := federationv1.NewFederationServiceClient(conn).GetDigests(ctx, &federationv1.GetDigestsRequest{},
 		grpc.MaxCallRecvMsgSize(maxDigestsBytes))
 	if err != nil {
-		// The pull before, from one snapshot of the peer's catalog, gave
-		// back all it held of the node's origin: the digest would only
-		// have told of records the peer took in since.
-		r.answered(peerOrigin)
-		return nil, false, fmt.Errorf("get digests: %w", err)
+		return nil, fmt.Errorf("get digests: %w", err)
 	}
 	ours, err := r.store.Digests(ctx, nil)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	mine := map[string]*federationv1.OriginDigest{}
 	for _, d := range ours {
@@ -1038,13 +1050,6 @@ func (r *Replicator) compareDigests(ctx context.Context, peerOrigin string, conn
 		delete(mine, t.GetOrigin()) // an origin the peer lists twice counts once
 		// A peer at watermark 0 that holds records of the origin is
 		// repairing it: what it holds is not known, and may be more.
-		if t.GetOrigin() == r.cfg.Origin && (t.GetWatermark() > m.GetWatermark() || (t.GetWatermark() == 0 && t.GetCount() > m.GetCount())) {
-			ownBehind = true
-			if r.store.OwnWritesHeld() {
-				r.log.Warn("a peer holds records of this node's origin above its head, which the pull did not give back: asking again",
-					"peer", peerOrigin, "head", m.GetWatermark(), "theirs", t.GetWatermark())
-			}
-		}
 		// (Not while the node waits for its records, nor at watermark 0,
 		// where a peer repairing the origin stands.)
 		if t.GetOrigin() == r.cfg.Origin && t.GetWatermark() == m.GetWatermark() && m.GetWatermark() > 0 && !r.store.OwnWritesHeld() &&
@@ -1085,12 +1090,49 @@ func (r *Replicator) compareDigests(ctx context.Context, peerOrigin string, conn
 		r.mu.Unlock()
 		reset = append(reset, t.GetOrigin())
 	}
-	if !ownBehind {
-		// The pull gave back what the peer held of the node's origin,
-		// if anything: the node's writes take the seqs after.
+	return reset, errors.Join(faults...)
+}
+
+// ownAhead reports whether a peer's digest of the node's own origin,
+// theirs, shows more than the node's, mine (nil when the node holds none).
+// A peer at watermark 0 that holds records of the origin is repairing it:
+// what it holds is not known, and may be more.
+func ownAhead(mine, theirs *federationv1.OriginDigest) bool {
+	return theirs.GetWatermark() > mine.GetWatermark() || (theirs.GetWatermark() == 0 && theirs.GetCount() > mine.GetCount())
+}
+
+// ownOriginAnswer asks the peer of peerOrigin, after a pull of the node's
+// own origin from it, for its digest of that origin, and counts its
+// answer to the node's held writes when it shows no more than the node
+// holds (see holdOwnWrites); it fails only if the node's own digest cannot
+// be read. A peer whose digests cannot be had answers too: the pull, from one
+// snapshot of its catalog, gave back all it held of the origin, and the
+// digest would only have told of records it took in since (the pull's
+// comparison of digests then fails, as it does for any origin).
+func (r *Replicator) ownOriginAnswer(ctx context.Context, peerOrigin string, conn grpc.ClientConnInterface) error {
+	theirs, err := federationv1.NewFederationServiceClient(conn).GetDigests(ctx, &federationv1.GetDigestsRequest{Origins: []string{r.cfg.Origin}},
+		grpc.MaxCallRecvMsgSize(maxDigestsBytes))
+	if err != nil {
 		r.answered(peerOrigin)
+		return nil
 	}
-	return reset, ownBehind, errors.Join(faults...)
+	ours, err := r.store.Digests(ctx, []string{r.cfg.Origin})
+	if err != nil {
+		return err
+	}
+	var mine *federationv1.OriginDigest
+	if len(ours) > 0 {
+		mine = ours[0]
+	}
+	for _, t := range theirs.GetDigests() {
+		if t.GetOrigin() == r.cfg.Origin && ownAhead(mine, t) {
+			r.log.Warn("a peer holds records of this node's origin above its head, which the pull did not give back: asking again",
+				"peer", peerOrigin, "head", mine.GetWatermark(), "theirs", t.GetWatermark())
+			return nil
+		}
+	}
+	r.answered(peerOrigin)
+	return nil
 }
 
 // learn records what a member's gossip says of it, and pulls from it at
@@ -1129,7 +1171,6 @@ func (r *Replicator) learn(n *memberlist.Node, alive bool) {
 		if wasAlive {
 			r.log.Info("member left or failed", "origin", m.Origin)
 		}
-		r.left(m.Origin)
 		return
 	}
 	if !wasAlive {

@@ -283,11 +283,21 @@ func TestPageOfTooManyRecordsRefusedUndecoded(t *testing.T) {
 // digestLiar serves pages as pageServer does, and digests of its choosing.
 type digestLiar struct {
 	*pageServer
+	mu      gosync.Mutex
 	digests []*federationv1.OriginDigest
 }
 
 func (d *digestLiar) GetDigests(context.Context, *federationv1.GetDigestsRequest) (*federationv1.GetDigestsResponse, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	return &federationv1.GetDigestsResponse{Digests: d.digests}, nil
+}
+
+// set changes the digests d answers.
+func (d *digestLiar) set(ds ...*federationv1.OriginDigest) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.digests = ds
 }
 
 // TestLyingDigestsPullOriginOnce checks that a peer whose digest counts
@@ -317,7 +327,7 @@ func TestLyingDigestsPullOriginOnce(t *testing.T) {
 	if _, err := PullFrom(ctx, dst, conn, 0); err != nil || watermark() != through {
 		t.Fatalf("first pull: %v, watermark %d, want %d", err, watermark(), through)
 	}
-	if reset, _, err := r.compareDigests(ctx, "fr", conn, firstPull); err != nil || !slices.Equal(reset, []string{"fr"}) {
+	if reset, err := r.compareDigests(ctx, "fr", conn, firstPull); err != nil || !slices.Equal(reset, []string{"fr"}) {
 		t.Fatalf("a first divergence: reset %v, %v; want fr reset once", reset, err)
 	}
 	if w := watermark(); w != 0 {
@@ -333,11 +343,11 @@ func TestLyingDigestsPullOriginOnce(t *testing.T) {
 		if round == 0 {
 			// A pull that began before the reset (from another peer,
 			// say) did not bring everything: its peer is not at fault.
-			if reset, _, err := r.compareDigests(ctx, "fr", conn, firstPull); err != nil || len(reset) != 0 {
+			if reset, err := r.compareDigests(ctx, "fr", conn, firstPull); err != nil || len(reset) != 0 {
 				t.Fatalf("after a pull that began before the reset: reset %v, %v; want neither a reset nor a fault", reset, err)
 			}
 		}
-		reset, _, err := r.compareDigests(ctx, "fr", conn, pulled)
+		reset, err := r.compareDigests(ctx, "fr", conn, pulled)
 		if err == nil || !strings.Contains(err.Error(), "do not send what its digest counts") || len(reset) != 0 {
 			t.Fatalf("round %d: the same divergence after pulling from the start: reset %v, %v; want the peer at fault", round, reset, err)
 		}
@@ -575,11 +585,13 @@ func pullFromServer(t *testing.T, r *Replicator, name string, server federationv
 	})
 }
 
-// TestHeldWritesWaitForTheOrigin holds a node's own writes as Start does
-// for a node with no record of its origin: a peer whose digest shows more
-// of the origin than its pull gave back does not release them; one that
-// shows no more does, and so does one whose digests cannot be had, its
-// pull having given back all it held.
+// TestHeldWritesWaitForTheOrigin holds a node's own writes as Start does,
+// for the members gossip knows: each must answer. A member whose digest
+// shows more of the origin than its pull gave back has not, and is asked
+// again until it shows no more; one whose digest shows no more has, and so
+// has one whose digests cannot be had (its pull gave back all it held),
+// and one whose pulls failed awaitedFailures times in a row. A member that
+// leaves is still waited for, and one not awaited does not count.
 func TestHeldWritesWaitForTheOrigin(t *testing.T) {
 	ctx := context.Background()
 	node := startCluster(t, 1, clusterOpts{antiEntropy: time.Hour})[0]
@@ -590,45 +602,65 @@ func TestHeldWritesWaitForTheOrigin(t *testing.T) {
 		_, err := node.store.Apply(short, []storage.Write{{Op: storage.OpCreate, ID: fmt.Sprintf("w%d", time.Now().UnixNano()), Resource: benchTool(0)}})
 		return err
 	}
+	held := func(after string) {
+		t.Helper()
+		if err := write(); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("a write after %s: %v; want it still held", after, err)
+		}
+	}
 	pullFrom := func(name string, server federationv1.FederationServiceServer) { pullFromServer(t, r, name, server) }
 	digests := func(ds ...*federationv1.OriginDigest) *digestLiar {
 		return &digestLiar{pageServer: &pageServer{}, digests: ds}
 	}
 
-	r.holdOwnWrites(0) // no pull runs: the node has no peer yet
-	pullFrom("yy", digests(&federationv1.OriginDigest{Origin: node.origin, Watermark: 40, Count: 40}))
-	if err := write(); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("a write after a pull from a peer holding more of the origin than it gave: %v; want it still held", err)
-	}
-	pullFrom("zz", digests(&federationv1.OriginDigest{Origin: node.origin, Watermark: 0}))
-	if err := write(); err != nil {
-		t.Fatalf("a write after a pull from a peer holding no more of the origin: %v", err)
-	}
+	r.holdOwnWrites(0, []string{"aa", "bb", "cc", "dd"})
+	ahead := digests(&federationv1.OriginDigest{Origin: node.origin, Watermark: 40, Count: 40})
+	pullFrom("aa", ahead)
+	held("a pull from a member holding more of the origin than it gave")
+	pullFrom("bb", digests(&federationv1.OriginDigest{Origin: node.origin, Watermark: 0}))
+	pullFrom("cc", &pageServer{}) // GetDigests: unimplemented
+	pullFrom("xx", digests())     // not awaited
+	held("three members of four answered")
 
-	r.holdOwnWrites(0)
-	pullFrom("ww", &pageServer{}) // GetDigests: unimplemented
-	if err := write(); err != nil {
-		t.Fatalf("a write after a pull from a peer whose digests cannot be had: %v", err)
-	}
-
-	// As after a join: every member known then must answer.
-	r.holdOwnWrites(0)
+	// dd's pulls fail: it is asked again, and answers once they failed
+	// awaitedFailures times in a row.
+	conn := serveLoopback(t, func(srv grpc.ServiceRegistrar) {
+		federationv1.RegisterFederationServiceServer(srv, federationv1.UnimplementedFederationServiceServer{})
+	})
 	r.mu.Lock()
-	r.awaited = map[string]bool{"aa": true, "bb": true, "cc": true}
+	dd := &peer{meta: meta{Origin: "dd", GRPCAddr: conn.Target()}, alive: true}
+	r.peers["dd"] = dd
 	r.mu.Unlock()
-	pullFrom("aa", digests(&federationv1.OriginDigest{Origin: node.origin, Watermark: 0}))
-	pullFrom("xx", digests()) // not awaited
-	if err := write(); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("a write after one member of three answered: %v; want it still held", err)
+	r.pull("dd")
+	waitFor(t, 10*time.Second, "dd's pull fails, and is due again", func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return dd.failures == 1 && !dd.pulling && dd.retrying
+	})
+	held("a member's pull failed once")
+	r.mu.Lock()
+	dd.failures = awaitedFailures - 1 // as after the retries, without waiting for their backoffs
+	r.mu.Unlock()
+	r.pull("dd")
+	waitFor(t, 10*time.Second, "dd's pulls fail awaitedFailures times", func() bool { return !slices.Contains(r.stillAwaited(), "dd") })
+
+	// aa leaves: still waited for. It comes back, shows no more, and
+	// answers.
+	r.mu.Lock()
+	aa := r.peers["aa"].meta
+	r.mu.Unlock()
+	b, err := json.Marshal(aa)
+	if err != nil {
+		t.Fatal(err)
 	}
-	pullFrom("bb", federationv1.UnimplementedFederationServiceServer{}) // its pull fails: it cannot tell
-	r.left("xx")
-	if err := write(); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("a write after two members of three answered: %v; want it still held", err)
-	}
-	r.left("cc")
+	gossip := &memberlist.Node{Name: "aa", Meta: b, Addr: net.IPv4(127, 0, 0, 1), Port: 7946}
+	r.learn(gossip, false)
+	held("the last member awaited left")
+	ahead.set(&federationv1.OriginDigest{Origin: node.origin, Watermark: 0})
+	r.learn(gossip, true)
+	waitFor(t, 10*time.Second, "aa comes back and answers", func() bool { return len(r.stillAwaited()) == 0 })
 	if err := write(); err != nil {
-		t.Fatalf("a write once the last member awaited left: %v", err)
+		t.Fatalf("a write once every member answered: %v", err)
 	}
 }
 
@@ -667,7 +699,7 @@ func TestOwnForkSaid(t *testing.T) {
 func TestHeldWritesRefusedOnClose(t *testing.T) {
 	ctx := context.Background()
 	node := startCluster(t, 1, clusterOpts{antiEntropy: time.Hour})[0]
-	node.repl.holdOwnWrites(0)
+	node.repl.holdOwnWrites(0, []string{"yy"})
 	done := make(chan error, 1)
 	go func() {
 		_, err := node.store.Apply(ctx, []storage.Write{{Op: storage.OpCreate, ID: "held", Resource: benchTool(0)}})
