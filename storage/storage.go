@@ -142,10 +142,13 @@ func (s *Store) OwnWritesHeld() bool { return s.ownWritesHeld.Load() != nil }
 // holds them at start until it has asked the federation for records of its
 // origin that it signed and its catalog lost (wiped, its key kept, or
 // restored from an older copy): a write made first would take a seq that
-// peers hold already.
+// peers hold already. There is one hold at a time: HoldOwnWrites panics
+// while one holds the writes, or has refused them.
 func (s *Store) HoldOwnWrites() *OwnWritesHold {
 	h := &OwnWritesHold{store: s, decided: make(chan struct{})}
-	s.ownWritesHeld.Store(h)
+	if !s.ownWritesHeld.CompareAndSwap(nil, h) {
+		panic("storage: HoldOwnWrites while the node's own writes are held already")
+	}
 	return h
 }
 

@@ -249,21 +249,7 @@ func TestPullOvertaken(t *testing.T) {
 // that come after too.
 func TestOwnOriginUnderAnotherKeySkipped(t *testing.T) {
 	ctx := context.Background()
-	rekeyed, err := storage.Open(ctx, storage.Options{Path: filepath.Join(t.TempDir(), "old-de.db"), Origin: "de", Key: nodeKey("de, before its key was lost"), Logger: testLogger(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rekeyed.Close()
-	if _, err := rekeyed.Apply(ctx, []storage.Write{{Op: storage.OpCreate, ID: "old", Resource: benchTool(0)}}); err != nil {
-		t.Fatal(err)
-	}
-	var own []*federationv1.OriginPage
-	if err := rekeyed.ReadPages(ctx, storage.PullSpec{AllOrigins: true}, func(p *federationv1.OriginPage) error {
-		own = append(own, p)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	own := pagesUnderAnotherKey(t, "de")
 	dst := openReplica(t) // origin "de", its own key
 	others := sourcePages(t, 20, 0)
 	res, err := PullFrom(ctx, dst, serveLoopback(t, (&pageServer{pages: append(own, others...)}).register), 0)
@@ -303,22 +289,7 @@ func TestOwnOriginPulledAlone(t *testing.T) {
 // the other origins' records.
 func TestForkedOwnPagesSkipped(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	before, err := storage.Open(ctx, storage.Options{Path: filepath.Join(dir, "before.db"), Origin: "de", Key: nodeKey("de"), Logger: testLogger(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer before.Close()
-	if _, err := before.Apply(ctx, []storage.Write{{Op: storage.OpCreate, ID: "lost", Resource: benchTool(1)}}); err != nil {
-		t.Fatal(err)
-	}
-	var lost []*federationv1.OriginPage
-	if err := before.ReadPages(ctx, storage.PullSpec{AllOrigins: true}, func(p *federationv1.OriginPage) error {
-		lost = append(lost, p)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	lost := pagesOfOneTool(t, "de", nodeKey("de"), "lost")
 	dst := openReplica(t) // de again, its catalog lost
 	server := &pageServer{pages: append(lost, sourcePages(t, 10, 0)...), before: func() {
 		if _, err := dst.Apply(ctx, []storage.Write{{Op: storage.OpCreate, ID: "new", Resource: benchTool(2)}}); err != nil {

@@ -309,26 +309,39 @@ func (r *Replicator) holdOwnWrites(head int64, members []string) {
 	timer := time.AfterFunc(patience, func() {
 		once.Do(func() {
 			r.log.Warn("not every member answered that it held no more of this node's origin: this node's writes go ahead, and if its catalog lost records of its origin that peers hold, they will not take the writes of the same seqs", "waited", patience, "unanswered", r.stillAwaited())
+			r.stopAwaiting()
 			hold.Release()
 		})
 	})
 	r.releaseHeld = func() {
 		once.Do(func() {
 			timer.Stop()
+			r.stopAwaiting()
 			hold.Release()
 		})
 	}
 	r.refuseHeld = func() {
 		once.Do(func() {
 			timer.Stop()
+			r.stopAwaiting()
 			hold.Refuse()
 		})
 	}
 }
 
+// stopAwaiting forgets the members the node's writes waited for, once they
+// no longer do: none is then asked again for its answer.
+func (r *Replicator) stopAwaiting() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.awaited = nil
+}
+
 // awaitedFailures is how many pulls in a row a member awaited (see
 // holdOwnWrites) must fail to be taken for one that cannot tell what it
-// holds: one failure may be a blip, or a member restarting.
+// holds: one failure may be a blip. A member that cannot be reached
+// (UNAVAILABLE) is not given up on: it may be restarting, and gossip holds
+// it alive meanwhile; the node's patience bounds the wait.
 const awaitedFailures = 3
 
 // RefuseHeldWrites makes the node's own writes fail, those waiting and
@@ -821,6 +834,7 @@ func (r *Replicator) pullLoop(origin string) {
 		}
 		var res PullResult
 		var diverged []string
+		ownAheadStill := false // the peer's digest shows more of the node's origin than it gave back
 		start := time.Now()
 		if err == nil {
 			ctx, cancel := context.WithTimeout(r.ctx, r.cfg.PullTimeout)
@@ -831,10 +845,16 @@ func (r *Replicator) pullLoop(origin string) {
 				// in name order, and a first one, of a large federation,
 				// could outlast the wait.
 				res, err = pullOwnOrigin(ctx, r.store, conn, r.cfg.PageBytes)
-				if err == nil && !res.Overtaken && res.OwnOriginRefused == nil {
+				switch {
+				case err != nil || res.Overtaken:
+				case res.OwnOriginRefused != nil || res.Forked != nil:
+					// What it holds of the node's origin, it cannot give
+					// back: its answer, as far as it goes.
+					r.answered(origin)
+				default:
 					// Whether the peer answers, before the pull of the
 					// rest, which may be long.
-					err = r.ownOriginAnswer(ctx, origin, conn)
+					ownAheadStill, err = r.ownOriginAnswer(ctx, origin, conn)
 				}
 			}
 			if err == nil && !res.Overtaken {
@@ -907,7 +927,7 @@ func (r *Replicator) pullLoop(origin string) {
 			// when its backoff ends, until it has failed too often to
 			// tell what it holds of the node's origin.
 			awaited := r.awaitedLocked(origin)
-			gaveUp = awaited && p.failures >= awaitedFailures
+			gaveUp = awaited && p.failures >= awaitedFailures && status.Code(err) != codes.Unavailable
 			if p.again || (awaited && !gaveUp) {
 				r.retryLaterLocked(origin, p)
 			}
@@ -917,13 +937,11 @@ func (r *Replicator) pullLoop(origin string) {
 			if res.Applied > 0 {
 				r.log.Debug("pulled", "peer", origin, "records", res.Applied, "pages", res.Pages, "took", time.Since(start))
 			}
-			if r.awaitedLocked(origin) && res.OwnOriginRefused == nil {
+			if ownAheadStill && r.awaitedLocked(origin) {
 				// The peer's digest shows more of the node's origin
 				// than its pull gave back: it took in more since the
 				// pull's snapshot, or withholds it. Ask again shortly,
-				// while the node's writes wait for its answer. (Not when
-				// what it holds is under another key: asking again
-				// brings the same.)
+				// while the node's writes wait for its answer.
 				p.retryAt = time.Now().Add(ownRecordsRetry)
 				r.retryLaterLocked(origin, p)
 			}
@@ -1048,10 +1066,9 @@ func (r *Replicator) compareDigests(ctx context.Context, peerOrigin string, conn
 	for _, t := range theirs.GetDigests() {
 		m := mine[t.GetOrigin()]
 		delete(mine, t.GetOrigin()) // an origin the peer lists twice counts once
-		// A peer at watermark 0 that holds records of the origin is
-		// repairing it: what it holds is not known, and may be more.
-		// (Not while the node waits for its records, nor at watermark 0,
-		// where a peer repairing the origin stands.)
+		// Two histories of the node's origin (not while the node waits
+		// for its records, nor at watermark 0, where a peer repairing
+		// the origin stands).
 		if t.GetOrigin() == r.cfg.Origin && t.GetWatermark() == m.GetWatermark() && m.GetWatermark() > 0 && !r.store.OwnWritesHeld() &&
 			(m.GetCount() != t.GetCount() || !bytes.Equal(m.GetHash(), t.GetHash())) {
 			r.ownForked(peerOrigin, m, t)
@@ -1094,11 +1111,12 @@ func (r *Replicator) compareDigests(ctx context.Context, peerOrigin string, conn
 }
 
 // ownAhead reports whether a peer's digest of the node's own origin,
-// theirs, shows more than the node's, mine (nil when the node holds none).
-// A peer at watermark 0 that holds records of the origin is repairing it:
-// what it holds is not known, and may be more.
+// theirs, shows more than the node's, mine (nil when the node holds none):
+// a higher watermark, or more records. (A peer repairing the origin holds
+// records above its watermark, which it does not serve until its repair
+// ends: they may still be records the node lost.)
 func ownAhead(mine, theirs *federationv1.OriginDigest) bool {
-	return theirs.GetWatermark() > mine.GetWatermark() || (theirs.GetWatermark() == 0 && theirs.GetCount() > mine.GetCount())
+	return theirs.GetWatermark() > mine.GetWatermark() || theirs.GetCount() > mine.GetCount()
 }
 
 // ownOriginAnswer asks the peer of peerOrigin, after a pull of the node's
@@ -1109,16 +1127,16 @@ func ownAhead(mine, theirs *federationv1.OriginDigest) bool {
 // snapshot of its catalog, gave back all it held of the origin, and the
 // digest would only have told of records it took in since (the pull's
 // comparison of digests then fails, as it does for any origin).
-func (r *Replicator) ownOriginAnswer(ctx context.Context, peerOrigin string, conn grpc.ClientConnInterface) error {
+func (r *Replicator) ownOriginAnswer(ctx context.Context, peerOrigin string, conn grpc.ClientConnInterface) (ahead bool, err error) {
 	theirs, err := federationv1.NewFederationServiceClient(conn).GetDigests(ctx, &federationv1.GetDigestsRequest{Origins: []string{r.cfg.Origin}},
 		grpc.MaxCallRecvMsgSize(maxDigestsBytes))
 	if err != nil {
 		r.answered(peerOrigin)
-		return nil
+		return false, nil
 	}
 	ours, err := r.store.Digests(ctx, []string{r.cfg.Origin})
 	if err != nil {
-		return err
+		return false, err
 	}
 	var mine *federationv1.OriginDigest
 	if len(ours) > 0 {
@@ -1126,13 +1144,13 @@ func (r *Replicator) ownOriginAnswer(ctx context.Context, peerOrigin string, con
 	}
 	for _, t := range theirs.GetDigests() {
 		if t.GetOrigin() == r.cfg.Origin && ownAhead(mine, t) {
-			r.log.Warn("a peer holds records of this node's origin above its head, which the pull did not give back: asking again",
-				"peer", peerOrigin, "head", mine.GetWatermark(), "theirs", t.GetWatermark())
-			return nil
+			r.log.Warn("a peer's digest shows more records of this node's origin than its pull gave back, while the node's writes wait for them",
+				"peer", peerOrigin, "head", mine.GetWatermark(), "theirs", t.GetWatermark(), "records", mine.GetCount(), "their_records", t.GetCount())
+			return true, nil
 		}
 	}
 	r.answered(peerOrigin)
-	return nil
+	return false, nil
 }
 
 // learn records what a member's gossip says of it, and pulls from it at

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"path/filepath"
 	"slices"
 	"strings"
 	gosync "sync"
@@ -590,8 +591,10 @@ func pullFromServer(t *testing.T, r *Replicator, name string, server federationv
 // shows more of the origin than its pull gave back has not, and is asked
 // again until it shows no more; one whose digest shows no more has, and so
 // has one whose digests cannot be had (its pull gave back all it held),
-// and one whose pulls failed awaitedFailures times in a row. A member that
-// leaves is still waited for, and one not awaited does not count.
+// one that holds the origin under another key (it can give nothing back),
+// and one whose pulls failed awaitedFailures times in a row, unless it
+// could not be reached (it may be restarting). A member that leaves is
+// still waited for, and one not awaited does not count.
 func TestHeldWritesWaitForTheOrigin(t *testing.T) {
 	ctx := context.Background()
 	node := startCluster(t, 1, clusterOpts{antiEntropy: time.Hour})[0]
@@ -613,30 +616,44 @@ func TestHeldWritesWaitForTheOrigin(t *testing.T) {
 		return &digestLiar{pageServer: &pageServer{}, digests: ds}
 	}
 
-	r.holdOwnWrites(0, []string{"aa", "bb", "cc", "dd"})
+	r.cfg.OwnRecordsPatience = time.Hour // answers release the writes, not the wait's end
+	r.holdOwnWrites(0, []string{"aa", "bb", "cc", "dd", "ee", "gg"})
 	ahead := digests(&federationv1.OriginDigest{Origin: node.origin, Watermark: 40, Count: 40})
 	pullFrom("aa", ahead)
 	held("a pull from a member holding more of the origin than it gave")
 	pullFrom("bb", digests(&federationv1.OriginDigest{Origin: node.origin, Watermark: 0}))
 	pullFrom("cc", &pageServer{}) // GetDigests: unimplemented
 	pullFrom("xx", digests())     // not awaited
-	held("three members of four answered")
+	pullFrom("ee", &digestLiar{pageServer: &pageServer{pages: pagesUnderAnotherKey(t, node.origin)}})
+	held("four members of six answered")
+
+	// pullFailing pulls from a member at addr whose pulls failed failures
+	// times already, and waits until the pull has failed.
+	pullFailing := func(name, addr string, failures int) *peer {
+		r.mu.Lock()
+		p := &peer{meta: meta{Origin: name, GRPCAddr: addr, Protocol: ProtocolVersion}, alive: true, failures: failures}
+		r.peers[name] = p
+		r.mu.Unlock()
+		r.pull(name)
+		waitFor(t, 10*time.Second, name+"'s pull fails", func() bool {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			return p.failures == failures+1 && !p.pulling
+		})
+		return p
+	}
 
 	// dd's pulls fail: it is asked again, and answers once they failed
 	// awaitedFailures times in a row.
 	conn := serveLoopback(t, func(srv grpc.ServiceRegistrar) {
 		federationv1.RegisterFederationServiceServer(srv, federationv1.UnimplementedFederationServiceServer{})
 	})
+	dd := pullFailing("dd", conn.Target(), 0)
 	r.mu.Lock()
-	dd := &peer{meta: meta{Origin: "dd", GRPCAddr: conn.Target()}, alive: true}
-	r.peers["dd"] = dd
+	if !dd.retrying {
+		t.Error("a member awaited whose pull failed, not asked again")
+	}
 	r.mu.Unlock()
-	r.pull("dd")
-	waitFor(t, 10*time.Second, "dd's pull fails, and is due again", func() bool {
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		return dd.failures == 1 && !dd.pulling && dd.retrying
-	})
 	held("a member's pull failed once")
 	r.mu.Lock()
 	dd.failures = awaitedFailures - 1 // as after the retries, without waiting for their backoffs
@@ -644,24 +661,99 @@ func TestHeldWritesWaitForTheOrigin(t *testing.T) {
 	r.pull("dd")
 	waitFor(t, 10*time.Second, "dd's pulls fail awaitedFailures times", func() bool { return !slices.Contains(r.stillAwaited(), "dd") })
 
-	// aa leaves: still waited for. It comes back, shows no more, and
-	// answers.
-	r.mu.Lock()
-	aa := r.peers["aa"].meta
-	r.mu.Unlock()
-	b, err := json.Marshal(aa)
+	// gg cannot be reached: however many of its pulls fail, it is still
+	// waited for.
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	gossip := &memberlist.Node{Name: "aa", Meta: b, Addr: net.IPv4(127, 0, 0, 1), Port: 7946}
-	r.learn(gossip, false)
-	held("the last member awaited left")
+	closed.Close()
+	gg := pullFailing("gg", closed.Addr().String(), awaitedFailures-1)
+	if !slices.Contains(r.stillAwaited(), "gg") {
+		t.Fatal("a member that could not be reached, given up on")
+	}
+
+	// aa and gg leave: still waited for. They come back (gg at another
+	// address), show no more, and answer.
+	gossip := func(m meta) *memberlist.Node {
+		b, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &memberlist.Node{Name: m.Origin, Meta: b, Addr: net.IPv4(127, 0, 0, 1), Port: 7946}
+	}
+	r.mu.Lock()
+	aa := r.peers["aa"].meta
+	back := digests(&federationv1.OriginDigest{Origin: node.origin, Watermark: 0})
+	ggBack := meta{Origin: "gg", GRPCAddr: serveLoopback(t, func(srv grpc.ServiceRegistrar) { federationv1.RegisterFederationServiceServer(srv, back) }).Target(), Protocol: ProtocolVersion}
+	r.mu.Unlock()
+	r.learn(gossip(aa), false)
+	r.learn(gossip(gg.meta), false)
+	held("the last members awaited left")
 	ahead.set(&federationv1.OriginDigest{Origin: node.origin, Watermark: 0})
-	r.learn(gossip, true)
-	waitFor(t, 10*time.Second, "aa comes back and answers", func() bool { return len(r.stillAwaited()) == 0 })
+	r.mu.Lock()
+	gg.retryAt = time.Time{} // as once its backoff ends
+	r.mu.Unlock()
+	r.learn(gossip(aa), true)
+	r.learn(gossip(ggBack), true)
+	waitFor(t, 10*time.Second, "aa and gg come back and answer", func() bool { return len(r.stillAwaited()) == 0 })
 	if err := write(); err != nil {
 		t.Fatalf("a write once every member answered: %v", err)
 	}
+}
+
+// pagesUnderAnotherKey are pages of a record of origin signed by another
+// key than the tests' for it.
+func pagesUnderAnotherKey(t *testing.T, origin string) []*federationv1.OriginPage {
+	return pagesOfOneTool(t, origin, nodeKey(origin+", another key"), "other")
+}
+
+// pagesOfOneTool are the pages of a catalog of origin, signed with key,
+// that holds one tool, id.
+func pagesOfOneTool(t *testing.T, origin string, key ed25519.PrivateKey, id string) []*federationv1.OriginPage {
+	t.Helper()
+	ctx := context.Background()
+	other, err := storage.Open(ctx, storage.Options{Path: filepath.Join(t.TempDir(), "one-tool.db"), Origin: origin, Key: key, Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if _, err := other.Apply(ctx, []storage.Write{{Op: storage.OpCreate, ID: id, Resource: benchTool(0)}}); err != nil {
+		t.Fatal(err)
+	}
+	var pages []*federationv1.OriginPage
+	if err := other.ReadPages(ctx, storage.PullSpec{AllOrigins: true}, func(p *federationv1.OriginPage) error {
+		pages = append(pages, p)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return pages
+}
+
+// TestHeldWritesPatience checks that a node's writes go ahead once its
+// patience passes, members unanswered, and that it then stops asking them
+// again for their answer.
+func TestHeldWritesPatience(t *testing.T) {
+	ctx := context.Background()
+	node := startCluster(t, 1, clusterOpts{antiEntropy: time.Hour})[0]
+	r := node.repl
+	r.cfg.OwnRecordsPatience = 300 * time.Millisecond
+	r.holdOwnWrites(0, []string{"aa", "bb"})
+	pullFromServer(t, r, "aa", &digestLiar{pageServer: &pageServer{}, digests: []*federationv1.OriginDigest{{Origin: node.origin, Watermark: 40, Count: 40}}})
+	waitFor(t, 10*time.Second, "the node's writes go ahead", func() bool { return !node.store.OwnWritesHeld() })
+	if _, err := node.store.Apply(ctx, []storage.Write{{Op: storage.OpCreate, ID: "after", Resource: benchTool(0)}}); err != nil {
+		t.Fatalf("a write once the patience passed: %v", err)
+	}
+	if left := r.stillAwaited(); len(left) != 0 {
+		t.Errorf("members still awaited once the writes went ahead: %v", left)
+	}
+	waitFor(t, 10*time.Second, "aa is no longer asked again", func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		p := r.peers["aa"]
+		return !p.pulling && !p.retrying
+	})
 }
 
 // TestOwnForkSaid has a peer hold other records of the node's own origin
