@@ -142,9 +142,9 @@ type Replicator struct {
 	// awaited are the members whose answers the node's held writes still
 	// wait for (see holdOwnWrites).
 	awaited map[string]bool
-	// ownOriginLogged and forkLogged are when ownOriginRefused and
-	// saidForked last logged.
-	ownOriginLogged, forkLogged time.Time
+	// ownOriginLogged, forkLogged and aheadLogged are when
+	// ownOriginRefused, saidForked and ownOriginAnswer last logged.
+	ownOriginLogged, forkLogged, aheadLogged time.Time
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -289,9 +289,12 @@ func (r *Replicator) ownRecordsPatience() time.Duration {
 // node's origin that another holds (it was cut off from the node when they
 // were written). A member answers by a pull of the node's origin that ends
 // without error and digests that then show no more of it than the node
-// holds (or cannot be had; see ownOriginAnswer), or by failing
-// awaitedFailures pulls in a row. One that leaves is still waited for: it
-// may be the one holding the records, restarting.
+// holds (or cannot be had; see ownOriginAnswer); by a pull that finds it
+// holds the origin under another key, or other records of it than the
+// node's (it cannot give them back); or by failing awaitedFailures pulls
+// in a row, unless it cannot be reached (it may be restarting, while
+// gossip holds it alive). One that leaves is still waited for: it may be
+// the one holding the records, restarting.
 func (r *Replicator) holdOwnWrites(head int64, members []string) {
 	if len(members) == 0 {
 		return
@@ -336,6 +339,11 @@ func (r *Replicator) stopAwaiting() {
 	defer r.mu.Unlock()
 	r.awaited = nil
 }
+
+// maxAwaitedRetry bounds the backoff of a member whose pulls fail while
+// the node's held writes wait for its answer: one restarting is asked
+// again soon after it is back.
+const maxAwaitedRetry = 4 * time.Second
 
 // awaitedFailures is how many pulls in a row a member awaited (see
 // holdOwnWrites) must fail to be taken for one that cannot tell what it
@@ -399,9 +407,10 @@ const ownOriginRefusedLogEvery = 10 * time.Minute
 // made anew, or another node's origin taken), so its writes will be
 // refused everywhere.
 func (r *Replicator) ownOriginRefused(peer string, err error) {
-	// Held writes stay held: any member can sign records of the origin
-	// under a key of its own. A node whose key was made anew waits out
-	// its patience (ownRecordsPatience).
+	// The member has answered the node's held writes, if they wait for
+	// it (see holdOwnWrites): it cannot give back records under another
+	// key. (Any member could sign some under a key of its own: the hold
+	// guards against honest mistakes, not against a member that lies.)
 	r.m.refused.WithLabelValues(storage.RefusedOwnOrigin).Inc()
 	if r.logDue(&r.ownOriginLogged) {
 		r.log.Error("the federation holds this node's origin under another key: peers will refuse its records; restore the origin's key, or take another origin", "peer", peer, "err", err)
@@ -918,15 +927,19 @@ func (r *Replicator) pullLoop(origin string) {
 		if err != nil {
 			p.failures++
 			p.lastErr = err.Error()
+			// A member the node's held writes wait for is asked again
+			// when its backoff ends, which stays short (the writes wait
+			// a minute at most), until it has failed too often to tell
+			// what it holds of the node's origin.
+			awaited := r.awaitedLocked(origin)
 			backoff := min(time.Second<<min(p.failures, 9), 5*time.Minute)
+			if awaited {
+				backoff = min(backoff, maxAwaitedRetry)
+			}
 			p.retryAt = time.Now().Add(backoff)
 			if r.ctx.Err() == nil {
 				r.log.Warn("pull failed", "peer", origin, "addr", addr, "err", err, "retry_in", backoff)
 			}
-			// A member the node's held writes wait for is asked again
-			// when its backoff ends, until it has failed too often to
-			// tell what it holds of the node's origin.
-			awaited := r.awaitedLocked(origin)
 			gaveUp = awaited && p.failures >= awaitedFailures && status.Code(err) != codes.Unavailable
 			if p.again || (awaited && !gaveUp) {
 				r.retryLaterLocked(origin, p)
@@ -1112,11 +1125,14 @@ func (r *Replicator) compareDigests(ctx context.Context, peerOrigin string, conn
 
 // ownAhead reports whether a peer's digest of the node's own origin,
 // theirs, shows more than the node's, mine (nil when the node holds none):
-// a higher watermark, or more records. (A peer repairing the origin holds
-// records above its watermark, which it does not serve until its repair
-// ends: they may still be records the node lost.)
+// a higher watermark, or, below the node's or at 0, more records. (A peer
+// repairing the origin holds records above its watermark, which it does
+// not serve until its repair ends: they may still be records the node
+// lost.) At the same watermark, other records are two histories of the
+// origin (see ownForked), which no pull gives back.
 func ownAhead(mine, theirs *federationv1.OriginDigest) bool {
-	return theirs.GetWatermark() > mine.GetWatermark() || theirs.GetCount() > mine.GetCount()
+	return theirs.GetWatermark() > mine.GetWatermark() ||
+		((theirs.GetWatermark() < mine.GetWatermark() || theirs.GetWatermark() == 0) && theirs.GetCount() > mine.GetCount())
 }
 
 // ownOriginAnswer asks the peer of peerOrigin, after a pull of the node's
@@ -1144,8 +1160,10 @@ func (r *Replicator) ownOriginAnswer(ctx context.Context, peerOrigin string, con
 	}
 	for _, t := range theirs.GetDigests() {
 		if t.GetOrigin() == r.cfg.Origin && ownAhead(mine, t) {
-			r.log.Warn("a peer's digest shows more records of this node's origin than its pull gave back, while the node's writes wait for them",
-				"peer", peerOrigin, "head", mine.GetWatermark(), "theirs", t.GetWatermark(), "records", mine.GetCount(), "their_records", t.GetCount())
+			if r.logDue(&r.aheadLogged) {
+				r.log.Warn("a peer's digest shows more records of this node's origin than its pull gave back, while the node's writes wait for them",
+					"peer", peerOrigin, "head", mine.GetWatermark(), "theirs", t.GetWatermark(), "records", mine.GetCount(), "their_records", t.GetCount())
+			}
 			return true, nil
 		}
 	}

@@ -672,6 +672,11 @@ func TestHeldWritesWaitForTheOrigin(t *testing.T) {
 	if !slices.Contains(r.stillAwaited(), "gg") {
 		t.Fatal("a member that could not be reached, given up on")
 	}
+	r.mu.Lock()
+	if wait := time.Until(gg.retryAt); !gg.retrying || wait > maxAwaitedRetry {
+		t.Errorf("a member awaited that could not be reached is asked again in %v (retrying: %v), want at most %v", wait, gg.retrying, maxAwaitedRetry)
+	}
+	r.mu.Unlock()
 
 	// aa and gg leave: still waited for. They come back (gg at another
 	// address), show no more, and answer.
@@ -810,4 +815,29 @@ func TestHeldWritesRefusedOnClose(t *testing.T) {
 	node.grpc.Stop()
 	node.store.Close()
 	node.repl = nil // stopped
+}
+
+// TestOwnAhead checks when a peer's digest of the node's own origin shows
+// more than the node holds, which keeps the node's held writes waiting.
+func TestOwnAhead(t *testing.T) {
+	d := func(watermark, count int64) *federationv1.OriginDigest {
+		return &federationv1.OriginDigest{Origin: "de", Watermark: watermark, Count: count}
+	}
+	for _, tc := range []struct {
+		what         string
+		mine, theirs *federationv1.OriginDigest
+		want         bool
+	}{
+		{"the node holds none, the peer some", nil, d(10, 8), true},
+		{"a higher watermark", d(10, 8), d(12, 9), true},
+		{"the same", d(10, 8), d(10, 8), false},
+		{"fewer", d(10, 8), d(6, 5), false},
+		{"more records below the node's head: the peer repairs the origin", d(10, 8), d(6, 9), true},
+		{"more records at watermark 0: the peer repairs the origin", d(0, 0), d(0, 3), true},
+		{"more records at the same watermark: two histories", d(10, 8), d(10, 9), false},
+	} {
+		if got := ownAhead(tc.mine, tc.theirs); got != tc.want {
+			t.Errorf("%s: ownAhead = %v, want %v", tc.what, got, tc.want)
+		}
+	}
 }
