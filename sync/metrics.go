@@ -12,6 +12,8 @@ type metrics struct {
 	// divergences counts digests found to differ from a peer's at the
 	// same watermark.
 	divergences *prometheus.CounterVec
+	// awaited is how many members the node's held writes still wait for.
+	awaited prometheus.GaugeFunc
 }
 
 func newMetrics(reg prometheus.Registerer, r *Replicator) *metrics {
@@ -33,9 +35,13 @@ func newMetrics(reg prometheus.Registerer, r *Replicator) *metrics {
 			Name: "ogpnode_sync_divergences_total",
 			Help: "Origins found to hold other records than a peer at the same watermark, by origin.",
 		}, []string{"origin"}),
+		awaited: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "ogpnode_sync_own_writes_awaited_members",
+			Help: "Members whose answer the node's own writes wait for, at start, in case its catalog lost records of its origin that they hold; 0 once the writes go ahead.",
+		}, func() float64 { return float64(len(r.stillAwaited())) }),
 	}
 	if reg != nil {
-		reg.MustRegister(m.applied, m.refused, m.pulls, m.divergences, lagCollector{r})
+		reg.MustRegister(m.applied, m.refused, m.pulls, m.divergences, m.awaited, lagCollector{r})
 	}
 	return m
 }

@@ -626,6 +626,10 @@ func TestHeldWritesWaitForTheOrigin(t *testing.T) {
 	pullFrom("xx", digests())     // not awaited
 	pullFrom("ee", &digestLiar{pageServer: &pageServer{pages: pagesUnderAnotherKey(t, node.origin)}})
 	held("four members of six answered")
+	var awaited dto.Metric
+	if err := r.m.awaited.Write(&awaited); err != nil || awaited.GetGauge().GetValue() != 3 {
+		t.Errorf("members awaited, as /metrics says: %v, %v; want 3 (aa, dd, gg)", awaited.GetGauge().GetValue(), err)
+	}
 
 	// pullFailing pulls from a member at addr whose pulls failed failures
 	// times already, and waits until the pull has failed.
