@@ -1096,10 +1096,17 @@ func (r *Replicator) compareDigests(ctx context.Context, peerOrigin string, conn
 				"peer", peerOrigin, "origin", t.GetOrigin(), "watermark", m.GetWatermark(), "ours", m.GetCount(), "theirs", t.GetCount())
 			continue
 		}
+		// Checked and claimed at once: two comparisons that run side by
+		// side (a pull does not wait past pullSlotPatience for another)
+		// would otherwise both pull the origin from the start.
 		r.mu.Lock()
 		last, wasReset := r.resetAt[t.GetOrigin()]
+		quiet := wasReset && time.Since(last) < resetQuiet
+		if !quiet {
+			r.resetAt[t.GetOrigin()] = time.Now()
+		}
 		r.mu.Unlock()
-		if wasReset && time.Since(last) < resetQuiet {
+		if quiet {
 			if last.Before(pulledSince) {
 				faults = append(faults, fmt.Errorf("%s: the peer's digest still counts %d records at seq %d, this node %d, after pulling the origin from the start %v ago: the peer's pulls do not send what its digest counts",
 					t.GetOrigin(), t.GetCount(), t.GetWatermark(), m.GetCount(), time.Since(last).Round(time.Second)))
@@ -1113,8 +1120,17 @@ func (r *Replicator) compareDigests(ctx context.Context, peerOrigin string, conn
 			// the write lock was held, say), not the peer's: the next
 			// comparison tries again.
 			r.log.Warn("could not reset a watermark to pull the origin again", "origin", t.GetOrigin(), "err", err)
+			r.mu.Lock()
+			if wasReset {
+				r.resetAt[t.GetOrigin()] = last
+			} else {
+				delete(r.resetAt, t.GetOrigin())
+			}
+			r.mu.Unlock()
 			continue
 		}
+		// From the reset on: a pull that began before it did not ask
+		// for the origin from the start.
 		r.mu.Lock()
 		r.resetAt[t.GetOrigin()] = time.Now()
 		r.mu.Unlock()
