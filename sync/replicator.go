@@ -23,6 +23,7 @@ import (
 	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
 	"github.com/ogptoolbox/federation/storage"
 	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -901,7 +902,7 @@ func (r *Replicator) pullLoop(origin string) {
 			r.m.applied.WithLabelValues(o).Add(float64(n))
 		}
 		r.mu.Lock()
-		if err != nil && status.Code(err) == codes.ResourceExhausted && r.ctx.Err() == nil {
+		if err != nil && peerBusy(err) && r.ctx.Err() == nil {
 			// The peer serves as many pulls as it will: not a failure. Ask
 			// again shortly, and meanwhile another live member, which may
 			// hold the same records already (any node relays any origin).
@@ -1032,6 +1033,24 @@ const (
 	busyRetry    = 50 * time.Millisecond
 	maxBusyRetry = 5 * time.Second
 )
+
+// peerBusy reports whether err is a peer's refusal of a pull because it
+// serves as many as it will: RESOURCE_EXHAUSTED with RetryInfo, or with the
+// words of nodes of versions before it sent one. gRPC reports with the
+// same code this node's own refusal of a message larger than it takes: a
+// peer that sends one is failing, and is backed off as such.
+func peerBusy(err error) bool {
+	st, ok := status.FromError(err)
+	if !ok || st.Code() != codes.ResourceExhausted {
+		return false
+	}
+	for _, d := range st.Details() {
+		if _, ok := d.(*errdetails.RetryInfo); ok {
+			return true
+		}
+	}
+	return strings.Contains(st.Message(), "already serves")
+}
 
 // randomAliveLocked is a random live member other than except, or "".
 func (r *Replicator) randomAliveLocked(except string) string {

@@ -21,10 +21,12 @@ import (
 	"github.com/ogptoolbox/federation/storage"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 )
 
 // TestConcurrentPullsBounded holds a pull open (its client reads nothing,
@@ -842,6 +844,45 @@ func TestOwnAhead(t *testing.T) {
 	} {
 		if got := ownAhead(tc.mine, tc.theirs); got != tc.want {
 			t.Errorf("%s: ownAhead = %v, want %v", tc.what, got, tc.want)
+		}
+	}
+}
+
+// TestOversizedMessageIsAFailure has a peer send a page larger than the
+// node takes: gRPC refuses it with the code a busy peer's refusal has, but
+// the peer is failing, and is backed off as such, not asked again as busy.
+func TestOversizedMessageIsAFailure(t *testing.T) {
+	r := startCluster(t, 1, clusterOpts{antiEntropy: time.Hour})[0].repl // its client takes 4 MiB at most
+	huge := &federationv1.OriginPage{Origin: "fr", Records: []*federationv1.SignedRecord{{Record: make([]byte, 5<<20)}}}
+	pullFromServer(t, r, "fr", &pageServer{pages: []*federationv1.OriginPage{huge}})
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p := r.peers["fr"]
+	if !strings.Contains(p.lastErr, "larger than max") || p.failures != 1 || p.busy != 0 {
+		t.Errorf("after an oversized page: last error %q, %d failures, %d busy refusals; want one failure", p.lastErr, p.failures, p.busy)
+	}
+}
+
+// TestPeerBusy tells a peer's refusal of a pull as busy from other errors
+// of the same code.
+func TestPeerBusy(t *testing.T) {
+	withRetryInfo, err := status.New(codes.ResourceExhausted, "busy").WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(time.Second)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		err  error
+		busy bool
+	}{
+		{withRetryInfo.Err(), true},
+		{fmt.Errorf("pull: %w", withRetryInfo.Err()), true},
+		{status.Error(codes.ResourceExhausted, "this node already serves 8 pulls: retry later"), true}, // nodes of earlier versions
+		{status.Error(codes.ResourceExhausted, "grpc: received message larger than max (5242890 vs. 4194304)"), false},
+		{status.Error(codes.Unavailable, "this node already serves 8 pulls"), false},
+		{errors.New("already serves"), false},
+	} {
+		if got := peerBusy(tc.err); got != tc.busy {
+			t.Errorf("peerBusy(%v) = %v, want %v", tc.err, got, tc.busy)
 		}
 	}
 }

@@ -15,9 +15,11 @@ import (
 	"github.com/ogptoolbox/federation/envelope"
 	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
 	"github.com/ogptoolbox/federation/storage"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
@@ -78,7 +80,15 @@ func (srv *Server) Pull(req *federationv1.PullRequest, stream grpc.ServerStreami
 	case srv.pulls <- struct{}{}:
 		defer func() { <-srv.pulls }()
 	default:
-		return status.Errorf(codes.ResourceExhausted, "this node already serves %d pulls: retry later", cap(srv.pulls))
+		// RetryInfo tells it from a client's own refusal of a message
+		// larger than it takes, which gRPC reports with the same code
+		// (see peerBusy).
+		busy, err := status.Newf(codes.ResourceExhausted, "this node already serves %d pulls: retry later", cap(srv.pulls)).
+			WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(busyRetry)})
+		if err != nil {
+			return status.Errorf(codes.Internal, "refuse a pull: %v", err)
+		}
+		return busy.Err()
 	}
 	spec := storage.PullSpec{
 		Watermarks:   req.GetWatermarks(),
