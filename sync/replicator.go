@@ -119,8 +119,10 @@ type Replicator struct {
 	mu    gosync.Mutex
 	self  meta
 	peers map[string]*peer // by origin
-	// resetAt is when compareDigests last reset each origin's watermark.
-	resetAt map[string]time.Time
+	// resetAt is when compareDigests last reset each origin's watermark;
+	// resetting, the origins it is resetting.
+	resetAt   map[string]time.Time
+	resetting map[string]bool
 
 	// news carries memberlist's events to newsLoop: memberlist calls its
 	// delegates holding its own locks, so they must not wait on anything.
@@ -202,7 +204,7 @@ func Start(ctx context.Context, cfg Config, store *storage.Store, logger *slog.L
 	if cfg.MaxDeadMembers <= 0 {
 		cfg.MaxDeadMembers = 1024
 	}
-	r := &Replicator{cfg: cfg, store: store, log: logger.With("component", "sync"), peers: map[string]*peer{}, resetAt: map[string]time.Time{}, news: make(chan news, 1024), pullSlot: make(chan struct{}, 1)}
+	r := &Replicator{cfg: cfg, store: store, log: logger.With("component", "sync"), peers: map[string]*peer{}, resetAt: map[string]time.Time{}, resetting: map[string]bool{}, news: make(chan news, 1024), pullSlot: make(chan struct{}, 1)}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	r.m = newMetrics(cfg.Metrics, r)
 	wms, err := store.Watermarks(ctx)
@@ -1115,16 +1117,22 @@ func (r *Replicator) compareDigests(ctx context.Context, peerOrigin string, conn
 				"peer", peerOrigin, "origin", t.GetOrigin(), "watermark", m.GetWatermark(), "ours", m.GetCount(), "theirs", t.GetCount())
 			continue
 		}
-		// Checked and claimed at once: two comparisons that run side by
+		// Checked and marked at once: two comparisons that run side by
 		// side (a pull does not wait past pullSlotPatience for another)
-		// would otherwise both pull the origin from the start.
+		// would otherwise both pull the origin from the start. One that
+		// finds the origin being reset moves on: the pull it compares
+		// did not ask for the origin from the start, nor should it have.
 		r.mu.Lock()
 		last, wasReset := r.resetAt[t.GetOrigin()]
 		quiet := wasReset && time.Since(last) < resetQuiet
-		if !quiet {
-			r.resetAt[t.GetOrigin()] = time.Now()
+		busy := r.resetting[t.GetOrigin()]
+		if !quiet && !busy {
+			r.resetting[t.GetOrigin()] = true
 		}
 		r.mu.Unlock()
+		if busy {
+			continue
+		}
 		if quiet {
 			if last.Before(pulledSince) {
 				faults = append(faults, fmt.Errorf("%s: the peer's digest still counts %d records at seq %d, this node %d, after pulling the origin from the start %v ago: the peer's pulls do not send what its digest counts",
@@ -1140,17 +1148,12 @@ func (r *Replicator) compareDigests(ctx context.Context, peerOrigin string, conn
 			// comparison tries again.
 			r.log.Warn("could not reset a watermark to pull the origin again", "origin", t.GetOrigin(), "err", err)
 			r.mu.Lock()
-			if wasReset {
-				r.resetAt[t.GetOrigin()] = last
-			} else {
-				delete(r.resetAt, t.GetOrigin())
-			}
+			delete(r.resetting, t.GetOrigin())
 			r.mu.Unlock()
 			continue
 		}
-		// From the reset on: a pull that began before it did not ask
-		// for the origin from the start.
 		r.mu.Lock()
+		delete(r.resetting, t.GetOrigin())
 		r.resetAt[t.GetOrigin()] = time.Now()
 		r.mu.Unlock()
 		reset = append(reset, t.GetOrigin())

@@ -305,9 +305,10 @@ func (d *digestLiar) set(ds ...*federationv1.OriginDigest) {
 
 // TestLyingDigestsPullOriginOnce checks that a peer whose digest counts
 // more records than its pulls send gets the origin pulled from the start
-// once, even if it lists it twice, and then is taken at fault, however
-// often it is asked, without the watermark being reset again; but not by
-// a comparison after a pull that began before the reset.
+// once, even if it lists it twice (and not by a comparison that finds the
+// origin being reset), and then is taken at fault, however often it is
+// asked, without the watermark being reset again; but not by a comparison
+// after a pull that began before the reset.
 func TestLyingDigestsPullOriginOnce(t *testing.T) {
 	ctx := context.Background()
 	pages := sourcePages(t, 50, 0)
@@ -316,7 +317,7 @@ func TestLyingDigestsPullOriginOnce(t *testing.T) {
 	liar := &digestLiar{pageServer: &pageServer{pages: pages}, digests: []*federationv1.OriginDigest{lie, lie}}
 	conn := serveLoopback(t, func(srv grpc.ServiceRegistrar) { federationv1.RegisterFederationServiceServer(srv, liar) })
 	dst := openReplica(t)
-	r := &Replicator{store: dst, cfg: Config{Origin: "de"}, log: testLogger(t), resetAt: map[string]time.Time{}}
+	r := &Replicator{store: dst, cfg: Config{Origin: "de"}, log: testLogger(t), resetAt: map[string]time.Time{}, resetting: map[string]bool{}}
 	r.m = newMetrics(nil, r)
 	watermark := func() int64 {
 		wms, err := dst.Watermarks(ctx)
@@ -330,6 +331,13 @@ func TestLyingDigestsPullOriginOnce(t *testing.T) {
 	if _, err := PullFrom(ctx, dst, conn, 0); err != nil || watermark() != through {
 		t.Fatalf("first pull: %v, watermark %d, want %d", err, watermark(), through)
 	}
+	// Found while another comparison resets the origin: neither a reset
+	// nor a fault.
+	r.resetting["fr"] = true
+	if reset, err := r.compareDigests(ctx, "fr", conn, firstPull); err != nil || len(reset) != 0 || watermark() != through {
+		t.Fatalf("a divergence found while the origin is being reset: reset %v, %v, watermark %d; want nothing done", reset, err, watermark())
+	}
+	delete(r.resetting, "fr")
 	if reset, err := r.compareDigests(ctx, "fr", conn, firstPull); err != nil || !slices.Equal(reset, []string{"fr"}) {
 		t.Fatalf("a first divergence: reset %v, %v; want fr reset once", reset, err)
 	}

@@ -83,10 +83,9 @@ func (srv *Server) Pull(req *federationv1.PullRequest, stream grpc.ServerStreami
 		// RetryInfo tells it from a client's own refusal of a message
 		// larger than it takes, which gRPC reports with the same code
 		// (see peerBusy).
-		busy, err := status.Newf(codes.ResourceExhausted, "this node already serves %d pulls: retry later", cap(srv.pulls)).
-			WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(busyRetry)})
-		if err != nil {
-			return status.Errorf(codes.Internal, "refuse a pull: %v", err)
+		busy := status.Newf(codes.ResourceExhausted, "this node already serves %d pulls: retry later", cap(srv.pulls))
+		if withRetry, err := busy.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(busyRetry)}); err == nil {
+			busy = withRetry
 		}
 		return busy.Err()
 	}
