@@ -67,9 +67,9 @@ func Seal(rec *federationv1.Record, key ed25519.PrivateKey) (*federationv1.Signe
 // written once rather than copied twice. rec.Resource must be empty; it is
 // set to m's bytes within the record. The result is byte for byte what Seal
 // gives for rec with Resource set to m deterministically marshalled: the
-// resource is the record's last field. rec must be a live record (a
-// tombstone has no resource) and hold no unknown fields, which Seal would
-// write after the resource.
+// resource is the record's last field. rec must be a live record (Seal
+// seals tombstones, and the harvest mark some carry) and hold no unknown
+// fields, which Seal would write after the resource.
 //
 // The bytes are written in buf's spare capacity when they fit, else in a
 // new buffer with room for more; rest is what is left after them, for the

@@ -117,6 +117,9 @@ func (s *Store) ApplyHarvest(ctx context.Context, source string, plan func(*Harv
 			if prepared, err = s.prepare(p.Writes); err != nil {
 				return nil, nil, err
 			}
+			for i := range prepared {
+				prepared[i].byHarvest = true
+			}
 		}
 		for _, m := range p.Marks {
 			if !m.Forget && (m.Write < 0 || m.Write >= len(p.Writes)) {
@@ -158,6 +161,30 @@ func saveMarks(ctx context.Context, tx *sql.Tx, source string, marks []HarvestMa
 		}
 	}
 	return nil
+}
+
+// harvestMarkOf is what the tombstone of a tool deleted by hand carries,
+// given the record of its live version: nothing for a tool no harvest
+// wrote, else a tool of the harvest's mark only (its source, the entry's
+// id and hash, and the seq of the version the harvest wrote), so that a
+// node that lost its catalog, given its records back, knows the entry was
+// deleted by hand and does not create it again (see markHarvested).
+func harvestMarkOf(live []byte) ([]byte, error) {
+	m, err := decodeResource(live)
+	if err != nil {
+		return nil, err
+	}
+	t, ok := m.(*catalogv1.Tool)
+	p := t.GetProvenance()
+	if !ok || len(p.GetEntryHash()) == 0 || p.GetSource() == "" || p.GetSourceId() == "" {
+		return nil, nil
+	}
+	entrySeq := p.GetEntrySeq()
+	if entrySeq <= 0 {
+		entrySeq = t.GetSeq() // the harvest's own version
+	}
+	return proto.MarshalOptions{Deterministic: true}.Marshal(&catalogv1.Tool{Provenance: &catalogv1.Provenance{
+		Kind: p.GetKind(), Source: p.GetSource(), SourceId: p.GetSourceId(), EntryHash: p.GetEntryHash(), EntrySeq: entrySeq}})
 }
 
 // keptHarvestRuns is how many reports of each source the catalog keeps.

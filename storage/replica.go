@@ -521,16 +521,30 @@ func ownForked(ctx context.Context, tx *sql.Tx, recs []replicated, head int64) e
 // the harvest wrote (Provenance.entry_seq, or the tool's own seq), so that
 // the next harvest of its source finds it rather than create it again
 // under another id, and tells an edit by hand since from its own write.
+//
+// The tombstone of a harvested tool deleted by hand carries the mark (see
+// harvestMarkOf): the entry is marked with the seq of the harvest's
+// version, below the tombstone's, and the next harvest takes the tool for
+// deleted by hand rather than create it again.
 func markHarvested(ctx context.Context, tx *sql.Tx, recs []replicated) error {
 	for i := range recs {
 		r := &recs[i]
 		t, ok := r.resource.(*catalogv1.Tool)
+		if r.rec.GetDeleted() && r.rec.GetKind() == federationv1.RecordKind_RECORD_KIND_TOOL && len(r.rec.GetResource()) > 0 {
+			// A mark that does not decode marks nothing: the records
+			// still come back.
+			t = &catalogv1.Tool{}
+			ok = proto.Unmarshal(r.rec.GetResource(), t) == nil
+		}
 		p := t.GetProvenance()
 		if r.skip || !ok || len(p.GetEntryHash()) == 0 || p.GetSource() == "" || p.GetSourceId() == "" {
 			continue
 		}
 		seq := p.GetEntrySeq()
-		if seq <= 0 || seq > r.rec.GetSeq() {
+		if seq <= 0 || seq > r.rec.GetSeq() || (r.rec.GetDeleted() && seq == r.rec.GetSeq()) {
+			if r.rec.GetDeleted() {
+				continue // a mark that could not tell the delete from the harvest's write
+			}
 			seq = r.rec.GetSeq()
 		}
 		if _, err := tx.ExecContext(ctx, markEntry, p.GetSource(), p.GetSourceId(), r.rec.GetId(), seq, p.GetEntryHash()); err != nil {

@@ -230,6 +230,9 @@ type pending struct {
 	wasLive                bool
 	analyzed               search.Analyzed // the new version, for the search index
 	link                   toolLink        // the new version's, for a tool
+	// byHarvest marks a harvest's own write (see ApplyHarvest): its
+	// deletes forget the entry, and leave no harvest mark.
+	byHarvest bool
 }
 
 // prepare checks the writes, before the transaction takes the write lock.
@@ -363,6 +366,14 @@ func (s *Store) resolve(p *pending, cur *currentRow, seq int64, now *timestamppb
 
 	p.rec = &federationv1.Record{Origin: s.origin, Kind: p.Kind, Id: p.ID, Seq: seq, Deleted: p.Op == OpDelete}
 	if p.Op == OpDelete {
+		if p.Kind != KindTool || p.byHarvest {
+			return nil
+		}
+		mark, err := harvestMarkOf(oldRec)
+		if err != nil {
+			return fmt.Errorf("delete %s: read current version: %w", name(), err)
+		}
+		p.rec.Resource = mark
 		return nil
 	}
 	createTime := now
