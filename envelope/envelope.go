@@ -82,7 +82,7 @@ func SealResource(buf []byte, rec *federationv1.Record, m proto.Message, key ed2
 	case len(rec.GetResource()) != 0:
 		return nil, buf, fmt.Errorf("envelope: record %s/%s has its resource already", rec.GetOrigin(), rec.GetId())
 	case rec.GetDeleted():
-		return nil, buf, fmt.Errorf("envelope: record %s/%s is a tombstone: it has no resource", rec.GetOrigin(), rec.GetId())
+		return nil, buf, fmt.Errorf("envelope: record %s/%s is a tombstone: seal it with Seal", rec.GetOrigin(), rec.GetId())
 	case len(rec.ProtoReflect().GetUnknown()) != 0:
 		return nil, buf, fmt.Errorf("envelope: record %s/%s has unknown fields", rec.GetOrigin(), rec.GetId())
 	}

@@ -371,7 +371,9 @@ func (s *Store) resolve(p *pending, cur *currentRow, seq int64, now *timestamppb
 		}
 		mark, err := harvestMarkOf(oldRec)
 		if err != nil {
-			return fmt.Errorf("delete %s: read current version: %w", name(), err)
+			// Deleting is the way out of a record that does not decode:
+			// its tombstone goes without a mark.
+			s.log.Warn("deleting a tool whose stored version does not decode: its tombstone carries no harvest mark", "tool", name(), "err", err)
 		}
 		p.rec.Resource = mark
 		return nil

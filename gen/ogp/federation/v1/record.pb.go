@@ -95,9 +95,10 @@ type Record struct {
 	// The serialized resource: an ogp.catalog.v1.Tool or
 	// ogp.catalog.v1.UseCase. A tombstone has none, but for a tool that a
 	// harvest wrote and that was deleted by hand: a Tool that holds only the
-	// harvest's mark in its provenance (source, source_id, entry_hash and
-	// entry_seq), so that its origin, given its records back after losing
-	// its catalog, does not harvest the entry again. Receivers ignore it.
+	// harvest's mark in its provenance (kind, source, source_id, entry_hash
+	// and entry_seq), so that its origin, given its records back after
+	// losing its catalog, does not harvest the entry again. Receivers ignore
+	// it.
 	Resource      []byte `protobuf:"bytes,6,opt,name=resource,proto3" json:"resource,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
