@@ -363,8 +363,8 @@ func TestCommittedImportIsReported(t *testing.T) {
 // and has a peer give its records back: harvesting the same source again
 // finds the tools its harvests wrote, by the entry hash each carries,
 // rather than create them again under other ids, and keeps the one edited
-// by hand since, and the one deleted by hand (its tombstone carries the
-// harvest's mark). An entry the source dropped, and its harvest deleted,
+// by hand since, and those deleted by hand, edited before or not (their
+// tombstones carry the harvest's mark). An entry the source dropped, and its harvest deleted,
 // is created again when the source lists it again, as without the wipe.
 func TestHarvestAfterRecordsGivenBack(t *testing.T) {
 	ctx := context.Background()
@@ -396,19 +396,27 @@ func TestHarvestAfterRecordsGivenBack(t *testing.T) {
 	fr := open("fr", key)
 	im := NewImporter(fr, nil, quietLog())
 	source := request("city", true, entry("a", "Alpha", "From the source"), entry("b", "Beta", "From the source"),
-		entry("c", "Gamma", "From the source"), entry("d", "Delta", "From the source"))
-	mustImport(t, im, source, "created 4 updated 0 unchanged 0 deleted 0 rejected 0 kept 0")
-	if _, err := fr.Apply(ctx, []storage.Write{{Op: storage.OpDelete, Kind: storage.KindTool, ID: "gamma"}}); err != nil {
-		t.Fatal(err)
+		entry("c", "Gamma", "From the source"), entry("d", "Delta", "From the source"), entry("e", "Epsilon", "From the source"))
+	mustImport(t, im, source, "created 5 updated 0 unchanged 0 deleted 0 rejected 0 kept 0")
+	editByHand := func(id string) {
+		t.Helper()
+		edited := getTool(t, fr, id)
+		edited.Descriptions["en"].ShortDescription = "Edited by hand"
+		edited.Provenance.EntrySeq = edited.GetSeq() // as an edit through the API marks it
+		if _, err := fr.Apply(ctx, []storage.Write{{Op: storage.OpReplace, ID: id, Resource: edited}}); err != nil {
+			t.Fatal(err)
+		}
 	}
-	dropped := request("city", true, entry("a", "Alpha", "From the source"), entry("b", "Beta", "From the source"), entry("c", "Gamma", "From the source"))
-	mustImport(t, im, dropped, "created 0 updated 0 unchanged 2 deleted 1 rejected 0 kept 1")
-	edited := getTool(t, fr, "beta")
-	edited.Descriptions["en"].ShortDescription = "Edited by hand"
-	edited.Provenance.EntrySeq = edited.GetSeq() // as an edit through the API marks it
-	if _, err := fr.Apply(ctx, []storage.Write{{Op: storage.OpReplace, ID: "beta", Resource: edited}}); err != nil {
-		t.Fatal(err)
+	editByHand("epsilon")
+	for _, id := range []string{"gamma", "epsilon"} {
+		if _, err := fr.Apply(ctx, []storage.Write{{Op: storage.OpDelete, Kind: storage.KindTool, ID: id}}); err != nil {
+			t.Fatal(err)
+		}
 	}
+	dropped := request("city", true, entry("a", "Alpha", "From the source"), entry("b", "Beta", "From the source"),
+		entry("c", "Gamma", "From the source"), entry("e", "Epsilon", "From the source"))
+	mustImport(t, im, dropped, "created 0 updated 0 unchanged 2 deleted 1 rejected 0 kept 2")
+	editByHand("beta")
 	// A copy of alpha made through the API says where alpha comes from,
 	// without the harvest's mark: it must not take alpha's place.
 	copied := getTool(t, fr, "alpha")
@@ -426,23 +434,26 @@ func TestHarvestAfterRecordsGivenBack(t *testing.T) {
 	wiped := open("fr", key)
 	copyOrigin(de, wiped)
 	again := NewImporter(wiped, nil, quietLog())
-	// Alpha unchanged, beta and gamma kept as edited and deleted by hand,
-	// delta created again, under another id (its tombstone keeps its own).
-	mustImport(t, again, source, "created 1 updated 0 unchanged 1 deleted 0 rejected 0 kept 2")
+	// Alpha unchanged, beta, gamma and epsilon kept as edited and deleted
+	// by hand, delta created again, under another id (its tombstone keeps
+	// its own).
+	mustImport(t, again, source, "created 1 updated 0 unchanged 1 deleted 0 rejected 0 kept 3")
 	if got := getTool(t, wiped, "beta").GetDescriptions()["en"].GetShortDescription(); got != "Edited by hand" {
 		t.Errorf("the hand edit given back was overwritten: %q", got)
 	}
 	if n, _, err := wiped.Facets(ctx, storage.Query{Kind: storage.KindTool}); err != nil || n != 4 {
 		t.Errorf("%d tools after the harvest, %v; want the 3 given back and delta", n, err)
 	}
-	if _, err := wiped.Get(ctx, storage.KindTool, "fr", "gamma"); !errors.Is(err, storage.ErrNotFound) {
-		t.Errorf("gamma, deleted by hand, after the harvest: %v; want not found", err)
+	for _, id := range []string{"gamma", "epsilon"} {
+		if _, err := wiped.Get(ctx, storage.KindTool, "fr", id); !errors.Is(err, storage.ErrNotFound) {
+			t.Errorf("%s, deleted by hand, after the harvest: %v; want not found", id, err)
+		}
 	}
 	// The next change at the source updates the tool the harvest wrote,
 	// not the copy.
 	changed := request("city", true, entry("a", "Alpha", "Changed at the source"), entry("b", "Beta", "From the source"),
-		entry("c", "Gamma", "From the source"), entry("d", "Delta", "From the source"))
-	mustImport(t, again, changed, "created 0 updated 1 unchanged 1 deleted 0 rejected 0 kept 2")
+		entry("c", "Gamma", "From the source"), entry("d", "Delta", "From the source"), entry("e", "Epsilon", "From the source"))
+	mustImport(t, again, changed, "created 0 updated 1 unchanged 1 deleted 0 rejected 0 kept 3")
 	if got := getTool(t, wiped, "alpha").GetDescriptions()["en"].GetShortDescription(); got != "Changed at the source" {
 		t.Errorf("alpha after the change at the source: %q", got)
 	}
