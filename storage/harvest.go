@@ -176,7 +176,7 @@ func harvestMarkOf(live []byte) ([]byte, error) {
 	}
 	t, ok := m.(*catalogv1.Tool)
 	p := t.GetProvenance()
-	if !ok || len(p.GetEntryHash()) == 0 || p.GetSource() == "" || p.GetSourceId() == "" {
+	if !ok || !harvestMarked(p) {
 		return nil, nil
 	}
 	entrySeq := p.GetEntrySeq()
@@ -185,6 +185,12 @@ func harvestMarkOf(live []byte) ([]byte, error) {
 	}
 	return proto.MarshalOptions{Deterministic: true}.Marshal(&catalogv1.Tool{Provenance: &catalogv1.Provenance{
 		Kind: p.GetKind(), Source: p.GetSource(), SourceId: p.GetSourceId(), EntryHash: p.GetEntryHash(), EntrySeq: entrySeq}})
+}
+
+// harvestMarked reports whether p carries a harvest's mark: the source and
+// entry a harvest wrote the tool from, and the entry's hash.
+func harvestMarked(p *catalogv1.Provenance) bool {
+	return len(p.GetEntryHash()) > 0 && p.GetSource() != "" && p.GetSourceId() != ""
 }
 
 // keptHarvestRuns is how many reports of each source the catalog keeps.

@@ -537,14 +537,14 @@ func markHarvested(ctx context.Context, tx *sql.Tx, recs []replicated) error {
 			ok = proto.Unmarshal(r.rec.GetResource(), t) == nil
 		}
 		p := t.GetProvenance()
-		if r.skip || !ok || len(p.GetEntryHash()) == 0 || p.GetSource() == "" || p.GetSourceId() == "" {
+		if r.skip || !ok || !harvestMarked(p) {
 			continue
 		}
 		seq := p.GetEntrySeq()
-		if seq <= 0 || seq > r.rec.GetSeq() || (r.rec.GetDeleted() && seq == r.rec.GetSeq()) {
-			if r.rec.GetDeleted() {
-				continue // a mark that could not tell the delete from the harvest's write
-			}
+		switch {
+		case r.rec.GetDeleted() && (seq <= 0 || seq >= r.rec.GetSeq()):
+			continue // a mark that could not tell the delete from the harvest's write
+		case seq <= 0 || seq > r.rec.GetSeq():
 			seq = r.rec.GetSeq()
 		}
 		if _, err := tx.ExecContext(ctx, markEntry, p.GetSource(), p.GetSourceId(), r.rec.GetId(), seq, p.GetEntryHash()); err != nil {
