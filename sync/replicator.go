@@ -314,22 +314,20 @@ func (r *Replicator) holdOwnWrites(head int64, members []string) {
 	// Whichever ends the hold first (every answer, the patience, or the
 	// node stopping) settles it; the others do nothing.
 	var once gosync.Once
-	var timer *time.Timer
 	end := func(settle func()) {
 		once.Do(func() {
-			timer.Stop()
 			r.stopAwaiting()
 			settle()
 		})
 	}
-	timer = time.AfterFunc(patience, func() {
+	timer := time.AfterFunc(patience, func() {
 		end(func() {
 			r.log.Warn("not every member answered that it held no more of this node's origin: this node's writes go ahead, and if its catalog lost records of its origin that peers hold, they will not take the writes of the same seqs", "waited", patience, "unanswered", r.stillAwaited())
 			hold.Release()
 		})
 	})
-	r.releaseHeld = func() { end(hold.Release) }
-	r.refuseHeld = func() { end(hold.Refuse) }
+	r.releaseHeld = func() { timer.Stop(); end(hold.Release) }
+	r.refuseHeld = func() { timer.Stop(); end(hold.Refuse) }
 }
 
 // stopAwaiting forgets the members the node's writes waited for, once they
