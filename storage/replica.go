@@ -31,6 +31,7 @@ const (
 	RefusedMalformed    = "malformed"     // a record that does not parse or agree with its page
 	RefusedBadSignature = "bad_signature" // a record its origin's key does not verify
 	RefusedForked       = "forked"        // the node's own records, other than those it wrote at the same seqs
+	RefusedUnasked      = "unasked"       // a page of an origin the pull did not ask for
 )
 
 // RefusedError is a page from a peer that the catalog refused whole: none of

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sync/atomic"
 
 	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
@@ -95,6 +97,9 @@ func pullAll(ctx context.Context, store *storage.Store, conn grpc.ClientConnInte
 	}
 	if !withOwn {
 		req.ExcludeOrigins = []string{store.Origin()}
+		// A map of its own: wms says where each origin's pages must
+		// start, the node's own origin included.
+		req.Watermarks = maps.Clone(req.Watermarks)
 		delete(req.Watermarks, store.Origin())
 	}
 	return pull(ctx, store, conn, req, wms)
@@ -126,7 +131,7 @@ func pull(ctx context.Context, store *storage.Store, conn grpc.ClientConnInterfa
 		return res, fmt.Errorf("pull: %w", err)
 	}
 	checked := make(chan chan checkedPage, checkAhead) // the pages being checked, in stream order
-	go checkPages(ctx, store, stream, codec, checked)
+	go checkPages(ctx, store, stream, codec, req, checked)
 	defer func() {
 		cancel()
 		for ch := range checked { // the checkers are gone when PullFrom returns
@@ -219,7 +224,7 @@ type checkedPage struct {
 // PullFrom reads out to the end whatever happens, and a cancelled context
 // ends Recv. A page's checker never blocks: its channel has room for the
 // one result.
-func checkPages(ctx context.Context, store *storage.Store, stream grpc.ServerStreamingClient[federationv1.PullResponse], codec pageCodec, out chan<- chan checkedPage) {
+func checkPages(ctx context.Context, store *storage.Store, stream grpc.ServerStreamingClient[federationv1.PullResponse], codec pageCodec, req *federationv1.PullRequest, out chan<- chan checkedPage) {
 	defer close(out)
 	checking := make(chan struct{}, checkAhead) // a place for each check under way
 	var failed atomic.Bool                      // a page failed its check: the peer is not asked for more
@@ -237,6 +242,16 @@ func checkPages(ctx context.Context, store *storage.Store, stream grpc.ServerStr
 			out <- ch
 			return
 		}
+		if origin := msg.GetPage().GetOrigin(); !askedFor(req, origin) {
+			// Refused before its signatures cost anything: the peer
+			// breaks the protocol (and a page of the node's own origin,
+			// excluded while its writes are held, would otherwise look
+			// overtaken, and be pulled again at once).
+			ch <- checkedPage{err: fmt.Errorf("pull: %w", &storage.RefusedError{Origin: origin, Reason: storage.RefusedUnasked,
+				Detail: "a page of an origin the pull did not ask for"})}
+			out <- ch
+			return
+		}
 		checking <- struct{}{}
 		go func() {
 			defer func() { <-checking }()
@@ -251,6 +266,17 @@ func checkPages(ctx context.Context, store *storage.Store, stream grpc.ServerStr
 		}()
 		out <- ch
 	}
+}
+
+// askedFor reports whether req asks for the records of origin.
+func askedFor(req *federationv1.PullRequest, origin string) bool {
+	if slices.Contains(req.GetExcludeOrigins(), origin) {
+		return false
+	}
+	if _, ok := req.GetWatermarks()[origin]; ok {
+		return true
+	}
+	return req.GetAllOrigins()
 }
 
 // ownOriginRefused reports whether err refuses records of the node's own

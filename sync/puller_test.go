@@ -2,6 +2,7 @@ package sync
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"net"
 	"path/filepath"
@@ -303,5 +304,42 @@ func TestForkedOwnPagesSkipped(t *testing.T) {
 	}
 	if _, err := dst.Get(ctx, storage.KindTool, "de", "new"); err != nil {
 		t.Errorf("the node's own write: %v", err)
+	}
+}
+
+// TestPageOfUnaskedOriginRefused checks that a pull refuses, as the peer's
+// fault and before checking it, a page of an origin it did not ask for:
+// here the node's own, which the pull of the other origins, while the
+// node's writes are held, excludes. A peer sending it anyway (its records
+// genuine, from seq 0) once made the pull look overtaken, and the node
+// pull again at once, in a loop.
+func TestPageOfUnaskedOriginRefused(t *testing.T) {
+	ctx := context.Background()
+	pages := sourcePages(t, 30, 0) // of origin fr
+	fr, err := storage.Open(ctx, storage.Options{Path: filepath.Join(t.TempDir(), "fr.db"), Origin: "fr", Key: nodeKey("fr"), Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fr.Close()
+	conn := serveLoopback(t, (&pageServer{pages: pages}).register)
+	if res, err := pullOwnOrigin(ctx, fr, conn, 0); err != nil || res.Applied != 30 {
+		t.Fatalf("pull of the node's own origin: %+v, %v; want its 30 records", res, err)
+	}
+	res, err := pullAll(ctx, fr, conn, 0, false)
+	var re *storage.RefusedError
+	if !errors.As(err, &re) || re.Reason != storage.RefusedUnasked || re.Origin != "fr" || res.Overtaken {
+		t.Fatalf("pull of the other origins, served fr's pages: %+v, %v; want them refused as unasked", res, err)
+	}
+
+	// With a trust list, the pull asks for the origins it names only.
+	de, err := storage.Open(ctx, storage.Options{Path: filepath.Join(t.TempDir(), "de.db"), Origin: "de", Key: nodeKey("de"),
+		Trusted: map[string]ed25519.PublicKey{"it": nodeKey("it").Public().(ed25519.PublicKey)}, Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer de.Close()
+	res, err = PullFrom(ctx, de, conn, 0)
+	if !errors.As(err, &re) || re.Reason != storage.RefusedUnasked || res.Applied != 0 {
+		t.Fatalf("pull by a node trusting it alone, served fr's pages: %+v, %v; want them refused as unasked", res, err)
 	}
 }

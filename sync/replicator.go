@@ -604,7 +604,10 @@ func (r *Replicator) Peers() []PeerStatus {
 	out := make([]PeerStatus, 0, len(r.peers))
 	for _, p := range r.peers {
 		w := wms[p.meta.Origin]
-		lag := max(0, p.meta.Head-w)
+		var lag int64
+		if p.meta.Head > w { // a difference that cannot wrap: w is at least 0
+			lag = p.meta.Head - w
+		}
 		if !r.store.Accepts(p.meta.Origin) {
 			lag = 0 // an origin the trust list leaves out: not lacked, refused
 		}
@@ -1302,6 +1305,9 @@ func (d delegate) NotifyAlive(n *memberlist.Node) error {
 	}
 	if m.Protocol != ProtocolVersion {
 		return fmt.Errorf("member %q speaks protocol %d, this node %d", n.Name, m.Protocol, ProtocolVersion)
+	}
+	if m.Head < 0 {
+		return fmt.Errorf("member %q announces head seq %d", n.Name, m.Head)
 	}
 	want, err := d.r.store.OriginKey(d.r.ctx, m.Origin)
 	if err == nil && want != nil && !bytes.Equal(want, m.Key) {

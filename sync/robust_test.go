@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"path/filepath"
 	"slices"
@@ -385,6 +386,8 @@ func TestMembersRefused(t *testing.T) {
 	}
 	otherProtocol := good
 	otherProtocol.Protocol = ProtocolVersion - 1
+	negativeHead := good
+	negativeHead.Head = math.MinInt64 // once shown as a lag near 2^63
 	for _, tc := range []struct {
 		why  string
 		node *memberlist.Node
@@ -393,6 +396,7 @@ func TestMembersRefused(t *testing.T) {
 		{"a name of a thousand letters", member(strings.Repeat("a", 1000), meta{Origin: strings.Repeat("a", 1000), Protocol: ProtocolVersion})},
 		{"metadata of another origin", member("de", good)},
 		{"another protocol", member("fr", otherProtocol)},
+		{"a negative head", member("fr", negativeHead)},
 		{"unreadable metadata", &memberlist.Node{Name: "fr", Meta: []byte("{")}},
 	} {
 		if err := (delegate{r}).NotifyAlive(tc.node); err == nil {
