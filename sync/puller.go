@@ -138,7 +138,7 @@ func pull(ctx context.Context, store *storage.Store, conn grpc.ClientConnInterfa
 			<-ch
 		}
 	}()
-	next := wms                 // where the stream's next page of each origin must start
+	next := maps.Clone(wms)     // where the stream's next page of each origin must start (req may share wms)
 	forked := map[string]bool{} // origins whose pages the pull skips
 	for ch := range checked {
 		cp := <-ch

@@ -69,6 +69,77 @@ func TestConcurrentPullsBounded(t *testing.T) {
 	waitFor(t, 10*time.Second, "pulls are served again", func() bool { return drain() == nil })
 }
 
+// TestUnreadPullsGiveWay has one caller open as many pulls as the server
+// serves and read none of them: once another pull is refused for want of
+// a place, the unread ones end, and the next pull is served. A pull whose
+// caller reads nothing ends anyway after a longer while, with a refusal
+// that tells its caller to come back.
+func TestUnreadPullsGiveWay(t *testing.T) {
+	ctx := context.Background()
+	srv := NewServer(benchStore(t, 4000), 4, testLogger(t)) // more than flow control lets the server send unread
+	srv.stall = stallLimits{contended: 100 * time.Millisecond, alone: time.Hour}
+	conn := serveLoopback(t, srv.Register)
+	client := federationv1.NewFederationServiceClient(conn)
+	unread := func() grpc.ServerStreamingClient[federationv1.PullResponse] {
+		s, err := client.Pull(ctx, &federationv1.PullRequest{AllOrigins: true, MaxPageBytes: 4096})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Recv(); err != nil { // the server is serving it now
+			t.Fatal(err)
+		}
+		return s
+	}
+	var held []grpc.ServerStreamingClient[federationv1.PullResponse]
+	for range 4 {
+		held = append(held, unread())
+	}
+	drain := func(s grpc.ServerStreamingClient[federationv1.PullResponse]) (int, error) {
+		for n := 0; ; n++ {
+			if _, err := s.Recv(); err != nil {
+				if errors.Is(err, io.EOF) {
+					return n, nil
+				}
+				return n, err
+			}
+		}
+	}
+	pull := func() error {
+		s, err := client.Pull(ctx, &federationv1.PullRequest{AllOrigins: true})
+		if err != nil {
+			return err
+		}
+		_, err = drain(s)
+		return err
+	}
+	if err := pull(); !peerBusy(err) {
+		t.Fatalf("a pull while 4 unread ones hold every place: %v, want a refusal for want of a place", err)
+	}
+	waitFor(t, 10*time.Second, "a pull is served", func() bool {
+		err := pull()
+		if err != nil && !peerBusy(err) {
+			t.Fatalf("a pull: %v", err)
+		}
+		return err == nil
+	})
+	// The unread pulls ended, with what their caller needs to come back.
+	for _, s := range held {
+		if n, err := drain(s); !peerBusy(err) || n == 0 {
+			t.Errorf("an unread pull, read at last: %d pages, then %v; want some, then a refusal that says to retry", n, err)
+		}
+	}
+
+	// No pull refused, and a caller that reads nothing: its pull ends
+	// after the longer limit.
+	srv.stall = stallLimits{contended: time.Hour, alone: 200 * time.Millisecond}
+	srv.refusedAt.Store(0)
+	s := unread()
+	waitFor(t, 10*time.Second, "the unread pull ends", func() bool { return len(srv.pulls) == 0 })
+	if n, err := drain(s); !peerBusy(err) || n == 0 {
+		t.Errorf("an unread pull, read at last: %d pages, then %v; want some, then a refusal that says to retry", n, err)
+	}
+}
+
 // TestFailingPeerBackedOff checks that a peer whose pulls fail is not
 // asked again until its back-off ends, however often it is announced, and
 // that it is asked once when it ends.
@@ -130,8 +201,9 @@ func waitForPullError(t *testing.T, r *Replicator, origin string) {
 // that one open (its client reads one page, no more) until release.
 func busyPeer(t *testing.T, n int) (conn *grpc.ClientConn, release func()) {
 	t.Helper()
-	store := benchStore(t, n)
-	conn = serveLoopback(t, NewServer(store, 1, testLogger(t)).Register)
+	srv := NewServer(benchStore(t, n), 1, testLogger(t))
+	srv.stall = stallLimits{contended: time.Hour, alone: time.Hour} // busy until release
+	conn = serveLoopback(t, srv.Register)
 	holdCtx, release := context.WithCancel(context.Background())
 	t.Cleanup(release)
 	held, err := federationv1.NewFederationServiceClient(conn).Pull(holdCtx, &federationv1.PullRequest{AllOrigins: true, MaxPageBytes: 1024})

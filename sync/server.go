@@ -11,6 +11,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync/atomic"
+	"time"
 
 	"github.com/ogptoolbox/federation/envelope"
 	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
@@ -32,9 +33,39 @@ type Server struct {
 	// cap(pulls) at once and refuses more with RESOURCE_EXHAUSTED, so that
 	// peers catching up cannot starve its own API.
 	pulls chan struct{}
+	// stall says when a pull whose caller reads nothing is ended, and
+	// refusedAt is when the last pull was refused for want of a place
+	// (unix nanoseconds): see stalled.
+	stall     stallLimits
+	refusedAt atomic.Int64
 	// repl lists the peers, once the replicator has started.
 	repl atomic.Pointer[Replicator]
 }
+
+// stallLimits bound how long a pull may wait for its caller to read what
+// it sends: gRPC's flow control blocks the send of a pull whose caller
+// reads nothing, and the pull keeps its place, and its read transaction,
+// for as long as the connection lives. One caller opening as many pulls as
+// the node serves, and reading none, would otherwise shut out every other
+// peer for good, and keep the write-ahead log from starting over.
+type stallLimits struct {
+	// contended applies when a pull was refused for want of a place in
+	// the last contendedWindow: a caller that reads nothing for that long
+	// gives its place to those that wait. An honest caller reads a page
+	// in milliseconds; its writer, busy, may hold it for seconds.
+	contended time.Duration
+	// alone applies otherwise: under the pull timeout of this version's
+	// callers (2 minutes), so that only a caller that stopped reading
+	// meets it.
+	alone time.Duration
+}
+
+var defaultStallLimits = stallLimits{contended: 5 * time.Second, alone: time.Minute}
+
+// contendedWindow is how recent a refused pull makes the places
+// contended: twice the longest wait of a caller refused (maxBusyRetry),
+// so that one still asking finds the place freed.
+const contendedWindow = 2 * maxBusyRetry
 
 // Serve makes ListPeers answer with r's members.
 func (srv *Server) Serve(r *Replicator) { srv.repl.Store(r) }
@@ -63,7 +94,7 @@ func (srv *Server) ListPeers(ctx context.Context, _ *federationv1.ListPeersReque
 // NewServer returns a Server of store's records serving at most
 // maxConcurrentPulls pulls at once.
 func NewServer(store *storage.Store, maxConcurrentPulls int, log *slog.Logger) *Server {
-	return &Server{store: store, log: log.With("component", "sync"), pulls: make(chan struct{}, max(1, maxConcurrentPulls))}
+	return &Server{store: store, log: log.With("component", "sync"), pulls: make(chan struct{}, max(1, maxConcurrentPulls)), stall: defaultStallLimits}
 }
 
 // Register registers the service on s.
@@ -71,23 +102,20 @@ func (srv *Server) Register(s grpc.ServiceRegistrar) {
 	federationv1.RegisterFederationServiceServer(s, srv)
 }
 
-// Pull streams the pages of records the request asks for.
+// Pull streams the pages of records the request asks for. The pages are
+// read and sent on a goroutine of their own, which keeps the pull's place
+// until it ends; the handler watches it, and ends a pull whose caller
+// reads nothing (see stallLimits): returning is the one way a gRPC
+// handler has to end its stream, and with it the send blocked on it.
 func (srv *Server) Pull(req *federationv1.PullRequest, stream grpc.ServerStreamingServer[federationv1.PullResponse]) error {
 	if err := checkPull(req); err != nil {
 		return err
 	}
 	select {
 	case srv.pulls <- struct{}{}:
-		defer func() { <-srv.pulls }()
 	default:
-		// RetryInfo tells it from a client's own refusal of a message
-		// larger than it takes, which gRPC reports with the same code
-		// (see peerBusy).
-		busy := status.Newf(codes.ResourceExhausted, "this node already serves %d pulls: retry later", cap(srv.pulls))
-		if withRetry, err := busy.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(busyRetry)}); err == nil {
-			busy = withRetry
-		}
-		return busy.Err()
+		srv.refusedAt.Store(time.Now().UnixNano())
+		return busyError("this node already serves %d pulls: retry later", cap(srv.pulls))
 	}
 	spec := storage.PullSpec{
 		Watermarks:   req.GetWatermarks(),
@@ -95,20 +123,72 @@ func (srv *Server) Pull(req *federationv1.PullRequest, stream grpc.ServerStreami
 		Exclude:      req.GetExcludeOrigins(),
 		MaxPageBytes: int(req.GetMaxPageBytes()),
 	}
-	err := srv.store.ReadPages(stream.Context(), spec, func(p *federationv1.OriginPage) error {
-		return stream.Send(&federationv1.PullResponse{Page: p})
-	})
-	if err != nil {
-		if s, ok := status.FromError(err); ok && s.Code() != codes.Unknown {
-			return err // the stream's own error, as it is
+	ctx, cancel := context.WithCancel(stream.Context())
+	defer cancel()
+	var sendingSince atomic.Int64 // of the send under way, unix nanoseconds; 0 between sends
+	done := make(chan error, 1)
+	go func() {
+		defer func() { <-srv.pulls }()
+		done <- srv.store.ReadPages(ctx, spec, func(p *federationv1.OriginPage) error {
+			sendingSince.Store(time.Now().UnixNano())
+			defer sendingSince.Store(0)
+			return stream.Send(&federationv1.PullResponse{Page: p})
+		})
+	}()
+	watch := time.NewTicker(min(max(srv.stall.contended/5, 10*time.Millisecond), time.Second))
+	defer watch.Stop()
+	for {
+		select {
+		case err := <-done:
+			return srv.pullError(err)
+		case now := <-watch.C:
+			since := sendingSince.Load()
+			if since == 0 {
+				continue
+			}
+			if waited := now.Sub(time.Unix(0, since)); srv.stalled(now, waited) {
+				srv.log.Info("ending a pull whose caller reads nothing", "waited", waited.Round(time.Millisecond))
+				return busyError("this node ended the pull: its caller read nothing of it for %v", waited.Round(time.Millisecond))
+			}
 		}
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return status.FromContextError(err).Err()
-		}
-		srv.log.Error("serve pull", "err", err)
-		return status.Error(codes.Internal, "reading the catalog failed")
 	}
-	return nil
+}
+
+// stalled reports whether a pull whose send has waited this long for its
+// caller to read is to end now.
+func (srv *Server) stalled(now time.Time, waited time.Duration) bool {
+	if waited >= srv.stall.alone {
+		return true
+	}
+	contended := now.Sub(time.Unix(0, srv.refusedAt.Load())) < contendedWindow
+	return contended && waited >= srv.stall.contended
+}
+
+// busyError is the refusal of a pull for want of a place (or the end of
+// one, for another's sake). RetryInfo tells it from a client's own refusal
+// of a message larger than it takes, which gRPC reports with the same code
+// (see peerBusy).
+func busyError(format string, args ...any) error {
+	busy := status.Newf(codes.ResourceExhausted, format, args...)
+	if withRetry, err := busy.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(busyRetry)}); err == nil {
+		busy = withRetry
+	}
+	return busy.Err()
+}
+
+// pullError is what a pull that ended with err returns to its caller.
+func (srv *Server) pullError(err error) error {
+	if err == nil {
+		return nil
+	}
+	if s, ok := status.FromError(err); ok && s.Code() != codes.Unknown {
+		return err // the stream's own error, as it is
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return status.FromContextError(err).Err()
+	}
+	srv.log.Error("serve pull", "err", err)
+	return status.Error(codes.Internal, "reading the catalog failed")
 }
 
 func checkPull(req *federationv1.PullRequest) error {
