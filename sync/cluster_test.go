@@ -2,6 +2,7 @@ package sync
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
@@ -50,6 +51,9 @@ type clusterOpts struct {
 	gossipKey   []byte                       // nil: gossip unencrypted
 	log         *slog.Logger                 // nil: testLogger's
 	patience    time.Duration                // how long writes wait for the members at start; 0: the local profile's
+	gossipHost  string                       // where gossip listens; "": 127.0.0.1
+	grpcHost    string                       // where gRPC listens; "": 127.0.0.1
+	httpAddr    string                       // the HTTP address the node says it has
 }
 
 func testLogger(t testing.TB) *slog.Logger {
@@ -82,13 +86,15 @@ func startNode(t testing.TB, dir, origin string, o clusterOpts) *testNode {
 	}
 	n := &testNode{origin: origin, dir: dir, store: store, grpc: grpc.NewServer()}
 	NewServer(store, 8, log).Register(n.grpc)
-	if n.lis, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+	gossipHost, grpcHost := cmp.Or(o.gossipHost, "127.0.0.1"), cmp.Or(o.grpcHost, "127.0.0.1")
+	if n.lis, err = net.Listen("tcp", net.JoinHostPort(grpcHost, "0")); err != nil {
 		t.Fatal(err)
 	}
 	go n.grpc.Serve(n.lis)
 	n.repl, err = Start(ctx, Config{
 		Origin:              origin,
-		GossipAddr:          "127.0.0.1:0",
+		GossipAddr:          net.JoinHostPort(gossipHost, "0"),
+		HTTPAddr:            o.httpAddr,
 		AdvertiseHost:       o.advertise,
 		GossipKey:           o.gossipKey,
 		GRPCAddr:            n.lis.Addr().String(),
@@ -563,6 +569,31 @@ func TestAdvertisedHostName(t *testing.T) {
 	for _, p := range a.repl.Peers() {
 		if p.Origin == "bb" && p.GRPCAddr != net.JoinHostPort("localhost", port) {
 			t.Errorf("aa reaches bb's gRPC at %s, want localhost:%s", p.GRPCAddr, port)
+		}
+	}
+}
+
+// TestAddressesOnEveryInterface starts a node whose gRPC listens on every
+// interface, and whose gossip address is a host name: peers dial it at the
+// address gossip announces, which is that of the name, and pull from it.
+// (Peers once dialled "0.0.0.0:port" as the node's, that is their own, and
+// found nothing; and gossip, given a name, listened on every interface and
+// announced none a peer could reach.)
+func TestAddressesOnEveryInterface(t *testing.T) {
+	a := startNode(t, t.TempDir(), "aa", clusterOpts{})
+	b := startNode(t, t.TempDir(), "bb", clusterOpts{join: []string{a.repl.GossipAddr()}, gossipHost: "localhost", grpcHost: "0.0.0.0", httpAddr: "[::]:8080"})
+	if host, _, _ := net.SplitHostPort(b.repl.GossipAddr()); host != "127.0.0.1" {
+		t.Errorf("gossip at localhost listens on %s, want 127.0.0.1", b.repl.GossipAddr())
+	}
+	writeTools(t, b, "b", 2)
+	waitFor(t, 30*time.Second, "aa holds bb's records", func() bool { return converged(t, []*testNode{a, b}, 1) })
+	_, port, _ := net.SplitHostPort(b.lis.Addr().String())
+	for _, p := range a.repl.Peers() {
+		if p.Origin != "bb" {
+			continue
+		}
+		if p.GRPCAddr != net.JoinHostPort("127.0.0.1", port) || p.HTTPAddr != "127.0.0.1:8080" || p.GossipAddr != b.repl.GossipAddr() {
+			t.Errorf("aa knows bb at gRPC %s, HTTP %s, gossip %s; want 127.0.0.1:%s, 127.0.0.1:8080, %s", p.GRPCAddr, p.HTTPAddr, p.GossipAddr, port, b.repl.GossipAddr())
 		}
 	}
 }

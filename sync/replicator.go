@@ -225,6 +225,12 @@ func Start(ctx context.Context, cfg Config, store *storage.Store, logger *slog.L
 		r.log.Warn("gossip is not encrypted: give the federation's key with --gossip-key or --gossip-key-file")
 	}
 	r.log.Info("gossip listening", "addr", r.gossipAddr(), "timings", cfg.Timings)
+	if r.announceReachable() {
+		if err := r.ml.UpdateNode(time.Second); err != nil { // no member yet: nothing to wait for
+			r.ml.Shutdown()
+			return nil, fmt.Errorf("gossip metadata: %w", err)
+		}
+	}
 
 	seeds := append([]string(nil), cfg.Join...)
 	known, err := store.Peers(ctx)
@@ -463,6 +469,31 @@ func (r *Replicator) gossipAddr() string {
 	return net.JoinHostPort(n.Addr.String(), strconv.Itoa(int(n.Port)))
 }
 
+// announceReachable replaces, in the node's metadata, a gRPC or HTTP
+// address on every interface (such as "0.0.0.0:7400"), which peers would
+// dial as their own, with the host gossip announces (memberlist picks a
+// private address of the machine when gossip too listens on every
+// interface), and says so. It reports whether it changed anything.
+func (r *Replicator) announceReachable() bool {
+	host := r.ml.LocalNode().Addr.String()
+	changed := false
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, a := range []struct {
+		what string
+		addr *string
+	}{{"gRPC", &r.self.GRPCAddr}, {"HTTP", &r.self.HTTPAddr}} {
+		h, port, err := net.SplitHostPort(*a.addr)
+		if err != nil || (h != "" && !net.ParseIP(h).IsUnspecified()) {
+			continue
+		}
+		reachable := net.JoinHostPort(host, port)
+		r.log.Info("announcing the address gossip announces: this node listens on every interface (--advertise-addr chooses another)", "api", a.what, "listens", *a.addr, "announced", reachable)
+		*a.addr, changed = reachable, true
+	}
+	return changed
+}
+
 // advertised is addr with the advertised host, if one is set.
 func (r *Replicator) advertised(addr string) string {
 	if r.cfg.AdvertiseHost == "" || addr == "" {
@@ -515,6 +546,17 @@ func (r *Replicator) memberlistConfig() (*memberlist.Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gossip address %q: bad port", r.cfg.GossipAddr)
 	}
+	if host != "" && net.ParseIP(host) == nil {
+		// memberlist takes an address only, and listens on every
+		// interface for anything else ("localhost" too), announcing
+		// none its peers can reach.
+		ip, err := resolveHost(host, "", net.LookupIP)
+		if err != nil {
+			return nil, fmt.Errorf("gossip address %q: %w", r.cfg.GossipAddr, err)
+		}
+		r.log.Info("gossip listens on the address of its host name", "host", host, "addr", ip)
+		host = ip
+	}
 	mc.Name = r.cfg.Origin
 	mc.BindAddr, mc.BindPort = host, p
 	if r.cfg.WrapTransport != nil {
@@ -530,7 +572,7 @@ func (r *Replicator) memberlistConfig() (*memberlist.Config, error) {
 	if r.cfg.AdvertiseHost != "" {
 		ip, err := resolveHost(r.cfg.AdvertiseHost, host, net.LookupIP)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("advertised host: %w", err)
 		}
 		if ip != r.cfg.AdvertiseHost {
 			r.log.Info("gossip announces the advertised host's address", "host", r.cfg.AdvertiseHost, "addr", ip)
@@ -547,8 +589,8 @@ func (r *Replicator) memberlistConfig() (*memberlist.Config, error) {
 	return mc, nil
 }
 
-// resolveHost is the IP address gossip announces for host, which gossip
-// takes only as an address: host itself if it is one, else the first
+// resolveHost is the IP address gossip announces for host (or listens on,
+// with no bind), which gossip takes only as an address: host itself if it is one, else the first
 // address it resolves to of the family gossip listens on (bind, its
 // host): IPv6 for an IPv6 address, IPv4 otherwise (for "::" too, which
 // listens on both); else its first address.
@@ -560,10 +602,10 @@ func resolveHost(host, bind string, lookup func(string) ([]net.IP, error)) (stri
 	}
 	ips, err := lookup(host)
 	if err != nil {
-		return "", fmt.Errorf("advertised host %q: %w", host, err)
+		return "", fmt.Errorf("host %q: %w", host, err)
 	}
 	if len(ips) == 0 {
-		return "", fmt.Errorf("advertised host %q: no address", host)
+		return "", fmt.Errorf("host %q: no address", host)
 	}
 	// "::" listens on both families: only a given IPv6 address asks for
 	// IPv6.
