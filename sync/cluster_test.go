@@ -14,6 +14,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -52,6 +53,7 @@ type clusterOpts struct {
 	log         *slog.Logger                 // nil: testLogger's
 	patience    time.Duration                // how long writes wait for the members at start; 0: the local profile's
 	gossipHost  string                       // where gossip listens; "": 127.0.0.1
+	gossipPort  int                          // 0: any free one
 	grpcHost    string                       // where gRPC listens; "": 127.0.0.1
 	httpAddr    string                       // the HTTP address the node says it has
 }
@@ -93,7 +95,7 @@ func startNode(t testing.TB, dir, origin string, o clusterOpts) *testNode {
 	go n.grpc.Serve(n.lis)
 	n.repl, err = Start(ctx, Config{
 		Origin:              origin,
-		GossipAddr:          net.JoinHostPort(gossipHost, "0"),
+		GossipAddr:          net.JoinHostPort(gossipHost, strconv.Itoa(o.gossipPort)),
 		HTTPAddr:            o.httpAddr,
 		AdvertiseHost:       o.advertise,
 		GossipKey:           o.gossipKey,
@@ -322,6 +324,51 @@ func TestRelay(t *testing.T) {
 
 // TestWipedNodeRefills checks that a node whose database was wiped, its
 // key kept, gets every record again, its own origin's too, and that a
+// TestMemberBackAtAnotherAddress restarts a member at other gossip and gRPC
+// ports, after the node backed it off for failing: once when it left, and
+// once after it crashed (no leave). Each time the node pulls its new write
+// from it: the backoff of its old incarnation ends, and the crashed one
+// takes its name back at its new address (it was refused as a conflict
+// until gossip forgot the dead member, 15 s with these timings, minutes
+// with the WAN ones; and its backoff, up to 5 minutes, outlived it).
+func TestMemberBackAtAnotherAddress(t *testing.T) {
+	nodes := startCluster(t, 2, clusterOpts{})
+	a, b := nodes[0], nodes[1]
+	writeTools(t, b, "before", 1)
+	waitFor(t, 20*time.Second, "a holds b's first write, and b remembers a", func() bool {
+		known, err := b.store.Peers(context.Background())
+		return err == nil && len(known) == 1 && converged(t, nodes, 1)
+	})
+	backOff := func() {
+		a.repl.mu.Lock()
+		defer a.repl.mu.Unlock()
+		p := a.repl.peers[b.origin]
+		p.failures, p.retryAt = 9, time.Now().Add(5*time.Minute)
+	}
+	for i, crash := range []bool{false, true} {
+		backOff()
+		old := b.repl.GossipAddr()
+		if crash {
+			b.repl.cancel()
+			b.repl.ml.Shutdown()
+			b.repl.wg.Wait()
+			b.grpc.Stop()
+			b.store.Close()
+			b.repl = nil
+		} else {
+			b.stop()
+		}
+		b = startNode(t, b.dir, b.origin, clusterOpts{}) // rejoins a from the peers it remembers
+		nodes[1] = b
+		if b.repl.GossipAddr() == old {
+			t.Fatalf("b restarted at the same address %s", old)
+		}
+		writeTools(t, b, fmt.Sprintf("back-%d", i), 1)
+		// Gossip forgets a dead member after 15 s with these timings.
+		waitFor(t, 10*time.Second, "a holds the write b made at its new address", func() bool { return converged(t, nodes, 1) })
+	}
+}
+
 // write made at once waits for them, follows them and reaches the others.
 func TestWipedNodeRefills(t *testing.T) {
 	nodes := startCluster(t, 3, clusterOpts{})
@@ -595,6 +642,34 @@ func TestAddressesOnEveryInterface(t *testing.T) {
 		if p.GRPCAddr != net.JoinHostPort("127.0.0.1", port) || p.HTTPAddr != "127.0.0.1:8080" || p.GossipAddr != b.repl.GossipAddr() {
 			t.Errorf("aa knows bb at gRPC %s, HTTP %s, gossip %s; want 127.0.0.1:%s, 127.0.0.1:8080, %s", p.GRPCAddr, p.HTTPAddr, p.GossipAddr, port, b.repl.GossipAddr())
 		}
+	}
+}
+
+// TestJoinListingItself starts a node whose --join list holds its own
+// address (one list for every node of a federation) and one nobody
+// listens on: it says it joined no member, rather than that it joined the
+// federation (memberlist counts the node's own address as one it
+// contacted), and its writes are not held for members it does not have.
+func TestJoinListingItself(t *testing.T) {
+	free := func() int {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		return l.Addr().(*net.TCPAddr).Port
+	}
+	own, nobody := free(), free()
+	var logs lockedbuf.Buffer
+	n := startNode(t, t.TempDir(), "aa", clusterOpts{gossipPort: own, log: slog.New(slog.NewTextHandler(&logs, nil)),
+		join: []string{fmt.Sprintf("127.0.0.1:%d", own), fmt.Sprintf("127.0.0.1:%d", nobody)}})
+	if l := logs.String(); !strings.Contains(l, "joined no member yet") || strings.Contains(l, "joined the federation") {
+		t.Errorf("a node whose seeds are itself and a closed port says:\n%s", l)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if _, err := n.store.Apply(ctx, []storage.Write{{Op: storage.OpCreate, ID: "t", Resource: benchTool(1)}}); err != nil {
+		t.Errorf("a write of a node with no member: %v", err)
 	}
 }
 

@@ -244,21 +244,24 @@ func Start(ctx context.Context, cfg Config, store *storage.Store, logger *slog.L
 		}
 	}
 	if len(seeds) > 0 {
-		n, err := r.ml.Join(seeds)
-		if n == 0 {
+		_, err := r.ml.Join(seeds)
+		// Judged by the members gossip knows, not by the seeds that
+		// answered: a seed may be the node's own address (one --join list
+		// for every node).
+		var members []string
+		for _, m := range r.ml.Members() {
+			if m.Name != cfg.Origin {
+				members = append(members, m.Name)
+			}
+		}
+		if len(members) == 0 {
 			r.log.Warn("joined no member yet; gossip will keep trying through peers that reach this node", "seeds", seeds, "err", err)
 		} else {
-			r.log.Info("joined the federation", "contacted", n)
+			r.log.Info("joined the federation", "members", len(members))
 			// Whatever the catalog holds of the node's origin: one
 			// restored from an older copy, or that lost its last commits
 			// in a crash of the machine, holds fewer records of it than
 			// peers may. (No write comes before Start returns.)
-			var members []string
-			for _, m := range r.ml.Members() {
-				if m.Name != cfg.Origin {
-					members = append(members, m.Name)
-				}
-			}
 			r.holdOwnWrites(wms[cfg.Origin], members)
 		}
 	}
@@ -538,6 +541,13 @@ func (r *Replicator) memberlistConfig() (*memberlist.Config, error) {
 	if r.cfg.AntiEntropyInterval == 0 {
 		r.cfg.AntiEntropyInterval = antiEntropy
 	}
+	// A member that died (a crash, no leave) and comes back at another
+	// address (a new container's, a new port) takes its name back a few
+	// probes after it was found dead, rather than being refused as a
+	// conflict until gossip forgets the dead one (GossipToTheDeadTime:
+	// a minute, and push-pulls as long, with the WAN timings). Its key
+	// must still be the one pinned (NotifyAlive).
+	mc.DeadNodeReclaimTime = 5 * mc.ProbeInterval
 	host, port, err := net.SplitHostPort(r.cfg.GossipAddr)
 	if err != nil {
 		return nil, fmt.Errorf("gossip address %q: %w", r.cfg.GossipAddr, err)
@@ -1267,12 +1277,20 @@ func (r *Replicator) learn(n *memberlist.Node, alive bool) {
 		p = &peer{}
 		r.peers[m.Origin] = p
 	}
-	if p.conn != nil && p.meta.GRPCAddr != m.GRPCAddr {
+	moved := p.meta.GRPCAddr != m.GRPCAddr
+	if p.conn != nil && moved {
 		p.conn.Close()
 		p.conn = nil
 	}
 	wasAlive := p.alive
 	p.meta, p.gossipAddr, p.alive = m, gossipAddr, alive
+	// A member back, or at a new address, is not the one whose pulls
+	// failed (restarted, or moved): its backoff ends, and a member that
+	// was backed off is pulled from at once.
+	wasBackedOff := time.Now().Before(p.retryAt)
+	if alive && (!wasAlive || moved) {
+		p.failures, p.busy, p.retryAt = 0, 0, time.Time{}
+	}
 	switch {
 	case alive:
 		p.deadSince = time.Time{}
@@ -1300,7 +1318,7 @@ func (r *Replicator) learn(n *memberlist.Node, alive bool) {
 	// A member's news of its own records brings nothing when the node
 	// does not take them (an origin its trust list does not name); it may
 	// still relay others'.
-	if !wasAlive || (m.Head > wms[m.Origin] && r.store.Accepts(m.Origin)) {
+	if !wasAlive || (moved && wasBackedOff) || (m.Head > wms[m.Origin] && r.store.Accepts(m.Origin)) {
 		r.pull(m.Origin)
 	}
 }
