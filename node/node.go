@@ -203,7 +203,6 @@ func (n *Node) HTTPAddr() string { return n.httpLis.Addr().String() }
 // Run serves until ctx ends, then stops gracefully: in-flight calls get
 // shutdownGrace to finish. It closes the node.
 func (n *Node) Run(ctx context.Context) error {
-	defer n.Close()
 	n.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	n.health.SetServingStatus(catalogv1.CatalogService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	n.health.SetServingStatus(federationv1.FederationService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
@@ -245,6 +244,12 @@ func (n *Node) Run(ctx context.Context) error {
 		return httpErr
 	})
 	err := g.Wait()
+	// "stopped" once the node left the federation and closed its
+	// catalog, not before: an operator, or a supervisor, takes it as the
+	// node's last word.
+	if cerr := n.Close(); cerr != nil {
+		n.log.Warn("close", "err", cerr)
+	}
 	n.log.Info("stopped")
 	return err
 }

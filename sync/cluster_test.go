@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	gosync "sync"
 	"testing"
 	"time"
 
@@ -670,6 +671,54 @@ func TestJoinListingItself(t *testing.T) {
 	defer cancel()
 	if _, err := n.store.Apply(ctx, []storage.Write{{Op: storage.OpCreate, ID: "t", Resource: benchTool(1)}}); err != nil {
 		t.Errorf("a write of a node with no member: %v", err)
+	}
+}
+
+// TestStartPastHungSeeds starts a node whose seeds are ten that accept a
+// connection and then say nothing (frozen hosts), and one member: it joins
+// the member and starts without waiting for the others. memberlist's Join
+// tries its seeds one after the other, waiting its TCP timeout for each
+// that hangs (1 s with these timings, 30 s with the WAN ones): a start
+// waited for all ten first.
+func TestStartPastHungSeeds(t *testing.T) {
+	var seeds []string
+	var mu gosync.Mutex
+	var held []net.Conn // open, unanswered
+	for range 10 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				mu.Lock()
+				held = append(held, c)
+				mu.Unlock()
+			}
+		}()
+		t.Cleanup(func() {
+			l.Close()
+			mu.Lock()
+			defer mu.Unlock()
+			for _, c := range held {
+				c.Close()
+			}
+		})
+		seeds = append(seeds, l.Addr().String())
+	}
+	a := startNode(t, t.TempDir(), "aa", clusterOpts{})
+	start := time.Now()
+	b := startNode(t, t.TempDir(), "bb", clusterOpts{join: append(seeds, a.repl.GossipAddr())})
+	// Ten seeds one after the other take ten TCP timeouts: 10 s.
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("the start took %v: it waited for the seeds that hang", took.Round(time.Millisecond))
+	}
+	if len(b.repl.ml.Members()) != 2 {
+		t.Errorf("bb knows %d members, want aa and itself", len(b.repl.ml.Members()))
 	}
 }
 

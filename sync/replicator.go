@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	gosync "sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/memberlist"
@@ -115,6 +116,8 @@ type Replicator struct {
 	log   *slog.Logger
 	ml    *memberlist.Memberlist
 	m     *metrics
+	// reconnecting says reconnect's joins run, off the anti-entropy loop.
+	reconnecting atomic.Bool
 
 	mu    gosync.Mutex
 	self  meta
@@ -244,7 +247,7 @@ func Start(ctx context.Context, cfg Config, store *storage.Store, logger *slog.L
 		}
 	}
 	if len(seeds) > 0 {
-		_, err := r.ml.Join(seeds)
+		err := r.joinSeeds(seeds)
 		// Judged by the members gossip knows, not by the seeds that
 		// answered: a seed may be the node's own address (one --join list
 		// for every node).
@@ -271,6 +274,57 @@ func Start(ctx context.Context, cfg Config, store *storage.Store, logger *slog.L
 	go r.antiEntropyLoop()
 	return r, nil
 }
+
+// joinSeeds has gossip join the seeds, each on a goroutine of its own (at
+// most maxParallelJoins at once), and returns once one answered and the
+// others had joinGrace more, or all failed, with the last failure. One
+// call of memberlist's Join tries its seeds one after the other, and
+// waits up to its TCP timeout (30 s with the WAN timings) for each that
+// hangs (a frozen host, a firewall dropping packets): with a few members
+// of a remembered list down that way, a start took minutes. A seed that
+// answers brings every member it knows; those still trying go on in the
+// background, until the node closes.
+func (r *Replicator) joinSeeds(seeds []string) error {
+	seeds = slices.Compact(slices.Sorted(slices.Values(seeds)))
+	results := make(chan error, len(seeds))
+	go func() {
+		slots := make(chan struct{}, maxParallelJoins)
+		for _, seed := range seeds {
+			select {
+			case slots <- struct{}{}:
+			case <-r.ctx.Done():
+				return
+			}
+			go func() {
+				defer func() { <-slots }()
+				_, err := r.ml.Join([]string{seed})
+				results <- err
+			}()
+		}
+	}()
+	var failed error
+	var grace <-chan time.Time
+	for range seeds {
+		select {
+		case err := <-results:
+			if err != nil {
+				failed = err
+			} else if grace == nil {
+				grace = time.After(joinGrace)
+			}
+		case <-grace:
+			return failed
+		}
+	}
+	return failed
+}
+
+// maxParallelJoins bounds the seeds joinSeeds and reconnect try at once;
+// joinGrace is how long joinSeeds waits for the others once one answered.
+const (
+	maxParallelJoins = 16
+	joinGrace        = time.Second
+)
 
 // ownRecordsPatience bounds how long a node holds its writes at start,
 // waiting for the members to give back any record of its origin it signed
@@ -832,11 +886,19 @@ func (r *Replicator) reconnect(known []storage.Peer, n int) {
 	}
 	r.mu.Unlock()
 	rand.Shuffle(len(addrs), func(i, j int) { addrs[i], addrs[j] = addrs[j], addrs[i] })
-	if len(addrs) > 0 {
-		if _, err := r.ml.Join(addrs[:min(n, len(addrs))]); err != nil {
-			r.log.Debug("reconnect", "addrs", addrs[:min(n, len(addrs))], "err", err)
-		}
+	addrs = addrs[:min(n, len(addrs))]
+	if len(addrs) == 0 || !r.reconnecting.CompareAndSwap(false, true) {
+		return // the last round's joins still wait for members that hang
 	}
+	// Off the anti-entropy loop, which Close waits for: a join waits up to
+	// gossip's TCP timeout (30 s with the WAN timings) for a member that
+	// hangs, and memberlist cannot cut it short.
+	go func() {
+		defer r.reconnecting.Store(false)
+		if _, err := r.ml.Join(addrs); err != nil && r.ctx.Err() == nil {
+			r.log.Debug("reconnect", "addrs", addrs, "err", err)
+		}
+	}()
 }
 
 // pull starts a pull from the peer of origin, unless one runs (then it
