@@ -2,6 +2,7 @@ package sync
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -118,6 +119,9 @@ type Replicator struct {
 	m     *metrics
 	// reconnecting says reconnect's joins run, off the anti-entropy loop.
 	reconnecting atomic.Bool
+	// digestBatch is how many origins compareDigests asks a peer for at
+	// once (defaultDigestBatch; fewer in tests).
+	digestBatch int
 
 	mu    gosync.Mutex
 	self  meta
@@ -207,7 +211,7 @@ func Start(ctx context.Context, cfg Config, store *storage.Store, logger *slog.L
 	if cfg.MaxDeadMembers <= 0 {
 		cfg.MaxDeadMembers = 1024
 	}
-	r := &Replicator{cfg: cfg, store: store, log: logger.With("component", "sync"), peers: map[string]*peer{}, resetAt: map[string]time.Time{}, resetting: map[string]bool{}, news: make(chan news, 1024), pullSlot: make(chan struct{}, 1)}
+	r := &Replicator{cfg: cfg, store: store, log: logger.With("component", "sync"), peers: map[string]*peer{}, resetAt: map[string]time.Time{}, resetting: map[string]bool{}, news: make(chan news, 1024), pullSlot: make(chan struct{}, 1), digestBatch: defaultDigestBatch}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	r.m = newMetrics(cfg.Metrics, r)
 	wms, err := store.Watermarks(ctx)
@@ -1137,8 +1141,13 @@ const ownRecordsRetry = time.Second
 const resetQuiet = 10 * time.Minute
 
 // maxDigestsBytes bounds a peer's answer to GetDigests: a digest takes
-// under a hundred bytes, so ten thousand origins fit.
-const maxDigestsBytes = 1 << 20
+// under a hundred bytes (an origin's name is at most 32), so ten thousand
+// origins fit, and defaultDigestBatch, the origins a node asks for at
+// once, well within it.
+const (
+	maxDigestsBytes    = 1 << 20
+	defaultDigestBatch = 4000
+)
 
 // busyRetry is about how long a node waits before asking again a peer that
 // refused a pull because it served too many; the wait doubles at each
@@ -1195,21 +1204,32 @@ func (r *Replicator) randomAliveLocked(except string) string {
 // peer off, once it has compared the other origins. (If it was reset since,
 // after a comparison with another peer, the next pull brings its records.)
 func (r *Replicator) compareDigests(ctx context.Context, peerOrigin string, conn grpc.ClientConnInterface, pulledSince time.Time) (reset []string, err error) {
-	theirs, err := federationv1.NewFederationServiceClient(conn).GetDigests(ctx, &federationv1.GetDigestsRequest{},
-		grpc.MaxCallRecvMsgSize(maxDigestsBytes))
-	if err != nil {
-		return nil, fmt.Errorf("get digests: %w", err)
-	}
 	ours, err := r.store.Digests(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
 	mine := map[string]*federationv1.OriginDigest{}
+	origins := make([]string, 0, len(ours))
 	for _, d := range ours {
 		mine[d.GetOrigin()] = d
+		origins = append(origins, d.GetOrigin())
+	}
+	// Only the origins this node holds are compared: it asks for those,
+	// digestBatch at a time, so that no answer grows with the origins the
+	// federation holds (a member making up thousands once made every
+	// answer too large, and every pull fail). An empty request would ask
+	// for all.
+	var theirs []*federationv1.OriginDigest
+	for batch := range slices.Chunk(origins, cmp.Or(r.digestBatch, defaultDigestBatch)) {
+		resp, err := federationv1.NewFederationServiceClient(conn).GetDigests(ctx, &federationv1.GetDigestsRequest{Origins: batch},
+			grpc.MaxCallRecvMsgSize(maxDigestsBytes))
+		if err != nil {
+			return nil, fmt.Errorf("get digests: %w", err)
+		}
+		theirs = append(theirs, resp.GetDigests()...)
 	}
 	var faults []error
-	for _, t := range theirs.GetDigests() {
+	for _, t := range theirs {
 		m := mine[t.GetOrigin()]
 		delete(mine, t.GetOrigin()) // an origin the peer lists twice counts once
 		// Two histories of the node's origin (not while the node waits

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/memberlist"
+	"github.com/ogptoolbox/federation/envelope"
 	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
 	"github.com/ogptoolbox/federation/storage"
 	"github.com/prometheus/client_golang/prometheus"
@@ -968,5 +969,66 @@ func TestPeerBusy(t *testing.T) {
 		if got := peerBusy(tc.err); got != tc.busy {
 			t.Errorf("peerBusy(%v) = %v, want %v", tc.err, got, tc.busy)
 		}
+	}
+}
+
+// TestDigestsAskedInBatches checks that a comparison of digests asks the
+// peer for the origins this node holds, a batch at a time, never for all
+// it holds: a member that made up thousands of origins once made every
+// answer larger than a node takes, and every pull from any node fail. The
+// divergence of an origin of the last batch is still found.
+func TestDigestsAskedInBatches(t *testing.T) {
+	ctx := context.Background()
+	node, peerStore := openReplica(t), openReplica(t)
+	tombstone := func(origin, id string) *federationv1.OriginPage {
+		key := nodeKey(origin)
+		sr, err := envelope.Seal(&federationv1.Record{Origin: origin, Kind: federationv1.RecordKind_RECORD_KIND_TOOL, Id: id, Seq: 1, Deleted: true}, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &federationv1.OriginPage{Origin: origin, PublicKey: key.Public().(ed25519.PublicKey), ThroughSeq: 1, Records: []*federationv1.SignedRecord{sr}}
+	}
+	for i := range 30 {
+		origin := fmt.Sprintf("zz-%02d", i)
+		mine, theirs := tombstone(origin, "x"), tombstone(origin, "x")
+		if i == 29 {
+			theirs = tombstone(origin, "y") // another record at the same watermark
+		}
+		if _, err := node.ApplyPage(ctx, mine); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := peerStore.ApplyPage(ctx, theirs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := peerStore.ApplyPage(ctx, tombstone("yy", "x")); err != nil { // an origin the node does not hold
+		t.Fatal(err)
+	}
+	var mu gosync.Mutex
+	var asked [][]string
+	conn := serveLoopback(t, NewServer(peerStore, 8, testLogger(t)).Register, grpc.ChainUnaryInterceptor(
+		func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+			if r, ok := req.(*federationv1.GetDigestsRequest); ok {
+				mu.Lock()
+				asked = append(asked, r.GetOrigins())
+				mu.Unlock()
+			}
+			return handler(ctx, req)
+		}))
+	r := &Replicator{store: node, cfg: Config{Origin: "de"}, log: testLogger(t), resetAt: map[string]time.Time{}, resetting: map[string]bool{}, digestBatch: 7}
+	r.m = newMetrics(nil, r)
+	reset, err := r.compareDigests(ctx, "pp", conn, time.Now())
+	if err != nil || !slices.Equal(reset, []string{"zz-29"}) {
+		t.Fatalf("comparison: reset %v, %v; want zz-29 reset", reset, err)
+	}
+	var all []string
+	for _, batch := range asked {
+		if len(batch) == 0 || len(batch) > 7 {
+			t.Errorf("asked for %d origins at once, want 1 to 7", len(batch))
+		}
+		all = append(all, batch...)
+	}
+	if len(all) != 31 || slices.Contains(all, "yy") {
+		t.Errorf("asked for %v, want the 31 origins the node holds (its own too), once each", all)
 	}
 }
