@@ -331,12 +331,11 @@ func BenchmarkAntiEntropyBytes(b *testing.B) {
 			r.m = newMetrics(nil, r)
 			b.ResetTimer()
 			for range b.N {
-				start := time.Now()
 				res, err := PullFrom(ctx, dst, conn, 0)
 				if err != nil || res.Applied != 0 {
 					b.Fatalf("in sync, yet a pull applied %d: %v", res.Applied, err)
 				}
-				if reset, err := r.compareDigests(ctx, "fr", conn, start); err != nil || len(reset) != 0 {
+				if reset, err := r.compareDigests(ctx, "fr", conn, res.FromStart); err != nil || len(reset) != 0 {
 					b.Fatalf("in sync, yet digests differ: %v %v", reset, err)
 				}
 			}

@@ -33,10 +33,15 @@ type PullResult struct {
 	// origin given back at seqs it wrote again (see storage.RefusedForked),
 	// whose pages the pull skipped.
 	Forked error
+	// FromStart lists the origins the catalog held at watermark 0 (pulled
+	// again from the start, for a divergence) that a pull which ran to its
+	// end asked for: the peer sent all it holds of them.
+	FromStart []string
 }
 
 // after is res, a pull that followed first, with what first brought.
 func (res PullResult) after(first PullResult) PullResult {
+	res.FromStart = append(res.FromStart, first.FromStart...)
 	res.Pages += first.Pages
 	res.Applied += first.Applied
 	for o, n := range first.AppliedByOrigin {
@@ -199,6 +204,11 @@ func pull(ctx context.Context, store *storage.Store, conn grpc.ClientConnInterfa
 				res.AppliedByOrigin = map[string]int{}
 			}
 			res.AppliedByOrigin[origin] += n
+		}
+	}
+	for o, w := range wms {
+		if w == 0 && askedFor(req, o) {
+			res.FromStart = append(res.FromStart, o)
 		}
 	}
 	return res, nil

@@ -999,7 +999,7 @@ func (r *Replicator) pullLoop(origin string) {
 				r.saidForked(origin, "err", res.Forked)
 			}
 			if err == nil && !res.Overtaken {
-				diverged, err = r.compareDigests(ctx, origin, conn, start)
+				diverged, err = r.compareDigests(ctx, origin, conn, res.FromStart)
 			}
 			cancel()
 		}
@@ -1198,12 +1198,15 @@ func (r *Replicator) randomAliveLocked(except string) string {
 //
 // A peer whose digest counts more records than its pulls send would have
 // this node pull the origin from the start again and again: an origin reset
-// less than resetQuiet ago is not reset again. If it was reset before the
-// pull from this peer began (pulledSince), which then brought all the peer
-// sends of it, the peer is at fault: the comparison fails, which backs the
-// peer off, once it has compared the other origins. (If it was reset since,
-// after a comparison with another peer, the next pull brings its records.)
-func (r *Replicator) compareDigests(ctx context.Context, peerOrigin string, conn grpc.ClientConnInterface, pulledSince time.Time) (reset []string, err error) {
+// less than resetQuiet ago is not reset again. If the pull from this peer
+// just before asked for it from the start (fromStart, see PullResult), and
+// so brought all the peer sends of it, the peer is at fault: the
+// comparison fails, which backs the peer off, once it has compared the
+// other origins. If another peer's pull brought the origin back from the
+// start first (one that lacked records too, or lied the same way), this
+// pull asked for it from where that one left it, and the peer is not at
+// fault: the origin is left as it is until resetQuiet passes.
+func (r *Replicator) compareDigests(ctx context.Context, peerOrigin string, conn grpc.ClientConnInterface, fromStart []string) (reset []string, err error) {
 	ours, err := r.store.Digests(ctx, nil)
 	if err != nil {
 		return nil, err
@@ -1266,7 +1269,7 @@ func (r *Replicator) compareDigests(ctx context.Context, peerOrigin string, conn
 			continue
 		}
 		if quiet {
-			if last.Before(pulledSince) {
+			if slices.Contains(fromStart, t.GetOrigin()) {
 				faults = append(faults, fmt.Errorf("%s: the peer's digest still counts %d records at seq %d, this node %d, after pulling the origin from the start %v ago: the peer's pulls do not send what its digest counts",
 					t.GetOrigin(), t.GetCount(), t.GetWatermark(), m.GetCount(), time.Since(last).Round(time.Second)))
 			}

@@ -28,6 +28,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 )
 
@@ -380,9 +381,9 @@ func (d *digestLiar) set(ds ...*federationv1.OriginDigest) {
 // TestLyingDigestsPullOriginOnce checks that a peer whose digest counts
 // more records than its pulls send gets the origin pulled from the start
 // once, even if it lists it twice (and not by a comparison that finds the
-// origin being reset), and then is taken at fault, however often it is
-// asked, without the watermark being reset again; but not by a comparison
-// after a pull that began before the reset.
+// origin being reset), and then is taken at fault after a pull that asked
+// for the origin from the start, without the watermark being reset again;
+// but not after a pull that asked for it from where it stood.
 func TestLyingDigestsPullOriginOnce(t *testing.T) {
 	ctx := context.Background()
 	pages := sourcePages(t, 50, 0)
@@ -401,40 +402,49 @@ func TestLyingDigestsPullOriginOnce(t *testing.T) {
 		return wms["fr"]
 	}
 
-	firstPull := time.Now()
-	if _, err := PullFrom(ctx, dst, conn, 0); err != nil || watermark() != through {
+	first, err := PullFrom(ctx, dst, conn, 0)
+	if err != nil || watermark() != through {
 		t.Fatalf("first pull: %v, watermark %d, want %d", err, watermark(), through)
 	}
 	// Found while another comparison resets the origin: neither a reset
 	// nor a fault.
 	r.resetting["fr"] = true
-	if reset, err := r.compareDigests(ctx, "fr", conn, firstPull); err != nil || len(reset) != 0 || watermark() != through {
+	if reset, err := r.compareDigests(ctx, "fr", conn, first.FromStart); err != nil || len(reset) != 0 || watermark() != through {
 		t.Fatalf("a divergence found while the origin is being reset: reset %v, %v, watermark %d; want nothing done", reset, err, watermark())
 	}
 	delete(r.resetting, "fr")
-	if reset, err := r.compareDigests(ctx, "fr", conn, firstPull); err != nil || !slices.Equal(reset, []string{"fr"}) {
+	if reset, err := r.compareDigests(ctx, "fr", conn, first.FromStart); err != nil || !slices.Equal(reset, []string{"fr"}) {
 		t.Fatalf("a first divergence: reset %v, %v; want fr reset once", reset, err)
 	}
 	if w := watermark(); w != 0 {
 		t.Fatalf("after the divergence, the watermark is %d, want 0", w)
 	}
-	// The pull from the start brings the same records; later ones nothing.
-	for round := range 3 {
-		pulled := time.Now()
-		if _, err := PullFrom(ctx, dst, conn, 0); err != nil || watermark() != through {
+	// The pull from the start brings the same records, and the peer,
+	// whose digest still counts more, is at fault.
+	fromStart, err := PullFrom(ctx, dst, conn, 0)
+	if err != nil || watermark() != through {
+		t.Fatalf("the pull from the start: %v, watermark %d, want %d", err, watermark(), through)
+	}
+	liar.pages = nil
+	// After a pull that asked for the origin from where it stood, not
+	// from the start (it began before the reset, or another peer's pull
+	// brought the origin back first, from a peer that lacked records
+	// too), the peer is not at fault: that pull could not bring them.
+	if reset, err := r.compareDigests(ctx, "fr", conn, first.FromStart); err != nil || len(reset) != 0 {
+		t.Fatalf("after a pull that did not ask for the origin from the start: reset %v, %v; want neither a reset nor a fault", reset, err)
+	}
+	if reset, err := r.compareDigests(ctx, "fr", conn, fromStart.FromStart); err == nil || !strings.Contains(err.Error(), "do not send what its digest counts") || len(reset) != 0 {
+		t.Fatalf("the same divergence after pulling from the start: reset %v, %v; want the peer at fault", reset, err)
+	}
+	// Later pulls ask from the watermark: neither a fault nor a reset,
+	// until the quiet time passes.
+	for round := range 2 {
+		pulled, err := PullFrom(ctx, dst, conn, 0)
+		if err != nil || watermark() != through {
 			t.Fatalf("round %d, pull: %v, watermark %d, want %d", round, err, watermark(), through)
 		}
-		liar.pages = nil
-		if round == 0 {
-			// A pull that began before the reset (from another peer,
-			// say) did not bring everything: its peer is not at fault.
-			if reset, err := r.compareDigests(ctx, "fr", conn, firstPull); err != nil || len(reset) != 0 {
-				t.Fatalf("after a pull that began before the reset: reset %v, %v; want neither a reset nor a fault", reset, err)
-			}
-		}
-		reset, err := r.compareDigests(ctx, "fr", conn, pulled)
-		if err == nil || !strings.Contains(err.Error(), "do not send what its digest counts") || len(reset) != 0 {
-			t.Fatalf("round %d: the same divergence after pulling from the start: reset %v, %v; want the peer at fault", round, reset, err)
+		if reset, err := r.compareDigests(ctx, "fr", conn, pulled.FromStart); err != nil || len(reset) != 0 {
+			t.Fatalf("round %d: after a pull from the watermark: reset %v, %v; want neither a reset nor a fault", round, reset, err)
 		}
 		if w := watermark(); w != through {
 			t.Fatalf("round %d: the watermark is %d, want %d: it was reset again", round, w, through)
@@ -1017,7 +1027,7 @@ func TestDigestsAskedInBatches(t *testing.T) {
 		}))
 	r := &Replicator{store: node, cfg: Config{Origin: "de"}, log: testLogger(t), resetAt: map[string]time.Time{}, resetting: map[string]bool{}, digestBatch: 7}
 	r.m = newMetrics(nil, r)
-	reset, err := r.compareDigests(ctx, "pp", conn, time.Now())
+	reset, err := r.compareDigests(ctx, "pp", conn, nil)
 	if err != nil || !slices.Equal(reset, []string{"zz-29"}) {
 		t.Fatalf("comparison: reset %v, %v; want zz-29 reset", reset, err)
 	}
@@ -1030,5 +1040,60 @@ func TestDigestsAskedInBatches(t *testing.T) {
 	}
 	if len(all) != 31 || slices.Contains(all, "yy") {
 		t.Errorf("asked for %v, want the 31 origins the node holds (its own too), once each", all)
+	}
+}
+
+// TestPeerNotBlamedForAnotherPeersRepull has this node lack a record of fr
+// behind its watermark (a relay left a hole), and es, which pulled fr from
+// it, lack it too. The comparison with fr's own node finds the divergence
+// and resets fr; es's pull brings fr back from the start first, hole
+// included; then fr's pull asks for fr from the watermark es left, and
+// brings nothing of it. fr is not at fault: it was never asked for the
+// origin from the start. (It was, and was backed off.)
+func TestPeerNotBlamedForAnotherPeersRepull(t *testing.T) {
+	ctx := context.Background()
+	src := benchStore(t, 50) // fr's own node
+	frConn := serveLoopback(t, NewServer(src, 8, testLogger(t)).Register)
+	var pages []*federationv1.OriginPage
+	if err := src.ReadPages(ctx, storage.PullSpec{AllOrigins: true}, func(p *federationv1.OriginPage) error {
+		pages = append(pages, proto.Clone(p).(*federationv1.OriginPage))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	holey := proto.Clone(pages[0]).(*federationv1.OriginPage) // one record left out, the seqs still increasing
+	holey.Records = append(holey.Records[:10], holey.Records[11:]...)
+	dst := openReplica(t)
+	if _, err := PullFrom(ctx, dst, serveLoopback(t, (&pageServer{pages: append([]*federationv1.OriginPage{holey}, pages[1:]...)}).register), 0); err != nil {
+		t.Fatal(err)
+	}
+	es, err := storage.Open(ctx, storage.Options{Path: filepath.Join(t.TempDir(), "es.db"), Origin: "es", Key: nodeKey("es"), Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { es.Close() })
+	if _, err := PullFrom(ctx, es, serveLoopback(t, NewServer(dst, 8, testLogger(t)).Register), 0); err != nil {
+		t.Fatal(err)
+	}
+	esConn := serveLoopback(t, NewServer(es, 8, testLogger(t)).Register)
+
+	r := &Replicator{store: dst, cfg: Config{Origin: "de"}, log: testLogger(t), resetAt: map[string]time.Time{}, resetting: map[string]bool{}}
+	r.m = newMetrics(nil, r)
+	if reset, err := r.compareDigests(ctx, "fr", frConn, nil); err != nil || !slices.Equal(reset, []string{"fr"}) {
+		t.Fatalf("first comparison with fr: reset %v, %v; want fr reset", reset, err)
+	}
+	fromEs, err := PullFrom(ctx, dst, esConn, 0)
+	if err != nil || !slices.Contains(fromEs.FromStart, "fr") {
+		t.Fatalf("es's pull: %+v, %v; want fr asked for from the start", fromEs, err)
+	}
+	if _, err := r.compareDigests(ctx, "es", esConn, fromEs.FromStart); err != nil {
+		t.Fatalf("comparison with es: %v", err)
+	}
+	fromFr, err := PullFrom(ctx, dst, frConn, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.compareDigests(ctx, "fr", frConn, fromFr.FromStart); err != nil {
+		t.Errorf("fr, never asked for its origin from the start since the reset, is taken at fault: %v", err)
 	}
 }
