@@ -722,6 +722,18 @@ func TestStartPastHungSeeds(t *testing.T) {
 	}
 }
 
+// TestTwoNodesOfOneOrigin starts a second node of an origin, with a key of
+// its own, that joins the first: each says another node claims its origin.
+func TestTwoNodesOfOneOrigin(t *testing.T) {
+	var firstLogs, secondLogs lockedbuf.Buffer
+	first := startNode(t, t.TempDir(), "aa", clusterOpts{log: slog.New(slog.NewTextHandler(&firstLogs, nil))})
+	startNode(t, t.TempDir(), "aa", clusterOpts{key: nodeKey("aa, another"), join: []string{first.repl.GossipAddr()}, log: slog.New(slog.NewTextHandler(&secondLogs, nil))})
+	waitFor(t, 10*time.Second, "both nodes say another claims their origin", func() bool {
+		const said = "another node claims this node's origin"
+		return strings.Contains(firstLogs.String(), said) && strings.Contains(secondLogs.String(), said)
+	})
+}
+
 // TestGossipEncryption checks that nodes of the federation's gossip key
 // find each other, that a node without it is not let in, and that a node
 // without a key says its gossip is not encrypted (those with one do not).

@@ -152,9 +152,10 @@ type Replicator struct {
 	// awaited are the members whose answers the node's held writes still
 	// wait for (see holdOwnWrites).
 	awaited map[string]bool
-	// ownOriginLogged, forkLogged and aheadLogged are when
-	// ownOriginRefused, saidForked and ownOriginAnswer last logged.
-	ownOriginLogged, forkLogged, aheadLogged time.Time
+	// ownOriginLogged, forkLogged, aheadLogged and conflictLogged are
+	// when ownOriginRefused, saidForked, ownOriginAnswer and
+	// NotifyConflict last logged.
+	ownOriginLogged, forkLogged, aheadLogged, conflictLogged time.Time
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -517,7 +518,7 @@ func (r *Replicator) ownForked(peer string, mine, theirs *federationv1.OriginDig
 func (r *Replicator) saidForked(peer string, attrs ...any) {
 	r.m.divergences.WithLabelValues(r.cfg.Origin).Inc()
 	if r.logDue(&r.forkLogged) {
-		r.log.Error("a peer holds other records of this node's origin than the node: the node lost records of its origin that were not all given back, or wrote at their seqs after losing them; peers will not take its records of such seqs",
+		r.log.Error("a peer holds other records of this node's origin than the node: the node lost records of its origin that were not all given back, or wrote at their seqs after losing them, or another node runs with this origin; peers will not take its records of such seqs",
 			append([]any{"peer", peer}, attrs...)...)
 	}
 }
@@ -653,6 +654,7 @@ func (r *Replicator) memberlistConfig() (*memberlist.Config, error) {
 	mc.Delegate = delegate{r}
 	mc.Events = events{r}
 	mc.Alive = delegate{r}
+	mc.Conflict = delegate{r}
 	mc.Logger = log.New(&slogWriter{r.log}, "", 0)
 	return mc, nil
 }
@@ -1460,6 +1462,19 @@ func (d delegate) NotifyAlive(n *memberlist.Node) error {
 		return fmt.Errorf("member %q: origin pinned, or trusted, with another key", n.Name)
 	}
 	return nil
+}
+
+// NotifyConflict hears of a member claiming the name of another, at
+// another address, which gossip refuses (memberlist logs it too, in its
+// words). A node that finds its own origin claimed says what that means,
+// at most every ownOriginRefusedLogEvery: two nodes run with one origin,
+// and at most one of them can hold the key the federation knows it by.
+func (d delegate) NotifyConflict(existing, other *memberlist.Node) {
+	if existing.Name != d.r.cfg.Origin || !d.r.logDue(&d.r.conflictLogged) {
+		return
+	}
+	d.r.log.Error("another node claims this node's origin: two nodes must not run with one origin (give each its own --origin); peers take the records of the one whose key they pinned, and refuse the other's",
+		"origin", existing.Name, "this", existing.Address(), "other", other.Address())
 }
 
 // events hears memberlist's news of members.
