@@ -813,3 +813,15 @@ func TestResolveHost(t *testing.T) {
 		t.Errorf("a name that does not resolve: %v", err)
 	}
 }
+
+// TestMetadataTooLong checks that a node whose addresses would make its
+// gossip metadata longer than gossip carries does not start: it would
+// announce none, and every member would refuse it.
+func TestMetadataTooLong(t *testing.T) {
+	host := strings.Repeat("a", 200) + ".example.org"
+	_, err := Start(context.Background(), Config{Origin: "de", GossipAddr: "127.0.0.1:0", AdvertiseHost: host,
+		GRPCAddr: "127.0.0.1:7400", HTTPAddr: "127.0.0.1:8080", Timings: TimingsLocal}, openReplica(t), testLogger(t))
+	if err == nil || !strings.Contains(err.Error(), "more than gossip carries") {
+		t.Fatalf("a start with an advertised host of %d characters: %v", len(host), err)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"log"
 	"log/slog"
 	"maps"
+	"math"
 	"math/rand/v2"
 	"net"
 	"slices"
@@ -171,6 +172,7 @@ type news struct {
 // peer is another member, as this node knows it.
 type peer struct {
 	meta       meta
+	rawMeta    []byte // as gossip last gave it, to tell news missed (see catchUpNews)
 	gossipAddr string
 	alive      bool
 	deadSince  time.Time // when gossip last held it for dead, while it does
@@ -221,6 +223,14 @@ func Start(ctx context.Context, cfg Config, store *storage.Store, logger *slog.L
 	}
 	r.self = meta{Origin: cfg.Origin, GRPCAddr: r.advertised(cfg.GRPCAddr), HTTPAddr: r.advertised(cfg.HTTPAddr),
 		Key: store.PublicKey(), Protocol: ProtocolVersion, Head: wms[cfg.Origin]}
+	// Checked now, with the longest head it will announce: past the limit,
+	// the node would announce no metadata, and every member refuse it.
+	longest := r.self
+	longest.Head = math.MaxInt64
+	if b, _ := json.Marshal(longest); len(b) > memberlist.MetaMaxSize {
+		return nil, fmt.Errorf("gossip metadata of %d bytes, more than gossip carries (%d): the gRPC and HTTP addresses announced (%s, %s) are too long",
+			len(b), memberlist.MetaMaxSize, r.self.GRPCAddr, r.self.HTTPAddr)
+	}
 
 	mc, err := r.memberlistConfig()
 	if err != nil {
@@ -785,6 +795,7 @@ func (r *Replicator) antiEntropyLoop() {
 			return
 		case <-time.After(d):
 		}
+		r.catchUpNews()
 		r.mu.Lock()
 		var live []string
 		for o, p := range r.peers {
@@ -801,6 +812,26 @@ func (r *Replicator) antiEntropyLoop() {
 		if known, err := r.store.Peers(r.ctx); err == nil {
 			r.reconnect(known, fanout)
 			r.forgetDead(known)
+		}
+	}
+}
+
+// catchUpNews learns what gossip holds of the members alive and the node
+// does not: the news of a member's join, or of its metadata (its head),
+// that events dropped when too many came at once.
+func (r *Replicator) catchUpNews() {
+	for _, n := range r.ml.Members() {
+		if n.Name == r.cfg.Origin {
+			continue
+		}
+		r.mu.Lock()
+		p := r.peers[n.Name]
+		missed := p == nil || !p.alive || !bytes.Equal(p.rawMeta, n.Meta)
+		r.mu.Unlock()
+		if missed {
+			c := *n
+			c.Meta = bytes.Clone(n.Meta)
+			r.learn(&c, true)
 		}
 	}
 }
@@ -1370,7 +1401,7 @@ func (r *Replicator) learn(n *memberlist.Node, alive bool) {
 		p.conn = nil
 	}
 	wasAlive := p.alive
-	p.meta, p.gossipAddr, p.alive = m, gossipAddr, alive
+	p.meta, p.rawMeta, p.gossipAddr, p.alive = m, n.Meta, gossipAddr, alive
 	// A member back, or at a new address, is not the one whose pulls
 	// failed (restarted, or moved): its backoff ends, and a member that
 	// was backed off is pulled from at once.
@@ -1490,7 +1521,7 @@ func (e events) tell(n *memberlist.Node, alive bool) {
 	select {
 	case e.r.news <- news{c, alive}:
 	default:
-		// Full: the anti-entropy rounds will catch up.
+		// Full: the next anti-entropy round catches up (catchUpNews).
 		e.r.log.Warn("dropping gossip news: too many at once", "member", n.Name)
 	}
 }

@@ -1097,3 +1097,24 @@ func TestPeerNotBlamedForAnotherPeersRepull(t *testing.T) {
 		t.Errorf("fr, never asked for its origin from the start since the reset, is taken at fault: %v", err)
 	}
 }
+
+// TestMissedNewsLearnt has a node miss the news of a member's join (as when
+// too many come at once, and events drops them): the next anti-entropy
+// round learns the member from gossip's own list.
+func TestMissedNewsLearnt(t *testing.T) {
+	nodes := startCluster(t, 2, clusterOpts{antiEntropy: 100 * time.Millisecond})
+	a := nodes[0].repl
+	known := func() bool {
+		for _, p := range a.Peers() {
+			if p.Origin == "xx-1" && p.Alive {
+				return true
+			}
+		}
+		return false
+	}
+	waitFor(t, 10*time.Second, "xx-0 knows xx-1", known)
+	a.mu.Lock()
+	delete(a.peers, "xx-1")
+	a.mu.Unlock()
+	waitFor(t, 10*time.Second, "xx-0 learns xx-1 again", known)
+}
