@@ -238,6 +238,10 @@ func checkPages(ctx context.Context, store *storage.Store, stream grpc.ServerStr
 	defer close(out)
 	checking := make(chan struct{}, checkAhead) // a place for each check under way
 	var failed atomic.Bool                      // a page failed its check: the peer is not asked for more
+	// The refusal of a page of the node's own origin under another key:
+	// once one page showed it, the others of the stream are skipped
+	// unchecked, rather than verified one by one for nothing.
+	var ownRefused atomic.Pointer[error]
 	for {
 		msg, err := stream.Recv()
 		if errors.Is(err, io.EOF) || failed.Load() {
@@ -263,14 +267,24 @@ func checkPages(ctx context.Context, store *storage.Store, stream grpc.ServerStr
 			return
 		}
 		checking <- struct{}{}
+		// Looked at once a place is free: the checks before it have
+		// ended, or are under way beside it.
+		if refusal := ownRefused.Load(); refusal != nil && msg.GetPage().GetOrigin() == store.Origin() {
+			<-checking
+			ch <- checkedPage{err: *refusal}
+			out <- ch
+			continue
+		}
 		go func() {
 			defer func() { <-checking }()
 			cp, err := store.CheckPage(ctx, msg.GetPage())
 			if err != nil {
-				if !ownOriginRefused(err) { // skipped: the stream goes on
+				err = fmt.Errorf("pull: %w", err)
+				if ownOriginRefused(err) { // skipped: the stream goes on
+					ownRefused.Store(&err)
+				} else {
 					failed.Store(true)
 				}
-				err = fmt.Errorf("pull: %w", err)
 			}
 			ch <- checkedPage{page: cp, err: err}
 		}()

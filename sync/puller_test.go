@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
+	"fmt"
 	"net"
 	"path/filepath"
 	"sync/atomic"
@@ -341,5 +342,42 @@ func TestPageOfUnaskedOriginRefused(t *testing.T) {
 	res, err = PullFrom(ctx, de, conn, 0)
 	if !errors.As(err, &re) || re.Reason != storage.RefusedUnasked || res.Applied != 0 {
 		t.Fatalf("pull by a node trusting it alone, served fr's pages: %+v, %v; want them refused as unasked", res, err)
+	}
+}
+
+// TestOwnOriginUnderAnotherKeyCheckedOnce checks that once a page of the
+// node's own origin under another key is refused, the pull skips the
+// others of the stream without checking them (a peer could otherwise
+// have the node verify such pages for the whole of a pull): a page after
+// them whose signature does not verify is skipped too, and the other
+// origins still come.
+func TestOwnOriginUnderAnotherKeyCheckedOnce(t *testing.T) {
+	ctx := context.Background()
+	other, err := storage.Open(ctx, storage.Options{Path: filepath.Join(t.TempDir(), "other.db"), Origin: "de", Key: nodeKey("de, another key"), Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	for i := range 30 {
+		if _, err := other.Apply(ctx, []storage.Write{{Op: storage.OpCreate, ID: fmt.Sprintf("t%d", i), Resource: benchTool(i)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var own []*federationv1.OriginPage
+	if err := other.ReadPages(ctx, storage.PullSpec{AllOrigins: true, MaxPageBytes: 4096}, func(p *federationv1.OriginPage) error {
+		own = append(own, proto.Clone(p).(*federationv1.OriginPage))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(own) < 4 {
+		t.Fatalf("%d pages, want at least 4", len(own))
+	}
+	// Checked, the third page would fail, and end the pull.
+	own[2].Records[0].Signature[0] ^= 1
+	dst := openReplica(t) // origin de, its own key
+	res, err := PullFrom(ctx, dst, serveLoopback(t, (&pageServer{pages: append(own, sourcePages(t, 20, 0)...)}).register), 0)
+	if err != nil || !ownOriginRefused(res.OwnOriginRefused) || res.Applied != 20 {
+		t.Fatalf("pull: %+v, %v; want de's pages skipped, fr's 20 records applied", res, err)
 	}
 }
