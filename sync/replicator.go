@@ -134,7 +134,7 @@ type Replicator struct {
 
 	// news carries memberlist's events to newsLoop: memberlist calls its
 	// delegates holding its own locks, so they must not wait on anything.
-	news chan news
+	news newsQueue
 
 	// pullSlot lets one pull run at a time. Pulls bring every origin a
 	// peer holds, from the watermarks at their start: two at once would
@@ -169,10 +169,51 @@ type news struct {
 	alive bool
 }
 
+// newsQueue holds the latest news of each member not yet learnt, in the
+// order members first had news. It never drops any, and grows at most to
+// a news per member, however many come at once: a bounded channel once
+// dropped what did not fit (a join storm), and a member whose join was
+// dropped stayed unknown until its metadata changed.
+type newsQueue struct {
+	mu     gosync.Mutex
+	latest map[string]news
+	order  []string
+	ready  chan struct{} // holds a token while news waits
+}
+
+func newNewsQueue() newsQueue {
+	return newsQueue{latest: map[string]news{}, ready: make(chan struct{}, 1)}
+}
+
+// push queues n, in place of any news of its member not learnt yet.
+func (q *newsQueue) push(n news) {
+	q.mu.Lock()
+	if _, ok := q.latest[n.node.Name]; !ok {
+		q.order = append(q.order, n.node.Name)
+	}
+	q.latest[n.node.Name] = n
+	q.mu.Unlock()
+	select {
+	case q.ready <- struct{}{}:
+	default:
+	}
+}
+
+// take empties the queue, and returns what it held in order.
+func (q *newsQueue) take() []news {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	out := make([]news, 0, len(q.order))
+	for _, name := range q.order {
+		out = append(out, q.latest[name])
+	}
+	q.order, q.latest = nil, map[string]news{}
+	return out
+}
+
 // peer is another member, as this node knows it.
 type peer struct {
 	meta       meta
-	rawMeta    []byte // as gossip last gave it, to tell news missed (see catchUpNews)
 	gossipAddr string
 	alive      bool
 	deadSince  time.Time // when gossip last held it for dead, while it does
@@ -214,7 +255,7 @@ func Start(ctx context.Context, cfg Config, store *storage.Store, logger *slog.L
 	if cfg.MaxDeadMembers <= 0 {
 		cfg.MaxDeadMembers = 1024
 	}
-	r := &Replicator{cfg: cfg, store: store, log: logger.With("component", "sync"), peers: map[string]*peer{}, resetAt: map[string]time.Time{}, resetting: map[string]bool{}, news: make(chan news, 1024), pullSlot: make(chan struct{}, 1), digestBatch: defaultDigestBatch}
+	r := &Replicator{cfg: cfg, store: store, log: logger.With("component", "sync"), peers: map[string]*peer{}, resetAt: map[string]time.Time{}, resetting: map[string]bool{}, news: newNewsQueue(), pullSlot: make(chan struct{}, 1), digestBatch: defaultDigestBatch}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	r.m = newMetrics(cfg.Metrics, r)
 	wms, err := store.Watermarks(ctx)
@@ -747,8 +788,10 @@ func (r *Replicator) newsLoop() {
 		select {
 		case <-r.ctx.Done():
 			return
-		case n := <-r.news:
-			r.learn(&n.node, n.alive)
+		case <-r.news.ready:
+			for _, n := range r.news.take() {
+				r.learn(&n.node, n.alive)
+			}
 		}
 	}
 }
@@ -795,7 +838,6 @@ func (r *Replicator) antiEntropyLoop() {
 			return
 		case <-time.After(d):
 		}
-		r.catchUpNews()
 		r.mu.Lock()
 		var live []string
 		for o, p := range r.peers {
@@ -812,26 +854,6 @@ func (r *Replicator) antiEntropyLoop() {
 		if known, err := r.store.Peers(r.ctx); err == nil {
 			r.reconnect(known, fanout)
 			r.forgetDead(known)
-		}
-	}
-}
-
-// catchUpNews learns what gossip holds of the members alive and the node
-// does not: the news of a member's join, or of its metadata (its head),
-// that events dropped when too many came at once.
-func (r *Replicator) catchUpNews() {
-	for _, n := range r.ml.Members() {
-		if n.Name == r.cfg.Origin {
-			continue
-		}
-		r.mu.Lock()
-		p := r.peers[n.Name]
-		missed := p == nil || !p.alive || !bytes.Equal(p.rawMeta, n.Meta)
-		r.mu.Unlock()
-		if missed {
-			c := *n
-			c.Meta = bytes.Clone(n.Meta)
-			r.learn(&c, true)
 		}
 	}
 }
@@ -1401,7 +1423,7 @@ func (r *Replicator) learn(n *memberlist.Node, alive bool) {
 		p.conn = nil
 	}
 	wasAlive := p.alive
-	p.meta, p.rawMeta, p.gossipAddr, p.alive = m, n.Meta, gossipAddr, alive
+	p.meta, p.gossipAddr, p.alive = m, gossipAddr, alive
 	// A member back, or at a new address, is not the one whose pulls
 	// failed (restarted, or moved): its backoff ends, and a member that
 	// was backed off is pulled from at once.
@@ -1518,12 +1540,7 @@ func (e events) NotifyLeave(n *memberlist.Node)  { e.tell(n, false) }
 func (e events) tell(n *memberlist.Node, alive bool) {
 	c := *n
 	c.Meta = bytes.Clone(n.Meta)
-	select {
-	case e.r.news <- news{c, alive}:
-	default:
-		// Full: the next anti-entropy round catches up (catchUpNews).
-		e.r.log.Warn("dropping gossip news: too many at once", "member", n.Name)
-	}
+	e.r.news.push(news{c, alive})
 }
 
 // slogWriter turns memberlist's log lines into slog records.

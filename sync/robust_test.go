@@ -1098,23 +1098,21 @@ func TestPeerNotBlamedForAnotherPeersRepull(t *testing.T) {
 	}
 }
 
-// TestMissedNewsLearnt has a node miss the news of a member's join (as when
-// too many come at once, and events drops them): the next anti-entropy
-// round learns the member from gossip's own list.
-func TestMissedNewsLearnt(t *testing.T) {
-	nodes := startCluster(t, 2, clusterOpts{antiEntropy: 100 * time.Millisecond})
-	a := nodes[0].repl
-	known := func() bool {
-		for _, p := range a.Peers() {
-			if p.Origin == "xx-1" && p.Alive {
-				return true
-			}
+// TestNewsNeverDropped tells a node of 3,000 members at once, while it
+// cannot take any in (its lock held): it learns every one. A queue of
+// 1,024 once dropped the rest, and a member whose join was dropped stayed
+// unknown until its metadata changed.
+func TestNewsNeverDropped(t *testing.T) {
+	r := startCluster(t, 1, clusterOpts{antiEntropy: time.Hour})[0].repl
+	r.mu.Lock()
+	for i := range 3000 {
+		name := fmt.Sprintf("zz-%04d", i)
+		b, err := json.Marshal(meta{Origin: name, GRPCAddr: "127.0.0.1:1", Protocol: ProtocolVersion})
+		if err != nil {
+			t.Fatal(err)
 		}
-		return false
+		events{r}.NotifyLeave(&memberlist.Node{Name: name, Meta: b, Addr: net.IPv4(127, 0, 0, 1), Port: 1})
 	}
-	waitFor(t, 10*time.Second, "xx-0 knows xx-1", known)
-	a.mu.Lock()
-	delete(a.peers, "xx-1")
-	a.mu.Unlock()
-	waitFor(t, 10*time.Second, "xx-0 learns xx-1 again", known)
+	r.mu.Unlock()
+	waitFor(t, 30*time.Second, "the node knows the 3,000 members", func() bool { return len(r.Peers()) == 3000 })
 }
