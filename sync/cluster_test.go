@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -55,6 +56,7 @@ type clusterOpts struct {
 	patience    time.Duration                // how long writes wait for the members at start; 0: the local profile's
 	gossipHost  string                       // where gossip listens; "": 127.0.0.1
 	gossipPort  int                          // 0: any free one
+	timings     Timings                      // "": TimingsLocal
 	grpcHost    string                       // where gRPC listens; "": 127.0.0.1
 	httpAddr    string                       // the HTTP address the node says it has
 }
@@ -102,7 +104,7 @@ func startNode(t testing.TB, dir, origin string, o clusterOpts) *testNode {
 		GossipKey:           o.gossipKey,
 		GRPCAddr:            n.lis.Addr().String(),
 		Join:                o.join,
-		Timings:             TimingsLocal,
+		Timings:             cmp.Or(o.timings, TimingsLocal),
 		AntiEntropyInterval: o.antiEntropy,
 		PullTimeout:         10 * time.Second,
 		MaxDeadMembers:      o.maxDead,
@@ -646,21 +648,16 @@ func TestAddressesOnEveryInterface(t *testing.T) {
 	}
 }
 
-// TestJoinListingItself starts a node whose --join list holds its own
-// address (one list for every node of a federation) and one nobody
-// listens on: it says it joined no member, rather than that it joined the
-// federation (memberlist counts the node's own address as one it
+// TestJoinListingItself starts nodes whose --join list holds their own
+// address (one list for every node of a federation). One whose other seed
+// listens to nobody says it joined no member, rather than that it joined
+// the federation (memberlist counts the node's own address as one it
 // contacted), and its writes are not held for members it does not have.
+// One whose other seed is a member that answers in 1.5 s waits for it, and
+// holds its writes for it: its own address, which answers at once, does
+// not start the second the others get.
 func TestJoinListingItself(t *testing.T) {
-	free := func() int {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		return l.Addr().(*net.TCPAddr).Port
-	}
-	own, nobody := free(), free()
+	own, nobody := freePort(t), freePort(t)
 	var logs lockedbuf.Buffer
 	n := startNode(t, t.TempDir(), "aa", clusterOpts{gossipPort: own, log: slog.New(slog.NewTextHandler(&logs, nil)),
 		join: []string{fmt.Sprintf("127.0.0.1:%d", own), fmt.Sprintf("127.0.0.1:%d", nobody)}})
@@ -672,6 +669,55 @@ func TestJoinListingItself(t *testing.T) {
 	if _, err := n.store.Apply(ctx, []storage.Write{{Op: storage.OpCreate, ID: "t", Resource: benchTool(1)}}); err != nil {
 		t.Errorf("a write of a node with no member: %v", err)
 	}
+
+	slow := slowProxy(t, n.repl.GossipAddr(), 1500*time.Millisecond)
+	own = freePort(t)
+	// The LAN timings: gossip's TCP timeout (10 s) outlasts the proxy.
+	b := startNode(t, t.TempDir(), "bb", clusterOpts{gossipPort: own, timings: TimingsLAN, patience: time.Hour,
+		join: []string{fmt.Sprintf("127.0.0.1:%d", own), slow}})
+	if got := len(b.repl.ml.Members()); got != 2 || !b.store.OwnWritesHeld() {
+		t.Errorf("a node whose seeds are itself and a member answering in 1.5 s: %d members, writes held %v; want 2, held", got, b.store.OwnWritesHeld())
+	}
+}
+
+// freePort is a TCP port of 127.0.0.1 that nothing listens on.
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// slowProxy forwards the TCP connections it takes to target after delay,
+// as a seed far away would answer.
+func slowProxy(t *testing.T, target string, delay time.Duration) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				time.Sleep(delay)
+				d, err := net.Dial("tcp", target)
+				if err != nil {
+					return
+				}
+				defer d.Close()
+				go io.Copy(d, c)
+				io.Copy(c, d)
+			}()
+		}
+	}()
+	return l.Addr().String()
 }
 
 // TestStartPastHungSeeds starts a node whose seeds are ten that accept a

@@ -169,29 +169,39 @@ type news struct {
 	alive bool
 }
 
-// newsQueue holds the latest news of each member not yet learnt, in the
-// order members first had news. It never drops any, and grows at most to
-// a news per member, however many come at once: a bounded channel once
-// dropped what did not fit (a join storm), and a member whose join was
-// dropped stayed unknown until its metadata changed.
+// newsQueue holds the news of each member not yet learnt, in the order
+// members first had news: the latest, and the leave before it when the
+// latest is a join (a member that left and came back is learnt as such:
+// its backoff ends, its new address is remembered). It never drops any,
+// and grows to at most two news a member, however many come at once: a
+// bounded channel once dropped what did not fit (a join storm), and a
+// member whose join was dropped stayed unknown until its metadata changed.
 type newsQueue struct {
 	mu     gosync.Mutex
 	latest map[string]news
+	left   map[string]news // a leave that came before latest, a join
 	order  []string
 	ready  chan struct{} // holds a token while news waits
 }
 
 func newNewsQueue() newsQueue {
-	return newsQueue{latest: map[string]news{}, ready: make(chan struct{}, 1)}
+	return newsQueue{latest: map[string]news{}, left: map[string]news{}, ready: make(chan struct{}, 1)}
 }
 
-// push queues n, in place of any news of its member not learnt yet.
+// push queues n, in place of the news of its member not learnt yet but
+// the last leave, kept before a join.
 func (q *newsQueue) push(n news) {
 	q.mu.Lock()
-	if _, ok := q.latest[n.node.Name]; !ok {
-		q.order = append(q.order, n.node.Name)
+	name := n.node.Name
+	switch last, ok := q.latest[name]; {
+	case !ok:
+		q.order = append(q.order, name)
+	case n.alive && !last.alive:
+		q.left[name] = last
+	case !n.alive:
+		delete(q.left, name) // learnt as gone, whatever came before
 	}
-	q.latest[n.node.Name] = n
+	q.latest[name] = n
 	q.mu.Unlock()
 	select {
 	case q.ready <- struct{}{}:
@@ -205,9 +215,12 @@ func (q *newsQueue) take() []news {
 	defer q.mu.Unlock()
 	out := make([]news, 0, len(q.order))
 	for _, name := range q.order {
+		if l, ok := q.left[name]; ok {
+			out = append(out, l)
+		}
 		out = append(out, q.latest[name])
 	}
-	q.order, q.latest = nil, map[string]news{}
+	q.order, q.latest, q.left = nil, map[string]news{}, map[string]news{}
 	return out
 }
 
@@ -223,6 +236,7 @@ type peer struct {
 	failures   int
 	busy       int       // pulls refused in a row as the peer served too many
 	retryAt    time.Time // backed off until
+	movedRetry time.Time // when a new address last ended its backoff
 	retrying   bool      // a pull is due when the backoff ends
 	lastSync   time.Time
 	lastErr    string
@@ -332,8 +346,8 @@ func Start(ctx context.Context, cfg Config, store *storage.Store, logger *slog.L
 }
 
 // joinSeeds has gossip join the seeds, each on a goroutine of its own (at
-// most maxParallelJoins at once), and returns once one answered and the
-// others had joinGrace more, or all failed, with the last failure. One
+// most maxParallelJoins at once), and returns once one brought a member
+// and the others had joinGrace more, or all ended, with the last failure. One
 // call of memberlist's Join tries its seeds one after the other, and
 // waits up to its TCP timeout (30 s with the WAN timings) for each that
 // hangs (a frozen host, a firewall dropping packets): with a few members
@@ -363,9 +377,12 @@ func (r *Replicator) joinSeeds(seeds []string) error {
 	for range seeds {
 		select {
 		case err := <-results:
+			// The grace starts once a join brought another member: a
+			// seed that is the node's own address answers at once, and
+			// brings nobody.
 			if err != nil {
 				failed = err
-			} else if grace == nil {
+			} else if grace == nil && r.ml.NumMembers() > 1 {
 				grace = time.After(joinGrace)
 			}
 		case <-grace:
@@ -375,8 +392,12 @@ func (r *Replicator) joinSeeds(seeds []string) error {
 	return failed
 }
 
-// maxParallelJoins bounds the seeds joinSeeds and reconnect try at once;
-// joinGrace is how long joinSeeds waits for the others once one answered.
+// movedRetryEvery bounds how often a member announcing another gRPC address
+// ends its backoff.
+const movedRetryEvery = time.Minute
+
+// maxParallelJoins bounds the seeds joinSeeds tries at once; joinGrace is
+// how long it waits for the others once one brought a member.
 const (
 	maxParallelJoins = 16
 	joinGrace        = time.Second
@@ -592,6 +613,11 @@ func (r *Replicator) announceReachable() bool {
 	changed := false
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		// Gossip on "::" announces it as it is: no address to take.
+		r.log.Warn("gossip announces no address peers can reach: this node listens on every interface; give --advertise-addr", "gossip", host)
+		return false
+	}
 	for _, a := range []struct {
 		what string
 		addr *string
@@ -1198,10 +1224,11 @@ const resetQuiet = 10 * time.Minute
 // maxDigestsBytes bounds a peer's answer to GetDigests: a digest takes
 // under a hundred bytes (an origin's name is at most 32), so ten thousand
 // origins fit, and defaultDigestBatch, the origins a node asks for at
-// once, well within it.
+// once, well within it (and its request, about 34 KB, within any sensible
+// --max-request-bytes of the peer's).
 const (
 	maxDigestsBytes    = 1 << 20
-	defaultDigestBatch = 4000
+	defaultDigestBatch = 1000
 )
 
 // busyRetry is about how long a node waits before asking again a peer that
@@ -1424,12 +1451,17 @@ func (r *Replicator) learn(n *memberlist.Node, alive bool) {
 	}
 	wasAlive := p.alive
 	p.meta, p.gossipAddr, p.alive = m, gossipAddr, alive
-	// A member back, or at a new address, is not the one whose pulls
-	// failed (restarted, or moved): its backoff ends, and a member that
-	// was backed off is pulled from at once.
-	wasBackedOff := time.Now().Before(p.retryAt)
-	if alive && (!wasAlive || moved) {
+	// A member back (restarted) is not the one whose pulls failed: its
+	// backoff ends. One that announces another gRPC address is asked at
+	// once too, its failures kept (a member failing again backs off as
+	// far as before), and at most every movedRetryEvery: a member could
+	// otherwise escape its backoff by changing its address at will.
+	retried := false
+	switch now := time.Now(); {
+	case alive && !wasAlive:
 		p.failures, p.busy, p.retryAt = 0, 0, time.Time{}
+	case alive && moved && now.Before(p.retryAt) && now.Sub(p.movedRetry) >= movedRetryEvery:
+		p.busy, p.retryAt, p.movedRetry, retried = 0, time.Time{}, now, true
 	}
 	switch {
 	case alive:
@@ -1458,7 +1490,7 @@ func (r *Replicator) learn(n *memberlist.Node, alive bool) {
 	// A member's news of its own records brings nothing when the node
 	// does not take them (an origin its trust list does not name); it may
 	// still relay others'.
-	if !wasAlive || (moved && wasBackedOff) || (m.Head > wms[m.Origin] && r.store.Accepts(m.Origin)) {
+	if !wasAlive || retried || (m.Head > wms[m.Origin] && r.store.Accepts(m.Origin)) {
 		r.pull(m.Origin)
 	}
 }

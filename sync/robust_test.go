@@ -82,8 +82,18 @@ func TestUnreadPullsGiveWay(t *testing.T) {
 	srv.stall = stallLimits{contended: 100 * time.Millisecond, alone: time.Hour}
 	conn := serveLoopback(t, srv.Register)
 	client := federationv1.NewFederationServiceClient(conn)
+	// The unread pulls' connection keeps gRPC's first windows: otherwise
+	// they grow with the traffic (BDP estimation), until a whole pull
+	// fits in them unread.
+	fixed, err := grpc.NewClient(conn.Target(), grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithInitialWindowSize(64<<10), grpc.WithInitialConnWindowSize(64<<10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fixed.Close()
+	unreadClient := federationv1.NewFederationServiceClient(fixed)
 	unread := func() grpc.ServerStreamingClient[federationv1.PullResponse] {
-		s, err := client.Pull(ctx, &federationv1.PullRequest{AllOrigins: true, MaxPageBytes: 4096})
+		s, err := unreadClient.Pull(ctx, &federationv1.PullRequest{AllOrigins: true, MaxPageBytes: 4096})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1115,4 +1125,95 @@ func TestNewsNeverDropped(t *testing.T) {
 	}
 	r.mu.Unlock()
 	waitFor(t, 30*time.Second, "the node knows the 3,000 members", func() bool { return len(r.Peers()) == 3000 })
+}
+
+// TestNewsQueue checks what the queue of gossip news keeps of a member's
+// news not yet learnt: the latest, and the leave before a join, so that a
+// member that left and came back is learnt as back (its backoff ends, its
+// new address is remembered), not as one that never left.
+func TestNewsQueue(t *testing.T) {
+	q := newNewsQueue()
+	ev := func(name string, alive bool, port uint16) news {
+		return news{node: memberlist.Node{Name: name, Port: port}, alive: alive}
+	}
+	type seen struct {
+		name  string
+		alive bool
+		port  uint16
+	}
+	took := func() []seen {
+		var out []seen
+		for _, n := range q.take() {
+			out = append(out, seen{n.node.Name, n.alive, n.node.Port})
+		}
+		return out
+	}
+	q.push(ev("aa", true, 1))
+	q.push(ev("bb", true, 1))
+	q.push(ev("aa", true, 2)) // an update: the latest only
+	q.push(ev("bb", false, 1))
+	q.push(ev("bb", true, 2)) // back at another port: the leave, then the join
+	q.push(ev("cc", true, 1))
+	q.push(ev("cc", false, 1)) // gone: the leave only
+	want := []seen{{"aa", true, 2}, {"bb", false, 1}, {"bb", true, 2}, {"cc", false, 1}}
+	if got := took(); !slices.Equal(got, want) {
+		t.Errorf("took %v, want %v", got, want)
+	}
+	q.push(ev("bb", false, 2))
+	q.push(ev("bb", true, 3))
+	q.push(ev("bb", false, 3)) // left again: the last leave
+	if got, want := took(), []seen{{"bb", false, 3}}; !slices.Equal(got, want) {
+		t.Errorf("took %v, want %v", got, want)
+	}
+	if got := q.take(); len(got) != 0 {
+		t.Errorf("an empty queue gave %v", got)
+	}
+}
+
+// TestMovedMemberAskedAtOnce has a member the node backed off announce
+// another gRPC address: the node pulls from it at once, but not again for
+// a second change within movedRetryEvery (a member could otherwise escape
+// its backoff by changing its address at will).
+func TestMovedMemberAskedAtOnce(t *testing.T) {
+	r := startCluster(t, 1, clusterOpts{antiEntropy: time.Hour})[0].repl
+	var pulls [2]atomic.Int32
+	var addrs [2]string
+	for i := range addrs {
+		conn := serveLoopback(t, NewServer(benchStore(t, 1), 8, testLogger(t)).Register, grpc.ChainStreamInterceptor(
+			func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+				pulls[i].Add(1)
+				return handler(srv, ss)
+			}))
+		addrs[i] = conn.Target()
+	}
+	announce := func(addr string) *memberlist.Node {
+		b, err := json.Marshal(meta{Origin: "fr", GRPCAddr: addr, Key: nodeKey("fr").Public().(ed25519.PublicKey), Protocol: ProtocolVersion, Head: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &memberlist.Node{Name: "fr", Meta: b, Addr: net.IPv4(127, 0, 0, 1), Port: 7946}
+	}
+	peer := func() (p peer) {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return *r.peers["fr"]
+	}
+	backOff := func() {
+		waitFor(t, 10*time.Second, "the pull ends", func() bool { return !peer().pulling })
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		p := r.peers["fr"]
+		p.failures, p.retryAt = 9, time.Now().Add(5*time.Minute)
+	}
+	events{r}.NotifyJoin(announce(addrs[0]))
+	waitFor(t, 10*time.Second, "a pull from fr", func() bool { return pulls[0].Load() == 1 })
+	backOff()
+	events{r}.NotifyUpdate(announce(addrs[1]))
+	waitFor(t, 10*time.Second, "a pull from fr at its new address", func() bool { return pulls[1].Load() == 1 })
+	backOff()
+	events{r}.NotifyUpdate(announce(addrs[0]))
+	waitFor(t, 10*time.Second, "the node learns fr's address", func() bool { return peer().meta.GRPCAddr == addrs[0] })
+	if p := peer(); p.pulling || pulls[0].Load() != 1 || !time.Now().Before(p.retryAt) {
+		t.Errorf("a second change of address within a minute: pulling %v, pulls %d, backed off %v; want no pull, the backoff kept", p.pulling, pulls[0].Load(), time.Now().Before(p.retryAt))
+	}
 }

@@ -52,7 +52,9 @@ type stallLimits struct {
 	// contended applies when a pull was refused for want of a place in
 	// the last contendedWindow: a caller that reads nothing for that long
 	// gives its place to those that wait. An honest caller reads a page
-	// in milliseconds; its writer, busy, may hold it for seconds.
+	// in milliseconds; its writer, busy, may hold it for seconds, and a
+	// slow link for as long as a page takes to cross it (10 s is a
+	// megabyte at 0.8 Mbit/s).
 	contended time.Duration
 	// alone applies otherwise: under the pull timeout of this version's
 	// callers (2 minutes), so that only a caller that stopped reading
@@ -60,7 +62,7 @@ type stallLimits struct {
 	alone time.Duration
 }
 
-var defaultStallLimits = stallLimits{contended: 5 * time.Second, alone: time.Minute}
+var defaultStallLimits = stallLimits{contended: 10 * time.Second, alone: time.Minute}
 
 // contendedWindow is how recent a refused pull makes the places
 // contended: twice the longest wait of a caller refused (maxBusyRetry),
