@@ -118,6 +118,8 @@ type Replicator struct {
 	log   *slog.Logger
 	ml    *memberlist.Memberlist
 	m     *metrics
+	// localGossip is the address gossip announces, read at start.
+	localGossip string
 	// reconnecting says reconnect's joins run, off the anti-entropy loop.
 	reconnecting atomic.Bool
 	// digestBatch is how many origins compareDigests asks a peer for at
@@ -297,7 +299,11 @@ func Start(ctx context.Context, cfg Config, store *storage.Store, logger *slog.L
 	if len(cfg.GossipKey) == 0 {
 		r.log.Warn("gossip is not encrypted: give the federation's key with --gossip-key or --gossip-key-file")
 	}
-	r.log.Info("gossip listening", "addr", r.gossipAddr(), "timings", cfg.Timings)
+	// Read once, now: memberlist rewrites its node in place, unlocked for
+	// its callers, at each announcement of the node's head.
+	local := r.ml.LocalNode()
+	r.localGossip = net.JoinHostPort(local.Addr.String(), strconv.Itoa(int(local.Port)))
+	r.log.Info("gossip listening", "addr", r.localGossip, "timings", cfg.Timings)
 	if r.announceReachable() {
 		if err := r.ml.UpdateNode(time.Second); err != nil { // no member yet: nothing to wait for
 			r.ml.Shutdown()
@@ -595,13 +601,9 @@ func (r *Replicator) saidForked(peer string, attrs ...any) {
 	}
 }
 
-// GossipAddr is the address gossip listens on.
-func (r *Replicator) GossipAddr() string { return r.gossipAddr() }
-
-func (r *Replicator) gossipAddr() string {
-	n := r.ml.LocalNode()
-	return net.JoinHostPort(n.Addr.String(), strconv.Itoa(int(n.Port)))
-}
+// GossipAddr is the address gossip announces (and listens on, but for
+// an advertised one).
+func (r *Replicator) GossipAddr() string { return r.localGossip }
 
 // announceReachable replaces, in the node's metadata, a gRPC or HTTP
 // address on every interface (such as "0.0.0.0:7400"), which peers would
@@ -609,7 +611,7 @@ func (r *Replicator) gossipAddr() string {
 // private address of the machine when gossip too listens on every
 // interface), and says so. It reports whether it changed anything.
 func (r *Replicator) announceReachable() bool {
-	host := r.ml.LocalNode().Addr.String()
+	host, _, _ := net.SplitHostPort(r.localGossip)
 	changed := false
 	r.mu.Lock()
 	defer r.mu.Unlock()
