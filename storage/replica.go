@@ -73,6 +73,18 @@ func (s *Store) Watermarks(ctx context.Context) (map[string]int64, error) {
 	return out, nil
 }
 
+// Watermark is the seq up to which the catalog holds every record of
+// origin (0 for an origin it holds none of): what Watermarks gives for it,
+// without reading the others.
+func (s *Store) Watermark(ctx context.Context, origin string) (int64, error) {
+	var w int64
+	err := s.reader.QueryRowContext(ctx, "SELECT head_seq FROM origins WHERE origin = ?", origin).Scan(&w)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("read the watermark of %s: %w", origin, err)
+	}
+	return w, nil
+}
+
 // PullSpec says which records a peer asks for (see
 // federationv1.PullRequest).
 type PullSpec struct {

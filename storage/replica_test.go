@@ -368,6 +368,9 @@ func TestWatermarkMovesToLastRecord(t *testing.T) {
 			t.Fatal(err)
 		}
 		w, ok := wms[origin]
+		if one, err := de.Watermark(ctx, origin); err != nil || one != w {
+			t.Fatalf("Watermark(%s) = %d, %v; Watermarks gives %d", origin, one, err, w)
+		}
 		return w, ok
 	}
 

@@ -829,10 +829,10 @@ func (r *Replicator) announceLoop() {
 	defer r.wg.Done()
 	for {
 		changed := r.store.Changed()
-		wms, err := r.store.Watermarks(r.ctx)
-		if err == nil && wms[r.cfg.Origin] != r.headAnnounced() {
+		head, err := r.store.Watermark(r.ctx, r.cfg.Origin)
+		if err == nil && head != r.headAnnounced() {
 			r.mu.Lock()
-			r.self.Head = wms[r.cfg.Origin]
+			r.self.Head = head
 			r.mu.Unlock()
 			if err := r.ml.UpdateNode(5 * time.Second); err != nil {
 				r.log.Warn("announce head", "err", err)
@@ -1485,14 +1485,16 @@ func (r *Replicator) learn(n *memberlist.Node, alive bool) {
 			r.log.Warn("remember member", "origin", m.Origin, "err", err)
 		}
 	}
-	wms, err := r.store.Watermarks(r.ctx)
+	// The member's origin alone: news come for every write of every
+	// member, and the catalog may hold many origins.
+	w, err := r.store.Watermark(r.ctx, m.Origin)
 	if err != nil {
 		return
 	}
 	// A member's news of its own records brings nothing when the node
 	// does not take them (an origin its trust list does not name); it may
 	// still relay others'.
-	if !wasAlive || retried || (m.Head > wms[m.Origin] && r.store.Accepts(m.Origin)) {
+	if !wasAlive || retried || (m.Head > w && r.store.Accepts(m.Origin)) {
 		r.pull(m.Origin)
 	}
 }
