@@ -680,6 +680,52 @@ func TestJoinListingItself(t *testing.T) {
 	}
 }
 
+// TestJoinPastHungSeedWhenAloneAnswers starts a node whose seeds are its
+// own address under a name (it answers, and brings nobody) and one that
+// hangs: the node starts after a few seconds, not after gossip's TCP
+// timeout for the hung one (10 s with the LAN timings, 30 s with the WAN
+// ones).
+func TestJoinPastHungSeedWhenAloneAnswers(t *testing.T) {
+	own := freePort(t)
+	start := time.Now()
+	n := startNode(t, t.TempDir(), "aa", clusterOpts{gossipPort: own, timings: TimingsLAN,
+		join: []string{fmt.Sprintf("localhost:%d", own), hungSeed(t)}})
+	if took := time.Since(start); took > 8*time.Second || len(n.repl.ml.Members()) != 1 {
+		t.Errorf("the start took %v, with %d members; want it before the hung seed's timeout, alone", took.Round(time.Millisecond), len(n.repl.ml.Members()))
+	}
+}
+
+// hungSeed is an address that takes connections and never answers, as a
+// frozen host does.
+func hungSeed(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu gosync.Mutex
+	var held []net.Conn
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range held {
+			c.Close()
+		}
+	})
+	return l.Addr().String()
+}
+
 // freePort is a TCP port of 127.0.0.1 that nothing listens on.
 func freePort(t *testing.T) int {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -728,33 +774,8 @@ func slowProxy(t *testing.T, target string, delay time.Duration) string {
 // waited for all ten first.
 func TestStartPastHungSeeds(t *testing.T) {
 	var seeds []string
-	var mu gosync.Mutex
-	var held []net.Conn // open, unanswered
 	for range 10 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		go func() {
-			for {
-				c, err := l.Accept()
-				if err != nil {
-					return
-				}
-				mu.Lock()
-				held = append(held, c)
-				mu.Unlock()
-			}
-		}()
-		t.Cleanup(func() {
-			l.Close()
-			mu.Lock()
-			defer mu.Unlock()
-			for _, c := range held {
-				c.Close()
-			}
-		})
-		seeds = append(seeds, l.Addr().String())
+		seeds = append(seeds, hungSeed(t))
 	}
 	a := startNode(t, t.TempDir(), "aa", clusterOpts{})
 	start := time.Now()

@@ -353,7 +353,8 @@ func Start(ctx context.Context, cfg Config, store *storage.Store, logger *slog.L
 
 // joinSeeds has gossip join the seeds, each on a goroutine of its own (at
 // most maxParallelJoins at once), and returns once one brought a member
-// and the others had joinGrace more, or all ended, with the last failure. One
+// and the others had joinGrace more (joinGraceAlone after a join that
+// brought none), or all ended, with the last failure. One
 // call of memberlist's Join tries its seeds one after the other, and
 // waits up to its TCP timeout (30 s with the WAN timings) for each that
 // hangs (a frozen host, a firewall dropping packets): with a few members
@@ -361,7 +362,11 @@ func Start(ctx context.Context, cfg Config, store *storage.Store, logger *slog.L
 // answers brings every member it knows; those still trying go on in the
 // background, until the node closes.
 func (r *Replicator) joinSeeds(seeds []string) error {
-	seeds = slices.Compact(slices.Sorted(slices.Values(seeds)))
+	// The node's own address, in a --join list shared by every node,
+	// brings nobody.
+	seeds = slices.DeleteFunc(slices.Compact(slices.Sorted(slices.Values(seeds))), func(seed string) bool {
+		return seed == r.localGossip || seed == r.cfg.GossipAddr
+	})
 	results := make(chan error, len(seeds))
 	go func() {
 		slots := make(chan struct{}, maxParallelJoins)
@@ -379,17 +384,25 @@ func (r *Replicator) joinSeeds(seeds []string) error {
 		}
 	}()
 	var failed error
+	var deadline time.Time // of the wait, once a seed answered
 	var grace <-chan time.Time
 	for range seeds {
 		select {
 		case err := <-results:
-			// The grace starts once a join brought another member: a
-			// seed that is the node's own address answers at once, and
-			// brings nobody.
 			if err != nil {
 				failed = err
-			} else if grace == nil && r.ml.NumMembers() > 1 {
-				grace = time.After(joinGrace)
+				continue
+			}
+			// A join that brought no member (a seed that is the node's
+			// own address under another name, or whose members gossip
+			// refuses) gives the others longer: one far away may bring
+			// some.
+			wait := joinGrace
+			if r.ml.NumMembers() < 2 {
+				wait = joinGraceAlone
+			}
+			if end := time.Now().Add(wait); deadline.IsZero() || end.Before(deadline) {
+				deadline, grace = end, time.After(wait)
 			}
 		case <-grace:
 			return failed
@@ -403,10 +416,12 @@ func (r *Replicator) joinSeeds(seeds []string) error {
 const movedRetryEvery = time.Minute
 
 // maxParallelJoins bounds the seeds joinSeeds tries at once; joinGrace is
-// how long it waits for the others once one brought a member.
+// how long it waits for the others once one brought a member, and
+// joinGraceAlone once one answered without bringing any.
 const (
 	maxParallelJoins = 16
 	joinGrace        = time.Second
+	joinGraceAlone   = 5 * time.Second
 )
 
 // ownRecordsPatience bounds how long a node holds its writes at start,
@@ -694,7 +709,12 @@ func (r *Replicator) memberlistConfig() (*memberlist.Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gossip address %q: bad port", r.cfg.GossipAddr)
 	}
-	if host != "" && net.ParseIP(host) == nil {
+	if host == "" {
+		// memberlist would listen on "::" and announce it; on "0.0.0.0"
+		// it announces a private address of the machine.
+		host = "0.0.0.0"
+	}
+	if net.ParseIP(host) == nil {
 		// memberlist takes an address only, and listens on every
 		// interface for anything else ("localhost" too), announcing
 		// none its peers can reach.
@@ -725,7 +745,7 @@ func (r *Replicator) memberlistConfig() (*memberlist.Config, error) {
 		if ip != r.cfg.AdvertiseHost {
 			r.log.Info("gossip announces the advertised host's address", "host", r.cfg.AdvertiseHost, "addr", ip)
 		}
-		mc.AdvertiseAddr, mc.AdvertisePort = ip, p
+		mc.AdvertiseAddr, mc.AdvertisePort = ip, mc.BindPort // the port chosen, for port 0
 	}
 	if len(r.cfg.GossipKey) > 0 {
 		mc.SecretKey = r.cfg.GossipKey

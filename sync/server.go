@@ -65,9 +65,10 @@ type stallLimits struct {
 var defaultStallLimits = stallLimits{contended: 10 * time.Second, alone: time.Minute}
 
 // contendedWindow is how recent a refused pull makes the places
-// contended: twice the longest wait of a caller refused (maxBusyRetry),
-// so that one still asking finds the place freed.
-const contendedWindow = 2 * maxBusyRetry
+// contended: the default contended limit, and twice the longest wait of a
+// caller refused (maxBusyRetry), so that one still asking finds the place
+// freed.
+const contendedWindow = 10*time.Second + 2*maxBusyRetry
 
 // Serve makes ListPeers answer with r's members.
 func (srv *Server) Serve(r *Replicator) { srv.repl.Store(r) }
