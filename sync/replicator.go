@@ -482,8 +482,9 @@ func (r *Replicator) holdOwnWrites(head int64, members []string) {
 		})
 	}
 	timer := time.AfterFunc(patience, func() {
+		unanswered := r.stillAwaited() // before end forgets them
 		end(func() {
-			r.log.Warn("not every member answered that it held no more of this node's origin: this node's writes go ahead, and if its catalog lost records of its origin that peers hold, they will not take the writes of the same seqs", "waited", patience, "unanswered", r.stillAwaited())
+			r.log.Warn("not every member answered that it held no more of this node's origin: this node's writes go ahead, and if its catalog lost records of its origin that peers hold, they will not take the writes of the same seqs", "waited", patience, "unanswered", unanswered)
 			hold.Release()
 		})
 	})

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"net"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 	"github.com/hashicorp/memberlist"
 	"github.com/ogptoolbox/federation/envelope"
 	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
+	"github.com/ogptoolbox/federation/internal/lockedbuf"
 	"github.com/ogptoolbox/federation/storage"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
@@ -852,7 +854,8 @@ func pagesOfOneTool(t *testing.T, origin string, key ed25519.PrivateKey, id stri
 // again for their answer.
 func TestHeldWritesPatience(t *testing.T) {
 	ctx := context.Background()
-	node := startCluster(t, 1, clusterOpts{antiEntropy: time.Hour})[0]
+	var logs lockedbuf.Buffer
+	node := startCluster(t, 1, clusterOpts{antiEntropy: time.Hour, log: slog.New(slog.NewTextHandler(&logs, nil))})[0]
 	r := node.repl
 	r.cfg.OwnRecordsPatience = 300 * time.Millisecond
 	r.holdOwnWrites(0, []string{"aa", "bb"})
@@ -863,6 +866,9 @@ func TestHeldWritesPatience(t *testing.T) {
 	}
 	if left := r.stillAwaited(); len(left) != 0 {
 		t.Errorf("members still awaited once the writes went ahead: %v", left)
+	}
+	if l := logs.String(); !strings.Contains(l, `unanswered="[aa bb]"`) {
+		t.Errorf("the log does not name the members that did not answer:\n%s", l)
 	}
 	waitFor(t, 10*time.Second, "aa is no longer asked again", func() bool {
 		r.mu.Lock()
