@@ -98,7 +98,7 @@ func readTrust(path string) (map[string]ed25519.PublicKey, error) {
 func (n *Node) dialPeer(addr string) (*grpc.ClientConn, error) {
 	creds := insecure.NewCredentials()
 	if n.tls != nil {
-		creds = n.tls.client("")
+		creds = n.tls.client()
 	}
 	return grpc.NewClient(addr,
 		grpc.WithTransportCredentials(creds),

@@ -122,7 +122,7 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 	}
 
 	m := newMetrics(n.store, n.log)
-	if n.tls, err = loadTLS(cfg); err != nil {
+	if n.tls, err = loadTLS(cfg, n.log); err != nil {
 		return err
 	}
 	var opts []grpc.ServerOption
@@ -139,6 +139,7 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 		unary = append(unary, unaryPeer)
 		opts = append(opts, grpc.Creds(n.tls.server()), grpc.ChainStreamInterceptor(streamPeer))
 		n.log.Info("mutual TLS on the gRPC port", "certificate_names", n.tls.describe())
+		n.tls.checkNames(announcedHost(cfg))
 	}
 	n.grpcSrv = grpc.NewServer(append(opts,
 		// gRPC's own limit sits above ours, so an oversized request gets the
@@ -296,7 +297,7 @@ func (n *Node) httpHandler(ctx context.Context, m *metrics, token string, log *s
 	if n.tls != nil {
 		// The node's own certificate names it: check that name, whatever
 		// loopback address the gateway dials.
-		creds = n.tls.client(n.tls.names[0])
+		creds = n.tls.gateway(n.tls.firstName())
 	}
 	n.conn, err = grpc.NewClient(dialAddr(n.GRPCAddr()),
 		grpc.WithTransportCredentials(creds),

@@ -6,8 +6,14 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net"
 	"os"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
 	"google.golang.org/grpc"
@@ -18,15 +24,39 @@ import (
 )
 
 // peerTLS is the node's mutual TLS between peers: its certificate, and the
-// federation's CA that signs every member's.
+// federation's CA that signs every member's. The certificate and key files
+// are read again when they change (looked at no more than every
+// reloadCheckEvery, at a handshake), so a certificate renewed on disk is
+// served without a restart; a renewal that does not pass the checks of
+// the start is logged, and the certificate before it kept.
 type peerTLS struct {
-	cert  tls.Certificate
-	pool  *x509.CertPool
-	names []string // the names the certificate is valid for
+	certPath, keyPath string
+	pool              *x509.CertPool
+	log               *slog.Logger
+
+	mu      sync.Mutex
+	cert    *tls.Certificate
+	names   []string  // the names the certificate is valid for
+	stamp   fileStamp // of the files the certificate was read from (or last tried)
+	checked time.Time // when the files were last looked at
 }
 
+// fileStamp tells a file changed: its size and modification time.
+type fileStamp [2]struct {
+	size    int64
+	modTime time.Time
+}
+
+// reloadCheckEvery bounds how often a handshake looks at the certificate's
+// files; expiryWarning is how long before its end a certificate is said to
+// need renewing.
+const (
+	reloadCheckEvery = 10 * time.Second
+	expiryWarning    = 14 * 24 * time.Hour
+)
+
 // loadTLS reads --tls-cert, --tls-key and --tls-ca; nil when none is set.
-func loadTLS(cfg Config) (*peerTLS, error) {
+func loadTLS(cfg Config, log *slog.Logger) (*peerTLS, error) {
 	set := 0
 	for _, f := range []string{cfg.TLSCert, cfg.TLSKey, cfg.TLSCA} {
 		if f != "" {
@@ -40,10 +70,6 @@ func loadTLS(cfg Config) (*peerTLS, error) {
 	default:
 		return nil, errors.New("--tls-cert, --tls-key and --tls-ca go together: give all three, or none")
 	}
-	cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
-	if err != nil {
-		return nil, fmt.Errorf("--tls-cert and --tls-key: %w", err)
-	}
 	caPEM, err := os.ReadFile(cfg.TLSCA)
 	if err != nil {
 		return nil, fmt.Errorf("--tls-ca: %w", err)
@@ -52,48 +78,172 @@ func loadTLS(cfg Config) (*peerTLS, error) {
 	if !pool.AppendCertsFromPEM(caPEM) {
 		return nil, fmt.Errorf("--tls-ca %s: no PEM certificate in it", cfg.TLSCA)
 	}
+	t := &peerTLS{certPath: cfg.TLSCert, keyPath: cfg.TLSKey, pool: pool, log: log}
+	t.stamp = t.fileStamp()
+	cert, names, err := t.read()
+	if err != nil {
+		return nil, err
+	}
+	t.cert, t.names, t.checked = cert, names, time.Now()
+	t.sayExpiry(cert.Leaf, "certificate loaded")
+	return t, nil
+}
+
+// read reads the certificate and key files, and checks the certificate as
+// peers will: signed by the CA (through the intermediates the file holds
+// after it), valid now, and usable both to serve the gRPC port and to
+// call peers (extended key usages serverAuth and clientAuth).
+func (t *peerTLS) read() (*tls.Certificate, []string, error) {
+	cert, err := tls.LoadX509KeyPair(t.certPath, t.keyPath)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--tls-cert and --tls-key: %w", err)
+	}
 	leaf := cert.Leaf
 	if leaf == nil {
 		if leaf, err = x509.ParseCertificate(cert.Certificate[0]); err != nil {
-			return nil, fmt.Errorf("--tls-cert: %w", err)
+			return nil, nil, fmt.Errorf("--tls-cert: %w", err)
+		}
+		cert.Leaf = leaf
+	}
+	intermediates := x509.NewCertPool()
+	for _, der := range cert.Certificate[1:] {
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--tls-cert: a certificate after the first: %w", err)
+		}
+		intermediates.AddCert(c)
+	}
+	for _, usage := range []struct {
+		eku  x509.ExtKeyUsage
+		what string
+	}{{x509.ExtKeyUsageServerAuth, "serverAuth, to serve the gRPC port"}, {x509.ExtKeyUsageClientAuth, "clientAuth, to call peers"}} {
+		_, err := leaf.Verify(x509.VerifyOptions{Roots: t.pool, Intermediates: intermediates, KeyUsages: []x509.ExtKeyUsage{usage.eku}})
+		var invalid x509.CertificateInvalidError
+		var unknown x509.UnknownAuthorityError
+		switch {
+		case err == nil:
+		case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
+			return nil, nil, fmt.Errorf("--tls-cert is valid from %s to %s, not now", leaf.NotBefore.Format(time.RFC3339), leaf.NotAfter.Format(time.RFC3339))
+		case errors.As(err, &invalid) && invalid.Reason == x509.IncompatibleUsage:
+			return nil, nil, fmt.Errorf("--tls-cert lacks the extended key usage %s: a node's certificate needs both serverAuth and clientAuth", usage.what)
+		case errors.As(err, &unknown):
+			return nil, nil, fmt.Errorf("--tls-cert is not signed by --tls-ca (put any intermediate certificate after it, in its file): %w", err)
+		default:
+			return nil, nil, fmt.Errorf("--tls-cert does not verify with --tls-ca: %w", err)
 		}
 	}
-	if _, err := leaf.Verify(x509.VerifyOptions{Roots: pool, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
-		return nil, fmt.Errorf("--tls-cert is not signed by --tls-ca: %w", err)
-	}
-	t := &peerTLS{cert: cert, pool: pool, names: leaf.DNSNames}
+	names := slices.Clone(leaf.DNSNames)
 	for _, ip := range leaf.IPAddresses {
-		t.names = append(t.names, ip.String())
+		names = append(names, ip.String())
 	}
-	if len(t.names) == 0 {
-		return nil, fmt.Errorf("--tls-cert names no host (no DNS or IP subject alternative name): peers could not check it")
+	if len(names) == 0 {
+		return nil, nil, fmt.Errorf("--tls-cert names no host (no DNS or IP subject alternative name): peers could not check it")
 	}
-	return t, nil
+	return &cert, names, nil
+}
+
+// fileStamp is the stamp of the certificate and key files now (zero for
+// one that cannot be read).
+func (t *peerTLS) fileStamp() fileStamp {
+	var st fileStamp
+	for i, path := range []string{t.certPath, t.keyPath} {
+		if fi, err := os.Stat(path); err == nil {
+			st[i].size, st[i].modTime = fi.Size(), fi.ModTime()
+		}
+	}
+	return st
+}
+
+// current is the certificate to present, read again first if its files
+// changed.
+func (t *peerTLS) current() *tls.Certificate {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if time.Since(t.checked) < reloadCheckEvery {
+		return t.cert
+	}
+	t.checked = time.Now()
+	stamp := t.fileStamp()
+	if stamp == t.stamp {
+		return t.cert
+	}
+	t.stamp = stamp // tried once per change, whatever comes of it
+	cert, names, err := t.read()
+	if err != nil {
+		t.log.Error("the certificate's files changed, and the new one does not do: keeping the one loaded", "err", err, "valid_until", t.cert.Leaf.NotAfter)
+		return t.cert
+	}
+	t.cert, t.names = cert, names
+	t.sayExpiry(cert.Leaf, "certificate reloaded")
+	return t.cert
+}
+
+// sayExpiry logs what was done with a certificate, and until when it is
+// valid: as a warning when that is near.
+func (t *peerTLS) sayExpiry(leaf *x509.Certificate, what string) {
+	left := time.Until(leaf.NotAfter)
+	attrs := []any{"names", strings.Join(t.names, ","), "valid_until", leaf.NotAfter.Format(time.RFC3339)}
+	if left < expiryWarning {
+		t.log.Warn(what+": it expires soon; renew its files (the node reads them again when they change)", attrs...)
+		return
+	}
+	t.log.Info(what, attrs...)
 }
 
 // server is the gRPC server's TLS: any client may connect (the public API
 // stays open to all), and a client certificate, when given, must be signed
-// by the federation's CA; peer calls need one (see requirePeerCert).
+// by the federation's CA; peer calls need one (see requirePeerCert). A
+// handshake that fails is logged (grpc-go keeps it to itself).
 func (t *peerTLS) server() credentials.TransportCredentials {
+	return &loggedHandshakes{TransportCredentials: credentials.NewTLS(&tls.Config{
+		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return t.current(), nil },
+		ClientCAs:      t.pool,
+		ClientAuth:     tls.VerifyClientCertIfGiven,
+		MinVersion:     tls.VersionTLS13,
+	}), log: t.log, last: new(atomic.Int64)}
+}
+
+// client is the TLS of calls to peers: it presents the node's certificate
+// and checks the other's against the federation's CA.
+func (t *peerTLS) client() credentials.TransportCredentials {
 	return credentials.NewTLS(&tls.Config{
-		Certificates: []tls.Certificate{t.cert},
-		ClientCAs:    t.pool,
-		ClientAuth:   tls.VerifyClientCertIfGiven,
-		MinVersion:   tls.VersionTLS13,
+		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return t.current(), nil },
+		RootCAs:              t.pool,
+		MinVersion:           tls.VersionTLS13,
 	})
 }
 
-// client is the TLS of calls to peers, and of the gateway's calls to its
-// own node: it presents the node's certificate and checks the other's
-// against the federation's CA. serverName, when set, is the name to check
-// instead of the address's host.
-func (t *peerTLS) client(serverName string) credentials.TransportCredentials {
-	return credentials.NewTLS(&tls.Config{
-		Certificates: []tls.Certificate{t.cert},
-		RootCAs:      t.pool,
-		ServerName:   serverName,
-		MinVersion:   tls.VersionTLS13,
-	})
+// gateway is the TLS of the gateway's calls to its own node: the public
+// API's, which need no client certificate. It checks the node's
+// certificate by serverName, whatever loopback address it dials.
+func (t *peerTLS) gateway(serverName string) credentials.TransportCredentials {
+	return credentials.NewTLS(&tls.Config{RootCAs: t.pool, ServerName: serverName, MinVersion: tls.VersionTLS13})
+}
+
+// loggedHandshakes logs the gRPC port's failed TLS handshakes, at most one
+// every handshakeLogEvery (any host may knock): the operator of the node
+// that refuses a peer's certificate sees why, as the peer's does.
+type loggedHandshakes struct {
+	credentials.TransportCredentials
+	log  *slog.Logger
+	last *atomic.Int64 // when one was last logged, unix nanoseconds
+}
+
+const handshakeLogEvery = 10 * time.Second
+
+func (c *loggedHandshakes) ServerHandshake(conn net.Conn) (net.Conn, credentials.AuthInfo, error) {
+	out, info, err := c.TransportCredentials.ServerHandshake(conn)
+	if err != nil {
+		now, last := time.Now().UnixNano(), c.last.Load()
+		if now-last >= int64(handshakeLogEvery) && c.last.CompareAndSwap(last, now) {
+			c.log.Warn("a TLS handshake on the gRPC port failed", "remote", conn.RemoteAddr().String(), "err", err)
+		}
+	}
+	return out, info, err
+}
+
+func (c *loggedHandshakes) Clone() credentials.TransportCredentials {
+	return &loggedHandshakes{TransportCredentials: c.TransportCredentials.Clone(), log: c.log, last: c.last}
 }
 
 // peerMethods are the calls only peers may make when TLS is on.
@@ -133,4 +283,42 @@ func requirePeerCert() (grpc.UnaryServerInterceptor, grpc.StreamServerIntercepto
 }
 
 // describe names the certificate's names, for logs.
-func (t *peerTLS) describe() string { return strings.Join(t.names, ",") }
+func (t *peerTLS) describe() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return strings.Join(t.names, ",")
+}
+
+// checkNames warns when the certificate does not name host, the one peers
+// dial ("" when not known before gossip starts): they check the name they
+// dial against it, and refuse it otherwise.
+func (t *peerTLS) checkNames(host string) {
+	if host == "" {
+		return
+	}
+	if err := t.current().Leaf.VerifyHostname(host); err != nil {
+		t.log.Warn("the certificate does not name the host peers reach this node at: they will refuse it (give --advertise-addr a name it holds, or a certificate for the host)",
+			"host", host, "certificate_names", t.describe())
+	}
+}
+
+// announcedHost is the host of the gRPC address peers are told, when it is
+// known before gossip starts: --advertise-addr, else the host gRPC listens
+// on, but an address on every interface.
+func announcedHost(cfg Config) string {
+	if cfg.AdvertiseAddr != "" {
+		return cfg.AdvertiseAddr
+	}
+	host, _, err := net.SplitHostPort(cfg.GRPCAddr)
+	if ip := net.ParseIP(host); err != nil || host == "" || (ip != nil && ip.IsUnspecified()) {
+		return ""
+	}
+	return host
+}
+
+// firstName is the first name the certificate is valid for.
+func (t *peerTLS) firstName() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.names[0]
+}

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -10,6 +11,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"io"
+	"log/slog"
 	"math/big"
 	"net"
 	"os"
@@ -20,6 +22,7 @@ import (
 
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
+	"github.com/ogptoolbox/federation/internal/lockedbuf"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
@@ -29,9 +32,10 @@ import (
 
 // testCA is a certificate authority for tests.
 type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pem  []byte
+	cert  *x509.Certificate
+	key   *ecdsa.PrivateKey
+	pem   []byte
+	chain []byte // for an intermediate CA, its certificate, which follows those it issues in their files
 }
 
 func newTestCA(t *testing.T, name string) *testCA {
@@ -51,27 +55,42 @@ func newTestCA(t *testing.T, name string) *testCA {
 	return &testCA{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
 }
 
+// write writes the CA's certificate into dir, and returns its path.
+func (ca *testCA) write(t *testing.T, dir string) string {
+	t.Helper()
+	path := filepath.Join(dir, "ca.crt")
+	if err := os.WriteFile(path, ca.pem, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// certOpts are what a test certificate differs by: its extended key
+// usages (both serverAuth and clientAuth when nil), its validity (an hour
+// either side of now when zero), and whether it is a CA's.
+type certOpts struct {
+	ekus                []x509.ExtKeyUsage
+	notBefore, notAfter time.Time
+	isCA                bool
+}
+
 // issue writes a certificate for 127.0.0.1 and its key into dir, and
 // returns their paths and the pair.
 func (ca *testCA) issue(t *testing.T, dir, name string) (certPath, keyPath string, pair tls.Certificate) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, DNSNames: []string{"localhost"},
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}, KeyUsage: x509.KeyUsageDigitalSignature}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	return ca.issueWith(t, dir, name, certOpts{})
+}
+
+// issueWith is issue with opts; the certificate file holds the issuing
+// CA's certificate after it when that CA is an intermediate one.
+func (ca *testCA) issueWith(t *testing.T, dir, name string, opts certOpts) (certPath, keyPath string, pair tls.Certificate) {
+	t.Helper()
+	c, key := ca.sign(t, name, opts)
 	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	certPEM := append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw}), ca.chain...)
 	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
 	certPath, keyPath = filepath.Join(dir, name+".crt"), filepath.Join(dir, name+".key")
 	if err := os.WriteFile(certPath, certPEM, 0o600); err != nil {
@@ -87,16 +106,55 @@ func (ca *testCA) issue(t *testing.T, dir, name string) (certPath, keyPath strin
 	return certPath, keyPath, pair
 }
 
+// sign makes a certificate for 127.0.0.1 and localhost, signed by ca.
+func (ca *testCA) sign(t *testing.T, name string, opts certOpts) (*x509.Certificate, *ecdsa.PrivateKey) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ekus := opts.ekus
+	if ekus == nil {
+		ekus = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}
+	}
+	notBefore, notAfter := opts.notBefore, opts.notAfter
+	if notBefore.IsZero() {
+		notBefore, notAfter = time.Now().Add(-time.Hour), time.Now().Add(time.Hour)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: name},
+		NotBefore: notBefore, NotAfter: notAfter,
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, DNSNames: []string{"localhost"},
+		ExtKeyUsage: ekus, KeyUsage: x509.KeyUsageDigitalSignature}
+	if opts.isCA {
+		tmpl.IsCA, tmpl.BasicConstraintsValid, tmpl.KeyUsage = true, true, x509.KeyUsageCertSign
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, key
+}
+
+// intermediate is a CA that ca signs; the certificates it issues carry it
+// in their files.
+func (ca *testCA) intermediate(t *testing.T, name string) *testCA {
+	t.Helper()
+	c, key := ca.sign(t, name, certOpts{isCA: true})
+	der := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
+	return &testCA{cert: c, key: key, pem: der, chain: der}
+}
+
 // TestMutualTLS starts two nodes with mutual TLS between them: they
 // replicate, the public API answers TLS clients without a certificate, and
 // peer calls need a certificate of the federation's CA.
 func TestMutualTLS(t *testing.T) {
 	dir := t.TempDir()
 	ca := newTestCA(t, "federation CA")
-	caPath := filepath.Join(dir, "ca.crt")
-	if err := os.WriteFile(caPath, ca.pem, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	caPath := ca.write(t, dir)
 	withTLS := func(origin string, join ...string) func(*Config) {
 		cert, key, _ := ca.issue(t, dir, origin)
 		return func(c *Config) {
@@ -178,10 +236,14 @@ func TestMutualTLS(t *testing.T) {
 func TestTLSConfigErrors(t *testing.T) {
 	dir := t.TempDir()
 	ca := newTestCA(t, "federation CA")
-	caPath := filepath.Join(dir, "ca.crt")
-	os.WriteFile(caPath, ca.pem, 0o600)
+	caPath := ca.write(t, dir)
 	cert, key, _ := ca.issue(t, dir, "fr")
 	otherCert, otherKey, _ := newTestCA(t, "other").issue(t, dir, "other")
+	expiredCert, expiredKey, _ := ca.issueWith(t, dir, "expired", certOpts{notBefore: time.Now().Add(-2 * time.Hour), notAfter: time.Now().Add(-time.Hour)})
+	serverCert, serverKey, _ := ca.issueWith(t, dir, "server-only", certOpts{ekus: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})
+	clientCert, clientKey, _ := ca.issueWith(t, dir, "client-only", certOpts{ekus: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
+	leafOnly, leafOnlyKey, _ := ca.intermediate(t, "intermediate CA").issue(t, dir, "leaf-only")
+	os.WriteFile(leafOnly, bytes.SplitAfter(must(os.ReadFile(leafOnly)), []byte("-----END CERTIFICATE-----\n"))[0], 0o600) // its intermediate left out
 	for _, tc := range []struct {
 		name            string
 		cert, key, caf  string
@@ -191,13 +253,110 @@ func TestTLSConfigErrors(t *testing.T) {
 		{"a certificate of another CA", otherCert, otherKey, caPath, "not signed by --tls-ca"},
 		{"a key that is not the certificate's", cert, otherKey, caPath, "--tls-cert and --tls-key"},
 		{"no CA in the file", cert, key, cert + ".missing", "--tls-ca"},
+		{"an expired certificate", expiredCert, expiredKey, caPath, "not now"},
+		{"a certificate for servers only", serverCert, serverKey, caPath, "clientAuth"},
+		{"a certificate for clients only", clientCert, clientKey, caPath, "serverAuth"},
+		{"a certificate of an intermediate CA, without it", leafOnly, leafOnlyKey, caPath, "intermediate"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := DefaultConfig()
 			cfg.TLSCert, cfg.TLSKey, cfg.TLSCA = tc.cert, tc.key, tc.caf
-			if _, err := loadTLS(cfg); err == nil || !strings.Contains(err.Error(), tc.wantErrContains) {
+			if _, err := loadTLS(cfg, slog.New(slog.DiscardHandler)); err == nil || !strings.Contains(err.Error(), tc.wantErrContains) {
 				t.Errorf("got %v, want an error with %q", err, tc.wantErrContains)
 			}
 		})
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// TestTLSChainAndReload loads a certificate of an intermediate CA, whose
+// file holds the intermediate after it, against the root alone; then
+// replaces the files on disk: the node presents the new certificate at its
+// next look at them, and keeps it when a replacement that does not do
+// (another CA's) comes after. A failed handshake is logged.
+func TestTLSChainAndReload(t *testing.T) {
+	dir := t.TempDir()
+	root := newTestCA(t, "federation CA")
+	caPath := root.write(t, dir)
+	via := root.intermediate(t, "intermediate CA")
+	cert, key, _ := via.issue(t, dir, "fr")
+	var logs lockedbuf.Buffer
+	cfg := DefaultConfig()
+	cfg.TLSCert, cfg.TLSKey, cfg.TLSCA = cert, key, caPath
+	pt, err := loadTLS(cfg, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatalf("a certificate of an intermediate CA, with it in its file: %v", err)
+	}
+	serial := func() *big.Int { return pt.current().Leaf.SerialNumber }
+	first := serial()
+
+	renewals := 0
+	renew := func(ca *testCA) *big.Int {
+		t.Helper()
+		certPath, keyPath, pair := ca.issue(t, dir, "fr")
+		// A modification time of its own, whatever the clock's grain.
+		renewals++
+		for _, f := range []string{certPath, keyPath} {
+			if err := os.Chtimes(f, time.Time{}, time.Now().Add(time.Duration(renewals)*time.Minute)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		pt.mu.Lock()
+		pt.checked = time.Time{} // as after reloadCheckEvery
+		pt.mu.Unlock()
+		return pair.Leaf.SerialNumber
+	}
+	if renewed := renew(via); serial().Cmp(renewed) != 0 || renewed.Cmp(first) == 0 {
+		t.Fatalf("after renewal on disk, the node presents serial %v, want the renewed %v", serial(), renewed)
+	}
+	kept := serial()
+	renew(newTestCA(t, "rogue CA"))
+	if serial().Cmp(kept) != 0 {
+		t.Errorf("a replacement of another CA was taken")
+	}
+	if l := logs.String(); !strings.Contains(l, "certificate reloaded") || !strings.Contains(l, "keeping the one loaded") {
+		t.Errorf("the log does not say what came of the renewals:\n%s", l)
+	}
+
+	// A host the certificate does not name is said at start.
+	pt.checkNames("127.0.0.1")
+	if strings.Contains(logs.String(), "does not name the host") {
+		t.Errorf("a host the certificate names is said not to be")
+	}
+	pt.checkNames("node.example.org")
+	if !strings.Contains(logs.String(), "does not name the host") {
+		t.Errorf("a host the certificate does not name is not said")
+	}
+
+	// The server side logs a handshake it refuses.
+	srv := grpc.NewServer(grpc.Creds(pt.server()))
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(lis)
+	defer srv.Stop()
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := catalogv1.NewCatalogServiceClient(conn).GetNodeInfo(ctx, &catalogv1.GetNodeInfoRequest{}); err == nil {
+		t.Fatal("a plaintext call to a TLS port succeeded")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(logs.String(), "a TLS handshake on the gRPC port failed") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the refused handshake is not logged:\n%s", logs.String())
+		}
+		time.Sleep(10 * time.Millisecond) // a poll interval
 	}
 }
