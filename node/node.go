@@ -180,6 +180,7 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 		GossipKey:     gossip,
 		Timings:       ogpsync.Timings(cfg.GossipTimings),
 		Dial:          n.dialPeer,
+		TLS:           n.tls != nil,
 		Metrics:       m.registry,
 	}, n.store, log)
 	if err != nil {

@@ -57,6 +57,7 @@ type clusterOpts struct {
 	gossipHost  string                       // where gossip listens; "": 127.0.0.1
 	gossipPort  int                          // 0: any free one
 	timings     Timings                      // "": TimingsLocal
+	tls         bool                         // the node says its gRPC port speaks mutual TLS
 	grpcHost    string                       // where gRPC listens; "": 127.0.0.1
 	httpAddr    string                       // the HTTP address the node says it has
 }
@@ -113,6 +114,7 @@ func startNode(t testing.TB, dir, origin string, o clusterOpts) *testNode {
 			return grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 		},
 		WrapTransport: o.net.wrap(origin),
+		TLS:           o.tls,
 	}, store, log)
 	if err != nil {
 		t.Fatal(err)
@@ -798,6 +800,19 @@ func TestTwoNodesOfOneOrigin(t *testing.T) {
 	waitFor(t, 10*time.Second, "both nodes say another claims their origin", func() bool {
 		const said = "another node claims this node's origin"
 		return strings.Contains(firstLogs.String(), said) && strings.Contains(secondLogs.String(), said)
+	})
+}
+
+// TestTLSDisagreementSaid has a node whose gRPC port speaks mutual TLS
+// join one whose port does not: each says they disagree, rather than let
+// their pulls fail with words of the handshake alone.
+func TestTLSDisagreementSaid(t *testing.T) {
+	var plainLogs, tlsLogs lockedbuf.Buffer
+	plain := startNode(t, t.TempDir(), "aa", clusterOpts{log: slog.New(slog.NewTextHandler(&plainLogs, nil))})
+	startNode(t, t.TempDir(), "bb", clusterOpts{tls: true, join: []string{plain.repl.GossipAddr()}, log: slog.New(slog.NewTextHandler(&tlsLogs, nil))})
+	waitFor(t, 10*time.Second, "both nodes say they disagree on TLS", func() bool {
+		const said = "disagree on mutual TLS"
+		return strings.Contains(plainLogs.String(), said) && strings.Contains(tlsLogs.String(), said)
 	})
 }
 

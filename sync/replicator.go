@@ -92,6 +92,9 @@ type Config struct {
 	OwnRecordsPatience time.Duration
 	// Dial opens a client connection to a peer's gRPC address.
 	Dial func(addr string) (*grpc.ClientConn, error)
+	// TLS says the gRPC port speaks mutual TLS (and Dial does): members
+	// announce it, and a node says when a member does not as it does.
+	TLS bool
 	// Metrics, when set, registers replication's metrics.
 	Metrics prometheus.Registerer
 	// WrapTransport, when set, wraps gossip's network transport (tests cut
@@ -108,6 +111,9 @@ type meta struct {
 	Key      []byte `json:"k"`
 	Protocol int    `json:"v"`
 	Head     int64  `json:"s"` // the node's own head seq
+	// TLS says the member's gRPC port speaks mutual TLS (not announced by
+	// earlier versions: they said nothing either way).
+	TLS *bool `json:"t,omitempty"`
 }
 
 // Replicator makes the node a member of the federation and keeps its
@@ -279,7 +285,7 @@ func Start(ctx context.Context, cfg Config, store *storage.Store, logger *slog.L
 		return nil, err
 	}
 	r.self = meta{Origin: cfg.Origin, GRPCAddr: r.advertised(cfg.GRPCAddr), HTTPAddr: r.advertised(cfg.HTTPAddr),
-		Key: store.PublicKey(), Protocol: ProtocolVersion, Head: wms[cfg.Origin]}
+		Key: store.PublicKey(), Protocol: ProtocolVersion, Head: wms[cfg.Origin], TLS: &cfg.TLS}
 	// Checked now, with the longest head it will announce: past the limit,
 	// the node would announce no metadata, and every member refuse it.
 	longest := r.self
@@ -1502,6 +1508,10 @@ func (r *Replicator) learn(n *memberlist.Node, alive bool) {
 	}
 	if !wasAlive {
 		r.log.Info("member joined", "origin", m.Origin, "grpc", m.GRPCAddr)
+		if m.TLS != nil && *m.TLS != r.cfg.TLS {
+			r.log.Error("a member and this node disagree on mutual TLS between peers: pulls between them fail; give every member --tls-cert, --tls-key and --tls-ca, or none",
+				"origin", m.Origin, "member_tls", *m.TLS, "this_node_tls", r.cfg.TLS)
+		}
 		if err := r.store.SavePeer(r.ctx, remembered); err != nil && r.ctx.Err() == nil {
 			r.log.Warn("remember member", "origin", m.Origin, "err", err)
 		}
