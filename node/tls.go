@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -37,8 +38,11 @@ type peerTLS struct {
 	mu      sync.Mutex
 	cert    *tls.Certificate
 	names   []string  // the names the certificate is valid for
-	stamp   fileStamp // of the files the certificate was read from (or last tried)
+	host    string    // the host peers dial, when known (see checkNames)
+	stamp   fileStamp // of the files the certificate was read from
+	failed  fileStamp // of files whose certificate did not do, said once
 	checked time.Time // when the files were last looked at
+	warned  time.Time // when the nearing end was last said
 }
 
 // fileStamp tells a file changed: its size and modification time.
@@ -53,6 +57,7 @@ type fileStamp [2]struct {
 const (
 	reloadCheckEvery = 10 * time.Second
 	expiryWarning    = 14 * 24 * time.Hour
+	expiryRepeat     = 24 * time.Hour // how often the nearing end is said again
 )
 
 // loadTLS reads --tls-cert, --tls-key and --tls-ca; nil when none is set.
@@ -84,7 +89,7 @@ func loadTLS(cfg Config, log *slog.Logger) (*peerTLS, error) {
 	if err != nil {
 		return nil, err
 	}
-	t.cert, t.names, t.checked = cert, names, time.Now()
+	t.cert, t.names, t.checked, t.warned = cert, names, time.Now(), time.Now()
 	t.sayExpiry(cert.Leaf, "certificate loaded")
 	return t, nil
 }
@@ -123,7 +128,11 @@ func (t *peerTLS) read() (*tls.Certificate, []string, error) {
 		switch {
 		case err == nil:
 		case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
-			return nil, nil, fmt.Errorf("--tls-cert is valid from %s to %s, not now", leaf.NotBefore.Format(time.RFC3339), leaf.NotAfter.Format(time.RFC3339))
+			what := "--tls-cert"
+			if invalid.Cert != leaf {
+				what = fmt.Sprintf("the certificate of %q, in --tls-cert's chain,", invalid.Cert.Subject.CommonName)
+			}
+			return nil, nil, fmt.Errorf("%s is valid from %s to %s, not now", what, invalid.Cert.NotBefore.Format(time.RFC3339), invalid.Cert.NotAfter.Format(time.RFC3339))
 		case errors.As(err, &invalid) && invalid.Reason == x509.IncompatibleUsage:
 			return nil, nil, fmt.Errorf("--tls-cert lacks the extended key usage %s: a node's certificate needs both serverAuth and clientAuth", usage.what)
 		case errors.As(err, &unknown):
@@ -155,39 +164,50 @@ func (t *peerTLS) fileStamp() fileStamp {
 }
 
 // current is the certificate to present, read again first if its files
-// changed.
+// changed. A new certificate that does not do is tried again at each look
+// (one not valid yet, from a CA whose clock runs ahead, may do later), and
+// said once. The one presented is said again as its end nears.
 func (t *peerTLS) current() *tls.Certificate {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if time.Since(t.checked) < reloadCheckEvery {
+	now := time.Now()
+	if now.Sub(t.checked) < reloadCheckEvery {
 		return t.cert
 	}
-	t.checked = time.Now()
-	stamp := t.fileStamp()
-	if stamp == t.stamp {
-		return t.cert
+	t.checked = now
+	if stamp := t.fileStamp(); stamp != t.stamp {
+		cert, names, err := t.read()
+		switch {
+		case err == nil:
+			t.cert, t.names, t.stamp, t.failed = cert, names, stamp, fileStamp{}
+			t.sayExpiry(cert.Leaf, "certificate reloaded")
+			t.checkNamesLocked()
+		case stamp != t.failed:
+			t.failed = stamp
+			t.log.Error("the certificate's files changed, and the new one does not do (yet): keeping the one loaded, and trying again",
+				"err", err, "valid_until", t.cert.Leaf.NotAfter.Format(time.RFC3339))
+		}
 	}
-	t.stamp = stamp // tried once per change, whatever comes of it
-	cert, names, err := t.read()
-	if err != nil {
-		t.log.Error("the certificate's files changed, and the new one does not do: keeping the one loaded", "err", err, "valid_until", t.cert.Leaf.NotAfter)
-		return t.cert
+	if left := time.Until(t.cert.Leaf.NotAfter); left < expiryWarning && now.Sub(t.warned) >= expiryRepeat {
+		t.warned = now
+		t.sayExpiry(t.cert.Leaf, "certificate in use")
 	}
-	t.cert, t.names = cert, names
-	t.sayExpiry(cert.Leaf, "certificate reloaded")
 	return t.cert
 }
 
 // sayExpiry logs what was done with a certificate, and until when it is
-// valid: as a warning when that is near.
+// valid: as a warning when that is near, as an error once it passed.
 func (t *peerTLS) sayExpiry(leaf *x509.Certificate, what string) {
 	left := time.Until(leaf.NotAfter)
 	attrs := []any{"names", strings.Join(t.names, ","), "valid_until", leaf.NotAfter.Format(time.RFC3339)}
-	if left < expiryWarning {
+	switch {
+	case left <= 0:
+		t.log.Error(what+": it has expired, and peers refuse it; renew its files (the node reads them again when they change)", attrs...)
+	case left < expiryWarning:
 		t.log.Warn(what+": it expires soon; renew its files (the node reads them again when they change)", attrs...)
-		return
+	default:
+		t.log.Info(what, attrs...)
 	}
-	t.log.Info(what, attrs...)
 }
 
 // server is the gRPC server's TLS: any client may connect (the public API
@@ -233,7 +253,7 @@ const handshakeLogEvery = 10 * time.Second
 
 func (c *loggedHandshakes) ServerHandshake(conn net.Conn) (net.Conn, credentials.AuthInfo, error) {
 	out, info, err := c.TransportCredentials.ServerHandshake(conn)
-	if err != nil {
+	if err != nil && !errors.Is(err, io.EOF) { // not a prober closing at once, which gRPC keeps quiet too
 		now, last := time.Now().UnixNano(), c.last.Load()
 		if now-last >= int64(handshakeLogEvery) && c.last.CompareAndSwap(last, now) {
 			c.log.Warn("a TLS handshake on the gRPC port failed", "remote", conn.RemoteAddr().String(), "err", err)
@@ -291,14 +311,22 @@ func (t *peerTLS) describe() string {
 
 // checkNames warns when the certificate does not name host, the one peers
 // dial ("" when not known before gossip starts): they check the name they
-// dial against it, and refuse it otherwise.
+// dial against it, and refuse it otherwise. A certificate reloaded is
+// checked again.
 func (t *peerTLS) checkNames(host string) {
-	if host == "" {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.host = host
+	t.checkNamesLocked()
+}
+
+func (t *peerTLS) checkNamesLocked() {
+	if t.host == "" {
 		return
 	}
-	if err := t.current().Leaf.VerifyHostname(host); err != nil {
+	if err := t.cert.Leaf.VerifyHostname(t.host); err != nil {
 		t.log.Warn("the certificate does not name the host peers reach this node at: they will refuse it (give --advertise-addr a name it holds, or a certificate for the host)",
-			"host", host, "certificate_names", t.describe())
+			"host", t.host, "certificate_names", strings.Join(t.names, ","))
 	}
 }
 

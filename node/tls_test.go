@@ -297,9 +297,14 @@ func TestTLSChainAndReload(t *testing.T) {
 	first := serial()
 
 	renewals := 0
-	renew := func(ca *testCA) *big.Int {
+	look := func() {
+		pt.mu.Lock()
+		pt.checked = time.Time{} // as after reloadCheckEvery
+		pt.mu.Unlock()
+	}
+	renew := func(ca *testCA, opts certOpts) *big.Int {
 		t.Helper()
-		certPath, keyPath, pair := ca.issue(t, dir, "fr")
+		certPath, keyPath, pair := ca.issueWith(t, dir, "fr", opts)
 		// A modification time of its own, whatever the clock's grain.
 		renewals++
 		for _, f := range []string{certPath, keyPath} {
@@ -307,18 +312,29 @@ func TestTLSChainAndReload(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		pt.mu.Lock()
-		pt.checked = time.Time{} // as after reloadCheckEvery
-		pt.mu.Unlock()
+		look()
 		return pair.Leaf.SerialNumber
 	}
-	if renewed := renew(via); serial().Cmp(renewed) != 0 || renewed.Cmp(first) == 0 {
+	if renewed := renew(via, certOpts{}); serial().Cmp(renewed) != 0 || renewed.Cmp(first) == 0 {
 		t.Fatalf("after renewal on disk, the node presents serial %v, want the renewed %v", serial(), renewed)
 	}
 	kept := serial()
-	renew(newTestCA(t, "rogue CA"))
+	renew(newTestCA(t, "rogue CA"), certOpts{})
 	if serial().Cmp(kept) != 0 {
 		t.Errorf("a replacement of another CA was taken")
+	}
+	// A renewal not valid yet (its CA's clock runs ahead) is taken once
+	// it is.
+	later := renew(via, certOpts{notBefore: time.Now().Add(time.Second), notAfter: time.Now().Add(time.Hour)})
+	if serial().Cmp(kept) != 0 {
+		t.Errorf("a renewal not valid yet was taken")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for look(); serial().Cmp(later) != 0; look() {
+		if time.Now().After(deadline) {
+			t.Fatalf("a renewal that became valid is not taken")
+		}
+		time.Sleep(50 * time.Millisecond) // a poll interval
 	}
 	if l := logs.String(); !strings.Contains(l, "certificate reloaded") || !strings.Contains(l, "keeping the one loaded") {
 		t.Errorf("the log does not say what came of the renewals:\n%s", l)
@@ -352,7 +368,7 @@ func TestTLSChainAndReload(t *testing.T) {
 	if _, err := catalogv1.NewCatalogServiceClient(conn).GetNodeInfo(ctx, &catalogv1.GetNodeInfoRequest{}); err == nil {
 		t.Fatal("a plaintext call to a TLS port succeeded")
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	deadline = time.Now().Add(5 * time.Second)
 	for !strings.Contains(logs.String(), "a TLS handshake on the gRPC port failed") {
 		if time.Now().After(deadline) {
 			t.Fatalf("the refused handshake is not logged:\n%s", logs.String())

@@ -31,8 +31,13 @@ import (
 func main() {
 	// SIGHUP too (the terminal closed, or a supervisor's reload): the node
 	// has nothing to reload by signal (it reads its TLS certificate again
-	// when the files change), and a hangup's default ends it at once.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	// when the files change), and a hangup's default ends it at once. But
+	// not when it is ignored (nohup): asking for it would undo that.
+	stopOn := []os.Signal{os.Interrupt, syscall.SIGTERM}
+	if !signal.Ignored(syscall.SIGHUP) {
+		stopOn = append(stopOn, syscall.SIGHUP)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), stopOn...)
 	defer stop()
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	switch {
