@@ -296,9 +296,7 @@ func (n *Node) httpHandler(ctx context.Context, m *metrics, token string, log *s
 	var err error
 	creds := insecure.NewCredentials()
 	if n.tls != nil {
-		// The node's own certificate names it: check that name, whatever
-		// loopback address the gateway dials.
-		creds = n.tls.gateway(n.tls.firstName())
+		creds = n.tls.gateway()
 	}
 	n.conn, err = grpc.NewClient(dialAddr(n.GRPCAddr()),
 		grpc.WithTransportCredentials(creds),

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -234,10 +235,21 @@ func (t *peerTLS) client() credentials.TransportCredentials {
 }
 
 // gateway is the TLS of the gateway's calls to its own node: the public
-// API's, which need no client certificate. It checks the node's
-// certificate by serverName, whatever loopback address it dials.
-func (t *peerTLS) gateway(serverName string) credentials.TransportCredentials {
-	return credentials.NewTLS(&tls.Config{RootCAs: t.pool, ServerName: serverName, MinVersion: tls.VersionTLS13})
+// API's, which need no client certificate. It takes exactly the
+// certificate the node presents (it is the node's own), whatever its names
+// and dates: REST keeps serving with a certificate expired and not yet
+// renewed, or renewed for other names.
+func (t *peerTLS) gateway() credentials.TransportCredentials {
+	return credentials.NewTLS(&tls.Config{
+		InsecureSkipVerify: true, // VerifyConnection pins the node's own certificate instead
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			if len(cs.PeerCertificates) == 0 || !bytes.Equal(cs.PeerCertificates[0].Raw, t.current().Leaf.Raw) {
+				return errors.New("the gateway reached a gRPC port that does not present this node's certificate")
+			}
+			return nil
+		},
+		MinVersion: tls.VersionTLS13,
+	})
 }
 
 // loggedHandshakes logs the gRPC port's failed TLS handshakes, at most one
@@ -342,11 +354,4 @@ func announcedHost(cfg Config) string {
 		return ""
 	}
 	return host
-}
-
-// firstName is the first name the certificate is valid for.
-func (t *peerTLS) firstName() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.names[0]
 }

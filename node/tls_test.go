@@ -351,21 +351,19 @@ func TestTLSChainAndReload(t *testing.T) {
 	}
 
 	// The server side logs a handshake it refuses.
-	srv := grpc.NewServer(grpc.Creds(pt.server()))
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	addr := serveTLS(t, pt)
+	call := func(addr string, creds credentials.TransportCredentials) error {
+		conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(creds))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_, err = catalogv1.NewCatalogServiceClient(conn).GetNodeInfo(ctx, &catalogv1.GetNodeInfoRequest{})
+		return err
 	}
-	go srv.Serve(lis)
-	defer srv.Stop()
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if _, err := catalogv1.NewCatalogServiceClient(conn).GetNodeInfo(ctx, &catalogv1.GetNodeInfoRequest{}); err == nil {
+	if err := call(addr, insecure.NewCredentials()); err == nil {
 		t.Fatal("a plaintext call to a TLS port succeeded")
 	}
 	deadline = time.Now().Add(5 * time.Second)
@@ -375,4 +373,36 @@ func TestTLSChainAndReload(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond) // a poll interval
 	}
+
+	// The gateway takes the node's own certificate, expired too; not
+	// another of the same CA.
+	if err := call(addr, pt.gateway()); status.Code(err) != codes.Unimplemented { // through the handshake, to a server without the service
+		t.Errorf("the gateway's call: %v, want through the handshake", err)
+	}
+	_, _, expired := via.issueWith(t, dir, "expired", certOpts{notBefore: time.Now().Add(-2 * time.Hour), notAfter: time.Now().Add(-time.Hour)})
+	pt.mu.Lock()
+	pt.cert = &expired
+	pt.mu.Unlock()
+	if err := call(addr, pt.gateway()); status.Code(err) != codes.Unimplemented {
+		t.Errorf("the gateway's call to a node whose certificate expired: %v, want through the handshake", err)
+	}
+	_, _, otherPair := via.issue(t, dir, "other")
+	other := &peerTLS{pool: pt.pool, log: pt.log, cert: &otherPair, checked: time.Now()} // files never looked at
+	if err := call(serveTLS(t, other), pt.gateway()); status.Code(err) != codes.Unavailable {
+		t.Errorf("the gateway's call to a port presenting another certificate of the CA: %v, want refused", err)
+	}
+}
+
+// serveTLS serves gRPC, with no service, on a loopback port with the TLS of
+// pt, until the test ends, and returns its address.
+func serveTLS(t *testing.T, pt *peerTLS) string {
+	t.Helper()
+	srv := grpc.NewServer(grpc.Creds(pt.server()))
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(lis)
+	t.Cleanup(srv.Stop)
+	return lis.Addr().String()
 }
