@@ -14,6 +14,17 @@ type Peer struct {
 	// SeenTime is when the member was saved: when it last joined (Peers
 	// sets it; SavePeer takes the store's clock).
 	SeenTime time.Time
+	// LastSync is when a pull from the member last succeeded (zero for
+	// never), and Head the head it then announced: see SavePeerSync.
+	LastSync time.Time
+	Head     int64
+}
+
+// SavePeerSync remembers that a pull from the member of origin succeeded
+// at lastSync, when it announced head; nothing for a member not saved.
+func (s *Store) SavePeerSync(ctx context.Context, origin string, lastSync time.Time, head int64) error {
+	return s.writeOne(ctx, "save sync of peer "+origin, "UPDATE peers SET last_sync_time = ?, head_seq = ? WHERE origin = ?",
+		lastSync.UnixMicro(), head, origin)
 }
 
 // SavePeer remembers a member, replacing what was known of its origin.
@@ -39,7 +50,7 @@ func (s *Store) writeOne(ctx context.Context, what, query string, args ...any) e
 
 // Peers returns the members remembered, most recently seen first.
 func (s *Store) Peers(ctx context.Context) ([]Peer, error) {
-	rows, err := s.reader.QueryContext(ctx, "SELECT origin, gossip_addr, grpc_addr, seen_time FROM peers ORDER BY seen_time DESC")
+	rows, err := s.reader.QueryContext(ctx, "SELECT origin, gossip_addr, grpc_addr, seen_time, last_sync_time, head_seq FROM peers ORDER BY seen_time DESC")
 	if err != nil {
 		return nil, fmt.Errorf("read peers: %w", err)
 	}
@@ -47,11 +58,14 @@ func (s *Store) Peers(ctx context.Context) ([]Peer, error) {
 	var out []Peer
 	for rows.Next() {
 		var p Peer
-		var seen int64
-		if err := rows.Scan(&p.Origin, &p.GossipAddr, &p.GRPCAddr, &seen); err != nil {
+		var seen, synced int64
+		if err := rows.Scan(&p.Origin, &p.GossipAddr, &p.GRPCAddr, &seen, &synced, &p.Head); err != nil {
 			return nil, fmt.Errorf("read peers: %w", err)
 		}
 		p.SeenTime = time.UnixMicro(seen)
+		if synced != 0 {
+			p.LastSync = time.UnixMicro(synced)
+		}
 		out = append(out, p)
 	}
 	if err := rows.Err(); err != nil {

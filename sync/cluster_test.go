@@ -374,6 +374,38 @@ func TestMemberBackAtAnotherAddress(t *testing.T) {
 	}
 }
 
+// TestRestartListsGoneMembers restarts a node while its one member is down:
+// the node lists it, gone, with the last sync and the head it had before,
+// rather than not at all until it comes back.
+func TestRestartListsGoneMembers(t *testing.T) {
+	nodes := startCluster(t, 2, clusterOpts{})
+	a, b := nodes[0], nodes[1]
+	writeTools(t, b, "b", 3)
+	var before PeerStatus
+	waitFor(t, 20*time.Second, "a pulled b's writes, and b remembers a", func() bool {
+		for _, p := range a.repl.Peers() {
+			if p.Origin == b.origin && p.Head == 3 && p.Watermark == 3 && !p.LastSync.IsZero() {
+				before = p
+				known, err := b.store.Peers(context.Background())
+				return err == nil && len(known) == 1
+			}
+		}
+		return false
+	})
+	b.stop()
+	a.stop()
+	a = startNode(t, a.dir, a.origin, clusterOpts{})
+	var listed []PeerStatus
+	for _, p := range a.repl.Peers() {
+		if p.Origin == b.origin {
+			listed = append(listed, p)
+		}
+	}
+	if len(listed) != 1 || listed[0].Alive || listed[0].LastSync.Before(before.LastSync.Truncate(time.Microsecond)) || listed[0].Head != 3 || listed[0].Lag != 0 {
+		t.Errorf("after a restart with b down, a lists %+v; want b gone, last synced at %v or after, head 3", listed, before.LastSync)
+	}
+}
+
 // write made at once waits for them, follows them and reaches the others.
 func TestWipedNodeRefills(t *testing.T) {
 	nodes := startCluster(t, 3, clusterOpts{})

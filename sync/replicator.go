@@ -247,7 +247,16 @@ type peer struct {
 	movedRetry time.Time // when a new address last ended its backoff
 	retrying   bool      // a pull is due when the backoff ends
 	lastSync   time.Time
+	syncSaved  time.Time // the last sync the store holds (see savePeerSyncEvery)
+	headSaved  int64     // and the head
 	lastErr    string
+}
+
+// syncToSaveLocked is p's last sync and head, to write to the store, and
+// marks them written.
+func (p *peer) syncToSaveLocked() *storage.Peer {
+	p.syncSaved, p.headSaved = p.lastSync, p.meta.Head
+	return &storage.Peer{Origin: p.meta.Origin, LastSync: p.lastSync, Head: p.meta.Head}
 }
 
 // remembered is what the store keeps of p, to rejoin it after a restart.
@@ -323,11 +332,19 @@ func Start(ctx context.Context, cfg Config, store *storage.Store, logger *slog.L
 		r.ml.Shutdown()
 		return nil, err
 	}
-	for _, p := range known {
-		if p.Origin != cfg.Origin {
-			seeds = append(seeds, p.GossipAddr)
+	r.mu.Lock()
+	for _, k := range known {
+		if k.Origin != cfg.Origin {
+			seeds = append(seeds, k.GossipAddr)
+			// Listed, as gone, until gossip says more: a member down when
+			// the node restarts is the one its operator most needs to
+			// see, with its last sync. (Gossip news, queued until
+			// newsLoop starts, come after.)
+			r.peers[k.Origin] = &peer{meta: meta{Origin: k.Origin, GRPCAddr: k.GRPCAddr, Head: k.Head}, gossipAddr: k.GossipAddr,
+				deadSince: k.SeenTime, lastSync: k.LastSync, syncSaved: k.LastSync, headSaved: k.Head}
 		}
 	}
+	r.mu.Unlock()
 	if len(seeds) > 0 {
 		err := r.joinSeeds(seeds)
 		// Judged by the members gossip knows, not by the seeds that
@@ -416,6 +433,11 @@ func (r *Replicator) joinSeeds(seeds []string) error {
 	}
 	return failed
 }
+
+// savePeerSyncEvery bounds how often the last successful pull from a member
+// is written to the store, for Peers after a restart: a pull an anti-entropy
+// round makes every few seconds need not write each time.
+const savePeerSyncEvery = time.Minute
 
 // movedRetryEvery bounds how often a member announcing another gRPC address
 // ends its backoff.
@@ -804,6 +826,7 @@ func (r *Replicator) Close() error {
 	err := r.ml.Leave(time.Second)
 	r.wg.Wait()
 	err = errors.Join(err, r.ml.Shutdown())
+	r.saveSyncs()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, p := range r.peers {
@@ -812,6 +835,28 @@ func (r *Replicator) Close() error {
 		}
 	}
 	return err
+}
+
+// saveSyncs writes to the store the last sync and head of each member not
+// written yet, as the node stops (a pull writes them at most every
+// savePeerSyncEvery).
+func (r *Replicator) saveSyncs() {
+	var saves []*storage.Peer
+	r.mu.Lock()
+	for _, p := range r.peers {
+		if !p.lastSync.IsZero() && (!p.lastSync.Equal(p.syncSaved) || p.meta.Head != p.headSaved) {
+			saves = append(saves, p.syncToSaveLocked())
+		}
+	}
+	r.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, sv := range saves {
+		if err := r.store.SavePeerSync(ctx, sv.Origin, sv.LastSync, sv.Head); err != nil {
+			r.log.Warn("remember the last sync of a member", "origin", sv.Origin, "err", err)
+			return
+		}
+	}
 }
 
 // Peers reports the members this node knows, sorted by origin.
@@ -1152,7 +1197,8 @@ func (r *Replicator) pullLoop(origin string) {
 		if len(diverged) > 0 || res.Overtaken {
 			p.again = true // pull the origins reset, or what is left
 		}
-		gaveUp := false // on the member's answer to the node's held writes
+		gaveUp := false            // on the member's answer to the node's held writes
+		var saveSync *storage.Peer // the last sync to write to the store
 		if err != nil {
 			p.failures++
 			p.lastErr = err.Error()
@@ -1176,6 +1222,9 @@ func (r *Replicator) pullLoop(origin string) {
 		} else {
 			p.failures, p.lastErr, p.retryAt = 0, "", time.Time{}
 			p.lastSync = time.Now()
+			if p.lastSync.Sub(p.syncSaved) >= savePeerSyncEvery {
+				saveSync = p.syncToSaveLocked()
+			}
 			if res.Applied > 0 {
 				r.log.Debug("pulled", "peer", origin, "records", res.Applied, "pages", res.Pages, "took", time.Since(start))
 			}
@@ -1193,6 +1242,11 @@ func (r *Replicator) pullLoop(origin string) {
 			p.pulling = false
 		}
 		r.mu.Unlock()
+		if saveSync != nil {
+			if err := r.store.SavePeerSync(r.ctx, saveSync.Origin, saveSync.LastSync, saveSync.Head); err != nil && r.ctx.Err() == nil {
+				r.log.Warn("remember the last sync of a member", "origin", origin, "err", err)
+			}
+		}
 		if gaveUp {
 			r.answered(origin)
 		}
