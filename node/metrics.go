@@ -3,9 +3,11 @@ package node
 import (
 	"context"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/ogptoolbox/federation/storage"
+	ogpsync "github.com/ogptoolbox/federation/sync"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -15,6 +17,7 @@ type metrics struct {
 	registry *prometheus.Registry
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	records  *recordCollector
 }
 
 func newMetrics(store *storage.Store, log *slog.Logger) *metrics {
@@ -30,7 +33,8 @@ func newMetrics(store *storage.Store, log *slog.Logger) *metrics {
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
 		}, []string{"method"}),
 	}
-	m.registry.MustRegister(m.requests, m.latency, &recordCollector{store: store, log: log},
+	m.records = &recordCollector{store: store, log: log}
+	m.registry.MustRegister(m.requests, m.latency, m.records,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -40,15 +44,19 @@ func newMetrics(store *storage.Store, log *slog.Logger) *metrics {
 type recordCollector struct {
 	store *storage.Store
 	log   *slog.Logger
+	// label, once set (when replication starts), is the origin label of
+	// an origin (see sync.Replicator.OriginLabel): the records of origins
+	// it does not name are counted together, and their heads not given.
+	label atomic.Pointer[func(string) string]
 }
 
 func recordsDesc() *prometheus.Desc {
-	return prometheus.NewDesc("ogpnode_records", "Records held, by origin, kind (tool, use_case) and state (live, tombstone).",
+	return prometheus.NewDesc("ogpnode_records", "Records held, by origin (\"other\" for origins no member of the federation this node knows is), kind (tool, use_case; any for a tombstone) and state (live, tombstone).",
 		[]string{"origin", "kind", "state"}, nil)
 }
 
 func headDesc() *prometheus.Desc {
-	return prometheus.NewDesc("ogpnode_origin_head_seq", "The highest seq held of each origin.", []string{"origin"}, nil)
+	return prometheus.NewDesc("ogpnode_origin_head_seq", "The highest seq held of each origin a member of the federation this node knows is.", []string{"origin"}, nil)
 }
 
 func (c *recordCollector) Describe(ch chan<- *prometheus.Desc) {
@@ -65,10 +73,24 @@ func (c *recordCollector) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	rd, hd := recordsDesc(), headDesc()
+	var other storage.OriginCounts
+	others := false
 	for _, o := range counts {
-		ch <- prometheus.MustNewConstMetric(rd, prometheus.GaugeValue, float64(o.Tools), o.Origin, "tool", "live")
-		ch <- prometheus.MustNewConstMetric(rd, prometheus.GaugeValue, float64(o.UseCases), o.Origin, "use_case", "live")
-		ch <- prometheus.MustNewConstMetric(rd, prometheus.GaugeValue, float64(o.Tombstones), o.Origin, "any", "tombstone")
+		if label := c.label.Load(); label != nil && (*label)(o.Origin) != o.Origin {
+			other.Tools, other.UseCases, other.Tombstones = other.Tools+o.Tools, other.UseCases+o.UseCases, other.Tombstones+o.Tombstones
+			others = true
+			continue
+		}
+		emitCounts(ch, rd, o.Origin, o)
 		ch <- prometheus.MustNewConstMetric(hd, prometheus.GaugeValue, float64(o.HeadSeq), o.Origin)
 	}
+	if others {
+		emitCounts(ch, rd, ogpsync.OtherOrigins, other)
+	}
+}
+
+func emitCounts(ch chan<- prometheus.Metric, rd *prometheus.Desc, label string, o storage.OriginCounts) {
+	ch <- prometheus.MustNewConstMetric(rd, prometheus.GaugeValue, float64(o.Tools), label, "tool", "live")
+	ch <- prometheus.MustNewConstMetric(rd, prometheus.GaugeValue, float64(o.UseCases), label, "use_case", "live")
+	ch <- prometheus.MustNewConstMetric(rd, prometheus.GaugeValue, float64(o.Tombstones), label, "any", "tombstone")
 }

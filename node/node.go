@@ -187,6 +187,8 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 		return err
 	}
 	syncSrv.Serve(n.repl)
+	label := n.repl.OriginLabel
+	m.records.label.Store(&label)
 	return nil
 }
 

@@ -20,7 +20,7 @@ func newMetrics(reg prometheus.Registerer, r *Replicator) *metrics {
 	m := &metrics{
 		applied: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ogpnode_sync_records_applied_total",
-			Help: "Records pulled from peers that changed the catalog, by origin.",
+			Help: "Records pulled from peers that changed the catalog, by origin (\"other\" for origins no member of the federation this node knows is).",
 		}, []string{"origin"}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ogpnode_sync_pages_refused_total",
@@ -28,12 +28,12 @@ func newMetrics(reg prometheus.Registerer, r *Replicator) *metrics {
 		}, []string{"reason"}),
 		pulls: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "ogpnode_sync_pull_duration_seconds",
-			Help:    "Time of pulls from peers, by result (ok, error).",
+			Help:    "Time of pulls from peers, by result (ok, error, busy: refused by a peer serving as many as it will).",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 18),
 		}, []string{"result"}),
 		divergences: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ogpnode_sync_divergences_total",
-			Help: "Origins found to hold other records than a peer at the same watermark, by origin.",
+			Help: "Origins found to hold other records than a peer at the same watermark, by origin (\"other\" for origins no member this node knows is).",
 		}, []string{"origin"}),
 		awaited: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "ogpnode_sync_own_writes_awaited_members",

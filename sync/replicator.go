@@ -859,6 +859,26 @@ func (r *Replicator) saveSyncs() {
 	}
 }
 
+// OriginLabel is origin as metrics label it: itself for the node's own
+// origin, an origin the trust list names, or that of a member the node
+// knows (remembered ones too), and "other" for the rest. Records of any
+// origin are relayed, so a member making up thousands of origins would
+// otherwise add a series per metric and origin to every node's /metrics.
+func (r *Replicator) OriginLabel(origin string) string {
+	if origin == r.cfg.Origin || (r.store.TrustedOrigins() != nil && r.store.Accepts(origin)) {
+		return origin
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.peers[origin] != nil {
+		return origin
+	}
+	return OtherOrigins
+}
+
+// OtherOrigins is the origin label of the origins OriginLabel does not name.
+const OtherOrigins = "other"
+
 // Peers reports the members this node knows, sorted by origin.
 func (r *Replicator) Peers() []PeerStatus {
 	wms, _ := r.store.Watermarks(r.ctx) // none on error: lag then shows all
@@ -1163,7 +1183,10 @@ func (r *Replicator) pullLoop(origin string) {
 		}
 
 		result := "ok"
-		if err != nil {
+		switch {
+		case err != nil && peerBusy(err):
+			result = "busy" // not a failure (see below)
+		case err != nil:
 			result = "error"
 			var re *storage.RefusedError
 			if errors.As(err, &re) {
@@ -1172,7 +1195,7 @@ func (r *Replicator) pullLoop(origin string) {
 		}
 		r.m.pulls.WithLabelValues(result).Observe(time.Since(start).Seconds())
 		for o, n := range res.AppliedByOrigin {
-			r.m.applied.WithLabelValues(o).Add(float64(n))
+			r.m.applied.WithLabelValues(r.OriginLabel(o)).Add(float64(n))
 		}
 		r.mu.Lock()
 		if err != nil && peerBusy(err) && r.ctx.Err() == nil {
@@ -1411,7 +1434,7 @@ func (r *Replicator) compareDigests(ctx context.Context, peerOrigin string, conn
 			(m.GetCount() == t.GetCount() && bytes.Equal(m.GetHash(), t.GetHash())) {
 			continue
 		}
-		r.m.divergences.WithLabelValues(t.GetOrigin()).Inc()
+		r.m.divergences.WithLabelValues(r.OriginLabel(t.GetOrigin())).Inc()
 		if t.GetCount() < m.GetCount() {
 			r.log.Warn("a peer holds fewer records of an origin at the same watermark; it will repair from this node",
 				"peer", peerOrigin, "origin", t.GetOrigin(), "watermark", m.GetWatermark(), "ours", m.GetCount(), "theirs", t.GetCount())

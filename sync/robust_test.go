@@ -1223,3 +1223,44 @@ func TestMovedMemberAskedAtOnce(t *testing.T) {
 		t.Errorf("a second change of address within a minute: pulling %v, pulls %d, backed off %v; want no pull, the backoff kept", p.pulling, pulls[0].Load(), time.Now().Before(p.retryAt))
 	}
 }
+
+// TestMetricsNameKnownOriginsOnly has a member relay records of origins
+// made up by the dozen: the node's metrics count them under origin
+// "other", and name only its own origin, the members it knows and the
+// origins its trust list names (a member making up thousands of origins
+// would otherwise add thousands of series to every node's /metrics).
+func TestMetricsNameKnownOriginsOnly(t *testing.T) {
+	node := startCluster(t, 1, clusterOpts{antiEntropy: time.Hour})[0]
+	r := node.repl
+	var pages []*federationv1.OriginPage
+	for i := range 12 {
+		origin := fmt.Sprintf("zz-%02d", i)
+		key := nodeKey(origin)
+		sr, err := envelope.Seal(&federationv1.Record{Origin: origin, Kind: federationv1.RecordKind_RECORD_KIND_TOOL, Id: "x", Seq: 1, Deleted: true}, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages = append(pages, &federationv1.OriginPage{Origin: origin, PublicKey: key.Public().(ed25519.PublicKey), ThroughSeq: 1, Records: []*federationv1.SignedRecord{sr}})
+	}
+	pullFromServer(t, r, "pp", &digestLiar{pageServer: &pageServer{pages: pages}})
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(r.m.applied)
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	applied := map[string]float64{}
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			applied[m.GetLabel()[0].GetValue()] = m.GetCounter().GetValue()
+		}
+	}
+	if len(applied) != 1 || applied[OtherOrigins] != 12 {
+		t.Errorf("records applied by origin label: %v, want 12 under %q alone", applied, OtherOrigins)
+	}
+	for origin, want := range map[string]string{node.origin: node.origin, "pp": "pp", "zz-00": OtherOrigins} {
+		if got := r.OriginLabel(origin); got != want {
+			t.Errorf("OriginLabel(%q) = %q, want %q", origin, got, want)
+		}
+	}
+}
