@@ -59,6 +59,9 @@ func (c lagCollector) Describe(ch chan<- *prometheus.Desc) { ch <- lagDesc() }
 
 func (c lagCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, p := range c.r.Peers() {
+		if !c.r.store.Accepts(p.Origin) {
+			continue // an origin the trust list leaves out: refused, not lacked
+		}
 		ch <- prometheus.MustNewConstMetric(lagDesc(), prometheus.GaugeValue, float64(p.Lag), p.Origin)
 	}
 }

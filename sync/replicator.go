@@ -129,8 +129,11 @@ type Replicator struct {
 	// reconnecting says reconnect's joins run, off the anti-entropy loop.
 	reconnecting atomic.Bool
 	// digestBatch is how many origins compareDigests asks a peer for at
-	// once (defaultDigestBatch; fewer in tests).
-	digestBatch int
+	// once (defaultDigestBatch; fewer in tests), and heldPullTimeout
+	// bounds the pulls of the node's own origin while its writes are held
+	// (0: the constant's; shorter in tests).
+	digestBatch     int
+	heldPullTimeout time.Duration
 
 	mu    gosync.Mutex
 	self  meta
@@ -433,6 +436,11 @@ func (r *Replicator) joinSeeds(seeds []string) error {
 	}
 	return failed
 }
+
+// heldPullTimeout bounds the pull of the node's own origin, and the digest
+// that follows, while its writes are held: awaitedFailures of them, with
+// the backoffs between (maxAwaitedRetry), fit in the wait of a minute.
+const heldPullTimeout = 15 * time.Second
 
 // savePeerSyncEvery bounds how often the last successful pull from a member
 // is written to the store, for Peers after a restart: a pull an anti-entropy
@@ -1147,7 +1155,11 @@ func (r *Replicator) pullLoop(origin string) {
 				// while its writes wait for them: a pull brings origins
 				// in name order, and a first one, of a large federation,
 				// could outlast the wait.
-				res, err = pullOwnOrigin(ctx, r.store, conn, r.cfg.PageBytes)
+				// Within a deadline of its own, shorter than the wait:
+				// a peer that stalls it fails, and after awaitedFailures
+				// such has answered, before the patience runs out.
+				ownCtx, ownCancel := context.WithTimeout(ctx, min(r.cfg.PullTimeout, cmp.Or(r.heldPullTimeout, heldPullTimeout)))
+				res, err = pullOwnOrigin(ownCtx, r.store, conn, r.cfg.PageBytes)
 				switch {
 				case err != nil || res.Overtaken:
 				case res.OwnOriginRefused != nil || res.Forked != nil:
@@ -1157,8 +1169,9 @@ func (r *Replicator) pullLoop(origin string) {
 				default:
 					// Whether the peer answers, before the pull of the
 					// rest, which may be long.
-					ownAheadStill, err = r.ownOriginAnswer(ctx, origin, conn)
+					ownAheadStill, err = r.ownOriginAnswer(ownCtx, origin, conn)
 				}
+				ownCancel()
 			}
 			if err == nil && !res.Overtaken {
 				// Of the node's own origin again only if not asked for

@@ -849,6 +849,22 @@ func pagesOfOneTool(t *testing.T, origin string, key ed25519.PrivateKey, id stri
 	return pages
 }
 
+// TestStalledMemberAnswers has a member stall every pull of the node's
+// origin while the node's writes wait: those pulls end at their own
+// deadline, shorter than the wait, and after awaitedFailures of them the
+// member has answered, and the writes go ahead before the patience runs
+// out (with the pull's deadline of 2 minutes, a minute's patience ran out
+// first).
+func TestStalledMemberAnswers(t *testing.T) {
+	node := startCluster(t, 1, clusterOpts{antiEntropy: time.Hour, patience: time.Hour})[0]
+	r := node.repl
+	r.heldPullTimeout = 200 * time.Millisecond
+	r.holdOwnWrites(0, []string{"ss"})
+	pullFromServer(t, r, "ss", &digestLiar{pageServer: &pageServer{stall: true}})
+	// Three pulls at the test nodes' pull deadline (10 s) would take over 30 s.
+	waitFor(t, 20*time.Second, "the writes go ahead", func() bool { return !node.store.OwnWritesHeld() })
+}
+
 // TestHeldWritesPatience checks that a node's writes go ahead once its
 // patience passes, members unanswered, and that it then stops asking them
 // again for their answer.
