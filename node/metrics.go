@@ -56,7 +56,7 @@ func recordsDesc() *prometheus.Desc {
 }
 
 func headDesc() *prometheus.Desc {
-	return prometheus.NewDesc("ogpnode_origin_head_seq", "The highest seq held of each origin a member of the federation this node knows is.", []string{"origin"}, nil)
+	return prometheus.NewDesc("ogpnode_origin_head_seq", "The highest seq held of each origin metrics name (the node's own, its members', the trusted ones).", []string{"origin"}, nil)
 }
 
 func (c *recordCollector) Describe(ch chan<- *prometheus.Desc) {

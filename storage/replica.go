@@ -608,6 +608,12 @@ func (s *Store) Accepts(origin string) bool {
 	return true
 }
 
+// Trusts reports whether the node's trust list names origin, and takes its
+// records (false without a trust list).
+func (s *Store) Trusts(origin string) bool {
+	return s.trusted != nil && s.Accepts(origin)
+}
+
 // OriginKey is the key a member of origin must show: the trust list's,
 // for an origin it names (even one left out for its records here, signed
 // with another key), else the key pinned (nil while none is).

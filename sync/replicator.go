@@ -255,11 +255,25 @@ type peer struct {
 	lastErr    string
 }
 
-// syncToSaveLocked is p's last sync and head, to write to the store, and
-// marks them written.
+// syncToSaveLocked is p's last sync and head, to write to the store (see
+// saveSync).
 func (p *peer) syncToSaveLocked() *storage.Peer {
-	p.syncSaved, p.headSaved = p.lastSync, p.meta.Head
 	return &storage.Peer{Origin: p.meta.Origin, LastSync: p.lastSync, Head: p.meta.Head}
+}
+
+// saveSync writes a member's last sync and head to the store, and marks
+// them written once they are: a write that failed (the node stopping, say)
+// is tried again at the next pull, or at close.
+func (r *Replicator) saveSync(ctx context.Context, sv *storage.Peer) error {
+	if err := r.store.SavePeerSync(ctx, sv.Origin, sv.LastSync, sv.Head); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if p := r.peers[sv.Origin]; p != nil && !sv.LastSync.Before(p.syncSaved) {
+		p.syncSaved, p.headSaved = sv.LastSync, sv.Head
+	}
+	return nil
 }
 
 // remembered is what the store keeps of p, to rejoin it after a restart.
@@ -438,9 +452,11 @@ func (r *Replicator) joinSeeds(seeds []string) error {
 }
 
 // heldPullTimeout bounds the pull of the node's own origin, and the digest
-// that follows, while its writes are held: awaitedFailures of them, with
-// the backoffs between (maxAwaitedRetry), fit in the wait of a minute.
-const heldPullTimeout = 15 * time.Second
+// that follows, while its writes are held: awaitedFailures of them, each
+// after up to pullSlotPatience waiting for another pull, with the backoffs
+// between (2 and maxAwaitedRetry), fit in the wait of a minute: 3 × (5 +
+// 10) + 6 = 51 s.
+const heldPullTimeout = 10 * time.Second
 
 // savePeerSyncEvery bounds how often the last successful pull from a member
 // is written to the store, for Peers after a restart: a pull an anti-entropy
@@ -860,7 +876,7 @@ func (r *Replicator) saveSyncs() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	for _, sv := range saves {
-		if err := r.store.SavePeerSync(ctx, sv.Origin, sv.LastSync, sv.Head); err != nil {
+		if err := r.saveSync(ctx, sv); err != nil {
 			r.log.Warn("remember the last sync of a member", "origin", sv.Origin, "err", err)
 			return
 		}
@@ -873,7 +889,7 @@ func (r *Replicator) saveSyncs() {
 // origin are relayed, so a member making up thousands of origins would
 // otherwise add a series per metric and origin to every node's /metrics.
 func (r *Replicator) OriginLabel(origin string) string {
-	if origin == r.cfg.Origin || (r.store.TrustedOrigins() != nil && r.store.Accepts(origin)) {
+	if origin == r.cfg.Origin || r.store.Trusts(origin) {
 		return origin
 	}
 	r.mu.Lock()
@@ -1009,7 +1025,7 @@ func (r *Replicator) forgetDead(known []storage.Peer) {
 	var dead []gone
 	r.mu.Lock()
 	for o, p := range r.peers {
-		if !p.alive && !p.deadSince.IsZero() {
+		if !p.alive && !p.deadSince.IsZero() && !aliveInGossip[o] {
 			dead = append(dead, gone{o, p.deadSince})
 		}
 	}
@@ -1251,7 +1267,11 @@ func (r *Replicator) pullLoop(origin string) {
 			if r.ctx.Err() == nil {
 				r.log.Warn("pull failed", "peer", origin, "addr", addr, "err", err, "retry_in", backoff)
 			}
-			gaveUp = awaited && p.failures >= awaitedFailures && status.Code(err) != codes.Unavailable
+			// A pull cut by its deadline after it gave records back (a
+			// large restore, slowly) is progress, not a failure to count
+			// toward the member's answer.
+			progressed := res.Applied > 0 && (errors.Is(err, context.DeadlineExceeded) || status.Code(err) == codes.DeadlineExceeded)
+			gaveUp = awaited && p.failures >= awaitedFailures && status.Code(err) != codes.Unavailable && !progressed
 			if p.again || (awaited && !gaveUp) {
 				r.retryLaterLocked(origin, p)
 			}
@@ -1279,7 +1299,7 @@ func (r *Replicator) pullLoop(origin string) {
 		}
 		r.mu.Unlock()
 		if saveSync != nil {
-			if err := r.store.SavePeerSync(r.ctx, saveSync.Origin, saveSync.LastSync, saveSync.Head); err != nil && r.ctx.Err() == nil {
+			if err := r.saveSync(r.ctx, saveSync); err != nil && r.ctx.Err() == nil {
 				r.log.Warn("remember the last sync of a member", "origin", origin, "err", err)
 			}
 		}
