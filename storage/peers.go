@@ -15,13 +15,15 @@ type Peer struct {
 	// sets it; SavePeer takes the store's clock).
 	SeenTime time.Time
 	// LastSync is when a pull from the member last succeeded (zero for
-	// never), and Head the head it then announced: see SavePeerSync.
+	// never), and Head the head it last announced, as the node last wrote
+	// them: see SavePeerSync.
 	LastSync time.Time
 	Head     int64
 }
 
-// SavePeerSync remembers that a pull from the member of origin succeeded
-// at lastSync, when it announced head; nothing for a member not saved.
+// SavePeerSync remembers that a pull from the member of origin last
+// succeeded at lastSync, and that it last announced head; nothing for a
+// member not saved.
 func (s *Store) SavePeerSync(ctx context.Context, origin string, lastSync time.Time, head int64) error {
 	return s.writeOne(ctx, "save sync of peer "+origin, "UPDATE peers SET last_sync_time = ?, head_seq = ? WHERE origin = ?",
 		lastSync.UnixMicro(), head, origin)
