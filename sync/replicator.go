@@ -1249,9 +1249,19 @@ func (r *Replicator) pullLoop(origin string) {
 		if len(diverged) > 0 || res.Overtaken {
 			p.again = true // pull the origins reset, or what is left
 		}
+		// The peer announced another address while this pull ran on the
+		// old one, whose connection learn closed: not its failure. Pull
+		// again, at the new address.
+		movedAway := err != nil && p.meta.GRPCAddr != addr && r.ctx.Err() == nil
+		if movedAway {
+			r.log.Debug("pull cut short by the peer's new address", "peer", origin, "old", addr, "new", p.meta.GRPCAddr, "err", err)
+			p.again = true
+		}
 		gaveUp := false            // on the member's answer to the node's held writes
 		var saveSync *storage.Peer // the last sync to write to the store
-		if err != nil {
+		switch {
+		case movedAway:
+		case err != nil:
 			p.failures++
 			p.lastErr = err.Error()
 			// A member the node's held writes wait for is asked again
@@ -1275,7 +1285,7 @@ func (r *Replicator) pullLoop(origin string) {
 			if p.again || (awaited && !gaveUp) {
 				r.retryLaterLocked(origin, p)
 			}
-		} else {
+		default:
 			p.failures, p.lastErr, p.retryAt = 0, "", time.Time{}
 			p.lastSync = time.Now()
 			if p.lastSync.Sub(p.syncSaved) >= savePeerSyncEvery {
@@ -1293,7 +1303,7 @@ func (r *Replicator) pullLoop(origin string) {
 				r.retryLaterLocked(origin, p)
 			}
 		}
-		done := !p.again || err != nil || r.ctx.Err() != nil
+		done := !p.again || (err != nil && !movedAway) || r.ctx.Err() != nil
 		if done {
 			p.pulling = false
 		}

@@ -1280,3 +1280,42 @@ func TestMetricsNameKnownOriginsOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestPullCutByNewAddress has a peer announce another gRPC address while a
+// pull from it runs on the old one: the node closes the old connection,
+// which ends the pull, and pulls again at once at the new address, without
+// counting the pull cut short as the peer's failure.
+func TestPullCutByNewAddress(t *testing.T) {
+	r := startCluster(t, 1, clusterOpts{antiEntropy: time.Hour})[0].repl
+	stalled := &pageServer{stall: true}
+	oldAddr := serveLoopback(t, stalled.register).Target()
+	var pulls atomic.Int32
+	failuresSeen := make(chan int, 1) // the node's count of the peer's failures when it pulls at the new address
+	newAddr := serveLoopback(t, NewServer(benchStore(t, 1), 8, testLogger(t)).Register, grpc.ChainStreamInterceptor(
+		func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+			if pulls.Add(1) == 1 {
+				r.mu.Lock()
+				failuresSeen <- r.peers["fr"].failures
+				r.mu.Unlock()
+			}
+			return handler(srv, ss)
+		})).Target()
+	announce := func(addr string) *memberlist.Node {
+		b, err := json.Marshal(meta{Origin: "fr", GRPCAddr: addr, Key: nodeKey("fr").Public().(ed25519.PublicKey), Protocol: ProtocolVersion, Head: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &memberlist.Node{Name: "fr", Meta: b, Addr: net.IPv4(127, 0, 0, 1), Port: 7946}
+	}
+	events{r}.NotifyJoin(announce(oldAddr))
+	waitFor(t, 10*time.Second, "a pull stalls at the old address", func() bool { return stalled.asked.Load() != nil })
+	events{r}.NotifyUpdate(announce(newAddr))
+	select {
+	case n := <-failuresSeen:
+		if n != 0 {
+			t.Errorf("the pull cut by the peer's new address counted as %d failures", n)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no pull at the new address")
+	}
+}
