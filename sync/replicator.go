@@ -248,11 +248,15 @@ type peer struct {
 	busy       int       // pulls refused in a row as the peer served too many
 	retryAt    time.Time // backed off until
 	movedRetry time.Time // when a new address last ended its backoff
-	retrying   bool      // a pull is due when the backoff ends
-	lastSync   time.Time
-	syncSaved  time.Time // the last sync the store holds (see savePeerSyncEvery)
-	headSaved  int64     // and the head
-	lastErr    string
+	// staleConn says conn waited for the member while it was away: gRPC's
+	// delay between attempts to connect grew meanwhile, up to 2 minutes,
+	// in which each pull fails at once. The next pull dials anew.
+	staleConn bool
+	retrying  bool // a pull is due when the backoff ends
+	lastSync  time.Time
+	syncSaved time.Time // the last sync the store holds (see savePeerSyncEvery)
+	headSaved int64     // and the head
+	lastErr   string
 }
 
 // syncToSaveLocked is p's last sync and head, to write to the store (see
@@ -1135,6 +1139,11 @@ func (r *Replicator) pullLoop(origin string) {
 		r.mu.Lock()
 		p := r.peers[origin]
 		p.again = false
+		if p.staleConn && p.conn != nil {
+			p.conn.Close()
+			p.conn = nil
+		}
+		p.staleConn = false
 		conn, addr := p.conn, p.meta.GRPCAddr
 		r.mu.Unlock()
 
@@ -1609,6 +1618,7 @@ func (r *Replicator) learn(n *memberlist.Node, alive bool) {
 	switch now := time.Now(); {
 	case alive && !wasAlive:
 		p.failures, p.busy, p.retryAt = 0, 0, time.Time{}
+		p.staleConn = p.conn != nil
 	case alive && moved && now.Before(p.retryAt) && now.Sub(p.movedRetry) >= movedRetryEvery:
 		p.busy, p.retryAt, p.movedRetry, retried = 0, time.Time{}, now, true
 	}

@@ -1319,3 +1319,37 @@ func TestPullCutByNewAddress(t *testing.T) {
 		t.Fatal("no pull at the new address")
 	}
 }
+
+// TestConnectionRenewedWhenMemberBack has a member leave and come back at
+// the same address: the node's next pull from it dials anew, rather than
+// wait on the old connection, whose delay between attempts to connect
+// grew while the member was away (up to 2 minutes, each pull failing at
+// once meanwhile).
+func TestConnectionRenewedWhenMemberBack(t *testing.T) {
+	r := startCluster(t, 1, clusterOpts{antiEntropy: time.Hour})[0].repl
+	var pulls atomic.Int32
+	addr := serveLoopback(t, NewServer(benchStore(t, 1), 8, testLogger(t)).Register, grpc.ChainStreamInterceptor(
+		func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+			pulls.Add(1)
+			return handler(srv, ss)
+		})).Target()
+	b, err := json.Marshal(meta{Origin: "fr", GRPCAddr: addr, Key: nodeKey("fr").Public().(ed25519.PublicKey), Protocol: ProtocolVersion, Head: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	member := &memberlist.Node{Name: "fr", Meta: b, Addr: net.IPv4(127, 0, 0, 1), Port: 7946}
+	conn := func() *grpc.ClientConn {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.peers["fr"].conn
+	}
+	events{r}.NotifyJoin(member)
+	waitFor(t, 10*time.Second, "a pull from fr", func() bool { return pulls.Load() == 1 && conn() != nil })
+	first := conn()
+	events{r}.NotifyLeave(member)
+	events{r}.NotifyJoin(member)
+	waitFor(t, 10*time.Second, "a pull from fr back", func() bool { return pulls.Load() == 2 })
+	if c := conn(); c == first {
+		t.Error("the pull from the member back used the connection that waited for it while it was away")
+	}
+}
