@@ -998,11 +998,8 @@ func (r *Replicator) antiEntropyLoop() {
 		for _, o := range live[:min(fanout, len(live))] {
 			r.pull(o)
 		}
-		// The members remembered, read once for both.
-		if known, err := r.store.Peers(r.ctx); err == nil {
-			r.reconnect(known, fanout)
-			r.forgetDead(known)
-		}
+		r.reconnect(fanout)
+		r.forgetDead()
 	}
 }
 
@@ -1013,8 +1010,9 @@ func (r *Replicator) antiEntropyLoop() {
 // members forgotten after a long partition could not find each other again.
 //
 // A member remembered from an earlier run, and not seen by gossip in this
-// one, has gone unseen since it was saved, when it last joined.
-func (r *Replicator) forgetDead(known []storage.Peer) {
+// one, has gone unseen since it was saved, when it last joined: Start
+// lists it so (its deadSince).
+func (r *Replicator) forgetDead() {
 	type gone struct {
 		origin string
 		since  time.Time
@@ -1031,11 +1029,6 @@ func (r *Replicator) forgetDead(known []storage.Peer) {
 	for o, p := range r.peers {
 		if !p.alive && !p.deadSince.IsZero() && !aliveInGossip[o] {
 			dead = append(dead, gone{o, p.deadSince})
-		}
-	}
-	for _, k := range known {
-		if k.Origin != r.cfg.Origin && r.peers[k.Origin] == nil && !aliveInGossip[k.Origin] {
-			dead = append(dead, gone{k.Origin, k.SeenTime})
 		}
 	}
 	if len(dead) <= r.cfg.MaxDeadMembers {
@@ -1083,12 +1076,12 @@ func (r *Replicator) forgetDead(known []storage.Peer) {
 // reconnect tries to join again up to n remembered members that gossip
 // does not see alive: after a partition heals, or when members come back,
 // each side may hold the other for dead and stop gossiping to it.
-func (r *Replicator) reconnect(known []storage.Peer, n int) {
+func (r *Replicator) reconnect(n int) {
 	r.mu.Lock()
 	var addrs []string
-	for _, k := range known {
-		if p := r.peers[k.Origin]; k.Origin != r.cfg.Origin && (p == nil || !p.alive) {
-			addrs = append(addrs, k.GossipAddr)
+	for _, p := range r.peers { // the remembered ones too, since Start
+		if !p.alive && p.gossipAddr != "" {
+			addrs = append(addrs, p.gossipAddr)
 		}
 	}
 	r.mu.Unlock()

@@ -507,13 +507,7 @@ func TestAddressChangedWhileDialing(t *testing.T) {
 	old := serveLoopback(t, NewServer(benchStore(t, 10), 8, testLogger(t)).Register)
 	moved := serveLoopback(t, NewServer(benchStore(t, 10), 8, testLogger(t)).Register)
 	r := startCluster(t, 1, clusterOpts{antiEntropy: time.Hour})[0].repl
-	announce := func(addr string) *memberlist.Node {
-		b, err := json.Marshal(meta{Origin: "fr", GRPCAddr: addr, Key: nodeKey("fr").Public().(ed25519.PublicKey), Protocol: ProtocolVersion, Head: 10})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return &memberlist.Node{Name: "fr", Meta: b, Addr: net.IPv4(127, 0, 0, 1), Port: 7946}
-	}
+	announce := func(addr string) *memberlist.Node { return frAt(t, addr, 10) }
 	var mu gosync.Mutex
 	var dialed []string
 	r.cfg.Dial = func(addr string) (*grpc.ClientConn, error) {
@@ -1201,20 +1195,9 @@ func TestMovedMemberAskedAtOnce(t *testing.T) {
 	var pulls [2]atomic.Int32
 	var addrs [2]string
 	for i := range addrs {
-		conn := serveLoopback(t, NewServer(benchStore(t, 1), 8, testLogger(t)).Register, grpc.ChainStreamInterceptor(
-			func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-				pulls[i].Add(1)
-				return handler(srv, ss)
-			}))
-		addrs[i] = conn.Target()
+		addrs[i] = countedPulls(t, func() { pulls[i].Add(1) })
 	}
-	announce := func(addr string) *memberlist.Node {
-		b, err := json.Marshal(meta{Origin: "fr", GRPCAddr: addr, Key: nodeKey("fr").Public().(ed25519.PublicKey), Protocol: ProtocolVersion, Head: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return &memberlist.Node{Name: "fr", Meta: b, Addr: net.IPv4(127, 0, 0, 1), Port: 7946}
-	}
+	announce := func(addr string) *memberlist.Node { return frAt(t, addr, 1) }
 	peer := func() (p peer) {
 		r.mu.Lock()
 		defer r.mu.Unlock()
@@ -1291,22 +1274,14 @@ func TestPullCutByNewAddress(t *testing.T) {
 	oldAddr := serveLoopback(t, stalled.register).Target()
 	var pulls atomic.Int32
 	failuresSeen := make(chan int, 1) // the node's count of the peer's failures when it pulls at the new address
-	newAddr := serveLoopback(t, NewServer(benchStore(t, 1), 8, testLogger(t)).Register, grpc.ChainStreamInterceptor(
-		func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-			if pulls.Add(1) == 1 {
-				r.mu.Lock()
-				failuresSeen <- r.peers["fr"].failures
-				r.mu.Unlock()
-			}
-			return handler(srv, ss)
-		})).Target()
-	announce := func(addr string) *memberlist.Node {
-		b, err := json.Marshal(meta{Origin: "fr", GRPCAddr: addr, Key: nodeKey("fr").Public().(ed25519.PublicKey), Protocol: ProtocolVersion, Head: 1})
-		if err != nil {
-			t.Fatal(err)
+	newAddr := countedPulls(t, func() {
+		if pulls.Add(1) == 1 {
+			r.mu.Lock()
+			failuresSeen <- r.peers["fr"].failures
+			r.mu.Unlock()
 		}
-		return &memberlist.Node{Name: "fr", Meta: b, Addr: net.IPv4(127, 0, 0, 1), Port: 7946}
-	}
+	})
+	announce := func(addr string) *memberlist.Node { return frAt(t, addr, 1) }
 	events{r}.NotifyJoin(announce(oldAddr))
 	waitFor(t, 10*time.Second, "a pull stalls at the old address", func() bool { return stalled.asked.Load() != nil })
 	events{r}.NotifyUpdate(announce(newAddr))
@@ -1328,16 +1303,8 @@ func TestPullCutByNewAddress(t *testing.T) {
 func TestConnectionRenewedWhenMemberBack(t *testing.T) {
 	r := startCluster(t, 1, clusterOpts{antiEntropy: time.Hour})[0].repl
 	var pulls atomic.Int32
-	addr := serveLoopback(t, NewServer(benchStore(t, 1), 8, testLogger(t)).Register, grpc.ChainStreamInterceptor(
-		func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-			pulls.Add(1)
-			return handler(srv, ss)
-		})).Target()
-	b, err := json.Marshal(meta{Origin: "fr", GRPCAddr: addr, Key: nodeKey("fr").Public().(ed25519.PublicKey), Protocol: ProtocolVersion, Head: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	member := &memberlist.Node{Name: "fr", Meta: b, Addr: net.IPv4(127, 0, 0, 1), Port: 7946}
+	addr := countedPulls(t, func() { pulls.Add(1) })
+	member := frAt(t, addr, 1)
 	conn := func() *grpc.ClientConn {
 		r.mu.Lock()
 		defer r.mu.Unlock()
@@ -1352,4 +1319,27 @@ func TestConnectionRenewedWhenMemberBack(t *testing.T) {
 	if c := conn(); c == first {
 		t.Error("the pull from the member back used the connection that waited for it while it was away")
 	}
+}
+
+// frAt is the gossip news of a member of origin fr whose gRPC port is at
+// addr, announcing head.
+func frAt(t *testing.T, addr string, head int64) *memberlist.Node {
+	t.Helper()
+	b, err := json.Marshal(meta{Origin: "fr", GRPCAddr: addr, Key: nodeKey("fr").Public().(ed25519.PublicKey), Protocol: ProtocolVersion, Head: head})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &memberlist.Node{Name: "fr", Meta: b, Addr: net.IPv4(127, 0, 0, 1), Port: 7946}
+}
+
+// countedPulls serves a catalog of fr's one tool on loopback, calling
+// onCall at each streaming call (a pull) before serving it, and returns
+// its address.
+func countedPulls(t *testing.T, onCall func()) string {
+	t.Helper()
+	return serveLoopback(t, NewServer(benchStore(t, 1), 8, testLogger(t)).Register, grpc.ChainStreamInterceptor(
+		func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+			onCall()
+			return handler(srv, ss)
+		})).Target()
 }
