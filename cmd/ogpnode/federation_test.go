@@ -20,31 +20,55 @@ import (
 type process struct {
 	origin, http, gossip string
 	logs                 lockedbuf.Buffer
+	cmd                  *exec.Cmd
+	exited               chan struct{} // closed once the process has exited
 }
 
-// startProcess runs `ogpnode serve` for origin with args, and waits until
-// it is healthy.
+// startProcess runs `ogpnode serve` for origin with args, on a data folder
+// and addresses of its own, and waits until it is healthy.
 func startProcess(t *testing.T, bin, origin string, args ...string) *process {
 	t.Helper()
-	p := &process{origin: origin, http: freeAddr(t), gossip: freeAddr(t)}
-	cmd := exec.Command(bin, append([]string{"serve", "--origin", origin, "--data", t.TempDir(),
-		"--http-addr", p.http, "--grpc-addr", freeAddr(t), "--gossip-addr", p.gossip, "--gossip-timings", "local"}, args...)...)
-	cmd.Env = append(os.Environ(), "OGPNODE_ADMIN_TOKEN="+e2eToken)
-	cmd.Stdout, cmd.Stderr = &p.logs, &p.logs
-	if err := cmd.Start(); err != nil {
+	return startProcessAt(t, bin, origin, nodeAt{data: t.TempDir(), http: freeAddr(t), grpc: freeAddr(t), gossip: freeAddr(t)}, args...)
+}
+
+// nodeAt is where a process keeps its catalog and listens: what a node
+// restarted in place has again.
+type nodeAt struct{ data, http, grpc, gossip string }
+
+// startProcessAt runs `ogpnode serve` for origin at at, with args, and
+// waits until it is healthy. The process is killed at the test's end if
+// it still runs.
+func startProcessAt(t *testing.T, bin, origin string, at nodeAt, args ...string) *process {
+	t.Helper()
+	p := &process{origin: origin, http: at.http, gossip: at.gossip, exited: make(chan struct{})}
+	p.cmd = exec.Command(bin, append([]string{"serve", "--origin", origin, "--data", at.data,
+		"--http-addr", at.http, "--grpc-addr", at.grpc, "--gossip-addr", at.gossip, "--gossip-timings", "local"}, args...)...)
+	p.cmd.Env = append(os.Environ(), "OGPNODE_ADMIN_TOKEN="+e2eToken)
+	p.cmd.Stdout, p.cmd.Stderr = &p.logs, &p.logs
+	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	go func() {
+		err := p.cmd.Wait()
+		close(p.exited)
+		exited <- err
+	}()
 	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-exited
+		p.kill()
 		if t.Failed() {
 			t.Logf("logs of %s:\n%s", origin, p.logs.String())
 		}
 	})
 	waitHealthy(t, "http://"+p.http, exited)
 	return p
+}
+
+// kill ends the process with SIGKILL, as a crash or a power cut would,
+// and waits until it has exited.
+func (p *process) kill() {
+	p.cmd.Process.Kill()
+	<-p.exited
 }
 
 const e2eToken = "an-admin-token-for-the-e2e-test"
