@@ -26,28 +26,31 @@ import (
 )
 
 // peerTLS is the node's mutual TLS between peers: its certificate, and the
-// federation's CA that signs every member's. The certificate and key files
-// are read again when they change (looked at no more than every
-// reloadCheckEvery, at a handshake), so a certificate renewed on disk is
-// served without a restart; a renewal that does not pass the checks of
-// the start is logged, and the certificate before it kept.
+// federation's CA that signs every member's. The certificate, key and CA
+// files are read again when one of them changes (looked at no more than
+// every reloadCheckEvery, at a handshake), so a certificate renewed on
+// disk is served, and a CA added to --tls-ca's file (to rotate the
+// federation's CA) is taken, without a restart; files that do not pass
+// the checks of the start together are logged, and the certificate and
+// CA before them kept.
 type peerTLS struct {
-	certPath, keyPath string
-	pool              *x509.CertPool
-	log               *slog.Logger
+	certPath, keyPath, caPath string
+	log                       *slog.Logger
 
 	mu      sync.Mutex
 	cert    *tls.Certificate
-	names   []string  // the names the certificate is valid for
-	host    string    // the host peers dial, when known (see checkNames)
-	stamp   fileStamp // of the files the certificate was read from
-	failed  fileStamp // of files whose certificate did not do, said once
-	checked time.Time // when the files were last looked at
-	warned  time.Time // when the nearing end was last said
+	pool    *x509.CertPool // the federation's CA, which signs peers' certificates
+	names   []string       // the names the certificate is valid for
+	host    string         // the host peers dial, when known (see checkNames)
+	stamp   fileStamp      // of the files the certificate and CA were read from
+	failed  fileStamp      // of files that did not do, said once
+	checked time.Time      // when the files were last looked at
+	warned  time.Time      // when the nearing end was last said
 }
 
-// fileStamp tells a file changed: its size and modification time.
-type fileStamp [2]struct {
+// fileStamp tells a file changed: its size and modification time, for the
+// certificate, the key and the CA.
+type fileStamp [3]struct {
 	size    int64
 	modTime time.Time
 }
@@ -76,38 +79,38 @@ func loadTLS(cfg Config, log *slog.Logger) (*peerTLS, error) {
 	default:
 		return nil, errors.New("--tls-cert, --tls-key and --tls-ca go together: give all three, or none")
 	}
-	caPEM, err := os.ReadFile(cfg.TLSCA)
-	if err != nil {
-		return nil, fmt.Errorf("--tls-ca: %w", err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(caPEM) {
-		return nil, fmt.Errorf("--tls-ca %s: no PEM certificate in it", cfg.TLSCA)
-	}
-	t := &peerTLS{certPath: cfg.TLSCert, keyPath: cfg.TLSKey, pool: pool, log: log}
+	t := &peerTLS{certPath: cfg.TLSCert, keyPath: cfg.TLSKey, caPath: cfg.TLSCA, log: log}
 	t.stamp = t.fileStamp()
-	cert, names, err := t.read()
+	cert, pool, names, err := t.read()
 	if err != nil {
 		return nil, err
 	}
-	t.cert, t.names, t.checked, t.warned = cert, names, time.Now(), time.Now()
+	t.cert, t.pool, t.names, t.checked, t.warned = cert, pool, names, time.Now(), time.Now()
 	t.sayExpiry(cert.Leaf, "certificate loaded")
 	return t, nil
 }
 
-// read reads the certificate and key files, and checks the certificate as
-// peers will: signed by the CA (through the intermediates the file holds
-// after it), valid now, and usable both to serve the gRPC port and to
-// call peers (extended key usages serverAuth and clientAuth).
-func (t *peerTLS) read() (*tls.Certificate, []string, error) {
+// read reads the certificate, key and CA files, and checks the
+// certificate as peers will: signed by the CA (through the intermediates
+// the file holds after it), valid now, and usable both to serve the gRPC
+// port and to call peers (extended key usages serverAuth and clientAuth).
+func (t *peerTLS) read() (*tls.Certificate, *x509.CertPool, []string, error) {
+	caPEM, err := os.ReadFile(t.caPath)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("--tls-ca: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(caPEM) {
+		return nil, nil, nil, fmt.Errorf("--tls-ca %s: no PEM certificate in it", t.caPath)
+	}
 	cert, err := tls.LoadX509KeyPair(t.certPath, t.keyPath)
 	if err != nil {
-		return nil, nil, fmt.Errorf("--tls-cert and --tls-key: %w", err)
+		return nil, nil, nil, fmt.Errorf("--tls-cert and --tls-key: %w", err)
 	}
 	leaf := cert.Leaf
 	if leaf == nil {
 		if leaf, err = x509.ParseCertificate(cert.Certificate[0]); err != nil {
-			return nil, nil, fmt.Errorf("--tls-cert: %w", err)
+			return nil, nil, nil, fmt.Errorf("--tls-cert: %w", err)
 		}
 		cert.Leaf = leaf
 	}
@@ -115,7 +118,7 @@ func (t *peerTLS) read() (*tls.Certificate, []string, error) {
 	for _, der := range cert.Certificate[1:] {
 		c, err := x509.ParseCertificate(der)
 		if err != nil {
-			return nil, nil, fmt.Errorf("--tls-cert: a certificate after the first: %w", err)
+			return nil, nil, nil, fmt.Errorf("--tls-cert: a certificate after the first: %w", err)
 		}
 		intermediates.AddCert(c)
 	}
@@ -123,7 +126,7 @@ func (t *peerTLS) read() (*tls.Certificate, []string, error) {
 		eku  x509.ExtKeyUsage
 		what string
 	}{{x509.ExtKeyUsageServerAuth, "serverAuth, to serve the gRPC port"}, {x509.ExtKeyUsageClientAuth, "clientAuth, to call peers"}} {
-		_, err := leaf.Verify(x509.VerifyOptions{Roots: t.pool, Intermediates: intermediates, KeyUsages: []x509.ExtKeyUsage{usage.eku}})
+		_, err := leaf.Verify(x509.VerifyOptions{Roots: pool, Intermediates: intermediates, KeyUsages: []x509.ExtKeyUsage{usage.eku}})
 		var invalid x509.CertificateInvalidError
 		var unknown x509.UnknownAuthorityError
 		switch {
@@ -133,13 +136,13 @@ func (t *peerTLS) read() (*tls.Certificate, []string, error) {
 			if invalid.Cert != leaf {
 				what = fmt.Sprintf("the certificate of %q, in --tls-cert's chain,", invalid.Cert.Subject.CommonName)
 			}
-			return nil, nil, fmt.Errorf("%s is valid from %s to %s, not now", what, invalid.Cert.NotBefore.Format(time.RFC3339), invalid.Cert.NotAfter.Format(time.RFC3339))
+			return nil, nil, nil, fmt.Errorf("%s is valid from %s to %s, not now", what, invalid.Cert.NotBefore.Format(time.RFC3339), invalid.Cert.NotAfter.Format(time.RFC3339))
 		case errors.As(err, &invalid) && invalid.Reason == x509.IncompatibleUsage:
-			return nil, nil, fmt.Errorf("--tls-cert lacks the extended key usage %s: a node's certificate needs both serverAuth and clientAuth", usage.what)
+			return nil, nil, nil, fmt.Errorf("--tls-cert lacks the extended key usage %s: a node's certificate needs both serverAuth and clientAuth", usage.what)
 		case errors.As(err, &unknown):
-			return nil, nil, fmt.Errorf("--tls-cert is not signed by --tls-ca (put any intermediate certificate after it, in its file): %w", err)
+			return nil, nil, nil, fmt.Errorf("--tls-cert is not signed by --tls-ca (put any intermediate certificate after it, in its file): %w", err)
 		default:
-			return nil, nil, fmt.Errorf("--tls-cert does not verify with --tls-ca: %w", err)
+			return nil, nil, nil, fmt.Errorf("--tls-cert does not verify with --tls-ca: %w", err)
 		}
 	}
 	names := slices.Clone(leaf.DNSNames)
@@ -147,16 +150,16 @@ func (t *peerTLS) read() (*tls.Certificate, []string, error) {
 		names = append(names, ip.String())
 	}
 	if len(names) == 0 {
-		return nil, nil, fmt.Errorf("--tls-cert names no host (no DNS or IP subject alternative name): peers could not check it")
+		return nil, nil, nil, fmt.Errorf("--tls-cert names no host (no DNS or IP subject alternative name): peers could not check it")
 	}
-	return &cert, names, nil
+	return &cert, pool, names, nil
 }
 
-// fileStamp is the stamp of the certificate and key files now (zero for
-// one that cannot be read).
+// fileStamp is the stamp of the certificate, key and CA files now (zero
+// for one that cannot be read).
 func (t *peerTLS) fileStamp() fileStamp {
 	var st fileStamp
-	for i, path := range []string{t.certPath, t.keyPath} {
+	for i, path := range []string{t.certPath, t.keyPath, t.caPath} {
 		if fi, err := os.Stat(path); err == nil {
 			st[i].size, st[i].modTime = fi.Size(), fi.ModTime()
 		}
@@ -165,27 +168,49 @@ func (t *peerTLS) fileStamp() fileStamp {
 }
 
 // current is the certificate to present, read again first if its files
-// changed. A new certificate that does not do is tried again at each look
-// (one not valid yet, from a CA whose clock runs ahead, may do later), and
-// said once. The one presented is said again as its end nears.
+// changed (see refresh).
 func (t *peerTLS) current() *tls.Certificate {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.refresh()
+	return t.cert
+}
+
+// roots is the federation's CA, read again first if its file changed (see
+// refresh).
+func (t *peerTLS) roots() *x509.CertPool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.refresh()
+	return t.pool
+}
+
+// refresh reads the certificate, key and CA files again if one changed,
+// and takes them if they pass the checks of the start together. Files
+// that do not do are tried again at each look (a certificate not valid
+// yet, from a CA whose clock runs ahead, may do later; a CA file written
+// before the certificate it signs, may once that is), and said once. The
+// certificate presented is said again as its end nears. t.mu is held.
+func (t *peerTLS) refresh() {
 	now := time.Now()
 	if now.Sub(t.checked) < reloadCheckEvery {
-		return t.cert
+		return
 	}
 	t.checked = now
 	if stamp := t.fileStamp(); stamp != t.stamp {
-		cert, names, err := t.read()
+		cert, pool, names, err := t.read()
 		switch {
 		case err == nil:
-			t.cert, t.names, t.stamp, t.failed = cert, names, stamp, fileStamp{}
+			caChanged := stamp[2] != t.stamp[2]
+			t.cert, t.pool, t.names, t.stamp, t.failed = cert, pool, names, stamp, fileStamp{}
 			t.sayExpiry(cert.Leaf, "certificate reloaded")
+			if caChanged {
+				t.log.Info("federation CA reloaded", "path", t.caPath)
+			}
 			t.checkNamesLocked()
 		case stamp != t.failed:
 			t.failed = stamp
-			t.log.Error("the certificate's files changed, and the new one does not do (yet): keeping the one loaded, and trying again",
+			t.log.Error("the files of --tls-cert, --tls-key or --tls-ca changed, and together they do not do (yet): keeping the certificate and CA loaded, and trying again",
 				"err", err, "valid_until", t.cert.Leaf.NotAfter.Format(time.RFC3339))
 		}
 	}
@@ -193,7 +218,6 @@ func (t *peerTLS) current() *tls.Certificate {
 		t.warned = now
 		t.sayExpiry(t.cert.Leaf, "certificate in use")
 	}
-	return t.cert
 }
 
 // sayExpiry logs what was done with a certificate, and until when it is
@@ -213,25 +237,57 @@ func (t *peerTLS) sayExpiry(leaf *x509.Certificate, what string) {
 
 // server is the gRPC server's TLS: any client may connect (the public API
 // stays open to all), and a client certificate, when given, must be signed
-// by the federation's CA; peer calls need one (see requirePeerCert). A
-// handshake that fails is logged (grpc-go keeps it to itself).
+// by the federation's CA; peer calls need one (see requirePeerCert). Each
+// handshake takes the certificate and CA as they are then. A handshake
+// that fails is logged (grpc-go keeps it to itself).
 func (t *peerTLS) server() credentials.TransportCredentials {
 	return &loggedHandshakes{TransportCredentials: credentials.NewTLS(&tls.Config{
-		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return t.current(), nil },
-		ClientCAs:      t.pool,
-		ClientAuth:     tls.VerifyClientCertIfGiven,
-		MinVersion:     tls.VersionTLS13,
+		GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) {
+			t.mu.Lock()
+			defer t.mu.Unlock()
+			t.refresh()
+			return &tls.Config{
+				Certificates: []tls.Certificate{*t.cert},
+				ClientCAs:    t.pool,
+				ClientAuth:   tls.VerifyClientCertIfGiven,
+				MinVersion:   tls.VersionTLS13,
+			}, nil
+		},
+		MinVersion: tls.VersionTLS13,
 	}), log: t.log, last: new(atomic.Int64)}
 }
 
 // client is the TLS of calls to peers: it presents the node's certificate
-// and checks the other's against the federation's CA.
+// and checks the other's, for the host dialled, against the federation's
+// CA as it is at the handshake.
 func (t *peerTLS) client() credentials.TransportCredentials {
-	return credentials.NewTLS(&tls.Config{
+	return &caAtHandshake{TransportCredentials: credentials.NewTLS(t.clientConfig()), t: t}
+}
+
+func (t *peerTLS) clientConfig() *tls.Config {
+	return &tls.Config{
 		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return t.current(), nil },
-		RootCAs:              t.pool,
+		RootCAs:              t.roots(),
 		MinVersion:           tls.VersionTLS13,
-	})
+	}
+}
+
+// caAtHandshake makes each client handshake check the peer against the CA
+// read then: crypto/tls would keep the one of the connection's
+// credentials, made once per peer, and fixed by a field rather than a
+// callback (one that verifies the chain itself would not know the host
+// dialled when it is an IP address, which TLS does not send).
+type caAtHandshake struct {
+	credentials.TransportCredentials
+	t *peerTLS
+}
+
+func (c *caAtHandshake) ClientHandshake(ctx context.Context, authority string, conn net.Conn) (net.Conn, credentials.AuthInfo, error) {
+	return credentials.NewTLS(c.t.clientConfig()).ClientHandshake(ctx, authority, conn)
+}
+
+func (c *caAtHandshake) Clone() credentials.TransportCredentials {
+	return &caAtHandshake{TransportCredentials: c.TransportCredentials.Clone(), t: c.t}
 }
 
 // gateway is the TLS of the gateway's calls to its own node: the public

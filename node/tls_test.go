@@ -16,6 +16,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -67,11 +68,13 @@ func (ca *testCA) write(t *testing.T, dir string) string {
 
 // certOpts are what a test certificate differs by: its extended key
 // usages (both serverAuth and clientAuth when nil), its validity (an hour
-// either side of now when zero), and whether it is a CA's.
+// either side of now when zero), whether it is a CA's, and the DNS names
+// it holds (127.0.0.1 and localhost when nil).
 type certOpts struct {
 	ekus                []x509.ExtKeyUsage
 	notBefore, notAfter time.Time
 	isCA                bool
+	hosts               []string
 }
 
 // issue writes a certificate for 127.0.0.1 and its key into dir, and
@@ -125,6 +128,9 @@ func (ca *testCA) sign(t *testing.T, name string, opts certOpts) (*x509.Certific
 		NotBefore: notBefore, NotAfter: notAfter,
 		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, DNSNames: []string{"localhost"},
 		ExtKeyUsage: ekus, KeyUsage: x509.KeyUsageDigitalSignature}
+	if opts.hosts != nil {
+		tmpl.IPAddresses, tmpl.DNSNames = nil, opts.hosts
+	}
 	if opts.isCA {
 		tmpl.IsCA, tmpl.BasicConstraintsValid, tmpl.KeyUsage = true, true, x509.KeyUsageCertSign
 	}
@@ -336,7 +342,7 @@ func TestTLSChainAndReload(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond) // a poll interval
 	}
-	if l := logs.String(); !strings.Contains(l, "certificate reloaded") || !strings.Contains(l, "keeping the one loaded") {
+	if l := logs.String(); !strings.Contains(l, "certificate reloaded") || !strings.Contains(l, "keeping the certificate and CA loaded") {
 		t.Errorf("the log does not say what came of the renewals:\n%s", l)
 	}
 
@@ -352,17 +358,7 @@ func TestTLSChainAndReload(t *testing.T) {
 
 	// The server side logs a handshake it refuses.
 	addr := serveTLS(t, pt)
-	call := func(addr string, creds credentials.TransportCredentials) error {
-		conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(creds))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_, err = catalogv1.NewCatalogServiceClient(conn).GetNodeInfo(ctx, &catalogv1.GetNodeInfoRequest{})
-		return err
-	}
+	call := func(addr string, creds credentials.TransportCredentials) error { return callTLS(t, addr, creds) }
 	if err := call(addr, insecure.NewCredentials()); err == nil {
 		t.Fatal("a plaintext call to a TLS port succeeded")
 	}
@@ -391,6 +387,115 @@ func TestTLSChainAndReload(t *testing.T) {
 	if err := call(serveTLS(t, other), pt.gateway()); status.Code(err) != codes.Unavailable {
 		t.Errorf("the gateway's call to a port presenting another certificate of the CA: %v, want refused", err)
 	}
+}
+
+// TestTLSCARotation rotates the federation's CA without a restart: a CA
+// added to --tls-ca's file is taken at the next look, on both sides of a
+// handshake; a CA file that would not verify the node's own certificate
+// is refused, and the CA before it kept, until a certificate of the new
+// CA comes. The node's calls check the host they dial against the peer's
+// certificate.
+func TestTLSCARotation(t *testing.T) {
+	dir := t.TempDir()
+	oldCA, newCA := newTestCA(t, "federation CA 2026"), newTestCA(t, "federation CA 2027")
+	caPath := oldCA.write(t, dir)
+	cert, key, _ := oldCA.issue(t, dir, "fr")
+	var logs lockedbuf.Buffer
+	cfg := DefaultConfig()
+	cfg.TLSCert, cfg.TLSKey, cfg.TLSCA = cert, key, caPath
+	fr := must(loadTLS(cfg, slog.New(slog.NewTextHandler(&logs, nil))))
+	frAddr := serveTLS(t, fr)
+	changes := 0
+	change := func(path string, content []byte) {
+		t.Helper()
+		changes++
+		if err := os.WriteFile(path, content, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		// A modification time of its own, whatever the clock's grain.
+		if err := os.Chtimes(path, time.Time{}, time.Now().Add(time.Duration(changes)*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		fr.mu.Lock()
+		fr.checked = time.Time{} // as after reloadCheckEvery
+		fr.mu.Unlock()
+	}
+
+	// Two members, whose files are never looked at: de renewed from the
+	// new CA first, es not yet; both know both CAs.
+	both := x509.NewCertPool()
+	both.AppendCertsFromPEM(oldCA.pem)
+	both.AppendCertsFromPEM(newCA.pem)
+	member := func(ca *testCA, name string, opts certOpts) *peerTLS {
+		_, _, pair := ca.issueWith(t, dir, name, opts)
+		return &peerTLS{pool: both, log: fr.log, cert: &pair, checked: time.Now()}
+	}
+	de, es := member(newCA, "de", certOpts{}), member(oldCA, "es", certOpts{})
+	deAddr, esAddr := serveTLS(t, de), serveTLS(t, es)
+	through := func(err error) bool { return status.Code(err) == codes.Unimplemented } // a server without the service
+	expect := func(when string, calls map[string]bool) {
+		t.Helper()
+		for what, want := range calls {
+			var err error
+			switch what {
+			case "fr calls de":
+				err = callTLS(t, deAddr, fr.client())
+			case "fr calls es":
+				err = callTLS(t, esAddr, fr.client())
+			case "de calls fr":
+				err = callTLS(t, frAddr, de.client())
+			case "es calls fr":
+				err = callTLS(t, frAddr, es.client())
+			}
+			if through(err) != want {
+				t.Errorf("%s, %s: %v, want through the handshake %v", when, what, err, want)
+			}
+		}
+	}
+	expect("before the rotation", map[string]bool{"fr calls de": false, "de calls fr": false, "fr calls es": true, "es calls fr": true})
+
+	change(caPath, append(slices.Clone(oldCA.pem), newCA.pem...))
+	expect("with both CAs", map[string]bool{"fr calls de": true, "de calls fr": true, "fr calls es": true, "es calls fr": true})
+	if !strings.Contains(logs.String(), "federation CA reloaded") {
+		t.Errorf("the CA's reload is not said:\n%s", logs.String())
+	}
+
+	// The new CA alone does not verify fr's certificate yet: refused.
+	change(caPath, newCA.pem)
+	expect("with the new CA alone, before fr's renewal", map[string]bool{"fr calls de": true, "es calls fr": true})
+	if !strings.Contains(logs.String(), "together they do not do") {
+		t.Errorf("a CA file refused is not said:\n%s", logs.String())
+	}
+	// Once fr's certificate is renewed from it, both are taken.
+	renewedCert, renewedKey, _ := newCA.issue(t, t.TempDir(), "fr")
+	change(key, must(os.ReadFile(renewedKey)))
+	change(cert, must(os.ReadFile(renewedCert)))
+	if got := fr.current().Leaf.Issuer.CommonName; got != "federation CA 2027" {
+		t.Fatalf("after its renewal, fr presents a certificate of %q", got)
+	}
+	expect("after fr's renewal", map[string]bool{"fr calls de": true, "de calls fr": true, "fr calls es": false, "es calls fr": false})
+
+	// A peer's certificate of the CA that does not name the host dialled
+	// is refused, as crypto/tls would.
+	elsewhere := member(newCA, "elsewhere", certOpts{hosts: []string{"node.example.org"}})
+	err := callTLS(t, serveTLS(t, elsewhere), fr.client())
+	if through(err) || !strings.Contains(err.Error(), "127.0.0.1") {
+		t.Errorf("a call to a peer whose certificate names another host: %v, want refused for the host", err)
+	}
+}
+
+// callTLS calls GetNodeInfo at addr with creds.
+func callTLS(t *testing.T, addr string, creds credentials.TransportCredentials) error {
+	t.Helper()
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(creds))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err = catalogv1.NewCatalogServiceClient(conn).GetNodeInfo(ctx, &catalogv1.GetNodeInfoRequest{})
+	return err
 }
 
 // serveTLS serves gRPC, with no service, on a loopback port with the TLS of
