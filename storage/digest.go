@@ -11,50 +11,73 @@ import (
 	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
 )
 
-// digest sums up an origin's records: how many, and the XOR of recordHash
-// over them. XOR makes it independent of order and cheap to keep up to
-// date: a write XORs out the version it replaces and XORs in the new one.
+// digest sums up an origin's records: how many, the XOR of recordHash over
+// them, and the XOR of signedRecordHash. XOR makes it independent of order
+// and cheap to keep up to date: a write XORs out the version it replaces
+// and XORs in the new one.
+//
+// The first hash is what nodes compared before the second: it names each
+// version of a record by its kind, id and seq, which an origin's writes
+// make unique, except when the origin wrote again after its catalog was
+// restored from a copy older than the records it had sent. Two versions
+// of one seq then hash alike, and a node holding one and a node holding
+// the other would never find out. The signed hash counts the signature
+// too; nodes compare it when both send it (see OriginDigest.signed_hash).
 type digest struct {
-	count int64
-	xor   [sha256.Size]byte
+	count       int64
+	xor, signed [sha256.Size]byte
 }
 
-// recordHash is the hash of a version of a record.
+// recordHash is the hash of a version of a record, by its name and seq.
 func recordHash(kind Kind, id string, seq int64) [sha256.Size]byte {
 	var buf [80]byte
-	b := binary.AppendUvarint(buf[:0], uint64(kind))
-	b = binary.AppendUvarint(b, uint64(len(id)))
-	b = append(b, id...)
-	b = binary.AppendUvarint(b, uint64(seq))
-	return sha256.Sum256(b)
+	return sha256.Sum256(appendRecordName(buf[:0], kind, id, seq))
 }
 
-func (d *digest) add(kind Kind, id string, seq int64) {
-	h := recordHash(kind, id, seq)
+// signedRecordHash is the hash of a version of a record, with its signature
+// (which tells apart two records signed at one seq).
+func signedRecordHash(kind Kind, id string, seq int64, signature []byte) [sha256.Size]byte {
+	var buf [160]byte
+	b := appendRecordName(buf[:0], kind, id, seq)
+	b = binary.AppendUvarint(b, uint64(len(signature)))
+	return sha256.Sum256(append(b, signature...))
+}
+
+func appendRecordName(b []byte, kind Kind, id string, seq int64) []byte {
+	b = binary.AppendUvarint(b, uint64(kind))
+	b = binary.AppendUvarint(b, uint64(len(id)))
+	b = append(b, id...)
+	return binary.AppendUvarint(b, uint64(seq))
+}
+
+func (d *digest) add(kind Kind, id string, seq int64, signature []byte) {
+	h, sh := recordHash(kind, id, seq), signedRecordHash(kind, id, seq, signature)
 	for i := range d.xor {
 		d.xor[i] ^= h[i]
+		d.signed[i] ^= sh[i]
 	}
 	d.count++
 }
 
-func (d *digest) remove(kind Kind, id string, seq int64) {
-	d.add(kind, id, seq) // XOR is its own inverse
+func (d *digest) remove(kind Kind, id string, seq int64, signature []byte) {
+	d.add(kind, id, seq, signature) // XOR is its own inverse
 	d.count -= 2
 }
 
 // readDigest reads origin's digest in tx.
 func readDigest(ctx context.Context, tx *sql.Tx, origin string) (digest, error) {
 	var d digest
-	var b []byte
-	if err := tx.QueryRowContext(ctx, "SELECT record_count, digest FROM origins WHERE origin = ?", origin).Scan(&d.count, &b); err != nil {
+	var b, sb []byte
+	if err := tx.QueryRowContext(ctx, "SELECT record_count, digest, signed_digest FROM origins WHERE origin = ?", origin).Scan(&d.count, &b, &sb); err != nil {
 		return d, fmt.Errorf("read digest of %s: %w", origin, err)
 	}
 	copy(d.xor[:], b)
+	copy(d.signed[:], sb)
 	return d, nil
 }
 
 func writeDigest(ctx context.Context, tx *sql.Tx, origin string, d digest) error {
-	if _, err := tx.ExecContext(ctx, "UPDATE origins SET record_count = ?, digest = ? WHERE origin = ?", d.count, d.xor[:], origin); err != nil {
+	if _, err := tx.ExecContext(ctx, "UPDATE origins SET record_count = ?, digest = ?, signed_digest = ? WHERE origin = ?", d.count, d.xor[:], d.signed[:], origin); err != nil {
 		return fmt.Errorf("write digest of %s: %w", origin, err)
 	}
 	return nil
@@ -68,7 +91,7 @@ func (s *Store) computeDigests(ctx context.Context) error {
 		return fmt.Errorf("compute digests: %w", err)
 	}
 	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, "SELECT origin FROM origins WHERE digest IS NULL")
+	rows, err := tx.QueryContext(ctx, "SELECT origin FROM origins WHERE digest IS NULL OR signed_digest IS NULL")
 	if err != nil {
 		return fmt.Errorf("compute digests: %w", err)
 	}
@@ -84,7 +107,7 @@ func (s *Store) computeDigests(ctx context.Context) error {
 	rows.Close()
 	for _, o := range origins {
 		var d digest
-		rows, err := tx.QueryContext(ctx, "SELECT kind, id, seq FROM records WHERE origin = ?", o)
+		rows, err := tx.QueryContext(ctx, "SELECT kind, id, seq, signature FROM records WHERE origin = ?", o)
 		if err != nil {
 			return fmt.Errorf("compute digest of %s: %w", o, err)
 		}
@@ -92,11 +115,12 @@ func (s *Store) computeDigests(ctx context.Context) error {
 			var kind Kind
 			var id string
 			var seq int64
-			if err := rows.Scan(&kind, &id, &seq); err != nil {
+			var signature []byte
+			if err := rows.Scan(&kind, &id, &seq, &signature); err != nil {
 				rows.Close()
 				return fmt.Errorf("compute digest of %s: %w", o, err)
 			}
-			d.add(kind, id, seq)
+			d.add(kind, id, seq, signature)
 		}
 		rows.Close()
 		if err := writeDigest(ctx, tx, o, d); err != nil {
@@ -109,7 +133,7 @@ func (s *Store) computeDigests(ctx context.Context) error {
 // Digests describes what the catalog holds of each origin, all of them
 // when origins is empty, sorted by origin.
 func (s *Store) Digests(ctx context.Context, origins []string) ([]*federationv1.OriginDigest, error) {
-	rows, err := s.reader.QueryContext(ctx, "SELECT origin, head_seq, record_count, digest FROM origins")
+	rows, err := s.reader.QueryContext(ctx, "SELECT origin, head_seq, record_count, digest, signed_digest FROM origins")
 	if err != nil {
 		return nil, fmt.Errorf("digests: %w", err)
 	}
@@ -121,7 +145,7 @@ func (s *Store) Digests(ctx context.Context, origins []string) ([]*federationv1.
 	var out []*federationv1.OriginDigest
 	for rows.Next() {
 		d := &federationv1.OriginDigest{}
-		if err := rows.Scan(&d.Origin, &d.Watermark, &d.Count, &d.Hash); err != nil {
+		if err := rows.Scan(&d.Origin, &d.Watermark, &d.Count, &d.Hash, &d.SignedHash); err != nil {
 			return nil, fmt.Errorf("digests: %w", err)
 		}
 		if len(want) == 0 || want[d.Origin] {

@@ -431,7 +431,11 @@ func (s *Store) applyChecked(ctx context.Context, cp *CheckedPage) (int, error) 
 		kind, id := r.rec.GetKind(), r.rec.GetId()
 		res, err := ins.ExecContext(rowCtx, origin, int64(kind), id, r.rec.GetSeq(), r.rec.GetDeleted(), r.signed.GetRecord(), r.signed.GetSignature())
 		if err != nil {
-			return 0, rowFailed(origin, r.rec.GetSeq(), err)
+			if err := s.forkAtSeq(rowCtx, tx, r, err); err != nil {
+				return 0, err
+			}
+			r.skip = true // the origin's other record of this seq, held, stays
+			continue
 		}
 		inserted, err := res.RowsAffected()
 		if err != nil {
@@ -443,7 +447,7 @@ func (s *Store) applyChecked(ctx context.Context, cp *CheckedPage) (int, error) 
 			}
 		} else {
 			if cur == nil {
-				if cur, err = tx.PrepareContext(ctx, "SELECT rid, seq, deleted FROM records WHERE origin = ? AND kind = ? AND id = ?"); err != nil {
+				if cur, err = tx.PrepareContext(ctx, "SELECT rid, seq, deleted, signature FROM records WHERE origin = ? AND kind = ? AND id = ?"); err != nil {
 					return 0, fmt.Errorf("apply page of %s: %w", origin, err)
 				}
 				if upd, err = tx.PrepareContext(ctx, "UPDATE records SET seq = ?, deleted = ?, record = ?, signature = ? WHERE rid = ?"); err != nil {
@@ -451,20 +455,27 @@ func (s *Store) applyChecked(ctx context.Context, cp *CheckedPage) (int, error) 
 				}
 			}
 			var held currentRow
-			if err := cur.QueryRowContext(rowCtx, origin, int64(kind), id).Scan(&held.rid, &held.seq, &held.deleted); err != nil {
+			if err := cur.QueryRowContext(rowCtx, origin, int64(kind), id).Scan(&held.rid, &held.seq, &held.deleted, &held.sig); err != nil {
 				return 0, fmt.Errorf("apply page of %s: read the record held: %w", origin, err)
 			}
 			if held.seq >= r.rec.GetSeq() {
+				if held.seq == r.rec.GetSeq() && !bytes.Equal(held.sig, r.signed.GetSignature()) {
+					s.sawFork(Fork{Origin: origin, Seq: held.seq, Held: RecordName{Kind: kind, ID: id}, Sent: RecordName{Kind: kind, ID: id}})
+				}
 				r.skip = true // held already, or a newer version
 				continue
 			}
-			d.remove(kind, id, held.seq)
-			r.rid, r.wasLive = held.rid, !held.deleted
-			if _, err := upd.ExecContext(rowCtx, r.rec.GetSeq(), r.rec.GetDeleted(), r.signed.GetRecord(), r.signed.GetSignature(), r.rid); err != nil {
-				return 0, rowFailed(origin, r.rec.GetSeq(), err)
+			if _, err := upd.ExecContext(rowCtx, r.rec.GetSeq(), r.rec.GetDeleted(), r.signed.GetRecord(), r.signed.GetSignature(), held.rid); err != nil {
+				if err := s.forkAtSeq(rowCtx, tx, r, err); err != nil {
+					return 0, err
+				}
+				r.skip = true
+				continue
 			}
+			d.remove(kind, id, held.seq, held.sig)
+			r.rid, r.wasLive = held.rid, !held.deleted
 		}
-		d.add(kind, id, r.rec.GetSeq())
+		d.add(kind, id, r.rec.GetSeq(), r.signed.GetSignature())
 		applied++
 	}
 	if origin == s.origin {
@@ -567,14 +578,70 @@ func markHarvested(ctx context.Context, tx *sql.Tx, recs []replicated) error {
 	return nil
 }
 
-// rowFailed is the error of a record's insert or update in the apply of a
-// page of origin: a refusal when the record's seq is another record's.
-// (ApplyChecked adds the context's error when it has ended.)
-func rowFailed(origin string, seq int64, err error) error {
-	if se := (*sqlite.Error)(nil); errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
-		return refused(origin, RefusedMalformed, "seq %d is already another record's", seq)
+// forkAtSeq looks at the failed insert or update, with err, of a
+// replicated record r: when the catalog holds another record of its
+// origin at its seq, both signed by the origin (see Fork), the fork is
+// noted and forkAtSeq returns nil, and the record is to be skipped.
+// Otherwise it returns the apply's error. (ApplyChecked adds the
+// context's error when it has ended.)
+func (s *Store) forkAtSeq(ctx context.Context, tx *sql.Tx, r *replicated, err error) error {
+	origin, seq := r.rec.GetOrigin(), r.rec.GetSeq()
+	if se := (*sqlite.Error)(nil); !errors.As(err, &se) || se.Code() != sqlite3.SQLITE_CONSTRAINT_UNIQUE {
+		return fmt.Errorf("apply page of %s: %w", origin, err)
 	}
-	return fmt.Errorf("apply page of %s: %w", origin, err)
+	var held RecordName
+	var kind int64
+	switch err := tx.QueryRowContext(ctx, "SELECT kind, id FROM records WHERE origin = ? AND seq = ?", origin, seq).Scan(&kind, &held.ID); {
+	case errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("apply page of %s: seq %d refused as another record's, which the catalog does not hold", origin, seq)
+	case err != nil:
+		return fmt.Errorf("apply page of %s: read the record of seq %d: %w", origin, seq, err)
+	}
+	held.Kind = Kind(kind)
+	s.sawFork(Fork{Origin: origin, Seq: seq, Held: held, Sent: RecordName{Kind: r.rec.GetKind(), ID: r.rec.GetId()}})
+	return nil
+}
+
+// Fork is two records an origin signed at one seq, the catalog holding
+// one and a peer sending the other: the origin wrote again after its
+// catalog was restored from a copy older than the records it had sent
+// (or it signs what it likes). No pull can join the two histories: each
+// node keeps the record it got first, and the seq's other record never
+// reaches it. They agree again on a record once the origin writes it
+// again (a newer seq wins everywhere); a record the origin lost stays
+// where it is.
+type Fork struct {
+	Origin     string
+	Seq        int64
+	Held, Sent RecordName // the record the catalog holds at Seq, and the peer's
+}
+
+// RecordName names a record within its origin.
+type RecordName struct {
+	Kind Kind
+	ID   string
+}
+
+// sawFork keeps the first fork of each origin met since the catalog
+// opened, and logs it.
+func (s *Store) sawFork(f Fork) {
+	if _, known := s.forks.LoadOrStore(f.Origin, f); known {
+		return
+	}
+	s.log.Error("an origin signed two records at one seq: its catalog was restored from a copy older than the records it had sent, and it wrote again; this node keeps the record it holds, and the federation will differ on that seq until the origin writes the record again",
+		"origin", f.Origin, "seq", f.Seq, "held", f.Held.ID, "held_kind", f.Held.Kind.String(), "sent", f.Sent.ID, "sent_kind", f.Sent.Kind.String())
+}
+
+// ForkOf is the first fork of origin the catalog met since it opened (see
+// Fork), if any: a divergence of origin's records from a peer's then
+// needs no pull from the start, which would meet the fork again, and
+// proves nothing against the peer.
+func (s *Store) ForkOf(origin string) (Fork, bool) {
+	f, ok := s.forks.Load(origin)
+	if !ok {
+		return Fork{}, false
+	}
+	return f.(Fork), true
 }
 
 // TrustedOrigins is the origins of the trust list, sorted, the node's own

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"errors"
@@ -136,16 +137,7 @@ func TestReplication(t *testing.T) {
 	}
 
 	// The digests kept write by write are those computed from the records.
-	before := digestsAll(t, es)
-	if _, err := es.writer.Exec("UPDATE origins SET digest = NULL, record_count = 0"); err != nil {
-		t.Fatal(err)
-	}
-	if err := es.computeDigests(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(before, digestsAll(t, es), protocmp.Transform()); diff != "" {
-		t.Errorf("kept digests differ from recomputed ones:\n%s", diff)
-	}
+	assertDigestsRecomputed(t, es)
 
 	// The replicas survive a restart, search index included.
 	es.Close()
@@ -824,5 +816,115 @@ func TestOwnForkRefused(t *testing.T) {
 	}
 	if _, err := again.ApplyPage(ctx, given[0]); !errors.As(err, &re) || re.Reason != RefusedStale {
 		t.Errorf("the node's records given back twice: %v; want refused (%s)", err, RefusedStale)
+	}
+}
+
+// TestOriginFork has an origin sign two records at one seq, as one does
+// that wrote again after its catalog was restored from an older copy: the
+// digests of two nodes holding either record differ; a page bringing the
+// other record of a seq the catalog holds (of the same id, of another, or
+// to which a held record would move) is applied but for that record, whose
+// held version stays, and the fork is told by ForkOf, not refused as the
+// relay's fault.
+func TestOriginFork(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	fr := openAt(t, filepath.Join(dir, "fr.db"), "fr", testKey(1))
+	restored := openAt(t, filepath.Join(dir, "restored.db"), "fr", testKey(1)) // fr, from an empty copy
+	de := openAt(t, filepath.Join(dir, "de.db"), "de", testKey(2))
+	es := openAt(t, filepath.Join(dir, "es.db"), "es", testKey(3))
+
+	// On fr, t1, t2 and t5 at seqs 1 to 3, reaching de. On the restored
+	// catalog, t1 again at seq 1, other, then replaced at seq 2 (where de
+	// holds t2); t3 at seq 3 (where de holds t5); t4 at seq 4; reaching es
+	// (as pages do, with t1's version of seq 2 alone).
+	create(t, fr, "t1", tool("Version A", "x"))
+	create(t, fr, "t2", tool("Two", "x"))
+	create(t, fr, "t5", tool("Five", "x"))
+	pull(t, fr, de, 0)
+	create(t, restored, "t1", tool("Version B", "x"))
+	if _, err := restored.Apply(ctx, []Write{{Op: OpReplace, ID: "t1", Resource: tool("Version C", "x")}}); err != nil {
+		t.Fatal(err)
+	}
+	create(t, restored, "t3", tool("Three", "x"))
+	create(t, restored, "t4", tool("Four", "x"))
+	pull(t, restored, es, 0)
+	if _, forked := de.ForkOf("fr"); forked {
+		t.Fatal("a fork before any was met")
+	}
+
+	// Two records of one seq give two signed hashes (the first hash, of
+	// kinds, ids and seqs, which nodes before the signed one compare,
+	// cannot tell).
+	one, other := openAt(t, filepath.Join(dir, "one.db"), "it", testKey(4)), openAt(t, filepath.Join(dir, "other.db"), "it", testKey(4))
+	create(t, one, "t1", tool("Version A", "x"))
+	create(t, other, "t1", tool("Version B", "x"))
+	if a, b := digests(t, one, "it"), digests(t, other, "it"); bytes.Equal(a.GetSignedHash(), b.GetSignedHash()) || !bytes.Equal(a.GetHash(), b.GetHash()) {
+		t.Errorf("two records of one id and seq: signed hashes %x and %x, hashes %x and %x", a.GetSignedHash(), b.GetSignedHash(), a.GetHash(), b.GetHash())
+	}
+	// A node holding one, given the other, keeps its own.
+	pull(t, one, de, 0)
+	if err := de.ResetWatermark(ctx, "it"); err != nil {
+		t.Fatal(err)
+	}
+	if n := pull(t, other, de, 0); n != 0 {
+		t.Errorf("%d records applied of the other record of a seq held", n)
+	}
+	if fork, forked := de.ForkOf("it"); !forked || fork.Seq != 1 || fork.Held.ID != "t1" || fork.Sent.ID != "t1" {
+		t.Errorf("the fork met: %+v %v, want t1 against t1 at seq 1", fork, forked)
+	}
+	if m, err := de.Get(ctx, KindTool, "it", "t1"); err != nil || m.(*catalogv1.Tool).GetDisplayName() != "Version A" {
+		t.Errorf("de's t1 of it: %v %v, want Version A", m, err)
+	}
+
+	// de pulls fr again from the start (as a comparison with es would
+	// make it), from es.
+	if err := de.ResetWatermark(ctx, "fr"); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pages(t, es, de, 0) {
+		if p.GetOrigin() != "fr" {
+			continue
+		}
+		if _, err := de.ApplyPage(ctx, p); err != nil {
+			t.Fatalf("a page of the forked origin from a relay: %v", err)
+		}
+	}
+	fork, forked := de.ForkOf("fr")
+	if !forked || fork.Seq != 2 || fork.Held.ID != "t2" || fork.Sent.ID != "t1" {
+		t.Errorf("the fork met: %+v %v, want the t2 held against t1 at seq 2", fork, forked)
+	}
+	// de keeps what it held of seqs 1 to 3, and takes t4.
+	for id, want := range map[string]string{"t1": "Version A", "t2": "Two", "t5": "Five", "t4": "Four"} {
+		m, err := de.Get(ctx, KindTool, "fr", id)
+		if err != nil || m.(*catalogv1.Tool).GetDisplayName() != want {
+			t.Errorf("de's %s: %v %v, want %q", id, m, err, want)
+		}
+	}
+	if _, err := de.Get(ctx, KindTool, "fr", "t3"); err == nil {
+		t.Error("de took t3, at the seq of the t5 it holds")
+	}
+	if wm, err := de.Watermark(ctx, "fr"); err != nil || wm != 4 {
+		t.Errorf("de's watermark of fr: %d %v, want 4", wm, err)
+	}
+	if d := digests(t, de, "fr"); bytes.Equal(d.GetSignedHash(), digests(t, es, "fr").GetSignedHash()) {
+		t.Error("de's digest of fr is es's, though they hold other records")
+	}
+	assertDigestsRecomputed(t, de)
+}
+
+// assertDigestsRecomputed checks that the digests s kept write by write
+// are those computed from its records.
+func assertDigestsRecomputed(t *testing.T, s *Store) {
+	t.Helper()
+	before := digestsAll(t, s)
+	if _, err := s.writer.Exec("UPDATE origins SET digest = NULL, signed_digest = NULL, record_count = 0"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.computeDigests(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(before, digestsAll(t, s), protocmp.Transform()); diff != "" {
+		t.Errorf("kept digests differ from recomputed ones:\n%s", diff)
 	}
 }

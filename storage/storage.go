@@ -103,6 +103,8 @@ type Store struct {
 	// stores it here once committed, over the nil (see PinnedKey).
 	pins     sync.Map
 	unpinned atomic.Int64 // the nils in pins, give or take those pinned since
+	// forks holds, by origin, the first Fork met since the catalog opened.
+	forks sync.Map
 
 	// writeLock orders writes: each commits and queues its changes for the
 	// indexer before the next begins, so the indexes see commit order.

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"crypto/ed25519"
 	"database/sql"
 	"encoding/hex"
 	"errors"
@@ -171,9 +172,9 @@ func (s *Store) writeTxOnce(ctx context.Context, plan func(*sql.Tx) ([]pending, 
 		}
 		for _, p := range prepared {
 			if cur := current[recordKey{p.Kind, p.ID}]; cur != nil {
-				d.remove(p.Kind, p.ID, cur.seq)
+				d.remove(p.Kind, p.ID, cur.seq, cur.sig)
 			}
-			d.add(p.Kind, p.ID, p.rec.GetSeq())
+			d.add(p.Kind, p.ID, p.rec.GetSeq(), p.signature[:])
 		}
 		if err := writeDigest(ctx, tx, s.origin, d); err != nil {
 			return nil, err
@@ -226,10 +227,13 @@ type pending struct {
 	createTime, updateTime *timestamppb.Timestamp
 	rec                    *federationv1.Record
 	signed                 *federationv1.SignedRecord
-	rid                    int64 // existing row, 0 for a new one
-	wasLive                bool
-	analyzed               search.Analyzed // the new version, for the search index
-	link                   toolLink        // the new version's, for a tool
+	// signature is signed's, kept for the origin's digest once signed's
+	// buffer is reused (see sealAndStore).
+	signature [ed25519.SignatureSize]byte
+	rid       int64 // existing row, 0 for a new one
+	wasLive   bool
+	analyzed  search.Analyzed // the new version, for the search index
+	link      toolLink        // the new version's, for a tool
 	// byHarvest marks a harvest's own write (see ApplyHarvest): its
 	// deletes forget the entry, and leave no harvest mark.
 	byHarvest bool
@@ -444,6 +448,7 @@ func (s *Store) sealAndStore(ctx context.Context, st *statements, ps []pending, 
 				}
 				return err
 			}
+			copy(p.signature[:], p.signed.GetSignature())
 			p.signed, p.rec.Resource = nil, nil
 		}
 		*r.buf = (*r.buf)[:0]

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
@@ -178,7 +179,7 @@ func fingerprintOf(t testing.TB, store *storage.Store) string {
 		if d.GetWatermark() == 0 {
 			continue // an origin that wrote nothing yet: the node's own
 		}
-		fmt.Fprintf(&b, "%s:%d:%d:%x ", d.GetOrigin(), d.GetWatermark(), d.GetCount(), d.GetHash())
+		fmt.Fprintf(&b, "%s:%d:%d:%x ", d.GetOrigin(), d.GetWatermark(), d.GetCount(), d.GetSignedHash())
 	}
 	return b.String()
 }
@@ -547,6 +548,89 @@ func TestDivergenceRepaired(t *testing.T) {
 		_, err := nodes[1].store.Get(context.Background(), storage.KindTool, "xx-0", "kept-2")
 		return err == nil && converged(t, nodes, 1)
 	})
+}
+
+// TestForkedOrigin replaces a node's catalog by one in which its origin
+// wrote other records at the seqs its peer holds, as after a restore from
+// an older copy and writes while no member could give its records back.
+// The peer finds their digests differ, pulls the origin again from the
+// start, meets the fork, keeps what it holds and says so, once: it
+// neither refuses the node's pages nor blames it, and does not pull the
+// origin again at each comparison. The node says its origin forked.
+func TestForkedOrigin(t *testing.T) {
+	ctx := context.Background()
+	nodes := startCluster(t, 2, clusterOpts{})
+	writeTools(t, nodes[0], "first", 3)
+	waitFor(t, 30*time.Second, "convergence", func() bool { return converged(t, nodes, 1) })
+	nodes[0].stop()
+	nodes[1].stop()
+	dir := nodes[0].dir
+	for _, f := range []string{"catalog.db", "catalog.db-wal", "catalog.db-shm"} {
+		if err := os.Remove(filepath.Join(dir, f)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			t.Fatal(err)
+		}
+	}
+	restored, err := storage.Open(ctx, storage.Options{Path: filepath.Join(dir, "catalog.db"), Origin: "xx-0", Key: nodeKey("xx-0"), Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ws []storage.Write
+	for _, id := range []string{"first-0", "second-1", "second-2"} { // first-0 again, other
+		ws = append(ws, storage.Write{Op: storage.OpCreate, ID: id, Resource: &catalogv1.Tool{DisplayName: "rewritten " + id}})
+	}
+	if _, err := restored.Apply(ctx, ws); err != nil {
+		t.Fatal(err)
+	}
+	restored.Close()
+
+	var peerLogs, nodeLogs lockedbuf.Buffer
+	peer := startNode(t, nodes[1].dir, "xx-1", clusterOpts{log: slog.New(slog.NewTextHandler(&peerLogs, nil))})
+	node := startNode(t, dir, "xx-0", clusterOpts{join: []string{peer.repl.GossipAddr()}, log: slog.New(slog.NewTextHandler(&nodeLogs, nil))})
+	waitFor(t, 30*time.Second, "the peer meets the fork", func() bool {
+		_, forked := peer.store.ForkOf("xx-0")
+		return forked
+	})
+	// Three more pulls from the node, each with its comparison of digests.
+	for range 3 {
+		before := lastSync(peer, "xx-0")
+		waitFor(t, 30*time.Second, "another pull from the node", func() bool { return lastSync(peer, "xx-0").After(before) })
+	}
+	noPageRefused(t, []*testNode{peer})
+	for _, p := range peer.repl.Peers() {
+		if p.Origin == "xx-0" && p.LastError != "" {
+			t.Errorf("the peer blames the node for its fork: %s", p.LastError)
+		}
+	}
+	if m, err := peer.store.Get(ctx, storage.KindTool, "xx-0", "first-0"); err != nil || m.(*catalogv1.Tool).GetDisplayName() != "first 0" {
+		t.Errorf("the peer's first-0: %v %v, want the one it held", m, err)
+	}
+	l := peerLogs.String()
+	if n := strings.Count(l, "pulling the origin again"); n != 1 {
+		t.Errorf("the peer pulled the origin again from the start %d times, want once:\n%s", n, l)
+	}
+	if n := strings.Count(l, "an origin signed two records at one seq"); n != 1 {
+		t.Errorf("the fork said %d times, want once:\n%s", n, l)
+	}
+	waitFor(t, 30*time.Second, "the node says its origin forked", func() bool {
+		return strings.Contains(nodeLogs.String(), "a peer holds other records of this node's origin")
+	})
+	// The node's own writes go on, and reach the peer.
+	writeTools(t, node, "after", 1)
+	waitFor(t, 30*time.Second, "a write after the fork reaches the peer", func() bool {
+		_, err := peer.store.Get(ctx, storage.KindTool, "xx-0", "after-0")
+		return err == nil
+	})
+}
+
+// lastSync is the last successful pull from the member of origin that n
+// lists (zero if none).
+func lastSync(n *testNode, origin string) time.Time {
+	for _, p := range n.repl.Peers() {
+		if p.Origin == origin {
+			return p.LastSync
+		}
+	}
+	return time.Time{}
 }
 
 // TestImpostorRefused starts a node claiming an origin whose key the

@@ -1472,14 +1472,18 @@ func (r *Replicator) compareDigests(ctx context.Context, peerOrigin string, conn
 		// for its records, nor at watermark 0, where a peer repairing
 		// the origin stands).
 		if t.GetOrigin() == r.cfg.Origin && t.GetWatermark() == m.GetWatermark() && m.GetWatermark() > 0 && !r.store.OwnWritesHeld() &&
-			(m.GetCount() != t.GetCount() || !bytes.Equal(m.GetHash(), t.GetHash())) {
+			!sameRecords(m, t) {
 			r.ownForked(peerOrigin, m, t)
 		}
-		if m == nil || t.GetOrigin() == r.cfg.Origin || m.GetWatermark() != t.GetWatermark() ||
-			(m.GetCount() == t.GetCount() && bytes.Equal(m.GetHash(), t.GetHash())) {
+		if m == nil || t.GetOrigin() == r.cfg.Origin || m.GetWatermark() != t.GetWatermark() || sameRecords(m, t) {
 			continue
 		}
 		r.m.divergences.WithLabelValues(r.OriginLabel(t.GetOrigin())).Inc()
+		if _, forked := r.store.ForkOf(t.GetOrigin()); forked {
+			// Said when it was met. A pull from the start would meet it
+			// again, and the peer holds what the origin signed.
+			continue
+		}
 		if t.GetCount() < m.GetCount() {
 			r.log.Warn("a peer holds fewer records of an origin at the same watermark; it will repair from this node",
 				"peer", peerOrigin, "origin", t.GetOrigin(), "watermark", m.GetWatermark(), "ours", m.GetCount(), "theirs", t.GetCount())
@@ -1527,6 +1531,20 @@ func (r *Replicator) compareDigests(ctx context.Context, peerOrigin string, conn
 		reset = append(reset, t.GetOrigin())
 	}
 	return reset, errors.Join(faults...)
+}
+
+// sameRecords reports whether two digests of an origin at one watermark
+// show the same records: by their signed hashes when both nodes send one,
+// which tell two records of one seq apart, else by their hashes of kinds,
+// ids and seqs (a node that predates signed hashes).
+func sameRecords(a, b *federationv1.OriginDigest) bool {
+	if a.GetCount() != b.GetCount() {
+		return false
+	}
+	if len(a.GetSignedHash()) > 0 && len(b.GetSignedHash()) > 0 {
+		return bytes.Equal(a.GetSignedHash(), b.GetSignedHash())
+	}
+	return bytes.Equal(a.GetHash(), b.GetHash())
 }
 
 // ownAhead reports whether a peer's digest of the node's own origin,

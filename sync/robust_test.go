@@ -1194,8 +1194,9 @@ func TestMovedMemberAskedAtOnce(t *testing.T) {
 	r := startCluster(t, 1, clusterOpts{antiEntropy: time.Hour})[0].repl
 	var pulls [2]atomic.Int32
 	var addrs [2]string
+	fr := benchStore(t, 1) // one catalog at both addresses: two would be two histories of fr
 	for i := range addrs {
-		addrs[i] = countedPulls(t, func() { pulls[i].Add(1) })
+		addrs[i] = countedPulls(t, fr, func() { pulls[i].Add(1) })
 	}
 	announce := func(addr string) *memberlist.Node { return frAt(t, addr, 1) }
 	peer := func() (p peer) {
@@ -1274,7 +1275,7 @@ func TestPullCutByNewAddress(t *testing.T) {
 	oldAddr := serveLoopback(t, stalled.register).Target()
 	var pulls atomic.Int32
 	failuresSeen := make(chan int, 1) // the node's count of the peer's failures when it pulls at the new address
-	newAddr := countedPulls(t, func() {
+	newAddr := countedPulls(t, benchStore(t, 1), func() {
 		if pulls.Add(1) == 1 {
 			r.mu.Lock()
 			failuresSeen <- r.peers["fr"].failures
@@ -1303,7 +1304,7 @@ func TestPullCutByNewAddress(t *testing.T) {
 func TestConnectionRenewedWhenMemberBack(t *testing.T) {
 	r := startCluster(t, 1, clusterOpts{antiEntropy: time.Hour})[0].repl
 	var pulls atomic.Int32
-	addr := countedPulls(t, func() { pulls.Add(1) })
+	addr := countedPulls(t, benchStore(t, 1), func() { pulls.Add(1) })
 	member := frAt(t, addr, 1)
 	conn := func() *grpc.ClientConn {
 		r.mu.Lock()
@@ -1332,14 +1333,37 @@ func frAt(t *testing.T, addr string, head int64) *memberlist.Node {
 	return &memberlist.Node{Name: "fr", Meta: b, Addr: net.IPv4(127, 0, 0, 1), Port: 7946}
 }
 
-// countedPulls serves a catalog of fr's one tool on loopback, calling
-// onCall at each streaming call (a pull) before serving it, and returns
-// its address.
-func countedPulls(t *testing.T, onCall func()) string {
+// countedPulls serves store on loopback, calling onCall at each streaming
+// call (a pull) before serving it, and returns its address.
+func countedPulls(t *testing.T, store *storage.Store, onCall func()) string {
 	t.Helper()
-	return serveLoopback(t, NewServer(benchStore(t, 1), 8, testLogger(t)).Register, grpc.ChainStreamInterceptor(
+	return serveLoopback(t, NewServer(store, 8, testLogger(t)).Register, grpc.ChainStreamInterceptor(
 		func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 			onCall()
 			return handler(srv, ss)
 		})).Target()
+}
+
+// TestSameRecords compares digests by their signed hashes when both have
+// one, and by their hashes otherwise (a peer that predates signed hashes).
+func TestSameRecords(t *testing.T) {
+	d := func(count int64, hash, signed string) *federationv1.OriginDigest {
+		return &federationv1.OriginDigest{Origin: "fr", Watermark: 3, Count: count, Hash: []byte(hash), SignedHash: []byte(signed)}
+	}
+	for _, tc := range []struct {
+		name string
+		a, b *federationv1.OriginDigest
+		want bool
+	}{
+		{"the same", d(3, "h", "s"), d(3, "h", "s"), true},
+		{"other records of the same seqs", d(3, "h", "s"), d(3, "h", "z"), false},
+		{"other counts", d(3, "h", "s"), d(4, "h", "s"), false},
+		{"other names", d(3, "h", "s"), d(3, "g", "s"), true},
+		{"a peer without signed hashes, the same names", d(3, "h", "s"), d(3, "h", ""), true},
+		{"a peer without signed hashes, other names", d(3, "h", ""), d(3, "g", "s"), false},
+	} {
+		if got := sameRecords(tc.a, tc.b); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
 }

@@ -391,8 +391,14 @@ type OriginDigest struct {
 	Watermark int64 `protobuf:"varint,2,opt,name=watermark,proto3" json:"watermark,omitempty"`
 	// How many records (tombstones included) it holds of the origin.
 	Count int64 `protobuf:"varint,3,opt,name=count,proto3" json:"count,omitempty"`
-	// SHA-256 over the records' kinds, ids and seqs, in seq order.
-	Hash          []byte `protobuf:"bytes,4,opt,name=hash,proto3" json:"hash,omitempty"`
+	// The XOR of SHA-256 over each record's kind, id and seq.
+	Hash []byte `protobuf:"bytes,4,opt,name=hash,proto3" json:"hash,omitempty"`
+	// The XOR of SHA-256 over each record's kind, id, seq and signature:
+	// unlike hash, it tells two records of one seq apart, as an origin signs
+	// when its catalog was restored from a copy older than the records it
+	// had sent, and it wrote again. Empty from nodes that predate it; two
+	// nodes compare hash then.
+	SignedHash    []byte `protobuf:"bytes,5,opt,name=signed_hash,json=signedHash,proto3" json:"signed_hash,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -451,6 +457,13 @@ func (x *OriginDigest) GetCount() int64 {
 func (x *OriginDigest) GetHash() []byte {
 	if x != nil {
 		return x.Hash
+	}
+	return nil
+}
+
+func (x *OriginDigest) GetSignedHash() []byte {
+	if x != nil {
+		return x.SignedHash
 	}
 	return nil
 }
@@ -697,12 +710,14 @@ const file_ogp_federation_v1_federation_service_proto_rawDesc = "" +
 	"\x11GetDigestsRequest\x12\x18\n" +
 	"\aorigins\x18\x01 \x03(\tR\aorigins\"O\n" +
 	"\x12GetDigestsResponse\x129\n" +
-	"\adigests\x18\x01 \x03(\v2\x1f.ogp.federation.v1.OriginDigestR\adigests\"n\n" +
+	"\adigests\x18\x01 \x03(\v2\x1f.ogp.federation.v1.OriginDigestR\adigests\"\x8f\x01\n" +
 	"\fOriginDigest\x12\x16\n" +
 	"\x06origin\x18\x01 \x01(\tR\x06origin\x12\x1c\n" +
 	"\twatermark\x18\x02 \x01(\x03R\twatermark\x12\x14\n" +
 	"\x05count\x18\x03 \x01(\x03R\x05count\x12\x12\n" +
-	"\x04hash\x18\x04 \x01(\fR\x04hash\"\x12\n" +
+	"\x04hash\x18\x04 \x01(\fR\x04hash\x12\x1f\n" +
+	"\vsigned_hash\x18\x05 \x01(\fR\n" +
+	"signedHash\"\x12\n" +
 	"\x10ListPeersRequest\"B\n" +
 	"\x11ListPeersResponse\x12-\n" +
 	"\x05peers\x18\x01 \x03(\v2\x17.ogp.federation.v1.PeerR\x05peers\"\xeb\x02\n" +
