@@ -93,8 +93,9 @@ func removeFrom(m map[string]ridSet, k string, rid int64) {
 
 // setTool records the live tool rid, replacing what was known of it, and
 // returns the other tools whose qualification may change with it: those of
-// its old and new software. (Most tools are the only record of their
-// software: then there are none, and nothing is allocated.)
+// its old and new software, when use cases refer to it by its name or
+// landing URL (see bringsUseCasesLocked). (Most tools are the only record
+// of their software: then there are none, and nothing is allocated.)
 func (l *links) setTool(rid int64, tl toolLink) []int64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -103,7 +104,20 @@ func (l *links) setTool(rid int64, tl toolLink) []int64 {
 	l.byName[tl.name] = rid
 	addTo(l.byKey, tl.key, rid)
 	addTo(l.byLanding, tl.landing, rid)
+	if !l.bringsUseCasesLocked(tl) {
+		return affected
+	}
 	return append(affected, l.groupLocked(tl, rid)...)
+}
+
+// bringsUseCasesLocked reports whether use cases refer to the tool tl by
+// its name or its landing URL: those it brings to the use cases of its
+// software, which qualify every tool of it (see useCaseRIDsLocked). A tool
+// that brings none joins or leaves its software without changing the
+// others' qualification: requalifying them all, each walking the whole
+// software, cost a software of n tools n² steps a write.
+func (l *links) bringsUseCasesLocked(tl toolLink) bool {
+	return len(l.byRef[tl.name]) > 0 || (tl.landing != "" && len(l.byRef["url:"+tl.landing]) > 0)
 }
 
 // removeTool forgets the tool rid, returning the tools of its software.
@@ -124,6 +138,9 @@ func (l *links) removeToolLocked(rid int64) []int64 {
 	}
 	removeFrom(l.byKey, tl.key, rid)
 	removeFrom(l.byLanding, tl.landing, rid)
+	if !l.bringsUseCasesLocked(tl) {
+		return nil
+	}
 	return l.groupLocked(tl, 0)
 }
 
@@ -220,6 +237,39 @@ func (l *links) useCasesOf(tl toolLink) []*catalogv1.UseCase {
 		out[i] = l.useCases[rid]
 	}
 	return out
+}
+
+// groupUseCases is useCasesOf for a batch of qualifications, over which
+// the links do not change: every tool of a software has the same use
+// cases (those of its software), and finding them walks the whole
+// software, so that qualifying each of n tools of one software cost n²
+// steps. They are found once per software.
+func (l *links) groupUseCases() *groupUseCases {
+	return &groupUseCases{links: l, bySoftware: map[string][]*catalogv1.UseCase{}}
+}
+
+type groupUseCases struct {
+	links      *links
+	mu         sync.Mutex
+	bySoftware map[string][]*catalogv1.UseCase
+}
+
+// of is links.useCasesOf(tl), for a live tool (one the links hold: those
+// of its software then include its own).
+func (g *groupUseCases) of(tl toolLink) []*catalogv1.UseCase {
+	if tl.key == "" {
+		return g.links.useCasesOf(tl)
+	}
+	g.mu.Lock()
+	uses, ok := g.bySoftware[tl.key]
+	g.mu.Unlock()
+	if !ok {
+		uses = g.links.useCasesOf(tl)
+		g.mu.Lock()
+		g.bySoftware[tl.key] = uses
+		g.mu.Unlock()
+	}
+	return uses
 }
 
 // useCaseRIDs is useCasesOf by rid.

@@ -31,8 +31,8 @@ func (s *Store) SetQualification(m proto.Message) {
 // of its qualification: the criteria it meets as facet values, its score
 // as the sort key of order "score", and its software as the group that
 // collapsing duplicates goes by.
-func (s *Store) withQualification(a search.Analyzed, t *catalogv1.Tool, tl toolLink, now time.Time) search.Analyzed {
-	q := s.qualifier.Assess(t, s.links.useCasesOf(tl), now)
+func (s *Store) withQualification(a search.Analyzed, t *catalogv1.Tool, tl toolLink, uses *groupUseCases, now time.Time) search.Analyzed {
+	q := s.qualifier.Assess(t, uses.of(tl), now)
 	var ids [16]string
 	metIDs := q.AppendMet(ids[:0])
 	met := make([]search.FacetValue, len(metIDs))

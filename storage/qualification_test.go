@@ -141,6 +141,48 @@ func TestToolJoiningItsSoftware(t *testing.T) {
 	if got := searchUsed(); !slices.Equal(got, []string{"origins/fr/tools/decidim", "origins/fr/tools/late-fork"}) {
 		t.Errorf("search for used tools once the fork arrived: %v", got)
 	}
+	// A tool no use case names joins and leaves without changing the
+	// others' (nor requalifying them); the one a use case names leaves
+	// with its use case.
+	another := tool("Decidim (another)", "The same software")
+	another.RepositoryUrl = "https://github.com/decidim/decidim"
+	create(t, s, "another", another)
+	if got := searchUsed(); !slices.Equal(got, []string{"origins/fr/tools/decidim", "origins/fr/tools/another", "origins/fr/tools/late-fork"}) {
+		t.Errorf("search for used tools once another joined: %v", got)
+	}
+	for _, id := range []string{"another", "late-fork"} {
+		if _, err := s.Apply(ctx, []Write{{Op: OpDelete, Kind: KindTool, ID: id}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := searchUsed(); len(got) != 0 {
+		t.Errorf("used once the tool the use case names left its software: %v", got)
+	}
+}
+
+// TestRequalifiedWhenUseCasesChange checks which tools the links give to
+// requalify when a tool joins or leaves its software: the others only if
+// use cases name it (by name or landing URL), which they then gain or
+// lose; none if not, however large the software.
+func TestRequalifiedWhenUseCasesChange(t *testing.T) {
+	l := newLinks()
+	for rid := range int64(100) {
+		l.setTool(rid+1, toolLink{name: fmt.Sprintf("origins/fr/tools/t%d", rid+1), key: "github.com/decidim/decidim"})
+	}
+	l.setUseCase(1000, useCase("origins/fr/tools/t1", catalogv1.OrganizationKind_ORGANIZATION_KIND_LOCAL_GOVERNMENT, "FR"))
+	l.setUseCase(1001, useCase("https://decidim.example.org", catalogv1.OrganizationKind_ORGANIZATION_KIND_LOCAL_GOVERNMENT, "FR"))
+	if got := l.setTool(101, toolLink{name: "origins/fr/tools/t101", key: "github.com/decidim/decidim"}); len(got) != 0 {
+		t.Errorf("a tool no use case names joining a software of 100 gives %d to requalify", len(got))
+	}
+	if got := l.removeTool(101); len(got) != 0 {
+		t.Errorf("a tool no use case names leaving gives %d to requalify", len(got))
+	}
+	if got := l.setTool(102, toolLink{name: "origins/fr/tools/t102", key: "github.com/decidim/decidim", landing: "decidim.example.org"}); len(got) != 100 {
+		t.Errorf("a tool a use case names by landing URL joining a software of 100 gives %d to requalify, want 100", len(got))
+	}
+	if got := l.removeTool(1); len(got) != 100 {
+		t.Errorf("the tool a use case names leaving a software of 101 gives %d to requalify, want 100", len(got))
+	}
 }
 
 // TestRequalifyAll checks that the daily requalification brings the

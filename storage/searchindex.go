@@ -99,10 +99,10 @@ func (s *Store) buildIndexes(ctx context.Context) error {
 	if err = errors.Join(err, firstErr); err != nil {
 		return fmt.Errorf("build search index: %w", err)
 	}
-	now := s.now()
+	now, uses := s.now(), s.links.groupUseCases()
 	parallel(len(tools), func(i int) {
 		t := &tools[i]
-		t.analyzed = s.withQualification(t.analyzed, t.input, t.link, now)
+		t.analyzed = s.withQualification(t.analyzed, t.input, t.link, uses, now)
 	})
 	puts := make([]search.Put, len(tools))
 	for i, t := range tools {
@@ -259,7 +259,7 @@ func (s *Store) requalifyChunk(after int64) {
 		s.log.Error("requalify tools", "err", err)
 		return
 	}
-	now := s.now()
+	now, uses := s.now(), s.links.groupUseCases()
 	parallel(len(chunk), func(i int) {
 		r := &chunk[i]
 		m, err := decodeResource(r.record)
@@ -268,7 +268,7 @@ func (s *Store) requalifyChunk(after int64) {
 			return
 		}
 		t := m.(*catalogv1.Tool)
-		r.analyzed, r.ok = s.withQualification(s.tools.Analyze(s.searchDoc(t.GetOrigin(), t)), t, linkOf(t), now), true
+		r.analyzed, r.ok = s.withQualification(s.tools.Analyze(s.searchDoc(t.GetOrigin(), t)), t, linkOf(t), uses, now), true
 	})
 	puts := make([]search.Put, 0, len(chunk))
 	for _, r := range chunk {
@@ -424,9 +424,10 @@ func (s *Store) reindex(changes []indexChange) {
 			tools = append(tools, toolPut{rid, t, linkOf(t), s.tools.Analyze(s.searchDoc(t.GetOrigin(), t))})
 		}
 	}
+	uses := s.links.groupUseCases()
 	parallel(len(tools), func(i int) {
 		t := &tools[i]
-		t.analyzed = s.withQualification(t.analyzed, t.tool, t.link, now)
+		t.analyzed = s.withQualification(t.analyzed, t.tool, t.link, uses, now)
 	})
 	puts[KindTool] = make([]search.Put, len(tools))
 	for i, t := range tools {
