@@ -1372,6 +1372,13 @@ const ownRecordsRetry = time.Second
 // that shows it, not a reason to pull it from the start again.
 const resetQuiet = 10 * time.Minute
 
+// forkResetEvery is resetQuiet for an origin whose fork the catalog met
+// (see storage.Fork): its digests differ from some peers' for good, and a
+// pull from the start meets the fork again, but it also repairs records
+// lost since (a relay's page that left some out), which nothing else
+// would.
+const forkResetEvery = time.Hour
+
 // maxDigestsBytes bounds a peer's answer to GetDigests: a digest takes
 // under a hundred bytes (an origin's name is at most 32), so ten thousand
 // origins fit, and defaultDigestBatch, the origins a node asks for at
@@ -1479,14 +1486,14 @@ func (r *Replicator) compareDigests(ctx context.Context, peerOrigin string, conn
 			continue
 		}
 		r.m.divergences.WithLabelValues(r.OriginLabel(t.GetOrigin())).Inc()
-		if _, forked := r.store.ForkOf(t.GetOrigin()); forked {
-			// Said when it was met. A pull from the start would meet it
-			// again, and the peer holds what the origin signed.
-			continue
-		}
+		// A fork, said when it was met: the peer holds what the origin
+		// signed, and is not at fault.
+		_, forked := r.store.ForkOf(t.GetOrigin())
 		if t.GetCount() < m.GetCount() {
-			r.log.Warn("a peer holds fewer records of an origin at the same watermark; it will repair from this node",
-				"peer", peerOrigin, "origin", t.GetOrigin(), "watermark", m.GetWatermark(), "ours", m.GetCount(), "theirs", t.GetCount())
+			if !forked { // else no pull repairs it, and the fork was said
+				r.log.Warn("a peer holds fewer records of an origin at the same watermark; it will repair from this node",
+					"peer", peerOrigin, "origin", t.GetOrigin(), "watermark", m.GetWatermark(), "ours", m.GetCount(), "theirs", t.GetCount())
+			}
 			continue
 		}
 		// Checked and marked at once: two comparisons that run side by
@@ -1497,6 +1504,9 @@ func (r *Replicator) compareDigests(ctx context.Context, peerOrigin string, conn
 		r.mu.Lock()
 		last, wasReset := r.resetAt[t.GetOrigin()]
 		quiet := wasReset && time.Since(last) < resetQuiet
+		if forked {
+			quiet = wasReset && time.Since(last) < forkResetEvery
+		}
 		busy := r.resetting[t.GetOrigin()]
 		if !quiet && !busy {
 			r.resetting[t.GetOrigin()] = true
@@ -1506,7 +1516,7 @@ func (r *Replicator) compareDigests(ctx context.Context, peerOrigin string, conn
 			continue
 		}
 		if quiet {
-			if slices.Contains(fromStart, t.GetOrigin()) {
+			if slices.Contains(fromStart, t.GetOrigin()) && !forked {
 				faults = append(faults, fmt.Errorf("%s: the peer's digest still counts %d records at seq %d, this node %d, after pulling the origin from the start %v ago: the peer's pulls do not send what its digest counts",
 					t.GetOrigin(), t.GetCount(), t.GetWatermark(), m.GetCount(), time.Since(last).Round(time.Second)))
 			}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/hashicorp/memberlist"
 	"github.com/ogptoolbox/federation/envelope"
+	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
 	"github.com/ogptoolbox/federation/internal/lockedbuf"
 	"github.com/ogptoolbox/federation/storage"
@@ -1365,5 +1366,85 @@ func TestSameRecords(t *testing.T) {
 		if got := sameRecords(tc.a, tc.b); got != tc.want {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestForkDoesNotHideLoss has a node meet a fork of fr (two catalogs of
+// fr, the second restored and written again), then lose records of fr
+// that a relay's page left out: within forkResetEvery of its last pull of
+// fr from the start, a comparison with fr leaves the origin alone, and
+// blames no one; after it, fr is pulled from the start again, which
+// brings the records lost back.
+func TestForkDoesNotHideLoss(t *testing.T) {
+	ctx := context.Background()
+	catalogOfFr := func(name string, ids ...string) *storage.Store {
+		s, err := storage.Open(ctx, storage.Options{Path: filepath.Join(t.TempDir(), name+".db"), Origin: "fr", Key: nodeKey("fr"), Logger: testLogger(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		writeToolsTo(t, s, name, ids...)
+		return s
+	}
+	before := catalogOfFr("before", "t1", "t2", "t3")
+	fr := catalogOfFr("restored", "t1", "t2", "t3", "t4", "t5") // the same ids and seqs, other records
+	dst := openReplica(t)
+	beforeConn := serveLoopback(t, NewServer(before, 8, testLogger(t)).Register)
+	frConn := serveLoopback(t, NewServer(fr, 8, testLogger(t)).Register)
+	if _, err := PullFrom(ctx, dst, beforeConn, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := dst.ResetWatermark(ctx, "fr"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := PullFrom(ctx, dst, frConn, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, forked := dst.ForkOf("fr"); !forked {
+		t.Fatal("the fork was not met")
+	}
+	// fr writes seqs 6 to 10; a relay's page brings seq 10 alone.
+	writeToolsTo(t, fr, "restored", "t6", "t7", "t8", "t9", "t10")
+	var relayed []*federationv1.OriginPage
+	if err := fr.ReadPages(ctx, storage.PullSpec{Watermarks: map[string]int64{"fr": 5}}, func(p *federationv1.OriginPage) error {
+		p.Records = p.Records[len(p.Records)-1:]
+		relayed = append(relayed, p)
+		return nil
+	}); err != nil || len(relayed) != 1 {
+		t.Fatalf("the relay's page: %d, %v", len(relayed), err)
+	}
+	relay := serveLoopback(t, func(s grpc.ServiceRegistrar) { federationv1.RegisterFederationServiceServer(s, &pageServer{pages: relayed}) })
+	if _, err := PullFrom(ctx, dst, relay, 0); err != nil {
+		t.Fatal(err)
+	}
+
+	r := &Replicator{store: dst, cfg: Config{Origin: "de"}, log: testLogger(t), resetAt: map[string]time.Time{}, resetting: map[string]bool{}}
+	r.m = newMetrics(nil, r)
+	r.resetAt["fr"] = time.Now().Add(-resetQuiet - time.Minute) // past the quiet of an origin without a fork
+	reset, err := r.compareDigests(ctx, "fr", frConn, []string{"fr"})
+	if len(reset) != 0 || err != nil {
+		t.Errorf("within an hour of the last pull from the start: reset %v, %v; want the forked origin left alone, and no fault", reset, err)
+	}
+	r.resetAt["fr"] = time.Now().Add(-forkResetEvery - time.Minute)
+	if reset, err := r.compareDigests(ctx, "fr", frConn, nil); !slices.Equal(reset, []string{"fr"}) || err != nil {
+		t.Fatalf("an hour after: reset %v, %v; want fr pulled from the start again", reset, err)
+	}
+	if _, err := PullFrom(ctx, dst, frConn, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dst.Get(ctx, storage.KindTool, "fr", "t7"); err != nil {
+		t.Errorf("a record the relay left out, after fr was pulled from the start again: %v", err)
+	}
+}
+
+// writeToolsTo creates tools of the ids given in s.
+func writeToolsTo(t *testing.T, s *storage.Store, name string, ids ...string) {
+	t.Helper()
+	var ws []storage.Write
+	for _, id := range ids {
+		ws = append(ws, storage.Write{Op: storage.OpCreate, ID: id, Resource: &catalogv1.Tool{DisplayName: name + " " + id}})
+	}
+	if _, err := s.Apply(context.Background(), ws); err != nil {
+		t.Fatal(err)
 	}
 }
