@@ -60,6 +60,9 @@ func TestKilledWhilePulling(t *testing.T) {
 		if len(held) > 0 {
 			last = held[len(held)-1]
 		}
+		if last > 0 {
+			checkHeadKept(t, p, last)
+		}
 		head := waitForHead(t, p, func(h int64) bool { return h > last })
 		if head == tools {
 			t.Logf("the pull ended before a kill (de held fr's head %d before)", last)
@@ -75,6 +78,7 @@ func TestKilledWhilePulling(t *testing.T) {
 	t.Logf("de killed at fr's heads %v", held)
 
 	p := startProcessAt(t, bin, "de", de, "--join", fr.gossip)
+	checkHeadKept(t, p, held[len(held)-1])
 	waitForHead(t, p, func(h int64) bool { return h == tools })
 	status, body := call(t, "GET", "http://"+p.http+"/v1/node", "")
 	var info struct {
@@ -115,7 +119,11 @@ func TestKilledWhilePulling(t *testing.T) {
 		t.Errorf("after its restart, de applied %d records of fr, want from 1 to %d (the records above fr's head %d it held before)", applied, tools-int(last), last)
 	}
 	p.cmd.Process.Signal(os.Interrupt)
-	<-p.exited
+	select {
+	case <-p.exited:
+	case <-time.After(time.Minute):
+		t.Fatal("de did not stop within a minute of SIGINT")
+	}
 
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(de.data, "catalog.db")+"?mode=ro")
 	if err != nil {
@@ -125,6 +133,17 @@ func TestKilledWhilePulling(t *testing.T) {
 	var check string
 	if err := db.QueryRow("PRAGMA integrity_check").Scan(&check); err != nil || check != "ok" {
 		t.Errorf("de's catalog after the crashes: integrity check %q, %v", check, err)
+	}
+}
+
+// checkHeadKept checks that p, just restarted, holds fr up to at least
+// the head it held when it was killed: its pull starts there, not over
+// (a node that pulled everything again would skip what it holds, and
+// count none of it as applied).
+func checkHeadKept(t *testing.T, p *process, killedAt int64) {
+	t.Helper()
+	if head := waitForHead(t, p, func(int64) bool { return true }); head < killedAt {
+		t.Fatalf("restarted, de holds fr up to %d, below the %d it held when killed", head, killedAt)
 	}
 }
 
