@@ -39,7 +39,8 @@ type peerTLS struct {
 
 	mu      sync.Mutex
 	cert    *tls.Certificate
-	pool    *x509.CertPool // the federation's CA, which signs peers' certificates
+	before  *x509.Certificate // the certificate cert replaced, if any (see gateway)
+	pool    *x509.CertPool    // the federation's CA, which signs peers' certificates
 	names   []string       // the names the certificate is valid for
 	host    string         // the host peers dial, when known (see checkNames)
 	stamp   fileStamp      // of the files the certificate and CA were read from
@@ -202,6 +203,7 @@ func (t *peerTLS) refresh() {
 		switch {
 		case err == nil:
 			caChanged := stamp[2] != t.stamp[2]
+			t.before = t.cert.Leaf
 			t.cert, t.pool, t.names, t.stamp, t.failed = cert, pool, names, stamp, fileStamp{}
 			t.sayExpiry(cert.Leaf, "certificate reloaded")
 			if caChanged {
@@ -299,13 +301,23 @@ func (t *peerTLS) gateway() credentials.TransportCredentials {
 	return credentials.NewTLS(&tls.Config{
 		InsecureSkipVerify: true, // VerifyConnection pins the node's own certificate instead
 		VerifyConnection: func(cs tls.ConnectionState) error {
-			if len(cs.PeerCertificates) == 0 || !bytes.Equal(cs.PeerCertificates[0].Raw, t.current().Leaf.Raw) {
+			if len(cs.PeerCertificates) == 0 || !t.isOwn(cs.PeerCertificates[0]) {
 				return errors.New("the gateway reached a gRPC port that does not present this node's certificate")
 			}
 			return nil
 		},
 		MinVersion: tls.VersionTLS13,
 	})
+}
+
+// isOwn reports whether c is the node's certificate, or the one it
+// replaced: a handshake of the gRPC port may have taken it just before a
+// reload the gateway's own handshake made.
+func (t *peerTLS) isOwn(c *x509.Certificate) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.refresh()
+	return bytes.Equal(c.Raw, t.cert.Leaf.Raw) || (t.before != nil && bytes.Equal(c.Raw, t.before.Raw))
 }
 
 // loggedHandshakes logs the gRPC port's failed TLS handshakes, at most one

@@ -405,6 +405,7 @@ func TestTLSCARotation(t *testing.T) {
 	cfg.TLSCert, cfg.TLSKey, cfg.TLSCA = cert, key, caPath
 	fr := must(loadTLS(cfg, slog.New(slog.NewTextHandler(&logs, nil))))
 	frAddr := serveTLS(t, fr)
+	firstLeaf := fr.current().Leaf
 	changes := 0
 	change := func(path string, content []byte) {
 		t.Helper()
@@ -474,6 +475,11 @@ func TestTLSCARotation(t *testing.T) {
 		t.Fatalf("after its renewal, fr presents a certificate of %q", got)
 	}
 	expect("after fr's renewal", map[string]bool{"fr calls de": true, "de calls fr": true, "fr calls es": false, "es calls fr": false})
+	// The gateway takes the certificate renewed too, which the gRPC port
+	// may have presented just before the reload; not another member's.
+	if !fr.isOwn(firstLeaf) || !fr.isOwn(fr.current().Leaf) || fr.isOwn(de.current().Leaf) {
+		t.Errorf("the gateway's own certificates: the one renewed %v, the current %v, de's %v", fr.isOwn(firstLeaf), fr.isOwn(fr.current().Leaf), fr.isOwn(de.current().Leaf))
+	}
 
 	// A peer's certificate of the CA that does not name the host dialled
 	// is refused, as crypto/tls would.
