@@ -41,12 +41,12 @@ type peerTLS struct {
 	cert    *tls.Certificate
 	before  *x509.Certificate // the certificate cert replaced, if any (see gateway)
 	pool    *x509.CertPool    // the federation's CA, which signs peers' certificates
-	names   []string       // the names the certificate is valid for
-	host    string         // the host peers dial, when known (see checkNames)
-	stamp   fileStamp      // of the files the certificate and CA were read from
-	failed  fileStamp      // of files that did not do, said once
-	checked time.Time      // when the files were last looked at
-	warned  time.Time      // when the nearing end was last said
+	names   []string          // the names the certificate is valid for
+	host    string            // the host peers dial, when known (see checkNames)
+	stamp   fileStamp         // of the files the certificate and CA were read from
+	failed  fileStamp         // of files that did not do, said once
+	checked time.Time         // when the files were last looked at
+	warned  time.Time         // when the nearing end was last said
 }
 
 // fileStamp tells a file changed: its size and modification time, for the

@@ -1413,7 +1413,9 @@ func TestForkDoesNotHideLoss(t *testing.T) {
 	}); err != nil || len(relayed) != 1 {
 		t.Fatalf("the relay's page: %d, %v", len(relayed), err)
 	}
-	relay := serveLoopback(t, func(s grpc.ServiceRegistrar) { federationv1.RegisterFederationServiceServer(s, &pageServer{pages: relayed}) })
+	relay := serveLoopback(t, func(s grpc.ServiceRegistrar) {
+		federationv1.RegisterFederationServiceServer(s, &pageServer{pages: relayed})
+	})
 	if _, err := PullFrom(ctx, dst, relay, 0); err != nil {
 		t.Fatal(err)
 	}
