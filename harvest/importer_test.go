@@ -461,3 +461,56 @@ func TestHarvestAfterRecordsGivenBack(t *testing.T) {
 		t.Errorf("the copy after the change at the source: %q", got)
 	}
 }
+
+// TestHarvestAfterRestoreFromOlderCopy restores a node's catalog from a
+// copy older than a harvest that deleted a tool whose entry its source
+// dropped, and has a peer give it the tombstone: the entry is forgotten
+// there too (the tombstone carries the harvest's forgetting), and listed
+// again, it is created again, as on the node that never lost anything.
+func TestHarvestAfterRestoreFromOlderCopy(t *testing.T) {
+	ctx := context.Background()
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := func(origin string, key ed25519.PrivateKey) *storage.Store {
+		s, err := storage.Open(ctx, storage.Options{Path: filepath.Join(t.TempDir(), "catalog.db"), Origin: origin, Key: key, Logger: quietLog()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	copyOrigin := func(from, to *storage.Store) {
+		wms, err := to.Watermarks(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := from.ReadPages(ctx, storage.PullSpec{Watermarks: map[string]int64{"fr": wms["fr"]}}, func(p *federationv1.OriginPage) error {
+			_, err := to.ApplyPage(ctx, p)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	both := request("city", true, entry("a", "Alpha", "From the source"), entry("d", "Delta", "From the source"))
+	fr := open("fr", key)
+	mustImport(t, NewImporter(fr, nil, quietLog()), both, "created 2 updated 0 unchanged 0 deleted 0 rejected 0 kept 0")
+	older := open("fr", key) // the copy the node is restored from, made now
+	copyOrigin(fr, older)
+	mustImport(t, NewImporter(fr, nil, quietLog()), request("city", true, entry("a", "Alpha", "From the source")),
+		"created 0 updated 0 unchanged 1 deleted 1 rejected 0 kept 0")
+	_, deKey, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	de := open("de", deKey)
+	copyOrigin(fr, de)
+	copyOrigin(de, older)
+	for name, s := range map[string]*storage.Store{"the node": fr, "the restored node": older} {
+		run, err := NewImporter(s, nil, quietLog()).Import(ctx, both)
+		if got, want := counts(run), "created 1 updated 0 unchanged 1 deleted 0 rejected 0 kept 0"; err != nil || got != want {
+			t.Errorf("%s, the dropped entry listed again: %s, %v; want %s", name, got, err, want)
+		}
+	}
+}

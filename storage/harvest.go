@@ -187,6 +187,32 @@ func harvestMarkOf(live []byte) ([]byte, error) {
 		Kind: p.GetKind(), Source: p.GetSource(), SourceId: p.GetSourceId(), EntryHash: p.GetEntryHash(), EntrySeq: entrySeq}})
 }
 
+// harvestForgetMarkOf is what the tombstone of a tool a harvest deleted
+// carries, given the record of its live version: nothing for a tool no
+// harvest wrote, else a tool of the harvest's source and entry alone (no
+// hash), so that a node restored from a copy older than the deletion,
+// given the tombstone back, forgets the entry as the harvest did (see
+// markHarvested), and creates it again if its source lists it again.
+func harvestForgetMarkOf(live []byte) ([]byte, error) {
+	m, err := decodeResource(live)
+	if err != nil {
+		return nil, err
+	}
+	t, ok := m.(*catalogv1.Tool)
+	p := t.GetProvenance()
+	if !ok || !harvestMarked(p) {
+		return nil, nil
+	}
+	return proto.MarshalOptions{Deterministic: true}.Marshal(&catalogv1.Tool{Provenance: &catalogv1.Provenance{
+		Kind: p.GetKind(), Source: p.GetSource(), SourceId: p.GetSourceId()}})
+}
+
+// harvestForgotten reports whether p, on a tombstone, says a harvest
+// deleted the tool and forgot its entry (see harvestForgetMarkOf).
+func harvestForgotten(p *catalogv1.Provenance) bool {
+	return len(p.GetEntryHash()) == 0 && p.GetSource() != "" && p.GetSourceId() != ""
+}
+
 // harvestMarked reports whether p carries a harvest's mark: the source and
 // entry a harvest wrote the tool from, and the entry's hash.
 func harvestMarked(p *catalogv1.Provenance) bool {

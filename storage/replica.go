@@ -561,6 +561,15 @@ func markHarvested(ctx context.Context, tx *sql.Tx, recs []replicated) error {
 			ok = proto.Unmarshal(r.rec.GetResource(), t) == nil
 		}
 		p := t.GetProvenance()
+		if !r.skip && ok && r.rec.GetDeleted() && harvestForgotten(p) {
+			// Deleted by a harvest, which forgot the entry: so does a
+			// catalog restored from a copy older than that.
+			if _, err := tx.ExecContext(ctx, "DELETE FROM harvest_entries WHERE source = ? AND source_id = ? AND id = ? AND seq < ?",
+				p.GetSource(), p.GetSourceId(), r.rec.GetId(), r.rec.GetSeq()); err != nil {
+				return fmt.Errorf("forget the harvested entry of the tool %s given back: %w", r.rec.GetId(), err)
+			}
+			continue
+		}
 		if r.skip || !ok || !harvestMarked(p) {
 			continue
 		}

@@ -370,10 +370,14 @@ func (s *Store) resolve(p *pending, cur *currentRow, seq int64, now *timestamppb
 
 	p.rec = &federationv1.Record{Origin: s.origin, Kind: p.Kind, Id: p.ID, Seq: seq, Deleted: p.Op == OpDelete}
 	if p.Op == OpDelete {
-		if p.Kind != KindTool || p.byHarvest {
+		if p.Kind != KindTool {
 			return nil
 		}
-		mark, err := harvestMarkOf(oldRec)
+		markOf := harvestMarkOf
+		if p.byHarvest {
+			markOf = harvestForgetMarkOf
+		}
+		mark, err := markOf(oldRec)
 		if err != nil {
 			// Deleting is the way out of a record that does not decode:
 			// its tombstone goes without a mark.
