@@ -372,28 +372,7 @@ func TestHarvestAfterRecordsGivenBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	open := func(origin string, key ed25519.PrivateKey) *storage.Store {
-		s, err := storage.Open(ctx, storage.Options{Path: filepath.Join(t.TempDir(), "catalog.db"), Origin: origin, Key: key, Logger: quietLog()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	}
-	// copyOrigin applies to to what from holds of fr above to's head.
-	copyOrigin := func(from, to *storage.Store) {
-		wms, err := to.Watermarks(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := from.ReadPages(ctx, storage.PullSpec{Watermarks: map[string]int64{"fr": wms["fr"]}}, func(p *federationv1.OriginPage) error {
-			_, err := to.ApplyPage(ctx, p)
-			return err
-		}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	fr := open("fr", key)
+	fr := openCatalog(t, "fr", key)
 	im := NewImporter(fr, nil, quietLog())
 	source := request("city", true, entry("a", "Alpha", "From the source"), entry("b", "Beta", "From the source"),
 		entry("c", "Gamma", "From the source"), entry("d", "Delta", "From the source"), entry("e", "Epsilon", "From the source"))
@@ -428,11 +407,11 @@ func TestHarvestAfterRecordsGivenBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	de := open("de", deKey)
-	copyOrigin(fr, de)
+	de := openCatalog(t, "de", deKey)
+	copyOrigin(t, fr, de)
 
-	wiped := open("fr", key)
-	copyOrigin(de, wiped)
+	wiped := openCatalog(t, "fr", key)
+	copyOrigin(t, de, wiped)
 	again := NewImporter(wiped, nil, quietLog())
 	// Alpha unchanged, beta, gamma and epsilon kept as edited and deleted
 	// by hand, delta created again, under another id (its tombstone keeps
@@ -473,44 +452,53 @@ func TestHarvestAfterRestoreFromOlderCopy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	open := func(origin string, key ed25519.PrivateKey) *storage.Store {
-		s, err := storage.Open(ctx, storage.Options{Path: filepath.Join(t.TempDir(), "catalog.db"), Origin: origin, Key: key, Logger: quietLog()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	}
-	copyOrigin := func(from, to *storage.Store) {
-		wms, err := to.Watermarks(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := from.ReadPages(ctx, storage.PullSpec{Watermarks: map[string]int64{"fr": wms["fr"]}}, func(p *federationv1.OriginPage) error {
-			_, err := to.ApplyPage(ctx, p)
-			return err
-		}); err != nil {
-			t.Fatal(err)
-		}
-	}
 	both := request("city", true, entry("a", "Alpha", "From the source"), entry("d", "Delta", "From the source"))
-	fr := open("fr", key)
+	fr := openCatalog(t, "fr", key)
 	mustImport(t, NewImporter(fr, nil, quietLog()), both, "created 2 updated 0 unchanged 0 deleted 0 rejected 0 kept 0")
-	older := open("fr", key) // the copy the node is restored from, made now
-	copyOrigin(fr, older)
+	older := openCatalog(t, "fr", key) // the copy the node is restored from, made now
+	copyOrigin(t, fr, older)
 	mustImport(t, NewImporter(fr, nil, quietLog()), request("city", true, entry("a", "Alpha", "From the source")),
 		"created 0 updated 0 unchanged 1 deleted 1 rejected 0 kept 0")
 	_, deKey, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	de := open("de", deKey)
-	copyOrigin(fr, de)
-	copyOrigin(de, older)
+	de := openCatalog(t, "de", deKey)
+	copyOrigin(t, fr, de)
+	copyOrigin(t, de, older)
 	for name, s := range map[string]*storage.Store{"the node": fr, "the restored node": older} {
 		run, err := NewImporter(s, nil, quietLog()).Import(ctx, both)
 		if got, want := counts(run), "created 1 updated 0 unchanged 1 deleted 0 rejected 0 kept 0"; err != nil || got != want {
 			t.Errorf("%s, the dropped entry listed again: %s, %v; want %s", name, got, err, want)
 		}
+	}
+}
+
+// openCatalog opens a catalog of origin, signed with key, in a folder of
+// the test's.
+func openCatalog(t *testing.T, origin string, key ed25519.PrivateKey) *storage.Store {
+	t.Helper()
+	s, err := storage.Open(context.Background(), storage.Options{Path: filepath.Join(t.TempDir(), "catalog.db"), Origin: origin, Key: key, Logger: quietLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// copyOrigin applies to to what from holds of fr above to's head, as a
+// pull would.
+func copyOrigin(t *testing.T, from, to *storage.Store) {
+	t.Helper()
+	ctx := context.Background()
+	wms, err := to.Watermarks(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := from.ReadPages(ctx, storage.PullSpec{Watermarks: map[string]int64{"fr": wms["fr"]}}, func(p *federationv1.OriginPage) error {
+		_, err := to.ApplyPage(ctx, p)
+		return err
+	}); err != nil {
+		t.Fatal(err)
 	}
 }

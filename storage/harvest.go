@@ -170,15 +170,11 @@ func saveMarks(ctx context.Context, tx *sql.Tx, source string, marks []HarvestMa
 // node that lost its catalog, given its records back, knows the entry was
 // deleted by hand and does not create it again (see markHarvested).
 func harvestMarkOf(live []byte) ([]byte, error) {
-	m, err := decodeResource(live)
-	if err != nil {
+	t, err := harvestedTool(live)
+	if t == nil {
 		return nil, err
 	}
-	t, ok := m.(*catalogv1.Tool)
 	p := t.GetProvenance()
-	if !ok || !harvestMarked(p) {
-		return nil, nil
-	}
 	entrySeq := p.GetEntrySeq()
 	if entrySeq <= 0 {
 		entrySeq = t.GetSeq() // the harvest's own version
@@ -194,17 +190,26 @@ func harvestMarkOf(live []byte) ([]byte, error) {
 // given the tombstone back, forgets the entry as the harvest did (see
 // markHarvested), and creates it again if its source lists it again.
 func harvestForgetMarkOf(live []byte) ([]byte, error) {
+	t, err := harvestedTool(live)
+	if t == nil {
+		return nil, err
+	}
+	p := t.GetProvenance()
+	return proto.MarshalOptions{Deterministic: true}.Marshal(&catalogv1.Tool{Provenance: &catalogv1.Provenance{
+		Kind: p.GetKind(), Source: p.GetSource(), SourceId: p.GetSourceId()}})
+}
+
+// harvestedTool decodes the record of a tool's live version: the tool if a
+// harvest marked it, else nil.
+func harvestedTool(live []byte) (*catalogv1.Tool, error) {
 	m, err := decodeResource(live)
 	if err != nil {
 		return nil, err
 	}
-	t, ok := m.(*catalogv1.Tool)
-	p := t.GetProvenance()
-	if !ok || !harvestMarked(p) {
-		return nil, nil
+	if t, ok := m.(*catalogv1.Tool); ok && harvestMarked(t.GetProvenance()) {
+		return t, nil
 	}
-	return proto.MarshalOptions{Deterministic: true}.Marshal(&catalogv1.Tool{Provenance: &catalogv1.Provenance{
-		Kind: p.GetKind(), Source: p.GetSource(), SourceId: p.GetSourceId()}})
+	return nil, nil
 }
 
 // harvestForgotten reports whether p, on a tombstone, says a harvest
