@@ -110,6 +110,7 @@ func (im *Importer) Import(ctx context.Context, req *catalogv1.ImportHarvestRequ
 		err = fmt.Errorf("harvest %s: %w", src.GetName(), err)
 		run.Complete, run.Error = false, err.Error()
 		run.Rejected = int32(len(run.RejectedEntries))
+		run.RejectedEntries = reportedRejections(run.RejectedEntries)
 		run.EndTime = timestamppb.New(im.now())
 		if _, saveErr := im.store.SaveHarvestRun(context.WithoutCancel(ctx), run); saveErr != nil {
 			im.log.Error("save the report of a failed harvest", "source", src.GetName(), "err", saveErr)
@@ -120,6 +121,7 @@ func (im *Importer) Import(ctx context.Context, req *catalogv1.ImportHarvestRequ
 	run.Created, run.Updated, run.Unchanged = counts.Created, counts.Updated, counts.Unchanged
 	run.Deleted, run.KeptHandEdits = counts.Deleted, counts.KeptHandEdits
 	run.Rejected = int32(len(run.RejectedEntries))
+	run.RejectedEntries = reportedRejections(run.RejectedEntries)
 	run.EndTime = timestamppb.New(im.now())
 	// The harvest has committed, so its report is owed even if the caller
 	// gives up now: a node stopping between the two must not leave changes
@@ -132,6 +134,24 @@ func (im *Importer) Import(ctx context.Context, req *catalogv1.ImportHarvestRequ
 		"unchanged", run.Unchanged, "deleted", run.Deleted, "rejected", run.Rejected,
 		"kept_hand_edits", run.KeptHandEdits, "complete", run.Complete)
 	return saved, nil
+}
+
+// maxReportedRejectionBytes bounds the rejected entries a harvest's report
+// lists: a source of thousands of broken entries would otherwise make a
+// report, kept and served with the others, of megabytes (more than a
+// gRPC client takes by default). The report still counts them all.
+const maxReportedRejectionBytes = 256 << 10
+
+// reportedRejections is the first of rejected that fit in
+// maxReportedRejectionBytes.
+func reportedRejections(rejected []*catalogv1.RejectedEntry) []*catalogv1.RejectedEntry {
+	size := 0
+	for i, r := range rejected {
+		if size += proto.Size(r); size > maxReportedRejectionBytes {
+			return rejected[:i]
+		}
+	}
+	return rejected
 }
 
 // incoming is an entry ready to be written.

@@ -502,3 +502,23 @@ func copyOrigin(t *testing.T, from, to *storage.Store) {
 		t.Fatal(err)
 	}
 }
+
+// TestReportOfManyRejections imports a source of 20,000 broken entries:
+// the report counts them all and lists as many as fit in its bound, so
+// that it stays servable (a report of megabytes failed every later list
+// of reports).
+func TestReportOfManyRejections(t *testing.T) {
+	s := openStore(t)
+	req := request("city", true, entry("a", "Alpha", "x"))
+	for i := range 20_000 {
+		req.Rejected = append(req.Rejected, &catalogv1.RejectedEntry{SourceId: fmt.Sprintf("broken-%05d", i), Where: fmt.Sprintf("broken-%05d.yml", i),
+			Findings: []*catalogv1.Finding{{Key: "legal.license", Message: "not an SPDX expression"}}})
+	}
+	run := mustImport(t, NewImporter(s, nil, quietLog()), req, "created 1 updated 0 unchanged 0 deleted 0 rejected 20000 kept 0")
+	if n := len(run.GetRejectedEntries()); n == 0 || n >= 20_000 || proto.Size(run) > 2*maxReportedRejectionBytes {
+		t.Errorf("the report lists %d rejected entries in %d bytes", n, proto.Size(run))
+	}
+	if got := run.GetRejectedEntries()[0].GetSourceId(); got != "broken-00000" {
+		t.Errorf("the first rejected entry listed: %q", got)
+	}
+}

@@ -41,6 +41,7 @@ func outputOnly() map[string]bool {
 const (
 	defaultPageSize = 20
 	maxPageSize     = 200
+	maxPageBytes    = 2 << 20 // see list
 )
 
 // ownOrigin checks that a write targets the node's own origin.
@@ -296,6 +297,18 @@ func (s *catalogServer) list(ctx context.Context, q storage.Query, orderBy strin
 	if len(ms) > int(pageSize) {
 		ms = ms[:pageSize]
 		next = encodePageToken(offset+int(pageSize), fp)
+	}
+	// A page ends early once it passes maxPageBytes (with one record at
+	// least), so that large records (a member's tool may carry a hundred
+	// long descriptions) cannot make a page larger than a client takes:
+	// gRPC's default is 4 MiB a message.
+	size := 0
+	for i, m := range ms {
+		if size += proto.Size(m); size > maxPageBytes && i > 0 {
+			ms = ms[:i]
+			next = encodePageToken(offset+i, fp)
+			break
+		}
 	}
 	return ms, next, nil
 }

@@ -302,7 +302,10 @@ func (n *Node) httpHandler(ctx context.Context, m *metrics, token string, log *s
 	}
 	n.conn, err = grpc.NewClient(dialAddr(n.GRPCAddr()),
 		grpc.WithTransportCredentials(creds),
-		grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(2*n.cfg.MaxHarvestBytes+1024)))
+		// As large answers as requests: a list's page ends at 2 MiB,
+		// but one record, or a harvest's report, may be larger than
+		// gRPC's default of 4 MiB, and REST would fail on it.
+		grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(2*n.cfg.MaxHarvestBytes+1024), grpc.MaxCallRecvMsgSize(2*n.cfg.MaxHarvestBytes+1024)))
 	if err != nil {
 		return nil, fmt.Errorf("gateway: connect to gRPC: %w", err)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+	"github.com/ogptoolbox/federation/storage"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -501,6 +502,49 @@ func TestPaging(t *testing.T) {
 	}
 	if diff := cmp.Diff(names, []string{"Tool 0", "Tool 1", "Tool 2", "Tool 3", "Tool 4"}); diff != "" {
 		t.Errorf("pages (-got +want):\n%s", diff)
+	}
+}
+
+// TestPagesOfLargeRecords lists five tools of about 900 KB each (a member
+// may replicate such; the API takes no more than --max-request-bytes): a
+// page ends once it passes 2 MiB, so that REST and a gRPC client with
+// gRPC's default limit of 4 MiB a message get every tool, page by page.
+func TestPagesOfLargeRecords(t *testing.T) {
+	ctx := context.Background()
+	n := startNode(t)
+	long := strings.Repeat("participation ", 64<<10) // 896 KiB
+	for i := range 5 {
+		tl := validTool()
+		tl.DisplayName = fmt.Sprintf("Tool %d", i)
+		tl.Descriptions["en"].LongDescription = long
+		if _, err := n.store.Apply(ctx, []storage.Write{{Op: storage.OpCreate, ID: fmt.Sprintf("tool-%d", i), Resource: tl}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	token := ""
+	for pages := 0; ; pages++ {
+		code, body := n.doJSON(t, "GET", "/v1/tools?order_by=display_name&page_size=10&page_token="+token, "", "")
+		if code != 200 {
+			t.Fatalf("REST page %d: %d %v", pages, code, body["message"])
+		}
+		tools, _ := body["tools"].([]any)
+		if len(tools) > 2 {
+			t.Errorf("a page of %d tools of 900 KB", len(tools))
+		}
+		for _, tl := range tools {
+			got = append(got, tl.(map[string]any)["display_name"].(string))
+		}
+		token, _ = body["next_page_token"].(string)
+		if token == "" || pages > 5 {
+			break
+		}
+	}
+	if diff := cmp.Diff(got, []string{"Tool 0", "Tool 1", "Tool 2", "Tool 3", "Tool 4"}); diff != "" {
+		t.Errorf("REST pages (-got +want):\n%s", diff)
+	}
+	if _, err := n.client.ListTools(ctx, &catalogv1.ListToolsRequest{PageSize: 10}); err != nil {
+		t.Errorf("a gRPC client with the default limits: %v", err)
 	}
 }
 

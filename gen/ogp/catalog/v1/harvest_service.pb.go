@@ -427,7 +427,8 @@ type HarvestRun struct {
 	// Tools edited by hand since their last harvest, left as edited (the
 	// source is not authoritative).
 	KeptHandEdits int32 `protobuf:"varint,12,opt,name=kept_hand_edits,json=keptHandEdits,proto3" json:"kept_hand_edits,omitempty"`
-	// Each entry not imported, with its reasons.
+	// Each entry not imported, with its reasons: the first of them, as many
+	// as fit in 256 KiB (rejected counts them all).
 	RejectedEntries []*RejectedEntry `protobuf:"bytes,13,rep,name=rejected_entries,json=rejectedEntries,proto3" json:"rejected_entries,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
