@@ -18,7 +18,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	federation "github.com/ogptoolbox/federation"
@@ -342,7 +344,41 @@ func (n *Node) httpHandler(ctx context.Context, m *metrics, token string, log *s
 		return nil, err
 	}
 	mux.Handle("/", pages)
-	return mux, nil
+	return requireUTF8(mux), nil
+}
+
+// requireUTF8 answers a request whose path or query parameters, decoded,
+// are not valid UTF-8 with 400 naming the parameter: the API's strings
+// must be, and the gateway failed to marshal such a request into a gRPC
+// call as an internal error (500), the web pages as well.
+func requireUTF8(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		field := ""
+		if !utf8.ValidString(r.URL.Path) {
+			field = "path"
+		}
+		for k, vs := range r.URL.Query() {
+			if field != "" {
+				break
+			}
+			if !utf8.ValidString(k) {
+				field = "a query parameter's name"
+			}
+			for _, v := range vs {
+				if !utf8.ValidString(v) {
+					field = k
+				}
+			}
+		}
+		switch {
+		case field == "":
+			next.ServeHTTP(w, r)
+		case strings.HasPrefix(r.URL.Path, "/v1/"):
+			writeStatus(w, r, invalidField(field, "is not valid UTF-8"))
+		default:
+			http.Error(w, field+" is not valid UTF-8", http.StatusBadRequest)
+		}
+	})
 }
 
 // limitBody answers a request whose body is larger than max with the same

@@ -505,6 +505,36 @@ func TestPaging(t *testing.T) {
 	}
 }
 
+// TestInvalidUTF8InAddress sends paths and query parameters that are not
+// UTF-8 once decoded: REST answers 400 naming the parameter, as for any
+// bad field, and the web pages 400; neither 500.
+func TestInvalidUTF8InAddress(t *testing.T) {
+	n := startNode(t)
+	for path, field := range map[string]string{
+		"/v1/tools?query=%FF":                   "query",
+		"/v1/tools?category=ok&category=%C3%28": "category",
+		"/v1/origins/fr/tools/%FF%FE":           "path",
+		"/v1/usecases?tool=%E2%82":              "tool",
+		"/v1/origins/fr/tools?tool_id=%FF":      "tool_id",
+		"/v1/harvests?source=%ED%A0%80":         "source",
+	} {
+		code, body := n.doJSON(t, "GET", path, "", "")
+		if code != 400 || !strings.Contains(fmt.Sprint(body), field) {
+			t.Errorf("GET %s: %d %v; want 400 naming %s", path, code, body, field)
+		}
+	}
+	for _, path := range []string{"/?q=%FF", "/tools/fr/%FF"} {
+		resp, err := http.Get(n.base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 400 {
+			t.Errorf("GET %s: %d, want 400", path, resp.StatusCode)
+		}
+	}
+}
+
 // TestPagesOfLargeRecords lists five tools of about 900 KB each (a member
 // may replicate such; the API takes no more than --max-request-bytes): a
 // page ends once it passes 2 MiB, so that REST and a gRPC client with
