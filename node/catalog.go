@@ -184,8 +184,12 @@ func (s *catalogServer) update(ctx context.Context, field, collection string, k 
 			return nil, status.Errorf(codes.Aborted, "%s changed since etag %q (now %q): read it again and reapply your change", name, etag, etagOf(current))
 		}
 		next := proto.Clone(current)
-		if err := applyMask(next, patch, mask, outputOnly()); err != nil {
+		applied, err := applyMask(next, patch, mask, outputOnly())
+		if err != nil {
 			return nil, invalidField("update_mask", "%v", err)
+		}
+		if applied == 0 {
+			return current, nil // the mask names output-only fields alone: nothing to write
 		}
 		if err := keepHarvestMark(current, next, patch, field, mask); err != nil {
 			return nil, err

@@ -10,30 +10,35 @@ import (
 )
 
 // applyMask copies the fields mask names from src into dst, both of the same
-// message type: a path names a field ("display_name") or a field of a
-// message field ("maintenance.type"); a named field absent from src is
-// cleared in dst. An empty mask copies every writable field. Fields in
-// outputOnly cannot be named. Errors name the offending path.
-func applyMask(dst, src proto.Message, mask *fieldmaskpb.FieldMask, outputOnly map[string]bool) error {
+// message type: a path names a field ("display_name"), a field of a
+// message field ("maintenance.type") or an entry of a map field
+// ("descriptions.fr"); a named field or entry absent from src is cleared
+// in dst. An empty mask copies every writable field. Paths into the fields
+// of outputOnly are ignored (AIP-203), so that the body of a read, etag
+// included, can be sent back as an update, whose mask grpc-gateway makes
+// of the body's fields. It returns how many paths it applied. Errors name
+// the offending path.
+func applyMask(dst, src proto.Message, mask *fieldmaskpb.FieldMask, outputOnly map[string]bool) (int, error) {
 	paths := mask.GetPaths()
 	if len(paths) == 0 || (len(paths) == 1 && paths[0] == "*") {
 		fields := src.ProtoReflect().Descriptor().Fields()
 		paths = paths[:0]
 		for i := range fields.Len() {
-			if name := string(fields.Get(i).Name()); !outputOnly[name] {
-				paths = append(paths, name)
-			}
+			paths = append(paths, string(fields.Get(i).Name()))
 		}
 	}
+	applied := 0
 	for _, p := range paths {
-		if outputOnly[p] {
-			return fmt.Errorf("%q is output only and cannot be updated", p)
+		path := strings.Split(p, ".")
+		if outputOnly[path[0]] {
+			continue
 		}
-		if err := copyPath(dst.ProtoReflect(), src.ProtoReflect(), strings.Split(p, ".")); err != nil {
-			return fmt.Errorf("%q: %w", p, err)
+		if err := copyPath(dst.ProtoReflect(), src.ProtoReflect(), path); err != nil {
+			return 0, fmt.Errorf("%q: %w", p, err)
 		}
+		applied++
 	}
-	return nil
+	return applied, nil
 }
 
 func copyPath(dst, src protoreflect.Message, path []string) error {
@@ -46,6 +51,15 @@ func copyPath(dst, src protoreflect.Message, path []string) error {
 			dst.Set(fd, src.Get(fd))
 		} else {
 			dst.Clear(fd)
+		}
+		return nil
+	}
+	if fd.IsMap() && len(path) == 2 && fd.MapKey().Kind() == protoreflect.StringKind {
+		key := protoreflect.ValueOfString(path[1]).MapKey()
+		if from := src.Get(fd).Map(); from.Has(key) {
+			dst.Mutable(fd).Map().Set(key, from.Get(key))
+		} else if dst.Has(fd) {
+			dst.Mutable(fd).Map().Clear(key)
 		}
 		return nil
 	}

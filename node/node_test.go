@@ -224,6 +224,29 @@ func TestRESTLifecycle(t *testing.T) {
 	if code != http.StatusConflict {
 		t.Errorf("stale patch: %d %v, want 409", code, stale)
 	}
+	// The body of a read, sent back changed, updates the tool: its
+	// output-only fields (name, times, etag...) are ignored but for the
+	// etag, which makes it conditional.
+	code, current := n.doJSON(t, "GET", "/v1/origins/fr/tools/consul", "", "")
+	if code != 200 {
+		t.Fatalf("get: %d %v", code, current)
+	}
+	current["display_name"] = "CONSUL"
+	sent, _ := json.Marshal(current)
+	code, roundTrip := n.doJSON(t, "PATCH", "/v1/origins/fr/tools/consul", testToken, string(sent))
+	if code != 200 || roundTrip["display_name"] != "CONSUL" || roundTrip["license"] != "MIT" {
+		t.Errorf("patch with a read's body: %d %v", code, roundTrip)
+	}
+	code, conditional := n.doJSON(t, "PATCH", "/v1/origins/fr/tools/consul", testToken, fmt.Sprintf(`{"development_status":"stable","etag":%q}`, roundTrip["etag"]))
+	if code != 200 || conditional["development_status"] != "stable" {
+		t.Errorf("patch with the current etag: %d %v", code, conditional)
+	}
+	// One language of the descriptions, by a mask naming its entry.
+	code, _ = n.doJSON(t, "PATCH", "/v1/origins/fr/tools/consul?update_mask=descriptions.fr", testToken, `{"descriptions":{"fr":{"short_description":"Participation citoyenne"}}}`)
+	code2, both := n.doJSON(t, "GET", "/v1/origins/fr/tools/consul", "", "")
+	if descs, _ := both["descriptions"].(map[string]any); code != 200 || code2 != 200 || len(descs) != 2 {
+		t.Errorf("patch of descriptions.fr: %d, then %v", code, both["descriptions"])
+	}
 	code, _ = n.doJSON(t, "GET", "/v1/origins/fr/tools/nope", "", "")
 	if code != http.StatusNotFound {
 		t.Errorf("get unknown: %d, want 404", code)
@@ -406,14 +429,25 @@ func TestBadInput(t *testing.T) {
 		if _, err := n.client.CreateTool(admin(ctx), &catalogv1.CreateToolRequest{Parent: "origins/fr", ToolId: "masked", Tool: validTool()}); err != nil {
 			t.Fatal(err)
 		}
-		for _, paths := range [][]string{{"seq"}, {"colour"}, {"display_name.x"}} {
+		for _, paths := range [][]string{{"colour"}, {"display_name.x"}, {"descriptions.en.x"}} {
 			_, err := n.client.UpdateTool(admin(ctx), &catalogv1.UpdateToolRequest{Tool: &catalogv1.Tool{Name: "origins/fr/tools/masked"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: paths}})
 			if status.Code(err) != codes.InvalidArgument || !contains(fieldViolations(err), "update_mask") {
 				t.Errorf("mask %v: %v", paths, err)
 			}
 		}
+		// Output-only fields in a mask are ignored (AIP-203): alone, they
+		// leave the tool as it is, and write nothing.
+		before, err := n.client.GetTool(ctx, &catalogv1.GetToolRequest{Name: "origins/fr/tools/masked"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		after, err := n.client.UpdateTool(admin(ctx), &catalogv1.UpdateToolRequest{Tool: &catalogv1.Tool{Name: "origins/fr/tools/masked", Seq: 99},
+			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"seq", "create_time.seconds", "etag"}}})
+		if err != nil || after.GetSeq() != before.GetSeq() || after.GetEtag() != before.GetEtag() {
+			t.Errorf("a mask of output-only fields: seq %d etag %q, %v; want the tool unchanged (seq %d etag %q)", after.GetSeq(), after.GetEtag(), err, before.GetSeq(), before.GetEtag())
+		}
 		// Clearing a required field through the mask is refused too.
-		_, err := n.client.UpdateTool(admin(ctx), &catalogv1.UpdateToolRequest{Tool: &catalogv1.Tool{Name: "origins/fr/tools/masked"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"display_name"}}})
+		_, err = n.client.UpdateTool(admin(ctx), &catalogv1.UpdateToolRequest{Tool: &catalogv1.Tool{Name: "origins/fr/tools/masked"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"display_name"}}})
 		if !contains(fieldViolations(err), "tool.display_name") {
 			t.Errorf("clearing display_name: %v", err)
 		}
