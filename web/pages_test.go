@@ -47,6 +47,8 @@ func TestPages(t *testing.T) {
 		{"GET", "/?order=sideways", 400, "is not an order"},
 		{"GET", "/?page_token=garbage", 400, "page_token"},
 		{"GET", "/?criterion=shiny", 400, "is not a criterion"},
+		{"GET", "/?" + manyFilters(60), 400, "more filters than a search takes"},
+		{"GET", "/?q=%FF", 400, "not valid UTF-8"},
 		{"GET", "/static/", 404, "There is no page"},
 		{"GET", "/static/nope.css", 404, "There is no page"},
 		{"POST", "/federation", 405, "does not take this kind of request"},
@@ -339,4 +341,13 @@ func TestPaging(t *testing.T) {
 	if first(back) != "Tool 20" || first(back1) != "Tool 00" || prev.MatchString(back1) {
 		t.Errorf("back: %q, then %q", first(back), first(back1))
 	}
+}
+
+// manyFilters is a query of n category filters, each another value.
+func manyFilters(n int) string {
+	v := url.Values{}
+	for i := range n {
+		v.Add("category", fmt.Sprintf("c%d", i))
+	}
+	return v.Encode()
 }

@@ -41,6 +41,11 @@ type searchQuery struct {
 	Filters   map[string][]string // by facet field
 }
 
+// maxSearchFilters bounds the filter values of a search: each link of the
+// page repeats them all, so that the page grew with their square (148 MB
+// of HTML for 2,000 of them). Far more than anyone selects by clicking.
+const maxSearchFilters = 50
+
 // parseSearch reads the page's parameters; the error names the one that
 // is wrong.
 func parseSearch(q url.Values) (searchQuery, error) {
@@ -53,10 +58,14 @@ func parseSearch(q url.Values) (searchQuery, error) {
 			return sq, fmt.Errorf("order: %q is not an order: use relevance, name, score or recent", sq.Order)
 		}
 	}
+	n := 0
 	for _, f := range facetFields() {
 		for _, v := range q[f] {
 			if v = strings.TrimSpace(v); v != "" && !slices.Contains(sq.Filters[f], v) {
 				sq.Filters[f] = append(sq.Filters[f], v)
+				if n++; n > maxSearchFilters {
+					return sq, fmt.Errorf("%s: more filters than a search takes (%d in all)", f, maxSearchFilters)
+				}
 			}
 		}
 	}
