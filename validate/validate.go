@@ -33,11 +33,13 @@ const (
 	maxFeatures         = 100
 	maxFeature          = 200
 	maxURL              = 2048
-	maxListItems        = 100
-	maxShortText        = 300
-	maxPurpose          = 2000
-	maxVersion          = 100
-	maxStandard         = 200
+	// MaxListItems is the most items a record's list or map field holds
+	// (descriptions' languages included).
+	MaxListItems = 100
+	maxShortText = 300
+	maxPurpose   = 2000
+	maxVersion   = 100
+	maxStandard  = 200
 )
 
 // Violations collects what is wrong with a record, field by field, so that
@@ -94,8 +96,8 @@ func (v *Violations) languageTag(field, s string) {
 }
 
 func (v *Violations) count(field string, n int) {
-	if n > maxListItems {
-		v.Add(field, "has %d items, more than %d", n, maxListItems)
+	if n > MaxListItems {
+		v.Add(field, "has %d items, more than %d", n, MaxListItems)
 	}
 }
 

@@ -10,13 +10,16 @@ import (
 	"strings"
 
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+	"github.com/ogptoolbox/federation/validate"
 	"github.com/ogptoolbox/federation/vocabulary"
 	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 )
 
-// maxDescriptionBlocks bounds the languages a form takes at once.
-const maxDescriptionBlocks = 20
+// maxDescriptionBlocks bounds the languages a form takes at once: as many
+// as a tool may hold, so that saving the form of a tool in 24 languages
+// (the EU's) unchanged keeps them all.
+const maxDescriptionBlocks = validate.MaxListItems
 
 // toolForm is the tool form as typed: it keeps what the curator wrote,
 // so a refused form comes back as it was sent.

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/url"
 	"testing"
 
@@ -128,4 +129,29 @@ func checkMapping(t *testing.T, name string, f func(string) string, want map[str
 func testPage() *page {
 	m := catalog()
 	return &page{Lang: "en", msgs: m["en"], fallback: m["en"]}
+}
+
+// TestToolFormManyLanguages saves unchanged the form of a tool described
+// in 25 languages: none is lost.
+func TestToolFormManyLanguages(t *testing.T) {
+	want := &catalogv1.Tool{Name: "origins/fr/tools/eu", Etag: "e1", DisplayName: "EU tool", Descriptions: map[string]*catalogv1.Description{}}
+	for _, l := range []string{"bg", "cs", "da", "de", "el", "en", "es", "et", "fi", "fr", "ga", "hr", "hu", "it", "lt", "lv", "mt", "nl", "pl", "pt", "ro", "sk", "sl", "sv", "ca"} {
+		want.Descriptions[l] = &catalogv1.Description{ShortDescription: "Tool in " + l}
+	}
+	f := toolFormOf(want)
+	v := url.Values{"etag": {f.Etag}, "display_name": {f.DisplayName}, "descriptions": {fmt.Sprint(len(f.Descriptions))}}
+	for i, d := range f.Descriptions {
+		v.Set(fmt.Sprintf("d%d_lang", i), d.Lang)
+		v.Set(fmt.Sprintf("d%d_short", i), d.Short)
+	}
+	back := parseToolForm(v)
+	back.Name = want.GetName()
+	var errs formErrors
+	got := back.record(&errs, testPage())
+	if errs.Any() {
+		t.Fatalf("errors: %v", errs.Summary)
+	}
+	if len(got.GetDescriptions()) != 25 {
+		t.Errorf("the form of a tool in 25 languages gives back %d", len(got.GetDescriptions()))
+	}
 }
