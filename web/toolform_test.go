@@ -86,13 +86,7 @@ func TestToolFormRoundTrip(t *testing.T) {
 		v.Set(p+"doc", d.DocURL)
 		v.Set(p+"apidoc", d.APIDocURL)
 	}
-	back := parseToolForm(v)
-	back.Name = want.GetName()
-	var errs formErrors
-	got := back.record(&errs, testPage())
-	if errs.Any() {
-		t.Fatalf("errors: %v", errs.Summary)
-	}
+	got := throughForm(t, v, want.GetName())
 	if diff := cmp.Diff(got, want, protocmp.Transform()); diff != "" {
 		t.Errorf("the tool through the form (-got +want):\n%s", diff)
 	}
@@ -144,14 +138,21 @@ func TestToolFormManyLanguages(t *testing.T) {
 		v.Set(fmt.Sprintf("d%d_lang", i), d.Lang)
 		v.Set(fmt.Sprintf("d%d_short", i), d.Short)
 	}
+	got := throughForm(t, v, want.GetName())
+	if len(got.GetDescriptions()) != 25 {
+		t.Errorf("the form of a tool in 25 languages gives back %d", len(got.GetDescriptions()))
+	}
+}
+
+// throughForm is the tool of name that the posted form v gives.
+func throughForm(t *testing.T, v url.Values, name string) *catalogv1.Tool {
+	t.Helper()
 	back := parseToolForm(v)
-	back.Name = want.GetName()
+	back.Name = name
 	var errs formErrors
 	got := back.record(&errs, testPage())
 	if errs.Any() {
 		t.Fatalf("errors: %v", errs.Summary)
 	}
-	if len(got.GetDescriptions()) != 25 {
-		t.Errorf("the form of a tool in 25 languages gives back %d", len(got.GetDescriptions()))
-	}
+	return got
 }
