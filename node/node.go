@@ -147,6 +147,7 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 		// gRPC's own limit sits above ours, so an oversized request gets the
 		// interceptor's clear INVALID_ARGUMENT rather than a bare refusal.
 		grpc.MaxRecvMsgSize(2*cfg.MaxHarvestBytes+1024),
+		grpc.InTapHandle(authTap(token)),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: minPing, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 2 * time.Minute, Timeout: 20 * time.Second}),
 		grpc.ChainUnaryInterceptor(unary...),

@@ -325,6 +325,20 @@ func TestAuth(t *testing.T) {
 	if _, err := n.client.ListTools(ctx, &catalogv1.ListToolsRequest{}); err != nil {
 		t.Errorf("public read: %v", err)
 	}
+	// A harvest import of 20 MB without the token is refused as such, at
+	// once: before the node reads it (it takes up to twice
+	// --max-harvest-bytes), not once read and decoded.
+	big := &catalogv1.ImportHarvestRequest{Source: &catalogv1.HarvestSource{Name: "big", Kind: "csv"}}
+	for i := range 20 {
+		big.Rejected = append(big.Rejected, &catalogv1.RejectedEntry{SourceId: fmt.Sprint(i), Where: strings.Repeat("x", 1<<20)})
+	}
+	if _, err := catalogv1.NewHarvestServiceClient(n.conn).ImportHarvest(ctx, big, grpc.MaxCallSendMsgSize(64<<20)); status.Code(err) != codes.Unauthenticated || !strings.Contains(err.Error(), "admin token") {
+		t.Errorf("a large harvest import without the token: %v", err)
+	}
+	if _, err := catalogv1.NewHarvestServiceClient(n.conn).ImportHarvest(metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer wrong-token-000000"), big,
+		grpc.MaxCallSendMsgSize(64<<20)); status.Code(err) != codes.Unauthenticated || !strings.Contains(err.Error(), "wrong") {
+		t.Errorf("a large harvest import with a wrong token: %v", err)
+	}
 	if info, _ := n.client.GetNodeInfo(ctx, &catalogv1.GetNodeInfoRequest{}); info.GetToolCount() != 0 || len(info.GetOrigins()) != 1 || info.GetOrigins()[0].GetHeadSeq() != 0 {
 		t.Errorf("refused writes stored something: %v", info)
 	}
