@@ -643,8 +643,9 @@ func (s *Store) sawFork(f Fork) {
 
 // ForkOf is the first fork of origin the catalog met since it opened (see
 // Fork), if any: a divergence of origin's records from a peer's then
-// needs no pull from the start, which would meet the fork again, and
-// proves nothing against the peer.
+// proves nothing against the peer, and a pull from the start meets the
+// fork again (package sync makes one at most every hour, for records lost
+// since).
 func (s *Store) ForkOf(origin string) (Fork, bool) {
 	f, ok := s.forks.Load(origin)
 	if !ok {

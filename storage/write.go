@@ -235,7 +235,8 @@ type pending struct {
 	analyzed  search.Analyzed // the new version, for the search index
 	link      toolLink        // the new version's, for a tool
 	// byHarvest marks a harvest's own write (see ApplyHarvest): its
-	// deletes forget the entry, and leave no harvest mark.
+	// deletes forget the entry, and their tombstones say so rather than
+	// carry the harvest's mark (see harvestForgetMarkOf).
 	byHarvest bool
 }
 
