@@ -117,7 +117,8 @@ func (im *Importer) Import(ctx context.Context, req *catalogv1.ImportHarvestRequ
 		}
 		return nil, err
 	}
-	run.RejectedEntries = append(run.RejectedEntries, counts.RejectedEntries...)
+	// The catalog's own refusals first: a report lists as many as fit.
+	run.RejectedEntries = append(counts.RejectedEntries, run.RejectedEntries...)
 	run.Created, run.Updated, run.Unchanged = counts.Created, counts.Updated, counts.Unchanged
 	run.Deleted, run.KeptHandEdits = counts.Deleted, counts.KeptHandEdits
 	run.Rejected = int32(len(run.RejectedEntries))

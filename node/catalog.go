@@ -188,8 +188,8 @@ func (s *catalogServer) update(ctx context.Context, field, collection string, k 
 		if err != nil {
 			return nil, invalidField("update_mask", "%v", err)
 		}
-		if applied == 0 {
-			return current, nil // the mask names output-only fields alone: nothing to write
+		if applied == 0 || proto.Equal(next, current) {
+			return current, nil // nothing to change, so nothing to write
 		}
 		if err := keepHarvestMark(current, next, patch, field, mask); err != nil {
 			return nil, err

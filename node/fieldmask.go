@@ -55,6 +55,9 @@ func copyPath(dst, src protoreflect.Message, path []string) error {
 		return nil
 	}
 	if fd.IsMap() && len(path) == 2 && fd.MapKey().Kind() == protoreflect.StringKind {
+		if path[1] == "" {
+			return fmt.Errorf("names no entry of %q", path[0])
+		}
 		key := protoreflect.ValueOfString(path[1]).MapKey()
 		if from := src.Get(fd).Map(); from.Has(key) {
 			dst.Mutable(fd).Map().Set(key, from.Get(key))
@@ -63,7 +66,10 @@ func copyPath(dst, src protoreflect.Message, path []string) error {
 		}
 		return nil
 	}
-	if fd.Message() == nil || fd.IsList() || fd.IsMap() {
+	if fd.IsMap() {
+		return fmt.Errorf("%q: a path names an entry of it (%s.KEY), not the fields of one", path[0], path[0])
+	}
+	if fd.Message() == nil || fd.IsList() {
 		return fmt.Errorf("%q has no sub-fields to select", path[0])
 	}
 	// When src lacks the field, Get gives an empty read-only message, so

@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"errors"
+	"google.golang.org/protobuf/proto"
 
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 	"github.com/ogptoolbox/federation/harvest"
@@ -40,6 +41,16 @@ func (h *harvestServer) ListHarvests(ctx context.Context, req *catalogv1.ListHar
 	runs, err := h.store.HarvestRuns(ctx, req.GetSource(), size)
 	if err != nil {
 		return nil, statusOf(err)
+	}
+	// At most maxPageBytes, as list's pages (one run at least): a report
+	// lists up to 256 KiB of rejected entries, and twenty such would pass
+	// gRPC's default limit of 4 MiB a message.
+	total := 0
+	for i, run := range runs {
+		if total += proto.Size(run); total > maxPageBytes && i > 0 {
+			runs = runs[:i]
+			break
+		}
 	}
 	return &catalogv1.ListHarvestsResponse{Runs: runs}, nil
 }

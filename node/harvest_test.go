@@ -154,3 +154,26 @@ func TestDataFolderLocked(t *testing.T) {
 		t.Errorf("the error does not say what to do: %v", err)
 	}
 }
+
+// TestListHarvestsOfLargeReports keeps twenty reports of about 256 KiB of
+// rejected entries each (what a report lists at most): a list of them
+// stops at 2 MiB, so that a gRPC client with gRPC's default limit of
+// 4 MiB a message gets it.
+func TestListHarvestsOfLargeReports(t *testing.T) {
+	ctx := context.Background()
+	n := startNode(t)
+	for i := range 20 {
+		run := &catalogv1.HarvestRun{Source: &catalogv1.HarvestSource{Name: "city", Kind: "publiccode", Location: "/srv/city"}, Complete: true}
+		for j := range 2_000 {
+			run.RejectedEntries = append(run.RejectedEntries, &catalogv1.RejectedEntry{SourceId: fmt.Sprintf("run-%d-entry-%d", i, j), Where: strings.Repeat("w", 100)})
+		}
+		run.Rejected = int32(len(run.RejectedEntries))
+		if _, err := n.store.SaveHarvestRun(ctx, run); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resp, err := catalogv1.NewHarvestServiceClient(n.conn).ListHarvests(ctx, &catalogv1.ListHarvestsRequest{})
+	if err != nil || len(resp.GetRuns()) == 0 || len(resp.GetRuns()) >= 20 {
+		t.Errorf("the list of twenty large reports, over gRPC: %d runs, %v", len(resp.GetRuns()), err)
+	}
+}

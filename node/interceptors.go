@@ -65,14 +65,22 @@ func checkToken(got []string, want []byte) error {
 // message: gRPC takes messages up to twice --max-harvest-bytes (for
 // harvest imports), which an anonymous caller could otherwise make the
 // node read and decode before authInterceptor refused it.
-func authTap(token string) tap.ServerInHandle {
+// The refusal is counted and logged as observeInterceptor would, which
+// it never reaches.
+func authTap(token string, log *slog.Logger, m *metrics) tap.ServerInHandle {
 	writes := writeMethods()
 	want := []byte("Bearer " + token)
 	return func(ctx context.Context, info *tap.Info) (context.Context, error) {
 		if !writes[info.FullMethodName] {
 			return ctx, nil
 		}
-		return ctx, checkToken(info.Header.Get("authorization"), want)
+		err := checkToken(info.Header.Get("authorization"), want)
+		if err != nil {
+			method := info.FullMethodName[strings.LastIndexByte(info.FullMethodName, '/')+1:]
+			m.requests.With(prometheus.Labels{"method": method, "code": codes.Unauthenticated.String()}).Inc()
+			log.Debug("rpc", "method", method, "code", codes.Unauthenticated.String(), "error", errText(err))
+		}
+		return ctx, err
 	}
 }
 

@@ -147,7 +147,7 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 		// gRPC's own limit sits above ours, so an oversized request gets the
 		// interceptor's clear INVALID_ARGUMENT rather than a bare refusal.
 		grpc.MaxRecvMsgSize(2*cfg.MaxHarvestBytes+1024),
-		grpc.InTapHandle(authTap(token)),
+		grpc.InTapHandle(authTap(token, n.log, m)),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: minPing, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 2 * time.Minute, Timeout: 20 * time.Second}),
 		grpc.ChainUnaryInterceptor(unary...),
@@ -363,7 +363,8 @@ func requireUTF8(next http.Handler) http.Handler {
 				break
 			}
 			if !utf8.ValidString(k) {
-				field = "a query parameter's name"
+				field = "a query parameter's name" // not the name itself, which no answer can carry
+				break
 			}
 			for _, v := range vs {
 				if !utf8.ValidString(v) {

@@ -339,6 +339,16 @@ func TestAuth(t *testing.T) {
 		grpc.MaxCallSendMsgSize(64<<20)); status.Code(err) != codes.Unauthenticated || !strings.Contains(err.Error(), "wrong") {
 		t.Errorf("a large harvest import with a wrong token: %v", err)
 	}
+	// Refused before the call is served, they are still counted.
+	resp, err := http.Get(n.base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !bytes.Contains(b, []byte(`ogpnode_requests_total{code="Unauthenticated",method="ImportHarvest"} 2`)) {
+		t.Errorf("the refused harvest imports are not counted:\n%s", b)
+	}
 	if info, _ := n.client.GetNodeInfo(ctx, &catalogv1.GetNodeInfoRequest{}); info.GetToolCount() != 0 || len(info.GetOrigins()) != 1 || info.GetOrigins()[0].GetHeadSeq() != 0 {
 		t.Errorf("refused writes stored something: %v", info)
 	}
@@ -443,7 +453,7 @@ func TestBadInput(t *testing.T) {
 		if _, err := n.client.CreateTool(admin(ctx), &catalogv1.CreateToolRequest{Parent: "origins/fr", ToolId: "masked", Tool: validTool()}); err != nil {
 			t.Fatal(err)
 		}
-		for _, paths := range [][]string{{"colour"}, {"display_name.x"}, {"descriptions.en.x"}} {
+		for _, paths := range [][]string{{"colour"}, {"display_name.x"}, {"descriptions.en.short_description"}, {"descriptions."}} {
 			_, err := n.client.UpdateTool(admin(ctx), &catalogv1.UpdateToolRequest{Tool: &catalogv1.Tool{Name: "origins/fr/tools/masked"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: paths}})
 			if status.Code(err) != codes.InvalidArgument || !contains(fieldViolations(err), "update_mask") {
 				t.Errorf("mask %v: %v", paths, err)
@@ -455,10 +465,12 @@ func TestBadInput(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		after, err := n.client.UpdateTool(admin(ctx), &catalogv1.UpdateToolRequest{Tool: &catalogv1.Tool{Name: "origins/fr/tools/masked", Seq: 99},
-			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"seq", "create_time.seconds", "etag"}}})
-		if err != nil || after.GetSeq() != before.GetSeq() || after.GetEtag() != before.GetEtag() {
-			t.Errorf("a mask of output-only fields: seq %d etag %q, %v; want the tool unchanged (seq %d etag %q)", after.GetSeq(), after.GetEtag(), err, before.GetSeq(), before.GetEtag())
+		for _, paths := range [][]string{{"seq", "create_time.seconds", "etag"}, {"descriptions.zz"}} { // the second: a language the tool lacks, cleared
+			after, err := n.client.UpdateTool(admin(ctx), &catalogv1.UpdateToolRequest{Tool: &catalogv1.Tool{Name: "origins/fr/tools/masked", Seq: 99},
+				UpdateMask: &fieldmaskpb.FieldMask{Paths: paths}})
+			if err != nil || after.GetSeq() != before.GetSeq() || after.GetEtag() != before.GetEtag() {
+				t.Errorf("mask %v, which changes nothing: seq %d etag %q, %v; want the tool unchanged (seq %d etag %q)", paths, after.GetSeq(), after.GetEtag(), err, before.GetSeq(), before.GetEtag())
+			}
 		}
 		// Clearing a required field through the mask is refused too.
 		_, err = n.client.UpdateTool(admin(ctx), &catalogv1.UpdateToolRequest{Tool: &catalogv1.Tool{Name: "origins/fr/tools/masked"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"display_name"}}})
@@ -565,6 +577,7 @@ func TestInvalidUTF8InAddress(t *testing.T) {
 		"/v1/usecases?tool=%E2%82":              "tool",
 		"/v1/origins/fr/tools?tool_id=%FF":      "tool_id",
 		"/v1/harvests?source=%ED%A0%80":         "source",
+		"/v1/tools?%FF=%FF":                     "a query parameter's name",
 	} {
 		code, body := n.doJSON(t, "GET", path, "", "")
 		if code != 400 || !strings.Contains(fmt.Sprint(body), field) {

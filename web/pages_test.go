@@ -48,6 +48,9 @@ func TestPages(t *testing.T) {
 		{"GET", "/?page_token=garbage", 400, "page_token"},
 		{"GET", "/?criterion=shiny", 400, "is not a criterion"},
 		{"GET", "/?" + manyFilters(60), 400, "more filters than a search takes"},
+		// At the most filters a search takes, values show, but no link
+		// adds one more (it would be refused).
+		{"GET", "/?category=collaboration&" + manyFilters(49), 200, `<span class="facet-value">`},
 		{"GET", "/?q=%FF", 400, "not valid UTF-8"},
 		{"GET", "/static/", 404, "There is no page"},
 		{"GET", "/static/nope.css", 404, "There is no page"},

@@ -240,6 +240,11 @@ func facetViews(sq searchQuery, facets []*catalogv1.Facet) []facetView {
 	for _, f := range facets {
 		byField[f.GetField()] = f
 	}
+	full := 0 // no value can be added once the filters are at maxSearchFilters
+	for _, vs := range sq.Filters {
+		full += len(vs)
+	}
+	addable := full < maxSearchFilters
 	var out []facetView
 	for _, field := range facetFields() {
 		fv := facetView{Field: field}
@@ -248,7 +253,11 @@ func facetViews(sq searchQuery, facets []*catalogv1.Facet) []facetView {
 		for _, v := range byField[field].GetValues() {
 			sel := slices.Contains(sq.Filters[field], v.GetValue())
 			seen[v.GetValue()] = true
-			all = append(all, facetValueView{Field: field, Value: v.GetValue(), Count: v.GetCount(), Selected: sel, Href: sq.toggled(field, v.GetValue())})
+			href := ""
+			if sel || addable {
+				href = sq.toggled(field, v.GetValue())
+			}
+			all = append(all, facetValueView{Field: field, Value: v.GetValue(), Count: v.GetCount(), Selected: sel, Href: href})
 		}
 		for _, v := range sq.Filters[field] {
 			if !seen[v] {

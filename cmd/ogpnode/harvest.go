@@ -212,6 +212,9 @@ func printRun(w io.Writer, run *catalogv1.HarvestRun) {
 			fmt.Fprintf(w, "    %s\n", describeFinding(f))
 		}
 	}
+	if more := int(run.GetRejected()) - len(run.GetRejectedEntries()); more > 0 {
+		fmt.Fprintf(w, "  and %d more rejected entries, which the report does not list\n", more)
+	}
 }
 
 func describeFinding(f *catalogv1.Finding) string {

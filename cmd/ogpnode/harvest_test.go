@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 )
 
 // sharedCorpus is a file of ../shared/corpus, next to the repository.
@@ -135,5 +137,16 @@ func TestProgressLines(t *testing.T) {
 	small.done()
 	if buf.Len() != 0 {
 		t.Errorf("a small source printed progress: %q", buf.String())
+	}
+}
+
+// TestPrintRunSaysRejectionsNotListed prints a report that lists fewer
+// rejected entries than it counts: the output says how many it leaves out.
+func TestPrintRunSaysRejectionsNotListed(t *testing.T) {
+	var out bytes.Buffer
+	printRun(&out, &catalogv1.HarvestRun{Name: "harvests/1", Source: &catalogv1.HarvestSource{Name: "city"}, Rejected: 5,
+		RejectedEntries: []*catalogv1.RejectedEntry{{Where: "a.yml"}, {Where: "b.yml"}}})
+	if !strings.Contains(out.String(), "and 3 more rejected entries") {
+		t.Errorf("the report printed:\n%s", out.String())
 	}
 }

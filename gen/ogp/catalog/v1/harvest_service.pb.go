@@ -560,7 +560,8 @@ type ListHarvestsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Only runs of this source (its name); all sources when empty.
 	Source string `protobuf:"bytes,1,opt,name=source,proto3" json:"source,omitempty"`
-	// At most this many runs (default 20, at most 200).
+	// At most this many runs (default 20, at most 200), and no more than
+	// fit in 2 MiB (one run at least).
 	PageSize      int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
