@@ -302,19 +302,26 @@ func (s *catalogServer) list(ctx context.Context, q storage.Query, orderBy strin
 		ms = ms[:pageSize]
 		next = encodePageToken(offset+int(pageSize), fp)
 	}
-	// A page ends early once it passes maxPageBytes (with one record at
-	// least), so that large records (a member's tool may carry a hundred
-	// long descriptions) cannot make a page larger than a client takes:
-	// gRPC's default is 4 MiB a message.
+	if n := fitPage(ms); n < len(ms) {
+		ms = ms[:n]
+		next = encodePageToken(offset+n, fp)
+	}
+	return ms, next, nil
+}
+
+// fitPage is how many of ms, from the first, a page holds: those within
+// maxPageBytes, one at least, so that large records (a member's tool may
+// carry a hundred long descriptions, a harvest report 256 KiB of rejected
+// entries) cannot make an answer larger than a client takes: gRPC's
+// default is 4 MiB a message.
+func fitPage[M proto.Message](ms []M) int {
 	size := 0
 	for i, m := range ms {
 		if size += proto.Size(m); size > maxPageBytes && i > 0 {
-			ms = ms[:i]
-			next = encodePageToken(offset+i, fp)
-			break
+			return i
 		}
 	}
-	return ms, next, nil
+	return len(ms)
 }
 
 // parseOrderBy reads "field" or "field desc" into q.

@@ -3,7 +3,6 @@ package node
 import (
 	"context"
 	"errors"
-	"google.golang.org/protobuf/proto"
 
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 	"github.com/ogptoolbox/federation/harvest"
@@ -42,15 +41,5 @@ func (h *harvestServer) ListHarvests(ctx context.Context, req *catalogv1.ListHar
 	if err != nil {
 		return nil, statusOf(err)
 	}
-	// At most maxPageBytes, as list's pages (one run at least): a report
-	// lists up to 256 KiB of rejected entries, and twenty such would pass
-	// gRPC's default limit of 4 MiB a message.
-	total := 0
-	for i, run := range runs {
-		if total += proto.Size(run); total > maxPageBytes && i > 0 {
-			runs = runs[:i]
-			break
-		}
-	}
-	return &catalogv1.ListHarvestsResponse{Runs: runs}, nil
+	return &catalogv1.ListHarvestsResponse{Runs: runs[:fitPage(runs)]}, nil
 }

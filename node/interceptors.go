@@ -76,7 +76,7 @@ func authTap(token string, log *slog.Logger, m *metrics) tap.ServerInHandle {
 		}
 		err := checkToken(info.Header.Get("authorization"), want)
 		if err != nil {
-			method := info.FullMethodName[strings.LastIndexByte(info.FullMethodName, '/')+1:]
+			method := methodName(info.FullMethodName)
 			m.requests.With(prometheus.Labels{"method": method, "code": codes.Unauthenticated.String()}).Inc()
 			log.Debug("rpc", "method", method, "code", codes.Unauthenticated.String(), "error", errText(err))
 		}
@@ -115,7 +115,7 @@ func observeInterceptor(log *slog.Logger, m *metrics) grpc.UnaryServerIntercepto
 			}
 			code := status.Code(err)
 			elapsed := time.Since(start)
-			method := info.FullMethod[strings.LastIndexByte(info.FullMethod, '/')+1:]
+			method := methodName(info.FullMethod)
 			m.requests.With(prometheus.Labels{"method": method, "code": code.String()}).Inc()
 			m.latency.With(prometheus.Labels{"method": method}).Observe(elapsed.Seconds())
 			level := slog.LevelDebug
@@ -132,6 +132,10 @@ func observeInterceptor(log *slog.Logger, m *metrics) grpc.UnaryServerIntercepto
 		return handler(ctx, req)
 	}
 }
+
+// methodName is the method of a gRPC full method name
+// ("/ogp.catalog.v1.CatalogService/GetTool" → "GetTool").
+func methodName(full string) string { return full[strings.LastIndexByte(full, '/')+1:] }
 
 func errText(err error) string {
 	if err == nil {
