@@ -309,3 +309,43 @@ func ownOriginRefused(err error) bool {
 	var re *storage.RefusedError
 	return errors.As(err, &re) && re.Reason == storage.RefusedOwnOrigin
 }
+
+// repairOwnFork pulls from the peer behind conn every record it holds of
+// the node's own origin, from seq 0, each page verified with the node's
+// key, and joins the two histories of the origin that the catalog and the
+// peer hold (see storage.RepairOwnFork). With onlyForked, it writes
+// nothing unless the peer holds a record at a seq where the catalog holds
+// another (a peer that only lacks records repairs itself). It returns how
+// many records the node wrote again. Nothing is written unless every page
+// checked.
+func repairOwnFork(ctx context.Context, store *storage.Store, conn grpc.ClientConnInterface, pageBytes int, onlyForked bool) (int, error) {
+	own := store.Origin()
+	stream, err := federationv1.NewFederationServiceClient(conn).Pull(ctx, &federationv1.PullRequest{
+		Watermarks:   map[string]int64{own: 0},
+		MaxPageBytes: int32(pageBytes),
+	})
+	if err != nil {
+		return 0, fmt.Errorf("pull this node's origin from the start: %w", err)
+	}
+	fork := store.NewOwnFork()
+	for {
+		msg, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return 0, fmt.Errorf("pull this node's origin from the start: %w", err)
+		}
+		cp, err := store.CheckPage(ctx, msg.GetPage())
+		if err != nil {
+			return 0, fmt.Errorf("pull this node's origin from the start: %w", err)
+		}
+		if err := fork.Add(ctx, cp); err != nil {
+			return 0, fmt.Errorf("pull this node's origin from the start: %w", err)
+		}
+	}
+	if onlyForked && !fork.Forked() {
+		return 0, nil
+	}
+	return store.RepairOwnFork(ctx, fork)
+}
