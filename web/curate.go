@@ -100,6 +100,11 @@ type recordForm[R resource] interface {
 	// fields the form edits: what it does not show (provenance) stays as
 	// it was.
 	update(ctx context.Context, c catalogv1.CatalogServiceClient, rec R) (R, error)
+	// editing gives the form the version of the record it edits, when
+	// it is still current: a field the curator left as the form showed
+	// it keeps that version's value, which the form's text may not hold
+	// exactly (see sameText).
+	editing(was R)
 	// title names the record for people, in the titles of its edit page
 	// and of its delete's confirmation.
 	title() string
@@ -204,6 +209,13 @@ func (c *curation[R, F]) updateRecord(w http.ResponseWriter, r *http.Request) {
 	p := c.s.newPage(w, r, "form.edit")
 	f := c.parse(r.PostForm)
 	f.base().Name = c.name(r)
+	ctx, cancel := context.WithTimeout(r.Context(), callTimeout)
+	was, err := c.get(ctx, f.base().Name)
+	cancel()
+	if err == nil && was.GetEtag() == f.base().Etag {
+		// Else the update is refused as stale, or the record is gone.
+		f.editing(was)
+	}
 	c.save(w, r, p, f)
 }
 

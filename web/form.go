@@ -147,6 +147,14 @@ func lines(s string) []string { return splitTrimmed(s, "\n") }
 // items splits a list typed on one line, separated by commas.
 func items(s string) []string { return splitTrimmed(s, ",") }
 
+// sameText reports whether an input's posted text is the text the form
+// showed.
+func sameText(posted, shown string) bool { return textareaText(posted) == shown }
+
+// textareaText is a textarea's posted text with its line ends as the
+// records keep them: browsers send them as CR LF.
+func textareaText(posted string) string { return strings.ReplaceAll(posted, "\r\n", "\n") }
+
 // splitTrimmed splits s at sep into its non-empty parts, trimmed.
 func splitTrimmed(s, sep string) []string {
 	var out []string

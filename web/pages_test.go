@@ -9,9 +9,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/testing/protocmp"
 )
 
 // TestPages checks, without a browser, the status and a piece of each
@@ -230,6 +232,49 @@ func TestCSRF(t *testing.T) {
 	}
 }
 
+// TestEditKeepsWhatTheFormCannotShow saves, through the pages, the form
+// of a tool whose values the form's text cannot hold exactly (items
+// holding a newline, a contact and a contractor whose names hold "; ", a
+// long description starting with a blank line), changing only its name:
+// everything else stays as it was, where the form used to split the
+// items, refuse the contact, and drop the blank line.
+func TestEditKeepsWhatTheFormCannotShow(t *testing.T) {
+	n := startNode(t)
+	c := client(t)
+	signIn(t, c, n)
+	ctx := context.Background()
+	tool := &catalogv1.Tool{
+		DisplayName: "Tricky",
+		Descriptions: map[string]*catalogv1.Description{"en": {ShortDescription: "Tricky values", LongDescription: "\nStarts with a blank line",
+			Features: []string{"line one\nline two", "plain"}}},
+		UsedBy: []string{"Ville de Paris\nDirection du numérique"}, Standards: []string{"A\nB"},
+		Maintenance: &catalogv1.Maintenance{Type: "community", Contacts: []*catalogv1.Contact{{Name: "Doe; Jane", Email: "jane@example.org"}},
+			Contractors: []*catalogv1.Contractor{{Name: "Acme; Inc"}}},
+	}
+	want, err := n.catalog.CreateTool(admin(ctx), &catalogv1.CreateToolRequest{Parent: "origins/fr", ToolId: "tricky", Tool: tool})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, page, _ := get(t, c, n.base+"/tools/fr/tricky/edit")
+	if !strings.Contains(page, "\n\nStarts with a blank line</textarea>") {
+		t.Errorf("the long description's first newline is not kept in its textarea")
+	}
+	form := formOnPage(t, page, "/tools/fr/tricky/edit")
+	form.Set("display_name", "Tricky, renamed")
+	if code, page, _ := post(t, c, n.base+"/tools/fr/tricky/edit", form); code != http.StatusSeeOther {
+		t.Fatalf("the edit: %d\n%s", code, page)
+	}
+	got, err := n.catalog.GetTool(ctx, &catalogv1.GetToolRequest{Name: "origins/fr/tools/tricky"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want.DisplayName = "Tricky, renamed"
+	if diff := cmp.Diff(got, want, protocmp.Transform(), protocmp.IgnoreFields(&catalogv1.Tool{}, "etag", "seq", "update_time")); diff != "" {
+		t.Errorf("the tool after an edit of its name (-got +want):\n%s", diff)
+	}
+
+}
+
 // TestCuration creates, edits (with a concurrent change in between) and
 // deletes a tool and a use case through the forms, and checks that the
 // API's field violations come back beside their fields with what was
@@ -250,7 +295,7 @@ func TestCuration(t *testing.T) {
 	}
 	for _, want := range []string{
 		`<p class="field-error" id="repository_url-error">`, `value="not a url"`, `aria-describedby="repository_url-hint repository_url-error"`,
-		`id="d1_short-error"`, `id="contacts-error"`, `href="#repository_url"`, "is not an http or https URL", `>Ada; not-an-email</textarea>`,
+		`id="d1_short-error"`, `id="contacts-error"`, `href="#repository_url"`, "is not an http or https URL", ">\nAda; not-an-email</textarea>",
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("bad tool form: no %s", want)

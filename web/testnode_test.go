@@ -14,6 +14,7 @@ import (
 
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 	"github.com/ogptoolbox/federation/node"
+	"golang.org/x/net/html"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
@@ -200,3 +201,69 @@ func regexpValue(t *testing.T, page, name string) string {
 }
 
 func fieldMask(paths ...string) *fieldmaskpb.FieldMask { return &fieldmaskpb.FieldMask{Paths: paths} }
+
+// formOnPage is what a browser posts of the form of page whose action is
+// action, unchanged: its inputs' values, checked boxes, selected options,
+// and its textareas' text (the newline HTML drops after the tag dropped,
+// line ends sent as CR LF).
+func formOnPage(t *testing.T, page, action string) url.Values {
+	t.Helper()
+	doc, err := html.Parse(strings.NewReader(page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	attr := func(n *html.Node, key string) (string, bool) {
+		for _, a := range n.Attr {
+			if a.Key == key {
+				return a.Val, true
+			}
+		}
+		return "", false
+	}
+	var form *html.Node
+	for n := range doc.Descendants() {
+		if a, _ := attr(n, "action"); n.Type == html.ElementNode && n.Data == "form" && a == action {
+			form = n
+		}
+	}
+	if form == nil {
+		t.Fatalf("no form posting to %s on the page", action)
+	}
+	v := url.Values{}
+	for n := range form.Descendants() {
+		if n.Type != html.ElementNode {
+			continue
+		}
+		name, named := attr(n, "name")
+		if !named {
+			continue
+		}
+		switch n.Data {
+		case "input":
+			value, _ := attr(n, "value")
+			typ, _ := attr(n, "type")
+			_, checked := attr(n, "checked")
+			switch {
+			case typ == "checkbox" && !checked:
+			case typ == "checkbox" && value == "":
+				v.Add(name, "on")
+			default:
+				v.Add(name, value)
+			}
+		case "textarea":
+			var text strings.Builder
+			for c := range n.ChildNodes() {
+				text.WriteString(c.Data)
+			}
+			v.Add(name, strings.ReplaceAll(text.String(), "\n", "\r\n"))
+		case "select":
+			for o := range n.Descendants() {
+				if _, selected := attr(o, "selected"); o.Type == html.ElementNode && o.Data == "option" && selected {
+					value, _ := attr(o, "value")
+					v.Add(name, value)
+				}
+			}
+		}
+	}
+	return v
+}

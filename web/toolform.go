@@ -47,6 +47,8 @@ type toolForm struct {
 	ReleaseDate        string
 	LocalisationReady  bool
 	Standards          string // a line each
+
+	was *catalogv1.Tool // the version edited, still current (see editing)
 }
 
 // descForm is one language's description block.
@@ -92,7 +94,7 @@ func parseToolForm(v url.Values) *toolForm {
 	for i := range n {
 		d := func(k string) string { return v.Get(fmt.Sprintf("d%d_%s", i, k)) }
 		f.Descriptions = append(f.Descriptions, descForm{
-			Lang: strings.TrimSpace(d("lang")), Short: d("short"), Long: d("long"), Features: d("features"),
+			Lang: strings.TrimSpace(d("lang")), Short: d("short"), Long: textareaText(d("long")), Features: d("features"),
 			DocURL: strings.TrimSpace(d("doc")), APIDocURL: strings.TrimSpace(d("apidoc")),
 		})
 	}
@@ -170,6 +172,30 @@ func (f *toolForm) record(errs *formErrors, p *page) *catalogv1.Tool {
 		SoftwareVersion: f.SoftwareVersion, ReleaseDate: f.ReleaseDate, LocalisationReady: f.LocalisationReady,
 		Standards: lines(f.Standards),
 	}
+	// A field left as the form showed it keeps the edited version's value,
+	// which its text may not hold: an item with a newline, a contact whose
+	// name holds "; ". (Platforms and languages are words and codes,
+	// without commas.)
+	var shown *toolForm
+	wasBlocks := map[string]descForm{}
+	if f.was != nil {
+		shown = toolFormOf(f.was)
+		for _, d := range shown.Descriptions {
+			wasBlocks[d.Lang] = d
+		}
+		for _, kept := range []struct {
+			posted, shown string
+			field         *[]string
+			was           []string
+		}{
+			{f.UsedBy, shown.UsedBy, &t.UsedBy, f.was.GetUsedBy()},
+			{f.Standards, shown.Standards, &t.Standards, f.was.GetStandards()},
+		} {
+			if sameText(kept.posted, kept.shown) {
+				*kept.field = kept.was
+			}
+		}
+	}
 	for i, d := range f.Descriptions {
 		if d.empty() {
 			continue
@@ -186,6 +212,9 @@ func (f *toolForm) record(errs *formErrors, p *page) *catalogv1.Tool {
 			ShortDescription: d.Short, LongDescription: d.Long, Features: lines(d.Features),
 			DocumentationUrl: d.DocURL, ApiDocumentationUrl: d.APIDocURL,
 		}
+		if was, ok := wasBlocks[d.Lang]; ok && sameBlock(d, was) {
+			t.Descriptions[d.Lang] = f.was.GetDescriptions()[d.Lang]
+		}
 	}
 	for _, name := range f.Themes {
 		v, ok := catalogv1.OgpTheme_value[name]
@@ -196,7 +225,14 @@ func (f *toolForm) record(errs *formErrors, p *page) *catalogv1.Tool {
 		t.OgpThemes = append(t.OgpThemes, catalogv1.OgpTheme(v))
 	}
 	m := &catalogv1.Maintenance{Type: f.MaintenanceType}
-	for _, l := range lines(f.Contacts) {
+	contacts, contractors := lines(f.Contacts), lines(f.Contractors)
+	if shown != nil && sameText(f.Contacts, shown.Contacts) {
+		contacts, m.Contacts = nil, f.was.GetMaintenance().GetContacts()
+	}
+	if shown != nil && sameText(f.Contractors, shown.Contractors) {
+		contractors, m.Contractors = nil, f.was.GetMaintenance().GetContractors()
+	}
+	for _, l := range contacts {
 		parts, ok := splitParts(l, 4)
 		if !ok {
 			errs.add("contacts", p.T("form.contacts"), p.T("form.err_parts", l, 4))
@@ -204,7 +240,7 @@ func (f *toolForm) record(errs *formErrors, p *page) *catalogv1.Tool {
 		}
 		m.Contacts = append(m.Contacts, &catalogv1.Contact{Name: parts[0], Email: parts[1], Phone: parts[2], Affiliation: parts[3]})
 	}
-	for _, l := range lines(f.Contractors) {
+	for _, l := range contractors {
 		parts, ok := splitParts(l, 3)
 		if !ok {
 			errs.add("contractors", p.T("form.contractors"), p.T("form.err_parts", l, 3))
@@ -292,6 +328,15 @@ func (f *toolForm) input(p string) string {
 }
 
 func (f *toolForm) title() string { return f.DisplayName }
+
+func (f *toolForm) editing(was *catalogv1.Tool) { f.was = was }
+
+// sameBlock reports whether a posted description block is the block the
+// form showed.
+func sameBlock(posted, shown descForm) bool {
+	return posted.Short == shown.Short && sameText(posted.Long, shown.Long) && sameText(posted.Features, shown.Features) &&
+		posted.DocURL == shown.DocURL && posted.APIDocURL == shown.APIDocURL
+}
 
 // view lays the form out, with always a block to add a language, and the
 // number of blocks for parseToolForm.

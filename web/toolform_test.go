@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -68,24 +69,7 @@ func TestToolFormRoundTrip(t *testing.T) {
 		Publisher: &catalogv1.Publisher{Name: "Barcelona", Uri: "https://barcelona.cat"}, UsedBy: []string{"Barcelona", "Helsinki"},
 		SoftwareVersion: "0.27", ReleaseDate: "2023-09-18", LocalisationReady: true, Standards: []string{"OpenAPI 3"},
 	}
-	f := toolFormOf(want)
-	v := url.Values{
-		"etag": {f.Etag}, "display_name": {f.DisplayName}, "repository_url": {f.RepositoryURL}, "license": {f.License},
-		"categories": f.Categories, "ogp_themes": f.Themes, "development_status": {f.DevelopmentStatus}, "software_type": {f.SoftwareType},
-		"platforms": {f.Platforms}, "available_languages": {f.AvailableLanguages}, "maintenance_type": {f.MaintenanceType},
-		"contacts": {f.Contacts}, "contractors": {f.Contractors}, "publisher_name": {f.PublisherName}, "publisher_uri": {f.PublisherURI},
-		"used_by": {f.UsedBy}, "software_version": {f.SoftwareVersion}, "release_date": {f.ReleaseDate}, "localisation_ready": {"on"},
-		"standards": {f.Standards}, "descriptions": {"3"},
-	}
-	for i, d := range f.Descriptions {
-		p := "d" + string(rune('0'+i)) + "_"
-		v.Set(p+"lang", d.Lang)
-		v.Set(p+"short", d.Short)
-		v.Set(p+"long", d.Long)
-		v.Set(p+"features", d.Features)
-		v.Set(p+"doc", d.DocURL)
-		v.Set(p+"apidoc", d.APIDocURL)
-	}
+	v := formValues(toolFormOf(want))
 	got := throughForm(t, v, want.GetName())
 	if diff := cmp.Diff(got, want, protocmp.Transform()); diff != "" {
 		t.Errorf("the tool through the form (-got +want):\n%s", diff)
@@ -142,6 +126,33 @@ func TestToolFormManyLanguages(t *testing.T) {
 	if len(got.GetDescriptions()) != 25 {
 		t.Errorf("the form of a tool in 25 languages gives back %d", len(got.GetDescriptions()))
 	}
+}
+
+// formValues is what a browser posts of the form f shows: its textareas'
+// line ends as CR LF.
+func formValues(f *toolForm) url.Values {
+	crlf := func(s string) string { return strings.ReplaceAll(s, "\n", "\r\n") }
+	v := url.Values{
+		"etag": {f.Etag}, "display_name": {f.DisplayName}, "repository_url": {f.RepositoryURL}, "license": {f.License},
+		"categories": f.Categories, "ogp_themes": f.Themes, "development_status": {f.DevelopmentStatus}, "software_type": {f.SoftwareType},
+		"platforms": {f.Platforms}, "available_languages": {f.AvailableLanguages}, "maintenance_type": {f.MaintenanceType},
+		"contacts": {crlf(f.Contacts)}, "contractors": {crlf(f.Contractors)}, "publisher_name": {f.PublisherName}, "publisher_uri": {f.PublisherURI},
+		"used_by": {crlf(f.UsedBy)}, "software_version": {f.SoftwareVersion}, "release_date": {f.ReleaseDate},
+		"standards": {crlf(f.Standards)}, "descriptions": {fmt.Sprint(len(f.Descriptions) + 1)}, // and an empty block, as the page adds
+	}
+	if f.LocalisationReady {
+		v.Set("localisation_ready", "on")
+	}
+	for i, d := range f.Descriptions {
+		p := fmt.Sprintf("d%d_", i)
+		v.Set(p+"lang", d.Lang)
+		v.Set(p+"short", d.Short)
+		v.Set(p+"long", crlf(d.Long))
+		v.Set(p+"features", crlf(d.Features))
+		v.Set(p+"doc", d.DocURL)
+		v.Set(p+"apidoc", d.APIDocURL)
+	}
+	return v
 }
 
 // throughForm is the tool of name that the posted form v gives.

@@ -43,7 +43,7 @@ func parseUseCaseForm(v url.Values) *useCaseForm {
 	return &useCaseForm{
 		formBase: formBase{ID: strings.TrimSpace(v.Get("use_case_id")), Etag: v.Get("etag")}, Tool: strings.TrimSpace(v.Get("tool")),
 		OrgName: v.Get("org_name"), OrgKind: v.Get("org_kind"), OrgCountry: strings.TrimSpace(v.Get("org_country")),
-		Purpose: v.Get("purpose"), Commitments: v.Get("commitments"), URL: strings.TrimSpace(v.Get("url")),
+		Purpose: textareaText(v.Get("purpose")), Commitments: v.Get("commitments"), URL: strings.TrimSpace(v.Get("url")),
 		StartDate: strings.TrimSpace(v.Get("start_date")), Status: v.Get("status"),
 	}
 }
@@ -118,6 +118,10 @@ func (f *useCaseForm) input(p string) string {
 }
 
 func (f *useCaseForm) title() string { return f.OrgName }
+
+// editing does nothing: every field of a use case comes back from its
+// form as it was (commitments are ids, without commas).
+func (f *useCaseForm) editing(*catalogv1.UseCase) {}
 
 // view lays the form out; a new use case's form goes back to its tool's
 // page when it names one.
