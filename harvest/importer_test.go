@@ -474,55 +474,6 @@ func TestHarvestAfterRestoreFromOlderCopy(t *testing.T) {
 	}
 }
 
-// TestHarvestAfterOwnForkRepaired restores a node from a copy older than
-// a harvest that updated one entry and created another, has it write by
-// hand at the seqs of that harvest's writes, and repairs the fork with a
-// peer that holds them: the harvested tools taken back are the harvest's
-// own still, and the same source harvested again changes nothing (before
-// the repair kept their entries, it created the new one again).
-func TestHarvestAfterOwnForkRepaired(t *testing.T) {
-	ctx := context.Background()
-	_, key, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fr := openCatalog(t, "fr", key)
-	mustImport(t, NewImporter(fr, nil, quietLog()), request("city", true, entry("a", "Alpha", "From the source"), entry("b", "Beta", "From the source")),
-		"created 2 updated 0 unchanged 0 deleted 0 rejected 0 kept 0")
-	older := openCatalog(t, "fr", key) // the copy the node is restored from, made now
-	copyOrigin(t, fr, older)
-	changed := request("city", true, entry("a", "Alpha", "Changed at the source"), entry("b", "Beta", "From the source"), entry("c", "Gamma", "From the source"))
-	mustImport(t, NewImporter(fr, nil, quietLog()), changed, "created 1 updated 1 unchanged 1 deleted 0 rejected 0 kept 0")
-	_, deKey, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	de := openCatalog(t, "de", deKey)
-	copyOrigin(t, fr, de)
-	for _, id := range []string{"by-hand-1", "by-hand-2"} {
-		if _, err := older.Apply(ctx, []storage.Write{{Op: storage.OpCreate, ID: id, Resource: &catalogv1.Tool{DisplayName: "By hand " + id}}}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	fork := older.NewOwnFork()
-	if err := de.ReadPages(ctx, storage.PullSpec{Watermarks: map[string]int64{"fr": 0}}, func(p *federationv1.OriginPage) error {
-		cp, err := older.CheckPage(ctx, p)
-		if err != nil {
-			return err
-		}
-		return fork.Add(ctx, cp)
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if n, err := older.RepairOwnFork(ctx, fork); err != nil || n != 4 {
-		t.Fatalf("the repair wrote %d records again, %v; want 4 (alpha, gamma and the two by hand)", n, err)
-	}
-	if got := getTool(t, older, "alpha").GetDescriptions()["en"].GetShortDescription(); got != "Changed at the source" {
-		t.Errorf("alpha taken back: %q", got)
-	}
-	mustImport(t, NewImporter(older, nil, quietLog()), changed, "created 0 updated 0 unchanged 3 deleted 0 rejected 0 kept 0")
-}
-
 // openCatalog opens a catalog of origin, signed with key, in a folder of
 // the test's.
 func openCatalog(t *testing.T, origin string, key ed25519.PrivateKey) *storage.Store {
