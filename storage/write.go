@@ -238,12 +238,6 @@ type pending struct {
 	// deletes forget the entry, and their tombstones say so rather than
 	// carry the harvest's mark (see harvestForgetMarkOf).
 	byHarvest bool
-	// restate marks a write of a version as it is (see RepairOwnFork):
-	// whatever the catalog holds of the record, the new seq carries the
-	// resource's own times, or for a delete the tombstone's resource
-	// bytes, unchanged.
-	restate   bool
-	tombstone []byte
 }
 
 // prepare checks the writes, before the transaction takes the write lock.
@@ -361,15 +355,6 @@ func (s *Store) resolve(p *pending, cur *currentRow, seq int64, now *timestamppb
 		p.rid, deleted, oldRec, oldSig = cur.rid, cur.deleted, cur.rec, cur.sig
 	}
 	p.wasLive = existing && !deleted
-	if p.restate {
-		p.rec = &federationv1.Record{Origin: s.origin, Kind: p.Kind, Id: p.ID, Seq: seq, Deleted: p.Op == OpDelete}
-		if p.Op == OpDelete {
-			p.rec.Resource = p.tombstone
-		} else {
-			p.createTime, p.updateTime = createTimeOf(p.Resource), updateTimeOf(p.Resource)
-		}
-		return nil
-	}
 	switch p.Op {
 	case OpCreate:
 		if p.wasLive {
@@ -573,16 +558,6 @@ func createTimeOf(m proto.Message) *timestamppb.Timestamp {
 		return r.GetCreateTime()
 	case *catalogv1.UseCase:
 		return r.GetCreateTime()
-	}
-	return nil
-}
-
-func updateTimeOf(m proto.Message) *timestamppb.Timestamp {
-	switch r := m.(type) {
-	case *catalogv1.Tool:
-		return r.GetUpdateTime()
-	case *catalogv1.UseCase:
-		return r.GetUpdateTime()
 	}
 	return nil
 }

@@ -168,13 +168,6 @@ type Replicator struct {
 	// when ownOriginRefused, saidForked, ownOriginAnswer and
 	// NotifyConflict last logged.
 	ownOriginLogged, forkLogged, aheadLogged, conflictLogged time.Time
-	// ownForkWith are the members found holding other records of the
-	// node's origin since its last repair with them (see repairOwnFork):
-	// true for those that showed a fork (saidForked), false for those that
-	// may only lack records (ownForked); ownRepaired is when each was last
-	// repaired with.
-	ownForkWith map[string]bool
-	ownRepaired map[string]time.Time
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -663,14 +656,6 @@ func (r *Replicator) logDue(last *time.Time) bool {
 // node.)
 func (r *Replicator) ownForked(peer string, mine, theirs *federationv1.OriginDigest) {
 	if theirs.GetCount() < mine.GetCount() {
-		// The peer lost records, and repairs itself; or the node wrote
-		// more at the seqs of a fork than it lost. A repair tells.
-		r.mu.Lock()
-		if r.ownForkWith == nil {
-			r.ownForkWith = map[string]bool{}
-		}
-		r.ownForkWith[peer] = r.ownForkWith[peer] || false
-		r.mu.Unlock()
 		return
 	}
 	r.saidForked(peer, "seq", mine.GetWatermark(), "records", mine.GetCount(), "theirs", theirs.GetCount())
@@ -682,61 +667,10 @@ func (r *Replicator) ownForked(peer string, mine, theirs *federationv1.OriginDig
 // back at seqs it wrote again.
 func (r *Replicator) saidForked(peer string, attrs ...any) {
 	r.m.divergences.WithLabelValues(r.cfg.Origin).Inc()
-	r.mu.Lock()
-	if r.ownForkWith == nil {
-		r.ownForkWith = map[string]bool{}
-	}
-	r.ownForkWith[peer] = true
-	r.mu.Unlock()
 	if r.logDue(&r.forkLogged) {
 		r.log.Error("a peer holds other records of this node's origin than the node: the node lost records of its origin that were not all given back, or wrote at their seqs after losing them, or another node runs with this origin; peers will not take its records of such seqs",
 			append([]any{"peer", peer}, attrs...)...)
 	}
-}
-
-// ownRepairEvery is how often, at most, a node repairs the fork of its
-// own origin with one member: a repair pulls all the member holds of the
-// origin, and writes again only what it cannot pull (nothing, once it
-// pulled the last repair's records), but a member that shows another
-// history again and again is not worth more.
-const ownRepairEvery = 10 * time.Minute
-
-// ownRepairDue reports whether a member was found holding other records
-// of the node's origin (see ownForkWith) and was not repaired with in the
-// last ownRepairEvery; if so, the repair is counted as made, and
-// onlyForked says the member showed no fork yet.
-func (r *Replicator) ownRepairDue(peer string) (due, onlyForked bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	forked, found := r.ownForkWith[peer]
-	if !found || time.Since(r.ownRepaired[peer]) < ownRepairEvery {
-		return false, false
-	}
-	delete(r.ownForkWith, peer)
-	if r.ownRepaired == nil {
-		r.ownRepaired = map[string]time.Time{}
-	}
-	r.ownRepaired[peer] = time.Now()
-	return true, !forked
-}
-
-// repairOwnFork joins the history of the node's origin that the member of
-// peer holds with the catalog's (see storage.RepairOwnFork), and says
-// what it did. A failure is said, not counted against the member: the
-// pull it follows went well.
-func (r *Replicator) repairOwnFork(ctx context.Context, peer string, conn grpc.ClientConnInterface, onlyForked bool) {
-	n, err := repairOwnFork(ctx, r.store, conn, r.cfg.PageBytes, onlyForked)
-	if err != nil {
-		if r.ctx.Err() == nil {
-			r.log.Warn("could not repair the fork of this node's origin with a peer; it will be tried again", "peer", peer, "err", err, "retry_in", ownRepairEvery)
-		}
-		return
-	}
-	if n == 0 {
-		r.log.Debug("compared this node's origin with a peer's records: nothing to write again", "peer", peer)
-		return
-	}
-	r.log.Warn("repaired the fork of this node's origin with a peer: the records of either history the other could not pull are written again, at new seqs", "peer", peer, "records", n)
 }
 
 // GossipAddr is the address gossip announces (and listens on, but for
@@ -1272,11 +1206,6 @@ func (r *Replicator) pullLoop(origin string) {
 			}
 			if err == nil && !res.Overtaken {
 				diverged, err = r.compareDigests(ctx, origin, conn, res.FromStart)
-			}
-			if err == nil {
-				if due, onlyForked := r.ownRepairDue(origin); due {
-					r.repairOwnFork(ctx, origin, conn, onlyForked)
-				}
 			}
 			cancel()
 		}
