@@ -31,12 +31,14 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/oasisprotocol/curve25519-voi/curve"
 	voi "github.com/oasisprotocol/curve25519-voi/primitives/ed25519"
 	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
 	"github.com/ogptoolbox/federation/internal/protodecode"
 	"golang.org/x/text/language"
+	"golang.org/x/text/unicode/norm"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 )
@@ -360,4 +362,73 @@ func ValidID(s string) bool {
 }
 
 func isLower(c byte) bool { return c >= 'a' && c <= 'z' }
+
+// IDFrom makes an id from a name, of at most max bytes (up to 63): its
+// letters and digits in lowercase ASCII ("Démocratie Ouverte!" gives
+// "democratie-ouverte", "Straße" "strasse", "ﬁnances" "finances"), any
+// other run of characters as one hyphen, "t-" first if it would start
+// with a digit. It is "" for a name of no such letter or digit.
+func IDFrom(name string, max int) string {
+	max = min(max, 63)
+	var b strings.Builder
+	hyphen := false
+	add := func(r rune) {
+		if b.Len() == 0 && isDigit(byte(r)) {
+			b.WriteString("t-")
+		}
+		if hyphen && b.Len() > 0 {
+			b.WriteByte('-')
+		}
+		hyphen = false
+		b.WriteRune(r)
+	}
+	// NFKD splits letters with accents, ligatures and compatibility
+	// forms (ǅ, ﬁ) into ASCII letters and marks; a few letters have no
+	// such decomposition and are spelled out.
+	for _, r := range norm.NFKD.String(strings.ToLower(name)) {
+		switch {
+		case b.Len() >= max:
+		case unicode.Is(unicode.Mn, r):
+		case r < unicode.MaxASCII && (isLower(byte(r)) || isDigit(byte(r))):
+			add(r)
+		case spelledOut(r) != "":
+			for _, c := range spelledOut(r) {
+				add(c)
+			}
+		default:
+			hyphen = true
+		}
+	}
+	return strings.TrimRight(b.String()[:min(b.Len(), max)], "-")
+}
+
+// spelledOut is a lowercase Latin letter that NFKD leaves whole, in
+// ASCII ("" for any other rune).
+func spelledOut(r rune) string {
+	switch r {
+	case 'ß':
+		return "ss"
+	case 'æ':
+		return "ae"
+	case 'œ':
+		return "oe"
+	case 'þ':
+		return "th"
+	case 'ŋ':
+		return "ng"
+	case 'ø':
+		return "o"
+	case 'đ', 'ð':
+		return "d"
+	case 'ł':
+		return "l"
+	case 'ı':
+		return "i"
+	case 'ħ':
+		return "h"
+	case 'ŧ':
+		return "t"
+	}
+	return ""
+}
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }

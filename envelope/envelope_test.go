@@ -451,3 +451,28 @@ func TestTorsionInR(t *testing.T) {
 		t.Errorf("alone %v, in a batch %v: want both accepted", single, batch)
 	}
 }
+
+// TestIDFrom checks ids made from names: accents dropped, ligatures and
+// compatibility forms split, the letters NFKD leaves whole spelled out,
+// every id valid.
+func TestIDFrom(t *testing.T) {
+	for name, want := range map[string]string{
+		"Démocratie Ouverte!":      "democratie-ouverte",
+		"Straße der Demokratie":    "strasse-der-demokratie",
+		"ﬁnances publiques":        "finances-publiques",
+		"ǅemal Bijedić":            "dzemal-bijedic",
+		"Œuvre — ÆØ Łódź Þing":     "oeuvre-aeo-lodz-thing",
+		"2030 Agenda":              "t-2030-agenda",
+		"  --  ":                   "",
+		"東京":                       "",
+		strings.Repeat("abc-", 30): strings.TrimRight(strings.Repeat("abc-", 30)[:50], "-"),
+	} {
+		got := IDFrom(name, 50)
+		if got != want {
+			t.Errorf("IDFrom(%q) = %q, want %q", name, got, want)
+		}
+		if got != "" && !ValidID(got) {
+			t.Errorf("IDFrom(%q) = %q, not a valid id", name, got)
+		}
+	}
+}

@@ -13,13 +13,11 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 
 	"github.com/ogptoolbox/federation/envelope"
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 	"github.com/ogptoolbox/federation/storage"
 	"github.com/ogptoolbox/federation/validate"
-	"golang.org/x/text/unicode/norm"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
@@ -382,7 +380,7 @@ func freeID(tx *storage.HarvestTx, candidates []string, taken map[string]bool) (
 // then the slug with a suffix that the source and entry determine, so a
 // rerun picks the same id.
 func idCandidates(displayName, source, sourceID string) []string {
-	slug := slugify(displayName, 50)
+	slug := envelope.IDFrom(displayName, 50)
 	if slug == "" {
 		slug = "tool"
 	}
@@ -400,34 +398,6 @@ func chooseID(candidates []string, taken map[string]bool) string {
 		}
 	}
 	return ""
-}
-
-// slugify makes an id from a name: ASCII letters and digits, lowercased,
-// diacritics removed, other runs of characters as one hyphen, starting with
-// a letter, at most max bytes.
-func slugify(name string, max int) string {
-	var b strings.Builder
-	hyphen := false
-	for _, r := range norm.NFD.String(name) {
-		switch {
-		case unicode.Is(unicode.Mn, r):
-		case r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r)):
-			if b.Len() == 0 && !unicode.IsLetter(r) {
-				b.WriteString("t-")
-			}
-			if hyphen && b.Len() > 0 {
-				b.WriteByte('-')
-			}
-			hyphen = false
-			b.WriteRune(unicode.ToLower(r))
-		default:
-			hyphen = true
-		}
-		if b.Len() >= max {
-			break
-		}
-	}
-	return strings.TrimRight(b.String()[:min(b.Len(), max)], "-")
 }
 
 // IsRequestError reports whether err is a request Import refused.

@@ -8,14 +8,12 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unicode"
 
 	"github.com/ogptoolbox/federation/envelope"
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 	"github.com/ogptoolbox/federation/qualify"
 	"github.com/ogptoolbox/federation/storage"
 	"github.com/ogptoolbox/federation/validate"
-	"golang.org/x/text/unicode/norm"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -601,34 +599,13 @@ func etagOf(m proto.Message) string {
 }
 
 // slug derives an id from a title: "Démocratie Ouverte!" gives
-// "democratie-ouverte".
+// "democratie-ouverte"; a title of no letter or digit, "record-" and a
+// random suffix.
 func slug(title string) string {
-	var b strings.Builder
-	dash := false
-	for _, r := range norm.NFD.String(strings.ToLower(title)) {
-		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
-			if b.Len() == 0 && r <= '9' {
-				b.WriteString("t-")
-			}
-			b.WriteRune(r)
-			dash = false
-		case unicode.Is(unicode.Mn, r): // combining accents, dropped
-		default:
-			if b.Len() > 0 && !dash {
-				b.WriteByte('-')
-				dash = true
-			}
-		}
-		if b.Len() >= 50 {
-			break
-		}
+	if s := envelope.IDFrom(title, 50); s != "" {
+		return s
 	}
-	s := strings.TrimRight(b.String(), "-")
-	if s == "" {
-		return slugWithSuffix("record")
-	}
-	return s
+	return slugWithSuffix("record")
 }
 
 func slugWithSuffix(base string) string {

@@ -7,15 +7,18 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/tap"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
 )
 
 // writeMethods are the RPCs that change the catalog: they need the admin
@@ -113,6 +116,7 @@ func observeInterceptor(log *slog.Logger, m *metrics) grpc.UnaryServerIntercepto
 				log.Error("panic in handler", "method", info.FullMethod, "panic", p, "stack", string(debug.Stack()))
 				err = status.Error(codes.Internal, "internal error")
 			}
+			err = boundError(err)
 			code := status.Code(err)
 			elapsed := time.Since(start)
 			method := methodName(info.FullMethod)
@@ -131,6 +135,53 @@ func observeInterceptor(log *slog.Logger, m *metrics) grpc.UnaryServerIntercepto
 		}()
 		return handler(ctx, req)
 	}
+}
+
+// maxErrorText bounds each text of an error (its message, a field
+// violation's field and description): they may quote what the caller sent
+// (an id of 100 KB), which neither the answer nor the log needs whole.
+const maxErrorText = 1 << 10
+
+// boundError is err with each of its texts cut to maxErrorText bytes.
+func boundError(err error) error {
+	st, ok := status.FromError(err)
+	if err == nil || !ok {
+		return err
+	}
+	p := st.Proto()
+	changed := bound(&p.Message)
+	for i, d := range p.Details {
+		var br errdetails.BadRequest
+		if d.UnmarshalTo(&br) != nil {
+			continue
+		}
+		cut := false
+		for _, v := range br.GetFieldViolations() {
+			cut = bound(&v.Field) || cut
+			cut = bound(&v.Description) || cut
+		}
+		if a, err := anypb.New(&br); cut && err == nil {
+			p.Details[i], changed = a, true
+		}
+	}
+	if !changed {
+		return err
+	}
+	return status.FromProto(p).Err()
+}
+
+// bound cuts *s to maxErrorText bytes, at a character's start, marking
+// the cut, and reports whether it did.
+func bound(s *string) bool {
+	if len(*s) <= maxErrorText {
+		return false
+	}
+	end := maxErrorText
+	for end > 0 && !utf8.RuneStart((*s)[end]) {
+		end--
+	}
+	*s = (*s)[:end] + "… (cut)"
+	return true
 }
 
 // methodName is the method of a gRPC full method name

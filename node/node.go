@@ -321,6 +321,7 @@ func (n *Node) httpHandler(ctx context.Context, m *metrics, token string, log *s
 			UnmarshalOptions: protojson.UnmarshalOptions{},
 		}),
 		runtime.WithHealthzEndpoint(healthpb.NewHealthClient(n.conn)),
+		runtime.WithRoutingErrorHandler(routingError),
 	)
 	if err := federationv1.RegisterFederationServiceHandler(ctx, gw, n.conn); err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
@@ -332,7 +333,7 @@ func (n *Node) httpHandler(ctx context.Context, m *metrics, token string, log *s
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/v1/", limitBody(gw, n.cfg.MaxRequestBytes))
+	mux.Handle("/v1/", headAsGet(limitBody(gw, n.cfg.MaxRequestBytes)))
 	mux.Handle("POST /v1/harvests:import", limitBody(gw, n.cfg.MaxHarvestBytes))
 	mux.Handle("/healthz", gw)
 	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, r *http.Request) {
@@ -346,6 +347,38 @@ func (n *Node) httpHandler(ctx context.Context, m *metrics, token string, log *s
 	}
 	mux.Handle("/", pages)
 	return requireUTF8(mux), nil
+}
+
+// routingError answers a request the gateway has no method for: a method
+// the path does not take gets 405, where the gateway's own answer was 501
+// (gRPC's UNIMPLEMENTED: it is the client's mistake, not a missing
+// feature); the rest as the gateway does.
+func routingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpStatus int) {
+	if httpStatus != http.StatusMethodNotAllowed {
+		runtime.DefaultRoutingErrorHandler(ctx, mux, m, w, r, httpStatus)
+		return
+	}
+	msg := r.Method + " is not a method of " + r.URL.Path
+	bound(&msg)
+	body, err := m.Marshal(status.New(codes.Unimplemented, msg).Proto())
+	if err != nil {
+		body = []byte(`{"code": 12, "message": "method not allowed"}`)
+	}
+	w.Header().Set("Content-Type", m.ContentType(nil))
+	w.WriteHeader(http.StatusMethodNotAllowed)
+	w.Write(body)
+}
+
+// headAsGet serves a HEAD request as the GET of the same address, whose
+// body net/http leaves out: the gateway routes HEAD nowhere.
+func headAsGet(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodHead {
+			r = r.Clone(r.Context())
+			r.Method = http.MethodGet
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // requireUTF8 answers a request whose path or query parameters, decoded,

@@ -9,10 +9,12 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
@@ -120,6 +122,70 @@ func (n *testNode) doJSON(t *testing.T, method, path, token, body string) (int, 
 		}
 	}
 	return resp.StatusCode, out
+}
+
+// TestRESTMethods checks the answers to methods a REST address does not
+// take (405, where the gateway said 501) and to HEAD (the GET's headers).
+func TestRESTMethods(t *testing.T) {
+	n := startNode(t)
+	if code, _ := n.doJSON(t, "POST", "/v1/origins/fr/tools?tool_id=consul", testToken, `{"display_name":"CONSUL","descriptions":{"es":{"short_description":"Participación"}}}`); code != 200 {
+		t.Fatalf("create: %d", code)
+	}
+	for _, path := range []string{"/v1/tools", "/v1/origins/fr/tools/consul", "/v1/node"} {
+		req, err := http.NewRequest("HEAD", n.base+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || len(b) != 0 || !strings.Contains(resp.Header.Get("Content-Type"), "json") {
+			t.Errorf("HEAD %s: %d, %q, %d bytes; want 200, JSON, no body", path, resp.StatusCode, resp.Header.Get("Content-Type"), len(b))
+		}
+	}
+	for _, tc := range []struct{ method, path string }{
+		{"PUT", "/v1/origins/fr/tools/consul"},
+		{"DELETE", "/v1/tools"},
+		{"POST", "/v1/node"},
+	} {
+		code, body := n.doJSON(t, tc.method, tc.path, testToken, "{}")
+		if code != http.StatusMethodNotAllowed || body["code"] != float64(12) || !strings.Contains(fmt.Sprint(body["message"]), tc.method) {
+			t.Errorf("%s %s: %d %v; want 405 naming the method", tc.method, tc.path, code, body)
+		}
+	}
+	if code, _ := n.doJSON(t, "GET", "/v1/nothing", "", ""); code != http.StatusNotFound {
+		t.Errorf("GET of no address: %d, want 404", code)
+	}
+}
+
+// TestLongInputNotEchoed sends an id, a map key and an order of 30 KB: the errors
+// name them, cut, rather than send them back whole.
+func TestLongInputNotEchoed(t *testing.T) {
+	n := startNode(t)
+	long := "a" + strings.Repeat("é", 15_000) // 30 KB, within the test node's 64 KiB a request
+	for _, tc := range []struct{ method, path, body string }{
+		{"POST", "/v1/origins/fr/tools?tool_id=" + url.QueryEscape(long), `{"display_name":"X","descriptions":{"en":{"short_description":"x"}}}`},
+		{"POST", "/v1/origins/fr/tools?tool_id=x", `{"display_name":"X","descriptions":{"` + long + `":{"short_description":"x"}}}`},
+		{"GET", "/v1/tools?order_by=" + url.QueryEscape(long), ""},
+	} {
+		req, err := http.NewRequest(tc.method, n.base+tc.path, strings.NewReader(tc.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+testToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || len(b) > 8<<10 || !strings.Contains(string(b), "(cut)") || !utf8.Valid(b) {
+			t.Errorf("%s %.60s...: %d, %d bytes; want 400, at most 8 KiB, cut:\n%.300s", tc.method, tc.path, resp.StatusCode, len(b), b)
+		}
+	}
 }
 
 func TestGRPCLifecycle(t *testing.T) {

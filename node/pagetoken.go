@@ -35,8 +35,11 @@ func decodePageToken(token string, fingerprint []byte) (int, error) {
 	if string(b[:len(fingerprint)]) != string(fingerprint) {
 		return 0, errors.New("belongs to another query: send the same query and filters as the call that returned it")
 	}
-	off, n := binary.Uvarint(b[len(fingerprint):])
-	if n <= 0 || off > 1<<31 {
+	rest := b[len(fingerprint):]
+	off, n := binary.Uvarint(rest)
+	// The whole rest, encoded as this node encodes it: one page has one
+	// token.
+	if n <= 0 || n != len(rest) || len(binary.AppendUvarint(nil, off)) != n || off > 1<<31 {
 		return 0, errors.New("is not a page token from this node")
 	}
 	return int(off), nil

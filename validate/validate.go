@@ -12,6 +12,7 @@ import (
 	"net/mail"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -66,13 +67,25 @@ func (v *Violations) text(field, s string, required bool, max int) {
 	switch n := utf8.RuneCountInString(s); {
 	case !utf8.ValidString(s):
 		v.Add(field, "is not valid UTF-8")
-	case required && strings.TrimSpace(s) == "":
-		v.Add(field, "is required")
+	case required && !strings.ContainsFunc(s, visible):
+		v.Add(field, "is required (it holds nothing visible)")
 	case n > max:
 		v.Add(field, "is %d characters long, more than %d", n, max)
 	case strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' && r != '\r' }):
 		v.Add(field, "contains control characters")
 	}
+}
+
+// visible reports whether r shows as something: not a space, a control
+// or format character (such as U+200B, the zero width space), nor a
+// letter or symbol drawn as blank (the Hangul fillers, the blank braille
+// pattern).
+func visible(r rune) bool {
+	switch r {
+	case '\u115F', '\u1160', '\u3164', '\uFFA0', '\u2800':
+		return false
+	}
+	return !unicode.IsSpace(r) && !unicode.IsControl(r) && !unicode.Is(unicode.Cf, r)
 }
 
 func (v *Violations) url(field, s string) {
@@ -84,8 +97,19 @@ func (v *Violations) url(field, s string) {
 		return
 	}
 	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
 		v.Add(field, "%q is not an http or https URL", s)
+		return
+	}
+	if port := u.Port(); port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			v.Add(field, "%q has port %s, not one from 1 to 65535", s, port)
+			return
+		}
+	}
+	if u.User != nil {
+		// Every node publishes it, to everyone.
+		v.Add(field, "%q carries a user name or password: a published URL must not", u.Redacted())
 	}
 }
 

@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -55,6 +56,45 @@ func TestTool(t *testing.T) {
 		if !found {
 			t.Errorf("%s: violations %v", field, v.List)
 		}
+	}
+}
+
+// TestBlankNamesAndBadURLs checks what the first version let through: a
+// name of characters that show nothing, a URL's port out of range or its
+// user name and password.
+func TestBlankNamesAndBadURLs(t *testing.T) {
+	for _, tc := range []struct {
+		field, what string
+		spoil       func(*catalogv1.Tool)
+	}{
+		{"tool.display_name", "zero width spaces", func(t *catalogv1.Tool) { t.DisplayName = "\u200b\u200b" }},
+		{"tool.display_name", "a byte order mark and a word joiner", func(t *catalogv1.Tool) { t.DisplayName = "\ufeff\u2060 " }},
+		{"tool.display_name", "Hangul fillers", func(t *catalogv1.Tool) { t.DisplayName = "\u3164\u3164" }},
+		{"tool.descriptions.en.short_description", "a blank braille pattern", func(t *catalogv1.Tool) { t.Descriptions["en"].ShortDescription = "\u2800" }},
+		{"tool.repository_url", "port 99999", func(t *catalogv1.Tool) { t.RepositoryUrl = "https://git.example.org:99999/x" }},
+		{"tool.repository_url", "port 0", func(t *catalogv1.Tool) { t.RepositoryUrl = "https://git.example.org:0/x" }},
+		{"tool.landing_url", "a user and password", func(t *catalogv1.Tool) { t.LandingUrl = "https://user:secret@example.org/" }},
+		{"tool.landing_url", "no host but a port", func(t *catalogv1.Tool) { t.LandingUrl = "https://:443/" }},
+	} {
+		tool := validTool()
+		tc.spoil(tool)
+		var v Violations
+		Tool(&v, "tool", tool)
+		if len(v.List) != 1 || v.List[0].Field != tc.field {
+			t.Errorf("%s: violations %v, want one of %s", tc.what, v.List, tc.field)
+		}
+		if strings.Contains(fmt.Sprint(v.List), "secret") {
+			t.Errorf("%s: the violation repeats the password: %v", tc.what, v.List)
+		}
+	}
+	// Still taken: a name with a zero width joiner between letters, a port
+	// in range.
+	tool := validTool()
+	tool.DisplayName, tool.RepositoryUrl = "क्\u200dष", "https://git.example.org:8443/x"
+	var v Violations
+	Tool(&v, "tool", tool)
+	if len(v.List) != 0 {
+		t.Errorf("a name with a joiner, a port in range: %v", v.List)
 	}
 }
 
