@@ -91,20 +91,6 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 	if n.lock, err = lockDataDir(cfg.DataDir); err != nil {
 		return err
 	}
-	key, created, err := loadOrCreateKey(filepath.Join(cfg.DataDir, keyFile))
-	if err != nil {
-		return err
-	}
-	if created {
-		n.log.Info("created the node key", "path", filepath.Join(cfg.DataDir, keyFile))
-	}
-	token, tokenPath, err := adminToken(cfg)
-	if err != nil {
-		return err
-	}
-	if tokenPath != "" {
-		n.log.Info("created the admin token: writes need it as Authorization: Bearer TOKEN", "path", tokenPath)
-	}
 	gossip, err := gossipKey(cfg)
 	if err != nil {
 		return err
@@ -116,6 +102,26 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 		}
 		n.log.Info("accepting records only of the origins of the trust file", "path", cfg.TrustFile, "origins", len(trusted))
 	}
+	if n.tls, err = loadTLS(cfg, n.log); err != nil {
+		return err
+	}
+	// The admin token and the node key, created in the data folder on a
+	// first start, once every setting given was found good: a start
+	// refused for a setting creates neither.
+	token, tokenPath, err := adminToken(cfg)
+	if err != nil {
+		return err
+	}
+	if tokenPath != "" {
+		n.log.Info("created the admin token: writes need it as Authorization: Bearer TOKEN", "path", tokenPath)
+	}
+	key, created, err := loadOrCreateKey(filepath.Join(cfg.DataDir, keyFile))
+	if err != nil {
+		return err
+	}
+	if created {
+		n.log.Info("created the node key", "path", filepath.Join(cfg.DataDir, keyFile))
+	}
 	n.store, err = storage.Open(ctx, storage.Options{
 		Path: filepath.Join(cfg.DataDir, catalogFile), Origin: cfg.Origin, Key: key, Logger: log, Trusted: trusted,
 	})
@@ -124,9 +130,6 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 	}
 
 	m := newMetrics(n.store, n.log)
-	if n.tls, err = loadTLS(cfg, n.log); err != nil {
-		return err
-	}
 	var opts []grpc.ServerOption
 	unary := []grpc.UnaryServerInterceptor{
 		observeInterceptor(n.log, m),

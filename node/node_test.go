@@ -80,6 +80,33 @@ func startNodeWith(t *testing.T, cfg Config) *testNode {
 	return &testNode{Node: n, client: catalogv1.NewCatalogServiceClient(conn), conn: conn, base: "http://" + n.HTTPAddr(), data: cfg.DataDir}
 }
 
+// TestRefusedStartCreatesNothing starts a node on a new data folder with
+// a setting it refuses: neither the node key nor the admin token is
+// created, so that the start after the setting is mended is the first.
+func TestRefusedStartCreatesNothing(t *testing.T) {
+	for what, spoil := range map[string]func(*Config){
+		"an admin token too short": func(c *Config) { c.AdminToken = "short" },
+		"a gossip key not base64":  func(c *Config) { c.AdminToken, c.GossipKey = "", "not base64!" },
+		"a trust file missing":     func(c *Config) { c.AdminToken, c.TrustFile = "", filepath.Join(c.DataDir, "..", "no-such-file") },
+	} {
+		cfg := DefaultConfig()
+		cfg.Origin = "fr"
+		cfg.DataDir = filepath.Join(t.TempDir(), "data")
+		cfg.HTTPAddr, cfg.GRPCAddr, cfg.GossipAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+		spoil(&cfg)
+		if n, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil))); err == nil {
+			n.Close()
+			t.Errorf("%s: the node started", what)
+			continue
+		}
+		for _, f := range []string{keyFile, adminTokenFile, catalogFile} {
+			if _, err := os.Stat(filepath.Join(cfg.DataDir, f)); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("%s: %s is in the data folder (%v)", what, f, err)
+			}
+		}
+	}
+}
+
 func admin(ctx context.Context) context.Context {
 	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+testToken)
 }
