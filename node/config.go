@@ -37,6 +37,10 @@ type Config struct {
 	// TLSCert, TLSKey and TLSCA turn on mutual TLS on the gRPC port: the
 	// node's certificate and key, and the federation's CA.
 	TLSCert, TLSKey, TLSCA string
+	// HTTPTLSCert and HTTPTLSKey turn on HTTPS on the HTTP listener (REST,
+	// the web pages, /metrics): its certificate and key, of a CA that
+	// browsers and REST clients trust.
+	HTTPTLSCert, HTTPTLSKey string
 	// TrustFile, when set, lists the only origins whose records the node
 	// accepts, each with its public key.
 	TrustFile string

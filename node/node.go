@@ -63,7 +63,8 @@ type Node struct {
 	repl    *ogpsync.Replicator
 	// importer imports harvests, from the API and from the schedule.
 	importer *harvest.Importer
-	tls      *peerTLS // nil without mutual TLS
+	tls      *peerTLS   // nil without mutual TLS
+	https    *httpsCert // nil without HTTPS on the HTTP listener
 }
 
 // New opens the data folder (creating it, the node key and the admin token
@@ -103,6 +104,9 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 		n.log.Info("accepting records only of the origins of the trust file", "path", cfg.TrustFile, "origins", len(trusted))
 	}
 	if n.tls, err = loadTLS(cfg, n.log); err != nil {
+		return err
+	}
+	if n.https, err = loadHTTPS(cfg, n.log); err != nil {
 		return err
 	}
 	// The admin token and the node key, created in the data folder on a
@@ -175,6 +179,9 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 		return err
 	}
 	n.httpSrv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(n.log.Handler(), slog.LevelWarn)}
+	if n.https != nil {
+		n.httpSrv.TLSConfig = n.https.config()
+	}
 
 	n.repl, err = ogpsync.Start(ctx, ogpsync.Config{
 		Origin:        cfg.Origin,
@@ -207,6 +214,15 @@ func (n *Node) GossipAddr() string { return n.repl.GossipAddr() }
 // GRPCAddr is the address the gRPC API listens on.
 func (n *Node) GRPCAddr() string { return n.grpcLis.Addr().String() }
 
+// httpScheme is how the HTTP listener is reached: https when
+// --http-tls-cert is given.
+func (n *Node) httpScheme() string {
+	if n.https != nil {
+		return "https"
+	}
+	return "http"
+}
+
 // HTTPAddr is the address REST listens on.
 func (n *Node) HTTPAddr() string { return n.httpLis.Addr().String() }
 
@@ -218,7 +234,7 @@ func (n *Node) Run(ctx context.Context) error {
 	n.health.SetServingStatus(federationv1.FederationService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	n.health.SetServingStatus(catalogv1.HarvestService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	n.log.Info("serving", "origin", n.cfg.Origin, "data", n.cfg.DataDir,
-		"http", "http://"+n.HTTPAddr(), "grpc", n.GRPCAddr(), "public_key", fmt.Sprintf("%x", []byte(n.store.PublicKey())))
+		"http", n.httpScheme()+"://"+n.HTTPAddr(), "grpc", n.GRPCAddr(), "public_key", fmt.Sprintf("%x", []byte(n.store.PublicKey())))
 
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
@@ -228,7 +244,11 @@ func (n *Node) Run(ctx context.Context) error {
 		return nil
 	})
 	g.Go(func() error {
-		if err := n.httpSrv.Serve(n.httpLis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		serve := n.httpSrv.Serve
+		if n.https != nil {
+			serve = func(l net.Listener) error { return n.httpSrv.ServeTLS(l, "", "") } // the certificate of TLSConfig
+		}
+		if err := serve(n.httpLis); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("serve HTTP: %w", err)
 		}
 		return nil

@@ -125,6 +125,8 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (no
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "the node's TLS certificate (PEM): with --tls-key and --tls-ca, mutual TLS on the gRPC port, required of peers")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "the private key of --tls-cert (PEM)")
 	fs.StringVar(&cfg.TLSCA, "tls-ca", "", "the federation's CA certificate (PEM), which signs every member's certificate")
+	fs.StringVar(&cfg.HTTPTLSCert, "http-tls-cert", "", "a TLS certificate (PEM, with its chain) for HTTPS on --http-addr: REST, the web pages, /metrics (read again when its file changes)")
+	fs.StringVar(&cfg.HTTPTLSKey, "http-tls-key", "", "the private key of --http-tls-cert (PEM)")
 	fs.StringVar(&cfg.TrustFile, "trust", "", "a file of the only origins whose records are accepted, a line each: ORIGIN PUBLIC-KEY-HEX (default: accept any origin, pinning its key at first sight)")
 	fs.StringVar(&cfg.AdminTokenFile, "admin-token-file", "", "a file holding the admin token that writes need (default: OGPNODE_ADMIN_TOKEN, else DATA/admin-token, created on first start)")
 	fs.IntVar(&cfg.MaxRequestBytes, "max-request-bytes", cfg.MaxRequestBytes, "the largest request body accepted")
