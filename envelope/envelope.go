@@ -363,6 +363,8 @@ func ValidID(s string) bool {
 
 func isLower(c byte) bool { return c >= 'a' && c <= 'z' }
 
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
 // IDFrom makes an id from a name, of at most max bytes (up to 63): its
 // letters and digits in lowercase ASCII ("Démocratie Ouverte!" gives
 // "democratie-ouverte", "Straße" "strasse", "ﬁnances" "finances"), any
@@ -431,4 +433,3 @@ func spelledOut(r rune) string {
 	}
 	return ""
 }
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }

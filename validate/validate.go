@@ -67,8 +67,10 @@ func (v *Violations) text(field, s string, required bool, max int) {
 	switch n := utf8.RuneCountInString(s); {
 	case !utf8.ValidString(s):
 		v.Add(field, "is not valid UTF-8")
+	case required && strings.TrimSpace(s) == "":
+		v.Add(field, "is required")
 	case required && !strings.ContainsFunc(s, visible):
-		v.Add(field, "is required (it holds nothing visible)")
+		v.Add(field, "is required: it holds nothing visible")
 	case n > max:
 		v.Add(field, "is %d characters long, more than %d", n, max)
 	case strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' && r != '\r' }):

@@ -148,8 +148,9 @@ func lines(s string) []string { return splitTrimmed(s, "\n") }
 func items(s string) []string { return splitTrimmed(s, ",") }
 
 // sameText reports whether an input's posted text is the text the form
-// showed.
-func sameText(posted, shown string) bool { return textareaText(posted) == shown }
+// showed (whose line ends, stored before they were made LF, may be CR LF
+// too).
+func sameText(posted, shown string) bool { return textareaText(posted) == textareaText(shown) }
 
 // textareaText is a textarea's posted text with its line ends as the
 // records keep them: browsers send them as CR LF.
