@@ -387,7 +387,9 @@ func IDFrom(name string, max int) string {
 	// NFKD splits letters with accents, ligatures and compatibility
 	// forms (ǅ, ﬁ) into ASCII letters and marks; a few letters have no
 	// such decomposition and are spelled out.
-	for _, r := range norm.NFKD.String(strings.ToLower(name)) {
+	for _, r := range norm.NFKD.String(name) {
+		// Lowercased once decomposed: NFKD gives capitals too (𝐃, ℍ, ㎒).
+		r = unicode.ToLower(r)
 		switch {
 		case b.Len() >= max:
 		case unicode.Is(unicode.Mn, r):

@@ -453,8 +453,8 @@ func TestTorsionInR(t *testing.T) {
 }
 
 // TestIDFrom checks ids made from names: accents dropped, ligatures and
-// compatibility forms split, the letters NFKD leaves whole spelled out,
-// every id valid.
+// compatibility forms split (capitals among them lowercased), the letters
+// NFKD leaves whole spelled out, every id valid.
 func TestIDFrom(t *testing.T) {
 	for name, want := range map[string]string{
 		"Démocratie Ouverte!":      "democratie-ouverte",
@@ -462,6 +462,8 @@ func TestIDFrom(t *testing.T) {
 		"ﬁnances publiques":        "finances-publiques",
 		"ǅemal Bijedić":            "dzemal-bijedic",
 		"Œuvre — ÆØ Łódź Þing":     "oeuvre-aeo-lodz-thing",
+		"𝐃𝐞𝐜𝐢𝐝𝐢𝐦":                  "decidim",
+		"ℍello Radio ㎒":            "hello-radio-mhz",
 		"2030 Agenda":              "t-2030-agenda",
 		"  --  ":                   "",
 		"東京":                       "",

@@ -109,9 +109,15 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 	if n.https, err = loadHTTPS(cfg, n.log); err != nil {
 		return err
 	}
+	if n.grpcLis, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
+		return fmt.Errorf("listen for gRPC on %s: %w", cfg.GRPCAddr, err)
+	}
+	if n.httpLis, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+		return fmt.Errorf("listen for HTTP on %s: %w", cfg.HTTPAddr, err)
+	}
 	// The admin token and the node key, created in the data folder on a
-	// first start, once every setting given was found good: a start
-	// refused for a setting creates neither.
+	// first start, once every setting given was found good and the ports
+	// taken: a start refused for a setting, or a port, creates neither.
 	token, tokenPath, err := adminToken(cfg)
 	if err != nil {
 		return err
@@ -168,12 +174,6 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 	healthpb.RegisterHealthServer(n.grpcSrv, n.health)
 	reflection.Register(n.grpcSrv)
 
-	if n.grpcLis, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
-		return fmt.Errorf("listen for gRPC on %s: %w", cfg.GRPCAddr, err)
-	}
-	if n.httpLis, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
-		return fmt.Errorf("listen for HTTP on %s: %w", cfg.HTTPAddr, err)
-	}
 	handler, err := n.httpHandler(ctx, m, token, log)
 	if err != nil {
 		return err
@@ -345,6 +345,11 @@ func (n *Node) httpHandler(ctx context.Context, m *metrics, token string, log *s
 		}),
 		runtime.WithHealthzEndpoint(healthpb.NewHealthClient(n.conn)),
 		runtime.WithRoutingErrorHandler(routingError),
+		// The gateway's own errors (a parameter or body it cannot read)
+		// quote what the caller sent, as the API's do: cut them alike.
+		runtime.WithErrorHandler(func(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
+			runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, boundError(err))
+		}),
 	)
 	if err := federationv1.RegisterFederationServiceHandler(ctx, gw, n.conn); err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
@@ -388,6 +393,9 @@ func routingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshale
 		body = []byte(`{"code": 12, "message": "method not allowed"}`)
 	}
 	w.Header().Set("Content-Type", m.ContentType(nil))
+	if allow := allowedMethods(r.URL.Path); allow != "" {
+		w.Header().Set("Allow", allow)
+	}
 	w.WriteHeader(http.StatusMethodNotAllowed)
 	w.Write(body)
 }

@@ -152,9 +152,12 @@ func items(s string) []string { return splitTrimmed(s, ",") }
 // too).
 func sameText(posted, shown string) bool { return textareaText(posted) == textareaText(shown) }
 
-// textareaText is a textarea's posted text with its line ends as the
-// records keep them: browsers send them as CR LF.
-func textareaText(posted string) string { return strings.ReplaceAll(posted, "\r\n", "\n") }
+// textareaText is a textarea's text with its line ends as the records
+// keep them, LF: browsers send them as CR LF, and HTML reads a lone CR as
+// a line end too.
+func textareaText(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
+}
 
 // splitTrimmed splits s at sep into its non-empty parts, trimmed.
 func splitTrimmed(s, sep string) []string {

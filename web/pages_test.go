@@ -9,11 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/testing/protocmp"
 )
 
 // TestPages checks, without a browser, the status and a piece of each
@@ -230,49 +228,6 @@ func TestCSRF(t *testing.T) {
 	if code != http.StatusSeeOther || resp.Header.Get("Location") != "/tools/fr/forged" {
 		t.Errorf("with the token: %d, to %q", code, resp.Header.Get("Location"))
 	}
-}
-
-// TestEditKeepsWhatTheFormCannotShow saves, through the pages, the form
-// of a tool whose values the form's text cannot hold exactly (items
-// holding a newline, a contact and a contractor whose names hold "; ", a
-// long description starting with a blank line), changing only its name:
-// everything else stays as it was, where the form used to split the
-// items, refuse the contact, and drop the blank line.
-func TestEditKeepsWhatTheFormCannotShow(t *testing.T) {
-	n := startNode(t)
-	c := client(t)
-	signIn(t, c, n)
-	ctx := context.Background()
-	tool := &catalogv1.Tool{
-		DisplayName: "Tricky",
-		Descriptions: map[string]*catalogv1.Description{"en": {ShortDescription: "Tricky values", LongDescription: "\nStarts with a blank line",
-			Features: []string{"line one\nline two", "plain"}}},
-		UsedBy: []string{"Ville de Paris\nDirection du numérique"}, Standards: []string{"A\nB"},
-		Maintenance: &catalogv1.Maintenance{Type: "community", Contacts: []*catalogv1.Contact{{Name: "Doe; Jane", Email: "jane@example.org"}},
-			Contractors: []*catalogv1.Contractor{{Name: "Acme; Inc"}}},
-	}
-	want, err := n.catalog.CreateTool(admin(ctx), &catalogv1.CreateToolRequest{Parent: "origins/fr", ToolId: "tricky", Tool: tool})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, page, _ := get(t, c, n.base+"/tools/fr/tricky/edit")
-	if !strings.Contains(page, "\n\nStarts with a blank line</textarea>") {
-		t.Errorf("the long description's first newline is not kept in its textarea")
-	}
-	form := formOnPage(t, page, "/tools/fr/tricky/edit")
-	form.Set("display_name", "Tricky, renamed")
-	if code, page, _ := post(t, c, n.base+"/tools/fr/tricky/edit", form); code != http.StatusSeeOther {
-		t.Fatalf("the edit: %d\n%s", code, page)
-	}
-	got, err := n.catalog.GetTool(ctx, &catalogv1.GetToolRequest{Name: "origins/fr/tools/tricky"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want.DisplayName = "Tricky, renamed"
-	if diff := cmp.Diff(got, want, protocmp.Transform(), protocmp.IgnoreFields(&catalogv1.Tool{}, "etag", "seq", "update_time")); diff != "" {
-		t.Errorf("the tool after an edit of its name (-got +want):\n%s", diff)
-	}
-
 }
 
 // TestCuration creates, edits (with a concurrent change in between) and

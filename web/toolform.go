@@ -172,29 +172,17 @@ func (f *toolForm) record(errs *formErrors, p *page) *catalogv1.Tool {
 		SoftwareVersion: f.SoftwareVersion, ReleaseDate: f.ReleaseDate, LocalisationReady: f.LocalisationReady,
 		Standards: lines(f.Standards),
 	}
-	// A field left as the form showed it keeps the edited version's value,
-	// which its text may not hold: an item with a newline, a contact whose
-	// name holds "; ". (Platforms and languages are words and codes,
-	// without commas.)
+	// What the curator left as the form showed it keeps the edited
+	// version's value, which the form's text may not hold exactly: a list
+	// item holding a newline, a contact whose name holds "; ", a name
+	// holding a newline (which an input drops). Platforms and languages
+	// are words and codes, without commas.
+	var was *catalogv1.Tool // nil for a new tool: every value is read as typed
 	var shown *toolForm
-	wasBlocks := map[string]descForm{}
 	if f.was != nil {
-		shown = toolFormOf(f.was)
-		for _, d := range shown.Descriptions {
-			wasBlocks[d.Lang] = d
-		}
-		for _, kept := range []struct {
-			posted, shown string
-			field         *[]string
-			was           []string
-		}{
-			{f.UsedBy, shown.UsedBy, &t.UsedBy, f.was.GetUsedBy()},
-			{f.Standards, shown.Standards, &t.Standards, f.was.GetStandards()},
-		} {
-			if sameText(kept.posted, kept.shown) {
-				*kept.field = kept.was
-			}
-		}
+		was, shown = f.was, toolFormOf(f.was)
+		t.DisplayName = keptInput(f.DisplayName, shown.DisplayName, was.GetDisplayName())
+		t.UsedBy, t.Standards = keptItems(f.UsedBy, was.GetUsedBy()), keptItems(f.Standards, was.GetStandards())
 	}
 	for i, d := range f.Descriptions {
 		if d.empty() {
@@ -208,13 +196,18 @@ func (f *toolForm) record(errs *formErrors, p *page) *catalogv1.Tool {
 			errs.add(id, p.T("form.description_lang"), p.T("form.err_lang_twice", d.Lang))
 			continue
 		}
-		t.Descriptions[d.Lang] = &catalogv1.Description{
+		desc := &catalogv1.Description{
 			ShortDescription: d.Short, LongDescription: d.Long, Features: lines(d.Features),
 			DocumentationUrl: d.DocURL, ApiDocumentationUrl: d.APIDocURL,
 		}
-		if was, ok := wasBlocks[d.Lang]; ok && sameBlock(d, was) {
-			t.Descriptions[d.Lang] = f.was.GetDescriptions()[d.Lang]
+		if shownBlock, wasDesc := shown.block(was, d.Lang, i); wasDesc != nil {
+			desc.ShortDescription = keptInput(d.Short, shownBlock.Short, wasDesc.GetShortDescription())
+			if sameText(d.Long, shownBlock.Long) {
+				desc.LongDescription = wasDesc.GetLongDescription()
+			}
+			desc.Features = keptItems(d.Features, wasDesc.GetFeatures())
 		}
+		t.Descriptions[d.Lang] = desc
 	}
 	for _, name := range f.Themes {
 		v, ok := catalogv1.OgpTheme_value[name]
@@ -225,36 +218,129 @@ func (f *toolForm) record(errs *formErrors, p *page) *catalogv1.Tool {
 		t.OgpThemes = append(t.OgpThemes, catalogv1.OgpTheme(v))
 	}
 	m := &catalogv1.Maintenance{Type: f.MaintenanceType}
-	contacts, contractors := lines(f.Contacts), lines(f.Contractors)
-	if shown != nil && sameText(f.Contacts, shown.Contacts) {
-		contacts, m.Contacts = nil, f.was.GetMaintenance().GetContacts()
-	}
-	if shown != nil && sameText(f.Contractors, shown.Contractors) {
-		contractors, m.Contractors = nil, f.was.GetMaintenance().GetContractors()
-	}
-	for _, l := range contacts {
-		parts, ok := splitParts(l, 4)
-		if !ok {
-			errs.add("contacts", p.T("form.contacts"), p.T("form.err_parts", l, 4))
-			continue
-		}
-		m.Contacts = append(m.Contacts, &catalogv1.Contact{Name: parts[0], Email: parts[1], Phone: parts[2], Affiliation: parts[3]})
-	}
-	for _, l := range contractors {
-		parts, ok := splitParts(l, 3)
-		if !ok {
-			errs.add("contractors", p.T("form.contractors"), p.T("form.err_parts", l, 3))
-			continue
-		}
-		m.Contractors = append(m.Contractors, &catalogv1.Contractor{Name: parts[0], Website: parts[1], Until: parts[2]})
-	}
+	m.Contacts = keptRecords(f.Contacts, was.GetMaintenance().GetContacts(), 4,
+		func(c *catalogv1.Contact) string {
+			return joinParts(c.GetName(), c.GetEmail(), c.GetPhone(), c.GetAffiliation())
+		},
+		func(parts []string) *catalogv1.Contact {
+			return &catalogv1.Contact{Name: parts[0], Email: parts[1], Phone: parts[2], Affiliation: parts[3]}
+		},
+		func(l string) { errs.add("contacts", p.T("form.contacts"), p.T("form.err_parts", l, 4)) })
+	m.Contractors = keptRecords(f.Contractors, was.GetMaintenance().GetContractors(), 3,
+		func(c *catalogv1.Contractor) string { return joinParts(c.GetName(), c.GetWebsite(), c.GetUntil()) },
+		func(parts []string) *catalogv1.Contractor {
+			return &catalogv1.Contractor{Name: parts[0], Website: parts[1], Until: parts[2]}
+		},
+		func(l string) { errs.add("contractors", p.T("form.contractors"), p.T("form.err_parts", l, 3)) })
 	if m.Type != "" || len(m.Contacts) > 0 || len(m.Contractors) > 0 {
 		t.Maintenance = m
 	}
 	if f.PublisherName != "" || f.PublisherURI != "" {
 		t.Publisher = &catalogv1.Publisher{Name: f.PublisherName, Uri: f.PublisherURI}
+		if shown != nil {
+			t.Publisher.Name = keptInput(f.PublisherName, shown.PublisherName, was.GetPublisher().GetName())
+		}
 	}
 	return t
+}
+
+// keptRecords reads a textarea of records a line, each of at most n parts
+// separated by ";" (contacts, contractors): a line as the form showed it
+// (show) keeps its record of was, the edited version's (a name may hold
+// "; "); any other is read anew (read), or said to have too many parts
+// (refuse).
+func keptRecords[T any](posted string, was []T, n int, show func(T) string, read func(parts []string) T, refuse func(line string)) []T {
+	shown := map[string]T{}
+	for _, r := range was {
+		shown[show(r)] = r
+	}
+	var out []T
+	for _, raw := range strings.Split(textareaText(posted), "\n") {
+		if r, ok := shown[raw]; ok {
+			out = append(out, r)
+			continue
+		}
+		l := strings.TrimSpace(raw)
+		if l == "" {
+			continue
+		}
+		parts, ok := splitParts(l, n)
+		if !ok {
+			refuse(l)
+			continue
+		}
+		out = append(out, read(parts))
+	}
+	return out
+}
+
+// block is the description block of the edited version that the posted
+// block of language lang, i-th on the form, was shown from: the block of
+// that language, else (its language renamed) the i-th, as the form lists
+// them; with the version's description. Both are nil for none (or f nil,
+// for a new tool).
+func (f *toolForm) block(was *catalogv1.Tool, lang string, i int) (*descForm, *catalogv1.Description) {
+	if f == nil {
+		return nil, nil
+	}
+	for j := range f.Descriptions {
+		if f.Descriptions[j].Lang == lang {
+			return &f.Descriptions[j], was.GetDescriptions()[lang]
+		}
+	}
+	if i < len(f.Descriptions) {
+		d := &f.Descriptions[i]
+		return d, was.GetDescriptions()[d.Lang]
+	}
+	return nil, nil
+}
+
+// keptInput is the value of a one-line input: the edited version's, was,
+// if the posted text is what the form showed of it (browsers drop an
+// input's newlines), else the posted text.
+func keptInput(posted, shown, was string) string {
+	if posted == strings.NewReplacer("\r", "", "\n", "").Replace(shown) {
+		return was
+	}
+	return posted
+}
+
+// keptItems reads a textarea of a list, an item a line (see lines),
+// keeping each item of was (the edited version's) whose lines run whole
+// and unchanged among the posted ones, even one holding newlines: only
+// what the curator typed is read anew.
+func keptItems(posted string, was []string) []string {
+	if len(was) == 0 {
+		return lines(posted)
+	}
+	// The longest first: an item "a" must not take the first line of an
+	// item "a\nb".
+	order := make([]int, len(was))
+	for i := range order {
+		order[i] = i
+	}
+	itemLines := func(s string) []string { return strings.Split(textareaText(s), "\n") }
+	slices.SortStableFunc(order, func(a, b int) int { return len(itemLines(was[b])) - len(itemLines(was[a])) })
+	posts := itemLines(posted)
+	used := make([]bool, len(was))
+	var out []string
+	for i := 0; i < len(posts); {
+		matched := false
+		for _, j := range order {
+			wl := itemLines(was[j])
+			if !used[j] && i+len(wl) <= len(posts) && slices.Equal(posts[i:i+len(wl)], wl) {
+				out, used[j], i, matched = append(out, was[j]), true, i+len(wl), true
+				break
+			}
+		}
+		if !matched {
+			if it := strings.TrimSpace(posts[i]); it != "" {
+				out = append(out, it)
+			}
+			i++
+		}
+	}
+	return out
 }
 
 // create makes t, the tool the form describes, in parent, with the form's
@@ -330,13 +416,6 @@ func (f *toolForm) input(p string) string {
 func (f *toolForm) title() string { return f.DisplayName }
 
 func (f *toolForm) editing(was *catalogv1.Tool) { f.was = was }
-
-// sameBlock reports whether a posted description block is the block the
-// form showed.
-func sameBlock(posted, shown descForm) bool {
-	return posted.Short == shown.Short && sameText(posted.Long, shown.Long) && sameText(posted.Features, shown.Features) &&
-		posted.DocURL == shown.DocURL && posted.APIDocURL == shown.APIDocURL
-}
 
 // view lays the form out, with always a block to add a language, and the
 // number of blocks for parseToolForm.

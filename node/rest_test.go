@@ -1,0 +1,100 @@
+package node
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+)
+
+// TestGatewayErrorsCut checks that the errors the gateway makes itself (a
+// query parameter or a body it cannot read), which do not pass the
+// interceptors, are cut as theirs are.
+func TestGatewayErrorsCut(t *testing.T) {
+	n := startNode(t)
+	long := strings.Repeat("a", 30_000)
+	for _, tc := range []struct{ method, path, body string }{
+		{"GET", "/v1/tools?page_size=" + url.QueryEscape(long), ""},
+		{"POST", "/v1/origins/fr/tools?tool_id=x", `{"` + long + `":1}`},
+	} {
+		req, _ := http.NewRequest(tc.method, n.base+tc.path, strings.NewReader(tc.body))
+		req.Header.Set("Authorization", "Bearer "+testToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if len(b) > 8<<10 {
+			t.Errorf("%s %.50s: %d, %d bytes, not cut: %.200s", tc.method, tc.path, resp.StatusCode, len(b), b)
+		}
+	}
+}
+
+// TestHarvestReportHidesURLCredentials imports an entry refused for a URL
+// with a token as its user name: the public harvest report (GET
+// /v1/harvests, no token) does not quote the token.
+func TestHarvestReportHidesURLCredentials(t *testing.T) {
+	ctx := context.Background()
+	n := startNode(t)
+	tool := validTool()
+	tool.RepositoryUrl = "https://ghp_T0KEN@github.com/org/repo"
+	_, err := catalogv1.NewHarvestServiceClient(n.conn).ImportHarvest(admin(ctx), &catalogv1.ImportHarvestRequest{
+		Source: &catalogv1.HarvestSource{Name: "city", Kind: "publiccode", Location: "/srv/city"}, Complete: true,
+		Entries: []*catalogv1.HarvestEntry{{SourceId: "one", Tool: tool}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(n.base + "/v1/harvests")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if strings.Contains(string(b), "ghp_T0KEN") {
+		t.Errorf("the public harvest report quotes the URL's user name: %.400s", b[strings.Index(string(b), "ghp_T0KEN")-100:])
+	}
+}
+
+// TestRefusedListenCreatesNothing starts a node on a new data folder with
+// an --http-addr it cannot listen on (a port out of range, which the
+// configuration's check lets through): neither the node key, the admin
+// token nor the catalog is created.
+func TestRefusedListenCreatesNothing(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Origin = "fr"
+	cfg.DataDir = filepath.Join(t.TempDir(), "data")
+	cfg.HTTPAddr, cfg.GRPCAddr, cfg.GossipAddr = "127.0.0.1:99999", "127.0.0.1:0", "127.0.0.1:0"
+	if n, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil))); err == nil {
+		n.Close()
+		t.Fatal("the node started")
+	}
+	for _, f := range []string{keyFile, adminTokenFile, catalogFile} {
+		if _, err := os.Stat(filepath.Join(cfg.DataDir, f)); err == nil {
+			t.Errorf("%s is in the data folder", f)
+		}
+	}
+}
+
+// TestMethodNotAllowedSaysAllow checks that a 405 says which methods the
+// address takes (RFC 9110 §15.5.6).
+func TestMethodNotAllowedSaysAllow(t *testing.T) {
+	n := startNode(t)
+	req, _ := http.NewRequest("PUT", n.base+"/v1/tools", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "GET, HEAD" {
+		t.Errorf("PUT /v1/tools: %d, Allow %q", resp.StatusCode, resp.Header.Get("Allow"))
+	}
+}

@@ -1,0 +1,138 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+	"google.golang.org/protobuf/testing/protocmp"
+)
+
+// editThroughForm creates tool, loads its edit page, applies change to the
+// posted form, saves, and returns the tool before and after.
+func editThroughForm(t *testing.T, tool *catalogv1.Tool, change func(v map[string][]string)) (want, got *catalogv1.Tool) {
+	t.Helper()
+	n := startNode(t)
+	c := client(t)
+	signIn(t, c, n)
+	ctx := context.Background()
+	want, err := n.catalog.CreateTool(admin(ctx), &catalogv1.CreateToolRequest{Parent: "origins/fr", ToolId: "tricky", Tool: tool})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, page, _ := get(t, c, n.base+"/tools/fr/tricky/edit")
+	form := formOnPage(t, page, "/tools/fr/tricky/edit")
+	change(form)
+	if code, page, _ := post(t, c, n.base+"/tools/fr/tricky/edit", form); code != http.StatusSeeOther {
+		t.Fatalf("the edit: %d\n%s", code, page)
+	}
+	got, err = n.catalog.GetTool(ctx, &catalogv1.GetToolRequest{Name: "origins/fr/tools/tricky"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return want, got
+}
+
+// TestEditShortKeepsFeatures edits only a block's short description: its
+// features, one holding a newline, stay as they were.
+func TestEditShortKeepsFeatures(t *testing.T) {
+	want, got := editThroughForm(t, &catalogv1.Tool{
+		DisplayName:  "Tricky",
+		Descriptions: map[string]*catalogv1.Description{"en": {ShortDescription: "Tricky values", Features: []string{"line one\nline two", "plain"}}},
+	}, func(v map[string][]string) { v["d0_short"] = []string{"Tricky values, edited"} })
+	if diff := cmp.Diff(got.GetDescriptions()["en"].GetFeatures(), want.GetDescriptions()["en"].GetFeatures(), protocmp.Transform()); diff != "" {
+		t.Errorf("features after an edit of the short description only (-got +want):\n%s", diff)
+	}
+}
+
+// TestEditRenamedLanguageKeepsFeatures renames a block's language (en to
+// en-GB): its features stay as they were.
+func TestEditRenamedLanguageKeepsFeatures(t *testing.T) {
+	want, got := editThroughForm(t, &catalogv1.Tool{
+		DisplayName:  "Tricky",
+		Descriptions: map[string]*catalogv1.Description{"en": {ShortDescription: "Tricky values", Features: []string{"line one\nline two", "plain"}}},
+	}, func(v map[string][]string) { v["d0_lang"] = []string{"en-GB"} })
+	if diff := cmp.Diff(got.GetDescriptions()["en-GB"].GetFeatures(), want.GetDescriptions()["en"].GetFeatures(), protocmp.Transform()); diff != "" {
+		t.Errorf("features after renaming the block's language (-got +want):\n%s", diff)
+	}
+}
+
+// TestEditAddedContactKeepsOthers adds a contact: the one whose name holds
+// "; ", left as shown, stays as it was (read again, it was refused).
+func TestEditAddedContactKeepsOthers(t *testing.T) {
+	want, got := editThroughForm(t, &catalogv1.Tool{
+		DisplayName:  "Tricky",
+		Descriptions: map[string]*catalogv1.Description{"en": {ShortDescription: "Tricky values"}},
+		Maintenance:  &catalogv1.Maintenance{Type: "community", Contacts: []*catalogv1.Contact{{Name: "Doe; Jane"}}},
+	}, func(v map[string][]string) { v["contacts"] = []string{v["contacts"][0] + "\r\nBob; bob@example.org"} })
+	if diff := cmp.Diff(got.GetMaintenance().GetContacts()[0], want.GetMaintenance().GetContacts()[0], protocmp.Transform()); diff != "" {
+		t.Errorf("the untouched contact after adding another (-got +want):\n%s", diff)
+	}
+}
+
+// TestEditKeepsCRLFLong saves unchanged a block whose long description
+// holds CR LF (the API takes it): it stays as it was.
+func TestEditKeepsCRLFLong(t *testing.T) {
+	want, got := editThroughForm(t, &catalogv1.Tool{
+		DisplayName:  "Tricky",
+		Descriptions: map[string]*catalogv1.Description{"en": {ShortDescription: "Tricky values", LongDescription: "para one\r\npara two", Features: []string{"line one\nline two"}}},
+	}, func(v map[string][]string) { v["display_name"] = []string{"Tricky, renamed"} })
+	if diff := cmp.Diff(got.GetDescriptions()["en"], want.GetDescriptions()["en"], protocmp.Transform()); diff != "" {
+		t.Errorf("the untouched block (-got +want):\n%s", diff)
+	}
+}
+
+// TestEditKeepsShortWithNewline saves unchanged a block whose short
+// description holds a newline, which a browser drops from an input's
+// value: it stays as it was.
+func TestEditKeepsShortWithNewline(t *testing.T) {
+	want, got := editThroughForm(t, &catalogv1.Tool{
+		DisplayName:  "Tricky",
+		Descriptions: map[string]*catalogv1.Description{"en": {ShortDescription: "Tricky\nvalues", Features: []string{"line one\nline two"}}},
+	}, func(v map[string][]string) {
+		v["d0_short"] = []string{strings.NewReplacer("\r", "", "\n", "").Replace(v["d0_short"][0])} // what a browser posts
+	})
+	if diff := cmp.Diff(got.GetDescriptions()["en"], want.GetDescriptions()["en"], protocmp.Transform()); diff != "" {
+		t.Errorf("the untouched block (-got +want):\n%s", diff)
+	}
+}
+
+// TestEditAddedItemKeepsOthers adds an item to used_by and edits another:
+// the item holding a newline, left as shown, stays one item.
+func TestEditAddedItemKeepsOthers(t *testing.T) {
+	_, got := editThroughForm(t, &catalogv1.Tool{
+		DisplayName:  "Tricky",
+		Descriptions: map[string]*catalogv1.Description{"en": {ShortDescription: "Tricky values"}},
+		UsedBy:       []string{"Ville de Paris\nDirection du numérique", "Lyon", "a\nb", "a"},
+	}, func(v map[string][]string) {
+		v["used_by"] = []string{strings.Replace(v["used_by"][0], "Lyon", "Lyon Métropole", 1) + "\r\nGrenoble"}
+	})
+	want := []string{"Ville de Paris\nDirection du numérique", "Lyon Métropole", "a\nb", "a", "Grenoble"}
+	if diff := cmp.Diff(got.GetUsedBy(), want); diff != "" {
+		t.Errorf("used_by after an item edited and one added (-got +want):\n%s", diff)
+	}
+}
+
+// TestEditKeepsWhatTheFormCannotShow saves the form of a tool whose
+// values the form's text cannot hold exactly (items holding a newline, a
+// contact and a contractor whose names hold "; ", a long description
+// starting with a blank line), changing only its name: everything else
+// stays as it was, where the form used to split the items, refuse the
+// contact, and drop the blank line.
+func TestEditKeepsWhatTheFormCannotShow(t *testing.T) {
+	want, got := editThroughForm(t, &catalogv1.Tool{
+		DisplayName: "Tricky",
+		Descriptions: map[string]*catalogv1.Description{"en": {ShortDescription: "Tricky values", LongDescription: "\nStarts with a blank line",
+			Features: []string{"line one\nline two", "plain"}}},
+		UsedBy: []string{"Ville de Paris\nDirection du numérique"}, Standards: []string{"A\nB"},
+		Maintenance: &catalogv1.Maintenance{Type: "community", Contacts: []*catalogv1.Contact{{Name: "Doe; Jane", Email: "jane@example.org"}},
+			Contractors: []*catalogv1.Contractor{{Name: "Acme; Inc"}}},
+	}, func(v map[string][]string) { v["display_name"] = []string{"Tricky, renamed"} })
+	want.DisplayName = "Tricky, renamed"
+	if diff := cmp.Diff(got, want, protocmp.Transform(), protocmp.IgnoreFields(&catalogv1.Tool{}, "etag", "seq", "update_time")); diff != "" {
+		t.Errorf("the tool after an edit of its name (-got +want):\n%s", diff)
+	}
+}
