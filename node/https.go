@@ -28,6 +28,7 @@ type httpsCert struct {
 	stamp   fileStamp // of the files cert was read from
 	failed  fileStamp // of files that did not load, said once
 	checked time.Time // when the files were last looked at
+	warned  time.Time // when the nearing end was last said
 }
 
 // loadHTTPS reads --http-tls-cert and --http-tls-key; nil when neither is
@@ -45,7 +46,7 @@ func loadHTTPS(cfg Config, log *slog.Logger) (*httpsCert, error) {
 	if err != nil {
 		return nil, err
 	}
-	h.cert, h.checked = cert, time.Now()
+	h.cert, h.checked, h.warned = cert, time.Now(), time.Now()
 	h.say(cert, "HTTPS certificate loaded")
 	return h, nil
 }
@@ -103,6 +104,10 @@ func (h *httpsCert) refresh() {
 		return
 	}
 	h.checked = now
+	if time.Until(h.cert.Leaf.NotAfter) < expiryWarning && now.Sub(h.warned) >= expiryRepeat {
+		h.warned = now
+		h.say(h.cert, "HTTPS certificate in use")
+	}
 	stamp := h.fileStamp()
 	if stamp == h.stamp {
 		return
@@ -120,9 +125,14 @@ func (h *httpsCert) refresh() {
 }
 
 // say logs what was done with a certificate, and until when it is valid:
-// as a warning when that is near.
+// as a warning when that is near (again once a day, at a handshake), as
+// an error once it passed.
 func (h *httpsCert) say(cert *tls.Certificate, what string) {
 	attrs := []any{"names", cert.Leaf.DNSNames, "valid_until", cert.Leaf.NotAfter.Format(time.RFC3339)}
+	if time.Until(cert.Leaf.NotAfter) <= 0 {
+		h.log.Error(what+": it has expired, and clients refuse it; renew its files (the node reads them again when they change)", attrs...)
+		return
+	}
 	if time.Until(cert.Leaf.NotAfter) < expiryWarning {
 		h.log.Warn(what+": it expires soon; renew its files (the node reads them again when they change)", attrs...)
 		return

@@ -115,6 +115,9 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 	if n.httpLis, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
 		return fmt.Errorf("listen for HTTP on %s: %w", cfg.HTTPAddr, err)
 	}
+	if err := gossipPortFree(cfg.GossipAddr); err != nil {
+		return err
+	}
 	// The admin token and the node key, created in the data folder on a
 	// first start, once every setting given was found good and the ports
 	// taken: a start refused for a setting, or a port, creates neither.
@@ -202,6 +205,27 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 	syncSrv.Serve(n.repl)
 	label := n.repl.OriginLabel
 	m.records.label.Store(&label)
+	return nil
+}
+
+// gossipPortFree checks, before the node creates anything, that gossip
+// will be able to listen on addr (TCP and UDP, as memberlist does): it
+// takes the port later, once the catalog is open. A port 0 is any free
+// one.
+func gossipPortFree(addr string) error {
+	if _, port, err := net.SplitHostPort(addr); err == nil && port == "0" {
+		return nil
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen for gossip on %s: %w", addr, err)
+	}
+	l.Close()
+	pc, err := net.ListenPacket("udp", addr)
+	if err != nil {
+		return fmt.Errorf("listen for gossip on %s (UDP): %w", addr, err)
+	}
+	pc.Close()
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -65,21 +66,32 @@ func TestHarvestReportHidesURLCredentials(t *testing.T) {
 }
 
 // TestRefusedListenCreatesNothing starts a node on a new data folder with
-// an --http-addr it cannot listen on (a port out of range, which the
-// configuration's check lets through): neither the node key, the admin
-// token nor the catalog is created.
+// an address it cannot listen on (a port out of range, which the
+// configuration's check lets through; a gossip port taken): neither the
+// node key, the admin token nor the catalog is created.
 func TestRefusedListenCreatesNothing(t *testing.T) {
-	cfg := DefaultConfig()
-	cfg.Origin = "fr"
-	cfg.DataDir = filepath.Join(t.TempDir(), "data")
-	cfg.HTTPAddr, cfg.GRPCAddr, cfg.GossipAddr = "127.0.0.1:99999", "127.0.0.1:0", "127.0.0.1:0"
-	if n, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil))); err == nil {
-		n.Close()
-		t.Fatal("the node started")
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, f := range []string{keyFile, adminTokenFile, catalogFile} {
-		if _, err := os.Stat(filepath.Join(cfg.DataDir, f)); err == nil {
-			t.Errorf("%s is in the data folder", f)
+	defer taken.Close()
+	for what, addrs := range map[string][3]string{
+		"an HTTP port out of range": {"127.0.0.1:99999", "127.0.0.1:0", "127.0.0.1:0"},
+		"a gossip port taken":       {"127.0.0.1:0", "127.0.0.1:0", taken.Addr().String()},
+	} {
+		cfg := DefaultConfig()
+		cfg.Origin = "fr"
+		cfg.DataDir = filepath.Join(t.TempDir(), "data")
+		cfg.HTTPAddr, cfg.GRPCAddr, cfg.GossipAddr = addrs[0], addrs[1], addrs[2]
+		if n, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil))); err == nil {
+			n.Close()
+			t.Errorf("%s: the node started", what)
+			continue
+		}
+		for _, f := range []string{keyFile, adminTokenFile, catalogFile} {
+			if _, err := os.Stat(filepath.Join(cfg.DataDir, f)); err == nil {
+				t.Errorf("%s: %s is in the data folder", what, f)
+			}
 		}
 	}
 }
