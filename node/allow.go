@@ -20,8 +20,10 @@ func restRoutes() []restRoute {
 		{regexp.MustCompile(`^/v1/(harvests|node|peers|tools|tools:facets|usecases|usecases:facets)$`), []string{"GET", "HEAD"}},
 		{regexp.MustCompile(`^/v1/harvests:import$`), []string{"POST"}},
 		{regexp.MustCompile(`^/v1/origins/[^/]+/(tools|usecases)$`), []string{"POST"}},
-		{regexp.MustCompile(`^/v1/origins/[^/]+/(tools|usecases)/[^/:]+$`), []string{"GET", "HEAD", "PATCH", "DELETE"}},
-		{regexp.MustCompile(`^/v1/origins/[^/]+/tools/[^/:]+:adoption$`), []string{"GET", "HEAD"}},
+		// The adoption of a tool before the tool: the gateway routes a
+		// name's last segment whatever it holds, a ":" too.
+		{regexp.MustCompile(`^/v1/origins/[^/]+/tools/[^/]+:adoption$`), []string{"GET", "HEAD"}},
+		{regexp.MustCompile(`^/v1/origins/[^/]+/(tools|usecases)/[^/]+$`), []string{"GET", "HEAD", "PATCH", "DELETE"}},
 	}
 }
 

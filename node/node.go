@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -209,19 +210,31 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 }
 
 // gossipPortFree checks, before the node creates anything, that gossip
-// will be able to listen on addr (TCP and UDP, as memberlist does): it
-// takes the port later, once the catalog is open. A port 0 is any free
-// one.
+// will be able to listen on addr (TCP and UDP, as memberlist does, on
+// the address package sync gives it: 0.0.0.0 for no host): it takes the
+// port later, once the catalog is open. A port 0 is any free one; a host
+// name is left to gossip, which resolves it.
 func gossipPortFree(addr string) error {
-	if _, port, err := net.SplitHostPort(addr); err == nil && port == "0" {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "0" {
+		return nil // config.check refuses a malformed address
+	}
+	if host == "" {
+		host = "0.0.0.0"
+	} else if net.ParseIP(host) == nil {
 		return nil
 	}
-	l, err := net.Listen("tcp", addr)
+	p, err := strconv.Atoi(port)
+	if err != nil {
+		return nil
+	}
+	// As memberlist's transport listens.
+	l, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.ParseIP(host), Port: p})
 	if err != nil {
 		return fmt.Errorf("listen for gossip on %s: %w", addr, err)
 	}
 	l.Close()
-	pc, err := net.ListenPacket("udp", addr)
+	pc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.ParseIP(host), Port: p})
 	if err != nil {
 		return fmt.Errorf("listen for gossip on %s (UDP): %w", addr, err)
 	}

@@ -91,24 +91,22 @@ func visible(r rune) bool {
 	return !unicode.IsSpace(r) && !unicode.IsControl(r) && !unicode.In(r, unicode.Cf, unicode.Mn, unicode.Me)
 }
 
-// withoutCredentials is a URL as errors quote it: without what comes
-// before an @ in its authority (a user name, a password, a token), which
-// answers, logs and public harvest reports must not repeat. It works on
-// the text, so as to hide them in a URL that does not parse too.
-func withoutCredentials(s string) string {
-	scheme := strings.Index(s, "://")
-	if scheme < 0 {
+// WithoutCredentials is a URL as errors quote it: without what comes
+// before its last @ (a user name, a password, a token, which may hold a
+// "/" or "#" unescaped), after its "//", which answers, logs and public
+// harvest reports must not repeat. It works on the text, so as to hide
+// them in a URL that does not parse too; hiding part of a path that holds
+// an @ is the price.
+func WithoutCredentials(s string) string {
+	at := strings.LastIndex(s, "@")
+	if at < 0 {
 		return s
 	}
-	rest := s[scheme+3:]
-	end := strings.IndexAny(rest, "/?#")
-	if end < 0 {
-		end = len(rest)
+	start := 0
+	if i := strings.Index(s, "//"); i >= 0 && i < at {
+		start = i + 2
 	}
-	if at := strings.LastIndex(rest[:end], "@"); at >= 0 {
-		return s[:scheme+3] + "…@" + rest[at+1:]
-	}
-	return s
+	return s[:start] + "…@" + s[at+1:]
 }
 
 func (v *Violations) url(field, s string) {
@@ -119,7 +117,7 @@ func (v *Violations) url(field, s string) {
 		v.Add(field, "is %d characters long, more than %d", len(s), maxURL)
 		return
 	}
-	quoted := withoutCredentials(s)
+	quoted := WithoutCredentials(s)
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
 		v.Add(field, "%q is not an http or https URL", quoted)
@@ -270,8 +268,11 @@ func Tool(v *Violations, prefix string, t *catalogv1.Tool) {
 	if p := t.GetPublisher(); p != nil {
 		v.text(f("publisher.name"), p.GetName(), false, maxShortText)
 		if u := p.GetUri(); u != "" {
-			if pu, err := url.Parse(u); err != nil || pu.Scheme == "" || len(u) > maxURL {
-				v.Add(f("publisher.uri"), "%q is not an absolute URI", u)
+			switch pu, err := url.Parse(u); {
+			case err != nil || pu.Scheme == "" || len(u) > maxURL:
+				v.Add(f("publisher.uri"), "%q is not an absolute URI", WithoutCredentials(u))
+			case pu.User != nil:
+				v.Add(f("publisher.uri"), "%q carries a user name or password: a published URI must not", WithoutCredentials(u))
 			}
 		}
 	}

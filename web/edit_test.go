@@ -136,3 +136,55 @@ func TestEditKeepsWhatTheFormCannotShow(t *testing.T) {
 		t.Errorf("the tool after an edit of its name (-got +want):\n%s", diff)
 	}
 }
+
+// TestEditKeepsContactWithNewline saves, its textarea left as shown, a
+// contact whose name holds a newline (the API takes it): it stays one.
+func TestEditKeepsContactWithNewline(t *testing.T) {
+	want, got := editThroughForm(t, &catalogv1.Tool{
+		DisplayName:  "Tricky",
+		Descriptions: map[string]*catalogv1.Description{"en": {ShortDescription: "Tricky values"}},
+		Maintenance:  &catalogv1.Maintenance{Type: "community", Contacts: []*catalogv1.Contact{{Name: "Doe\nJane", Email: "jane@example.org"}}},
+	}, func(v map[string][]string) { v["display_name"] = []string{"Tricky, renamed"} })
+	if diff := cmp.Diff(got.GetMaintenance(), want.GetMaintenance(), protocmp.Transform()); diff != "" {
+		t.Errorf("maintenance after an edit of the name only (-got +want):\n%s", diff)
+	}
+}
+
+// TestEditDeletedAndRenamedBlock clears block de and renames block en to
+// de: the block's multi-line feature and its short description stay.
+func TestEditDeletedAndRenamedBlock(t *testing.T) {
+	want, got := editThroughForm(t, &catalogv1.Tool{
+		DisplayName: "Tricky",
+		Descriptions: map[string]*catalogv1.Description{
+			"de": {ShortDescription: "Deutsch"},
+			"en": {ShortDescription: "Tricky\nvalues", Features: []string{"line one\nline two"}},
+		},
+	}, func(v map[string][]string) {
+		for _, k := range []string{"lang", "short", "long", "features", "doc", "apidoc"} {
+			v["d0_"+k] = []string{""}
+		}
+		v["d1_lang"] = []string{"de"}
+		v["d1_short"] = []string{"Trickyvalues"} // what a browser posts of "Tricky\nvalues"
+	})
+	if diff := cmp.Diff(got.GetDescriptions(), map[string]*catalogv1.Description{"de": want.GetDescriptions()["en"]}, protocmp.Transform()); diff != "" {
+		t.Errorf("descriptions (-got +want):\n%s", diff)
+	}
+}
+
+// TestEditSwappedLanguages swaps the languages of blocks en and fr (they
+// were mislabelled): their contents move unchanged.
+func TestEditSwappedLanguages(t *testing.T) {
+	want, got := editThroughForm(t, &catalogv1.Tool{
+		DisplayName: "Tricky",
+		Descriptions: map[string]*catalogv1.Description{
+			"en": {ShortDescription: "Français", Features: []string{"un\ndeux"}},
+			"fr": {ShortDescription: "English", Features: []string{"one\ntwo"}},
+		},
+	}, func(v map[string][]string) {
+		v["d0_lang"], v["d1_lang"] = []string{"fr"}, []string{"en"}
+	})
+	wantD := map[string]*catalogv1.Description{"fr": want.GetDescriptions()["en"], "en": want.GetDescriptions()["fr"]}
+	if diff := cmp.Diff(got.GetDescriptions(), wantD, protocmp.Transform()); diff != "" {
+		t.Errorf("descriptions (-got +want):\n%s", diff)
+	}
+}

@@ -200,12 +200,24 @@ func (f *toolForm) record(errs *formErrors, p *page) *catalogv1.Tool {
 			ShortDescription: d.Short, LongDescription: d.Long, Features: lines(d.Features),
 			DocumentationUrl: d.DocURL, ApiDocumentationUrl: d.APIDocURL,
 		}
-		if shownBlock, wasDesc := shown.block(was, d.Lang, i); wasDesc != nil {
-			desc.ShortDescription = keptInput(d.Short, shownBlock.Short, wasDesc.GetShortDescription())
-			if sameText(d.Long, shownBlock.Long) {
-				desc.LongDescription = wasDesc.GetLongDescription()
+		if from := shown.blocksOf(was, d.Lang, i); len(from) > 0 {
+			desc.ShortDescription, desc.LongDescription, desc.Features = d.Short, d.Long, nil
+			var features []string // of the blocks the posted one may come from, for keptItems
+			for _, b := range from {
+				if inputShows(d.Short, b.shown.Short) {
+					desc.ShortDescription = b.was.GetShortDescription()
+				}
+				if sameText(d.Long, b.shown.Long) {
+					desc.LongDescription = b.was.GetLongDescription()
+				}
+				if desc.Features == nil && sameText(d.Features, b.shown.Features) {
+					desc.Features = b.was.GetFeatures()
+				}
+				features = append(features, b.was.GetFeatures()...)
 			}
-			desc.Features = keptItems(d.Features, wasDesc.GetFeatures())
+			if desc.Features == nil {
+				desc.Features = keptItems(d.Features, features)
+			}
 		}
 		t.Descriptions[d.Lang] = desc
 	}
@@ -244,65 +256,47 @@ func (f *toolForm) record(errs *formErrors, p *page) *catalogv1.Tool {
 	return t
 }
 
-// keptRecords reads a textarea of records a line, each of at most n parts
-// separated by ";" (contacts, contractors): a line as the form showed it
-// (show) keeps its record of was, the edited version's (a name may hold
-// "; "); any other is read anew (read), or said to have too many parts
-// (refuse).
-func keptRecords[T any](posted string, was []T, n int, show func(T) string, read func(parts []string) T, refuse func(line string)) []T {
-	shown := map[string]T{}
-	for _, r := range was {
-		shown[show(r)] = r
+// shownBlock is a description block as the form showed it, and the
+// description of the edited version it was shown from.
+type shownBlock struct {
+	shown *descForm
+	was   *catalogv1.Description
+}
+
+// blocksOf are the blocks of the edited version (f is its form, nil for a
+// new tool) that the posted block of language lang, i-th on the form, may
+// have been shown from: the block of that language, and the i-th (the same
+// block, its language renamed, or blocks whose languages were swapped).
+// Each field keeps the value of the one whose text it holds unchanged.
+func (f *toolForm) blocksOf(was *catalogv1.Tool, lang string, i int) []shownBlock {
+	if f == nil {
+		return nil
 	}
-	var out []T
-	for _, raw := range strings.Split(textareaText(posted), "\n") {
-		if r, ok := shown[raw]; ok {
-			out = append(out, r)
-			continue
+	var out []shownBlock
+	for j := range f.Descriptions {
+		if f.Descriptions[j].Lang == lang {
+			out = append(out, shownBlock{&f.Descriptions[j], was.GetDescriptions()[lang]})
 		}
-		l := strings.TrimSpace(raw)
-		if l == "" {
-			continue
-		}
-		parts, ok := splitParts(l, n)
-		if !ok {
-			refuse(l)
-			continue
-		}
-		out = append(out, read(parts))
+	}
+	if i < len(f.Descriptions) && f.Descriptions[i].Lang != lang {
+		out = append(out, shownBlock{&f.Descriptions[i], was.GetDescriptions()[f.Descriptions[i].Lang]})
 	}
 	return out
 }
 
-// block is the description block of the edited version that the posted
-// block of language lang, i-th on the form, was shown from: the block of
-// that language, else (its language renamed) the i-th, as the form lists
-// them; with the version's description. Both are nil for none (or f nil,
-// for a new tool).
-func (f *toolForm) block(was *catalogv1.Tool, lang string, i int) (*descForm, *catalogv1.Description) {
-	if f == nil {
-		return nil, nil
-	}
-	for j := range f.Descriptions {
-		if f.Descriptions[j].Lang == lang {
-			return &f.Descriptions[j], was.GetDescriptions()[lang]
-		}
-	}
-	if i < len(f.Descriptions) {
-		d := &f.Descriptions[i]
-		return d, was.GetDescriptions()[d.Lang]
-	}
-	return nil, nil
-}
-
 // keptInput is the value of a one-line input: the edited version's, was,
-// if the posted text is what the form showed of it (browsers drop an
-// input's newlines), else the posted text.
+// if the posted text is what the form showed of it, else the posted text.
 func keptInput(posted, shown, was string) string {
-	if posted == strings.NewReplacer("\r", "", "\n", "").Replace(shown) {
+	if inputShows(posted, shown) {
 		return was
 	}
 	return posted
+}
+
+// inputShows reports whether a one-line input's posted text is what the
+// form showed of shown: browsers drop an input's newlines.
+func inputShows(posted, shown string) bool {
+	return posted == strings.NewReplacer("\r", "", "\n", "").Replace(shown)
 }
 
 // keptItems reads a textarea of a list, an item a line (see lines),
@@ -310,35 +304,66 @@ func keptInput(posted, shown, was string) string {
 // and unchanged among the posted ones, even one holding newlines: only
 // what the curator typed is read anew.
 func keptItems(posted string, was []string) []string {
-	if len(was) == 0 {
-		return lines(posted)
+	return keptRuns(posted, was, func(s string) string { return s }, func(line string) (string, bool) { return line, true })
+}
+
+// keptRecords is keptItems for a textarea of records a line, each of at
+// most n parts separated by ";" (contacts, contractors): a record of was
+// shown as show gives is kept as it was (its name may hold "; ", or a
+// newline); any other line is read anew (read), or said to have too many
+// parts (refuse).
+func keptRecords[T any](posted string, was []T, n int, show func(T) string, read func(parts []string) T, refuse func(line string)) []T {
+	return keptRuns(posted, was, show, func(line string) (T, bool) {
+		parts, ok := splitParts(line, n)
+		if !ok {
+			refuse(line)
+			var none T
+			return none, false
+		}
+		return read(parts), true
+	})
+}
+
+// keptRuns reads the posted text of a textarea of things a line: each of
+// was (the edited version's things, in order), shown as show gives it (on
+// one line or more), whose lines run unchanged among the posted ones is
+// kept as it was; any other non-empty line, trimmed, is read anew (read;
+// false drops it). Posted unchanged, it gives was back as it was.
+func keptRuns[T any](posted string, was []T, show func(T) string, read func(line string) (T, bool)) []T {
+	shown := make([][]string, len(was))
+	for i, w := range was {
+		shown[i] = strings.Split(textareaText(show(w)), "\n")
 	}
-	// The longest first: an item "a" must not take the first line of an
-	// item "a\nb".
-	order := make([]int, len(was))
-	for i := range order {
-		order[i] = i
+	posts := strings.Split(textareaText(posted), "\n")
+	// At each line, the thing after the last one kept is tried first, so
+	// that things left in order come back in order; then the others, the
+	// longest first (a thing "a" must not take the first line of "a\nb").
+	others := make([]int, len(was))
+	for i := range others {
+		others[i] = i
 	}
-	itemLines := func(s string) []string { return strings.Split(textareaText(s), "\n") }
-	slices.SortStableFunc(order, func(a, b int) int { return len(itemLines(was[b])) - len(itemLines(was[a])) })
-	posts := itemLines(posted)
+	slices.SortStableFunc(others, func(a, b int) int { return len(shown[b]) - len(shown[a]) })
 	used := make([]bool, len(was))
-	var out []string
+	next := 0
+	var out []T
 	for i := 0; i < len(posts); {
-		matched := false
-		for _, j := range order {
-			wl := itemLines(was[j])
-			if !used[j] && i+len(wl) <= len(posts) && slices.Equal(posts[i:i+len(wl)], wl) {
-				out, used[j], i, matched = append(out, was[j]), true, i+len(wl), true
+		kept := -1
+		for _, j := range append([]int{next}, others...) {
+			if j < len(was) && !used[j] && i+len(shown[j]) <= len(posts) && slices.Equal(posts[i:i+len(shown[j])], shown[j]) {
+				kept = j
 				break
 			}
 		}
-		if !matched {
-			if it := strings.TrimSpace(posts[i]); it != "" {
-				out = append(out, it)
-			}
-			i++
+		if kept >= 0 {
+			out, used[kept], i, next = append(out, was[kept]), true, i+len(shown[kept]), kept+1
+			continue
 		}
+		if line := strings.TrimSpace(posts[i]); line != "" {
+			if r, ok := read(line); ok {
+				out = append(out, r)
+			}
+		}
+		i++
 	}
 	return out
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ogptoolbox/federation/validate"
 	"github.com/rivo/uniseg"
 )
 
@@ -61,7 +62,7 @@ func checkHTTPURL(s string) string {
 			return ""
 		}
 	}
-	return fmt.Sprintf("%q is not an http or https URL", clip(s))
+	return fmt.Sprintf("%q is not an http or https URL", clip(validate.WithoutCredentials(s)))
 }
 
 // checkDate wants YYYY-MM-DD, the only date form the standard allows.

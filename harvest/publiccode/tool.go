@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+	"github.com/ogptoolbox/federation/validate"
 	"github.com/ogptoolbox/federation/vocabulary"
 	"golang.org/x/text/language"
 )
@@ -102,7 +103,7 @@ func fitURL(s string) string {
 		return fmt.Sprintf("the URL is %d bytes long, more than the %d the catalog keeps", len(s), maxURL)
 	}
 	if u, err := url.Parse(s); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Sprintf("%q is not an http or https URL", clip(s))
+		return fmt.Sprintf("%q is not an http or https URL", clip(validate.WithoutCredentials(s)))
 	}
 	return ""
 }
