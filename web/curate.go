@@ -212,8 +212,17 @@ func (c *curation[R, F]) updateRecord(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), callTimeout)
 	was, err := c.get(ctx, f.base().Name)
 	cancel()
-	if err == nil && was.GetEtag() == f.base().Etag {
-		// Else the update is refused as stale, or the record is gone.
+	switch {
+	case err != nil: // gone, or the API fails: the update says which
+	case was.GetEtag() != f.base().Etag:
+		// Someone changed the record since the form was opened: said
+		// before the form is read against a version it was not made
+		// from (a line it showed might not read back), as save says it
+		// when the update is refused as stale.
+		f.base().Etag = was.GetEtag()
+		c.render(w, r, p, http.StatusConflict, f, &formErrors{}, p.T("form.conflict"))
+		return
+	default:
 		f.editing(was)
 	}
 	c.save(w, r, p, f)

@@ -188,3 +188,63 @@ func TestEditSwappedLanguages(t *testing.T) {
 		t.Errorf("descriptions (-got +want):\n%s", diff)
 	}
 }
+
+// TestEditRenamedIntoDeletedFeatures clears block de and renames block
+// en to de, whose features show as the same text as de's did: the block's
+// own features (two items) move, not de's (one item); with a feature
+// added, its two lines still stay two items.
+func TestEditRenamedIntoDeletedFeatures(t *testing.T) {
+	for _, tc := range []struct {
+		added string
+		want  []string
+	}{{"", []string{"x", "y"}}, {"\r\nz", []string{"x", "y", "z"}}} {
+		_, got := editThroughForm(t, &catalogv1.Tool{
+			DisplayName: "Tricky",
+			Descriptions: map[string]*catalogv1.Description{
+				"de": {ShortDescription: "Deutsch", Features: []string{"x\ny"}},
+				"en": {ShortDescription: "English", Features: []string{"x", "y"}},
+			},
+		}, func(v map[string][]string) {
+			for _, k := range []string{"lang", "short", "long", "features", "doc", "apidoc"} {
+				v["d0_"+k] = []string{""}
+			}
+			v["d1_lang"] = []string{"de"}
+			v["d1_features"] = []string{v["d1_features"][0] + tc.added}
+		})
+		if diff := cmp.Diff(got.GetDescriptions()["de"].GetFeatures(), tc.want); diff != "" {
+			t.Errorf("features of the renamed block, %q added (-got +want):\n%s", tc.added, diff)
+		}
+	}
+}
+
+// TestEditStaleFormUntouchedContractor posts a stale form (the tool was
+// changed since the page was loaded) whose contractor, left as shown, has a
+// name holding "; ": the answer is the conflict, not an error on the
+// untouched contractor line (which, the etag kept, comes back forever).
+func TestEditStaleFormUntouchedContractor(t *testing.T) {
+	n := startNode(t)
+	c := client(t)
+	signIn(t, c, n)
+	ctx := context.Background()
+	created, err := n.catalog.CreateTool(admin(ctx), &catalogv1.CreateToolRequest{Parent: "origins/fr", ToolId: "tricky", Tool: &catalogv1.Tool{
+		DisplayName:  "Tricky",
+		Descriptions: map[string]*catalogv1.Description{"en": {ShortDescription: "Tricky values"}},
+		Maintenance: &catalogv1.Maintenance{Type: "contract", Contractors: []*catalogv1.Contractor{
+			{Name: "Acme; Inc", Website: "https://acme.example", Until: "2030-01-01"}}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, page, _ := get(t, c, n.base+"/tools/fr/tricky/edit")
+	form := formOnPage(t, page, "/tools/fr/tricky/edit")
+	created.License = "MIT" // someone else's edit
+	if _, err := n.catalog.UpdateTool(admin(ctx), &catalogv1.UpdateToolRequest{Tool: created, UpdateMask: fieldMask("license")}); err != nil {
+		t.Fatal(err)
+	}
+	form["d0_short"] = []string{"Tricky values, edited"}
+	code, page, _ := post(t, c, n.base+"/tools/fr/tricky/edit", form)
+	if code != http.StatusConflict {
+		i := strings.Index(page, "field-error")
+		t.Errorf("a stale post: %d, want %d (the conflict); %.300s", code, http.StatusConflict, page[max(i, 0):])
+	}
+}

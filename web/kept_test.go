@@ -39,3 +39,13 @@ func TestKeptRecordsSameLine(t *testing.T) {
 		t.Errorf("(-got +want):\n%s", diff)
 	}
 }
+
+// TestKeptItemsMoved moves an item up, above one that is its first
+// line: both items' lines run unchanged, both are kept whole.
+func TestKeptItemsMoved(t *testing.T) {
+	was := []string{"Paris", "Paris\nDirection du numérique"}
+	posted := "Paris\r\nDirection du numérique\r\nParis" // the second item moved first
+	if diff := cmp.Diff(keptItems(posted, was), []string{"Paris\nDirection du numérique", "Paris"}); diff != "" {
+		t.Errorf("(-got +want):\n%s", diff)
+	}
+}

@@ -51,9 +51,13 @@ type toolForm struct {
 	was *catalogv1.Tool // the version edited, still current (see editing)
 }
 
-// descForm is one language's description block.
+// descForm is one language's description block. From is the language of
+// the block of the edited version it was shown from ("" for a block the
+// page adds), carried by a hidden field: a block whose language the
+// curator changed is still compared with the block it came from.
 type descForm struct {
 	Lang, Short, Long, Features, DocURL, APIDocURL string
+	From                                           string
 }
 
 func (d descForm) empty() bool {
@@ -95,7 +99,7 @@ func parseToolForm(v url.Values) *toolForm {
 		d := func(k string) string { return v.Get(fmt.Sprintf("d%d_%s", i, k)) }
 		f.Descriptions = append(f.Descriptions, descForm{
 			Lang: strings.TrimSpace(d("lang")), Short: d("short"), Long: textareaText(d("long")), Features: d("features"),
-			DocURL: strings.TrimSpace(d("doc")), APIDocURL: strings.TrimSpace(d("apidoc")),
+			DocURL: strings.TrimSpace(d("doc")), APIDocURL: strings.TrimSpace(d("apidoc")), From: d("from"),
 		})
 	}
 	return f
@@ -133,7 +137,7 @@ func toolFormOf(t *catalogv1.Tool) *toolForm {
 		d := t.GetDescriptions()[l]
 		f.Descriptions = append(f.Descriptions, descForm{
 			Lang: l, Short: d.GetShortDescription(), Long: d.GetLongDescription(), Features: strings.Join(d.GetFeatures(), "\n"),
-			DocURL: d.GetDocumentationUrl(), APIDocURL: d.GetApiDocumentationUrl(),
+			DocURL: d.GetDocumentationUrl(), APIDocURL: d.GetApiDocumentationUrl(), From: l,
 		})
 	}
 	return f
@@ -200,24 +204,12 @@ func (f *toolForm) record(errs *formErrors, p *page) *catalogv1.Tool {
 			ShortDescription: d.Short, LongDescription: d.Long, Features: lines(d.Features),
 			DocumentationUrl: d.DocURL, ApiDocumentationUrl: d.APIDocURL,
 		}
-		if from := shown.blocksOf(was, d.Lang, i); len(from) > 0 {
-			desc.ShortDescription, desc.LongDescription, desc.Features = d.Short, d.Long, nil
-			var features []string // of the blocks the posted one may come from, for keptItems
-			for _, b := range from {
-				if inputShows(d.Short, b.shown.Short) {
-					desc.ShortDescription = b.was.GetShortDescription()
-				}
-				if sameText(d.Long, b.shown.Long) {
-					desc.LongDescription = b.was.GetLongDescription()
-				}
-				if desc.Features == nil && sameText(d.Features, b.shown.Features) {
-					desc.Features = b.was.GetFeatures()
-				}
-				features = append(features, b.was.GetFeatures()...)
+		if from, wasDesc := shown.blockFrom(was, d.From); from != nil {
+			desc.ShortDescription = keptInput(d.Short, from.Short, wasDesc.GetShortDescription())
+			if sameText(d.Long, from.Long) {
+				desc.LongDescription = wasDesc.GetLongDescription()
 			}
-			if desc.Features == nil {
-				desc.Features = keptItems(d.Features, features)
-			}
+			desc.Features = keptItems(d.Features, wasDesc.GetFeatures())
 		}
 		t.Descriptions[d.Lang] = desc
 	}
@@ -256,32 +248,19 @@ func (f *toolForm) record(errs *formErrors, p *page) *catalogv1.Tool {
 	return t
 }
 
-// shownBlock is a description block as the form showed it, and the
-// description of the edited version it was shown from.
-type shownBlock struct {
-	shown *descForm
-	was   *catalogv1.Description
-}
-
-// blocksOf are the blocks of the edited version (f is its form, nil for a
-// new tool) that the posted block of language lang, i-th on the form, may
-// have been shown from: the block of that language, and the i-th (the same
-// block, its language renamed, or blocks whose languages were swapped).
-// Each field keeps the value of the one whose text it holds unchanged.
-func (f *toolForm) blocksOf(was *catalogv1.Tool, lang string, i int) []shownBlock {
-	if f == nil {
-		return nil
+// blockFrom is the block of the edited version (f is its form, nil for
+// a new tool) of language from, as the form showed it, and its
+// description; nil for none.
+func (f *toolForm) blockFrom(was *catalogv1.Tool, from string) (*descForm, *catalogv1.Description) {
+	if f == nil || from == "" {
+		return nil, nil
 	}
-	var out []shownBlock
 	for j := range f.Descriptions {
-		if f.Descriptions[j].Lang == lang {
-			out = append(out, shownBlock{&f.Descriptions[j], was.GetDescriptions()[lang]})
+		if f.Descriptions[j].Lang == from {
+			return &f.Descriptions[j], was.GetDescriptions()[from]
 		}
 	}
-	if i < len(f.Descriptions) && f.Descriptions[i].Lang != lang {
-		out = append(out, shownBlock{&f.Descriptions[i], was.GetDescriptions()[f.Descriptions[i].Lang]})
-	}
-	return out
+	return nil, nil
 }
 
 // keptInput is the value of a one-line input: the edited version's, was,
@@ -335,35 +314,76 @@ func keptRuns[T any](posted string, was []T, show func(T) string, read func(line
 		shown[i] = strings.Split(textareaText(show(w)), "\n")
 	}
 	posts := strings.Split(textareaText(posted), "\n")
-	// At each line, the thing after the last one kept is tried first, so
-	// that things left in order come back in order; then the others, the
-	// longest first (a thing "a" must not take the first line of "a\nb").
-	others := make([]int, len(was))
-	for i := range others {
-		others[i] = i
+	matches := func(j, i int) bool {
+		return i+len(shown[j]) <= len(posts) && slices.Equal(posts[i:i+len(shown[j])], shown[j])
 	}
-	slices.SortStableFunc(others, func(a, b int) int { return len(shown[b]) - len(shown[a]) })
+	// First the things left in their order: the alignment of was, in
+	// order, with runs of the posted lines that covers the most lines
+	// (best[i][j]: from line i and thing j on).
+	best := make([][]int, len(posts)+1)
+	for i := range best {
+		best[i] = make([]int, len(was)+1)
+	}
+	for i := len(posts) - 1; i >= 0; i-- {
+		for j := len(was) - 1; j >= 0; j-- {
+			b := max(best[i+1][j], best[i][j+1])
+			if matches(j, i) {
+				b = max(b, len(shown[j])+best[i+len(shown[j])][j+1])
+			}
+			best[i][j] = b
+		}
+	}
+	keptAt := make([]int, len(posts)) // 1 + the thing kept at a line where its run starts, 0 for none
+	covered := make([]bool, len(posts))
 	used := make([]bool, len(was))
-	next := 0
-	var out []T
-	for i := 0; i < len(posts); {
-		kept := -1
-		for _, j := range append([]int{next}, others...) {
-			if j < len(was) && !used[j] && i+len(shown[j]) <= len(posts) && slices.Equal(posts[i:i+len(shown[j])], shown[j]) {
-				kept = j
+	take := func(j, i int) {
+		keptAt[i], used[j] = j+1, true
+		for k := i; k < i+len(shown[j]); k++ {
+			covered[k] = true
+		}
+	}
+	for i, j := 0, 0; i < len(posts) && j < len(was); {
+		switch {
+		case matches(j, i) && best[i][j] == len(shown[j])+best[i+len(shown[j])][j+1]:
+			take(j, i)
+			i, j = i+len(shown[j]), j+1
+		case best[i][j] == best[i+1][j]:
+			i++
+		default:
+			j++
+		}
+	}
+	// Then the things moved: the longest first (a thing "a" must not take
+	// the first line of "a\nb"), each in the first run of lines still
+	// uncovered that holds it.
+	moved := make([]int, 0, len(was))
+	for j := range was {
+		if !used[j] {
+			moved = append(moved, j)
+		}
+	}
+	slices.SortStableFunc(moved, func(a, b int) int { return len(shown[b]) - len(shown[a]) })
+	for _, j := range moved {
+		for i := range posts {
+			if matches(j, i) && !slices.Contains(covered[i:i+len(shown[j])], true) {
+				take(j, i)
 				break
 			}
 		}
-		if kept >= 0 {
-			out, used[kept], i, next = append(out, was[kept]), true, i+len(shown[kept]), kept+1
-			continue
-		}
-		if line := strings.TrimSpace(posts[i]); line != "" {
-			if r, ok := read(line); ok {
-				out = append(out, r)
+	}
+	var out []T
+	for i := 0; i < len(posts); i++ {
+		switch {
+		case keptAt[i] > 0:
+			out = append(out, was[keptAt[i]-1])
+		case covered[i]:
+		default:
+			if line := strings.TrimSpace(posts[i]); line != "" {
+				if r, ok := read(line); ok {
+					out = append(out, r)
+				}
 			}
 		}
-		i++
 	}
 	return out
 }
@@ -448,8 +468,13 @@ func (f *toolForm) view(p *page, errs *formErrors, create bool) formView {
 	if n := len(f.Descriptions); n == 0 || (!f.Descriptions[n-1].empty() && n < maxDescriptionBlocks) {
 		f.Descriptions = append(f.Descriptions, descForm{})
 	}
-	return formView{Fieldsets: f.fieldsets(p, errs, create), Cancel: "/",
-		Hidden: [][2]string{{"descriptions", strconv.Itoa(len(f.Descriptions))}}}
+	hidden := [][2]string{{"descriptions", strconv.Itoa(len(f.Descriptions))}}
+	for i, d := range f.Descriptions {
+		if d.From != "" {
+			hidden = append(hidden, [2]string{fmt.Sprintf("d%d_from", i), d.From})
+		}
+	}
+	return formView{Fieldsets: f.fieldsets(p, errs, create), Cancel: "/", Hidden: hidden}
 }
 
 // fieldsets lays the form out for the template, with errs beside their
