@@ -303,6 +303,11 @@ func keptRecords[T any](posted string, was []T, n int, show func(T) string, read
 	})
 }
 
+// maxAlignedCells bounds keptRuns' table (lines posted times things
+// stored): a list holds at most validate.MaxListItems things, and a
+// textarea of megabytes of lines is refused by the API whatever it keeps.
+const maxAlignedCells = 1 << 20
+
 // keptRuns reads the posted text of a textarea of things a line: each of
 // was (the edited version's things, in order), shown as show gives it (on
 // one line or more), whose lines run unchanged among the posted ones is
@@ -314,6 +319,9 @@ func keptRuns[T any](posted string, was []T, show func(T) string, read func(line
 		shown[i] = strings.Split(textareaText(show(w)), "\n")
 	}
 	posts := strings.Split(textareaText(posted), "\n")
+	if len(posts)*len(was) > maxAlignedCells {
+		was, shown = nil, nil // each line read as typed, which the API refuses as too many items anyway
+	}
 	matches := func(j, i int) bool {
 		return i+len(shown[j]) <= len(posts) && slices.Equal(posts[i:i+len(shown[j])], shown[j])
 	}
