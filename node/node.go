@@ -406,7 +406,9 @@ func (n *Node) httpHandler(ctx context.Context, m *metrics, token string, log *s
 		w.Write(federation.OpenAPIDocument())
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
-	pages, err := web.New(web.Config{Conn: n.conn, Origin: n.cfg.Origin, AdminToken: token, MaxFormBytes: n.cfg.MaxRequestBytes, Logger: log})
+	// A form's body may be three times the request the API takes of it:
+	// URL encoding writes each byte of a non-ASCII letter as %XX.
+	pages, err := web.New(web.Config{Conn: n.conn, Origin: n.cfg.Origin, AdminToken: token, MaxFormBytes: 3 * n.cfg.MaxRequestBytes, Logger: log})
 	if err != nil {
 		return nil, err
 	}

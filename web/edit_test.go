@@ -248,3 +248,18 @@ func TestEditStaleFormUntouchedContractor(t *testing.T) {
 		t.Errorf("a stale post: %d, want %d (the conflict); %.300s", code, http.StatusConflict, page[max(i, 0):])
 	}
 }
+
+// TestEditLargeTool saves, changing its name, the form of a tool the API
+// took: 25 languages of long descriptions in accented letters, about 500
+// KB, whose form is three times that URL-encoded (more than the API's
+// 1 MiB a request, which the form's limit was).
+func TestEditLargeTool(t *testing.T) {
+	tool := &catalogv1.Tool{DisplayName: "Large", Descriptions: map[string]*catalogv1.Description{}}
+	for _, l := range []string{"bg", "cs", "da", "de", "el", "en", "es", "et", "fi", "fr", "ga", "hr", "hu", "it", "lt", "lv", "mt", "nl", "pl", "pt", "ro", "sk", "sl", "sv", "ca"} {
+		tool.Descriptions[l] = &catalogv1.Description{ShortDescription: "Outil " + l, LongDescription: strings.Repeat("é", 9_900)}
+	}
+	_, got := editThroughForm(t, tool, func(v map[string][]string) { v["display_name"] = []string{"Large, renamed"} })
+	if got.GetDisplayName() != "Large, renamed" || len(got.GetDescriptions()) != 25 || got.GetDescriptions()["fr"].GetLongDescription() != strings.Repeat("é", 9_900) {
+		t.Errorf("after the edit: %q, %d descriptions", got.GetDisplayName(), len(got.GetDescriptions()))
+	}
+}
