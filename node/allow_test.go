@@ -62,12 +62,7 @@ func TestRESTRoutesMatchOpenAPI(t *testing.T) {
 func TestEvery405HasAllow(t *testing.T) {
 	n := startNode(t)
 	for _, p := range []string{"/v1/origins/fr/tools/a:b", "/v1/origins/fr/usecases/x:adoption", "/v1/origins/fr/tools/x:adoption", "/v1/tools:facets"} {
-		req, _ := http.NewRequest("PUT", n.base+p, nil)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+		resp, _ := n.do(t, "PUT", p, "", "")
 		if resp.StatusCode == http.StatusMethodNotAllowed && resp.Header.Get("Allow") == "" {
 			t.Errorf("PUT %s: 405 without Allow", p)
 		}

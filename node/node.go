@@ -18,7 +18,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -210,31 +209,23 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 }
 
 // gossipPortFree checks, before the node creates anything, that gossip
-// will be able to listen on addr (TCP and UDP, as memberlist does, on
-// the address package sync gives it: 0.0.0.0 for no host): it takes the
-// port later, once the catalog is open. A port 0 is any free one; a host
-// name is left to gossip, which resolves it.
+// will be able to listen on addr, on the address package sync takes for
+// it, TCP and UDP as memberlist's transport listens: it takes the port
+// later, once the catalog is open. A port 0 is any free one.
 func gossipPortFree(addr string) error {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil || port == "0" {
-		return nil // config.check refuses a malformed address
-	}
-	if host == "" {
-		host = "0.0.0.0"
-	} else if net.ParseIP(host) == nil {
-		return nil
-	}
-	p, err := strconv.Atoi(port)
+	host, port, err := ogpsync.GossipBind(addr)
 	if err != nil {
+		return err
+	}
+	if port == 0 {
 		return nil
 	}
-	// As memberlist's transport listens.
-	l, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.ParseIP(host), Port: p})
+	l, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.ParseIP(host), Port: port})
 	if err != nil {
 		return fmt.Errorf("listen for gossip on %s: %w", addr, err)
 	}
 	l.Close()
-	pc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.ParseIP(host), Port: p})
+	pc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.ParseIP(host), Port: port})
 	if err != nil {
 		return fmt.Errorf("listen for gossip on %s (UDP): %w", addr, err)
 	}

@@ -126,8 +126,9 @@ func validTool() *catalogv1.Tool {
 	}
 }
 
-// doJSON makes an HTTP call and decodes the JSON answer into a map.
-func (n *testNode) doJSON(t *testing.T, method, path, token, body string) (int, map[string]any) {
+// do makes an HTTP call (with token, when not empty) and returns the
+// answer, its body read.
+func (n *testNode) do(t *testing.T, method, path, token, body string) (*http.Response, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(method, n.base+path, strings.NewReader(body))
 	if err != nil {
@@ -141,7 +142,17 @@ func (n *testNode) doJSON(t *testing.T, method, path, token, body string) (int, 
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, b
+}
+
+// doJSON makes an HTTP call and decodes the JSON answer into a map.
+func (n *testNode) doJSON(t *testing.T, method, path, token, body string) (int, map[string]any) {
+	t.Helper()
+	resp, b := n.do(t, method, path, token, body)
 	out := map[string]any{}
 	if len(b) > 0 {
 		if err := json.Unmarshal(b, &out); err != nil {
@@ -159,16 +170,7 @@ func TestRESTMethods(t *testing.T) {
 		t.Fatalf("create: %d", code)
 	}
 	for _, path := range []string{"/v1/tools", "/v1/origins/fr/tools/consul", "/v1/node"} {
-		req, err := http.NewRequest("HEAD", n.base+path, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		resp, b := n.do(t, "HEAD", path, "", "")
 		if resp.StatusCode != 200 || len(b) != 0 || !strings.Contains(resp.Header.Get("Content-Type"), "json") {
 			t.Errorf("HEAD %s: %d, %q, %d bytes; want 200, JSON, no body", path, resp.StatusCode, resp.Header.Get("Content-Type"), len(b))
 		}
@@ -198,17 +200,7 @@ func TestLongInputNotEchoed(t *testing.T) {
 		{"POST", "/v1/origins/fr/tools?tool_id=x", `{"display_name":"X","descriptions":{"` + long + `":{"short_description":"x"}}}`},
 		{"GET", "/v1/tools?order_by=" + url.QueryEscape(long), ""},
 	} {
-		req, err := http.NewRequest(tc.method, n.base+tc.path, strings.NewReader(tc.body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Authorization", "Bearer "+testToken)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		resp, b := n.do(t, tc.method, tc.path, testToken, tc.body)
 		if resp.StatusCode != http.StatusBadRequest || len(b) > 8<<10 || !strings.Contains(string(b), "(cut)") || !utf8.Valid(b) {
 			t.Errorf("%s %.60s...: %d, %d bytes; want 400, at most 8 KiB, cut:\n%.300s", tc.method, tc.path, resp.StatusCode, len(b), b)
 		}

@@ -25,14 +25,7 @@ func TestGatewayErrorsCut(t *testing.T) {
 		{"GET", "/v1/tools?page_size=" + url.QueryEscape(long), ""},
 		{"POST", "/v1/origins/fr/tools?tool_id=x", `{"` + long + `":1}`},
 	} {
-		req, _ := http.NewRequest(tc.method, n.base+tc.path, strings.NewReader(tc.body))
-		req.Header.Set("Authorization", "Bearer "+testToken)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		resp, b := n.do(t, tc.method, tc.path, testToken, tc.body)
 		if len(b) > 8<<10 {
 			t.Errorf("%s %.50s: %d, %d bytes, not cut: %.200s", tc.method, tc.path, resp.StatusCode, len(b), b)
 		}
@@ -54,12 +47,7 @@ func TestHarvestReportHidesURLCredentials(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.Get(n.base + "/v1/harvests")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	_, b := n.do(t, "GET", "/v1/harvests", "", "")
 	if strings.Contains(string(b), "ghp_T0KEN") {
 		t.Errorf("the public harvest report quotes the URL's user name: %.400s", b[strings.Index(string(b), "ghp_T0KEN")-100:])
 	}
@@ -100,12 +88,7 @@ func TestRefusedListenCreatesNothing(t *testing.T) {
 // address takes (RFC 9110 §15.5.6).
 func TestMethodNotAllowedSaysAllow(t *testing.T) {
 	n := startNode(t)
-	req, _ := http.NewRequest("PUT", n.base+"/v1/tools", nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	resp, _ := n.do(t, "PUT", "/v1/tools", "", "")
 	if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "GET, HEAD" {
 		t.Errorf("PUT /v1/tools: %d, Allow %q", resp.StatusCode, resp.Header.Get("Allow"))
 	}

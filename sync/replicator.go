@@ -758,29 +758,12 @@ func (r *Replicator) memberlistConfig() (*memberlist.Config, error) {
 	// a minute, and push-pulls as long, with the WAN timings). Its key
 	// must still be the one pinned (NotifyAlive).
 	mc.DeadNodeReclaimTime = 5 * mc.ProbeInterval
-	host, port, err := net.SplitHostPort(r.cfg.GossipAddr)
+	host, p, err := GossipBind(r.cfg.GossipAddr)
 	if err != nil {
-		return nil, fmt.Errorf("gossip address %q: %w", r.cfg.GossipAddr, err)
+		return nil, err
 	}
-	p, err := strconv.Atoi(port)
-	if err != nil {
-		return nil, fmt.Errorf("gossip address %q: bad port", r.cfg.GossipAddr)
-	}
-	if host == "" {
-		// memberlist would listen on "::" and announce it; on "0.0.0.0"
-		// it announces a private address of the machine.
-		host = "0.0.0.0"
-	}
-	if net.ParseIP(host) == nil {
-		// memberlist takes an address only, and listens on every
-		// interface for anything else ("localhost" too), announcing
-		// none its peers can reach.
-		ip, err := resolveHost(host, "", net.LookupIP)
-		if err != nil {
-			return nil, fmt.Errorf("gossip address %q: %w", r.cfg.GossipAddr, err)
-		}
-		r.log.Info("gossip listens on the address of its host name", "host", host, "addr", ip)
-		host = ip
+	if given, _, _ := net.SplitHostPort(r.cfg.GossipAddr); given != "" && given != host {
+		r.log.Info("gossip listens on the address of its host name", "host", given, "addr", host)
 	}
 	mc.Name = r.cfg.Origin
 	mc.BindAddr, mc.BindPort = host, p
@@ -822,6 +805,29 @@ func (r *Replicator) memberlistConfig() (*memberlist.Config, error) {
 // listens on both); else its first address.
 // (The gRPC and HTTP addresses announced keep the name, which TLS
 // certificates may be for.)
+// GossipBind is the address and port gossip listens on for the gossip
+// address addr (host:port): no host is "0.0.0.0" (memberlist would listen
+// on "::" and announce it; on "0.0.0.0" it announces a private address of
+// the machine), and a host name is resolved (memberlist takes an address
+// only, and listens on every interface for anything else, "localhost"
+// too, announcing none its peers can reach).
+func GossipBind(addr string) (host string, port int, err error) {
+	host, ps, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, fmt.Errorf("gossip address %q: %w", addr, err)
+	}
+	if port, err = strconv.Atoi(ps); err != nil {
+		return "", 0, fmt.Errorf("gossip address %q: bad port", addr)
+	}
+	if host == "" {
+		return "0.0.0.0", port, nil
+	}
+	if host, err = resolveHost(host, "", net.LookupIP); err != nil {
+		return "", 0, fmt.Errorf("gossip address %q: %w", addr, err)
+	}
+	return host, port, nil
+}
+
 func resolveHost(host, bind string, lookup func(string) ([]net.IP, error)) (string, error) {
 	if net.ParseIP(host) != nil {
 		return host, nil

@@ -36,27 +36,23 @@ func editThroughForm(t *testing.T, tool *catalogv1.Tool, change func(v map[strin
 	return want, got
 }
 
-// TestEditShortKeepsFeatures edits only a block's short description: its
-// features, one holding a newline, stay as they were.
-func TestEditShortKeepsFeatures(t *testing.T) {
-	want, got := editThroughForm(t, &catalogv1.Tool{
-		DisplayName:  "Tricky",
-		Descriptions: map[string]*catalogv1.Description{"en": {ShortDescription: "Tricky values", Features: []string{"line one\nline two", "plain"}}},
-	}, func(v map[string][]string) { v["d0_short"] = []string{"Tricky values, edited"} })
-	if diff := cmp.Diff(got.GetDescriptions()["en"].GetFeatures(), want.GetDescriptions()["en"].GetFeatures(), protocmp.Transform()); diff != "" {
-		t.Errorf("features after an edit of the short description only (-got +want):\n%s", diff)
-	}
-}
-
-// TestEditRenamedLanguageKeepsFeatures renames a block's language (en to
-// en-GB): its features stay as they were.
-func TestEditRenamedLanguageKeepsFeatures(t *testing.T) {
-	want, got := editThroughForm(t, &catalogv1.Tool{
-		DisplayName:  "Tricky",
-		Descriptions: map[string]*catalogv1.Description{"en": {ShortDescription: "Tricky values", Features: []string{"line one\nline two", "plain"}}},
-	}, func(v map[string][]string) { v["d0_lang"] = []string{"en-GB"} })
-	if diff := cmp.Diff(got.GetDescriptions()["en-GB"].GetFeatures(), want.GetDescriptions()["en"].GetFeatures(), protocmp.Transform()); diff != "" {
-		t.Errorf("features after renaming the block's language (-got +want):\n%s", diff)
+// TestEditBlockKeepsFeatures edits only a block's short description, or
+// renames its language (en to en-GB): its features, one holding a newline,
+// stay as they were.
+func TestEditBlockKeepsFeatures(t *testing.T) {
+	for _, tc := range []struct {
+		what, field, value, lang string
+	}{
+		{"an edit of the short description only", "d0_short", "Tricky values, edited", "en"},
+		{"renaming the block's language", "d0_lang", "en-GB", "en-GB"},
+	} {
+		want, got := editThroughForm(t, &catalogv1.Tool{
+			DisplayName:  "Tricky",
+			Descriptions: map[string]*catalogv1.Description{"en": {ShortDescription: "Tricky values", Features: []string{"line one\nline two", "plain"}}},
+		}, func(v map[string][]string) { v[tc.field] = []string{tc.value} })
+		if diff := cmp.Diff(got.GetDescriptions()[tc.lang].GetFeatures(), want.GetDescriptions()["en"].GetFeatures(), protocmp.Transform()); diff != "" {
+			t.Errorf("features after %s (-got +want):\n%s", tc.what, diff)
+		}
 	}
 }
 
