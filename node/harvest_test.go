@@ -9,8 +9,10 @@ import (
 	"testing"
 
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	grpcstatus "google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 )
 
 // TestHarvestAPI imports a harvest over REST, with and without the token,
@@ -175,5 +177,58 @@ func TestListHarvestsOfLargeReports(t *testing.T) {
 	resp, err := catalogv1.NewHarvestServiceClient(n.conn).ListHarvests(ctx, &catalogv1.ListHarvestsRequest{})
 	if err != nil || len(resp.GetRuns()) == 0 || len(resp.GetRuns()) >= 20 {
 		t.Errorf("the list of twenty large reports, over gRPC: %d runs, %v", len(resp.GetRuns()), err)
+	}
+}
+
+// TestGRPCPortReadsNoLargeMessages: the gRPC port, which anyone may call,
+// reads no request larger than twice --max-request-bytes, whatever the
+// method: a large read is refused before the node takes it in, and a
+// harvest import of more than --max-request-bytes is sent to REST, which
+// takes it up to --max-harvest-bytes.
+func TestGRPCPortReadsNoLargeMessages(t *testing.T) {
+	n := startNode(t) // --max-request-bytes 64 KiB; --max-harvest-bytes as by default, 128 MiB
+	ctx := context.Background()
+	bigSend := grpc.MaxCallSendMsgSize(64 << 20)
+
+	// An anonymous read of 8 MiB: refused by gRPC itself, before any
+	// interceptor, as it does not read such a message.
+	_, err := n.client.ListTools(ctx, &catalogv1.ListToolsRequest{Query: strings.Repeat("x", 8<<20)}, bigSend)
+	if grpcstatus.Code(err) != codes.ResourceExhausted {
+		t.Errorf("an anonymous read of 8 MiB: %v, want RESOURCE_EXHAUSTED", err)
+	}
+	// A little over the limit, it gets the interceptor's clearer word.
+	_, err = n.client.ListTools(ctx, &catalogv1.ListToolsRequest{Query: strings.Repeat("x", 100<<10)}, bigSend)
+	if grpcstatus.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "more than the 65536 this node takes") {
+		t.Errorf("a read of 100 KiB: %v, want INVALID_ARGUMENT naming the limit", err)
+	}
+
+	// A harvest import of 100 KiB, with the token: over gRPC, refused,
+	// pointing to REST; over REST, imported.
+	var entries []string
+	imp := &catalogv1.ImportHarvestRequest{Source: &catalogv1.HarvestSource{Name: "city", Kind: "csv"}, Complete: true}
+	for i := range 200 {
+		id := fmt.Sprintf("https://git.example.org/city/app-%03d", i)
+		long := fmt.Sprintf("App %03d of the city. %s", i, strings.Repeat("It does this and that. ", 20))
+		imp.Entries = append(imp.Entries, &catalogv1.HarvestEntry{SourceId: id, Where: "apps.csv", Tool: &catalogv1.Tool{
+			DisplayName: fmt.Sprintf("App %03d", i), License: "EUPL-1.2",
+			Descriptions: map[string]*catalogv1.Description{"en": {ShortDescription: "An app of the city", LongDescription: long}},
+		}})
+		entries = append(entries, fmt.Sprintf(`{"source_id": %q, "where": "apps.csv", "tool": {"display_name": "App %03d", "license": "EUPL-1.2",
+			"descriptions": {"en": {"short_description": "An app of the city", "long_description": %q}}}}`, id, i, long))
+	}
+	harvests := catalogv1.NewHarvestServiceClient(n.conn)
+	_, err = harvests.ImportHarvest(admin(ctx), imp, bigSend)
+	if grpcstatus.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "import it over REST") {
+		t.Errorf("a harvest import of %d bytes over gRPC: %v, want INVALID_ARGUMENT pointing to REST", proto.Size(imp), err)
+	}
+	body := `{"source": {"name": "city", "kind": "csv"}, "complete": true, "entries": [` + strings.Join(entries, ",") + `]}`
+	status, run := n.doJSON(t, "POST", "/v1/harvests:import", testToken, body)
+	if status != 200 || run["created"] != float64(200) {
+		t.Fatalf("the same import over REST (%d bytes): %d, %v created, %v rejected", len(body), status, run["created"], run["rejected"])
+	}
+	// Nothing the gRPC port refused was half-applied, and it serves on.
+	info, err := n.client.GetNodeInfo(ctx, &catalogv1.GetNodeInfoRequest{})
+	if err != nil || info.GetToolCount() != 200 {
+		t.Errorf("after the refusals: %d tools, %v; want the 200 of the REST import", info.GetToolCount(), err)
 	}
 }

@@ -65,9 +65,10 @@ func checkToken(got []string, want []byte) error {
 }
 
 // authTap refuses a write without the admin token before gRPC reads its
-// message: gRPC takes messages up to twice --max-harvest-bytes (for
-// harvest imports), which an anonymous caller could otherwise make the
-// node read and decode before authInterceptor refused it.
+// message: the gateway's server takes messages up to twice
+// --max-harvest-bytes (for harvest imports), which an anonymous caller
+// could otherwise make the node read and decode before authInterceptor
+// refused it.
 // The refusal is counted and logged as observeInterceptor would, which
 // it never reaches.
 func authTap(token string, log *slog.Logger, m *metrics) tap.ServerInHandle {
@@ -89,15 +90,20 @@ func authTap(token string, log *slog.Logger, m *metrics) tap.ServerInHandle {
 
 // sizeInterceptor refuses requests larger than max bytes (harvestMax for
 // harvest imports, which carry a whole source) with INVALID_ARGUMENT,
-// before any handler runs.
-func sizeInterceptor(max, harvestMax int) grpc.UnaryServerInterceptor {
+// before any handler runs. A harvest import refused where REST would
+// take it (the gRPC port takes no more of one than of any request) says
+// so.
+func sizeInterceptor(max, harvestMax, restHarvestMax int) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		max := max
-		if info.FullMethod == catalogv1.HarvestService_ImportHarvest_FullMethodName {
+		max, isImport := max, info.FullMethod == catalogv1.HarvestService_ImportHarvest_FullMethodName
+		if isImport {
 			max = harvestMax
 		}
 		if m, ok := req.(proto.Message); ok {
 			if n := proto.Size(m); n > max {
+				if isImport && n <= restHarvestMax {
+					return nil, invalidField("request", "is %d bytes, more than the %d the gRPC port takes: import it over REST (POST /v1/harvests:import, as ogpnode harvest --node does), which takes up to %d (--max-harvest-bytes)", n, max, restHarvestMax)
+				}
 				return nil, invalidField("request", "is %d bytes, more than the %d this node takes", n, max)
 			}
 		}

@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -40,6 +41,7 @@ import (
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/status"
+	"google.golang.org/grpc/test/bufconn"
 	"google.golang.org/protobuf/encoding/protojson"
 )
 
@@ -56,11 +58,15 @@ type Node struct {
 	store   *storage.Store
 	grpcLis net.Listener
 	httpLis net.Listener
-	grpcSrv *grpc.Server
-	health  *health.Server
-	httpSrv *http.Server
-	conn    *grpc.ClientConn // the gateway's connection to grpcSrv
-	repl    *ogpsync.Replicator
+	grpcSrv *grpc.Server // on grpcLis: peers and gRPC callers
+	// localSrv serves the API to the gateway and the web pages, over
+	// localLis, which only this process reaches.
+	localSrv *grpc.Server
+	localLis *bufconn.Listener
+	health   *health.Server
+	httpSrv  *http.Server
+	conn     *grpc.ClientConn // the gateway's connection to localSrv
+	repl     *ogpsync.Replicator
 	// importer imports harvests, from the API and from the schedule.
 	importer *harvest.Importer
 	tls      *peerTLS   // nil without mutual TLS
@@ -143,10 +149,29 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 	}
 
 	m := newMetrics(n.store, n.log)
+	// The API is served by two gRPC servers, over the same services and
+	// interceptors, which differ in the largest message they read, as
+	// grpc-go reads a message whole before any interceptor sees it, and
+	// has no limit per method. grpcSrv, on the gRPC port, serves peers
+	// and every caller: it reads requests of twice --max-request-bytes at
+	// most, so an anonymous read cannot make the node take in a harvest's
+	// size. localSrv, which only this process reaches, over an in-memory
+	// connection, serves the gateway and the web pages: a harvest import
+	// over REST, where the admin token is checked before the body is
+	// read, may be as large as --max-harvest-bytes.
+	n.importer = harvest.NewImporter(n.store, nil, log)
+	n.health = health.NewServer()
+	syncSrv := ogpsync.NewServer(n.store, maxConcurrentPulls, log)
+	register := func(srv *grpc.Server) {
+		catalogv1.RegisterCatalogServiceServer(srv, &catalogServer{store: n.store, version: cfg.Version})
+		catalogv1.RegisterHarvestServiceServer(srv, &harvestServer{importer: n.importer, store: n.store})
+		syncSrv.Register(srv)
+		healthpb.RegisterHealthServer(srv, n.health)
+	}
 	var opts []grpc.ServerOption
 	unary := []grpc.UnaryServerInterceptor{
 		observeInterceptor(n.log, m),
-		sizeInterceptor(cfg.MaxRequestBytes, cfg.MaxHarvestBytes),
+		sizeInterceptor(cfg.MaxRequestBytes, cfg.MaxRequestBytes, cfg.MaxHarvestBytes),
 		authInterceptor(token),
 	}
 	if n.tls != nil {
@@ -160,22 +185,28 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 		n.tls.checkNames(announcedHost(cfg))
 	}
 	n.grpcSrv = grpc.NewServer(append(opts,
-		// gRPC's own limit sits above ours, so an oversized request gets the
-		// interceptor's clear INVALID_ARGUMENT rather than a bare refusal.
-		grpc.MaxRecvMsgSize(2*cfg.MaxHarvestBytes+1024),
+		// gRPC's own limit sits above ours, so a request a little too
+		// large gets the interceptor's clear INVALID_ARGUMENT rather than
+		// a bare refusal.
+		grpc.MaxRecvMsgSize(grpcMessageLimit(cfg.MaxRequestBytes)),
 		grpc.InTapHandle(authTap(token, n.log, m)),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: minPing, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 2 * time.Minute, Timeout: 20 * time.Second}),
 		grpc.ChainUnaryInterceptor(unary...),
 	)...)
-	catalogv1.RegisterCatalogServiceServer(n.grpcSrv, &catalogServer{store: n.store, version: cfg.Version})
-	n.importer = harvest.NewImporter(n.store, nil, log)
-	catalogv1.RegisterHarvestServiceServer(n.grpcSrv, &harvestServer{importer: n.importer, store: n.store})
-	syncSrv := ogpsync.NewServer(n.store, maxConcurrentPulls, log)
-	syncSrv.Register(n.grpcSrv)
-	n.health = health.NewServer()
-	healthpb.RegisterHealthServer(n.grpcSrv, n.health)
+	register(n.grpcSrv)
 	reflection.Register(n.grpcSrv)
+	n.localSrv = grpc.NewServer(
+		grpc.MaxRecvMsgSize(grpcMessageLimit(cfg.MaxHarvestBytes)),
+		grpc.InTapHandle(authTap(token, n.log, m)),
+		grpc.ChainUnaryInterceptor(
+			observeInterceptor(n.log, m),
+			sizeInterceptor(cfg.MaxRequestBytes, cfg.MaxHarvestBytes, cfg.MaxHarvestBytes),
+			authInterceptor(token),
+		),
+	)
+	register(n.localSrv)
+	n.localLis = bufconn.Listen(localBufferBytes)
 
 	handler, err := n.httpHandler(ctx, m, token, log)
 	if err != nil {
@@ -233,6 +264,16 @@ func gossipPortFree(addr string) error {
 	return nil
 }
 
+// grpcMessageLimit is the largest message a gRPC server reads, or the
+// gateway sends, when requests may be up to max bytes: twice that, as the
+// size of a request is checked once decoded, where gRPC's own refusal
+// would say less, with room for the message's framing.
+func grpcMessageLimit(max int) int { return 2*max + 1024 }
+
+// localBufferBytes is the buffer of each in-memory connection to the
+// local gRPC server: HTTP/2's flow control paces what goes through it.
+const localBufferBytes = 256 << 10
+
 // maxConcurrentPulls bounds the pulls of peers served at once.
 const maxConcurrentPulls = 8
 
@@ -272,6 +313,12 @@ func (n *Node) Run(ctx context.Context) error {
 		return nil
 	})
 	g.Go(func() error {
+		if err := n.localSrv.Serve(n.localLis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+			return fmt.Errorf("serve the gateway's gRPC: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
 		serve := n.httpSrv.Serve
 		if n.https != nil {
 			serve = func(l net.Listener) error { return n.httpSrv.ServeTLS(l, "", "") } // the certificate of TLSConfig
@@ -293,11 +340,18 @@ func (n *Node) Run(ctx context.Context) error {
 		defer cancel()
 		httpErr := n.httpSrv.Shutdown(stopCtx)
 		stopped := make(chan struct{})
-		go func() { n.grpcSrv.GracefulStop(); close(stopped) }()
+		go func() {
+			var wg sync.WaitGroup
+			wg.Go(n.grpcSrv.GracefulStop)
+			wg.Go(n.localSrv.GracefulStop)
+			wg.Wait()
+			close(stopped)
+		}()
 		select {
 		case <-stopped:
 		case <-stopCtx.Done():
 			n.grpcSrv.Stop()
+			n.localSrv.Stop()
 		}
 		return httpErr
 	})
@@ -320,12 +374,17 @@ func (n *Node) Close() error {
 		errs = append(errs, n.repl.Close())
 		n.repl = nil
 	}
-	if n.grpcSrv != nil {
-		n.grpcSrv.Stop()
+	for _, srv := range []*grpc.Server{n.grpcSrv, n.localSrv} {
+		if srv != nil {
+			srv.Stop()
+		}
 	}
 	if n.conn != nil {
 		errs = append(errs, n.conn.Close())
 		n.conn = nil
+	}
+	if n.localLis != nil {
+		n.localLis.Close()
 	}
 	for _, l := range []net.Listener{n.grpcLis, n.httpLis} {
 		if l != nil {
@@ -343,23 +402,21 @@ func (n *Node) Close() error {
 	return errors.Join(errs...)
 }
 
-// httpHandler serves REST through grpc-gateway, which calls the gRPC server
-// over a client connection, so every interceptor (auth, limits, metrics,
-// logs) runs for REST as for gRPC. Beside it: /openapi.json, /healthz and
+// httpHandler serves REST through grpc-gateway, which calls localSrv over
+// a client connection in memory, so every interceptor (auth, limits,
+// metrics, logs) runs for REST as for gRPC. Beside it: /openapi.json, /healthz and
 // /metrics. The web pages (package web) take every other path; they call
 // the API over the same connection, with the admin token for writes.
 func (n *Node) httpHandler(ctx context.Context, m *metrics, token string, log *slog.Logger) (http.Handler, error) {
 	var err error
-	creds := insecure.NewCredentials()
-	if n.tls != nil {
-		creds = n.tls.gateway()
-	}
-	n.conn, err = grpc.NewClient(dialAddr(n.GRPCAddr()),
-		grpc.WithTransportCredentials(creds),
+	n.conn, err = grpc.NewClient("passthrough:///ogpnode-local",
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return n.localLis.DialContext(ctx) }),
+		// In memory, within the process: nothing to encrypt.
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		// As large answers as requests: a list's page ends at 2 MiB,
 		// but one record, or a harvest's report, may be larger than
 		// gRPC's default of 4 MiB, and REST would fail on it.
-		grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(2*n.cfg.MaxHarvestBytes+1024), grpc.MaxCallRecvMsgSize(2*n.cfg.MaxHarvestBytes+1024)))
+		grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(grpcMessageLimit(n.cfg.MaxHarvestBytes)), grpc.MaxCallRecvMsgSize(grpcMessageLimit(n.cfg.MaxHarvestBytes))))
 	if err != nil {
 		return nil, fmt.Errorf("gateway: connect to gRPC: %w", err)
 	}
@@ -504,17 +561,4 @@ func limitBody(next http.Handler, max int) http.Handler {
 func writeStatus(w http.ResponseWriter, r *http.Request, err error) {
 	m := &runtime.JSONPb{MarshalOptions: protojson.MarshalOptions{UseProtoNames: true}}
 	runtime.DefaultHTTPErrorHandler(r.Context(), runtime.NewServeMux(), m, w, r, err)
-}
-
-// dialAddr turns a listening address into one to dial: a wildcard host
-// becomes loopback.
-func dialAddr(addr string) string {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return addr
-	}
-	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
-		host = "127.0.0.1"
-	}
-	return net.JoinHostPort(host, port)
 }

@@ -1,7 +1,6 @@
 package node
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -39,14 +38,13 @@ type peerTLS struct {
 
 	mu      sync.Mutex
 	cert    *tls.Certificate
-	before  *x509.Certificate // the certificate cert replaced, if any (see gateway)
-	pool    *x509.CertPool    // the federation's CA, which signs peers' certificates
-	names   []string          // the names the certificate is valid for
-	host    string            // the host peers dial, when known (see checkNames)
-	stamp   fileStamp         // of the files the certificate and CA were read from
-	failed  fileStamp         // of files that did not do, said once
-	checked time.Time         // when the files were last looked at
-	warned  time.Time         // when the nearing end was last said
+	pool    *x509.CertPool // the federation's CA, which signs peers' certificates
+	names   []string       // the names the certificate is valid for
+	host    string         // the host peers dial, when known (see checkNames)
+	stamp   fileStamp      // of the files the certificate and CA were read from
+	failed  fileStamp      // of files that did not do, said once
+	checked time.Time      // when the files were last looked at
+	warned  time.Time      // when the nearing end was last said
 }
 
 // fileStamp tells a file changed: its size and modification time, for the
@@ -203,7 +201,6 @@ func (t *peerTLS) refresh() {
 		switch {
 		case err == nil:
 			caChanged := stamp[2] != t.stamp[2]
-			t.before = t.cert.Leaf
 			t.cert, t.pool, t.names, t.stamp, t.failed = cert, pool, names, stamp, fileStamp{}
 			t.sayExpiry(cert.Leaf, "certificate reloaded")
 			if caChanged {
@@ -290,34 +287,6 @@ func (c *caAtHandshake) ClientHandshake(ctx context.Context, authority string, c
 
 func (c *caAtHandshake) Clone() credentials.TransportCredentials {
 	return &caAtHandshake{TransportCredentials: c.TransportCredentials.Clone(), t: c.t}
-}
-
-// gateway is the TLS of the gateway's calls to its own node: the public
-// API's, which need no client certificate. It takes exactly the
-// certificate the node presents (it is the node's own), whatever its names
-// and dates: REST keeps serving with a certificate expired and not yet
-// renewed, or renewed for other names.
-func (t *peerTLS) gateway() credentials.TransportCredentials {
-	return credentials.NewTLS(&tls.Config{
-		InsecureSkipVerify: true, // VerifyConnection pins the node's own certificate instead
-		VerifyConnection: func(cs tls.ConnectionState) error {
-			if len(cs.PeerCertificates) == 0 || !t.isOwn(cs.PeerCertificates[0]) {
-				return errors.New("the gateway reached a gRPC port that does not present this node's certificate")
-			}
-			return nil
-		},
-		MinVersion: tls.VersionTLS13,
-	})
-}
-
-// isOwn reports whether c is the node's certificate, or the one it
-// replaced: a handshake of the gRPC port may have taken it just before a
-// reload the gateway's own handshake made.
-func (t *peerTLS) isOwn(c *x509.Certificate) bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.refresh()
-	return bytes.Equal(c.Raw, t.cert.Leaf.Raw) || (t.before != nil && bytes.Equal(c.Raw, t.before.Raw))
 }
 
 // loggedHandshakes logs the gRPC port's failed TLS handshakes, at most one

@@ -370,23 +370,6 @@ func TestTLSChainAndReload(t *testing.T) {
 		time.Sleep(10 * time.Millisecond) // a poll interval
 	}
 
-	// The gateway takes the node's own certificate, expired too; not
-	// another of the same CA.
-	if err := call(addr, pt.gateway()); status.Code(err) != codes.Unimplemented { // through the handshake, to a server without the service
-		t.Errorf("the gateway's call: %v, want through the handshake", err)
-	}
-	_, _, expired := via.issueWith(t, dir, "expired", certOpts{notBefore: time.Now().Add(-2 * time.Hour), notAfter: time.Now().Add(-time.Hour)})
-	pt.mu.Lock()
-	pt.cert = &expired
-	pt.mu.Unlock()
-	if err := call(addr, pt.gateway()); status.Code(err) != codes.Unimplemented {
-		t.Errorf("the gateway's call to a node whose certificate expired: %v, want through the handshake", err)
-	}
-	_, _, otherPair := via.issue(t, dir, "other")
-	other := &peerTLS{pool: pt.pool, log: pt.log, cert: &otherPair, checked: time.Now()} // files never looked at
-	if err := call(serveTLS(t, other), pt.gateway()); status.Code(err) != codes.Unavailable {
-		t.Errorf("the gateway's call to a port presenting another certificate of the CA: %v, want refused", err)
-	}
 }
 
 // TestTLSCARotation rotates the federation's CA without a restart: a CA
@@ -405,7 +388,6 @@ func TestTLSCARotation(t *testing.T) {
 	cfg.TLSCert, cfg.TLSKey, cfg.TLSCA = cert, key, caPath
 	fr := must(loadTLS(cfg, slog.New(slog.NewTextHandler(&logs, nil))))
 	frAddr := serveTLS(t, fr)
-	firstLeaf := fr.current().Leaf
 	changes := 0
 	change := func(path string, content []byte) {
 		t.Helper()
@@ -475,12 +457,6 @@ func TestTLSCARotation(t *testing.T) {
 		t.Fatalf("after its renewal, fr presents a certificate of %q", got)
 	}
 	expect("after fr's renewal", map[string]bool{"fr calls de": true, "de calls fr": true, "fr calls es": false, "es calls fr": false})
-	// The gateway takes the certificate renewed too, which the gRPC port
-	// may have presented just before the reload; not another member's.
-	if !fr.isOwn(firstLeaf) || !fr.isOwn(fr.current().Leaf) || fr.isOwn(de.current().Leaf) {
-		t.Errorf("the gateway's own certificates: the one renewed %v, the current %v, de's %v", fr.isOwn(firstLeaf), fr.isOwn(fr.current().Leaf), fr.isOwn(de.current().Leaf))
-	}
-
 	// A peer's certificate of the CA that does not name the host dialled
 	// is refused, as crypto/tls would.
 	elsewhere := member(newCA, "elsewhere", certOpts{hosts: []string{"node.example.org"}})

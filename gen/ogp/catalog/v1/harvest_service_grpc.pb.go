@@ -38,7 +38,11 @@ type HarvestServiceClient interface {
 	// write), and, when the source was read completely, deletes the tools
 	// it no longer lists. A tool edited by hand since its last harvest keeps
 	// the hand edit unless the source is authoritative. Returns the report
-	// of the run, which ListHarvests then serves.
+	// of the run, which ListHarvests then serves. Over REST, a request may
+	// be as large as the node's --max-harvest-bytes; over the gRPC port, it
+	// takes no more than any request (--max-request-bytes), as that port
+	// reads no large message for anyone: larger imports go through REST,
+	// as `ogpnode harvest --node` sends them.
 	ImportHarvest(ctx context.Context, in *ImportHarvestRequest, opts ...grpc.CallOption) (*HarvestRun, error)
 	// Lists the last harvest runs, newest first.
 	ListHarvests(ctx context.Context, in *ListHarvestsRequest, opts ...grpc.CallOption) (*ListHarvestsResponse, error)
@@ -87,7 +91,11 @@ type HarvestServiceServer interface {
 	// write), and, when the source was read completely, deletes the tools
 	// it no longer lists. A tool edited by hand since its last harvest keeps
 	// the hand edit unless the source is authoritative. Returns the report
-	// of the run, which ListHarvests then serves.
+	// of the run, which ListHarvests then serves. Over REST, a request may
+	// be as large as the node's --max-harvest-bytes; over the gRPC port, it
+	// takes no more than any request (--max-request-bytes), as that port
+	// reads no large message for anyone: larger imports go through REST,
+	// as `ogpnode harvest --node` sends them.
 	ImportHarvest(context.Context, *ImportHarvestRequest) (*HarvestRun, error)
 	// Lists the last harvest runs, newest first.
 	ListHarvests(context.Context, *ListHarvestsRequest) (*ListHarvestsResponse, error)
