@@ -183,8 +183,8 @@ func TestListHarvestsOfLargeReports(t *testing.T) {
 // TestGRPCPortReadsNoLargeMessages: the gRPC port, which anyone may call,
 // reads no request larger than twice --max-request-bytes, whatever the
 // method: a large read is refused before the node takes it in, and a
-// harvest import of more than --max-request-bytes is sent to REST, which
-// takes it up to --max-harvest-bytes.
+// harvest import of more than --max-request-bytes is sent in parts, or
+// over REST, which takes it up to --max-harvest-bytes.
 func TestGRPCPortReadsNoLargeMessages(t *testing.T) {
 	n := startNode(t) // --max-request-bytes 64 KiB; --max-harvest-bytes as by default, 128 MiB
 	ctx := context.Background()
@@ -202,11 +202,103 @@ func TestGRPCPortReadsNoLargeMessages(t *testing.T) {
 		t.Errorf("a read of 100 KiB: %v, want INVALID_ARGUMENT naming the limit", err)
 	}
 
-	// A harvest import of 100 KiB, with the token: over gRPC, refused,
-	// pointing to REST; over REST, imported.
-	var entries []string
+	// A harvest import of 100 KiB, with the token: over gRPC in one
+	// message, refused, saying how to send it; in parts, imported; over
+	// REST, the same (unchanged).
+	imp, body := cityHarvest(200)
+	harvests := catalogv1.NewHarvestServiceClient(n.conn)
+	_, err = harvests.ImportHarvest(admin(ctx), imp, bigSend)
+	if grpcstatus.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "send it in parts (ImportHarvestInParts), or over REST") {
+		t.Errorf("a harvest import of %d bytes over gRPC: %v, want INVALID_ARGUMENT saying how to send it", proto.Size(imp), err)
+	}
+	run, err := importInParts(admin(ctx), harvests, imp, 20)
+	if err != nil || run.GetCreated() != 200 {
+		t.Fatalf("the import in parts of 20 entries: %v, %v", run, err)
+	}
+	status, answer := n.doJSON(t, "POST", "/v1/harvests:import", testToken, body)
+	if status != 200 || answer["unchanged"] != float64(200) {
+		t.Fatalf("the same import over REST (%d bytes): %d, %v unchanged, %v rejected", len(body), status, answer["unchanged"], answer["rejected"])
+	}
+	// Nothing the gRPC port refused was half-applied, and it serves on.
+	info, err := n.client.GetNodeInfo(ctx, &catalogv1.GetNodeInfoRequest{})
+	if err != nil || info.GetToolCount() != 200 {
+		t.Errorf("after the refusals: %d tools, %v; want the 200 of the import", info.GetToolCount(), err)
+	}
+}
+
+// TestImportHarvestInPartsRefusals: an import in parts that breaks a rule
+// is refused, naming it, and imports nothing.
+func TestImportHarvestInPartsRefusals(t *testing.T) {
+	n := startNode(t, func(c *Config) { c.MaxHarvestBytes = 256 << 10 }) // and 64 KiB a request
+	ctx := context.Background()
+	harvests := catalogv1.NewHarvestServiceClient(n.conn)
+	imp, _ := cityHarvest(200) // about 120 KiB
+	big, _ := cityHarvest(500) // about 300 KiB
+	for _, tc := range []struct {
+		name string
+		ctx  context.Context
+		send func(catalogv1.HarvestService_ImportHarvestInPartsClient) error
+		code codes.Code
+		says string
+	}{
+		{"without the token", ctx, sendParts(imp, 20), codes.Unauthenticated, "admin token"},
+		{"no part", admin(ctx), func(catalogv1.HarvestService_ImportHarvestInPartsClient) error { return nil }, codes.InvalidArgument, "the stream sent no part"},
+		{"an empty part", admin(ctx), func(s catalogv1.HarvestService_ImportHarvestInPartsClient) error {
+			return s.Send(&catalogv1.ImportHarvestInPartsRequest{})
+		}, codes.InvalidArgument, "part 1 holds none"},
+		{"a part too large", admin(ctx), sendParts(imp, 150), codes.InvalidArgument, "part 1 is"},
+		{"parts too large together", admin(ctx), sendParts(big, 20), codes.InvalidArgument, "more than the 262144 bytes this node takes of a harvest import"},
+		{"a source in a later part", admin(ctx), func(s catalogv1.HarvestService_ImportHarvestInPartsClient) error {
+			if err := sendParts(imp, 20)(s); err != nil {
+				return err
+			}
+			return s.Send(&catalogv1.ImportHarvestInPartsRequest{Part: &catalogv1.ImportHarvestRequest{Source: imp.GetSource()}})
+		}, codes.InvalidArgument, "part.source"},
+		{"a bad entry", admin(ctx), func(s catalogv1.HarvestService_ImportHarvestInPartsClient) error {
+			bad := proto.Clone(imp).(*catalogv1.ImportHarvestRequest)
+			bad.Entries[150].SourceId = ""
+			return sendParts(bad, 20)(s)
+		}, codes.InvalidArgument, "entries[150]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			stream, err := harvests.ImportHarvestInParts(tc.ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tc.send(stream); err != nil && err != io.EOF {
+				t.Fatal(err)
+			}
+			_, err = stream.CloseAndRecv()
+			if grpcstatus.Code(err) != tc.code || !strings.Contains(err.Error(), tc.says) {
+				t.Errorf("%v; want %v saying %q", err, tc.code, tc.says)
+			}
+		})
+	}
+	// A stream cut short imports nothing either.
+	cut, cancel := context.WithCancel(admin(ctx))
+	stream, err := harvests.ImportHarvestInParts(cut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sendParts(imp, 20)(stream); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	if _, err := stream.CloseAndRecv(); grpcstatus.Code(err) != codes.Canceled {
+		t.Errorf("a stream cut short: %v", err)
+	}
+	info, err := n.client.GetNodeInfo(ctx, &catalogv1.GetNodeInfoRequest{})
+	if err != nil || info.GetToolCount() != 0 {
+		t.Errorf("after the refusals: %d tools, %v; want none", info.GetToolCount(), err)
+	}
+}
+
+// cityHarvest is a harvest import of n tools of about 600 bytes each, and
+// the same as REST's JSON.
+func cityHarvest(n int) (*catalogv1.ImportHarvestRequest, string) {
 	imp := &catalogv1.ImportHarvestRequest{Source: &catalogv1.HarvestSource{Name: "city", Kind: "csv"}, Complete: true}
-	for i := range 200 {
+	var entries []string
+	for i := range n {
 		id := fmt.Sprintf("https://git.example.org/city/app-%03d", i)
 		long := fmt.Sprintf("App %03d of the city. %s", i, strings.Repeat("It does this and that. ", 20))
 		imp.Entries = append(imp.Entries, &catalogv1.HarvestEntry{SourceId: id, Where: "apps.csv", Tool: &catalogv1.Tool{
@@ -216,19 +308,33 @@ func TestGRPCPortReadsNoLargeMessages(t *testing.T) {
 		entries = append(entries, fmt.Sprintf(`{"source_id": %q, "where": "apps.csv", "tool": {"display_name": "App %03d", "license": "EUPL-1.2",
 			"descriptions": {"en": {"short_description": "An app of the city", "long_description": %q}}}}`, id, i, long))
 	}
-	harvests := catalogv1.NewHarvestServiceClient(n.conn)
-	_, err = harvests.ImportHarvest(admin(ctx), imp, bigSend)
-	if grpcstatus.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "import it over REST") {
-		t.Errorf("a harvest import of %d bytes over gRPC: %v, want INVALID_ARGUMENT pointing to REST", proto.Size(imp), err)
+	return imp, `{"source": {"name": "city", "kind": "csv"}, "complete": true, "entries": [` + strings.Join(entries, ",") + `]}`
+}
+
+// sendParts sends imp in parts of per entries, the first with the source.
+func sendParts(imp *catalogv1.ImportHarvestRequest, per int) func(catalogv1.HarvestService_ImportHarvestInPartsClient) error {
+	return func(stream catalogv1.HarvestService_ImportHarvestInPartsClient) error {
+		for i := 0; i < len(imp.GetEntries()); i += per {
+			part := &catalogv1.ImportHarvestRequest{Entries: imp.GetEntries()[i:min(i+per, len(imp.GetEntries()))]}
+			if i == 0 {
+				part.Source, part.Complete = imp.GetSource(), imp.GetComplete()
+			}
+			if err := stream.Send(&catalogv1.ImportHarvestInPartsRequest{Part: part}); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
-	body := `{"source": {"name": "city", "kind": "csv"}, "complete": true, "entries": [` + strings.Join(entries, ",") + `]}`
-	status, run := n.doJSON(t, "POST", "/v1/harvests:import", testToken, body)
-	if status != 200 || run["created"] != float64(200) {
-		t.Fatalf("the same import over REST (%d bytes): %d, %v created, %v rejected", len(body), status, run["created"], run["rejected"])
+}
+
+// importInParts imports imp in parts of per entries.
+func importInParts(ctx context.Context, harvests catalogv1.HarvestServiceClient, imp *catalogv1.ImportHarvestRequest, per int) (*catalogv1.HarvestRun, error) {
+	stream, err := harvests.ImportHarvestInParts(ctx)
+	if err != nil {
+		return nil, err
 	}
-	// Nothing the gRPC port refused was half-applied, and it serves on.
-	info, err := n.client.GetNodeInfo(ctx, &catalogv1.GetNodeInfoRequest{})
-	if err != nil || info.GetToolCount() != 200 {
-		t.Errorf("after the refusals: %d tools, %v; want the 200 of the REST import", info.GetToolCount(), err)
+	if err := sendParts(imp, per)(stream); err != nil && err != io.EOF {
+		return nil, err
 	}
+	return stream.CloseAndRecv()
 }

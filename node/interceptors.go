@@ -25,32 +25,44 @@ import (
 // token. Every other RPC is a public read.
 func writeMethods() map[string]bool {
 	return map[string]bool{
-		catalogv1.CatalogService_CreateTool_FullMethodName:    true,
-		catalogv1.CatalogService_UpdateTool_FullMethodName:    true,
-		catalogv1.CatalogService_DeleteTool_FullMethodName:    true,
-		catalogv1.CatalogService_CreateUseCase_FullMethodName: true,
-		catalogv1.CatalogService_UpdateUseCase_FullMethodName: true,
-		catalogv1.CatalogService_DeleteUseCase_FullMethodName: true,
-		catalogv1.HarvestService_ImportHarvest_FullMethodName: true,
+		catalogv1.CatalogService_CreateTool_FullMethodName:           true,
+		catalogv1.CatalogService_UpdateTool_FullMethodName:           true,
+		catalogv1.CatalogService_DeleteTool_FullMethodName:           true,
+		catalogv1.CatalogService_CreateUseCase_FullMethodName:        true,
+		catalogv1.CatalogService_UpdateUseCase_FullMethodName:        true,
+		catalogv1.CatalogService_DeleteUseCase_FullMethodName:        true,
+		catalogv1.HarvestService_ImportHarvest_FullMethodName:        true,
+		catalogv1.HarvestService_ImportHarvestInParts_FullMethodName: true,
 	}
 }
 
-// authInterceptor lets writes through only with `authorization: Bearer
+// authInterceptors let writes through only with `authorization: Bearer
 // TOKEN`. The gateway forwards the HTTP Authorization header as that
-// metadata, so REST and gRPC are checked alike.
-func authInterceptor(token string) grpc.UnaryServerInterceptor {
+// metadata, so REST and gRPC are checked alike. (authTap refuses them
+// sooner; these check again where the call is served.)
+func authInterceptors(token string) (grpc.UnaryServerInterceptor, grpc.StreamServerInterceptor) {
 	writes := writeMethods()
 	want := []byte("Bearer " + token)
-	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		if !writes[info.FullMethod] {
-			return handler(ctx, req)
+	check := func(ctx context.Context, method string) error {
+		if !writes[method] {
+			return nil
 		}
 		md, _ := metadata.FromIncomingContext(ctx)
-		if err := checkToken(md.Get("authorization"), want); err != nil {
+		return checkToken(md.Get("authorization"), want)
+	}
+	unary := func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		if err := check(ctx, info.FullMethod); err != nil {
 			return nil, err
 		}
 		return handler(ctx, req)
 	}
+	stream := func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		if err := check(ss.Context(), info.FullMethod); err != nil {
+			return err
+		}
+		return handler(srv, ss)
+	}
+	return unary, stream
 }
 
 // checkToken checks the authorization metadata of a write against want.
@@ -67,9 +79,9 @@ func checkToken(got []string, want []byte) error {
 // authTap refuses a write without the admin token before gRPC reads its
 // message: the gateway's server takes messages up to twice
 // --max-harvest-bytes (for harvest imports), which an anonymous caller
-// could otherwise make the node read and decode before authInterceptor
+// could otherwise make the node read and decode before authInterceptors
 // refused it.
-// The refusal is counted and logged as observeInterceptor would, which
+// The refusal is counted and logged as observeInterceptors would, which
 // it never reaches.
 func authTap(token string, log *slog.Logger, m *metrics) tap.ServerInHandle {
 	writes := writeMethods()
@@ -102,7 +114,7 @@ func sizeInterceptor(max, harvestMax, restHarvestMax int) grpc.UnaryServerInterc
 		if m, ok := req.(proto.Message); ok {
 			if n := proto.Size(m); n > max {
 				if isImport && n <= restHarvestMax {
-					return nil, invalidField("request", "is %d bytes, more than the %d the gRPC port takes: import it over REST (POST /v1/harvests:import, as ogpnode harvest --node does), which takes up to %d (--max-harvest-bytes)", n, max, restHarvestMax)
+					return nil, invalidField("request", "is %d bytes, more than the %d the gRPC port takes of a request: send it in parts (ImportHarvestInParts), or over REST (POST /v1/harvests:import, as ogpnode harvest --node does), which take up to %d (--max-harvest-bytes)", n, max, restHarvestMax)
 				}
 				return nil, invalidField("request", "is %d bytes, more than the %d this node takes", n, max)
 			}
@@ -111,21 +123,21 @@ func sizeInterceptor(max, harvestMax, restHarvestMax int) grpc.UnaryServerInterc
 	}
 }
 
-// observeInterceptor counts, times and logs every call, and turns a panic
-// into INTERNAL rather than a crash of the node.
-func observeInterceptor(log *slog.Logger, m *metrics) grpc.UnaryServerInterceptor {
+// observeInterceptors count, time and log every call, streams too, and
+// turn a panic into INTERNAL rather than a crash of the node.
+func observeInterceptors(log *slog.Logger, m *metrics) (grpc.UnaryServerInterceptor, grpc.StreamServerInterceptor) {
 	writes := writeMethods()
-	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
+	observe := func(ctx context.Context, fullMethod string, call func() error) (err error) {
 		start := time.Now()
 		defer func() {
 			if p := recover(); p != nil {
-				log.Error("panic in handler", "method", info.FullMethod, "panic", p, "stack", string(debug.Stack()))
+				log.Error("panic in handler", "method", fullMethod, "panic", p, "stack", string(debug.Stack()))
 				err = status.Error(codes.Internal, "internal error")
 			}
 			err = boundError(err)
 			code := status.Code(err)
 			elapsed := time.Since(start)
-			method := methodName(info.FullMethod)
+			method := methodName(fullMethod)
 			m.requests.With(prometheus.Labels{"method": method, "code": code.String()}).Inc()
 			m.latency.With(prometheus.Labels{"method": method}).Observe(elapsed.Seconds())
 			level := slog.LevelDebug
@@ -133,14 +145,25 @@ func observeInterceptor(log *slog.Logger, m *metrics) grpc.UnaryServerIntercepto
 			case codes.Internal, codes.Unknown, codes.DataLoss:
 				level = slog.LevelError
 			case codes.OK:
-				if writes[info.FullMethod] {
+				if writes[fullMethod] {
 					level = slog.LevelInfo
 				}
 			}
 			log.Log(ctx, level, "rpc", "method", method, "code", code.String(), "duration", elapsed, "error", errText(err))
 		}()
-		return handler(ctx, req)
+		return call()
 	}
+	unary := func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
+		err = observe(ctx, info.FullMethod, func() error {
+			resp, err = handler(ctx, req)
+			return err
+		})
+		return resp, err
+	}
+	stream := func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		return observe(ss.Context(), info.FullMethod, func() error { return handler(srv, ss) })
+	}
+	return unary, stream
 }
 
 // maxErrorText bounds each text of an error (its message, a field

@@ -162,25 +162,30 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 	n.importer = harvest.NewImporter(n.store, nil, log)
 	n.health = health.NewServer()
 	syncSrv := ogpsync.NewServer(n.store, maxConcurrentPulls, log)
+	harvests := &harvestServer{importer: n.importer, store: n.store, maxPartBytes: cfg.MaxRequestBytes, maxBytes: cfg.MaxHarvestBytes}
 	register := func(srv *grpc.Server) {
 		catalogv1.RegisterCatalogServiceServer(srv, &catalogServer{store: n.store, version: cfg.Version})
-		catalogv1.RegisterHarvestServiceServer(srv, &harvestServer{importer: n.importer, store: n.store})
+		catalogv1.RegisterHarvestServiceServer(srv, harvests)
 		syncSrv.Register(srv)
 		healthpb.RegisterHealthServer(srv, n.health)
 	}
+	observeUnary, observeStream := observeInterceptors(n.log, m)
+	authUnary, authStream := authInterceptors(token)
 	var opts []grpc.ServerOption
 	unary := []grpc.UnaryServerInterceptor{
-		observeInterceptor(n.log, m),
+		observeUnary,
 		sizeInterceptor(cfg.MaxRequestBytes, cfg.MaxRequestBytes, cfg.MaxHarvestBytes),
-		authInterceptor(token),
+		authUnary,
 	}
+	stream := []grpc.StreamServerInterceptor{observeStream, authStream}
 	if n.tls != nil {
 		// Peer calls need a certificate of the federation's CA only where
 		// there are certificates: without TLS, any caller may pull, as
 		// any may read.
 		unaryPeer, streamPeer := requirePeerCert()
 		unary = append(unary, unaryPeer)
-		opts = append(opts, grpc.Creds(n.tls.server()), grpc.ChainStreamInterceptor(streamPeer))
+		stream = append(stream, streamPeer)
+		opts = append(opts, grpc.Creds(n.tls.server()))
 		n.log.Info("mutual TLS on the gRPC port", "certificate_names", n.tls.describe())
 		n.tls.checkNames(announcedHost(cfg))
 	}
@@ -193,6 +198,7 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: minPing, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 2 * time.Minute, Timeout: 20 * time.Second}),
 		grpc.ChainUnaryInterceptor(unary...),
+		grpc.ChainStreamInterceptor(stream...),
 	)...)
 	register(n.grpcSrv)
 	reflection.Register(n.grpcSrv)
@@ -200,10 +206,11 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 		grpc.MaxRecvMsgSize(grpcMessageLimit(cfg.MaxHarvestBytes)),
 		grpc.InTapHandle(authTap(token, n.log, m)),
 		grpc.ChainUnaryInterceptor(
-			observeInterceptor(n.log, m),
+			observeUnary,
 			sizeInterceptor(cfg.MaxRequestBytes, cfg.MaxHarvestBytes, cfg.MaxHarvestBytes),
-			authInterceptor(token),
+			authUnary,
 		),
+		grpc.ChainStreamInterceptor(observeStream, authStream),
 	)
 	register(n.localSrv)
 	n.localLis = bufconn.Listen(localBufferBytes)

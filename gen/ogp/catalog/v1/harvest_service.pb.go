@@ -260,6 +260,55 @@ func (x *ImportHarvestRequest) GetStartTime() *timestamppb.Timestamp {
 	return nil
 }
 
+// One part of an ImportHarvestInParts request.
+type ImportHarvestInPartsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The first part carries the request's source, complete, read_error
+	// and start_time, and may carry entries; the next parts carry only
+	// entries and rejected entries, which are added, in order, to those
+	// before.
+	Part          *ImportHarvestRequest `protobuf:"bytes,1,opt,name=part,proto3" json:"part,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportHarvestInPartsRequest) Reset() {
+	*x = ImportHarvestInPartsRequest{}
+	mi := &file_ogp_catalog_v1_harvest_service_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportHarvestInPartsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportHarvestInPartsRequest) ProtoMessage() {}
+
+func (x *ImportHarvestInPartsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ogp_catalog_v1_harvest_service_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportHarvestInPartsRequest.ProtoReflect.Descriptor instead.
+func (*ImportHarvestInPartsRequest) Descriptor() ([]byte, []int) {
+	return file_ogp_catalog_v1_harvest_service_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *ImportHarvestInPartsRequest) GetPart() *ImportHarvestRequest {
+	if x != nil {
+		return x.Part
+	}
+	return nil
+}
+
 // A RejectedEntry is an entry of a source that was not imported.
 type RejectedEntry struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -275,7 +324,7 @@ type RejectedEntry struct {
 
 func (x *RejectedEntry) Reset() {
 	*x = RejectedEntry{}
-	mi := &file_ogp_catalog_v1_harvest_service_proto_msgTypes[3]
+	mi := &file_ogp_catalog_v1_harvest_service_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -287,7 +336,7 @@ func (x *RejectedEntry) String() string {
 func (*RejectedEntry) ProtoMessage() {}
 
 func (x *RejectedEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_ogp_catalog_v1_harvest_service_proto_msgTypes[3]
+	mi := &file_ogp_catalog_v1_harvest_service_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -300,7 +349,7 @@ func (x *RejectedEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RejectedEntry.ProtoReflect.Descriptor instead.
 func (*RejectedEntry) Descriptor() ([]byte, []int) {
-	return file_ogp_catalog_v1_harvest_service_proto_rawDescGZIP(), []int{3}
+	return file_ogp_catalog_v1_harvest_service_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *RejectedEntry) GetSourceId() string {
@@ -343,7 +392,7 @@ type Finding struct {
 
 func (x *Finding) Reset() {
 	*x = Finding{}
-	mi := &file_ogp_catalog_v1_harvest_service_proto_msgTypes[4]
+	mi := &file_ogp_catalog_v1_harvest_service_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -355,7 +404,7 @@ func (x *Finding) String() string {
 func (*Finding) ProtoMessage() {}
 
 func (x *Finding) ProtoReflect() protoreflect.Message {
-	mi := &file_ogp_catalog_v1_harvest_service_proto_msgTypes[4]
+	mi := &file_ogp_catalog_v1_harvest_service_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -368,7 +417,7 @@ func (x *Finding) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Finding.ProtoReflect.Descriptor instead.
 func (*Finding) Descriptor() ([]byte, []int) {
-	return file_ogp_catalog_v1_harvest_service_proto_rawDescGZIP(), []int{4}
+	return file_ogp_catalog_v1_harvest_service_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Finding) GetKey() string {
@@ -436,7 +485,7 @@ type HarvestRun struct {
 
 func (x *HarvestRun) Reset() {
 	*x = HarvestRun{}
-	mi := &file_ogp_catalog_v1_harvest_service_proto_msgTypes[5]
+	mi := &file_ogp_catalog_v1_harvest_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -448,7 +497,7 @@ func (x *HarvestRun) String() string {
 func (*HarvestRun) ProtoMessage() {}
 
 func (x *HarvestRun) ProtoReflect() protoreflect.Message {
-	mi := &file_ogp_catalog_v1_harvest_service_proto_msgTypes[5]
+	mi := &file_ogp_catalog_v1_harvest_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -461,7 +510,7 @@ func (x *HarvestRun) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HarvestRun.ProtoReflect.Descriptor instead.
 func (*HarvestRun) Descriptor() ([]byte, []int) {
-	return file_ogp_catalog_v1_harvest_service_proto_rawDescGZIP(), []int{5}
+	return file_ogp_catalog_v1_harvest_service_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *HarvestRun) GetName() string {
@@ -569,7 +618,7 @@ type ListHarvestsRequest struct {
 
 func (x *ListHarvestsRequest) Reset() {
 	*x = ListHarvestsRequest{}
-	mi := &file_ogp_catalog_v1_harvest_service_proto_msgTypes[6]
+	mi := &file_ogp_catalog_v1_harvest_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -581,7 +630,7 @@ func (x *ListHarvestsRequest) String() string {
 func (*ListHarvestsRequest) ProtoMessage() {}
 
 func (x *ListHarvestsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ogp_catalog_v1_harvest_service_proto_msgTypes[6]
+	mi := &file_ogp_catalog_v1_harvest_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -594,7 +643,7 @@ func (x *ListHarvestsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListHarvestsRequest.ProtoReflect.Descriptor instead.
 func (*ListHarvestsRequest) Descriptor() ([]byte, []int) {
-	return file_ogp_catalog_v1_harvest_service_proto_rawDescGZIP(), []int{6}
+	return file_ogp_catalog_v1_harvest_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListHarvestsRequest) GetSource() string {
@@ -622,7 +671,7 @@ type ListHarvestsResponse struct {
 
 func (x *ListHarvestsResponse) Reset() {
 	*x = ListHarvestsResponse{}
-	mi := &file_ogp_catalog_v1_harvest_service_proto_msgTypes[7]
+	mi := &file_ogp_catalog_v1_harvest_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -634,7 +683,7 @@ func (x *ListHarvestsResponse) String() string {
 func (*ListHarvestsResponse) ProtoMessage() {}
 
 func (x *ListHarvestsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ogp_catalog_v1_harvest_service_proto_msgTypes[7]
+	mi := &file_ogp_catalog_v1_harvest_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -647,7 +696,7 @@ func (x *ListHarvestsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListHarvestsResponse.ProtoReflect.Descriptor instead.
 func (*ListHarvestsResponse) Descriptor() ([]byte, []int) {
-	return file_ogp_catalog_v1_harvest_service_proto_rawDescGZIP(), []int{7}
+	return file_ogp_catalog_v1_harvest_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListHarvestsResponse) GetRuns() []*HarvestRun {
@@ -679,7 +728,9 @@ const file_ogp_catalog_v1_harvest_service_proto_rawDesc = "" +
 	"\n" +
 	"read_error\x18\x05 \x01(\tR\treadError\x129\n" +
 	"\n" +
-	"start_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\"w\n" +
+	"start_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\"W\n" +
+	"\x1bImportHarvestInPartsRequest\x128\n" +
+	"\x04part\x18\x01 \x01(\v2$.ogp.catalog.v1.ImportHarvestRequestR\x04part\"w\n" +
 	"\rRejectedEntry\x12\x1b\n" +
 	"\tsource_id\x18\x01 \x01(\tR\bsourceId\x12\x14\n" +
 	"\x05where\x18\x02 \x01(\tR\x05where\x123\n" +
@@ -710,9 +761,10 @@ const file_ogp_catalog_v1_harvest_service_proto_rawDesc = "" +
 	"\x06source\x18\x01 \x01(\tR\x06source\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\"F\n" +
 	"\x14ListHarvestsResponse\x12.\n" +
-	"\x04runs\x18\x01 \x03(\v2\x1a.ogp.catalog.v1.HarvestRunR\x04runs2\xf4\x01\n" +
+	"\x04runs\x18\x01 \x03(\v2\x1a.ogp.catalog.v1.HarvestRunR\x04runs2\xd7\x02\n" +
 	"\x0eHarvestService\x12q\n" +
-	"\rImportHarvest\x12$.ogp.catalog.v1.ImportHarvestRequest\x1a\x1a.ogp.catalog.v1.HarvestRun\"\x1e\x82\xd3\xe4\x93\x02\x18:\x01*\"\x13/v1/harvests:import\x12o\n" +
+	"\rImportHarvest\x12$.ogp.catalog.v1.ImportHarvestRequest\x1a\x1a.ogp.catalog.v1.HarvestRun\"\x1e\x82\xd3\xe4\x93\x02\x18:\x01*\"\x13/v1/harvests:import\x12a\n" +
+	"\x14ImportHarvestInParts\x12+.ogp.catalog.v1.ImportHarvestInPartsRequest\x1a\x1a.ogp.catalog.v1.HarvestRun(\x01\x12o\n" +
 	"\fListHarvests\x12#.ogp.catalog.v1.ListHarvestsRequest\x1a$.ogp.catalog.v1.ListHarvestsResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/harvestsB?Z=github.com/ogptoolbox/federation/gen/ogp/catalog/v1;catalogv1b\x06proto3"
 
 var (
@@ -727,40 +779,44 @@ func file_ogp_catalog_v1_harvest_service_proto_rawDescGZIP() []byte {
 	return file_ogp_catalog_v1_harvest_service_proto_rawDescData
 }
 
-var file_ogp_catalog_v1_harvest_service_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_ogp_catalog_v1_harvest_service_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_ogp_catalog_v1_harvest_service_proto_goTypes = []any{
-	(*HarvestSource)(nil),         // 0: ogp.catalog.v1.HarvestSource
-	(*HarvestEntry)(nil),          // 1: ogp.catalog.v1.HarvestEntry
-	(*ImportHarvestRequest)(nil),  // 2: ogp.catalog.v1.ImportHarvestRequest
-	(*RejectedEntry)(nil),         // 3: ogp.catalog.v1.RejectedEntry
-	(*Finding)(nil),               // 4: ogp.catalog.v1.Finding
-	(*HarvestRun)(nil),            // 5: ogp.catalog.v1.HarvestRun
-	(*ListHarvestsRequest)(nil),   // 6: ogp.catalog.v1.ListHarvestsRequest
-	(*ListHarvestsResponse)(nil),  // 7: ogp.catalog.v1.ListHarvestsResponse
-	(*Tool)(nil),                  // 8: ogp.catalog.v1.Tool
-	(*timestamppb.Timestamp)(nil), // 9: google.protobuf.Timestamp
+	(*HarvestSource)(nil),               // 0: ogp.catalog.v1.HarvestSource
+	(*HarvestEntry)(nil),                // 1: ogp.catalog.v1.HarvestEntry
+	(*ImportHarvestRequest)(nil),        // 2: ogp.catalog.v1.ImportHarvestRequest
+	(*ImportHarvestInPartsRequest)(nil), // 3: ogp.catalog.v1.ImportHarvestInPartsRequest
+	(*RejectedEntry)(nil),               // 4: ogp.catalog.v1.RejectedEntry
+	(*Finding)(nil),                     // 5: ogp.catalog.v1.Finding
+	(*HarvestRun)(nil),                  // 6: ogp.catalog.v1.HarvestRun
+	(*ListHarvestsRequest)(nil),         // 7: ogp.catalog.v1.ListHarvestsRequest
+	(*ListHarvestsResponse)(nil),        // 8: ogp.catalog.v1.ListHarvestsResponse
+	(*Tool)(nil),                        // 9: ogp.catalog.v1.Tool
+	(*timestamppb.Timestamp)(nil),       // 10: google.protobuf.Timestamp
 }
 var file_ogp_catalog_v1_harvest_service_proto_depIdxs = []int32{
-	8,  // 0: ogp.catalog.v1.HarvestEntry.tool:type_name -> ogp.catalog.v1.Tool
+	9,  // 0: ogp.catalog.v1.HarvestEntry.tool:type_name -> ogp.catalog.v1.Tool
 	0,  // 1: ogp.catalog.v1.ImportHarvestRequest.source:type_name -> ogp.catalog.v1.HarvestSource
 	1,  // 2: ogp.catalog.v1.ImportHarvestRequest.entries:type_name -> ogp.catalog.v1.HarvestEntry
-	3,  // 3: ogp.catalog.v1.ImportHarvestRequest.rejected:type_name -> ogp.catalog.v1.RejectedEntry
-	9,  // 4: ogp.catalog.v1.ImportHarvestRequest.start_time:type_name -> google.protobuf.Timestamp
-	4,  // 5: ogp.catalog.v1.RejectedEntry.findings:type_name -> ogp.catalog.v1.Finding
-	0,  // 6: ogp.catalog.v1.HarvestRun.source:type_name -> ogp.catalog.v1.HarvestSource
-	9,  // 7: ogp.catalog.v1.HarvestRun.start_time:type_name -> google.protobuf.Timestamp
-	9,  // 8: ogp.catalog.v1.HarvestRun.end_time:type_name -> google.protobuf.Timestamp
-	3,  // 9: ogp.catalog.v1.HarvestRun.rejected_entries:type_name -> ogp.catalog.v1.RejectedEntry
-	5,  // 10: ogp.catalog.v1.ListHarvestsResponse.runs:type_name -> ogp.catalog.v1.HarvestRun
-	2,  // 11: ogp.catalog.v1.HarvestService.ImportHarvest:input_type -> ogp.catalog.v1.ImportHarvestRequest
-	6,  // 12: ogp.catalog.v1.HarvestService.ListHarvests:input_type -> ogp.catalog.v1.ListHarvestsRequest
-	5,  // 13: ogp.catalog.v1.HarvestService.ImportHarvest:output_type -> ogp.catalog.v1.HarvestRun
-	7,  // 14: ogp.catalog.v1.HarvestService.ListHarvests:output_type -> ogp.catalog.v1.ListHarvestsResponse
-	13, // [13:15] is the sub-list for method output_type
-	11, // [11:13] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	4,  // 3: ogp.catalog.v1.ImportHarvestRequest.rejected:type_name -> ogp.catalog.v1.RejectedEntry
+	10, // 4: ogp.catalog.v1.ImportHarvestRequest.start_time:type_name -> google.protobuf.Timestamp
+	2,  // 5: ogp.catalog.v1.ImportHarvestInPartsRequest.part:type_name -> ogp.catalog.v1.ImportHarvestRequest
+	5,  // 6: ogp.catalog.v1.RejectedEntry.findings:type_name -> ogp.catalog.v1.Finding
+	0,  // 7: ogp.catalog.v1.HarvestRun.source:type_name -> ogp.catalog.v1.HarvestSource
+	10, // 8: ogp.catalog.v1.HarvestRun.start_time:type_name -> google.protobuf.Timestamp
+	10, // 9: ogp.catalog.v1.HarvestRun.end_time:type_name -> google.protobuf.Timestamp
+	4,  // 10: ogp.catalog.v1.HarvestRun.rejected_entries:type_name -> ogp.catalog.v1.RejectedEntry
+	6,  // 11: ogp.catalog.v1.ListHarvestsResponse.runs:type_name -> ogp.catalog.v1.HarvestRun
+	2,  // 12: ogp.catalog.v1.HarvestService.ImportHarvest:input_type -> ogp.catalog.v1.ImportHarvestRequest
+	3,  // 13: ogp.catalog.v1.HarvestService.ImportHarvestInParts:input_type -> ogp.catalog.v1.ImportHarvestInPartsRequest
+	7,  // 14: ogp.catalog.v1.HarvestService.ListHarvests:input_type -> ogp.catalog.v1.ListHarvestsRequest
+	6,  // 15: ogp.catalog.v1.HarvestService.ImportHarvest:output_type -> ogp.catalog.v1.HarvestRun
+	6,  // 16: ogp.catalog.v1.HarvestService.ImportHarvestInParts:output_type -> ogp.catalog.v1.HarvestRun
+	8,  // 17: ogp.catalog.v1.HarvestService.ListHarvests:output_type -> ogp.catalog.v1.ListHarvestsResponse
+	15, // [15:18] is the sub-list for method output_type
+	12, // [12:15] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_ogp_catalog_v1_harvest_service_proto_init() }
@@ -775,7 +831,7 @@ func file_ogp_catalog_v1_harvest_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ogp_catalog_v1_harvest_service_proto_rawDesc), len(file_ogp_catalog_v1_harvest_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   8,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

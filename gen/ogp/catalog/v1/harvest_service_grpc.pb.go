@@ -19,8 +19,9 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	HarvestService_ImportHarvest_FullMethodName = "/ogp.catalog.v1.HarvestService/ImportHarvest"
-	HarvestService_ListHarvests_FullMethodName  = "/ogp.catalog.v1.HarvestService/ListHarvests"
+	HarvestService_ImportHarvest_FullMethodName        = "/ogp.catalog.v1.HarvestService/ImportHarvest"
+	HarvestService_ImportHarvestInParts_FullMethodName = "/ogp.catalog.v1.HarvestService/ImportHarvestInParts"
+	HarvestService_ListHarvests_FullMethodName         = "/ogp.catalog.v1.HarvestService/ListHarvests"
 )
 
 // HarvestServiceClient is the client API for HarvestService service.
@@ -41,9 +42,15 @@ type HarvestServiceClient interface {
 	// of the run, which ListHarvests then serves. Over REST, a request may
 	// be as large as the node's --max-harvest-bytes; over the gRPC port, it
 	// takes no more than any request (--max-request-bytes), as that port
-	// reads no large message for anyone: larger imports go through REST,
-	// as `ogpnode harvest --node` sends them.
+	// reads no large message for anyone: larger imports are sent in parts,
+	// with ImportHarvestInParts, or over REST, as `ogpnode harvest --node`
+	// sends them.
 	ImportHarvest(ctx context.Context, in *ImportHarvestRequest, opts ...grpc.CallOption) (*HarvestRun, error)
+	// Imports as ImportHarvest does, one request sent in parts, each no
+	// larger than the node's --max-request-bytes, together up to its
+	// --max-harvest-bytes: gRPC only. The import begins once the caller
+	// closes its side; nothing is imported from a stream cut short.
+	ImportHarvestInParts(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ImportHarvestInPartsRequest, HarvestRun], error)
 	// Lists the last harvest runs, newest first.
 	ListHarvests(ctx context.Context, in *ListHarvestsRequest, opts ...grpc.CallOption) (*ListHarvestsResponse, error)
 }
@@ -65,6 +72,19 @@ func (c *harvestServiceClient) ImportHarvest(ctx context.Context, in *ImportHarv
 	}
 	return out, nil
 }
+
+func (c *harvestServiceClient) ImportHarvestInParts(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ImportHarvestInPartsRequest, HarvestRun], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &HarvestService_ServiceDesc.Streams[0], HarvestService_ImportHarvestInParts_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ImportHarvestInPartsRequest, HarvestRun]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type HarvestService_ImportHarvestInPartsClient = grpc.ClientStreamingClient[ImportHarvestInPartsRequest, HarvestRun]
 
 func (c *harvestServiceClient) ListHarvests(ctx context.Context, in *ListHarvestsRequest, opts ...grpc.CallOption) (*ListHarvestsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
@@ -94,9 +114,15 @@ type HarvestServiceServer interface {
 	// of the run, which ListHarvests then serves. Over REST, a request may
 	// be as large as the node's --max-harvest-bytes; over the gRPC port, it
 	// takes no more than any request (--max-request-bytes), as that port
-	// reads no large message for anyone: larger imports go through REST,
-	// as `ogpnode harvest --node` sends them.
+	// reads no large message for anyone: larger imports are sent in parts,
+	// with ImportHarvestInParts, or over REST, as `ogpnode harvest --node`
+	// sends them.
 	ImportHarvest(context.Context, *ImportHarvestRequest) (*HarvestRun, error)
+	// Imports as ImportHarvest does, one request sent in parts, each no
+	// larger than the node's --max-request-bytes, together up to its
+	// --max-harvest-bytes: gRPC only. The import begins once the caller
+	// closes its side; nothing is imported from a stream cut short.
+	ImportHarvestInParts(grpc.ClientStreamingServer[ImportHarvestInPartsRequest, HarvestRun]) error
 	// Lists the last harvest runs, newest first.
 	ListHarvests(context.Context, *ListHarvestsRequest) (*ListHarvestsResponse, error)
 	mustEmbedUnimplementedHarvestServiceServer()
@@ -111,6 +137,9 @@ type UnimplementedHarvestServiceServer struct{}
 
 func (UnimplementedHarvestServiceServer) ImportHarvest(context.Context, *ImportHarvestRequest) (*HarvestRun, error) {
 	return nil, status.Error(codes.Unimplemented, "method ImportHarvest not implemented")
+}
+func (UnimplementedHarvestServiceServer) ImportHarvestInParts(grpc.ClientStreamingServer[ImportHarvestInPartsRequest, HarvestRun]) error {
+	return status.Error(codes.Unimplemented, "method ImportHarvestInParts not implemented")
 }
 func (UnimplementedHarvestServiceServer) ListHarvests(context.Context, *ListHarvestsRequest) (*ListHarvestsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListHarvests not implemented")
@@ -154,6 +183,13 @@ func _HarvestService_ImportHarvest_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _HarvestService_ImportHarvestInParts_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(HarvestServiceServer).ImportHarvestInParts(&grpc.GenericServerStream[ImportHarvestInPartsRequest, HarvestRun]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type HarvestService_ImportHarvestInPartsServer = grpc.ClientStreamingServer[ImportHarvestInPartsRequest, HarvestRun]
+
 func _HarvestService_ListHarvests_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListHarvestsRequest)
 	if err := dec(in); err != nil {
@@ -188,6 +224,12 @@ var HarvestService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _HarvestService_ListHarvests_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "ImportHarvestInParts",
+			Handler:       _HarvestService_ImportHarvestInParts_Handler,
+			ClientStreams: true,
+		},
+	},
 	Metadata: "ogp/catalog/v1/harvest_service.proto",
 }
