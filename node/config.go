@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"time"
 
 	"github.com/ogptoolbox/federation/harvest"
 )
@@ -57,6 +58,22 @@ type Config struct {
 	Harvests []harvest.Scheduled
 	// Version is reported by GetNodeInfo.
 	Version string
+	// httpTimeouts bound the HTTP listener's connections; tests shorten
+	// them.
+	httpTimeouts httpTimeouts
+}
+
+// httpTimeouts bound how long an HTTP connection may stand idle, or
+// stall, so that no client holds connections for ever: a request must be
+// read within read, and answered within write, a harvest import within
+// importTime (it may be --max-harvest-bytes, on a slow link); a
+// keep-alive connection is closed after idle without a request.
+type httpTimeouts struct {
+	header, read, write, idle, importTime time.Duration
+}
+
+var defaultHTTPTimeouts = httpTimeouts{
+	header: 10 * time.Second, read: time.Minute, write: 2 * time.Minute, idle: 2 * time.Minute, importTime: 30 * time.Minute,
 }
 
 // DefaultConfig returns the defaults of the design's contract.
@@ -71,6 +88,7 @@ func DefaultConfig() Config {
 		MaxRequestBytes: 1 << 20,
 		MaxHarvestBytes: 128 << 20,
 		Version:         "dev",
+		httpTimeouts:    defaultHTTPTimeouts,
 	}
 }
 

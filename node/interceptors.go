@@ -92,12 +92,18 @@ func authTap(token string, log *slog.Logger, m *metrics) tap.ServerInHandle {
 		}
 		err := checkToken(info.Header.Get("authorization"), want)
 		if err != nil {
-			method := methodName(info.FullMethodName)
-			m.requests.With(prometheus.Labels{"method": method, "code": codes.Unauthenticated.String()}).Inc()
-			log.Debug("rpc", "method", method, "code", codes.Unauthenticated.String(), "error", errText(err))
+			countRefused(log, m, info.FullMethodName, err)
 		}
 		return ctx, err
 	}
+}
+
+// countRefused counts and logs a write refused for its token before it
+// reached observeInterceptors, as they would have.
+func countRefused(log *slog.Logger, m *metrics, fullMethod string, err error) {
+	method := methodName(fullMethod)
+	m.requests.With(prometheus.Labels{"method": method, "code": codes.Unauthenticated.String()}).Inc()
+	log.Debug("rpc", "method", method, "code", codes.Unauthenticated.String(), "error", errText(err))
 }
 
 // sizeInterceptor refuses requests larger than max bytes (harvestMax for

@@ -8,6 +8,7 @@ package node
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"errors"
@@ -153,9 +154,9 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 	// interceptors, which differ in the largest message they read, as
 	// grpc-go reads a message whole before any interceptor sees it, and
 	// has no limit per method. grpcSrv, on the gRPC port, serves peers
-	// and every caller: it reads requests of twice --max-request-bytes at
-	// most, so an anonymous read cannot make the node take in a harvest's
-	// size. localSrv, which only this process reaches, over an in-memory
+	// and every caller: it reads requests of twice --max-request-bytes,
+	// or 4 MiB, at most, so an anonymous read cannot make the node take in
+	// a harvest's size. localSrv, which only this process reaches, over an in-memory
 	// connection, serves the gateway and the web pages: a harvest import
 	// over REST, where the admin token is checked before the body is
 	// read, may be as large as --max-harvest-bytes.
@@ -193,7 +194,7 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 		// gRPC's own limit sits above ours, so a request a little too
 		// large gets the interceptor's clear INVALID_ARGUMENT rather than
 		// a bare refusal.
-		grpc.MaxRecvMsgSize(grpcMessageLimit(cfg.MaxRequestBytes)),
+		grpc.MaxRecvMsgSize(max(grpcMessageLimit(cfg.MaxRequestBytes), minPortMessageBytes)),
 		grpc.InTapHandle(authTap(token, n.log, m)),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: minPing, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 2 * time.Minute, Timeout: 20 * time.Second}),
@@ -219,7 +220,9 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	n.httpSrv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(n.log.Handler(), slog.LevelWarn)}
+	t := cmp.Or(cfg.httpTimeouts, defaultHTTPTimeouts)
+	n.httpSrv = &http.Server{Handler: handler, ErrorLog: slog.NewLogLogger(n.log.Handler(), slog.LevelWarn),
+		ReadHeaderTimeout: t.header, ReadTimeout: t.read, WriteTimeout: t.write, IdleTimeout: t.idle}
 	if n.https != nil {
 		n.httpSrv.TLSConfig = n.https.config()
 	}
@@ -276,6 +279,13 @@ func gossipPortFree(addr string) error {
 // size of a request is checked once decoded, where gRPC's own refusal
 // would say less, with room for the message's framing.
 func grpcMessageLimit(max int) int { return 2*max + 1024 }
+
+// minPortMessageBytes is the least the gRPC port reads of a message, gRPC's
+// own default, whatever --max-request-bytes says: a peer's pull names
+// every origin its catalog holds, with its watermark (about 45 bytes
+// each), which no setting of this node should keep it from sending. A
+// request of 4 MiB holds about 90,000 origins.
+const minPortMessageBytes = 4 << 20
 
 // localBufferBytes is the buffer of each in-memory connection to the
 // local gRPC server: HTTP/2's flow control paces what goes through it.
@@ -454,7 +464,8 @@ func (n *Node) httpHandler(ctx context.Context, m *metrics, token string, log *s
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", headAsGet(limitBody(gw, n.cfg.MaxRequestBytes)))
-	mux.Handle("POST /v1/harvests:import", limitBody(gw, n.cfg.MaxHarvestBytes))
+	mux.Handle("POST /v1/harvests:import", tokenBeforeBody(limitBody(gw, n.cfg.MaxHarvestBytes), token, catalogv1.HarvestService_ImportHarvest_FullMethodName,
+		cmp.Or(n.cfg.httpTimeouts, defaultHTTPTimeouts).importTime, n.log, m))
 	mux.Handle("/healthz", gw)
 	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -561,6 +572,32 @@ func limitBody(next http.Handler, max int) http.Handler {
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		r.ContentLength = int64(len(body))
+		next.ServeHTTP(w, r)
+	})
+}
+
+// tokenBeforeBody refuses a request of fullMethod without the admin token
+// before its body is read: a harvest import may be as large as
+// --max-harvest-bytes, which an anonymous caller could otherwise make the
+// node read and hold. The refusal is the API's own, counted as authTap's.
+//
+// Once the token is checked, the request has the time longer to be read
+// and answered.
+func tokenBeforeBody(next http.Handler, token, fullMethod string, longer time.Duration, log *slog.Logger, m *metrics) http.Handler {
+	want := []byte("Bearer " + token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := checkToken(r.Header.Values("Authorization"), want); err != nil {
+			countRefused(log, m, fullMethod, err)
+			writeStatus(w, r, err)
+			return
+		}
+		// The admin's import may take longer than a request: its body
+		// is large, and its work too.
+		rc := http.NewResponseController(w)
+		end := time.Now().Add(longer)
+		if err := errors.Join(rc.SetReadDeadline(end), rc.SetWriteDeadline(end)); err != nil {
+			log.Warn("could not give a harvest import its time", "err", err)
+		}
 		next.ServeHTTP(w, r)
 	})
 }

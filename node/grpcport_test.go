@@ -1,0 +1,87 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+
+	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	grpcstatus "google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+)
+
+// TestGRPCPortReadsNoLargeMessages: the gRPC port, which anyone may call,
+// reads no request larger than twice --max-request-bytes, whatever the
+// method: a large read is refused before the node takes it in, and a
+// harvest import of more than --max-request-bytes is sent in parts, or
+// over REST, which takes it up to --max-harvest-bytes.
+func TestGRPCPortReadsNoLargeMessages(t *testing.T) {
+	n := startNode(t) // --max-request-bytes 64 KiB; --max-harvest-bytes as by default, 128 MiB
+	ctx := context.Background()
+	bigSend := grpc.MaxCallSendMsgSize(64 << 20)
+
+	// An anonymous read of 8 MiB: refused by gRPC itself, before any
+	// interceptor, as it does not read such a message.
+	_, err := n.client.ListTools(ctx, &catalogv1.ListToolsRequest{Query: strings.Repeat("x", 8<<20)}, bigSend)
+	if grpcstatus.Code(err) != codes.ResourceExhausted {
+		t.Errorf("an anonymous read of 8 MiB: %v, want RESOURCE_EXHAUSTED", err)
+	}
+	// A little over the limit, it gets the interceptor's clearer word.
+	_, err = n.client.ListTools(ctx, &catalogv1.ListToolsRequest{Query: strings.Repeat("x", 100<<10)}, bigSend)
+	if grpcstatus.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "more than the 65536 this node takes") {
+		t.Errorf("a read of 100 KiB: %v, want INVALID_ARGUMENT naming the limit", err)
+	}
+
+	// A harvest import of 100 KiB, with the token: over gRPC in one
+	// message, refused, saying how to send it; in parts, imported; over
+	// REST, the same (unchanged).
+	imp, body := cityHarvest(200)
+	harvests := catalogv1.NewHarvestServiceClient(n.conn)
+	_, err = harvests.ImportHarvest(admin(ctx), imp, bigSend)
+	if grpcstatus.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "send it in parts (ImportHarvestInParts), or over REST") {
+		t.Errorf("a harvest import of %d bytes over gRPC: %v, want INVALID_ARGUMENT saying how to send it", proto.Size(imp), err)
+	}
+	run, err := importInParts(admin(ctx), harvests, imp, 20)
+	if err != nil || run.GetCreated() != 200 {
+		t.Fatalf("the import in parts of 20 entries: %v, %v", run, err)
+	}
+	status, answer := n.doJSON(t, "POST", "/v1/harvests:import", testToken, body)
+	if status != 200 || answer["unchanged"] != float64(200) {
+		t.Fatalf("the same import over REST (%d bytes): %d, %v unchanged, %v rejected", len(body), status, answer["unchanged"], answer["rejected"])
+	}
+	// Nothing the gRPC port refused was half-applied, and it serves on.
+	info, err := n.client.GetNodeInfo(ctx, &catalogv1.GetNodeInfoRequest{})
+	if err != nil || info.GetToolCount() != 200 {
+		t.Errorf("after the refusals: %d tools, %v; want the 200 of the import", info.GetToolCount(), err)
+	}
+}
+
+// TestPullOfManyOriginsTaken: a peer's pull names every origin its catalog
+// holds, with its watermark; the gRPC port, which reads no large message
+// of anyone, still takes the pull of a peer of 80,000 origins, whatever
+// --max-request-bytes says (64 KiB here).
+func TestPullOfManyOriginsTaken(t *testing.T) {
+	n := startNode(t)
+	conn, err := grpc.NewClient(n.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(64<<20)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	req := &federationv1.PullRequest{Watermarks: map[string]int64{}, AllOrigins: true}
+	for i := range 80000 {
+		req.Watermarks[fmt.Sprintf("fr-commune-%05d-interco", i)] = int64(1000 + i)
+	}
+	stream, err := federationv1.NewFederationServiceClient(conn).Pull(context.Background(), req)
+	for err == nil {
+		_, err = stream.Recv()
+	}
+	if err != io.EOF {
+		t.Errorf("the pull of a peer of 80,000 origins (%d bytes): %v", proto.Size(req), err)
+	}
+}
