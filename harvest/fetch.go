@@ -135,10 +135,22 @@ func shallowClone(ctx context.Context, loc, dir string, opts ReadOptions) error 
 // publiccode.yml or publiccode.yaml at any depth when there are some (a
 // repository keeps other YAML files, for CI and the like), else every .yml
 // and .yaml file (a folder of catalog entries). Hidden files and folders
-// (.git) are skipped; links to files are followed.
-func publiccodeFiles(root string) ([]string, error) {
+// (.git) are skipped. A link to a file counts as the file (a mounted
+// ConfigMap is made of them) when it leads to a file inside the folder;
+// a link that leads out of it (a repository's contributors write its
+// links: one to /etc/passwd, or to the node's key, would publish it in
+// the report), or to nothing, is refused: the file it stands for is
+// reported, not read, and the read is not complete, so no tool is deleted
+// for it. Links to folders are not followed, so a loop cannot trap the
+// walk.
+func publiccodeFiles(root string) (files []string, refused []*catalogv1.RejectedEntry, err error) {
+	realRoot, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read folder %s: %w", root, err)
+	}
 	var named, all []string
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+	var namedRefused, allRefused []*catalogv1.RejectedEntry
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -151,42 +163,67 @@ func publiccodeFiles(root string) ([]string, error) {
 		if d.IsDir() {
 			return nil
 		}
+		name := strings.ToLower(d.Name())
+		isNamed := name == "publiccode.yml" || name == "publiccode.yaml"
+		if !isNamed && !strings.HasSuffix(name, ".yml") && !strings.HasSuffix(name, ".yaml") {
+			return nil
+		}
 		if d.Type()&fs.ModeSymlink != 0 {
-			// A link to a file counts as the file (a mounted ConfigMap is
-			// made of them); links to folders are not followed, so a loop
-			// cannot trap the walk.
-			if st, err := os.Stat(path); err != nil || !st.Mode().IsRegular() {
+			if why := linkRefusal(realRoot, path); why != "" {
+				where, _ := filepath.Rel(root, path)
+				r := &catalogv1.RejectedEntry{Where: filepath.ToSlash(where), Findings: []*catalogv1.Finding{{Message: why}}}
+				if isNamed {
+					namedRefused = append(namedRefused, r)
+				} else {
+					allRefused = append(allRefused, r)
+				}
 				return nil
 			}
 		} else if !d.Type().IsRegular() {
 			return nil
 		}
-		switch name := strings.ToLower(d.Name()); {
-		case name == "publiccode.yml" || name == "publiccode.yaml":
+		if isNamed {
 			named = append(named, path)
-		case strings.HasSuffix(name, ".yml") || strings.HasSuffix(name, ".yaml"):
+		} else {
 			all = append(all, path)
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("read folder %s: %w", root, err)
+		return nil, nil, fmt.Errorf("read folder %s: %w", root, err)
 	}
-	if len(named) > 0 {
-		all = named
+	if len(named) > 0 || len(namedRefused) > 0 {
+		all, allRefused = named, namedRefused
 	}
 	sort.Strings(all)
-	return all, nil
+	return all, allRefused, nil
+}
+
+// linkRefusal says why the link at path is not read as a file of the
+// folder whose real path is realRoot, or "" when it leads to a regular
+// file inside it.
+func linkRefusal(realRoot, path string) string {
+	target, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return "is a link to a file that does not exist (or cannot be reached): not read, and no tool of the source is deleted while it stands"
+	}
+	if rel, err := filepath.Rel(realRoot, target); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "is a link to a file outside the folder harvested: not read, and no tool of the source is deleted while it stands"
+	}
+	if st, err := os.Stat(target); err != nil || !st.Mode().IsRegular() {
+		return "is a link to something other than a file: not read, and no tool of the source is deleted while it stands"
+	}
+	return ""
 }
 
 // readPubliccodeDir parses a folder's files on every core. Two files of the
 // same repository (the same url) are one entry: the second is rejected.
 func readPubliccodeDir(ctx context.Context, root string, opts ReadOptions) ([]*catalogv1.HarvestEntry, []*catalogv1.RejectedEntry, error) {
-	files, err := publiccodeFiles(root)
+	files, refused, err := publiccodeFiles(root)
 	if err != nil {
 		return nil, nil, err
 	}
-	if len(files) == 0 {
+	if len(files) == 0 && len(refused) == 0 {
 		// An empty folder is more likely a share that is not mounted than
 		// a catalog that dropped every tool: not a complete read.
 		return nil, nil, fmt.Errorf("found no publiccode.yml or .yml file in %s", root)
@@ -245,7 +282,7 @@ feed:
 	}
 	var (
 		entries  []*catalogv1.HarvestEntry
-		rejected []*catalogv1.RejectedEntry
+		rejected = refused // without a source id: they keep every tool from deletion
 		errs     []error
 		seen     = map[string]string{}
 	)

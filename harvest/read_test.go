@@ -310,14 +310,16 @@ func TestReadCSVAndCodeJSON(t *testing.T) {
 }
 
 // TestReadFolderOfLinksAndEmptyFolder checks that files reached through
-// symbolic links are read, and that an empty folder is not a complete
-// source (which would delete every tool it made).
+// symbolic links inside the folder are read (a mounted ConfigMap: links to
+// the files of a hidden folder beside them), and that an empty folder is
+// not a complete source (which would delete every tool it made).
 func TestReadFolderOfLinksAndEmptyFolder(t *testing.T) {
-	real, links := t.TempDir(), t.TempDir()
+	links := t.TempDir()
+	real := filepath.Join(links, "..data")
 	writePubliccodeFolder(t, real, 3)
 	for i := range 3 {
 		name := "tool" + strconv.Itoa(i)
-		if err := os.Symlink(filepath.Join(real, name, "publiccode.yml"), filepath.Join(links, name+".yml")); err != nil {
+		if err := os.Symlink(filepath.Join("..data", name, "publiccode.yml"), filepath.Join(links, name+".yml")); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -331,5 +333,75 @@ func TestReadFolderOfLinksAndEmptyFolder(t *testing.T) {
 	empty, _ := Source{Location: t.TempDir()}.Resolve()
 	if req := Read(context.Background(), empty, ReadOptions{}); req.GetComplete() || !strings.Contains(req.GetReadError(), "no publiccode.yml") {
 		t.Errorf("an empty folder: complete %v, error %q", req.GetComplete(), req.GetReadError())
+	}
+}
+
+// TestLinksOutOfTheFolderNotRead: a link that leads out of the folder
+// harvested (a repository's contributors write its links: one to the
+// node's admin token would publish it in the report), or to nothing, is
+// reported, not read, and the tool of the file it stood for is kept.
+func TestLinksOutOfTheFolderNotRead(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	im := NewImporter(s, nil, quietLog())
+	const secret = "node-admin-token-9f8e7d6c5b4a"
+	secretFile := filepath.Join(t.TempDir(), "admin-token")
+	if err := os.WriteFile(secretFile, []byte(secret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	folder := t.TempDir()
+	writePubliccodeFolder(t, folder, 2)
+	src, err := Source{Location: folder}.Resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run, err := im.Import(ctx, Read(ctx, src, ReadOptions{})); err != nil || run.GetCreated() != 2 {
+		t.Fatalf("first run: %v, %v", counts(run), err)
+	}
+	// tool0's file becomes a link to the token, tool1's a link to nothing.
+	for name, target := range map[string]string{"tool0": secretFile, "tool1": filepath.Join(folder, "gone.yml")} {
+		path := filepath.Join(folder, name, "publiccode.yml")
+		if err := os.Remove(path); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(target, path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	req := Read(ctx, src, ReadOptions{})
+	run, err := im.Import(ctx, req)
+	if err != nil || run.GetDeleted() != 0 || run.GetRejected() != 2 {
+		t.Fatalf("the links: %s, %v; want both reported and no tool deleted", counts(run), err)
+	}
+	for _, r := range run.GetRejectedEntries() {
+		msg := r.GetFindings()[0].GetMessage()
+		if strings.Contains(msg, secret) || !strings.Contains(msg, "is a link to") || !strings.Contains(msg, "no tool of the source is deleted") {
+			t.Errorf("%s: %s", r.GetWhere(), msg)
+		}
+	}
+
+	// The same in a git repository, which the harvest clones.
+	repo := t.TempDir()
+	if err := os.Symlink(secretFile, filepath.Join(repo, "publiccode.yml")); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"init", "--quiet"}, {"add", "."}, {"commit", "--quiet", "-m", "catalog"}} {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = repo
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.org", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.org")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	cloned, err := Source{Location: "file://" + repo}.Resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	req = Read(ctx, cloned, ReadOptions{})
+	if len(req.GetRejected()) != 1 || len(req.GetEntries()) != 0 {
+		t.Fatalf("the repository: %d entries, rejected %v, error %q", len(req.GetEntries()), req.GetRejected(), req.GetReadError())
+	}
+	if msg := req.GetRejected()[0].GetFindings()[0].GetMessage(); strings.Contains(msg, secret) || !strings.Contains(msg, "outside the folder") {
+		t.Errorf("the repository's link: %s", msg)
 	}
 }
