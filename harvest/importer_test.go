@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -520,5 +522,64 @@ func TestReportOfManyRejections(t *testing.T) {
 	}
 	if got := run.GetRejectedEntries()[0].GetSourceId(); got != "broken-00000" {
 		t.Errorf("the first rejected entry listed: %q", got)
+	}
+}
+
+// TestSourcesThatDropNothing: sources that still list a tool, but that a
+// reader cannot take as a list of them, delete nothing: a SILL file
+// holding null (not the empty list), and a code.json release whose
+// repositoryURL, its tool's source id, is no longer text.
+func TestSourcesThatDropNothing(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	im := NewImporter(s, nil, quietLog())
+	harvest := func(src Source) (*catalogv1.ImportHarvestRequest, *catalogv1.HarvestRun) {
+		t.Helper()
+		req := Read(ctx, src, ReadOptions{})
+		run, err := im.Import(ctx, req)
+		if err != nil {
+			t.Fatalf("import: %v (read error %q)", err, req.GetReadError())
+		}
+		return req, run
+	}
+
+	sill := filepath.Join(t.TempDir(), "sill.json")
+	if err := os.WriteFile(sill, readFile(t, corpus(t, "sill/sill.json")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src, err := Source{Location: sill, Authoritative: true}.Resolve()
+	if err != nil || src.Kind != KindSILL {
+		t.Fatalf("%v %q", err, src.Kind)
+	}
+	if _, run := harvest(src); run.GetCreated() == 0 {
+		t.Fatalf("the SILL: %s", counts(run))
+	}
+	if err := os.WriteFile(sill, []byte("null"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if req, run := harvest(src); req.GetComplete() || run.GetDeleted() > 0 || !strings.Contains(req.GetReadError(), "null") {
+		t.Errorf("a SILL file holding null: complete %v, read error %q; %s", req.GetComplete(), req.GetReadError(), counts(run))
+	}
+
+	codeJSON := filepath.Join(t.TempDir(), "code.json")
+	write := func(repo string) {
+		t.Helper()
+		doc := `{"agency": "HHS", "releases": [{"name": "Grants tool", "repositoryURL": ` + repo + `, "description": "Manages grant applications for the agency",
+			"permissions": {"licenses": [{"name": "MIT"}], "usageType": "openSource"}}]}`
+		if err := os.WriteFile(codeJSON, []byte(doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src, err = Source{Location: codeJSON}.Resolve()
+	if err != nil || src.Kind != KindCodeJSON {
+		t.Fatalf("%v %q", err, src.Kind)
+	}
+	write(`"https://github.com/hhs/grants"`)
+	if _, run := harvest(src); run.GetCreated() != 1 {
+		t.Fatalf("code.json: %s", counts(run))
+	}
+	write(`["https://github.com/hhs/grants"]`)
+	if _, run := harvest(src); run.GetDeleted() != 0 || run.GetRejected() != 1 || run.GetRejectedEntries()[0].GetSourceId() != "" {
+		t.Errorf("a release whose repositoryURL is an array: %s, %v; want it rejected without an id, and its tool kept", counts(run), run.GetRejectedEntries())
 	}
 }

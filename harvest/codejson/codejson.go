@@ -171,6 +171,10 @@ func (r *release) read(raw json.RawMessage) *catalogv1.Tool {
 	switch {
 	case repo != "":
 		r.ID, r.idKey = repo, r.key("repositoryURL")
+	case r.Faulted(r.key("repositoryURL")):
+		// Given, but not as text: the release's id is not known (its
+		// tool was made under its repositoryURL), and its rejection,
+		// without an id, keeps every tool of the source from deletion.
 	case t.DisplayName != "":
 		r.ID, r.idKey = t.DisplayName, r.key("name")
 	}

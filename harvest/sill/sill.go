@@ -102,6 +102,9 @@ func Parse(data []byte) ([]*catalogv1.HarvestEntry, []*catalogv1.RejectedEntry, 
 	if err := json.Unmarshal(data, &raws); err != nil {
 		return nil, nil, fmt.Errorf("sill: %w", jsonpos.SourceError(data, err, "an array of SILL records"))
 	}
+	if raws == nil { // JSON's null, which decodes without error
+		return nil, nil, fmt.Errorf("sill: the file holds null, not an array of SILL records")
+	}
 	var (
 		b  finding.Batch
 		at = finding.InJSON(data)

@@ -137,6 +137,7 @@ func TestParseSourceErrors(t *testing.T) {
 		"object":         `{"id": "1", "i": "7zip"}`,
 		"string":         `"sill"`,
 		"trailing value": `[] []`,
+		"null":           " null ", // not an empty list, which would delete every tool
 	} {
 		t.Run(name, func(t *testing.T) {
 			entries, rejected, err := Parse([]byte(data))
