@@ -20,21 +20,23 @@ func pageLanguages() []language.Tag { return []language.Tag{language.English, la
 // German description when a record has one.
 func readerLanguages(w http.ResponseWriter, r *http.Request) (ui string, prefs []language.Tag) {
 	supported := pageLanguages()
-	isSupported := func(s string) bool {
+	// supportedAs is s as the pages' languages write it ("FR" is "fr"),
+	// or "" when they do not hold it.
+	supportedAs := func(s string) string {
 		t, err := language.Parse(s)
-		return err == nil && slices.Contains(supported, t)
+		if err != nil || !slices.Contains(supported, t) {
+			return ""
+		}
+		return t.String()
 	}
-	switch q := r.URL.Query().Get("lang"); {
-	case q != "" && isSupported(q):
+	if q := supportedAs(r.URL.Query().Get("lang")); q != "" {
 		ui = q
 		http.SetCookie(w, &http.Cookie{
 			Name: langCookie, Value: q, Path: "/", MaxAge: 365 * 24 * 3600,
 			HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil,
 		})
-	default:
-		if c, err := r.Cookie(langCookie); err == nil && isSupported(c.Value) {
-			ui = c.Value
-		}
+	} else if c, err := r.Cookie(langCookie); err == nil {
+		ui = supportedAs(c.Value)
 	}
 	accept, _, _ := language.ParseAcceptLanguage(r.Header.Get("Accept-Language"))
 	if ui != "" {

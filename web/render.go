@@ -94,7 +94,9 @@ func (s *Server) newPage(w http.ResponseWriter, r *http.Request, titleKey string
 		l := t.String()
 		q := r.URL.Query()
 		q.Set("lang", l)
-		href := r.URL.Path + "?" + q.Encode()
+		// The path as the request wrote it, escaped: decoded, a path of
+		// "/%2Fevil.example" would link to //evil.example, another site.
+		href := "/" + strings.TrimLeft(r.URL.EscapedPath(), "/") + "?" + q.Encode()
 		if r.Method != http.MethodGet {
 			href = "/?lang=" + l // a form's page is not a link to come back to
 		}

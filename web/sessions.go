@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 )
 
 // Cookies the pages set.
@@ -162,12 +163,16 @@ func sameOrigin(r *http.Request) bool {
 }
 
 // localPath is next if it is a path on this site, else "/": sign-in must
-// not send anyone elsewhere.
+// not send anyone elsewhere. Browsers read a backslash as a slash, and
+// drop tabs and line ends, in a Location ("/\evil.example" and a slash,
+// a tab and a slash go to evil.example), and http.Redirect cleans the
+// path first ("/./\evil.example" becomes "/\evil.example"): a next
+// holding any of them is refused.
 func localPath(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsFunc(next, func(r rune) bool { return r == '\\' || unicode.IsControl(r) }) {
 		return "/"
 	}
-	if u, err := url.Parse(next); err != nil || u.Host != "" || u.Scheme != "" {
+	if u, err := url.Parse(next); err != nil || u.Host != "" || u.Scheme != "" || u.User != nil {
 		return "/"
 	}
 	return next

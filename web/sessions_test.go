@@ -13,6 +13,10 @@ func TestLocalPath(t *testing.T) {
 		"https://evil.example/": "/",
 		"//evil.example/":       "/",
 		"/\\evil.example":       "/",
+		"/./\\evil.example/":    "/", // http.Redirect would clean it to /\evil.example/
+		"/\t/evil.example":      "/",
+		"/\n/evil.example":      "/",
+		"/tools?q=a\\b":         "/", // any backslash: it is never needed in a page of this site
 		"federation":            "/",
 		"javascript:alert(1)":   "/",
 	})
