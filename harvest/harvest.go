@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -62,9 +63,10 @@ type Source struct {
 	Columns csvfile.Mapping `yaml:"columns"`
 }
 
-// Proto is the source as the API names it.
+// Proto is the source as the API names it, its location without a user
+// name or password (the node publishes it).
 func (s Source) Proto() *catalogv1.HarvestSource {
-	return &catalogv1.HarvestSource{Name: s.Name, Kind: s.Kind, Location: s.Location, Authoritative: s.Authoritative}
+	return &catalogv1.HarvestSource{Name: s.Name, Kind: s.Kind, Location: WithoutUserinfo(s.Location), Authoritative: s.Authoritative}
 }
 
 // Resolve fills in the kind and the name when they are not given, and
@@ -93,10 +95,20 @@ func (s Source) Resolve() (Source, error) {
 				loc = abs
 			}
 		}
-		s.Name = s.Kind + ":" + loc
+		s.Name = s.Kind + ":" + WithoutUserinfo(loc) // every node publishes it
 	}
 	return s, nil
 }
+
+// userinfo is the user name and password of the URLs in a text (as in
+// https://oauth2:TOKEN@git.example.org/city/catalog.git).
+var userinfo = regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.-]*://)[^/?#\s@]*@`)
+
+// WithoutUserinfo is text with the user name and password of each URL it
+// holds taken out: a source's location may carry a token to read a
+// private repository, which must not reach what every node publishes
+// (tools' provenance, harvest reports).
+func WithoutUserinfo(text string) string { return userinfo.ReplaceAllString(text, "$1") }
 
 // detectKind guesses a source's kind from its location: git repositories
 // and folders hold publiccode.yml files; files and URLs go by their name's
@@ -155,7 +167,13 @@ func Read(ctx context.Context, src Source, opts ReadOptions) *catalogv1.ImportHa
 	req := &catalogv1.ImportHarvestRequest{Source: src.Proto(), StartTime: timestamppb.Now(), Complete: true}
 	fail := func(err error) *catalogv1.ImportHarvestRequest {
 		req.Complete = false
-		req.ReadError = err.Error()
+		// Without the location's user name and password, wherever a
+		// message (git's own) quotes them.
+		msg := WithoutUserinfo(err.Error())
+		if u, err := url.Parse(src.Location); err == nil && u.User != nil && u.User.String() != "" {
+			msg = strings.ReplaceAll(msg, u.User.String(), "…")
+		}
+		req.ReadError = msg
 		return req
 	}
 	if src.Kind == KindPubliccode {

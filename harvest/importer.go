@@ -13,12 +13,14 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ogptoolbox/federation/envelope"
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 	"github.com/ogptoolbox/federation/storage"
 	"github.com/ogptoolbox/federation/validate"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
@@ -67,6 +69,7 @@ func (im *Importer) Import(ctx context.Context, req *catalogv1.ImportHarvestRequ
 		Complete:  req.GetComplete() && req.GetReadError() == "",
 		Error:     req.GetReadError(),
 	}
+	run.Source.Location = WithoutUserinfo(run.Source.GetLocation()) // the report is public
 	if !req.GetComplete() && run.Error == "" {
 		run.Error = "the source was not read completely"
 	}
@@ -169,8 +172,19 @@ func checkRequest(req *catalogv1.ImportHarvestRequest) error {
 	if len(src.GetName()) > 300 {
 		return &RequestError{"source.name", "is longer than 300 characters"}
 	}
+	if WithoutUserinfo(src.GetName()) != src.GetName() {
+		return &RequestError{"source.name", "holds a URL with a user name or password, which every node would publish: name the source without them"}
+	}
 	if !IsKind(src.GetKind()) {
 		return &RequestError{"source.kind", fmt.Sprintf("%q is not one of %s", src.GetKind(), strings.Join(Kinds(), ", "))}
+	}
+	if t := req.GetStartTime(); t != nil {
+		if err := t.CheckValid(); err != nil {
+			return &RequestError{"start_time", "is not a time: " + err.Error()}
+		}
+	}
+	if field := invalidUTF8(req.ProtoReflect(), ""); field != "" {
+		return &RequestError{field, "holds a byte that is not UTF-8"}
 	}
 	seen := map[string]bool{}
 	for i, e := range req.GetEntries() {
@@ -184,6 +198,53 @@ func checkRequest(req *catalogv1.ImportHarvestRequest) error {
 		}
 	}
 	return nil
+}
+
+// invalidUTF8 is the path of the first string of m, at path, that is not
+// UTF-8, or "". Such a string fails when the run's report is saved, once
+// the tools are written: the request is refused before.
+func invalidUTF8(m protoreflect.Message, path string) string {
+	var found string
+	at := func(name string) string {
+		if path == "" {
+			return name
+		}
+		return path + "." + name
+	}
+	check := func(fd protoreflect.FieldDescriptor, v protoreflect.Value, where string) bool {
+		switch {
+		case fd.Kind() == protoreflect.StringKind:
+			if !utf8.ValidString(v.String()) {
+				found = where
+			}
+		case fd.Message() != nil:
+			found = invalidUTF8(v.Message(), where)
+		}
+		return found == ""
+	}
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		name := at(string(fd.Name()))
+		switch {
+		case fd.IsList():
+			for i := range v.List().Len() {
+				if !check(fd, v.List().Get(i), fmt.Sprintf("%s[%d]", name, i)) {
+					return false
+				}
+			}
+		case fd.IsMap():
+			v.Map().Range(func(k protoreflect.MapKey, mv protoreflect.Value) bool {
+				if !utf8.ValidString(k.String()) {
+					found = name
+					return false
+				}
+				return check(fd.MapValue(), mv, fmt.Sprintf("%s[%q]", name, strings.ToValidUTF8(k.String(), "?")))
+			})
+		default:
+			check(fd, v, name)
+		}
+		return found == ""
+	})
+	return found
 }
 
 // prepareEntries prepares every entry, on every core, keeping their order.
@@ -226,7 +287,7 @@ func (im *Importer) prepareEntry(src *catalogv1.HarvestSource, e *catalogv1.Harv
 	t.Provenance = &catalogv1.Provenance{
 		Kind:      catalogv1.ProvenanceKind_PROVENANCE_KIND_HARVESTED,
 		Source:    src.GetName(),
-		SourceUrl: src.GetLocation(),
+		SourceUrl: WithoutUserinfo(src.GetLocation()),
 		SourceId:  e.GetSourceId(),
 	}
 	var v validate.Violations

@@ -18,6 +18,7 @@ import (
 	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
 	"github.com/ogptoolbox/federation/storage"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -581,5 +582,119 @@ func TestSourcesThatDropNothing(t *testing.T) {
 	write(`["https://github.com/hhs/grants"]`)
 	if _, run := harvest(src); run.GetDeleted() != 0 || run.GetRejected() != 1 || run.GetRejectedEntries()[0].GetSourceId() != "" {
 		t.Errorf("a release whose repositoryURL is an array: %s, %v; want it rejected without an id, and its tool kept", counts(run), run.GetRejectedEntries())
+	}
+}
+
+// TestCSVIdNotUTF8: a CSV row whose id holds a stray byte that is not
+// UTF-8 is rejected, naming its column, and the run is imported and
+// reported whole, the other rows with it; no tool is deleted for the row.
+func TestCSVIdNotUTF8(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	im := NewImporter(s, nil, quietLog())
+	path := filepath.Join(t.TempDir(), "outils.csv")
+	write := func(data string) {
+		t.Helper()
+		if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src, err := Source{Location: path, Columns: map[string]string{"id": "id", "display_name": "Nom", "descriptions.fr.short_description": "Description"}}.Resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	write("id,Nom,Description\n1,Décidim,Démocratie participative\n2,Other,Un autre outil\n")
+	if run, err := im.Import(ctx, Read(ctx, src, ReadOptions{})); err != nil || run.GetCreated() != 2 {
+		t.Fatalf("first run: %s, %v", counts(run), err)
+	}
+	write("id,Nom,Description\n1,Décidim,Démocratie participative\n2\xff,Other,Un autre outil\n")
+	run, err := im.Import(ctx, Read(ctx, src, ReadOptions{}))
+	if err != nil {
+		t.Fatalf("import: %v", err)
+	}
+	if got := counts(run); got != "created 0 updated 0 unchanged 1 deleted 0 rejected 1 kept 0" {
+		t.Errorf("run: %s", got)
+	}
+	if f := run.GetRejectedEntries()[0].GetFindings()[0]; f.GetKey() != "id" || !strings.Contains(f.GetMessage(), "not UTF-8") {
+		t.Errorf("the row's finding: %v", f)
+	}
+	if runs, err := s.HarvestRuns(ctx, src.Name, 10); err != nil || len(runs) != 2 {
+		t.Errorf("the reports: %d, %v", len(runs), err)
+	}
+}
+
+// TestImportRequestChecked: a request the catalog could not report is
+// refused whole, naming the field, before anything is written: a string
+// that is not UTF-8 (a caller in the node's process, which gRPC does not
+// check), a start time out of time's range, a source named with a URL's
+// password.
+func TestImportRequestChecked(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	im := NewImporter(s, nil, quietLog())
+	for _, tc := range []struct {
+		name, field string
+		change      func(*catalogv1.ImportHarvestRequest)
+	}{
+		{"a where not UTF-8", "entries[1].where", func(r *catalogv1.ImportHarvestRequest) { r.Entries[1].Where = "row \xff" }},
+		{"a description not UTF-8", `entries[0].tool.descriptions["en"].short_description`, func(r *catalogv1.ImportHarvestRequest) {
+			r.Entries[0].Tool.Descriptions["en"].ShortDescription = "bad \xff"
+		}},
+		{"a finding not UTF-8", "rejected[0].findings[0].message", func(r *catalogv1.ImportHarvestRequest) {
+			r.Rejected = []*catalogv1.RejectedEntry{{Where: "x", Findings: []*catalogv1.Finding{{Message: "\xff"}}}}
+		}},
+		{"a start time out of range", "start_time", func(r *catalogv1.ImportHarvestRequest) { r.StartTime = &timestamppb.Timestamp{Seconds: 1e15} }},
+		{"a source named with a password", "source.name", func(r *catalogv1.ImportHarvestRequest) { r.Source.Name = "publiccode:https://oauth2:s3cret@git.example.org/x.git" }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req := request("city", true, entry("https://git.example.org/a", "App A", "The first app"), entry("https://git.example.org/b", "App B", "The second app"))
+			tc.change(req)
+			_, err := im.Import(ctx, req)
+			var re *RequestError
+			if !errors.As(err, &re) || re.Field != tc.field {
+				t.Errorf("%v; want a RequestError on %s", err, tc.field)
+			}
+		})
+	}
+	if head := headSeq(t, s); head != 0 {
+		t.Errorf("the refused requests wrote up to seq %d", head)
+	}
+}
+
+// TestSourceCredentialsNotPublished: a private repository harvested with
+// a token in its URL: neither the tools' provenance, which every node
+// holds, nor the public report, nor the source's name carry it.
+func TestSourceCredentialsNotPublished(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	im := NewImporter(s, nil, quietLog())
+	const secret = "glpat-s3cretT0ken"
+	src, err := Source{Location: "https://oauth2:" + secret + "@git.example.org/city/catalog.git"}.Resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(src.Name, secret) || src.Name != "publiccode:https://git.example.org/city/catalog.git" {
+		t.Errorf("the source's name: %q", src.Name)
+	}
+	req := request("city", true, entry("https://git.example.org/city/app", "City app", "The city's app"))
+	req.Source = src.Proto()
+	if strings.Contains(req.GetSource().GetLocation(), secret) {
+		t.Errorf("the request's location: %q", req.GetSource().GetLocation())
+	}
+	req.Source.Location = "https://oauth2:" + secret + "@git.example.org/city/catalog.git" // as another client may send it
+	run, err := im.Import(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := getTool(t, s, "city-app").GetProvenance().GetSourceUrl(); got != "https://git.example.org/city/catalog.git" {
+		t.Errorf("the tool's provenance.source_url is %q", got)
+	}
+	if got := run.GetSource().GetLocation(); strings.Contains(got, secret) {
+		t.Errorf("the report's source.location is %q", got)
+	}
+	// A clone that fails says so without the token.
+	failed := Read(ctx, Source{Name: "x", Kind: KindPubliccode, Location: "https://oauth2:" + secret + "@127.0.0.1:1/city/catalog.git"}, ReadOptions{})
+	if failed.GetComplete() || failed.GetReadError() == "" || strings.Contains(failed.GetReadError(), secret) {
+		t.Errorf("a failed clone: complete %v, error %q", failed.GetComplete(), failed.GetReadError())
 	}
 }

@@ -298,11 +298,23 @@ func (r *rowReader) readID() {
 	r.idColumn = byName.name
 }
 
+// checkID rejects a row whose id holds a byte that is not UTF-8 (a file
+// of mixed encodings), and forgets the id: the row's tool cannot be told
+// (its id was perhaps read right before), and a rejected row without an
+// id keeps every tool of the source from deletion.
+func (r *rowReader) checkID() {
+	if !utf8.ValidString(r.ID) {
+		r.Fault(r.idColumn, "holds a byte that is not UTF-8: is the file's encoding mixed?")
+		r.ID = ""
+	}
+}
+
 // read maps the row to a tool through the resolved columns; nil when the
 // row cannot be read at all.
 func (r *rowReader) read() *catalogv1.Tool {
 	cells := r.row.cells
 	r.readID()
+	r.checkID()
 	if len(cells) < len(r.header) {
 		r.Fault("", "has %d fields, but the header has %d: a delimiter or a quote is missing", len(cells), len(r.header))
 		return nil
