@@ -698,3 +698,31 @@ func TestSourceCredentialsNotPublished(t *testing.T) {
 		t.Errorf("a failed clone: complete %v, error %q", failed.GetComplete(), failed.GetReadError())
 	}
 }
+
+// TestLongRepositoryURLImported: a publiccode.yml whose url, its source id,
+// is 400 characters long is imported: a tool's repository URL may be 2,048.
+func TestLongRepositoryURLImported(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	im := NewImporter(s, nil, quietLog())
+	long := "https://git.example.org/city/" + strings.Repeat("a", 370) + ".git"
+	var out []string
+	for _, line := range strings.Split(string(readFile(t, corpus(t, "publiccode/v0/valid/valid.minimal.yml"))), "\n") {
+		if strings.HasPrefix(line, "url:") {
+			line = `url: "` + long + `"`
+		}
+		out = append(out, line)
+	}
+	path := filepath.Join(t.TempDir(), "publiccode.yml")
+	if err := os.WriteFile(path, []byte(strings.Join(out, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src, err := Source{Location: path}.Resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := im.Import(ctx, Read(ctx, src, ReadOptions{}))
+	if err != nil || run.GetCreated() != 1 {
+		t.Errorf("%s, %v: %v", counts(run), err, run.GetRejectedEntries())
+	}
+}

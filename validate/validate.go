@@ -291,7 +291,9 @@ func Tool(v *Violations, prefix string, t *catalogv1.Tool) {
 		v.enum(f("provenance.kind"), p.GetKind(), false)
 		v.text(f("provenance.source"), p.GetSource(), false, maxShortText)
 		v.text(f("provenance.source_url"), p.GetSourceUrl(), false, maxURL)
-		v.text(f("provenance.source_id"), p.GetSourceId(), false, maxShortText)
+		// A source id is often a repository URL, which a tool takes up to
+		// maxURL long.
+		v.text(f("provenance.source_id"), p.GetSourceId(), false, maxURL)
 	}
 }
 

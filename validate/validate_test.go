@@ -43,7 +43,7 @@ func TestTool(t *testing.T) {
 		},
 		"tool.descriptions.not a tag":      func(t *catalogv1.Tool) { t.Descriptions["not a tag"] = &catalogv1.Description{ShortDescription: "x"} },
 		"tool.descriptions.en.features[0]": func(t *catalogv1.Tool) { t.Descriptions["en"].Features = []string{""} },
-		"tool.provenance.source_id":        func(t *catalogv1.Tool) { t.Provenance = &catalogv1.Provenance{SourceId: strings.Repeat("x", 301)} },
+		"tool.provenance.source_id":        func(t *catalogv1.Tool) { t.Provenance = &catalogv1.Provenance{SourceId: strings.Repeat("x", 2049)} },
 	} {
 		tool := validTool()
 		spoil(tool)

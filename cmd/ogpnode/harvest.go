@@ -153,6 +153,7 @@ func runHarvest(ctx context.Context, o harvestOptions, getenv func(string) strin
 	}
 
 	var failed bool
+	var importErrs []error // a source whose import failed does not keep the next from theirs
 	for _, src := range sources {
 		progress := newProgress(stderr, src.Location)
 		req := harvest.Read(ctx, src, harvest.ReadOptions{HTTPTimeout: o.timeout, Progress: progress.update})
@@ -162,7 +163,11 @@ func runHarvest(ctx context.Context, o harvestOptions, getenv func(string) strin
 		}
 		run, err := importHarvest(ctx, req)
 		if err != nil {
-			return fmt.Errorf("harvest %s: %w", src.Name, err)
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			importErrs = append(importErrs, fmt.Errorf("harvest %s: %w", src.Name, err))
+			continue
 		}
 		printRun(stdout, run)
 		if !req.GetComplete() {
@@ -170,9 +175,9 @@ func runHarvest(ctx context.Context, o harvestOptions, getenv func(string) strin
 		}
 	}
 	if failed {
-		return errSourceFailed
+		importErrs = append(importErrs, errSourceFailed)
 	}
-	return nil
+	return errors.Join(importErrs...)
 }
 
 // readToken reads the admin token for --node.

@@ -150,3 +150,24 @@ func TestPrintRunSaysRejectionsNotListed(t *testing.T) {
 		t.Errorf("the report printed:\n%s", out.String())
 	}
 }
+
+// TestHarvestGoesOnAfterAFailedImport: `ogpnode harvest A B`, where A's
+// import is refused (its name, made from a path of 400 characters, is too
+// long): B is still harvested, and the command fails, saying why A was not.
+func TestHarvestGoesOnAfterAFailedImport(t *testing.T) {
+	data := t.TempDir()
+	deep := filepath.Join(t.TempDir(), strings.Repeat("d", 200), strings.Repeat("e", 200))
+	if err := os.MkdirAll(deep, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sheet := filepath.Join(deep, "outils.csv")
+	if err := os.WriteFile(sheet, []byte("id,Nom,Description\n1,Décidim,Démocratie participative\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runHarvestCommand(t, nil, "--data", data, "--origin", "fr",
+		"--columns", "id=id,display_name=Nom,descriptions.fr.short_description=Description",
+		sheet, sharedCorpus(t, "sill/sill.json"))
+	if err == nil || !strings.Contains(err.Error(), "source.name") || !strings.Contains(out, "240 created") {
+		t.Errorf("the SILL after a refused import: %v\n%s", err, out)
+	}
+}
