@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ogptoolbox/federation/envelope"
 	"github.com/ogptoolbox/federation/harvest"
 )
 
@@ -67,13 +68,15 @@ type Config struct {
 // stall, so that no client holds connections for ever: a request must be
 // read within read, and answered within write, a harvest import within
 // importTime (it may be --max-harvest-bytes, on a slow link); a
-// keep-alive connection is closed after idle without a request.
+// keep-alive connection is closed after idle without a request. When the
+// node stops, calls under way have grace to end.
 type httpTimeouts struct {
-	header, read, write, idle, importTime time.Duration
+	header, read, write, idle, importTime, grace time.Duration
 }
 
 var defaultHTTPTimeouts = httpTimeouts{
 	header: 10 * time.Second, read: time.Minute, write: 2 * time.Minute, idle: 2 * time.Minute, importTime: 30 * time.Minute,
+	grace: 10 * time.Second,
 }
 
 // DefaultConfig returns the defaults of the design's contract.
@@ -92,7 +95,20 @@ func DefaultConfig() Config {
 	}
 }
 
+// checkOrigin refuses an origin that is not one.
+func checkOrigin(origin string) error {
+	if !envelope.ValidOrigin(origin) {
+		return fmt.Errorf("--origin %q: want a lowercase country code with an optional -suffix, such as fr or fr-paris", origin)
+	}
+	return nil
+}
+
 func (c Config) check() error {
+	// Checked here, before the data folder is touched: a start refused
+	// for it creates neither key nor token.
+	if err := checkOrigin(c.Origin); err != nil {
+		return err
+	}
 	for _, a := range []struct{ name, addr string }{
 		{"http-addr", c.HTTPAddr}, {"grpc-addr", c.GRPCAddr}, {"gossip-addr", c.GossipAddr},
 	} {
@@ -120,7 +136,7 @@ func (c Config) check() error {
 		return fmt.Errorf("--data: no data folder")
 	}
 	if c.MaxRequestBytes <= 0 {
-		return fmt.Errorf("max request size %d is not positive", c.MaxRequestBytes)
+		return fmt.Errorf("--max-request-bytes %d is not positive", c.MaxRequestBytes)
 	}
 	if c.MaxHarvestBytes < c.MaxRequestBytes {
 		return fmt.Errorf("--max-harvest-bytes %d is smaller than --max-request-bytes %d", c.MaxHarvestBytes, c.MaxRequestBytes)

@@ -26,11 +26,18 @@ const (
 	adminTokenFile = "admin-token"
 )
 
-// loadOrCreateKey reads the node's Ed25519 key from path (PKCS #8, PEM), or
-// creates it there, readable by the owner only, if the file does not exist.
-func loadOrCreateKey(path string) (ed25519.PrivateKey, bool, error) {
+// loadOrCreateKey reads the node's Ed25519 key from the data folder
+// (PKCS #8, PEM), or creates it there, readable by the owner only, on a
+// first start: when the folder holds no catalog yet. A catalog without
+// its key is refused, and no key made: another would not open the
+// catalog, and would stand where the backup's must go back.
+func loadOrCreateKey(dataDir string) (ed25519.PrivateKey, bool, error) {
+	path := filepath.Join(dataDir, keyFile)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
+		if _, err := os.Stat(filepath.Join(dataDir, catalogFile)); err == nil {
+			return nil, false, fmt.Errorf("the data folder %s holds a catalog but not its key, %s: restore the key from a backup of the folder (a new key would not open the catalog)", dataDir, keyFile)
+		}
 		_, key, err := ed25519.GenerateKey(rand.Reader)
 		if err != nil {
 			return nil, false, fmt.Errorf("create node key: %w", err)
@@ -161,6 +168,9 @@ type Catalog struct {
 // folder and the node key on first use as serve does. It fails while a
 // node or another process has the folder.
 func OpenCatalog(ctx context.Context, origin, dataDir string, log *slog.Logger) (*Catalog, error) {
+	if err := checkOrigin(origin); err != nil { // before the folder and its key are made
+		return nil, err
+	}
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data folder: %w", err)
 	}
@@ -168,7 +178,7 @@ func OpenCatalog(ctx context.Context, origin, dataDir string, log *slog.Logger) 
 	if err != nil {
 		return nil, err
 	}
-	key, _, err := loadOrCreateKey(filepath.Join(dataDir, keyFile))
+	key, _, err := loadOrCreateKey(dataDir)
 	if err != nil {
 		lock.Close()
 		return nil, err

@@ -46,10 +46,6 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 )
 
-// shutdownGrace bounds how long in-flight calls may take to finish when the
-// node stops.
-const shutdownGrace = 10 * time.Second
-
 // Node is a running node. New opens everything and listens; Run serves
 // until its context ends.
 type Node struct {
@@ -135,7 +131,7 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 	if tokenPath != "" {
 		n.log.Info("created the admin token: writes need it as Authorization: Bearer TOKEN", "path", tokenPath)
 	}
-	key, created, err := loadOrCreateKey(filepath.Join(cfg.DataDir, keyFile))
+	key, created, err := loadOrCreateKey(cfg.DataDir)
 	if err != nil {
 		return err
 	}
@@ -313,7 +309,7 @@ func (n *Node) httpScheme() string {
 func (n *Node) HTTPAddr() string { return n.httpLis.Addr().String() }
 
 // Run serves until ctx ends, then stops gracefully: in-flight calls get
-// shutdownGrace to finish. It closes the node.
+// the grace of its timeouts (10 s) to finish. It closes the node.
 func (n *Node) Run(ctx context.Context) error {
 	n.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	n.health.SetServingStatus(catalogv1.CatalogService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
@@ -353,9 +349,16 @@ func (n *Node) Run(ctx context.Context) error {
 		n.log.Info("shutting down")
 		n.health.Shutdown()
 		n.repl.RefuseHeldWrites()
-		stopCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+		grace := cmp.Or(n.cfg.httpTimeouts, defaultHTTPTimeouts).grace
+		stopCtx, cancel := context.WithTimeout(context.Background(), grace)
 		defer cancel()
-		httpErr := n.httpSrv.Shutdown(stopCtx)
+		if err := n.httpSrv.Shutdown(stopCtx); err != nil {
+			// A request still running, or a client still sending one:
+			// cut, and the stop goes on as planned (it is not the
+			// node's failure).
+			n.log.Warn("HTTP requests still under way at the end of the grace period were cut", "grace", grace, "err", err)
+			n.httpSrv.Close()
+		}
 		stopped := make(chan struct{})
 		go func() {
 			var wg sync.WaitGroup
@@ -370,7 +373,7 @@ func (n *Node) Run(ctx context.Context) error {
 			n.grpcSrv.Stop()
 			n.localSrv.Stop()
 		}
-		return httpErr
+		return nil
 	})
 	err := g.Wait()
 	// "stopped" once the node left the federation and closed its

@@ -88,6 +88,7 @@ func TestRefusedStartCreatesNothing(t *testing.T) {
 		"an admin token too short": func(c *Config) { c.AdminToken = "short" },
 		"a gossip key not base64":  func(c *Config) { c.AdminToken, c.GossipKey = "", "not base64!" },
 		"a trust file missing":     func(c *Config) { c.AdminToken, c.TrustFile = "", filepath.Join(c.DataDir, "..", "no-such-file") },
+		"an origin in capitals":    func(c *Config) { c.AdminToken, c.Origin = "", "FR" },
 	} {
 		cfg := DefaultConfig()
 		cfg.Origin = "fr"
@@ -773,4 +774,34 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestLostKeyNotMadeAnew: a data folder whose catalog is there but whose
+// key was lost is refused, saying so, and no new key is made where the
+// backup's must go back.
+func TestLostKeyNotMadeAnew(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	cat, err := OpenCatalog(context.Background(), "fr", data, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat.Close()
+	if err := os.Remove(filepath.Join(data, keyFile)); err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.Origin, cfg.DataDir, cfg.AdminToken = "fr", data, testToken
+	cfg.HTTPAddr, cfg.GRPCAddr, cfg.GossipAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	if n, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil))); err == nil || !strings.Contains(err.Error(), "restore the key") {
+		if n != nil {
+			n.Close()
+		}
+		t.Errorf("a start without the catalog's key: %v", err)
+	}
+	if _, err := OpenCatalog(context.Background(), "fr", data, slog.New(slog.NewTextHandler(io.Discard, nil))); err == nil || !strings.Contains(err.Error(), "restore the key") {
+		t.Errorf("a harvest into it: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(data, keyFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a key was made: %v", err)
+	}
 }

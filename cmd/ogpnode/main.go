@@ -39,6 +39,13 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), stopOn...)
 	defer stop()
+	// Once the first signal asked for a graceful stop, a second ends the
+	// process at once, as by default: an operator who presses Ctrl-C
+	// again does not want to wait for it.
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	switch {
 	case errors.Is(err, flag.ErrHelp):

@@ -165,7 +165,7 @@ func TestServeRefusesBadConfig(t *testing.T) {
 		env  []string
 		want string
 	}{
-		{[]string{"serve", "--origin", "France"}, nil, `invalid origin "France"`},
+		{[]string{"serve", "--origin", "France"}, nil, `--origin "France": want a lowercase country code`},
 		{[]string{"serve", "--http-addr", "nope"}, nil, "--http-addr"},
 		{[]string{"serve"}, []string{"OGPNODE_GRPC_ADDR=bad"}, "--grpc-addr"},
 		{[]string{"frobnicate"}, nil, `unknown command "frobnicate"`},
