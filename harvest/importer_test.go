@@ -644,7 +644,9 @@ func TestImportRequestChecked(t *testing.T) {
 			r.Rejected = []*catalogv1.RejectedEntry{{Where: "x", Findings: []*catalogv1.Finding{{Message: "\xff"}}}}
 		}},
 		{"a start time out of range", "start_time", func(r *catalogv1.ImportHarvestRequest) { r.StartTime = &timestamppb.Timestamp{Seconds: 1e15} }},
-		{"a source named with a password", "source.name", func(r *catalogv1.ImportHarvestRequest) { r.Source.Name = "publiccode:https://oauth2:s3cret@git.example.org/x.git" }},
+		{"a source named with a password", "source.name", func(r *catalogv1.ImportHarvestRequest) {
+			r.Source.Name = "publiccode:https://oauth2:s3cret@git.example.org/x.git"
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			req := request("city", true, entry("https://git.example.org/a", "App A", "The first app"), entry("https://git.example.org/b", "App B", "The second app"))
