@@ -17,8 +17,11 @@ package harvest
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -112,11 +115,13 @@ func WithoutUserinfo(text string) string { return userinfo.ReplaceAllString(text
 
 // detectKind guesses a source's kind from its location: git repositories
 // and folders hold publiccode.yml files; files and URLs go by their name's
-// extension; a .json file by its content.
+// extension, and a .json file by its name (sill, code). A local path whose
+// kind its name does not tell, and that is not there, is said as missing.
 func detectKind(loc string) (string, error) {
 	if isGit(loc) {
 		return KindPubliccode, nil
 	}
+
 	name := loc
 	if u, err := url.Parse(loc); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
 		name = u.Path
@@ -133,7 +138,22 @@ func detectKind(loc string) (string, error) {
 	case ext == ".json" && strings.Contains(strings.ToLower(filepath.Base(name)), "code"):
 		return KindCodeJSON, nil
 	}
+	if err := localMissing(loc); err != nil {
+		return "", err
+	}
 	return "", fmt.Errorf("cannot tell the kind of source %s: give it (--kind %s)", loc, strings.Join(Kinds(), "|"))
+}
+
+// localMissing says so when loc is a path on this machine (not a URL, nor
+// a git repository) where nothing is.
+func localMissing(loc string) error {
+	if !isLocalPath(loc) {
+		return nil
+	}
+	if _, err := os.Stat(loc); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("source %s: there is no such file or folder", loc)
+	}
+	return nil
 }
 
 // ReadOptions bound what Read fetches.

@@ -42,7 +42,7 @@ func writeMethods() map[string]bool {
 // sooner; these check again where the call is served.)
 func authInterceptors(token string) (grpc.UnaryServerInterceptor, grpc.StreamServerInterceptor) {
 	writes := writeMethods()
-	want := []byte("Bearer " + token)
+	want := []byte(token)
 	check := func(ctx context.Context, method string) error {
 		if !writes[method] {
 			return nil
@@ -65,12 +65,17 @@ func authInterceptors(token string) (grpc.UnaryServerInterceptor, grpc.StreamSer
 	return unary, stream
 }
 
-// checkToken checks the authorization metadata of a write against want.
+// checkToken checks the authorization metadata of a write against the
+// admin token want: "Bearer TOKEN", the scheme in any case (RFC 9110).
 func checkToken(got []string, want []byte) error {
 	if len(got) == 0 {
 		return status.Error(codes.Unauthenticated, "writes need the node's admin token: send Authorization: Bearer TOKEN")
 	}
-	if len(got) != 1 || subtle.ConstantTimeCompare([]byte(got[0]), want) != 1 {
+	scheme, token, _ := strings.Cut(strings.TrimSpace(got[0]), " ")
+	if len(got) != 1 || !strings.EqualFold(scheme, "Bearer") {
+		return status.Error(codes.Unauthenticated, "send the admin token as Authorization: Bearer TOKEN")
+	}
+	if subtle.ConstantTimeCompare([]byte(strings.TrimSpace(token)), want) != 1 {
 		return status.Error(codes.Unauthenticated, "the admin token is wrong")
 	}
 	return nil
@@ -85,7 +90,7 @@ func checkToken(got []string, want []byte) error {
 // it never reaches.
 func authTap(token string, log *slog.Logger, m *metrics) tap.ServerInHandle {
 	writes := writeMethods()
-	want := []byte("Bearer " + token)
+	want := []byte(token)
 	return func(ctx context.Context, info *tap.Info) (context.Context, error) {
 		if !writes[info.FullMethodName] {
 			return ctx, nil

@@ -587,7 +587,7 @@ func limitBody(next http.Handler, max int) http.Handler {
 // Once the token is checked, the request has the time longer to be read
 // and answered.
 func tokenBeforeBody(next http.Handler, token, fullMethod string, longer time.Duration, log *slog.Logger, m *metrics) http.Handler {
-	want := []byte("Bearer " + token)
+	want := []byte(token)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := checkToken(r.Header.Values("Authorization"), want); err != nil {
 			countRefused(log, m, fullMethod, err)

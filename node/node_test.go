@@ -805,3 +805,35 @@ func TestLostKeyNotMadeAnew(t *testing.T) {
 		t.Errorf("a key was made: %v", err)
 	}
 }
+
+// TestBearerSchemeInAnyCase: the admin token is taken with its scheme in
+// any case, as HTTP's schemes are; a token sent without it is told how to
+// send it, not that it is wrong.
+func TestBearerSchemeInAnyCase(t *testing.T) {
+	n := startNode(t)
+	create := func(auth, id string) (int, string) {
+		req, err := http.NewRequest("POST", n.base+"/v1/origins/fr/tools?tool_id="+id, strings.NewReader(`{"display_name": "Decidim", "descriptions": {"en": {"short_description": "Participatory democracy"}}}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", auth)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	for i, auth := range []string{"bearer " + testToken, "BEARER " + testToken, "Bearer  " + testToken} {
+		if code, body := create(auth, fmt.Sprintf("decidim-%d", i)); code != 200 {
+			t.Errorf("%q: %d %s", auth, code, body)
+		}
+	}
+	if code, body := create(testToken, "decidim-x"); code != 401 || !strings.Contains(body, "Authorization: Bearer TOKEN") {
+		t.Errorf("the token without its scheme: %d %s", code, body)
+	}
+	if code, body := create("Bearer wrong-token-000000", "decidim-y"); code != 401 || !strings.Contains(body, "wrong") {
+		t.Errorf("a wrong token: %d %s", code, body)
+	}
+}

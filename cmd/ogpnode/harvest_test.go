@@ -59,7 +59,11 @@ func TestHarvestIntoDataFolder(t *testing.T) {
 	if _, err := runHarvestCommand(t, nil, "--data", data, "--origin", "fr", "--kind", "rss", sill); err == nil {
 		t.Error("--kind rss was accepted")
 	}
-	if _, err := runHarvestCommand(t, nil, "--data", data, "--origin", "fr", filepath.Join(data, "list.txt")); err == nil || !strings.Contains(err.Error(), "--kind") {
+	list := filepath.Join(t.TempDir(), "list.txt")
+	if err := os.WriteFile(list, []byte("decidim\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runHarvestCommand(t, nil, "--data", data, "--origin", "fr", list); err == nil || !strings.Contains(err.Error(), "--kind") {
 		t.Errorf("a source of unknown kind: %v", err)
 	}
 }
@@ -169,5 +173,15 @@ func TestHarvestGoesOnAfterAFailedImport(t *testing.T) {
 		sheet, sharedCorpus(t, "sill/sill.json"))
 	if err == nil || !strings.Contains(err.Error(), "source.name") || !strings.Contains(out, "240 created") {
 		t.Errorf("the SILL after a refused import: %v\n%s", err, out)
+	}
+}
+
+// TestHarvestMissingFileSaysSo: a path whose kind its name does not tell,
+// and that is not there, is said to be missing, not of a kind unknown.
+func TestHarvestMissingFileSaysSo(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "tools.json")
+	_, err := runHarvestCommand(t, nil, "--data", filepath.Join(t.TempDir(), "data"), "--origin", "fr", missing)
+	if err == nil || !strings.Contains(err.Error(), "no such file or folder") {
+		t.Errorf("harvest %s: %v", missing, err)
 	}
 }

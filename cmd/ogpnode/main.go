@@ -211,7 +211,17 @@ func fillUnset(fs *flag.FlagSet, configFile string, getenv func(string) string) 
 			return
 		}
 		if v, ok := fromFile[f.Name]; ok {
-			if err := f.Value.Set(fmt.Sprint(v)); err != nil {
+			text := fmt.Sprint(v)
+			if list, ok := v.([]any); ok {
+				// A YAML list (of --join seeds, say) is the flag's
+				// comma-separated value.
+				items := make([]string, len(list))
+				for i, item := range list {
+					items[i] = fmt.Sprint(item)
+				}
+				text = strings.Join(items, ",")
+			}
+			if err := f.Value.Set(text); err != nil {
 				errs = append(errs, fmt.Errorf("config %s: %s: %w", configFile, f.Name, err))
 			}
 		}

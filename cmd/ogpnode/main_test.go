@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -34,6 +35,18 @@ func TestConfigPrecedence(t *testing.T) {
 	}
 	if _, _, err := parseServe([]string{"--config", file}, func(string) string { return "" }, io.Discard); err == nil {
 		t.Error("a config file with an unknown key was accepted")
+	}
+}
+
+// TestConfigJoinAsList: the seeds of a config file may be a YAML list.
+func TestConfigJoinAsList(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "ogpnode.yaml")
+	if err := os.WriteFile(file, []byte("origin: de\njoin:\n  - 127.0.0.1:23947\n  - node.example.org:7946\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, _, err := parseServe([]string{"--config", file}, func(string) string { return "" }, io.Discard)
+	if err != nil || !slices.Equal(cfg.Join, []string{"127.0.0.1:23947", "node.example.org:7946"}) {
+		t.Errorf("join as a list: %v, %v", cfg.Join, err)
 	}
 }
 
