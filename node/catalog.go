@@ -238,11 +238,11 @@ func (s *catalogServer) ListTools(ctx context.Context, req *catalogv1.ListToolsR
 	q.CollapseDuplicates = req.GetCollapseDuplicates()
 	key := proto.Clone(req).(*catalogv1.ListToolsRequest)
 	key.PageSize, key.PageToken = 0, ""
-	ms, next, err := s.list(ctx, q, req.GetOrderBy(), req.GetPageSize(), req.GetPageToken(), key)
+	ms, next, total, err := s.list(ctx, q, req.GetOrderBy(), req.GetPageSize(), req.GetPageToken(), key)
 	if err != nil {
 		return nil, err
 	}
-	resp := &catalogv1.ListToolsResponse{NextPageToken: next}
+	resp := &catalogv1.ListToolsResponse{NextPageToken: next, TotalSize: int64(total)}
 	for _, m := range ms {
 		resp.Tools = append(resp.Tools, m.(*catalogv1.Tool))
 	}
@@ -253,11 +253,11 @@ func (s *catalogServer) ListUseCases(ctx context.Context, req *catalogv1.ListUse
 	q := useCaseQuery(req.GetQuery(), req.GetOrigin(), req.GetTool(), req.GetCountry(), req.GetOrganizationKind(), req.GetStatus(), req.GetCommitment())
 	key := proto.Clone(req).(*catalogv1.ListUseCasesRequest)
 	key.PageSize, key.PageToken = 0, ""
-	ms, next, err := s.list(ctx, q, req.GetOrderBy(), req.GetPageSize(), req.GetPageToken(), key)
+	ms, next, total, err := s.list(ctx, q, req.GetOrderBy(), req.GetPageSize(), req.GetPageToken(), key)
 	if err != nil {
 		return nil, err
 	}
-	resp := &catalogv1.ListUseCasesResponse{NextPageToken: next}
+	resp := &catalogv1.ListUseCasesResponse{NextPageToken: next, TotalSize: int64(total)}
 	for _, m := range ms {
 		resp.UseCases = append(resp.UseCases, m.(*catalogv1.UseCase))
 	}
@@ -266,7 +266,7 @@ func (s *catalogServer) ListUseCases(ctx context.Context, req *catalogv1.ListUse
 
 // list runs a paged search. key is the request without its paging fields:
 // page tokens are bound to it.
-func (s *catalogServer) list(ctx context.Context, q storage.Query, orderBy string, pageSize int32, pageToken string, key proto.Message) ([]proto.Message, string, error) {
+func (s *catalogServer) list(ctx context.Context, q storage.Query, orderBy string, pageSize int32, pageToken string, key proto.Message) (ms []proto.Message, next string, total int, err error) {
 	var v violations
 	switch {
 	case pageSize < 0:
@@ -288,14 +288,13 @@ func (s *catalogServer) list(ctx context.Context, q storage.Query, orderBy strin
 		}
 	}
 	if err := v.err(); err != nil {
-		return nil, "", err
+		return nil, "", 0, err
 	}
 	q.Limit, q.Offset = int(pageSize)+1, offset
-	ms, err := s.store.Search(ctx, q)
+	ms, total, err = s.store.Search(ctx, q)
 	if err != nil {
-		return nil, "", statusOf(err)
+		return nil, "", 0, statusOf(err)
 	}
-	next := ""
 	if len(ms) > int(pageSize) {
 		ms = ms[:pageSize]
 		next = encodePageToken(offset+int(pageSize), fp)
@@ -304,7 +303,7 @@ func (s *catalogServer) list(ctx context.Context, q storage.Query, orderBy strin
 		ms = ms[:n]
 		next = encodePageToken(offset+n, fp)
 	}
-	return ms, next, nil
+	return ms, next, total, nil
 }
 
 // fitPage is how many of ms, from the first, a page holds: those within

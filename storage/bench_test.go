@@ -241,7 +241,7 @@ func BenchmarkSearch100k(b *testing.B) {
 	}
 	search := func(q Query) (time.Duration, int) {
 		t0 := time.Now()
-		got, err := s.Search(ctx, q)
+		got, _, err := s.Search(ctx, q)
 		d := time.Since(t0)
 		if err != nil {
 			b.Fatalf("Search(%s): %v", describe(q), err)

@@ -50,7 +50,7 @@ func TestQualificationFollowsUseCases(t *testing.T) {
 		return criterionMet(t, m.(*catalogv1.Tool), "used_by_administration")
 	}
 	searchUsed := func() []string {
-		found, err := s.Search(ctx, Query{Kind: KindTool, Filters: []Filter{{"criterion", []string{"used_by_administration"}}}, Order: "name", Limit: 10})
+		found, _, err := s.Search(ctx, Query{Kind: KindTool, Filters: []Filter{{"criterion", []string{"used_by_administration"}}}, Order: "name", Limit: 10})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -84,7 +84,7 @@ func TestQualificationFollowsUseCases(t *testing.T) {
 	}
 
 	// Collapsing keeps one record of the software.
-	all, err := s.Search(ctx, Query{Kind: KindTool, Order: "score", Desc: true, CollapseDuplicates: true, Limit: 10})
+	all, _, err := s.Search(ctx, Query{Kind: KindTool, Order: "score", Desc: true, CollapseDuplicates: true, Limit: 10})
 	if err != nil || len(all) != 2 || names(all)[0] != "origins/fr/tools/decidim" {
 		t.Errorf("collapsed by score: %v, %v", names(all), err)
 	}
@@ -109,7 +109,7 @@ func TestQualificationFollowsUseCases(t *testing.T) {
 	// The links are rebuilt when the catalog opens again.
 	s.Close()
 	reopened := openAt(t, path, "fr", testKey(1))
-	found, err := reopened.Search(ctx, Query{Kind: KindTool, Filters: []Filter{{"criterion", []string{"used_by_administration"}}}, Order: "name", Limit: 10})
+	found, _, err := reopened.Search(ctx, Query{Kind: KindTool, Filters: []Filter{{"criterion", []string{"used_by_administration"}}}, Order: "name", Limit: 10})
 	if err != nil || len(found) != 2 {
 		t.Errorf("after reopening: %v, %v", names(found), err)
 	}
@@ -126,7 +126,7 @@ func TestToolJoiningItsSoftware(t *testing.T) {
 	create(t, s, "decidim", decidim)
 	create(t, s, "lyon", useCase("origins/fr/tools/late-fork", catalogv1.OrganizationKind_ORGANIZATION_KIND_LOCAL_GOVERNMENT, "FR"))
 	searchUsed := func() []string {
-		found, err := s.Search(ctx, Query{Kind: KindTool, Filters: []Filter{{"criterion", []string{"used_by_administration"}}}, Order: "name", Limit: 10})
+		found, _, err := s.Search(ctx, Query{Kind: KindTool, Filters: []Filter{{"criterion", []string{"used_by_administration"}}}, Order: "name", Limit: 10})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -616,7 +616,7 @@ func TestIndexKeepsNoReplicatedBytes(t *testing.T) {
 		t.Errorf("the bytes of %d of %d replicated records are still kept once indexed", n-int(got), n)
 	}
 	// And the index has what it kept, whole.
-	got, err := de.Search(ctx, Query{Kind: KindTool, Text: "participation", Filters: []Filter{{Facet: "category", Values: []string{"category-7"}}}, Limit: 10})
+	got, _, err := de.Search(ctx, Query{Kind: KindTool, Text: "participation", Filters: []Filter{{Facet: "category", Values: []string{"category-7"}}}, Limit: 10})
 	if err != nil || len(got) != 1 || got[0].(*catalogv1.Tool).GetDisplayName() != "outil 7" {
 		t.Errorf("search by category-7 finds %v (%v)", got, err)
 	}

@@ -52,18 +52,20 @@ func FacetNames(k Kind) []string {
 // maxFacetValues bounds each facet of a Facets answer.
 const maxFacetValues = 100
 
-// Search returns a page of the records q selects.
-func (s *Store) Search(ctx context.Context, q Query) ([]proto.Message, error) {
+// Search returns a page of the records q selects, and how many it selects
+// in all (one a software when q collapses duplicates).
+func (s *Store) Search(ctx context.Context, q Query) ([]proto.Message, int, error) {
 	sq, err := searchQuery(q)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	s.awaitIndex()
-	rids, _, err := s.indexOf(q.Kind).Search(sq)
+	rids, total, err := s.indexOf(q.Kind).Search(sq)
 	if err != nil {
-		return nil, invalidQuery(err)
+		return nil, 0, invalidQuery(err)
 	}
-	return s.readPage(ctx, rids)
+	ms, err := s.readPage(ctx, rids)
+	return ms, total, err
 }
 
 // searchQuery is q for the search index.

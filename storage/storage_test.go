@@ -219,7 +219,7 @@ func TestTombstones(t *testing.T) {
 	if _, err := s.Get(ctx, KindTool, "fr", "a"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("get after delete: got %v, want ErrNotFound", err)
 	}
-	if got, _ := s.Search(ctx, Query{Kind: KindTool, Text: "consultation", Limit: 10}); len(got) != 0 {
+	if got, _, _ := s.Search(ctx, Query{Kind: KindTool, Text: "consultation", Limit: 10}); len(got) != 0 {
 		t.Errorf("search finds a deleted tool: %v", names(got))
 	}
 	// The tombstone stays: signed, with its own seq.
@@ -399,7 +399,7 @@ func TestSearch(t *testing.T) {
 			if tc.q.Limit == 0 {
 				tc.q.Limit = 10
 			}
-			got, err := s.Search(ctx, tc.q)
+			got, _, err := s.Search(ctx, tc.q)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -410,7 +410,7 @@ func TestSearch(t *testing.T) {
 	}
 	for _, q := range []Query{{Text: "!!!"}, {Order: "relevance"}, {Order: "price"}, {Filters: []Filter{{"colour", []string{"x"}}}}} {
 		q.Kind, q.Limit = KindTool, 10
-		if _, err := s.Search(ctx, q); !errors.Is(err, ErrInvalid) {
+		if _, _, err := s.Search(ctx, q); !errors.Is(err, ErrInvalid) {
 			t.Errorf("Search(%+v): got %v, want ErrInvalid", q, err)
 		}
 	}
@@ -426,10 +426,10 @@ func TestSearchFollowsUpdates(t *testing.T) {
 	if _, err := s.Apply(ctx, []Write{{Op: OpReplace, ID: "a", Resource: v2}}); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := s.Search(ctx, Query{Kind: KindTool, Text: "lobbying", Limit: 10}); len(got) != 0 {
+	if got, _, _ := s.Search(ctx, Query{Kind: KindTool, Text: "lobbying", Limit: 10}); len(got) != 0 {
 		t.Errorf("old text still found: %v", names(got))
 	}
-	if got, _ := s.Search(ctx, Query{Kind: KindTool, Text: "whistleblowing", Filters: []Filter{{"category", []string{"whistleblowing"}}}, Limit: 10}); len(got) != 1 {
+	if got, _, _ := s.Search(ctx, Query{Kind: KindTool, Text: "whistleblowing", Filters: []Filter{{"category", []string{"whistleblowing"}}}, Limit: 10}); len(got) != 1 {
 		t.Errorf("new text and category not found: %v", names(got))
 	}
 }
@@ -481,11 +481,11 @@ func TestUseCaseSearch(t *testing.T) {
 			Purpose:      "participatory budget", Commitments: []string{"FR0034"}, Status: catalogv1.UseCaseStatus_USE_CASE_STATUS_ACTIVE,
 		})
 	}
-	got, err := s.Search(ctx, Query{Kind: KindUseCase, Text: "paris", Limit: 10})
+	got, _, err := s.Search(ctx, Query{Kind: KindUseCase, Text: "paris", Limit: 10})
 	if err != nil || len(got) != 1 {
 		t.Fatalf("search use cases: %v %v", names(got), err)
 	}
-	got, _ = s.Search(ctx, Query{Kind: KindUseCase, Filters: []Filter{{"country", []string{"ES"}}, {"tool", []string{"origins/fr/tools/decidim"}}}, Limit: 10})
+	got, _, _ = s.Search(ctx, Query{Kind: KindUseCase, Filters: []Filter{{"country", []string{"ES"}}, {"tool", []string{"origins/fr/tools/decidim"}}}, Limit: 10})
 	if diff := cmp.Diff(names(got), []string{"origins/fr/usecases/uc-1"}); diff != "" {
 		t.Errorf("(-got +want):\n%s", diff)
 	}
@@ -523,7 +523,7 @@ func TestSearchAfterReopen(t *testing.T) {
 	results := func(s *Store) [][]string {
 		var out [][]string
 		for _, q := range queries {
-			got, err := s.Search(ctx, q)
+			got, _, err := s.Search(ctx, q)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -598,7 +598,7 @@ func TestSearchSeesReturnedWrites(t *testing.T) {
 		if _, err := s.Apply(ctx, []Write{{Op: OpCreate, ID: id, Resource: tool("Tool "+word, "text")}}); err != nil {
 			t.Fatal(err)
 		}
-		found, err := s.Search(ctx, Query{Kind: KindTool, Text: word, Limit: 10})
+		found, _, err := s.Search(ctx, Query{Kind: KindTool, Text: word, Limit: 10})
 		if err != nil || len(found) != 1 {
 			t.Fatalf("search for %s right after its create: %d results, %v", word, len(found), err)
 		}
@@ -631,7 +631,7 @@ func TestFilteredRankingMatchesUnfiltered(t *testing.T) {
 		tl.Categories = tc.cats
 		create(t, s, fmt.Sprintf("t%d", i), tl)
 	}
-	all, err := s.Search(ctx, Query{Kind: KindTool, Text: "participatory", Limit: 10})
+	all, _, err := s.Search(ctx, Query{Kind: KindTool, Text: "participatory", Limit: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -641,7 +641,7 @@ func TestFilteredRankingMatchesUnfiltered(t *testing.T) {
 			want = append(want, m.(*catalogv1.Tool).GetName())
 		}
 	}
-	got, err := s.Search(ctx, Query{Kind: KindTool, Text: "participatory", Filters: []Filter{{"category", []string{"budgeting"}}}, Limit: 10})
+	got, _, err := s.Search(ctx, Query{Kind: KindTool, Text: "participatory", Filters: []Filter{{"category", []string{"budgeting"}}}, Limit: 10})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,13 @@
 package web_test
 
 import (
+	"context"
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
+
+	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 )
 
 // TestSignInStaysOnSite: a sign-in link whose next a browser would follow
@@ -64,6 +68,64 @@ func TestLangInCapitals(t *testing.T) {
 	for _, ck := range resp.Cookies() {
 		if ck.Name == "ogpnode_lang" && ck.Value != "fr" {
 			t.Errorf("?lang=FR remembered as %q", ck.Value)
+		}
+	}
+}
+
+// TestSearchPageBounded: a search of long filter values (each link of its
+// page repeats them: 1 MB of them made a page of 100 MB) is refused, naming
+// the parameter.
+func TestSearchPageBounded(t *testing.T) {
+	n := startNode(t)
+	v := url.Values{}
+	for i := range 50 {
+		v.Add("category", fmt.Sprintf("%02d", i)+strings.Repeat("x", 20000))
+	}
+	code, body, _ := get(t, client(t), n.base+"/?"+v.Encode())
+	if code != 400 || len(body) > 100<<10 || !strings.Contains(body, "category") {
+		t.Errorf("a search of %d bytes: %d, a page of %d bytes", len(v.Encode()), code, len(body))
+	}
+	if code, _, _ := get(t, client(t), n.base+"/?q="+strings.Repeat("word+", 1000)); code != 400 {
+		t.Errorf("a query of 5,000 bytes: %d", code)
+	}
+	if code, _, _ := get(t, client(t), n.base+"/?q=participation&category=collaboration&license=MIT"); code != 200 {
+		t.Errorf("a search: %d", code)
+	}
+}
+
+// TestFormNotUTF8: a posted form whose field is not UTF-8 (not a browser)
+// is refused as a bad form, not answered as the node's error.
+func TestFormNotUTF8(t *testing.T) {
+	n := startNode(t)
+	c := client(t)
+	csrf := signIn(t, c, n)
+	code, body, _ := post(t, c, n.base+"/tools/new", url.Values{"csrf": {csrf}, "tool_id": {"bad"}, "display_name": {"Bad \xff name"},
+		"descriptions": {"1"}, "d0_lang": {"en"}, "d0_short": {"A tool"}})
+	if code != 400 || !strings.Contains(body, "display_name") {
+		t.Errorf("a form not UTF-8: %d", code)
+	}
+}
+
+// TestCollapsedCount: with "one record per software", the count above the
+// list counts software, as the list shows them, not records.
+func TestCollapsedCount(t *testing.T) {
+	n := startNode(t)
+	ctx := admin(context.Background())
+	for _, id := range []string{"decidim", "decidim-bis"} {
+		tool := &catalogv1.Tool{DisplayName: "Decidim " + id, RepositoryUrl: "https://github.com/decidim/decidim",
+			Descriptions: map[string]*catalogv1.Description{"en": {ShortDescription: "Participatory democracy"}}}
+		if _, err := n.catalog.CreateTool(ctx, &catalogv1.CreateToolRequest{Parent: "origins/fr", ToolId: id, Tool: tool}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for query, want := range map[string]string{"/?collapse=1": "1 ", "/": "2 "} {
+		_, page, _ := get(t, client(t), n.base+query)
+		listed := strings.Count(page, `class="tool-card"`)
+		i := strings.Index(page, `id="results-heading">`)
+		heading := page[i+len(`id="results-heading">`):]
+		heading = heading[:strings.Index(heading, "<")]
+		if i < 0 || !strings.HasPrefix(heading, want) || listed != int(want[0]-'0') {
+			t.Errorf("%s: %d tools listed under %q", query, listed, heading)
 		}
 	}
 }

@@ -93,6 +93,9 @@ func (s *Server) newPage(w http.ResponseWriter, r *http.Request, titleKey string
 	for _, t := range pageLanguages() {
 		l := t.String()
 		q := r.URL.Query()
+		if len(r.URL.RawQuery) > maxLinkedQuery {
+			q = url.Values{} // a page refusing it does not repeat it
+		}
 		q.Set("lang", l)
 		// The path as the request wrote it, escaped: decoded, a path of
 		// "/%2Fevil.example" would link to //evil.example, another site.
@@ -104,6 +107,10 @@ func (s *Server) newPage(w http.ResponseWriter, r *http.Request, titleKey string
 	}
 	return p
 }
+
+// maxLinkedQuery bounds the query a page's language links repeat: twice
+// what a search takes, escaped.
+const maxLinkedQuery = 3 * maxSearchBytes
 
 // T is the message key in the page's language (English if the catalog
 // lacks it there), formatted with args when there are any.

@@ -46,6 +46,12 @@ type searchQuery struct {
 // of HTML for 2,000 of them). Far more than anyone selects by clicking.
 const maxSearchFilters = 50
 
+// maxSearchBytes bounds the words and filter values of a search together,
+// for the same reason: every link of its page repeats them (50 values of
+// 20 KB made a page of 100 MB). The longest value a filter takes, an SPDX
+// expression, is far shorter.
+const maxSearchBytes = 2 << 10
+
 // parseSearch reads the page's parameters; the error names the one that
 // is wrong.
 func parseSearch(q url.Values) (searchQuery, error) {
@@ -58,13 +64,19 @@ func parseSearch(q url.Values) (searchQuery, error) {
 			return sq, fmt.Errorf("order: %q is not an order: use relevance, name, score or recent", sq.Order)
 		}
 	}
-	n := 0
+	if len(sq.Text) > maxSearchBytes {
+		return sq, fmt.Errorf("q: %d bytes, more than a search takes (%d)", len(sq.Text), maxSearchBytes)
+	}
+	n, size := 0, len(sq.Text)
 	for _, f := range facetFields() {
 		for _, v := range q[f] {
 			if v = strings.TrimSpace(v); v != "" && !slices.Contains(sq.Filters[f], v) {
 				sq.Filters[f] = append(sq.Filters[f], v)
 				if n++; n > maxSearchFilters {
 					return sq, fmt.Errorf("%s: more filters than a search takes (%d in all)", f, maxSearchFilters)
+				}
+				if size += len(v); size > maxSearchBytes {
+					return sq, fmt.Errorf("%s: the words and filters of the search come to more than it takes (%d bytes)", f, maxSearchBytes)
 				}
 			}
 		}
@@ -183,7 +195,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	view := searchView{Query: sq, Orders: []string{"relevance", "name", "score", "recent"}, Total: facets.GetTotalSize(), PageNumber: len(sq.Prev) + 1}
+	view := searchView{Query: sq, Orders: []string{"relevance", "name", "score", "recent"}, Total: list.GetTotalSize(), PageNumber: len(sq.Prev) + 1} // one a software when collapsed, where the facets count records
 	for _, t := range list.GetTools() {
 		view.Results = append(view.Results, resultView{Tool: t, URL: toolURL(t.GetName())})
 	}

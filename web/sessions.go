@@ -6,12 +6,14 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"time"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Cookies the pages set.
@@ -146,6 +148,16 @@ func (s *Server) parseForm(w http.ResponseWriter, r *http.Request) bool {
 	if err := r.ParseForm(); err != nil {
 		s.errorPage(w, r, http.StatusBadRequest, "error.bad_form", err.Error())
 		return false
+	}
+	// Browsers send forms in UTF-8; a field that is not (another client)
+	// would fail the API call, as an error of the node's.
+	for name, values := range r.PostForm {
+		for _, v := range values {
+			if !utf8.ValidString(name) || !utf8.ValidString(v) {
+				s.errorPage(w, r, http.StatusBadRequest, "error.bad_form", fmt.Sprintf("the field %q is not UTF-8", strings.ToValidUTF8(name, "\uFFFD")))
+				return false
+			}
+		}
 	}
 	return true
 }

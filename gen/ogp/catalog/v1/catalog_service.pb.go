@@ -419,6 +419,9 @@ type ListToolsResponse struct {
 	Tools []*Tool `protobuf:"bytes,1,rep,name=tools,proto3" json:"tools,omitempty"`
 	// Pass it as page_token to get the next page; empty on the last page.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// How many tools the query and filters match, on every page: with
+	// collapse_duplicates, how many software (one record each).
+	TotalSize     int64 `protobuf:"varint,3,opt,name=total_size,json=totalSize,proto3" json:"total_size,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -465,6 +468,13 @@ func (x *ListToolsResponse) GetNextPageToken() string {
 		return x.NextPageToken
 	}
 	return ""
+}
+
+func (x *ListToolsResponse) GetTotalSize() int64 {
+	if x != nil {
+		return x.TotalSize
+	}
+	return 0
 }
 
 // The request of GetToolFacets: the query and filters of ListToolsRequest.
@@ -1113,6 +1123,8 @@ type ListUseCasesResponse struct {
 	UseCases []*UseCase `protobuf:"bytes,1,rep,name=use_cases,json=useCases,proto3" json:"use_cases,omitempty"`
 	// Pass it as page_token to get the next page; empty on the last page.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// How many use cases the query and filters match, on every page.
+	TotalSize     int64 `protobuf:"varint,3,opt,name=total_size,json=totalSize,proto3" json:"total_size,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1159,6 +1171,13 @@ func (x *ListUseCasesResponse) GetNextPageToken() string {
 		return x.NextPageToken
 	}
 	return ""
+}
+
+func (x *ListUseCasesResponse) GetTotalSize() int64 {
+	if x != nil {
+		return x.TotalSize
+	}
+	return 0
 }
 
 // The request of GetUseCaseFacets: the query and filters of
@@ -1758,10 +1777,12 @@ const file_ogp_catalog_v1_catalog_service_proto_rawDesc = "" +
 	"\n" +
 	"page_token\x18\v \x01(\tR\tpageToken\x12\x1c\n" +
 	"\tcriterion\x18\f \x03(\tR\tcriterion\x12/\n" +
-	"\x13collapse_duplicates\x18\r \x01(\bR\x12collapseDuplicates\"g\n" +
+	"\x13collapse_duplicates\x18\r \x01(\bR\x12collapseDuplicates\"\x86\x01\n" +
 	"\x11ListToolsResponse\x12*\n" +
 	"\x05tools\x18\x01 \x03(\v2\x14.ogp.catalog.v1.ToolR\x05tools\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xb6\x02\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n" +
+	"\n" +
+	"total_size\x18\x03 \x01(\x03R\ttotalSize\"\xb6\x02\n" +
 	"\x14GetToolFacetsRequest\x12\x14\n" +
 	"\x05query\x18\x01 \x01(\tR\x05query\x12\x16\n" +
 	"\x06origin\x18\x02 \x03(\tR\x06origin\x12\x1a\n" +
@@ -1810,10 +1831,12 @@ const file_ogp_catalog_v1_catalog_service_proto_rawDesc = "" +
 	"\tpage_size\x18\t \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\n" +
-	" \x01(\tR\tpageToken\"t\n" +
+	" \x01(\tR\tpageToken\"\x93\x01\n" +
 	"\x14ListUseCasesResponse\x124\n" +
 	"\tuse_cases\x18\x01 \x03(\v2\x17.ogp.catalog.v1.UseCaseR\buseCases\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x9b\x02\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n" +
+	"\n" +
+	"total_size\x18\x03 \x01(\x03R\ttotalSize\"\x9b\x02\n" +
 	"\x17GetUseCaseFacetsRequest\x12\x14\n" +
 	"\x05query\x18\x01 \x01(\tR\x05query\x12\x16\n" +
 	"\x06origin\x18\x02 \x03(\tR\x06origin\x12\x12\n" +
