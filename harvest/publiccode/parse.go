@@ -124,6 +124,7 @@ func invalidUTF8At(data []byte) pos {
 // reader collects what is wrong with one file while it reads it.
 type reader struct {
 	root     *node
+	keys     map[int]string // keysByLine(root), once a wrong type needs it
 	errors   []*catalogv1.Finding
 	warnings []*catalogv1.Finding
 	sourceID string
@@ -194,7 +195,10 @@ func (r *reader) checkVersion() bool {
 func (r *reader) wrongType(path string, v *node, want string) {
 	key := path
 	at := v.pos
-	if k := keyAtLine(r.root, v.pos.line); k != "" && v.pos.line > 0 {
+	if r.keys == nil {
+		r.keys = keysByLine(r.root)
+	}
+	if k := r.keys[v.pos.line]; k != "" && v.pos.line > 0 {
 		key = k
 	}
 	r.errorf(key, at, "wrong type: %s must be %s, not %s", path, want, v.describe())

@@ -2,6 +2,7 @@ package publiccode
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -476,5 +477,37 @@ func TestRejectedFileKeepsItsSourceID(t *testing.T) {
 	}
 	if res := Parse([]byte("- not a mapping\n"), "x.yml"); res.SourceID != "" {
 		t.Errorf("a file with no url has source id %q", res.SourceID)
+	}
+}
+
+// TestDeepNestingRefusedCheaply: files that nest values deeper than a
+// publiccode.yml ever does, in the ways that cost the YAML parser most
+// (40 KB of them took it 600 MB), are refused, saying where, before it
+// parses them; nesting by indentation, which costs it little, is refused
+// by the reader's own check.
+func TestDeepNestingRefusedCheaply(t *testing.T) {
+	var indented strings.Builder
+	indented.WriteString("a:\n")
+	for i := 1; i < 1400; i++ {
+		indented.WriteString(strings.Repeat(" ", i) + "k:\n")
+	}
+	for name, file := range map[string]string{
+		"brackets":         "a: " + strings.Repeat("[", 20000) + strings.Repeat("]", 20000) + "\n",
+		"braces":           "a: " + strings.Repeat("{a: ", 10000) + "1" + strings.Repeat("}", 10000) + "\n",
+		"a line of dashes": "a:\n" + strings.Repeat("- ", 20000) + "x\n",
+		"closed in quotes": "a: " + strings.Repeat(`[x, "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]", `, 5000) + "\n",
+		"indentation":      indented.String(),
+	} {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		res := Parse([]byte(file), "deep.yml")
+		runtime.ReadMemStats(&after)
+		if res.Entry != nil || len(res.Errors) == 0 || !strings.Contains(res.Errors[0].GetMessage(), "more than") || res.Errors[0].GetLine() == 0 {
+			t.Errorf("%s: %v", name, res.Errors)
+		}
+		if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 64<<20 {
+			t.Errorf("%s: a file of %d bytes took %d MiB to refuse", name, len(file), alloc>>20)
+		}
 	}
 }

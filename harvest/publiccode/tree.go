@@ -51,6 +51,8 @@ const (
 	maxFileSize = 1 << 20
 	// maxDepth is far above the standard's deepest key (about 5 levels).
 	maxDepth = 64
+	// maxBrackets bounds the brackets and braces of a file (see tooDeep).
+	maxBrackets = 4096
 	// extraNodes is how many nodes aliases may add beyond one per byte of
 	// input (no file makes more nodes than bytes without aliases), so that
 	// an alias bomb ("billion laughs") is cut short.
@@ -75,6 +77,9 @@ type builder struct {
 // document's root. A file with several documents is read as its first one,
 // as the reference parser does; more reports whether there were others.
 func loadYAML(data []byte) (root *node, more bool, err *treeError) {
+	if at, why := tooDeep(data); why != "" {
+		return nil, false, &treeError{at: at, msg: why}
+	}
 	file, perr := parser.ParseBytes(data, 0)
 	if perr != nil {
 		return nil, false, syntaxError(perr)
@@ -97,6 +102,48 @@ func loadYAML(data []byte) (root *node, more bool, err *treeError) {
 	b := &builder{anchors: map[string]ast.Node{}, budget: len(data) + extraNodes}
 	root, err = b.build(body, 0)
 	return root, docs > 1, err
+}
+
+// tooDeep looks, before the parser, for the nesting that costs the parser
+// most: brackets and braces, and sequences opened on one line ("- - - x"),
+// which nest a level for two bytes; goccy keeps a path for each level, so
+// that 40 KB of them took 600 MB to parse. Nesting by indentation costs
+// more bytes a level, and build's check is enough for it. It reads no
+// quotes (to tell text from YAML as the parser does is the parser's work,
+// and a guess would let through what it misread): it refuses a file
+// whose brackets and braces open more than maxDepth deep, or more than
+// maxBrackets in all, which bounds the parser's work whatever text holds
+// them; no publiccode.yml comes near either.
+func tooDeep(data []byte) (pos, string) {
+	depth, opened, line, col := 0, 0, 1, 0
+	lineStart, dashes := true, 0
+	for i, c := range data {
+		col++
+		switch {
+		case c == '\n':
+			line, col, lineStart, dashes = line+1, 0, true, 0
+			continue
+		case lineStart && (c == ' ' || c == '\t'):
+			continue
+		case lineStart && c == '-' && (i+1 == len(data) || data[i+1] == ' '):
+			if dashes++; dashes > maxDepth {
+				return pos{line, col}, fmt.Sprintf("the file nests values more than %d levels deep", maxDepth)
+			}
+			continue
+		}
+		lineStart = false
+		switch c {
+		case '[', '{':
+			if depth, opened = depth+1, opened+1; depth > maxDepth {
+				return pos{line, col}, fmt.Sprintf("the file nests values more than %d levels deep", maxDepth)
+			} else if opened > maxBrackets {
+				return pos{line, col}, fmt.Sprintf("the file opens more than %d brackets and braces, more than any publiccode.yml", maxBrackets)
+			}
+		case ']', '}':
+			depth = max(depth-1, 0)
+		}
+	}
+	return pos{}, ""
 }
 
 // syntaxError turns a goccy parse error into a treeError with its place.
@@ -332,43 +379,39 @@ func (n *node) describe() string {
 	return fmt.Sprintf("the text %q", clip(n.text))
 }
 
-// keyAtLine names the first key or list item that starts on line, in file
-// order: the reference parser names a value of the wrong type that way, so
-// a list found where a mapping was expected is named by its first item
-// ("organisation[0]") and a mapping where a list was expected by its first
-// key ("fundedBy.name").
-func keyAtLine(root *node, line int) string {
-	var walk func(n *node, path string) (string, bool)
-	walk = func(n *node, path string) (string, bool) {
+// keysByLine names, for each line, the first key or list item that starts
+// on it, in file order: the reference parser names a value of the wrong
+// type that way, so a list found where a mapping was expected is named by
+// its first item ("organisation[0]") and a mapping where a list was
+// expected by its first key ("fundedBy.name"). It is made once for a
+// file: a file of many wrong types looked each one up in the whole tree,
+// which cost the square of its size (a minute for 220 KB).
+func keysByLine(root *node) map[int]string {
+	keys := map[int]string{}
+	at := func(line int, path string) {
+		if _, ok := keys[line]; !ok {
+			keys[line] = path
+		}
+	}
+	var walk func(n *node, path string)
+	walk = func(n *node, path string) {
 		switch n.kind {
 		case kindMap:
 			for _, p := range n.pairs {
 				k := join(path, p.key)
-				if p.keyPos.line == line {
-					return k, true
-				}
-				if p.keyPos.line > line {
-					return "", false
-				}
-				if found, ok := walk(p.value, k); ok {
-					return found, true
-				}
+				at(p.keyPos.line, k)
+				walk(p.value, k)
 			}
 		case kindSeq:
 			for i, it := range n.items {
 				k := index(path, i)
-				if it.pos.line == line {
-					return k, true
-				}
-				if found, ok := walk(it, k); ok {
-					return found, true
-				}
+				at(it.pos.line, k)
+				walk(it, k)
 			}
 		}
-		return "", false
 	}
-	k, _ := walk(root, "")
-	return k
+	walk(root, "")
+	return keys
 }
 
 // join makes the key path of key under path.
