@@ -3,6 +3,7 @@ package sill
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -314,4 +315,24 @@ func FuzzParse(f *testing.F) {
 		entries, rejected, err := Parse(data)
 		findingtest.CheckResult(t, entries, rejected, err)
 	})
+}
+
+// TestDeepRecordLocatedCheaply: a record the SILL rejects, that holds in a
+// key the SILL does not use 5,000 objects nested one in the other, is
+// located without keeping a path for each level (which took memory in
+// the square of the depth: 2 GB for 480 KB).
+func TestDeepRecordLocatedCheaply(t *testing.T) {
+	key := `"` + strings.Repeat("k", 20) + `":`
+	data := `[{"id": 1, "x": ` + strings.Repeat("{"+key, 5000) + "1" + strings.Repeat("}", 5000) + `}]`
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	entries, rejected, err := Parse([]byte(data))
+	runtime.ReadMemStats(&after)
+	if err != nil || len(entries) != 0 || len(rejected) != 1 || rejected[0].GetFindings()[0].GetLine() == 0 {
+		t.Fatalf("%d entries, rejected %v, %v", len(entries), rejected, err)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 64<<20 {
+		t.Errorf("a file of %d KB took %d MiB", len(data)>>10, alloc>>20)
+	}
 }

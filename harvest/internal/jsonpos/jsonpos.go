@@ -21,13 +21,20 @@ import (
 func Offsets(data []byte) map[string]int {
 	out := map[string]int{}
 	dec := json.NewDecoder(bytes.NewReader(data))
-	_ = walk(dec, data, "", out) // data was checked to be JSON: no error
+	_ = walk(dec, data, "", 0, out) // data was checked to be JSON: no error
 	return out
 }
 
-// walk reads one JSON value from dec, recording the offsets of its members
-// and elements under path.
-func walk(dec *json.Decoder, data []byte, path string, out map[string]int) error {
+// maxDepth bounds the depth at which members and elements are recorded:
+// every key the readers name is within a few levels, and each path is as
+// long as its depth, so that a value nested 5,000 deep took gigabytes.
+// Deeper values are read through, not recorded.
+const maxDepth = 32
+
+// walk reads one JSON value from dec, at depth, recording the offsets of
+// its members and elements under path.
+func walk(dec *json.Decoder, data []byte, path string, depth int, out map[string]int) error {
+	record := depth < maxDepth
 	tok, err := dec.Token()
 	if err != nil {
 		return err
@@ -44,21 +51,27 @@ func walk(dec *json.Decoder, data []byte, path string, out map[string]int) error
 			if err != nil {
 				return err
 			}
-			key, _ := tok.(string)
-			p := key
-			if path != "" {
-				p = path + "." + key
+			p := ""
+			if record {
+				key, _ := tok.(string)
+				p = key
+				if path != "" {
+					p = path + "." + key
+				}
+				out[p] = at
 			}
-			out[p] = at
-			if err := walk(dec, data, p, out); err != nil {
+			if err := walk(dec, data, p, depth+1, out); err != nil {
 				return err
 			}
 		}
 	case '[':
 		for i := 0; dec.More(); i++ {
-			p := path + "[" + strconv.Itoa(i) + "]"
-			out[p] = skipSeparators(data, int(dec.InputOffset()))
-			if err := walk(dec, data, p, out); err != nil {
+			p := ""
+			if record {
+				p = path + "[" + strconv.Itoa(i) + "]"
+				out[p] = skipSeparators(data, int(dec.InputOffset()))
+			}
+			if err := walk(dec, data, p, depth+1, out); err != nil {
 				return err
 			}
 		}
