@@ -2,8 +2,8 @@ package csvfile
 
 import (
 	"os"
-	"slices"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
