@@ -1023,3 +1023,41 @@ func TestMetadataTooLong(t *testing.T) {
 		t.Fatalf("a start with an advertised host of %d characters: %v", len(host), err)
 	}
 }
+
+// TestStartCutShortByItsContext: a node whose only seed hangs (a frozen
+// host) stops waiting for it when its start's context ends, as when the
+// operator presses Ctrl-C, not after gossip's TCP timeout (10 s with the
+// LAN timings).
+func TestStartCutShortByItsContext(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		if c, err := l.Accept(); err == nil {
+			accepted <- c
+		}
+	}()
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		c := <-accepted // the join is under way, and will hang
+		defer c.Close()
+		cancel()
+		<-t.Context().Done()
+	}()
+	store := openReplica(t)
+	start := time.Now()
+	r, err := Start(ctx, Config{Origin: "aa", GossipAddr: "127.0.0.1:0", GRPCAddr: "127.0.0.1:7400", Join: []string{l.Addr().String()},
+		Timings: TimingsLAN, Dial: func(addr string) (*grpc.ClientConn, error) {
+			return grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		}}, store, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if took := time.Since(start); took > 8*time.Second {
+		t.Errorf("the start took %v after its context ended; want it at once, not after the hung seed's timeout", took.Round(time.Millisecond))
+	}
+}

@@ -367,7 +367,7 @@ func Start(ctx context.Context, cfg Config, store *storage.Store, logger *slog.L
 	}
 	r.mu.Unlock()
 	if len(seeds) > 0 {
-		err := r.joinSeeds(seeds)
+		err := r.joinSeeds(ctx, seeds)
 		// Judged by the members gossip knows, not by the seeds that
 		// answered: a seed may be the node's own address (one --join list
 		// for every node).
@@ -404,8 +404,9 @@ func Start(ctx context.Context, cfg Config, store *storage.Store, logger *slog.L
 // hangs (a frozen host, a firewall dropping packets): with a few members
 // of a remembered list down that way, a start took minutes. A seed that
 // answers brings every member it knows; those still trying go on in the
-// background, until the node closes.
-func (r *Replicator) joinSeeds(seeds []string) error {
+// background, until the node closes. When ctx ends (the operator stops
+// the node while it starts), it returns at once.
+func (r *Replicator) joinSeeds(ctx context.Context, seeds []string) error {
 	// The node's own address, in a --join list shared by every node,
 	// brings nobody.
 	seeds = slices.DeleteFunc(slices.Compact(slices.Sorted(slices.Values(seeds))), func(seed string) bool {
@@ -450,6 +451,8 @@ func (r *Replicator) joinSeeds(seeds []string) error {
 			}
 		case <-grace:
 			return failed
+		case <-ctx.Done():
+			return ctx.Err()
 		}
 	}
 	return failed
