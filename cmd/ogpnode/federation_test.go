@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -109,13 +110,18 @@ func eventually(t *testing.T, procs []*process, path, what string, check func(st
 }
 
 // TestFederationOfProcesses starts three real nodes that gossip with an
-// encryption key, and checks over REST that a create, an update and a
-// delete on one node appear on the two others.
+// encryption key (in a file, as the README shows, and on the command line),
+// and checks over REST that a create, an update and a delete on one node
+// appear on the two others.
 func TestFederationOfProcesses(t *testing.T) {
 	bin := buildBinary(t)
 	key := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
-	fr := startProcess(t, bin, "fr", "--gossip-key", key)
-	de := startProcess(t, bin, "de", "--gossip-key", key, "--join", fr.gossip)
+	keyFile := filepath.Join(t.TempDir(), "gossip.key")
+	if err := os.WriteFile(keyFile, []byte(key+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fr := startProcess(t, bin, "fr", "--gossip-key-file", keyFile)
+	de := startProcess(t, bin, "de", "--gossip-key-file", keyFile, "--join", fr.gossip)
 	es := startProcess(t, bin, "es", "--gossip-key", key, "--join", de.gossip)
 	others := []*process{de, es}
 
