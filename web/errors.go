@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
+	"strings"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -15,6 +17,40 @@ type errorView struct {
 	Status  int
 	Message string // what went wrong, in the page's language
 	Detail  string // the API's own words, when they help
+	// Typed is what a form refused for its session sent (it ended, or
+	// was opened in another tab), shown so that it is not lost.
+	Typed  []typedField
+	SignIn bool // a link to sign in
+}
+
+// typedField is a field of a form, as it was sent.
+type typedField struct{ Name, Value string }
+
+// typedFields are the fields of r's form that hold text, but for its
+// CSRF token and those the form sets itself.
+func typedFields(r *http.Request) []typedField {
+	var out []typedField
+	for name, values := range r.PostForm {
+		if name == "csrf" || name == "etag" || strings.HasSuffix(name, "_from") {
+			continue
+		}
+		for _, v := range values {
+			if strings.TrimSpace(v) != "" {
+				out = append(out, typedField{Name: name, Value: v})
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b typedField) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// formRefused answers a form refused for its session with an error page
+// of key and status that shows what the form sent.
+func (s *Server) formRefused(w http.ResponseWriter, r *http.Request, status int, key string) {
+	p := s.newPage(w, r, "error.title")
+	p.Title = p.T("error.title_status", status)
+	p.Content = errorView{Status: status, Message: p.T(key), Typed: typedFields(r), SignIn: status == http.StatusUnauthorized}
+	s.render(w, r, status, "error", p)
 }
 
 // errorPage answers with an error page: a status, a message of the

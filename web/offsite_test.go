@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"html"
 	"net/url"
 	"strings"
 	"testing"
@@ -127,5 +128,29 @@ func TestCollapsedCount(t *testing.T) {
 		if i < 0 || !strings.HasPrefix(heading, want) || listed != int(want[0]-'0') {
 			t.Errorf("%s: %d tools listed under %q", query, listed, heading)
 		}
+	}
+}
+
+// TestSignedOutFormKept: a curator whose session ended while a form was
+// open (12 hours passed, the node restarted, they signed out in another
+// tab) posts it: the page says so, links to sign in, and shows what they
+// typed, to copy; the same for a form of an older session.
+func TestSignedOutFormKept(t *testing.T) {
+	n := startNode(t)
+	c := client(t)
+	csrf := signIn(t, c, n)
+	_, page, _ := get(t, c, n.base+"/")
+	post(t, c, n.base+"/signout", url.Values{"csrf": {csrfOf(t, page)}})
+	typed := "A long description typed for an hour, <with> \"marks\" & all"
+	form := url.Values{"csrf": {csrf}, "tool_id": {"kept"}, "display_name": {"Kept"}, "descriptions": {"1"}, "d0_lang": {"en"}, "d0_short": {typed}}
+	code, body, _ := post(t, c, n.base+"/tools/new", form)
+	if code != 401 || !strings.Contains(body, html.EscapeString(typed)) || !strings.Contains(body, `href="/signin"`) || strings.Contains(body, csrf) {
+		i := strings.Index(body, "<main")
+		t.Errorf("a form posted once signed out: %d\n%.600s", code, body[max(i, 0):])
+	}
+	signIn(t, c, n) // a new session: the form's token is the old one's
+	code, body, _ = post(t, c, n.base+"/tools/new", form)
+	if code != 403 || !strings.Contains(body, html.EscapeString(typed)) {
+		t.Errorf("a form of an older session: %d", code)
 	}
 }

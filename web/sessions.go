@@ -125,7 +125,12 @@ func (s *Server) signedIn(next http.HandlerFunc) http.HandlerFunc {
 				http.Redirect(w, r, "/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 				return
 			}
-			s.errorPage(w, r, http.StatusUnauthorized, "error.signed_out", "")
+			// A form posted once the session ended: what it sent is
+			// shown, not lost.
+			if r.Method == http.MethodPost && !s.parseForm(w, r) {
+				return
+			}
+			s.formRefused(w, r, http.StatusUnauthorized, "error.signed_out")
 			return
 		}
 		if r.Method == http.MethodPost {
@@ -133,7 +138,7 @@ func (s *Server) signedIn(next http.HandlerFunc) http.HandlerFunc {
 				return
 			}
 			if !sameOrigin(r) || !equalSecrets(r.PostFormValue("csrf"), sess.csrf) {
-				s.errorPage(w, r, http.StatusForbidden, "error.csrf", "")
+				s.formRefused(w, r, http.StatusForbidden, "error.csrf")
 				return
 			}
 		}
