@@ -151,11 +151,11 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 	// grpc-go reads a message whole before any interceptor sees it, and
 	// has no limit per method. grpcSrv, on the gRPC port, serves peers
 	// and every caller: it reads requests of twice --max-request-bytes,
-	// or 4 MiB, at most, so an anonymous read cannot make the node take in
-	// a harvest's size. localSrv, which only this process reaches, over an in-memory
-	// connection, serves the gateway and the web pages: a harvest import
-	// over REST, where the admin token is checked before the body is
-	// read, may be as large as --max-harvest-bytes.
+	// or 4 MiB, at most, so an anonymous read cannot make the node take
+	// in a harvest's size. localSrv, which only this process reaches,
+	// over an in-memory connection, serves the gateway and the web
+	// pages: a harvest import over REST, where the admin token is checked
+	// before the body is read, may be as large as --max-harvest-bytes.
 	n.importer = harvest.NewImporter(n.store, nil, log)
 	n.health = health.NewServer()
 	syncSrv := ogpsync.NewServer(n.store, maxConcurrentPulls, log)
@@ -424,8 +424,8 @@ func (n *Node) Close() error {
 
 // httpHandler serves REST through grpc-gateway, which calls localSrv over
 // a client connection in memory, so every interceptor (auth, limits,
-// metrics, logs) runs for REST as for gRPC. Beside it: /openapi.json, /healthz and
-// /metrics. The web pages (package web) take every other path; they call
+// metrics, logs) runs for REST as for gRPC. Beside it: /openapi.json,
+// /healthz and /metrics. The web pages (package web) take every other path; they call
 // the API over the same connection, with the admin token for writes.
 func (n *Node) httpHandler(ctx context.Context, m *metrics, token string, log *slog.Logger) (http.Handler, error) {
 	var err error
