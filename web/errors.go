@@ -49,7 +49,13 @@ func typedFields(r *http.Request) []typedField {
 func (s *Server) formRefused(w http.ResponseWriter, r *http.Request, status int, key string) {
 	p := s.newPage(w, r, "error.title")
 	p.Title = p.T("error.title_status", status)
-	p.Content = errorView{Status: status, Message: p.T(key), Typed: typedFields(r), SignIn: status == http.StatusUnauthorized}
+	v := errorView{Status: status, Message: p.T(key), SignIn: status == http.StatusUnauthorized}
+	// Only to the site's own pages, which browsers name in Origin: a
+	// form another site posts would otherwise put its text on this one's.
+	if r.Header.Get("Origin") != "" && sameOrigin(r) {
+		v.Typed = typedFields(r)
+	}
+	p.Content = v
 	s.render(w, r, status, "error", p)
 }
 

@@ -143,14 +143,19 @@ func TestSignedOutFormKept(t *testing.T) {
 	post(t, c, n.base+"/signout", url.Values{"csrf": {csrfOf(t, page)}})
 	typed := "A long description typed for an hour, <with> \"marks\" & all"
 	form := url.Values{"csrf": {csrf}, "tool_id": {"kept"}, "display_name": {"Kept"}, "descriptions": {"1"}, "d0_lang": {"en"}, "d0_short": {typed}}
-	code, body, _ := post(t, c, n.base+"/tools/new", form)
+	code, body, _ := post(t, c, n.base+"/tools/new", form, "Origin", n.base) // as a browser sends it
 	if code != 401 || !strings.Contains(body, html.EscapeString(typed)) || !strings.Contains(body, `href="/signin"`) || strings.Contains(body, csrf) {
 		i := strings.Index(body, "<main")
 		t.Errorf("a form posted once signed out: %d\n%.600s", code, body[max(i, 0):])
 	}
 	signIn(t, c, n) // a new session: the form's token is the old one's
-	code, body, _ = post(t, c, n.base+"/tools/new", form)
+	code, body, _ = post(t, c, n.base+"/tools/new", form, "Origin", n.base)
 	if code != 403 || !strings.Contains(body, html.EscapeString(typed)) {
 		t.Errorf("a form of an older session: %d", code)
+	}
+	// A form another site posts is refused without its text on the page.
+	code, body, _ = post(t, c, n.base+"/tools/new", form, "Origin", "https://evil.example")
+	if code != 403 || strings.Contains(body, html.EscapeString(typed)) {
+		t.Errorf("a form of another site: %d, its text shown %v", code, strings.Contains(body, html.EscapeString(typed)))
 	}
 }
