@@ -105,7 +105,7 @@ func (s Source) Resolve() (Source, error) {
 
 // userinfo is the user name and password of the URLs in a text (as in
 // https://oauth2:TOKEN@git.example.org/city/catalog.git).
-var userinfo = regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.-]*://)[^/?#\s@]*@`)
+var userinfo = regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.-]*://)[^/?#\s]*@`) // to the last @ of the authority, as url.Parse reads it
 
 // WithoutUserinfo is text with the user name and password of each URL it
 // holds taken out: a source's location may carry a token to read a

@@ -728,3 +728,19 @@ func TestLongRepositoryURLImported(t *testing.T) {
 		t.Errorf("%s, %v: %v", counts(run), err, run.GetRejectedEntries())
 	}
 }
+
+func TestWithoutUserinfo(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://oauth2:glpat-x@git.example.org/city/catalog.git":    "https://git.example.org/city/catalog.git",
+		"git+https://u:p@ss@git.example.org/r.git":                   "git+https://git.example.org/r.git",
+		"fatal: unable to access 'https://u:tok@host/r.git/': 403":   "fatal: unable to access 'https://host/r.git/': 403",
+		"https://git.example.org/people/@me/r.git":                   "https://git.example.org/people/@me/r.git",
+		"contact: mailto:a@b.org, https://example.org?u=a@b":         "contact: mailto:a@b.org, https://example.org?u=a@b",
+		"/srv/catalogs/city":                                         "/srv/catalogs/city",
+		"two: http://a:b@one.example/ and ftp://c@two.example/ done": "two: http://one.example/ and ftp://two.example/ done",
+	} {
+		if got := WithoutUserinfo(in); got != want {
+			t.Errorf("WithoutUserinfo(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
