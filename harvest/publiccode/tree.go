@@ -51,8 +51,10 @@ const (
 	maxFileSize = 1 << 20
 	// maxDepth is far above the standard's deepest key (about 5 levels).
 	maxDepth = 64
-	// maxBrackets bounds the brackets and braces of a file (see tooDeep).
+	// maxBrackets bounds the brackets and braces of a file, and maxPrefix
+	// the column where its lines' text may begin (see tooDeep).
 	maxBrackets = 4096
+	maxPrefix   = 1000
 	// extraNodes is how many nodes aliases may add beyond one per byte of
 	// input (no file makes more nodes than bytes without aliases), so that
 	// an alias bomb ("billion laughs") is cut short.
@@ -105,39 +107,56 @@ func loadYAML(data []byte) (root *node, more bool, err *treeError) {
 }
 
 // tooDeep looks, before the parser, for the nesting that costs the parser
-// most: brackets and braces, and sequences opened on one line ("- - - x"),
-// which nest a level for two bytes; goccy keeps a path for each level, so
-// that 40 KB of them took 600 MB to parse. Nesting by indentation costs
-// more bytes a level, and build's check is enough for it. It reads no
-// quotes (to tell text from YAML as the parser does is the parser's work,
-// and a guess would let through what it misread): it refuses a file
-// whose brackets and braces open more than maxDepth deep, or more than
-// maxBrackets in all, which bounds the parser's work whatever text holds
-// them; no publiccode.yml comes near either.
+// most: brackets and braces, and sequences opened on one line ("- - - x",
+// with tags or anchors between them or not), which nest a level for a few
+// bytes; goccy keeps a path for each level, so that 40 KB of them took
+// 600 MB to parse. Nesting by indentation costs more bytes a level: a
+// line that begins past column maxPrefix (its indentation, dashes, tags
+// and anchors) is refused, which bounds it, and build's check refuses
+// what is left. It reads no quotes (to tell text from YAML as the parser
+// does is the parser's work, and a guess would let through what it
+// misread): it refuses a file whose brackets and braces open more than
+// maxDepth deep, or more than maxBrackets in all, which bounds the
+// parser's work whatever text holds them; no publiccode.yml comes near
+// any of these.
 func tooDeep(data []byte) (pos, string) {
+	tooDeep := fmt.Sprintf("the file nests values more than %d levels deep", maxDepth)
 	depth, opened, line, col := 0, 0, 1, 0
-	lineStart, dashes := true, 0
-	for i, c := range data {
+	prefix, dashes := true, 0 // in the indentation, dashes, tags and anchors that begin a line
+	for i := 0; i < len(data); i++ {
+		c := data[i]
 		col++
-		switch {
-		case c == '\n':
-			line, col, lineStart, dashes = line+1, 0, true, 0
-			continue
-		case lineStart && (c == ' ' || c == '\t'):
-			continue
-		case lineStart && c == '-' && (i+1 == len(data) || data[i+1] == ' '):
-			if dashes++; dashes > maxDepth {
-				return pos{line, col}, fmt.Sprintf("the file nests values more than %d levels deep", maxDepth)
-			}
+		if c == '\n' {
+			line, col, prefix, dashes = line+1, 0, true, 0
 			continue
 		}
-		lineStart = false
+		if prefix {
+			if col > maxPrefix {
+				return pos{line, col}, fmt.Sprintf("a line begins past column %d (its indentation, dashes and tags): the file nests values deeper than any publiccode.yml", maxPrefix)
+			}
+			switch {
+			case c == ' ' || c == '\t':
+				continue
+			case (c == '-' || c == '?') && (i+1 == len(data) || data[i+1] == ' ' || data[i+1] == '\t'):
+				if dashes++; dashes > maxDepth {
+					return pos{line, col}, tooDeep
+				}
+				continue
+			case c == '!' || c == '&': // a tag or an anchor: to the next blank
+				for i+1 < len(data) && data[i+1] != ' ' && data[i+1] != '\t' && data[i+1] != '\n' {
+					i++
+					col++
+				}
+				continue
+			}
+			prefix = false
+		}
 		switch c {
 		case '[', '{':
 			if depth, opened = depth+1, opened+1; depth > maxDepth {
-				return pos{line, col}, fmt.Sprintf("the file nests values more than %d levels deep", maxDepth)
+				return pos{line, col}, tooDeep
 			} else if opened > maxBrackets {
-				return pos{line, col}, fmt.Sprintf("the file opens more than %d brackets and braces, more than any publiccode.yml", maxBrackets)
+				return pos{line, col}, fmt.Sprintf("the file opens more than %d brackets and braces, more than any publiccode.yml: it nests values too deep, or holds too many lists", maxBrackets)
 			}
 		case ']', '}':
 			depth = max(depth-1, 0)
