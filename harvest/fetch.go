@@ -98,7 +98,7 @@ func readPubliccode(ctx context.Context, loc string, opts ReadOptions) ([]*catal
 		if err != nil {
 			return nil, nil, err
 		}
-		e, r := parsePubliccode(data, loc)
+		e, r := parsePubliccode(data, WithoutUserinfo(loc)) // where: in the public report
 		return e, r, nil
 	case isDir(loc):
 		return readPubliccodeDir(ctx, loc, opts)

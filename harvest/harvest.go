@@ -191,7 +191,7 @@ func Read(ctx context.Context, src Source, opts ReadOptions) *catalogv1.ImportHa
 		// message (git's own) quotes them.
 		msg := WithoutUserinfo(err.Error())
 		if u, err := url.Parse(src.Location); err == nil && u.User != nil && u.User.String() != "" {
-			msg = strings.ReplaceAll(msg, u.User.String(), "…")
+			msg = strings.ReplaceAll(msg, u.User.String()+"@", "…@") // as written before a host, not wherever its words are
 		}
 		req.ReadError = msg
 		return req

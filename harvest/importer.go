@@ -113,6 +113,7 @@ func (im *Importer) Import(ctx context.Context, req *catalogv1.ImportHarvestRequ
 		run.Rejected = int32(len(run.RejectedEntries))
 		run.RejectedEntries = reportedRejections(run.RejectedEntries)
 		run.EndTime = timestamppb.New(im.now())
+		scrubReport(run)
 		if _, saveErr := im.store.SaveHarvestRun(context.WithoutCancel(ctx), run); saveErr != nil {
 			im.log.Error("save the report of a failed harvest", "source", src.GetName(), "err", saveErr)
 		}
@@ -125,6 +126,7 @@ func (im *Importer) Import(ctx context.Context, req *catalogv1.ImportHarvestRequ
 	run.Rejected = int32(len(run.RejectedEntries))
 	run.RejectedEntries = reportedRejections(run.RejectedEntries)
 	run.EndTime = timestamppb.New(im.now())
+	scrubReport(run)
 	// The harvest has committed, so its report is owed even if the caller
 	// gives up now: a node stopping between the two must not leave changes
 	// no report accounts for.
@@ -183,7 +185,7 @@ func checkRequest(req *catalogv1.ImportHarvestRequest) error {
 			return &RequestError{"start_time", "is not a time: " + err.Error()}
 		}
 	}
-	if field := invalidUTF8(req.ProtoReflect(), ""); field != "" {
+	if field := invalidUTF8(src.ProtoReflect(), "source"); field != "" {
 		return &RequestError{field, "holds a byte that is not UTF-8"}
 	}
 	seen := map[string]bool{}
@@ -191,6 +193,10 @@ func checkRequest(req *catalogv1.ImportHarvestRequest) error {
 		switch id := e.GetSourceId(); {
 		case strings.TrimSpace(id) == "":
 			return &RequestError{fmt.Sprintf("entries[%d].source_id", i), "is required"}
+		case !utf8.ValidString(id):
+			// The readers give none (JSON and YAML are UTF-8, a CSV
+			// row's id is checked): an entry that cannot be named.
+			return &RequestError{fmt.Sprintf("entries[%d].source_id", i), "holds a byte that is not UTF-8"}
 		case seen[id]:
 			return &RequestError{fmt.Sprintf("entries[%d].source_id", i), fmt.Sprintf("%q is listed twice", id)}
 		default:
@@ -201,8 +207,9 @@ func checkRequest(req *catalogv1.ImportHarvestRequest) error {
 }
 
 // invalidUTF8 is the path of the first string of m, at path, that is not
-// UTF-8, or "". Such a string fails when the run's report is saved, once
-// the tools are written: the request is refused before.
+// UTF-8, or "". Such a string cannot be written: an entry's rejects the
+// entry, before anything is written (a report that quoted one failed to
+// save after the tools were).
 func invalidUTF8(m protoreflect.Message, path string) string {
 	var found string
 	at := func(name string) string {
@@ -247,6 +254,38 @@ func invalidUTF8(m protoreflect.Message, path string) string {
 	return found
 }
 
+// scrubReport makes every text of a run's report fit to publish and to
+// save: without a URL's user name and password (a rejected file's where
+// may be the location it was fetched from, with its token), and in
+// UTF-8 (a reader's finding may quote a stray byte of the file).
+func scrubReport(run *catalogv1.HarvestRun) {
+	mapStrings(run.ProtoReflect(), func(s string) string { return strings.ToValidUTF8(WithoutUserinfo(s), "\uFFFD") })
+}
+
+// mapStrings replaces each string of m, in its fields, lists and the
+// messages they hold (not in maps, which a report has none of), by f of it.
+func mapStrings(m protoreflect.Message, f func(string) string) {
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		switch {
+		case fd.IsMap():
+		case fd.IsList():
+			l := v.List()
+			for i := range l.Len() {
+				if fd.Kind() == protoreflect.StringKind {
+					l.Set(i, protoreflect.ValueOfString(f(l.Get(i).String())))
+				} else if fd.Message() != nil {
+					mapStrings(l.Get(i).Message(), f)
+				}
+			}
+		case fd.Kind() == protoreflect.StringKind:
+			m.Set(fd, protoreflect.ValueOfString(f(v.String())))
+		case fd.Message() != nil:
+			mapStrings(v.Message(), f)
+		}
+		return true
+	})
+}
+
 // prepareEntries prepares every entry, on every core, keeping their order.
 func (im *Importer) prepareEntries(src *catalogv1.HarvestSource, es []*catalogv1.HarvestEntry) ([]incoming, []*catalogv1.RejectedEntry) {
 	ins := make([]incoming, len(es))
@@ -281,6 +320,12 @@ func (im *Importer) prepareEntry(src *catalogv1.HarvestSource, e *catalogv1.Harv
 	if e.GetTool() == nil {
 		return incoming{}, &catalogv1.RejectedEntry{SourceId: e.GetSourceId(), Where: e.GetWhere(),
 			Findings: []*catalogv1.Finding{{Message: "the entry has no tool"}}}
+	}
+	if field := invalidUTF8(e.GetTool().ProtoReflect(), "tool"); field != "" {
+		// A stray byte of a file of mixed encodings: this entry is
+		// rejected, as a field the catalog refuses would reject it.
+		return incoming{}, &catalogv1.RejectedEntry{SourceId: e.GetSourceId(), Where: e.GetWhere(),
+			Findings: []*catalogv1.Finding{{Key: field, Message: "holds a byte that is not UTF-8: is the file's encoding mixed?"}}}
 	}
 	t := proto.Clone(e.GetTool()).(*catalogv1.Tool)
 	t.Name, t.CreateTime, t.UpdateTime, t.Origin, t.Seq, t.Deleted, t.Etag, t.Qualification = "", nil, nil, "", 0, false, "", nil

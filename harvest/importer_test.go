@@ -8,11 +8,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
@@ -623,11 +627,10 @@ func TestCSVIdNotUTF8(t *testing.T) {
 	}
 }
 
-// TestImportRequestChecked: a request the catalog could not report is
-// refused whole, naming the field, before anything is written: a string
-// that is not UTF-8 (a caller in the node's process, which gRPC does not
-// check), a start time out of time's range, a source named with a URL's
-// password.
+// TestImportRequestChecked: a request that cannot be run is refused
+// whole, naming the field, before anything is written: a start time out of
+// time's range, a source named with a URL's password, a source id that is
+// not UTF-8 (which no reader gives).
 func TestImportRequestChecked(t *testing.T) {
 	ctx := context.Background()
 	s := openStore(t)
@@ -636,17 +639,12 @@ func TestImportRequestChecked(t *testing.T) {
 		name, field string
 		change      func(*catalogv1.ImportHarvestRequest)
 	}{
-		{"a where not UTF-8", "entries[1].where", func(r *catalogv1.ImportHarvestRequest) { r.Entries[1].Where = "row \xff" }},
-		{"a description not UTF-8", `entries[0].tool.descriptions["en"].short_description`, func(r *catalogv1.ImportHarvestRequest) {
-			r.Entries[0].Tool.Descriptions["en"].ShortDescription = "bad \xff"
-		}},
-		{"a finding not UTF-8", "rejected[0].findings[0].message", func(r *catalogv1.ImportHarvestRequest) {
-			r.Rejected = []*catalogv1.RejectedEntry{{Where: "x", Findings: []*catalogv1.Finding{{Message: "\xff"}}}}
-		}},
 		{"a start time out of range", "start_time", func(r *catalogv1.ImportHarvestRequest) { r.StartTime = &timestamppb.Timestamp{Seconds: 1e15} }},
 		{"a source named with a password", "source.name", func(r *catalogv1.ImportHarvestRequest) {
 			r.Source.Name = "publiccode:https://oauth2:s3cret@git.example.org/x.git"
 		}},
+		{"a source id not UTF-8", "entries[1].source_id", func(r *catalogv1.ImportHarvestRequest) { r.Entries[1].SourceId = "https://git.example.org/\xff" }},
+		{"a location not UTF-8", "source.location", func(r *catalogv1.ImportHarvestRequest) { r.Source.Location = "/srv/\xff" }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			req := request("city", true, entry("https://git.example.org/a", "App A", "The first app"), entry("https://git.example.org/b", "App B", "The second app"))
@@ -660,6 +658,44 @@ func TestImportRequestChecked(t *testing.T) {
 	}
 	if head := headSeq(t, s); head != 0 {
 		t.Errorf("the refused requests wrote up to seq %d", head)
+	}
+}
+
+// TestStrayBytesRejectTheirEntryOnly: a stray byte that is not UTF-8 (a
+// file of mixed encodings) in an entry's tool rejects that entry, naming
+// the field, and the others are imported; one in what the report only
+// quotes (an entry's where, a reader's finding) is written as U+FFFD.
+func TestStrayBytesRejectTheirEntryOnly(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	im := NewImporter(s, nil, quietLog())
+	req := request("city", true, entry("https://git.example.org/a", "App A", "The first app"), entry("https://git.example.org/b", "App B", "The second app"),
+		entry("https://git.example.org/c", "App C", "The third app"))
+	req.Entries[0].Tool.LandingUrl = "https://a.example.org/\xff"
+	req.Entries[1].Where = "row \xff"
+	req.Rejected = []*catalogv1.RejectedEntry{{SourceId: "https://git.example.org/d", Where: "x", Findings: []*catalogv1.Finding{{Message: "quotes \xff"}}}}
+	run, err := im.Import(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := counts(run); got != "created 2 updated 0 unchanged 0 deleted 0 rejected 2 kept 0" {
+		t.Errorf("run: %s", got)
+	}
+	saved, err := s.HarvestRuns(ctx, "city", 1)
+	if err != nil || len(saved) != 1 {
+		t.Fatalf("the report: %v, %v", saved, err)
+	}
+	var keys []string
+	for _, r := range saved[0].GetRejectedEntries() {
+		for _, f := range r.GetFindings() {
+			keys = append(keys, f.GetKey())
+			if !utf8.ValidString(f.GetMessage()) {
+				t.Errorf("a finding saved not UTF-8: %q", f.GetMessage())
+			}
+		}
+	}
+	if !slices.Contains(keys, "tool.landing_url") {
+		t.Errorf("the findings' keys: %v", keys)
 	}
 }
 
@@ -693,6 +729,20 @@ func TestSourceCredentialsNotPublished(t *testing.T) {
 	}
 	if got := run.GetSource().GetLocation(); strings.Contains(got, secret) {
 		t.Errorf("the report's source.location is %q", got)
+	}
+	// A file fetched with the token, and refused: its where, in the
+	// public report, is the URL without it.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "publiccodeYmlVersion: [\n") }))
+	defer srv.Close()
+	fetched := Read(ctx, Source{Name: "file", Kind: KindPubliccode, Location: strings.Replace(srv.URL, "://", "://oauth2:"+secret+"@", 1) + "/publiccode.yml"}, ReadOptions{})
+	run, err = im.Import(ctx, fetched)
+	if err != nil || len(run.GetRejectedEntries()) != 1 || run.GetRejectedEntries()[0].GetWhere() != srv.URL+"/publiccode.yml" {
+		t.Errorf("a file refused: %v, %v", run.GetRejectedEntries(), err)
+	}
+	// A user name is taken out where it stands before a host, not
+	// wherever its word is.
+	if failed := Read(ctx, Source{Name: "x", Kind: KindPubliccode, Location: "ssh://git@127.0.0.1:1/city/catalog.git"}, ReadOptions{}); !strings.Contains(failed.GetReadError(), "catalog.git") {
+		t.Errorf("a failed clone as git: %q", failed.GetReadError())
 	}
 	// A clone that fails says so without the token.
 	failed := Read(ctx, Source{Name: "x", Kind: KindPubliccode, Location: "https://oauth2:" + secret + "@127.0.0.1:1/city/catalog.git"}, ReadOptions{})
