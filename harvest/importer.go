@@ -254,6 +254,27 @@ func invalidUTF8(m protoreflect.Message, path string) string {
 	return found
 }
 
+// adoptNameWithUserinfo gives the source named name what earlier runs
+// wrote under its name with a URL's user name or password (as names were
+// made from locations until 2026-12-04): without it, the source's first
+// run under its new name would create every tool again. Its tools are
+// then written again (their provenance names the source), which takes the
+// token out of them, and its reports lose it too. It returns the entries.
+func adoptNameWithUserinfo(tx *storage.HarvestTx, name string) (map[string]storage.HarvestedEntry, error) {
+	sources, err := tx.Sources()
+	if err != nil {
+		return nil, err
+	}
+	for _, old := range sources {
+		if old != name && WithoutUserinfo(old) == name {
+			if err := tx.Adopt(old, scrubReport); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return tx.Entries()
+}
+
 // scrubReport makes every text of a run's report fit to publish and to
 // save: without a URL's user name and password (a rejected file's where
 // may be the location it was fetched from, with its token), and in
@@ -359,6 +380,11 @@ func plan(tx *storage.HarvestTx, src *catalogv1.HarvestSource, entries []incomin
 	known, err := tx.Entries()
 	if err != nil {
 		return storage.HarvestPlan{}, err
+	}
+	if len(known) == 0 {
+		if known, err = adoptNameWithUserinfo(tx, src.GetName()); err != nil {
+			return storage.HarvestPlan{}, err
+		}
 	}
 	// One read of every record the run may touch or whose id it may take.
 	var ids []string

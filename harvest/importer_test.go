@@ -794,3 +794,55 @@ func TestWithoutUserinfo(t *testing.T) {
 		}
 	}
 }
+
+// TestSourceNamedWithTokenAdopted: a source harvested before its name was
+// made without its location's token (a node before 2026-12-04) is the
+// same source after: its first run under the new name creates nothing
+// again, and takes the token out of its tools and its reports.
+func TestSourceNamedWithTokenAdopted(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	im := NewImporter(s, nil, quietLog())
+	const secret = "glpat-s3cret"
+	loc := "https://oauth2:" + secret + "@git.example.org/city/catalog.git"
+	// As a node before the change named, imported and reported it.
+	old := &catalogv1.HarvestSource{Name: KindPubliccode + ":" + loc, Kind: KindPubliccode, Location: loc}
+	es := []*catalogv1.HarvestEntry{entry("https://git.example.org/city/app", "City app", "The city's app")}
+	in, _ := im.prepareEntries(old, es)
+	in[0].tool.Provenance.SourceUrl = loc
+	var c catalogv1.HarvestRun
+	if _, err := s.ApplyHarvest(ctx, old.GetName(), func(tx *storage.HarvestTx) (storage.HarvestPlan, error) {
+		c = catalogv1.HarvestRun{}
+		return plan(tx, old, in, map[string]bool{es[0].GetSourceId(): true}, true, timestamppb.Now(), &c)
+	}); err != nil || c.GetCreated() != 1 {
+		t.Fatalf("the old import: %s, %v", counts(&c), err)
+	}
+	if _, err := s.SaveHarvestRun(ctx, &catalogv1.HarvestRun{Source: old, Created: 1, Complete: true}); err != nil {
+		t.Fatal(err)
+	}
+
+	src, err := Source{Location: loc}.Resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := im.Import(ctx, &catalogv1.ImportHarvestRequest{Source: src.Proto(), Complete: true, Entries: es})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := counts(run); got != "created 0 updated 1 unchanged 0 deleted 0 rejected 0 kept 0" {
+		t.Errorf("the source's first run under its new name: %s", got)
+	}
+	tool := getTool(t, s, "city-app")
+	if p := tool.GetProvenance(); strings.Contains(p.GetSource()+p.GetSourceUrl(), secret) {
+		t.Errorf("the tool's provenance: %v", p)
+	}
+	runs, err := s.HarvestRuns(ctx, "", 10)
+	if err != nil || len(runs) != 2 {
+		t.Fatalf("the reports: %d, %v", len(runs), err)
+	}
+	for _, r := range runs {
+		if r.GetSource().GetName() != src.Name || strings.Contains(r.GetSource().GetLocation(), secret) {
+			t.Errorf("a report: %v", r.GetSource())
+		}
+	}
+}

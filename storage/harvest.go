@@ -224,6 +224,67 @@ func harvestMarked(p *catalogv1.Provenance) bool {
 	return len(p.GetEntryHash()) > 0 && p.GetSource() != "" && p.GetSourceId() != ""
 }
 
+// Sources returns the names of the sources earlier runs wrote entries of.
+func (h *HarvestTx) Sources() ([]string, error) {
+	rows, err := h.tx.QueryContext(h.ctx, "SELECT DISTINCT source FROM harvest_entries ORDER BY source")
+	if err != nil {
+		return nil, fmt.Errorf("read harvested sources: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, fmt.Errorf("read harvested sources: %w", err)
+		}
+		out = append(out, name)
+	}
+	return out, rows.Err()
+}
+
+// Adopt makes what earlier runs of the source named from wrote this
+// source's, and its reports too, each rewritten by rewrite first. An entry
+// this source holds already stays the old name's.
+func (h *HarvestTx) Adopt(from string, rewrite func(*catalogv1.HarvestRun)) error {
+	if _, err := h.tx.ExecContext(h.ctx, "UPDATE OR IGNORE harvest_entries SET source = ? WHERE source = ?", h.source, from); err != nil {
+		return fmt.Errorf("adopt the entries of %s: %w", from, err)
+	}
+	rows, err := h.tx.QueryContext(h.ctx, "SELECT run, report FROM harvest_runs WHERE source = ?", from)
+	if err != nil {
+		return fmt.Errorf("adopt the reports of %s: %w", from, err)
+	}
+	reports := map[int64][]byte{}
+	for rows.Next() {
+		var (
+			n int64
+			b []byte
+		)
+		if err := rows.Scan(&n, &b); err != nil {
+			rows.Close()
+			return fmt.Errorf("adopt the reports of %s: %w", from, err)
+		}
+		reports[n] = b
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("adopt the reports of %s: %w", from, err)
+	}
+	for n, b := range reports {
+		run := &catalogv1.HarvestRun{}
+		if err := proto.Unmarshal(b, run); err != nil {
+			return fmt.Errorf("adopt harvest report %d: %w", n, err)
+		}
+		rewrite(run)
+		if b, err = proto.Marshal(run); err != nil {
+			return fmt.Errorf("adopt harvest report %d: %w", n, err)
+		}
+		if _, err := h.tx.ExecContext(h.ctx, "UPDATE harvest_runs SET source = ?, report = ? WHERE run = ?", h.source, b, n); err != nil {
+			return fmt.Errorf("adopt harvest report %d: %w", n, err)
+		}
+	}
+	return nil
+}
+
 // keptHarvestRuns is how many reports of each source the catalog keeps.
 const keptHarvestRuns = 50
 
