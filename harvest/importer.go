@@ -69,7 +69,6 @@ func (im *Importer) Import(ctx context.Context, req *catalogv1.ImportHarvestRequ
 		Complete:  req.GetComplete() && req.GetReadError() == "",
 		Error:     req.GetReadError(),
 	}
-	run.Source.Location = WithoutUserinfo(run.Source.GetLocation()) // the report is public
 	if !req.GetComplete() && run.Error == "" {
 		run.Error = "the source was not read completely"
 	}
@@ -113,7 +112,7 @@ func (im *Importer) Import(ctx context.Context, req *catalogv1.ImportHarvestRequ
 		run.Rejected = int32(len(run.RejectedEntries))
 		run.RejectedEntries = reportedRejections(run.RejectedEntries)
 		run.EndTime = timestamppb.New(im.now())
-		scrubReport(run)
+		run = scrubbed(run)
 		if _, saveErr := im.store.SaveHarvestRun(context.WithoutCancel(ctx), run); saveErr != nil {
 			im.log.Error("save the report of a failed harvest", "source", src.GetName(), "err", saveErr)
 		}
@@ -126,7 +125,7 @@ func (im *Importer) Import(ctx context.Context, req *catalogv1.ImportHarvestRequ
 	run.Rejected = int32(len(run.RejectedEntries))
 	run.RejectedEntries = reportedRejections(run.RejectedEntries)
 	run.EndTime = timestamppb.New(im.now())
-	scrubReport(run)
+	run = scrubbed(run)
 	// The harvest has committed, so its report is owed even if the caller
 	// gives up now: a node stopping between the two must not leave changes
 	// no report accounts for.
@@ -275,10 +274,19 @@ func adoptNameWithUserinfo(tx *storage.HarvestTx, name string) (map[string]stora
 	return tx.Entries()
 }
 
+// scrubbed is a copy of run made fit to publish and to save (see
+// scrubReport); run keeps the caller's rejected entries as they are.
+func scrubbed(run *catalogv1.HarvestRun) *catalogv1.HarvestRun {
+	run = proto.Clone(run).(*catalogv1.HarvestRun)
+	scrubReport(run)
+	return run
+}
+
 // scrubReport makes every text of a run's report fit to publish and to
 // save: without a URL's user name and password (a rejected file's where
-// may be the location it was fetched from, with its token), and in
-// UTF-8 (a reader's finding may quote a stray byte of the file).
+// may be the location it was fetched from, with its token; the source's
+// location), and in UTF-8 (a reader's finding may quote a stray byte of
+// the file).
 func scrubReport(run *catalogv1.HarvestRun) {
 	mapStrings(run.ProtoReflect(), func(s string) string { return strings.ToValidUTF8(WithoutUserinfo(s), "\uFFFD") })
 }
