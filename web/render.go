@@ -108,8 +108,8 @@ func (s *Server) newPage(w http.ResponseWriter, r *http.Request, titleKey string
 	return p
 }
 
-// maxLinkedQuery bounds the query a page's language links repeat: twice
-// what a search takes, escaped.
+// maxLinkedQuery bounds the query a page's language links repeat: three
+// times what a search takes, room for its escaping and its page tokens.
 const maxLinkedQuery = 3 * maxSearchBytes
 
 // T is the message key in the page's language (English if the catalog
