@@ -62,6 +62,9 @@ type Source struct {
 	Location string `yaml:"location"`
 	// Authoritative sources overwrite hand edits.
 	Authoritative bool `yaml:"authoritative"`
+	// AllowEmpty lets the source list nothing, and so delete every tool
+	// it made (else taken for a broken export).
+	AllowEmpty bool `yaml:"allow_empty"`
 	// Columns maps tool fields to CSV columns (csv sources only).
 	Columns csvfile.Mapping `yaml:"columns"`
 }
@@ -69,7 +72,7 @@ type Source struct {
 // Proto is the source as the API names it, its location without a user
 // name or password (the node publishes it).
 func (s Source) Proto() *catalogv1.HarvestSource {
-	return &catalogv1.HarvestSource{Name: s.Name, Kind: s.Kind, Location: WithoutUserinfo(s.Location), Authoritative: s.Authoritative}
+	return &catalogv1.HarvestSource{Name: s.Name, Kind: s.Kind, Location: WithoutUserinfo(s.Location), Authoritative: s.Authoritative, AllowEmpty: s.AllowEmpty}
 }
 
 // Resolve fills in the kind and the name when they are not given, and

@@ -122,6 +122,9 @@ func (im *Importer) Import(ctx context.Context, req *catalogv1.ImportHarvestRequ
 	run.RejectedEntries = append(counts.RejectedEntries, run.RejectedEntries...)
 	run.Created, run.Updated, run.Unchanged = counts.Created, counts.Updated, counts.Unchanged
 	run.Deleted, run.KeptHandEdits = counts.Deleted, counts.KeptHandEdits
+	if counts.Error != "" {
+		run.Error = counts.Error
+	}
 	run.Rejected = int32(len(run.RejectedEntries))
 	run.RejectedEntries = reportedRejections(run.RejectedEntries)
 	run.EndTime = timestamppb.New(im.now())
@@ -466,6 +469,24 @@ func plan(tx *storage.HarvestTx, src *catalogv1.HarvestSource, entries []incomin
 		}
 	}
 	sort.Strings(gone)
+	if len(listed) == 0 && !src.GetAllowEmpty() {
+		// A source read whole that lists nothing, where it made tools
+		// the run would delete: more likely an export that broke (an
+		// empty file, a header alone) than a catalog that dropped them
+		// all. Nothing is deleted, unless the source says it may be
+		// empty.
+		n := 0
+		for _, sid := range gone {
+			k := known[sid]
+			if head, ok := heads[k.ID]; ok && !head.Deleted && (head.Seq == k.Seq || src.GetAuthoritative()) {
+				n++
+			}
+		}
+		if n > 0 {
+			counts.Error = fmt.Sprintf("the source lists no entry, where it made %d tools: taken for a broken export, none was deleted (if it is empty on purpose, harvest it with --allow-empty, or allow_empty)", n)
+			return p, nil
+		}
+	}
 	for _, sid := range gone {
 		k := known[sid]
 		head, exists := heads[k.ID]

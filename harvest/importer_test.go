@@ -208,7 +208,7 @@ func TestImportHandEdits(t *testing.T) {
 		t.Fatal(err)
 	}
 	gone := request("registry", true)
-	gone.Source.Authoritative = true
+	gone.Source.Authoritative, gone.Source.AllowEmpty = true, true // the registry dropped its one entry (see TestEmptySourceDeletesNothing)
 	mustImport(t, im, gone, "created 0 updated 0 unchanged 0 deleted 1 rejected 0 kept 0")
 }
 
@@ -295,9 +295,11 @@ func TestHarvestRunsReported(t *testing.T) {
 func TestImportEntryThatComesAndGoes(t *testing.T) {
 	s := openStore(t)
 	im := NewImporter(s, nil, quietLog())
+	emptied := request("city", true)
+	emptied.Source.AllowEmpty = true // see TestEmptySourceDeletesNothing
 	for range 5 {
 		mustImport(t, im, request("city", true, entry("a", "Alpha", "x")), "created 1 updated 0 unchanged 0 deleted 0 rejected 0 kept 0")
-		mustImport(t, im, request("city", true), "created 0 updated 0 unchanged 0 deleted 1 rejected 0 kept 0")
+		mustImport(t, im, emptied, "created 0 updated 0 unchanged 0 deleted 1 rejected 0 kept 0")
 	}
 	mustImport(t, im, request("city", true, entry("a", "Alpha", "x"), entry("b", "Beta", "y")), "created 2 updated 0 unchanged 0 deleted 0 rejected 0 kept 0")
 }
@@ -844,5 +846,31 @@ func TestSourceNamedWithTokenAdopted(t *testing.T) {
 		if r.GetSource().GetName() != src.Name || strings.Contains(r.GetSource().GetLocation(), secret) {
 			t.Errorf("a report: %v", r.GetSource())
 		}
+	}
+}
+
+// TestEmptySourceDeletesNothing: a source read whole that lists nothing,
+// where it made tools, is taken for a broken export (a CSV of its header
+// alone, an empty SILL list) and deletes none of them, saying so; one
+// that says it may be empty deletes them.
+func TestEmptySourceDeletesNothing(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	im := NewImporter(s, nil, quietLog())
+	mustImport(t, im, request("city", true, entry("a", "Alpha", "x"), entry("b", "Beta", "y")), "created 2 updated 0 unchanged 0 deleted 0 rejected 0 kept 0")
+	run, err := im.Import(ctx, request("city", true))
+	if err != nil || counts(run) != "created 0 updated 0 unchanged 0 deleted 0 rejected 0 kept 0" || !strings.Contains(run.GetError(), "broken export") {
+		t.Errorf("an empty source: %s, %q, %v", counts(run), run.GetError(), err)
+	}
+	if n := toolCount(t, s); n != 2 {
+		t.Errorf("%d tools left, want 2", n)
+	}
+	// A source that still lists one of them deletes the other, as ever.
+	mustImport(t, im, request("city", true, entry("a", "Alpha", "x")), "created 0 updated 0 unchanged 1 deleted 1 rejected 0 kept 0")
+	emptied := request("city", true)
+	emptied.Source.AllowEmpty = true
+	mustImport(t, im, emptied, "created 0 updated 0 unchanged 0 deleted 1 rejected 0 kept 0")
+	if n := toolCount(t, s); n != 0 {
+		t.Errorf("%d tools left, want none", n)
 	}
 }

@@ -32,6 +32,7 @@ var errSourceFailed = errors.New("a source could not be read completely")
 type harvestOptions struct {
 	kind, name, columns string
 	authoritative       bool
+	allowEmpty          bool
 	origin, dataDir     string
 	nodeURL, tokenFile  string
 	timeout             time.Duration
@@ -60,6 +61,7 @@ running node at --node. Flags:
 	fs.StringVar(&o.name, "name", "", "the source's name, which ties its runs and records together (default: KIND:LOCATION); one SOURCE only")
 	fs.StringVar(&o.columns, "columns", "", "for csv: the column of each tool field, as field=Column,field=Column")
 	fs.BoolVar(&o.authoritative, "authoritative", false, "the source overwrites hand edits of the tools it made")
+	fs.BoolVar(&o.allowEmpty, "allow-empty", false, "the source may list nothing, and so delete every tool it made (else taken for a broken export)")
 	fs.StringVar(&configFile, "config", "", "serve's YAML configuration file, for origin and data")
 	fs.StringVar(&o.origin, "origin", "", "the node's origin (default: as serve, "+def.Origin+")")
 	fs.StringVar(&o.dataDir, "data", "", "the data folder to harvest into (default: as serve, "+def.DataDir+")")
@@ -128,7 +130,7 @@ func runHarvest(ctx context.Context, o harvestOptions, getenv func(string) strin
 	}
 	var sources []harvest.Source
 	for _, loc := range o.sources {
-		src, err := harvest.Source{Name: o.name, Kind: o.kind, Location: loc, Authoritative: o.authoritative, Columns: mapping}.Resolve()
+		src, err := harvest.Source{Name: o.name, Kind: o.kind, Location: loc, Authoritative: o.authoritative, AllowEmpty: o.allowEmpty, Columns: mapping}.Resolve()
 		if err != nil {
 			return fmt.Errorf("harvest: %w", err)
 		}

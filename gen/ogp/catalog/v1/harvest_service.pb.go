@@ -38,6 +38,11 @@ type HarvestSource struct {
 	// overwrites a tool edited by hand since its last harvest, and deletes it
 	// when the source drops it.
 	Authoritative bool `protobuf:"varint,4,opt,name=authoritative,proto3" json:"authoritative,omitempty"`
+	// Whether the source may list nothing. A source read completely that
+	// lists no entry, where it made tools, is taken for a broken export (an
+	// empty file, a header alone) and deletes none of them, unless this is
+	// set: an export emptied on purpose.
+	AllowEmpty    bool `protobuf:"varint,5,opt,name=allow_empty,json=allowEmpty,proto3" json:"allow_empty,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -96,6 +101,13 @@ func (x *HarvestSource) GetLocation() string {
 func (x *HarvestSource) GetAuthoritative() bool {
 	if x != nil {
 		return x.Authoritative
+	}
+	return false
+}
+
+func (x *HarvestSource) GetAllowEmpty() bool {
+	if x != nil {
+		return x.AllowEmpty
 	}
 	return false
 }
@@ -710,12 +722,14 @@ var File_ogp_catalog_v1_harvest_service_proto protoreflect.FileDescriptor
 
 const file_ogp_catalog_v1_harvest_service_proto_rawDesc = "" +
 	"\n" +
-	"$ogp/catalog/v1/harvest_service.proto\x12\x0eogp.catalog.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19ogp/catalog/v1/tool.proto\"y\n" +
+	"$ogp/catalog/v1/harvest_service.proto\x12\x0eogp.catalog.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19ogp/catalog/v1/tool.proto\"\x9a\x01\n" +
 	"\rHarvestSource\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x1a\n" +
 	"\blocation\x18\x03 \x01(\tR\blocation\x12$\n" +
-	"\rauthoritative\x18\x04 \x01(\bR\rauthoritative\"k\n" +
+	"\rauthoritative\x18\x04 \x01(\bR\rauthoritative\x12\x1f\n" +
+	"\vallow_empty\x18\x05 \x01(\bR\n" +
+	"allowEmpty\"k\n" +
 	"\fHarvestEntry\x12\x1b\n" +
 	"\tsource_id\x18\x01 \x01(\tR\bsourceId\x12(\n" +
 	"\x04tool\x18\x02 \x01(\v2\x14.ogp.catalog.v1.ToolR\x04tool\x12\x14\n" +
