@@ -37,7 +37,8 @@ type HarvestServiceClient interface {
 	// Imports what was read from one source: creates the tools that are new,
 	// updates the ones that changed, leaves unchanged ones alone (no new
 	// write), and, when the source was read completely, deletes the tools
-	// it no longer lists. A tool edited by hand since its last harvest keeps
+	// it no longer lists (all of them only when it allows being empty: see
+	// HarvestSource.allow_empty). A tool edited by hand since its last harvest keeps
 	// the hand edit unless the source is authoritative. Returns the report
 	// of the run, which ListHarvests then serves. Over REST, a request may
 	// be as large as the node's --max-harvest-bytes; over the gRPC port, it
@@ -109,7 +110,8 @@ type HarvestServiceServer interface {
 	// Imports what was read from one source: creates the tools that are new,
 	// updates the ones that changed, leaves unchanged ones alone (no new
 	// write), and, when the source was read completely, deletes the tools
-	// it no longer lists. A tool edited by hand since its last harvest keeps
+	// it no longer lists (all of them only when it allows being empty: see
+	// HarvestSource.allow_empty). A tool edited by hand since its last harvest keeps
 	// the hand edit unless the source is authoritative. Returns the report
 	// of the run, which ListHarvests then serves. Over REST, a request may
 	// be as large as the node's --max-harvest-bytes; over the gRPC port, it
