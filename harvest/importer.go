@@ -209,51 +209,70 @@ func checkRequest(req *catalogv1.ImportHarvestRequest) error {
 }
 
 // invalidUTF8 is the path of the first string of m, at path, that is not
-// UTF-8, or "". Such a string cannot be written: an entry's rejects the
-// entry, before anything is written (a report that quoted one failed to
-// save after the tools were).
+// UTF-8, or "": such a string cannot be written.
 func invalidUTF8(m protoreflect.Message, path string) string {
-	var found string
+	found := ""
+	eachString(m, path, func(at, s string) (string, bool) {
+		if !utf8.ValidString(s) {
+			found = at
+			return s, false
+		}
+		return s, true
+	})
+	return found
+}
+
+// eachString calls f with each string of m, and its path from path
+// ("entries[2].tool.descriptions[\"en\"].short_description"), in its
+// fields, lists, maps (keys and values) and the messages they hold, and
+// sets the string, but a map's key, to what f returns. It stops, and
+// reports false, once f says so.
+func eachString(m protoreflect.Message, path string, f func(path, s string) (string, bool)) bool {
 	at := func(name string) string {
 		if path == "" {
 			return name
 		}
 		return path + "." + name
 	}
-	check := func(fd protoreflect.FieldDescriptor, v protoreflect.Value, where string) bool {
+	// visit visits a value of descriptor vd at where, and sets it anew
+	// through set.
+	visit := func(vd protoreflect.FieldDescriptor, where string, v protoreflect.Value, set func(protoreflect.Value)) bool {
 		switch {
-		case fd.Kind() == protoreflect.StringKind:
-			if !utf8.ValidString(v.String()) {
-				found = where
+		case vd.Kind() == protoreflect.StringKind:
+			s, more := f(where, v.String())
+			if s != v.String() {
+				set(protoreflect.ValueOfString(s))
 			}
-		case fd.Message() != nil:
-			found = invalidUTF8(v.Message(), where)
+			return more
+		case vd.Message() != nil:
+			return eachString(v.Message(), where, f)
 		}
-		return found == ""
+		return true
 	}
+	more := true
 	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
 		name := at(string(fd.Name()))
 		switch {
 		case fd.IsList():
-			for i := range v.List().Len() {
-				if !check(fd, v.List().Get(i), fmt.Sprintf("%s[%d]", name, i)) {
-					return false
-				}
+			l := v.List()
+			for i := 0; more && i < l.Len(); i++ {
+				more = visit(fd, fmt.Sprintf("%s[%d]", name, i), l.Get(i), func(nv protoreflect.Value) { l.Set(i, nv) })
 			}
 		case fd.IsMap():
-			v.Map().Range(func(k protoreflect.MapKey, mv protoreflect.Value) bool {
-				if !utf8.ValidString(k.String()) {
-					found = name
-					return false
+			mp := v.Map()
+			mp.Range(func(k protoreflect.MapKey, mv protoreflect.Value) bool {
+				if _, more = f(name, k.String()); more {
+					where := fmt.Sprintf("%s[%q]", name, strings.ToValidUTF8(k.String(), "?"))
+					more = visit(fd.MapValue(), where, mv, func(nv protoreflect.Value) { mp.Set(k, nv) })
 				}
-				return check(fd.MapValue(), mv, fmt.Sprintf("%s[%q]", name, strings.ToValidUTF8(k.String(), "?")))
+				return more
 			})
 		default:
-			check(fd, v, name)
+			more = visit(fd, name, v, func(nv protoreflect.Value) { m.Set(fd, nv) })
 		}
-		return found == ""
+		return more
 	})
-	return found
+	return more
 }
 
 // adoptNameWithUserinfo gives the source named name what earlier runs
@@ -291,31 +310,7 @@ func scrubbed(run *catalogv1.HarvestRun) *catalogv1.HarvestRun {
 // location), and in UTF-8 (a reader's finding may quote a stray byte of
 // the file).
 func scrubReport(run *catalogv1.HarvestRun) {
-	mapStrings(run.ProtoReflect(), func(s string) string { return strings.ToValidUTF8(WithoutUserinfo(s), "\uFFFD") })
-}
-
-// mapStrings replaces each string of m, in its fields, lists and the
-// messages they hold (not in maps, which a report has none of), by f of it.
-func mapStrings(m protoreflect.Message, f func(string) string) {
-	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		switch {
-		case fd.IsMap():
-		case fd.IsList():
-			l := v.List()
-			for i := range l.Len() {
-				if fd.Kind() == protoreflect.StringKind {
-					l.Set(i, protoreflect.ValueOfString(f(l.Get(i).String())))
-				} else if fd.Message() != nil {
-					mapStrings(l.Get(i).Message(), f)
-				}
-			}
-		case fd.Kind() == protoreflect.StringKind:
-			m.Set(fd, protoreflect.ValueOfString(f(v.String())))
-		case fd.Message() != nil:
-			mapStrings(v.Message(), f)
-		}
-		return true
-	})
+	eachString(run.ProtoReflect(), "", func(_, s string) (string, bool) { return strings.ToValidUTF8(WithoutUserinfo(s), "\uFFFD"), true })
 }
 
 // prepareEntries prepares every entry, on every core, keeping their order.
@@ -353,12 +348,6 @@ func (im *Importer) prepareEntry(src *catalogv1.HarvestSource, e *catalogv1.Harv
 		return incoming{}, &catalogv1.RejectedEntry{SourceId: e.GetSourceId(), Where: e.GetWhere(),
 			Findings: []*catalogv1.Finding{{Message: "the entry has no tool"}}}
 	}
-	if field := invalidUTF8(e.GetTool().ProtoReflect(), "tool"); field != "" {
-		// A stray byte of a file of mixed encodings: this entry is
-		// rejected, as a field the catalog refuses would reject it.
-		return incoming{}, &catalogv1.RejectedEntry{SourceId: e.GetSourceId(), Where: e.GetWhere(),
-			Findings: []*catalogv1.Finding{{Key: field, Message: "holds a byte that is not UTF-8: is the file's encoding mixed?"}}}
-	}
 	t := proto.Clone(e.GetTool()).(*catalogv1.Tool)
 	t.Name, t.CreateTime, t.UpdateTime, t.Origin, t.Seq, t.Deleted, t.Etag, t.Qualification = "", nil, nil, "", 0, false, "", nil
 	t.Provenance = &catalogv1.Provenance{
@@ -378,8 +367,13 @@ func (im *Importer) prepareEntry(src *catalogv1.HarvestSource, e *catalogv1.Harv
 	}
 	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(t)
 	if err != nil {
-		return incoming{}, &catalogv1.RejectedEntry{SourceId: e.GetSourceId(), Where: e.GetWhere(),
-			Findings: []*catalogv1.Finding{{Message: "cannot encode the tool: " + err.Error()}}}
+		f := &catalogv1.Finding{Message: "cannot encode the tool: " + err.Error()}
+		if field := invalidUTF8(t.ProtoReflect(), "tool"); field != "" {
+			// A stray byte of a file of mixed encodings, which the
+			// encoding refuses without naming where.
+			f = &catalogv1.Finding{Key: field, Message: "holds a byte that is not UTF-8: is the file's encoding mixed?"}
+		}
+		return incoming{}, &catalogv1.RejectedEntry{SourceId: e.GetSourceId(), Where: e.GetWhere(), Findings: []*catalogv1.Finding{f}}
 	}
 	h := sha256.Sum256(b)
 	return incoming{sourceID: e.GetSourceId(), tool: t, hash: h[:]}, nil

@@ -131,12 +131,22 @@ func validTool() *catalogv1.Tool {
 // answer, its body read.
 func (n *testNode) do(t *testing.T, method, path, token, body string) (*http.Response, []byte) {
 	t.Helper()
+	auth := ""
+	if token != "" {
+		auth = "Bearer " + token
+	}
+	return n.doAuth(t, method, path, auth, body)
+}
+
+// doAuth is do with the Authorization header as given ("" for none).
+func (n *testNode) doAuth(t *testing.T, method, path, authorization, body string) (*http.Response, []byte) {
+	t.Helper()
 	req, err := http.NewRequest(method, n.base+path, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
+	if authorization != "" {
+		req.Header.Set("Authorization", authorization)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -812,17 +822,7 @@ func TestLostKeyNotMadeAnew(t *testing.T) {
 func TestBearerSchemeInAnyCase(t *testing.T) {
 	n := startNode(t)
 	create := func(auth, id string) (int, string) {
-		req, err := http.NewRequest("POST", n.base+"/v1/origins/fr/tools?tool_id="+id, strings.NewReader(`{"display_name": "Decidim", "descriptions": {"en": {"short_description": "Participatory democracy"}}}`))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Authorization", auth)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
+		resp, b := n.doAuth(t, "POST", "/v1/origins/fr/tools?tool_id="+id, auth, `{"display_name": "Decidim", "descriptions": {"en": {"short_description": "Participatory democracy"}}}`)
 		return resp.StatusCode, string(b)
 	}
 	for i, auth := range []string{"bearer " + testToken, "BEARER " + testToken, "Bearer  " + testToken} {

@@ -47,25 +47,29 @@ func typedFields(r *http.Request) []typedField {
 // formRefused answers a form refused for its session with an error page
 // of key and status that shows what the form sent.
 func (s *Server) formRefused(w http.ResponseWriter, r *http.Request, status int, key string) {
-	p := s.newPage(w, r, "error.title")
-	p.Title = p.T("error.title_status", status)
-	v := errorView{Status: status, Message: p.T(key), SignIn: status == http.StatusUnauthorized}
+	v := errorView{Status: status, SignIn: status == http.StatusUnauthorized}
 	// Only to the site's own pages, which browsers name in Origin: a
 	// form another site posts would otherwise put its text on this one's.
 	if r.Header.Get("Origin") != "" && sameOrigin(r) {
 		v.Typed = typedFields(r)
 	}
-	p.Content = v
-	s.render(w, r, status, "error", p)
+	s.showError(w, r, v, key)
 }
 
 // errorPage answers with an error page: a status, a message of the
 // catalog (formatted with args), and optional detail.
 func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, key, detail string, args ...any) {
+	s.showError(w, r, errorView{Status: status, Detail: detail}, key, args...)
+}
+
+// showError answers with the error page of v, its message the message key
+// in the page's language.
+func (s *Server) showError(w http.ResponseWriter, r *http.Request, v errorView, key string, args ...any) {
 	p := s.newPage(w, r, "error.title")
-	p.Title = p.T("error.title_status", status)
-	p.Content = errorView{Status: status, Message: p.T(key, args...), Detail: detail}
-	s.render(w, r, status, "error", p)
+	p.Title = p.T("error.title_status", v.Status)
+	v.Message = p.T(key, args...)
+	p.Content = v
+	s.render(w, r, v.Status, "error", p)
 }
 
 // apiError answers for an error of an API call: the HTTP status of its
