@@ -69,21 +69,21 @@ running node at --node. Flags:
 	fs.StringVar(&o.tokenFile, "admin-token-file", "", "with --node: a file holding the admin token (default: OGPNODE_ADMIN_TOKEN)")
 	fs.DurationVar(&o.timeout, "timeout", 2*time.Minute, "bound on each fetch or clone of a source")
 	if err := fs.Parse(args); err != nil {
-		return o, err
+		return o, parseError(err)
 	}
 	o.sources = fs.Args()
 	if len(o.sources) == 0 {
 		fs.Usage()
-		return o, errors.New("harvest: no source given")
+		return o, usagef("harvest: no source given")
 	}
 	if o.name != "" && len(o.sources) > 1 {
-		return o, errors.New("harvest: --name names one source, and several are given")
+		return o, usagef("harvest: --name names one source, and several are given")
 	}
 	if o.kind != "" && !harvest.IsKind(o.kind) {
-		return o, fmt.Errorf("harvest: --kind %q is not one of %s", o.kind, strings.Join(harvest.Kinds(), ", "))
+		return o, usagef("harvest: --kind %q is not one of %s", o.kind, strings.Join(harvest.Kinds(), ", "))
 	}
 	if o.nodeURL != "" && (o.dataDir != "" || o.origin != "") {
-		return o, errors.New("harvest: give --node or --data and --origin, not both")
+		return o, usagef("harvest: give --node or --data and --origin, not both")
 	}
 	if configFile == "" {
 		configFile = getenv("OGPNODE_CONFIG")

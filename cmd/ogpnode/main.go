@@ -47,13 +47,33 @@ func main() {
 		stop()
 	}()
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-	case err != nil:
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(os.Stderr, "ogpnode:", err)
 		stop()
-		os.Exit(2)
+		os.Exit(exitStatus(err))
 	}
+}
+
+// usageError is a command line that does not say what to do: an unknown
+// command or flag, a flag's value of the wrong type, arguments missing or
+// too many.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// exitStatus is the status the command exits with after err: 2 for a
+// command line it could not take, as flag parsing does by convention, 1
+// for a command that could not do what it was told (a node that could not
+// start or stopped on an error, a harvest that failed), so that scripts
+// and supervisors can tell a typo from a failure.
+func exitStatus(err error) int {
+	if errors.As(err, new(usageError)) {
+		return 2
+	}
+	return 1
 }
 
 // run is the whole program, with its environment passed in, so tests can run
@@ -61,7 +81,7 @@ func main() {
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		usage(stderr)
-		return errors.New("no command given")
+		return usagef("no command given")
 	}
 	switch args[0] {
 	case "serve":
@@ -89,7 +109,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return nil
 	}
 	usage(stderr)
-	return fmt.Errorf("unknown command %q", args[0])
+	return usagef("unknown command %q", args[0])
+}
+
+// parseError is the error of a flag set's Parse: a usage error, but for a
+// request of help.
+func parseError(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return usageError{err}
 }
 
 func usage(w io.Writer) {
@@ -140,10 +169,10 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (no
 	fs.IntVar(&cfg.MaxHarvestBytes, "max-harvest-bytes", cfg.MaxHarvestBytes, "the largest harvest import accepted (it carries a whole source)")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
-		return cfg, 0, err
+		return cfg, 0, parseError(err)
 	}
 	if fs.NArg() > 0 {
-		return cfg, 0, fmt.Errorf("serve takes no arguments, got %q", fs.Args())
+		return cfg, 0, usagef("serve takes no arguments, got %q", fs.Args())
 	}
 	if configFile == "" {
 		configFile = getenv("OGPNODE_CONFIG")
@@ -166,7 +195,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (no
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(logLevel)); err != nil {
-		return cfg, 0, fmt.Errorf("--log-level %q: %w", logLevel, err)
+		return cfg, 0, usagef("--log-level %q: %w", logLevel, err)
 	}
 	return cfg, level, nil
 }

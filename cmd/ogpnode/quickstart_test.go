@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"os"
@@ -157,25 +158,40 @@ func TestQuickstart(t *testing.T) {
 }
 
 // TestServeRefusesBadConfig checks that the binary exits non-zero with a
-// message naming the problem.
+// message naming the problem: status 2 for a command line it cannot take, 1
+// for one it took but could not carry out, so that a script or a
+// supervisor can tell a typo from a failure.
 func TestServeRefusesBadConfig(t *testing.T) {
 	bin := buildBinary(t)
 	for _, tc := range []struct {
-		args []string
-		env  []string
-		want string
+		args   []string
+		env    []string
+		want   string
+		status int
 	}{
-		{[]string{"serve", "--origin", "France"}, nil, `--origin "France": want a lowercase country code`},
-		{[]string{"serve", "--http-addr", "nope"}, nil, "--http-addr"},
-		{[]string{"serve"}, []string{"OGPNODE_GRPC_ADDR=bad"}, "--grpc-addr"},
-		{[]string{"frobnicate"}, nil, `unknown command "frobnicate"`},
+		{[]string{"serve", "--origin", "France"}, nil, `--origin "France": want a lowercase country code`, 1},
+		{[]string{"serve", "--http-addr", "nope"}, nil, "--http-addr", 1},
+		{[]string{"serve"}, []string{"OGPNODE_GRPC_ADDR=bad"}, "--grpc-addr", 1},
+		{[]string{"frobnicate"}, nil, `unknown command "frobnicate"`, 2},
+		{nil, nil, "no command given", 2},
+		{[]string{"serve", "--no-such-flag"}, nil, "flag provided but not defined: -no-such-flag", 2},
+		{[]string{"serve", "--max-request-bytes", "lots"}, nil, `invalid value "lots" for flag -max-request-bytes`, 2},
+		{[]string{"serve", "extra"}, nil, "serve takes no arguments", 2},
+		{[]string{"harvest"}, nil, "harvest: no source given", 2},
+		{[]string{"harvest", "--kind", "rss", "a.xml"}, nil, `--kind "rss" is not one of`, 2},
+		{[]string{"harvest", "--origin", "fr", "--data", "d", "missing.json"}, nil, "missing.json", 1},
 	} {
 		cmd := exec.Command(bin, tc.args...)
 		cmd.Dir = t.TempDir()
 		cmd.Env = append(os.Environ(), tc.env...)
 		out, err := cmd.CombinedOutput()
-		if err == nil || !strings.Contains(string(out), tc.want) {
-			t.Errorf("%v %v: %v\n%s\nwant an error naming %q", tc.env, tc.args, err, out, tc.want)
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != tc.status || !strings.Contains(string(out), tc.want) {
+			t.Errorf("%v %v: %v\n%s\nwant exit status %d and an error naming %q", tc.env, tc.args, err, out, tc.status, tc.want)
 		}
+	}
+	// Help is not an error.
+	if out, err := exec.Command(bin, "serve", "-h").CombinedOutput(); err != nil {
+		t.Errorf("serve -h: %v\n%s", err, out)
 	}
 }
