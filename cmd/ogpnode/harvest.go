@@ -21,6 +21,7 @@ import (
 	"github.com/ogptoolbox/federation/harvest"
 	"github.com/ogptoolbox/federation/harvest/csvfile"
 	"github.com/ogptoolbox/federation/node"
+	"github.com/ogptoolbox/federation/storage"
 	"google.golang.org/protobuf/encoding/protojson"
 )
 
@@ -151,6 +152,7 @@ func runHarvest(ctx context.Context, o harvestOptions, getenv func(string) strin
 			return fmt.Errorf("harvest: %w", err)
 		}
 		defer cat.Close()
+		warnIfFederated(ctx, cat.Store, o.dataDir, log)
 		importHarvest = harvest.NewImporter(cat.Store, nil, log).Import
 	}
 
@@ -180,6 +182,22 @@ func runHarvest(ctx context.Context, o harvestOptions, getenv func(string) strin
 		importErrs = append(importErrs, errSourceFailed)
 	}
 	return errors.Join(importErrs...)
+}
+
+// warnIfFederated warns, when the catalog remembers members of a
+// federation, that a harvest into it without its node writes at once: the
+// node holds its writes at start until the members have given back the
+// records of its origin they hold and the catalog lacks (one restored from
+// an older copy), so that no write takes a seq they hold already. Here no
+// member is asked.
+func warnIfFederated(ctx context.Context, store *storage.Store, dataDir string, log *slog.Logger) {
+	peers, err := store.Peers(ctx)
+	if err != nil || len(peers) == 0 {
+		return
+	}
+	log.Warn("this catalog belongs to a federation, and its writes here do not wait for the members as the node's do: "+
+		"if it may lack records of its origin that they hold (restored from an older copy), stop, start the node, and harvest through it with --node",
+		"data", dataDir, "members", len(peers))
 }
 
 // readToken reads the admin token for --node.

@@ -5,12 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+	"github.com/ogptoolbox/federation/node"
+	"github.com/ogptoolbox/federation/storage"
 )
 
 // sharedCorpus is a file of ../shared/corpus, next to the repository.
@@ -183,5 +186,42 @@ func TestHarvestMissingFileSaysSo(t *testing.T) {
 	_, err := runHarvestCommand(t, nil, "--data", filepath.Join(t.TempDir(), "data"), "--origin", "fr", missing)
 	if err == nil || !strings.Contains(err.Error(), "no such file or folder") {
 		t.Errorf("harvest %s: %v", missing, err)
+	}
+}
+
+// TestHarvestWithoutNodeWarnsAFederatedCatalog checks that a harvest into a
+// data folder whose catalog remembers members of a federation warns that
+// its writes do not wait for them, as the node's do at start, and that one
+// into a catalog of a lone node does not.
+func TestHarvestWithoutNodeWarnsAFederatedCatalog(t *testing.T) {
+	sill := sharedCorpus(t, "sill/sill.json")
+	harvestInto := func(data string) string {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		if err := run(context.Background(), []string{"harvest", "--data", data, "--origin", "fr", sill}, func(string) string { return "" }, &out, &errOut); err != nil {
+			t.Fatalf("harvest: %v\n%s", err, errOut.String())
+		}
+		return errOut.String()
+	}
+	const warning = "its writes here do not wait for the members"
+
+	lone := t.TempDir()
+	if logs := harvestInto(lone); strings.Contains(logs, warning) {
+		t.Errorf("a lone node's catalog was warned about:\n%s", logs)
+	}
+
+	federated := t.TempDir()
+	cat, err := node.OpenCatalog(context.Background(), "fr", federated, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cat.Store.SavePeer(context.Background(), storage.Peer{Origin: "de", GossipAddr: "127.0.0.1:7947", GRPCAddr: "127.0.0.1:7401"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := cat.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if logs := harvestInto(federated); !strings.Contains(logs, warning) || !strings.Contains(logs, "members=1") || !strings.Contains(logs, "--node") {
+		t.Errorf("no warning that the harvest does not wait for the federation:\n%s", logs)
 	}
 }
