@@ -33,7 +33,7 @@ func readerLanguages(w http.ResponseWriter, r *http.Request) (ui string, prefs [
 		ui = q
 		http.SetCookie(w, &http.Cookie{
 			Name: langCookie, Value: q, Path: "/", MaxAge: 365 * 24 * 3600,
-			HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil,
+			HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: viaTLS(r),
 		})
 	} else if c, err := r.Cookie(langCookie); err == nil {
 		ui = supportedAs(c.Value)

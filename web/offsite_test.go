@@ -159,3 +159,36 @@ func TestSignedOutFormKept(t *testing.T) {
 		t.Errorf("a form of another site: %d, its text shown %v", code, strings.Contains(body, html.EscapeString(typed)))
 	}
 }
+
+// TestCookiesSecureBehindAProxy checks that the pages' cookies are Secure
+// when a reverse proxy in front of the node says that the browser came over
+// TLS, as they are over the node's own: the README tells operators without
+// --http-tls-cert to put one there.
+func TestCookiesSecureBehindAProxy(t *testing.T) {
+	n := startNode(t)
+	for _, tc := range []struct {
+		header []string
+		secure bool
+	}{
+		{nil, false},
+		{[]string{"X-Forwarded-Proto", "https"}, true},
+		{[]string{"X-Forwarded-Proto", "HTTPS, http"}, true},
+		{[]string{"X-Forwarded-Proto", "http"}, false},
+		{[]string{"Forwarded", `for=192.0.2.60;proto=https;by=203.0.113.43`}, true},
+		{[]string{"Forwarded", `for=192.0.2.60;proto="https", for=10.0.0.1;proto=http`}, true},
+		{[]string{"Forwarded", `for=192.0.2.60;proto=http`}, false},
+	} {
+		for _, path := range []string{"/signin", "/?lang=fr"} {
+			_, _, resp := get(t, client(t), n.base+path, tc.header...)
+			cookies := resp.Cookies()
+			if len(cookies) == 0 {
+				t.Fatalf("GET %s set no cookie", path)
+			}
+			for _, ck := range cookies {
+				if ck.Secure != tc.secure {
+					t.Errorf("GET %s with %q: cookie %s Secure=%v, want %v", path, tc.header, ck.Name, ck.Secure, tc.secure)
+				}
+			}
+		}
+	}
+}

@@ -104,12 +104,38 @@ func (s *Server) session(r *http.Request) (*session, bool) {
 }
 
 // cookie is a cookie of the pages: HttpOnly, SameSite=Strict, Secure when
-// the request came over TLS. maxAge < 0 deletes it.
+// the browser came over TLS (viaTLS). maxAge < 0 deletes it.
 func cookie(r *http.Request, name, value string, maxAge int) *http.Cookie {
 	return &http.Cookie{
 		Name: name, Value: value, Path: "/", MaxAge: maxAge,
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil,
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: viaTLS(r),
 	}
+}
+
+// viaTLS reports whether the browser reached the node over TLS: the
+// node's own (--http-tls-cert), or that of a reverse proxy in front of it,
+// which says so in X-Forwarded-Proto or Forwarded (RFC 7239), the first
+// proxy's word first. A client that claims it over plain HTTP only gets
+// cookies that its browser will not send back there: the claim can make a
+// cookie stricter, never looser, so it needs no trust.
+func viaTLS(r *http.Request) bool {
+	if r.TLS != nil {
+		return true
+	}
+	if xfp := r.Header.Get("X-Forwarded-Proto"); xfp != "" {
+		first, _, _ := strings.Cut(xfp, ",")
+		return strings.EqualFold(strings.TrimSpace(first), "https")
+	}
+	if fwd := r.Header.Get("Forwarded"); fwd != "" {
+		first, _, _ := strings.Cut(fwd, ",")
+		for _, pair := range strings.Split(first, ";") {
+			k, v, _ := strings.Cut(strings.TrimSpace(pair), "=")
+			if strings.EqualFold(k, "proto") {
+				return strings.EqualFold(strings.Trim(v, `"`), "https")
+			}
+		}
+	}
+	return false
 }
 
 type sessionKey struct{}
