@@ -148,16 +148,28 @@ func detectKind(loc string) (string, error) {
 }
 
 // localMissing says so when loc is a path on this machine (not a URL, nor
-// a git repository) where nothing is.
+// a git repository) where nothing is, with an error that is
+// fs.ErrNotExist.
 func localMissing(loc string) error {
 	if !isLocalPath(loc) {
 		return nil
 	}
 	if _, err := os.Stat(loc); errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("source %s: there is no such file or folder", loc)
+		return missingError{loc}
 	}
 	return nil
 }
+
+// missingError is a source's location on this machine where nothing is.
+// It is fs.ErrNotExist, so that callers can tell a source not there (yet:
+// an export not written, a share not mounted) from one they cannot take.
+type missingError struct{ loc string }
+
+func (e missingError) Error() string {
+	return fmt.Sprintf("source %s: there is no such file or folder", e.loc)
+}
+
+func (e missingError) Is(target error) bool { return target == fs.ErrNotExist }
 
 // ReadOptions bound what Read fetches.
 type ReadOptions struct {

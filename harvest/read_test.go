@@ -2,6 +2,7 @@ package harvest
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ogptoolbox/federation/internal/lockedbuf"
 	"github.com/ogptoolbox/federation/storage"
 )
 
@@ -233,6 +235,46 @@ func TestScheduledHarvest(t *testing.T) {
 
 	if err := Run(context.Background(), []Scheduled{{Source: Source{Kind: KindSILL, Location: srv.URL}, Interval: "1ms"}}, im, ReadOptions{}, quietLog()); err == nil {
 		t.Error("a schedule of every millisecond was accepted")
+	}
+}
+
+// TestScheduledSourceNotThereYet: a scheduled source whose location is
+// missing, and whose kind its name does not tell (a share not mounted yet),
+// does not keep the node from starting: each run says in the log that it
+// could not run, and the first after the folder appears harvests it.
+func TestScheduledSourceNotThereYet(t *testing.T) {
+	folder := filepath.Join(t.TempDir(), "catalog")
+	sched := []Scheduled{{Source: Source{Location: folder}, Interval: "1s"}}
+	if _, _, err := sched[0].Check(); err != nil {
+		t.Fatalf("a source not there yet refused: %v", err)
+	}
+	if _, _, err := (Scheduled{Source: Source{Location: filepath.Join(t.TempDir(), "list.txt")}, Interval: "1s"}).Check(); err != nil {
+		t.Fatalf("a missing source of a name that tells no kind refused: %v", err)
+	}
+	s := openStore(t)
+	var logs lockedbuf.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, sched, NewImporter(s, nil, quietLog()), ReadOptions{}, log) }()
+	waitFor(t, "a run to say the source is not there", func() bool {
+		return strings.Contains(logs.String(), "scheduled harvest not run") && strings.Contains(logs.String(), "no such file or folder")
+	})
+	if err := os.MkdirAll(folder, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	yml := readFile(t, corpus(t, "publiccode/v0/valid/categories_empty.yml"))
+	if err := os.WriteFile(filepath.Join(folder, "publiccode.yml"), yml, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the run after the folder appeared", func() bool { return toolCount(t, s) == 1 })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	runs, err := s.HarvestRuns(context.Background(), "publiccode:"+folder, 10)
+	if err != nil || len(runs) == 0 || runs[0].GetCreated() != 1 {
+		t.Errorf("the run of the folder, once there: %v %v", runs, err)
 	}
 }
 

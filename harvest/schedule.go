@@ -2,7 +2,9 @@ package harvest
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"math/rand/v2"
 	"time"
@@ -24,13 +26,20 @@ type Scheduled struct {
 // minInterval keeps a misconfigured schedule from hammering a source.
 const minInterval = time.Second
 
-// Check resolves the source and parses the interval.
+// Check resolves the source and parses the interval. A source on this
+// machine whose location is missing, and whose kind its name does not tell,
+// is not an error: it is returned unresolved (no Kind), and Run resolves it
+// at each of its runs, so that a node does not stay down for an export not
+// written yet, or a share not mounted yet.
 func (s Scheduled) Check() (Scheduled, time.Duration, error) {
 	src, err := s.Source.Resolve()
-	if err != nil {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
 		return s, 0, err
+	default:
+		s.Source = src
 	}
-	s.Source = src
 	if s.Interval == "" {
 		return s, 0, fmt.Errorf("harvest of %s: no interval (such as 24h)", s.Location)
 	}
@@ -47,7 +56,10 @@ func (s Scheduled) Check() (Scheduled, time.Duration, error) {
 // Run harvests each scheduled source once at start, then every interval
 // (with up to a tenth of it of random delay, so that many nodes do not
 // fetch a shared source at the same instant), until ctx ends. A failed run
-// is reported like any other and retried at the next interval.
+// is reported like any other and retried at the next interval. A source
+// Check left unresolved is resolved at each run; while it cannot be, the
+// run is an error in the log, not a report, as the source has no name
+// yet (its kind is part of it).
 func Run(ctx context.Context, schedule []Scheduled, im *Importer, opts ReadOptions, log *slog.Logger) error {
 	type job struct {
 		Scheduled
@@ -66,8 +78,11 @@ func Run(ctx context.Context, schedule []Scheduled, im *Importer, opts ReadOptio
 		go func() {
 			defer func() { done <- struct{}{} }()
 			for {
-				if _, err := im.Import(ctx, Read(ctx, j.Source, opts)); err != nil && ctx.Err() == nil {
-					log.Error("scheduled harvest failed", "source", j.Name, "err", err)
+				if src, err := j.Source.Resolve(); err != nil {
+					log.Error("scheduled harvest not run; tried again at the next interval (a source given its kind has such runs reported)",
+						"location", WithoutUserinfo(j.Location), "err", WithoutUserinfo(err.Error()))
+				} else if _, err := im.Import(ctx, Read(ctx, src, opts)); err != nil && ctx.Err() == nil {
+					log.Error("scheduled harvest failed", "source", src.Name, "err", err)
 				}
 				wait := j.every + rand.N(j.every/10+1)
 				select {

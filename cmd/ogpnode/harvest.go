@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -130,12 +131,23 @@ func runHarvest(ctx context.Context, o harvestOptions, getenv func(string) strin
 		mapping = m
 	}
 	var sources []harvest.Source
+	var importErrs []error // a source that fails does not keep the next from their runs
 	for _, loc := range o.sources {
 		src, err := harvest.Source{Name: o.name, Kind: o.kind, Location: loc, Authoritative: o.authoritative, AllowEmpty: o.allowEmpty, Columns: mapping}.Resolve()
-		if err != nil {
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			// Not there, and its kind not told by its name: the others
+			// still have their runs, as they do when a source of a
+			// known kind cannot be read.
+			importErrs = append(importErrs, fmt.Errorf("harvest: %w", err))
+			continue
+		case err != nil:
 			return fmt.Errorf("harvest: %w", err)
 		}
 		sources = append(sources, src)
+	}
+	if len(sources) == 0 {
+		return errors.Join(importErrs...)
 	}
 
 	var importHarvest func(context.Context, *catalogv1.ImportHarvestRequest) (*catalogv1.HarvestRun, error)
@@ -157,7 +169,6 @@ func runHarvest(ctx context.Context, o harvestOptions, getenv func(string) strin
 	}
 
 	var failed bool
-	var importErrs []error // a source whose import failed does not keep the next from theirs
 	for _, src := range sources {
 		progress := newProgress(stderr, src.Location)
 		req := harvest.Read(ctx, src, harvest.ReadOptions{HTTPTimeout: o.timeout, Progress: progress.update})

@@ -73,12 +73,16 @@ func TestHarvestIntoDataFolder(t *testing.T) {
 
 // TestHarvestIntoRunningNode starts a real node with a scheduled harvest in
 // its configuration file, then harvests into it with --node, and reads the
-// reports and the qualified tools over REST.
+// reports and the qualified tools over REST. A second scheduled source,
+// a folder not there (a share not mounted yet), does not keep the node
+// from starting.
 func TestHarvestIntoRunningNode(t *testing.T) {
 	bin := buildBinary(t)
 	sill := sharedCorpus(t, "sill/sill.json")
 	config := filepath.Join(t.TempDir(), "ogpnode.yaml")
-	if err := os.WriteFile(config, []byte("harvests:\n  - kind: sill\n    name: sill\n    location: "+sill+"\n    interval: 24h\n"), 0o600); err != nil {
+	notMounted := filepath.Join(t.TempDir(), "share", "catalog")
+	if err := os.WriteFile(config, []byte("harvests:\n  - kind: sill\n    name: sill\n    location: "+sill+"\n    interval: 24h\n"+
+		"  - location: "+notMounted+"\n    interval: 24h\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	p := startProcess(t, bin, "fr", "--config", config)
@@ -180,12 +184,18 @@ func TestHarvestGoesOnAfterAFailedImport(t *testing.T) {
 }
 
 // TestHarvestMissingFileSaysSo: a path whose kind its name does not tell,
-// and that is not there, is said to be missing, not of a kind unknown.
+// and that is not there, is said to be missing, not of a kind unknown, and
+// the other sources still have their runs, before or after it.
 func TestHarvestMissingFileSaysSo(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "tools.json")
-	_, err := runHarvestCommand(t, nil, "--data", filepath.Join(t.TempDir(), "data"), "--origin", "fr", missing)
+	data := filepath.Join(t.TempDir(), "data")
+	_, err := runHarvestCommand(t, nil, "--data", data, "--origin", "fr", missing)
 	if err == nil || !strings.Contains(err.Error(), "no such file or folder") {
 		t.Errorf("harvest %s: %v", missing, err)
+	}
+	out, err := runHarvestCommand(t, nil, "--data", data, "--origin", "fr", missing, sharedCorpus(t, "sill/sill.json"))
+	if err == nil || !strings.Contains(err.Error(), "no such file or folder") || !strings.Contains(out, "240 created") {
+		t.Errorf("harvest of a missing source, then the SILL: %v\n%s", err, out)
 	}
 }
 
