@@ -537,6 +537,10 @@ func setOutputFields(m proto.Message, name, origin string, seq int64, createTime
 	case *catalogv1.Tool:
 		r.Name, r.Origin, r.Seq, r.Deleted, r.Etag = name, origin, seq, false, ""
 		r.CreateTime, r.UpdateTime = createTime, updateTime
+		// Each node computes it from what it holds, when it reads the
+		// record: it is no part of what the origin signs (an update
+		// starts from the record as read, which has it).
+		r.Qualification = nil
 	case *catalogv1.UseCase:
 		r.Name, r.Origin, r.Seq, r.Deleted, r.Etag = name, origin, seq, false, ""
 		r.CreateTime, r.UpdateTime = createTime, updateTime
