@@ -73,6 +73,17 @@ func copyPath(dst, src protoreflect.Message, path []string) error {
 		return fmt.Errorf("%q has no sub-fields to select", path[0])
 	}
 	// When src lacks the field, Get gives an empty read-only message, so
-	// the sub-field is cleared in dst.
-	return copyPath(dst.Mutable(fd).Message(), src.Get(fd).Message(), path[1:])
+	// the sub-field is cleared in dst. A message dst did not have, left
+	// empty, is not made: "maintenance.type" cleared on a tool without
+	// maintenance changes nothing (an empty message is not an unset one
+	// to proto.Equal, and the update would write a version for nothing).
+	had := dst.Has(fd)
+	sub := dst.Mutable(fd).Message()
+	if err := copyPath(sub, src.Get(fd).Message(), path[1:]); err != nil {
+		return err
+	}
+	if !had && proto.Size(sub.Interface()) == 0 {
+		dst.Clear(fd)
+	}
+	return nil
 }
