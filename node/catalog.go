@@ -277,7 +277,7 @@ func (s *catalogServer) list(ctx context.Context, q storage.Query, orderBy strin
 		pageSize = maxPageSize
 	}
 	fp := queryFingerprint(key)
-	offset, err := decodePageToken(pageToken, fp)
+	after, err := decodePageToken(pageToken, fp)
 	if err != nil {
 		v.add("page_token", "%v", err)
 	}
@@ -290,18 +290,28 @@ func (s *catalogServer) list(ctx context.Context, q storage.Query, orderBy strin
 	if err := v.err(); err != nil {
 		return nil, "", 0, err
 	}
-	q.Limit, q.Offset = int(pageSize)+1, offset
-	ms, total, err = s.store.Search(ctx, q)
+	q.Limit, q.After = int(pageSize)+1, after
+	hits, total, err := s.store.SearchPage(ctx, q)
 	if err != nil {
 		return nil, "", 0, statusOf(err)
 	}
-	if len(ms) > int(pageSize) {
-		ms = ms[:pageSize]
-		next = encodePageToken(offset+int(pageSize), fp)
+	// Whether more follow is the index's word, of the same state as the
+	// total: a record of the page deleted before it was read is left out
+	// of it, and must not end the listing.
+	if len(hits) > int(pageSize) {
+		hits = hits[:pageSize]
+		next = encodePageToken(hits[len(hits)-1].Cursor, fp)
+	}
+	var cursors []storage.Cursor
+	for _, h := range hits {
+		if h.Record != nil {
+			ms = append(ms, h.Record)
+			cursors = append(cursors, h.Cursor)
+		}
 	}
 	if n := fitPage(ms); n < len(ms) {
 		ms = ms[:n]
-		next = encodePageToken(offset+n, fp)
+		next = encodePageToken(cursors[n-1], fp)
 	}
 	return ms, next, total, nil
 }

@@ -623,44 +623,6 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
-func TestPaging(t *testing.T) {
-	ctx := context.Background()
-	n := startNode(t)
-	for i := range 5 {
-		tl := validTool()
-		tl.DisplayName = fmt.Sprintf("Tool %d", i)
-		if _, err := n.client.CreateTool(admin(ctx), &catalogv1.CreateToolRequest{Parent: "origins/fr", Tool: tl}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var names []string
-	req := &catalogv1.ListToolsRequest{OrderBy: "display_name", PageSize: 2}
-	for pages := 0; ; pages++ {
-		resp, err := n.client.ListTools(ctx, req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, tl := range resp.GetTools() {
-			names = append(names, tl.GetDisplayName())
-		}
-		if resp.GetNextPageToken() == "" {
-			break
-		}
-		if pages > 5 {
-			t.Fatal("paging does not end")
-		}
-		// A token is bound to its query.
-		other := &catalogv1.ListToolsRequest{OrderBy: "display_name desc", PageSize: 2, PageToken: resp.GetNextPageToken()}
-		if _, err := n.client.ListTools(ctx, other); status.Code(err) != codes.InvalidArgument {
-			t.Errorf("token with another query: %v", err)
-		}
-		req.PageToken = resp.GetNextPageToken()
-	}
-	if diff := cmp.Diff(names, []string{"Tool 0", "Tool 1", "Tool 2", "Tool 3", "Tool 4"}); diff != "" {
-		t.Errorf("pages (-got +want):\n%s", diff)
-	}
-}
-
 // TestInvalidUTF8InAddress sends paths and query parameters that are not
 // UTF-8 once decoded: REST answers 400 naming the parameter, as for any
 // bad field, and the web pages 400; neither 500.

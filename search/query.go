@@ -34,9 +34,25 @@ type Query struct {
 	// Limit and Offset select the page; a Limit of 0 selects nothing (a
 	// search then only counts).
 	Limit, Offset int
+	// After, when set, keeps only the records that come after it in the
+	// order (before Offset counts): the next page after one that ended
+	// there, whatever was written since. An offset would skip a record
+	// when one before it goes, and repeat one when one comes.
+	After *Cursor
 	// Collapse keeps only the best record of each group (Doc.Group), in
 	// the page and in the total; records without a group all stay.
 	Collapse bool
+}
+
+// A Cursor is a place in the order of a query: that of the record ID,
+// whose sort key was Name (ByName), Value (ByCreateTime, ByUpdateTime,
+// ByScore) or Score (ByRelevance, the record's BM25 score then). Search
+// returns one with every record it returns.
+type Cursor struct {
+	ID    int64
+	Name  string
+	Value int64
+	Score float64
 }
 
 // A Filter keeps records having one of Values in Facet.
@@ -60,11 +76,12 @@ const (
 	minIDF = 1e-6
 )
 
-// Search returns the ids of the page of records q selects, in q's order,
-// and how many records it selects in all. Ranking is BM25 as FTS5 computes
-// it: a word's count in a record is the weighted sum of its counts in each
-// field, and a record's length is its tokens in all fields.
-func (ix *Index) Search(q Query) (ids []int64, total int, err error) {
+// Search returns the page of records q selects, in q's order, each with
+// its cursor (Cursor.ID is the record's id), and how many records it
+// selects in all (After and Offset aside). Ranking is BM25 as FTS5
+// computes it: a word's count in a record is the weighted sum of its
+// counts in each field, and a record's length is its tokens in all fields.
+func (ix *Index) Search(q Query) (page []Cursor, total int, err error) {
 	if q.Order == ByRelevance && q.Text == "" {
 		return nil, 0, queryErrorf("ordering by relevance needs words to search for")
 	}
@@ -79,31 +96,39 @@ func (ix *Index) Search(q Query) (ids []int64, total int, err error) {
 	if q.Collapse {
 		return ix.collapsed(q, m)
 	}
+	total = len(m.slots)
+	if q.After != nil {
+		m = ix.afterLocked(q, m, *q.After)
+	}
 	k := min(q.Offset+q.Limit, len(m.slots))
 	if q.Limit <= 0 || q.Offset >= k {
-		return nil, len(m.slots), nil
+		return nil, total, nil
 	}
 	best := topK(len(m.slots), k, ix.better(q, m))
-	ids = make([]int64, 0, k-q.Offset)
+	page = make([]Cursor, 0, k-q.Offset)
 	for _, i := range best[q.Offset:] {
-		ids = append(ids, ix.ids[m.slots[i]])
+		page = append(page, ix.cursorOf(q, m, i))
 	}
-	return ids, len(m.slots), nil
+	return page, total, nil
 }
 
 // collapsed is the page of q with only the best record of each group: it
 // orders every match, which costs more than a page of a plain search (a
 // few milliseconds at 100,000 matches).
-func (ix *Index) collapsed(q Query, m matches) ([]int64, int, error) {
+func (ix *Index) collapsed(q Query, m matches) ([]Cursor, int, error) {
 	order := make([]int, len(m.slots))
 	for i := range order {
 		order[i] = i
 	}
 	better := ix.better(q, m)
 	sort.Slice(order, func(i, j int) bool { return better(order[i], order[j]) })
+	var after func(i int) bool
+	if q.After != nil {
+		after = ix.comesAfter(q, m, *q.After)
+	}
 	seen := map[uint32]bool{}
-	var ids []int64
-	total := 0
+	var page []Cursor
+	total, skipped := 0, 0
 	for _, i := range order {
 		slot := m.slots[i]
 		if g := ix.group[slot]; g != 0 {
@@ -112,12 +137,97 @@ func (ix *Index) collapsed(q Query, m matches) ([]int64, int, error) {
 			}
 			seen[g] = true
 		}
-		if total >= q.Offset && len(ids) < q.Limit {
-			ids = append(ids, ix.ids[slot])
-		}
 		total++
+		switch {
+		case after != nil && !after(i):
+		case skipped < q.Offset:
+			skipped++
+		case len(page) < q.Limit:
+			page = append(page, ix.cursorOf(q, m, i))
+		}
 	}
-	return ids, total, nil
+	return page, total, nil
+}
+
+// cursorOf is the cursor of match i of m in q's order.
+func (ix *Index) cursorOf(q Query, m matches, i int) Cursor {
+	slot := m.slots[i]
+	c := Cursor{ID: ix.ids[slot]}
+	switch q.Order {
+	case ByName:
+		c.Name = ix.docs[slot].sortName
+	case ByCreateTime:
+		c.Value = ix.created[slot]
+	case ByUpdateTime:
+		c.Value = ix.updated[slot]
+	case ByScore:
+		c.Value = ix.score[slot]
+	default:
+		c.Score = m.scores[i]
+	}
+	return c
+}
+
+// afterLocked keeps the matches of m that come after c in q's order.
+func (ix *Index) afterLocked(q Query, m matches, c Cursor) matches {
+	after := ix.comesAfter(q, m, c)
+	scoring := q.Order == ByRelevance
+	kept := 0
+	for i := range m.slots {
+		if after(i) {
+			m.slots[kept] = m.slots[i]
+			if scoring {
+				m.scores[kept] = m.scores[i]
+			}
+			kept++
+		}
+	}
+	m.slots = m.slots[:kept]
+	if scoring {
+		m.scores = m.scores[:kept]
+	}
+	return m
+}
+
+// comesAfter reports, by index into m, whether a match comes after c in
+// q's order, as better orders them: by the sort key, then the id.
+func (ix *Index) comesAfter(q Query, m matches, c Cursor) func(i int) bool {
+	if q.Order == ByRelevance {
+		return func(i int) bool {
+			if s := m.scores[i]; s != c.Score {
+				return s < c.Score
+			}
+			return ix.ids[m.slots[i]] < c.ID
+		}
+	}
+	var key func(slot uint32) int // the slot's key against c's
+	switch q.Order {
+	case ByName:
+		nameKey := nameKeyOf(c.Name)
+		key = func(slot uint32) int {
+			if r := cmp.Compare(ix.nameKey[slot], nameKey); r != 0 || nameKey&0xff == 0 {
+				return r
+			}
+			return strings.Compare(ix.docs[slot].sortName, c.Name)
+		}
+	case ByCreateTime:
+		key = func(slot uint32) int { return cmp.Compare(ix.created[slot], c.Value) }
+	case ByUpdateTime:
+		key = func(slot uint32) int { return cmp.Compare(ix.updated[slot], c.Value) }
+	case ByScore:
+		key = func(slot uint32) int { return cmp.Compare(ix.score[slot], c.Value) }
+	}
+	return func(i int) bool {
+		slot := m.slots[i]
+		r := key(slot)
+		if r == 0 {
+			r = cmp.Compare(ix.ids[slot], c.ID)
+		}
+		if q.Desc {
+			return r < 0
+		}
+		return r > 0
+	}
 }
 
 // Facets counts the records q selects (its order and page aside), in all

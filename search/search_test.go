@@ -94,9 +94,18 @@ func search(t *testing.T, ix *Index, q Query) []int64 {
 	if q.Limit == 0 {
 		q.Limit = 100
 	}
-	ids, _, err := ix.Search(q)
+	page, _, err := ix.Search(q)
 	if err != nil {
 		t.Fatalf("Search(%+v): %v", q, err)
+	}
+	return idsOf(page)
+}
+
+// idsOf is the ids of a page of results.
+func idsOf(page []Cursor) []int64 {
+	var ids []int64
+	for _, c := range page {
+		ids = append(ids, c.ID)
 	}
 	return ids
 }
@@ -352,6 +361,96 @@ func randomQuery(rng *rand.Rand) Query {
 	return q
 }
 
+// TestCursorPaging pages through random queries with After, the cursor of
+// each page's last record: with no writes, the pages put end to end are
+// the whole answer in order; with records written and deleted between
+// pages (not those of the pages' ends), every record present all along is
+// seen exactly once, and none twice. Relevance is left out of the second
+// part: a write changes every record's BM25 score, so a record may cross
+// the cursor.
+func TestCursorPaging(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	ix := New(testWeights)
+	for id := range int64(400) {
+		d := randomDoc(rng)
+		d.Score, d.Group = rng.Int64N(20), fmt.Sprint(rng.IntN(40))
+		put(ix, id, d)
+	}
+	nextID := int64(1000)
+	for round := range 200 {
+		q := randomQuery(rng)
+		q.Offset, q.Limit = 0, 1+rng.IntN(7)
+		q.Collapse = rng.IntN(4) == 0
+		writes := round%2 == 1 && q.Order != ByRelevance
+		whole := q
+		whole.Limit = 1 << 20
+		all, total, err := ix.Search(whole)
+		if err != nil {
+			continue // a word no record has, or relevance without words
+		}
+		present := map[int64]bool{} // records no write touches
+		for _, c := range all {
+			present[c.ID] = true
+		}
+		seen := map[int64]int{}
+		var got []int64
+		for page := 0; ; page++ {
+			res, pageTotal, err := ix.Search(q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !writes && pageTotal != total {
+				t.Fatalf("%+v: total %d on page %d, %d in one", q, pageTotal, page, total)
+			}
+			if len(res) == 0 {
+				break
+			}
+			for _, c := range res {
+				seen[c.ID]++
+				got = append(got, c.ID)
+			}
+			last := res[len(res)-1]
+			q.After = &last
+			if writes && page < 20 {
+				// Delete a record of the answer not yet seen nor at a
+				// page's end, and write a few new ones.
+				for id := range present {
+					if seen[id] == 0 && rng.IntN(3) == 0 {
+						ix.Delete(id)
+						delete(present, id)
+						break
+					}
+				}
+				for range 3 {
+					d := randomDoc(rng)
+					d.Score, d.Group = rng.Int64N(20), fmt.Sprint(rng.IntN(40))
+					put(ix, nextID, d)
+					nextID++
+				}
+			}
+			if page > total+100 {
+				t.Fatalf("%+v: paging does not end", q)
+			}
+		}
+		if !writes {
+			if want := idsOf(all); !slices.Equal(got, want) {
+				t.Fatalf("%+v: pages %v, in one %v", q, got, want)
+			}
+			continue
+		}
+		for id := range present {
+			if seen[id] != 1 && !q.Collapse {
+				t.Fatalf("%+v: %d, there all along, seen %d times", q, id, seen[id])
+			}
+		}
+		for id, n := range seen {
+			if n > 1 {
+				t.Fatalf("%+v: %d seen %d times", q, id, n)
+			}
+		}
+	}
+}
+
 // TestRankingAgreesWithFTS5 checks the index against SQLite's FTS5 with
 // the same weights: the same records match, and at each rank the BM25
 // scores agree (records of equal score may come in another order).
@@ -455,20 +554,19 @@ func TestScoreOrderAndCollapse(t *testing.T) {
 	if got, want := search(t, ix, Query{Order: ByScore, Desc: true}), []int64{2, 5, 3, 6, 1, 4}; !slices.Equal(got, want) {
 		t.Errorf("by score: %v, want %v", got, want)
 	}
-	ids, total, err := ix.Search(Query{Order: ByScore, Desc: true, Collapse: true, Limit: 10})
-	if err != nil || total != 4 || !slices.Equal(ids, []int64{2, 5, 3, 6}) {
+	page, total, err := ix.Search(Query{Order: ByScore, Desc: true, Collapse: true, Limit: 10})
+	if ids := idsOf(page); err != nil || total != 4 || !slices.Equal(ids, []int64{2, 5, 3, 6}) {
 		t.Errorf("collapsed: %v of %d, %v; want [2 5 3 6] of 4", ids, total, err)
 	}
-	ids, _, _ = ix.Search(Query{Text: "participation", Collapse: true, Limit: 2, Offset: 1})
-	if len(ids) != 2 {
-		t.Errorf("a collapsed page at offset 1: %v", ids)
+	if page, _, _ := ix.Search(Query{Text: "participation", Collapse: true, Limit: 2, Offset: 1}); len(page) != 2 {
+		t.Errorf("a collapsed page at offset 1: %v", page)
 	}
 	// A record that changes group moves with it.
 	d := doc("Tool", "participation platform", "")
 	d.Score, d.Group = 95, "consul"
 	put(ix, 2, d)
-	if ids, total, _ := ix.Search(Query{Order: ByScore, Desc: true, Collapse: true, Limit: 10}); total != 4 || !slices.Equal(ids, []int64{2, 3, 6, 1}) {
-		t.Errorf("after a regroup: %v of %d, want [2 3 6 1] (2 now heads consul, 1 alone in decidim)", ids, total)
+	if page, total, _ := ix.Search(Query{Order: ByScore, Desc: true, Collapse: true, Limit: 10}); total != 4 || !slices.Equal(idsOf(page), []int64{2, 3, 6, 1}) {
+		t.Errorf("after a regroup: %v of %d, want [2 3 6 1] (2 now heads consul, 1 alone in decidim)", idsOf(page), total)
 	}
 	// Facets and scores survive compaction.
 	for id := int64(100); id < 100+2*compactMin; id++ {
@@ -525,7 +623,8 @@ func TestLongLists(t *testing.T) {
 			}
 		}
 		slices.Sort(wantRare)
-		got, total, err := ix.Search(Query{Text: "rare common", Order: ByName, Limit: n})
+		page, total, err := ix.Search(Query{Text: "rare common", Order: ByName, Limit: n})
+		got := idsOf(page)
 		slices.Sort(got)
 		if err != nil || total != len(wantRare) || !slices.Equal(got, wantRare) {
 			t.Errorf("%s: \"rare common\" found %v (%d, %v), want %v", stage, got, total, err, wantRare)

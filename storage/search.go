@@ -28,6 +28,9 @@ type Query struct {
 	Desc bool
 	// Limit and Offset select the page.
 	Limit, Offset int
+	// After, when set, selects the records after it in the order, as
+	// the next page after one whose last record had it (see SearchPage).
+	After *Cursor
 	// CollapseDuplicates keeps only the best of the tools that are the
 	// same software (package identity).
 	CollapseDuplicates bool
@@ -52,20 +55,59 @@ func FacetNames(k Kind) []string {
 // maxFacetValues bounds each facet of a Facets answer.
 const maxFacetValues = 100
 
+// A Cursor is a record's place in the order of a query (package search).
+type Cursor = search.Cursor
+
+// A Hit is a record a search selected, and its place in the search's
+// order, from which the next page starts (Query.After).
+type Hit struct {
+	// Record is nil for a record deleted between the search and the read
+	// of its page.
+	Record proto.Message
+	Cursor Cursor
+}
+
 // Search returns a page of the records q selects, and how many it selects
 // in all (one a software when q collapses duplicates).
 func (s *Store) Search(ctx context.Context, q Query) ([]proto.Message, int, error) {
+	hits, total, err := s.SearchPage(ctx, q)
+	var ms []proto.Message
+	for _, h := range hits {
+		if h.Record != nil {
+			ms = append(ms, h.Record)
+		}
+	}
+	return ms, total, err
+}
+
+// SearchPage is Search with each record's place in the order: a page that
+// ends at a record goes on with the records after its cursor, however many
+// were written or deleted before it since (an offset would skip or repeat
+// one for each). The count comes from the same state of the index as the
+// page.
+func (s *Store) SearchPage(ctx context.Context, q Query) ([]Hit, int, error) {
 	sq, err := searchQuery(q)
 	if err != nil {
 		return nil, 0, err
 	}
 	s.awaitIndex()
-	rids, total, err := s.indexOf(q.Kind).Search(sq)
+	page, total, err := s.indexOf(q.Kind).Search(sq)
 	if err != nil {
 		return nil, 0, invalidQuery(err)
 	}
-	ms, err := s.readPage(ctx, rids)
-	return ms, total, err
+	rids := make([]int64, len(page))
+	for i, c := range page {
+		rids[i] = c.ID
+	}
+	ms, err := s.readRecords(ctx, rids)
+	if err != nil {
+		return nil, 0, err
+	}
+	hits := make([]Hit, len(page))
+	for i, c := range page {
+		hits[i] = Hit{Record: ms[c.ID], Cursor: c}
+	}
+	return hits, total, nil
 }
 
 // searchQuery is q for the search index.
@@ -74,7 +116,7 @@ func searchQuery(q Query) (search.Query, error) {
 	for _, f := range FacetNames(q.Kind) {
 		known[f] = true
 	}
-	sq := search.Query{Text: q.Text, Desc: q.Desc, Limit: q.Limit, Offset: q.Offset, Collapse: q.CollapseDuplicates}
+	sq := search.Query{Text: q.Text, Desc: q.Desc, Limit: q.Limit, Offset: q.Offset, After: q.After, Collapse: q.CollapseDuplicates}
 	for _, f := range q.Filters {
 		if len(f.Values) == 0 {
 			continue
@@ -118,6 +160,22 @@ func searchQuery(q Query) (search.Query, error) {
 // readPage reads the records of rids, in that order, with their etags. A
 // record deleted since the index named it is left out.
 func (s *Store) readPage(ctx context.Context, rids []int64) ([]proto.Message, error) {
+	byRID, err := s.readRecords(ctx, rids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]proto.Message, 0, len(rids))
+	for _, rid := range rids {
+		if m, ok := byRID[rid]; ok {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+// readRecords reads the live records of rids, with their etags, by rid. A
+// record deleted since the index named it is not there.
+func (s *Store) readRecords(ctx context.Context, rids []int64) (map[int64]proto.Message, error) {
 	if len(rids) == 0 {
 		return nil, nil
 	}
@@ -149,13 +207,7 @@ func (s *Store) readPage(ctx context.Context, rids []int64) ([]proto.Message, er
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
-	out := make([]proto.Message, 0, len(rids))
-	for _, rid := range rids {
-		if m, ok := byRID[rid]; ok {
-			out = append(out, m)
-		}
-	}
-	return out, nil
+	return byRID, nil
 }
 
 // FacetCount is how many matching records have Value in Facet.

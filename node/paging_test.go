@@ -1,0 +1,166 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+	"github.com/ogptoolbox/federation/storage"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+)
+
+// listAll pages through ListTools, calling between(page, token) after each
+// page but the last, with its next_page_token, and returns the display
+// names seen.
+func listAll(t *testing.T, n *testNode, req *catalogv1.ListToolsRequest, between func(page int, token string)) []string {
+	t.Helper()
+	ctx := context.Background()
+	var seen []string
+	for page := 0; page < 20; page++ {
+		resp, err := n.client.ListTools(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tl := range resp.GetTools() {
+			seen = append(seen, tl.GetDisplayName())
+		}
+		if resp.GetNextPageToken() == "" {
+			return seen
+		}
+		between(page, resp.GetNextPageToken())
+		req.PageToken = resp.GetNextPageToken()
+	}
+	t.Fatal("paging does not end")
+	return nil
+}
+
+// createNamedTools creates the tools tool-0 to tool-(count-1), named "Tool
+// 0" and so on.
+func createNamedTools(t *testing.T, n *testNode, count int) {
+	t.Helper()
+	for i := range count {
+		tl := validTool()
+		tl.DisplayName = fmt.Sprintf("Tool %d", i)
+		if _, err := n.client.CreateTool(admin(context.Background()), &catalogv1.CreateToolRequest{Parent: "origins/fr", ToolId: fmt.Sprintf("tool-%d", i), Tool: tl}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func timesSeen(names []string, name string) int {
+	n := 0
+	for _, x := range names {
+		if x == name {
+			n++
+		}
+	}
+	return n
+}
+
+// TestPaging pages through tools by name, two a page, and checks that a
+// page token is refused with another query.
+func TestPaging(t *testing.T) {
+	ctx := context.Background()
+	n := startNode(t)
+	createNamedTools(t, n, 5)
+	names := listAll(t, n, &catalogv1.ListToolsRequest{OrderBy: "display_name", PageSize: 2}, func(_ int, token string) {
+		// A token is bound to its query.
+		other := &catalogv1.ListToolsRequest{OrderBy: "display_name desc", PageSize: 2, PageToken: token}
+		if _, err := n.client.ListTools(ctx, other); status.Code(err) != codes.InvalidArgument {
+			t.Errorf("token with another query: %v", err)
+		}
+	})
+	if diff := cmp.Diff(names, []string{"Tool 0", "Tool 1", "Tool 2", "Tool 3", "Tool 4"}); diff != "" {
+		t.Errorf("pages (-got +want):\n%s", diff)
+	}
+}
+
+// TestPagingAcrossWrites lists tools two by two while other tools are
+// written between pages: a client walking the catalog sees each tool that
+// was there all along exactly once. Page tokens held an offset, which
+// skipped a tool for each one deleted before it, and repeated one for each
+// one updated (in the default order, the last updated first).
+func TestPagingAcrossWrites(t *testing.T) {
+	ctx := context.Background()
+	n := startNode(t)
+	createNamedTools(t, n, 6)
+	seen := listAll(t, n, &catalogv1.ListToolsRequest{OrderBy: "display_name", PageSize: 2}, func(page int, _ string) {
+		if page == 0 {
+			if _, err := n.client.DeleteTool(admin(ctx), &catalogv1.DeleteToolRequest{Name: "origins/fr/tools/tool-0"}); err != nil {
+				t.Fatal(err)
+			}
+			tl := validTool()
+			tl.DisplayName = "Tool 00"
+			if _, err := n.client.CreateTool(admin(ctx), &catalogv1.CreateToolRequest{Parent: "origins/fr", ToolId: "tool-00", Tool: tl}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	for _, want := range []string{"Tool 1", "Tool 2", "Tool 3", "Tool 4", "Tool 5"} {
+		if timesSeen(seen, want) != 1 {
+			t.Errorf("by name, a tool of page 1 deleted and one written before the page's end: %q seen %d times in %q, want once", want, timesSeen(seen, want), seen)
+		}
+	}
+	seen = listAll(t, n, &catalogv1.ListToolsRequest{PageSize: 2}, func(page int, _ string) {
+		if page == 0 {
+			if _, err := n.client.UpdateTool(admin(ctx), &catalogv1.UpdateToolRequest{
+				Tool:       &catalogv1.Tool{Name: "origins/fr/tools/tool-2", DevelopmentStatus: "stable"},
+				UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"development_status"}},
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	for _, want := range []string{"Tool 00", "Tool 1", "Tool 3", "Tool 4", "Tool 5"} {
+		if timesSeen(seen, want) != 1 {
+			t.Errorf("last updated first, a tool updated after page 1: %q seen %d times in %q, want once", want, timesSeen(seen, want), seen)
+		}
+	}
+}
+
+// TestListNotEndedByADelete lists three tools one a page while another
+// request deletes and creates again the first: every answer whose
+// total_size says more tools follow carries a next_page_token. A record
+// deleted between the index's answer and the read of the page was left
+// out of the page, which then looked like the last.
+func TestListNotEndedByADelete(t *testing.T) {
+	ctx := context.Background()
+	n := startNode(t)
+	srv := &catalogServer{store: n.store}
+	for _, id := range []string{"a", "b", "c"} {
+		tl := validTool()
+		tl.DisplayName = "Tool " + id
+		if _, err := srv.store.Apply(ctx, []storage.Write{{Op: storage.OpCreate, ID: id, Resource: tl}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			srv.store.Apply(ctx, []storage.Write{{Op: storage.OpDelete, Kind: storage.KindTool, ID: "a"}})
+			tl := validTool()
+			tl.DisplayName = "Tool a"
+			srv.store.Apply(ctx, []storage.Write{{Op: storage.OpCreate, ID: "a", Resource: tl}})
+		}
+	}()
+	defer func() { close(stop); <-done }()
+	for i := range 5000 {
+		resp, err := srv.ListTools(ctx, &catalogv1.ListToolsRequest{OrderBy: "display_name", PageSize: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.GetTotalSize() >= 3 && resp.GetNextPageToken() == "" {
+			t.Fatalf("list %d: total_size %d, %d tools, and no next_page_token: the client stops before Tool c", i, resp.GetTotalSize(), len(resp.GetTools()))
+		}
+	}
+}
