@@ -35,6 +35,7 @@ type harvestOptions struct {
 	kind, name, columns string
 	authoritative       bool
 	allowEmpty          bool
+	offline             bool // --data into a catalog of a federation, knowingly
 	origin, dataDir     string
 	nodeURL, tokenFile  string
 	timeout             time.Duration
@@ -67,6 +68,7 @@ running node at --node. Flags:
 	fs.StringVar(&configFile, "config", "", "serve's YAML configuration file, for origin and data")
 	fs.StringVar(&o.origin, "origin", "", "the node's origin (default: as serve, "+def.Origin+")")
 	fs.StringVar(&o.dataDir, "data", "", "the data folder to harvest into (default: as serve, "+def.DataDir+")")
+	fs.BoolVar(&o.offline, "offline", false, "with --data: harvest into a catalog that remembers members of a federation without asking them first, as the node does at start (only for a catalog that holds every record of its origin: not one restored from an older copy)")
 	fs.StringVar(&o.nodeURL, "node", "", "harvest into the running node at this HTTP URL instead (needs the admin token)")
 	fs.StringVar(&o.tokenFile, "admin-token-file", "", "with --node: a file holding the admin token (default: OGPNODE_ADMIN_TOKEN)")
 	fs.DurationVar(&o.timeout, "timeout", 2*time.Minute, "bound on each fetch or clone of a source")
@@ -84,8 +86,8 @@ running node at --node. Flags:
 	if o.kind != "" && !harvest.IsKind(o.kind) {
 		return o, usagef("harvest: --kind %q is not one of %s", o.kind, strings.Join(harvest.Kinds(), ", "))
 	}
-	if o.nodeURL != "" && (o.dataDir != "" || o.origin != "") {
-		return o, usagef("harvest: give --node or --data and --origin, not both")
+	if o.nodeURL != "" && (o.dataDir != "" || o.origin != "" || o.offline) {
+		return o, usagef("harvest: give --node or --data and --origin (and --offline), not both")
 	}
 	if configFile == "" {
 		configFile = getenv("OGPNODE_CONFIG")
@@ -164,7 +166,11 @@ func runHarvest(ctx context.Context, o harvestOptions, getenv func(string) strin
 			return fmt.Errorf("harvest: %w", err)
 		}
 		defer cat.Close()
-		warnIfFederated(ctx, cat.Store, o.dataDir, log)
+		if !o.offline {
+			if err := refuseIfFederated(ctx, cat.Store, o.dataDir); err != nil {
+				return err
+			}
+		}
 		importHarvest = harvest.NewImporter(cat.Store, nil, log).Import
 	}
 
@@ -195,20 +201,24 @@ func runHarvest(ctx context.Context, o harvestOptions, getenv func(string) strin
 	return errors.Join(importErrs...)
 }
 
-// warnIfFederated warns, when the catalog remembers members of a
-// federation, that a harvest into it without its node writes at once: the
-// node holds its writes at start until the members have given back the
-// records of its origin they hold and the catalog lacks (one restored from
-// an older copy), so that no write takes a seq they hold already. Here no
-// member is asked.
-func warnIfFederated(ctx context.Context, store *storage.Store, dataDir string, log *slog.Logger) {
+// refuseIfFederated refuses a harvest into a catalog that remembers
+// members of a federation, without its node: the node holds its writes at
+// start until the members have given back the records of its origin that
+// they hold and the catalog lacks (one restored from an older copy), so
+// that no write takes a seq they hold already, where a harvest here would
+// ask no one. A write of such a seq never reaches them, and the record they
+// hold at it is lost to this node.
+func refuseIfFederated(ctx context.Context, store *storage.Store, dataDir string) error {
 	peers, err := store.Peers(ctx)
-	if err != nil || len(peers) == 0 {
-		return
+	if err != nil {
+		return fmt.Errorf("harvest: %w", err)
 	}
-	log.Warn("this catalog belongs to a federation, and its writes here do not wait for the members as the node's do: "+
-		"if it may lack records of its origin that they hold (restored from an older copy), stop, start the node, and harvest through it with --node",
-		"data", dataDir, "members", len(peers))
+	if len(peers) == 0 {
+		return nil
+	}
+	return fmt.Errorf("harvest: the catalog of %s belongs to a federation (%d members remembered), whose node waits for them at start "+
+		"to get back the records of its origin this copy may lack (one restored from an older copy), and a harvest here would not: "+
+		"start the node and harvest through it (--node URL), or give --offline if this catalog holds every record of its origin", dataDir, len(peers))
 }
 
 // readToken reads the admin token for --node.

@@ -199,25 +199,16 @@ func TestHarvestMissingFileSaysSo(t *testing.T) {
 	}
 }
 
-// TestHarvestWithoutNodeWarnsAFederatedCatalog checks that a harvest into a
-// data folder whose catalog remembers members of a federation warns that
-// its writes do not wait for them, as the node's do at start, and that one
-// into a catalog of a lone node does not.
-func TestHarvestWithoutNodeWarnsAFederatedCatalog(t *testing.T) {
+// TestHarvestWithoutNodeRefusesAFederatedCatalog checks that a harvest
+// into a data folder whose catalog remembers members of a federation is
+// refused, as its writes would not wait for them as the node's do at start,
+// unless --offline says the catalog holds every record of its origin; and
+// that one into the catalog of a lone node goes ahead.
+func TestHarvestWithoutNodeRefusesAFederatedCatalog(t *testing.T) {
 	sill := sharedCorpus(t, "sill/sill.json")
-	harvestInto := func(data string) string {
-		t.Helper()
-		var out, errOut bytes.Buffer
-		if err := run(context.Background(), []string{"harvest", "--data", data, "--origin", "fr", sill}, func(string) string { return "" }, &out, &errOut); err != nil {
-			t.Fatalf("harvest: %v\n%s", err, errOut.String())
-		}
-		return errOut.String()
-	}
-	const warning = "its writes here do not wait for the members"
-
 	lone := t.TempDir()
-	if logs := harvestInto(lone); strings.Contains(logs, warning) {
-		t.Errorf("a lone node's catalog was warned about:\n%s", logs)
+	if out, err := runHarvestCommand(t, nil, "--data", lone, "--origin", "fr", sill); err != nil || !strings.Contains(out, "240 created") {
+		t.Errorf("a lone node's catalog: %v\n%s", err, out)
 	}
 
 	federated := t.TempDir()
@@ -231,7 +222,14 @@ func TestHarvestWithoutNodeWarnsAFederatedCatalog(t *testing.T) {
 	if err := cat.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if logs := harvestInto(federated); !strings.Contains(logs, warning) || !strings.Contains(logs, "members=1") || !strings.Contains(logs, "--node") {
-		t.Errorf("no warning that the harvest does not wait for the federation:\n%s", logs)
+	out, err := runHarvestCommand(t, nil, "--data", federated, "--origin", "fr", sill)
+	if err == nil || !strings.Contains(err.Error(), "1 members remembered") || !strings.Contains(err.Error(), "--node") || strings.Contains(out, "created") {
+		t.Errorf("a federated catalog harvested without its node: %v\n%s", err, out)
+	}
+	if out, err := runHarvestCommand(t, nil, "--data", federated, "--origin", "fr", "--offline", sill); err != nil || !strings.Contains(out, "240 created") {
+		t.Errorf("--offline: %v\n%s", err, out)
+	}
+	if _, err := runHarvestCommand(t, nil, "--node", "http://127.0.0.1:1", "--offline", sill); !errors.As(err, new(usageError)) {
+		t.Errorf("--node with --offline: %v", err)
 	}
 }
