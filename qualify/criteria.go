@@ -316,8 +316,10 @@ func standards(declared []string, explain bool) result {
 		return unexplained(slices.ContainsFunc(declared, func(s string) bool { return strings.TrimSpace(s) != "" }))
 	}
 	var names []string
+	seen := map[string]bool{} // a peer's record is not validated: it may list any number
 	for _, s := range declared {
-		if s = strings.TrimSpace(s); s != "" && !slices.Contains(names, s) {
+		if s = strings.TrimSpace(s); s != "" && !seen[s] {
+			seen[s] = true
 			names = append(names, s)
 		}
 	}

@@ -19,6 +19,10 @@ func openLicense(expr string) result {
 	if expr == "" {
 		return notMetBecause("No license is declared.")
 	}
+	if len(expr) > spdx.MaxExpression {
+		// Not quoted in the reason, as one that does not parse is.
+		return notMetBecause("The license expression is longer than " + strconv.Itoa(spdx.MaxExpression) + " bytes.")
+	}
 	e, err := spdx.Parse(expr)
 	if err != nil {
 		msg := err.Error()
@@ -29,9 +33,10 @@ func openLicense(expr string) result {
 		return notMetBecause("The license expression " + strconv.Quote(expr) + " does not parse: " + msg + ".")
 	}
 	text := e.String()
-	choice := approvedChoice(e)
+	choices := map[*spdx.Expression]*spdx.Expression{}
+	choice := approvedChoice(e, choices)
 	if choice == nil {
-		blocking := blockers(e)
+		blocking := blockers(e, choices)
 		names := joinAnd(blocking)
 		are := "is not an OSI-approved license"
 		if len(blocking) > 1 {
@@ -56,23 +61,34 @@ func openLicense(expr string) result {
 }
 
 // blockers returns the licenses that keep e, which has no OSI-approved
-// choice, from having one, each once, in the order they appear: for an AND
-// those of its operands that have no choice, for an OR those of both.
-func blockers(e *spdx.Expression) []string {
-	switch e.Op {
-	case "":
-		return []string{e.License}
-	case "AND":
-		var out []string
-		for _, operand := range []*spdx.Expression{e.Left, e.Right} {
-			if approvedChoice(operand) == nil {
-				out = union(out, blockers(operand))
+// choice, from having one, each once (compared case-insensitively, as SPDX
+// identifiers are), in the order they appear: for an AND those of its
+// operands that have no choice, for an OR those of both. choices holds
+// approvedChoice's answer for every part of e.
+func blockers(e *spdx.Expression, choices map[*spdx.Expression]*spdx.Expression) []string {
+	var out []string
+	seen := map[string]bool{}
+	var walk func(e *spdx.Expression)
+	walk = func(e *spdx.Expression) {
+		switch e.Op {
+		case "":
+			if id := strings.ToLower(e.License); !seen[id] {
+				seen[id] = true
+				out = append(out, e.License)
 			}
+		case "AND":
+			for _, operand := range []*spdx.Expression{e.Left, e.Right} {
+				if choices[operand] == nil {
+					walk(operand)
+				}
+			}
+		default: // OR
+			walk(e.Left)
+			walk(e.Right)
 		}
-		return out
-	default: // OR
-		return union(blockers(e.Left), blockers(e.Right))
 	}
+	walk(e)
+	return out
 }
 
 // allOSIApproved reports whether every license e names is OSI-approved.
@@ -88,40 +104,27 @@ func allOSIApproved(e *spdx.Expression) bool {
 // approvedChoice returns the licenses that someone using the tool under e
 // can choose so as to use only OSI-approved ones, as an expression (the
 // first alternative of each OR that works, read left to right, kept inside
-// the ANDs around it), or nil when there is no such choice.
-func approvedChoice(e *spdx.Expression) *spdx.Expression {
+// the ANDs around it), or nil when there is no such choice. It records its
+// answer for every part of e it looks at in choices.
+func approvedChoice(e *spdx.Expression, choices map[*spdx.Expression]*spdx.Expression) *spdx.Expression {
+	var choice *spdx.Expression
 	switch e.Op {
 	case "":
 		if spdx.IsOSIApproved(e.License) {
-			return e
+			choice = e
 		}
-		return nil
 	case "AND":
-		l, r := approvedChoice(e.Left), approvedChoice(e.Right)
-		if l == nil || r == nil {
-			return nil
+		l, r := approvedChoice(e.Left, choices), approvedChoice(e.Right, choices)
+		if l != nil && r != nil {
+			choice = &spdx.Expression{Op: "AND", Left: l, Right: r}
 		}
-		return &spdx.Expression{Op: "AND", Left: l, Right: r}
-	default: // OR
-		if l := approvedChoice(e.Left); l != nil {
-			return l
+	default: // OR: both sides looked at, for blockers
+		l, r := approvedChoice(e.Left, choices), approvedChoice(e.Right, choices)
+		choice = l
+		if l == nil {
+			choice = r
 		}
-		return approvedChoice(e.Right)
 	}
-}
-
-// union appends the items of b missing from a, compared case-insensitively
-// as SPDX identifiers are.
-func union(a, b []string) []string {
-	out := append([]string(nil), a...)
-next:
-	for _, s := range b {
-		for _, t := range out {
-			if strings.EqualFold(s, t) {
-				continue next
-			}
-		}
-		out = append(out, s)
-	}
-	return out
+	choices[e] = choice
+	return choice
 }

@@ -1,6 +1,7 @@
 package qualify
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+	"github.com/ogptoolbox/federation/spdx"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -147,6 +149,53 @@ func TestOpenLicense(t *testing.T) {
 		t.Run(tt.license, func(t *testing.T) {
 			check(t, OpenLicense, &catalogv1.Tool{License: tt.license}, nil, tt.met, tt.reason)
 		})
+	}
+}
+
+// TestLongLicenseExpressions: an expression past spdx.MaxExpression (a
+// peer's records are not validated) is not met, cheaply, without being
+// quoted; and the licenses that block an expression are found in time and
+// memory that grow with its length, not its square (a review measured 2 GB
+// for 16,000 licenses).
+func TestLongLicenseExpressions(t *testing.T) {
+	orOfRefs := func(n int) string {
+		parts := make([]string, n)
+		for i := range parts {
+			parts[i] = fmt.Sprintf("LicenseRef-x%d", i%(n/2+1))
+		}
+		return strings.Join(parts, " OR ")
+	}
+	long := orOfRefs(16000)
+	var c *catalogv1.Criterion
+	allocs := testing.AllocsPerRun(1, func() { c = criterion(t, Qualify(&catalogv1.Tool{License: long}, nil, now), OpenLicense) })
+	if c.GetMet() || strings.Contains(c.GetReason(), "LicenseRef") || allocs > 1000 {
+		t.Errorf("an expression of %d bytes: %d allocations, %v", len(long), int(allocs), c)
+	}
+	blockersOf := func(n int) (int, float64) {
+		e, err := spdx.Parse(orOfRefs(10)) // a parse of n licenses would be refused: chain them by hand
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range n {
+			e = &spdx.Expression{Op: []string{"AND", "OR"}[i%2], Left: e, Right: &spdx.Expression{License: fmt.Sprintf("LicenseRef-y%d", i%(n/2+1))}}
+		}
+		var found []string
+		allocs := testing.AllocsPerRun(1, func() {
+			choices := map[*spdx.Expression]*spdx.Expression{}
+			if approvedChoice(e, choices) != nil {
+				t.Fatal("a choice of licenses none of which is approved")
+			}
+			found = blockers(e, choices)
+		})
+		return len(found), allocs
+	}
+	n1, small := blockersOf(1000)
+	n4, large := blockersOf(4000)
+	if n1 != 6+501 || n4 != 6+2001 { // x0 to x5, then y0 to y(n/2)
+		t.Errorf("blockers of 1,000 and 4,000 licenses: %d and %d, want each once", n1, n4)
+	}
+	if large > 8*small {
+		t.Errorf("4 times the licenses took %.1f times the allocations", large/small)
 	}
 }
 

@@ -123,11 +123,19 @@ func (e *Expression) walk(f func(*Expression)) {
 	e.Right.walk(f)
 }
 
+// MaxExpression is the length, in bytes, of the longest expression Parse
+// takes: those of real catalogs are a few dozen bytes, and a record a peer
+// relays is not validated before it is qualified.
+const MaxExpression = 1000
+
 // Parse parses an SPDX license expression. It checks the syntax only: the
 // identifiers need not be on the SPDX License List (see Validate), but known
-// ones are given their canonical casing. An empty or blank expr is an error.
-// Every error is a *SyntaxError.
+// ones are given their canonical casing. An empty or blank expr is an error,
+// as is one longer than MaxExpression. Every error is a *SyntaxError.
 func Parse(expr string) (*Expression, error) {
+	if len(expr) > MaxExpression {
+		return nil, &SyntaxError{Offset: MaxExpression, Msg: fmt.Sprintf("the expression is longer than %d bytes", MaxExpression)}
+	}
 	toks := lex(expr)
 	if len(toks) == 1 { // only the end
 		return nil, &SyntaxError{Offset: 0, Msg: "empty license expression"}

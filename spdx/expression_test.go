@@ -114,6 +114,7 @@ func TestParseInvalid(t *testing.T) {
 	}{
 		{"", SyntaxError{0, "empty license expression"}},
 		{" \t\n", SyntaxError{0, "empty license expression"}},
+		{strings.Repeat("MIT OR ", 200) + "MIT", SyntaxError{MaxExpression, "the expression is longer than 1000 bytes"}},
 		{"MIT AND", SyntaxError{7, `expected a license identifier after "AND"`}},
 		{"MIT OR", SyntaxError{6, `expected a license identifier after "OR"`}},
 		{"(MIT", SyntaxError{4, `missing ")" to close the "(" at offset 0`}},

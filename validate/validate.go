@@ -209,7 +209,9 @@ func Tool(v *Violations, prefix string, t *catalogv1.Tool) {
 	v.url(f("repository_url"), t.GetRepositoryUrl())
 	v.url(f("landing_url"), t.GetLandingUrl())
 	v.url(f("logo_url"), t.GetLogoUrl())
-	if t.GetLicense() != "" {
+	if n := len(t.GetLicense()); n > spdx.MaxExpression {
+		v.Add(f("license"), "the expression is %d bytes long, more than %d", n, spdx.MaxExpression)
+	} else if n > 0 {
 		if err := spdx.Validate(t.GetLicense()); err != nil {
 			v.Add(f("license"), "%q is not a valid SPDX license expression: %v", t.GetLicense(), err)
 		}

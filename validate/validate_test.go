@@ -59,6 +59,18 @@ func TestTool(t *testing.T) {
 	}
 }
 
+// TestLongLicenseNotEchoed: a license expression past spdx.MaxExpression is
+// refused by its length, not quoted whole in the violation.
+func TestLongLicenseNotEchoed(t *testing.T) {
+	tool := validTool()
+	tool.License = strings.Repeat("MIT OR ", 1000) + "MIT"
+	var v Violations
+	Tool(&v, "tool", tool)
+	if len(v.List) != 1 || v.List[0].Field != "tool.license" || len(v.List[0].Description) > 100 {
+		t.Errorf("a license expression of %d bytes: %v", len(tool.License), v.List)
+	}
+}
+
 // TestBlankNamesAndBadURLs checks what the first version let through: a
 // name of characters that show nothing, a URL's port out of range or its
 // user name and password.
