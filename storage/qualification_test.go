@@ -238,3 +238,45 @@ func TestRequalifyAll(t *testing.T) {
 		time.Sleep(10 * time.Millisecond) // a poll interval
 	}
 }
+
+// TestAdoptionOfALargeSoftware reads the adoption of a software of many
+// records: every record listed (their rids are read in chunks: SQLite
+// takes at most 32,766 variables a statement, and one statement of them
+// all failed above that), each qualified, at a cost in allocations that
+// grows with the records, not their square (each record's qualification
+// walked the whole software for its use cases).
+func TestAdoptionOfALargeSoftware(t *testing.T) {
+	adoption := func(n int) (*Adoption, float64) {
+		ctx := context.Background()
+		s, _ := openTest(t)
+		writes := make([]Write, 0, n+1)
+		for i := range n {
+			tl := tool(fmt.Sprintf("Decidim %d", i), "Participatory democracy")
+			tl.RepositoryUrl = "https://github.com/decidim/decidim"
+			tl.LandingUrl = fmt.Sprintf("https://decidim-%d.example.org", i)
+			writes = append(writes, Write{Op: OpCreate, ID: fmt.Sprintf("d%d", i), Resource: tl})
+		}
+		writes = append(writes, Write{Op: OpCreate, ID: "u", Resource: useCase("origins/fr/tools/d1", catalogv1.OrganizationKind_ORGANIZATION_KIND_LOCAL_GOVERNMENT, "FR")})
+		if _, err := s.Apply(ctx, writes); err != nil {
+			t.Fatal(err)
+		}
+		a, err := s.Adoption(ctx, "fr", "d0")
+		if err != nil {
+			t.Fatalf("adoption of a software of %d records: %v", n, err)
+		}
+		return a, testing.AllocsPerRun(1, func() { s.Adoption(ctx, "fr", "d0") })
+	}
+	small, smallAllocs := adoption(300)
+	large, largeAllocs := adoption(1200)
+	if len(small.Tools) != 300 || len(large.Tools) != 1200 || len(large.UseCases) != 1 {
+		t.Fatalf("adoption lists %d and %d tools, %d use cases", len(small.Tools), len(large.Tools), len(large.UseCases))
+	}
+	for _, tl := range large.Tools {
+		if !criterionMet(t, tl, "used_by_administration") {
+			t.Fatalf("%s is not used by an administration, through the use case of its software", tl.GetName())
+		}
+	}
+	if largeAllocs > 8*smallAllocs {
+		t.Errorf("4 times the records took %.1f times the allocations (%.0f, %.0f)", largeAllocs/smallAllocs, smallAllocs, largeAllocs)
+	}
+}

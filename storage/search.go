@@ -2,11 +2,13 @@ package storage
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"sort"
 	"strings"
 
+	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 	"github.com/ogptoolbox/federation/search"
 	"google.golang.org/protobuf/proto"
 )
@@ -179,33 +181,52 @@ func (s *Store) readRecords(ctx context.Context, rids []int64) (map[int64]proto.
 	if len(rids) == 0 {
 		return nil, nil
 	}
-	args := make([]any, len(rids))
-	for i, rid := range rids {
-		args[i] = rid
-	}
 	s.awaitIndex() // qualifications read the links
-	rows, err := s.reader.QueryContext(ctx, "SELECT rid, record, signature FROM records WHERE deleted = 0 AND rid IN (?"+
-		strings.Repeat(", ?", len(rids)-1)+")", args...)
+	// One snapshot, read in chunks: SQLite takes at most 32,766 bound
+	// variables, and a software may have more records.
+	tx, err := s.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
-	defer rows.Close()
+	defer tx.Rollback()
+	const perQuery = 500
+	args := make([]any, 0, min(len(rids), perQuery))
 	byRID := make(map[int64]proto.Message, len(rids))
-	for rows.Next() {
-		var rid int64
-		var rec, sig []byte
-		if err := rows.Scan(&rid, &rec, &sig); err != nil {
-			return nil, fmt.Errorf("search: %w", err)
+	// Every tool of a software has its use cases: found once a software,
+	// not once a tool, which walked the software for each of them.
+	uses, now := s.links.groupUseCases(), s.now()
+	for start := 0; start < len(rids); start += perQuery {
+		chunk := rids[start:min(start+perQuery, len(rids))]
+		args = args[:0]
+		for _, rid := range chunk {
+			args = append(args, rid)
 		}
-		m, err := decodeStored(rec, sig)
+		rows, err := tx.QueryContext(ctx, "SELECT rid, record, signature FROM records WHERE deleted = 0 AND rid IN (?"+
+			strings.Repeat(", ?", len(chunk)-1)+")", args...)
 		if err != nil {
 			return nil, fmt.Errorf("search: %w", err)
 		}
-		s.SetQualification(m)
-		byRID[rid] = m
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("search: %w", err)
+		for rows.Next() {
+			var rid int64
+			var rec, sig []byte
+			if err := rows.Scan(&rid, &rec, &sig); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("search: %w", err)
+			}
+			m, err := decodeStored(rec, sig)
+			if err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("search: %w", err)
+			}
+			if t, ok := m.(*catalogv1.Tool); ok {
+				t.Qualification = s.qualifier.Qualify(t, uses.of(linkOf(t)), now)
+			}
+			byRID[rid] = m
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("search: %w", err)
+		}
 	}
 	return byRID, nil
 }
