@@ -78,6 +78,15 @@ func (f forge) repository(segs []string) []string {
 				return segs[:i]
 			}
 		}
+	default:
+		// A GitLab not named gitlab.* (git.openldap.org, code.europa.eu):
+		// its "/-/" after a group and project, which other sites hardly
+		// ever have, ends the project's path.
+		for i, s := range segs {
+			if s == "-" && i >= 2 {
+				return segs[:i]
+			}
+		}
 	}
 	return segs
 }

@@ -20,7 +20,9 @@
 package identity
 
 import (
+	"cmp"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -34,8 +36,13 @@ import (
 // "" when t has neither (or neither is an http(s) URL). Two tools with the
 // same non-empty key are the same software; a tool whose key is "" is a
 // duplicate of nothing.
+//
+// A repository URL counts only when it names a repository: not a forge's
+// home page, an owner's page ("github.com/etalab"), nor a git server's home
+// ("git.proxmox.com/"), which many different software share; the landing
+// URL is the key then.
 func Key(t *catalogv1.Tool) string {
-	if k := NormalizeURL(t.GetRepositoryUrl()); k != "" {
+	if k, repository := normalize(t.GetRepositoryUrl()); k != "" && repository {
 		return k
 	}
 	return NormalizeURL(t.GetLandingUrl())
@@ -85,7 +92,10 @@ func RefersTo(useCaseTool string, t *catalogv1.Tool) bool {
 //
 // It lowercases the host and drops a leading "www.", a trailing dot, the
 // default ports (80 and 443, whatever the scheme, since http and https are
-// the same address here), the user information, the query and the fragment.
+// the same address here), the user information and the fragment. The query
+// is kept on hosts that are not forges, its parameters sorted and those
+// that only track visits dropped (see queryIdentity): it may be all that
+// tells two pages apart.
 // In the path it resolves "." and "..", collapses repeated slashes, drops
 // trailing slashes and a trailing ".git", and writes percent-encoding one
 // way (decoded, then re-encoded as url.PathEscape does).
@@ -95,35 +105,44 @@ func RefersTo(useCaseTool string, t *catalogv1.Tool) bool {
 // names the repository is kept, so that links into a repository's files,
 // branches or issues have the repository's identity: owner/repo on GitHub and
 // the like, the whole group path before "/-/" on GitLab, whose subgroups
-// nest. On forges whose routes are case-insensitive the path is lowercased;
-// elsewhere case is kept, as a web server may tell "/Foo" from "/foo".
+// nest; elsewhere a "/-/" after two segments ends the path too (a GitLab
+// not named gitlab.*). On forges whose routes are case-insensitive the path
+// is lowercased; elsewhere case is kept, as a web server may tell "/Foo"
+// from "/foo".
 //
-// One query parameter is kept: a gitweb project selector, p=NAME.git
-// ("git.postgresql.org/gitweb?p=postgresql.git"), because on those hosts
-// the query is the only part of the URL that says which repository is meant,
-// and dropping it would make every project of the host one.
+// Of a gitweb query, on any host, only the project selector is kept,
+// p=NAME.git ("git.postgresql.org/gitweb?p=postgresql.git"): it says which
+// repository is meant, whatever page of it.
 //
 // The result is stable: NormalizeURL("https://" + NormalizeURL(x)) ==
 // NormalizeURL(x) whenever NormalizeURL(x) != "".
 func NormalizeURL(raw string) string {
+	key, _ := normalize(raw)
+	return key
+}
+
+// normalize is NormalizeURL, and whether the URL names a repository (as
+// far as a URL can tell): on a forge, a repository's path (owner and name,
+// or a GitLab project in its group); elsewhere, any path or query.
+func normalize(raw string) (key string, repository bool) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
-		return "" // most tools lack one URL or the other: no parse for it
+		return "", false // most tools lack one URL or the other: no parse for it
 	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Opaque != "" {
-		return ""
+		return "", false
 	}
 	if s := strings.ToLower(u.Scheme); s != "http" && s != "https" {
-		return ""
+		return "", false
 	}
 	host, bare, ok := normalizeHost(u.Hostname(), u.Port())
 	if !ok {
-		return ""
+		return "", false
 	}
 	segs, ok := pathSegments(u.EscapedPath())
 	if !ok {
-		return ""
+		return "", false
 	}
 	f := forgeOf(bare)
 	if f.caseInsensitive {
@@ -132,6 +151,14 @@ func NormalizeURL(raw string) string {
 		}
 	}
 	segs = trimSegments(segs, f)
+	query := ""
+	if p := gitwebProject(u.RawQuery); p != "" {
+		query = "p=" + url.QueryEscape(p)
+	} else if f.layout == notAForge {
+		if query, ok = queryIdentity(u.RawQuery); !ok {
+			return "", false
+		}
+	}
 
 	var b strings.Builder
 	b.WriteString(host)
@@ -139,11 +166,65 @@ func NormalizeURL(raw string) string {
 		b.WriteByte('/')
 		b.WriteString(url.PathEscape(s))
 	}
-	if p := gitwebProject(u.RawQuery); p != "" {
-		b.WriteString("?p=")
-		b.WriteString(url.QueryEscape(p))
+	if query != "" {
+		b.WriteByte('?')
+		b.WriteString(query)
 	}
-	return b.String()
+	switch f.layout {
+	case ownerRepo:
+		repository = len(segs) == 2
+	case gitLab:
+		repository = len(segs) >= 2
+	default:
+		repository = len(segs) > 0 || query != ""
+	}
+	return b.String(), repository
+}
+
+// queryIdentity returns what identifies a page in the query of a URL on a
+// host that is no forge: its parameters sorted, without those that only
+// track visits (utm_source and the like). On such hosts the query may be
+// all that tells two pages apart: an app store's "details?id=", websvn's
+// "listing.php?repname=". ok is false for a query that does not decode.
+func queryIdentity(rawQuery string) (query string, ok bool) {
+	type param struct{ k, v string }
+	var params []param
+	for _, kv := range strings.FieldsFunc(rawQuery, func(r rune) bool { return r == '&' || r == ';' }) {
+		k, v, _ := strings.Cut(kv, "=")
+		k, err := url.QueryUnescape(k)
+		if err != nil {
+			return "", false
+		}
+		v, err = url.QueryUnescape(v)
+		if err != nil {
+			return "", false
+		}
+		if k == "" || trackingParam(k) {
+			continue
+		}
+		params = append(params, param{k, v})
+	}
+	slices.SortFunc(params, func(a, b param) int { return cmp.Or(strings.Compare(a.k, b.k), strings.Compare(a.v, b.v)) })
+	var b strings.Builder
+	for i, p := range params {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(url.QueryEscape(p.k))
+		b.WriteByte('=')
+		b.WriteString(url.QueryEscape(p.v))
+	}
+	return b.String(), true
+}
+
+// trackingParam reports whether a query parameter only tracks where a visit
+// came from, and so says nothing of the page.
+func trackingParam(k string) bool {
+	switch strings.ToLower(k) {
+	case "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "igshid", "mc_cid", "mc_eid", "_ga", "_gl", "ref_src":
+		return true
+	}
+	return strings.HasPrefix(strings.ToLower(k), "utm_")
 }
 
 // normalizeHost returns the host part of a key: the lowercased host name

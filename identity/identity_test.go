@@ -73,7 +73,10 @@ func TestNormalizeURL(t *testing.T) {
 		// gitweb.
 		{"gitweb project kept", "https://git.postgresql.org/gitweb/?p=postgresql.git;a=summary", "git.postgresql.org/gitweb?p=postgresql.git"},
 		{"gitweb at root", "https://git.ghostscript.com/?p=mupdf.git", "git.ghostscript.com?p=mupdf.git"},
-		{"p not a repository", "https://blog.example.org/?p=123", "blog.example.org"},
+		{"p not a repository: the query of a page", "https://blog.example.org/?p=123", "blog.example.org?p=123"},
+		{"a page's query sorted, tracking dropped", "https://play.google.com/store/apps/details?utm_source=x&id=fr.gouv.petitions&hl=fr&fbclid=1", "play.google.com/store/apps/details?hl=fr&id=fr.gouv.petitions"},
+		{"no query on a forge", "https://github.com/decidim/decidim?tab=readme", "github.com/decidim/decidim"},
+		{"a GitLab not named gitlab.*", "https://git.openldap.org/openldap/openldap/-/tree/master", "git.openldap.org/openldap/openldap"},
 
 		// Not absolute http(s) URLs.
 		{"empty", "", ""},
@@ -149,6 +152,12 @@ func TestKey(t *testing.T) {
 			LandingUrl:    "https://consuldemocracy.org",
 		}, "consuldemocracy.org"},
 		{"neither", &catalogv1.Tool{DisplayName: "Proprietary Petitions"}, ""},
+		{"a forge's home is no repository", &catalogv1.Tool{RepositoryUrl: "https://github.com/", LandingUrl: "https://petitions.example.org"}, "petitions.example.org"},
+		{"an owner's page is no repository", &catalogv1.Tool{RepositoryUrl: "https://github.com/etalab", LandingUrl: "https://code.gouv.fr"}, "code.gouv.fr"},
+		{"a GitLab route at the root is no repository", &catalogv1.Tool{RepositoryUrl: "https://gitlab.com/-/ide/project/city/petitions"}, ""},
+		{"a git server's home is no repository", &catalogv1.Tool{RepositoryUrl: "https://git.proxmox.com/", LandingUrl: "https://www.proxmox.com/en/proxmox-ve"}, "proxmox.com/en/proxmox-ve"},
+		{"a GitLab group's project", &catalogv1.Tool{RepositoryUrl: "https://gitlab.com/city/petitions"}, "gitlab.com/city/petitions"},
+		{"a websvn repository", &catalogv1.Tool{RepositoryUrl: "https://www.scribus.net/websvn/listing.php?repname=Scribus"}, "scribus.net/websvn/listing.php?repname=Scribus"},
 		{"neither is a URL", &catalogv1.Tool{RepositoryUrl: "N/A", LandingUrl: "see website"}, ""},
 	}
 	for _, tt := range tests {

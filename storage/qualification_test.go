@@ -280,3 +280,35 @@ func TestAdoptionOfALargeSoftware(t *testing.T) {
 		t.Errorf("4 times the records took %.1f times the allocations (%.0f, %.0f)", largeAllocs/smallAllocs, smallAllocs, largeAllocs)
 	}
 }
+
+// TestAppStorePagesAreTwoSoftware: two apps whose landing pages are store
+// pages, told apart only by their query, are two software: not collapsed
+// into one, and a use case of one does not qualify the other. The query was
+// dropped from every key.
+func TestAppStorePagesAreTwoSoftware(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	a := tool("Pétitions", "The national petitions app")
+	a.LandingUrl = "https://play.google.com/store/apps/details?id=fr.gouv.petitions"
+	create(t, s, "petitions", a)
+	b := tool("Budget", "A city's participatory budget app")
+	b.LandingUrl = "https://play.google.com/store/apps/details?id=es.madrid.presupuestos&utm_source=ogp"
+	create(t, s, "budget", b)
+	create(t, s, "ministry", useCase("origins/fr/tools/petitions", catalogv1.OrganizationKind_ORGANIZATION_KIND_NATIONAL_GOVERNMENT, "FR"))
+
+	m, err := s.Get(ctx, KindTool, "fr", "budget")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if criterionMet(t, m.(*catalogv1.Tool), "used_by_administration") {
+		t.Errorf("budget is used by an administration through the use case of another app: %v", m.(*catalogv1.Tool).GetQualification())
+	}
+	found, total, err := s.Search(ctx, Query{Kind: KindTool, CollapseDuplicates: true, Limit: 10})
+	if err != nil || len(found) != 2 || total != 2 {
+		t.Errorf("collapsed search: %v (total %d), %v", names(found), total, err)
+	}
+	ad, err := s.Adoption(ctx, "fr", "budget")
+	if err != nil || len(ad.Tools) != 1 || len(ad.UseCases) != 0 {
+		t.Errorf("adoption of budget: software %q, %d tools, %d use cases, %v", ad.Software, len(ad.Tools), len(ad.UseCases), err)
+	}
+}
