@@ -198,8 +198,11 @@ func primaryLanguageOf(s string) primaryLanguage {
 	if err != nil || tag == language.Und {
 		return primaryLanguage{}
 	}
+	// Only a language the tag names: "und-FR" names none, and the base
+	// language.Tag.Base guesses for it (French, with low confidence) is
+	// no language the tool is available in.
 	base, conf := tag.Base()
-	if conf == language.No {
+	if conf != language.Exact {
 		return primaryLanguage{}
 	}
 	if b := base.String(); b != "und" {
@@ -242,8 +245,23 @@ func usedByAdministration(useCases []*catalogv1.UseCase, explain bool) result {
 		kind          catalogv1.OrganizationKind
 		rank          int
 	}
+	// The order admins are kept in, and which of two use cases of one
+	// administration speaks for it: use cases come in each node's order
+	// of arrival, and every node must give the same reason.
+	compare := func(a, b admin) int {
+		if a.rank != b.rank {
+			return a.rank - b.rank
+		}
+		if c := strings.Compare(strings.ToLower(a.name), strings.ToLower(b.name)); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.country, b.country); c != 0 {
+			return c
+		}
+		return strings.Compare(a.name, b.name)
+	}
 	var admins []admin
-	seen := map[string]bool{}
+	seen := map[string]int{} // index in admins
 	recorded := 0
 	for _, uc := range useCases {
 		if uc == nil || uc.GetDeleted() {
@@ -262,10 +280,13 @@ func usedByAdministration(useCases []*catalogv1.UseCase, explain bool) result {
 			rank:    rank,
 		}
 		key := strings.ToLower(a.name) + "\x00" + a.country
-		if seen[key] {
+		if i, ok := seen[key]; ok {
+			if compare(a, admins[i]) < 0 {
+				admins[i] = a
+			}
 			continue
 		}
-		seen[key] = true
+		seen[key] = len(admins)
 		admins = append(admins, a)
 	}
 	if len(admins) == 0 {
@@ -279,18 +300,7 @@ func usedByAdministration(useCases []*catalogv1.UseCase, explain bool) result {
 			return notMetBecause("None of the " + strconv.Itoa(recorded) + " recorded uses is by " + by + ".")
 		}
 	}
-	first := slices.MinFunc(admins, func(a, b admin) int {
-		if a.rank != b.rank {
-			return a.rank - b.rank
-		}
-		if c := strings.Compare(strings.ToLower(a.name), strings.ToLower(b.name)); c != 0 {
-			return c
-		}
-		if c := strings.Compare(a.country, b.country); c != 0 {
-			return c
-		}
-		return strings.Compare(a.name, b.name)
-	})
+	first := slices.MinFunc(admins, compare)
 	who := first.name
 	if who == "" {
 		who = "an unnamed organisation"

@@ -152,6 +152,42 @@ func TestOpenLicense(t *testing.T) {
 	}
 }
 
+// TestLocalisationSkipsUndeterminedLanguages: tags of no language
+// ("und-FR", "und-Cyrl") pass validation, and must not count as languages a
+// tool is available in.
+func TestLocalisationSkipsUndeterminedLanguages(t *testing.T) {
+	for _, langs := range [][]string{{"und-FR", "und-DE"}, {"en", "und-Cyrl"}} {
+		if c := criterion(t, Qualify(&catalogv1.Tool{LocalisationReady: true, AvailableLanguages: langs}, nil, now), Localisation); c.GetMet() {
+			t.Errorf("%q: localisation met: %q", langs, c.GetReason())
+		}
+	}
+	for _, langs := range [][]string{{"iw", "en"}, {"pt-BR", "fr"}} {
+		if c := criterion(t, Qualify(&catalogv1.Tool{LocalisationReady: true, AvailableLanguages: langs}, nil, now), Localisation); !c.GetMet() {
+			t.Errorf("%q: localisation not met: %q", langs, c.GetReason())
+		}
+	}
+}
+
+// TestUsedByAdministrationWhateverTheOrder: two use cases of one
+// administration, spelled or kinded differently by two members, give the
+// same reason in either order: each node holds use cases in its own order
+// of arrival, and every node must qualify a tool word for word alike.
+func TestUsedByAdministrationWhateverTheOrder(t *testing.T) {
+	local := catalogv1.OrganizationKind_ORGANIZATION_KIND_LOCAL_GOVERNMENT
+	national := catalogv1.OrganizationKind_ORGANIZATION_KIND_NATIONAL_GOVERNMENT
+	for _, pair := range [][2]*catalogv1.UseCase{
+		{useCase("Ville de Paris", "FR", local), useCase("VILLE DE PARIS", "FR", national)},
+		{useCase("Ville de Paris", "FR", local), useCase("VILLE DE PARIS", "FR", local)},
+		{useCase("Ville de Paris", "fr", local), useCase("Ville de Paris", "FR", national)},
+	} {
+		r1 := criterion(t, Qualify(decidim(), []*catalogv1.UseCase{pair[0], pair[1]}, now), UsedByAdministration).GetReason()
+		r2 := criterion(t, Qualify(decidim(), []*catalogv1.UseCase{pair[1], pair[0]}, now), UsedByAdministration).GetReason()
+		if r1 != r2 {
+			t.Errorf("the reason depends on the order of the use cases:\n %q\n %q", r1, r2)
+		}
+	}
+}
+
 // TestLongLicenseExpressions: an expression past spdx.MaxExpression (a
 // peer's records are not validated) is not met, cheaply, without being
 // quoted; and the licenses that block an expression are found in time and
