@@ -29,6 +29,7 @@ import (
 	"unicode/utf8"
 
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+	"golang.org/x/net/idna"
 )
 
 // Key returns the identity of the software t describes: the normalised
@@ -242,6 +243,14 @@ func normalizeHost(name, port string) (hostPort, bare string, ok bool) {
 		}
 		bare = "[" + name + "]"
 	} else {
+		if strings.Contains(name, "xn--") || strings.ContainsFunc(name, func(r rune) bool { return r >= utf8.RuneSelf }) {
+			// An internationalised name, in punycode or not, is written
+			// one way: in its own script. One that does not convert
+			// (an underscore, a label that is no punycode) stays as it is.
+			if u, err := idna.Display.ToUnicode(name); err == nil {
+				name = u
+			}
+		}
 		for {
 			trimmed := strings.TrimSuffix(strings.TrimPrefix(name, "www."), ".")
 			if trimmed == name {

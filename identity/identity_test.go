@@ -76,6 +76,8 @@ func TestNormalizeURL(t *testing.T) {
 		{"p not a repository: the query of a page", "https://blog.example.org/?p=123", "blog.example.org?p=123"},
 		{"a page's query sorted, tracking dropped", "https://play.google.com/store/apps/details?utm_source=x&id=fr.gouv.petitions&hl=fr&fbclid=1", "play.google.com/store/apps/details?hl=fr&id=fr.gouv.petitions"},
 		{"no query on a forge", "https://github.com/decidim/decidim?tab=readme", "github.com/decidim/decidim"},
+		{"a host in punycode", "https://xn--bcher-kva.example/outil", "bücher.example/outil"},
+		{"a host in its script, capitals too", "https://BÜCHER.example/outil", "bücher.example/outil"},
 		{"a GitLab not named gitlab.*", "https://git.openldap.org/openldap/openldap/-/tree/master", "git.openldap.org/openldap/openldap"},
 
 		// Not absolute http(s) URLs.
