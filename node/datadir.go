@@ -196,3 +196,39 @@ func (c *Catalog) Close() error {
 	err := c.Store.Close()
 	return errors.Join(err, c.lock.Close())
 }
+
+// BackupDataDir copies what the data folder dataDir must keep into dest, a
+// folder it makes (it must not exist): the catalog as it was at one moment
+// (storage.Backup, beside a node that runs on the folder), the node's key,
+// without which the catalog does not open, and the admin token if the
+// folder holds it. Restoring is putting dest in the folder's place, the
+// node stopped. A backup that fails leaves nothing at dest.
+func BackupDataDir(ctx context.Context, dataDir, dest string) (err error) {
+	if _, err := os.Stat(filepath.Join(dataDir, catalogFile)); err != nil {
+		return fmt.Errorf("back up %s: no catalog: %w", dataDir, err)
+	}
+	if err := os.Mkdir(dest, 0o700); err != nil {
+		return fmt.Errorf("back up %s: %w", dataDir, err)
+	}
+	defer func() {
+		if err != nil {
+			os.RemoveAll(dest)
+		}
+	}()
+	if err := storage.Backup(ctx, filepath.Join(dataDir, catalogFile), filepath.Join(dest, catalogFile)); err != nil {
+		return err
+	}
+	for _, name := range []string{keyFile, adminTokenFile} {
+		b, err := os.ReadFile(filepath.Join(dataDir, name))
+		switch {
+		case errors.Is(err, fs.ErrNotExist) && name == adminTokenFile:
+			continue // given by a file elsewhere, or the environment
+		case err != nil:
+			return fmt.Errorf("back up %s: %w", dataDir, err)
+		}
+		if err := os.WriteFile(filepath.Join(dest, name), b, 0o600); err != nil {
+			return fmt.Errorf("back up %s: %w", dataDir, err)
+		}
+	}
+	return nil
+}

@@ -89,6 +89,22 @@ running node at --node. Flags:
 	if o.nodeURL != "" && (o.dataDir != "" || o.origin != "" || o.offline) {
 		return o, usagef("harvest: give --node or --data and --origin (and --offline), not both")
 	}
+	pick, err := settingsOf(configFile, getenv)
+	if err != nil {
+		return o, err
+	}
+	if o.nodeURL == "" {
+		o.origin = pick(o.origin, "OGPNODE_ORIGIN", "origin", def.Origin)
+		o.dataDir = pick(o.dataDir, "OGPNODE_DATA", "data", def.DataDir)
+	}
+	return o, nil
+}
+
+// settingsOf returns how a command other than serve finds serve's settings
+// it needs (origin, data): pick returns the flag's value if given, else the
+// environment's, else the key's in the --config file (or OGPNODE_CONFIG's),
+// else fallback.
+func settingsOf(configFile string, getenv func(string) string) (pick func(flagValue, env, key, fallback string) string, err error) {
 	if configFile == "" {
 		configFile = getenv("OGPNODE_CONFIG")
 	}
@@ -96,13 +112,13 @@ running node at --node. Flags:
 	if configFile != "" {
 		b, err := os.ReadFile(configFile)
 		if err != nil {
-			return o, fmt.Errorf("read config: %w", err)
+			return nil, fmt.Errorf("read config: %w", err)
 		}
 		if err := yaml.Unmarshal(b, &fromFile); err != nil {
-			return o, fmt.Errorf("config %s: %w", configFile, err)
+			return nil, fmt.Errorf("config %s: %w", configFile, err)
 		}
 	}
-	pick := func(flagValue, env, key, fallback string) string {
+	return func(flagValue, env, key, fallback string) string {
 		if flagValue != "" {
 			return flagValue
 		}
@@ -113,12 +129,7 @@ running node at --node. Flags:
 			return fmt.Sprint(v)
 		}
 		return fallback
-	}
-	if o.nodeURL == "" {
-		o.origin = pick(o.origin, "OGPNODE_ORIGIN", "origin", def.Origin)
-		o.dataDir = pick(o.dataDir, "OGPNODE_DATA", "data", def.DataDir)
-	}
-	return o, nil
+	}, nil
 }
 
 // runHarvest harvests every source of o, each in its own run.

@@ -2,6 +2,7 @@
 //
 //	ogpnode serve [flags]                run a node (see ogpnode serve -h)
 //	ogpnode harvest [flags] SOURCE...    harvest catalogs (see ogpnode harvest -h)
+//	ogpnode backup [flags] FOLDER        back up the data folder, beside a running node
 //	ogpnode version                      print the version
 //
 // Every flag of serve is also an environment variable (--http-addr is
@@ -101,6 +102,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return err
 		}
 		return runHarvest(ctx, o, getenv, stdout, stderr)
+	case "backup":
+		dataDir, dest, err := parseBackup(args[1:], getenv, stderr)
+		if err != nil {
+			return err
+		}
+		if err := node.BackupDataDir(ctx, dataDir, dest); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "backed up %s into %s\n", dataDir, dest)
+		return nil
 	case "version":
 		fmt.Fprintln(stdout, "ogpnode", version())
 		return nil
@@ -110,6 +121,39 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	usage(stderr)
 	return usagef("unknown command %q", args[0])
+}
+
+// parseBackup reads backup's flags and its folder; --data also comes from
+// OGPNODE_DATA and from the file of --config, as serve reads them.
+func parseBackup(args []string, getenv func(string) string, stderr io.Writer) (dataDir, dest string, err error) {
+	var configFile string
+	fs := flag.NewFlagSet("ogpnode backup", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `Usage: ogpnode backup [flags] FOLDER
+
+Copies into FOLDER, which it makes, what the data folder must keep: the
+catalog as it was at one moment (it runs beside a node that serves and
+writes), the node's key and the admin token. Restore by putting FOLDER in
+the data folder's place, the node stopped.
+
+`)
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&dataDir, "data", "", "the data folder to back up (default: as serve, "+node.DefaultConfig().DataDir+")")
+	fs.StringVar(&configFile, "config", "", "serve's YAML configuration file, for data")
+	if err := fs.Parse(args); err != nil {
+		return "", "", parseError(err)
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return "", "", usagef("backup: give one folder to back up into, got %d", fs.NArg())
+	}
+	pick, err := settingsOf(configFile, getenv)
+	if err != nil {
+		return "", "", err
+	}
+	return pick(dataDir, "OGPNODE_DATA", "data", node.DefaultConfig().DataDir), fs.Arg(0), nil
 }
 
 // parseError is the error of a flag set's Parse: a usage error, but for a
@@ -127,6 +171,7 @@ func usage(w io.Writer) {
 Usage:
   ogpnode serve [flags]                run a node (ogpnode serve -h lists the flags)
   ogpnode harvest [flags] SOURCE...    harvest catalogs into the node's origin (ogpnode harvest -h)
+  ogpnode backup [flags] FOLDER        back up the data folder into a new FOLDER, beside a running node (ogpnode backup -h)
   ogpnode version                      print the version
 `)
 }
