@@ -49,9 +49,33 @@ func gossipKey(cfg Config) ([]byte, error) {
 	return key, nil
 }
 
+// decodeKey decodes a public key written in hex or in base64, which the
+// lengths tell apart: 64 hex digits, 44 characters of base64 (43 without
+// padding).
+func decodeKey(s string) ([]byte, bool) {
+	var key []byte
+	var err error
+	switch len(s) {
+	case 2 * ed25519.PublicKeySize:
+		key, err = hex.DecodeString(s)
+	case base64.StdEncoding.EncodedLen(ed25519.PublicKeySize):
+		if key, err = base64.StdEncoding.DecodeString(s); err != nil {
+			key, err = base64.URLEncoding.DecodeString(s)
+		}
+	case base64.RawStdEncoding.EncodedLen(ed25519.PublicKeySize):
+		if key, err = base64.RawStdEncoding.DecodeString(s); err != nil {
+			key, err = base64.RawURLEncoding.DecodeString(s)
+		}
+	default:
+		return nil, false
+	}
+	return key, err == nil && len(key) == ed25519.PublicKeySize
+}
+
 // readTrust reads a trust file: a line per origin, its name and its public
-// key in hex (as GET /v1/node shows it in base64, and the node logs it in
-// hex at start), separated by spaces; # starts a comment.
+// key in hex (as the node logs it at start and the federation page shows
+// it) or in base64 (as GET /v1/node gives it), separated by spaces; #
+// starts a comment.
 func readTrust(path string) (map[string]ed25519.PublicKey, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -66,15 +90,15 @@ func readTrust(path string) (map[string]ed25519.PublicKey, error) {
 			continue
 		}
 		if len(fields) != 2 {
-			return nil, fmt.Errorf("--trust %s:%d: want an origin and its key in hex", path, line)
+			return nil, fmt.Errorf("--trust %s:%d: want an origin and its key in hex or base64", path, line)
 		}
-		origin, keyHex := fields[0], fields[1]
+		origin, encoded := fields[0], fields[1]
 		if !envelope.ValidOrigin(origin) {
 			return nil, fmt.Errorf("--trust %s:%d: %q is not an origin", path, line, origin)
 		}
-		key, err := hex.DecodeString(keyHex)
-		if err != nil || len(key) != ed25519.PublicKeySize {
-			return nil, fmt.Errorf("--trust %s:%d: the key of %s is not 32 bytes of hex", path, line, origin)
+		key, ok := decodeKey(encoded)
+		if !ok {
+			return nil, fmt.Errorf("--trust %s:%d: the key of %s is not 32 bytes in hex (64 digits) or base64 (44 characters)", path, line, origin)
 		}
 		if err := envelope.CheckPublicKey(key); err != nil {
 			return nil, fmt.Errorf("--trust %s:%d: the key of %s: %w", path, line, origin, err)

@@ -2,6 +2,7 @@ package node
 
 import (
 	"crypto/ed25519"
+	"encoding/base64"
 	"encoding/hex"
 	"os"
 	"path/filepath"
@@ -11,7 +12,8 @@ import (
 
 func TestReadTrust(t *testing.T) {
 	dir := t.TempDir()
-	key := hex.EncodeToString(ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)).Public().(ed25519.PublicKey))
+	pub := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)).Public().(ed25519.PublicKey)
+	key := hex.EncodeToString(pub)
 	zero := hex.EncodeToString(make([]byte, ed25519.PublicKeySize)) // a point of order 4
 	write := func(text string) string {
 		p := filepath.Join(dir, "trust")
@@ -24,10 +26,17 @@ func TestReadTrust(t *testing.T) {
 	if err != nil || len(got) != 2 || got["de-berlin"] == nil {
 		t.Fatalf("a valid file: %v, %v", got, err)
 	}
+	// In base64 too, as GET /v1/node gives it, with or without padding.
+	got, err = readTrust(write("fr " + base64.StdEncoding.EncodeToString(pub) + "\nes " + base64.RawURLEncoding.EncodeToString(pub) + "\n"))
+	if err != nil || !got["fr"].Equal(pub) || !got["es"].Equal(pub) {
+		t.Fatalf("keys in base64: %v, %v", got, err)
+	}
 	for _, tc := range []struct{ text, want string }{
 		{"fr\n", ":1: want an origin and its key"},
 		{"France " + key + "\n", `"France" is not an origin`},
-		{"fr abcd\n", "not 32 bytes of hex"},
+		{"fr abcd\n", "not 32 bytes in hex (64 digits) or base64"},
+		{"fr " + strings.Repeat("z", 64) + "\n", "not 32 bytes in hex"},
+		{"fr " + strings.Repeat("!", 44) + "\n", "not 32 bytes in hex"},
 		{"fr " + key + "\nfr " + key + "\n", ":2: fr is listed twice"},
 		{"fr " + zero + "\n", "the key of fr: envelope: a public key of small order"},
 		{"# nothing\n", "lists no origin"},
