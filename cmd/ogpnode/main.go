@@ -11,6 +11,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -325,18 +326,22 @@ func scheduledHarvests(configFile string) ([]harvest.Scheduled, error) {
 	if err := yaml.Unmarshal(b, &file); err != nil {
 		return nil, fmt.Errorf("config %s: %w", configFile, err)
 	}
-	list, ok := file[harvestsKey]
-	if !ok {
+	if _, ok := file[harvestsKey]; !ok {
 		return nil, nil
 	}
 	// Strict within the list, so a misspelt key is an error, not a
-	// harvest that silently differs from what was meant.
-	b, err = yaml.Marshal(list)
+	// harvest that silently differs from what was meant; decoded from the
+	// file's own node, so that an error names the file's line.
+	path, err := yaml.PathString("$." + harvestsKey)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: harvests: %w", configFile, err)
+	}
+	list, err := path.ReadNode(bytes.NewReader(b))
 	if err != nil {
 		return nil, fmt.Errorf("config %s: harvests: %w", configFile, err)
 	}
 	var harvests []harvest.Scheduled
-	if err := yaml.UnmarshalWithOptions(b, &harvests, yaml.Strict()); err != nil {
+	if err := yaml.NodeToValue(list, &harvests, yaml.Strict()); err != nil {
 		return nil, fmt.Errorf("config %s: harvests: %w", configFile, err)
 	}
 	return harvests, nil

@@ -88,9 +88,14 @@ harvests:
 		t.Errorf("harvests read as %+v and %+v", sill, sheet)
 	}
 
-	write("harvests:\n  - kind: sill\n    locaton: https://example.org/sill.json\n    interval: 24h\n")
-	if _, _, err := parseServe([]string{"--config", file}, func(string) string { return "" }, io.Discard); err == nil {
-		t.Error("a misspelt harvest key was accepted")
+	// An error names the line of the file, not of a copy of the list.
+	write("origin: fr\nhttp-addr: 127.0.0.1:8080\n\nharvests:\n  - kind: sill\n    locaton: https://example.org/sill.json\n    interval: 24h\n")
+	if _, _, err := parseServe([]string{"--config", file}, func(string) string { return "" }, io.Discard); err == nil || !strings.Contains(err.Error(), "[6:") {
+		t.Errorf("a misspelt harvest key: %v, want an error naming line 6", err)
+	}
+	write("origin: fr\nharvests:\n  - kind: csv\n    location: a.csv\n    interval: 24h\n    columns: id=Id,display_name=Nom\n")
+	if _, _, err := parseServe([]string{"--config", file}, func(string) string { return "" }, io.Discard); err == nil || !strings.Contains(err.Error(), "[6:") {
+		t.Errorf("columns as a string: %v, want an error naming line 6", err)
 	}
 	write("harvests:\n  - kind: sill\n    location: https://example.org/sill.json\n    interval: often\n")
 	cfg, _, err = parseServe([]string{"--config", file, "--data", dir}, func(string) string { return "" }, io.Discard)
