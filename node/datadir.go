@@ -81,16 +81,16 @@ func adminToken(cfg Config) (token, created string, err error) {
 	case cfg.AdminTokenFile != "":
 		b, err := os.ReadFile(cfg.AdminTokenFile)
 		if err != nil {
-			return "", "", fmt.Errorf("read admin token: %w", err)
+			return "", "", fmt.Errorf("--admin-token-file: %w", err)
 		}
 		token = strings.TrimSpace(string(b))
 		if len(token) < minTokenLength {
-			return "", "", fmt.Errorf("admin token file %s: the token must be at least %d characters", cfg.AdminTokenFile, minTokenLength)
+			return "", "", fmt.Errorf("--admin-token-file %s: the token must be at least %d characters", cfg.AdminTokenFile, minTokenLength)
 		}
 		return token, "", nil
 	case cfg.AdminToken != "":
 		if len(cfg.AdminToken) < minTokenLength {
-			return "", "", fmt.Errorf("admin token: it must be at least %d characters", minTokenLength)
+			return "", "", fmt.Errorf("OGPNODE_ADMIN_TOKEN: the token must be at least %d characters", minTokenLength)
 		}
 		return cfg.AdminToken, "", nil
 	}

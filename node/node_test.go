@@ -729,13 +729,13 @@ func TestDataFolder(t *testing.T) {
 	}
 	cfg.Origin = "fr"
 	cfg.AdminToken = "short"
-	if _, err := New(ctx, cfg, log); err == nil {
-		t.Error("a short admin token was accepted")
+	if _, err := New(ctx, cfg, log); err == nil || !strings.Contains(err.Error(), "OGPNODE_ADMIN_TOKEN") {
+		t.Errorf("a short admin token: %v, want an error naming where it came from", err)
 	}
 	cfg.AdminToken = ""
 	cfg.AdminTokenFile = filepath.Join(t.TempDir(), "missing")
-	if _, err := New(ctx, cfg, log); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("missing token file: %v", err)
+	if _, err := New(ctx, cfg, log); !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), "--admin-token-file") {
+		t.Errorf("missing token file: %v, want an error naming the flag", err)
 	}
 }
 

@@ -949,9 +949,17 @@ func TestGossipEncryption(t *testing.T) {
 	if logs := plainLogs.String(); !strings.Contains(logs, "gossip is not encrypted") || !strings.Contains(logs, "joined no member yet") {
 		t.Errorf("a node without the gossip key does not say its gossip is not encrypted, or joined the federation's:\n%s", logs)
 	}
+	if logs := plainLogs.String(); !strings.Contains(logs, "the seeds encrypt gossip and this node does not") {
+		t.Errorf("a node without the gossip key is not told why it joined no member:\n%s", logs)
+	}
+	var otherLogs lockedbuf.Buffer
+	startNode(t, t.TempDir(), "dd", clusterOpts{gossipKey: bytes.Repeat([]byte{8}, 32), join: []string{a.repl.GossipAddr()}, log: slog.New(slog.NewTextHandler(&otherLogs, nil))})
+	if logs := otherLogs.String(); !strings.Contains(logs, "joined no member yet") || !strings.Contains(logs, "the seeds use another gossip key than this node") {
+		t.Errorf("a node of another gossip key is not told why it joined no member:\n%s", logs)
+	}
 	for _, p := range a.repl.Peers() {
-		if p.Origin == "cc" {
-			t.Error("a node without the gossip key is a member of the federation's")
+		if p.Origin == "cc" || p.Origin == "dd" {
+			t.Errorf("%s, without the gossip key, is a member of the federation's", p.Origin)
 		}
 	}
 }

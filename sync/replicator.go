@@ -378,7 +378,11 @@ func Start(ctx context.Context, cfg Config, store *storage.Store, logger *slog.L
 			}
 		}
 		if len(members) == 0 {
-			r.log.Warn("joined no member yet; gossip will keep trying through peers that reach this node", "seeds", seeds, "err", err)
+			args := []any{"seeds", seeds, "err", err}
+			if hint := gossipKeyHint(err); hint != "" {
+				args = append(args, "hint", hint)
+			}
+			r.log.Warn("joined no member yet; gossip will keep trying through peers that reach this node", args...)
 		} else {
 			r.log.Info("joined the federation", "members", len(members))
 			// Whatever the catalog holds of the node's origin: one
@@ -393,6 +397,22 @@ func Start(ctx context.Context, cfg Config, store *storage.Store, logger *slog.L
 	go r.announceLoop()
 	go r.antiEntropyLoop()
 	return r, nil
+}
+
+// gossipKeyHint says what a failed join's error means when gossip's own
+// words do not say it to an operator: the seeds hold another gossip key
+// than this node, or one of the two has none.
+func gossipKeyHint(err error) string {
+	if err == nil {
+		return ""
+	}
+	switch msg := err.Error(); {
+	case strings.Contains(msg, "no installed keys could decrypt"):
+		return "the seeds use another gossip key than this node: every member needs the federation's one key (--gossip-key-file)"
+	case strings.Contains(msg, "encryption is not configured"), strings.Contains(msg, "remote state is not encrypted"):
+		return "the seeds encrypt gossip and this node does not, or the other way round: every member needs the federation's one key (--gossip-key-file)"
+	}
+	return ""
 }
 
 // joinSeeds has gossip join the seeds, each on a goroutine of its own (at

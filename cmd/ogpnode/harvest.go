@@ -237,7 +237,7 @@ func readToken(file string, getenv func(string) string) (string, error) {
 	if file != "" {
 		b, err := os.ReadFile(file)
 		if err != nil {
-			return "", fmt.Errorf("harvest: read admin token: %w", err)
+			return "", fmt.Errorf("harvest: --admin-token-file: %w", err)
 		}
 		return strings.TrimSpace(string(b)), nil
 	}

@@ -192,6 +192,16 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (no
 	var configFile, logLevel string
 	fs := flag.NewFlagSet("ogpnode serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `Usage: ogpnode serve [flags]
+
+Runs a node. Every flag is also an environment variable (--http-addr is
+OGPNODE_HTTP_ADDR) and a key of the YAML file of --config (http-addr:);
+flags beat the environment, which beats the file.
+
+`)
+		fs.PrintDefaults()
+	}
 	fs.StringVar(&configFile, "config", "", "a YAML file whose keys are these flags' names")
 	fs.StringVar(&cfg.Origin, "origin", cfg.Origin, "the member this node speaks for: a lowercase country code with an optional -suffix (fr, fr-paris)")
 	fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "the data folder: catalog, node key, admin token")
