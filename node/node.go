@@ -453,7 +453,7 @@ func (n *Node) httpHandler(ctx context.Context, m *metrics, token string, log *s
 		// The gateway's own errors (a parameter or body it cannot read)
 		// quote what the caller sent, as the API's do: cut them alike.
 		runtime.WithErrorHandler(func(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
-			runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, boundError(err))
+			runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, boundError(decodeViolation(err)))
 		}),
 	)
 	if err := federationv1.RegisterFederationServiceHandler(ctx, gw, n.conn); err != nil {

@@ -32,6 +32,30 @@ func TestGatewayErrorsCut(t *testing.T) {
 	}
 }
 
+// TestGatewayErrorsNameTheField: a body the gateway cannot decode (a field
+// of the wrong type, an unknown field or enum value, JSON cut short) and a
+// query parameter of the wrong type get field violations, as the API's
+// own checks give, naming the field by its proto name.
+func TestGatewayErrorsNameTheField(t *testing.T) {
+	n := startNode(t)
+	for _, tc := range []struct{ method, path, body, field, says string }{
+		{"POST", "/v1/origins/fr/tools?tool_id=x", `{"display_name": "x", "ogp_themes": ["openData"]}`, "ogp_themes", `invalid value for enum field ogp_themes: \"openData\"`},
+		{"POST", "/v1/origins/fr/tools?tool_id=x", `{"displayName": 5}`, "display_name", "invalid value for string field display_name: 5"},
+		{"POST", "/v1/origins/fr/tools?tool_id=x", `{"display_name": "x", "frobnicate": 1}`, "frobnicate", `unknown field \"frobnicate\"`},
+		{"POST", "/v1/origins/fr/tools?tool_id=x", `{"display_name": "x"`, "body", "the body is not JSON"},
+		{"GET", "/v1/tools?page_size=abc", "", "page_size", `parsing \"abc\": invalid syntax`},
+	} {
+		resp, b := n.do(t, tc.method, tc.path, testToken, tc.body)
+		if resp.StatusCode != 400 || !strings.Contains(string(b), `"field_violations":[{"field":"`+tc.field+`"`) || !strings.Contains(string(b), tc.says) {
+			t.Errorf("%s %s %s: %d %s\nwant a violation of %s saying %s", tc.method, tc.path, tc.body, resp.StatusCode, b, tc.field, tc.says)
+		}
+	}
+	// Refusals of the API itself are as they were.
+	if resp, b := n.do(t, "GET", "/v1/tools?order_by=relevance", "", ""); resp.StatusCode != 400 || strings.Count(string(b), `"field":`) != 1 {
+		t.Errorf("order_by=relevance without a query: %d %s", resp.StatusCode, b)
+	}
+}
+
 // TestHarvestReportHidesURLCredentials imports an entry refused for a URL
 // with a token as its user name: the public harvest report (GET
 // /v1/harvests, no token) does not quote the token.
