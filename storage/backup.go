@@ -31,7 +31,7 @@ func Backup(ctx context.Context, path, dest string) (err error) {
 	q := url.Values{}
 	q.Set("mode", "ro")
 	q.Add("_pragma", "busy_timeout(10000)")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	db, err := sql.Open("sqlite", fileURI(path, q))
 	if err != nil {
 		return fmt.Errorf("back up the catalog: %w", err)
 	}
@@ -39,7 +39,7 @@ func Backup(ctx context.Context, path, dest string) (err error) {
 	if _, err := db.ExecContext(ctx, "VACUUM INTO ?", dest); err != nil {
 		return fmt.Errorf("back up the catalog into %s: %w", dest, err)
 	}
-	copied, err := sql.Open("sqlite", "file:"+dest+"?"+q.Encode())
+	copied, err := sql.Open("sqlite", fileURI(dest, q))
 	if err != nil {
 		return fmt.Errorf("check the backup %s: %w", dest, err)
 	}

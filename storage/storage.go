@@ -312,6 +312,13 @@ const (
 	roleCheckpointer
 )
 
+// fileURI is the SQLite URI of the file at path with the parameters q: a
+// path is read as a URI's, so its "%", "?" and "#" are escaped (a data
+// folder "backups#2" would be the file "backups").
+func fileURI(path string, q url.Values) string {
+	return "file:" + strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23").Replace(path) + "?" + q.Encode()
+}
+
 func openDB(file string, role connRole) (*sql.DB, error) {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
@@ -330,7 +337,7 @@ func openDB(file string, role connRole) (*sql.DB, error) {
 		// size when it starts over.
 		q.Add("_pragma", fmt.Sprintf("journal_size_limit(%d)", walSizeLimit))
 	}
-	db, err := sql.Open("sqlite", "file:"+file+"?"+q.Encode())
+	db, err := sql.Open("sqlite", fileURI(file, q))
 	if err != nil {
 		return nil, fmt.Errorf("open catalog %s: %w", file, err)
 	}

@@ -102,3 +102,47 @@ func TestBackupBesideANode(t *testing.T) {
 		t.Errorf("a backup without its folder: %v", err)
 	}
 }
+
+// TestFoldersNamedWithURICharacters backs up a data folder named with "#",
+// "?" and "%" into another: SQLite reads a file's path as a URI's, where
+// they cut it or escape, so the catalog was opened, and the backup checked,
+// at another path.
+func TestFoldersNamedWithURICharacters(t *testing.T) {
+	ctx := context.Background()
+	parent := t.TempDir()
+	data, dest := filepath.Join(parent, "data#1?x%41"), filepath.Join(parent, "backup#2")
+	cat, err := node.OpenCatalog(ctx, "fr", data, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tool := &catalogv1.Tool{DisplayName: "One", Descriptions: map[string]*catalogv1.Description{"en": {ShortDescription: "A tool"}}}
+	if _, err := cat.Store.Apply(ctx, []storage.Write{{Op: storage.OpCreate, ID: "one", Resource: tool}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := node.BackupDataDir(ctx, data, dest); err != nil {
+		t.Fatal(err)
+	}
+	cat.Close()
+	entries, err := os.ReadDir(parent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if len(names) != 2 {
+		t.Errorf("the folder holds %q, want the data folder and its backup only", names)
+	}
+	if _, err := os.Stat(filepath.Join(data, "catalog.db")); err != nil {
+		t.Errorf("the catalog is not in its folder: %v", err)
+	}
+	restored, err := node.OpenCatalog(ctx, "fr", dest, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer restored.Close()
+	if _, err := restored.Store.Get(ctx, storage.KindTool, "fr", "one"); err != nil {
+		t.Errorf("the backup lacks the tool: %v", err)
+	}
+}
