@@ -164,3 +164,34 @@ func TestListNotEndedByADelete(t *testing.T) {
 		}
 	}
 }
+
+// TestRelevancePagingAcrossWrites searches one tool a page, by relevance
+// (the order of any search with words), while tools the words do not match
+// are created between pages, as replication and harvests do: each write
+// changes every score, and a listing ended after its first page.
+func TestRelevancePagingAcrossWrites(t *testing.T) {
+	ctx := context.Background()
+	n := startNode(t)
+	create := func(id, name, desc string) {
+		t.Helper()
+		tl := &catalogv1.Tool{DisplayName: name, Descriptions: map[string]*catalogv1.Description{"en": {ShortDescription: desc}}}
+		if _, err := n.client.CreateTool(admin(ctx), &catalogv1.CreateToolRequest{Parent: "origins/fr", ToolId: id, Tool: tl}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, id := range []string{"a", "b", "c"} {
+		create("petitions-"+id, "Petitions "+id, "Online petitions for cities")
+	}
+	for _, id := range []string{"x", "y", "z", "w"} {
+		create("budget-"+id, "Budget "+id, "Participatory budgeting")
+	}
+	seen := listAll(t, n, &catalogv1.ListToolsRequest{Query: "petitions", PageSize: 1}, func(page int, _ string) {
+		create(fmt.Sprintf("other-%d", page), "Other", "Open data portal")
+	})
+	for _, want := range []string{"Petitions a", "Petitions b", "Petitions c"} {
+		if timesSeen(seen, want) != 1 {
+			t.Errorf("the search for petitions listed %q, want each petition tool once", seen)
+			break
+		}
+	}
+}

@@ -193,6 +193,15 @@ func (ix *Index) afterLocked(q Query, m matches, c Cursor) matches {
 // q's order, as better orders them: by the sort key, then the id.
 func (ix *Index) comesAfter(q Query, m matches, c Cursor) func(i int) bool {
 	if q.Order == ByRelevance {
+		// Every write changes every score (the records counted, their
+		// mean length, each word's frequency): the cursor's record, when
+		// it still matches, is placed by its score now, not the one its
+		// page saw, which every other record's may have passed.
+		if slot, ok := ix.slotOf[c.ID]; ok && ix.alive[slot] {
+			if i := slices.Index(m.slots, slot); i >= 0 {
+				c.Score = m.scores[i]
+			}
+		}
 		return func(i int) bool {
 			if s := m.scores[i]; s != c.Score {
 				return s < c.Score

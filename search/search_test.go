@@ -451,6 +451,37 @@ func TestCursorPaging(t *testing.T) {
 	}
 }
 
+// TestRelevanceCursorAcrossUnrelatedWrites pages by relevance while records
+// the query does not match are written between pages: each write changes
+// every score, and a cursor holding the score its page saw ended the
+// listing after the first page.
+func TestRelevanceCursorAcrossUnrelatedWrites(t *testing.T) {
+	ix := New(testWeights)
+	for id := int64(1); id <= 3; id++ {
+		put(ix, id, doc("Consul", "participation platform", ""))
+	}
+	for id := int64(10); id < 20; id++ {
+		put(ix, id, doc(fmt.Sprint("Other", id), "budgets", ""))
+	}
+	q := Query{Text: "participation", Limit: 1}
+	var got []int64
+	for page := range 10 {
+		res, _, err := ix.Search(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res) == 0 {
+			break
+		}
+		got = append(got, res[0].ID)
+		q.After = &res[0]
+		put(ix, int64(100+page), doc(fmt.Sprint("Unrelated", page), "budgets", ""))
+	}
+	if want := []int64{3, 2, 1}; !slices.Equal(got, want) {
+		t.Fatalf("pages by relevance gave %v, want %v (no matching record was written)", got, want)
+	}
+}
+
 // TestRankingAgreesWithFTS5 checks the index against SQLite's FTS5 with
 // the same weights: the same records match, and at each rank the BM25
 // scores agree (records of equal score may come in another order).

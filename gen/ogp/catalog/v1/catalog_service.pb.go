@@ -419,9 +419,10 @@ type ListToolsResponse struct {
 	Tools []*Tool `protobuf:"bytes,1,rep,name=tools,proto3" json:"tools,omitempty"`
 	// Pass it as page_token to get the next page; empty on the last page.
 	// It holds where this page ended: the next page starts after its last
-	// record, whatever was written meanwhile (ordered by relevance, a write
-	// changes the scores, so a record may move across it). A page may hold
-	// fewer records than page_size, or none, and still have a next page.
+	// record, whatever was written meanwhile (by relevance, a write can
+	// change the order of the records the words match, and one may then move
+	// across it). A page may hold fewer records than page_size, or none, and
+	// still have a next page.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	// How many tools the query and filters match, on every page: with
 	// collapse_duplicates, how many software (one record each).
@@ -1127,9 +1128,10 @@ type ListUseCasesResponse struct {
 	UseCases []*UseCase `protobuf:"bytes,1,rep,name=use_cases,json=useCases,proto3" json:"use_cases,omitempty"`
 	// Pass it as page_token to get the next page; empty on the last page.
 	// It holds where this page ended: the next page starts after its last
-	// record, whatever was written meanwhile (ordered by relevance, a write
-	// changes the scores, so a record may move across it). A page may hold
-	// fewer records than page_size, or none, and still have a next page.
+	// record, whatever was written meanwhile (by relevance, a write can
+	// change the order of the records the words match, and one may then move
+	// across it). A page may hold fewer records than page_size, or none, and
+	// still have a next page.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	// How many use cases the query and filters match, on every page.
 	TotalSize     int64 `protobuf:"varint,3,opt,name=total_size,json=totalSize,proto3" json:"total_size,omitempty"`
