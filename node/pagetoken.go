@@ -8,6 +8,7 @@ import (
 	"math"
 	"unicode/utf8"
 
+	"github.com/ogptoolbox/federation/search"
 	"github.com/ogptoolbox/federation/storage"
 	"google.golang.org/protobuf/proto"
 )
@@ -26,9 +27,9 @@ func queryFingerprint(q proto.Message) []byte {
 	return sum[:8]
 }
 
-// maxCursorName bounds the sort name a page token carries: display names
-// are far shorter.
-const maxCursorName = 4 << 10
+// maxCursorName bounds the sort name a page token carries: the index keeps
+// no longer one.
+const maxCursorName = search.MaxSortName
 
 func encodePageToken(c storage.Cursor, fingerprint []byte) string {
 	b := append([]byte{}, fingerprint...)

@@ -2,14 +2,20 @@ package node
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/ogptoolbox/federation/envelope"
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
 	"github.com/ogptoolbox/federation/storage"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 )
 
@@ -193,5 +199,34 @@ func TestRelevancePagingAcrossWrites(t *testing.T) {
 			t.Errorf("the search for petitions listed %q, want each petition tool once", seen)
 			break
 		}
+	}
+}
+
+// TestPagingPastALongName lists tools by name, one a page, past a peer's
+// tool of a display name of 5,000 bytes (a peer's records are not
+// validated): its page's token carried the whole name, and the node
+// refused it as too long, so no listing by name got past that tool.
+func TestPagingPastALongName(t *testing.T) {
+	ctx := context.Background()
+	n := startNode(t)
+	createNamedTools(t, n, 2)
+	seed := sha256.Sum256([]byte("zz"))
+	key := ed25519.NewKeyFromSeed(seed[:])
+	long := &catalogv1.Tool{Name: "origins/zz/tools/long", Origin: "zz", Seq: 1, DisplayName: "A " + strings.Repeat("long name ", 500)}
+	b, err := proto.Marshal(long)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sr, err := envelope.Seal(&federationv1.Record{Origin: "zz", Kind: federationv1.RecordKind_RECORD_KIND_TOOL, Id: "long", Seq: 1, Resource: b}, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := &federationv1.OriginPage{Origin: "zz", PublicKey: key.Public().(ed25519.PublicKey), ThroughSeq: 1, Records: []*federationv1.SignedRecord{sr}}
+	if _, err := n.store.ApplyPage(ctx, page); err != nil {
+		t.Fatal(err)
+	}
+	seen := listAll(t, n, &catalogv1.ListToolsRequest{OrderBy: "display_name", PageSize: 1}, func(int, string) {})
+	if len(seen) != 3 || seen[0] != long.DisplayName {
+		t.Errorf("listed %d tools by name, want the long one then Tool 0 and Tool 1", len(seen))
 	}
 }

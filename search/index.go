@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // NumFields is the number of full-text fields of a Doc.
@@ -132,13 +133,31 @@ func (ix *Index) Analyze(d Doc) Analyzed {
 	return Analyzed{
 		terms:      slices.Clone(az.terms),
 		length:     uint32(len(az.ids)),
-		facets:     slices.Clip(d.Facets),     // With appends to a copy
-		sortName:   strings.Clone(d.SortName), // the index keeps it; see Doc
+		facets:     slices.Clip(d.Facets),                  // With appends to a copy
+		sortName:   strings.Clone(capSortName(d.SortName)), // the index keeps it; see Doc
 		createTime: d.CreateTime,
 		updateTime: d.UpdateTime,
 		score:      d.Score,
 		group:      d.Group,
 	}
+}
+
+// MaxSortName is the most bytes of a record's sort name the index orders
+// by: a page token carries the name of its page's last record, and a
+// record relayed by a peer is not validated (display names are at most
+// 200 characters where they are). Names alike up to there go by id.
+const MaxSortName = 1 << 10
+
+// capSortName is name cut to MaxSortName bytes, at a character's start.
+func capSortName(name string) string {
+	if len(name) <= MaxSortName {
+		return name
+	}
+	end := MaxSortName
+	for end > 0 && !utf8.RuneStart(name[end]) {
+		end--
+	}
+	return name[:end]
 }
 
 // dictionary numbers the tokens an index has seen. Numbers are never
