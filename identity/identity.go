@@ -95,8 +95,8 @@ func RefersTo(useCaseTool string, t *catalogv1.Tool) bool {
 // default ports (80 and 443, whatever the scheme, since http and https are
 // the same address here), the user information and the fragment. The query
 // is kept on hosts that are not forges, its parameters sorted and those
-// that only track visits dropped (see queryIdentity): it may be all that
-// tells two pages apart.
+// that only track visits or pick a language dropped (see queryIdentity): it
+// may be all that tells two pages apart.
 // In the path it resolves "." and "..", collapses repeated slashes, drops
 // trailing slashes and a trailing ".git", and writes percent-encoding one
 // way (decoded, then re-encoded as url.PathEscape does).
@@ -184,9 +184,10 @@ func normalize(raw string) (key string, repository bool) {
 
 // queryIdentity returns what identifies a page in the query of a URL on a
 // host that is no forge: its parameters sorted, without those that only
-// track visits (utm_source and the like). On such hosts the query may be
-// all that tells two pages apart: an app store's "details?id=", websvn's
-// "listing.php?repname=". ok is false for a query that does not decode.
+// track visits (utm_source and the like) or pick a language (hl, lang).
+// On such hosts the query may be all that tells two pages apart: an app
+// store's "details?id=", websvn's "listing.php?repname=". ok is false for a
+// query that does not decode.
 func queryIdentity(rawQuery string) (query string, ok bool) {
 	type param struct{ k, v string }
 	var params []param
@@ -200,7 +201,7 @@ func queryIdentity(rawQuery string) (query string, ok bool) {
 		if err != nil {
 			return "", false
 		}
-		if k == "" || trackingParam(k) {
+		if k == "" || ignoredParam(k) {
 			continue
 		}
 		params = append(params, param{k, v})
@@ -218,11 +219,14 @@ func queryIdentity(rawQuery string) (query string, ok bool) {
 	return b.String(), true
 }
 
-// trackingParam reports whether a query parameter only tracks where a visit
-// came from, and so says nothing of the page.
-func trackingParam(k string) bool {
+// ignoredParam reports whether a query parameter says nothing of what the
+// page is about: it tracks where a visit came from, or picks the language
+// or country the page is shown in (France's link to an app and Spain's are
+// one app).
+func ignoredParam(k string) bool {
 	switch strings.ToLower(k) {
-	case "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "igshid", "mc_cid", "mc_eid", "_ga", "_gl", "ref_src":
+	case "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "igshid", "mc_cid", "mc_eid", "_ga", "_gl", "ref_src",
+		"hl", "gl", "lang", "language", "locale", "lng":
 		return true
 	}
 	return strings.HasPrefix(strings.ToLower(k), "utm_")
@@ -282,9 +286,9 @@ func normalizeHost(name, port string) (hostPort, bare string, ok bool) {
 }
 
 // validHostRune reports whether r may appear in a lowercased host name:
-// ASCII letters, digits, "-", "." and "_", or a letter or digit of another
-// script (an internationalised name not written in punycode) that has no
-// other lowercase form.
+// ASCII letters, digits, "-", "." and "_", or a letter, digit or mark of
+// another script (an internationalised name not written in punycode) that
+// has no other lowercase form.
 func validHostRune(r rune) bool {
 	switch {
 	case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-', r == '.', r == '_':
@@ -292,7 +296,8 @@ func validHostRune(r rune) bool {
 	case r < utf8.RuneSelf:
 		return false
 	default:
-		return (unicode.IsLetter(r) || unicode.IsDigit(r)) && unicode.ToLower(r) == r
+		// Marks too: Devanagari's vowel signs are spacing marks (भारत).
+		return (unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r)) && unicode.ToLower(r) == r
 	}
 }
 

@@ -74,10 +74,14 @@ func TestNormalizeURL(t *testing.T) {
 		{"gitweb project kept", "https://git.postgresql.org/gitweb/?p=postgresql.git;a=summary", "git.postgresql.org/gitweb?p=postgresql.git"},
 		{"gitweb at root", "https://git.ghostscript.com/?p=mupdf.git", "git.ghostscript.com?p=mupdf.git"},
 		{"p not a repository: the query of a page", "https://blog.example.org/?p=123", "blog.example.org?p=123"},
-		{"a page's query sorted, tracking dropped", "https://play.google.com/store/apps/details?utm_source=x&id=fr.gouv.petitions&hl=fr&fbclid=1", "play.google.com/store/apps/details?hl=fr&id=fr.gouv.petitions"},
+		{"a page's query sorted, tracking and language dropped", "https://play.google.com/store/apps/details?utm_source=x&id=fr.gouv.petitions&hl=fr&fbclid=1&v=2", "play.google.com/store/apps/details?id=fr.gouv.petitions&v=2"},
+		{"a site's language dropped", "https://consuldemocracy.org/?lang=fr", "consuldemocracy.org"},
 		{"no query on a forge", "https://github.com/decidim/decidim?tab=readme", "github.com/decidim/decidim"},
 		{"a host in punycode", "https://xn--bcher-kva.example/outil", "bücher.example/outil"},
 		{"a host in its script, capitals too", "https://BÜCHER.example/outil", "bücher.example/outil"},
+		{"a host of spacing marks, in punycode", "https://xn--h2brj9c.example/outil", "भारत.example/outil"},
+		{"a host of spacing marks", "https://भारत.example/outil", "भारत.example/outil"},
+		{"a Thai host in punycode", "https://xn--o3cw4h.example/outil", "ไทย.example/outil"},
 		{"a GitLab not named gitlab.*", "https://git.openldap.org/openldap/openldap/-/tree/master", "git.openldap.org/openldap/openldap"},
 
 		// Not absolute http(s) URLs.
