@@ -336,22 +336,31 @@ func scheduledHarvests(configFile string) ([]harvest.Scheduled, error) {
 	if err := yaml.Unmarshal(b, &file); err != nil {
 		return nil, fmt.Errorf("config %s: %w", configFile, err)
 	}
-	if _, ok := file[harvestsKey]; !ok {
+	list, ok := file[harvestsKey]
+	if !ok {
 		return nil, nil
 	}
 	// Strict within the list, so a misspelt key is an error, not a
-	// harvest that silently differs from what was meant; decoded from the
-	// file's own node, so that an error names the file's line.
-	path, err := yaml.PathString("$." + harvestsKey)
-	if err != nil {
-		return nil, fmt.Errorf("config %s: harvests: %w", configFile, err)
-	}
-	list, err := path.ReadNode(bytes.NewReader(b))
+	// harvest that silently differs from what was meant. Decoded from a
+	// copy of the list, whose anchors and merge keys the file's decoding
+	// resolved, and whose lines are not the file's: an error is then
+	// looked for in the file's own node, which names the file's line, but
+	// which does not resolve anchors (so its errors of those are not
+	// taken).
+	copied, err := yaml.Marshal(list)
 	if err != nil {
 		return nil, fmt.Errorf("config %s: harvests: %w", configFile, err)
 	}
 	var harvests []harvest.Scheduled
-	if err := yaml.NodeToValue(list, &harvests, yaml.Strict()); err != nil {
+	if err := yaml.UnmarshalWithOptions(copied, &harvests, yaml.Strict()); err != nil {
+		if path, perr := yaml.PathString("$." + harvestsKey); perr == nil {
+			if node, nerr := path.ReadNode(bytes.NewReader(b)); nerr == nil {
+				serr := yaml.NodeToValue(node, new([]harvest.Scheduled), yaml.Strict())
+				if serr != nil && !strings.Contains(serr.Error(), "alias") && !strings.Contains(serr.Error(), "duplicate key") {
+					err = serr
+				}
+			}
+		}
 		return nil, fmt.Errorf("config %s: harvests: %w", configFile, err)
 	}
 	return harvests, nil

@@ -93,6 +93,12 @@ harvests:
 	if _, _, err := parseServe([]string{"--config", file}, func(string) string { return "" }, io.Discard); err == nil || !strings.Contains(err.Error(), "[6:") {
 		t.Errorf("a misspelt harvest key: %v, want an error naming line 6", err)
 	}
+	// Anchors and merge keys, which the whole file's decoding resolves.
+	write("origin: fr\nharvests:\n  - &daily\n    kind: publiccode\n    interval: 24h\n    location: https://git.example.org/city/a.git\n  - <<: *daily\n    location: https://git.example.org/city/b.git\n")
+	cfg, _, err = parseServe([]string{"--config", file}, func(string) string { return "" }, io.Discard)
+	if err != nil || len(cfg.Harvests) != 2 || cfg.Harvests[1].Interval != "24h" || cfg.Harvests[1].Location != "https://git.example.org/city/b.git" {
+		t.Errorf("harvests of an anchor and a merge key: %+v, %v", cfg.Harvests, err)
+	}
 	write("origin: fr\nharvests:\n  - kind: csv\n    location: a.csv\n    interval: 24h\n    columns: id=Id,display_name=Nom\n")
 	if _, _, err := parseServe([]string{"--config", file}, func(string) string { return "" }, io.Discard); err == nil || !strings.Contains(err.Error(), "[6:") {
 		t.Errorf("columns as a string: %v, want an error naming line 6", err)
