@@ -238,6 +238,35 @@ func TestScheduledHarvest(t *testing.T) {
 	}
 }
 
+// TestScheduleNamesUnique: two scheduled harvests of one name are refused,
+// naming both: a name keys a source's entries, so each would delete the
+// other's tools at every run and make them again under new ids. Sources
+// named by default (kind and location) do not clash.
+func TestScheduleNamesUnique(t *testing.T) {
+	cols := map[string]string{"id": "id", "display_name": "Nom"}
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.csv"), filepath.Join(dir, "b.csv")
+	if _, _, err := CheckSchedule([]Scheduled{
+		{Source: Source{Location: a, Columns: cols}, Interval: "6h"},
+		{Source: Source{Location: b, Columns: cols}, Interval: "6h"},
+	}); err != nil {
+		t.Errorf("two sources named by default: %v", err)
+	}
+	for _, sched := range [][]Scheduled{
+		{{Source: Source{Name: "city", Location: a, Columns: cols}, Interval: "6h"}, {Source: Source{Name: "city", Location: b, Columns: cols}, Interval: "6h"}},
+		{{Source: Source{Location: a, Columns: cols}, Interval: "6h"}, {Source: Source{Name: "csv:" + a, Location: b, Columns: cols}, Interval: "6h"}},
+		{{Source: Source{Location: a, Columns: cols}, Interval: "6h"}, {Source: Source{Location: a, Columns: cols}, Interval: "1h"}},
+	} {
+		_, _, err := CheckSchedule(sched)
+		if err == nil || !strings.Contains(err.Error(), "harvests[0] and harvests[1] are both named") {
+			t.Errorf("%+v: %v", sched, err)
+		}
+		if err := Run(context.Background(), sched, nil, ReadOptions{}, quietLog()); err == nil {
+			t.Errorf("Run took %+v", sched)
+		}
+	}
+}
+
 // TestScheduledSourceNotThereYet: a scheduled source whose location is
 // missing, and whose kind its name does not tell (a share not mounted yet),
 // does not keep the node from starting: each run says in the log that it

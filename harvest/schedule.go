@@ -53,6 +53,30 @@ func (s Scheduled) Check() (Scheduled, time.Duration, error) {
 	return s, every, nil
 }
 
+// CheckSchedule checks each scheduled harvest (Check), and that no two
+// have one name: a source's name keys its entries, so two sources of one
+// name would each delete the tools of the other at every run, and make
+// them again under new ids, over and over.
+func CheckSchedule(schedule []Scheduled) ([]Scheduled, []time.Duration, error) {
+	checked := make([]Scheduled, len(schedule))
+	every := make([]time.Duration, len(schedule))
+	named := map[string]int{}
+	for i, s := range schedule {
+		c, d, err := s.Check()
+		if err != nil {
+			return nil, nil, fmt.Errorf("harvests[%d]: %w", i, err)
+		}
+		if c.Name != "" { // empty: not there yet, and its kind not told (see Check)
+			if j, dup := named[c.Name]; dup {
+				return nil, nil, fmt.Errorf("harvests[%d] and harvests[%d] are both named %q: give each source a name of its own", j, i, WithoutUserinfo(c.Name))
+			}
+			named[c.Name] = i
+		}
+		checked[i], every[i] = c, d
+	}
+	return checked, every, nil
+}
+
 // Run harvests each scheduled source once at start, then every interval
 // (with up to a tenth of it of random delay, so that many nodes do not
 // fetch a shared source at the same instant), until ctx ends. A failed run
@@ -65,13 +89,13 @@ func Run(ctx context.Context, schedule []Scheduled, im *Importer, opts ReadOptio
 		Scheduled
 		every time.Duration
 	}
+	checked, every, err := CheckSchedule(schedule)
+	if err != nil {
+		return err
+	}
 	jobs := make([]job, 0, len(schedule))
-	for _, s := range schedule {
-		s, every, err := s.Check()
-		if err != nil {
-			return err
-		}
-		jobs = append(jobs, job{s, every})
+	for i, s := range checked {
+		jobs = append(jobs, job{s, every[i]})
 	}
 	done := make(chan struct{})
 	for _, j := range jobs {

@@ -141,10 +141,8 @@ func (c Config) check() error {
 	if c.MaxHarvestBytes < c.MaxRequestBytes {
 		return fmt.Errorf("--max-harvest-bytes %d is smaller than --max-request-bytes %d", c.MaxHarvestBytes, c.MaxRequestBytes)
 	}
-	for i, h := range c.Harvests {
-		if _, _, err := h.Check(); err != nil {
-			return fmt.Errorf("harvests[%d]: %w", i, err)
-		}
+	if _, _, err := harvest.CheckSchedule(c.Harvests); err != nil {
+		return err
 	}
 	return nil
 }
