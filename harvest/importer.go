@@ -100,10 +100,18 @@ func (im *Importer) Import(ctx context.Context, req *catalogv1.ImportHarvestRequ
 	sort.Slice(entries, func(i, j int) bool { return entries[i].sourceID < entries[j].sourceID })
 
 	harvestTime := timestamppb.New(im.now())
-	var counts catalogv1.HarvestRun
+	var report *catalogv1.HarvestRun
 	_, err := im.store.ApplyHarvest(ctx, src.GetName(), func(tx *storage.HarvestTx) (storage.HarvestPlan, error) {
-		counts = catalogv1.HarvestRun{} // a retried plan starts again
-		return plan(tx, src, entries, listed, mayDelete, harvestTime, &counts)
+		var counts catalogv1.HarvestRun // a retried plan starts again
+		p, err := plan(tx, src, entries, listed, mayDelete, harvestTime, &counts)
+		if err != nil {
+			return p, err
+		}
+		// The report commits with the harvest: a node stopped between
+		// the two would leave changes no report accounts for.
+		report = finished(run, &counts, im.now())
+		p.Report = report
+		return p, nil
 	})
 	if err != nil {
 		// Nothing was written; the run is still reported.
@@ -118,28 +126,27 @@ func (im *Importer) Import(ctx context.Context, req *catalogv1.ImportHarvestRequ
 		}
 		return nil, err
 	}
+	im.log.Info("harvested", "source", src.GetName(), "created", report.Created, "updated", report.Updated,
+		"unchanged", report.Unchanged, "deleted", report.Deleted, "rejected", report.Rejected,
+		"kept_hand_edits", report.KeptHandEdits, "complete", report.Complete)
+	return report, nil
+}
+
+// finished is the report of run once the catalog took it: counts are
+// what the plan wrote and refused, end the time it ended.
+func finished(run, counts *catalogv1.HarvestRun, end time.Time) *catalogv1.HarvestRun {
+	out := proto.Clone(run).(*catalogv1.HarvestRun)
 	// The catalog's own refusals first: a report lists as many as fit.
-	run.RejectedEntries = append(counts.RejectedEntries, run.RejectedEntries...)
-	run.Created, run.Updated, run.Unchanged = counts.Created, counts.Updated, counts.Unchanged
-	run.Deleted, run.KeptHandEdits = counts.Deleted, counts.KeptHandEdits
+	out.RejectedEntries = append(counts.RejectedEntries, out.RejectedEntries...)
+	out.Created, out.Updated, out.Unchanged = counts.Created, counts.Updated, counts.Unchanged
+	out.Deleted, out.KeptHandEdits = counts.Deleted, counts.KeptHandEdits
 	if counts.Error != "" {
-		run.Error = counts.Error
+		out.Error = counts.Error
 	}
-	run.Rejected = int32(len(run.RejectedEntries))
-	run.RejectedEntries = reportedRejections(run.RejectedEntries)
-	run.EndTime = timestamppb.New(im.now())
-	run = scrubbed(run)
-	// The harvest has committed, so its report is owed even if the caller
-	// gives up now: a node stopping between the two must not leave changes
-	// no report accounts for.
-	saved, err := im.store.SaveHarvestRun(context.WithoutCancel(ctx), run)
-	if err != nil {
-		return nil, err
-	}
-	im.log.Info("harvested", "source", src.GetName(), "created", run.Created, "updated", run.Updated,
-		"unchanged", run.Unchanged, "deleted", run.Deleted, "rejected", run.Rejected,
-		"kept_hand_edits", run.KeptHandEdits, "complete", run.Complete)
-	return saved, nil
+	out.Rejected = int32(len(out.RejectedEntries))
+	out.RejectedEntries = reportedRejections(out.RejectedEntries)
+	out.EndTime = timestamppb.New(end)
+	return scrubbed(out)
 }
 
 // maxReportedRejectionBytes bounds the rejected entries a harvest's report

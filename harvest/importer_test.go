@@ -340,31 +340,46 @@ func TestFailedImportIsReported(t *testing.T) {
 	}
 }
 
-// TestCommittedImportIsReported checks that a harvest whose changes have
-// committed is reported even when its caller gives up just after, as a
-// node stopping does: no change is left that no report accounts for.
+// TestCommittedImportIsReported stops the catalog at each moment of an
+// import the importer reads the clock (the run's start, the harvest's time,
+// its end), as a node stopping past its grace, or killed, does: once it is
+// opened again, changes are there only with the report that accounts for
+// them. The report was saved in a transaction of its own, after the
+// harvest's: a stop between the two left tools no report named.
 func TestCommittedImportIsReported(t *testing.T) {
-	s := openStore(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	// The importer reads the clock for the run's end once the harvest has
-	// committed; that is where the caller gives up.
-	clock := func() time.Time {
-		if toolCount(t, s) > 0 {
-			cancel()
+	ctx := context.Background()
+	for stopAt := 1; stopAt <= 4; stopAt++ {
+		_, key, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			t.Fatal(err)
 		}
-		return time.Now()
-	}
-	im := NewImporter(s, clock, quietLog())
-	if _, err := im.Import(ctx, request("city", true, entry("a", "Alpha", "x"))); err != nil {
-		t.Fatalf("an import whose harvest committed failed: %v", err)
-	}
-	if ctx.Err() == nil {
-		t.Fatal("the caller never gave up; the test checks nothing")
-	}
-	runs, err := s.HarvestRuns(context.Background(), "city", 10)
-	if err != nil || len(runs) != 1 || runs[0].GetCreated() != 1 {
-		t.Fatalf("the committed run's report: %v, %v", runs, err)
+		path := filepath.Join(t.TempDir(), "catalog.db")
+		open := func() *storage.Store {
+			s, err := storage.Open(ctx, storage.Options{Path: path, Origin: "fr", Key: key, Logger: quietLog()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}
+		s := open()
+		reads := 0
+		clock := func() time.Time {
+			if reads++; reads == stopAt {
+				s.Close()
+			}
+			return time.Now()
+		}
+		_, importErr := NewImporter(s, clock, quietLog()).Import(ctx, request("city", true, entry("a", "Alpha", "x"), entry("b", "Beta", "y")))
+		s.Close()
+		s = open()
+		runs, err := s.HarvestRuns(ctx, "", 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := toolCount(t, s); n > 0 && (len(runs) != 1 || int64(runs[0].GetCreated()) != n) {
+			t.Errorf("stopped at the clock's read %d (the import: %v): %d tools, reports %v", stopAt, importErr, n, runs)
+		}
+		s.Close()
 	}
 }
 

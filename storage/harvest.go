@@ -83,6 +83,11 @@ type HarvestPlan struct {
 	Writes []Write
 	// Marks update what the catalog knows of the source's entries.
 	Marks []HarvestMark
+	// Report, when set, is the run's report, saved as SaveHarvestRun
+	// saves one, in the same transaction: no node stopped between the two
+	// leaves changes that no report accounts for. Its Name is set once
+	// saved.
+	Report *catalogv1.HarvestRun
 }
 
 // HarvestMark records one entry of a source after the run.
@@ -126,10 +131,22 @@ func (s *Store) ApplyHarvest(ctx context.Context, source string, plan func(*Harv
 				return nil, nil, fmt.Errorf("harvest %s: entry %s marks write %d of %d", source, m.SourceID, m.Write, len(p.Writes))
 			}
 		}
-		if len(p.Marks) == 0 {
+		if len(p.Marks) == 0 && p.Report == nil {
 			return prepared, nil, nil
 		}
-		return prepared, func(done []pending) error { return saveMarks(ctx, tx, source, p.Marks, done) }, nil
+		return prepared, func(done []pending) error {
+			if err := saveMarks(ctx, tx, source, p.Marks, done); err != nil {
+				return err
+			}
+			if p.Report != nil {
+				name, err := insertHarvestRun(ctx, tx, p.Report)
+				if err != nil {
+					return err
+				}
+				p.Report.Name = name
+			}
+			return nil
+		}, nil
 	})
 }
 
@@ -292,16 +309,7 @@ const keptHarvestRuns = 50
 // harvests/{n}, and forgets the source's oldest reports beyond the last
 // 50. It returns the report with its name.
 func (s *Store) SaveHarvestRun(ctx context.Context, run *catalogv1.HarvestRun) (*catalogv1.HarvestRun, error) {
-	source := run.GetSource().GetName()
-	if source == "" {
-		return nil, fmt.Errorf("%w: a harvest report needs its source's name", ErrInvalid)
-	}
 	run = proto.Clone(run).(*catalogv1.HarvestRun)
-	run.Name = ""
-	b, err := proto.Marshal(run)
-	if err != nil {
-		return nil, fmt.Errorf("save harvest report: %w", err)
-	}
 	if err := s.writeLock.lock(ctx); err != nil {
 		return nil, fmt.Errorf("save harvest report: wait for the writes before: %w", err)
 	}
@@ -311,24 +319,44 @@ func (s *Store) SaveHarvestRun(ctx context.Context, run *catalogv1.HarvestRun) (
 		return nil, fmt.Errorf("save harvest report: %w", err)
 	}
 	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, "INSERT INTO harvest_runs (source, report) VALUES (?, ?)", source, b)
+	name, err := insertHarvestRun(ctx, tx, run)
 	if err != nil {
-		return nil, fmt.Errorf("save harvest report: %w", err)
-	}
-	n, err := res.LastInsertId()
-	if err != nil {
-		return nil, fmt.Errorf("save harvest report: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM harvest_runs WHERE source = ? AND run NOT IN
-		(SELECT run FROM harvest_runs WHERE source = ? ORDER BY run DESC LIMIT ?)`, source, source, keptHarvestRuns); err != nil {
-		return nil, fmt.Errorf("save harvest report: forget old reports: %w", err)
+		return nil, err
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("save harvest report: %w", err)
 	}
 	s.checkpoints.committed()
-	run.Name = "harvests/" + strconv.FormatInt(n, 10)
+	run.Name = name
 	return run, nil
+}
+
+// insertHarvestRun saves run in tx, as SaveHarvestRun does, and returns
+// its name.
+func insertHarvestRun(ctx context.Context, tx *sql.Tx, run *catalogv1.HarvestRun) (string, error) {
+	source := run.GetSource().GetName()
+	if source == "" {
+		return "", fmt.Errorf("%w: a harvest report needs its source's name", ErrInvalid)
+	}
+	unnamed := proto.Clone(run).(*catalogv1.HarvestRun)
+	unnamed.Name = ""
+	b, err := proto.Marshal(unnamed)
+	if err != nil {
+		return "", fmt.Errorf("save harvest report: %w", err)
+	}
+	res, err := tx.ExecContext(ctx, "INSERT INTO harvest_runs (source, report) VALUES (?, ?)", source, b)
+	if err != nil {
+		return "", fmt.Errorf("save harvest report: %w", err)
+	}
+	n, err := res.LastInsertId()
+	if err != nil {
+		return "", fmt.Errorf("save harvest report: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM harvest_runs WHERE source = ? AND run NOT IN
+		(SELECT run FROM harvest_runs WHERE source = ? ORDER BY run DESC LIMIT ?)`, source, source, keptHarvestRuns); err != nil {
+		return "", fmt.Errorf("save harvest report: forget old reports: %w", err)
+	}
+	return "harvests/" + strconv.FormatInt(n, 10), nil
 }
 
 // HarvestRuns returns the last reports, newest first: of one source, or of

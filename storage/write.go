@@ -192,8 +192,9 @@ func (s *Store) writeTxOnce(ctx context.Context, plan func(*sql.Tx) ([]pending, 
 		<-analyzed // the caller may write the resources again
 		return nil, fmt.Errorf("write: commit: %w", err)
 	}
-	if len(prepared) == 0 {
+	if len(prepared) == 0 { // what also wrote: marks, a harvest's report
 		s.deliverIndex(slot, nil, nil)
+		s.checkpoints.committed()
 		return nil, nil
 	}
 	changes := make([]indexChange, len(prepared))
