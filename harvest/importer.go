@@ -427,29 +427,45 @@ func plan(tx *storage.HarvestTx, src *catalogv1.HarvestSource, entries []incomin
 		p.Writes = append(p.Writes, storage.Write{Op: op, ID: id, Resource: t})
 		p.Marks = append(p.Marks, storage.HarvestMark{SourceID: e.sourceID, ID: id, Hash: e.hash, Write: len(p.Writes) - 1})
 	}
+	// create writes e under an id of its own, free in the catalog, and
+	// counts it in *count; an entry every id of whose name is taken is
+	// rejected (listed, so rejecting it deletes nothing).
+	create := func(e incoming, count *int32) error {
+		id, err := freeID(tx, idCandidates(e.tool.GetDisplayName(), src.GetName(), e.sourceID), taken)
+		if err != nil {
+			return err
+		}
+		if id == "" {
+			counts.RejectedEntries = append(counts.RejectedEntries, &catalogv1.RejectedEntry{SourceId: e.sourceID,
+				Findings: []*catalogv1.Finding{{Message: "no free tool id: every id made from its name is taken"}}})
+			return nil
+		}
+		taken[id] = true
+		write(e, id, storage.OpCreate)
+		*count++
+		return nil
+	}
 	for _, e := range entries {
 		k, ok := known[e.sourceID]
 		if !ok {
-			id, err := freeID(tx, idCandidates(e.tool.GetDisplayName(), src.GetName(), e.sourceID), taken)
-			if err != nil {
+			if err := create(e, &counts.Created); err != nil {
 				return storage.HarvestPlan{}, err
 			}
-			if id == "" {
-				// Listed, so rejecting it deletes nothing; the others go in.
-				counts.RejectedEntries = append(counts.RejectedEntries, &catalogv1.RejectedEntry{SourceId: e.sourceID,
-					Findings: []*catalogv1.Finding{{Message: "no free tool id: every id made from its name is taken"}}})
-				continue
-			}
-			taken[id] = true
-			write(e, id, storage.OpCreate)
-			counts.Created++
 			continue
 		}
 		head, exists := heads[k.ID]
 		handEdited := exists && head.Seq != k.Seq
+		// The entry's tool deleted by hand, and its id taken since by a
+		// tool no harvest wrote: that tool is someone else's, never the
+		// entry's to replace.
+		idTaken := handEdited && !head.Deleted && !head.IsEntry(e.sourceID)
 		switch {
 		case handEdited && !src.GetAuthoritative():
 			counts.KeptHandEdits++
+		case idTaken: // an authoritative source brings its entry back, under another id
+			if err := create(e, &counts.Updated); err != nil {
+				return storage.HarvestPlan{}, err
+			}
 		case !handEdited && exists && bytes.Equal(k.Hash, e.hash):
 			counts.Unchanged++
 		case exists && !head.Deleted:
@@ -492,6 +508,9 @@ func plan(tx *storage.HarvestTx, src *catalogv1.HarvestSource, entries []incomin
 		k := known[sid]
 		head, exists := heads[k.ID]
 		switch {
+		case exists && head.Seq != k.Seq && !head.Deleted && !head.IsEntry(sid):
+			// Its id taken by a tool no harvest wrote, since the entry's
+			// was deleted by hand: nothing of the entry is left to delete.
 		case exists && head.Seq != k.Seq && !src.GetAuthoritative():
 			// Edited or deleted by hand since: the person who did owns it
 			// now. The entry stays known, so that the source listing it

@@ -889,3 +889,50 @@ func TestEmptySourceDeletesNothing(t *testing.T) {
 		t.Errorf("%d tools left, want none", n)
 	}
 }
+
+// TestHandDeletedIDTakenByAnAPITool: a harvested tool deleted by hand, and
+// its id taken since by a tool typed in through the API (which makes ids
+// from names, tombstones' too): no run of the source, authoritative or
+// not, listing the entry or dropping it, replaces or deletes that tool,
+// which no harvest wrote. An authoritative source brings its entry back
+// under another id.
+func TestHandDeletedIDTakenByAnAPITool(t *testing.T) {
+	ctx := context.Background()
+	for _, authoritative := range []bool{false, true} {
+		s := openStore(t)
+		im := NewImporter(s, nil, quietLog())
+		req := func(entries ...*catalogv1.HarvestEntry) *catalogv1.ImportHarvestRequest {
+			r := request("registry", true, entries...)
+			r.Source.Authoritative = authoritative
+			return r
+		}
+		mustImport(t, im, req(entry("x", "Alpha", "From the registry"), entry("y", "Beta", "From the registry")), "created 2 updated 0 unchanged 0 deleted 0 rejected 0 kept 0")
+		if _, err := s.Apply(ctx, []storage.Write{{Op: storage.OpDelete, Kind: storage.KindTool, ID: "alpha"}}); err != nil {
+			t.Fatal(err)
+		}
+		mine := &catalogv1.Tool{DisplayName: "Alpha", Descriptions: map[string]*catalogv1.Description{"en": {ShortDescription: "Our own Alpha, typed in"}},
+			Provenance: &catalogv1.Provenance{Kind: catalogv1.ProvenanceKind_PROVENANCE_KIND_MANUAL}}
+		if _, err := s.Apply(ctx, []storage.Write{{Op: storage.OpCreate, ID: "alpha", Resource: mine}}); err != nil {
+			t.Fatal(err)
+		}
+		ours := func(when string) {
+			t.Helper()
+			got, err := s.Get(ctx, storage.KindTool, "fr", "alpha")
+			if err != nil || got.(*catalogv1.Tool).GetDescriptions()["en"].GetShortDescription() != "Our own Alpha, typed in" {
+				t.Errorf("authoritative %v, %s: the tool typed in through the API: %v, %v", authoritative, when, got, err)
+			}
+		}
+		run, err := im.Import(ctx, req(entry("x", "Alpha", "From the registry, changed"), entry("y", "Beta", "From the registry")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ours("the source listing its entry, changed")
+		if authoritative && (run.GetUpdated() != 1 || toolCount(t, s) != 3) {
+			t.Errorf("an authoritative source listing its entry again: %s, %d tools, want it back under another id", counts(run), toolCount(t, s))
+		}
+		if _, err := im.Import(ctx, req(entry("y", "Beta", "From the registry"))); err != nil {
+			t.Fatal(err)
+		}
+		ours("the source dropping its entry")
+	}
+}

@@ -28,6 +28,21 @@ type HarvestedEntry struct {
 type RecordHead struct {
 	Seq     int64
 	Deleted bool
+	rec     []byte // the stored record, for IsEntry
+}
+
+// IsEntry reports whether a live tool is still the one a harvest made of
+// the entry sourceID: its provenance, which only harvests write, names the
+// entry. One that does not took the id since the entry's tool was deleted
+// by hand (a tool written through the API, whose id is made from its name,
+// may take a tombstone's).
+func (h RecordHead) IsEntry(sourceID string) bool {
+	m, err := decodeResource(h.rec)
+	if err != nil {
+		return true // it was the entry's when it last decoded: leave it to the rules for hand edits
+	}
+	t, ok := m.(*catalogv1.Tool)
+	return ok && t.GetProvenance().GetSourceId() == sourceID
 }
 
 // HarvestTx is a harvest's view of the catalog from inside its write
@@ -73,7 +88,7 @@ func (h *HarvestTx) Heads(k Kind, ids []string) (map[string]RecordHead, error) {
 	}
 	out := make(map[string]RecordHead, len(current))
 	for key, row := range current {
-		out[key.id] = RecordHead{Seq: row.seq, Deleted: row.deleted}
+		out[key.id] = RecordHead{Seq: row.seq, Deleted: row.deleted, rec: row.rec}
 	}
 	return out, nil
 }
