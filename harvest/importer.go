@@ -17,6 +17,7 @@ import (
 
 	"github.com/ogptoolbox/federation/envelope"
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+	"github.com/ogptoolbox/federation/identity"
 	"github.com/ogptoolbox/federation/storage"
 	"github.com/ogptoolbox/federation/validate"
 	"google.golang.org/protobuf/proto"
@@ -445,8 +446,12 @@ func plan(tx *storage.HarvestTx, src *catalogv1.HarvestSource, entries []incomin
 		*count++
 		return nil
 	}
+	respelled := respelledEntries(known, entries, listed)
 	for _, e := range entries {
 		k, ok := known[e.sourceID]
+		if old, re := respelled[e.sourceID]; re {
+			k, ok = known[old], true
+		}
 		if !ok {
 			if err := create(e, &counts.Created); err != nil {
 				return storage.HarvestPlan{}, err
@@ -458,7 +463,7 @@ func plan(tx *storage.HarvestTx, src *catalogv1.HarvestSource, entries []incomin
 		// The entry's tool deleted by hand, and its id taken since by a
 		// tool no harvest wrote: that tool is someone else's, never the
 		// entry's to replace.
-		idTaken := handEdited && !head.Deleted && !head.IsEntry(e.sourceID)
+		idTaken := handEdited && !head.Deleted && !head.IsEntry(k.SourceID)
 		switch {
 		case handEdited && !src.GetAuthoritative():
 			counts.KeptHandEdits++
@@ -474,6 +479,10 @@ func plan(tx *storage.HarvestTx, src *catalogv1.HarvestSource, entries []incomin
 		default: // gone from the catalog (deleted by an authoritative source's own run, or a wiped file): bring it back
 			write(e, k.ID, storage.OpCreate)
 			counts.Updated++
+		}
+		if k.SourceID != e.sourceID && len(p.Marks) > 0 && p.Marks[len(p.Marks)-1].SourceID == e.sourceID {
+			// Written under its new spelling: the old one goes.
+			p.Marks = append(p.Marks, storage.HarvestMark{SourceID: k.SourceID, Write: -1, Forget: true})
 		}
 	}
 	if !mayDelete {
@@ -585,4 +594,46 @@ func chooseID(candidates []string, taken map[string]bool) string {
 func IsRequestError(err error) bool {
 	var re *RequestError
 	return errors.As(err, &re)
+}
+
+// respelledEntries finds the entries whose source id changed only in its
+// spelling since the last run ("github.com/Decidim/decidim" and then
+// "github.com/decidim/decidim", the same repository, or spaces around an
+// id): each is the known entry of its old spelling, which the run no
+// longer lists, rather than a new entry whose tool would be made anew (and
+// the old one deleted). It returns new spelling → old, and marks the old
+// spellings listed: their tools are not gone.
+func respelledEntries(known map[string]storage.HarvestedEntry, entries []incoming, listed map[string]bool) map[string]string {
+	byForm := map[string]string{}
+	for sid := range known {
+		if !listed[sid] {
+			byForm[idForm(sid)] = sid
+		}
+	}
+	if len(byForm) == 0 {
+		return nil
+	}
+	out := map[string]string{}
+	for _, e := range entries {
+		if _, ok := known[e.sourceID]; ok {
+			continue
+		}
+		form := idForm(e.sourceID)
+		if old, ok := byForm[form]; ok {
+			out[e.sourceID] = old
+			listed[old] = true
+			delete(byForm, form)
+		}
+	}
+	return out
+}
+
+// idForm is what of a source id tells its entry: the identity of a URL
+// (package identity: case where forges ignore it, a trailing ".git" or
+// slash), else the id without surrounding spaces.
+func idForm(sid string) string {
+	if k := identity.NormalizeURL(sid); k != "" {
+		return k
+	}
+	return strings.TrimSpace(sid)
 }

@@ -936,3 +936,37 @@ func TestHandDeletedIDTakenByAnAPITool(t *testing.T) {
 		ours("the source dropping its entry")
 	}
 }
+
+// TestRespelledSourceID: an entry whose id changes only in spelling (the
+// repository URL's case, spaces around it) is the same entry: its tool,
+// edited by hand or not, is not made a second time, nor deleted and made
+// again under another id. Such ids were two entries.
+func TestRespelledSourceID(t *testing.T) {
+	ctx := context.Background()
+	for _, edited := range []bool{false, true} {
+		s := openStore(t)
+		im := NewImporter(s, nil, quietLog())
+		mustImport(t, im, request("city", true, entry("https://github.com/Decidim/decidim", "Decidim", "x"), entry("  consul ", "Consul", "y")),
+			"created 2 updated 0 unchanged 0 deleted 0 rejected 0 kept 0")
+		if edited {
+			tool := getTool(t, s, "decidim")
+			tool.Descriptions["en"].ShortDescription = "Edited by hand"
+			if _, err := s.Apply(ctx, []storage.Write{{Op: storage.OpReplace, ID: "decidim", Resource: tool}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		respelled := request("city", true, entry("https://github.com/decidim/decidim.git", "Decidim", "x"), entry("consul", "Consul", "y"))
+		for run := range 2 {
+			got, err := im.Import(ctx, respelled)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.GetCreated() != 0 || got.GetDeleted() != 0 || toolCount(t, s) != 2 {
+				t.Errorf("edited %v, run %d of the respelled ids: %s, %d tools", edited, run+1, counts(got), toolCount(t, s))
+			}
+		}
+		if tool := getTool(t, s, "decidim"); edited != (tool.GetDescriptions()["en"].GetShortDescription() == "Edited by hand") {
+			t.Errorf("edited %v: the tool now %v", edited, tool.GetDescriptions()["en"])
+		}
+	}
+}
