@@ -110,6 +110,15 @@ func pullAll(ctx context.Context, store *storage.Store, conn grpc.ClientConnInte
 	return pull(ctx, store, conn, req, wms)
 }
 
+// A LocalError is a pull that failed on this node's side: its catalog
+// could not apply a page the peer sent, which passed every check (a full
+// disk, a catalog that cannot be written). The peer is not at fault, and
+// is not backed off for it.
+type LocalError struct{ Err error }
+
+func (e *LocalError) Error() string { return "this node could not apply the page: " + e.Err.Error() }
+func (e *LocalError) Unwrap() error { return e.Err }
+
 // pullOwnOrigin is PullFrom for the node's own origin alone: what the peer
 // holds of it above the node's head, which the catalog lost.
 func pullOwnOrigin(ctx context.Context, store *storage.Store, conn grpc.ClientConnInterface, pageBytes int) (PullResult, error) {
@@ -194,6 +203,11 @@ func pull(ctx context.Context, store *storage.Store, conn grpc.ClientConnInterfa
 			continue
 		}
 		if err != nil {
+			if !errors.As(err, &re) && ctx.Err() == nil {
+				// The page checked, and the catalog could not take it
+				// (a full disk, say): this node's failure, not the peer's.
+				err = &LocalError{Err: err}
+			}
 			return res, fmt.Errorf("pull: %w", err)
 		}
 		next[origin] = cp.page.ThroughSeq()
@@ -279,6 +293,9 @@ func checkPages(ctx context.Context, store *storage.Store, stream grpc.ServerStr
 			defer func() { <-checking }()
 			cp, err := store.CheckPage(ctx, msg.GetPage())
 			if err != nil {
+				if !errors.As(err, new(*storage.RefusedError)) && ctx.Err() == nil {
+					err = &LocalError{Err: err} // the catalog could not be read
+				}
 				err = fmt.Errorf("pull: %w", err)
 				if ownOriginRefused(err) { // skipped: the stream goes on
 					ownRefused.Store(&err)

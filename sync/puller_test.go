@@ -103,8 +103,8 @@ func TestPullStopsAtRefusedPage(t *testing.T) {
 	dst := openReplica(t)
 	res, err := PullFrom(ctx, dst, conn, 0)
 	var re *storage.RefusedError
-	if !errors.As(err, &re) || re.Reason != storage.RefusedBadSignature {
-		t.Fatalf("PullFrom: %v, want a refusal for a bad signature", err)
+	if !errors.As(err, &re) || re.Reason != storage.RefusedBadSignature || errors.As(err, new(*LocalError)) {
+		t.Fatalf("PullFrom: %v, want a refusal for a bad signature, the peer's fault", err)
 	}
 	want := len(pages[0].GetRecords()) + len(pages[1].GetRecords())
 	if res.Pages != 2 || res.Applied != want {
@@ -126,6 +126,29 @@ func TestPullStopsAtRefusedPage(t *testing.T) {
 	}
 	if _, err := dst.Get(ctx, storage.KindTool, "fr", rec.GetId()); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("a record of the page after the refused one: Get gave %v, want not found", err)
+	}
+}
+
+// TestPullFailingOnThisNodeIsLocal: a pull whose pages the catalog cannot
+// read or take (here, a catalog closed; a full disk does the same) fails
+// with a LocalError: the peer is not at fault, and the replicator neither
+// backs it off nor counts the failure as its answer to held writes. Such
+// failures were blamed on every peer at once.
+func TestPullFailingOnThisNodeIsLocal(t *testing.T) {
+	pages := sourcePages(t, 50, 64<<10)
+	conn := serveLoopback(t, func(srv grpc.ServiceRegistrar) {
+		federationv1.RegisterFederationServiceServer(srv, &pageServer{pages: pages})
+	})
+	dst := openReplica(t)
+	wms, err := dst.Watermarks(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst.Close()
+	_, err = pull(context.Background(), dst, conn, &federationv1.PullRequest{Watermarks: wms, AllOrigins: true}, wms)
+	var local *LocalError
+	if !errors.As(err, &local) {
+		t.Fatalf("a pull into a closed catalog: %v, want a LocalError", err)
 	}
 }
 

@@ -161,6 +161,9 @@ type Replicator struct {
 	// first call of either counts. Both are nil when the writes were not
 	// held.
 	releaseHeld, refuseHeld func()
+	// extendHold starts the held writes' patience again (see
+	// holdOwnWrites); nil when the writes were not held.
+	extendHold func()
 	// awaited are the members whose answers the node's held writes still
 	// wait for (see holdOwnWrites).
 	awaited map[string]bool
@@ -569,7 +572,15 @@ func (r *Replicator) holdOwnWrites(head int64, members []string) {
 	})
 	r.releaseHeld = func() { timer.Stop(); end(hold.Release) }
 	r.refuseHeld = func() { timer.Stop(); end(hold.Refuse) }
+	// The patience starts again while the node's own catalog cannot take
+	// the records a member gives back: waiting on the member is not what
+	// keeps the answer from coming.
+	r.extendHold = func() { timer.Reset(patience) }
 }
+
+// localRetry is when a pull that failed on the node's own side (see
+// LocalError) is tried again.
+const localRetry = 5 * time.Second
 
 // stopAwaiting forgets the members the node's writes waited for, once they
 // no longer do: none is then asked again for its answer.
@@ -1292,6 +1303,21 @@ func (r *Replicator) pullLoop(origin string) {
 		var saveSync *storage.Peer // the last sync to write to the store
 		switch {
 		case movedAway:
+		case errors.As(err, new(*LocalError)):
+			// This node's catalog could not take the peer's records: no
+			// failure of the peer's, no backoff of its, and no answer to
+			// the node's held writes, which stay held the while (a write
+			// made once the catalog takes records again could take a seq
+			// of the node's origin the peer holds).
+			p.lastErr = err.Error()
+			p.retryAt = time.Now().Add(localRetry)
+			if r.ctx.Err() == nil {
+				r.log.Error("pull failed on this node's side", "peer", origin, "err", err, "retry_in", localRetry)
+			}
+			if r.awaitedLocked(origin) && r.extendHold != nil {
+				r.extendHold()
+			}
+			r.retryLaterLocked(origin, p)
 		case err != nil:
 			p.failures++
 			p.lastErr = err.Error()
