@@ -202,21 +202,31 @@ func (c *Catalog) Close() error {
 // (storage.Backup, beside a node that runs on the folder), the node's key,
 // without which the catalog does not open, and the admin token if the
 // folder holds it. Restoring is putting dest in the folder's place, the
-// node stopped. A backup that fails leaves nothing at dest.
+// node stopped. The backup is made in a folder beside dest, synced, then
+// renamed dest: a backup that fails, or is killed, leaves nothing at dest
+// (a folder whose name says it is unfinished, at worst).
 func BackupDataDir(ctx context.Context, dataDir, dest string) (err error) {
 	if _, err := os.Stat(filepath.Join(dataDir, catalogFile)); err != nil {
 		return fmt.Errorf("back up %s: no catalog: %w", dataDir, err)
 	}
-	if err := os.Mkdir(dest, 0o700); err != nil {
+	if _, err := os.Lstat(dest); !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("back up %s: %s exists already", dataDir, dest)
+	}
+	parent := filepath.Dir(filepath.Clean(dest))
+	tmp, err := os.MkdirTemp(parent, filepath.Base(dest)+".unfinished-")
+	if err != nil {
 		return fmt.Errorf("back up %s: %w", dataDir, err)
 	}
 	defer func() {
 		if err != nil {
-			os.RemoveAll(dest)
+			os.RemoveAll(tmp)
 		}
 	}()
-	if err := storage.Backup(ctx, filepath.Join(dataDir, catalogFile), filepath.Join(dest, catalogFile)); err != nil {
+	if err := storage.Backup(ctx, filepath.Join(dataDir, catalogFile), filepath.Join(tmp, catalogFile)); err != nil {
 		return err
+	}
+	if err := syncFile(filepath.Join(tmp, catalogFile)); err != nil {
+		return fmt.Errorf("back up %s: %w", dataDir, err)
 	}
 	for _, name := range []string{keyFile, adminTokenFile} {
 		b, err := os.ReadFile(filepath.Join(dataDir, name))
@@ -226,9 +236,31 @@ func BackupDataDir(ctx context.Context, dataDir, dest string) (err error) {
 		case err != nil:
 			return fmt.Errorf("back up %s: %w", dataDir, err)
 		}
-		if err := os.WriteFile(filepath.Join(dest, name), b, 0o600); err != nil {
+		if err := writeNewFile(filepath.Join(tmp, name), b); err != nil {
 			return fmt.Errorf("back up %s: %w", dataDir, err)
 		}
 	}
+	if err := syncDir(tmp); err != nil {
+		return fmt.Errorf("back up %s: %w", dataDir, err)
+	}
+	if err := os.Rename(tmp, dest); err != nil {
+		return fmt.Errorf("back up %s: %w", dataDir, err)
+	}
+	if err := syncDir(parent); err != nil {
+		return fmt.Errorf("back up %s: %w", dataDir, err)
+	}
 	return nil
+}
+
+// syncDir syncs a folder, so that the files made or renamed in it stay.
+func syncDir(path string) error { return syncFile(path) }
+
+// syncFile syncs what was written to the file or folder at path.
+func syncFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
 }
