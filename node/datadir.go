@@ -240,22 +240,20 @@ func BackupDataDir(ctx context.Context, dataDir, dest string) (err error) {
 			return fmt.Errorf("back up %s: %w", dataDir, err)
 		}
 	}
-	if err := syncDir(tmp); err != nil {
+	if err := syncFile(tmp); err != nil {
 		return fmt.Errorf("back up %s: %w", dataDir, err)
 	}
 	if err := os.Rename(tmp, dest); err != nil {
 		return fmt.Errorf("back up %s: %w", dataDir, err)
 	}
-	if err := syncDir(parent); err != nil {
+	if err := syncFile(parent); err != nil {
 		return fmt.Errorf("back up %s: %w", dataDir, err)
 	}
 	return nil
 }
 
-// syncDir syncs a folder, so that the files made or renamed in it stay.
-func syncDir(path string) error { return syncFile(path) }
-
-// syncFile syncs what was written to the file or folder at path.
+// syncFile syncs what was written to the file at path, or, for a folder,
+// the files made or renamed in it.
 func syncFile(path string) error {
 	f, err := os.Open(path)
 	if err != nil {

@@ -8,7 +8,6 @@ import (
 	"math"
 	"unicode/utf8"
 
-	"github.com/ogptoolbox/federation/search"
 	"github.com/ogptoolbox/federation/storage"
 	"google.golang.org/protobuf/proto"
 )
@@ -29,7 +28,7 @@ func queryFingerprint(q proto.Message) []byte {
 
 // maxCursorName bounds the sort name a page token carries: the index keeps
 // no longer one.
-const maxCursorName = search.MaxSortName
+const maxCursorName = storage.MaxSortName
 
 func encodePageToken(c storage.Cursor, fingerprint []byte) string {
 	b := append([]byte{}, fingerprint...)

@@ -60,6 +60,9 @@ const maxFacetValues = 100
 // A Cursor is a record's place in the order of a query (package search).
 type Cursor = search.Cursor
 
+// MaxSortName is the longest sort name a Cursor holds (search.MaxSortName).
+const MaxSortName = search.MaxSortName
+
 // A Hit is a record a search selected, and its place in the search's
 // order, from which the next page starts (Query.After).
 type Hit struct {
