@@ -227,11 +227,11 @@ func Read(ctx context.Context, src Source, opts ReadOptions) *catalogv1.ImportHa
 	var rejected []*catalogv1.RejectedEntry
 	switch src.Kind {
 	case KindSILL:
-		entries, rejected, err = sill.Parse(data)
+		entries, rejected, err = sill.Parse(ctx, data)
 	case KindCodeJSON:
-		entries, rejected, err = codejson.Parse(data)
+		entries, rejected, err = codejson.Parse(ctx, data)
 	case KindCSV:
-		entries, rejected, err = csvfile.Parse(data, src.Columns)
+		entries, rejected, err = csvfile.Parse(ctx, data, src.Columns)
 	default:
 		err = fmt.Errorf("source kind %q is not one of %s", src.Kind, strings.Join(Kinds(), ", "))
 	}

@@ -96,24 +96,12 @@ func (im *Importer) Import(ctx context.Context, req *catalogv1.ImportHarvestRequ
 	for _, e := range req.GetEntries() {
 		listed[e.GetSourceId()] = true
 	}
-	entries, rejected := im.prepareEntries(src, req.GetEntries())
-	run.RejectedEntries = append(run.RejectedEntries, rejected...)
-	sort.Slice(entries, func(i, j int) bool { return entries[i].sourceID < entries[j].sourceID })
-
-	harvestTime := timestamppb.New(im.now())
+	entries, rejected, err := im.prepareEntries(ctx, src, req.GetEntries())
 	var report *catalogv1.HarvestRun
-	_, err := im.store.ApplyHarvest(ctx, src.GetName(), func(tx *storage.HarvestTx) (storage.HarvestPlan, error) {
-		var counts catalogv1.HarvestRun // a retried plan starts again
-		p, err := plan(tx, src, entries, listed, mayDelete, harvestTime, &counts)
-		if err != nil {
-			return p, err
-		}
-		// The report commits with the harvest: a node stopped between
-		// the two would leave changes no report accounts for.
-		report = finished(run, &counts, im.now())
-		p.Report = report
-		return p, nil
-	})
+	if err == nil {
+		run.RejectedEntries = append(run.RejectedEntries, rejected...)
+		report, err = im.apply(ctx, src, run, entries, listed, mayDelete)
+	}
 	if err != nil {
 		// Nothing was written; the run is still reported.
 		err = fmt.Errorf("harvest %s: %w", src.GetName(), err)
@@ -131,6 +119,27 @@ func (im *Importer) Import(ctx context.Context, req *catalogv1.ImportHarvestRequ
 		"unchanged", report.Unchanged, "deleted", report.Deleted, "rejected", report.Rejected,
 		"kept_hand_edits", report.KeptHandEdits, "complete", report.Complete)
 	return report, nil
+}
+
+// apply writes the prepared entries of src, and its report, in
+// one transaction, and returns the report.
+func (im *Importer) apply(ctx context.Context, src *catalogv1.HarvestSource, run *catalogv1.HarvestRun, entries []incoming, listed map[string]bool, mayDelete bool) (*catalogv1.HarvestRun, error) {
+	sort.Slice(entries, func(i, j int) bool { return entries[i].sourceID < entries[j].sourceID })
+	harvestTime := timestamppb.New(im.now())
+	var report *catalogv1.HarvestRun
+	_, err := im.store.ApplyHarvest(ctx, src.GetName(), func(tx *storage.HarvestTx) (storage.HarvestPlan, error) {
+		var counts catalogv1.HarvestRun // a retried plan starts again
+		p, err := plan(tx, src, entries, listed, mayDelete, harvestTime, &counts)
+		if err != nil {
+			return p, err
+		}
+		// The report commits with the harvest: a node stopped between
+		// the two would leave changes no report accounts for.
+		report = finished(run, &counts, im.now())
+		p.Report = report
+		return p, nil
+	})
+	return report, err
 }
 
 // finished is the report of run once the catalog took it: counts are
@@ -322,7 +331,9 @@ func scrubReport(run *catalogv1.HarvestRun) {
 }
 
 // prepareEntries prepares every entry, on every core, keeping their order.
-func (im *Importer) prepareEntries(src *catalogv1.HarvestSource, es []*catalogv1.HarvestEntry) ([]incoming, []*catalogv1.RejectedEntry) {
+// It returns ctx's error, and nothing else, when ctx ends first: a source
+// of 400,000 entries takes seconds, which a stopping node does not wait.
+func (im *Importer) prepareEntries(ctx context.Context, src *catalogv1.HarvestSource, es []*catalogv1.HarvestEntry) ([]incoming, []*catalogv1.RejectedEntry, error) {
 	ins := make([]incoming, len(es))
 	rejects := make([]*catalogv1.RejectedEntry, len(es))
 	var wg sync.WaitGroup
@@ -332,11 +343,17 @@ func (im *Importer) prepareEntries(src *catalogv1.HarvestSource, es []*catalogv1
 		go func() {
 			defer wg.Done()
 			for i := w; i < len(es); i += workers {
+				if (i/workers)%1024 == 0 && ctx.Err() != nil {
+					return
+				}
 				ins[i], rejects[i] = im.prepareEntry(src, es[i])
 			}
 		}()
 	}
 	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
 	var entries []incoming
 	var rejected []*catalogv1.RejectedEntry
 	for i := range es {
@@ -346,7 +363,7 @@ func (im *Importer) prepareEntries(src *catalogv1.HarvestSource, es []*catalogv1
 			entries = append(entries, ins[i])
 		}
 	}
-	return entries, rejected
+	return entries, rejected, nil
 }
 
 // prepareEntry gives an entry's tool its provenance and checks it as the

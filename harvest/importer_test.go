@@ -825,7 +825,7 @@ func TestSourceNamedWithTokenAdopted(t *testing.T) {
 	// As a node before the change named, imported and reported it.
 	old := &catalogv1.HarvestSource{Name: KindPubliccode + ":" + loc, Kind: KindPubliccode, Location: loc}
 	es := []*catalogv1.HarvestEntry{entry("https://git.example.org/city/app", "City app", "The city's app")}
-	in, _ := im.prepareEntries(old, es)
+	in, _, _ := im.prepareEntries(ctx, old, es)
 	in[0].tool.Provenance.SourceUrl = loc
 	var c catalogv1.HarvestRun
 	if _, err := s.ApplyHarvest(ctx, old.GetName(), func(tx *storage.HarvestTx) (storage.HarvestPlan, error) {

@@ -2,6 +2,8 @@ package harvest
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +16,9 @@ import (
 	"testing"
 	"time"
 
+	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+	"github.com/ogptoolbox/federation/harvest/codejson"
+	"github.com/ogptoolbox/federation/harvest/sill"
 	"github.com/ogptoolbox/federation/internal/lockedbuf"
 	"github.com/ogptoolbox/federation/storage"
 )
@@ -474,5 +479,61 @@ func TestLinksOutOfTheFolderNotRead(t *testing.T) {
 	}
 	if msg := req.GetRejected()[0].GetFindings()[0].GetMessage(); strings.Contains(msg, secret) || !strings.Contains(msg, "outside the folder") {
 		t.Errorf("the repository's link: %s", msg)
+	}
+}
+
+// TestStopCutsAHarvestShort checks that a harvest asked to stop (its node
+// stopping) stops reading and preparing a large source, rather than going
+// through its hundreds of thousands of entries first, which made a node
+// overrun its grace; and that the cut run writes no tool and is reported
+// as incomplete.
+func TestStopCutsAHarvestShort(t *testing.T) {
+	var csv strings.Builder
+	csv.WriteString("name,description\n")
+	for i := range 5000 {
+		fmt.Fprintf(&csv, "Tool %d,A tool for citizens number %d\n", i, i)
+	}
+	path := filepath.Join(t.TempDir(), "tools.csv")
+	if err := os.WriteFile(path, []byte(csv.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src, err := Source{Location: path, Columns: map[string]string{"display_name": "name", "descriptions.en.short_description": "description"}}.Resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopped, stop := context.WithCancel(context.Background())
+	stop()
+
+	req := Read(stopped, src, ReadOptions{})
+	if req.GetComplete() || len(req.GetEntries()) != 0 || !strings.Contains(req.GetReadError(), "stopped") || !strings.Contains(req.GetReadError(), context.Canceled.Error()) {
+		t.Errorf("a read asked to stop: complete %v, %d entries, error %q", req.GetComplete(), len(req.GetEntries()), req.GetReadError())
+	}
+	for path, parse := range map[string]func(context.Context, []byte) ([]*catalogv1.HarvestEntry, []*catalogv1.RejectedEntry, error){
+		corpus(t, "sill/sill.json"): sill.Parse, "codejson/testdata/hhs-code.json": codejson.Parse,
+	} {
+		if entries, rejected, err := parse(stopped, readFile(t, path)); !errors.Is(err, context.Canceled) || entries != nil || rejected != nil {
+			t.Errorf("%s read by a stopping node: %d entries, %d rejected, %v", path, len(entries), len(rejected), err)
+		}
+	}
+
+	// Read in full, then imported by a node that stops meanwhile.
+	req = Read(context.Background(), src, ReadOptions{})
+	if !req.GetComplete() || len(req.GetEntries()) != 5000 {
+		t.Fatalf("the read: complete %v, %d entries, %q", req.GetComplete(), len(req.GetEntries()), req.GetReadError())
+	}
+	s := openStore(t)
+	im := NewImporter(s, nil, quietLog())
+	if entries, rejected, err := im.prepareEntries(stopped, src.Proto(), req.GetEntries()); !errors.Is(err, context.Canceled) || entries != nil || rejected != nil {
+		t.Errorf("entries prepared for a stopping node: %d entries, %d rejected, %v", len(entries), len(rejected), err)
+	}
+	if run, err := im.Import(stopped, req); !errors.Is(err, context.Canceled) || run != nil {
+		t.Errorf("an import for a stopping node: %v, %v", run, err)
+	}
+	if head := headSeq(t, s); head != 0 {
+		t.Errorf("the cut harvest wrote %d records", head)
+	}
+	runs, err := s.HarvestRuns(context.Background(), src.Name, 10)
+	if err != nil || len(runs) != 1 || runs[0].GetComplete() || !strings.Contains(runs[0].GetError(), context.Canceled.Error()) {
+		t.Errorf("the cut run's report: %v, %v", runs, err)
 	}
 }

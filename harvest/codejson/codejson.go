@@ -41,6 +41,7 @@ package codejson
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -63,12 +64,13 @@ import (
 // other release. It returns an error, and nothing else, only when the file
 // cannot be read as a whole: it is not JSON, it has no "releases" array
 // (schema 1.0 files, which list "projects", are refused), or its agency is
-// not a string. Then the source was not read.
+// not a string; or ctx ended before every release was read. Then the
+// source was not read.
 //
 // A bare JSON array of releases, as some agencies publish one per
 // repository, is read as the releases of a file without an agency; its
 // keys are then "[3].name".
-func Parse(data []byte) ([]*catalogv1.HarvestEntry, []*catalogv1.RejectedEntry, error) {
+func Parse(ctx context.Context, data []byte) ([]*catalogv1.HarvestEntry, []*catalogv1.RejectedEntry, error) {
 	data = bytes.TrimPrefix(data, []byte("\uFEFF"))
 	f, err := readFile(data)
 	if err != nil {
@@ -79,6 +81,9 @@ func Parse(data []byte) ([]*catalogv1.HarvestEntry, []*catalogv1.RejectedEntry, 
 		at = finding.InJSON(data)
 	)
 	for i, raw := range f.releases {
+		if err := b.Stopped(ctx); err != nil {
+			return nil, nil, fmt.Errorf("code.json: %w", err)
+		}
 		where := f.prefix + "[" + strconv.Itoa(i) + "]"
 		r := &release{file: f, Entry: finding.Entry{Where: where, Whole: where}}
 		tool := r.read(raw)

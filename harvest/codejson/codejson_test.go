@@ -19,7 +19,7 @@ func parseFixture(t *testing.T, name string) ([]*catalogv1.HarvestEntry, []*cata
 	if err != nil {
 		t.Fatal(err)
 	}
-	entries, rejected, err := Parse(data)
+	entries, rejected, err := Parse(t.Context(), data)
 	if err != nil {
 		t.Fatalf("Parse(%s): %v", name, err)
 	}
@@ -125,7 +125,7 @@ func TestMapRelease(t *testing.T) {
 func parseRelease(t *testing.T, release string) (*catalogv1.HarvestEntry, *catalogv1.RejectedEntry) {
 	t.Helper()
 	doc := `{"version": "2.0.0", "agency": "HHS", "measurementType": {"method": "projects"}, "releases": [` + release + `]}`
-	entries, rejected, err := Parse([]byte(doc))
+	entries, rejected, err := Parse(t.Context(), []byte(doc))
 	if err != nil {
 		t.Fatalf("Parse: %v", err)
 	}
@@ -290,7 +290,7 @@ func TestDuplicateNames(t *testing.T) {
 		{"name": "tool", "description": "One"},
 		{"name": "tool", "description": "Two"},
 		{"name": "tool", "description": "Three", "repositoryURL": "https://example.gov/tool"}]}`
-	entries, rejected, err := Parse([]byte(doc))
+	entries, rejected, err := Parse(t.Context(), []byte(doc))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,7 +307,7 @@ func TestBareArray(t *testing.T) {
 		"version": "2.0.7", "status": "Production", "permissions": {"usageType": "openSource", "licenses": [{"name": "CC0-1.0"}]},
 		"repositoryURL": "https://code.usgs.gov/usgs/fort-pymdwizard", "contact": {"name": "Kyle Enns", "email": "kenns@usgs.gov"}},
 		{"organization": "U.S. Geological Survey"}]`
-	entries, rejected, err := Parse([]byte(doc))
+	entries, rejected, err := Parse(t.Context(), []byte(doc))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -334,7 +334,7 @@ func TestSourceErrors(t *testing.T) {
 		"trailing characters": {`{"releases": []} x`, "not a JSON document"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			entries, rejected, err := Parse([]byte(c.doc))
+			entries, rejected, err := Parse(t.Context(), []byte(c.doc))
 			if err == nil || !strings.HasPrefix(err.Error(), "code.json: ") || !strings.Contains(err.Error(), c.message) {
 				t.Errorf("error %v, want one saying ...%s...", err, c.message)
 			}
@@ -344,7 +344,7 @@ func TestSourceErrors(t *testing.T) {
 		})
 	}
 	// An empty inventory is read completely.
-	entries, rejected, err := Parse([]byte("\uFEFF{\"version\": \"2.0.0\", \"agency\": \"GSA\", \"releases\": []}"))
+	entries, rejected, err := Parse(t.Context(), []byte("\uFEFF{\"version\": \"2.0.0\", \"agency\": \"GSA\", \"releases\": []}"))
 	if err != nil || len(entries)+len(rejected) != 0 {
 		t.Errorf("empty releases: %v, %v, %v", entries, rejected, err)
 	}
@@ -359,7 +359,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(`[{"name": "a", "description": "b", "contact": {}}, 3]`))
 	f.Add([]byte(`{"releases": [{"name": "a", "description": "b", "permissions": {"licenses": [{"name": "MIT"}, null]}}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		entries, rejected, err := Parse(data)
+		entries, rejected, err := Parse(t.Context(), data)
 		findingtest.CheckResult(t, entries, rejected, err)
 	})
 }

@@ -14,7 +14,7 @@ func BenchmarkWideRow(b *testing.B) {
 	m := Mapping{"id": "id", "display_name": "display_name", "descriptions.en.short_description": "desc"}
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {
-		if entries, rejected, err := Parse(data, m); err != nil || len(entries) != 1 || len(rejected) != 1 {
+		if entries, rejected, err := Parse(b.Context(), data, m); err != nil || len(entries) != 1 || len(rejected) != 1 {
 			b.Fatalf("%d entries, %d rejected, %v", len(entries), len(rejected), err)
 		}
 	}

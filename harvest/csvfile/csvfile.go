@@ -41,6 +41,7 @@ package csvfile
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -64,9 +65,9 @@ import (
 // entry, with its faults, for every other row. It returns an error, and
 // nothing else, when the file cannot be read as a whole (it is empty, its
 // CSV is broken, such as an unclosed quote) or when m does not fit its
-// header (unknown field paths, columns the header lacks): then no row was
-// read.
-func Parse(data []byte, m Mapping) ([]*catalogv1.HarvestEntry, []*catalogv1.RejectedEntry, error) {
+// header (unknown field paths, columns the header lacks), or when ctx ends
+// before every row is read: then no row was read.
+func Parse(ctx context.Context, data []byte, m Mapping) ([]*catalogv1.HarvestEntry, []*catalogv1.RejectedEntry, error) {
 	data, err := decode(data)
 	if err != nil {
 		return nil, nil, fmt.Errorf("csv: %w", err)
@@ -88,6 +89,9 @@ func Parse(data []byte, m Mapping) ([]*catalogv1.HarvestEntry, []*catalogv1.Reje
 	for _, row := range rows[1:] {
 		if blank(row.cells) {
 			continue
+		}
+		if err := b.Stopped(ctx); err != nil {
+			return nil, nil, fmt.Errorf("csv: %w", err)
 		}
 		r := &rowReader{row: row, header: header, cols: cols}
 		// A finding of the whole row has the key "": no column.

@@ -55,7 +55,7 @@ var (
 // row, a repeated id, a row without a name and a row with too few fields
 // among the good ones.
 func TestFrenchFile(t *testing.T) {
-	entries, rejected, err := Parse(read(t, "outils.csv"), mustMapping(t, frenchMapping))
+	entries, rejected, err := Parse(t.Context(), read(t, "outils.csv"), mustMapping(t, frenchMapping))
 	if err != nil {
 		t.Fatalf("Parse: %v", err)
 	}
@@ -83,7 +83,7 @@ func TestFrenchFile(t *testing.T) {
 
 // TestMapRow checks the mapping of a row, field by field.
 func TestMapRow(t *testing.T) {
-	entries, _, err := Parse(read(t, "outils.csv"), mustMapping(t, frenchMapping))
+	entries, _, err := Parse(t.Context(), read(t, "outils.csv"), mustMapping(t, frenchMapping))
 	if err != nil || len(entries) < 2 {
 		t.Fatalf("Parse: %v, %d entries", err, len(entries))
 	}
@@ -133,7 +133,7 @@ func TestWindows1252(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	entries, rejected, err := Parse(data, mustMapping(t, frenchMapping))
+	entries, rejected, err := Parse(t.Context(), data, mustMapping(t, frenchMapping))
 	if err != nil {
 		t.Fatalf("Parse: %v", err)
 	}
@@ -146,7 +146,7 @@ func TestWindows1252(t *testing.T) {
 	// A UTF-8 file with one stray byte stays UTF-8: that row alone is
 	// rejected.
 	bad := strings.Replace(utf, "Réseau", "R\xe9seau", 1)
-	entries, rejected, err = Parse([]byte(bad), mustMapping(t, frenchMapping))
+	entries, rejected, err = Parse(t.Context(), []byte(bad), mustMapping(t, frenchMapping))
 	if err != nil || len(entries) != 2 || len(rejected) != 5 {
 		t.Fatalf("stray byte: %d entries, %d rejected, %v; want 2 and 5", len(entries), len(rejected), err)
 	}
@@ -165,7 +165,7 @@ func TestCommaFileWithoutID(t *testing.T) {
 		"license":                           "license",
 		"categories":                        "categories",
 	}
-	entries, rejected, err := Parse(read(t, "tools.csv"), m)
+	entries, rejected, err := Parse(t.Context(), read(t, "tools.csv"), m)
 	if err != nil {
 		t.Fatalf("Parse: %v", err)
 	}
@@ -188,7 +188,7 @@ func TestCommaFileWithoutID(t *testing.T) {
 
 func TestEmptyID(t *testing.T) {
 	data := "id,name,text\n,Decidim,Participation\n"
-	_, rejected, err := Parse([]byte(data), mustMapping(t, "id=id,display_name=name,descriptions.en.short_description=text"))
+	_, rejected, err := Parse(t.Context(), []byte(data), mustMapping(t, "id=id,display_name=name,descriptions.en.short_description=text"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +198,7 @@ func TestEmptyID(t *testing.T) {
 func TestLongDescriptionOnly(t *testing.T) {
 	long := strings.Repeat("Participation ", 20) + "\nSecond paragraph."
 	data := "name;text\nDecidim;\"" + long + "\"\n"
-	entries, rejected, err := Parse([]byte(data), mustMapping(t, "display_name=name,descriptions.en.long_description=text"))
+	entries, rejected, err := Parse(t.Context(), []byte(data), mustMapping(t, "display_name=name,descriptions.en.long_description=text"))
 	if err != nil || len(rejected) != 0 || len(entries) != 1 {
 		t.Fatalf("Parse: %v, %v", err, rejected)
 	}
@@ -210,7 +210,7 @@ func TestLongDescriptionOnly(t *testing.T) {
 
 func TestExtraEmptyFields(t *testing.T) {
 	data := "name,text\nDecidim,Participation,,\nConsul,Participation,x\n"
-	entries, rejected, err := Parse([]byte(data), mustMapping(t, "display_name=name,descriptions.en.short_description=text"))
+	entries, rejected, err := Parse(t.Context(), []byte(data), mustMapping(t, "display_name=name,descriptions.en.short_description=text"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,7 +278,7 @@ func TestMappingAgainstHeader(t *testing.T) {
 			[]string{"no column gives a description"}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			entries, rejected, err := Parse(data, c.m)
+			entries, rejected, err := Parse(t.Context(), data, c.m)
 			if err == nil {
 				t.Fatalf("no error: %v, %v", entries, rejected)
 			}
@@ -305,7 +305,7 @@ func TestSourceErrors(t *testing.T) {
 		"text in quote": {"name,text\n\"Decidim\"x,y\n", "line 2, column"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			entries, rejected, err := Parse([]byte(c.data), m)
+			entries, rejected, err := Parse(t.Context(), []byte(c.data), m)
 			if err == nil || !strings.HasPrefix(err.Error(), "csv: ") || !strings.Contains(err.Error(), c.message) {
 				t.Errorf("error %v, want one saying ...%s...", err, c.message)
 			}
@@ -355,7 +355,7 @@ func FuzzParse(f *testing.F) {
 		"descriptions.en.long_description": "text", "available_languages": "langs", "categories": "cats",
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		entries, rejected, err := Parse(data, m)
+		entries, rejected, err := Parse(t.Context(), data, m)
 		findingtest.CheckResult(t, entries, rejected, err)
 	})
 }
@@ -364,7 +364,7 @@ func FuzzParse(f *testing.F) {
 // not bytes, as the JSON readers do.
 func TestColumnsInCharacters(t *testing.T) {
 	data := "name;text;site\nDémocratie;Éléments;example.org\n"
-	_, rejected, err := Parse([]byte(data), mustMapping(t, "display_name=name,descriptions.fr.short_description=text,landing_url=site"))
+	_, rejected, err := Parse(t.Context(), []byte(data), mustMapping(t, "display_name=name,descriptions.fr.short_description=text,landing_url=site"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -376,7 +376,7 @@ func TestColumnsInCharacters(t *testing.T) {
 // not kept), and its column in characters, after accented ones.
 func TestPlacesAfterBlankRowsAndAccents(t *testing.T) {
 	data := "id,Nom,Description,Licence\n,,,\n1,Décidim,Démocratie éàü,pas une licence\n"
-	_, rejected, err := Parse([]byte(data), Mapping{"id": "id", "display_name": "Nom", "descriptions.fr.short_description": "Description", "license": "Licence"})
+	_, rejected, err := Parse(t.Context(), []byte(data), Mapping{"id": "id", "display_name": "Nom", "descriptions.fr.short_description": "Description", "license": "Licence"})
 	if err != nil || len(rejected) != 1 {
 		t.Fatalf("rejected %v, %v", rejected, err)
 	}
@@ -395,7 +395,7 @@ func TestBlankRowsCostLittle(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	_, _, err := Parse([]byte(data), m)
+	_, _, err := Parse(t.Context(), []byte(data), m)
 	runtime.ReadMemStats(&after)
 	if err != nil {
 		t.Fatal(err)

@@ -36,7 +36,7 @@ func TestCorpus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	entries, rejected, err := Parse(data)
+	entries, rejected, err := Parse(t.Context(), data)
 	if err != nil {
 		t.Fatalf("Parse: %v", err)
 	}
@@ -79,7 +79,7 @@ func TestMapRecord(t *testing.T) {
 		"doc": "https://docs.decidim.org/", "v-": "0.26", "v+": "0.27.4", "co": "362",
 		"y": "2021 ; 2022", "g": "MIMO", "p": "", "frama": {"name": null}
 	}]`
-	entries, rejected, err := Parse([]byte(data))
+	entries, rejected, err := Parse(t.Context(), []byte(data))
 	if err != nil || len(rejected) != 0 || len(entries) != 1 {
 		t.Fatalf("Parse: %d entries, rejected %v, error %v; want one entry", len(entries), rejected, err)
 	}
@@ -116,7 +116,7 @@ func TestMapRecord(t *testing.T) {
 func TestMapRecordFallbacks(t *testing.T) {
 	data := `[{"id": "3", "i": "Additional Alerts", "l": "N/A", "f": "Notifications supplémentaires", "p": "GLPI",
 		"sources": "git://git.example.org/alerts.git", "logo": "/logos/alerts.png", "website": null, "v+": ""}]`
-	entries, rejected, err := Parse([]byte(data))
+	entries, rejected, err := Parse(t.Context(), []byte(data))
 	if err != nil || len(rejected) != 0 || len(entries) != 1 {
 		t.Fatalf("Parse: %d entries, rejected %v, error %v; want one entry", len(entries), rejected, err)
 	}
@@ -141,7 +141,7 @@ func TestParseSourceErrors(t *testing.T) {
 		"null":           " null ", // not an empty list, which would delete every tool
 	} {
 		t.Run(name, func(t *testing.T) {
-			entries, rejected, err := Parse([]byte(data))
+			entries, rejected, err := Parse(t.Context(), []byte(data))
 			if err == nil {
 				t.Fatalf("Parse(%q) = %d entries, %d rejected, no error; want an error", data, len(entries), len(rejected))
 			}
@@ -153,11 +153,11 @@ func TestParseSourceErrors(t *testing.T) {
 			}
 		})
 	}
-	_, _, err := Parse([]byte("[\n  {\"id\": 1,\n   \"i\": x}]"))
+	_, _, err := Parse(t.Context(), []byte("[\n  {\"id\": 1,\n   \"i\": x}]"))
 	if err == nil || !strings.Contains(err.Error(), "line 3, column 9") {
 		t.Errorf("syntax error %v does not give line 3, column 9", err)
 	}
-	_, _, err = Parse([]byte(`{"records": []}`))
+	_, _, err = Parse(t.Context(), []byte(`{"records": []}`))
 	if err == nil || !strings.Contains(err.Error(), "is a JSON object, not an array") {
 		t.Errorf("error %v does not say the document is an object", err)
 	}
@@ -197,7 +197,7 @@ func TestParseRejects(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			entries, rejected, err := Parse([]byte(c.data))
+			entries, rejected, err := Parse(t.Context(), []byte(c.data))
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}
@@ -227,7 +227,7 @@ func TestParseRejects(t *testing.T) {
 // TestFindingPosition checks that a finding points at its key.
 func TestFindingPosition(t *testing.T) {
 	data := "[\n  {\"id\": \"1\", \"i\": \"A\", \"f\": \"x\"},\n  {\"id\": \"2\",\n   \"i\": \"B\",\n   \"l\": 3, \"f\": \"x\"}\n]"
-	_, rejected, err := Parse([]byte(data))
+	_, rejected, err := Parse(t.Context(), []byte(data))
 	if err != nil || len(rejected) != 1 {
 		t.Fatalf("Parse: rejected %v, error %v", rejected, err)
 	}
@@ -312,7 +312,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(`{"not": "an array"}`))
 	f.Add([]byte(`[`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		entries, rejected, err := Parse(data)
+		entries, rejected, err := Parse(t.Context(), data)
 		findingtest.CheckResult(t, entries, rejected, err)
 	})
 }
@@ -327,7 +327,7 @@ func TestDeepRecordLocatedCheaply(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	entries, rejected, err := Parse([]byte(data))
+	entries, rejected, err := Parse(t.Context(), []byte(data))
 	runtime.ReadMemStats(&after)
 	if err != nil || len(entries) != 0 || len(rejected) != 1 || rejected[0].GetFindings()[0].GetLine() == 0 {
 		t.Fatalf("%d entries, rejected %v, %v", len(entries), rejected, err)
