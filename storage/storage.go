@@ -235,6 +235,10 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		s.writer.Close()
 		return nil, err
 	}
+	if err := s.checkWritable(ctx, opts.Path); err != nil {
+		s.writer.Close()
+		return nil, err
+	}
 	if err := s.claim(ctx); err != nil {
 		s.writer.Close()
 		return nil, err
@@ -367,6 +371,24 @@ func (s *Store) Ping(ctx context.Context) error {
 	var one int
 	if err := s.reader.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
 		return fmt.Errorf("ping catalog: %w", err)
+	}
+	return nil
+}
+
+// checkWritable refuses a catalog SQLite can only read (a file made
+// immutable, or read-only to the node's user, on a file system that lets
+// it be read): SQLite opens such a file read-only without a word, the
+// node would start, and every write and every pull would then fail. It
+// runs a write that changes nothing (an update of no row still takes the
+// write path), and rolls it back.
+func (s *Store) checkWritable(ctx context.Context, path string) error {
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("open catalog %s: %w", path, err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, "UPDATE meta SET value = value WHERE 0"); err != nil {
+		return fmt.Errorf("open catalog %s: it cannot be written (%w): check the file's owner, permissions and attributes (lsattr), and that its file system is not mounted read-only", path, err)
 	}
 	return nil
 }

@@ -5,6 +5,8 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -835,5 +837,36 @@ func createAndDelete(t *testing.T, s *Store, id string) {
 	create(t, s, id, tool("Deleted "+id, "deleted"))
 	if _, err := s.Apply(context.Background(), []Write{{Op: OpDelete, Kind: KindTool, ID: id}}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestCatalogThatCannotBeWrittenRefused checks that a catalog file the
+// node cannot write (read-only to its user, or immutable) is refused when
+// it is opened, naming the file: SQLite opened it read-only without a
+// word, the node started and answered reads, and every write and every
+// pull failed.
+func TestCatalogThatCannotBeWrittenRefused(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "catalog.db")
+	s := openAt(t, path, "fr", testKey(1))
+	create(t, s, "decidim", tool("Decidim", "Participatory democracy"))
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Read-only to a user that is not root; immutable for root, whom
+	// permissions do not stop.
+	if os.Geteuid() != 0 {
+		if err := os.Chmod(path, 0o444); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		if out, err := exec.Command("chattr", "+i", path).CombinedOutput(); err != nil {
+			t.Skipf("cannot make the file immutable here: %v: %s", err, out)
+		}
+		t.Cleanup(func() { exec.Command("chattr", "-i", path).Run() })
+	}
+	_, err := Open(ctx, Options{Path: path, Origin: "fr", Key: testKey(1)})
+	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "cannot be written") {
+		t.Fatalf("a catalog that cannot be written was opened: %v", err)
 	}
 }
