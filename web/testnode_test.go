@@ -34,9 +34,15 @@ type testNode struct {
 // temporary data folder, until the test ends.
 func startNode(t *testing.T) *testNode {
 	t.Helper()
+	return startNodeIn(t, filepath.Join(t.TempDir(), "data"))
+}
+
+// startNodeIn is startNode on the data folder dir.
+func startNodeIn(t *testing.T, dir string) *testNode {
+	t.Helper()
 	cfg := node.DefaultConfig()
 	cfg.Origin = "fr"
-	cfg.DataDir = filepath.Join(t.TempDir(), "data")
+	cfg.DataDir = dir
 	cfg.HTTPAddr, cfg.GRPCAddr, cfg.GossipAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	cfg.AdminToken = testToken
 	cfg.GossipTimings = "local"
