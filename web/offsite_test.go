@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"html"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"strings"
 	"testing"
@@ -189,6 +192,44 @@ func TestCookiesSecureBehindAProxy(t *testing.T) {
 					t.Errorf("GET %s with %q: cookie %s Secure=%v, want %v", path, tc.header, ck.Name, ck.Secure, tc.secure)
 				}
 			}
+		}
+	}
+}
+
+// TestSignInBehindAProxyThatRewritesHost signs in through a reverse proxy
+// that sends the node its own address as Host and the browser's in
+// X-Forwarded-Host (nginx's proxy_pass by default, Go's
+// httputil.ReverseProxy with SetURL): the browser's Origin names the
+// proxy's host, and every form was refused as another site's, sign-in
+// included. A form from another site is still refused.
+func TestSignInBehindAProxyThatRewritesHost(t *testing.T) {
+	n := startNode(t)
+	target, err := url.Parse(n.base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httptest.NewServer(&httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		r.SetURL(target)
+		r.SetXForwarded()
+	}})
+	defer proxy.Close()
+	for _, tc := range []struct {
+		name    string
+		headers []string
+		want    int
+	}{
+		{"a browser", []string{"Origin", proxy.URL, "Sec-Fetch-Site", "same-origin"}, http.StatusSeeOther},
+		{"a browser without Sec-Fetch-Site", []string{"Origin", proxy.URL}, http.StatusSeeOther},
+		{"another site's page", []string{"Origin", "https://evil.example", "Sec-Fetch-Site", "cross-site"}, http.StatusForbidden},
+		{"another site's page, without Sec-Fetch-Site", []string{"Origin", "https://evil.example"}, http.StatusForbidden},
+		{"another site's page naming this one's host", []string{"Origin", proxy.URL, "Sec-Fetch-Site", "cross-site"}, http.StatusForbidden},
+	} {
+		c := client(t)
+		_, page, _ := get(t, c, proxy.URL+"/signin")
+		code, body, _ := post(t, c, proxy.URL+"/signin", url.Values{"csrf": {csrfOf(t, page)}, "token": {testToken}, "next": {"/"}}, tc.headers...)
+		if code != tc.want {
+			i := strings.Index(body, "<main")
+			t.Errorf("sign-in through the proxy from %s: %d, want %d\n%.400s", tc.name, code, tc.want, body[max(i, 0):])
 		}
 	}
 }

@@ -123,19 +123,9 @@ func viaTLS(r *http.Request) bool {
 		return true
 	}
 	if xfp := r.Header.Get("X-Forwarded-Proto"); xfp != "" {
-		first, _, _ := strings.Cut(xfp, ",")
-		return strings.EqualFold(strings.TrimSpace(first), "https")
+		return strings.EqualFold(firstProxy(xfp), "https")
 	}
-	if fwd := r.Header.Get("Forwarded"); fwd != "" {
-		first, _, _ := strings.Cut(fwd, ",")
-		for _, pair := range strings.Split(first, ";") {
-			k, v, _ := strings.Cut(strings.TrimSpace(pair), "=")
-			if strings.EqualFold(k, "proto") {
-				return strings.EqualFold(strings.Trim(v, `"`), "https")
-			}
-		}
-	}
-	return false
+	return strings.EqualFold(forwarded(r, "proto"), "https")
 }
 
 type sessionKey struct{}
@@ -194,15 +184,49 @@ func (s *Server) parseForm(w http.ResponseWriter, r *http.Request) bool {
 }
 
 // sameOrigin refuses a POST that a browser says came from another site's
-// page. Browsers send Origin with every POST; a request without it (not a
-// browser) still needs the CSRF token.
+// page, as the standard library's cross-origin check does: Sec-Fetch-Site
+// first, which browsers of the last years send, then Origin against Host.
+// A request with neither (not a browser) still needs the CSRF token.
+// Behind a reverse proxy that sends the node its own address as Host (as
+// nginx's proxy_pass does by default, or Go's httputil.ReverseProxy), a
+// browser without Sec-Fetch-Site names the proxy's host in Origin: the
+// host the proxy says it was asked for (X-Forwarded-Host, Forwarded's
+// host) counts too, since no page of another site can set those headers.
+// (Like the standard check, it lets GET and HEAD through: they change
+// nothing.)
 func sameOrigin(r *http.Request) bool {
-	o := r.Header.Get("Origin")
-	if o == "" {
+	if http.NewCrossOriginProtection().Check(r) == nil {
 		return true
 	}
-	u, err := url.Parse(o)
-	return err == nil && strings.EqualFold(u.Host, r.Host)
+	o, err := url.Parse(r.Header.Get("Origin"))
+	if err != nil || o.Host == "" || r.Header.Get("Sec-Fetch-Site") != "" {
+		return false
+	}
+	for _, host := range []string{firstProxy(r.Header.Get("X-Forwarded-Host")), forwarded(r, "host")} {
+		if host != "" && strings.EqualFold(host, o.Host) {
+			return true
+		}
+	}
+	return false
+}
+
+// firstProxy is the first of a list of proxies' values (the one the
+// browser's proxy added), trimmed.
+func firstProxy(values string) string {
+	first, _, _ := strings.Cut(values, ",")
+	return strings.TrimSpace(first)
+}
+
+// forwarded is the value of param in the first element of the request's
+// Forwarded header (RFC 7239), unquoted; "" without one.
+func forwarded(r *http.Request, param string) string {
+	for _, pair := range strings.Split(firstProxy(r.Header.Get("Forwarded")), ";") {
+		k, v, _ := strings.Cut(strings.TrimSpace(pair), "=")
+		if strings.EqualFold(k, param) {
+			return strings.Trim(v, `"`)
+		}
+	}
+	return ""
 }
 
 // localPath is next if it is a path on this site, else "/": sign-in must
