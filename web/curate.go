@@ -141,8 +141,9 @@ type curation[R resource, F recordForm[R]] struct {
 func (c *curation[R, F]) routes(mux *http.ServeMux) {
 	s, path := c.s, "/"+c.collection
 	mux.Handle(path+"/new", s.methods(s.signedIn(c.newForm), s.signedIn(c.createRecord)))
-	mux.Handle(path+"/{origin}/{id}/edit", s.methods(s.signedIn(c.editForm), s.signedIn(c.updateRecord)))
-	mux.Handle(path+"/{origin}/{id}/delete", s.methods(s.signedIn(c.confirmDelete), s.signedIn(c.deleteRecord)))
+	record := func(h http.HandlerFunc) http.HandlerFunc { return s.recordPath(c.collection, s.signedIn(h)) }
+	mux.Handle(path+"/{origin}/{id}/edit", s.methods(record(c.editForm), record(c.updateRecord)))
+	mux.Handle(path+"/{origin}/{id}/delete", s.methods(record(c.confirmDelete), record(c.deleteRecord)))
 }
 
 // key is the message key of the title of the kind's page of action, "new"
@@ -269,7 +270,7 @@ func (c *curation[R, F]) save(w http.ResponseWriter, r *http.Request, p *page, f
 			c.render(w, r, p, http.StatusConflict, f, &errs, p.T("form.conflict"))
 		}
 	default:
-		c.s.apiError(w, r, err)
+		c.s.formAPIError(w, r, err)
 	}
 }
 

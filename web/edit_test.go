@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"html"
 	"net/http"
 	"strings"
 	"testing"
@@ -257,5 +258,86 @@ func TestEditLargeTool(t *testing.T) {
 	_, got := editThroughForm(t, tool, func(v map[string][]string) { v["display_name"] = []string{"Large, renamed"} })
 	if got.GetDisplayName() != "Large, renamed" || len(got.GetDescriptions()) != 25 || got.GetDescriptions()["fr"].GetLongDescription() != strings.Repeat("é", 9_900) {
 		t.Errorf("after the edit: %q, %d descriptions", got.GetDisplayName(), len(got.GetDescriptions()))
+	}
+}
+
+// TestUseCaseEditKeepsWhatTheFormCannotShow saves the edit form of a
+// use case unchanged but for its start date. Its organisation's name holds
+// a newline (a browser drops it from an input's value) and its purpose
+// holds CR LF (the API takes both): they must stay as they were, as the
+// README promises for the forms "the same under /usecases/".
+func TestUseCaseEditKeepsWhatTheFormCannotShow(t *testing.T) {
+	n := startNode(t)
+	c := client(t)
+	signIn(t, c, n)
+	ctx := context.Background()
+	want, err := n.catalog.CreateUseCase(admin(ctx), &catalogv1.CreateUseCaseRequest{Parent: "origins/fr", UseCaseId: "tricky", UseCase: &catalogv1.UseCase{
+		Tool: "https://github.com/decidim/decidim", Purpose: "Line one\r\nLine two",
+		Organization: &catalogv1.Organization{Name: "Ville de Paris\nDirection du numérique", Kind: catalogv1.OrganizationKind_ORGANIZATION_KIND_LOCAL_GOVERNMENT, Country: "FR"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, page, _ := get(t, c, n.base+"/usecases/fr/tricky/edit")
+	form := formOnPage(t, page, "/usecases/fr/tricky/edit")
+	// What a browser posts of an input: its value without line ends.
+	form["org_name"] = []string{strings.NewReplacer("\r", "", "\n", "").Replace(form.Get("org_name"))}
+	form["start_date"] = []string{"2024"} // the only change
+	if code, page, _ := post(t, c, n.base+"/usecases/fr/tricky/edit", form); code != http.StatusSeeOther {
+		t.Fatalf("the edit: %d\n%s", code, page)
+	}
+	got, err := n.catalog.GetUseCase(ctx, &catalogv1.GetUseCaseRequest{Name: "origins/fr/usecases/tricky"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want.StartDate = "2024"
+	if diff := cmp.Diff(got, want, protocmp.Transform(), protocmp.IgnoreFields(&catalogv1.UseCase{}, "etag", "seq", "update_time")); diff != "" {
+		t.Errorf("the use case after an edit of its start date only (-got +want):\n%s", diff)
+	}
+}
+
+// TestEditOfADeletedRecordKeepsWhatWasTyped: a curator edits a tool's long
+// description; meanwhile a colleague deletes the tool. Saving must not
+// throw away what was typed: the page should show it, to copy.
+func TestEditOfADeletedRecordKeepsWhatWasTyped(t *testing.T) {
+	n := startNode(t)
+	c := client(t)
+	signIn(t, c, n)
+	ctx := context.Background()
+	if _, err := n.catalog.CreateTool(admin(ctx), &catalogv1.CreateToolRequest{Parent: "origins/fr", ToolId: "gone", Tool: &catalogv1.Tool{
+		DisplayName: "Gone", Descriptions: map[string]*catalogv1.Description{"en": {ShortDescription: "Soon gone"}},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	_, page, _ := get(t, c, n.base+"/tools/fr/gone/edit")
+	form := formOnPage(t, page, "/tools/fr/gone/edit")
+	if _, err := n.catalog.DeleteTool(admin(ctx), &catalogv1.DeleteToolRequest{Name: "origins/fr/tools/gone"}); err != nil {
+		t.Fatal(err)
+	}
+	typed := "An hour of careful writing about this tool & its <uses>"
+	form["d0_long"] = []string{typed}
+	code, body, _ := post(t, c, n.base+"/tools/fr/gone/edit", form, "Origin", n.base)
+	if !strings.Contains(body, html.EscapeString(typed)) {
+		i := strings.Index(body, "<main")
+		t.Errorf("an edit of a tool deleted meanwhile: %d, and the typed text is not on the page:\n%.500s", code, body[max(i, 0):])
+	}
+}
+
+// TestEditKeepsSpacesAroundUntouchedValues saves unchanged but for its name the
+// form of a tool whose version and publisher URI end with a space (the
+// API takes them; a harvested publiccode.yml may carry them): they must
+// stay as they were, as the README promises for every field the curator
+// left as the form showed it.
+func TestEditKeepsSpacesAroundUntouchedValues(t *testing.T) {
+	want, got := editThroughForm(t, &catalogv1.Tool{
+		DisplayName:     "Tricky",
+		Descriptions:    map[string]*catalogv1.Description{"en": {ShortDescription: "Tricky values", DocumentationUrl: "https://example.org/doc "}},
+		SoftwareVersion: "1.0 ", RepositoryUrl: "https://example.org/repo ", LandingUrl: "https://example.org/ ",
+		License:   "MIT ",
+		Publisher: &catalogv1.Publisher{Name: "Etalab", Uri: "https://www.etalab.gouv.fr/ "},
+	}, func(v map[string][]string) { v["display_name"] = []string{"Tricky, renamed"} })
+	want.DisplayName = "Tricky, renamed"
+	if diff := cmp.Diff(got, want, protocmp.Transform(), protocmp.IgnoreFields(&catalogv1.Tool{}, "etag", "seq", "update_time")); diff != "" {
+		t.Errorf("the tool after an edit of its name (-got +want):\n%s", diff)
 	}
 }

@@ -31,7 +31,7 @@ type typedField struct{ Name, Value string }
 func typedFields(r *http.Request) []typedField {
 	var out []typedField
 	for name, values := range r.PostForm {
-		if name == "csrf" || name == "etag" || strings.HasSuffix(name, "_from") {
+		if name == "csrf" || name == "etag" || name == "descriptions" || strings.HasSuffix(name, "_from") {
 			continue
 		}
 		for _, v := range values {
@@ -76,6 +76,18 @@ func (s *Server) showError(w http.ResponseWriter, r *http.Request, v errorView, 
 // gRPC code, and the API's message when it is the reader's to read (what
 // was wrong with the request). Server faults are logged, not shown.
 func (s *Server) apiError(w http.ResponseWriter, r *http.Request, err error) {
+	s.apiErrorShowing(w, r, err, nil)
+}
+
+// formAPIError is apiError for a form the API refused for no field of
+// its own (the record was deleted meanwhile, the node is stopping): the
+// page shows what the form sent, so that it is not lost.
+func (s *Server) formAPIError(w http.ResponseWriter, r *http.Request, err error) {
+	s.apiErrorShowing(w, r, err, typedFields(r))
+}
+
+// apiErrorShowing is apiError, its page showing typed.
+func (s *Server) apiErrorShowing(w http.ResponseWriter, r *http.Request, err error, typed []typedField) {
 	if errors.Is(r.Context().Err(), context.Canceled) {
 		return // the reader left
 	}
@@ -86,7 +98,7 @@ func (s *Server) apiError(w http.ResponseWriter, r *http.Request, err error) {
 		s.log.Error("an API call of a page failed", "path", r.URL.Path, "code", st.Code().String(), "error", st.Message())
 		detail = ""
 	}
-	s.errorPage(w, r, httpStatus, key, detail)
+	s.showError(w, r, errorView{Status: httpStatus, Detail: detail, Typed: typed}, key)
 }
 
 // pageCalls are the API calls of one page, under one deadline. The first

@@ -152,6 +152,30 @@ func items(s string) []string { return splitTrimmed(s, ",") }
 // too).
 func sameText(posted, shown string) bool { return textareaText(posted) == textareaText(shown) }
 
+// keptInput is the value of a one-line input: the edited version's, was,
+// if the posted text is what the form showed of it, else the posted text.
+func keptInput(posted, shown, was string) string {
+	if inputShows(posted, shown) {
+		return was
+	}
+	return posted
+}
+
+// keptTrimmed is keptInput for an input read trimmed (a URL, a version):
+// posted, trimmed, is what the form showed of shown when it equals that
+// text trimmed.
+func keptTrimmed(posted, shown, was string) string {
+	return keptInput(posted, strings.TrimSpace(shownInput(shown)), was)
+}
+
+// inputShows reports whether a one-line input's posted text is what the
+// form showed of shown: browsers drop an input's newlines.
+func inputShows(posted, shown string) bool { return posted == shownInput(shown) }
+
+// shownInput is what a one-line input showing s gives back unchanged:
+// s without its line ends.
+func shownInput(s string) string { return strings.NewReplacer("\r", "", "\n", "").Replace(s) }
+
 // textareaText is a textarea's text with its line ends as the records
 // keep them, LF: browsers send them as CR LF, and HTML reads a lone CR as
 // a line end too.

@@ -41,8 +41,8 @@ func TestPages(t *testing.T) {
 		{"GET", "/nope", 404, "There is no page at this address."},
 		{"GET", "/tools/fr/nope", 404, "This node holds no such record."},
 		{"GET", "/usecases/fr/nope", 404, "This node holds no such record."},
-		{"GET", "/tools/FR/decidim", 400, "is not an origin"},
-		{"GET", "/tools/fr/Not_An_Id", 400, "is not an id"},
+		{"GET", "/tools/FR/decidim", 404, "is not an origin"},
+		{"GET", "/tools/fr/Not_An_Id", 404, "is not an id"},
 		{"GET", "/?ogp_theme=OGP_THEME_BOGUS", 400, "is not an OGP theme"},
 		{"GET", "/?order=sideways", 400, "is not an order"},
 		{"GET", "/?page_token=garbage", 400, "page_token"},
@@ -353,4 +353,55 @@ func manyFilters(n int) string {
 		v.Add("category", fmt.Sprintf("c%d", i))
 	}
 	return v.Encode()
+}
+
+// TestPagesOfIDsThatCannotBeAreNotFound: the address of a record
+// that cannot exist (an id in capitals, with a dot, an encoded slash, an
+// origin in capitals) is a page that does not exist: 404, as an id that
+// could exist but does not is, not 400 "the address asks for something
+// this node cannot read".
+func TestPagesOfIDsThatCannotBeAreNotFound(t *testing.T) {
+	n := startNode(t)
+	seed(t, n)
+	for _, path := range []string{"/tools/fr/Decidim", "/tools/FR/decidim", "/tools/fr/decidim.html", "/tools/fr/a%2Fb", "/usecases/fr/Barcelona", "/tools/fr/nope"} {
+		if code, _, _ := get(t, client(t), n.base+path); code != http.StatusNotFound {
+			t.Errorf("GET %s: %d, want 404", path, code)
+		}
+	}
+}
+
+// TestSignInTokenTrimmed: the API takes the admin token with
+// spaces around it (Authorization: Bearer  TOKEN , trimmed); sign-in, where
+// it is pasted, refuses it.
+func TestSignInTokenTrimmed(t *testing.T) {
+	n := startNode(t)
+	c := client(t)
+	_, page, _ := get(t, c, n.base+"/signin")
+	code, _, _ := post(t, c, n.base+"/signin", url.Values{"csrf": {csrfOf(t, page)}, "token": {testToken + " "}, "next": {"/"}})
+	if code != http.StatusSeeOther {
+		t.Errorf("sign-in with the token and a trailing space: %d, want 303", code)
+	}
+}
+
+// TestTypedTextLabelled: the page that shows what a refused
+// form held (its session ended) gives each read-only textarea a name that
+// assistive technology reads (a <label for>, aria-label or
+// aria-labelledby), not only a <dt> beside it.
+func TestTypedTextLabelled(t *testing.T) {
+	n := startNode(t)
+	c := client(t)
+	form := url.Values{"csrf": {"stale"}, "tool_id": {"kept"}, "display_name": {"Kept"}, "descriptions": {"1"}, "d0_lang": {"en"}, "d0_short": {"Typed text"}}
+	code, body, _ := post(t, c, n.base+"/tools/new", form, "Origin", n.base)
+	if code != http.StatusUnauthorized {
+		t.Fatalf("a form posted signed out: %d", code)
+	}
+	for _, ta := range regexp.MustCompile(`<textarea[^>]*>`).FindAllString(body, -1) {
+		labelled := strings.Contains(ta, "aria-label")
+		if m := regexp.MustCompile(`id="([^"]+)"`).FindStringSubmatch(ta); m != nil && strings.Contains(body, `for="`+m[1]+`"`) {
+			labelled = true
+		}
+		if !labelled {
+			t.Errorf("a textarea without an accessible name: %s", ta)
+		}
+	}
 }

@@ -4,6 +4,8 @@ import (
 	"io/fs"
 	"net/http"
 	"strings"
+
+	"github.com/ogptoolbox/federation/validate"
 )
 
 // routes maps the pages' paths to their handlers. Patterns carry no method:
@@ -12,8 +14,8 @@ import (
 func (s *Server) routes(static fs.FS) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("/{$}", s.methods(s.search, nil))
-	mux.Handle("/tools/{origin}/{id}", s.methods(s.toolPage, nil))
-	mux.Handle("/usecases/{origin}/{id}", s.methods(s.useCasePage, nil))
+	mux.Handle("/tools/{origin}/{id}", s.methods(s.recordPath("tools", s.toolPage), nil))
+	mux.Handle("/usecases/{origin}/{id}", s.methods(s.recordPath("usecases", s.useCasePage), nil))
 	mux.Handle("/federation", s.methods(s.federationPage, nil))
 
 	mux.Handle("/signin", s.methods(s.signInForm, s.signIn))
@@ -29,6 +31,22 @@ func (s *Server) routes(static fs.FS) *http.ServeMux {
 		s.errorPage(w, r, http.StatusNotFound, "error.not_found", "")
 	})
 	return mux
+}
+
+// recordPath answers 404 for a path of the collection's records whose
+// {origin}/{id} can name no record (an id in capitals, with a dot or a
+// slash), as for a record this node does not hold, and passes the others
+// to next: the API would refuse the name as an invalid argument, a 400
+// that told link checkers the address was malformed rather than gone. The
+// page still says why.
+func (s *Server) recordPath(collection string, next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if _, _, err := validate.ParseName(recordName(r, collection), collection); err != nil {
+			s.errorPage(w, r, http.StatusNotFound, "error.not_found_record", err.Error())
+			return
+		}
+		next(w, r)
+	}
 }
 
 // methods dispatches on the request's method; HEAD is served as GET.

@@ -290,7 +290,9 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusForbidden, "error.csrf", "")
 		return
 	}
-	if !equalSecrets(r.PostFormValue("token"), s.cfg.AdminToken) {
+	// Trimmed, as the API takes it: a token pasted with a space or a
+	// line end around it is the token.
+	if !equalSecrets(strings.TrimSpace(r.PostFormValue("token")), s.cfg.AdminToken) {
 		s.log.Warn("refused a sign-in with a wrong admin token", "remote", r.RemoteAddr)
 		s.renderSignIn(w, r, http.StatusUnauthorized, next, "signin.wrong_token")
 		return

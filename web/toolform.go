@@ -187,6 +187,14 @@ func (f *toolForm) record(errs *formErrors, p *page) *catalogv1.Tool {
 		was, shown = f.was, toolFormOf(f.was)
 		t.DisplayName = keptInput(f.DisplayName, shown.DisplayName, was.GetDisplayName())
 		t.UsedBy, t.Standards = keptItems(f.UsedBy, was.GetUsedBy()), keptItems(f.Standards, was.GetStandards())
+		// Inputs read trimmed keep the spaces around a value the API
+		// took (a harvested record's), when left as shown.
+		t.RepositoryUrl = keptTrimmed(f.RepositoryURL, shown.RepositoryURL, was.GetRepositoryUrl())
+		t.LandingUrl = keptTrimmed(f.LandingURL, shown.LandingURL, was.GetLandingUrl())
+		t.LogoUrl = keptTrimmed(f.LogoURL, shown.LogoURL, was.GetLogoUrl())
+		t.License = keptTrimmed(f.License, shown.License, was.GetLicense())
+		t.SoftwareVersion = keptTrimmed(f.SoftwareVersion, shown.SoftwareVersion, was.GetSoftwareVersion())
+		t.ReleaseDate = keptTrimmed(f.ReleaseDate, shown.ReleaseDate, was.GetReleaseDate())
 	}
 	for i, d := range f.Descriptions {
 		if d.empty() {
@@ -210,6 +218,8 @@ func (f *toolForm) record(errs *formErrors, p *page) *catalogv1.Tool {
 				desc.LongDescription = wasDesc.GetLongDescription()
 			}
 			desc.Features = keptItems(d.Features, wasDesc.GetFeatures())
+			desc.DocumentationUrl = keptTrimmed(d.DocURL, from.DocURL, wasDesc.GetDocumentationUrl())
+			desc.ApiDocumentationUrl = keptTrimmed(d.APIDocURL, from.APIDocURL, wasDesc.GetApiDocumentationUrl())
 		}
 		t.Descriptions[d.Lang] = desc
 	}
@@ -243,6 +253,7 @@ func (f *toolForm) record(errs *formErrors, p *page) *catalogv1.Tool {
 		t.Publisher = &catalogv1.Publisher{Name: f.PublisherName, Uri: f.PublisherURI}
 		if shown != nil {
 			t.Publisher.Name = keptInput(f.PublisherName, shown.PublisherName, was.GetPublisher().GetName())
+			t.Publisher.Uri = keptTrimmed(f.PublisherURI, shown.PublisherURI, was.GetPublisher().GetUri())
 		}
 	}
 	return t
@@ -261,21 +272,6 @@ func (f *toolForm) blockFrom(was *catalogv1.Tool, from string) (*descForm, *cata
 		}
 	}
 	return nil, nil
-}
-
-// keptInput is the value of a one-line input: the edited version's, was,
-// if the posted text is what the form showed of it, else the posted text.
-func keptInput(posted, shown, was string) string {
-	if inputShows(posted, shown) {
-		return was
-	}
-	return posted
-}
-
-// inputShows reports whether a one-line input's posted text is what the
-// form showed of shown: browsers drop an input's newlines.
-func inputShows(posted, shown string) bool {
-	return posted == strings.NewReplacer("\r", "", "\n", "").Replace(shown)
 }
 
 // keptItems reads a textarea of a list, an item a line (see lines),

@@ -23,6 +23,8 @@ type useCaseForm struct {
 	URL         string
 	StartDate   string
 	Status      string // UseCaseStatus name
+
+	was *catalogv1.UseCase // the version edited, still current (see editing)
 }
 
 // useCaseCuration is how the pages curate the node's use cases.
@@ -70,6 +72,24 @@ func (f *useCaseForm) record(errs *formErrors, p *page) *catalogv1.UseCase {
 		Name: f.Name, Etag: f.Etag, Tool: f.Tool, Purpose: f.Purpose, Commitments: items(f.Commitments),
 		Url: f.URL, StartDate: f.StartDate,
 		Organization: &catalogv1.Organization{Name: f.OrgName, Country: f.OrgCountry},
+	}
+	if was := f.was; was != nil {
+		// What the curator left as the form showed it keeps the edited
+		// version's value, which the form's text may not hold exactly:
+		// a name holding a newline (which an input drops), a purpose's
+		// line ends, spaces around a value read trimmed.
+		shown := useCaseFormOf(was)
+		u.Organization.Name = keptInput(f.OrgName, shown.OrgName, was.GetOrganization().GetName())
+		u.Organization.Country = keptTrimmed(f.OrgCountry, shown.OrgCountry, was.GetOrganization().GetCountry())
+		if sameText(f.Purpose, shown.Purpose) {
+			u.Purpose = was.GetPurpose()
+		}
+		u.Tool = keptTrimmed(f.Tool, shown.Tool, was.GetTool())
+		u.Url = keptTrimmed(f.URL, shown.URL, was.GetUrl())
+		u.StartDate = keptTrimmed(f.StartDate, shown.StartDate, was.GetStartDate())
+		if inputShows(f.Commitments, shown.Commitments) {
+			u.Commitments = was.GetCommitments()
+		}
 	}
 	if f.OrgKind != "" {
 		if v, ok := catalogv1.OrganizationKind_value[f.OrgKind]; ok {
@@ -119,9 +139,9 @@ func (f *useCaseForm) input(p string) string {
 
 func (f *useCaseForm) title() string { return f.OrgName }
 
-// editing does nothing: every field of a use case comes back from its
-// form as it was (commitments are ids, without commas).
-func (f *useCaseForm) editing(*catalogv1.UseCase) {}
+// editing keeps the version edited, still current, to compare the form
+// posted with what it showed (see record).
+func (f *useCaseForm) editing(was *catalogv1.UseCase) { f.was = was }
 
 // view lays the form out; a new use case's form goes back to its tool's
 // page when it names one.
