@@ -12,6 +12,7 @@ import (
 	"github.com/ogptoolbox/federation/envelope"
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 	"github.com/ogptoolbox/federation/qualify"
+	"github.com/ogptoolbox/federation/spdx"
 	"github.com/ogptoolbox/federation/storage"
 	"github.com/ogptoolbox/federation/validate"
 	"google.golang.org/grpc/codes"
@@ -250,7 +251,10 @@ func (s *catalogServer) ListTools(ctx context.Context, req *catalogv1.ListToolsR
 }
 
 func (s *catalogServer) ListUseCases(ctx context.Context, req *catalogv1.ListUseCasesRequest) (*catalogv1.ListUseCasesResponse, error) {
-	q := useCaseQuery(req.GetQuery(), req.GetOrigin(), req.GetTool(), req.GetCountry(), req.GetOrganizationKind(), req.GetStatus(), req.GetCommitment())
+	q, err := useCaseQuery(req.GetQuery(), req.GetOrigin(), req.GetTool(), req.GetCountry(), req.GetOrganizationKind(), req.GetStatus(), req.GetCommitment())
+	if err != nil {
+		return nil, err
+	}
 	key := proto.Clone(req).(*catalogv1.ListUseCasesRequest)
 	key.PageSize, key.PageToken = 0, ""
 	ms, next, total, err := s.list(ctx, q, req.GetOrderBy(), req.GetPageSize(), req.GetPageToken(), key)
@@ -365,7 +369,10 @@ func (s *catalogServer) GetToolFacets(ctx context.Context, req *catalogv1.GetToo
 }
 
 func (s *catalogServer) GetUseCaseFacets(ctx context.Context, req *catalogv1.GetUseCaseFacetsRequest) (*catalogv1.GetUseCaseFacetsResponse, error) {
-	q := useCaseQuery(req.GetQuery(), req.GetOrigin(), req.GetTool(), req.GetCountry(), req.GetOrganizationKind(), req.GetStatus(), req.GetCommitment())
+	q, err := useCaseQuery(req.GetQuery(), req.GetOrigin(), req.GetTool(), req.GetCountry(), req.GetOrganizationKind(), req.GetStatus(), req.GetCommitment())
+	if err != nil {
+		return nil, err
+	}
 	total, facets, err := s.facets(ctx, q)
 	if err != nil {
 		return nil, err
@@ -409,18 +416,73 @@ func toolQuery(text string, origin, category []string, themes []catalogv1.OgpThe
 	for i, l := range language {
 		langs[i] = strings.ToLower(strings.SplitN(l, "-", 2)[0])
 	}
+	licenses := make([]string, len(license))
+	for i, l := range license {
+		licenses[i] = spdxCasing(l)
+	}
 	q := storage.Query{Kind: storage.KindTool, Text: strings.TrimSpace(text), Filters: []storage.Filter{
 		{Facet: "origin", Values: origin}, {Facet: "category", Values: category}, {Facet: "ogp_theme", Values: themeNames},
-		{Facet: "license", Values: license}, {Facet: "language", Values: langs},
+		{Facet: "license", Values: licenses}, {Facet: "language", Values: langs},
 		{Facet: "development_status", Values: status}, {Facet: "platform", Values: platform},
 	}}
+	if err := checkFilters(q.Filters); err != nil {
+		return q, err
+	}
+	seen := map[string]bool{}
 	for i, c := range criteria {
 		if !slices.Contains(qualify.IDs(), c) {
 			return q, invalidField(fmt.Sprintf("criterion[%d]", i), "%q is not a criterion: use %s", c, strings.Join(qualify.IDs(), ", "))
 		}
-		q.Filters = append(q.Filters, storage.Filter{Facet: "criterion", Values: []string{c}})
+		if !seen[c] { // each criterion a filter of its own: met, all of them
+			seen[c] = true
+			q.Filters = append(q.Filters, storage.Filter{Facet: "criterion", Values: []string{c}})
+		}
 	}
 	return q, nil
+}
+
+// maxFilterValues is the most values a query's filter takes (the web
+// pages take 50): each value the index holds walks every record with it,
+// under the index's lock, and a request of 1 MiB repeats a value 100,000
+// times.
+const maxFilterValues = 100
+
+// checkFilters refuses a filter of more than maxFilterValues values, and
+// leaves each filter's values once each. Filters are named by the
+// request's fields.
+func checkFilters(filters []storage.Filter) error {
+	for i, f := range filters {
+		if len(f.Values) > maxFilterValues {
+			return invalidField(f.Facet, "has %d values: a query takes at most %d a filter", len(f.Values), maxFilterValues)
+		}
+		if len(f.Values) > 1 {
+			filters[i].Values = distinct(f.Values)
+		}
+	}
+	return nil
+}
+
+// distinct is values without repeats, in their first order (a copy).
+func distinct(values []string) []string {
+	out := make([]string, 0, len(values))
+	for _, v := range values {
+		if !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// spdxCasing is a license identifier as the index keeps it, in the SPDX
+// list's casing (identifiers match whatever their case: "agpl-3.0-or-later"
+// is AGPL-3.0-or-later); any other value as it is.
+func spdxCasing(license string) string {
+	if e, err := spdx.Parse(license); err == nil {
+		if ids := e.Licenses(); len(ids) == 1 && len(license) <= spdx.MaxExpression {
+			return ids[0]
+		}
+	}
+	return license
 }
 
 // qualified is a written resource as the API returns it: a tool with its
@@ -469,7 +531,7 @@ func (s *catalogServer) GetToolAdoption(ctx context.Context, req *catalogv1.GetT
 	return out, nil
 }
 
-func useCaseQuery(text string, origin, tool, country []string, kinds []catalogv1.OrganizationKind, statuses []catalogv1.UseCaseStatus, commitment []string) storage.Query {
+func useCaseQuery(text string, origin, tool, country []string, kinds []catalogv1.OrganizationKind, statuses []catalogv1.UseCaseStatus, commitment []string) (storage.Query, error) {
 	kindNames := make([]string, len(kinds))
 	for i, k := range kinds {
 		kindNames[i] = k.String()
@@ -482,10 +544,11 @@ func useCaseQuery(text string, origin, tool, country []string, kinds []catalogv1
 	for i, c := range country {
 		countries[i] = strings.ToUpper(c)
 	}
-	return storage.Query{Kind: storage.KindUseCase, Text: strings.TrimSpace(text), Filters: []storage.Filter{
+	q := storage.Query{Kind: storage.KindUseCase, Text: strings.TrimSpace(text), Filters: []storage.Filter{
 		{Facet: "origin", Values: origin}, {Facet: "tool", Values: tool}, {Facet: "country", Values: countries},
 		{Facet: "organization_kind", Values: kindNames}, {Facet: "status", Values: statusNames}, {Facet: "commitment", Values: commitment},
 	}}
+	return q, checkFilters(q.Filters)
 }
 
 func (s *catalogServer) GetNodeInfo(ctx context.Context, _ *catalogv1.GetNodeInfoRequest) (*catalogv1.NodeInfo, error) {

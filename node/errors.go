@@ -51,7 +51,7 @@ var (
 	// "proto:" and elsewhere, so that no one relies on its texts: they
 	// are read here only to name a field, and shown whole.
 	protojsonField = regexp.MustCompile(`^proto:[ \x{00a0}](?:syntax error[ \x{00a0}])?\(line \d+:\d+\):[ \x{00a0}](?:.*[ \x{00a0}]field[ \x{00a0}]([A-Za-z0-9_]+):|unknown[ \x{00a0}]field[ \x{00a0}]"([^"]+)")`)
-	queryField     = regexp.MustCompile(`^parsing field "([^"]+)": `)
+	queryField     = regexp.MustCompile(`^parsing (?:field|list) "([^"]+)": `)
 )
 
 // decodeViolation gives an error of the gateway's decoding of a request

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -228,5 +229,55 @@ func TestPagingPastALongName(t *testing.T) {
 	seen := listAll(t, n, &catalogv1.ListToolsRequest{OrderBy: "display_name", PageSize: 1}, func(int, string) {})
 	if len(seen) != 3 || seen[0] != long.DisplayName {
 		t.Errorf("listed %d tools by name, want the long one then Tool 0 and Tool 1", len(seen))
+	}
+}
+
+// TestFilterValues checks a query's filter values: a value repeated makes
+// one filter value (100,000 copies, which a request of 1 MiB holds, each
+// walked every tool with it under the index's lock, took seconds); more
+// than 100 values are refused, naming the field; a license is matched
+// whatever its case, as SPDX identifiers are.
+func TestFilterValues(t *testing.T) {
+	n := startNode(t)
+	ctx := admin(context.Background())
+	tl := validTool()
+	tl.License = "agpl-3.0-or-later"
+	created, err := n.client.CreateTool(ctx, &catalogv1.CreateToolRequest{Parent: "origins/fr", ToolId: "decidim", Tool: tl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, license := range []string{created.GetLicense(), "AGPL-3.0-or-later", "Agpl-3.0-Or-Later"} {
+		resp, err := n.client.ListTools(context.Background(), &catalogv1.ListToolsRequest{License: []string{license}})
+		if err != nil || resp.GetTotalSize() != 1 {
+			t.Errorf("license=%s (the tool's reads %q): %d tools, %v", license, created.GetLicense(), resp.GetTotalSize(), err)
+		}
+	}
+
+	repeated := slices.Repeat([]string{"web"}, maxFilterValues)
+	resp, err := n.client.ListTools(context.Background(), &catalogv1.ListToolsRequest{Platform: repeated, Criterion: slices.Repeat([]string{"open_license"}, 1000)})
+	if err != nil || resp.GetTotalSize() != 1 {
+		t.Errorf("one platform and one criterion repeated: %d tools, %v", resp.GetTotalSize(), err)
+	}
+	many := make([]string, maxFilterValues+1)
+	for i := range many {
+		many[i] = fmt.Sprintf("platform-%d", i)
+	}
+	for name, call := range map[string]func() error{
+		"ListTools": func() error {
+			_, err := n.client.ListTools(context.Background(), &catalogv1.ListToolsRequest{Platform: many})
+			return err
+		},
+		"GetToolFacets": func() error {
+			_, err := n.client.GetToolFacets(context.Background(), &catalogv1.GetToolFacetsRequest{Platform: many})
+			return err
+		},
+		"ListUseCases": func() error {
+			_, err := n.client.ListUseCases(context.Background(), &catalogv1.ListUseCasesRequest{Commitment: many})
+			return err
+		},
+	} {
+		if err := call(); status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "at most 100") {
+			t.Errorf("%s with %d values of a filter: %v", name, len(many), err)
+		}
 	}
 }

@@ -44,6 +44,11 @@ func TestGatewayErrorsNameTheField(t *testing.T) {
 		{"POST", "/v1/origins/fr/tools?tool_id=x", `{"display_name": "x", "frobnicate": 1}`, "frobnicate", `unknown field \"frobnicate\"`},
 		{"POST", "/v1/origins/fr/tools?tool_id=x", `{"display_name": "x"`, "body", "the body is not JSON"},
 		{"GET", "/v1/tools?page_size=abc", "", "page_size", `parsing \"abc\": invalid syntax`},
+		// Repeated parameters, whose errors the gateway words otherwise.
+		{"GET", "/v1/tools?ogp_theme=OPEN_DATA", "", "ogp_theme", "OPEN_DATA"},
+		{"GET", "/v1/tools:facets?ogp_theme=OPEN_DATA", "", "ogp_theme", "OPEN_DATA"},
+		{"GET", "/v1/usecases?organization_kind=CITY", "", "organization_kind", "CITY"},
+		{"GET", "/v1/usecases?status=ACTIVE", "", "status", "ACTIVE"},
 	} {
 		resp, b := n.do(t, tc.method, tc.path, testToken, tc.body)
 		if resp.StatusCode != 400 || !strings.Contains(string(b), `"field_violations":[{"field":"`+tc.field+`"`) || !strings.Contains(string(b), tc.says) {
