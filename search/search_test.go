@@ -731,3 +731,36 @@ func TestLatinFastPath(t *testing.T) {
 		t.Errorf("Tokens = %q", got)
 	}
 }
+
+// TestFoldsLikeCaseFoldingAndCompatibility checks words a plain letter
+// finds whatever form the text holds them in: a Greek final sigma (Greek
+// names written in capitals end in Σ, which lowercases to σ, where the word
+// typed in lower case ends in ς), a ligature and fullwidth letters pasted
+// from a PDF or a CJK keyboard, and a word stretched by the Arabic tatweel.
+func TestFoldsLikeCaseFoldingAndCompatibility(t *testing.T) {
+	ix := New(testWeights)
+	put(ix, 1, doc("ΠΥΛΗ ΔΙΑΦΑΝΕΙΑΣ", "Ανοικτή διακυβέρνηση", ""))
+	put(ix, 2, doc("Διαβούλευση", "Πλατφόρμα δημόσιας διαβούλευσης", ""))
+	put(ix, 3, doc("Budget ouvert", "Les ﬁnances publiques de la commune", ""))
+	put(ix, 4, doc("Ｄｅｃｉｄｉｍ", "", ""))
+	put(ix, 5, doc("منصة المـشاركة", "", ""))
+	for _, tc := range []struct {
+		query string
+		want  []int64
+	}{
+		{"διαφάνειας", []int64{1}},
+		{"ΔΙΑΦΑΝΕΙΑΣ", []int64{1}},
+		{"ΔΙΑΒΟΥΛΕΥΣΗΣ", []int64{2}},
+		{"δημοσιας", []int64{2}},
+		{"finances", []int64{3}},
+		{"ﬁnances", []int64{3}},
+		{"decidim", []int64{4}},
+		{"Ｄｅｃｉ*", []int64{4}},
+		{"المشاركة", []int64{5}},
+		{"المـشاركة", []int64{5}},
+	} {
+		if got := search(t, ix, Query{Text: tc.query}); !slices.Equal(got, tc.want) {
+			t.Errorf("query %q found %v, want %v (tokens %q)", tc.query, got, tc.want, Tokens(tc.query))
+		}
+	}
+}

@@ -25,9 +25,10 @@ const MaxQueryWords = 32
 // appendTokens appends the tokens of s to buf, end to end, and where each
 // of them ends in buf to ends. A token is a run of letters and digits,
 // lowercased, with diacritics removed ("Éducation" gives "education"), as
-// SQLite's unicode61 tokenizer with remove_diacritics does. Combining marks
-// belong to the token they follow and are dropped; any other character
-// separates tokens.
+// SQLite's unicode61 tokenizer with remove_diacritics does, and further:
+// compatibility forms are their letters, a final sigma a sigma (see
+// foldRune). Combining marks belong to the token they follow and are
+// dropped; any other character separates tokens.
 func appendTokens(buf []byte, ends []uint32, s string) ([]byte, []uint32) {
 	start := len(buf) // of the token being read
 	for i := 0; i < len(s); {
@@ -102,29 +103,44 @@ var asciiClasses = func() (t [256]uint8) {
 // foldRune appends to buf what a token keeps of r, if r belongs in tokens:
 // a letter or digit, lowercased and without diacritics, or nothing for a
 // combining mark. ok is false for a separator.
+//
+// A rune is decomposed by compatibility (NFKD), so that the forms a text
+// pasted from a PDF or typed on a CJK keyboard holds are the letters they
+// stand for: a ligature (ﬁ is f and i), a fullwidth letter (Ｄ is D), a
+// superscript. A Greek final sigma is a sigma, as case folding has it
+// (ΔΙΑΦΑΝΕΙΑΣ and διαφάνειας are one word), and the Arabic tatweel, which
+// only stretches a word, is dropped.
 func foldRune(buf []byte, r rune) (_ []byte, ok bool) {
 	switch {
-	case unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Me, r):
+	case unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Me, r) || r == tatweel:
 		// A combining mark: part of the token, but a diacritic.
 		return buf, true
 	case unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.Is(unicode.Mc, r):
-		// Decompose (é is e and a combining acute) and keep what is not
-		// a mark.
+		// Decompose (é is e and a combining acute) and keep the letters
+		// and digits.
 		var in [utf8.UTFMax]byte
 		var decomp [32]byte
-		d := norm.NFD.Append(decomp[:0], in[:utf8.EncodeRune(in[:], r)]...)
+		d := norm.NFKD.Append(decomp[:0], in[:utf8.EncodeRune(in[:], r)]...)
 		for len(d) > 0 {
 			dr, n := utf8.DecodeRune(d)
 			d = d[n:]
-			if unicode.Is(unicode.Mn, dr) || unicode.Is(unicode.Me, dr) {
-				continue
+			if !unicode.IsLetter(dr) && !unicode.IsNumber(dr) && !unicode.Is(unicode.Mc, dr) || dr == tatweel {
+				continue // a mark, or what a compatibility form adds (the slash of ½)
 			}
-			buf = utf8.AppendRune(buf, unicode.ToLower(dr))
+			dr = unicode.ToLower(dr)
+			if dr == 'ς' {
+				dr = 'σ'
+			}
+			buf = utf8.AppendRune(buf, dr)
 		}
 		return buf, true
 	}
 	return buf, false
 }
+
+// tatweel is the Arabic letter that stretches a word (المـشاركة is
+// المشاركة): a letter to Unicode, nothing to a reader.
+const tatweel = '\u0640'
 
 // latinFirst and latinEnd bound the Latin-1 Supplement and Latin Extended-A
 // and -B blocks, whose letters (é, ç, ñ, ø, ł...) fill the texts of most
