@@ -1450,3 +1450,72 @@ func writeToolsTo(t *testing.T, s *storage.Store, name string, ids ...string) {
 		t.Fatal(err)
 	}
 }
+
+// TestTricklingPullGivesWay: a caller asks for pages of one record
+// (max_page_bytes 1) and reads one every 10 ms, never letting a send wait
+// long enough to be taken for a caller that reads nothing. The pull holds
+// its place, and its read transaction, for as long as the catalog has
+// records (here 2,000 × 10 ms = 20 s; 100,000 records at the production
+// limits, hours), and every other peer is refused meanwhile. Honest callers
+// of this version give up a pull after 2 minutes, twice stall.alone: a pull
+// that holds its place beyond that is no honest one, and should give way.
+func TestTricklingPullGivesWay(t *testing.T) {
+	ctx := context.Background()
+	srv := NewServer(benchStore(t, 2000), 1, testLogger(t))
+	srv.stall = stallLimits{contended: time.Second, alone: 2 * time.Second}
+	conn := serveLoopback(t, srv.Register)
+	fixed, err := grpc.NewClient(conn.Target(), grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithInitialWindowSize(64<<10), grpc.WithInitialConnWindowSize(64<<10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fixed.Close()
+	tctx, stop := context.WithCancel(ctx)
+	defer stop()
+	trickle, err := federationv1.NewFederationServiceClient(fixed).Pull(tctx, &federationv1.PullRequest{AllOrigins: true, MaxPageBytes: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := trickle.Recv(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for {
+			time.Sleep(10 * time.Millisecond)
+			if _, err := trickle.Recv(); err != nil {
+				return
+			}
+		}
+	}()
+	honest := federationv1.NewFederationServiceClient(conn)
+	pull := func() error {
+		s, err := honest.Pull(ctx, &federationv1.PullRequest{AllOrigins: true})
+		if err != nil {
+			return err
+		}
+		for {
+			if _, err := s.Recv(); err != nil {
+				if errors.Is(err, io.EOF) {
+					return nil
+				}
+				return err
+			}
+		}
+	}
+	start := time.Now()
+	limit := 4 * srv.stall.alone // twice the honest callers' own deadline
+	refused := 0
+	for time.Since(start) < limit {
+		err := pull()
+		if err == nil {
+			t.Logf("served after %v (%d refusals)", time.Since(start).Round(time.Millisecond), refused)
+			return
+		}
+		if !peerBusy(err) {
+			t.Fatalf("honest pull: %v", err)
+		}
+		refused++
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("a caller trickling through 1-record pages held the only place for %v: %d honest pulls refused, none served", limit, refused)
+}

@@ -140,10 +140,22 @@ func (srv *Server) Pull(req *federationv1.PullRequest, stream grpc.ServerStreami
 	}()
 	watch := time.NewTicker(min(max(srv.stall.contended/5, 10*time.Millisecond), time.Second))
 	defer watch.Stop()
+	// A pull holds a place and a read transaction of the catalog (which
+	// keeps the write-ahead log from starting over) for as long as it
+	// runs: a caller that reads a page of one record at a time, each
+	// quickly enough, would hold them for hours, and a few such every
+	// place. No pull outlasts its caller's own deadline (callers of this
+	// version give up after 2 minutes, twice the longest stall); its
+	// caller goes on from the watermarks its pages moved.
+	longest := time.NewTimer(2 * srv.stall.alone)
+	defer longest.Stop()
 	for {
 		select {
 		case err := <-done:
 			return srv.pullError(err)
+		case <-longest.C:
+			srv.log.Info("ending a pull that outlasted a caller's deadline", "lasted", 2*srv.stall.alone)
+			return busyError("this node ended the pull after %v: pull again from where it ended", 2*srv.stall.alone)
 		case now := <-watch.C:
 			since := sendingSince.Load()
 			if since == 0 {
