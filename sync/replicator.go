@@ -1293,9 +1293,16 @@ func (r *Replicator) pullLoop(origin string) {
 		}
 		// The peer announced another address while this pull ran on the
 		// old one, whose connection learn closed: not its failure. Pull
-		// again, at the new address.
-		movedAway := err != nil && p.meta.GRPCAddr != addr && r.ctx.Err() == nil
+		// again, at the new address. A page refused is the peer's
+		// failure wherever it lives, and a member that moves during
+		// each pull is excused once every movedRetryEvery at most, as
+		// learn ends a backoff for a move: it would be pulled again and
+		// again, its bad pages checked each time, never backed off.
+		now := time.Now()
+		movedAway := err != nil && p.meta.GRPCAddr != addr && r.ctx.Err() == nil &&
+			!errors.As(err, new(*storage.RefusedError)) && now.Sub(p.movedRetry) >= movedRetryEvery
 		if movedAway {
+			p.movedRetry = now
 			r.log.Debug("pull cut short by the peer's new address", "peer", origin, "old", addr, "new", p.meta.GRPCAddr, "err", err)
 			p.again = true
 		}

@@ -1519,3 +1519,37 @@ func TestTricklingPullGivesWay(t *testing.T) {
 	}
 	t.Fatalf("a caller trickling through 1-record pages held the only place for %v: %d honest pulls refused, none served", limit, refused)
 }
+
+// TestMovingMemberStillBackedOff: a member sends a tampered page at every
+// pull, and announces another gRPC address (alternating between two) while
+// each pull runs. A pull that fails while the member's address changed is
+// taken for one cut short by the move: not counted as a failure, and
+// pulled again at once. The member's bad pages are then never backed off
+// (movedRetryEvery, meant to stop exactly this, is never reached): the
+// node pulls from it, and checks its pages, without pause.
+func TestMovingMemberStillBackedOff(t *testing.T) {
+	r := startCluster(t, 1, clusterOpts{antiEntropy: time.Hour})[0].repl
+	pages := sourcePages(t, 10, 0)
+	pages[0].Records[3].Signature[7] ^= 1
+	var pulls atomic.Int32
+	var addrs [2]string
+	for i := range addrs {
+		other := &addrs[1-i]
+		srv := &pageServer{pages: pages, before: func() {
+			pulls.Add(1)
+			events{r}.NotifyUpdate(frAt(t, *other, 1)) // moves while this pull runs
+			time.Sleep(20 * time.Millisecond)
+		}}
+		addrs[i] = serveLoopback(t, srv.register).Target()
+	}
+	events{r}.NotifyJoin(frAt(t, addrs[0], 1))
+	time.Sleep(3 * time.Second)
+	r.mu.Lock()
+	failures := r.peers["fr"].failures
+	r.mu.Unlock()
+	// Backed off as it should be: a pull, 2 s of backoff, one more at its
+	// new address at most (movedRetryEvery), then 4 s.
+	if n := pulls.Load(); n > 3 {
+		t.Errorf("a member sending tampered pages, moving during each pull: pulled %d times in 3 s, %d failures counted; want it backed off", n, failures)
+	}
+}
