@@ -40,6 +40,13 @@ type RefusedError struct {
 	Origin string
 	Reason string // one of the Refused* constants
 	Detail string
+	// OtherKey says the page came signed under a valid key other than the
+	// one this node holds for its origin (pinned at first sight, or
+	// trusted): a relay may hold the origin under that key as honestly as
+	// this node holds it under its own (the first to show it to one of
+	// them was an impostor, or two nodes ran with the origin), so the
+	// page is no sign of a faulty relay (RefusedKeyMismatch).
+	OtherKey bool
 }
 
 func (e *RefusedError) Error() string {
@@ -48,6 +55,12 @@ func (e *RefusedError) Error() string {
 
 func refused(origin, reason, format string, args ...any) error {
 	return &RefusedError{Origin: origin, Reason: reason, Detail: fmt.Sprintf(format, args...)}
+}
+
+// otherKey is the refusal of a page of origin signed under key, which is
+// not the key this node holds for it (see RefusedError.OtherKey).
+func otherKey(origin string, key []byte, detail string) error {
+	return &RefusedError{Origin: origin, Reason: RefusedKeyMismatch, Detail: detail, OtherKey: len(key) == ed25519.PublicKeySize}
 }
 
 // Watermarks returns, for each origin the catalog holds records of (its
@@ -314,7 +327,7 @@ func (s *Store) CheckPage(ctx context.Context, page *federationv1.OriginPage) (*
 			return nil, refused(origin, RefusedUntrusted, "the trust list does not name this origin")
 		}
 		if len(key) != 0 && !t.Equal(key) {
-			return nil, refused(origin, RefusedKeyMismatch, "the page's key is not the trusted one")
+			return nil, otherKey(origin, key, "the page's key is not the trusted one")
 		}
 		key = t
 	}
@@ -328,7 +341,7 @@ func (s *Store) CheckPage(ctx context.Context, page *federationv1.OriginPage) (*
 		return nil, err
 	}
 	if pinned != nil && !pinned.Equal(key) {
-		return nil, refused(origin, RefusedKeyMismatch, "signed with another key than the one pinned for the origin")
+		return nil, otherKey(origin, key, "signed with another key than the one pinned for the origin")
 	}
 	recs, err := s.checkPage(page, key)
 	if err != nil {
@@ -387,7 +400,7 @@ func (s *Store) applyChecked(ctx context.Context, cp *CheckedPage) (int, error) 
 	case err != nil:
 		return 0, fmt.Errorf("apply page of %s: %w", origin, err)
 	case stored != nil && !bytes.Equal(stored, key):
-		return 0, refused(origin, RefusedKeyMismatch, "signed with another key than the one pinned for the origin")
+		return 0, otherKey(origin, key, "signed with another key than the one pinned for the origin")
 	}
 	switch {
 	case page.GetAfterSeq() > watermark:

@@ -335,7 +335,7 @@ func BenchmarkAntiEntropyBytes(b *testing.B) {
 				if err != nil || res.Applied != 0 {
 					b.Fatalf("in sync, yet a pull applied %d: %v", res.Applied, err)
 				}
-				if reset, err := r.compareDigests(ctx, "fr", conn, res.FromStart); err != nil || len(reset) != 0 {
+				if reset, err := r.compareDigests(ctx, "fr", conn, res.FromStart, nil); err != nil || len(reset) != 0 {
 					b.Fatalf("in sync, yet digests differ: %v %v", reset, err)
 				}
 			}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	gosync "sync"
 	"sync/atomic"
 
 	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
@@ -33,6 +34,12 @@ type PullResult struct {
 	// origin given back at seqs it wrote again (see storage.RefusedForked),
 	// whose pages the pull skipped.
 	Forked error
+	// OtherKey holds, by origin, the refusal of pages of another origin
+	// than the node's signed under another key than the one the node
+	// holds for it (see storage.RefusedError.OtherKey), whose pages the
+	// pull skipped: the peer holds the origin under that key, maybe as
+	// honestly as this node holds it under its own.
+	OtherKey map[string]error
 	// FromStart lists the origins the catalog held at watermark 0 (pulled
 	// again from the start, for a divergence) that a pull which ran to its
 	// end asked for: the peer sent all it holds of them.
@@ -56,7 +63,20 @@ func (res PullResult) after(first PullResult) PullResult {
 	if res.Forked == nil {
 		res.Forked = first.Forked
 	}
+	for o, err := range first.OtherKey {
+		res.skipOtherKey(o, err)
+	}
 	return res
+}
+
+// skipOtherKey records the refusal of origin's pages under another key.
+func (res *PullResult) skipOtherKey(origin string, err error) {
+	if res.OtherKey == nil {
+		res.OtherKey = map[string]error{}
+	}
+	if _, ok := res.OtherKey[origin]; !ok {
+		res.OtherKey[origin] = err
+	}
 }
 
 // PullFrom pulls from the peer behind conn every record it holds that store
@@ -167,6 +187,12 @@ func pull(ctx context.Context, store *storage.Store, conn grpc.ClientConnInterfa
 			res.OwnOriginRefused = cp.err
 			continue
 		}
+		if origin, ok := underOtherKey(cp.err); ok {
+			// The peer holds the origin under another key than this
+			// node does: the origins after it still come.
+			res.skipOtherKey(origin, cp.err)
+			continue
+		}
 		if cp.err != nil {
 			return res, cp.err
 		}
@@ -185,6 +211,11 @@ func pull(ctx context.Context, store *storage.Store, conn grpc.ClientConnInterfa
 				Detail: fmt.Sprintf("the page starts after seq %d, but this pull stands at %d: %s", after, want, what)})
 		}
 		n, err := store.ApplyChecked(ctx, cp.page)
+		if origin, ok := underOtherKey(err); ok {
+			// Pinned under another key since the page was checked.
+			res.skipOtherKey(origin, fmt.Errorf("pull: %w", err))
+			continue
+		}
 		var re *storage.RefusedError
 		if errors.As(err, &re) && (re.Reason == storage.RefusedStale || re.Reason == storage.RefusedGap) {
 			// The page starts where this pull asked, and the watermark
@@ -256,6 +287,10 @@ func checkPages(ctx context.Context, store *storage.Store, stream grpc.ServerStr
 	// once one page showed it, the others of the stream are skipped
 	// unchecked, rather than verified one by one for nothing.
 	var ownRefused atomic.Pointer[error]
+	// The same for the origins the peer holds under another key than
+	// this node (see underOtherKey).
+	var otherKeyMu gosync.Mutex
+	otherKey := map[string]error{}
 	for {
 		msg, err := stream.Recv()
 		if errors.Is(err, io.EOF) || failed.Load() {
@@ -289,6 +324,15 @@ func checkPages(ctx context.Context, store *storage.Store, stream grpc.ServerStr
 			out <- ch
 			continue
 		}
+		otherKeyMu.Lock()
+		refusal := otherKey[msg.GetPage().GetOrigin()]
+		otherKeyMu.Unlock()
+		if refusal != nil {
+			<-checking
+			ch <- checkedPage{err: refusal}
+			out <- ch
+			continue
+		}
 		go func() {
 			defer func() { <-checking }()
 			cp, err := store.CheckPage(ctx, msg.GetPage())
@@ -299,6 +343,10 @@ func checkPages(ctx context.Context, store *storage.Store, stream grpc.ServerStr
 				err = fmt.Errorf("pull: %w", err)
 				if ownOriginRefused(err) { // skipped: the stream goes on
 					ownRefused.Store(&err)
+				} else if origin, ok := underOtherKey(err); ok {
+					otherKeyMu.Lock()
+					otherKey[origin] = err
+					otherKeyMu.Unlock()
 				} else {
 					failed.Store(true)
 				}
@@ -318,6 +366,22 @@ func askedFor(req *federationv1.PullRequest, origin string) bool {
 		return true
 	}
 	return req.GetAllOrigins()
+}
+
+// underOtherKey reports whether err refuses the pages of another origin
+// than the node's for their valid key, another than the node holds for it,
+// and which origin. Such pages are skipped, and the pull goes on with the
+// other origins: the peer may hold the origin under that key as honestly
+// as the node holds it under its own (the first to show the origin to one
+// of them was an impostor, or two nodes ran with one origin), and ending
+// the pull there, as for a peer at fault, kept every origin after it from
+// the node, from every relay, and backed each off.
+func underOtherKey(err error) (origin string, ok bool) {
+	var re *storage.RefusedError
+	if errors.As(err, &re) && re.Reason == storage.RefusedKeyMismatch && re.OtherKey {
+		return re.Origin, true
+	}
+	return "", false
 }
 
 // ownOriginRefused reports whether err refuses records of the node's own

@@ -167,10 +167,10 @@ type Replicator struct {
 	// awaited are the members whose answers the node's held writes still
 	// wait for (see holdOwnWrites).
 	awaited map[string]bool
-	// ownOriginLogged, forkLogged, aheadLogged and conflictLogged are
-	// when ownOriginRefused, saidForked, ownOriginAnswer and
-	// NotifyConflict last logged.
-	ownOriginLogged, forkLogged, aheadLogged, conflictLogged time.Time
+	// ownOriginLogged, forkLogged, aheadLogged, conflictLogged and
+	// otherKeyLogged are when ownOriginRefused, saidForked,
+	// ownOriginAnswer, NotifyConflict and saidOtherKey last logged.
+	ownOriginLogged, forkLogged, aheadLogged, conflictLogged, otherKeyLogged time.Time
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -704,6 +704,19 @@ func (r *Replicator) saidForked(peer string, attrs ...any) {
 	if r.logDue(&r.forkLogged) {
 		r.log.Error("a peer holds other records of this node's origin than the node: the node lost records of its origin that were not all given back, or wrote at their seqs after losing them, or another node runs with this origin; peers will not take its records of such seqs",
 			append([]any{"peer", peer}, attrs...)...)
+	}
+}
+
+// saidOtherKey counts and says the origins a peer holds under another key
+// than this node (see PullResult.OtherKey), once every few minutes: an
+// operator has to find which key is the origin's, and no pull will tell.
+func (r *Replicator) saidOtherKey(peer string, otherKey map[string]error) {
+	for origin, err := range otherKey {
+		r.m.refused.WithLabelValues(storage.RefusedKeyMismatch).Inc()
+		if r.logDue(&r.otherKeyLogged) {
+			r.log.Error("a peer holds an origin under another key than this node, and this node skips its records of it: the first node to show the origin to one of them was an impostor, or two nodes run with the origin; find which key is the origin's (GET /v1/node on its node), and give it in --trust",
+				"peer", peer, "origin", origin, "err", err)
+		}
 	}
 }
 
@@ -1244,8 +1257,9 @@ func (r *Replicator) pullLoop(origin string) {
 			if res.Forked != nil {
 				r.saidForked(origin, "err", res.Forked)
 			}
+			r.saidOtherKey(origin, res.OtherKey)
 			if err == nil && !res.Overtaken {
-				diverged, err = r.compareDigests(ctx, origin, conn, res.FromStart)
+				diverged, err = r.compareDigests(ctx, origin, conn, res.FromStart, res.OtherKey)
 			}
 			cancel()
 		}
@@ -1508,7 +1522,7 @@ func (r *Replicator) randomAliveLocked(except string) string {
 // start first (one that lacked records too, or lied the same way), this
 // pull asked for it from where that one left it, and the peer is not at
 // fault: the origin is left as it is until resetQuiet passes.
-func (r *Replicator) compareDigests(ctx context.Context, peerOrigin string, conn grpc.ClientConnInterface, fromStart []string) (reset []string, err error) {
+func (r *Replicator) compareDigests(ctx context.Context, peerOrigin string, conn grpc.ClientConnInterface, fromStart []string, otherKey map[string]error) (reset []string, err error) {
 	ours, err := r.store.Digests(ctx, nil)
 	if err != nil {
 		return nil, err
@@ -1537,6 +1551,9 @@ func (r *Replicator) compareDigests(ctx context.Context, peerOrigin string, conn
 	for _, t := range theirs {
 		m := mine[t.GetOrigin()]
 		delete(mine, t.GetOrigin()) // an origin the peer lists twice counts once
+		if _, ok := otherKey[t.GetOrigin()]; ok {
+			continue // the peer holds it under another key: other records, and no pull brings them
+		}
 		// Two histories of the node's origin (not while the node waits
 		// for its records, nor at watermark 0, where a peer repairing
 		// the origin stands).

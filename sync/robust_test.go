@@ -422,11 +422,11 @@ func TestLyingDigestsPullOriginOnce(t *testing.T) {
 	// Found while another comparison resets the origin: neither a reset
 	// nor a fault.
 	r.resetting["fr"] = true
-	if reset, err := r.compareDigests(ctx, "fr", conn, first.FromStart); err != nil || len(reset) != 0 || watermark() != through {
+	if reset, err := r.compareDigests(ctx, "fr", conn, first.FromStart, nil); err != nil || len(reset) != 0 || watermark() != through {
 		t.Fatalf("a divergence found while the origin is being reset: reset %v, %v, watermark %d; want nothing done", reset, err, watermark())
 	}
 	delete(r.resetting, "fr")
-	if reset, err := r.compareDigests(ctx, "fr", conn, first.FromStart); err != nil || !slices.Equal(reset, []string{"fr"}) {
+	if reset, err := r.compareDigests(ctx, "fr", conn, first.FromStart, nil); err != nil || !slices.Equal(reset, []string{"fr"}) {
 		t.Fatalf("a first divergence: reset %v, %v; want fr reset once", reset, err)
 	}
 	if w := watermark(); w != 0 {
@@ -443,10 +443,10 @@ func TestLyingDigestsPullOriginOnce(t *testing.T) {
 	// from the start (it began before the reset, or another peer's pull
 	// brought the origin back first, from a peer that lacked records
 	// too), the peer is not at fault: that pull could not bring them.
-	if reset, err := r.compareDigests(ctx, "fr", conn, first.FromStart); err != nil || len(reset) != 0 {
+	if reset, err := r.compareDigests(ctx, "fr", conn, first.FromStart, nil); err != nil || len(reset) != 0 {
 		t.Fatalf("after a pull that did not ask for the origin from the start: reset %v, %v; want neither a reset nor a fault", reset, err)
 	}
-	if reset, err := r.compareDigests(ctx, "fr", conn, fromStart.FromStart); err == nil || !strings.Contains(err.Error(), "do not send what its digest counts") || len(reset) != 0 {
+	if reset, err := r.compareDigests(ctx, "fr", conn, fromStart.FromStart, nil); err == nil || !strings.Contains(err.Error(), "do not send what its digest counts") || len(reset) != 0 {
 		t.Fatalf("the same divergence after pulling from the start: reset %v, %v; want the peer at fault", reset, err)
 	}
 	// Later pulls ask from the watermark: neither a fault nor a reset,
@@ -456,7 +456,7 @@ func TestLyingDigestsPullOriginOnce(t *testing.T) {
 		if err != nil || watermark() != through {
 			t.Fatalf("round %d, pull: %v, watermark %d, want %d", round, err, watermark(), through)
 		}
-		if reset, err := r.compareDigests(ctx, "fr", conn, pulled.FromStart); err != nil || len(reset) != 0 {
+		if reset, err := r.compareDigests(ctx, "fr", conn, pulled.FromStart, nil); err != nil || len(reset) != 0 {
 			t.Fatalf("round %d: after a pull from the watermark: reset %v, %v; want neither a reset nor a fault", round, reset, err)
 		}
 		if w := watermark(); w != through {
@@ -1054,7 +1054,7 @@ func TestDigestsAskedInBatches(t *testing.T) {
 		}))
 	r := &Replicator{store: node, cfg: Config{Origin: "de"}, log: testLogger(t), resetAt: map[string]time.Time{}, resetting: map[string]bool{}, digestBatch: 7}
 	r.m = newMetrics(nil, r)
-	reset, err := r.compareDigests(ctx, "pp", conn, nil)
+	reset, err := r.compareDigests(ctx, "pp", conn, nil, nil)
 	if err != nil || !slices.Equal(reset, []string{"zz-29"}) {
 		t.Fatalf("comparison: reset %v, %v; want zz-29 reset", reset, err)
 	}
@@ -1106,21 +1106,21 @@ func TestPeerNotBlamedForAnotherPeersRepull(t *testing.T) {
 
 	r := &Replicator{store: dst, cfg: Config{Origin: "de"}, log: testLogger(t), resetAt: map[string]time.Time{}, resetting: map[string]bool{}}
 	r.m = newMetrics(nil, r)
-	if reset, err := r.compareDigests(ctx, "fr", frConn, nil); err != nil || !slices.Equal(reset, []string{"fr"}) {
+	if reset, err := r.compareDigests(ctx, "fr", frConn, nil, nil); err != nil || !slices.Equal(reset, []string{"fr"}) {
 		t.Fatalf("first comparison with fr: reset %v, %v; want fr reset", reset, err)
 	}
 	fromEs, err := PullFrom(ctx, dst, esConn, 0)
 	if err != nil || !slices.Contains(fromEs.FromStart, "fr") {
 		t.Fatalf("es's pull: %+v, %v; want fr asked for from the start", fromEs, err)
 	}
-	if _, err := r.compareDigests(ctx, "es", esConn, fromEs.FromStart); err != nil {
+	if _, err := r.compareDigests(ctx, "es", esConn, fromEs.FromStart, nil); err != nil {
 		t.Fatalf("comparison with es: %v", err)
 	}
 	fromFr, err := PullFrom(ctx, dst, frConn, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.compareDigests(ctx, "fr", frConn, fromFr.FromStart); err != nil {
+	if _, err := r.compareDigests(ctx, "fr", frConn, fromFr.FromStart, nil); err != nil {
 		t.Errorf("fr, never asked for its origin from the start since the reset, is taken at fault: %v", err)
 	}
 }
@@ -1423,12 +1423,12 @@ func TestForkDoesNotHideLoss(t *testing.T) {
 	r := &Replicator{store: dst, cfg: Config{Origin: "de"}, log: testLogger(t), resetAt: map[string]time.Time{}, resetting: map[string]bool{}}
 	r.m = newMetrics(nil, r)
 	r.resetAt["fr"] = time.Now().Add(-resetQuiet - time.Minute) // past the quiet of an origin without a fork
-	reset, err := r.compareDigests(ctx, "fr", frConn, []string{"fr"})
+	reset, err := r.compareDigests(ctx, "fr", frConn, []string{"fr"}, nil)
 	if len(reset) != 0 || err != nil {
 		t.Errorf("within an hour of the last pull from the start: reset %v, %v; want the forked origin left alone, and no fault", reset, err)
 	}
 	r.resetAt["fr"] = time.Now().Add(-forkResetEvery - time.Minute)
-	if reset, err := r.compareDigests(ctx, "fr", frConn, nil); !slices.Equal(reset, []string{"fr"}) || err != nil {
+	if reset, err := r.compareDigests(ctx, "fr", frConn, nil, nil); !slices.Equal(reset, []string{"fr"}) || err != nil {
 		t.Fatalf("an hour after: reset %v, %v; want fr pulled from the start again", reset, err)
 	}
 	if _, err := PullFrom(ctx, dst, frConn, 0); err != nil {
@@ -1551,5 +1551,48 @@ func TestMovingMemberStillBackedOff(t *testing.T) {
 	// new address at most (movedRetryEvery), then 4 s.
 	if n := pulls.Load(); n > 3 {
 		t.Errorf("a member sending tampered pages, moving during each pull: pulled %d times in 3 s, %d failures counted; want it backed off", n, failures)
+	}
+}
+
+// TestOriginUnderAnotherKeyBlocksNoOtherOrigin: a hostile member was the
+// first to show this node the origin "ee", under a key of its own (trust on
+// first sight: accepted, ee's records are lost to this node). An honest
+// member then serves what it holds: ee's records under ee's real key, and
+// fr's records after them (pages come in origin order). The honest member
+// holds what ee signed: it is not at fault, and fr's records, which have
+// nothing to do with ee, should come. Instead the pull stops at ee's first
+// page (key_mismatch), the honest member is backed off, and no origin that
+// sorts after "ee" ever reaches this node from any honest member. Nor is
+// the honest member's digest of ee, of other records at the same seqs, a
+// divergence to pull ee again from the start for, and blame it after.
+func TestOriginUnderAnotherKeyBlocksNoOtherOrigin(t *testing.T) {
+	ctx := context.Background()
+	node := startCluster(t, 1, clusterOpts{antiEntropy: time.Hour})[0]
+	r := node.repl
+	for _, p := range pagesUnderAnotherKey(t, "ee") { // the hostile member's pages, first seen
+		if _, err := node.store.ApplyPage(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	honest := append(pagesOfOneTool(t, "ee", nodeKey("ee"), "real"), sourcePages(t, 20, 0)...)
+	srv := &digestLiar{pageServer: &pageServer{pages: honest}}
+	srv.set(&federationv1.OriginDigest{Origin: "ee", Watermark: 1, Count: 1, Hash: make([]byte, 32)}) // what it holds of ee: other records
+	pullFromServer(t, r, "yy", srv)
+	wms, err := node.store.Watermarks(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lastErr string
+	for _, p := range r.Peers() {
+		if p.Origin == "yy" {
+			lastErr = p.LastError
+		}
+	}
+	r.mu.Lock()
+	backedOff := time.Until(r.peers["yy"].retryAt)
+	r.mu.Unlock()
+	if wms["fr"] != 20 || wms["ee"] != 1 || lastErr != "" {
+		t.Errorf("after a pull from an honest member: fr's watermark %d (want 20), ee's %d (want 1), the member's last error %q, backed off for %v (want none)",
+			wms["fr"], wms["ee"], lastErr, backedOff.Round(time.Millisecond))
 	}
 }
