@@ -312,3 +312,69 @@ func TestAppStorePagesAreTwoSoftware(t *testing.T) {
 		t.Errorf("adoption of budget: software %q, %d tools, %d use cases, %v", ad.Software, len(ad.Tools), len(ad.UseCases), err)
 	}
 }
+
+// TestIndexRequalifiedWhenTheDayChanges checks that the criteria the index
+// filters, counts and orders by follow the qualification each tool is
+// served with, worked out for the day of the read: a release that turns
+// two years old at midnight UTC stops meeting "maintained" then, in the
+// index too. The index requalified every 24 hours from the node's start,
+// and disagreed with the tools it listed for up to a day.
+func TestIndexRequalifiedWhenTheDayChanges(t *testing.T) {
+	ctx := context.Background()
+	var mu sync.Mutex
+	now := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return now
+	}
+	s, err := Open(ctx, Options{Path: filepath.Join(t.TempDir(), "catalog.db"), Origin: "fr", Key: testKey(1), Now: clock, dayCheckEvery: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	tl := tool("Decidim", "participatory democracy")
+	tl.Maintenance = &catalogv1.Maintenance{Type: "community"}
+	tl.ReleaseDate = "2024-03-10" // two years old on 2026-03-10 (met), more on 2026-03-11 (not met)
+	create(t, s, "decidim", tl)
+	maintained := Query{Kind: KindTool, Filters: []Filter{{criterionFacet, []string{"maintained"}}}, Limit: 10}
+	if _, total, err := s.Search(ctx, maintained); err != nil || total != 1 {
+		t.Fatalf("on the day of the write, criterion=maintained: %d, %v; want 1", total, err)
+	}
+	mu.Lock()
+	now = now.Add(13 * time.Hour) // 2026-03-11 01:00 UTC: the next day
+	mu.Unlock()
+	m, err := s.Get(ctx, KindTool, "fr", "decidim")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range m.(*catalogv1.Tool).GetQualification().GetCriteria() {
+		if c.GetId() == "maintained" && c.GetMet() {
+			t.Fatalf("the test's dates are wrong: maintained is still met: %s", c.GetReason())
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, total, err := s.Search(ctx, maintained)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, counts, err := s.Facets(ctx, Query{Kind: KindTool})
+		if err != nil {
+			t.Fatal(err)
+		}
+		counted := int64(0)
+		for _, c := range counts {
+			if c.Facet == criterionFacet && c.Value == "maintained" {
+				counted = c.Count
+			}
+		}
+		if total == 0 && counted == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the next day, criterion=maintained matches %d tool(s) and its facet counts %d; the tool served says maintained is not met", total, counted)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

@@ -202,25 +202,36 @@ type indexBatch struct {
 	requalifyAfter int64
 }
 
-// requalifyEvery is how often the index recomputes every tool's
-// qualification: it depends on the date (a release grows old, a contract
-// ends) as well as on the records.
-const requalifyEvery = 24 * time.Hour
+// dayCheckEvery is how often the index looks whether the day changed.
+const dayCheckEvery = time.Minute
 
-// requalifyDaily queues a requalification of every tool each day until the
-// indexer stops.
-func (s *Store) requalifyDaily() {
-	t := time.NewTicker(requalifyEvery)
+// requalifyDaily queues a requalification of every tool whenever the day
+// (in UTC) changes, until the indexer stops: a tool's qualification
+// depends on the date as well as on the records (a release turns two
+// years old, a contract ends, at midnight UTC), and the index's must be
+// the one each tool is served with, which is worked out for the day of
+// the read: else a criterion filter, its facet and the order by score
+// disagreed with the tools they listed for up to a day. The day is that of
+// the store's clock, looked at every check; on is the day the index was
+// built on.
+func (s *Store) requalifyDaily(on string, check time.Duration) {
+	t := time.NewTicker(check)
 	defer t.Stop()
 	for {
 		select {
 		case <-s.indexer.stopped:
 			return
 		case <-t.C:
-			s.queue(indexBatch{requalify: true})
+			if day := utcDay(s.now()); day != on {
+				on = day
+				s.queue(indexBatch{requalify: true})
+			}
 		}
 	}
 }
+
+// utcDay is the day of t in UTC, as YYYY-MM-DD.
+func utcDay(t time.Time) string { return t.UTC().Format(time.DateOnly) }
 
 // requalifyChunkSize is how much of a requalification of every tool the
 // indexer does at once: searches and reads waiting for the indexer wait

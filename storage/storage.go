@@ -13,6 +13,7 @@
 package storage
 
 import (
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"database/sql"
@@ -76,6 +77,9 @@ type Options struct {
 
 	// checkpoints, when set, replaces the checkpointer's timings (tests).
 	checkpoints checkpointTimings
+	// dayCheckEvery, when set, replaces how often the index looks whether
+	// the day changed (tests).
+	dayCheckEvery time.Duration
 }
 
 // Store is an open catalog. It is safe for concurrent use.
@@ -260,12 +264,13 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		s.writer.Close()
 		return nil, err
 	}
+	qualifiedOn := utcDay(s.now()) // the day the index is built on
 	if err := s.buildIndexes(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
 	s.startIndexer()
-	go s.requalifyDaily()
+	go s.requalifyDaily(qualifiedOn, cmp.Or(opts.dayCheckEvery, dayCheckEvery))
 	return s, nil
 }
 
