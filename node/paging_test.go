@@ -281,3 +281,26 @@ func TestFilterValues(t *testing.T) {
 		}
 	}
 }
+
+// TestUseCaseQueryWords checks what a use-case query searches besides the
+// organisation and the purpose: the tool's id, or its URL's host and path,
+// and the commitments; not the words every tool reference holds ("tools",
+// "origins", "https"), which matched every use case.
+func TestUseCaseQueryWords(t *testing.T) {
+	n := startNode(t)
+	ctx := admin(context.Background())
+	for id, tool := range map[string]string{"paris": "origins/fr/tools/decidim", "lyon": "https://github.com/decidim/decidim"} {
+		if _, err := n.client.CreateUseCase(ctx, &catalogv1.CreateUseCaseRequest{Parent: "origins/fr", UseCaseId: id, UseCase: &catalogv1.UseCase{
+			Tool: tool, Purpose: "Budget participatif de la ville", Commitments: []string{"FR0012"},
+			Organization: &catalogv1.Organization{Name: "Ville de " + id, Country: "FR", Kind: catalogv1.OrganizationKind_ORGANIZATION_KIND_LOCAL_GOVERNMENT},
+			Status:       catalogv1.UseCaseStatus_USE_CASE_STATUS_ACTIVE}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for q, want := range map[string]int64{"tools": 0, "origins": 0, "https": 0, "decidim": 2, "fr0012": 2, "budget": 2, "lyon": 1} {
+		resp, err := n.client.ListUseCases(context.Background(), &catalogv1.ListUseCasesRequest{Query: q})
+		if err != nil || resp.GetTotalSize() != want {
+			t.Errorf("query %q: %d use cases, %v; want %d", q, resp.GetTotalSize(), err, want)
+		}
+	}
+}

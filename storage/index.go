@@ -2,6 +2,7 @@ package storage
 
 import (
 	"fmt"
+	"net/url"
 	"sort"
 	"strings"
 
@@ -135,8 +136,25 @@ func useCaseDoc(origin string, u *catalogv1.UseCase) search.Doc {
 		f.add("commitment", c)
 	}
 	d.Facets = f
-	d.Fields = [search.NumFields][]string{{u.GetOrganization().GetName()}, {u.GetPurpose()}, append([]string{u.GetTool()}, u.GetCommitments()...)}
+	d.Fields = [search.NumFields][]string{{u.GetOrganization().GetName()}, {u.GetPurpose()}, append([]string{toolWords(u.GetTool())}, u.GetCommitments()...)}
 	return d
+}
+
+// toolWords is what a use case's search text keeps of the tool it names:
+// the id of a tool's resource name (decidim of origins/fr/tools/decidim),
+// the host and path of a URL; not the words every name or URL holds
+// ("origins", "tools", "https"), which made a query of them match every
+// use case.
+func toolWords(tool string) string {
+	if rest, ok := strings.CutPrefix(tool, "origins/"); ok {
+		if _, id, ok := strings.Cut(rest, "/tools/"); ok {
+			return id
+		}
+	}
+	if u, err := url.Parse(tool); err == nil && u.Host != "" {
+		return strings.TrimPrefix(u.Hostname(), "www.") + " " + u.Path
+	}
+	return tool
 }
 
 // facetList collects facet values, skipping empty ones. (The index counts

@@ -254,7 +254,8 @@ func (x *DeleteToolRequest) GetEtag() string {
 type ListToolsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Full-text search over names, descriptions and features in every
-	// language. Words are matched as prefixes when the query ends in "*".
+	// language. The last word is matched as a prefix when it ends in "*"
+	// ("particip*"); a "*" after another word is ignored.
 	Query string `protobuf:"bytes,1,opt,name=query,proto3" json:"query,omitempty"`
 	// Only tools of these origins ("fr", "de").
 	Origin []string `protobuf:"bytes,2,rep,name=origin,proto3" json:"origin,omitempty"`
@@ -662,7 +663,9 @@ type Facet struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The field, named as its filter is ("category").
 	Field string `protobuf:"bytes,1,opt,name=field,proto3" json:"field,omitempty"`
-	// The values found, most frequent first.
+	// The values found, most frequent first (then by value), at most 100:
+	// the rarer values past them are not listed, so the counts listed may
+	// add up to less than total_size.
 	Values        []*FacetValue `protobuf:"bytes,2,rep,name=values,proto3" json:"values,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -994,7 +997,9 @@ func (x *DeleteUseCaseRequest) GetEtag() string {
 // AND; the values of one repeated filter combine with OR.
 type ListUseCasesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Full-text search over the organisation's name and the purpose.
+	// Full-text search over the organisation's name and the purpose, and,
+	// weighing less, the commitments and the tool named (the id of its
+	// resource name, or the host and path of its URL).
 	Query string `protobuf:"bytes,1,opt,name=query,proto3" json:"query,omitempty"`
 	// Only use cases of these origins.
 	Origin []string `protobuf:"bytes,2,rep,name=origin,proto3" json:"origin,omitempty"`
