@@ -16,15 +16,16 @@ import (
 // located: a source whose entries are all accepted is never walked.
 func InJSON(data []byte) Locator {
 	var pos map[string]int
+	var lines *jsonpos.Locator
 	return func(where, key string) (line, column int32) {
 		if pos == nil {
-			pos = jsonpos.Offsets(data)
+			pos, lines = jsonpos.Offsets(data), jsonpos.NewLocator(data)
 		}
 		at, ok := pos[key]
 		if !ok {
 			at = pos[where]
 		}
-		return jsonpos.LineColumn(data, at)
+		return lines.LineColumn(at)
 	}
 }
 

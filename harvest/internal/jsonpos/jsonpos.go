@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"unicode/utf8"
 )
@@ -95,6 +96,60 @@ func LineColumn(data []byte, off int) (line, column int32) {
 	off = min(max(off, 0), len(data))
 	start := bytes.LastIndexByte(data[:off], '\n') + 1
 	return int32(bytes.Count(data[:off], []byte("\n")) + 1), int32(utf8.RuneCount(data[start:off]) + 1)
+}
+
+// A Locator is LineColumn for many offsets of one document, each in time
+// that does not grow with the document: LineColumn counts from the start,
+// and a reader locating each finding of a one-line file (the SILL is
+// published minified) with it took minutes for 100,000 rejected entries.
+type Locator struct {
+	data  []byte
+	lines []int // where each line starts
+	runes []int // the characters before each block of runeBlock bytes
+}
+
+// runeBlock is the size of the blocks of a document whose characters a
+// Locator counts ahead: locating an offset counts at most one block.
+const runeBlock = 4096
+
+// NewLocator reads data once to locate its offsets.
+func NewLocator(data []byte) *Locator {
+	l := &Locator{data: data, lines: []int{0}, runes: make([]int, len(data)/runeBlock+1)}
+	n := 0
+	for i, c := range data {
+		if i%runeBlock == 0 {
+			l.runes[i/runeBlock] = n
+		}
+		if c == '\n' {
+			l.lines = append(l.lines, i+1)
+		}
+		if utf8.RuneStart(c) {
+			n++
+		}
+	}
+	if len(data)%runeBlock == 0 { // the end starts a block of its own
+		l.runes[len(data)/runeBlock] = n
+	}
+	return l
+}
+
+// LineColumn is LineColumn(data, off) for the Locator's data.
+func (l *Locator) LineColumn(off int) (line, column int32) {
+	off = min(max(off, 0), len(l.data))
+	i := sort.SearchInts(l.lines, off+1) - 1 // the last line starting at or before off
+	return int32(i + 1), int32(l.runesBefore(off) - l.runesBefore(l.lines[i]) + 1)
+}
+
+// runesBefore is how many characters data holds before off.
+func (l *Locator) runesBefore(off int) int {
+	b := off / runeBlock
+	n := l.runes[b]
+	for _, c := range l.data[b*runeBlock : off] {
+		if utf8.RuneStart(c) {
+			n++
+		}
+	}
+	return n
 }
 
 // SourceError explains why data cannot be read as a JSON document of the
