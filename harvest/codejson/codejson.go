@@ -62,7 +62,7 @@ import (
 // Parse reads a code.json file. It returns an entry for every release that
 // maps to a valid tool and a rejected entry, with its faults, for every
 // other release. It returns an error, and nothing else, only when the file
-// cannot be read as a whole: it is not JSON, it has no "releases" array
+// cannot be read as a whole: it is not JSON (in UTF-8), it has no "releases" array
 // (schema 1.0 files, which list "projects", are refused), or its agency is
 // not a string; or ctx ended before every release was read. Then the
 // source was not read.
@@ -72,6 +72,9 @@ import (
 // keys are then "[3].name".
 func Parse(ctx context.Context, data []byte) ([]*catalogv1.HarvestEntry, []*catalogv1.RejectedEntry, error) {
 	data = bytes.TrimPrefix(data, []byte("\uFEFF"))
+	if err := jsonpos.CheckEncoding(data); err != nil {
+		return nil, nil, fmt.Errorf("code.json: %w", err)
+	}
 	f, err := readFile(data)
 	if err != nil {
 		return nil, nil, fmt.Errorf("code.json: %w", err)

@@ -363,3 +363,13 @@ func FuzzParse(f *testing.F) {
 		findingtest.CheckResult(t, entries, rejected, err)
 	})
 }
+
+// TestNotUTF8Refused reads a code.json saved in Latin-1: refused, naming
+// where, rather than imported with its accents replaced by U+FFFD.
+func TestNotUTF8Refused(t *testing.T) {
+	data := []byte("{\"agency\": \"HHS\", \"releases\": [{\"name\": \"Caf\xe9\", \"description\": \"R\xe9sum\xe9 builder\", \"repositoryURL\": \"https://github.com/HHS/cafe\"}]}")
+	entries, rejected, err := Parse(t.Context(), data)
+	if err == nil || !strings.Contains(err.Error(), "line 1, column 45") || entries != nil || rejected != nil {
+		t.Errorf("a file in Latin-1: %d entries, %d rejected, %v; want it refused, naming line 1, column 45", len(entries), len(rejected), err)
+	}
+}

@@ -12,9 +12,12 @@
 //     decimal separator is a comma), else ",";
 //   - fields follow the CSV quoting rules (RFC 4180): a field that holds the
 //     delimiter, a double quote or a line break is in double quotes;
-//   - a UTF-8 byte order mark is dropped; a file that is not UTF-8 and has
-//     no UTF-8 character at all is read as Windows-1252, the encoding in
-//     which spreadsheets on Windows save CSV;
+//   - a UTF-8 byte order mark is dropped; a file with a UTF-16 byte order
+//     mark is read as UTF-16 ("Unicode" exports); a file that is not UTF-8
+//     and has no UTF-8 character at all is read as Windows-1252, the
+//     encoding in which spreadsheets on Windows save CSV;
+//   - lines end in a line feed, or a carriage return and a line feed, or,
+//     in a file without line feeds, a carriage return ("CSV (Macintosh)");
 //   - rows whose fields are all blank are skipped.
 //
 // Cell values are trimmed. A field that takes several values (categories,
@@ -57,6 +60,7 @@ import (
 	"github.com/ogptoolbox/federation/spdx"
 	"github.com/ogptoolbox/federation/vocabulary"
 	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/language"
 )
 
@@ -123,8 +127,25 @@ func missingDescription(cols []column) string {
 }
 
 // decode returns data as UTF-8 without a byte order mark (see the package
-// documentation for the encodings read).
+// documentation for the encodings read), its lines ending in a line feed
+// when none did (see bareCarriageReturns).
 func decode(data []byte) ([]byte, error) {
+	data, err := decodeText(data)
+	if err != nil {
+		return nil, err
+	}
+	return bareCarriageReturns(data), nil
+}
+
+// decodeText returns data as UTF-8 without a byte order mark.
+func decodeText(data []byte) ([]byte, error) {
+	switch {
+	case bytes.HasPrefix(data, []byte{0xFF, 0xFE}):
+		// UTF-16, as spreadsheets export "Unicode text" and "CSV UTF-16".
+		return unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder().Bytes(data)
+	case bytes.HasPrefix(data, []byte{0xFE, 0xFF}):
+		return unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM).NewDecoder().Bytes(data)
+	}
 	data = bytes.TrimPrefix(data, []byte("\uFEFF"))
 	if utf8.Valid(data) || hasUTF8Character(data) {
 		// UTF-8, perhaps with a stray invalid byte: the rows that hold
@@ -133,6 +154,19 @@ func decode(data []byte) ([]byte, error) {
 		return data, nil
 	}
 	return charmap.Windows1252.NewDecoder().Bytes(data)
+}
+
+// bareCarriageReturns is data with its carriage returns made line feeds
+// when it holds no line feed: its lines end in a bare carriage return, as
+// "CSV (Macintosh)" exports write them, which encoding/csv does not take
+// for line ends, and the whole file was read as one header row, giving no
+// entry, no rejected one and no error. A file with line feeds is left as
+// it is: a carriage return of its own is part of a cell.
+func bareCarriageReturns(data []byte) []byte {
+	if bytes.IndexByte(data, '\n') >= 0 || bytes.IndexByte(data, '\r') < 0 {
+		return data
+	}
+	return bytes.ReplaceAll(data, []byte{'\r'}, []byte{'\n'})
 }
 
 // hasUTF8Character reports whether data holds a character encoded in more

@@ -1,6 +1,7 @@
 package csvfile
 
 import (
+	"bytes"
 	"os"
 	"runtime"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 	"github.com/ogptoolbox/federation/harvest/internal/finding/findingtest"
 	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/unicode"
 	"google.golang.org/protobuf/encoding/prototext"
 	"google.golang.org/protobuf/proto"
 )
@@ -402,5 +404,45 @@ func TestBlankRowsCostLittle(t *testing.T) {
 	}
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 16*uint64(len(data)) {
 		t.Errorf("a file of %d MiB of blank rows took %d MiB", len(data)>>20, alloc>>20)
+	}
+}
+
+// TestOtherEncodingsAndLineEnds reads testdata/outils.csv as spreadsheets
+// also save it: in UTF-16 (a "Unicode" export, refused as a quoting error
+// before), and with lines ending in a bare carriage return ("CSV
+// (Macintosh)", read before as one header row: no entry, no rejected row,
+// no error). Each gives the entries the UTF-8 file gives.
+func TestOtherEncodingsAndLineEnds(t *testing.T) {
+	utf8Text := read(t, "outils.csv")
+	want, wantRejected, err := Parse(t.Context(), utf8Text, mustMapping(t, frenchMapping))
+	if err != nil || len(want) == 0 {
+		t.Fatalf("the UTF-8 file: %d entries, %v", len(want), err)
+	}
+	body := bytes.TrimPrefix(utf8Text, []byte("\uFEFF"))
+	for name, data := range map[string]func() ([]byte, error){
+		"UTF-16 LE": func() ([]byte, error) {
+			return unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewEncoder().Bytes(body)
+		},
+		"UTF-16 BE": func() ([]byte, error) {
+			return unicode.UTF16(unicode.BigEndian, unicode.UseBOM).NewEncoder().Bytes(body)
+		},
+		"bare carriage returns": func() ([]byte, error) {
+			return bytes.ReplaceAll(bytes.ReplaceAll(body, []byte("\r\n"), []byte("\r")), []byte("\n"), []byte("\r")), nil
+		},
+	} {
+		b, err := data()
+		if err != nil {
+			t.Fatal(err)
+		}
+		entries, rejected, err := Parse(t.Context(), b, mustMapping(t, frenchMapping))
+		if err != nil || len(entries) != len(want) || len(rejected) != len(wantRejected) {
+			t.Errorf("%s: %d entries, %d rejected, %v; want %d and %d, as from the UTF-8 file", name, len(entries), len(rejected), err, len(want), len(wantRejected))
+			continue
+		}
+		for i := range entries {
+			if !proto.Equal(entries[i].GetTool(), want[i].GetTool()) {
+				t.Errorf("%s: entry %d reads %v, want %v", name, i, entries[i].GetTool(), want[i].GetTool())
+			}
+		}
 	}
 }

@@ -93,13 +93,16 @@ var categories = map[string]string{
 // Parse reads a SILL file: a JSON array of records. It returns an entry for
 // every record that maps to a valid tool and a rejected entry, with its
 // faults, for every other record. It returns an error, and nothing else,
-// only when data is not a JSON array, or when ctx ends before every record
-// is read: then the source was not read.
+// only when data is not a JSON array (in UTF-8), or when ctx ends before
+// every record is read: then the source was not read.
 //
 // An entry's where and a finding's key are JSON paths into the file: the
 // record's index from 0 ("[12]"), then the key ("[12].l").
 func Parse(ctx context.Context, data []byte) ([]*catalogv1.HarvestEntry, []*catalogv1.RejectedEntry, error) {
 	data = bytes.TrimPrefix(data, []byte("\uFEFF"))
+	if err := jsonpos.CheckEncoding(data); err != nil {
+		return nil, nil, fmt.Errorf("sill: %w", err)
+	}
 	var raws []json.RawMessage
 	if err := json.Unmarshal(data, &raws); err != nil {
 		return nil, nil, fmt.Errorf("sill: %w", jsonpos.SourceError(data, err, "an array of SILL records"))

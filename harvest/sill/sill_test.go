@@ -336,3 +336,23 @@ func TestDeepRecordLocatedCheaply(t *testing.T) {
 		t.Errorf("a file of %d KB took %d MiB", len(data)>>10, alloc>>20)
 	}
 }
+
+// TestNotUTF8Refused reads a SILL file saved in Windows-1252, and one in
+// UTF-16: JSON is UTF-8, and encoding/json read each byte that is not as
+// U+FFFD, so the first was imported with its accents replaced. Each is
+// refused, the first naming where its first such byte is.
+func TestNotUTF8Refused(t *testing.T) {
+	text := "[{\"id\": \"1\", \"i\": \"Thunderbird\",\n \"fr-desc\": \"Client de messagerie \xe9lectronique\", \"l\": \"MPL-2.0\"}]"
+	for name, tc := range map[string]struct {
+		data []byte
+		says string
+	}{
+		"Windows-1252": {[]byte(text), "line 2, column 35"},
+		"UTF-16":       {append([]byte{0xFF, 0xFE}, []byte("[\x00]\x00")...), "UTF-16"},
+	} {
+		entries, rejected, err := Parse(t.Context(), tc.data)
+		if err == nil || !strings.Contains(err.Error(), tc.says) || entries != nil || rejected != nil {
+			t.Errorf("a file in %s: %d entries, %d rejected, %v; want it refused, saying %q", name, len(entries), len(rejected), err, tc.says)
+		}
+	}
+}

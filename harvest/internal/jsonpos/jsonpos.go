@@ -152,6 +152,29 @@ func (l *Locator) runesBefore(off int) int {
 	return n
 }
 
+// CheckEncoding refuses a document that is not UTF-8, as JSON must be,
+// naming where: encoding/json reads each byte that is not as U+FFFD, and a
+// file saved as Windows-1252 was imported with every accent replaced. A
+// file in UTF-16 (a byte order mark of it) is named as such.
+func CheckEncoding(data []byte) error {
+	if bytes.HasPrefix(data, []byte{0xFF, 0xFE}) || bytes.HasPrefix(data, []byte{0xFE, 0xFF}) {
+		return errors.New("the file is in UTF-16: save it in UTF-8, as JSON must be")
+	}
+	if utf8.Valid(data) {
+		return nil
+	}
+	off := 0
+	for off < len(data) {
+		r, size := utf8.DecodeRune(data[off:])
+		if r == utf8.RuneError && size <= 1 {
+			break
+		}
+		off += size
+	}
+	line, col := LineColumn(data, off)
+	return fmt.Errorf("the file is not in UTF-8, as JSON must be: line %d, column %d holds a byte that is not (was it saved as Windows-1252 or Latin-1?)", line, col)
+}
+
 // SourceError explains why data cannot be read as a JSON document of the
 // expected shape, with the line and column of a syntax error.
 func SourceError(data []byte, err error, shape string) error {
