@@ -141,8 +141,8 @@ func shallowClone(ctx context.Context, loc, dir string, opts ReadOptions) error 
 // links: one to /etc/passwd, or to the node's key, would publish it in
 // the report), or to nothing, is refused: the file it stands for is
 // reported, not read, and the read is not complete, so no tool is deleted
-// for it. Links to folders are not followed, so a loop cannot trap the
-// walk.
+// for it. Links to folders inside are not followed, so a loop cannot trap
+// the walk; the folder itself may be given by a link.
 func publiccodeFiles(root string) (files []string, refused []*catalogv1.RejectedEntry, err error) {
 	realRoot, err := filepath.EvalSymlinks(root)
 	if err != nil {
@@ -150,11 +150,18 @@ func publiccodeFiles(root string) (files []string, refused []*catalogv1.Rejected
 	}
 	var named, all []string
 	var namedRefused, allRefused []*catalogv1.RejectedEntry
-	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+	// A folder given by a link to it (a deployment's "current", a share
+	// linked into place) is walked through the link: WalkDir does not
+	// follow a root that is one, and found nothing in it.
+	walkRoot := root
+	if info, err := os.Lstat(root); err == nil && info.Mode()&fs.ModeSymlink != 0 {
+		walkRoot = root + string(filepath.Separator)
+	}
+	err = filepath.WalkDir(walkRoot, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if strings.HasPrefix(d.Name(), ".") && path != root {
+		if strings.HasPrefix(d.Name(), ".") && path != walkRoot {
 			if d.IsDir() {
 				return filepath.SkipDir
 			}

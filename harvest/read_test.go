@@ -537,3 +537,30 @@ func TestStopCutsAHarvestShort(t *testing.T) {
 		t.Errorf("the cut run's report: %v, %v", runs, err)
 	}
 }
+
+// TestReadFolderThroughLink reads a folder given by a link to it (a
+// deployment's "current" link, a share mounted elsewhere and linked into
+// place): every run failed, saying the folder held no publiccode.yml.
+func TestReadFolderThroughLink(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "releases", "2024")
+	writePubliccodeFolder(t, real, 3)
+	link := filepath.Join(dir, "current")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	src, err := Source{Location: link}.Resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := Read(context.Background(), src, ReadOptions{})
+	direct := Read(context.Background(), Source{Kind: KindPubliccode, Location: real}, ReadOptions{})
+	if !req.GetComplete() || len(req.GetEntries()) != 3 || len(direct.GetEntries()) != 3 {
+		t.Fatalf("the folder through its link: complete %v, %d entries, error %q (directly: %d entries)", req.GetComplete(), len(req.GetEntries()), req.GetReadError(), len(direct.GetEntries()))
+	}
+	for i, e := range req.GetEntries() {
+		if w := direct.GetEntries()[i].GetWhere(); e.GetWhere() != w {
+			t.Errorf("entry %d is at %q through the link, %q directly", i, e.GetWhere(), w)
+		}
+	}
+}
