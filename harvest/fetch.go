@@ -18,6 +18,7 @@ import (
 	"sync"
 
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+	"github.com/ogptoolbox/federation/harvest/internal/finding"
 	"github.com/ogptoolbox/federation/harvest/publiccode"
 )
 
@@ -300,12 +301,13 @@ feed:
 		case r.rejected != nil:
 			rejected = append(rejected, r.rejected)
 		case r.entry != nil:
-			if first, dup := seen[r.entry.GetSourceId()]; dup {
+			form := finding.IDForm(r.entry.GetSourceId()) // the same repository, whatever its spelling
+			if first, dup := seen[form]; dup {
 				rejected = append(rejected, &catalogv1.RejectedEntry{SourceId: r.entry.GetSourceId(), Where: r.entry.GetWhere(),
 					Findings: []*catalogv1.Finding{{Key: "url", Message: fmt.Sprintf("the repository %s is already described by %s", r.entry.GetSourceId(), first)}}})
 				continue
 			}
-			seen[r.entry.GetSourceId()] = r.entry.GetWhere()
+			seen[form] = r.entry.GetWhere()
 			entries = append(entries, r.entry)
 		}
 	}

@@ -17,7 +17,7 @@ import (
 
 	"github.com/ogptoolbox/federation/envelope"
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
-	"github.com/ogptoolbox/federation/identity"
+	"github.com/ogptoolbox/federation/harvest/internal/finding"
 	"github.com/ogptoolbox/federation/storage"
 	"github.com/ogptoolbox/federation/validate"
 	"google.golang.org/protobuf/proto"
@@ -624,7 +624,7 @@ func respelledEntries(known map[string]storage.HarvestedEntry, entries []incomin
 	byForm := map[string]string{}
 	for sid := range known {
 		if !listed[sid] {
-			byForm[idForm(sid)] = sid
+			byForm[finding.IDForm(sid)] = sid
 		}
 	}
 	if len(byForm) == 0 {
@@ -635,7 +635,7 @@ func respelledEntries(known map[string]storage.HarvestedEntry, entries []incomin
 		if _, ok := known[e.sourceID]; ok {
 			continue
 		}
-		form := idForm(e.sourceID)
+		form := finding.IDForm(e.sourceID)
 		if old, ok := byForm[form]; ok {
 			out[e.sourceID] = old
 			listed[old] = true
@@ -643,14 +643,4 @@ func respelledEntries(known map[string]storage.HarvestedEntry, entries []incomin
 		}
 	}
 	return out
-}
-
-// idForm is what of a source id tells its entry: the identity of a URL
-// (package identity: case where forges ignore it, a trailing ".git" or
-// slash), else the id without surrounding spaces.
-func idForm(sid string) string {
-	if k := identity.NormalizeURL(sid); k != "" {
-		return k
-	}
-	return strings.TrimSpace(sid)
 }

@@ -564,3 +564,43 @@ func TestReadFolderThroughLink(t *testing.T) {
 		}
 	}
 }
+
+// TestReadFolderSameRepositorySpelledTwice: two files of a folder whose url
+// names the same repository in two spellings (case, a trailing .git), which
+// the importer takes for one entry, must be one entry here too: the second
+// rejected, naming the first, as the README promises.
+func TestReadFolderSameRepositorySpelledTwice(t *testing.T) {
+	dir := t.TempDir()
+	base := string(readFile(t, corpus(t, "publiccode/v0/valid/valid.minimal.yml")))
+	one := variant(t, base, 1)
+	one = strings.Replace(one, `url: "https://git.example.org/city/tool-1.git"`, `url: "https://github.com/decidim/decidim.git"`, 1)
+	two := strings.Replace(one, `url: "https://github.com/decidim/decidim.git"`, `url: "https://github.com/Decidim/decidim"`, 1)
+	two = strings.Replace(two, "name: Tool number 1", "name: Tool number one", 1)
+	if one == two {
+		t.Fatal("variant did not change the url")
+	}
+	for name, body := range map[string]string{"a/publiccode.yml": one, "b/publiccode.yml": two} {
+		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src, err := Source{Location: dir}.Resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := Read(context.Background(), src, ReadOptions{})
+	run, err := NewImporter(openStore(t), time.Now, quietLog()).Import(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(req.GetEntries()) != 1 || len(req.GetRejected()) != 1 || run.GetCreated() != 1 {
+		var ids []string
+		for _, e := range req.GetEntries() {
+			ids = append(ids, e.GetWhere()+" "+e.GetSourceId())
+		}
+		t.Fatalf("%d entries (%s), %d rejected, %d tools created: want the second file of the same repository rejected, naming the first, and one tool", len(req.GetEntries()), strings.Join(ids, ", "), len(req.GetRejected()), run.GetCreated())
+	}
+}

@@ -373,3 +373,18 @@ func TestNotUTF8Refused(t *testing.T) {
 		t.Errorf("a file in Latin-1: %d entries, %d rejected, %v; want it refused, naming line 1, column 45", len(entries), len(rejected), err)
 	}
 }
+
+// TestSameRepositorySpelledTwice reads two releases of one repository
+// spelled two ways (case, a trailing .git), which the importer takes for
+// one entry: the second is rejected as the same repository, not a second
+// tool.
+func TestSameRepositorySpelledTwice(t *testing.T) {
+	data := `{"agency": "HHS", "releases": [
+  {"name": "lodestar", "description": "Linked Data explorer", "repositoryURL": "https://github.com/HHS/lodestar"},
+  {"name": "lodestar", "description": "Linked Data explorer", "repositoryURL": "https://github.com/hhs/lodestar.git"}
+]}`
+	entries, rejected, err := Parse(t.Context(), []byte(data))
+	if err != nil || len(entries) != 1 || len(rejected) != 1 {
+		t.Fatalf("%d entries, %d rejected, %v: want the second release of the same repository rejected", len(entries), len(rejected), err)
+	}
+}

@@ -27,6 +27,7 @@ import (
 	"strings"
 
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+	"github.com/ogptoolbox/federation/identity"
 	"github.com/ogptoolbox/federation/validate"
 )
 
@@ -169,21 +170,35 @@ type Batch struct {
 }
 
 // Claim claims the entry's source id for it. When an earlier entry of the
-// source has the same id, it returns where that entry is and true, and the
-// reader records the fault in its own words; the first entry keeps the id,
-// rejected or not. An entry without an id claims nothing.
+// source has the same id, or one spelled otherwise (see IDForm), it
+// returns where that entry is and true, and the reader records the fault
+// in its own words; the first entry keeps the id, rejected or not. An
+// entry without an id claims nothing.
 func (b *Batch) Claim(e *Entry) (first string, taken bool) {
 	if e.ID == "" {
 		return "", false
 	}
-	if first, taken := b.seen[e.ID]; taken {
+	form := IDForm(e.ID)
+	if first, taken := b.seen[form]; taken {
 		return first, true
 	}
 	if b.seen == nil {
 		b.seen = map[string]string{}
 	}
-	b.seen[e.ID] = e.Where
+	b.seen[form] = e.Where
 	return "", false
+}
+
+// IDForm is what of a source id tells its entry: the identity of a URL
+// (package identity: case where forges ignore it, a trailing ".git" or
+// slash), else the id without surrounding spaces. Two entries of one
+// source whose ids have one form are one entry told twice; an entry whose
+// id changes only in spelling from one run to the next is the same.
+func IDForm(sid string) string {
+	if k := identity.NormalizeURL(sid); k != "" {
+		return k
+	}
+	return strings.TrimSpace(sid)
 }
 
 // Add adds the entry: accepted, with tool, when it has no finding; else
