@@ -318,6 +318,7 @@ feed:
 func parsePubliccode(data []byte, where string) ([]*catalogv1.HarvestEntry, []*catalogv1.RejectedEntry) {
 	res := publiccode.Parse(data, where)
 	if res.Entry != nil && len(res.Errors) == 0 {
+		res.Entry.Warnings = res.Warnings // what the tool leaves out, for the report
 		return []*catalogv1.HarvestEntry{res.Entry}, nil
 	}
 	r := &catalogv1.RejectedEntry{Where: where, Findings: res.Errors, SourceId: res.SourceID}

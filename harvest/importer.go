@@ -100,6 +100,7 @@ func (im *Importer) Import(ctx context.Context, req *catalogv1.ImportHarvestRequ
 	var report *catalogv1.HarvestRun
 	if err == nil {
 		run.RejectedEntries = append(run.RejectedEntries, rejected...)
+		run.WarnedEntries = warnedEntries(req.GetEntries(), rejected)
 		report, err = im.apply(ctx, src, run, entries, listed, mayDelete)
 	}
 	if err != nil {
@@ -108,6 +109,7 @@ func (im *Importer) Import(ctx context.Context, req *catalogv1.ImportHarvestRequ
 		run.Complete, run.Error = false, err.Error()
 		run.Rejected = int32(len(run.RejectedEntries))
 		run.RejectedEntries = reportedRejections(run.RejectedEntries)
+		run.WarnedEntries = nil // nothing was imported
 		run.EndTime = timestamppb.New(im.now())
 		run = scrubbed(run)
 		if _, saveErr := im.store.SaveHarvestRun(context.WithoutCancel(ctx), run); saveErr != nil {
@@ -155,8 +157,26 @@ func finished(run, counts *catalogv1.HarvestRun, end time.Time) *catalogv1.Harve
 	}
 	out.Rejected = int32(len(out.RejectedEntries))
 	out.RejectedEntries = reportedRejections(out.RejectedEntries)
+	out.Warned = int32(len(out.WarnedEntries))
+	out.WarnedEntries = reportedRejections(out.WarnedEntries)
 	out.EndTime = timestamppb.New(end)
 	return scrubbed(out)
+}
+
+// warnedEntries are the entries of es imported with warnings (what their
+// reader left out of their tool), each with them, but for those rejected.
+func warnedEntries(es []*catalogv1.HarvestEntry, rejected []*catalogv1.RejectedEntry) []*catalogv1.RejectedEntry {
+	refused := map[string]bool{}
+	for _, r := range rejected {
+		refused[r.GetSourceId()] = true
+	}
+	var out []*catalogv1.RejectedEntry
+	for _, e := range es {
+		if len(e.GetWarnings()) > 0 && !refused[e.GetSourceId()] {
+			out = append(out, &catalogv1.RejectedEntry{SourceId: e.GetSourceId(), Where: e.GetWhere(), Findings: e.GetWarnings()})
+		}
+	}
+	return out
 }
 
 // maxReportedRejectionBytes bounds the rejected entries a harvest's report

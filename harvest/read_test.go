@@ -604,3 +604,48 @@ func TestReadFolderSameRepositorySpelledTwice(t *testing.T) {
 		t.Fatalf("%d entries (%s), %d rejected, %d tools created: want the second file of the same repository rejected, naming the first, and one tool", len(req.GetEntries()), strings.Join(ids, ", "), len(req.GetRejected()), run.GetCreated())
 	}
 }
+
+// TestPubliccodeDroppedValuesReported harvests a valid publiccode.yml with
+// values the catalog cannot keep (a repository reached over ssh, a platform
+// of no vocabulary): the reader drops each with a warning, which was thrown
+// away, so the values vanished from the tool without a word. The entry
+// carries them, and the run's report lists them, with their keys.
+func TestPubliccodeDroppedValuesReported(t *testing.T) {
+	base := string(readFile(t, corpus(t, "publiccode/v0/valid/valid.minimal.yml")))
+	file := strings.Replace(base, `url: "https://github.com/italia/developers.italia.it.git"`, `url: "ssh://git@git.example.org/city/medusa.git"`, 1)
+	file = strings.Replace(file, "  - web\n", "  - web\n  - Mac OS X\n", 1)
+	if file == base {
+		t.Fatal("the corpus file changed: the test changes nothing in it")
+	}
+	path := filepath.Join(t.TempDir(), "publiccode.yml")
+	if err := os.WriteFile(path, []byte(file), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src, err := Source{Location: path}.Resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := Read(context.Background(), src, ReadOptions{})
+	if len(req.GetEntries()) != 1 {
+		t.Fatalf("%d entries, rejected %v, error %q", len(req.GetEntries()), req.GetRejected(), req.GetReadError())
+	}
+	if tool := req.GetEntries()[0].GetTool(); tool.GetRepositoryUrl() != "" || len(tool.GetPlatforms()) != 1 {
+		t.Fatalf("the values were kept (repository %q, platforms %v): the test needs values the catalog drops", tool.GetRepositoryUrl(), tool.GetPlatforms())
+	}
+	run, err := NewImporter(openStore(t), time.Now, quietLog()).Import(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.GetCreated() != 1 || run.GetWarned() != 1 || len(run.GetWarnedEntries()) != 1 {
+		t.Fatalf("the run: %s, %d warned, %v", counts(run), run.GetWarned(), run.GetWarnedEntries())
+	}
+	keys := map[string]bool{}
+	for _, f := range run.GetWarnedEntries()[0].GetFindings() {
+		keys[f.GetKey()] = f.GetLine() > 0 && f.GetMessage() != ""
+	}
+	for _, key := range []string{"url", "platforms[1]"} {
+		if !keys[key] {
+			t.Errorf("the report does not say, with its line, that %s was left out: %v", key, run.GetWarnedEntries()[0])
+		}
+	}
+}

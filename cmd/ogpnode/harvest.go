@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -248,10 +249,14 @@ func readToken(file string, getenv func(string) string) (string, error) {
 }
 
 // printRun writes a run's report: its counts, then each rejected entry and
-// its reasons.
+// its reasons, and each entry imported without some of its values, with
+// them.
 func printRun(w io.Writer, run *catalogv1.HarvestRun) {
 	fmt.Fprintf(w, "%s: %d created, %d updated, %d unchanged, %d deleted, %d rejected",
 		run.GetSource().GetName(), run.GetCreated(), run.GetUpdated(), run.GetUnchanged(), run.GetDeleted(), run.GetRejected())
+	if n := run.GetWarned(); n > 0 {
+		fmt.Fprintf(w, ", %d imported without some values", n)
+	}
 	if n := run.GetKeptHandEdits(); n > 0 {
 		fmt.Fprintf(w, ", %d hand edits kept", n)
 	}
@@ -271,6 +276,16 @@ func printRun(w io.Writer, run *catalogv1.HarvestRun) {
 	}
 	if more := int(run.GetRejected()) - len(run.GetRejectedEntries()); more > 0 {
 		fmt.Fprintf(w, "  and %d more rejected entries, which the report does not list\n", more)
+	}
+	for _, r := range run.GetWarnedEntries() {
+		where := cmp.Or(r.GetWhere(), r.GetSourceId())
+		fmt.Fprintf(w, "  imported without some values, %s:\n", where)
+		for _, f := range r.GetFindings() {
+			fmt.Fprintf(w, "    %s\n", describeFinding(f))
+		}
+	}
+	if more := int(run.GetWarned()) - len(run.GetWarnedEntries()); more > 0 {
+		fmt.Fprintf(w, "  and %d more entries imported without some values, which the report does not list\n", more)
 	}
 }
 

@@ -233,3 +233,17 @@ func TestHarvestWithoutNodeRefusesAFederatedCatalog(t *testing.T) {
 		t.Errorf("--node with --offline: %v", err)
 	}
 }
+
+// TestPrintRunSaysWhatWasLeftOut prints a report of entries imported
+// without some of their values: the output names each, with what was left
+// out, and how many it does not list.
+func TestPrintRunSaysWhatWasLeftOut(t *testing.T) {
+	var out bytes.Buffer
+	printRun(&out, &catalogv1.HarvestRun{Name: "harvests/1", Source: &catalogv1.HarvestSource{Name: "city"}, Created: 3, Warned: 2,
+		WarnedEntries: []*catalogv1.RejectedEntry{{Where: "medusa/publiccode.yml", Findings: []*catalogv1.Finding{{Key: "url", Line: 7, Message: "is not an http or https URL: left out"}}}}})
+	for _, want := range []string{"3 created", "2 imported without some values", "imported without some values, medusa/publiccode.yml:", "url (line 7)", "left out", "and 1 more entries imported without some values"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the report does not say %q:\n%s", want, out.String())
+		}
+	}
+}

@@ -122,7 +122,12 @@ type HarvestEntry struct {
 	// node sets them.
 	Tool *Tool `protobuf:"bytes,2,opt,name=tool,proto3" json:"tool,omitempty"`
 	// Where the entry was read, for reports ("decidim/publiccode.yml").
-	Where         string `protobuf:"bytes,3,opt,name=where,proto3" json:"where,omitempty"`
+	Where string `protobuf:"bytes,3,opt,name=where,proto3" json:"where,omitempty"`
+	// What the reader left out of the tool, each with its key and place: a
+	// value the catalog cannot keep (a repository reached over ssh, a
+	// platform of no vocabulary, a description longer than the catalog
+	// keeps). The entry is imported without it; the run's report lists it.
+	Warnings      []*Finding `protobuf:"bytes,4,rep,name=warnings,proto3" json:"warnings,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -176,6 +181,13 @@ func (x *HarvestEntry) GetWhere() string {
 		return x.Where
 	}
 	return ""
+}
+
+func (x *HarvestEntry) GetWarnings() []*Finding {
+	if x != nil {
+		return x.Warnings
+	}
+	return nil
 }
 
 // The request of ImportHarvest.
@@ -491,8 +503,15 @@ type HarvestRun struct {
 	// Each entry not imported, with its reasons: the first of them, as many
 	// as fit in 256 KiB (rejected counts them all).
 	RejectedEntries []*RejectedEntry `protobuf:"bytes,13,rep,name=rejected_entries,json=rejectedEntries,proto3" json:"rejected_entries,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// How many entries were imported without some of their values (see
+	// HarvestEntry.warnings).
+	Warned int32 `protobuf:"varint,14,opt,name=warned,proto3" json:"warned,omitempty"`
+	// Each entry imported without some of its values, with what was left
+	// out (in findings): the first of them, as many as fit in 256 KiB
+	// (warned counts them all).
+	WarnedEntries []*RejectedEntry `protobuf:"bytes,15,rep,name=warned_entries,json=warnedEntries,proto3" json:"warned_entries,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *HarvestRun) Reset() {
@@ -616,6 +635,20 @@ func (x *HarvestRun) GetRejectedEntries() []*RejectedEntry {
 	return nil
 }
 
+func (x *HarvestRun) GetWarned() int32 {
+	if x != nil {
+		return x.Warned
+	}
+	return 0
+}
+
+func (x *HarvestRun) GetWarnedEntries() []*RejectedEntry {
+	if x != nil {
+		return x.WarnedEntries
+	}
+	return nil
+}
+
 // The request of ListHarvests.
 type ListHarvestsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -729,11 +762,12 @@ const file_ogp_catalog_v1_harvest_service_proto_rawDesc = "" +
 	"\blocation\x18\x03 \x01(\tR\blocation\x12$\n" +
 	"\rauthoritative\x18\x04 \x01(\bR\rauthoritative\x12\x1f\n" +
 	"\vallow_empty\x18\x05 \x01(\bR\n" +
-	"allowEmpty\"k\n" +
+	"allowEmpty\"\xa0\x01\n" +
 	"\fHarvestEntry\x12\x1b\n" +
 	"\tsource_id\x18\x01 \x01(\tR\bsourceId\x12(\n" +
 	"\x04tool\x18\x02 \x01(\v2\x14.ogp.catalog.v1.ToolR\x04tool\x12\x14\n" +
-	"\x05where\x18\x03 \x01(\tR\x05where\"\xb6\x02\n" +
+	"\x05where\x18\x03 \x01(\tR\x05where\x123\n" +
+	"\bwarnings\x18\x04 \x03(\v2\x17.ogp.catalog.v1.FindingR\bwarnings\"\xb6\x02\n" +
 	"\x14ImportHarvestRequest\x125\n" +
 	"\x06source\x18\x01 \x01(\v2\x1d.ogp.catalog.v1.HarvestSourceR\x06source\x126\n" +
 	"\aentries\x18\x02 \x03(\v2\x1c.ogp.catalog.v1.HarvestEntryR\aentries\x129\n" +
@@ -753,7 +787,7 @@ const file_ogp_catalog_v1_harvest_service_proto_rawDesc = "" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x12\n" +
 	"\x04line\x18\x02 \x01(\x05R\x04line\x12\x16\n" +
 	"\x06column\x18\x03 \x01(\x05R\x06column\x12\x18\n" +
-	"\amessage\x18\x04 \x01(\tR\amessage\"\xf5\x03\n" +
+	"\amessage\x18\x04 \x01(\tR\amessage\"\xd3\x04\n" +
 	"\n" +
 	"HarvestRun\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x125\n" +
@@ -770,7 +804,9 @@ const file_ogp_catalog_v1_harvest_service_proto_rawDesc = "" +
 	" \x01(\x05R\adeleted\x12\x1a\n" +
 	"\brejected\x18\v \x01(\x05R\brejected\x12&\n" +
 	"\x0fkept_hand_edits\x18\f \x01(\x05R\rkeptHandEdits\x12H\n" +
-	"\x10rejected_entries\x18\r \x03(\v2\x1d.ogp.catalog.v1.RejectedEntryR\x0frejectedEntries\"J\n" +
+	"\x10rejected_entries\x18\r \x03(\v2\x1d.ogp.catalog.v1.RejectedEntryR\x0frejectedEntries\x12\x16\n" +
+	"\x06warned\x18\x0e \x01(\x05R\x06warned\x12D\n" +
+	"\x0ewarned_entries\x18\x0f \x03(\v2\x1d.ogp.catalog.v1.RejectedEntryR\rwarnedEntries\"J\n" +
 	"\x13ListHarvestsRequest\x12\x16\n" +
 	"\x06source\x18\x01 \x01(\tR\x06source\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\"F\n" +
@@ -809,28 +845,30 @@ var file_ogp_catalog_v1_harvest_service_proto_goTypes = []any{
 }
 var file_ogp_catalog_v1_harvest_service_proto_depIdxs = []int32{
 	9,  // 0: ogp.catalog.v1.HarvestEntry.tool:type_name -> ogp.catalog.v1.Tool
-	0,  // 1: ogp.catalog.v1.ImportHarvestRequest.source:type_name -> ogp.catalog.v1.HarvestSource
-	1,  // 2: ogp.catalog.v1.ImportHarvestRequest.entries:type_name -> ogp.catalog.v1.HarvestEntry
-	4,  // 3: ogp.catalog.v1.ImportHarvestRequest.rejected:type_name -> ogp.catalog.v1.RejectedEntry
-	10, // 4: ogp.catalog.v1.ImportHarvestRequest.start_time:type_name -> google.protobuf.Timestamp
-	2,  // 5: ogp.catalog.v1.ImportHarvestInPartsRequest.part:type_name -> ogp.catalog.v1.ImportHarvestRequest
-	5,  // 6: ogp.catalog.v1.RejectedEntry.findings:type_name -> ogp.catalog.v1.Finding
-	0,  // 7: ogp.catalog.v1.HarvestRun.source:type_name -> ogp.catalog.v1.HarvestSource
-	10, // 8: ogp.catalog.v1.HarvestRun.start_time:type_name -> google.protobuf.Timestamp
-	10, // 9: ogp.catalog.v1.HarvestRun.end_time:type_name -> google.protobuf.Timestamp
-	4,  // 10: ogp.catalog.v1.HarvestRun.rejected_entries:type_name -> ogp.catalog.v1.RejectedEntry
-	6,  // 11: ogp.catalog.v1.ListHarvestsResponse.runs:type_name -> ogp.catalog.v1.HarvestRun
-	2,  // 12: ogp.catalog.v1.HarvestService.ImportHarvest:input_type -> ogp.catalog.v1.ImportHarvestRequest
-	3,  // 13: ogp.catalog.v1.HarvestService.ImportHarvestInParts:input_type -> ogp.catalog.v1.ImportHarvestInPartsRequest
-	7,  // 14: ogp.catalog.v1.HarvestService.ListHarvests:input_type -> ogp.catalog.v1.ListHarvestsRequest
-	6,  // 15: ogp.catalog.v1.HarvestService.ImportHarvest:output_type -> ogp.catalog.v1.HarvestRun
-	6,  // 16: ogp.catalog.v1.HarvestService.ImportHarvestInParts:output_type -> ogp.catalog.v1.HarvestRun
-	8,  // 17: ogp.catalog.v1.HarvestService.ListHarvests:output_type -> ogp.catalog.v1.ListHarvestsResponse
-	15, // [15:18] is the sub-list for method output_type
-	12, // [12:15] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	5,  // 1: ogp.catalog.v1.HarvestEntry.warnings:type_name -> ogp.catalog.v1.Finding
+	0,  // 2: ogp.catalog.v1.ImportHarvestRequest.source:type_name -> ogp.catalog.v1.HarvestSource
+	1,  // 3: ogp.catalog.v1.ImportHarvestRequest.entries:type_name -> ogp.catalog.v1.HarvestEntry
+	4,  // 4: ogp.catalog.v1.ImportHarvestRequest.rejected:type_name -> ogp.catalog.v1.RejectedEntry
+	10, // 5: ogp.catalog.v1.ImportHarvestRequest.start_time:type_name -> google.protobuf.Timestamp
+	2,  // 6: ogp.catalog.v1.ImportHarvestInPartsRequest.part:type_name -> ogp.catalog.v1.ImportHarvestRequest
+	5,  // 7: ogp.catalog.v1.RejectedEntry.findings:type_name -> ogp.catalog.v1.Finding
+	0,  // 8: ogp.catalog.v1.HarvestRun.source:type_name -> ogp.catalog.v1.HarvestSource
+	10, // 9: ogp.catalog.v1.HarvestRun.start_time:type_name -> google.protobuf.Timestamp
+	10, // 10: ogp.catalog.v1.HarvestRun.end_time:type_name -> google.protobuf.Timestamp
+	4,  // 11: ogp.catalog.v1.HarvestRun.rejected_entries:type_name -> ogp.catalog.v1.RejectedEntry
+	4,  // 12: ogp.catalog.v1.HarvestRun.warned_entries:type_name -> ogp.catalog.v1.RejectedEntry
+	6,  // 13: ogp.catalog.v1.ListHarvestsResponse.runs:type_name -> ogp.catalog.v1.HarvestRun
+	2,  // 14: ogp.catalog.v1.HarvestService.ImportHarvest:input_type -> ogp.catalog.v1.ImportHarvestRequest
+	3,  // 15: ogp.catalog.v1.HarvestService.ImportHarvestInParts:input_type -> ogp.catalog.v1.ImportHarvestInPartsRequest
+	7,  // 16: ogp.catalog.v1.HarvestService.ListHarvests:input_type -> ogp.catalog.v1.ListHarvestsRequest
+	6,  // 17: ogp.catalog.v1.HarvestService.ImportHarvest:output_type -> ogp.catalog.v1.HarvestRun
+	6,  // 18: ogp.catalog.v1.HarvestService.ImportHarvestInParts:output_type -> ogp.catalog.v1.HarvestRun
+	8,  // 19: ogp.catalog.v1.HarvestService.ListHarvests:output_type -> ogp.catalog.v1.ListHarvestsResponse
+	17, // [17:20] is the sub-list for method output_type
+	14, // [14:17] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_ogp_catalog_v1_harvest_service_proto_init() }
