@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ogptoolbox/federation/envelope"
+	"github.com/ogptoolbox/federation/storage"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/keepalive"
@@ -127,5 +128,14 @@ func (n *Node) dialPeer(addr string) (*grpc.ClientConn, error) {
 	return grpc.NewClient(addr,
 		grpc.WithTransportCredentials(creds),
 		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: peerPing, Timeout: 10 * time.Second, PermitWithoutStream: true}),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20)))
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxPeerMessageBytes)))
 }
+
+// maxPeerMessageBytes bounds a message from a peer: a page ends once its
+// records pass storage.MaxPageBytes (4 MiB), so it is that and one record,
+// and the largest tool the API takes (a hundred languages of long
+// descriptions and features) is about 12 MB. A peer's message decodes to
+// several times its size (30 at most, see storage's bound on a record's
+// messages), and a pull holds a few at once: 64 MiB let one page take
+// gigabytes.
+const maxPeerMessageBytes = storage.MaxPageBytes + 16<<20

@@ -835,7 +835,11 @@ func (s *Store) decodeRecord(origin string, r *replicated) error {
 	if r.rec.GetKind() == federationv1.RecordKind_RECORD_KIND_TOOL {
 		decode = protodecode.UnmarshalAliasing
 	}
-	if err := decode(r.rec.GetResource(), m); err != nil {
+	res := r.rec.GetResource()
+	if limit := maxMessages(len(res)); protodecode.Messages(res, m, limit) > limit {
+		return refused(origin, RefusedMalformed, "the resource of %d bytes holds more than %d messages: no record the catalog takes is made so", len(res), limit)
+	}
+	if err := decode(res, m); err != nil {
 		return refused(origin, RefusedMalformed, "the resource does not decode: %v", err)
 	}
 	name, recOrigin, seq := resourceIdentity(m)
@@ -846,6 +850,16 @@ func (s *Store) decodeRecord(origin string, r *replicated) error {
 	r.analyzed, r.link = s.analyzeForIndex(r.rec.GetKind(), origin, m)
 	return nil
 }
+
+// maxMessages is the most messages (nested ones and map entries) a
+// resource of size bytes from a peer may hold. A message costs a hundred
+// bytes and more once decoded, and an empty one two on the wire: a peer's
+// tool of a million empty contacts, 2 MB, decoded to 120 MB, and a pull
+// holds a few pages at once. A message of a record the API takes holds at
+// least a field (a description's short text, a contact's name): four
+// bytes and more with its tag and length, and a record holds a few
+// hundred at most (lists of 100 items); the slack covers the tiny ones.
+func maxMessages(size int) int { return size/4 + 64 }
 
 // resourceIdentity is the name, origin and seq a resource states.
 func resourceIdentity(m proto.Message) (name, origin string, seq int64) {

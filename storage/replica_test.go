@@ -18,6 +18,7 @@ import (
 	"github.com/ogptoolbox/federation/envelope"
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
+	"github.com/ogptoolbox/federation/validate"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/testing/protocmp"
 )
@@ -210,6 +211,21 @@ func TestRefusedPages(t *testing.T) {
 			p := good()
 			rec, _ := envelope.Parse(p.Records[0].Record)
 			rec.Id = "renamed"
+			p.Records[0] = forge(testKey(1), rec)
+			return p
+		}},
+		{"a resource of 100,000 empty messages, 120 times its size once decoded", RefusedMalformed, func() *federationv1.OriginPage {
+			p := good()
+			rec, _ := envelope.Parse(p.Records[0].Record)
+			var tl catalogv1.Tool
+			if err := proto.Unmarshal(rec.Resource, &tl); err != nil {
+				t.Fatal(err)
+			}
+			tl.Maintenance = &catalogv1.Maintenance{Contacts: make([]*catalogv1.Contact, 100_000)}
+			for i := range tl.Maintenance.Contacts {
+				tl.Maintenance.Contacts[i] = &catalogv1.Contact{}
+			}
+			rec.Resource, _ = proto.Marshal(&tl)
 			p.Records[0] = forge(testKey(1), rec)
 			return p
 		}},
@@ -926,5 +942,34 @@ func assertDigestsRecomputed(t *testing.T, s *Store) {
 	}
 	if diff := cmp.Diff(before, digestsAll(t, s), protocmp.Transform()); diff != "" {
 		t.Errorf("kept digests differ from recomputed ones:\n%s", diff)
+	}
+}
+
+// TestDenseRecordsReplicate replicates the records the API takes that
+// hold the most messages for their size (a hundred contacts of one letter,
+// a hundred languages of one-letter descriptions): no bound on a peer's
+// records refuses them.
+func TestDenseRecordsReplicate(t *testing.T) {
+	dir := t.TempDir()
+	fr := openAt(t, filepath.Join(dir, "fr.db"), "fr", testKey(1))
+	tl := tool("Dense", "x")
+	tl.Maintenance = &catalogv1.Maintenance{Type: "community"}
+	for i := range validate.MaxListItems {
+		tl.Maintenance.Contacts = append(tl.Maintenance.Contacts, &catalogv1.Contact{Name: string(rune('a' + i%26))})
+		tl.Maintenance.Contractors = append(tl.Maintenance.Contractors, &catalogv1.Contractor{Name: string(rune('a' + i%26))})
+	}
+	tl.Descriptions = map[string]*catalogv1.Description{}
+	for i := range validate.MaxListItems {
+		tl.Descriptions[fmt.Sprintf("x-%c%c", 'a'+i/26, 'a'+i%26)] = &catalogv1.Description{ShortDescription: "x"}
+	}
+	var v validate.Violations
+	validate.Tool(&v, "tool", tl)
+	if len(v.List) > 0 {
+		t.Fatalf("the API would refuse the tool: %v", v.List)
+	}
+	create(t, fr, "dense", tl)
+	de := openAt(t, filepath.Join(dir, "de.db"), "de", testKey(2))
+	if n := pull(t, fr, de, 0); n != 1 {
+		t.Fatalf("%d records replicated", n)
 	}
 }
