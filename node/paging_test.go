@@ -304,3 +304,41 @@ func TestUseCaseQueryWords(t *testing.T) {
 		}
 	}
 }
+
+// TestOrderByNameIgnoresAccents lists tools by name: an accented or
+// otherwise non-ASCII initial sorts with its letter, not after "Z", as a
+// byte order of the lowercased names had it ("Écrivons" after "Zeste").
+func TestOrderByNameIgnoresAccents(t *testing.T) {
+	n := startNode(t)
+	ctx := admin(context.Background())
+	for i, name := range []string{"Zeus", "Élan", "alpha", "Öffentlich", "Beta", "Ｄｅｃｉｄｉｍ"} {
+		tl := validTool()
+		tl.DisplayName = name
+		tl.RepositoryUrl = fmt.Sprintf("https://github.com/example/r%d", i)
+		if _, err := n.client.CreateTool(ctx, &catalogv1.CreateToolRequest{Parent: "origins/fr", ToolId: fmt.Sprintf("t%d", i), Tool: tl}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for order, want := range map[string][]string{
+		"display_name":      {"alpha", "Beta", "Ｄｅｃｉｄｉｍ", "Élan", "Öffentlich", "Zeus"},
+		"display_name desc": {"Zeus", "Öffentlich", "Élan", "Ｄｅｃｉｄｉｍ", "Beta", "alpha"},
+	} {
+		var got []string
+		req := &catalogv1.ListToolsRequest{OrderBy: order, PageSize: 2}
+		for {
+			resp, err := n.client.ListTools(context.Background(), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, tl := range resp.GetTools() {
+				got = append(got, tl.GetDisplayName())
+			}
+			if req.PageToken = resp.GetNextPageToken(); req.PageToken == "" {
+				break
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("order_by=%s gave %q, want %q", order, got, want)
+		}
+	}
+}

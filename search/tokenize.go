@@ -217,3 +217,38 @@ func lastWordEndsAtStar(t string) bool {
 	r, _ := utf8.DecodeLastRuneInString(t)
 	return unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Mc, r)
 }
+
+// SortKey is the key a name sorts by: its letters and digits folded as
+// tokens are (lowercase, without diacritics, compatibility forms as their
+// letters), its other characters as they are, so that "Écrivons" sorts
+// among the e's rather than after "Zeste", as a byte order of the
+// lowercased name had it.
+func SortKey(name string) string {
+	buf := make([]byte, 0, len(name))
+	for i := 0; i < len(name); {
+		c := name[i]
+		if c < utf8.RuneSelf {
+			if asciiClasses[c] == asciiUpper {
+				c += 'a' - 'A'
+			}
+			buf = append(buf, c)
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(name[i:])
+		i += size
+		var ok bool
+		if latinFirst <= r && r < latinEnd {
+			f := &latinFolds[r-latinFirst]
+			if ok = f.letter; ok {
+				buf = append(buf, f.folded...)
+			}
+		} else {
+			buf, ok = foldRune(buf, r)
+		}
+		if !ok {
+			buf = utf8.AppendRune(buf, r) // a separator, kept
+		}
+	}
+	return string(buf)
+}

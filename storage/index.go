@@ -69,7 +69,7 @@ func (s *Store) searchDoc(origin string, m proto.Message) search.Doc {
 // expression names.
 func toolDoc(origin string, t *catalogv1.Tool, licenseIDs func(expr string) []string) search.Doc {
 	d := search.Doc{
-		SortName:   strings.ToLower(t.GetDisplayName()),
+		SortName:   search.SortKey(t.GetDisplayName()),
 		CreateTime: t.GetCreateTime().AsTime().UnixMicro(),
 		UpdateTime: t.GetUpdateTime().AsTime().UnixMicro(),
 	}
@@ -118,7 +118,7 @@ func toolDoc(origin string, t *catalogv1.Tool, licenseIDs func(expr string) []st
 
 func useCaseDoc(origin string, u *catalogv1.UseCase) search.Doc {
 	d := search.Doc{
-		SortName:   strings.ToLower(u.GetOrganization().GetName()),
+		SortName:   search.SortKey(u.GetOrganization().GetName()),
 		CreateTime: u.GetCreateTime().AsTime().UnixMicro(),
 		UpdateTime: u.GetUpdateTime().AsTime().UnixMicro(),
 	}

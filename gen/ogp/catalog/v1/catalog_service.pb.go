@@ -272,8 +272,9 @@ type ListToolsRequest struct {
 	DevelopmentStatus []string `protobuf:"bytes,7,rep,name=development_status,json=developmentStatus,proto3" json:"development_status,omitempty"`
 	// Only tools that run on these platforms.
 	Platform []string `protobuf:"bytes,8,rep,name=platform,proto3" json:"platform,omitempty"`
-	// The order: "relevance" (the default with a query), "display_name",
-	// "create_time", "update_time", "score" (the qualification score), each
+	// The order: "relevance" (the default with a query), "display_name"
+	// (case and accents aside), "create_time", "update_time", "score" (the
+	// qualification score), each
 	// optionally followed by " desc". The default without a query is
 	// "update_time desc".
 	OrderBy string `protobuf:"bytes,9,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
