@@ -764,3 +764,35 @@ func TestFoldsLikeCaseFoldingAndCompatibility(t *testing.T) {
 		}
 	}
 }
+
+// TestSpacelessScriptsFound searches Chinese, Japanese and Thai, written
+// without spaces between words: a word inside a sentence was one token
+// with the whole sentence, and could not be found.
+func TestSpacelessScriptsFound(t *testing.T) {
+	ix := New(testWeights)
+	put(ix, 1, doc("开放政府数据平台", "公民参与和参与式预算", ""))
+	put(ix, 2, doc("電子請願システム", "市民が政府に請願を提出できます", ""))
+	put(ix, 3, doc("ระบบร้องเรียน", "", ""))
+	put(ix, 4, doc("Go语言", "", ""))
+	for _, tc := range []struct {
+		query string
+		want  []int64
+	}{
+		{"政府", []int64{1, 2}},
+		{"参与式预算", []int64{1}},
+		{"請願", []int64{2}},
+		{"システム", []int64{2}},
+		{"ｼｽﾃﾑ", []int64{2}}, // halfwidth katakana
+		{"政", []int64{1, 2}},
+		{"台", []int64{1}}, // the last of a run
+		{"预算 公民", []int64{1}},
+		{"ร้องเรียน", []int64{3}},
+		{"语言", []int64{4}},
+		{"go", []int64{4}},
+		{"政府 请愿", nil},
+	} {
+		if got := search(t, ix, Query{Text: tc.query}); !slices.Equal(got, tc.want) {
+			t.Errorf("query %q found %v, want %v (tokens %q)", tc.query, got, tc.want, Tokens(tc.query))
+		}
+	}
+}

@@ -29,9 +29,27 @@ const MaxQueryWords = 32
 // compatibility forms are their letters, a final sigma a sigma (see
 // foldRune). Combining marks belong to the token they follow and are
 // dropped; any other character separates tokens.
+//
+// Scripts written without spaces between words (Chinese, Japanese, Thai,
+// see spaceless) have no words to cut at: a run of their characters gives
+// each pair of neighbours as a token, and its last character alone
+// ("开放政府" gives 开放, 放政, 政府, 府), so that a word inside a sentence is
+// found by its pairs (parseText: 政府 finds the sentence; a character
+// alone, as a prefix, finds it too).
 func appendTokens(buf []byte, ends []uint32, s string) ([]byte, []uint32) {
 	start := len(buf) // of the token being read
+	var prevBuf, curBuf [4 * utf8.UTFMax]byte
+	prev := prevBuf[:0] // the last character of a spaceless run, folded, while in one
+	inRun := false
 	for i := 0; i < len(s); {
+		if inRun {
+			if r, _ := utf8.DecodeRuneInString(s[i:]); !spaceless(r) {
+				// The run ends: its last character, alone.
+				buf = append(buf, prev...)
+				ends = append(ends, uint32(len(buf)))
+				start, inRun = len(buf), false
+			}
+		}
 		// Most of a text is letters and digits already in the form
 		// tokens keep: a run of them is copied at once, not byte by byte.
 		j := i
@@ -60,12 +78,39 @@ func appendTokens(buf []byte, ends []uint32, s string) ([]byte, []uint32) {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		i += size
 		var ok bool
-		if latinFirst <= r && r < latinEnd { // the accented letters of European languages
+		switch {
+		case latinFirst <= r && r < latinEnd: // the accented letters of European languages
 			f := &latinFolds[r-latinFirst]
 			if ok = f.letter; ok {
 				buf = append(buf, f.folded...)
 			}
-		} else {
+		case spaceless(r):
+			cur, letter := foldRune(curBuf[:0], r)
+			if !letter {
+				// A sign of the script that is no letter (Thai's ฿):
+				// it ends the run, as a separator.
+				if inRun {
+					buf = append(buf, prev...)
+					inRun = false
+				}
+				break
+			}
+			if len(cur) == 0 {
+				continue // a combining mark (a Thai vowel sign): dropped
+			}
+			if len(buf) > start { // a token of other letters before it ends
+				ends = append(ends, uint32(len(buf)))
+				start = len(buf)
+			}
+			if inRun { // the pair of it and the one before
+				buf = append(append(buf, prev...), cur...)
+				ends = append(ends, uint32(len(buf)))
+				start = len(buf)
+			}
+			prev = append(prevBuf[:0], cur...)
+			inRun = true
+			continue
+		default:
 			buf, ok = foldRune(buf, r)
 		}
 		if !ok && len(buf) > start {
@@ -73,10 +118,23 @@ func appendTokens(buf []byte, ends []uint32, s string) ([]byte, []uint32) {
 			start = len(buf)
 		}
 	}
+	if inRun {
+		buf = append(buf, prev...)
+	}
 	if len(buf) > start {
 		ends = append(ends, uint32(len(buf)))
 	}
 	return buf, ends
+}
+
+// spaceless reports whether r is of a script written without spaces
+// between words: Han, Hiragana and Katakana (Chinese and Japanese), Thai,
+// Lao, Khmer, Myanmar.
+func spaceless(r rune) bool {
+	if r < 0x0E00 { // below Thai: Latin, Greek, Cyrillic, Arabic, Indic...
+		return false
+	}
+	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Thai, unicode.Lao, unicode.Khmer, unicode.Myanmar)
 }
 
 // What appendTokens does with each byte, by asciiClasses.
@@ -190,19 +248,31 @@ func CheckText(text string) error {
 // parseText turns text as people type it into the words a search must
 // match: all of them, in any field; a "*" right after the last word makes it
 // a prefix ("part*" matches "participation"). No other character has a
-// meaning. Text with no words, or with more than MaxQueryWords, is refused
+// meaning. In scripts without spaces, the words are the pairs of
+// neighbouring characters, and a character alone is a prefix. Text with no words, or with more than MaxQueryWords, is refused
 // with a *QueryError.
 func parseText(text string) ([]phrase, error) {
 	toks := Tokens(text)
 	if len(toks) == 0 {
 		return nil, queryErrorf("%q has no words to search for", text)
 	}
-	if len(toks) > MaxQueryWords {
-		return nil, queryErrorf("the query has %d words, more than %d", len(toks), MaxQueryWords)
-	}
-	ps := make([]phrase, len(toks))
+	ps := make([]phrase, 0, len(toks))
 	for i, t := range toks {
-		ps[i] = phrase{token: t}
+		if r, size := utf8.DecodeRuneInString(t); size == len(t) && spaceless(r) {
+			// A character of a spaceless script alone (see
+			// appendTokens): the last of a run, which the pair
+			// before holds, or a run of one, found wherever it
+			// begins a pair too, as a prefix.
+			if i > 0 && utf8.RuneCountInString(toks[i-1]) == 2 && strings.HasSuffix(toks[i-1], t) {
+				continue
+			}
+			ps = append(ps, phrase{token: t, prefix: true})
+			continue
+		}
+		ps = append(ps, phrase{token: t})
+	}
+	if len(ps) > MaxQueryWords {
+		return nil, queryErrorf("the query has %d words, more than %d", len(ps), MaxQueryWords)
 	}
 	if t := strings.TrimSpace(text); strings.HasSuffix(t, "*") && lastWordEndsAtStar(t) {
 		ps[len(ps)-1].prefix = true

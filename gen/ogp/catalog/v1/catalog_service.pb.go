@@ -254,8 +254,10 @@ func (x *DeleteToolRequest) GetEtag() string {
 type ListToolsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Full-text search over names, descriptions and features in every
-	// language. The last word is matched as a prefix when it ends in "*"
-	// ("particip*"); a "*" after another word is ignored.
+	// language, case, accents and compatibility forms aside (scripts written
+	// without spaces, such as Chinese, Japanese and Thai, by pairs of
+	// neighbouring characters). The last word is matched as a prefix when it
+	// ends in "*" ("particip*"); a "*" after another word is ignored.
 	Query string `protobuf:"bytes,1,opt,name=query,proto3" json:"query,omitempty"`
 	// Only tools of these origins ("fr", "de").
 	Origin []string `protobuf:"bytes,2,rep,name=origin,proto3" json:"origin,omitempty"`
