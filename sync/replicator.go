@@ -251,6 +251,11 @@ type peer struct {
 	busy       int       // pulls refused in a row as the peer served too many
 	retryAt    time.Time // backed off until
 	movedRetry time.Time // when a new address last ended its backoff
+	// otherKey holds the origins whose pages the peer gave under another
+	// key than this node holds, with when it last did: their digests
+	// are not compared with the peer's, even in a pull that brings no
+	// page of them (the peer at the same seq), for otherKeyRemembered.
+	otherKey map[string]time.Time
 	// staleConn says conn waited for the member while it was away: gRPC's
 	// delay between attempts to connect grew meanwhile, up to 2 minutes,
 	// in which each pull fails at once. The next pull dials anew.
@@ -705,6 +710,33 @@ func (r *Replicator) saidForked(peer string, attrs ...any) {
 		r.log.Error("a peer holds other records of this node's origin than the node: the node lost records of its origin that were not all given back, or wrote at their seqs after losing them, or another node runs with this origin; peers will not take its records of such seqs",
 			append([]any{"peer", peer}, attrs...)...)
 	}
+}
+
+// otherKeyRemembered is how long a node remembers that a peer holds an
+// origin under another key (see peer.otherKey).
+const otherKeyRemembered = time.Hour
+
+// otherKeyOf records the origins p gave under another key in a pull, and
+// returns every origin it did within otherKeyRemembered.
+func (r *Replicator) otherKeyOf(p *peer, found map[string]error) map[string]bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := time.Now()
+	for o := range found {
+		if p.otherKey == nil {
+			p.otherKey = map[string]time.Time{}
+		}
+		p.otherKey[o] = now
+	}
+	out := map[string]bool{}
+	for o, at := range p.otherKey {
+		if now.Sub(at) > otherKeyRemembered {
+			delete(p.otherKey, o)
+			continue
+		}
+		out[o] = true
+	}
+	return out
 }
 
 // saidOtherKey counts and says the origins a peer holds under another key
@@ -1259,7 +1291,7 @@ func (r *Replicator) pullLoop(origin string) {
 			}
 			r.saidOtherKey(origin, res.OtherKey)
 			if err == nil && !res.Overtaken {
-				diverged, err = r.compareDigests(ctx, origin, conn, res.FromStart, res.OtherKey)
+				diverged, err = r.compareDigests(ctx, origin, conn, res.FromStart, r.otherKeyOf(p, res.OtherKey))
 			}
 			cancel()
 		}
@@ -1522,7 +1554,7 @@ func (r *Replicator) randomAliveLocked(except string) string {
 // start first (one that lacked records too, or lied the same way), this
 // pull asked for it from where that one left it, and the peer is not at
 // fault: the origin is left as it is until resetQuiet passes.
-func (r *Replicator) compareDigests(ctx context.Context, peerOrigin string, conn grpc.ClientConnInterface, fromStart []string, otherKey map[string]error) (reset []string, err error) {
+func (r *Replicator) compareDigests(ctx context.Context, peerOrigin string, conn grpc.ClientConnInterface, fromStart []string, otherKey map[string]bool) (reset []string, err error) {
 	ours, err := r.store.Digests(ctx, nil)
 	if err != nil {
 		return nil, err
@@ -1551,7 +1583,7 @@ func (r *Replicator) compareDigests(ctx context.Context, peerOrigin string, conn
 	for _, t := range theirs {
 		m := mine[t.GetOrigin()]
 		delete(mine, t.GetOrigin()) // an origin the peer lists twice counts once
-		if _, ok := otherKey[t.GetOrigin()]; ok {
+		if otherKey[t.GetOrigin()] {
 			continue // the peer holds it under another key: other records, and no pull brings them
 		}
 		// Two histories of the node's origin (not while the node waits

@@ -1595,4 +1595,22 @@ func TestOriginUnderAnotherKeyBlocksNoOtherOrigin(t *testing.T) {
 		t.Errorf("after a pull from an honest member: fr's watermark %d (want 20), ee's %d (want 1), the member's last error %q, backed off for %v (want none)",
 			wms["fr"], wms["ee"], lastErr, backedOff.Round(time.Millisecond))
 	}
+
+	// The next round brings nothing (the member holds nothing more), and
+	// the member's digest of ee still differs: no divergence either.
+	srv.mu.Lock()
+	srv.pages = nil
+	srv.mu.Unlock()
+	r.mu.Lock()
+	synced := r.peers["yy"].lastSync
+	r.mu.Unlock()
+	r.pull("yy")
+	waitFor(t, 10*time.Second, "the next pull from yy ends", func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.peers["yy"].lastSync.After(synced) || r.peers["yy"].lastErr != ""
+	})
+	if wms, err := node.store.Watermarks(ctx); err != nil || wms["ee"] != 1 {
+		t.Errorf("after a pull that brought no page of ee: ee's watermark %d, %v; want 1 (the member holds ee under another key: no divergence)", wms["ee"], err)
+	}
 }
