@@ -4,10 +4,16 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+	"github.com/ogptoolbox/federation/storage"
+	"github.com/ogptoolbox/federation/validate"
+	"google.golang.org/protobuf/proto"
 )
 
 func TestReadTrust(t *testing.T) {
@@ -92,5 +98,44 @@ func TestGossipKey(t *testing.T) {
 func TestKeepaliveAgreed(t *testing.T) {
 	if peerPing < minPing {
 		t.Errorf("peers ping every %v, servers permit no more often than every %v", peerPing, minPing)
+	}
+}
+
+// TestLargestToolFitsAPeersMessage builds the largest tool the API takes
+// (every list full, every text at its longest, in characters of four
+// bytes) and checks that a page holding it fits in the message a peer
+// takes: a tool of a hundred contacts with e-mail addresses of 220 KB,
+// which nothing bounded, took 22 MB, and no peer could pull it.
+func TestLargestToolFitsAPeersMessage(t *testing.T) {
+	long := func(n int) string { return strings.Repeat("𝄞", n) }
+	url := "https://example.org/" + strings.Repeat("a", 2048-len("https://example.org/"))
+	tl := &catalogv1.Tool{DisplayName: long(200), Descriptions: map[string]*catalogv1.Description{},
+		RepositoryUrl: url, LandingUrl: url, LogoUrl: url, SoftwareVersion: long(100), ReleaseDate: "2024-01-01",
+		Maintenance: &catalogv1.Maintenance{Type: "community"}, Publisher: &catalogv1.Publisher{Name: long(300), Uri: url}}
+	for i := range validate.MaxListItems {
+		d := &catalogv1.Description{ShortDescription: long(150), LongDescription: long(10000), DocumentationUrl: url, ApiDocumentationUrl: url}
+		for j := range 100 {
+			d.Features = append(d.Features, fmt.Sprintf("%03d", j)+long(197))
+		}
+		tl.Descriptions[fmt.Sprintf("x-%03d", i)] = d
+		tl.Maintenance.Contacts = append(tl.Maintenance.Contacts, &catalogv1.Contact{Name: long(300), Email: strings.Repeat("a", 254-len("@example.org")) + "@example.org", Phone: long(50), Affiliation: long(300)})
+		tl.Maintenance.Contractors = append(tl.Maintenance.Contractors, &catalogv1.Contractor{Name: long(300), Website: url, Until: "2030-01-01"})
+		tl.UsedBy = append(tl.UsedBy, fmt.Sprintf("%03d", i)+long(297))
+		tl.Standards = append(tl.Standards, fmt.Sprintf("%03d", i)+long(197))
+	}
+	var v validate.Violations
+	validate.Tool(&v, "tool", tl)
+	if len(v.List) > 0 {
+		t.Fatalf("the API would refuse the tool: %v", v.List[:min(3, len(v.List))])
+	}
+	if size := proto.Size(tl) + 4096; storage.MaxPageBytes+size > maxPeerMessageBytes { // the record's envelope, and its page's
+		t.Errorf("the largest tool is %d bytes: a page of it takes %d, more than a peer takes (%d)", size, storage.MaxPageBytes+size, maxPeerMessageBytes)
+	}
+
+	tl.Maintenance.Contacts[0].Email = strings.Repeat("a", 220_000) + "@example.org"
+	v = validate.Violations{}
+	validate.Tool(&v, "tool", tl)
+	if len(v.List) != 1 || v.List[0].Field != "tool.maintenance.contacts[0].email" || len(v.List[0].Description) > 200 {
+		t.Errorf("an e-mail address of 220 KB: %v", v.List)
 	}
 }

@@ -41,6 +41,11 @@ const (
 	maxPurpose   = 2000
 	maxVersion   = 100
 	maxStandard  = 200
+	// Every field is bounded, so that a record is too (about 13 MB at
+	// most, a hundred languages of long descriptions and features), which
+	// peers' messages are sized for.
+	maxEmail       = 254 // RFC 5321's longest path
+	maxLanguageTag = 64  // the longest tags in use are half as long
 )
 
 // Violations collects what is wrong with a record, field by field, so that
@@ -136,6 +141,10 @@ func (v *Violations) url(field, s string) {
 }
 
 func (v *Violations) languageTag(field, s string) {
+	if len(s) > maxLanguageTag {
+		v.Add(field, "is %d bytes long, more than %d: no language tag is so long", len(s), maxLanguageTag)
+		return
+	}
 	if _, err := language.Parse(s); err != nil || s == "" {
 		v.Add(field, "%q is not a BCP 47 language tag (such as en, fr or pt-BR)", s)
 	}
@@ -251,7 +260,9 @@ func Tool(v *Violations, prefix string, t *catalogv1.Tool) {
 		for i, c := range m.GetContacts() {
 			cf := fmt.Sprintf("%s[%d]", f("maintenance.contacts"), i)
 			v.text(cf+".name", c.GetName(), true, maxShortText)
-			if e := c.GetEmail(); e != "" {
+			if e := c.GetEmail(); len(e) > maxEmail {
+				v.Add(cf+".email", "is %d bytes long, more than %d: no e-mail address is so long", len(e), maxEmail)
+			} else if e != "" {
 				if a, err := mail.ParseAddress(e); err != nil || a.Address != e {
 					v.Add(cf+".email", "%q is not an e-mail address", e)
 				}
