@@ -63,6 +63,18 @@ func otherKey(origin string, key []byte, detail string) error {
 	return &RefusedError{Origin: origin, Reason: RefusedKeyMismatch, Detail: detail, OtherKey: len(key) == ed25519.PublicKeySize}
 }
 
+// underOtherKey is the refusal of page, under key, which is not the key
+// this node holds for its origin, once its records are checked under that
+// key: a page that is no origin's records under any key (records that are
+// no records, signatures that do not verify) is refused as such, and ends
+// the pull, rather than excused as another node's view of the origin.
+func (s *Store) underOtherKey(page *federationv1.OriginPage, key ed25519.PublicKey, detail string) error {
+	if _, err := s.checkPage(page, key); err != nil {
+		return err
+	}
+	return otherKey(page.GetOrigin(), key, detail)
+}
+
 // Watermarks returns, for each origin the catalog holds records of (its
 // own included), the seq up to which it holds every record.
 func (s *Store) Watermarks(ctx context.Context) (map[string]int64, error) {
@@ -327,7 +339,7 @@ func (s *Store) CheckPage(ctx context.Context, page *federationv1.OriginPage) (*
 			return nil, refused(origin, RefusedUntrusted, "the trust list does not name this origin")
 		}
 		if len(key) != 0 && !t.Equal(key) {
-			return nil, otherKey(origin, key, "the page's key is not the trusted one")
+			return nil, s.underOtherKey(page, key, "the page's key is not the trusted one")
 		}
 		key = t
 	}
@@ -341,7 +353,7 @@ func (s *Store) CheckPage(ctx context.Context, page *federationv1.OriginPage) (*
 		return nil, err
 	}
 	if pinned != nil && !pinned.Equal(key) {
-		return nil, otherKey(origin, key, "signed with another key than the one pinned for the origin")
+		return nil, s.underOtherKey(page, key, "signed with another key than the one pinned for the origin")
 	}
 	recs, err := s.checkPage(page, key)
 	if err != nil {

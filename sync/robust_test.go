@@ -1614,3 +1614,36 @@ func TestOriginUnderAnotherKeyBlocksNoOtherOrigin(t *testing.T) {
 		t.Errorf("after a pull that brought no page of ee: ee's watermark %d, %v; want 1 (the member holds ee under another key: no divergence)", wms["ee"], err)
 	}
 }
+
+// TestForgedPagesUnderAnotherKeyNotExcused: pages of a pinned origin under
+// another key are skipped without blame only once they verify under that
+// key (another node's view of the origin); pages whose records are no
+// records, under 32 bytes of the sender's choosing, were excused on the
+// page's say-so, the member never backed off.
+func TestForgedPagesUnderAnotherKeyNotExcused(t *testing.T) {
+	ctx := context.Background()
+	node := startCluster(t, 1, clusterOpts{antiEntropy: time.Hour})[0]
+	r := node.repl
+	for _, p := range pagesOfOneTool(t, "ee", nodeKey("ee"), "real") { // ee pinned under its key
+		if _, err := node.store.ApplyPage(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	junk := make([]byte, 32)
+	for i := range junk {
+		junk[i] = byte(i + 1)
+	}
+	var forged []*federationv1.OriginPage
+	for range 50 {
+		forged = append(forged, &federationv1.OriginPage{Origin: "ee", PublicKey: junk, AfterSeq: 1, ThroughSeq: 2,
+			Records: []*federationv1.SignedRecord{{Record: []byte("not a record at all"), Signature: []byte("not a signature")}}})
+	}
+	pullFromServer(t, r, "yy", &digestLiar{pageServer: &pageServer{pages: forged}})
+	r.mu.Lock()
+	lastErr, backedOff := r.peers["yy"].lastErr, time.Until(r.peers["yy"].retryAt)
+	r.mu.Unlock()
+	if lastErr == "" || backedOff <= 0 {
+		t.Errorf("a member that sent pages of ee whose records are no records, under a key no one holds: last error %q, backed off %v; want the pull refused and the member backed off",
+			lastErr, backedOff.Round(time.Millisecond))
+	}
+}
