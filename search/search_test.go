@@ -796,3 +796,44 @@ func TestSpacelessScriptsFound(t *testing.T) {
 		}
 	}
 }
+
+// TestSpacelessRunsAcrossMarksAndLongQueries checks what a run of a
+// spaceless script takes in: a combining mark (a decomposed dakuten, as
+// macOS writes Japanese; a variation selector after a name's character;
+// halfwidth katakana's voiced mark) and the long vowel mark ー are part of
+// it, where they cut it, so that the text typed composed found nothing;
+// and a long run is one word of the query, where each pair counted, and a
+// title of 34 characters was refused as too many words.
+func TestSpacelessRunsAcrossMarksAndLongQueries(t *testing.T) {
+	ix := New(testWeights)
+	put(ix, 1, doc("ガス料金", "", ""))
+	put(ix, 2, doc("カ\u3099ス料金", "", ""))
+	put(ix, 3, doc("葛\U000E0100飾区の公開データ", "", ""))
+	put(ix, 4, doc("葛飾区の公開データ", "", ""))
+	put(ix, 5, doc("ｶﾞｽ料金", "", ""))
+	put(ix, 6, doc("政府ツアー2026", "", ""))
+	title := "广州市政务服务数据管理局开放政府数据平台建设项目与公民参与式预算系统集成"
+	put(ix, 7, doc(title, "", ""))
+	for _, tc := range []struct {
+		query string
+		want  []int64
+	}{
+		{"ガス", []int64{1, 2, 5}},
+		{"ガス料金", []int64{1, 2, 5}},
+		{"葛飾区", []int64{3, 4}},
+		{"葛飾区の公開データ", []int64{3, 4}},
+		{"ツアー", []int64{6}},
+		{"2026", []int64{6}},
+		{title, []int64{7}},
+		{title + " " + title, []int64{7}},
+	} {
+		got := search(t, ix, Query{Text: tc.query})
+		slices.Sort(got)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("query %q found %v, want %v (tokens %q)", tc.query, got, tc.want, Tokens(tc.query))
+		}
+	}
+	if err := CheckText(strings.Repeat("政府 ", MaxQueryWords+1)); err == nil {
+		t.Errorf("a query of %d words of a spaceless script was taken", MaxQueryWords+1)
+	}
+}

@@ -43,7 +43,13 @@ func appendTokens(buf []byte, ends []uint32, s string) ([]byte, []uint32) {
 	inRun := false
 	for i := 0; i < len(s); {
 		if inRun {
-			if r, _ := utf8.DecodeRuneInString(s[i:]); !spaceless(r) {
+			if r, size := utf8.DecodeRuneInString(s[i:]); !spaceless(r) {
+				if kept, ok := foldRune(curBuf[:0], r); ok && len(kept) == 0 {
+					// A combining mark (a decomposed dakuten, a
+					// variation selector): part of the run, dropped.
+					i += size
+					continue
+				}
 				// The run ends: its last character, alone.
 				buf = append(buf, prev...)
 				ends = append(ends, uint32(len(buf)))
@@ -128,13 +134,14 @@ func appendTokens(buf []byte, ends []uint32, s string) ([]byte, []uint32) {
 }
 
 // spaceless reports whether r is of a script written without spaces
-// between words: Han, Hiragana and Katakana (Chinese and Japanese), Thai,
-// Lao, Khmer, Myanmar.
+// between words: Han, Hiragana and Katakana (Chinese and Japanese, with
+// the long vowel mark ー, which Unicode gives no script), Thai, Lao, Khmer,
+// Myanmar.
 func spaceless(r rune) bool {
 	if r < 0x0E00 { // below Thai: Latin, Greek, Cyrillic, Arabic, Indic...
 		return false
 	}
-	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Thai, unicode.Lao, unicode.Khmer, unicode.Myanmar)
+	return r == 'ー' || r == 'ｰ' || unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Thai, unicode.Lao, unicode.Khmer, unicode.Myanmar)
 }
 
 // What appendTokens does with each byte, by asciiClasses.
@@ -257,27 +264,54 @@ func parseText(text string) ([]phrase, error) {
 		return nil, queryErrorf("%q has no words to search for", text)
 	}
 	ps := make([]phrase, 0, len(toks))
+	words := 0
 	for i, t := range toks {
-		if r, size := utf8.DecodeRuneInString(t); size == len(t) && spaceless(r) {
-			// A character of a spaceless script alone (see
-			// appendTokens): the last of a run, which the pair
-			// before holds, or a run of one, found wherever it
-			// begins a pair too, as a prefix.
-			if i > 0 && utf8.RuneCountInString(toks[i-1]) == 2 && strings.HasSuffix(toks[i-1], t) {
-				continue
-			}
-			ps = append(ps, phrase{token: t, prefix: true})
+		r, size := utf8.DecodeRuneInString(t)
+		if !spaceless(r) {
+			words++
+			ps = append(ps, phrase{token: t})
 			continue
 		}
-		ps = append(ps, phrase{token: t})
+		// Tokens of a spaceless script (see appendTokens): a run of them
+		// is one word, however long. A pair that goes on from the pair
+		// before is of its run: past MaxQueryWords tokens, the run's
+		// first pairs select enough, and the others are left out. A
+		// character alone is the last of a run, which the pair before
+		// holds, or a run of one, found wherever it begins a pair too,
+		// as a prefix.
+		goesOn := i > 0 && isPair(toks[i-1]) && strings.HasPrefix(t, lastRune(toks[i-1]))
+		switch {
+		case size == len(t) && goesOn:
+		case size == len(t):
+			words++
+			ps = append(ps, phrase{token: t, prefix: true})
+		case !goesOn:
+			words++
+			ps = append(ps, phrase{token: t})
+		case len(ps) < MaxQueryWords:
+			ps = append(ps, phrase{token: t})
+		}
 	}
-	if len(ps) > MaxQueryWords {
-		return nil, queryErrorf("the query has %d words, more than %d", len(ps), MaxQueryWords)
+	if words > MaxQueryWords {
+		return nil, queryErrorf("the query has %d words, more than %d", words, MaxQueryWords)
 	}
 	if t := strings.TrimSpace(text); strings.HasSuffix(t, "*") && lastWordEndsAtStar(t) {
 		ps[len(ps)-1].prefix = true
 	}
 	return ps, nil
+}
+
+// isPair reports whether t is a pair of characters of a spaceless script
+// (see appendTokens).
+func isPair(t string) bool {
+	r, _ := utf8.DecodeRuneInString(t)
+	return spaceless(r) && utf8.RuneCountInString(t) == 2
+}
+
+// lastRune is the last character of t.
+func lastRune(t string) string {
+	_, size := utf8.DecodeLastRuneInString(t)
+	return t[len(t)-size:]
 }
 
 // lastWordEndsAtStar reports whether the star(s) at the end of t follow a
