@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -157,6 +158,7 @@ func finished(run, counts *catalogv1.HarvestRun, end time.Time) *catalogv1.Harve
 	}
 	out.Rejected = int32(len(out.RejectedEntries))
 	out.RejectedEntries = reportedRejections(out.RejectedEntries)
+	out.WarnedEntries = withoutRejected(out.WarnedEntries, counts.RejectedEntries) // the plan refused some too
 	out.Warned = int32(len(out.WarnedEntries))
 	out.WarnedEntries = reportedRejections(out.WarnedEntries)
 	out.EndTime = timestamppb.New(end)
@@ -166,17 +168,25 @@ func finished(run, counts *catalogv1.HarvestRun, end time.Time) *catalogv1.Harve
 // warnedEntries are the entries of es imported with warnings (what their
 // reader left out of their tool), each with them, but for those rejected.
 func warnedEntries(es []*catalogv1.HarvestEntry, rejected []*catalogv1.RejectedEntry) []*catalogv1.RejectedEntry {
+	var out []*catalogv1.RejectedEntry
+	for _, e := range es {
+		if len(e.GetWarnings()) > 0 {
+			out = append(out, &catalogv1.RejectedEntry{SourceId: e.GetSourceId(), Where: e.GetWhere(), Findings: e.GetWarnings()})
+		}
+	}
+	return withoutRejected(out, rejected)
+}
+
+// withoutRejected is warned without the entries rejected lists.
+func withoutRejected(warned, rejected []*catalogv1.RejectedEntry) []*catalogv1.RejectedEntry {
+	if len(warned) == 0 || len(rejected) == 0 {
+		return warned
+	}
 	refused := map[string]bool{}
 	for _, r := range rejected {
 		refused[r.GetSourceId()] = true
 	}
-	var out []*catalogv1.RejectedEntry
-	for _, e := range es {
-		if len(e.GetWarnings()) > 0 && !refused[e.GetSourceId()] {
-			out = append(out, &catalogv1.RejectedEntry{SourceId: e.GetSourceId(), Where: e.GetWhere(), Findings: e.GetWarnings()})
-		}
-	}
-	return out
+	return slices.DeleteFunc(slices.Clone(warned), func(w *catalogv1.RejectedEntry) bool { return refused[w.GetSourceId()] })
 }
 
 // maxReportedRejectionBytes bounds the rejected entries a harvest's report

@@ -157,14 +157,26 @@ func decodeText(data []byte) ([]byte, error) {
 }
 
 // bareCarriageReturns is data with its carriage returns made line feeds
-// when it holds no line feed: its lines end in a bare carriage return, as
-// "CSV (Macintosh)" exports write them, which encoding/csv does not take
+// when no row ends in a line feed: its rows end in a bare carriage return,
+// as "CSV (Macintosh)" exports write them, which encoding/csv does not take
 // for line ends, and the whole file was read as one header row, giving no
-// entry, no rejected one and no error. A file with line feeds is left as
-// it is: a carriage return of its own is part of a cell.
+// entry, no rejected one and no error. A line break typed in a cell, inside
+// quotes, may be a line feed there; a carriage return in a cell is a line
+// break too. One byte for one, so that positions stay. A file with a line
+// feed outside quotes is left as it is: a carriage return of its own is
+// part of a cell.
 func bareCarriageReturns(data []byte) []byte {
-	if bytes.IndexByte(data, '\n') >= 0 || bytes.IndexByte(data, '\r') < 0 {
+	if bytes.IndexByte(data, '\r') < 0 {
 		return data
+	}
+	quoted := false
+	for _, c := range data {
+		switch {
+		case c == '"':
+			quoted = !quoted
+		case c == '\n' && !quoted:
+			return data
+		}
 	}
 	return bytes.ReplaceAll(data, []byte{'\r'}, []byte{'\n'})
 }

@@ -446,3 +446,21 @@ func TestOtherEncodingsAndLineEnds(t *testing.T) {
 		}
 	}
 }
+
+// TestMacintoshCSVWithALineBreakInACell reads a "CSV (Macintosh)" export
+// whose rows end in bare carriage returns and whose cell holds a line
+// break typed in it, written as a line feed inside quotes: the line feed
+// kept the rows' ends from being read, and the file was refused as a
+// quoting error, or read as one header row.
+func TestMacintoshCSVWithALineBreakInACell(t *testing.T) {
+	data := "name;text\r" +
+		"Decidim;\"Participatory democracy.\nSecond paragraph.\"\r" +
+		"Consul;Citizen participation\r"
+	entries, rejected, err := Parse(t.Context(), []byte(data), mustMapping(t, "display_name=name,descriptions.en.long_description=text,descriptions.en.short_description=name"))
+	if err != nil || len(entries)+len(rejected) != 2 {
+		t.Fatalf("a Macintosh CSV of 2 rows, one cell holding a line break: %d entries, %d rejected, %v; want the 2 rows read", len(entries), len(rejected), err)
+	}
+	if d := entries[0].GetTool().GetDescriptions()["en"].GetLongDescription(); d != "Participatory democracy.\nSecond paragraph." {
+		t.Errorf("the cell reads %q", d)
+	}
+}
