@@ -75,6 +75,13 @@ func (s *Store) underOtherKey(page *federationv1.OriginPage, key ed25519.PublicK
 	return otherKey(page.GetOrigin(), key, detail)
 }
 
+// noRecords is a page of no records under whatever key: it shows nothing
+// of the key its sender holds the origin under (whose records are signed
+// with held), and changes nothing.
+func noRecords(page *federationv1.OriginPage, held ed25519.PublicKey) *CheckedPage {
+	return &CheckedPage{page: page, key: held, through: page.GetAfterSeq()}
+}
+
 // Watermarks returns, for each origin the catalog holds records of (its
 // own included), the seq up to which it holds every record.
 func (s *Store) Watermarks(ctx context.Context) (map[string]int64, error) {
@@ -339,6 +346,9 @@ func (s *Store) CheckPage(ctx context.Context, page *federationv1.OriginPage) (*
 			return nil, refused(origin, RefusedUntrusted, "the trust list does not name this origin")
 		}
 		if len(key) != 0 && !t.Equal(key) {
+			if len(page.GetRecords()) == 0 {
+				return noRecords(page, t), nil
+			}
 			return nil, s.underOtherKey(page, key, "the page's key is not the trusted one")
 		}
 		key = t
@@ -353,6 +363,9 @@ func (s *Store) CheckPage(ctx context.Context, page *federationv1.OriginPage) (*
 		return nil, err
 	}
 	if pinned != nil && !pinned.Equal(key) {
+		if len(page.GetRecords()) == 0 {
+			return noRecords(page, pinned), nil
+		}
 		return nil, s.underOtherKey(page, key, "signed with another key than the one pinned for the origin")
 	}
 	recs, err := s.checkPage(page, key)

@@ -40,6 +40,9 @@ type PullResult struct {
 	// pull skipped: the peer holds the origin under that key, maybe as
 	// honestly as this node holds it under its own.
 	OtherKey map[string]error
+	// HeldKey holds the origins of which the pull applied a page, under
+	// the key the node holds for them.
+	HeldKey map[string]bool
 	// FromStart lists the origins the catalog held at watermark 0 (pulled
 	// again from the start, for a divergence) that a pull which ran to its
 	// end asked for: the peer sent all it holds of them.
@@ -65,6 +68,12 @@ func (res PullResult) after(first PullResult) PullResult {
 	}
 	for o, err := range first.OtherKey {
 		res.skipOtherKey(o, err)
+	}
+	for o := range first.HeldKey {
+		if res.HeldKey == nil {
+			res.HeldKey = map[string]bool{}
+		}
+		res.HeldKey[o] = true
 	}
 	return res
 }
@@ -244,6 +253,12 @@ func pull(ctx context.Context, store *storage.Store, conn grpc.ClientConnInterfa
 		next[origin] = cp.page.ThroughSeq()
 		res.Pages++
 		res.Applied += n
+		if cp.page.ThroughSeq() > cp.page.AfterSeq() { // records, under the key held
+			if res.HeldKey == nil {
+				res.HeldKey = map[string]bool{}
+			}
+			res.HeldKey[origin] = true
+		}
 		if n > 0 {
 			if res.AppliedByOrigin == nil {
 				res.AppliedByOrigin = map[string]int{}

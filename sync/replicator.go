@@ -716,13 +716,20 @@ func (r *Replicator) saidForked(peer string, attrs ...any) {
 // origin under another key (see peer.otherKey).
 const otherKeyRemembered = time.Hour
 
-// otherKeyOf records the origins p gave under another key in a pull, and
-// returns every origin it did within otherKeyRemembered.
-func (r *Replicator) otherKeyOf(p *peer, found map[string]error) map[string]bool {
+// otherKeyOf records the origins p gave under another key in a pull, res,
+// forgets those it gave under the key the node holds (its operator settled
+// the key), and returns every origin it gave under another key within
+// otherKeyRemembered.
+func (r *Replicator) otherKeyOf(p *peer, res PullResult) map[string]bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := time.Now()
-	for o := range found {
+	for o := range res.HeldKey {
+		if _, again := res.OtherKey[o]; !again {
+			delete(p.otherKey, o)
+		}
+	}
+	for o := range res.OtherKey {
 		if p.otherKey == nil {
 			p.otherKey = map[string]time.Time{}
 		}
@@ -1291,7 +1298,7 @@ func (r *Replicator) pullLoop(origin string) {
 			}
 			r.saidOtherKey(origin, res.OtherKey)
 			if err == nil && !res.Overtaken {
-				diverged, err = r.compareDigests(ctx, origin, conn, res.FromStart, r.otherKeyOf(p, res.OtherKey))
+				diverged, err = r.compareDigests(ctx, origin, conn, res.FromStart, r.otherKeyOf(p, res))
 			}
 			cancel()
 		}

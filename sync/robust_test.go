@@ -1647,3 +1647,125 @@ func TestForgedPagesUnderAnotherKeyNotExcused(t *testing.T) {
 			lastErr, backedOff.Round(time.Millisecond))
 	}
 }
+
+// eeDivergence is a digest of ee at watermark w whose records differ from
+// any this node holds: a divergence, which resets ee's watermark.
+func eeDivergence(w, count int64) *federationv1.OriginDigest {
+	return &federationv1.OriginDigest{Origin: "ee", Watermark: w, Count: count, Hash: make([]byte, 32)}
+}
+
+// pullAgain runs one more pull from the peer name and waits for its end.
+func pullAgain(t *testing.T, r *Replicator, name string) {
+	t.Helper()
+	r.mu.Lock()
+	synced := r.peers[name].lastSync
+	r.mu.Unlock()
+	r.pull(name)
+	waitFor(t, 10*time.Second, "the next pull from "+name+" ends", func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.peers[name].lastSync.After(synced) || r.peers[name].lastErr != ""
+	})
+}
+
+// TestEmptyPageUnderAnotherKeyNotExcused: a page of a pinned origin that
+// holds no record, under any valid key of the sender's choosing, shows
+// nothing of which key the peer holds the origin under (as CheckPage says
+// of the node's own origin). It is excused as "the peer holds ee under
+// another key" all the same: counted and logged as key_mismatch, and for an
+// hour the peer's digests of ee are not compared, so a real divergence it
+// shows is not repaired.
+func TestEmptyPageUnderAnotherKeyNotExcused(t *testing.T) {
+	ctx := context.Background()
+	for _, withEmpty := range []bool{false, true} {
+		node := startCluster(t, 1, clusterOpts{antiEntropy: time.Hour})[0]
+		r := node.repl
+		for _, p := range pagesOfOneTool(t, "ee", nodeKey("ee"), "real") {
+			if _, err := node.store.ApplyPage(ctx, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var pages []*federationv1.OriginPage
+		if withEmpty {
+			anyKey := nodeKey("any key at all").Public().(ed25519.PublicKey)
+			pages = append(pages, &federationv1.OriginPage{Origin: "ee", PublicKey: anyKey, AfterSeq: 1, ThroughSeq: 1})
+		}
+		srv := &digestLiar{pageServer: &pageServer{pages: pages}}
+		srv.set(eeDivergence(1, 1))
+		pullFromServer(t, r, "yy", srv)
+		wms, err := node.store.Watermarks(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.mu.Lock()
+		remembered := r.peers["yy"].otherKey
+		r.mu.Unlock()
+		if wms["ee"] != 0 || len(remembered) != 0 {
+			t.Errorf("a peer whose digest of ee diverges (with an empty page of ee under some other key first: %v): ee's watermark %d, want 0 (reset to pull it again); origins taken as held under another key: %v, want none",
+				withEmpty, wms["ee"], remembered)
+		}
+	}
+}
+
+// TestOtherKeyForgottenOncePeerServesUnderOurKey: a peer held ee under
+// another key (its operator then settled it with --trust, as the README
+// says to), and now serves ee's records under the key this node holds:
+// they verify and are applied. For the rest of the hour, its digests of ee
+// are still skipped, and a divergence it shows is not repaired.
+func TestOtherKeyForgottenOncePeerServesUnderOurKey(t *testing.T) {
+	ctx := context.Background()
+	// ee's catalog under its real key: seq 1, then seq 2.
+	ee, err := storage.Open(ctx, storage.Options{Path: filepath.Join(t.TempDir(), "ee.db"), Origin: "ee", Key: nodeKey("ee"), Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ee.Close()
+	read := func(from int64) []*federationv1.OriginPage {
+		var pages []*federationv1.OriginPage
+		if err := ee.ReadPages(ctx, storage.PullSpec{Watermarks: map[string]int64{"ee": from}}, func(p *federationv1.OriginPage) error {
+			pages = append(pages, p)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return pages
+	}
+	if _, err := ee.Apply(ctx, []storage.Write{{Op: storage.OpCreate, ID: "a", Resource: benchTool(0)}}); err != nil {
+		t.Fatal(err)
+	}
+	first := read(0)
+	if _, err := ee.Apply(ctx, []storage.Write{{Op: storage.OpCreate, ID: "b", Resource: benchTool(1)}}); err != nil {
+		t.Fatal(err)
+	}
+	second := read(1)
+
+	for _, heldUnderOtherKeyBefore := range []bool{false, true} {
+		node := startCluster(t, 1, clusterOpts{antiEntropy: time.Hour})[0]
+		r := node.repl
+		for _, p := range first {
+			if _, err := node.store.ApplyPage(ctx, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		srv := &digestLiar{pageServer: &pageServer{}}
+		if heldUnderOtherKeyBefore {
+			srv.pages = pagesUnderAnotherKey(t, "ee")
+		}
+		pullFromServer(t, r, "yy", srv)
+		// The peer now holds ee under its real key: it serves seq 2, and
+		// its digest shows other records at seq 2 than this node's.
+		srv.mu.Lock()
+		srv.pages = second
+		srv.mu.Unlock()
+		srv.set(eeDivergence(2, 2))
+		pullAgain(t, r, "yy")
+		wms, err := node.store.Watermarks(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if wms["ee"] != 0 {
+			t.Errorf("a peer serving ee under this node's key (held under another key an earlier pull: %v) whose digest of ee diverges: ee's watermark %d, want 0 (reset to pull it again)",
+				heldUnderOtherKeyBefore, wms["ee"])
+		}
+	}
+}
