@@ -837,3 +837,48 @@ func TestSpacelessRunsAcrossMarksAndLongQueries(t *testing.T) {
 		t.Errorf("a query of %d words of a spaceless script was taken", MaxQueryWords+1)
 	}
 }
+
+// TestLaoLigatureFoundTypedEitherWay: Lao ໝ and ໜ are, by compatibility,
+// the two letters ຫມ and ຫນ, and Lao is written both ways: each character a
+// ligature folds to is one of its run, so that a word typed one way finds
+// it written the other.
+func TestLaoLigatureFoundTypedEitherWay(t *testing.T) {
+	ix := New(testWeights)
+	put(ix, 1, doc("ໝາກມ່ວງ", "", ""))  // mango, with the ligature ໝ
+	put(ix, 2, doc("ຫມາກມ່ວງ", "", "")) // the same word, ຫ and ມ typed apart
+	put(ix, 3, doc("ໜ້າທີ່ລັດ", "", ""))
+	for _, tc := range []struct {
+		query string
+		want  []int64
+	}{
+		{"ໝາກມ່ວງ", []int64{1, 2}},
+		{"ຫມາກມ່ວງ", []int64{1, 2}},
+		{"ໝາກ", []int64{1, 2}},
+		{"ຫນ້າທີ່", []int64{3}},
+	} {
+		got := search(t, ix, Query{Text: tc.query})
+		slices.Sort(got)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("query %q found %v, want %v (query tokens %q)", tc.query, got, tc.want, Tokens(tc.query))
+		}
+	}
+}
+
+// TestLoneCharactersBounded checks the characters of a spaceless script
+// standing alone in a query, each a prefix of the pairs it begins: a
+// character repeated counts once, and more than MaxLoneCharacters are
+// refused, naming why; 32 of them read twenty times the postings of the
+// costliest query of words.
+func TestLoneCharactersBounded(t *testing.T) {
+	if ps, err := parseText(strings.Repeat("一 ", MaxQueryWords)); err != nil || len(ps) != 1 {
+		t.Errorf("one character alone, %d times: %d phrases, %v; want 1", MaxQueryWords, len(ps), err)
+	}
+	few := "一 二 三 四 open"
+	if ps, err := parseText(few); err != nil || len(ps) != 5 {
+		t.Errorf("%q: %d phrases, %v", few, len(ps), err)
+	}
+	many := "一 二 三 四 五"
+	if err := CheckText(many); err == nil || !strings.Contains(err.Error(), "standing alone") {
+		t.Errorf("%q: %v; want it refused", many, err)
+	}
+}

@@ -2,6 +2,7 @@ package search
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -21,6 +22,12 @@ func queryErrorf(format string, args ...any) error {
 
 // MaxQueryWords bounds the work one search can ask for.
 const MaxQueryWords = 32
+
+// MaxLoneCharacters bounds the characters of a spaceless script standing
+// alone in a query (see parseText): each is a prefix of the hundreds of
+// pairs a common character begins, and 32 of them read twenty times the
+// postings of 32 words that every record holds.
+const MaxLoneCharacters = 4
 
 // appendTokens appends the tokens of s to buf, end to end, and where each
 // of them ends in buf to ends. A token is a run of letters and digits,
@@ -108,13 +115,19 @@ func appendTokens(buf []byte, ends []uint32, s string) ([]byte, []uint32) {
 				ends = append(ends, uint32(len(buf)))
 				start = len(buf)
 			}
-			if inRun { // the pair of it and the one before
-				buf = append(append(buf, prev...), cur...)
-				ends = append(ends, uint32(len(buf)))
-				start = len(buf)
+			// Each character it folds to is one of the run: Lao ໝ is
+			// ຫ and ມ, as the word is also written.
+			for len(cur) > 0 {
+				_, n := utf8.DecodeRune(cur)
+				if inRun { // the pair of it and the one before
+					buf = append(append(buf, prev...), cur[:n]...)
+					ends = append(ends, uint32(len(buf)))
+					start = len(buf)
+				}
+				prev = append(prevBuf[:0], cur[:n]...)
+				inRun = true
+				cur = cur[n:]
 			}
-			prev = append(prevBuf[:0], cur...)
-			inRun = true
 			continue
 		default:
 			buf, ok = foldRune(buf, r)
@@ -264,7 +277,7 @@ func parseText(text string) ([]phrase, error) {
 		return nil, queryErrorf("%q has no words to search for", text)
 	}
 	ps := make([]phrase, 0, len(toks))
-	words := 0
+	words, lone := 0, 0
 	for i, t := range toks {
 		r, size := utf8.DecodeRuneInString(t)
 		if !spaceless(r) {
@@ -284,7 +297,10 @@ func parseText(text string) ([]phrase, error) {
 		case size == len(t) && goesOn:
 		case size == len(t):
 			words++
-			ps = append(ps, phrase{token: t, prefix: true})
+			if p := (phrase{token: t, prefix: true}); !slices.Contains(ps, p) {
+				lone++
+				ps = append(ps, p)
+			}
 		case !goesOn:
 			words++
 			ps = append(ps, phrase{token: t})
@@ -294,6 +310,9 @@ func parseText(text string) ([]phrase, error) {
 	}
 	if words > MaxQueryWords {
 		return nil, queryErrorf("the query has %d words, more than %d", words, MaxQueryWords)
+	}
+	if lone > MaxLoneCharacters {
+		return nil, queryErrorf("the query has %d characters of Chinese, Japanese or Thai standing alone, more than %d: write the words whole", lone, MaxLoneCharacters)
 	}
 	if t := strings.TrimSpace(text); strings.HasSuffix(t, "*") && lastWordEndsAtStar(t) {
 		ps[len(ps)-1].prefix = true
