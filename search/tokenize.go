@@ -268,9 +268,11 @@ func CheckText(text string) error {
 // parseText turns text as people type it into the words a search must
 // match: all of them, in any field; a "*" right after the last word makes it
 // a prefix ("part*" matches "participation"). No other character has a
-// meaning. In scripts without spaces, the words are the pairs of
-// neighbouring characters, and a character alone is a prefix. Text with no words, or with more than MaxQueryWords, is refused
-// with a *QueryError.
+// meaning. In scripts without spaces, a run of characters is one word,
+// matched by its pairs of neighbouring characters, and a character alone
+// is a prefix. Text with no words, with more than MaxQueryWords, or with
+// more than MaxLoneCharacters characters alone, is refused with a
+// *QueryError.
 func parseText(text string) ([]phrase, error) {
 	toks := Tokens(text)
 	if len(toks) == 0 {
