@@ -1769,3 +1769,21 @@ func TestOtherKeyForgottenOncePeerServesUnderOurKey(t *testing.T) {
 		}
 	}
 }
+
+// TestDigestRequestsBounded: a GetDigests request names at most
+// maxDigestOrigins origins (callers ask a thousand at a time): one of
+// gRPC's 4 MiB named a million, a set of 100 MB for the call.
+func TestDigestRequestsBounded(t *testing.T) {
+	srv := NewServer(benchStore(t, 1), 1, testLogger(t))
+	origins := make([]string, maxDigestOrigins+1)
+	for i := range origins {
+		origins[i] = fmt.Sprintf("zz-%d", i)
+	}
+	if _, err := srv.GetDigests(context.Background(), &federationv1.GetDigestsRequest{Origins: origins}); status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "ask in batches") {
+		t.Errorf("a request of %d origins: %v", len(origins), err)
+	}
+	resp, err := srv.GetDigests(context.Background(), &federationv1.GetDigestsRequest{Origins: append(origins[:maxDigestOrigins-1], "fr")})
+	if err != nil || len(resp.GetDigests()) != 1 {
+		t.Errorf("a request of %d origins: %v, %v", maxDigestOrigins, resp, err)
+	}
+}

@@ -226,8 +226,17 @@ func checkPull(req *federationv1.PullRequest) error {
 	return nil
 }
 
+// maxDigestOrigins bounds the origins a GetDigests request names: callers
+// ask a thousand at a time (defaultDigestBatch), and a request of gRPC's 4
+// MiB named a million, a set of 100 MB for the call, and the port serves
+// many calls at once.
+const maxDigestOrigins = 10 * defaultDigestBatch
+
 // GetDigests describes what the node holds of each origin.
 func (srv *Server) GetDigests(ctx context.Context, req *federationv1.GetDigestsRequest) (*federationv1.GetDigestsResponse, error) {
+	if n := len(req.GetOrigins()); n > maxDigestOrigins {
+		return nil, status.Errorf(codes.InvalidArgument, "origins: %d, more than %d a request: ask in batches", n, maxDigestOrigins)
+	}
 	for _, o := range req.GetOrigins() {
 		if !envelope.ValidOrigin(o) {
 			return nil, status.Errorf(codes.InvalidArgument, "origins: %q is not an origin", o)

@@ -292,7 +292,8 @@ func (x *OriginPage) GetRecords() []*SignedRecord {
 // The request of GetDigests.
 type GetDigestsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The origins to describe; all the node holds when empty.
+	// The origins to describe (at most 10,000: ask in batches); all the
+	// node holds when empty.
 	Origins       []string `protobuf:"bytes,1,rep,name=origins,proto3" json:"origins,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
