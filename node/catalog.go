@@ -478,7 +478,7 @@ func distinct(values []string) []string {
 // is AGPL-3.0-or-later); any other value as it is.
 func spdxCasing(license string) string {
 	if e, err := spdx.Parse(license); err == nil {
-		if ids := e.Licenses(); len(ids) == 1 && len(license) <= spdx.MaxExpression {
+		if ids := e.Licenses(); len(ids) == 1 {
 			return ids[0]
 		}
 	}

@@ -92,11 +92,6 @@ func appendTokens(buf []byte, ends []uint32, s string) ([]byte, []uint32) {
 		i += size
 		var ok bool
 		switch {
-		case latinFirst <= r && r < latinEnd: // the accented letters of European languages
-			f := &latinFolds[r-latinFirst]
-			if ok = f.letter; ok {
-				buf = append(buf, f.folded...)
-			}
 		case spaceless(r):
 			cur, letter := foldRune(curBuf[:0], r)
 			if !letter {
@@ -130,7 +125,7 @@ func appendTokens(buf []byte, ends []uint32, s string) ([]byte, []uint32) {
 			}
 			continue
 		default:
-			buf, ok = foldRune(buf, r)
+			buf, ok = fold(buf, r)
 		}
 		if !ok && len(buf) > start {
 			ends = append(ends, uint32(len(buf)))
@@ -144,6 +139,19 @@ func appendTokens(buf []byte, ends []uint32, s string) ([]byte, []uint32) {
 		ends = append(ends, uint32(len(buf)))
 	}
 	return buf, ends
+}
+
+// fold is foldRune, the accented letters of European languages looked up
+// in latinFolds rather than decomposed.
+func fold(buf []byte, r rune) ([]byte, bool) {
+	if latinFirst <= r && r < latinEnd {
+		f := &latinFolds[r-latinFirst]
+		if f.letter {
+			buf = append(buf, f.folded...)
+		}
+		return buf, f.letter
+	}
+	return foldRune(buf, r)
 }
 
 // spaceless reports whether r is of a script written without spaces
@@ -363,15 +371,7 @@ func SortKey(name string) string {
 		r, size := utf8.DecodeRuneInString(name[i:])
 		i += size
 		var ok bool
-		if latinFirst <= r && r < latinEnd {
-			f := &latinFolds[r-latinFirst]
-			if ok = f.letter; ok {
-				buf = append(buf, f.folded...)
-			}
-		} else {
-			buf, ok = foldRune(buf, r)
-		}
-		if !ok {
+		if buf, ok = fold(buf, r); !ok {
 			buf = utf8.AppendRune(buf, r) // a separator, kept
 		}
 	}

@@ -53,20 +53,7 @@ func TestConcurrentPullsBounded(t *testing.T) {
 	if _, err := held.Recv(); err != nil { // the server is serving it now
 		t.Fatal(err)
 	}
-	drain := func() error {
-		s, err := client.Pull(ctx, &federationv1.PullRequest{AllOrigins: true})
-		if err != nil {
-			return err
-		}
-		for {
-			if _, err := s.Recv(); err != nil {
-				if errors.Is(err, io.EOF) {
-					return nil
-				}
-				return err
-			}
-		}
-	}
+	drain := func() error { return pullAllPages(ctx, client) }
 	if err := drain(); status.Code(err) != codes.ResourceExhausted {
 		t.Fatalf("a second pull: %v, want RESOURCE_EXHAUSTED", err)
 	}
@@ -1488,20 +1475,7 @@ func TestTricklingPullGivesWay(t *testing.T) {
 		}
 	}()
 	honest := federationv1.NewFederationServiceClient(conn)
-	pull := func() error {
-		s, err := honest.Pull(ctx, &federationv1.PullRequest{AllOrigins: true})
-		if err != nil {
-			return err
-		}
-		for {
-			if _, err := s.Recv(); err != nil {
-				if errors.Is(err, io.EOF) {
-					return nil
-				}
-				return err
-			}
-		}
-	}
+	pull := func() error { return pullAllPages(ctx, honest) }
 	start := time.Now()
 	limit := 4 * srv.stall.alone // twice the honest callers' own deadline
 	refused := 0
@@ -1785,5 +1759,22 @@ func TestDigestRequestsBounded(t *testing.T) {
 	resp, err := srv.GetDigests(context.Background(), &federationv1.GetDigestsRequest{Origins: append(origins[:maxDigestOrigins-1], "fr")})
 	if err != nil || len(resp.GetDigests()) != 1 {
 		t.Errorf("a request of %d origins: %v, %v", maxDigestOrigins, resp, err)
+	}
+}
+
+// pullAllPages pulls every origin from client, reading the stream to its
+// end, and returns the stream's error (nil at its end).
+func pullAllPages(ctx context.Context, client federationv1.FederationServiceClient) error {
+	s, err := client.Pull(ctx, &federationv1.PullRequest{AllOrigins: true})
+	if err != nil {
+		return err
+	}
+	for {
+		if _, err := s.Recv(); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
 	}
 }
