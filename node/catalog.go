@@ -643,7 +643,8 @@ func keepHarvestMark(current, next, patch proto.Message, field string, mask *fie
 	return nil
 }
 
-// fullMask reports whether mask is of every field: empty, or "*".
+// fullMask reports whether mask takes every field the patch holds: empty
+// (the fields the patch holds), or "*" (every field).
 func fullMask(mask *fieldmaskpb.FieldMask) bool {
 	paths := mask.GetPaths()
 	return len(paths) == 0 || (len(paths) == 1 && paths[0] == "*")

@@ -13,19 +13,29 @@ import (
 // message type: a path names a field ("display_name"), a field of a
 // message field ("maintenance.type") or an entry of a map field
 // ("descriptions.fr"); a named field or entry absent from src is cleared
-// in dst. An empty mask copies every writable field. Paths into the fields
+// in dst. The mask "*" copies every writable field, src's empty ones
+// clearing dst's: a full replacement. An empty mask copies the fields src
+// holds (AIP-134's implied mask): a client that sends a tool's new license
+// alone, and no mask, changes its license and nothing else, where a
+// replacement would have wiped every other field. Paths into the fields
 // of outputOnly are ignored (AIP-203), so that the body of a read, etag
 // included, can be sent back as an update, whose mask grpc-gateway makes
 // of the body's fields. It returns how many paths it applied. Errors name
 // the offending path.
 func applyMask(dst, src proto.Message, mask *fieldmaskpb.FieldMask, outputOnly map[string]bool) (int, error) {
 	paths := mask.GetPaths()
-	if len(paths) == 0 || (len(paths) == 1 && paths[0] == "*") {
+	switch {
+	case len(paths) == 1 && paths[0] == "*":
 		fields := src.ProtoReflect().Descriptor().Fields()
-		paths = paths[:0]
+		paths = nil
 		for i := range fields.Len() {
 			paths = append(paths, string(fields.Get(i).Name()))
 		}
+	case len(paths) == 0:
+		src.ProtoReflect().Range(func(fd protoreflect.FieldDescriptor, _ protoreflect.Value) bool {
+			paths = append(paths, string(fd.Name()))
+			return true
+		})
 	}
 	applied := 0
 	for _, p := range paths {

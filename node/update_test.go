@@ -109,3 +109,58 @@ func TestNestedMaskThatChangesNothingWritesNothing(t *testing.T) {
 		t.Errorf("maintenance.type set: %v, %v", err, got)
 	}
 }
+
+// TestUpdateWithoutMaskChangesTheFieldsSent: a gRPC client that sends a
+// tool's new license alone, and no mask, changes its license and nothing
+// else (AIP-134's implied mask), as a PATCH does over REST; a replacement
+// would have wiped its name, descriptions and links. "*" replaces it whole.
+func TestUpdateWithoutMaskChangesTheFieldsSent(t *testing.T) {
+	ctx := context.Background()
+	n := startNode(t)
+	created, err := n.client.CreateTool(admin(ctx), &catalogv1.CreateToolRequest{Parent: "origins/fr", ToolId: "decidim", Tool: validTool()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := n.client.UpdateTool(admin(ctx), &catalogv1.UpdateToolRequest{Tool: &catalogv1.Tool{Name: created.GetName(), License: "MIT"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := proto.Clone(created).(*catalogv1.Tool)
+	want.License = "MIT"
+	if got.GetLicense() != "MIT" || got.GetDisplayName() != want.GetDisplayName() || !proto.Equal(withoutOutputOnly(got), withoutOutputOnly(want)) {
+		t.Errorf("an update of the license alone, without a mask, made\n%v\nwant\n%v", withoutOutputOnly(got), withoutOutputOnly(want))
+	}
+
+	uc, err := n.client.CreateUseCase(admin(ctx), &catalogv1.CreateUseCaseRequest{Parent: "origins/fr", UseCase: &catalogv1.UseCase{
+		Tool: created.GetName(), Organization: &catalogv1.Organization{Name: "Ville de Paris", Kind: 2, Country: "FR"}, Purpose: "budget participatif",
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotUC, err := n.client.UpdateUseCase(admin(ctx), &catalogv1.UpdateUseCaseRequest{UseCase: &catalogv1.UseCase{Name: uc.GetName(), Purpose: "consultations"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gotUC.GetPurpose() != "consultations" || gotUC.GetTool() != created.GetName() || gotUC.GetOrganization().GetName() != "Ville de Paris" {
+		t.Errorf("an update of the purpose alone, without a mask, made %v", gotUC)
+	}
+
+	// "*" is a replacement: what the tool sent leaves empty is cleared.
+	replaced := validTool()
+	replaced.Name, replaced.Descriptions, replaced.Platforms = created.GetName(), map[string]*catalogv1.Description{"en": {ShortDescription: "Participatory democracy"}}, nil
+	got, err = n.client.UpdateTool(admin(ctx), &catalogv1.UpdateToolRequest{Tool: replaced, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"*"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.GetLicense() != replaced.GetLicense() || len(got.GetPlatforms()) != 0 || len(got.GetDescriptions()) != 1 {
+		t.Errorf(`an update with the mask "*" did not replace the tool: license %q, platforms %v, descriptions %v`, got.GetLicense(), got.GetPlatforms(), got.GetDescriptions())
+	}
+}
+
+// withoutOutputOnly is t without the fields the node sets: what a client
+// wrote.
+func withoutOutputOnly(t *catalogv1.Tool) *catalogv1.Tool {
+	t = proto.Clone(t).(*catalogv1.Tool)
+	t.Seq, t.Etag, t.CreateTime, t.UpdateTime, t.Qualification = 0, "", nil, nil, nil
+	return t
+}

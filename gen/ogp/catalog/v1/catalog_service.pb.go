@@ -143,8 +143,11 @@ type UpdateToolRequest struct {
 	// and the record has changed since, the update fails with ABORTED.
 	Tool *Tool `protobuf:"bytes,1,opt,name=tool,proto3" json:"tool,omitempty"`
 	// The fields to change (such as "display_name" or
-	// "descriptions"). Empty means every field that can be written. Over
-	// REST, a PATCH without a mask changes the fields present in the body.
+	// "descriptions"; a field named and empty in the tool is cleared).
+	// Empty means the fields the tool sent holds, and no other (AIP-134):
+	// over gRPC as over REST, where a PATCH without a mask changes the
+	// fields present in the body. "*" replaces every field that can be
+	// written, clearing those the tool sent leaves empty.
 	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -891,7 +894,11 @@ type UpdateUseCaseRequest struct {
 	// The use case, with its name and the fields to change. When its etag is
 	// set and the record has changed since, the update fails with ABORTED.
 	UseCase *UseCase `protobuf:"bytes,1,opt,name=use_case,json=useCase,proto3" json:"use_case,omitempty"`
-	// The fields to change. Empty means every field that can be written.
+	// The fields to change (a field named and empty in the use case is
+	// cleared). Empty means the fields the use case sent holds, and no other
+	// (AIP-134), as a PATCH without a mask over REST. "*" replaces every
+	// field that can be written, clearing those the use case sent leaves
+	// empty.
 	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
