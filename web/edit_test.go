@@ -321,6 +321,15 @@ func TestEditOfADeletedRecordKeepsWhatWasTyped(t *testing.T) {
 		i := strings.Index(body, "<main")
 		t.Errorf("an edit of a tool deleted meanwhile: %d, and the typed text is not on the page:\n%.500s", code, body[max(i, 0):])
 	}
+	// Each text is under its label on the form, not the input's name.
+	for _, label := range []string{"Description 1 · Long description", "Name"} {
+		if !strings.Contains(body, ">"+label+"</label>") {
+			t.Errorf("the typed text is not labelled %q:\n%s", label, body)
+		}
+	}
+	if strings.Contains(body, ">d0_long<") || strings.Contains(body, ">display_name<") {
+		t.Error("the page names the typed text by the form's input names")
+	}
 }
 
 // TestEditKeepsSpacesAroundUntouchedValues saves unchanged but for its name the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"google.golang.org/grpc"
@@ -23,8 +24,40 @@ type errorView struct {
 	SignIn bool // a link to sign in
 }
 
-// typedField is a field of a form, as it was sent.
-type typedField struct{ Name, Value string }
+// typedField is a field of a form, as it was sent; Label is its label on
+// the form, in the page's language, once showError has it.
+type typedField struct{ Name, Label, Value string }
+
+// descriptionInputs are the labels of a description block's inputs, by
+// the suffix of their names ("d0_short").
+var descriptionInputs = map[string]string{
+	"lang":     "form.description_lang",
+	"short":    "form.short_description",
+	"long":     "form.long_description",
+	"features": "form.features",
+	"doc":      "form.documentation_url",
+	"apidoc":   "form.api_documentation_url",
+}
+
+// typedLabel is the label of the form input name as the form showed it, in
+// p's language, with the description block it is of ("Description 2 ·
+// Short description"); the name itself for an input no form has.
+func typedLabel(p *page, name string) string {
+	if block, input, ok := strings.Cut(name, "_"); ok && len(block) > 1 && block[0] == 'd' {
+		if n, err := strconv.Atoi(block[1:]); err == nil && n >= 0 && descriptionInputs[input] != "" {
+			return p.T("form.description_n", n+1) + " · " + p.T(descriptionInputs[input])
+		}
+	}
+	key := "form." + name
+	switch name {
+	case "tool", "url": // of the use case form
+		key = "form.uc_" + name
+	}
+	if l := p.T(key); l != key {
+		return l
+	}
+	return name
+}
 
 // typedFields are the fields of r's form that hold text, but for its
 // CSRF token and those the form sets itself.
@@ -68,6 +101,9 @@ func (s *Server) showError(w http.ResponseWriter, r *http.Request, v errorView, 
 	p := s.newPage(w, r, "error.title")
 	p.Title = p.T("error.title_status", v.Status)
 	v.Message = p.T(key, args...)
+	for i := range v.Typed {
+		v.Typed[i].Label = typedLabel(p, v.Typed[i].Name)
+	}
 	p.Content = v
 	s.render(w, r, v.Status, "error", p)
 }
