@@ -49,9 +49,11 @@ func typedLabel(p *page, name string) string {
 		}
 	}
 	key := "form." + name
-	switch name {
-	case "tool", "url": // of the use case form
-		key = "form.uc_" + name
+	switch name { // of the use case form
+	case "tool":
+		key = "form.uc_tool"
+	case "url":
+		key = "form.uc_url"
 	}
 	if l := p.T(key); l != key {
 		return l
