@@ -386,14 +386,14 @@ func (s *catalogServer) facets(ctx context.Context, q storage.Query) (int64, []*
 			return 0, nil, invalidField("query", "%v", err)
 		}
 	}
-	total, counts, err := s.store.Facets(ctx, q)
+	total, counts, unlisted, err := s.store.FacetsListed(ctx, q)
 	if err != nil {
 		return 0, nil, statusOf(err)
 	}
 	byField := map[string]*catalogv1.Facet{}
 	var out []*catalogv1.Facet
 	for _, name := range storage.FacetNames(q.Kind) {
-		f := &catalogv1.Facet{Field: name}
+		f := &catalogv1.Facet{Field: name, UnlistedValueCount: unlisted[name]}
 		byField[name] = f
 		out = append(out, f)
 	}

@@ -342,3 +342,35 @@ func TestOrderByNameIgnoresAccents(t *testing.T) {
 		}
 	}
 }
+
+// TestFacetSaysHowManyValuesItLeavesOut: a facet lists 100 values at most;
+// past them, a client learns how many it did not list, rather than take
+// the list for all of them.
+func TestFacetSaysHowManyValuesItLeavesOut(t *testing.T) {
+	n := startNode(t)
+	ctx := admin(context.Background())
+	const licenses = 103
+	for i := range licenses {
+		tl := validTool()
+		tl.License = fmt.Sprintf("LicenseRef-agreement-%03d", i)
+		if _, err := n.client.CreateTool(ctx, &catalogv1.CreateToolRequest{Parent: "origins/fr", ToolId: fmt.Sprintf("tool-%03d", i), Tool: tl}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resp, err := n.client.GetToolFacets(context.Background(), &catalogv1.GetToolFacetsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range resp.GetFacets() {
+		want := int64(0)
+		if f.GetField() == "license" {
+			want = licenses - 100
+			if len(f.GetValues()) != 100 {
+				t.Errorf("the license facet lists %d values, want 100", len(f.GetValues()))
+			}
+		}
+		if f.GetUnlistedValueCount() != want {
+			t.Errorf("facet %s: %d values listed, %d said unlisted, want %d", f.GetField(), len(f.GetValues()), f.GetUnlistedValueCount(), want)
+		}
+	}
+}

@@ -253,15 +253,22 @@ type FacetCount struct {
 // all and by facet value: for each facet, most frequent values first, at
 // most 100.
 func (s *Store) Facets(ctx context.Context, q Query) (int64, []FacetCount, error) {
+	total, counts, _, err := s.FacetsListed(ctx, q)
+	return total, counts, err
+}
+
+// FacetsListed is Facets, and for each facet of more than 100 values how
+// many it does not list.
+func (s *Store) FacetsListed(ctx context.Context, q Query) (int64, []FacetCount, map[string]int64, error) {
 	q.Order, q.Limit, q.Offset = "name", 0, 0
 	sq, err := searchQuery(q)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
 	s.awaitIndex()
 	total, found, err := s.indexOf(q.Kind).Facets(sq)
 	if err != nil {
-		return 0, nil, invalidQuery(err)
+		return 0, nil, nil, invalidQuery(err)
 	}
 	rank := map[string]int{}
 	for i, f := range FacetNames(q.Kind) {
@@ -285,13 +292,16 @@ func (s *Store) Facets(ctx context.Context, q Query) (int64, []FacetCount, error
 	})
 	out := counts[:0]
 	perFacet := map[string]int{}
+	unlisted := map[string]int64{}
 	for _, c := range counts {
 		if perFacet[c.Facet] < maxFacetValues {
 			perFacet[c.Facet]++
 			out = append(out, c)
+		} else {
+			unlisted[c.Facet]++
 		}
 	}
-	return int64(total), out, nil
+	return int64(total), out, unlisted, nil
 }
 
 // CheckText reports whether text can be searched for: it has words, and

@@ -346,6 +346,28 @@ func TestPaging(t *testing.T) {
 	}
 }
 
+// TestFacetSaysWhatItLeavesOut: past the 100 values a facet lists, the
+// page says how many it leaves out, rather than let the list pass for all.
+func TestFacetSaysWhatItLeavesOut(t *testing.T) {
+	n := startNode(t)
+	ctx := admin(context.Background())
+	for i := range 102 {
+		tool := &catalogv1.Tool{DisplayName: fmt.Sprintf("Tool %03d", i), License: fmt.Sprintf("LicenseRef-agreement-%03d", i), Descriptions: map[string]*catalogv1.Description{"en": {ShortDescription: "A tool"}}}
+		if _, err := n.catalog.CreateTool(ctx, &catalogv1.CreateToolRequest{Parent: "origins/fr", Tool: tool}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := client(t)
+	_, page, _ := get(t, c, n.base+"/")
+	if !strings.Contains(page, "and 2 rarer values, not listed") {
+		t.Errorf("the page does not say that the license facet leaves 2 values out")
+	}
+	_, page, _ = get(t, c, n.base+"/?q=tool&license=LicenseRef-agreement-000")
+	if strings.Contains(page, "not listed") {
+		t.Errorf("a search of one license still says values are left out")
+	}
+}
+
 // manyFilters is a query of n category filters, each another value.
 func manyFilters(n int) string {
 	v := url.Values{}

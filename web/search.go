@@ -163,6 +163,9 @@ type facetView struct {
 	Field  string
 	Values []facetValueView
 	More   []facetValueView
+	// Unlisted is how many values the facet has past those the API
+	// lists (100), which no link can add.
+	Unlisted int64
 }
 
 type facetValueView struct {
@@ -259,7 +262,7 @@ func facetViews(sq searchQuery, facets []*catalogv1.Facet) []facetView {
 	addable := full < maxSearchFilters
 	var out []facetView
 	for _, field := range facetFields() {
-		fv := facetView{Field: field}
+		fv := facetView{Field: field, Unlisted: byField[field].GetUnlistedValueCount()}
 		var all []facetValueView
 		seen := map[string]bool{}
 		for _, v := range byField[field].GetValues() {

@@ -670,11 +670,14 @@ type Facet struct {
 	// The field, named as its filter is ("category").
 	Field string `protobuf:"bytes,1,opt,name=field,proto3" json:"field,omitempty"`
 	// The values found, most frequent first (then by value), at most 100:
-	// the rarer values past them are not listed, so the counts listed may
-	// add up to less than total_size.
-	Values        []*FacetValue `protobuf:"bytes,2,rep,name=values,proto3" json:"values,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// the rarer values past them are not listed (unlisted_value_count says
+	// how many), so the counts listed may add up to less than total_size.
+	Values []*FacetValue `protobuf:"bytes,2,rep,name=values,proto3" json:"values,omitempty"`
+	// How many values matching records have past those listed: 0 when
+	// values lists them all.
+	UnlistedValueCount int64 `protobuf:"varint,3,opt,name=unlisted_value_count,json=unlistedValueCount,proto3" json:"unlisted_value_count,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *Facet) Reset() {
@@ -719,6 +722,13 @@ func (x *Facet) GetValues() []*FacetValue {
 		return x.Values
 	}
 	return nil
+}
+
+func (x *Facet) GetUnlistedValueCount() int64 {
+	if x != nil {
+		return x.UnlistedValueCount
+	}
+	return 0
 }
 
 // A FacetValue is one value of a facet and how many records have it.
@@ -1821,10 +1831,11 @@ const file_ogp_catalog_v1_catalog_service_proto_rawDesc = "" +
 	"\x15GetToolFacetsResponse\x12\x1d\n" +
 	"\n" +
 	"total_size\x18\x01 \x01(\x03R\ttotalSize\x12-\n" +
-	"\x06facets\x18\x02 \x03(\v2\x15.ogp.catalog.v1.FacetR\x06facets\"Q\n" +
+	"\x06facets\x18\x02 \x03(\v2\x15.ogp.catalog.v1.FacetR\x06facets\"\x83\x01\n" +
 	"\x05Facet\x12\x14\n" +
 	"\x05field\x18\x01 \x01(\tR\x05field\x122\n" +
-	"\x06values\x18\x02 \x03(\v2\x1a.ogp.catalog.v1.FacetValueR\x06values\"8\n" +
+	"\x06values\x18\x02 \x03(\v2\x1a.ogp.catalog.v1.FacetValueR\x06values\x120\n" +
+	"\x14unlisted_value_count\x18\x03 \x01(\x03R\x12unlistedValueCount\"8\n" +
 	"\n" +
 	"FacetValue\x12\x14\n" +
 	"\x05value\x18\x01 \x01(\tR\x05value\x12\x14\n" +
