@@ -81,6 +81,14 @@ running node at --node. Flags:
 		fs.Usage()
 		return o, usagef("harvest: no source given")
 	}
+	for _, src := range o.sources {
+		// Flags end at the first source: one after it would be read as a
+		// source, and its value too, while the harvest went into the
+		// default data folder and origin.
+		if len(src) > 1 && src[0] == '-' {
+			return o, usagef("harvest: %q comes after a source: give the flags before SOURCE (a source whose name starts with -, as ./%s)", src, src)
+		}
+	}
 	if o.name != "" && len(o.sources) > 1 {
 		return o, usagef("harvest: --name names one source, and several are given")
 	}

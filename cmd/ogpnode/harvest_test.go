@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -244,6 +245,30 @@ func TestPrintRunSaysWhatWasLeftOut(t *testing.T) {
 	for _, want := range []string{"3 created", "2 imported without some values", "imported without some values, medusa/publiccode.yml:", "url (line 7)", "left out", "and 1 more entries imported without some values"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the report does not say %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// TestHarvestFlagsAfterASourceRefused: `ogpnode harvest SOURCE --data DIR
+// --origin fr` (flags after the source, as many commands take them) must
+// not harvest SOURCE into the default data folder as origin "local", nor
+// read "--data", DIR, "--origin" and "fr" as sources: it is a usage error,
+// and nothing is written.
+func TestHarvestFlagsAfterASourceRefused(t *testing.T) {
+	sill := sharedCorpus(t, "sill/sill.json")
+	cwd := t.TempDir()
+	t.Chdir(cwd)
+	data := filepath.Join(t.TempDir(), "fr-data")
+	out, err := runHarvestCommand(t, nil, sill, "--data", data, "--origin", "fr")
+	if !errors.As(err, new(usageError)) || !strings.Contains(err.Error(), `"--data" comes after a source`) {
+		t.Errorf("flags after the source: %v, want a usage error that names --data", err)
+	}
+	if strings.Contains(out, "created") {
+		t.Errorf("the harvest imported tools:\n%s", out)
+	}
+	for _, dir := range []string{filepath.Join(cwd, "ogpnode-data"), data} {
+		if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("a refused harvest made %s (%v)", dir, err)
 		}
 	}
 }
