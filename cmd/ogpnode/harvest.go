@@ -18,7 +18,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/goccy/go-yaml"
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 	"github.com/ogptoolbox/federation/harvest"
 	"github.com/ogptoolbox/federation/harvest/csvfile"
@@ -117,14 +116,10 @@ func settingsOf(configFile string, getenv func(string) string) (pick func(flagVa
 	if configFile == "" {
 		configFile = getenv("OGPNODE_CONFIG")
 	}
-	fromFile := map[string]any{}
+	fromFile := map[string]configValue{}
 	if configFile != "" {
-		b, err := os.ReadFile(configFile)
-		if err != nil {
-			return nil, fmt.Errorf("read config: %w", err)
-		}
-		if err := yaml.Unmarshal(b, &fromFile); err != nil {
-			return nil, fmt.Errorf("config %s: %w", configFile, err)
+		if fromFile, err = readConfigFile(configFile); err != nil {
+			return nil, err
 		}
 	}
 	return func(flagValue, env, key, fallback string) string {
@@ -134,8 +129,8 @@ func settingsOf(configFile string, getenv func(string) string) (pick func(flagVa
 		if v := getenv(env); v != "" {
 			return v
 		}
-		if v, ok := fromFile[key]; ok {
-			return fmt.Sprint(v)
+		if v := fromFile[key]; v.set {
+			return v.text
 		}
 		return fallback
 	}, nil

@@ -189,7 +189,8 @@ func version() string {
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (node.Config, slog.Level, error) {
 	cfg := node.DefaultConfig()
 	cfg.Version = version()
-	var configFile, logLevel string
+	var configFile string
+	var level logLevel
 	fs := flag.NewFlagSet("ogpnode serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -223,7 +224,10 @@ flags beat the environment, which beats the file.
 	fs.StringVar(&cfg.AdminTokenFile, "admin-token-file", "", "a file holding the admin token that writes need (default: OGPNODE_ADMIN_TOKEN, else DATA/admin-token, created on first start)")
 	fs.IntVar(&cfg.MaxRequestBytes, "max-request-bytes", cfg.MaxRequestBytes, "the largest request body accepted")
 	fs.IntVar(&cfg.MaxHarvestBytes, "max-harvest-bytes", cfg.MaxHarvestBytes, "the largest harvest import accepted (it carries a whole source)")
-	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	// A bad value on the command line is a usage error (status 2), one of
+	// the environment or the file a setting refused (status 1), as for
+	// every flag.
+	fs.Var(&level, "log-level", "the `level` of what the log says: debug, info (the default), warn or error")
 	if err := fs.Parse(args); err != nil {
 		return cfg, 0, parseError(err)
 	}
@@ -249,25 +253,18 @@ flags beat the environment, which beats the file.
 			cfg.Join = append(cfg.Join, a)
 		}
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(logLevel)); err != nil {
-		return cfg, 0, usagef("--log-level %q: %w", logLevel, err)
-	}
-	return cfg, level, nil
+	return cfg, level.Level, nil
 }
 
 // fillUnset gives each flag not set on the command line its value from the
 // environment (OGPNODE_ and the flag's name in capitals, - as _), else from
 // the config file.
 func fillUnset(fs *flag.FlagSet, configFile string, getenv func(string) string) error {
-	fromFile := map[string]any{}
+	fromFile := map[string]configValue{}
 	if configFile != "" {
-		b, err := os.ReadFile(configFile)
-		if err != nil {
-			return fmt.Errorf("read config: %w", err)
-		}
-		if err := yaml.Unmarshal(b, &fromFile); err != nil {
-			return fmt.Errorf("config %s: %w", configFile, err)
+		var err error
+		if fromFile, err = readConfigFile(configFile); err != nil {
+			return err
 		}
 		var unknown []string
 		for k := range fromFile {
@@ -295,18 +292,8 @@ func fillUnset(fs *flag.FlagSet, configFile string, getenv func(string) string) 
 			}
 			return
 		}
-		if v, ok := fromFile[f.Name]; ok {
-			text := fmt.Sprint(v)
-			if list, ok := v.([]any); ok {
-				// A YAML list (of --join seeds, say) is the flag's
-				// comma-separated value.
-				items := make([]string, len(list))
-				for i, item := range list {
-					items[i] = fmt.Sprint(item)
-				}
-				text = strings.Join(items, ",")
-			}
-			if err := f.Value.Set(text); err != nil {
+		if v := fromFile[f.Name]; v.set {
+			if err := f.Value.Set(v.text); err != nil {
 				errs = append(errs, fmt.Errorf("config %s: %s: %w", configFile, f.Name, err))
 			}
 		}
@@ -314,9 +301,92 @@ func fillUnset(fs *flag.FlagSet, configFile string, getenv func(string) string) 
 	return errors.Join(errs...)
 }
 
+// logLevel is the flag of the log's level, which it names in lower case,
+// as it takes it.
+type logLevel struct{ slog.Level }
+
+func (l *logLevel) String() string     { return strings.ToLower(l.Level.String()) }
+func (l *logLevel) Set(s string) error { return l.UnmarshalText([]byte(s)) }
+
 // harvestsKey is the config file's list of scheduled harvests, the one
 // key that is not a flag.
 const harvestsKey = "harvests"
+
+// A configValue is the value of a key of the config file, as its flag
+// takes it: set is false for a key left empty (YAML's null), which leaves
+// the setting unset, as in a template whose optional keys are not filled
+// in.
+type configValue struct {
+	text string
+	set  bool
+}
+
+// readConfigFile reads the config file at path: each key's value as its
+// flag takes it. A scalar is taken as written (0700 stays 0700, 1.10 stays
+// 1.10, where YAML would read the numbers 448 and 1.1), a list (of --join
+// seeds, say) is the flag's comma-separated value; a mapping is refused.
+// The harvests key is scheduledHarvests' to read.
+func readConfigFile(path string) (map[string]configValue, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	var raw map[string]yaml.RawMessage
+	if err := yaml.Unmarshal(b, &raw); err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	out := make(map[string]configValue, len(raw))
+	for key, v := range raw {
+		if key == harvestsKey {
+			out[key] = configValue{}
+			continue
+		}
+		value, err := configText(v)
+		if err != nil {
+			return nil, fmt.Errorf("config %s: %s: %w", path, key, err)
+		}
+		out[key] = value
+	}
+	return out, nil
+}
+
+// configText is the value of a key of the config file, raw its YAML.
+func configText(raw yaml.RawMessage) (configValue, error) {
+	var v any
+	if err := yaml.Unmarshal(raw, &v); err != nil {
+		return configValue{}, err
+	}
+	switch v := v.(type) {
+	case nil:
+		return configValue{}, nil
+	case string:
+		return configValue{text: v, set: true}, nil
+	case []any:
+		var items []yaml.RawMessage
+		if err := yaml.Unmarshal(raw, &items); err != nil {
+			return configValue{}, err
+		}
+		texts := make([]string, 0, len(items))
+		for i, item := range items {
+			iv, err := configText(item)
+			if err != nil {
+				return configValue{}, fmt.Errorf("item %d: %w", i+1, err)
+			}
+			if iv.set {
+				texts = append(texts, iv.text)
+			}
+		}
+		return configValue{text: strings.Join(texts, ","), set: true}, nil
+	case map[string]any:
+		return configValue{}, errors.New("a mapping, where the flag takes a value or a list")
+	}
+	// A number or a boolean: as written, but for an alias (*name), whose
+	// text is the anchor's name.
+	if text := strings.TrimSpace(string(raw)); text != "" && text[0] != '*' {
+		return configValue{text: text, set: true}, nil
+	}
+	return configValue{text: fmt.Sprint(v), set: true}, nil
+}
 
 // scheduledHarvests reads the harvests a config file schedules:
 //

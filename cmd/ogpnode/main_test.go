@@ -50,6 +50,48 @@ func TestConfigJoinAsList(t *testing.T) {
 	}
 }
 
+// TestConfigValuesAsWritten: a key left empty (`advertise-addr:`, as in
+// a template whose optional keys are not filled in) is YAML's null, and
+// leaves its setting unset, not the text "<nil>"; a number is taken as
+// written (a folder named 0700, not 448), an anchor's value as the
+// anchor's; a mapping is refused, naming the key. Harvest reads serve's
+// data and origin the same way.
+func TestConfigValuesAsWritten(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "ogpnode.yaml")
+	write := func(s string) {
+		t.Helper()
+		if err := os.WriteFile(file, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("origin: fr\nadvertise-addr:\njoin:\nadmin-token-file:\ntrust: ~\ndata: 0700\ngrpc-addr: &grpc 127.0.0.1:7400\nhttp-addr: *grpc\n")
+	cfg, _, err := parseServe([]string{"--config", file}, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []string{cfg.AdvertiseAddr, cfg.AdminTokenFile, cfg.TrustFile, strings.Join(cfg.Join, ","), cfg.DataDir, cfg.GRPCAddr, cfg.HTTPAddr}
+	want := []string{"", "", "", "", "0700", "127.0.0.1:7400", "127.0.0.1:7400"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("values of the file (-want +got):\n%s", diff)
+	}
+
+	write("origin: fr\njoin:\n  - 127.0.0.1:1\n  -\n  - 127.0.0.1:2\n")
+	if cfg, _, err := parseServe([]string{"--config", file}, func(string) string { return "" }, io.Discard); err != nil || !slices.Equal(cfg.Join, []string{"127.0.0.1:1", "127.0.0.1:2"}) {
+		t.Errorf("a list with an empty item: %q, %v", cfg.Join, err)
+	}
+	write("origin: fr\nhttp-addr:\n  host: 127.0.0.1\n")
+	if _, _, err := parseServe([]string{"--config", file}, func(string) string { return "" }, io.Discard); err == nil || !strings.Contains(err.Error(), "http-addr: a mapping") {
+		t.Errorf("a mapping for a flag: %v", err)
+	}
+
+	write("origin: fr\ndata:\n")
+	o, err := parseHarvest([]string{"--config", file, "source.json"}, func(string) string { return "" }, io.Discard)
+	if err != nil || o.dataDir != node.DefaultConfig().DataDir || o.origin != "fr" {
+		t.Errorf("harvest with data: left empty in serve's file: data %q, origin %q, %v", o.dataDir, o.origin, err)
+	}
+}
+
 // TestConfigHarvests reads the scheduled harvests of a config file, and
 // refuses a misspelt key or a bad interval in them.
 func TestConfigHarvests(t *testing.T) {
@@ -110,5 +152,30 @@ harvests:
 	}
 	if err == nil || !strings.Contains(err.Error(), "often") {
 		t.Errorf("a bad interval: %v", err)
+	}
+}
+
+// TestLogLevelOfTheEnvironmentIsASetting: status 2 is for a command line
+// ogpnode cannot take, 1 for a setting refused (README, Configuration): a
+// bad OGPNODE_LOG_LEVEL, or log-level: in the file, is a setting, as a bad
+// OGPNODE_MAX_REQUEST_BYTES is; a bad --log-level, the command line.
+func TestLogLevelOfTheEnvironmentIsASetting(t *testing.T) {
+	for _, tc := range []struct {
+		args   []string
+		env    map[string]string
+		status int
+	}{
+		{nil, map[string]string{"OGPNODE_LOG_LEVEL": "verbose"}, 1},
+		{nil, map[string]string{"OGPNODE_MAX_REQUEST_BYTES": "lots"}, 1},
+		{[]string{"--log-level", "verbose"}, nil, 2},
+	} {
+		_, _, err := parseServe(tc.args, func(k string) string { return tc.env[k] }, io.Discard)
+		if got := exitStatus(err); err == nil || got != tc.status {
+			t.Errorf("%v %v: status %d (%v), want %d", tc.args, tc.env, got, err, tc.status)
+		}
+	}
+	_, level, err := parseServe(nil, func(k string) string { return map[string]string{"OGPNODE_LOG_LEVEL": "debug"}[k] }, io.Discard)
+	if err != nil || level != slog.LevelDebug {
+		t.Errorf("OGPNODE_LOG_LEVEL=debug: %v, %v", level, err)
 	}
 }
