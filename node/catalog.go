@@ -187,11 +187,13 @@ func (s *catalogServer) update(ctx context.Context, field, collection string, k 
 		if err != nil {
 			return nil, invalidField("update_mask", "%v", err)
 		}
-		if applied == 0 || proto.Equal(next, current) {
-			return current, nil // nothing to change, so nothing to write
-		}
 		if err := keepHarvestMark(current, next, patch, field, mask); err != nil {
 			return nil, err
+		}
+		// Compared once the harvest's mark is settled: a client's
+		// entry_hash, which the API drops, changes nothing.
+		if applied == 0 || proto.Equal(next, current) {
+			return current, nil // nothing to change, so nothing to write
 		}
 		var v violations
 		validateResource(&v, field, next)

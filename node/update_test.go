@@ -75,8 +75,9 @@ func TestUpdateSignsNoQualification(t *testing.T) {
 
 // TestNestedMaskThatChangesNothingWritesNothing: clearing a field of a
 // message the tool does not have ("maintenance.type" on a tool without
-// maintenance) changes nothing, so it writes no version: no seq, no new
-// etag to break other clients' conditional updates.
+// maintenance), or setting the entry hash of a tool no harvest wrote
+// (the API drops it), changes nothing, so it writes no version: no seq,
+// no new etag to break other clients' conditional updates.
 func TestNestedMaskThatChangesNothingWritesNothing(t *testing.T) {
 	ctx := context.Background()
 	n := startNode(t)
@@ -100,8 +101,17 @@ func TestNestedMaskThatChangesNothingWritesNothing(t *testing.T) {
 				tc.what, created.GetSeq(), got.GetSeq(), created.GetEtag(), got.GetEtag(), got.GetMaintenance())
 		}
 	}
-	// A sub-field set still makes the message.
+	// The entry hash of a tool no harvest wrote is the API's to drop: a
+	// client's changes nothing either.
 	got, err := n.client.UpdateTool(admin(ctx), &catalogv1.UpdateToolRequest{
+		Tool:       &catalogv1.Tool{Name: "origins/fr/tools/decidim", Provenance: &catalogv1.Provenance{Kind: catalogv1.ProvenanceKind_PROVENANCE_KIND_MANUAL, EntryHash: []byte("x")}},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"provenance.entry_hash"}},
+	})
+	if err != nil || got.GetSeq() != created.GetSeq() || got.GetEtag() != created.GetEtag() {
+		t.Errorf("an update of the entry hash alone wrote a version: seq %d -> %d, %v", created.GetSeq(), got.GetSeq(), err)
+	}
+	// A sub-field set still makes the message.
+	got, err = n.client.UpdateTool(admin(ctx), &catalogv1.UpdateToolRequest{
 		Tool:       &catalogv1.Tool{Name: "origins/fr/tools/decidim", Maintenance: &catalogv1.Maintenance{Type: "community"}},
 		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"maintenance.type"}},
 	})
