@@ -15,9 +15,9 @@ import (
 // ("descriptions.fr"); a named field or entry absent from src is cleared
 // in dst. The mask "*" copies every writable field, src's empty ones
 // clearing dst's: a full replacement. An empty mask copies the fields src
-// holds (AIP-134's implied mask): a client that sends a tool's new license
-// alone, and no mask, changes its license and nothing else, where a
-// replacement would have wiped every other field. Paths into the fields
+// holds (AIP-134's implied mask, see impliedPaths): a client that sends a
+// tool's new license alone, and no mask, changes its license and nothing
+// else, where a replacement would have wiped every other field. Paths into the fields
 // of outputOnly are ignored (AIP-203), so that the body of a read, etag
 // included, can be sent back as an update, whose mask grpc-gateway makes
 // of the body's fields. It returns how many paths it applied. Errors name
@@ -32,10 +32,7 @@ func applyMask(dst, src proto.Message, mask *fieldmaskpb.FieldMask, outputOnly m
 			paths = append(paths, string(fields.Get(i).Name()))
 		}
 	case len(paths) == 0:
-		src.ProtoReflect().Range(func(fd protoreflect.FieldDescriptor, _ protoreflect.Value) bool {
-			paths = append(paths, string(fd.Name()))
-			return true
-		})
+		paths = impliedPaths(src.ProtoReflect(), "")
 	}
 	applied := 0
 	for _, p := range paths {
@@ -49,6 +46,31 @@ func applyMask(dst, src proto.Message, mask *fieldmaskpb.FieldMask, outputOnly m
 		applied++
 	}
 	return applied, nil
+}
+
+// impliedPaths is the mask of the fields m holds, as grpc-gateway makes
+// one of a PATCH's body, so that an update without a mask changes the
+// same fields over gRPC as over REST: a message field's path is those of
+// the fields it holds ("maintenance.type", which leaves its contacts as
+// they were), or its own when it holds none; a list, a map or a message
+// of protobuf's own types (a Timestamp) is whole.
+func impliedPaths(m protoreflect.Message, prefix string) []string {
+	var paths []string
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		path := prefix + string(fd.Name())
+		sub := fd.Message()
+		if fd.IsList() || fd.IsMap() || sub == nil || sub.ParentFile().Package() == "google.protobuf" {
+			paths = append(paths, path)
+			return true
+		}
+		if nested := impliedPaths(v.Message(), path+"."); len(nested) > 0 {
+			paths = append(paths, nested...)
+		} else {
+			paths = append(paths, path)
+		}
+		return true
+	})
+	return paths
 }
 
 func copyPath(dst, src protoreflect.Message, path []string) error {

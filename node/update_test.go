@@ -155,6 +155,31 @@ func TestUpdateWithoutMaskChangesTheFieldsSent(t *testing.T) {
 		t.Errorf("an update of the purpose alone, without a mask, made %v", gotUC)
 	}
 
+	// Within a message, the fields sent, as a PATCH's body over REST: a
+	// new maintenance type keeps the contacts, a publisher's new name its
+	// URI.
+	tl := validTool()
+	tl.Maintenance = &catalogv1.Maintenance{Type: "community", Contacts: []*catalogv1.Contact{{Name: "Ana", Email: "ana@example.org"}}}
+	tl.Publisher = &catalogv1.Publisher{Name: "Ville", Uri: "https://paris.fr"}
+	for _, id := range []string{"by-rest", "by-grpc"} {
+		if _, err := n.client.CreateTool(admin(ctx), &catalogv1.CreateToolRequest{Parent: "origins/fr", ToolId: id, Tool: tl}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if resp, b := n.do(t, "PATCH", "/v1/origins/fr/tools/by-rest", testToken, `{"maintenance":{"type":"internal"},"publisher":{"name":"Mairie"}}`); resp.StatusCode != 200 {
+		t.Fatalf("REST: %d %s", resp.StatusCode, b)
+	}
+	if _, err := n.client.UpdateTool(admin(ctx), &catalogv1.UpdateToolRequest{Tool: &catalogv1.Tool{Name: "origins/fr/tools/by-grpc",
+		Maintenance: &catalogv1.Maintenance{Type: "internal"}, Publisher: &catalogv1.Publisher{Name: "Mairie"}}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"by-rest", "by-grpc"} {
+		got, err := n.client.GetTool(ctx, &catalogv1.GetToolRequest{Name: "origins/fr/tools/" + id})
+		if err != nil || got.GetMaintenance().GetType() != "internal" || len(got.GetMaintenance().GetContacts()) != 1 || got.GetPublisher().GetName() != "Mairie" || got.GetPublisher().GetUri() != "https://paris.fr" {
+			t.Errorf("%s: maintenance %v, publisher %v, %v; want the new type and name, the contacts and URI kept", id, got.GetMaintenance(), got.GetPublisher(), err)
+		}
+	}
+
 	// "*" is a replacement: what the tool sent leaves empty is cleared.
 	replaced := validTool()
 	replaced.Name, replaced.Descriptions, replaced.Platforms = created.GetName(), map[string]*catalogv1.Description{"en": {ShortDescription: "Participatory democracy"}}, nil

@@ -144,10 +144,11 @@ type UpdateToolRequest struct {
 	Tool *Tool `protobuf:"bytes,1,opt,name=tool,proto3" json:"tool,omitempty"`
 	// The fields to change (such as "display_name" or
 	// "descriptions"; a field named and empty in the tool is cleared).
-	// Empty means the fields the tool sent holds, and no other (AIP-134):
-	// over gRPC as over REST, where a PATCH without a mask changes the
-	// fields present in the body. "*" replaces every field that can be
-	// written, clearing those the tool sent leaves empty.
+	// Empty means the fields the tool sent holds, and no other (AIP-134;
+	// within a message, such as maintenance, the fields it holds; a list or
+	// a map whole): over gRPC as over REST, where a PATCH without a mask
+	// changes the fields present in the body. "*" replaces every field
+	// that can be written, clearing those the tool sent leaves empty.
 	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -906,7 +907,8 @@ type UpdateUseCaseRequest struct {
 	UseCase *UseCase `protobuf:"bytes,1,opt,name=use_case,json=useCase,proto3" json:"use_case,omitempty"`
 	// The fields to change (a field named and empty in the use case is
 	// cleared). Empty means the fields the use case sent holds, and no other
-	// (AIP-134), as a PATCH without a mask over REST. "*" replaces every
+	// (AIP-134; within its organization, the fields it holds), as a PATCH
+	// without a mask over REST. "*" replaces every
 	// field that can be written, clearing those the use case sent leaves
 	// empty.
 	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
