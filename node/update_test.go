@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/ogptoolbox/federation/envelope"
@@ -198,4 +199,47 @@ func withoutOutputOnly(t *catalogv1.Tool) *catalogv1.Tool {
 	t = proto.Clone(t).(*catalogv1.Tool)
 	t.Seq, t.Etag, t.CreateTime, t.UpdateTime, t.Qualification = 0, "", nil, nil, nil
 	return t
+}
+
+// TestCreateAnswerQualifiedWithUseCasesBefore: a national government's use
+// case names a tool, then the tool is created: the create's answer must
+// count the use case in its qualification, as a read just after does. The
+// answer was qualified before the indexer had linked the use case,
+// whenever it was busy (here with a use case of software of 2,000 copies).
+func TestCreateAnswerQualifiedWithUseCasesBefore(t *testing.T) {
+	ctx := context.Background()
+	n := startNode(t)
+	for round := range 2 {
+		repo := fmt.Sprintf("https://github.com/city/app%d", round)
+		var writes []storage.Write
+		for i := range 2000 {
+			tl := validTool()
+			tl.RepositoryUrl = repo
+			writes = append(writes, storage.Write{Op: storage.OpCreate, ID: fmt.Sprintf("app%d-copy-%d", round, i), Resource: tl})
+		}
+		if _, err := n.store.Apply(ctx, writes); err != nil {
+			t.Fatal(err)
+		}
+		target := fmt.Sprintf("target-%d", round)
+		for _, tool := range []string{repo, "origins/fr/tools/" + target} {
+			if _, err := n.client.CreateUseCase(admin(ctx), &catalogv1.CreateUseCaseRequest{Parent: "origins/fr", UseCase: &catalogv1.UseCase{
+				Tool: tool, Organization: &catalogv1.Organization{Name: "Ministère", Kind: catalogv1.OrganizationKind_ORGANIZATION_KIND_NATIONAL_GOVERNMENT, Country: "FR"},
+				Purpose: "consultations"}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tl := validTool()
+		tl.RepositoryUrl = ""
+		created, err := n.client.CreateTool(admin(ctx), &catalogv1.CreateToolRequest{Parent: "origins/fr", ToolId: target, Tool: tl})
+		if err != nil {
+			t.Fatal(err)
+		}
+		read, err := n.client.GetTool(ctx, &catalogv1.GetToolRequest{Name: created.GetName()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !proto.Equal(created.GetQualification(), read.GetQualification()) {
+			t.Errorf("%s: the create answered the qualification\n%v\na read just after:\n%v", created.GetName(), created.GetQualification(), read.GetQualification())
+		}
+	}
 }

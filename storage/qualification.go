@@ -20,9 +20,13 @@ func (s *Store) qualification(t *catalogv1.Tool) *catalogv1.Qualification {
 }
 
 // SetQualification sets the qualification of m if it is a tool: it is
-// computed by every node from what it holds, not stored with the record.
+// computed by every node from what it holds, not stored with the record,
+// once the links the indexer keeps have every write committed before (the
+// use cases written before a tool count in the answer to its create, as
+// in every read after).
 func (s *Store) SetQualification(m proto.Message) {
 	if t, ok := m.(*catalogv1.Tool); ok && !t.GetDeleted() {
+		s.awaitIndex()
 		t.Qualification = s.qualification(t)
 	}
 }

@@ -27,7 +27,6 @@ func (s *Store) Get(ctx context.Context, k Kind, origin, id string) (proto.Messa
 	if err != nil {
 		return nil, err
 	}
-	s.awaitIndex() // the links have every committed write
 	s.SetQualification(m)
 	return m, nil
 }
