@@ -153,8 +153,10 @@ func (s *catalogServer) UpdateUseCase(ctx context.Context, req *catalogv1.Update
 }
 
 // maxUpdateRetries bounds how often an update without an etag is retried
-// when another write slips in between its read and its write.
-const maxUpdateRetries = 3
+// when another write slips in between its read and its write. Each retry
+// follows a write that succeeded, so that clients updating one record at
+// once all get through (a dozen took more than the 3 retries there were).
+const maxUpdateRetries = 100
 
 // update reads the current version, applies the masked fields of patch,
 // validates the result and writes it only if the record did not change in
@@ -201,8 +203,12 @@ func (s *catalogServer) update(ctx context.Context, field, collection string, k 
 			return nil, err
 		}
 		out, err := s.store.Apply(ctx, []storage.Write{{Op: storage.OpReplace, ID: id, Resource: next, IfEtag: ifEtag}})
-		if errors.Is(err, storage.ErrStale) && etag == "" && attempt < maxUpdateRetries {
-			continue
+		if errors.Is(err, storage.ErrStale) && etag == "" {
+			if attempt < maxUpdateRetries && ctx.Err() == nil {
+				continue
+			}
+			// The client sent no etag: the one at fault is this node's.
+			return nil, status.Errorf(codes.Aborted, "%s changed %d times while this update was applied: try again", name, attempt+1)
 		}
 		if err != nil {
 			return nil, statusOf(err)

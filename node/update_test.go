@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/ogptoolbox/federation/envelope"
@@ -241,5 +242,55 @@ func TestCreateAnswerQualifiedWithUseCasesBefore(t *testing.T) {
 		if !proto.Equal(created.GetQualification(), read.GetQualification()) {
 			t.Errorf("%s: the create answered the qualification\n%v\na read just after:\n%v", created.GetName(), created.GetQualification(), read.GetQualification())
 		}
+	}
+}
+
+// TestConcurrentUpdatesWithoutEtagAllGoThrough: eight clients each update
+// another field of one tool at once, without an etag: each update must
+// go through (ABORTED is for a stale etag the client sent), and the tool
+// end with every change.
+func TestConcurrentUpdatesWithoutEtagAllGoThrough(t *testing.T) {
+	ctx := context.Background()
+	n := startNode(t)
+	created, err := n.client.CreateTool(admin(ctx), &catalogv1.CreateToolRequest{Parent: "origins/fr", ToolId: "decidim", Tool: validTool()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	updates := []struct {
+		path string
+		tool *catalogv1.Tool
+	}{
+		{"display_name", &catalogv1.Tool{DisplayName: "Decidim 2"}},
+		{"license", &catalogv1.Tool{License: "MIT"}},
+		{"development_status", &catalogv1.Tool{DevelopmentStatus: "stable"}},
+		{"software_type", &catalogv1.Tool{SoftwareType: "standalone/web"}},
+		{"software_version", &catalogv1.Tool{SoftwareVersion: "0.28"}},
+		{"release_date", &catalogv1.Tool{ReleaseDate: "2026-01-02"}},
+		{"landing_url", &catalogv1.Tool{LandingUrl: "https://decidim.org"}},
+		{"logo_url", &catalogv1.Tool{LogoUrl: "https://decidim.org/logo.png"}},
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, len(updates))
+	for i, u := range updates {
+		u.tool.Name = "origins/fr/tools/decidim"
+		wg.Go(func() {
+			_, errs[i] = n.client.UpdateTool(admin(ctx), &catalogv1.UpdateToolRequest{Tool: u.tool, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{u.path}}})
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("update of %s, without an etag, refused: %v", updates[i].path, err)
+		}
+	}
+	got, err := n.client.GetTool(ctx, &catalogv1.GetToolRequest{Name: "origins/fr/tools/decidim"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := withoutOutputOnly(created)
+	want.DisplayName, want.License, want.DevelopmentStatus, want.SoftwareType = "Decidim 2", "MIT", "stable", "standalone/web"
+	want.SoftwareVersion, want.ReleaseDate, want.LandingUrl, want.LogoUrl = "0.28", "2026-01-02", "https://decidim.org", "https://decidim.org/logo.png"
+	if got := withoutOutputOnly(got); !proto.Equal(got, want) {
+		t.Errorf("not every update is in the tool:\n%v\nwant\n%v", got, want)
 	}
 }
