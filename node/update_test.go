@@ -10,8 +10,11 @@ import (
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
 	"github.com/ogptoolbox/federation/storage"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // signedTool is the tool id of the node's origin as it was signed: what
@@ -292,5 +295,26 @@ func TestConcurrentUpdatesWithoutEtagAllGoThrough(t *testing.T) {
 	want.SoftwareVersion, want.ReleaseDate, want.LandingUrl, want.LogoUrl = "0.28", "2026-01-02", "https://decidim.org", "https://decidim.org/logo.png"
 	if got := withoutOutputOnly(got); !proto.Equal(got, want) {
 		t.Errorf("not every update is in the tool:\n%v\nwant\n%v", got, want)
+	}
+}
+
+// TestHarvestTimeMustBeATime: a gRPC client sets a tool's
+// provenance.harvest_time; one past the year 9999, or of negative
+// nanoseconds, is no time JSON can write, and once stored every REST
+// listing of tools failed with 500, on every node it replicated to. It is
+// refused, naming the field.
+func TestHarvestTimeMustBeATime(t *testing.T) {
+	ctx := context.Background()
+	n := startNode(t)
+	for i, ts := range []*timestamppb.Timestamp{{Seconds: 253402300800}, {Seconds: 1, Nanos: -1}} {
+		tl := validTool()
+		tl.Provenance = &catalogv1.Provenance{Kind: catalogv1.ProvenanceKind_PROVENANCE_KIND_MANUAL, HarvestTime: ts}
+		_, err := n.client.CreateTool(admin(ctx), &catalogv1.CreateToolRequest{Parent: "origins/fr", ToolId: fmt.Sprintf("bad-time-%d", i), Tool: tl})
+		if status.Code(err) != codes.InvalidArgument || !contains(fieldViolations(err), "tool.provenance.harvest_time") {
+			t.Errorf("harvest_time %v: %v, want INVALID_ARGUMENT naming tool.provenance.harvest_time", ts, err)
+		}
+	}
+	if resp, b := n.do(t, "GET", "/v1/tools", "", ""); resp.StatusCode != 200 {
+		t.Errorf("GET /v1/tools: %d %.200s", resp.StatusCode, b)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/ogptoolbox/federation/internal/protodecode"
 	"github.com/ogptoolbox/federation/search"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -867,12 +868,42 @@ func (s *Store) decodeRecord(origin string, r *replicated) error {
 	if err := decode(res, m); err != nil {
 		return refused(origin, RefusedMalformed, "the resource does not decode: %v", err)
 	}
+	if err := checkTimes(m); err != nil {
+		return refused(origin, RefusedMalformed, "%v", err)
+	}
 	name, recOrigin, seq := resourceIdentity(m)
 	if want := ResourceName(r.rec.GetKind(), origin, r.rec.GetId()); name != want || recOrigin != origin || seq != r.rec.GetSeq() {
 		return refused(origin, RefusedMalformed, "the resource says it is %s (origin %q, seq %d), the record %s (seq %d)", name, recOrigin, seq, want, r.rec.GetSeq())
 	}
 	r.resource = m
 	r.analyzed, r.link = s.analyzeForIndex(r.rec.GetKind(), origin, m)
+	return nil
+}
+
+// checkTimes says which timestamp of a peer's resource is none: past the
+// year 9999, or of nanoseconds out of range. JSON has no text for one,
+// and every REST answer that held the record (a listing of every tool
+// among them) failed, on every node: such a record is malformed, as one
+// of a string that is not UTF-8 is.
+func checkTimes(m proto.Message) error {
+	var times []*timestamppb.Timestamp
+	var names []string
+	switch r := m.(type) {
+	case *catalogv1.Tool:
+		times = []*timestamppb.Timestamp{r.GetCreateTime(), r.GetUpdateTime(), r.GetProvenance().GetHarvestTime()}
+		names = []string{"create_time", "update_time", "provenance.harvest_time"}
+	case *catalogv1.UseCase:
+		times = []*timestamppb.Timestamp{r.GetCreateTime(), r.GetUpdateTime()}
+		names = []string{"create_time", "update_time"}
+	}
+	for i, ts := range times {
+		if ts == nil {
+			continue
+		}
+		if err := ts.CheckValid(); err != nil {
+			return fmt.Errorf("the resource's %s is not a time: %v", names[i], err)
+		}
+	}
 	return nil
 }
 

@@ -20,6 +20,7 @@ import (
 	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
 	"github.com/ogptoolbox/federation/validate"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 	"google.golang.org/protobuf/testing/protocmp"
 )
 
@@ -174,6 +175,20 @@ func TestRefusedPages(t *testing.T) {
 		}
 		return sr
 	}
+	// changed is the good page, its record i's tool changed and signed
+	// again as fr would.
+	changed := func(i int, change func(*catalogv1.Tool)) *federationv1.OriginPage {
+		p := good()
+		rec, _ := envelope.Parse(p.Records[i].Record)
+		var tl catalogv1.Tool
+		if err := proto.Unmarshal(rec.Resource, &tl); err != nil {
+			t.Fatal(err)
+		}
+		change(&tl)
+		rec.Resource, _ = proto.Marshal(&tl)
+		p.Records[i] = forge(testKey(1), rec)
+		return p
+	}
 	otherKey := testKey(9)
 	// rekeyed is de under another key, as a node whose key was lost and
 	// made anew left it in the federation.
@@ -215,19 +230,20 @@ func TestRefusedPages(t *testing.T) {
 			return p
 		}},
 		{"a resource of 100,000 empty messages, 120 times its size once decoded", RefusedMalformed, func() *federationv1.OriginPage {
-			p := good()
-			rec, _ := envelope.Parse(p.Records[0].Record)
-			var tl catalogv1.Tool
-			if err := proto.Unmarshal(rec.Resource, &tl); err != nil {
-				t.Fatal(err)
-			}
-			tl.Maintenance = &catalogv1.Maintenance{Contacts: make([]*catalogv1.Contact, 100_000)}
-			for i := range tl.Maintenance.Contacts {
-				tl.Maintenance.Contacts[i] = &catalogv1.Contact{}
-			}
-			rec.Resource, _ = proto.Marshal(&tl)
-			p.Records[0] = forge(testKey(1), rec)
-			return p
+			return changed(0, func(tl *catalogv1.Tool) {
+				tl.Maintenance = &catalogv1.Maintenance{Contacts: make([]*catalogv1.Contact, 100_000)}
+				for i := range tl.Maintenance.Contacts {
+					tl.Maintenance.Contacts[i] = &catalogv1.Contact{}
+				}
+			})
+		}},
+		{"a creation time past the year 9999, which JSON cannot write", RefusedMalformed, func() *federationv1.OriginPage {
+			return changed(3, func(tl *catalogv1.Tool) { tl.CreateTime = &timestamppb.Timestamp{Seconds: 253402300800} })
+		}},
+		{"a harvest time of negative nanoseconds", RefusedMalformed, func() *federationv1.OriginPage {
+			return changed(2, func(tl *catalogv1.Tool) {
+				tl.Provenance = &catalogv1.Provenance{HarvestTime: &timestamppb.Timestamp{Seconds: 1, Nanos: -1}}
+			})
 		}},
 		{"records out of order", RefusedSeqOrder, func() *federationv1.OriginPage {
 			p := good()

@@ -307,6 +307,13 @@ func Tool(v *Violations, prefix string, t *catalogv1.Tool) {
 		// A source id is often a repository URL, which a tool takes up to
 		// maxURL long.
 		v.text(f("provenance.source_id"), p.GetSourceId(), false, maxURL)
+		if ts := p.GetHarvestTime(); ts != nil {
+			if err := ts.CheckValid(); err != nil {
+				// JSON has no text for it: every REST page listing the
+				// tool would fail, on every node.
+				v.Add(f("provenance.harvest_time"), "is not a time between the years 1 and 9999: %v", err)
+			}
+		}
 	}
 }
 
