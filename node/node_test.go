@@ -481,6 +481,10 @@ func TestBadInput(t *testing.T) {
 		{"unknown SPDX id", &catalogv1.CreateToolRequest{Tool: mk(func(t *catalogv1.Tool) { t.License = "GPL3" })}, "tool.license"},
 		{"bad language tag", &catalogv1.CreateToolRequest{Tool: mk(func(t *catalogv1.Tool) { t.Descriptions["english!"] = &catalogv1.Description{ShortDescription: "x"} })}, "tool.descriptions.english!"},
 		{"bad interface language", &catalogv1.CreateToolRequest{Tool: mk(func(t *catalogv1.Tool) { t.AvailableLanguages = []string{"fr", "12"} })}, "tool.available_languages[1]"},
+		// Parsed, but the language filter goes by the tag as written:
+		// language=pt found no "pt_BR".
+		{"language tag with an underscore", &catalogv1.CreateToolRequest{Tool: mk(func(t *catalogv1.Tool) { t.Descriptions["pt_BR"] = &catalogv1.Description{ShortDescription: "x"} })}, "tool.descriptions.pt_BR"},
+		{"interface language tag replaced since", &catalogv1.CreateToolRequest{Tool: mk(func(t *catalogv1.Tool) { t.AvailableLanguages = []string{"i-klingon"} })}, "tool.available_languages[0]"},
 		{"unknown category", &catalogv1.CreateToolRequest{Tool: mk(func(t *catalogv1.Tool) { t.Categories = []string{"petitions"} })}, "tool.categories[0]"},
 		{"unspecified theme", &catalogv1.CreateToolRequest{Tool: mk(func(t *catalogv1.Tool) { t.OgpThemes = []catalogv1.OgpTheme{0} })}, "tool.ogp_themes[0]"},
 		{"undefined theme", &catalogv1.CreateToolRequest{Tool: mk(func(t *catalogv1.Tool) { t.OgpThemes = []catalogv1.OgpTheme{99} })}, "tool.ogp_themes[0]"},

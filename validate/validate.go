@@ -145,8 +145,15 @@ func (v *Violations) languageTag(field, s string) {
 		v.Add(field, "is %d bytes long, more than %d: no language tag is so long", len(s), maxLanguageTag)
 		return
 	}
-	if _, err := language.Parse(s); err != nil || s == "" {
+	tag, err := language.Parse(s)
+	switch {
+	case err != nil || s == "":
 		v.Add(field, "%q is not a BCP 47 language tag (such as en, fr or pt-BR)", s)
+	case !strings.EqualFold(tag.String(), s):
+		// language.Parse takes "pt_BR", and a tag replaced since
+		// ("iw", "i-klingon"): the index and the language filter go by
+		// the tag as written, and "pt" would not find "pt_BR".
+		v.Add(field, "%q is not written as a BCP 47 language tag: write it %q", s, tag.String())
 	}
 }
 
