@@ -336,6 +336,16 @@ func ValidOrigin(s string) bool {
 // an origin.
 func CountryOfOrigin(origin string) string {
 	code, _, _ := strings.Cut(origin, "-")
+	return CountryCode(code)
+}
+
+// CountryCode is the ISO 3166-1 alpha-2 code, in capitals, that code (in
+// any case) names: itself, or the code that replaced it ("UK" gives "GB",
+// "ZR" gives "CD"), so that one country is never two; "" for a code that
+// names no country: a group ("EU"), a code reserved for another use
+// ("UN", "EA"), or one withdrawn with no one successor ("SU", "YU"). XK,
+// the code of Kosovo in wide use, is one.
+func CountryCode(code string) string {
 	if len(code) != 2 {
 		return ""
 	}
@@ -343,7 +353,16 @@ func CountryOfOrigin(origin string) string {
 	if err != nil || !r.IsCountry() {
 		return ""
 	}
-	return strings.ToUpper(code)
+	// Reserved codes have no numeric code, or no alpha-3 one.
+	if r = r.Canonicalize(); r.M49() == 0 || r.ISO3() == "ZZZ" {
+		return ""
+	}
+	switch c := r.String(); c {
+	case "AN", "CS", "NT", "SU", "YU": // withdrawn, split between several
+		return ""
+	default:
+		return c
+	}
 }
 
 // ValidID reports whether s is a resource id: 1 to 63 lowercase letters,

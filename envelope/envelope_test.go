@@ -104,6 +104,9 @@ func TestCountryOfOrigin(t *testing.T) {
 	for origin, want := range map[string]string{
 		"fr": "FR", "fr-paris": "FR", "de-by2": "DE", "es-catalunya-bcn": "ES",
 		"local": "", "": "", "f": "", "fra": "", "zz": "", "zz-test": "", "eu": "", "1r": "",
+		// One country is one code: the United Kingdom's is GB.
+		"uk": "GB", "uk-london": "GB", "gb": "GB", "xk": "XK",
+		"un": "", "su": "", "yu": "", "ea": "",
 	} {
 		if got := CountryOfOrigin(origin); got != want {
 			t.Errorf("CountryOfOrigin(%q) = %q, want %q", origin, got, want)

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base32"
@@ -542,6 +543,9 @@ func (s *catalogServer) GetToolAdoption(ctx context.Context, req *catalogv1.GetT
 func useCaseQuery(text string, origin, tool, country []string, kinds []catalogv1.OrganizationKind, statuses []catalogv1.UseCaseStatus, commitment []string) (storage.Query, error) {
 	kindNames := make([]string, len(kinds))
 	for i, k := range kinds {
+		if k == catalogv1.OrganizationKind_ORGANIZATION_KIND_UNSPECIFIED {
+			return storage.Query{}, invalidField("organization_kind", "%s is no kind of organisation: every use case has one", k)
+		}
 		kindNames[i] = k.String()
 	}
 	statusNames := make([]string, len(statuses))
@@ -550,7 +554,8 @@ func useCaseQuery(text string, origin, tool, country []string, kinds []catalogv1
 	}
 	countries := make([]string, len(country))
 	for i, c := range country {
-		countries[i] = strings.ToUpper(c)
+		// UK finds the use cases of GB, the United Kingdom's code.
+		countries[i] = cmp.Or(envelope.CountryCode(c), strings.ToUpper(c))
 	}
 	q := storage.Query{Kind: storage.KindUseCase, Text: strings.TrimSpace(text), Filters: []storage.Filter{
 		{Facet: "origin", Values: origin}, {Facet: "tool", Values: tool}, {Facet: "country", Values: countries},

@@ -536,6 +536,12 @@ func TestBadInput(t *testing.T) {
 		{"no tool", &catalogv1.UseCase{Organization: &catalogv1.Organization{Name: "P", Kind: 2, Country: "FR"}, Purpose: "x"}, "use_case.tool"},
 		{"bad tool name", &catalogv1.UseCase{Tool: "origins/FR/tools/x", Organization: &catalogv1.Organization{Name: "P", Kind: 2, Country: "FR"}, Purpose: "x"}, "use_case.tool"},
 		{"bad country", &catalogv1.UseCase{Tool: "https://decidim.org", Organization: &catalogv1.Organization{Name: "P", Kind: 2, Country: "France"}, Purpose: "x"}, "use_case.organization.country"},
+		// Codes x/text takes for countries that ISO 3166-1 has not, or no
+		// longer: UK, in wide use, made the United Kingdom a country of
+		// its own beside GB.
+		{"country code of another standard", &catalogv1.UseCase{Tool: "https://decidim.org", Organization: &catalogv1.Organization{Name: "P", Kind: 2, Country: "UK"}, Purpose: "x"}, "use_case.organization.country"},
+		{"reserved country code", &catalogv1.UseCase{Tool: "https://decidim.org", Organization: &catalogv1.Organization{Name: "P", Kind: 2, Country: "UN"}, Purpose: "x"}, "use_case.organization.country"},
+		{"withdrawn country code", &catalogv1.UseCase{Tool: "https://decidim.org", Organization: &catalogv1.Organization{Name: "P", Kind: 2, Country: "SU"}, Purpose: "x"}, "use_case.organization.country"},
 		{"no kind", &catalogv1.UseCase{Tool: "https://decidim.org", Organization: &catalogv1.Organization{Name: "P", Country: "FR"}, Purpose: "x"}, "use_case.organization.kind"},
 		{"bad commitment", &catalogv1.UseCase{Tool: "https://decidim.org", Organization: &catalogv1.Organization{Name: "P", Kind: 2, Country: "FR"}, Purpose: "x", Commitments: []string{"fr-34"}}, "use_case.commitments[0]"},
 		{"bad date", &catalogv1.UseCase{Tool: "https://decidim.org", Organization: &catalogv1.Organization{Name: "P", Kind: 2, Country: "FR"}, Purpose: "x", StartDate: "2014-13"}, "use_case.start_date"},

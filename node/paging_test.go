@@ -374,3 +374,41 @@ func TestFacetSaysHowManyValuesItLeavesOut(t *testing.T) {
 		}
 	}
 }
+
+// TestUseCaseFiltersOfEveryValue: a use case whose status is not known is
+// found by status=USE_CASE_STATUS_UNSPECIFIED (the proto's "not known"),
+// and counted in the status facet, where the filter found nothing; the
+// organisation kind UNSPECIFIED, "never valid in a request", is refused;
+// country=UK finds the United Kingdom's use cases, under GB.
+func TestUseCaseFiltersOfEveryValue(t *testing.T) {
+	ctx := context.Background()
+	n := startNode(t)
+	for _, c := range []string{"FR", "GB"} {
+		if _, err := n.client.CreateUseCase(admin(ctx), &catalogv1.CreateUseCaseRequest{Parent: "origins/fr", UseCase: &catalogv1.UseCase{
+			Tool: "https://github.com/decidim/decidim", Organization: &catalogv1.Organization{Name: "City of " + c, Kind: catalogv1.OrganizationKind_ORGANIZATION_KIND_LOCAL_GOVERNMENT, Country: c},
+			Purpose: "consultations"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := n.client.ListUseCases(ctx, &catalogv1.ListUseCasesRequest{Status: []catalogv1.UseCaseStatus{catalogv1.UseCaseStatus_USE_CASE_STATUS_UNSPECIFIED}})
+	if err != nil || r.GetTotalSize() != 2 {
+		t.Errorf("status=USE_CASE_STATUS_UNSPECIFIED: %d use cases, %v; want both, whose status is not known", r.GetTotalSize(), err)
+	}
+	facets, err := n.client.GetUseCaseFacets(ctx, &catalogv1.GetUseCaseFacetsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range facets.GetFacets() {
+		if f.GetField() == "status" && (len(f.GetValues()) != 1 || f.GetValues()[0].GetValue() != "USE_CASE_STATUS_UNSPECIFIED" || f.GetValues()[0].GetCount() != 2) {
+			t.Errorf("the status facet: %v", f.GetValues())
+		}
+	}
+	_, err = n.client.ListUseCases(ctx, &catalogv1.ListUseCasesRequest{OrganizationKind: []catalogv1.OrganizationKind{catalogv1.OrganizationKind_ORGANIZATION_KIND_UNSPECIFIED}})
+	if status.Code(err) != codes.InvalidArgument || !contains(fieldViolations(err), "organization_kind") {
+		t.Errorf("organization_kind=ORGANIZATION_KIND_UNSPECIFIED: %v, want INVALID_ARGUMENT naming organization_kind", err)
+	}
+	r, err = n.client.ListUseCases(ctx, &catalogv1.ListUseCasesRequest{Country: []string{"uk"}})
+	if err != nil || r.GetTotalSize() != 1 || r.GetUseCases()[0].GetOrganization().GetCountry() != "GB" {
+		t.Errorf("country=uk: %v, %v; want the use case of GB", r.GetUseCases(), err)
+	}
+}

@@ -1,11 +1,13 @@
 package storage
 
 import (
+	"cmp"
 	"fmt"
 	"net/url"
 	"sort"
 	"strings"
 
+	"github.com/ogptoolbox/federation/envelope"
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
 	"github.com/ogptoolbox/federation/search"
@@ -125,13 +127,16 @@ func useCaseDoc(origin string, u *catalogv1.UseCase) search.Doc {
 	f := facetList{}
 	f.add("origin", origin)
 	f.add("tool", u.GetTool())
-	f.add("country", strings.ToUpper(u.GetOrganization().GetCountry()))
+	// A peer's record may write a country as the API no longer takes it
+	// (UK for GB): it is found under the country's code.
+	country := strings.ToUpper(u.GetOrganization().GetCountry())
+	f.add("country", cmp.Or(envelope.CountryCode(country), country))
 	if k := u.GetOrganization().GetKind(); k != catalogv1.OrganizationKind_ORGANIZATION_KIND_UNSPECIFIED {
 		f.add("organization_kind", k.String())
 	}
-	if st := u.GetStatus(); st != catalogv1.UseCaseStatus_USE_CASE_STATUS_UNSPECIFIED {
-		f.add("status", st.String())
-	}
+	// A status not known is one of the values, which a filter and the
+	// facet name USE_CASE_STATUS_UNSPECIFIED.
+	f.add("status", u.GetStatus().String())
 	for _, c := range u.GetCommitments() {
 		f.add("commitment", c)
 	}

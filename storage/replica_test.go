@@ -20,8 +20,8 @@ import (
 	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
 	"github.com/ogptoolbox/federation/validate"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/timestamppb"
 	"google.golang.org/protobuf/testing/protocmp"
+	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // pages reads the pages from has for a node holding to's watermarks.

@@ -350,8 +350,12 @@ func UseCase(v *Violations, prefix string, u *catalogv1.UseCase) {
 		v.enum(f("organization.kind"), o.GetKind(), true)
 		if c := o.GetCountry(); c == "" {
 			v.Add(f("organization.country"), "is required")
-		} else if r, err := language.ParseRegion(c); err != nil || len(c) != 2 || strings.ToUpper(c) != c || !r.IsCountry() {
+		} else if code := envelope.CountryCode(c); code == "" || strings.ToUpper(c) != c {
 			v.Add(f("organization.country"), "%q is not an ISO 3166-1 alpha-2 country code (such as FR)", c)
+		} else if code != c {
+			// Adoption goes by country: the United Kingdom under UK and GB
+			// would be two countries.
+			v.Add(f("organization.country"), "%q is not the ISO 3166-1 code of the country: write %q", c, code)
 		}
 	}
 	v.text(f("purpose"), u.GetPurpose(), true, maxPurpose)

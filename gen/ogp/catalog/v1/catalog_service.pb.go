@@ -1028,11 +1028,13 @@ type ListUseCasesRequest struct {
 	// Only use cases of this tool (its resource name or URL, as the use case
 	// gives it).
 	Tool []string `protobuf:"bytes,3,rep,name=tool,proto3" json:"tool,omitempty"`
-	// Only use cases by organisations of these countries (ISO 3166-1 alpha-2).
+	// Only use cases by organisations of these countries (ISO 3166-1 alpha-2,
+	// in any case; a code replaced since finds its successor's: UK finds GB).
 	Country []string `protobuf:"bytes,4,rep,name=country,proto3" json:"country,omitempty"`
-	// Only use cases by organisations of these kinds.
+	// Only use cases by organisations of these kinds (not UNSPECIFIED).
 	OrganizationKind []OrganizationKind `protobuf:"varint,5,rep,packed,name=organization_kind,json=organizationKind,proto3,enum=ogp.catalog.v1.OrganizationKind" json:"organization_kind,omitempty"`
-	// Only use cases with these statuses.
+	// Only use cases with these statuses (USE_CASE_STATUS_UNSPECIFIED for
+	// those whose status is not known).
 	Status []UseCaseStatus `protobuf:"varint,6,rep,packed,name=status,proto3,enum=ogp.catalog.v1.UseCaseStatus" json:"status,omitempty"`
 	// Only use cases serving these OGP commitments ("FR0034").
 	Commitment []string `protobuf:"bytes,7,rep,name=commitment,proto3" json:"commitment,omitempty"`
