@@ -35,8 +35,8 @@ func loadOrCreateKey(dataDir string) (ed25519.PrivateKey, bool, error) {
 	path := filepath.Join(dataDir, keyFile)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		if _, err := os.Stat(filepath.Join(dataDir, catalogFile)); err == nil {
-			return nil, false, fmt.Errorf("the data folder %s holds a catalog but not its key, %s: restore the key from a backup of the folder (a new key would not open the catalog)", dataDir, keyFile)
+		if err := keyNotLost(dataDir); err != nil {
+			return nil, false, err
 		}
 		_, key, err := ed25519.GenerateKey(rand.Reader)
 		if err != nil {
@@ -67,6 +67,19 @@ func loadOrCreateKey(dataDir string) (ed25519.PrivateKey, bool, error) {
 		return nil, false, fmt.Errorf("read node key %s: a %T, not an Ed25519 key", path, k)
 	}
 	return key, false, nil
+}
+
+// keyNotLost refuses a data folder that holds a catalog but not its key:
+// the node does not start, and nothing is made in the folder (a new key
+// or token would stand where the backup's go back).
+func keyNotLost(dataDir string) error {
+	if _, err := os.Stat(filepath.Join(dataDir, keyFile)); !errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if _, err := os.Stat(filepath.Join(dataDir, catalogFile)); err == nil {
+		return fmt.Errorf("the data folder %s holds a catalog but not its key, %s: restore the key from a backup of the folder (a new key would not open the catalog)", dataDir, keyFile)
+	}
+	return nil
 }
 
 // minTokenLength keeps guessable admin tokens out.
@@ -118,22 +131,40 @@ func adminToken(cfg Config) (token, created string, err error) {
 }
 
 // writeNewFile creates path, readable by the owner only, and fails if it
-// exists: a secret is never overwritten.
-func writeNewFile(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+// exists: a secret is never overwritten. The file appears whole or not at
+// all, even through a crash of the machine: written beside, synced, then
+// linked to its name (which fails if the name is taken), and the folder
+// synced. A key cut short by a power cut would have been "not a PEM
+// PRIVATE KEY" for ever, and its catalog lost with it.
+func writeNewFile(path string, data []byte) (err error) {
+	if _, err := os.Lstat(path); err == nil {
+		return fmt.Errorf("%s: %w", path, fs.ErrExist)
+	}
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".new-*")
 	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name()) // the name only: the file keeps the other
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
 		return err
 	}
 	if _, err := f.Write(data); err != nil {
 		f.Close()
-		os.Remove(path)
 		return err
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
 		return err
 	}
-	return f.Close()
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Link(f.Name(), path); err != nil {
+		return err
+	}
+	return syncFile(dir)
 }
 
 // lockFile is held, locked, by the one process that uses a data folder.

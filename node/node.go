@@ -121,9 +121,16 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 	if err := gossipPortFree(cfg.GossipAddr); err != nil {
 		return err
 	}
+	if err := ogpsync.CheckAdvertiseHost(cfg.AdvertiseAddr, cfg.GossipAddr); err != nil {
+		return err
+	}
 	// The admin token and the node key, created in the data folder on a
 	// first start, once every setting given was found good and the ports
-	// taken: a start refused for a setting, or a port, creates neither.
+	// taken: a start refused for a setting, or a port, or for a catalog
+	// whose key is lost, creates neither.
+	if err := keyNotLost(cfg.DataDir); err != nil {
+		return err
+	}
 	token, tokenPath, err := adminToken(cfg)
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -89,6 +90,8 @@ func TestRefusedStartCreatesNothing(t *testing.T) {
 		"a gossip key not base64":  func(c *Config) { c.AdminToken, c.GossipKey = "", "not base64!" },
 		"a trust file missing":     func(c *Config) { c.AdminToken, c.TrustFile = "", filepath.Join(c.DataDir, "..", "no-such-file") },
 		"an origin in capitals":    func(c *Config) { c.AdminToken, c.Origin = "", "FR" },
+		// Resolved when gossip starts, after the folder was made.
+		"an advertised host that does not resolve": func(c *Config) { c.AdminToken, c.AdvertiseAddr = "", "node-fr.no-such-domain.invalid" },
 	} {
 		cfg := DefaultConfig()
 		cfg.Origin = "fr"
@@ -760,7 +763,9 @@ func contains(list []string, s string) bool {
 
 // TestLostKeyNotMadeAnew: a data folder whose catalog is there but whose
 // key was lost is refused, saying so, and no new key is made where the
-// backup's must go back.
+// backup's must go back, nor a new admin token (the operator restores the
+// key, as told, and the folder's token must still be the one clients
+// hold, or the backup's).
 func TestLostKeyNotMadeAnew(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "data")
 	cat, err := OpenCatalog(context.Background(), "fr", data, slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -771,8 +776,11 @@ func TestLostKeyNotMadeAnew(t *testing.T) {
 	if err := os.Remove(filepath.Join(data, keyFile)); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.Remove(filepath.Join(data, adminTokenFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		t.Fatal(err)
+	}
 	cfg := DefaultConfig()
-	cfg.Origin, cfg.DataDir, cfg.AdminToken = "fr", data, testToken
+	cfg.Origin, cfg.DataDir = "fr", data
 	cfg.HTTPAddr, cfg.GRPCAddr, cfg.GossipAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	if n, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil))); err == nil || !strings.Contains(err.Error(), "restore the key") {
 		if n != nil {
@@ -783,8 +791,33 @@ func TestLostKeyNotMadeAnew(t *testing.T) {
 	if _, err := OpenCatalog(context.Background(), "fr", data, slog.New(slog.NewTextHandler(io.Discard, nil))); err == nil || !strings.Contains(err.Error(), "restore the key") {
 		t.Errorf("a harvest into it: %v", err)
 	}
-	if _, err := os.Stat(filepath.Join(data, keyFile)); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("a key was made: %v", err)
+	for _, f := range []string{keyFile, adminTokenFile} {
+		if _, err := os.Stat(filepath.Join(data, f)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s was made: %v", f, err)
+		}
+	}
+}
+
+// TestSecretFilesWrittenWhole: the key and the token are made whole or
+// not at all, readable by the owner only, and never over a file there.
+func TestSecretFilesWrittenWhole(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, keyFile)
+	if err := writeNewFile(path, []byte("first")); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeNewFile(path, []byte("second")); !errors.Is(err, fs.ErrExist) {
+		t.Errorf("a second write of %s: %v, want it refused", keyFile, err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil || string(b) != "first" {
+		t.Errorf("%s holds %q (%v), want the first write", keyFile, b, err)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("%s: mode %v, %v; want 0600", keyFile, fi.Mode(), err)
+	}
+	if entries, err := os.ReadDir(dir); err != nil || len(entries) != 1 {
+		t.Errorf("the folder holds %v (%v), want the one file, no file written beside it left", entries, err)
 	}
 }
 

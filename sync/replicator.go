@@ -884,13 +884,6 @@ func (r *Replicator) memberlistConfig() (*memberlist.Config, error) {
 	return mc, nil
 }
 
-// resolveHost is the IP address gossip announces for host (or listens on,
-// with no bind), which gossip takes only as an address: host itself if it is one, else the first
-// address it resolves to of the family gossip listens on (bind, its
-// host): IPv6 for an IPv6 address, IPv4 otherwise (for "::" too, which
-// listens on both); else its first address.
-// (The gRPC and HTTP addresses announced keep the name, which TLS
-// certificates may be for.)
 // GossipBind is the address and port gossip listens on for the gossip
 // address addr (host:port): no host is "0.0.0.0" (memberlist would listen
 // on "::" and announce it; on "0.0.0.0" it announces a private address of
@@ -914,6 +907,31 @@ func GossipBind(addr string) (host string, port int, err error) {
 	return host, port, nil
 }
 
+// CheckAdvertiseHost reports an advertised host (Config.AdvertiseHost)
+// gossip could not announce for the gossip address gossipAddr, a name
+// that does not resolve: what Start refuses, for a node to refuse the
+// setting before it makes anything in its data folder.
+func CheckAdvertiseHost(advertise, gossipAddr string) error {
+	if advertise == "" {
+		return nil
+	}
+	bind, _, err := GossipBind(gossipAddr)
+	if err != nil {
+		return err
+	}
+	if _, err := resolveHost(advertise, bind, net.LookupIP); err != nil {
+		return fmt.Errorf("advertised host: %w", err)
+	}
+	return nil
+}
+
+// resolveHost is the IP address gossip announces for host (or listens on,
+// with no bind), which gossip takes only as an address: host itself if it is one, else the first
+// address it resolves to of the family gossip listens on (bind, its
+// host): IPv6 for an IPv6 address, IPv4 otherwise (for "::" too, which
+// listens on both); else its first address.
+// (The gRPC and HTTP addresses announced keep the name, which TLS
+// certificates may be for.)
 func resolveHost(host, bind string, lookup func(string) ([]net.IP, error)) (string, error) {
 	if net.ParseIP(host) != nil {
 		return host, nil
