@@ -186,7 +186,7 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 		// Peer calls need a certificate of the federation's CA only where
 		// there are certificates: without TLS, any caller may pull, as
 		// any may read.
-		unaryPeer, streamPeer := requirePeerCert()
+		unaryPeer, streamPeer := n.tls.requirePeerCert()
 		unary = append(unary, unaryPeer)
 		stream = append(stream, streamPeer)
 		opts = append(opts, grpc.Creds(n.tls.server()))

@@ -324,31 +324,53 @@ func peerMethods() map[string]bool {
 // errNoPeerCert refuses a peer call without a verified client certificate.
 var errNoPeerCert = status.Error(codes.Unauthenticated, "peer calls need a client certificate signed by the federation's CA (mutual TLS)")
 
-func hasVerifiedCert(ctx context.Context) bool {
-	p, ok := peer.FromContext(ctx)
-	if !ok {
-		return false
-	}
-	info, ok := p.AuthInfo.(credentials.TLSInfo)
-	return ok && len(info.State.VerifiedChains) > 0
-}
 
-// requirePeerCert makes peer calls need a verified client certificate.
-func requirePeerCert() (grpc.UnaryServerInterceptor, grpc.StreamServerInterceptor) {
+// requirePeerCert makes peer calls need a client certificate that
+// verifies at the call (see verifiedNow).
+func (t *peerTLS) requirePeerCert() (grpc.UnaryServerInterceptor, grpc.StreamServerInterceptor) {
 	methods := peerMethods()
 	unary := func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		if methods[info.FullMethod] && !hasVerifiedCert(ctx) {
-			return nil, errNoPeerCert
+		if methods[info.FullMethod] {
+			if err := t.verifiedNow(ctx); err != nil {
+				return nil, err
+			}
 		}
 		return handler(ctx, req)
 	}
 	stream := func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-		if methods[info.FullMethod] && !hasVerifiedCert(ss.Context()) {
-			return errNoPeerCert
+		if methods[info.FullMethod] {
+			if err := t.verifiedNow(ss.Context()); err != nil {
+				return err
+			}
 		}
 		return handler(srv, ss)
 	}
 	return unary, stream
+}
+
+// verifiedNow checks the caller's certificate, verified at its
+// connection's handshake, again: now, against the CA as it is now. A
+// connection outlives both (peers keep theirs open, with pings), and a
+// member whose certificate expired, or whose CA was taken out of
+// --tls-ca, went on pulling on the connection it opened before.
+func (t *peerTLS) verifiedNow(ctx context.Context) error {
+	p, ok := peer.FromContext(ctx)
+	if !ok {
+		return errNoPeerCert
+	}
+	info, ok := p.AuthInfo.(credentials.TLSInfo)
+	if !ok || len(info.State.VerifiedChains) == 0 || len(info.State.PeerCertificates) == 0 {
+		return errNoPeerCert
+	}
+	certs := info.State.PeerCertificates
+	intermediates := x509.NewCertPool()
+	for _, c := range certs[1:] {
+		intermediates.AddCert(c)
+	}
+	if _, err := certs[0].Verify(x509.VerifyOptions{Roots: t.roots(), Intermediates: intermediates, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
+		return status.Errorf(codes.Unauthenticated, "the client certificate of this connection no longer verifies (connect again with one the federation's CA signs): %v", err)
+	}
+	return nil
 }
 
 // describe names the certificate's names, for logs.

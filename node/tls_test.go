@@ -28,6 +28,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/status"
 )
 
@@ -492,4 +493,62 @@ func serveTLS(t *testing.T, pt *peerTLS) string {
 	go srv.Serve(lis)
 	t.Cleanup(srv.Stop)
 	return lis.Addr().String()
+}
+
+// TestExpiredPeerCertRefusedOnItsConnection: mutual TLS checks a peer's
+// certificate at the handshake, and peers keep their connection open,
+// with pings: a member whose certificate expired went on pulling on the
+// connection it opened before, while a new one was refused. Each peer
+// call checks it again ("an expired certificate stops pulls").
+func TestExpiredPeerCertRefusedOnItsConnection(t *testing.T) {
+	dir := t.TempDir()
+	ca := newTestCA(t, "federation CA")
+	caPath := ca.write(t, dir)
+	cert, key, _ := ca.issue(t, dir, "fr")
+	fr := startNode(t, func(c *Config) {
+		c.TLSCert, c.TLSKey, c.TLSCA, c.GossipTimings = cert, key, caPath, "local"
+	})
+	notAfter := time.Now().Add(2 * time.Second)
+	_, _, member := ca.issueWith(t, dir, "member", certOpts{notBefore: time.Now().Add(-time.Hour), notAfter: notAfter})
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(ca.pem)
+	dial := func() *grpc.ClientConn {
+		// As dialPeer does: keepalive pings, one connection kept.
+		conn, err := grpc.NewClient(fr.GRPCAddr(),
+			grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{RootCAs: pool, Certificates: []tls.Certificate{member}, MinVersion: tls.VersionTLS13})),
+			grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: peerPing, Timeout: 10 * time.Second, PermitWithoutStream: true}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		return conn
+	}
+	pull := func(conn *grpc.ClientConn) error {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		stream, err := federationv1.NewFederationServiceClient(conn).Pull(ctx, &federationv1.PullRequest{AllOrigins: true})
+		if err != nil {
+			return err
+		}
+		for {
+			if _, err := stream.Recv(); err != nil {
+				if err == io.EOF {
+					return nil
+				}
+				return err
+			}
+		}
+	}
+	kept := dial()
+	if err := pull(kept); err != nil {
+		t.Fatalf("a pull with a valid member certificate: %v", err)
+	}
+	// Past its end (a certificate's times are to the second).
+	time.Sleep(time.Until(notAfter.Add(1100 * time.Millisecond)))
+	if err := pull(dial()); err == nil {
+		t.Fatal("a new connection with the expired certificate pulled")
+	}
+	if err := pull(kept); status.Code(err) != codes.Unauthenticated || !strings.Contains(err.Error(), "expired") {
+		t.Errorf("a pull on the connection opened before the member's certificate expired: %v, want UNAUTHENTICATED saying it expired", err)
+	}
 }
