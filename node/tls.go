@@ -324,7 +324,6 @@ func peerMethods() map[string]bool {
 // errNoPeerCert refuses a peer call without a verified client certificate.
 var errNoPeerCert = status.Error(codes.Unauthenticated, "peer calls need a client certificate signed by the federation's CA (mutual TLS)")
 
-
 // requirePeerCert makes peer calls need a client certificate that
 // verifies at the call (see verifiedNow).
 func (t *peerTLS) requirePeerCert() (grpc.UnaryServerInterceptor, grpc.StreamServerInterceptor) {

@@ -198,22 +198,6 @@ func TestMutualTLS(t *testing.T) {
 	}
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(ca.pem)
-	pull := func(conn *grpc.ClientConn) error {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		stream, err := federationv1.NewFederationServiceClient(conn).Pull(ctx, &federationv1.PullRequest{AllOrigins: true})
-		if err != nil {
-			return err
-		}
-		for {
-			if _, err := stream.Recv(); err != nil {
-				if err == io.EOF {
-					return nil
-				}
-				return err
-			}
-		}
-	}
 
 	// A TLS client without a certificate reads the public API, but may not
 	// pull.
@@ -221,21 +205,21 @@ func TestMutualTLS(t *testing.T) {
 	if _, err := catalogv1.NewCatalogServiceClient(anonymous).GetNodeInfo(context.Background(), &catalogv1.GetNodeInfoRequest{}); err != nil {
 		t.Errorf("GetNodeInfo over TLS without a client certificate: %v", err)
 	}
-	if err := pull(anonymous); status.Code(err) != codes.Unauthenticated {
+	if err := pullAll(anonymous); status.Code(err) != codes.Unauthenticated {
 		t.Errorf("a pull without a client certificate: %v, want Unauthenticated", err)
 	}
 	// A certificate of another CA does not get through the handshake.
 	_, _, rogue := newTestCA(t, "rogue CA").issue(t, dir, "rogue")
-	if err := pull(dial(credentials.NewTLS(&tls.Config{RootCAs: pool, Certificates: []tls.Certificate{rogue}}))); err == nil {
+	if err := pullAll(dial(credentials.NewTLS(&tls.Config{RootCAs: pool, Certificates: []tls.Certificate{rogue}}))); err == nil {
 		t.Error("a pull with a certificate of another CA succeeded")
 	}
 	// A member's certificate pulls.
 	_, _, member := ca.issue(t, dir, "member")
-	if err := pull(dial(credentials.NewTLS(&tls.Config{RootCAs: pool, Certificates: []tls.Certificate{member}}))); err != nil {
+	if err := pullAll(dial(credentials.NewTLS(&tls.Config{RootCAs: pool, Certificates: []tls.Certificate{member}}))); err != nil {
 		t.Errorf("a pull with a member's certificate: %v", err)
 	}
 	// Plaintext gets nowhere.
-	if err := pull(dial(insecure.NewCredentials())); err == nil {
+	if err := pullAll(dial(insecure.NewCredentials())); err == nil {
 		t.Error("a plaintext pull succeeded")
 	}
 }
@@ -523,32 +507,35 @@ func TestExpiredPeerCertRefusedOnItsConnection(t *testing.T) {
 		t.Cleanup(func() { conn.Close() })
 		return conn
 	}
-	pull := func(conn *grpc.ClientConn) error {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		stream, err := federationv1.NewFederationServiceClient(conn).Pull(ctx, &federationv1.PullRequest{AllOrigins: true})
-		if err != nil {
-			return err
-		}
-		for {
-			if _, err := stream.Recv(); err != nil {
-				if err == io.EOF {
-					return nil
-				}
-				return err
-			}
-		}
-	}
 	kept := dial()
-	if err := pull(kept); err != nil {
+	if err := pullAll(kept); err != nil {
 		t.Fatalf("a pull with a valid member certificate: %v", err)
 	}
 	// Past its end (a certificate's times are to the second).
 	time.Sleep(time.Until(notAfter.Add(1100 * time.Millisecond)))
-	if err := pull(dial()); err == nil {
+	if err := pullAll(dial()); err == nil {
 		t.Fatal("a new connection with the expired certificate pulled")
 	}
-	if err := pull(kept); status.Code(err) != codes.Unauthenticated || !strings.Contains(err.Error(), "expired") {
+	if err := pullAll(kept); status.Code(err) != codes.Unauthenticated || !strings.Contains(err.Error(), "expired") {
 		t.Errorf("a pull on the connection opened before the member's certificate expired: %v, want UNAUTHENTICATED saying it expired", err)
+	}
+}
+
+// pullAll pulls every origin over conn, to the end: nil once the stream
+// ended well.
+func pullAll(conn *grpc.ClientConn) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	stream, err := federationv1.NewFederationServiceClient(conn).Pull(ctx, &federationv1.PullRequest{AllOrigins: true})
+	if err != nil {
+		return err
+	}
+	for {
+		if _, err := stream.Recv(); err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
 	}
 }
