@@ -260,7 +260,10 @@ type peer struct {
 	// delay between attempts to connect grew meanwhile, up to 2 minutes,
 	// in which each pull fails at once. The next pull dials anew.
 	staleConn bool
-	retrying  bool // a pull is due when the backoff ends
+	retrying  bool // a pull is due when the backoff ends: at retryDue, by the timer of retryGen
+	retryDue  time.Time
+	retryGen  uint64
+	retry     *time.Timer
 	lastSync  time.Time
 	syncSaved time.Time // the last sync the store holds (see savePeerSyncEvery)
 	headSaved int64     // and the head
@@ -1482,14 +1485,26 @@ const pullSlotPatience = 5 * time.Second
 // retryLaterLocked makes a pull from the backed-off peer of origin due
 // when its backoff ends, once however many announcements ask for one
 // meanwhile: without it, what the peer announced during the backoff would
-// wait for anti-entropy, minutes away.
+// wait for anti-entropy, minutes away. A pull due later than the backoff
+// now ends (a member back, whose long backoff started over, short) is
+// made due at its end instead: the announcements of the short backoff
+// waited for the end of the long one.
 func (r *Replicator) retryLaterLocked(origin string, p *peer) {
 	if p.retrying {
-		return
+		if !p.retryDue.After(p.retryAt) {
+			return
+		}
+		p.retry.Stop() // and if it fired already, the generation below makes it do nothing
 	}
-	p.retrying = true
-	time.AfterFunc(time.Until(p.retryAt), func() {
+	p.retrying, p.retryDue = true, p.retryAt
+	p.retryGen++
+	gen := p.retryGen
+	p.retry = time.AfterFunc(time.Until(p.retryAt), func() {
 		r.mu.Lock()
+		if p.retryGen != gen {
+			r.mu.Unlock()
+			return // made due sooner since
+		}
 		p.retrying = false
 		r.mu.Unlock()
 		r.pull(origin)

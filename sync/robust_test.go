@@ -1778,3 +1778,68 @@ func pullAllPages(ctx context.Context, client federationv1.FederationServiceClie
 		}
 	}
 }
+
+// TestRetryAfterRejoinNotLost: a member backed off for long (5 minutes)
+// announced a head meanwhile, so a pull is due when that backoff ends. It
+// comes back (leave, join): its backoff ends and the node pulls at once;
+// that pull fails, a backoff of 2 s starts, and the member announces a new
+// head. The node pulls when the 2 s end (README: "if the peer announces a
+// new head meanwhile, the node pulls once when the backoff ends"), not when
+// the 5 minutes would have.
+func TestRetryAfterRejoinNotLost(t *testing.T) {
+	r := startCluster(t, 1, clusterOpts{antiEntropy: time.Hour})[0].repl
+	dead, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadAddr := dead.Addr().String()
+	dead.Close() // nothing listens there: every pull fails
+	var attempts atomic.Int32
+	r.cfg.Dial = func(addr string) (*grpc.ClientConn, error) {
+		return grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+			grpc.WithStreamInterceptor(func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+				attempts.Add(1)
+				return streamer(ctx, desc, cc, method, opts...)
+			}))
+	}
+	idle := func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return !r.peers["fr"].pulling
+	}
+	events{r}.NotifyJoin(frAt(t, deadAddr, 1))
+	waitForPullError(t, r, "fr")
+	waitFor(t, 10*time.Second, "the first pull ends", idle)
+	// Backed off for long, as after many failures, and an announcement
+	// meanwhile.
+	r.mu.Lock()
+	p := r.peers["fr"]
+	p.failures, p.retryAt = 9, time.Now().Add(5*time.Minute)
+	r.mu.Unlock()
+	events{r}.NotifyUpdate(frAt(t, deadAddr, 2))
+	waitFor(t, 10*time.Second, "a pull is due at the end of the 5-minute backoff", func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.peers["fr"].retrying
+	})
+
+	// The member comes back: pulled at once, which fails (2 s of backoff).
+	before := attempts.Load()
+	events{r}.NotifyLeave(frAt(t, deadAddr, 2))
+	events{r}.NotifyJoin(frAt(t, deadAddr, 2))
+	waitFor(t, 10*time.Second, "the pull from the member back fails", func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		p := r.peers["fr"]
+		return attempts.Load() > before && !p.pulling && p.failures == 1
+	})
+	r.mu.Lock()
+	retryAt := r.peers["fr"].retryAt
+	r.mu.Unlock()
+	// It announces a new head during its 2 s backoff.
+	events{r}.NotifyUpdate(frAt(t, deadAddr, 3))
+	afterBack := attempts.Load()
+	waitFor(t, time.Until(retryAt)+8*time.Second, "a pull once the 2-second backoff ends (the head announced meanwhile)", func() bool {
+		return attempts.Load() > afterBack
+	})
+}
