@@ -142,6 +142,27 @@ func Verify(pub ed25519.PublicKey, record, sig []byte) bool {
 	return voi.VerifyWithOptions(voi.PublicKey(pub), signedMessage(nil, record), sig, rules)
 }
 
+// memberContext separates the signatures of a member's gossip metadata
+// from records', and from anything else the key might ever sign.
+const memberContext = "ogpnode member v1\x00"
+
+// SignMember returns the signature by key of a member's description
+// (sync's gossip metadata, in its signed form): by it a member proves it
+// holds the key of the origin it claims, which the metadata only names.
+func SignMember(key ed25519.PrivateKey, description []byte) []byte {
+	return voi.Sign(voi.PrivateKey(key), append([]byte(memberContext), description...))
+}
+
+// VerifyMember reports whether sig is the signature of a member's
+// description by pub, under the rules of records' signatures (a key of
+// small order verifies nothing).
+func VerifyMember(pub ed25519.PublicKey, description, sig []byte) bool {
+	if len(sig) != ed25519.SignatureSize || CheckPublicKey(pub) != nil {
+		return false
+	}
+	return voi.VerifyWithOptions(voi.PublicKey(pub), append([]byte(memberContext), description...), sig, rules)
+}
+
 // A Verifier checks signatures by one public key: the key is decoded and
 // its multiples precomputed once, for all the records of a page.
 type Verifier struct {

@@ -481,3 +481,29 @@ func TestIDFrom(t *testing.T) {
 		}
 	}
 }
+
+// TestMemberSignaturesAreNotRecords: a member's signature of its gossip
+// metadata verifies as such, by its key only, and neither it nor a
+// record's signature passes for the other, whatever the bytes.
+func TestMemberSignaturesAreNotRecords(t *testing.T) {
+	_, key, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := key.Public().(ed25519.PublicKey)
+	other, _, _ := ed25519.GenerateKey(nil)
+	description := []byte("origin \"fr\"\ngossip \"127.0.0.1:7946\"\n")
+	sig := SignMember(key, description)
+	if !VerifyMember(pub, description, sig) {
+		t.Error("a member's signature does not verify")
+	}
+	if VerifyMember(other, description, sig) || VerifyMember(pub, append(description, 'x'), sig) {
+		t.Error("a member's signature verifies by another key, or of other bytes")
+	}
+	if Verify(pub, description, sig) {
+		t.Error("a member's signature verifies as a record's")
+	}
+	if VerifyMember(pub, description, Sign(key, description)) {
+		t.Error("a record's signature verifies as a member's")
+	}
+}

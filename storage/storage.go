@@ -371,6 +371,10 @@ func (s *Store) Origin() string { return s.origin }
 // PublicKey is the key that verifies the node's records.
 func (s *Store) PublicKey() ed25519.PublicKey { return s.key.Public().(ed25519.PublicKey) }
 
+// SignMember signs, with the node's key, the node's description as a
+// member of the federation (see envelope.SignMember).
+func (s *Store) SignMember(description []byte) []byte { return envelope.SignMember(s.key, description) }
+
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {
 	var one int

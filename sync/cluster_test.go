@@ -7,7 +7,6 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -705,22 +704,18 @@ func TestTrustListedOriginsOnly(t *testing.T) {
 			t.Errorf("tt's pulls from aa: last error %q, last sync %v, lag %d (aa's records are not lacked, but refused)", p.LastError, p.LastSync, p.Lag)
 		}
 	}
-	meta := func(origin string, key ed25519.PublicKey) *memberlist.Node {
-		b, err := json.Marshal(meta{Origin: origin, GRPCAddr: "127.0.0.1:7400", Key: key, Protocol: ProtocolVersion})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return &memberlist.Node{Name: origin, Meta: b, Addr: net.IPv4(127, 0, 0, 1), Port: 7946}
+	member := func(origin string, key ed25519.PrivateKey) *memberlist.Node {
+		return signedMember(t, meta{Origin: origin, GRPCAddr: "127.0.0.1:7400", Protocol: ProtocolVersion}, key)
 	}
 	// pp, trusted, never sent tt a record: its key is pinned nowhere, but
 	// the trust list's decides.
-	if err := (delegate{tt.repl}).NotifyAlive(meta("pp", pub("impostor"))); err == nil {
+	if err := (delegate{tt.repl}).NotifyAlive(member("pp", nodeKey("impostor"))); err == nil {
 		t.Error("tt took a member claiming pp with another key than the trusted one")
 	}
-	if err := (delegate{tt.repl}).NotifyAlive(meta("pp", pub("pp"))); err != nil {
+	if err := (delegate{tt.repl}).NotifyAlive(member("pp", nodeKey("pp"))); err != nil {
 		t.Errorf("tt refused pp with its trusted key: %v", err)
 	}
-	if err := (delegate{tt.repl}).NotifyAlive(meta("qq", pub("qq"))); err != nil {
+	if err := (delegate{tt.repl}).NotifyAlive(member("qq", nodeKey("qq"))); err != nil {
 		t.Errorf("tt refused a member of an origin it does not trust, which may relay: %v", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,12 +35,16 @@ import (
 
 // ProtocolVersion is the version of the federation protocol this node
 // speaks, carried in its gossip metadata; members of another version are
-// refused. Version 2 verifies signatures by the rules of package envelope
-// (the cofactored equation, which batch verification needs, and no keys of
-// small order); version 1 verified them as crypto/ed25519 does. The two
-// disagree only on signatures an origin would have to craft, but a node of
-// one version must not relay to a node of the other what it refuses.
-const ProtocolVersion = 2
+// refused. Version 3 signs each member's metadata with its origin's key
+// (see meta.Sig): in version 2 it named the key, which is public, and a
+// member that copied another's into metadata of its own took its name
+// while it restarted, and kept it out of the federation. Version 2
+// verifies signatures by the rules of package envelope (the cofactored
+// equation, which batch verification needs, and no keys of small order);
+// version 1 verified them as crypto/ed25519 does. The two disagree only on
+// signatures an origin would have to craft, but a node of one version
+// must not relay to a node of the other what it refuses.
+const ProtocolVersion = 3
 
 // Timings of gossip and anti-entropy.
 type Timings string
@@ -114,6 +119,36 @@ type meta struct {
 	// TLS says the member's gRPC port speaks mutual TLS (not announced by
 	// earlier versions: they said nothing either way).
 	TLS *bool `json:"t,omitempty"`
+	// Sig is the signature, by the origin's key, of the metadata and the
+	// gossip address it is announced from (see description): a member
+	// proves it holds the key it names, and metadata copied whole works
+	// from its member's own address only, where gossip reaches that
+	// member.
+	Sig []byte `json:"x,omitempty"`
+}
+
+// description is what Sig signs: every field but Sig, and the gossip
+// address (host:port) the member announces, in a form of their own rather
+// than JSON's (which a later version could write otherwise).
+func (m meta) description(gossipAddr string) []byte {
+	tls := ""
+	if m.TLS != nil {
+		tls = strconv.FormatBool(*m.TLS)
+	}
+	return fmt.Appendf(nil, "origin %q\ngossip %q\ngrpc %q\nhttp %q\nkey %x\nprotocol %d\nhead %d\ntls %q\n",
+		m.Origin, gossipAddr, m.GRPCAddr, m.HTTPAddr, m.Key, m.Protocol, m.Head, tls)
+}
+
+// verify checks that the member announced from gossipAddr signed m with
+// the key m names.
+func (m meta) verify(gossipAddr string) error {
+	if len(m.Sig) == 0 {
+		return errors.New("its metadata is not signed")
+	}
+	if !envelope.VerifyMember(m.Key, m.description(gossipAddr), m.Sig) {
+		return fmt.Errorf("its metadata is not signed by the key it names, for the address %s it gossips from", gossipAddr)
+	}
+	return nil
 }
 
 // Replicator makes the node a member of the federation and keeps its
@@ -171,6 +206,11 @@ type Replicator struct {
 	// otherKeyLogged are when ownOriginRefused, saidForked,
 	// ownOriginAnswer, NotifyConflict and saidOtherKey last logged.
 	ownOriginLogged, forkLogged, aheadLogged, conflictLogged, otherKeyLogged time.Time
+	// unsignedLogged is when NotifyAlive last logged a member whose
+	// metadata its key does not sign, in unix nanoseconds: NotifyAlive
+	// runs under memberlist's lock of its members, and takes no lock of
+	// the node's.
+	unsignedLogged atomic.Int64
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -330,7 +370,7 @@ func Start(ctx context.Context, cfg Config, store *storage.Store, logger *slog.L
 	// Checked now, with the longest head it will announce: past the limit,
 	// the node would announce no metadata, and every member refuse it.
 	longest := r.self
-	longest.Head = math.MaxInt64
+	longest.Head, longest.Sig = math.MaxInt64, make([]byte, ed25519.SignatureSize)
 	if b, _ := json.Marshal(longest); len(b) > memberlist.MetaMaxSize {
 		return nil, fmt.Errorf("gossip metadata of %d bytes, more than gossip carries (%d): the gRPC and HTTP addresses announced (%s, %s) are too long",
 			len(b), memberlist.MetaMaxSize, r.self.GRPCAddr, r.self.HTTPAddr)
@@ -349,13 +389,16 @@ func Start(ctx context.Context, cfg Config, store *storage.Store, logger *slog.L
 	// Read once, now: memberlist rewrites its node in place, unlocked for
 	// its callers, at each announcement of the node's head.
 	local := r.ml.LocalNode()
+	r.mu.Lock()
 	r.localGossip = net.JoinHostPort(local.Addr.String(), strconv.Itoa(int(local.Port)))
+	r.mu.Unlock()
 	r.log.Info("gossip listening", "addr", r.localGossip, "timings", cfg.Timings)
-	if r.announceReachable() {
-		if err := r.ml.UpdateNode(time.Second); err != nil { // no member yet: nothing to wait for
-			r.ml.Shutdown()
-			return nil, fmt.Errorf("gossip metadata: %w", err)
-		}
+	r.announceReachable()
+	// Announced again, signed for the address gossip announces, which the
+	// first announcement (made as memberlist started) could not know.
+	if err := r.ml.UpdateNode(time.Second); err != nil { // no member yet: nothing to wait for
+		r.ml.Shutdown()
+		return nil, fmt.Errorf("gossip metadata: %w", err)
 	}
 
 	seeds := append([]string(nil), cfg.Join...)
@@ -1838,11 +1881,23 @@ type delegate struct{ r *Replicator }
 func (d delegate) NodeMeta(limit int) []byte {
 	d.r.mu.Lock()
 	defer d.r.mu.Unlock()
-	b, _ := json.Marshal(d.r.self)
+	b := d.r.signedSelfLocked()
 	if len(b) > limit {
 		d.r.log.Error("gossip metadata too long", "bytes", len(b), "limit", limit)
 		return nil
 	}
+	return b
+}
+
+// signedSelfLocked is the node's gossip metadata, signed for the address
+// gossip announces (unsigned while memberlist starts, before that address
+// is known: Start announces it signed before any join). r.mu is held.
+func (r *Replicator) signedSelfLocked() []byte {
+	m := r.self
+	if r.localGossip != "" {
+		m.Sig = r.store.SignMember(m.description(r.localGossip))
+	}
+	b, _ := json.Marshal(m)
 	return b
 }
 
@@ -1877,6 +1932,12 @@ func (d delegate) NotifyAlive(n *memberlist.Node) error {
 	}
 	if m.Head < 0 {
 		return fmt.Errorf("member %q announces head seq %d", n.Name, m.Head)
+	}
+	if err := m.verify(net.JoinHostPort(n.Addr.String(), strconv.Itoa(int(n.Port)))); err != nil {
+		if now, last := time.Now().UnixNano(), d.r.unsignedLogged.Load(); now-last >= int64(ownOriginRefusedLogEvery) && d.r.unsignedLogged.CompareAndSwap(last, now) {
+			d.r.log.Error("refusing a member that does not prove it holds the key it names", "origin", m.Origin, "addr", n.Address(), "err", err)
+		}
+		return fmt.Errorf("member %q: %w", n.Name, err)
 	}
 	want, err := d.r.store.OriginKey(d.r.ctx, m.Origin)
 	if err == nil && want != nil && !bytes.Equal(want, m.Key) {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"math"
 	"net"
@@ -457,13 +458,11 @@ func TestLyingDigestsPullOriginOnce(t *testing.T) {
 func TestMembersRefused(t *testing.T) {
 	r := startCluster(t, 1, clusterOpts{antiEntropy: time.Hour})[0].repl
 	member := func(name string, m meta) *memberlist.Node {
-		b, err := json.Marshal(m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return &memberlist.Node{Name: name, Meta: b, Addr: net.IPv4(127, 0, 0, 1), Port: 7946}
+		n := signedMember(t, m, nodeKey(m.Origin))
+		n.Name = name
+		return n
 	}
-	good := meta{Origin: "fr", GRPCAddr: "127.0.0.1:7400", Key: nodeKey("fr").Public().(ed25519.PublicKey), Protocol: ProtocolVersion}
+	good := meta{Origin: "fr", GRPCAddr: "127.0.0.1:7400", Protocol: ProtocolVersion}
 	if err := (delegate{r}).NotifyAlive(member("fr", good)); err != nil {
 		t.Fatalf("a well-formed member: %v", err)
 	}
@@ -471,6 +470,23 @@ func TestMembersRefused(t *testing.T) {
 	otherProtocol.Protocol = ProtocolVersion - 1
 	negativeHead := good
 	negativeHead.Head = math.MinInt64 // once shown as a lag near 2^63
+	// A member that holds the gossip key, not fr's: fr's public key is
+	// public (GET /v1/node). Named in unsigned metadata, or in metadata
+	// signed by its own key, it took fr's name while fr restarted.
+	unsigned := member("fr", good)
+	var m meta
+	if err := json.Unmarshal(unsigned.Meta, &m); err != nil {
+		t.Fatal(err)
+	}
+	m.Sig = nil
+	unsigned.Meta, _ = json.Marshal(m)
+	impostor := signedMember(t, good, nodeKey("impostor"))
+	json.Unmarshal(impostor.Meta, &m)
+	m.Key = nodeKey("fr").Public().(ed25519.PublicKey)
+	impostor.Meta, _ = json.Marshal(m)
+	// fr's own metadata, copied whole, announced from another address.
+	replayed := member("fr", good)
+	replayed.Port++
 	for _, tc := range []struct {
 		why  string
 		node *memberlist.Node
@@ -481,11 +497,29 @@ func TestMembersRefused(t *testing.T) {
 		{"another protocol", member("fr", otherProtocol)},
 		{"a negative head", member("fr", negativeHead)},
 		{"unreadable metadata", &memberlist.Node{Name: "fr", Meta: []byte("{")}},
+		{"unsigned metadata", unsigned},
+		{"metadata naming fr's key, signed by another", impostor},
+		{"fr's signed metadata from another address", replayed},
 	} {
 		if err := (delegate{r}).NotifyAlive(tc.node); err == nil {
 			t.Errorf("%s: taken as a member", tc.why)
 		}
 	}
+}
+
+// signedMember is a member announcing m from 127.0.0.1:7946, m naming
+// key's public key and signed by it.
+func signedMember(t *testing.T, m meta, key ed25519.PrivateKey) *memberlist.Node {
+	t.Helper()
+	n := &memberlist.Node{Name: m.Origin, Addr: net.IPv4(127, 0, 0, 1), Port: 7946}
+	m.Key = key.Public().(ed25519.PublicKey)
+	m.Sig = envelope.SignMember(key, m.description(n.Address()))
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.Meta = b
+	return n
 }
 
 // TestAddressChangedWhileDialing has a peer announce a new gRPC address
@@ -1842,4 +1876,67 @@ func TestRetryAfterRejoinNotLost(t *testing.T) {
 	waitFor(t, time.Until(retryAt)+8*time.Second, "a pull once the 2-second backoff ends (the head announced meanwhile)", func() bool {
 		return attempts.Load() > afterBack
 	})
+}
+
+// forgedMeta is a memberlist delegate that announces whatever metadata it
+// is given: a member that holds the federation's gossip key, not the
+// origin's signing key.
+type forgedMeta struct{ meta []byte }
+
+func (f forgedMeta) NodeMeta(int) []byte           { return f.meta }
+func (forgedMeta) NotifyMsg([]byte)                {}
+func (forgedMeta) GetBroadcasts(int, int) [][]byte { return nil }
+func (forgedMeta) LocalState(bool) []byte          { return nil }
+func (forgedMeta) MergeRemoteState([]byte, bool)   {}
+
+// TestImpostorWithCopiedKeyRefused: a member's key is public (GET
+// /v1/node, the federation page). A member that copied fr's key into
+// metadata of its own, named fr, was taken for fr while fr restarted (a
+// graceful leave, then a join), and the real fr, back, was refused by
+// every node as a conflict of addresses: its writes reached none. Gossip
+// metadata is signed: the impostor is refused, and fr's write arrives.
+func TestImpostorWithCopiedKeyRefused(t *testing.T) {
+	ctx := context.Background()
+	de := startNode(t, t.TempDir(), "de", clusterOpts{})
+	frDir := t.TempDir()
+	fr := startNode(t, frDir, "fr", clusterOpts{join: []string{de.repl.GossipAddr()}})
+	writeTools(t, fr, "before", 1)
+	waitFor(t, 20*time.Second, "de holds fr's first record (fr's key pinned)", func() bool {
+		_, err := de.store.Get(ctx, storage.KindTool, "fr", "before-0")
+		return err == nil
+	})
+	frKey := fr.store.PublicKey()
+	fr.stop() // fr restarts: it leaves first
+
+	forged, err := json.Marshal(meta{Origin: "fr", GRPCAddr: "127.0.0.1:1", Key: frKey, Protocol: ProtocolVersion})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mc := memberlist.DefaultLocalConfig()
+	mc.Name, mc.BindAddr, mc.BindPort = "fr", "127.0.0.1", 0
+	mc.GossipInterval, mc.ProbeInterval = 20*time.Millisecond, 200*time.Millisecond
+	mc.Delegate = forgedMeta{meta: forged}
+	mc.Logger = log.New(io.Discard, "", 0)
+	impostor, err := memberlist.Create(mc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { impostor.Shutdown() })
+	// The exchange of states succeeds; de refuses the impostor's alive
+	// message within it.
+	if _, err := impostor.Join([]string{de.repl.GossipAddr()}); err != nil {
+		t.Fatal(err)
+	}
+
+	fr = startNode(t, frDir, "fr", clusterOpts{join: []string{de.repl.GossipAddr()}})
+	writeTools(t, fr, "after", 1)
+	waitFor(t, 20*time.Second, "de holds the write of the real fr, back", func() bool {
+		_, err := de.store.Get(ctx, storage.KindTool, "fr", "after-0")
+		return err == nil
+	})
+	for _, p := range de.repl.Peers() {
+		if p.Origin == "fr" && p.GossipAddr != fr.repl.GossipAddr() {
+			t.Errorf("de lists fr at %s, the real fr gossips from %s", p.GossipAddr, fr.repl.GossipAddr())
+		}
+	}
 }
