@@ -101,11 +101,13 @@ func TestKeepaliveAgreed(t *testing.T) {
 	}
 }
 
-// TestLargestToolFitsAPeersMessage builds the largest tool the API takes
-// (every list full, every text at its longest, in characters of four
-// bytes) and checks that a page holding it fits in the message a peer
-// takes: a tool of a hundred contacts with e-mail addresses of 220 KB,
-// which nothing bounded, took 22 MB, and no peer could pull it.
+// TestLargestToolFitsAPeersMessage builds the largest tool the fields'
+// bounds allow (every list full, every text at its longest, in characters
+// of four bytes): a page holding it fits in the message a peer takes (a
+// tool of a hundred contacts with e-mail addresses of 220 KB, which
+// nothing bounded, took 22 MB, and no peer could pull it), and the API
+// refuses it whole, past validate.MaxToolBytes, which a read or a page of a
+// list of it would pass for a gRPC client's default message of 4 MiB.
 func TestLargestToolFitsAPeersMessage(t *testing.T) {
 	long := func(n int) string { return strings.Repeat("𝄞", n) }
 	url := "https://example.org/" + strings.Repeat("a", 2048-len("https://example.org/"))
@@ -125,13 +127,20 @@ func TestLargestToolFitsAPeersMessage(t *testing.T) {
 	}
 	var v validate.Violations
 	validate.Tool(&v, "tool", tl)
-	if len(v.List) > 0 {
-		t.Fatalf("the API would refuse the tool: %v", v.List[:min(3, len(v.List))])
+	if len(v.List) != 1 || v.List[0].Field != "tool" || !strings.Contains(v.List[0].Description, "bytes once encoded") {
+		t.Fatalf("the API's violations of the largest tool: %v, want the tool's size alone", v.List[:min(3, len(v.List))])
 	}
 	if size := proto.Size(tl) + 4096; storage.MaxPageBytes+size > maxPeerMessageBytes { // the record's envelope, and its page's
 		t.Errorf("the largest tool is %d bytes: a page of it takes %d, more than a peer takes (%d)", size, storage.MaxPageBytes+size, maxPeerMessageBytes)
 	}
+	// What the API takes: a list's page ends before 2 MiB, with a record
+	// at least, and a qualification is a few kilobytes.
+	if largest := max(maxPageBytes, validate.MaxToolBytes+64<<10); largest > 4<<20 {
+		t.Errorf("a page of tools of the API may take %d bytes, more than a gRPC client's default 4 MiB", largest)
+	}
 
+	tl = validTool()
+	tl.Maintenance = &catalogv1.Maintenance{Type: "community", Contacts: []*catalogv1.Contact{{Name: "Ana"}}}
 	tl.Maintenance.Contacts[0].Email = strings.Repeat("a", 220_000) + "@example.org"
 	v = validate.Violations{}
 	validate.Tool(&v, "tool", tl)

@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -10,6 +11,7 @@ import (
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
 	"github.com/ogptoolbox/federation/storage"
+	"github.com/ogptoolbox/federation/validate"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -317,4 +319,40 @@ func TestHarvestTimeMustBeATime(t *testing.T) {
 	if resp, b := n.do(t, "GET", "/v1/tools", "", ""); resp.StatusCode != 200 {
 		t.Errorf("GET /v1/tools: %d %.200s", resp.StatusCode, b)
 	}
+}
+
+// TestToolGrowsNoLargerThanAClientReads: each update within the request
+// limit, a tool grew, a language of long description at a time, to
+// 13 MB, which no gRPC client of the default 4 MiB could read, nor a page
+// of a list holding it. Past validate.MaxToolBytes, the update is refused,
+// naming the tool, and the tool stays as it was.
+func TestToolGrowsNoLargerThanAClientReads(t *testing.T) {
+	ctx := context.Background()
+	n := startNode(t)
+	created, err := n.client.CreateTool(admin(ctx), &catalogv1.CreateToolRequest{Parent: "origins/fr", ToolId: "decidim", Tool: validTool()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("𝄞", 10_000) // 40 KB
+	var last *catalogv1.Tool
+	for i := range validate.MaxListItems {
+		lang := fmt.Sprintf("x-%03d", i)
+		got, err := n.client.UpdateTool(admin(ctx), &catalogv1.UpdateToolRequest{
+			Tool:       &catalogv1.Tool{Name: created.GetName(), Descriptions: map[string]*catalogv1.Description{lang: {ShortDescription: "x", LongDescription: long}}},
+			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"descriptions." + lang}},
+		})
+		if err == nil {
+			last = got
+			continue
+		}
+		if status.Code(err) != codes.InvalidArgument || !contains(fieldViolations(err), "tool") || !strings.Contains(err.Error(), "bytes once encoded") {
+			t.Fatalf("update %d: %v, want INVALID_ARGUMENT naming the tool's size", i, err)
+		}
+		read, err := n.client.GetTool(ctx, &catalogv1.GetToolRequest{Name: created.GetName()})
+		if err != nil || read.GetSeq() != last.GetSeq() || proto.Size(read) > 4<<20 {
+			t.Errorf("the tool after the refused update: %v, seq %d (last written %d), %d bytes", err, read.GetSeq(), last.GetSeq(), proto.Size(read))
+		}
+		return
+	}
+	t.Errorf("a hundred languages of long descriptions taken: the tool is %d bytes", proto.Size(last))
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/ogptoolbox/federation/spdx"
 	"github.com/ogptoolbox/federation/vocabulary"
 	"golang.org/x/text/language"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
@@ -47,6 +48,14 @@ const (
 	maxEmail       = 254 // RFC 5321's longest path
 	maxLanguageTag = 64  // the longest tags in use are half as long
 )
+
+// MaxToolBytes bounds a tool the API writes, encoded: a read of it, or a
+// page of a list (which ends before 2 MiB, with one record at least), then
+// fits a gRPC client's default message of 4 MiB. The largest tool of the
+// corpus is a few tens of kilobytes; the bounds of its fields alone let a
+// tool of a hundred languages of long descriptions and features reach
+// 13 MB, which a client could not read.
+const MaxToolBytes = 2 << 20
 
 // Violations collects what is wrong with a record, field by field, so that
 // one answer names every problem.
@@ -198,6 +207,9 @@ func (v *Violations) noDuplicates(field string, items []string) {
 // tool in the request ("tool").
 func Tool(v *Violations, prefix string, t *catalogv1.Tool) {
 	f := func(name string) string { return prefix + "." + name }
+	if n := proto.Size(t); n > MaxToolBytes {
+		v.Add(prefix, "is %d bytes once encoded, more than %d: shorten its descriptions or features", n, MaxToolBytes)
+	}
 	v.text(f("display_name"), t.GetDisplayName(), true, maxDisplayName)
 
 	if len(t.GetDescriptions()) == 0 {
