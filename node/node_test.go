@@ -488,6 +488,12 @@ func TestBadInput(t *testing.T) {
 		// language=pt found no "pt_BR".
 		{"language tag with an underscore", &catalogv1.CreateToolRequest{Tool: mk(func(t *catalogv1.Tool) { t.Descriptions["pt_BR"] = &catalogv1.Description{ShortDescription: "x"} })}, "tool.descriptions.pt_BR"},
 		{"interface language tag replaced since", &catalogv1.CreateToolRequest{Tool: mk(func(t *catalogv1.Tool) { t.AvailableLanguages = []string{"i-klingon"} })}, "tool.available_languages[0]"},
+		// One value twice, as categories, standards and commitments were
+		// refused.
+		{"one language twice, in two cases", &catalogv1.CreateToolRequest{Tool: mk(func(t *catalogv1.Tool) { t.AvailableLanguages = []string{"pt-BR", "pt-br"} })}, "tool.available_languages[1]"},
+		{"one description language twice, in two cases", &catalogv1.CreateToolRequest{Tool: mk(func(t *catalogv1.Tool) { t.Descriptions["EN"] = &catalogv1.Description{ShortDescription: "x"} })}, "tool.descriptions.en"},
+		{"one theme twice", &catalogv1.CreateToolRequest{Tool: mk(func(t *catalogv1.Tool) { t.OgpThemes = append(t.OgpThemes, t.OgpThemes[0]) })}, "tool.ogp_themes[1]"},
+		{"one platform twice", &catalogv1.CreateToolRequest{Tool: mk(func(t *catalogv1.Tool) { t.Platforms = []string{"web", "linux", "web"} })}, "tool.platforms[2]"},
 		{"unknown category", &catalogv1.CreateToolRequest{Tool: mk(func(t *catalogv1.Tool) { t.Categories = []string{"petitions"} })}, "tool.categories[0]"},
 		{"unspecified theme", &catalogv1.CreateToolRequest{Tool: mk(func(t *catalogv1.Tool) { t.OgpThemes = []catalogv1.OgpTheme{0} })}, "tool.ogp_themes[0]"},
 		{"undefined theme", &catalogv1.CreateToolRequest{Tool: mk(func(t *catalogv1.Tool) { t.OgpThemes = []catalogv1.OgpTheme{99} })}, "tool.ogp_themes[0]"},

@@ -9,9 +9,11 @@ package validate
 
 import (
 	"fmt"
+	"maps"
 	"net/mail"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -194,12 +196,19 @@ func (v *Violations) date(field, s string, layouts ...string) {
 }
 
 func (v *Violations) noDuplicates(field string, items []string) {
+	noDuplicates(v, field, items, func(s string) string { return s })
+}
+
+// noDuplicates adds a violation for each item of a list whose key is an
+// earlier item's.
+func noDuplicates[T any](v *Violations, field string, items []T, key func(T) string) {
 	seen := map[string]bool{}
 	for i, it := range items {
-		if seen[it] {
-			v.Add(fmt.Sprintf("%s[%d]", field, i), "%q is listed twice", it)
+		k := key(it)
+		if seen[k] {
+			v.Add(fmt.Sprintf("%s[%d]", field, i), "%q is listed twice", k)
 		}
-		seen[it] = true
+		seen[k] = true
 	}
 }
 
@@ -216,6 +225,16 @@ func Tool(v *Violations, prefix string, t *catalogv1.Tool) {
 		v.Add(f("descriptions"), "is required: describe the tool in at least one language")
 	}
 	v.count(f("descriptions"), len(t.GetDescriptions()))
+	// A language tag is one whatever its case: "en" and "EN" would be two
+	// descriptions of one language.
+	first := map[string]string{}
+	for _, lang := range slices.Sorted(maps.Keys(t.GetDescriptions())) {
+		if was, ok := first[strings.ToLower(lang)]; ok {
+			v.Add(f("descriptions."+lang), "is the language of descriptions.%s too: a language tag is one in any case", was)
+			continue
+		}
+		first[strings.ToLower(lang)] = lang
+	}
 	for lang, d := range t.GetDescriptions() {
 		df := f("descriptions." + lang)
 		v.languageTag(df, lang)
@@ -255,6 +274,7 @@ func Tool(v *Violations, prefix string, t *catalogv1.Tool) {
 	for i, th := range t.GetOgpThemes() {
 		v.enum(fmt.Sprintf("%s[%d]", f("ogp_themes"), i), th, true)
 	}
+	noDuplicates(v, f("ogp_themes"), t.GetOgpThemes(), catalogv1.OgpTheme.String)
 	if s := t.GetDevelopmentStatus(); s != "" && !vocabulary.IsDevelopmentStatus(s) {
 		v.Add(f("development_status"), "%q is not one of %s", s, strings.Join(vocabulary.DevelopmentStatuses(), ", "))
 	}
@@ -267,7 +287,9 @@ func Tool(v *Violations, prefix string, t *catalogv1.Tool) {
 			v.Add(fmt.Sprintf("%s[%d]", f("platforms"), i), "%q is not a platform: use web, windows, mac, linux, ios, android or another lowercase word", p)
 		}
 	}
+	noDuplicates(v, f("platforms"), t.GetPlatforms(), strings.ToLower)
 	v.count(f("available_languages"), len(t.GetAvailableLanguages()))
+	noDuplicates(v, f("available_languages"), t.GetAvailableLanguages(), strings.ToLower)
 	for i, l := range t.GetAvailableLanguages() {
 		v.languageTag(fmt.Sprintf("%s[%d]", f("available_languages"), i), l)
 	}
@@ -309,6 +331,7 @@ func Tool(v *Violations, prefix string, t *catalogv1.Tool) {
 		}
 	}
 	v.count(f("used_by"), len(t.GetUsedBy()))
+	v.noDuplicates(f("used_by"), t.GetUsedBy())
 	for i, u := range t.GetUsedBy() {
 		v.text(fmt.Sprintf("%s[%d]", f("used_by"), i), u, true, maxShortText)
 	}
