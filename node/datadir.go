@@ -82,6 +82,17 @@ func keyNotLost(dataDir string) error {
 	return nil
 }
 
+// KeyWithoutCatalog reports whether the data folder holds the node's key
+// and no catalog: its catalog was wiped (or moved away), and the records
+// of its origin it signed are held by its federation only. A catalog made
+// anew would write from seq 1 again, seqs its members hold already, which
+// never reach them.
+func KeyWithoutCatalog(dataDir string) bool {
+	_, keyErr := os.Stat(filepath.Join(dataDir, keyFile))
+	_, catErr := os.Stat(filepath.Join(dataDir, catalogFile))
+	return keyErr == nil && errors.Is(catErr, fs.ErrNotExist)
+}
+
 // minTokenLength keeps guessable admin tokens out.
 const minTokenLength = 16
 

@@ -138,6 +138,10 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 	if tokenPath != "" {
 		n.log.Info("created the admin token: writes need it as Authorization: Bearer TOKEN", "path", tokenPath)
 	}
+	if KeyWithoutCatalog(cfg.DataDir) && len(cfg.Join) == 0 {
+		n.log.Warn("the data folder holds the node's key but no catalog (wiped?): the records of its origin it signed come back from the federation's members, which this node joins only with --join (or a restart that remembers them); until then, its writes take seqs the members may hold already, and never reach them",
+			"data", cfg.DataDir)
+	}
 	key, created, err := loadOrCreateKey(cfg.DataDir)
 	if err != nil {
 		return err

@@ -19,6 +19,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+	"github.com/ogptoolbox/federation/internal/lockedbuf"
 	"github.com/ogptoolbox/federation/storage"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
@@ -846,5 +847,36 @@ func TestBearerSchemeInAnyCase(t *testing.T) {
 	}
 	if code, body := create("Bearer wrong-token-000000", "decidim-y"); code != 401 || !strings.Contains(body, "wrong") {
 		t.Errorf("a wrong token: %d %s", code, body)
+	}
+}
+
+// TestWipedCatalogWithoutSeedsSaysSo: a data folder whose catalog was
+// wiped, its key kept, remembers no member: started without --join, the
+// node can get its records back from none, and its writes take seqs its
+// federation may hold. It starts (a lone node has no one to ask), and
+// says so.
+func TestWipedCatalogWithoutSeedsSaysSo(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	cat, err := OpenCatalog(context.Background(), "fr", data, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat.Close()
+	for _, f := range []string{catalogFile, catalogFile + "-wal", catalogFile + "-shm"} {
+		if err := os.Remove(filepath.Join(data, f)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			t.Fatal(err)
+		}
+	}
+	var logs lockedbuf.Buffer
+	cfg := DefaultConfig()
+	cfg.Origin, cfg.DataDir, cfg.AdminToken = "fr", data, testToken
+	cfg.HTTPAddr, cfg.GRPCAddr, cfg.GossipAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	n, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.Close()
+	if !strings.Contains(logs.String(), "holds the node's key but no catalog") || !strings.Contains(logs.String(), "--join") {
+		t.Errorf("the node did not say its catalog was wiped:\n%s", logs.String())
 	}
 }

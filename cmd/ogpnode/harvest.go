@@ -176,6 +176,10 @@ func runHarvest(ctx context.Context, o harvestOptions, getenv func(string) strin
 		client := &nodeClient{base: strings.TrimRight(o.nodeURL, "/"), token: token}
 		importHarvest = client.importHarvest
 	} else {
+		if !o.offline && node.KeyWithoutCatalog(o.dataDir) {
+			return fmt.Errorf("harvest: %s holds the node's key but no catalog (wiped?): its federation holds the records of its origin, and a catalog made anew here would write seqs they hold already, which never reach them; "+
+				"start the node with --join (it gets its records back), and harvest through it (--node URL), or give --offline if the origin never wrote a record", o.dataDir)
+		}
 		cat, err := node.OpenCatalog(ctx, o.origin, o.dataDir, log)
 		if err != nil {
 			return fmt.Errorf("harvest: %w", err)

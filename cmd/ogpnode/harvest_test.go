@@ -249,6 +249,38 @@ func TestPrintRunSaysWhatWasLeftOut(t *testing.T) {
 	}
 }
 
+// TestHarvestIntoAWipedCatalogRefused: a data folder whose catalog was
+// wiped, its key kept, remembers no member: a harvest into it made a
+// catalog anew, writing from seq 1 the seqs its federation holds already,
+// which never reach the members. It is refused, and makes no catalog, but
+// with --offline.
+func TestHarvestIntoAWipedCatalogRefused(t *testing.T) {
+	sill := sharedCorpus(t, "sill/sill.json")
+	data := filepath.Join(t.TempDir(), "data")
+	cat, err := node.OpenCatalog(context.Background(), "fr", data, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cat.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"catalog.db", "catalog.db-wal", "catalog.db-shm"} {
+		if err := os.Remove(filepath.Join(data, f)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			t.Fatal(err)
+		}
+	}
+	out, err := runHarvestCommand(t, nil, "--data", data, "--origin", "fr", sill)
+	if err == nil || !strings.Contains(err.Error(), "no catalog") || !strings.Contains(err.Error(), "--node") || strings.Contains(out, "created") {
+		t.Errorf("a harvest into a wiped catalog: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(data, "catalog.db")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the refused harvest made a catalog: %v", err)
+	}
+	if out, err := runHarvestCommand(t, nil, "--data", data, "--origin", "fr", "--offline", sill); err != nil || !strings.Contains(out, "240 created") {
+		t.Errorf("--offline: %v\n%s", err, out)
+	}
+}
+
 // TestHarvestFlagsAfterASourceRefused: `ogpnode harvest SOURCE --data DIR
 // --origin fr` (flags after the source, as many commands take them) must
 // not harvest SOURCE into the default data folder as origin "local", nor
