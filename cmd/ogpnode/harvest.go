@@ -97,6 +97,12 @@ running node at --node. Flags:
 	if o.nodeURL != "" && (o.dataDir != "" || o.origin != "" || o.offline) {
 		return o, usagef("harvest: give --node or --data and --origin (and --offline), not both")
 	}
+	if o.nodeURL != "" {
+		// Checked before the sources are read (a clone may be long).
+		if u, err := url.Parse(o.nodeURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return o, usagef("harvest: --node %q is not the node's http(s) URL (such as http://127.0.0.1:8080)", o.nodeURL)
+		}
+	}
 	pick, err := settingsOf(configFile, getenv)
 	if err != nil {
 		return o, err

@@ -233,6 +233,13 @@ func TestHarvestWithoutNodeRefusesAFederatedCatalog(t *testing.T) {
 	if _, err := runHarvestCommand(t, nil, "--node", "http://127.0.0.1:1", "--offline", sill); !errors.As(err, new(usageError)) {
 		t.Errorf("--node with --offline: %v", err)
 	}
+	// Said before the source is read, not after a clone as Go's
+	// "unsupported protocol scheme".
+	for _, u := range []string{"localhost:8080", "127.0.0.1:8080", "ftp://node.example.org", "http://"} {
+		if _, err := runHarvestCommand(t, nil, "--node", u, sill); !errors.As(err, new(usageError)) || !strings.Contains(err.Error(), "--node") {
+			t.Errorf("--node %s: %v, want a usage error naming --node", u, err)
+		}
+	}
 }
 
 // TestPrintRunSaysWhatWasLeftOut prints a report of entries imported

@@ -94,6 +94,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel}))
 		n, err := node.New(ctx, cfg, log)
 		if err != nil {
+			if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+				// A signal while the node started (its search index built
+				// from a large catalog): a stop asked for, as once it runs.
+				log.Info("stopped while starting")
+				return nil
+			}
 			return err
 		}
 		return n.Run(ctx)

@@ -179,3 +179,19 @@ func TestLogLevelOfTheEnvironmentIsASetting(t *testing.T) {
 		t.Errorf("OGPNODE_LOG_LEVEL=debug: %v, %v", level, err)
 	}
 }
+
+// TestStopWhileStartingIsAStop: a signal while the node starts (the search
+// index of a large catalog takes a while to build) is a stop asked for:
+// status 0, as once the node runs (README, Configuration), not the error
+// of a start cut short.
+func TestStopWhileStartingIsAStop(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	data := filepath.Join(t.TempDir(), "data")
+	env := map[string]string{"OGPNODE_ADMIN_TOKEN": "a-token-long-enough-for-the-node"}
+	err := run(ctx, []string{"serve", "--origin", "fr", "--data", data, "--http-addr", "127.0.0.1:0", "--grpc-addr", "127.0.0.1:0", "--gossip-addr", "127.0.0.1:0"},
+		func(k string) string { return env[k] }, io.Discard, io.Discard)
+	if err != nil {
+		t.Errorf("a node stopped as it started: %v (status %d), want a stop", err, exitStatus(err))
+	}
+}
