@@ -1823,6 +1823,7 @@ func (r *Replicator) learn(n *memberlist.Node, alive bool) {
 		p.conn = nil
 	}
 	wasAlive := p.alive
+	movedGossip := p.gossipAddr != gossipAddr
 	p.meta, p.gossipAddr, p.alive = m, gossipAddr, alive
 	// A member back (restarted) is not the one whose pulls failed: its
 	// backoff ends. One that announces another gRPC address is asked at
@@ -1857,6 +1858,10 @@ func (r *Replicator) learn(n *memberlist.Node, alive bool) {
 			r.log.Error("a member and this node disagree on mutual TLS between peers: pulls between them fail; give every member --tls-cert, --tls-key and --tls-ca, or none",
 				"origin", m.Origin, "member_tls", *m.TLS, "this_node_tls", r.cfg.TLS)
 		}
+	}
+	// Saved at a join, and when the member moves while alive: a restart
+	// would otherwise list, and rejoin, its address of before.
+	if !wasAlive || moved || movedGossip {
 		if err := r.store.SavePeer(r.ctx, remembered); err != nil && r.ctx.Err() == nil {
 			r.log.Warn("remember member", "origin", m.Origin, "err", err)
 		}

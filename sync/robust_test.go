@@ -1940,3 +1940,21 @@ func TestImpostorWithCopiedKeyRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestAddressChangeRemembered: a member that announces another gRPC
+// address while alive is remembered at it: the node saved its members at
+// their join only, and a restart listed, and rejoined, the address of
+// before.
+func TestAddressChangeRemembered(t *testing.T) {
+	n := startCluster(t, 1, clusterOpts{antiEntropy: time.Hour})[0]
+	savedAt := func(addr string) func() bool {
+		return func() bool {
+			known, err := n.store.Peers(context.Background())
+			return err == nil && len(known) == 1 && known[0].GRPCAddr == addr
+		}
+	}
+	events{n.repl}.NotifyJoin(frAt(t, "127.0.0.1:1", 1))
+	waitFor(t, 10*time.Second, "fr remembered at its first address", savedAt("127.0.0.1:1"))
+	events{n.repl}.NotifyUpdate(frAt(t, "127.0.0.1:2", 1))
+	waitFor(t, 10*time.Second, "fr remembered at its new address", savedAt("127.0.0.1:2"))
+}
