@@ -206,6 +206,9 @@ type Replicator struct {
 	// otherKeyLogged are when ownOriginRefused, saidForked,
 	// ownOriginAnswer, NotifyConflict and saidOtherKey last logged.
 	ownOriginLogged, forkLogged, aheadLogged, conflictLogged, otherKeyLogged time.Time
+	// verified are the members' metadata whose signatures NotifyAlive
+	// checked.
+	verified verifiedMetadata
 	// unsignedLogged is when NotifyAlive last logged a member whose
 	// metadata its key does not sign, in unix nanoseconds: NotifyAlive
 	// runs under memberlist's lock of its members, and takes no lock of
@@ -1938,11 +1941,15 @@ func (d delegate) NotifyAlive(n *memberlist.Node) error {
 	if m.Head < 0 {
 		return fmt.Errorf("member %q announces head seq %d", n.Name, m.Head)
 	}
-	if err := m.verify(net.JoinHostPort(n.Addr.String(), strconv.Itoa(int(n.Port)))); err != nil {
-		if now, last := time.Now().UnixNano(), d.r.unsignedLogged.Load(); now-last >= int64(ownOriginRefusedLogEvery) && d.r.unsignedLogged.CompareAndSwap(last, now) {
-			d.r.log.Error("refusing a member that does not prove it holds the key it names", "origin", m.Origin, "addr", n.Address(), "err", err)
+	gossipAddr := net.JoinHostPort(n.Addr.String(), strconv.Itoa(int(n.Port)))
+	if !d.r.verified.has(n.Name, n.Meta, gossipAddr) {
+		if err := m.verify(gossipAddr); err != nil {
+			if now, last := time.Now().UnixNano(), d.r.unsignedLogged.Load(); now-last >= int64(ownOriginRefusedLogEvery) && d.r.unsignedLogged.CompareAndSwap(last, now) {
+				d.r.log.Error("refusing a member that does not prove it holds the key it names", "origin", m.Origin, "addr", n.Address(), "err", err)
+			}
+			return fmt.Errorf("member %q: %w", n.Name, err)
 		}
-		return fmt.Errorf("member %q: %w", n.Name, err)
+		d.r.verified.add(n.Name, n.Meta, gossipAddr)
 	}
 	want, err := d.r.store.OriginKey(d.r.ctx, m.Origin)
 	if err == nil && want != nil && !bytes.Equal(want, m.Key) {
@@ -1950,6 +1957,36 @@ func (d delegate) NotifyAlive(n *memberlist.Node) error {
 		return fmt.Errorf("member %q: origin pinned, or trusted, with another key", n.Name)
 	}
 	return nil
+}
+
+// verifiedMetadata remembers the last metadata of each member whose
+// signature NotifyAlive checked, and the address it came from: memberlist
+// hands over every copy of a member's announcement that gossip spreads,
+// and every member's at each exchange of states, and a signature takes
+// tens of microseconds to check, under memberlist's lock of its members.
+type verifiedMetadata struct {
+	mu   gosync.Mutex
+	last map[string]string // by member: its metadata, then its address
+}
+
+// maxVerifiedMembers bounds verifiedMetadata, which starts over past it
+// (names are a gossip-key holder's to make up).
+const maxVerifiedMembers = 4096
+
+func (v *verifiedMetadata) has(name string, meta []byte, addr string) bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	last, ok := v.last[name]
+	return ok && len(last) == len(meta)+1+len(addr) && last[:len(meta)] == string(meta) && last[len(meta)+1:] == addr
+}
+
+func (v *verifiedMetadata) add(name string, meta []byte, addr string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.last == nil || len(v.last) >= maxVerifiedMembers {
+		v.last = map[string]string{}
+	}
+	v.last[name] = string(meta) + "\x00" + addr
 }
 
 // NotifyConflict hears of a member claiming the name of another, at
