@@ -130,7 +130,7 @@ func (v *Violations) url(field, s string) {
 		return
 	}
 	if len(s) > maxURL {
-		v.Add(field, "is %d characters long, more than %d", len(s), maxURL)
+		v.Add(field, "is %d bytes long, more than %d", len(s), maxURL)
 		return
 	}
 	quoted := WithoutCredentials(s)
