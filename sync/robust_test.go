@@ -1780,7 +1780,9 @@ func TestOtherKeyForgottenOncePeerServesUnderOurKey(t *testing.T) {
 
 // TestDigestRequestsBounded: a GetDigests request names at most
 // maxDigestOrigins origins (callers ask a thousand at a time): one of
-// gRPC's 4 MiB named a million, a set of 100 MB for the call.
+// gRPC's 4 MiB named a million, a set of 100 MB for the call; and a node
+// serves maxConcurrentDigests at once, where the port served any number
+// side by side.
 func TestDigestRequestsBounded(t *testing.T) {
 	srv := NewServer(benchStore(t, 1), 1, testLogger(t))
 	origins := make([]string, maxDigestOrigins+1)
@@ -1793,6 +1795,20 @@ func TestDigestRequestsBounded(t *testing.T) {
 	resp, err := srv.GetDigests(context.Background(), &federationv1.GetDigestsRequest{Origins: append(origins[:maxDigestOrigins-1], "fr")})
 	if err != nil || len(resp.GetDigests()) != 1 {
 		t.Errorf("a request of %d origins: %v, %v", maxDigestOrigins, resp, err)
+	}
+
+	// As many requests at once as the node serves: one more is refused
+	// as busy, which its caller takes as no fault of the node's.
+	for range maxConcurrentDigests {
+		srv.digests <- struct{}{}
+	}
+	_, err = srv.GetDigests(context.Background(), &federationv1.GetDigestsRequest{Origins: []string{"fr"}})
+	if status.Code(err) != codes.ResourceExhausted || !peerBusy(fmt.Errorf("get digests: %w", err)) {
+		t.Errorf("a digest request past %d at once: %v, want RESOURCE_EXHAUSTED", maxConcurrentDigests, err)
+	}
+	<-srv.digests
+	if _, err := srv.GetDigests(context.Background(), &federationv1.GetDigestsRequest{Origins: []string{"fr"}}); err != nil {
+		t.Errorf("a digest request with a place free: %v", err)
 	}
 }
 

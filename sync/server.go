@@ -33,6 +33,10 @@ type Server struct {
 	// cap(pulls) at once and refuses more with RESOURCE_EXHAUSTED, so that
 	// peers catching up cannot starve its own API.
 	pulls chan struct{}
+	// digests does the same for GetDigests calls, each a read of every
+	// origin's digest, which the port would otherwise serve without end
+	// side by side.
+	digests chan struct{}
 	// stall says when a pull whose caller reads nothing is ended, and
 	// refusedAt is when the last pull was refused for want of a place
 	// (unix nanoseconds): see stalled.
@@ -97,7 +101,8 @@ func (srv *Server) ListPeers(ctx context.Context, _ *federationv1.ListPeersReque
 // NewServer returns a Server of store's records serving at most
 // maxConcurrentPulls pulls at once.
 func NewServer(store *storage.Store, maxConcurrentPulls int, log *slog.Logger) *Server {
-	return &Server{store: store, log: log.With("component", "sync"), pulls: make(chan struct{}, max(1, maxConcurrentPulls)), stall: defaultStallLimits}
+	return &Server{store: store, log: log.With("component", "sync"), pulls: make(chan struct{}, max(1, maxConcurrentPulls)),
+		digests: make(chan struct{}, maxConcurrentDigests), stall: defaultStallLimits}
 }
 
 // Register registers the service on s.
@@ -232,6 +237,11 @@ func checkPull(req *federationv1.PullRequest) error {
 // many calls at once.
 const maxDigestOrigins = 10 * defaultDigestBatch
 
+// maxConcurrentDigests bounds the GetDigests calls a node serves at once:
+// a member compares digests after each pull, a few milliseconds, and
+// fifty members seldom do it at the same moment.
+const maxConcurrentDigests = 16
+
 // GetDigests describes what the node holds of each origin.
 func (srv *Server) GetDigests(ctx context.Context, req *federationv1.GetDigestsRequest) (*federationv1.GetDigestsResponse, error) {
 	if n := len(req.GetOrigins()); n > maxDigestOrigins {
@@ -241,6 +251,12 @@ func (srv *Server) GetDigests(ctx context.Context, req *federationv1.GetDigestsR
 		if !envelope.ValidOrigin(o) {
 			return nil, status.Errorf(codes.InvalidArgument, "origins: %q is not an origin", o)
 		}
+	}
+	select {
+	case srv.digests <- struct{}{}:
+		defer func() { <-srv.digests }()
+	default:
+		return nil, busyError("this node already serves %d digest requests: retry later", cap(srv.digests))
 	}
 	ds, err := srv.store.Digests(ctx, req.GetOrigins())
 	if err != nil {
