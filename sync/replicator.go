@@ -1113,8 +1113,18 @@ func (r *Replicator) announceLoop() {
 			r.mu.Lock()
 			r.self.Head = head
 			r.mu.Unlock()
-			if err := r.ml.UpdateNode(5 * time.Second); err != nil {
-				r.log.Warn("announce head", "err", err)
+			// UpdateNode waits until gossip has spread the news, up to
+			// its timeout; a stop does not wait for it (Close waited up
+			// to 5 s), and the wait ends by the timeout at most.
+			announced := make(chan error, 1)
+			go func() { announced <- r.ml.UpdateNode(5 * time.Second) }()
+			select {
+			case err := <-announced:
+				if err != nil {
+					r.log.Warn("announce head", "err", err)
+				}
+			case <-r.ctx.Done():
+				return
 			}
 		}
 		select {
