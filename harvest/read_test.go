@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -647,5 +648,57 @@ func TestPubliccodeDroppedValuesReported(t *testing.T) {
 		if !keys[key] {
 			t.Errorf("the report does not say, with its line, that %s was left out: %v", key, run.GetWarnedEntries()[0])
 		}
+	}
+}
+
+// TestPubliccodeLanguagesKeptAsTheCatalogTakesThem: publiccode.yml files
+// the catalog imported before its language check went by the tag as
+// written: one listing "tl" (Tagalog, which CLDR would write "fil"), one
+// listing a language twice in two cases, one describing the tool in
+// "pt-br". Each is imported, its languages in the form the catalog takes
+// them (pt-BR), each once.
+func TestPubliccodeLanguagesKeptAsTheCatalogTakesThem(t *testing.T) {
+	base := string(readFile(t, corpus(t, "publiccode/v0/valid/valid.minimal.yml")))
+	dir := t.TempDir()
+	for i, change := range []func(string) string{
+		func(f string) string { return strings.Replace(f, "    - en\n", "    - en\n    - tl\n", 1) },
+		func(f string) string { return strings.Replace(f, "    - en\n", "    - en\n    - EN\n", 1) },
+		func(f string) string { return strings.Replace(f, "  en-GB:\n", "  pt-br:\n", 1) },
+	} {
+		sub := filepath.Join(dir, fmt.Sprintf("tool%d", i))
+		if err := os.MkdirAll(sub, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(sub, "publiccode.yml"), []byte(change(variant(t, base, i))), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src, err := Source{Location: dir}.Resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := Read(context.Background(), src, ReadOptions{})
+	if len(req.GetEntries()) != 3 || len(req.GetRejected()) != 0 {
+		t.Fatalf("read: %d entries, rejected %v", len(req.GetEntries()), req.GetRejected())
+	}
+	run, err := NewImporter(openStore(t), nil, quietLog()).Import(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.GetCreated() != 3 {
+		t.Errorf("run: %s, want the three files created; rejected %v", counts(run), run.GetRejectedEntries())
+	}
+	var langs [][]string
+	var descriptions []string
+	for _, e := range req.GetEntries() {
+		langs = append(langs, e.GetTool().GetAvailableLanguages())
+		for l := range e.GetTool().GetDescriptions() {
+			descriptions = append(descriptions, l)
+		}
+	}
+	t.Logf("languages %q, descriptions %q", langs, descriptions)
+	if !slices.ContainsFunc(langs, func(l []string) bool { return slices.Equal(l, []string{"en", "tl"}) }) ||
+		!slices.ContainsFunc(langs, func(l []string) bool { return slices.Equal(l, []string{"en"}) }) || !slices.Contains(descriptions, "pt-BR") {
+		t.Errorf("languages %q, descriptions %q: want en and tl, en once, and a description in pt-BR", langs, descriptions)
 	}
 }

@@ -156,16 +156,28 @@ func (v *Violations) languageTag(field, s string) {
 		v.Add(field, "is %d bytes long, more than %d: no language tag is so long", len(s), maxLanguageTag)
 		return
 	}
-	tag, err := language.Parse(s)
+	tag, err := LanguageTag(s)
 	switch {
 	case err != nil || s == "":
 		v.Add(field, "%q is not a BCP 47 language tag (such as en, fr or pt-BR)", s)
-	case !strings.EqualFold(tag.String(), s):
-		// language.Parse takes "pt_BR", and a tag replaced since
-		// ("iw", "i-klingon"): the index and the language filter go by
-		// the tag as written, and "pt" would not find "pt_BR".
-		v.Add(field, "%q is not written as a BCP 47 language tag: write it %q", s, tag.String())
+	case !strings.EqualFold(tag, s):
+		// The index and the language filter go by the tag as written:
+		// "pt" would not find "pt_BR".
+		v.Add(field, "%q is not written as a BCP 47 language tag: write it %q", s, tag)
 	}
+}
+
+// LanguageTag is the BCP 47 form of the language tag s: "pt_BR" gives
+// "pt-BR", "EN" "en", a grandfathered tag its replacement ("i-klingon"
+// gives "tlh"); a tag of the registry, even one CLDR would replace (tl,
+// iw), stays itself. The API takes a tag written so, in any case; the
+// harvesters keep a source's tags in this form.
+func LanguageTag(s string) (string, error) {
+	tag, err := language.Raw.Parse(s)
+	if err != nil {
+		return "", err
+	}
+	return tag.String(), nil
 }
 
 func (v *Violations) count(field string, n int) {

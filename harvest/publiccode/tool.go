@@ -10,7 +10,6 @@ import (
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 	"github.com/ogptoolbox/federation/validate"
 	"github.com/ogptoolbox/federation/vocabulary"
-	"golang.org/x/text/language"
 )
 
 // The catalog's limits on a Tool's fields, as package validate sets them.
@@ -192,14 +191,24 @@ func (r *reader) keepPlatforms(l list) []string {
 	return r.keepAll(platforms, maxShortText, "platform")
 }
 
-// keepLanguages keeps the languages the catalog's own tag check takes.
+// keepLanguages keeps the languages the catalog's own tag check takes, in
+// the form it takes them (validate.LanguageTag: "pt_BR" as "pt-BR"), each
+// once.
 func (r *reader) keepLanguages(l list) []string {
 	var langs []keyed
+	seen := map[string]bool{}
 	for _, k := range items("localisation.availableLanguages", l) {
-		if _, err := language.Parse(strings.TrimSpace(k.t.s)); err != nil {
+		tag, err := validate.LanguageTag(strings.TrimSpace(k.t.s))
+		if err != nil {
 			r.warnf(k.key, k.t.at, "not kept in the catalog, whose language tags %q is not one of", clip(k.t.s))
 			continue
 		}
+		if seen[tag] {
+			r.warnf(k.key, k.t.at, "kept once: %q is a language listed before", clip(k.t.s))
+			continue
+		}
+		seen[tag] = true
+		k.t.s = tag
 		langs = append(langs, k)
 	}
 	return r.keepAll(langs, maxShortText, "language")
@@ -212,8 +221,13 @@ func (r *reader) keepDescriptions(ds []description) map[string]*catalogv1.Descri
 	out := make(map[string]*catalogv1.Description, len(ds))
 	for _, d := range ds {
 		key := "description." + d.lang
-		if _, err := language.Parse(d.lang); err != nil {
+		lang, err := validate.LanguageTag(d.lang)
+		if err != nil {
 			r.warnf(key, d.at, "not kept in the catalog, whose language tags %q is not one of", clip(d.lang))
+			continue
+		}
+		if out[lang] != nil {
+			r.warnf(key, d.at, "not kept in the catalog: the description in %s is kept, of the same language", lang)
 			continue
 		}
 		short := strings.TrimSpace(d.short.s)
@@ -225,7 +239,7 @@ func (r *reader) keepDescriptions(ds []description) map[string]*catalogv1.Descri
 			r.warnf(key, d.at, "not kept in the catalog, which keeps descriptions in at most %d languages", maxListItems)
 			break
 		}
-		out[d.lang] = &catalogv1.Description{
+		out[lang] = &catalogv1.Description{
 			ShortDescription:    short,
 			LongDescription:     r.keepOptional(key+".longDescription", d.long, maxLongDescription),
 			Features:            r.keepAll(items(key+".features", d.features), maxFeature, "feature"),
