@@ -173,7 +173,14 @@ func writeNewFile(path string, data []byte) (err error) {
 		return err
 	}
 	if err := os.Link(f.Name(), path); err != nil {
-		return err
+		if errors.Is(err, fs.ErrExist) {
+			return err
+		}
+		// A file system without hard links (some network and FUSE
+		// mounts): renamed to its name, which the check above found free.
+		if err := os.Rename(f.Name(), path); err != nil {
+			return err
+		}
 	}
 	return syncFile(dir)
 }

@@ -387,8 +387,8 @@ func configText(raw yaml.RawMessage) (configValue, error) {
 		return configValue{}, errors.New("a mapping, where the flag takes a value or a list")
 	}
 	// A number or a boolean: as written, but for an alias (*name), whose
-	// text is the anchor's name.
-	if text := strings.TrimSpace(string(raw)); text != "" && text[0] != '*' {
+	// text is the anchor's name, and a value with a tag (!!int 2048).
+	if text := strings.TrimSpace(string(raw)); text != "" && text[0] != '*' && text[0] != '!' {
 		return configValue{text: text, set: true}, nil
 	}
 	return configValue{text: fmt.Sprint(v), set: true}, nil

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -53,9 +54,9 @@ func TestConfigJoinAsList(t *testing.T) {
 // TestConfigValuesAsWritten: a key left empty (`advertise-addr:`, as in
 // a template whose optional keys are not filled in) is YAML's null, and
 // leaves its setting unset, not the text "<nil>"; a number is taken as
-// written (a folder named 0700, not 448), an anchor's value as the
-// anchor's; a mapping is refused, naming the key. Harvest reads serve's
-// data and origin the same way.
+// written (a folder named 0700, not 448), an anchor's value and a tagged
+// one (!!int 2048) as YAML reads them; a mapping is refused, naming the
+// key. Harvest reads serve's data and origin the same way.
 func TestConfigValuesAsWritten(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "ogpnode.yaml")
@@ -65,13 +66,13 @@ func TestConfigValuesAsWritten(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	write("origin: fr\nadvertise-addr:\njoin:\nadmin-token-file:\ntrust: ~\ndata: 0700\ngrpc-addr: &grpc 127.0.0.1:7400\nhttp-addr: *grpc\n")
+	write("origin: fr\nadvertise-addr:\njoin:\nadmin-token-file:\ntrust: ~\ndata: 0700\ngrpc-addr: &grpc 127.0.0.1:7400\nhttp-addr: *grpc\nmax-request-bytes: !!int 2048\n")
 	cfg, _, err := parseServe([]string{"--config", file}, func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := []string{cfg.AdvertiseAddr, cfg.AdminTokenFile, cfg.TrustFile, strings.Join(cfg.Join, ","), cfg.DataDir, cfg.GRPCAddr, cfg.HTTPAddr}
-	want := []string{"", "", "", "", "0700", "127.0.0.1:7400", "127.0.0.1:7400"}
+	got := []string{cfg.AdvertiseAddr, cfg.AdminTokenFile, cfg.TrustFile, strings.Join(cfg.Join, ","), cfg.DataDir, cfg.GRPCAddr, cfg.HTTPAddr, strconv.Itoa(cfg.MaxRequestBytes)}
+	want := []string{"", "", "", "", "0700", "127.0.0.1:7400", "127.0.0.1:7400", "2048"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("values of the file (-want +got):\n%s", diff)
 	}
