@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"runtime"
 	"slices"
 	"sort"
@@ -441,6 +442,10 @@ func plan(tx *storage.HarvestTx, src *catalogv1.HarvestSource, entries []incomin
 	if err != nil {
 		return storage.HarvestPlan{}, err
 	}
+	// The plan runs again when its first attempt's writes fail (a
+	// tombstone's id met): it changes a copy of listed, not what the
+	// next attempt starts from.
+	listed = maps.Clone(listed)
 	if len(known) == 0 {
 		if known, err = adoptNameWithUserinfo(tx, src.GetName()); err != nil {
 			return storage.HarvestPlan{}, err
@@ -515,6 +520,11 @@ func plan(tx *storage.HarvestTx, src *catalogv1.HarvestSource, entries []incomin
 		case handEdited && !src.GetAuthoritative():
 			counts.KeptHandEdits++
 		case idTaken: // an authoritative source brings its entry back, under another id
+			// Ids of its name were looked up for new entries only: one
+			// may be a live tool's, or a tombstone's.
+			if err := lookUp(tx, idCandidates(e.tool.GetDisplayName(), src.GetName(), e.sourceID), taken); err != nil {
+				return storage.HarvestPlan{}, err
+			}
 			if err := create(e, &counts.Updated); err != nil {
 				return storage.HarvestPlan{}, err
 			}
@@ -584,6 +594,18 @@ func plan(tx *storage.HarvestTx, src *catalogv1.HarvestSource, entries []incomin
 	return p, nil
 }
 
+// lookUp marks taken those of ids a record has.
+func lookUp(tx *storage.HarvestTx, ids []string, taken map[string]bool) error {
+	heads, err := tx.Heads(storage.KindTool, ids)
+	if err != nil {
+		return err
+	}
+	for id := range heads {
+		taken[id] = true
+	}
+	return nil
+}
+
 // freeID is the first of candidates no record has, else the second
 // candidate numbered (-2, -3...): an entry that left its source and came
 // back leaves a tombstone on each id it had, and must still find one.
@@ -598,12 +620,8 @@ func freeID(tx *storage.HarvestTx, candidates []string, taken map[string]bool) (
 		for i := range more {
 			more[i] = fmt.Sprintf("%s-%d", candidates[1], 2+r*perRound+i)
 		}
-		heads, err := tx.Heads(storage.KindTool, more)
-		if err != nil {
+		if err := lookUp(tx, more, taken); err != nil {
 			return "", err
-		}
-		for id := range heads {
-			taken[id] = true
 		}
 		if id := chooseID(more, taken); id != "" {
 			return id, nil
@@ -646,19 +664,25 @@ func IsRequestError(err error) bool {
 // respelledEntries finds the entries whose source id changed only in its
 // spelling since the last run ("github.com/Decidim/decidim" and then
 // "github.com/decidim/decidim", the same repository, or spaces around an
-// id): each is the known entry of its old spelling, which the run no
-// longer lists, rather than a new entry whose tool would be made anew (and
-// the old one deleted). It returns new spelling → old, and marks the old
-// spellings listed: their tools are not gone.
+// id): each is the known entry of its old spelling, which no entry of the
+// run has (a rejected one may: a second file of the repository, spelled
+// the old way, rejected as the first's duplicate), rather than a new entry
+// whose tool would be made anew (and the old one deleted). It returns new
+// spelling → old, and marks the old spellings listed: their tools are not
+// gone. A known entry that a rejected entry of the run names in another
+// spelling is listed too: rejected entries keep their tools.
 func respelledEntries(known map[string]storage.HarvestedEntry, entries []incoming, listed map[string]bool) map[string]string {
-	byForm := map[string]string{}
-	for sid := range known {
-		if !listed[sid] {
-			byForm[finding.IDForm(sid)] = sid
-		}
+	accepted := make(map[string]bool, len(entries))
+	for _, e := range entries {
+		accepted[e.sourceID] = true
 	}
-	if len(byForm) == 0 {
-		return nil
+	// Sorted, so that of two known spellings of one form the first is
+	// taken, whatever the map's order.
+	byForm := map[string]string{}
+	for _, sid := range slices.Sorted(maps.Keys(known)) {
+		if form := finding.IDForm(sid); !accepted[sid] && byForm[form] == "" {
+			byForm[form] = sid
+		}
 	}
 	out := map[string]string{}
 	for _, e := range entries {
@@ -670,6 +694,17 @@ func respelledEntries(known map[string]storage.HarvestedEntry, entries []incomin
 			out[e.sourceID] = old
 			listed[old] = true
 			delete(byForm, form)
+		}
+	}
+	rejectedForms := map[string]bool{}
+	for sid := range listed {
+		if !accepted[sid] {
+			rejectedForms[finding.IDForm(sid)] = true
+		}
+	}
+	for form, sid := range byForm {
+		if rejectedForms[form] {
+			listed[sid] = true
 		}
 	}
 	return out
