@@ -271,6 +271,30 @@ func TestScheduleNamesUnique(t *testing.T) {
 			t.Errorf("Run took %+v", sched)
 		}
 	}
+	// A share not mounted yet, listed twice, once with its kind: both
+	// would run under one name once it is there, and the next start be
+	// refused.
+	share := filepath.Join(dir, "share", "catalog")
+	_, _, err := CheckSchedule([]Scheduled{
+		{Source: Source{Kind: KindPubliccode, Location: share}, Interval: "6h"},
+		{Source: Source{Location: share, Authoritative: true}, Interval: "1h"},
+	})
+	if err == nil || !strings.Contains(err.Error(), "harvests[0] and harvests[1] both harvest") {
+		t.Errorf("one location not there yet, listed twice: %v", err)
+	}
+}
+
+// TestScheduleIntervalBounded: an interval past ten years is refused: its
+// random delay, a tenth of it, overflowed a duration past about 266
+// years, and the source was harvested over and over without a pause.
+func TestScheduleIntervalBounded(t *testing.T) {
+	_, _, err := (Scheduled{Source: Source{Kind: KindSILL, Location: corpus(t, "sill/sill.json")}, Interval: "2562047h"}).Check()
+	if err == nil || !strings.Contains(err.Error(), "longer than ten years") {
+		t.Errorf("an interval of 292 years: %v", err)
+	}
+	if _, _, err := (Scheduled{Source: Source{Kind: KindSILL, Location: corpus(t, "sill/sill.json")}, Interval: "8760h"}).Check(); err != nil {
+		t.Errorf("an interval of a year: %v", err)
+	}
 }
 
 // TestScheduledSourceNotThereYet: a scheduled source whose location is

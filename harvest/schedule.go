@@ -23,8 +23,14 @@ type Scheduled struct {
 	Interval string `yaml:"interval"`
 }
 
-// minInterval keeps a misconfigured schedule from hammering a source.
-const minInterval = time.Second
+// minInterval keeps a misconfigured schedule from hammering a source, and
+// maxInterval keeps its random delay (a tenth of it) within a duration:
+// past about 266 years, the sum overflowed, and the source was harvested
+// without a pause.
+const (
+	minInterval = time.Second
+	maxInterval = 10 * 365 * 24 * time.Hour
+)
 
 // Check resolves the source and parses the interval. A source on this
 // machine whose location is missing, and whose kind its name does not tell,
@@ -50,6 +56,9 @@ func (s Scheduled) Check() (Scheduled, time.Duration, error) {
 	if every < minInterval {
 		return s, 0, fmt.Errorf("harvest of %s: interval %s is shorter than %s", s.Location, every, minInterval)
 	}
+	if every > maxInterval {
+		return s, 0, fmt.Errorf("harvest of %s: interval %s is longer than ten years (%s)", s.Location, every, maxInterval)
+	}
 	return s, every, nil
 }
 
@@ -61,6 +70,7 @@ func CheckSchedule(schedule []Scheduled) ([]Scheduled, []time.Duration, error) {
 	checked := make([]Scheduled, len(schedule))
 	every := make([]time.Duration, len(schedule))
 	named := map[string]int{}
+	unnamedAt := map[string]int{} // by location, those given no name
 	for i, s := range schedule {
 		c, d, err := s.Check()
 		if err != nil {
@@ -71,6 +81,15 @@ func CheckSchedule(schedule []Scheduled) ([]Scheduled, []time.Duration, error) {
 				return nil, nil, fmt.Errorf("harvests[%d] and harvests[%d] are both named %q: give each source a name of its own", j, i, WithoutUserinfo(c.Name))
 			}
 			named[c.Name] = i
+		}
+		// Two of one location, given no name, take one once it is there
+		// (KIND:LOCATION, its kind told or found): refused now, rather
+		// than harvested twice, and refused at the next start.
+		if s.Name == "" {
+			if j, dup := unnamedAt[s.Location]; dup {
+				return nil, nil, fmt.Errorf("harvests[%d] and harvests[%d] both harvest %s: give each source a name of its own, or list it once", j, i, WithoutUserinfo(s.Location))
+			}
+			unnamedAt[s.Location] = i
 		}
 		checked[i], every[i] = c, d
 	}
