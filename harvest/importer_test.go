@@ -970,3 +970,27 @@ func TestRespelledSourceID(t *testing.T) {
 		}
 	}
 }
+
+// TestReportErrorBounded: a source's read error can be long (a folder's
+// joins every file's): the report keeps its first 16 KiB and says how
+// much it leaves out, as it bounds its rejected entries, so that a list
+// of reports fits a client's message.
+func TestReportErrorBounded(t *testing.T) {
+	s := openStore(t)
+	im := NewImporter(s, nil, quietLog())
+	req := request("folder", false, entry("a", "Alpha", "x"))
+	req.ReadError = strings.Repeat("a file could not be read; ", 40_000) // 1 MB
+	run, err := im.Import(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved, err := s.HarvestRuns(context.Background(), "folder", 1)
+	if err != nil || len(saved) != 1 {
+		t.Fatalf("saved reports: %v, %v", saved, err)
+	}
+	for _, r := range []*catalogv1.HarvestRun{run, saved[0]} {
+		if n := len(r.GetError()); n > 17<<10 || !strings.HasPrefix(r.GetError(), "a file could not be read") || !strings.HasSuffix(r.GetError(), "more bytes)") {
+			t.Errorf("a report's error of %d bytes, ending %q", n, r.GetError()[max(0, n-40):])
+		}
+	}
+}
