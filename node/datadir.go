@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/ogptoolbox/federation/storage"
 )
@@ -24,6 +25,8 @@ const (
 	catalogFile    = "catalog.db"
 	keyFile        = "node.key"
 	adminTokenFile = "admin-token"
+	// restoredFile marks a data folder made by a backup: see BackupDataDir.
+	restoredFile = "restored-from-backup"
 )
 
 // loadOrCreateKey reads the node's Ed25519 key from the data folder
@@ -288,6 +291,16 @@ func BackupDataDir(ctx context.Context, dataDir, dest string) (err error) {
 		if err := writeNewFile(filepath.Join(tmp, name), b); err != nil {
 			return fmt.Errorf("back up %s: %w", dataDir, err)
 		}
+	}
+	// The copy says it is one: a node started on it, once restored,
+	// holds its writes until a member of its federation has given back
+	// the records of its origin written since.
+	note := fmt.Sprintf("This folder was made by ogpnode backup from %s at %s.\n"+
+		"A node started on it (restored) holds its writes until a member of its federation has given back the records of its origin written since, and then deletes this file.\n"+
+		"Delete it to let the node write without them (those records are then lost to it, and the seqs it writes may be held already by its peers).\n",
+		dataDir, time.Now().UTC().Format(time.RFC3339))
+	if err := writeNewFile(filepath.Join(tmp, restoredFile), []byte(note)); err != nil {
+		return fmt.Errorf("back up %s: %w", dataDir, err)
 	}
 	if err := syncFile(tmp); err != nil {
 		return fmt.Errorf("back up %s: %w", dataDir, err)

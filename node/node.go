@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -234,7 +235,22 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 		n.httpSrv.TLSConfig = n.https.config()
 	}
 
+	// A folder restored from a backup says so (see BackupDataDir): its
+	// catalog lacks the records of its origin written since.
+	marker := filepath.Join(cfg.DataDir, restoredFile)
+	restored := ""
+	if _, err := os.Stat(marker); err == nil {
+		restored = "this catalog was restored from a backup (" + marker + " says so; delete it to write without the federation's records)"
+	}
 	n.repl, err = ogpsync.Start(ctx, ogpsync.Config{
+		Restored: restored,
+		OnRestored: func() {
+			if err := os.Remove(marker); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				n.log.Error("the restored catalog has its records back, but the file that says it is restored stays", "path", marker, "err", err)
+				return
+			}
+			n.log.Info("the restored catalog is up to date with its federation: its writes go ahead", "removed", marker)
+		},
 		Origin:        cfg.Origin,
 		GossipAddr:    cfg.GossipAddr,
 		AdvertiseHost: cfg.AdvertiseAddr,

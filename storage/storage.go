@@ -165,7 +165,16 @@ type OwnWritesHold struct {
 	once    sync.Once
 	decided chan struct{} // closed by Release or Refuse
 	refused error         // set before decided closes, by Refuse
+	// failFast, while set, fails the writes held at once with its error,
+	// rather than have them wait (see FailFast).
+	failFast atomic.Pointer[error]
 }
+
+// FailFast makes the writes held fail at once with err, until Release or
+// Refuse, rather than wait: for a hold that may last long (no member of
+// the federation reachable), where a client would otherwise wait until
+// its deadline. err should wrap ErrUnavailable.
+func (h *OwnWritesHold) FailFast(err error) { h.failFast.Store(&err) }
 
 // Release lets the writes held go ahead, and those after.
 func (h *OwnWritesHold) Release() {
@@ -188,6 +197,14 @@ func (h *OwnWritesHold) Refuse() {
 
 // wait waits until h is released or refused, or ctx ends.
 func (h *OwnWritesHold) wait(ctx context.Context) error {
+	if err := h.failFast.Load(); err != nil {
+		select {
+		case <-h.decided:
+			return h.refused
+		default:
+			return *err
+		}
+	}
 	select {
 	case <-h.decided:
 		return h.refused

@@ -60,6 +60,8 @@ type clusterOpts struct {
 	tls         bool                         // the node says its gRPC port speaks mutual TLS
 	grpcHost    string                       // where gRPC listens; "": 127.0.0.1
 	httpAddr    string                       // the HTTP address the node says it has
+	restored    string                       // the catalog is a restored copy (Config.Restored)
+	onRestored  func()                       // Config.OnRestored
 }
 
 func testLogger(t testing.TB) *slog.Logger {
@@ -115,6 +117,8 @@ func startNode(t testing.TB, dir, origin string, o clusterOpts) *testNode {
 		},
 		WrapTransport: o.net.wrap(origin),
 		TLS:           o.tls,
+		Restored:      o.restored,
+		OnRestored:    o.onRestored,
 	}, store, log)
 	if err != nil {
 		t.Fatal(err)

@@ -100,6 +100,14 @@ type Config struct {
 	// TLS says the gRPC port speaks mutual TLS (and Dial does): members
 	// announce it, and a node says when a member does not as it does.
 	TLS bool
+	// Restored says the catalog is a copy restored from a backup, which
+	// lacks the records of the node's origin written since; its writes
+	// then wait for a member's answer however long it takes (see
+	// holdOwnWrites), failing at once meanwhile with Restored's words.
+	// OnRestored is called once members answered (or when the node knows
+	// none to ask).
+	Restored   string
+	OnRestored func()
 	// Metrics, when set, registers replication's metrics.
 	Metrics prometheus.Registerer
 	// WrapTransport, when set, wraps gossip's network transport (tests cut
@@ -200,8 +208,11 @@ type Replicator struct {
 	// holdOwnWrites); nil when the writes were not held.
 	extendHold func()
 	// awaited are the members whose answers the node's held writes still
-	// wait for (see holdOwnWrites).
-	awaited map[string]bool
+	// wait for (see holdOwnWrites); awaitFirst says that a restored node,
+	// which joined none at start, awaits the first member that joins, and
+	// restoredAnswered that a member answered a restored node.
+	awaited                      map[string]bool
+	awaitFirst, restoredAnswered bool
 	// ownOriginLogged, forkLogged, aheadLogged, conflictLogged and
 	// otherKeyLogged are when ownOriginRefused, saidForked,
 	// ownOriginAnswer, NotifyConflict and saidOtherKey last logged.
@@ -440,6 +451,10 @@ func Start(ctx context.Context, cfg Config, store *storage.Store, logger *slog.L
 				args = append(args, "hint", hint)
 			}
 			r.log.Warn("joined no member yet; gossip will keep trying through peers that reach this node", args...)
+			if cfg.Restored != "" {
+				// The first member that joins is asked.
+				r.holdOwnWrites(wms[cfg.Origin], nil)
+			}
 		} else {
 			r.log.Info("joined the federation", "members", len(members))
 			// Whatever the catalog holds of the node's origin: one
@@ -449,11 +464,23 @@ func Start(ctx context.Context, cfg Config, store *storage.Store, logger *slog.L
 			r.holdOwnWrites(wms[cfg.Origin], members)
 		}
 	}
+	if len(seeds) == 0 && cfg.Restored != "" {
+		r.log.Warn("this catalog was restored from a backup, and this node knows no member of a federation to give back the records of its origin written since (no --join, none remembered): if it wrote any, they are lost, and its writes go ahead")
+		r.restored()
+	}
 	r.wg.Add(3)
 	go r.newsLoop()
 	go r.announceLoop()
 	go r.antiEntropyLoop()
 	return r, nil
+}
+
+// restored tells the node that its restored catalog needs no more
+// waiting.
+func (r *Replicator) restored() {
+	if r.cfg.OnRestored != nil {
+		r.cfg.OnRestored()
+	}
 }
 
 // gossipKeyHint says what a failed join's error means when gossip's own
@@ -595,8 +622,15 @@ func (r *Replicator) ownRecordsPatience() time.Duration {
 // in a row, unless it cannot be reached (it may be restarting, while
 // gossip holds it alive). One that leaves is still waited for: it may be
 // the one holding the records, restarting.
+//
+// A restored catalog (Config.Restored) lacks for certain the records of
+// its origin written since its backup: its writes wait for a member's
+// answer however long it takes, the first member that joins when none
+// did at start, and fail at once meanwhile; the patience lets them go
+// ahead only once a member answered.
 func (r *Replicator) holdOwnWrites(head int64, members []string) {
-	if len(members) == 0 {
+	restored := r.cfg.Restored != ""
+	if len(members) == 0 && !restored {
 		return
 	}
 	hold := r.store.HoldOwnWrites()
@@ -605,9 +639,15 @@ func (r *Replicator) holdOwnWrites(head int64, members []string) {
 	for _, m := range members {
 		r.awaited[m] = true
 	}
+	r.awaitFirst = len(members) == 0
 	r.mu.Unlock()
 	patience := r.ownRecordsPatience()
-	r.log.Info("this node's writes wait for each member to give back any record of its origin it signed and its catalog lost", "head", head, "members", len(members), "at_most", patience)
+	if restored {
+		hold.FailFast(fmt.Errorf("write: %s, and no member of its federation has given back yet the records of its origin written since: writes wait for one: %w", r.cfg.Restored, storage.ErrUnavailable))
+		r.log.Warn("this catalog was restored from a backup: this node's writes wait for a member to give back the records of its origin written since, however long it takes, and fail meanwhile", "head", head, "members", len(members))
+	} else {
+		r.log.Info("this node's writes wait for each member to give back any record of its origin it signed and its catalog lost", "head", head, "members", len(members), "at_most", patience)
+	}
 	// Whichever ends the hold first (every answer, the patience, or the
 	// node stopping) settles it; the others do nothing.
 	var once gosync.Once
@@ -617,14 +657,27 @@ func (r *Replicator) holdOwnWrites(head int64, members []string) {
 			settle()
 		})
 	}
+	release := func() {
+		hold.Release()
+		if restored {
+			r.restored()
+		}
+	}
 	timer := time.AfterFunc(patience, func() {
+		r.mu.Lock()
+		noAnswer := restored && !r.restoredAnswered
+		r.mu.Unlock()
+		if noAnswer {
+			r.log.Warn("this catalog was restored from a backup, and no member has answered yet: its writes keep waiting", "waited", patience, "unanswered", r.stillAwaited())
+			return
+		}
 		unanswered := r.stillAwaited() // before end forgets them
 		end(func() {
 			r.log.Warn("not every member answered that it held no more of this node's origin: this node's writes go ahead, and if its catalog lost records of its origin that peers hold, they will not take the writes of the same seqs", "waited", patience, "unanswered", unanswered)
-			hold.Release()
+			release()
 		})
 	})
-	r.releaseHeld = func() { timer.Stop(); end(hold.Release) }
+	r.releaseHeld = func() { timer.Stop(); end(release) }
 	r.refuseHeld = func() { timer.Stop(); end(hold.Refuse) }
 	// The patience starts again while the node's own catalog cannot take
 	// the records a member gives back: waiting on the member is not what
@@ -676,6 +729,7 @@ func (r *Replicator) answered(origin string) {
 	awaited := r.awaited[origin]
 	delete(r.awaited, origin)
 	release := awaited && len(r.awaited) == 0
+	r.restoredAnswered = r.restoredAnswered || awaited
 	r.mu.Unlock()
 	if release {
 		r.releaseOwnWrites()
@@ -1848,6 +1902,11 @@ func (r *Replicator) learn(n *memberlist.Node, alive bool) {
 	case alive && !wasAlive:
 		p.failures, p.busy, p.retryAt = 0, 0, time.Time{}
 		p.staleConn = p.conn != nil
+		if r.awaitFirst && r.awaited != nil {
+			// A restored node that joined none at start: this member
+			// gives back what it holds of the node's origin.
+			r.awaited[m.Origin], r.awaitFirst = true, false
+		}
 	case alive && moved && now.Before(p.retryAt) && now.Sub(p.movedRetry) >= movedRetryEvery:
 		p.busy, p.retryAt, p.movedRetry, retried = 0, time.Time{}, now, true
 	}

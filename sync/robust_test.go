@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log"
 	"log/slog"
 	"math"
 	"net"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -1973,4 +1975,79 @@ func TestAddressChangeRemembered(t *testing.T) {
 	waitFor(t, 10*time.Second, "fr remembered at its first address", savedAt("127.0.0.1:1"))
 	events{n.repl}.NotifyUpdate(frAt(t, "127.0.0.1:2", 1))
 	waitFor(t, 10*time.Second, "fr remembered at its new address", savedAt("127.0.0.1:2"))
+}
+
+// TestRestoredCatalogWaitsForAMember restores fr from a backup taken
+// before its last two writes, and starts it while de, which holds them,
+// is down: fr's writes fail at once, saying why, where they went ahead
+// once no member answered the join, and took the seqs de holds, which
+// never reached it. Once de is back, fr gets its records back, and its
+// next write follows them.
+func TestRestoredCatalogWaitsForAMember(t *testing.T) {
+	ctx := context.Background()
+	deDir, frDir := t.TempDir(), t.TempDir()
+	de := startNode(t, deDir, "de", clusterOpts{})
+	fr := startNode(t, frDir, "fr", clusterOpts{join: []string{de.repl.GossipAddr()}})
+	writeTools(t, fr, "old", 3)
+	backup := filepath.Join(t.TempDir(), "catalog.db")
+	if err := storage.Backup(ctx, filepath.Join(frDir, "catalog.db"), backup); err != nil {
+		t.Fatal(err)
+	}
+	writeTools(t, fr, "new", 2)
+	waitFor(t, 20*time.Second, "de holds fr's five records", func() bool {
+		w, err := de.store.Watermark(ctx, "fr")
+		return err == nil && w == 5
+	})
+	fr.stop()
+	de.stop()
+	for _, f := range []string{"catalog.db", "catalog.db-wal", "catalog.db-shm"} {
+		if err := os.Remove(filepath.Join(frDir, f)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Rename(backup, filepath.Join(frDir, "catalog.db")); err != nil {
+		t.Fatal(err)
+	}
+
+	var restoredDone atomic.Bool
+	fr = startNode(t, frDir, "fr", clusterOpts{restored: "this catalog was restored from a backup", onRestored: func() { restoredDone.Store(true) }})
+	write := func(id string) error {
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		_, err := fr.store.Apply(ctx, []storage.Write{{Op: storage.OpCreate, ID: id, Resource: &catalogv1.Tool{DisplayName: id,
+			Descriptions: map[string]*catalogv1.Description{"en": {ShortDescription: "a tool"}}}}})
+		return err
+	}
+	// Its context ends in 10 s: a write that waited would fail with that.
+	if err := write("meanwhile"); !errors.Is(err, storage.ErrUnavailable) || !strings.Contains(err.Error(), "restored from a backup") {
+		t.Fatalf("a write of the restored node while no member answers: %v, want UNAVAILABLE at once, saying why", err)
+	}
+	if restoredDone.Load() {
+		t.Error("the restored catalog was settled before a member answered")
+	}
+
+	de = startNode(t, deDir, "de", clusterOpts{join: []string{fr.repl.GossipAddr()}})
+	waitFor(t, 20*time.Second, "the restored node's write goes ahead once de answered", func() bool { return write("after") == nil })
+	after, err := fr.store.Get(ctx, storage.KindTool, "fr", "after")
+	if err != nil || after.(*catalogv1.Tool).GetSeq() != 6 {
+		t.Errorf("the write after the restore: %v, %v; want seq 6, after the records de gave back", after, err)
+	}
+	if _, err := fr.store.Get(ctx, storage.KindTool, "fr", "new-1"); err != nil {
+		t.Errorf("a record written after the backup, which de held: %v", err)
+	}
+	if !restoredDone.Load() {
+		t.Error("the restored catalog is not settled once de answered")
+	}
+}
+
+// TestRestoredCatalogOfALoneNode: a node that knows no member (no seeds,
+// none remembered) has no one to ask: its restored catalog is settled at
+// start, and its writes go ahead.
+func TestRestoredCatalogOfALoneNode(t *testing.T) {
+	var restoredDone atomic.Bool
+	n := startNode(t, t.TempDir(), "fr", clusterOpts{restored: "this catalog was restored from a backup", onRestored: func() { restoredDone.Store(true) }})
+	if !restoredDone.Load() {
+		t.Error("a lone node's restored catalog is not settled at start")
+	}
+	writeTools(t, n, "t", 1)
 }

@@ -52,6 +52,11 @@ func TestBackupBesideANode(t *testing.T) {
 	if err := cat.Close(); err != nil {
 		t.Fatal(err)
 	}
+	// The backup says it is one: a node started on it holds its writes
+	// until its federation gave back the records written since.
+	if b, err := os.ReadFile(filepath.Join(dest, "restored-from-backup")); err != nil || !strings.Contains(string(b), "holds its writes") {
+		t.Errorf("the backup's note that it is one: %q, %v", b, err)
+	}
 	for _, name := range []string{"node.key", "admin-token"} {
 		if _, err := os.Stat(filepath.Join(data, name)); errors.Is(err, fs.ErrNotExist) {
 			continue
