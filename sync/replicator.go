@@ -220,11 +220,12 @@ type Replicator struct {
 	// verified are the members' metadata whose signatures NotifyAlive
 	// checked.
 	verified verifiedMetadata
-	// unsignedLogged is when NotifyAlive last logged a member whose
-	// metadata its key does not sign, in unix nanoseconds: NotifyAlive
-	// runs under memberlist's lock of its members, and takes no lock of
-	// the node's.
-	unsignedLogged atomic.Int64
+	// unsignedLogged and memberConflictLogged are when NotifyAlive last
+	// logged a member whose metadata its key does not sign, and
+	// conflictOfMember a member taken at another address, in unix
+	// nanoseconds: memberlist calls them under its lock of its members,
+	// and they take no lock of the node's (see logDueAtomic).
+	unsignedLogged, memberConflictLogged atomic.Int64
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -473,6 +474,13 @@ func Start(ctx context.Context, cfg Config, store *storage.Store, logger *slog.L
 	go r.announceLoop()
 	go r.antiEntropyLoop()
 	return r, nil
+}
+
+// logDueAtomic reports whether a log line whose last time last holds is
+// due, at most every ownOriginRefusedLogEvery, and notes it.
+func logDueAtomic(last *atomic.Int64) bool {
+	now, was := time.Now().UnixNano(), last.Load()
+	return now-was >= int64(ownOriginRefusedLogEvery) && last.CompareAndSwap(was, now)
 }
 
 // restored tells the node that its restored catalog needs no more
@@ -2013,12 +2021,15 @@ func (d delegate) NotifyAlive(n *memberlist.Node) error {
 	gossipAddr := net.JoinHostPort(n.Addr.String(), strconv.Itoa(int(n.Port)))
 	if !d.r.verified.has(n.Name, n.Meta, gossipAddr) {
 		if err := m.verify(gossipAddr); err != nil {
-			if now, last := time.Now().UnixNano(), d.r.unsignedLogged.Load(); now-last >= int64(ownOriginRefusedLogEvery) && d.r.unsignedLogged.CompareAndSwap(last, now) {
+			if logDueAtomic(&d.r.unsignedLogged) {
 				d.r.log.Error("refusing a member that does not prove it holds the key it names", "origin", m.Origin, "addr", n.Address(), "err", err)
 			}
 			return fmt.Errorf("member %q: %w", n.Name, err)
 		}
 		d.r.verified.add(n.Name, n.Meta, gossipAddr)
+	}
+	if stale, newer := d.r.verified.older(n.Name, m.Head, gossipAddr); stale {
+		return fmt.Errorf("member %q: head %d announced from %s, where it announced head %d from %s: taken for a copy of its earlier metadata", n.Name, m.Head, gossipAddr, newer.head, newer.addr)
 	}
 	want, err := d.r.store.OriginKey(d.r.ctx, m.Origin)
 	if err == nil && want != nil && !bytes.Equal(want, m.Key) {
@@ -2033,9 +2044,45 @@ func (d delegate) NotifyAlive(n *memberlist.Node) error {
 // hands over every copy of a member's announcement that gossip spreads,
 // and every member's at each exchange of states, and a signature takes
 // tens of microseconds to check, under memberlist's lock of its members.
+//
+// It also keeps the highest head each member announced, and from where:
+// gossip takes a name's holder at its address until it fails, and a
+// gossip-key holder could announce a member's signed metadata, copied,
+// from the address the member left when it restarted elsewhere, and keep
+// the member out. Metadata of a lower head than the member announced from
+// another address is such a copy, and refused; and when gossip keeps a
+// name at an address that another holder of the name announces a higher
+// head than, the node takes the other (see NotifyConflict).
 type verifiedMetadata struct {
-	mu   gosync.Mutex
-	last map[string]string // by member: its metadata, then its address
+	mu      gosync.Mutex
+	last    map[string]string // by member: its metadata, then its address
+	highest map[string]headAt // by member
+}
+
+// headAt is a head a member announced, and the address it announced it
+// from.
+type headAt struct {
+	head int64
+	addr string
+}
+
+// older reports whether a member's head announced from addr is lower than
+// one it announced from another address, which it then says; else it
+// notes the head, if it is the highest.
+func (v *verifiedMetadata) older(name string, head int64, addr string) (bool, headAt) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	h, ok := v.highest[name]
+	if ok && head < h.head && addr != h.addr {
+		return true, h
+	}
+	if !ok || head >= h.head {
+		if v.highest == nil || len(v.highest) >= maxVerifiedMembers {
+			v.highest = map[string]headAt{}
+		}
+		v.highest[name] = headAt{head, addr}
+	}
+	return false, h
 }
 
 // maxVerifiedMembers bounds verifiedMetadata, which starts over past it
@@ -2064,11 +2111,35 @@ func (v *verifiedMetadata) add(name string, meta []byte, addr string) {
 // at most every ownOriginRefusedLogEvery: two nodes run with one origin,
 // and at most one of them can hold the key the federation knows it by.
 func (d delegate) NotifyConflict(existing, other *memberlist.Node) {
-	if existing.Name != d.r.cfg.Origin || !d.r.logDue(&d.r.conflictLogged) {
+	if existing.Name != d.r.cfg.Origin {
+		d.r.conflictOfMember(existing, other)
+		return
+	}
+	if !d.r.logDue(&d.r.conflictLogged) {
 		return
 	}
 	d.r.log.Error("another node claims this node's origin: two nodes must not run with one origin (give each its own --origin); peers take the records of the one whose key they pinned, and refuse the other's",
 		"origin", existing.Name, "this", existing.Address(), "other", other.Address())
+}
+
+// conflictOfMember hears of other claiming a member's name at another
+// address than gossip holds it at (existing), which gossip refuses, its
+// holder alive. other's metadata passed NotifyAlive just before, its
+// signature checked: if it announces a higher head than existing, it is
+// the member, back at another address, and existing a copy of its
+// earlier metadata (or its old process, not yet found dead): the node
+// takes other for the member, and pulls from it. Gossip keeps existing
+// until it fails; NotifyAlive refuses its announcements meanwhile.
+func (r *Replicator) conflictOfMember(existing, other *memberlist.Node) {
+	var held, claimed meta
+	if json.Unmarshal(existing.Meta, &held) != nil || json.Unmarshal(other.Meta, &claimed) != nil || claimed.Head <= held.Head {
+		return
+	}
+	if logDueAtomic(&r.memberConflictLogged) {
+		r.log.Warn("a member announces a higher head from another address than gossip holds it at: taking it there (gossip's holder may be a copy of its earlier metadata)",
+			"origin", other.Name, "held", existing.Address(), "head", held.Head, "announced", other.Address(), "announced_head", claimed.Head)
+	}
+	events{r}.NotifyJoin(other)
 }
 
 // events hears memberlist's news of members.

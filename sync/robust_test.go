@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
@@ -15,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	gosync "sync"
 	"sync/atomic"
@@ -2050,4 +2052,87 @@ func TestRestoredCatalogOfALoneNode(t *testing.T) {
 		t.Error("a lone node's restored catalog is not settled at start")
 	}
 	writeTools(t, n, "t", 1)
+}
+
+// TestReplayedMetadataAtOldAddressRefused: a gossip-key holder records
+// fr's signed metadata, and once fr restarts at another address, announces
+// it, unchanged, from fr's old address, which it binds. Gossip holds a
+// name at its address while its holder answers: the real fr, back, was
+// refused as a conflict of addresses, de pulled from fr's old gRPC
+// address, and fr's new writes never arrived. The copy announces a lower
+// head than fr from another address: de takes fr at its new address, and
+// refuses the copy's announcements.
+func TestReplayedMetadataAtOldAddressRefused(t *testing.T) {
+	ctx := context.Background()
+	de := startNode(t, t.TempDir(), "de", clusterOpts{})
+	frDir := t.TempDir()
+	fr := startNode(t, frDir, "fr", clusterOpts{join: []string{de.repl.GossipAddr()}})
+	writeTools(t, fr, "before", 1)
+	waitFor(t, 20*time.Second, "de holds fr's first record", func() bool {
+		_, err := de.store.Get(ctx, storage.KindTool, "fr", "before-0")
+		return err == nil
+	})
+	oldGossip := fr.repl.GossipAddr()
+	var recorded []byte
+	waitFor(t, 10*time.Second, "de's gossip holds fr's metadata of head 1", func() bool {
+		for _, n := range de.repl.ml.Members() {
+			var m meta
+			if n.Name == "fr" && json.Unmarshal(n.Meta, &m) == nil && m.Head == 1 {
+				recorded = bytes.Clone(n.Meta)
+				return true
+			}
+		}
+		return false
+	})
+	fr.stop() // fr restarts, elsewhere
+
+	host, port, _ := net.SplitHostPort(oldGossip)
+	oldPort, _ := strconv.Atoi(port)
+	mc := memberlist.DefaultLocalConfig()
+	mc.Name, mc.BindAddr, mc.BindPort = "fr", host, oldPort // the old address, free since fr left it
+	mc.GossipInterval, mc.ProbeInterval = 20*time.Millisecond, 200*time.Millisecond
+	mc.Delegate = forgedMeta{meta: recorded}
+	mc.Logger = log.New(io.Discard, "", 0)
+	copier, err := memberlist.Create(mc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { copier.Shutdown() })
+	// It announces the copy again and again, as fr's own announcements
+	// would keep its name.
+	stop := make(chan struct{})
+	announced := make(chan struct{})
+	go func() {
+		defer close(announced)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(100 * time.Millisecond):
+				copier.UpdateNode(50 * time.Millisecond)
+			}
+		}
+	}()
+	t.Cleanup(func() { close(stop); <-announced })
+	if _, err := copier.Join([]string{de.repl.GossipAddr()}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "de takes the copy for fr, at its old address", func() bool {
+		for _, p := range de.repl.Peers() {
+			if p.Origin == "fr" && p.Alive && p.GossipAddr == oldGossip {
+				return true
+			}
+		}
+		return false
+	})
+
+	fr = startNode(t, frDir, "fr", clusterOpts{join: []string{de.repl.GossipAddr()}})
+	if fr.repl.GossipAddr() == oldGossip {
+		t.Fatalf("fr restarted at its old address %s", oldGossip)
+	}
+	writeTools(t, fr, "after", 1)
+	waitFor(t, 20*time.Second, "de holds the write of the real fr, back at another address", func() bool {
+		_, err := de.store.Get(ctx, storage.KindTool, "fr", "after-0")
+		return err == nil
+	})
 }
