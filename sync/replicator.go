@@ -2028,13 +2028,16 @@ func (d delegate) NotifyAlive(n *memberlist.Node) error {
 		}
 		d.r.verified.add(n.Name, n.Meta, gossipAddr)
 	}
-	if stale, newer := d.r.verified.older(n.Name, m.Head, gossipAddr); stale {
-		return fmt.Errorf("member %q: head %d announced from %s, where it announced head %d from %s: taken for a copy of its earlier metadata", n.Name, m.Head, gossipAddr, newer.head, newer.addr)
-	}
 	want, err := d.r.store.OriginKey(d.r.ctx, m.Origin)
 	if err == nil && want != nil && !bytes.Equal(want, m.Key) {
 		d.r.log.Error("refusing a member: its origin is pinned, or trusted, with another key", "origin", m.Origin, "addr", n.Address())
 		return fmt.Errorf("member %q: origin pinned, or trusted, with another key", n.Name)
+	}
+	// Last, so that a head is noted only of metadata taken otherwise (a
+	// key not pinned must not set the head the member's own is compared
+	// with).
+	if stale, newer := d.r.verified.older(n.Name, m.Head, gossipAddr); stale {
+		return fmt.Errorf("member %q: head %d announced from %s, where it announced head %d from %s: taken for a copy of its earlier metadata", n.Name, m.Head, gossipAddr, newer.head, newer.addr)
 	}
 	return nil
 }

@@ -2136,3 +2136,23 @@ func TestReplayedMetadataAtOldAddressRefused(t *testing.T) {
 		return err == nil
 	})
 }
+
+// TestRefusedMemberSetsNoHead: a member refused for its key (fr is
+// trusted with another) announces a high head from another address: the
+// real fr, whose head is lower, is still taken; a head noted of refused
+// metadata would have had its own taken for a copy of earlier metadata.
+func TestRefusedMemberSetsNoHead(t *testing.T) {
+	r := startCluster(t, 1, clusterOpts{antiEntropy: time.Hour, trusted: map[string]ed25519.PublicKey{"fr": nodeKey("fr").Public().(ed25519.PublicKey)}})[0].repl
+	impostor := signedMember(t, meta{Origin: "fr", GRPCAddr: "127.0.0.1:7400", Protocol: ProtocolVersion, Head: 1000}, nodeKey("impostor"))
+	impostor.Port++
+	var m meta
+	json.Unmarshal(impostor.Meta, &m)
+	m.Sig = envelope.SignMember(nodeKey("impostor"), m.description(impostor.Address()))
+	impostor.Meta, _ = json.Marshal(m)
+	if err := (delegate{r}).NotifyAlive(impostor); err == nil || !strings.Contains(err.Error(), "another key") {
+		t.Fatalf("a member of fr under another key than the trusted one: %v", err)
+	}
+	if err := (delegate{r}).NotifyAlive(signedMember(t, meta{Origin: "fr", GRPCAddr: "127.0.0.1:7400", Protocol: ProtocolVersion, Head: 3}, nodeKey("fr"))); err != nil {
+		t.Errorf("the real fr, after a refused one announced a higher head: %v", err)
+	}
+}
