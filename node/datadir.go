@@ -150,7 +150,7 @@ func adminToken(cfg Config) (token, created string, err error) {
 // linked to its name (which fails if the name is taken), and the folder
 // synced. A key cut short by a power cut would have been "not a PEM
 // PRIVATE KEY" for ever, and its catalog lost with it.
-func writeNewFile(path string, data []byte) (err error) {
+func writeNewFile(path string, data []byte) error {
 	if _, err := os.Lstat(path); err == nil {
 		return fmt.Errorf("%s: %w", path, fs.ErrExist)
 	}
@@ -159,7 +159,7 @@ func writeNewFile(path string, data []byte) (err error) {
 	if err != nil {
 		return err
 	}
-	defer os.Remove(f.Name()) // the name only: the file keeps the other
+	defer os.Remove(f.Name()) // the name written beside: once linked, the file keeps its own
 	if err := f.Chmod(0o600); err != nil {
 		f.Close()
 		return err

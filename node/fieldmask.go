@@ -17,11 +17,11 @@ import (
 // clearing dst's: a full replacement. An empty mask copies the fields src
 // holds (AIP-134's implied mask, see impliedPaths): a client that sends a
 // tool's new license alone, and no mask, changes its license and nothing
-// else, where a replacement would have wiped every other field. Paths into the fields
-// of outputOnly are ignored (AIP-203), so that the body of a read, etag
-// included, can be sent back as an update, whose mask grpc-gateway makes
-// of the body's fields. It returns how many paths it applied. Errors name
-// the offending path.
+// else, where a replacement would have wiped every other field. Paths
+// into the fields of outputOnly are ignored (AIP-203), so that the body of
+// a read, etag included, can be sent back as an update, whose mask
+// grpc-gateway makes of the body's fields. It returns how many paths it
+// applied. Errors name the offending path.
 func applyMask(dst, src proto.Message, mask *fieldmaskpb.FieldMask, outputOnly map[string]bool) (int, error) {
 	paths := mask.GetPaths()
 	switch {
