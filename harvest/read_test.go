@@ -726,3 +726,31 @@ func TestPubliccodeLanguagesKeptAsTheCatalogTakesThem(t *testing.T) {
 		t.Errorf("languages %q, descriptions %q: want en and tl, en once, and a description in pt-BR", langs, descriptions)
 	}
 }
+
+// TestScheduledHarvestWaitsForHeldWrites: a node restored from a backup
+// fails its writes until a member answers, a fraction of a second after
+// its start. Its scheduled harvests ran at start, failed, and waited an
+// interval (a day) for the next run; they wait for the writes instead.
+func TestScheduledHarvestWaitsForHeldWrites(t *testing.T) {
+	s := openStore(t)
+	hold := s.HoldOwnWrites()
+	hold.FailFast(fmt.Errorf("write: restored, and no member answered yet: %w", storage.ErrUnavailable))
+	im := NewImporter(s, nil, quietLog())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	var logs lockedbuf.Buffer
+	go func() {
+		done <- Run(ctx, []Scheduled{{Source: Source{Kind: KindSILL, Location: corpus(t, "sill/sill.json")}, Interval: "24h"}}, im, ReadOptions{}, slog.New(slog.NewTextHandler(&logs, nil)))
+	}()
+	waitFor(t, "the scheduled harvest to wait for the node's writes", func() bool { return strings.Contains(logs.String(), "waits until the node's writes go ahead") })
+	hold.Release() // a member answered
+	waitFor(t, "the scheduled harvest, once the writes go ahead", func() bool { return toolCount(t, s) > 0 })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	runs, err := s.HarvestRuns(context.Background(), "sill:"+corpus(t, "sill/sill.json"), 10)
+	if err != nil || len(runs) != 1 || !runs[0].GetComplete() {
+		t.Errorf("the runs: %v, %v; want one, complete", runs, err)
+	}
+}

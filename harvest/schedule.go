@@ -121,6 +121,19 @@ func Run(ctx context.Context, schedule []Scheduled, im *Importer, opts ReadOptio
 		go func() {
 			defer func() { done <- struct{}{} }()
 			for {
+				// While the node's writes are held (a catalog restored from
+				// a backup, which fails them until a member answers), a run
+				// would fail, and wait an interval for the next.
+				select {
+				case <-im.store.OwnWritesDecided():
+				default:
+					log.Info("scheduled harvest waits until the node's writes go ahead", "location", WithoutUserinfo(j.Location))
+					select {
+					case <-im.store.OwnWritesDecided():
+					case <-ctx.Done():
+						return
+					}
+				}
 				if src, err := j.Source.Resolve(); err != nil {
 					log.Error("scheduled harvest not run; tried again at the next interval (a source given its kind has such runs reported)",
 						"location", WithoutUserinfo(j.Location), "err", WithoutUserinfo(err.Error()))

@@ -143,6 +143,17 @@ type Store struct {
 // HoldOwnWrites).
 func (s *Store) OwnWritesHeld() bool { return s.ownWritesHeld.Load() != nil }
 
+// OwnWritesDecided returns a channel closed once the node's own writes
+// are no longer held (released or refused; at once if they are not held).
+func (s *Store) OwnWritesDecided() <-chan struct{} {
+	if h := s.ownWritesHeld.Load(); h != nil {
+		return h.decided
+	}
+	decided := make(chan struct{})
+	close(decided)
+	return decided
+}
+
 // HoldOwnWrites makes the node's own writes (Apply, ApplyHarvest) wait
 // until the hold is released or refused, or their context ends. A node
 // holds them at start until it has asked the federation for records of its

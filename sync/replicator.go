@@ -208,11 +208,12 @@ type Replicator struct {
 	// holdOwnWrites); nil when the writes were not held.
 	extendHold func()
 	// awaited are the members whose answers the node's held writes still
-	// wait for (see holdOwnWrites); awaitFirst says that a restored node,
-	// which joined none at start, awaits the first member that joins, and
-	// restoredAnswered that a member answered a restored node.
-	awaited                      map[string]bool
-	awaitFirst, restoredAnswered bool
+	// wait for (see holdOwnWrites). For a restored catalog, awaitJoins
+	// says that the writes also wait for the members that join while they
+	// are held, restoredAnswered that a member answered, and
+	// restoredPatient that the patience passed before one did.
+	awaited                                       map[string]bool
+	awaitJoins, restoredAnswered, restoredPatient bool
 	// ownOriginLogged, forkLogged, aheadLogged, conflictLogged and
 	// otherKeyLogged are when ownOriginRefused, saidForked,
 	// ownOriginAnswer, NotifyConflict and saidOtherKey last logged.
@@ -633,9 +634,10 @@ func (r *Replicator) ownRecordsPatience() time.Duration {
 //
 // A restored catalog (Config.Restored) lacks for certain the records of
 // its origin written since its backup: its writes wait for a member's
-// answer however long it takes, the first member that joins when none
-// did at start, and fail at once meanwhile; the patience lets them go
-// ahead only once a member answered.
+// answer however long it takes, and fail at once meanwhile; members that
+// join while they wait are awaited too (none may have joined at start);
+// the patience lets the writes go ahead only once a member answered, and
+// if none had when it passed, the first answer does.
 func (r *Replicator) holdOwnWrites(head int64, members []string) {
 	restored := r.cfg.Restored != ""
 	if len(members) == 0 && !restored {
@@ -647,7 +649,7 @@ func (r *Replicator) holdOwnWrites(head int64, members []string) {
 	for _, m := range members {
 		r.awaited[m] = true
 	}
-	r.awaitFirst = len(members) == 0
+	r.awaitJoins = restored
 	r.mu.Unlock()
 	patience := r.ownRecordsPatience()
 	if restored {
@@ -674,9 +676,10 @@ func (r *Replicator) holdOwnWrites(head int64, members []string) {
 	timer := time.AfterFunc(patience, func() {
 		r.mu.Lock()
 		noAnswer := restored && !r.restoredAnswered
+		r.restoredPatient = noAnswer // the first answer then releases the writes
 		r.mu.Unlock()
 		if noAnswer {
-			r.log.Warn("this catalog was restored from a backup, and no member has answered yet: its writes keep waiting", "waited", patience, "unanswered", r.stillAwaited())
+			r.log.Warn("this catalog was restored from a backup, and no member has answered yet: its writes keep waiting for the first answer", "waited", patience, "unanswered", r.stillAwaited())
 			return
 		}
 		unanswered := r.stillAwaited() // before end forgets them
@@ -736,7 +739,7 @@ func (r *Replicator) answered(origin string) {
 	r.mu.Lock()
 	awaited := r.awaited[origin]
 	delete(r.awaited, origin)
-	release := awaited && len(r.awaited) == 0
+	release := awaited && (len(r.awaited) == 0 || r.restoredPatient)
 	r.restoredAnswered = r.restoredAnswered || awaited
 	r.mu.Unlock()
 	if release {
@@ -1892,6 +1895,16 @@ func (r *Replicator) learn(n *memberlist.Node, alive bool) {
 		p = &peer{}
 		r.peers[m.Origin] = p
 	}
+	if p.alive && p.gossipAddr != "" && gossipAddr != p.gossipAddr && (!alive || m.Head < p.meta.Head) {
+		// The member is alive at another address, where it announced
+		// a higher head (see conflictOfMember): gossip's news of it at
+		// this one are of its old process, or a copy of its earlier
+		// metadata. Once gossip finds the member gone from where the node
+		// takes it, it is taken wherever it is back, whatever its head
+		// (one restored from a backup).
+		r.mu.Unlock()
+		return
+	}
 	moved := p.meta.GRPCAddr != m.GRPCAddr
 	if p.conn != nil && moved {
 		p.conn.Close()
@@ -1910,10 +1923,11 @@ func (r *Replicator) learn(n *memberlist.Node, alive bool) {
 	case alive && !wasAlive:
 		p.failures, p.busy, p.retryAt = 0, 0, time.Time{}
 		p.staleConn = p.conn != nil
-		if r.awaitFirst && r.awaited != nil {
-			// A restored node that joined none at start: this member
-			// gives back what it holds of the node's origin.
-			r.awaited[m.Origin], r.awaitFirst = true, false
+		if r.awaitJoins && r.awaited != nil {
+			// A restored catalog: this member may hold records of the
+			// node's origin written since the backup, as those of the
+			// start may not (or not answer).
+			r.awaited[m.Origin] = true
 		}
 	case alive && moved && now.Before(p.retryAt) && now.Sub(p.movedRetry) >= movedRetryEvery:
 		p.busy, p.retryAt, p.movedRetry, retried = 0, time.Time{}, now, true
@@ -2033,12 +2047,6 @@ func (d delegate) NotifyAlive(n *memberlist.Node) error {
 		d.r.log.Error("refusing a member: its origin is pinned, or trusted, with another key", "origin", m.Origin, "addr", n.Address())
 		return fmt.Errorf("member %q: origin pinned, or trusted, with another key", n.Name)
 	}
-	// Last, so that a head is noted only of metadata taken otherwise (a
-	// key not pinned must not set the head the member's own is compared
-	// with).
-	if stale, newer := d.r.verified.older(n.Name, m.Head, gossipAddr); stale {
-		return fmt.Errorf("member %q: head %d announced from %s, where it announced head %d from %s: taken for a copy of its earlier metadata", n.Name, m.Head, gossipAddr, newer.head, newer.addr)
-	}
 	return nil
 }
 
@@ -2047,45 +2055,9 @@ func (d delegate) NotifyAlive(n *memberlist.Node) error {
 // hands over every copy of a member's announcement that gossip spreads,
 // and every member's at each exchange of states, and a signature takes
 // tens of microseconds to check, under memberlist's lock of its members.
-//
-// It also keeps the highest head each member announced, and from where:
-// gossip takes a name's holder at its address until it fails, and a
-// gossip-key holder could announce a member's signed metadata, copied,
-// from the address the member left when it restarted elsewhere, and keep
-// the member out. Metadata of a lower head than the member announced from
-// another address is such a copy, and refused; and when gossip keeps a
-// name at an address that another holder of the name announces a higher
-// head than, the node takes the other (see NotifyConflict).
 type verifiedMetadata struct {
-	mu      gosync.Mutex
-	last    map[string]string // by member: its metadata, then its address
-	highest map[string]headAt // by member
-}
-
-// headAt is a head a member announced, and the address it announced it
-// from.
-type headAt struct {
-	head int64
-	addr string
-}
-
-// older reports whether a member's head announced from addr is lower than
-// one it announced from another address, which it then says; else it
-// notes the head, if it is the highest.
-func (v *verifiedMetadata) older(name string, head int64, addr string) (bool, headAt) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	h, ok := v.highest[name]
-	if ok && head < h.head && addr != h.addr {
-		return true, h
-	}
-	if !ok || head >= h.head {
-		if v.highest == nil || len(v.highest) >= maxVerifiedMembers {
-			v.highest = map[string]headAt{}
-		}
-		v.highest[name] = headAt{head, addr}
-	}
-	return false, h
+	mu   gosync.Mutex
+	last map[string]string // by member: its metadata, then its address
 }
 
 // maxVerifiedMembers bounds verifiedMetadata, which starts over past it
@@ -2126,13 +2098,15 @@ func (d delegate) NotifyConflict(existing, other *memberlist.Node) {
 }
 
 // conflictOfMember hears of other claiming a member's name at another
-// address than gossip holds it at (existing), which gossip refuses, its
-// holder alive. other's metadata passed NotifyAlive just before, its
-// signature checked: if it announces a higher head than existing, it is
-// the member, back at another address, and existing a copy of its
-// earlier metadata (or its old process, not yet found dead): the node
-// takes other for the member, and pulls from it. Gossip keeps existing
-// until it fails; NotifyAlive refuses its announcements meanwhile.
+// address than gossip holds it at (existing), which gossip refuses while
+// existing answers its probes. other's metadata passed NotifyAlive just
+// before, its signature checked: if it announces a higher head than
+// existing, it is the member, back at another address, and existing its
+// old process not yet found dead, or a copy of its earlier metadata
+// announced from the address it left, by a gossip-key holder that answers
+// there. The node takes other for the member, and pulls from it; learn
+// then ignores what gossip says of the member at existing's address (see
+// learn).
 func (r *Replicator) conflictOfMember(existing, other *memberlist.Node) {
 	var held, claimed meta
 	if json.Unmarshal(existing.Meta, &held) != nil || json.Unmarshal(other.Meta, &claimed) != nil || claimed.Head <= held.Head {

@@ -1987,40 +1987,12 @@ func TestAddressChangeRemembered(t *testing.T) {
 // next write follows them.
 func TestRestoredCatalogWaitsForAMember(t *testing.T) {
 	ctx := context.Background()
-	deDir, frDir := t.TempDir(), t.TempDir()
-	de := startNode(t, deDir, "de", clusterOpts{})
-	fr := startNode(t, frDir, "fr", clusterOpts{join: []string{de.repl.GossipAddr()}})
-	writeTools(t, fr, "old", 3)
-	backup := filepath.Join(t.TempDir(), "catalog.db")
-	if err := storage.Backup(ctx, filepath.Join(frDir, "catalog.db"), backup); err != nil {
-		t.Fatal(err)
-	}
-	writeTools(t, fr, "new", 2)
-	waitFor(t, 20*time.Second, "de holds fr's five records", func() bool {
-		w, err := de.store.Watermark(ctx, "fr")
-		return err == nil && w == 5
-	})
-	fr.stop()
-	de.stop()
-	for _, f := range []string{"catalog.db", "catalog.db-wal", "catalog.db-shm"} {
-		if err := os.Remove(filepath.Join(frDir, f)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			t.Fatal(err)
-		}
-	}
-	if err := os.Rename(backup, filepath.Join(frDir, "catalog.db")); err != nil {
-		t.Fatal(err)
-	}
+	deDir, frDir := restoredBehindDe(t)
 
 	var restoredDone atomic.Bool
-	fr = startNode(t, frDir, "fr", clusterOpts{restored: "this catalog was restored from a backup", onRestored: func() { restoredDone.Store(true) }})
-	write := func(id string) error {
-		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		defer cancel()
-		_, err := fr.store.Apply(ctx, []storage.Write{{Op: storage.OpCreate, ID: id, Resource: &catalogv1.Tool{DisplayName: id,
-			Descriptions: map[string]*catalogv1.Description{"en": {ShortDescription: "a tool"}}}}})
-		return err
-	}
-	// Its context ends in 10 s: a write that waited would fail with that.
+	fr := startNode(t, frDir, "fr", clusterOpts{restored: "this catalog was restored from a backup", onRestored: func() { restoredDone.Store(true) }})
+	write := func(id string) error { return writeOne(fr, id) }
+	// Its context ends in 2 s: a write that waited would fail with that.
 	if err := write("meanwhile"); !errors.Is(err, storage.ErrUnavailable) || !strings.Contains(err.Error(), "restored from a backup") {
 		t.Fatalf("a write of the restored node while no member answers: %v, want UNAVAILABLE at once, saying why", err)
 	}
@@ -2028,7 +2000,7 @@ func TestRestoredCatalogWaitsForAMember(t *testing.T) {
 		t.Error("the restored catalog was settled before a member answered")
 	}
 
-	de = startNode(t, deDir, "de", clusterOpts{join: []string{fr.repl.GossipAddr()}})
+	startNode(t, deDir, "de", clusterOpts{join: []string{fr.repl.GossipAddr()}})
 	waitFor(t, 20*time.Second, "the restored node's write goes ahead once de answered", func() bool { return write("after") == nil })
 	after, err := fr.store.Get(ctx, storage.KindTool, "fr", "after")
 	if err != nil || after.(*catalogv1.Tool).GetSeq() != 6 {
@@ -2138,9 +2110,8 @@ func TestReplayedMetadataAtOldAddressRefused(t *testing.T) {
 }
 
 // TestRefusedMemberSetsNoHead: a member refused for its key (fr is
-// trusted with another) announces a high head from another address: the
-// real fr, whose head is lower, is still taken; a head noted of refused
-// metadata would have had its own taken for a copy of earlier metadata.
+// trusted with another) announces a high head from another address: it
+// leaves no mark, and the real fr, whose head is lower, is taken.
 func TestRefusedMemberSetsNoHead(t *testing.T) {
 	r := startCluster(t, 1, clusterOpts{antiEntropy: time.Hour, trusted: map[string]ed25519.PublicKey{"fr": nodeKey("fr").Public().(ed25519.PublicKey)}})[0].repl
 	impostor := signedMember(t, meta{Origin: "fr", GRPCAddr: "127.0.0.1:7400", Protocol: ProtocolVersion, Head: 1000}, nodeKey("impostor"))
@@ -2154,5 +2125,153 @@ func TestRefusedMemberSetsNoHead(t *testing.T) {
 	}
 	if err := (delegate{r}).NotifyAlive(signedMember(t, meta{Origin: "fr", GRPCAddr: "127.0.0.1:7400", Protocol: ProtocolVersion, Head: 3}, nodeKey("fr"))); err != nil {
 		t.Errorf("the real fr, after a refused one announced a higher head: %v", err)
+	}
+}
+
+// restoredBehindDe makes fr write 3 records, back up its catalog, write 2
+// more, which de pulls, and stops both, fr's catalog restored from the
+// backup: de's folder holds records of fr that fr's does not.
+func restoredBehindDe(t *testing.T) (deDir, frDir string) {
+	t.Helper()
+	ctx := context.Background()
+	deDir, frDir = t.TempDir(), t.TempDir()
+	de := startNode(t, deDir, "de", clusterOpts{})
+	fr := startNode(t, frDir, "fr", clusterOpts{join: []string{de.repl.GossipAddr()}})
+	writeTools(t, fr, "old", 3)
+	backup := filepath.Join(t.TempDir(), "catalog.db")
+	if err := storage.Backup(ctx, filepath.Join(frDir, "catalog.db"), backup); err != nil {
+		t.Fatal(err)
+	}
+	writeTools(t, fr, "new", 2)
+	waitFor(t, 20*time.Second, "de holds fr's five records", func() bool {
+		w, err := de.store.Watermark(ctx, "fr")
+		return err == nil && w == 5
+	})
+	fr.stop()
+	de.stop()
+	restoreFrom(t, frDir, backup)
+	return deDir, frDir
+}
+
+// restoreFrom replaces the catalog of the node folder dir with the copy
+// at backup, as an operator restores a backup.
+func restoreFrom(t *testing.T, dir, backup string) {
+	t.Helper()
+	for _, f := range []string{"catalog.db", "catalog.db-wal", "catalog.db-shm"} {
+		if err := os.Remove(filepath.Join(dir, f)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Rename(backup, filepath.Join(dir, "catalog.db")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// writeOne writes a tool of id on n, failing within 2 s rather than
+// waiting for held writes.
+func writeOne(n *testNode, id string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_, err := n.store.Apply(ctx, []storage.Write{{Op: storage.OpCreate, ID: id, Resource: &catalogv1.Tool{DisplayName: id,
+		Descriptions: map[string]*catalogv1.Description{"en": {ShortDescription: "a tool"}}}}})
+	return err
+}
+
+// TestRestoredAtNewAddressBelowItsHead: bb announced head 5, and aa never
+// got records 4 and 5 (bb's gRPC port was cut). bb's machine is lost; bb
+// is restored from a backup at head 3, at another address. Its writes go
+// ahead once aa answered, and reach aa: a lower head than the member
+// announced from another address was taken for a copy of its earlier
+// metadata, for good, once the old process was gone too.
+func TestRestoredAtNewAddressBelowItsHead(t *testing.T) {
+	ctx := context.Background()
+	aDir, bDir := t.TempDir(), t.TempDir()
+	a := startNode(t, aDir, "aa", clusterOpts{})
+	b := startNode(t, bDir, "bb", clusterOpts{join: []string{a.repl.GossipAddr()}})
+	writeTools(t, b, "old", 3)
+	waitFor(t, 20*time.Second, "aa holds bb's three records", func() bool {
+		w, err := a.store.Watermark(ctx, "bb")
+		return err == nil && w == 3
+	})
+	backup := filepath.Join(t.TempDir(), "catalog.db")
+	if err := storage.Backup(ctx, filepath.Join(bDir, "catalog.db"), backup); err != nil {
+		t.Fatal(err)
+	}
+	b.grpc.Stop() // aa cannot pull from bb from now on
+	writeTools(t, b, "lost", 2)
+	waitFor(t, 20*time.Second, "aa hears bb's head 5 by gossip", func() bool {
+		for _, p := range a.repl.Peers() {
+			if p.Origin == "bb" && p.Head == 5 {
+				return true
+			}
+		}
+		return false
+	})
+	// bb's machine is lost: no leave.
+	oldGossip := b.repl.GossipAddr()
+	b.repl.cancel()
+	b.repl.ml.Shutdown()
+	b.repl.wg.Wait()
+	b.store.Close()
+	b.repl = nil
+	restoreFrom(t, bDir, backup)
+
+	b = startNode(t, bDir, "bb", clusterOpts{join: []string{a.repl.GossipAddr()}, restored: "restored from a backup"})
+	if b.repl.GossipAddr() == oldGossip {
+		t.Fatalf("bb restarted at its old address")
+	}
+	waitFor(t, 20*time.Second, "bb's writes go ahead once aa answered", func() bool { return writeOne(b, "back") == nil })
+	waitFor(t, 20*time.Second, "aa holds the write bb made at its new address", func() bool {
+		_, err := a.store.Get(ctx, storage.KindTool, "bb", "back")
+		return err == nil
+	})
+}
+
+// TestRestoredWaitsForMembersThatJoinLater: the restored node fr joins one
+// member, it, whose gossip answers and whose gRPC port does not; de, which
+// holds fr's records written since the backup, joins later. fr gets them
+// back from de, and its writes go ahead once its patience passed: only
+// the members of its start were awaited, and it never answered.
+func TestRestoredWaitsForMembersThatJoinLater(t *testing.T) {
+	ctx := context.Background()
+	deDir, frDir := restoredBehindDe(t)
+	it := startNode(t, t.TempDir(), "it", clusterOpts{})
+	it.grpc.Stop()
+
+	fr := startNode(t, frDir, "fr", clusterOpts{join: []string{it.repl.GossipAddr()}, patience: 500 * time.Millisecond,
+		restored: "this catalog was restored from a backup"})
+	startNode(t, deDir, "de", clusterOpts{join: []string{fr.repl.GossipAddr()}})
+	waitFor(t, 20*time.Second, "de gave back fr's records written since the backup", func() bool {
+		_, err := fr.store.Get(ctx, storage.KindTool, "fr", "new-1")
+		return err == nil
+	})
+	waitFor(t, 20*time.Second, "a write of the restored node, once de answered", func() bool { return writeOne(fr, "after") == nil })
+	if after, err := fr.store.Get(ctx, storage.KindTool, "fr", "after"); err != nil || after.(*catalogv1.Tool).GetSeq() != 6 {
+		t.Errorf("the write after the restore: %v, %v; want seq 6", after, err)
+	}
+}
+
+// TestRestoredFirstAnswerAfterThePatience: a restored node awaits aa and
+// bb; its patience passes before either answers, then aa answers, and bb
+// never does (it left: one that leaves is still waited for). The writes
+// go ahead at aa's answer: they failed for good, the patience's turn
+// passed with no answer, and only every answer released them.
+func TestRestoredFirstAnswerAfterThePatience(t *testing.T) {
+	node := startCluster(t, 1, clusterOpts{antiEntropy: time.Hour})[0]
+	r := node.repl
+	r.cfg.Restored = "this catalog was restored from a backup"
+	r.cfg.OwnRecordsPatience = 100 * time.Millisecond
+	r.holdOwnWrites(0, []string{"aa", "bb"})
+	waitFor(t, 10*time.Second, "the patience passes, no member having answered", func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.restoredPatient
+	})
+	if !node.store.OwnWritesHeld() {
+		t.Fatal("the writes went ahead with no answer")
+	}
+	r.answered("aa")
+	if node.store.OwnWritesHeld() {
+		t.Error("the restored node's writes are still held after aa's answer, the patience passed")
 	}
 }
