@@ -1895,13 +1895,15 @@ func (r *Replicator) learn(n *memberlist.Node, alive bool) {
 		p = &peer{}
 		r.peers[m.Origin] = p
 	}
-	if p.alive && p.gossipAddr != "" && gossipAddr != p.gossipAddr && (!alive || m.Head < p.meta.Head) {
+	if alive && p.alive && p.gossipAddr != "" && gossipAddr != p.gossipAddr && m.Head < p.meta.Head {
 		// The member is alive at another address, where it announced
-		// a higher head (see conflictOfMember): gossip's news of it at
-		// this one are of its old process, or a copy of its earlier
-		// metadata. Once gossip finds the member gone from where the node
-		// takes it, it is taken wherever it is back, whatever its head
-		// (one restored from a backup).
+		// a higher head (see conflictOfMember): gossip's news that it is
+		// alive at this one, with a lower head, are of its old process,
+		// or a copy of its earlier metadata. A leave is taken from any
+		// address (gossip may never have held the member where the node
+		// took it, and merges a leave and a join that follow): the member
+		// is then taken wherever it is back, whatever its head (one
+		// restored from a backup).
 		r.mu.Unlock()
 		return
 	}

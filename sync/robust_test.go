@@ -2275,3 +2275,60 @@ func TestRestoredFirstAnswerAfterThePatience(t *testing.T) {
 		t.Error("the restored node's writes are still held after aa's answer, the patience passed")
 	}
 }
+
+// memberAt is fr's signed metadata of head, announced from 127.0.0.1:port.
+func memberAt(t *testing.T, port uint16, head int64) *memberlist.Node {
+	t.Helper()
+	n := &memberlist.Node{Name: "fr", Addr: net.IPv4(127, 0, 0, 1), Port: port}
+	m := meta{Origin: "fr", GRPCAddr: fmt.Sprintf("127.0.0.1:%d", port), Protocol: ProtocolVersion, Head: head, Key: nodeKey("fr").Public().(ed25519.PublicKey)}
+	m.Sig = envelope.SignMember(nodeKey("fr"), m.description(n.Address()))
+	n.Meta, _ = json.Marshal(m)
+	return n
+}
+
+// TestMergedLeaveOfAnotherAddressTaken: fr crashes at A, is back at B,
+// and crashes there too while the node's learn is busy: the news queue
+// keeps leave A, join B, leave B as "leave B" alone. The node holds fr
+// alive at A; the leave, of another address, was ignored, and fr stayed
+// alive for good at a dead address, and ignored when back at C with a
+// lower head (its last commits lost in the crash).
+func TestMergedLeaveOfAnotherAddressTaken(t *testing.T) {
+	de := startCluster(t, 1, clusterOpts{antiEntropy: time.Hour})[0]
+	r := de.repl
+	ev := events{r}
+	peerFr := func() PeerStatus {
+		for _, p := range r.Peers() {
+			if p.Origin == "fr" {
+				return p
+			}
+		}
+		return PeerStatus{}
+	}
+	ev.NotifyJoin(memberAt(t, 40001, 5)) // fr at A, head 5
+	waitFor(t, 10*time.Second, "the node takes fr at A", func() bool {
+		p := peerFr()
+		return p.Alive && p.GossipAddr == "127.0.0.1:40001"
+	})
+	// learn busy (r.mu held) with another member's news.
+	r.mu.Lock()
+	b, _ := json.Marshal(meta{Origin: "it", GRPCAddr: "127.0.0.1:1", Protocol: ProtocolVersion})
+	ev.NotifyJoin(&memberlist.Node{Name: "it", Meta: b, Addr: net.IPv4(127, 0, 0, 1), Port: 1})
+	waitFor(t, 10*time.Second, "the news loop took it's news", func() bool {
+		r.news.mu.Lock()
+		defer r.news.mu.Unlock()
+		return len(r.news.order) == 0
+	})
+	ev.NotifyLeave(memberAt(t, 40001, 5)) // A found dead
+	ev.NotifyJoin(memberAt(t, 40002, 5))  // back at B
+	ev.NotifyLeave(memberAt(t, 40002, 5)) // B found dead
+	r.mu.Unlock()
+	waitFor(t, 10*time.Second, "the node holds fr gone (gossip's last news of it is a leave)", func() bool {
+		p := peerFr()
+		return p.Origin == "fr" && !p.Alive
+	})
+	ev.NotifyJoin(memberAt(t, 40003, 4)) // back at C, head 4
+	waitFor(t, 10*time.Second, "the node takes fr back at C", func() bool {
+		p := peerFr()
+		return p.Alive && p.GossipAddr == "127.0.0.1:40003"
+	})
+}
