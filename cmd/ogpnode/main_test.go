@@ -51,6 +51,18 @@ func TestConfigJoinAsList(t *testing.T) {
 	}
 }
 
+// configFile is the path of a config file in a folder of the test's, and
+// write puts s in it.
+func configFile(t *testing.T) (file string, write func(s string)) {
+	file = filepath.Join(t.TempDir(), "ogpnode.yaml")
+	return file, func(s string) {
+		t.Helper()
+		if err := os.WriteFile(file, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // TestConfigValuesAsWritten: a key left empty (`advertise-addr:`, as in
 // a template whose optional keys are not filled in) is YAML's null, and
 // leaves its setting unset, not the text "<nil>"; a number is taken as
@@ -58,14 +70,7 @@ func TestConfigJoinAsList(t *testing.T) {
 // one (!!int 2048) as YAML reads them; a mapping is refused, naming the
 // key. Harvest reads serve's data and origin the same way.
 func TestConfigValuesAsWritten(t *testing.T) {
-	dir := t.TempDir()
-	file := filepath.Join(dir, "ogpnode.yaml")
-	write := func(s string) {
-		t.Helper()
-		if err := os.WriteFile(file, []byte(s), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	file, write := configFile(t)
 	write("origin: fr\nadvertise-addr:\njoin:\nadmin-token-file:\ntrust: ~\ndata: 0700\ngrpc-addr: &grpc 127.0.0.1:7400\nhttp-addr: *grpc\nmax-request-bytes: !!int 2048\n")
 	cfg, _, err := parseServe([]string{"--config", file}, func(string) string { return "" }, io.Discard)
 	if err != nil {
@@ -96,14 +101,7 @@ func TestConfigValuesAsWritten(t *testing.T) {
 // TestConfigHarvests reads the scheduled harvests of a config file, and
 // refuses a misspelt key or a bad interval in them.
 func TestConfigHarvests(t *testing.T) {
-	dir := t.TempDir()
-	file := filepath.Join(dir, "ogpnode.yaml")
-	write := func(s string) {
-		t.Helper()
-		if err := os.WriteFile(file, []byte(s), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	file, write := configFile(t)
 	write(`origin: fr
 harvests:
   - kind: sill
@@ -147,7 +145,7 @@ harvests:
 		t.Errorf("columns as a string: %v, want an error naming line 6", err)
 	}
 	write("harvests:\n  - kind: sill\n    location: https://example.org/sill.json\n    interval: often\n")
-	cfg, _, err = parseServe([]string{"--config", file, "--data", dir}, func(string) string { return "" }, io.Discard)
+	cfg, _, err = parseServe([]string{"--config", file, "--data", filepath.Dir(file)}, func(string) string { return "" }, io.Discard)
 	if err == nil {
 		_, err = node.New(context.Background(), cfg, slog.New(slog.DiscardHandler))
 	}
