@@ -52,7 +52,12 @@ type FacetValue struct{ Facet, Value string }
 // analyzed it. Analyze is the costly part of indexing: callers run it
 // before taking any lock, on as many cores as they like.
 type Analyzed struct {
-	terms                  []termFreq
+	terms []termFreq
+	// vocab is the dictionary's tokens by number as Analyze numbered
+	// terms, of dictionary generation gen: Update numbers them anew if
+	// the dictionary was compacted since.
+	vocab                  []string
+	gen                    uint32
 	length                 uint32 // tokens in all fields
 	facets, moreFacets     []FacetValue
 	sortName               string
@@ -109,9 +114,13 @@ func (ix *Index) Analyze(d Doc) Analyzed {
 			az.field = append(az.field, uint8(f))
 		}
 	}
-	az.ids = ix.dict.resolve(az.buf, az.ends, az.ids[:0])
+	var vocab []string
+	var gen uint32
+	az.ids, vocab, gen = ix.dict.resolve(az.buf, az.ends, az.ids[:0])
 
-	if n := ix.dict.size(); len(az.seen) < n {
+	// Sized by the tokens as numbered: the dictionary may be compacted
+	// meanwhile, and be smaller.
+	if n := len(vocab); len(az.seen) < n {
 		az.seen, az.at = make([]uint32, n+n/4+64), make([]int32, n+n/4+64)
 		az.call = 0
 	}
@@ -132,6 +141,8 @@ func (ix *Index) Analyze(d Doc) Analyzed {
 	}
 	return Analyzed{
 		terms:      slices.Clone(az.terms),
+		vocab:      vocab,
+		gen:        gen,
 		length:     uint32(len(az.ids)),
 		facets:     slices.Clip(d.Facets),                  // With appends to a copy
 		sortName:   strings.Clone(capSortName(d.SortName)), // the index keeps it; see Doc
@@ -160,12 +171,15 @@ func capSortName(name string) string {
 	return name[:end]
 }
 
-// dictionary numbers the tokens an index has seen. Numbers are never
-// reused, so an Analyzed stays valid however the index changes; a token no
-// record has any more keeps its number (the vocabulary of a catalog grows
-// slowly).
+// dictionary numbers the tokens an index has seen. Analyze numbers the
+// tokens of a record outside the index's lock, so that a token no record
+// has any more keeps its number until the index compacts its dictionary
+// (compactDictLocked), which numbers the tokens left anew as a new
+// generation: an Analyzed of an earlier one keeps the tokens it was
+// numbered by, and Update numbers them again.
 type dictionary struct {
 	mu       sync.RWMutex
+	gen      uint32 // written under the index's lock too
 	ids      map[string]uint32
 	tokens   []string
 	prefixes map[string][]uint32 // the first 1, 2 and 3 runes of tokens → term ids
@@ -178,44 +192,58 @@ func (d *dictionary) size() int {
 }
 
 // resolve appends to ids the number of each token in buf (token i ends at
-// ends[i]), numbering new ones.
-func (d *dictionary) resolve(buf []byte, ends []uint32, ids []uint32) []uint32 {
+// ends[i]), numbering new ones. It returns the dictionary's tokens by
+// number, as far as they go then, and their generation.
+func (d *dictionary) resolve(buf []byte, ends []uint32, ids []uint32) (_ []uint32, vocab []string, gen uint32) {
+	base := len(ids)
 	var missing []int
 	d.mu.RLock()
 	start := uint32(0)
 	for i, end := range ends {
 		id, ok := d.ids[string(buf[start:end])]
 		if !ok {
-			missing = append(missing, i)
+			missing = append(missing, base+i)
 		}
 		ids = append(ids, id)
 		start = end
 	}
+	vocab, gen = d.tokens, d.gen
 	d.mu.RUnlock()
 	if len(missing) == 0 {
-		return ids
+		return ids, vocab, gen
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.gen != gen {
+		// Compacted since the numbers above were read: all anew.
+		missing = missing[:0]
+		for i := range ends {
+			missing = append(missing, base+i)
+		}
+	}
 	for _, i := range missing {
 		start := uint32(0)
-		if i > 0 {
-			start = ends[i-1]
+		if i > base {
+			start = ends[i-base-1]
 		}
-		tok := buf[start:ends[i]]
-		id, ok := d.ids[string(tok)]
-		if !ok {
-			id = uint32(len(d.tokens))
-			t := string(tok)
-			d.tokens = append(d.tokens, t)
-			d.ids[t] = id
-			for _, p := range shortPrefixes(t) {
-				d.prefixes[p] = append(d.prefixes[p], id)
-			}
-		}
-		ids[i] = id
+		ids[i] = d.numberLocked(string(buf[start:ends[i-base]]))
 	}
-	return ids
+	return ids, d.tokens, d.gen
+}
+
+// numberLocked is the number of token, which it gives token if it has
+// none yet (a string of the caller's own: the dictionary keeps it).
+func (d *dictionary) numberLocked(token string) uint32 {
+	if id, ok := d.ids[token]; ok {
+		return id
+	}
+	id := uint32(len(d.tokens))
+	d.tokens = append(d.tokens, token)
+	d.ids[token] = id
+	for _, p := range shortPrefixes(token) {
+		d.prefixes[p] = append(d.prefixes[p], id)
+	}
+	return id
 }
 
 // lookup is the number of token, if it has one.
@@ -267,8 +295,11 @@ type Index struct {
 	dead     int         // slots of removed docs, until compact
 	totalLen int64       // tokens in live docs
 	terms    []termEntry // by term number in dict; shorter until Put grows it
-	facetIDs map[FacetValue]uint32
-	facets   []facetEntry
+	// liveTerms counts the terms of live docs (df > 0): the others are
+	// kept by the dictionary until compactDictLocked.
+	liveTerms int
+	facetIDs  map[FacetValue]uint32
+	facets    []facetEntry
 
 	dict      dictionary
 	batch     postingBatch // addPostingsLocked's working memory
@@ -359,6 +390,9 @@ func (ix *Index) Update(puts []Put, deletes []int64) {
 			continue
 		}
 		kept = append(kept, p)
+	}
+	for i := range kept {
+		kept[i].Doc = ix.renumberedLocked(kept[i].Doc)
 	}
 	ix.reserveLocked(len(kept))
 	first := uint32(len(ix.docs))
@@ -534,7 +568,9 @@ func (ix *Index) publishLocked(id int64, slot uint32) {
 	d := &ix.docs[slot]
 	ix.ids[slot], ix.alive[slot] = id, true
 	for _, tid := range d.terms() {
-		ix.terms[tid].df++
+		if ix.terms[tid].df++; ix.terms[tid].df == 1 {
+			ix.liveTerms++
+		}
 	}
 	for _, fid := range d.facets() {
 		ix.facets[fid].count++
@@ -587,7 +623,9 @@ func (ix *Index) removeLocked(slot uint32) {
 	}
 	d := &ix.docs[slot]
 	for _, tid := range d.terms() {
-		ix.terms[tid].df--
+		if ix.terms[tid].df--; ix.terms[tid].df == 0 {
+			ix.liveTerms--
+		}
 	}
 	for _, fid := range d.facets() {
 		ix.facets[fid].count--
@@ -608,6 +646,74 @@ func (ix *Index) maybeCompactLocked() {
 	if ix.dead >= compactMin && ix.dead >= ix.live/2 {
 		ix.compactLocked()
 	}
+	if unused := ix.dict.size() - ix.liveTerms; unused >= dictCompactMin && unused >= ix.liveTerms {
+		ix.compactDictLocked()
+	}
+}
+
+// dictCompactMin is how many tokens no live doc has the dictionary may
+// keep at least. Edits that bring new words leave the old ones behind, and
+// so do records analyzed and never put (a peer's page refused after its
+// check): each costs a hundred bytes or so of the dictionary, of the
+// index's table of terms and of each analyzer's. The dictionary is
+// compacted once they are as many as the tokens live docs have, and at
+// least this many: compacting costs a pass over every live doc's terms.
+const dictCompactMin = 1 << 14
+
+// compactDictLocked drops from the dictionary the tokens no live doc has,
+// and numbers those left anew, in the same order, as a new generation
+// (see Analyzed.gen). It must run with no hidden doc (between Updates):
+// only live docs' terms are renumbered, and the postings of the terms
+// dropped, which point only to removed docs, go with them.
+func (ix *Index) compactDictLocked() {
+	d := &ix.dict
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	renumbered := make([]uint32, len(ix.terms))
+	tokens := make([]string, 0, ix.liveTerms)
+	terms := make([]termEntry, 0, ix.liveTerms)
+	ids := make(map[string]uint32, ix.liveTerms)
+	prefixes := map[string][]uint32{}
+	for tid := range ix.terms {
+		if ix.terms[tid].df == 0 {
+			continue
+		}
+		id, token := uint32(len(tokens)), d.tokens[tid]
+		renumbered[tid] = id
+		tokens, terms = append(tokens, token), append(terms, ix.terms[tid])
+		ids[token] = id
+		for _, p := range shortPrefixes(token) {
+			prefixes[p] = append(prefixes[p], id)
+		}
+	}
+	for slot, alive := range ix.alive {
+		if alive {
+			ts := ix.docs[slot].terms()
+			for j, tid := range ts {
+				ts[j] = renumbered[tid]
+			}
+		}
+	}
+	d.tokens, d.ids, d.prefixes, d.gen = tokens, ids, prefixes, d.gen+1
+	ix.terms, ix.batch.next = terms, nil
+}
+
+// renumberedLocked is a, its terms numbered by the dictionary as it is:
+// a was analyzed before the dictionary was last compacted if its
+// generation is an earlier one.
+func (ix *Index) renumberedLocked(a Analyzed) Analyzed {
+	if a.gen == ix.dict.gen || len(a.terms) == 0 {
+		return a
+	}
+	terms := make([]termFreq, len(a.terms)) // a's own may be put again
+	ix.dict.mu.Lock()
+	for i, t := range a.terms {
+		terms[i] = termFreq{term: ix.dict.numberLocked(a.vocab[t.term]), tf: t.tf}
+	}
+	a.vocab, a.gen = ix.dict.tokens, ix.dict.gen
+	ix.dict.mu.Unlock()
+	a.terms = terms
+	return a
 }
 
 // compactLocked drops the slots of removed docs and the facet values no

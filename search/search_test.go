@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"unicode"
 	"unicode/utf8"
@@ -880,5 +881,114 @@ func TestLoneCharactersBounded(t *testing.T) {
 	many := "一 二 三 四 五"
 	if err := CheckText(many); err == nil || !strings.Contains(err.Error(), "standing alone") {
 		t.Errorf("%q: %v; want it refused", many, err)
+	}
+}
+
+// TestDictionaryForgetsUnusedWords edits records with new words each time,
+// and analyzes records it never puts (as a node does of a peer's page it
+// then refuses), until the dictionary holds many times the words of the
+// live records: it is compacted, and answers as an index built from the
+// live records alone does, an analysis made before a compaction and put
+// after it included.
+func TestDictionaryForgetsUnusedWords(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	ix := New(testWeights)
+	const records, rounds = 50, 200
+	unique := func(round, id int) string { return fmt.Sprintf("w%dx%d w%dy%d", round, id, round, id) }
+	textOf := func(round, id int) Doc {
+		d := randomDoc(rng)
+		d.Fields[1] = append(d.Fields[1], unique(round, id))
+		return d
+	}
+	latest := map[int64]Doc{}
+	heldDoc := textOf(-1, 1000)
+	held := ix.Analyze(heldDoc) // analyzed now, put after the compactions
+	for round := range rounds {
+		for id := range records {
+			d := textOf(round, id)
+			latest[int64(id)] = d
+			put(ix, int64(id), d)
+		}
+		ix.Analyze(textOf(round, 9999)) // never put
+	}
+	if ix.dict.gen == 0 {
+		t.Fatalf("the dictionary was never compacted: %d tokens, %d of live records", ix.dict.size(), ix.liveTerms)
+	}
+	if size, most := ix.dict.size(), ix.liveTerms+dictCompactMin+3*records; size > most {
+		t.Errorf("the dictionary holds %d tokens, more than %d: %d of live records", size, most, ix.liveTerms)
+	}
+	ix.Put(1000, held)
+	latest[1000] = heldDoc
+
+	want := New(testWeights)
+	for _, id := range slices.Sorted(maps.Keys(latest)) {
+		put(want, id, latest[id])
+	}
+	// The terms' numbers differ, and with them the order in which a
+	// query's scores add up: scores may differ in their last bits.
+	for range 300 {
+		q := randomQuery(rng)
+		got, gotTotal, err := ix.Search(q)
+		wanted, wantTotal, err2 := want.Search(q)
+		if err != nil || err2 != nil {
+			t.Fatal(err, err2)
+		}
+		same := gotTotal == wantTotal && len(got) == len(wanted)
+		for i := range got {
+			same = same && got[i].ID == wanted[i].ID && math.Abs(got[i].Score-wanted[i].Score) <= 1e-9*math.Abs(wanted[i].Score)
+		}
+		if !same {
+			t.Fatalf("%+v: edited index %v (%d), built anew %v (%d)", q, got, gotTotal, wanted, wantTotal)
+		}
+	}
+	for _, tc := range []struct {
+		text string
+		want []int64
+	}{
+		{"w199x7", []int64{7}},
+		{"w-1x1000 w-1y1000", []int64{1000}},
+		{"w3x7", nil},      // an edit replaced it
+		{"w150x9999", nil}, // never put
+		{"w199y7*", []int64{7}},
+	} {
+		if got := search(t, ix, Query{Text: tc.text}); !slices.Equal(got, tc.want) {
+			t.Errorf("%q found %v, want %v", tc.text, got, tc.want)
+		}
+	}
+}
+
+// TestDictionaryCompactedWhileAnalyzing has writers analyze and put
+// records with new words at once, so that the dictionary is compacted
+// between an analysis and its put, and within an analysis: every record
+// is found by its last words, and by no others.
+func TestDictionaryCompactedWhileAnalyzing(t *testing.T) {
+	ix := New(testWeights)
+	const writers, records, rounds = 4, 10, 200
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for round := range rounds {
+				for r := range records {
+					id := int64(w*records + r)
+					put(ix, id, doc(fmt.Sprintf("n%dx%d", round, id), fmt.Sprintf("d%dx%d e%dx%d", round, id, round, id), ""))
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if ix.dict.gen == 0 {
+		t.Fatalf("the dictionary was never compacted: %d tokens", ix.dict.size())
+	}
+	for id := range int64(writers * records) {
+		for _, word := range []string{"n%dx%d", "d%dx%d", "e%dx%d"} {
+			if got := search(t, ix, Query{Text: fmt.Sprintf(word, rounds-1, id)}); !slices.Equal(got, []int64{id}) {
+				t.Errorf("%q found %v, want [%d]", fmt.Sprintf(word, rounds-1, id), got, id)
+			}
+			if got := search(t, ix, Query{Text: fmt.Sprintf(word, rounds-2, id)}); len(got) > 0 {
+				t.Errorf("%q found %v, replaced", fmt.Sprintf(word, rounds-2, id), got)
+			}
+		}
 	}
 }
