@@ -85,6 +85,27 @@ func keyNotLost(dataDir string) error {
 	return nil
 }
 
+// catalogFiles are the paths of the files of the catalog of dataDir.
+func catalogFiles(dataDir string) []string {
+	path := filepath.Join(dataDir, catalogFile)
+	return []string{path, path + "-wal", path + "-shm"}
+}
+
+// removeMade removes the files at paths, those of made that are true: what
+// a first start made before it failed.
+func removeMade(paths []string, made func(string) bool) error {
+	var errs []error
+	for _, path := range paths {
+		if !made(path) {
+			continue
+		}
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("remove what the failed first start made: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // KeyWithoutCatalog reports whether the data folder holds the node's key
 // and no catalog: its catalog was wiped (or moved away), and the records
 // of its origin it signed are held by its federation only. A catalog made
@@ -230,17 +251,40 @@ func OpenCatalog(ctx context.Context, origin, dataDir string, log *slog.Logger) 
 	if err != nil {
 		return nil, err
 	}
-	key, _, err := loadOrCreateKey(dataDir)
-	if err != nil {
-		lock.Close()
-		return nil, err
-	}
-	store, err := storage.Open(ctx, storage.Options{Path: filepath.Join(dataDir, catalogFile), Origin: origin, Key: key, Logger: log})
+	store, _, err := openWithKey(ctx, dataDir, storage.Options{Origin: origin, Logger: log}, "")
 	if err != nil {
 		lock.Close()
 		return nil, err
 	}
 	return &Catalog{Store: store, lock: lock}, nil
+}
+
+// openWithKey opens the catalog of dataDir with the node's key, which it
+// makes on a first start (created), and opts' other settings. A first start
+// whose catalog could not be made, or was refused (for a trust list that
+// names the node under another key), leaves nothing behind: neither the
+// key (a key without a catalog is what a wiped folder holds, and the next
+// start would take the folder for one) nor the catalog's files nor the
+// admin token at tokenPath, made by the same start, if not empty.
+func openWithKey(ctx context.Context, dataDir string, opts storage.Options, tokenPath string) (_ *storage.Store, created bool, err error) {
+	opts.Path = filepath.Join(dataDir, catalogFile)
+	there := map[string]bool{}
+	for _, path := range catalogFiles(dataDir) {
+		_, err := os.Lstat(path)
+		there[path] = !errors.Is(err, fs.ErrNotExist)
+	}
+	if opts.Key, created, err = loadOrCreateKey(dataDir); err != nil {
+		return nil, false, err
+	}
+	store, err := storage.Open(ctx, opts)
+	if err != nil {
+		if created && !there[opts.Path] {
+			made := append(catalogFiles(dataDir), filepath.Join(dataDir, keyFile), tokenPath)
+			err = errors.Join(err, removeMade(made, func(path string) bool { return path != "" && !there[path] }))
+		}
+		return nil, false, err
+	}
+	return store, created, nil
 }
 
 // Close closes the catalog and lets the folder go.

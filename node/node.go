@@ -143,18 +143,13 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 		n.log.Warn("the data folder holds the node's key but no catalog (wiped?): the records of its origin it signed come back from the federation's members, which this node joins only with --join (or a restart that remembers them); until then, its writes take seqs the members may hold already, and never reach them",
 			"data", cfg.DataDir)
 	}
-	key, created, err := loadOrCreateKey(cfg.DataDir)
+	var created bool
+	n.store, created, err = openWithKey(ctx, cfg.DataDir, storage.Options{Origin: cfg.Origin, Logger: log, Trusted: trusted}, tokenPath)
 	if err != nil {
 		return err
 	}
 	if created {
 		n.log.Info("created the node key", "path", filepath.Join(cfg.DataDir, keyFile))
-	}
-	n.store, err = storage.Open(ctx, storage.Options{
-		Path: filepath.Join(cfg.DataDir, catalogFile), Origin: cfg.Origin, Key: key, Logger: log, Trusted: trusted,
-	})
-	if err != nil {
-		return err
 	}
 
 	m := newMetrics(n.store, n.log)

@@ -3,6 +3,7 @@ package node
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -93,6 +94,21 @@ func TestRefusedStartCreatesNothing(t *testing.T) {
 		"an origin in capitals":    func(c *Config) { c.AdminToken, c.Origin = "", "FR" },
 		// Resolved when gossip starts, after the folder was made.
 		"an advertised host that does not resolve": func(c *Config) { c.AdminToken, c.AdvertiseAddr = "", "node-fr.no-such-domain.invalid" },
+		// Refused by the catalog, once the key is made.
+		"a trust file giving the node another key": func(c *Config) {
+			c.AdminToken, c.TrustFile = "", filepath.Join(filepath.Dir(c.DataDir), "trust")
+			other, _, _ := ed25519.GenerateKey(nil)
+			if err := os.WriteFile(c.TrustFile, []byte(fmt.Sprintf("fr %x\n", []byte(other))), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		},
+		// The catalog's write-ahead log cannot be made.
+		"a catalog that cannot be made": func(c *Config) {
+			c.AdminToken = ""
+			if err := os.MkdirAll(filepath.Join(c.DataDir, catalogFile+"-wal"), 0o700); err != nil {
+				t.Fatal(err)
+			}
+		},
 	} {
 		cfg := DefaultConfig()
 		cfg.Origin = "fr"
