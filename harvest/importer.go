@@ -20,6 +20,7 @@ import (
 	"github.com/ogptoolbox/federation/envelope"
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 	"github.com/ogptoolbox/federation/harvest/internal/finding"
+	"github.com/ogptoolbox/federation/internal/clip"
 	"github.com/ogptoolbox/federation/storage"
 	"github.com/ogptoolbox/federation/validate"
 	"google.golang.org/protobuf/proto"
@@ -359,26 +360,13 @@ func scrubbed(run *catalogv1.HarvestRun) *catalogv1.HarvestRun {
 // the file).
 func scrubReport(run *catalogv1.HarvestRun) {
 	eachString(run.ProtoReflect(), "", func(_, s string) (string, bool) { return strings.ToValidUTF8(WithoutUserinfo(s), "\uFFFD"), true })
-	run.Error = clipReportError(run.Error)
+	run.Error = clip.Bytes(run.Error, maxReportErrorBytes)
 }
 
 // maxReportErrorBytes bounds a report's error, as its rejected entries
 // are: a folder's read error joins every file's, and a list of reports
 // holds fifty of a source, which must fit a client's message.
 const maxReportErrorBytes = 16 << 10
-
-// clipReportError is s cut to maxReportErrorBytes, at a character's
-// start, saying how much it leaves out.
-func clipReportError(s string) string {
-	if len(s) <= maxReportErrorBytes {
-		return s
-	}
-	end := maxReportErrorBytes
-	for end > 0 && !utf8.RuneStart(s[end]) {
-		end--
-	}
-	return fmt.Sprintf("%s… (%d more bytes)", s[:end], len(s)-end)
-}
 
 // prepareEntries prepares every entry, on every core, keeping their order.
 // It returns ctx's error, and nothing else, when ctx ends first: a source

@@ -133,7 +133,22 @@ func (s *Store) computeDigests(ctx context.Context) error {
 // Digests describes what the catalog holds of each origin, all of them
 // when origins is empty, sorted by origin.
 func (s *Store) Digests(ctx context.Context, origins []string) ([]*federationv1.OriginDigest, error) {
-	rows, err := s.reader.QueryContext(ctx, "SELECT origin, head_seq, record_count, digest, signed_digest FROM origins")
+	return s.digests(ctx, origins, "head_seq")
+}
+
+// PeerDigests is Digests as peers compare them: an origin the catalog
+// pulls again from the start (see ResetWatermark), whose records go past
+// its watermark, is described at watermark 0. Its count and hashes are
+// those of every record it holds, above the watermark too: a peer that
+// holds the origin up to the same watermark must not take the difference
+// for records it lost, nor blame this node for not sending them. (At 0, a
+// peer waiting for records of its own origin still sees how many.)
+func (s *Store) PeerDigests(ctx context.Context, origins []string) ([]*federationv1.OriginDigest, error) {
+	return s.digests(ctx, origins, "CASE WHEN (SELECT MAX(seq) FROM records r WHERE r.origin = o.origin) > head_seq THEN 0 ELSE head_seq END")
+}
+
+func (s *Store) digests(ctx context.Context, origins []string, watermark string) ([]*federationv1.OriginDigest, error) {
+	rows, err := s.reader.QueryContext(ctx, "SELECT origin, "+watermark+", record_count, digest, signed_digest, public_key FROM origins o")
 	if err != nil {
 		return nil, fmt.Errorf("digests: %w", err)
 	}
@@ -145,8 +160,11 @@ func (s *Store) Digests(ctx context.Context, origins []string) ([]*federationv1.
 	var out []*federationv1.OriginDigest
 	for rows.Next() {
 		d := &federationv1.OriginDigest{}
-		if err := rows.Scan(&d.Origin, &d.Watermark, &d.Count, &d.Hash, &d.SignedHash); err != nil {
+		if err := rows.Scan(&d.Origin, &d.Watermark, &d.Count, &d.Hash, &d.SignedHash, &d.PublicKey); err != nil {
 			return nil, fmt.Errorf("digests: %w", err)
+		}
+		if d.Origin == s.origin {
+			d.PublicKey = s.PublicKey()
 		}
 		if len(want) == 0 || want[d.Origin] {
 			out = append(out, d)

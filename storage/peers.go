@@ -25,8 +25,12 @@ type Peer struct {
 // succeeded at lastSync, and that it last announced head; nothing for a
 // member not saved.
 func (s *Store) SavePeerSync(ctx context.Context, origin string, lastSync time.Time, head int64) error {
+	var synced int64 // never: 0, as Peers reads it
+	if !lastSync.IsZero() {
+		synced = lastSync.UnixMicro()
+	}
 	return s.writeOne(ctx, "save sync of peer "+origin, "UPDATE peers SET last_sync_time = ?, head_seq = ? WHERE origin = ?",
-		lastSync.UnixMicro(), head, origin)
+		synced, head, origin)
 }
 
 // SavePeer remembers a member, replacing what was known of its origin.

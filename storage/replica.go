@@ -163,7 +163,15 @@ func (s *Store) ReadPages(ctx context.Context, spec PullSpec, emit func(*federat
 		key    []byte
 		head   int64
 	}
-	rows, err := tx.QueryContext(ctx, "SELECT origin, public_key, head_seq FROM origins ORDER BY origin")
+	// Up to the origin's last record: above its watermark too, for an
+	// origin the catalog pulls again from the start to repair a
+	// divergence (see ResetWatermark). Those records may be older than
+	// the origin's, or miss some, but they are signed, and the caller's
+	// digests then find what they lack; served only up to the watermark,
+	// two relays repairing an origin at once, whose node is gone, each
+	// waited for the other's records, which neither served, for good.
+	rows, err := tx.QueryContext(ctx, `SELECT origin, public_key, MAX(head_seq, COALESCE((SELECT MAX(seq) FROM records r WHERE r.origin = o.origin), 0))
+		FROM origins o ORDER BY origin`)
 	if err != nil {
 		return fmt.Errorf("read pages: %w", err)
 	}
@@ -242,10 +250,8 @@ func (s *Store) readOrigin(ctx context.Context, tx *sql.Tx, origin string, key [
 	}
 	// The last page ends at its last record, as every page does: an end
 	// past it would be a claim no record signed, which the receiver does
-	// not take (see CheckPage), and a page of none tells it nothing. The
-	// head's record is the last one, but for a node that holds newer
-	// versions than its watermark (one repairing a divergence): the
-	// caller then stays below the head until the repair ends.
+	// not take (see CheckPage), and a page of none tells it nothing.
+	// (ReadPages reads up to the origin's last record.)
 	if len(page.Records) == 0 {
 		return nil
 	}

@@ -104,11 +104,14 @@ func (res *PullResult) skipOtherKey(origin string, err error) {
 // the work, runs beside the writer rather than in front of it, and the
 // cores always have a page to check.
 func PullFrom(ctx context.Context, store *storage.Store, conn grpc.ClientConnInterface, pageBytes int) (PullResult, error) {
-	return pullAll(ctx, store, conn, pageBytes, true)
+	return pullAll(ctx, store, conn, pageBytes, true, nil)
 }
 
-// pullAll is PullFrom, of the node's own origin too if withOwn.
-func pullAll(ctx context.Context, store *storage.Store, conn grpc.ClientConnInterface, pageBytes int, withOwn bool) (PullResult, error) {
+// pullAll is PullFrom, of the node's own origin too if withOwn, and of
+// none of the origins in exclude (those the peer holds under another key
+// than the node: it would send their whole history again, at every pull,
+// for the node to skip).
+func pullAll(ctx context.Context, store *storage.Store, conn grpc.ClientConnInterface, pageBytes int, withOwn bool, exclude []string) (PullResult, error) {
 	wms, err := store.Watermarks(ctx)
 	if err != nil {
 		return PullResult{}, err
@@ -130,11 +133,16 @@ func pullAll(ctx context.Context, store *storage.Store, conn grpc.ClientConnInte
 		}
 	}
 	if !withOwn {
-		req.ExcludeOrigins = []string{store.Origin()}
+		exclude = append(slices.Clip(exclude), store.Origin())
+	}
+	if len(exclude) > 0 {
+		req.ExcludeOrigins = exclude
 		// A map of its own: wms says where each origin's pages must
 		// start, the node's own origin included.
 		req.Watermarks = maps.Clone(req.Watermarks)
-		delete(req.Watermarks, store.Origin())
+		for _, o := range exclude {
+			delete(req.Watermarks, o)
+		}
 	}
 	return pull(ctx, store, conn, req, wms)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -31,6 +32,10 @@ type pageServer struct {
 	before func()
 	// asked is the last pull's request.
 	asked atomic.Pointer[federationv1.PullRequest]
+	// excludes says to leave out the pages of the origins a pull
+	// excludes, as a node's server does; without it, every page is
+	// sent, as a faulty peer may.
+	excludes bool
 }
 
 func (p *pageServer) register(srv grpc.ServiceRegistrar) {
@@ -43,6 +48,9 @@ func (p *pageServer) Pull(req *federationv1.PullRequest, stream grpc.ServerStrea
 		p.before()
 	}
 	for _, page := range p.pages {
+		if p.excludes && slices.Contains(req.GetExcludeOrigins(), page.GetOrigin()) {
+			continue
+		}
 		if err := stream.Send(&federationv1.PullResponse{Page: page}); err != nil {
 			return err
 		}
@@ -349,7 +357,7 @@ func TestPageOfUnaskedOriginRefused(t *testing.T) {
 	if res, err := pullOwnOrigin(ctx, fr, conn, 0); err != nil || res.Applied != 30 {
 		t.Fatalf("pull of the node's own origin: %+v, %v; want its 30 records", res, err)
 	}
-	res, err := pullAll(ctx, fr, conn, 0, false)
+	res, err := pullAll(ctx, fr, conn, 0, false, nil)
 	var re *storage.RefusedError
 	if !errors.As(err, &re) || re.Reason != storage.RefusedUnasked || re.Origin != "fr" || res.Overtaken {
 		t.Fatalf("pull of the other origins, served fr's pages: %+v, %v; want them refused as unasked", res, err)

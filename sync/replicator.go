@@ -25,6 +25,7 @@ import (
 	"github.com/hashicorp/memberlist"
 	"github.com/ogptoolbox/federation/envelope"
 	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
+	"github.com/ogptoolbox/federation/internal/clip"
 	"github.com/ogptoolbox/federation/storage"
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -843,7 +844,13 @@ func (r *Replicator) otherKeyOf(p *peer, res PullResult) map[string]bool {
 			delete(p.otherKey, o)
 		}
 	}
-	for o := range res.OtherKey {
+	otherKey := slices.Collect(maps.Keys(res.OtherKey))
+	if res.OwnOriginRefused != nil {
+		// The node's own origin, which the peer holds under another key
+		// (the node's key was made anew): the same.
+		otherKey = append(otherKey, r.cfg.Origin)
+	}
+	for _, o := range otherKey {
 		if p.otherKey == nil {
 			p.otherKey = map[string]time.Time{}
 		}
@@ -858,6 +865,35 @@ func (r *Replicator) otherKeyOf(p *peer, res PullResult) map[string]bool {
 		out[o] = true
 	}
 	return out
+}
+
+// heldUnderOtherKey lists the origins p held under another key than the
+// node within otherKeyRemembered, which the node's pulls from p leave out
+// (see pullAll) until p's digests show it holds them under the node's key,
+// or the time is past and a pull asks again.
+func (r *Replicator) heldUnderOtherKey(p *peer) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for o, at := range p.otherKey {
+		if time.Since(at) <= otherKeyRemembered {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// settledKeys forgets, of the origins p held under another key, those no
+// longer in otherKey: compareDigests found p's digest of them under the
+// key the node holds.
+func (r *Replicator) settledKeys(p *peer, otherKey map[string]bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for o := range p.otherKey {
+		if !otherKey[o] {
+			delete(p.otherKey, o)
+		}
+	}
 }
 
 // saidOtherKey counts and says the origins a peer holds under another key
@@ -1096,7 +1132,10 @@ func (r *Replicator) saveSyncs() {
 	var saves []*storage.Peer
 	r.mu.Lock()
 	for _, p := range r.peers {
-		if !p.lastSync.IsZero() && (!p.lastSync.Equal(p.syncSaved) || p.meta.Head != p.headSaved) {
+		// The head too of a member never synced (its gRPC port out of
+		// reach, say): a restart lists it with the head it announced,
+		// and the lag it leaves.
+		if !p.lastSync.Equal(p.syncSaved) || p.meta.Head != p.headSaved {
 			saves = append(saves, p.syncToSaveLocked())
 		}
 	}
@@ -1429,7 +1468,7 @@ func (r *Replicator) pullLoop(origin string) {
 				// Of the node's own origin again only if not asked for
 				// just before.
 				var all PullResult
-				all, err = pullAll(ctx, r.store, conn, r.cfg.PageBytes, !ownFirst)
+				all, err = pullAll(ctx, r.store, conn, r.cfg.PageBytes, !ownFirst, r.heldUnderOtherKey(p))
 				res = all.after(res)
 			}
 			if res.OwnOriginRefused != nil {
@@ -1440,7 +1479,9 @@ func (r *Replicator) pullLoop(origin string) {
 			}
 			r.saidOtherKey(origin, res.OtherKey)
 			if err == nil && !res.Overtaken {
-				diverged, err = r.compareDigests(ctx, origin, conn, res.FromStart, r.otherKeyOf(p, res))
+				otherKey := r.otherKeyOf(p, res)
+				diverged, err = r.compareDigests(ctx, origin, conn, res.FromStart, otherKey)
+				r.settledKeys(p, otherKey)
 			}
 			cancel()
 		}
@@ -1470,7 +1511,7 @@ func (r *Replicator) pullLoop(origin string) {
 			// hold the same records already (any node relays any origin).
 			// A peer that keeps refusing is asked ever less often, up to
 			// maxBusyRetry, and so are the others in its place.
-			p.pulling, p.lastErr = false, err.Error()
+			p.pulling, p.lastErr = false, errorText(err)
 			p.busy++
 			wait := min(busyRetry<<min(p.busy-1, 16), maxBusyRetry)
 			p.retryAt = time.Now().Add(wait + time.Duration(rand.Int64N(int64(wait))))
@@ -1511,10 +1552,10 @@ func (r *Replicator) pullLoop(origin string) {
 			// the node's held writes, which stay held the while (a write
 			// made once the catalog takes records again could take a seq
 			// of the node's origin the peer holds).
-			p.lastErr = err.Error()
+			p.lastErr = errorText(err)
 			p.retryAt = time.Now().Add(localRetry)
 			if r.ctx.Err() == nil {
-				r.log.Error("pull failed on this node's side", "peer", origin, "err", err, "retry_in", localRetry)
+				r.log.Error("pull failed on this node's side", "peer", origin, "err", p.lastErr, "retry_in", localRetry)
 			}
 			if r.awaitedLocked(origin) && r.extendHold != nil {
 				r.extendHold()
@@ -1522,7 +1563,7 @@ func (r *Replicator) pullLoop(origin string) {
 			r.retryLaterLocked(origin, p)
 		case err != nil:
 			p.failures++
-			p.lastErr = err.Error()
+			p.lastErr = errorText(err)
 			// A member the node's held writes wait for is asked again
 			// when its backoff ends, which stays short (the writes wait
 			// a minute at most), until it has failed too often to tell
@@ -1534,7 +1575,7 @@ func (r *Replicator) pullLoop(origin string) {
 			}
 			p.retryAt = time.Now().Add(backoff)
 			if r.ctx.Err() == nil {
-				r.log.Warn("pull failed", "peer", origin, "addr", addr, "err", err, "retry_in", backoff)
+				r.log.Warn("pull failed", "peer", origin, "addr", addr, "err", p.lastErr, "retry_in", backoff)
 			}
 			// A pull cut by its deadline after it gave records back (a
 			// large restore, slowly) is progress, not a failure to count
@@ -1580,6 +1621,14 @@ func (r *Replicator) pullLoop(origin string) {
 		}
 	}
 }
+
+// maxErrorText bounds the text of a pull's error that Peers shows (and
+// the log says): it quotes what the peer sent (its status message, a
+// record's fields), which a peer can make megabytes long.
+const maxErrorText = 1 << 10
+
+// errorText is err's text, cut to maxErrorText bytes.
+func errorText(err error) string { return clip.Bytes(err.Error(), maxErrorText) }
 
 // waitForPullSlot waits for the other pull under way, if one is, to end
 // (see pullSlot), and reports whether it took the slot. A pull that holds
@@ -1716,7 +1765,7 @@ func (r *Replicator) randomAliveLocked(except string) string {
 // pull asked for it from where that one left it, and the peer is not at
 // fault: the origin is left as it is until resetQuiet passes.
 func (r *Replicator) compareDigests(ctx context.Context, peerOrigin string, conn grpc.ClientConnInterface, fromStart []string, otherKey map[string]bool) (reset []string, err error) {
-	ours, err := r.store.Digests(ctx, nil)
+	ours, err := r.store.PeerDigests(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -1744,8 +1793,15 @@ func (r *Replicator) compareDigests(ctx context.Context, peerOrigin string, conn
 	for _, t := range theirs {
 		m := mine[t.GetOrigin()]
 		delete(mine, t.GetOrigin()) // an origin the peer lists twice counts once
+		if theirs, ours := t.GetPublicKey(), m.GetPublicKey(); len(theirs) > 0 && len(ours) > 0 {
+			// Peers of earlier versions name no key.
+			if !bytes.Equal(theirs, ours) {
+				continue // the peer holds it under another key: other records, and no pull brings them
+			}
+			delete(otherKey, t.GetOrigin()) // held under the node's key: settled (see settledKeys)
+		}
 		if otherKey[t.GetOrigin()] {
-			continue // the peer holds it under another key: other records, and no pull brings them
+			continue
 		}
 		// Two histories of the node's origin (not while the node waits
 		// for its records, nor at watermark 0, where a peer repairing

@@ -258,7 +258,7 @@ func (srv *Server) GetDigests(ctx context.Context, req *federationv1.GetDigestsR
 	default:
 		return nil, busyError("this node already serves %d digest requests: retry later", cap(srv.digests))
 	}
-	ds, err := srv.store.Digests(ctx, req.GetOrigins())
+	ds, err := srv.store.PeerDigests(ctx, req.GetOrigins())
 	if err != nil {
 		srv.log.Error("serve digests", "err", err)
 		return nil, status.Error(codes.Internal, "reading the catalog failed")

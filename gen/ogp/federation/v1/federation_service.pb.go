@@ -399,7 +399,12 @@ type OriginDigest struct {
 	// when its catalog was restored from a copy older than the records it
 	// had sent, and it wrote again. Empty from nodes that predate it; two
 	// nodes compare hash then.
-	SignedHash    []byte `protobuf:"bytes,5,opt,name=signed_hash,json=signedHash,proto3" json:"signed_hash,omitempty"`
+	SignedHash []byte `protobuf:"bytes,5,opt,name=signed_hash,json=signedHash,proto3" json:"signed_hash,omitempty"`
+	// The key the node holds the origin under (pinned at first sight, or
+	// trusted): two nodes that hold the origin under two keys hold two
+	// histories of it, whose digests tell nothing of records lost. Empty
+	// from nodes that predate it.
+	PublicKey     []byte `protobuf:"bytes,6,opt,name=public_key,json=publicKey,proto3" json:"public_key,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -465,6 +470,13 @@ func (x *OriginDigest) GetHash() []byte {
 func (x *OriginDigest) GetSignedHash() []byte {
 	if x != nil {
 		return x.SignedHash
+	}
+	return nil
+}
+
+func (x *OriginDigest) GetPublicKey() []byte {
+	if x != nil {
+		return x.PublicKey
 	}
 	return nil
 }
@@ -711,14 +723,16 @@ const file_ogp_federation_v1_federation_service_proto_rawDesc = "" +
 	"\x11GetDigestsRequest\x12\x18\n" +
 	"\aorigins\x18\x01 \x03(\tR\aorigins\"O\n" +
 	"\x12GetDigestsResponse\x129\n" +
-	"\adigests\x18\x01 \x03(\v2\x1f.ogp.federation.v1.OriginDigestR\adigests\"\x8f\x01\n" +
+	"\adigests\x18\x01 \x03(\v2\x1f.ogp.federation.v1.OriginDigestR\adigests\"\xae\x01\n" +
 	"\fOriginDigest\x12\x16\n" +
 	"\x06origin\x18\x01 \x01(\tR\x06origin\x12\x1c\n" +
 	"\twatermark\x18\x02 \x01(\x03R\twatermark\x12\x14\n" +
 	"\x05count\x18\x03 \x01(\x03R\x05count\x12\x12\n" +
 	"\x04hash\x18\x04 \x01(\fR\x04hash\x12\x1f\n" +
 	"\vsigned_hash\x18\x05 \x01(\fR\n" +
-	"signedHash\"\x12\n" +
+	"signedHash\x12\x1d\n" +
+	"\n" +
+	"public_key\x18\x06 \x01(\fR\tpublicKey\"\x12\n" +
 	"\x10ListPeersRequest\"B\n" +
 	"\x11ListPeersResponse\x12-\n" +
 	"\x05peers\x18\x01 \x03(\v2\x17.ogp.federation.v1.PeerR\x05peers\"\xeb\x02\n" +
