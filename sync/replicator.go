@@ -1342,6 +1342,12 @@ func (r *Replicator) forgetDead() {
 			if err := r.store.SavePeer(r.ctx, saved); err != nil && r.ctx.Err() == nil {
 				r.log.Warn("remember member", "origin", d.origin, "err", err)
 			}
+		} else if r.OriginLabel(d.origin) == OtherOrigins {
+			// Its series go too, as its records now count under
+			// "other": a gossip-key holder making up member after
+			// member added series without end.
+			r.m.applied.DeleteLabelValues(d.origin)
+			r.m.divergences.DeleteLabelValues(d.origin)
 		}
 	}
 }

@@ -597,6 +597,26 @@ func TestReplayAfterEmptyPageRefused(t *testing.T) {
 	}
 }
 
+// seriesOf lists the origin labels of vec's series.
+func seriesOf(vec *prometheus.CounterVec) []string {
+	ch := make(chan prometheus.Metric, 1024)
+	vec.Collect(ch)
+	close(ch)
+	var out []string
+	for m := range ch {
+		var pb dto.Metric
+		if err := m.Write(&pb); err != nil {
+			continue
+		}
+		for _, l := range pb.GetLabel() {
+			if l.GetName() == "origin" {
+				out = append(out, l.GetValue())
+			}
+		}
+	}
+	return out
+}
+
 // TestDeadMembersForgotten checks that a node keeps at most MaxDeadMembers
 // members it does not see alive, forgetting those gone longest: members
 // gossip holds for dead, and members remembered from an earlier run that
@@ -629,6 +649,10 @@ func TestDeadMembersForgotten(t *testing.T) {
 	waitFor(t, 30*time.Second, "xx-0 knows the others", func() bool {
 		return known(nodes[0], "xx-1") && known(nodes[0], "xx-2") && known(nodes[0], "xx-3")
 	})
+	writeTools(t, nodes[3], "gone", 1)
+	waitFor(t, 30*time.Second, "xx-0 counts a record of xx-3 applied", func() bool {
+		return slices.Contains(seriesOf(nodes[0].repl.m.applied), "xx-3")
+	})
 	nodes[3].stop()
 	waitFor(t, 30*time.Second, "xx-0 holds xx-3 for dead", func() bool {
 		for _, p := range nodes[0].repl.Peers() {
@@ -642,6 +666,9 @@ func TestDeadMembersForgotten(t *testing.T) {
 	waitFor(t, 30*time.Second, "xx-3, dead longest, is forgotten by xx-0", func() bool { return forgotten(nodes[0], "xx-3") })
 	if !known(nodes[0], "xx-2") || !known(nodes[0], "xx-1") {
 		t.Fatal("xx-0 forgot xx-2, dead since less long, or xx-1, alive")
+	}
+	if series := seriesOf(nodes[0].repl.m.applied); slices.Contains(series, "xx-3") {
+		t.Errorf("xx-0 forgot xx-3 and keeps its series of records applied: %v (its records count under \"other\" now)", series)
 	}
 
 	// xx-0 restarts while xx-2 is still away: it remembers xx-2 from its
