@@ -2341,6 +2341,14 @@ func TestMergedLeaveOfAnotherAddressTaken(t *testing.T) {
 		p := peerFr()
 		return p.Alive && p.GossipAddr == "127.0.0.1:40001"
 	})
+	// learn's last step for that news, a pull, which takes r.mu: held
+	// below before it, it kept the news loop from the next news.
+	waitFor(t, 10*time.Second, "the node pulls from fr", func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		p := r.peers["fr"]
+		return p != nil && (p.pulling || p.lastErr != "")
+	})
 	// learn busy (r.mu held) with another member's news.
 	r.mu.Lock()
 	b, _ := json.Marshal(meta{Origin: "it", GRPCAddr: "127.0.0.1:1", Protocol: ProtocolVersion})
