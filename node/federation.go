@@ -121,14 +121,15 @@ func readTrust(path string) (map[string]ed25519.PublicKey, error) {
 // dialPeer opens a client connection to a peer's gRPC address, over mutual
 // TLS when it is on.
 func (n *Node) dialPeer(addr string) (*grpc.ClientConn, error) {
-	creds := insecure.NewCredentials()
+	opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
 	if n.tls != nil {
-		creds = n.tls.client()
+		unary, stream := n.tls.recheckServer()
+		opts = []grpc.DialOption{grpc.WithTransportCredentials(n.tls.client()),
+			grpc.WithChainUnaryInterceptor(unary), grpc.WithChainStreamInterceptor(stream)}
 	}
-	return grpc.NewClient(addr,
-		grpc.WithTransportCredentials(creds),
+	return grpc.NewClient(addr, append(opts,
 		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: peerPing, Timeout: 10 * time.Second, PermitWithoutStream: true}),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxPeerMessageBytes)))
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxPeerMessageBytes)))...)
 }
 
 // maxPeerMessageBytes bounds a message from a peer: a page ends once its

@@ -54,6 +54,9 @@ func loadHTTPS(cfg Config, log *slog.Logger) (*httpsCert, error) {
 // read reads the certificate and its key, and checks that the certificate
 // is valid now.
 func (h *httpsCert) read() (*tls.Certificate, error) {
+	if err := keyNotEncrypted("--http-tls-key", h.keyPath); err != nil {
+		return nil, err
+	}
 	cert, err := tls.LoadX509KeyPair(h.certPath, h.keyPath)
 	if err != nil {
 		return nil, fmt.Errorf("--http-tls-cert and --http-tls-key: %w", err)
@@ -104,7 +107,7 @@ func (h *httpsCert) refresh() {
 		return
 	}
 	h.checked = now
-	if time.Until(h.cert.Leaf.NotAfter) < expiryWarning && now.Sub(h.warned) >= expiryRepeat {
+	if left := time.Until(h.cert.Leaf.NotAfter); left < expiryWarning && (now.Sub(h.warned) >= expiryRepeat || (left <= 0 && !h.warned.After(h.cert.Leaf.NotAfter))) {
 		h.warned = now
 		h.say(h.cert, "HTTPS certificate in use")
 	}

@@ -262,6 +262,13 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 		return err
 	}
 	syncSrv.Serve(n.repl)
+	if n.tls != nil && announcedHost(cfg) == "" {
+		// The host peers dial is known once gossip announces it (gRPC
+		// on every interface, without --advertise-addr).
+		if host, _, err := net.SplitHostPort(n.repl.AnnouncedGRPCAddr()); err == nil && host != "" {
+			n.tls.checkNames(host)
+		}
+	}
 	label := n.repl.OriginLabel
 	m.records.label.Store(&label)
 	return nil

@@ -47,6 +47,18 @@ type testNode struct {
 
 func startNode(t *testing.T, mutate ...func(*Config)) *testNode {
 	t.Helper()
+	return startNodeWith(t, testConfig(t, mutate...))
+}
+
+// startNodeLogged is startNode with the node's log written to w.
+func startNodeLogged(t *testing.T, w io.Writer, mutate ...func(*Config)) *testNode {
+	t.Helper()
+	return startNodeLogging(t, testConfig(t, mutate...), w)
+}
+
+// testConfig is the configuration of a test node of origin fr, on
+// loopback, changed by mutate.
+func testConfig(t *testing.T, mutate ...func(*Config)) Config {
 	cfg := DefaultConfig()
 	cfg.Origin = "fr"
 	cfg.DataDir = filepath.Join(t.TempDir(), "data")
@@ -56,12 +68,17 @@ func startNode(t *testing.T, mutate ...func(*Config)) *testNode {
 	for _, m := range mutate {
 		m(&cfg)
 	}
-	return startNodeWith(t, cfg)
+	return cfg
 }
 
 func startNodeWith(t *testing.T, cfg Config) *testNode {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	return startNodeLogging(t, cfg, io.Discard)
+}
+
+func startNodeLogging(t *testing.T, cfg Config, w io.Writer) *testNode {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(w, nil))
 	n, err := New(context.Background(), cfg, log)
 	if err != nil {
 		t.Fatalf("New: %v", err)

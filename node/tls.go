@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -102,6 +103,12 @@ func (t *peerTLS) read() (*tls.Certificate, *x509.CertPool, []string, error) {
 	if !pool.AppendCertsFromPEM(caPEM) {
 		return nil, nil, nil, fmt.Errorf("--tls-ca %s: no PEM certificate in it", t.caPath)
 	}
+	if !anyCA(caPEM) {
+		return nil, nil, nil, fmt.Errorf("--tls-ca %s holds no CA certificate (one with the basic constraint CA:TRUE): give the federation's CA, not a member's certificate", t.caPath)
+	}
+	if err := keyNotEncrypted("--tls-key", t.keyPath); err != nil {
+		return nil, nil, nil, err
+	}
 	cert, err := tls.LoadX509KeyPair(t.certPath, t.keyPath)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("--tls-cert and --tls-key: %w", err)
@@ -152,6 +159,41 @@ func (t *peerTLS) read() (*tls.Certificate, *x509.CertPool, []string, error) {
 		return nil, nil, nil, fmt.Errorf("--tls-cert names no host (no DNS or IP subject alternative name): peers could not check it")
 	}
 	return &cert, pool, names, nil
+}
+
+// keyNotEncrypted refuses a key file whose key is encrypted with a
+// passphrase, which the node has no way to be given, saying so (crypto/tls
+// says only that it failed to parse the key).
+func keyNotEncrypted(flag, path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("%s: %w", flag, err)
+	}
+	for rest := b; ; {
+		var block *pem.Block
+		if block, rest = pem.Decode(rest); block == nil {
+			return nil
+		}
+		if block.Type == "ENCRYPTED PRIVATE KEY" || strings.Contains(block.Headers["Proc-Type"], "ENCRYPTED") {
+			return fmt.Errorf("%s %s: the key is encrypted with a passphrase, which the node cannot be given: write it unencrypted, readable by the node's user alone (openssl pkey -in KEY -out PLAIN.key)", flag, path)
+		}
+	}
+}
+
+// anyCA reports whether the PEM holds a CA certificate.
+func anyCA(b []byte) bool {
+	for rest := b; ; {
+		var block *pem.Block
+		if block, rest = pem.Decode(rest); block == nil {
+			return false
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		if c, err := x509.ParseCertificate(block.Bytes); err == nil && c.BasicConstraintsValid && c.IsCA {
+			return true
+		}
+	}
 }
 
 // fileStamp is the stamp of the certificate, key and CA files now (zero
@@ -213,7 +255,9 @@ func (t *peerTLS) refresh() {
 				"err", err, "valid_until", t.cert.Leaf.NotAfter.Format(time.RFC3339))
 		}
 	}
-	if left := time.Until(t.cert.Leaf.NotAfter); left < expiryWarning && now.Sub(t.warned) >= expiryRepeat {
+	// Said again once a day in its last days, and at once when it
+	// expires (whenever the last warning was).
+	if left := time.Until(t.cert.Leaf.NotAfter); left < expiryWarning && (now.Sub(t.warned) >= expiryRepeat || (left <= 0 && !t.warned.After(t.cert.Leaf.NotAfter))) {
 		t.warned = now
 		t.sayExpiry(t.cert.Leaf, "certificate in use")
 	}
@@ -368,6 +412,74 @@ func (t *peerTLS) verifiedNow(ctx context.Context) error {
 	}
 	if _, err := certs[0].Verify(x509.VerifyOptions{Roots: t.roots(), Intermediates: intermediates, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
 		return status.Errorf(codes.Unauthenticated, "the client certificate of this connection no longer verifies (connect again with one the federation's CA signs): %v", err)
+	}
+	return nil
+}
+
+// recheckServer makes each call to a peer check the peer's certificate,
+// verified at its connection's handshake, again: now, against the CA as
+// it is now, as verifiedNow does of the callers' on the server side. The
+// puller keeps its connection to a peer open (pings), and went on pulling
+// from a member whose certificate expired, or whose CA was taken out of
+// --tls-ca, on the connection it opened before. A stream is checked
+// before its request is sent; a unary call once it has its answer, which
+// is dropped.
+func (t *peerTLS) recheckServer() (grpc.UnaryClientInterceptor, grpc.StreamClientInterceptor) {
+	unary := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		var p peer.Peer
+		if err := invoker(ctx, method, req, reply, cc, append(opts, grpc.Peer(&p))...); err != nil {
+			return err
+		}
+		return t.serverVerifiedNow(&p)
+	}
+	stream := func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+		ctx, cancel := context.WithCancel(ctx)
+		cs, err := streamer(ctx, desc, cc, method, opts...)
+		if err != nil {
+			cancel()
+			return nil, err
+		}
+		p, _ := peer.FromContext(cs.Context())
+		if err := t.serverVerifiedNow(p); err != nil {
+			cancel()
+			return nil, err
+		}
+		return &cancelOnEnd{ClientStream: cs, cancel: cancel}, nil
+	}
+	return unary, stream
+}
+
+// cancelOnEnd releases a stream's context once the stream ended.
+type cancelOnEnd struct {
+	grpc.ClientStream
+	cancel context.CancelFunc
+}
+
+func (s *cancelOnEnd) RecvMsg(m any) error {
+	err := s.ClientStream.RecvMsg(m)
+	if err != nil {
+		s.cancel()
+	}
+	return err
+}
+
+// serverVerifiedNow checks a peer's server certificate, of the
+// connection a call went over, now and against the CA as it is now.
+func (t *peerTLS) serverVerifiedNow(p *peer.Peer) error {
+	if p == nil {
+		return status.Error(codes.Unauthenticated, "the peer's connection has no TLS")
+	}
+	info, ok := p.AuthInfo.(credentials.TLSInfo)
+	if !ok || len(info.State.PeerCertificates) == 0 {
+		return status.Error(codes.Unauthenticated, "the peer's connection has no TLS certificate")
+	}
+	certs := info.State.PeerCertificates
+	intermediates := x509.NewCertPool()
+	for _, c := range certs[1:] {
+		intermediates.AddCert(c)
+	}
+	if _, err := certs[0].Verify(x509.VerifyOptions{Roots: t.roots(), Intermediates: intermediates, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}); err != nil {
+		return status.Errorf(codes.Unauthenticated, "the peer's certificate, on this connection, no longer verifies: %v", err)
 	}
 	return nil
 }

@@ -943,6 +943,14 @@ func (r *Replicator) announceReachable() bool {
 	return changed
 }
 
+// AnnouncedGRPCAddr is the gRPC address the node announces to its peers,
+// which they dial (and check a TLS certificate against).
+func (r *Replicator) AnnouncedGRPCAddr() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.self.GRPCAddr
+}
+
 // advertised is addr with the advertised host, if one is set.
 func (r *Replicator) advertised(addr string) string {
 	if r.cfg.AdvertiseHost == "" || addr == "" {
@@ -1570,6 +1578,15 @@ func (r *Replicator) pullLoop(origin string) {
 		case err != nil:
 			p.failures++
 			p.lastErr = errorText(err)
+			if status.Code(err) == codes.Unauthenticated && p.conn == conn && conn != nil {
+				// The credentials of this connection, checked again at
+				// each call (certificates that expired, or whose CA is
+				// no longer trusted, on either side), no longer do: the
+				// next pull dials anew, so that its handshake takes the
+				// certificates and CAs as they are then (a renewal).
+				p.conn.Close()
+				p.conn = nil
+			}
 			// A member the node's held writes wait for is asked again
 			// when its backoff ends, which stays short (the writes wait
 			// a minute at most), until it has failed too often to tell
