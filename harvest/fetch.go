@@ -3,6 +3,7 @@ package harvest
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -118,9 +119,25 @@ func shallowClone(ctx context.Context, loc, dir string, opts ReadOptions) error 
 	remote := strings.TrimPrefix(loc, "git+")
 	ctx, cancel := context.WithTimeout(ctx, opts.HTTPTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "git", "clone", "--quiet", "--depth", "1", "--single-branch", "--", remote, dir)
 	// Never ask for a password on a terminal: a harvest runs unattended.
-	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0")
+	env := append(os.Environ(), "GIT_TERMINAL_PROMPT=0")
+	if u, err := url.Parse(remote); err == nil && u.User != nil && (u.Scheme == "http" || u.Scheme == "https") {
+		// A user and password in the URL go to git in its environment,
+		// which only the node's user reads, as a header of its requests:
+		// on git's command line, every user of the machine read them
+		// (ps), and git wrote them in the clone's .git/config. The
+		// header would go along with a redirect to another host: none
+		// is followed.
+		password, _ := u.User.Password()
+		auth := base64.StdEncoding.EncodeToString([]byte(u.User.Username() + ":" + password))
+		u.User = nil
+		remote = u.String()
+		env = append(env, "GIT_CONFIG_COUNT=2",
+			"GIT_CONFIG_KEY_0=http.extraHeader", "GIT_CONFIG_VALUE_0=Authorization: Basic "+auth,
+			"GIT_CONFIG_KEY_1=http.followRedirects", "GIT_CONFIG_VALUE_1=false")
+	}
+	cmd := exec.CommandContext(ctx, "git", "clone", "--quiet", "--depth", "1", "--single-branch", "--", remote, dir)
+	cmd.Env = env
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {

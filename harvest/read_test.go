@@ -1,11 +1,13 @@
 package harvest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/cgi"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -13,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -486,14 +489,7 @@ func TestLinksOutOfTheFolderNotRead(t *testing.T) {
 	if err := os.Symlink(secretFile, filepath.Join(repo, "publiccode.yml")); err != nil {
 		t.Fatal(err)
 	}
-	for _, args := range [][]string{{"init", "--quiet"}, {"add", "."}, {"commit", "--quiet", "-m", "catalog"}} {
-		cmd := exec.Command("git", args...)
-		cmd.Dir = repo
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.org", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.org")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-	}
+	commitFolder(t, repo)
 	cloned, err := Source{Location: "file://" + repo}.Resolve()
 	if err != nil {
 		t.Fatal(err)
@@ -752,5 +748,73 @@ func TestScheduledHarvestWaitsForHeldWrites(t *testing.T) {
 	runs, err := s.HarvestRuns(context.Background(), "sill:"+corpus(t, "sill/sill.json"), 10)
 	if err != nil || len(runs) != 1 || !runs[0].GetComplete() {
 		t.Errorf("the runs: %v, %v; want one, complete", runs, err)
+	}
+}
+
+// TestCloneWithCredentials clones a repository served over HTTP behind a
+// user and password given in the source's URL (git's own http-backend),
+// and keeps them off git's command line, which every user of the machine
+// reads (ps): they were there for the whole clone, and in the clone's
+// .git/config.
+func TestCloneWithCredentials(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Fatal("git is needed to harvest git repositories, and is not installed")
+	}
+	out, err := exec.Command("git", "--exec-path").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	repo := filepath.Join(root, "catalog")
+	writePubliccodeFolder(t, repo, 2)
+	commitFolder(t, repo)
+	const user, token = "harvester", "s3cr3t-clone-token-4242"
+	backend := &cgi.Handler{Path: filepath.Join(strings.TrimSpace(string(out)), "git-http-backend"),
+		Env: []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1"}}
+	release := make(chan struct{})
+	var once sync.Once
+	seen := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		once.Do(func() { close(seen) })
+		<-release // while the clone waits, its command line is looked at
+		if u, p, ok := r.BasicAuth(); !ok || u != user || p != token {
+			w.Header().Set("WWW-Authenticate", `Basic realm="git"`)
+			http.Error(w, "who are you?", http.StatusUnauthorized)
+			return
+		}
+		backend.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	src, err := Source{Kind: KindPubliccode, Location: strings.Replace(srv.URL, "://", "://"+user+":"+token+"@", 1) + "/catalog/.git"}.Resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan *catalogv1.ImportHarvestRequest)
+	go func() { done <- Read(context.Background(), src, ReadOptions{HTTPTimeout: 20 * time.Second}) }()
+	<-seen
+	cmdlines, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, f := range cmdlines {
+		if b, err := os.ReadFile(f); err == nil && bytes.Contains(b, []byte(token)) {
+			t.Errorf("the clone's password is in the process list, which every user of the machine reads: %s: %q", f, bytes.ReplaceAll(b, []byte{0}, []byte{' '}))
+		}
+	}
+	close(release)
+	req := <-done
+	if !req.GetComplete() || len(req.GetEntries()) != 2 {
+		t.Errorf("the clone behind a password: complete %v, %d entries, error %q", req.GetComplete(), len(req.GetEntries()), req.GetReadError())
+	}
+}
+
+// commitFolder makes the folder repo a git repository of one commit
+// holding its files.
+func commitFolder(t *testing.T, repo string) {
+	t.Helper()
+	for _, args := range [][]string{{"init", "--quiet"}, {"add", "."}, {"commit", "--quiet", "-m", "catalog"}} {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = repo
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.org", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.org")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
 	}
 }
