@@ -106,6 +106,17 @@ func removeMade(paths []string, made func(string) bool) error {
 	return errors.Join(errs...)
 }
 
+// HoldsWrites reports whether the data folder says its catalog lacks
+// records of its origin that its federation holds (restored from a
+// backup, or made anew after it was wiped), and the path of the file that
+// says so: a node started on it holds its writes until a member has given
+// them back, and then deletes the file.
+func HoldsWrites(dataDir string) (marker string, ok bool) {
+	marker = filepath.Join(dataDir, restoredFile)
+	_, err := os.Stat(marker)
+	return marker, err == nil
+}
+
 // KeyWithoutCatalog reports whether the data folder holds the node's key
 // and no catalog: its catalog was wiped (or moved away), and the records
 // of its origin it signed are held by its federation only. A catalog made

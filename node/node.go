@@ -139,7 +139,22 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 	if tokenPath != "" {
 		n.log.Info("created the admin token: writes need it as Authorization: Bearer TOKEN", "path", tokenPath)
 	}
-	if KeyWithoutCatalog(cfg.DataDir) && len(cfg.Join) == 0 {
+	wiped := KeyWithoutCatalog(cfg.DataDir)
+	if wiped {
+		// As a restored backup does (see BackupDataDir), the folder says
+		// its catalog lacks records its federation holds: the node holds
+		// its writes until a member has given them back, however long
+		// its seeds are away (it wrote at once from seq 1, and lost its
+		// own records at those seqs for good), through a restart too.
+		note := fmt.Sprintf("ogpnode found the node's key in %s without its catalog (wiped) at %s: the catalog made anew lacks the records of its origin its federation holds.\n"+
+			"A node started on this folder holds its writes until a member of its federation has given them back, and then deletes this file.\n"+
+			"Delete it to let the node write without them (the seqs it writes may be held already by its peers).\n",
+			cfg.DataDir, time.Now().UTC().Format(time.RFC3339))
+		if err := writeNewFile(filepath.Join(cfg.DataDir, restoredFile), []byte(note)); err != nil && !errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("mark the wiped catalog: %w", err)
+		}
+	}
+	if wiped && len(cfg.Join) == 0 {
 		n.log.Warn("the data folder holds the node's key but no catalog (wiped?): the records of its origin it signed come back from the federation's members, which this node joins only with --join (or a restart that remembers them); until then, its writes take seqs the members may hold already, and never reach them",
 			"data", cfg.DataDir)
 	}
@@ -230,12 +245,13 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 		n.httpSrv.TLSConfig = n.https.config()
 	}
 
-	// A folder restored from a backup says so (see BackupDataDir): its
-	// catalog lacks the records of its origin written since.
-	marker := filepath.Join(cfg.DataDir, restoredFile)
+	// A folder restored from a backup says so (see BackupDataDir), and
+	// so does one whose catalog was wiped (above): its catalog lacks
+	// records of its origin its federation holds.
+	marker, held := HoldsWrites(cfg.DataDir)
 	restored := ""
-	if _, err := os.Stat(marker); err == nil {
-		restored = "this catalog was restored from a backup (" + marker + " says so; delete it to write without the federation's records)"
+	if held {
+		restored = "this catalog was restored from a backup, or made anew after it was wiped (" + marker + " says so; delete it to write without the federation's records)"
 	}
 	n.repl, err = ogpsync.Start(ctx, ogpsync.Config{
 		Restored: restored,

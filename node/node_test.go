@@ -883,12 +883,35 @@ func TestBearerSchemeInAnyCase(t *testing.T) {
 	}
 }
 
-// TestWipedCatalogWithoutSeedsSaysSo: a data folder whose catalog was
-// wiped, its key kept, remembers no member: started without --join, the
-// node can get its records back from none, and its writes take seqs its
-// federation may hold. It starts (a lone node has no one to ask), and
-// says so.
-func TestWipedCatalogWithoutSeedsSaysSo(t *testing.T) {
+// TestWipedCatalogHoldsWritesWhileItsSeedIsDown: a data folder whose
+// catalog was wiped, its key kept, started with --join while the seed is
+// away: the node holds its writes until a member has given its records
+// back, as a restored backup does, through a restart too. It wrote at
+// once from seq 1, seqs its federation held, which never reached it, and
+// its own records at those seqs were lost to it for good.
+func TestWipedCatalogHoldsWritesWhileItsSeedIsDown(t *testing.T) {
+	data := wipedFolder(t)
+	for _, start := range []string{"the first start", "a restart while the seed is still away"} {
+		t.Run(start, func(t *testing.T) {
+			n := startNode(t, func(c *Config) {
+				c.DataDir, c.GossipTimings = data, "local"
+				c.Join = []string{"127.0.0.1:1"} // no member there
+			})
+			code, body := n.doJSON(t, "POST", "/v1/origins/fr/tools?tool_id=after-wipe", testToken,
+				`{"display_name": "After the wipe", "descriptions": {"en": {"short_description": "Participation"}}}`)
+			if code != 503 || !strings.Contains(fmt.Sprint(body), "wiped") {
+				t.Errorf("a write on the wiped catalog, its seed away: %d %v; want 503 saying why", code, body)
+			}
+		})
+	}
+	if _, err := os.Stat(filepath.Join(data, restoredFile)); err != nil {
+		t.Errorf("the wiped folder does not say so: %v", err)
+	}
+}
+
+// wipedFolder is a data folder of origin fr whose catalog was wiped, its
+// key kept.
+func wipedFolder(t *testing.T) string {
 	data := filepath.Join(t.TempDir(), "data")
 	cat, err := OpenCatalog(context.Background(), "fr", data, slog.New(slog.DiscardHandler))
 	if err != nil {
@@ -900,6 +923,16 @@ func TestWipedCatalogWithoutSeedsSaysSo(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	return data
+}
+
+// TestWipedCatalogWithoutSeedsSaysSo: a data folder whose catalog was
+// wiped, its key kept, remembers no member: started without --join, the
+// node can get its records back from none, and its writes take seqs its
+// federation may hold. It starts (a lone node has no one to ask), and
+// says so.
+func TestWipedCatalogWithoutSeedsSaysSo(t *testing.T) {
+	data := wipedFolder(t)
 	var logs lockedbuf.Buffer
 	cfg := DefaultConfig()
 	cfg.Origin, cfg.DataDir, cfg.AdminToken = "fr", data, testToken
@@ -911,5 +944,8 @@ func TestWipedCatalogWithoutSeedsSaysSo(t *testing.T) {
 	n.Close()
 	if !strings.Contains(logs.String(), "holds the node's key but no catalog") || !strings.Contains(logs.String(), "--join") {
 		t.Errorf("the node did not say its catalog was wiped:\n%s", logs.String())
+	}
+	if _, err := os.Stat(filepath.Join(data, restoredFile)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a lone node, which has no one to ask, keeps the file that holds its writes: %v", err)
 	}
 }

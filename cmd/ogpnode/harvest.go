@@ -182,6 +182,11 @@ func runHarvest(ctx context.Context, o harvestOptions, getenv func(string) strin
 		client := &nodeClient{base: strings.TrimRight(o.nodeURL, "/"), token: token}
 		importHarvest = client.importHarvest
 	} else {
+		if marker, ok := node.HoldsWrites(o.dataDir); ok {
+			// Even with --offline: the folder says what it lacks.
+			return fmt.Errorf("harvest: %s says its catalog lacks records of its origin that its federation holds (restored from a backup, or made anew after it was wiped), and a harvest here would write seqs they hold already, which never reach them; "+
+				"start the node (it gets its records back, then deletes the file), and harvest through it (--node URL), or delete %s if no record of the origin was written since", o.dataDir, marker)
+		}
 		if !o.offline && node.KeyWithoutCatalog(o.dataDir) {
 			return fmt.Errorf("harvest: %s holds the node's key but no catalog (wiped?): its federation holds the records of its origin, and a catalog made anew here would write seqs they hold already, which never reach them; "+
 				"start the node with --join (it gets its records back), and harvest through it (--node URL), or give --offline if the origin never wrote a record", o.dataDir)

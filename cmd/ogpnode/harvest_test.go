@@ -288,6 +288,37 @@ func TestHarvestIntoAWipedCatalogRefused(t *testing.T) {
 	}
 }
 
+// TestHarvestIntoARestoredBackupRefused: a data folder restored from a
+// backup lacks the records of its origin written since, which its
+// federation holds: a harvest into it wrote seqs they hold, which never
+// reached them (and a node that never met a member let it, as no
+// member is remembered). It is refused, with --offline too, and writes
+// nothing.
+func TestHarvestIntoARestoredBackupRefused(t *testing.T) {
+	sill := sharedCorpus(t, "sill/sill.json")
+	data, restored := filepath.Join(t.TempDir(), "data"), filepath.Join(t.TempDir(), "restored")
+	cat, err := node.OpenCatalog(context.Background(), "fr", data, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cat.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := node.BackupDataDir(context.Background(), data, restored); err != nil {
+		t.Fatal(err)
+	}
+	for _, offline := range []bool{false, true} {
+		args := []string{"--data", restored, "--origin", "fr", sill}
+		if offline {
+			args = append([]string{"--offline"}, args...)
+		}
+		out, err := runHarvestCommand(t, nil, args...)
+		if err == nil || !strings.Contains(err.Error(), "restored from a backup") || !strings.Contains(err.Error(), "--node") || strings.Contains(out, "created") {
+			t.Errorf("a harvest into a restored backup (--offline %v): %v\n%s", offline, err, out)
+		}
+	}
+}
+
 // TestHarvestFlagsAfterASourceRefused: `ogpnode harvest SOURCE --data DIR
 // --origin fr` (flags after the source, as many commands take them) must
 // not harvest SOURCE into the default data folder as origin "local", nor
