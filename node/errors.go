@@ -34,6 +34,10 @@ func statusOf(err error) error {
 		return status.Error(codes.InvalidArgument, err.Error())
 	case errors.Is(err, storage.ErrUnavailable):
 		return status.Error(codes.Unavailable, err.Error())
+	case storage.DiskFull(err):
+		// gRPC's code for a file system out of space: the client may
+		// retry once the operator freed some (nothing was written).
+		return status.Error(codes.ResourceExhausted, "this node's disk is full: nothing was written; retry once its operator has freed space")
 	case errors.Is(err, context.Canceled):
 		return status.Error(codes.Canceled, err.Error())
 	case errors.Is(err, context.DeadlineExceeded):

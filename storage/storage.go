@@ -34,7 +34,8 @@ import (
 	"github.com/ogptoolbox/federation/envelope"
 	"github.com/ogptoolbox/federation/qualify"
 	"github.com/ogptoolbox/federation/search"
-	_ "modernc.org/sqlite" // the SQLite driver, registered as "sqlite"
+	"modernc.org/sqlite" // the SQLite driver, registered as "sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // The errors a caller tells apart with errors.Is; the returned errors wrap
@@ -52,6 +53,14 @@ var (
 	// stopping); the same request may succeed later, or on another node.
 	ErrUnavailable = errors.New("unavailable")
 )
+
+// DiskFull reports whether err is SQLite's: the disk (or the file's
+// largest size) is full. Nothing of the write was applied, and the same
+// write succeeds once space is freed.
+func DiskFull(err error) bool {
+	se := (*sqlite.Error)(nil)
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_FULL
+}
 
 //go:embed migrations/*.sql
 var migrationFiles embed.FS

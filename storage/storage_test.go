@@ -870,3 +870,43 @@ func TestCatalogThatCannotBeWrittenRefused(t *testing.T) {
 		t.Fatalf("a catalog that cannot be written was opened: %v", err)
 	}
 }
+
+// TestDiskFullWritesNothing: a write that finds the disk full (here, the
+// file at its largest size: SQLite says the same) fails as such, writes
+// nothing, and goes through once there is room.
+func TestDiskFullWritesNothing(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	create(t, s, "first", tool("First", "x"))
+	var pages int64
+	if err := s.writer.QueryRowContext(ctx, "PRAGMA page_count").Scan(&pages); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.writer.ExecContext(ctx, fmt.Sprintf("PRAGMA max_page_count = %d", pages)); err != nil {
+		t.Fatal(err)
+	}
+	var batch []Write
+	for i := range 200 {
+		batch = append(batch, Write{Op: OpCreate, ID: fmt.Sprintf("t%d", i), Resource: tool(fmt.Sprintf("Tool %d", i), strings.Repeat("words ", 40))})
+	}
+	head := func() int64 {
+		w, err := s.Watermark(ctx, "fr")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+	before := head()
+	if _, err := s.Apply(ctx, batch); !DiskFull(err) {
+		t.Fatalf("a write on a full disk: %v, want SQLite's disk full", err)
+	}
+	if _, err := s.Get(ctx, KindTool, "fr", "t0"); !errors.Is(err, ErrNotFound) || head() != before {
+		t.Errorf("the write that failed left t0 (%v) or moved the head from %d to %d", err, before, head())
+	}
+	if _, err := s.writer.ExecContext(ctx, "PRAGMA max_page_count = 1073741823"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Apply(ctx, batch); err != nil {
+		t.Errorf("the write once there is room: %v", err)
+	}
+}
