@@ -106,6 +106,16 @@ func removeMade(paths []string, made func(string) bool) error {
 	return errors.Join(errs...)
 }
 
+// markWritesHeld writes in the data folder dataDir the file that says its
+// catalog lacks records of its origin that its federation holds, and why
+// (see HoldsWrites). It fails with fs.ErrExist if the file is there.
+func markWritesHeld(dataDir, why string) error {
+	note := why + ".\n" +
+		"A node started on this folder holds its writes until a member of its federation has given back the records of its origin its catalog lacks, and then deletes this file.\n" +
+		"Delete it to let the node write without them (those records are then lost to it, and the seqs it writes may be held already by its peers).\n"
+	return writeNewFile(filepath.Join(dataDir, restoredFile), []byte(note))
+}
+
 // HoldsWrites reports whether the data folder says its catalog lacks
 // records of its origin that its federation holds (restored from a
 // backup, or made anew after it was wiped), and the path of the file that
@@ -350,11 +360,8 @@ func BackupDataDir(ctx context.Context, dataDir, dest string) (err error) {
 	// The copy says it is one: a node started on it, once restored,
 	// holds its writes until a member of its federation has given back
 	// the records of its origin written since.
-	note := fmt.Sprintf("This folder was made by ogpnode backup from %s at %s.\n"+
-		"A node started on it (restored) holds its writes until a member of its federation has given back the records of its origin written since, and then deletes this file.\n"+
-		"Delete it to let the node write without them (those records are then lost to it, and the seqs it writes may be held already by its peers).\n",
-		dataDir, time.Now().UTC().Format(time.RFC3339))
-	if err := writeNewFile(filepath.Join(tmp, restoredFile), []byte(note)); err != nil {
+	if err := markWritesHeld(tmp, fmt.Sprintf("This folder was made by ogpnode backup from %s at %s: restored, its catalog lacks the records of its origin written since",
+		dataDir, time.Now().UTC().Format(time.RFC3339))); err != nil {
 		return fmt.Errorf("back up %s: %w", dataDir, err)
 	}
 	if err := syncFile(tmp); err != nil {

@@ -107,7 +107,7 @@ func (h *httpsCert) refresh() {
 		return
 	}
 	h.checked = now
-	if left := time.Until(h.cert.Leaf.NotAfter); left < expiryWarning && (now.Sub(h.warned) >= expiryRepeat || (left <= 0 && !h.warned.After(h.cert.Leaf.NotAfter))) {
+	if expirySayDue(h.cert.Leaf.NotAfter, h.warned, now) {
 		h.warned = now
 		h.say(h.cert, "HTTPS certificate in use")
 	}

@@ -146,11 +146,9 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 		// its writes until a member has given them back, however long
 		// its seeds are away (it wrote at once from seq 1, and lost its
 		// own records at those seqs for good), through a restart too.
-		note := fmt.Sprintf("ogpnode found the node's key in %s without its catalog (wiped) at %s: the catalog made anew lacks the records of its origin its federation holds.\n"+
-			"A node started on this folder holds its writes until a member of its federation has given them back, and then deletes this file.\n"+
-			"Delete it to let the node write without them (the seqs it writes may be held already by its peers).\n",
+		why := fmt.Sprintf("ogpnode found the node's key in %s without its catalog (wiped) at %s: the catalog made anew lacks the records of its origin its federation holds",
 			cfg.DataDir, time.Now().UTC().Format(time.RFC3339))
-		if err := writeNewFile(filepath.Join(cfg.DataDir, restoredFile), []byte(note)); err != nil && !errors.Is(err, fs.ErrExist) {
+		if err := markWritesHeld(cfg.DataDir, why); err != nil && !errors.Is(err, fs.ErrExist) {
 			return fmt.Errorf("mark the wiped catalog: %w", err)
 		}
 	}

@@ -64,6 +64,15 @@ const (
 	expiryRepeat     = 24 * time.Hour // how often the nearing end is said again
 )
 
+// expirySayDue reports whether a certificate valid until notAfter, whose
+// end was last said at warned, is to be said of now: once a day in its
+// last expiryWarning, and at once when it has expired, whenever the last
+// warning was.
+func expirySayDue(notAfter, warned, now time.Time) bool {
+	left := notAfter.Sub(now)
+	return left < expiryWarning && (now.Sub(warned) >= expiryRepeat || (left <= 0 && !warned.After(notAfter)))
+}
+
 // loadTLS reads --tls-cert, --tls-key and --tls-ca; nil when none is set.
 func loadTLS(cfg Config, log *slog.Logger) (*peerTLS, error) {
 	set := 0
@@ -257,7 +266,7 @@ func (t *peerTLS) refresh() {
 	}
 	// Said again once a day in its last days, and at once when it
 	// expires (whenever the last warning was).
-	if left := time.Until(t.cert.Leaf.NotAfter); left < expiryWarning && (now.Sub(t.warned) >= expiryRepeat || (left <= 0 && !t.warned.After(t.cert.Leaf.NotAfter))) {
+	if expirySayDue(t.cert.Leaf.NotAfter, t.warned, now) {
 		t.warned = now
 		t.sayExpiry(t.cert.Leaf, "certificate in use")
 	}

@@ -144,7 +144,7 @@ func (s *Store) Digests(ctx context.Context, origins []string) ([]*federationv1.
 // for records it lost, nor blame this node for not sending them. (At 0, a
 // peer waiting for records of its own origin still sees how many.)
 func (s *Store) PeerDigests(ctx context.Context, origins []string) ([]*federationv1.OriginDigest, error) {
-	return s.digests(ctx, origins, "CASE WHEN (SELECT MAX(seq) FROM records r WHERE r.origin = o.origin) > head_seq THEN 0 ELSE head_seq END")
+	return s.digests(ctx, origins, "CASE WHEN "+lastSeqOfOrigin+" > head_seq THEN 0 ELSE head_seq END")
 }
 
 func (s *Store) digests(ctx context.Context, origins []string, watermark string) ([]*federationv1.OriginDigest, error) {

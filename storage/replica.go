@@ -140,6 +140,11 @@ const (
 // to send, and a few hundred to hold once decoded and checked.
 const MaxPageRecords = MaxPageBytes/ed25519.SignatureSize + 1
 
+// lastSeqOfOrigin is, in a query of the origins table as o, the seq of the
+// last record the catalog holds of o's origin (records_by_seq finds it):
+// above its watermark for an origin pulled again from the start.
+const lastSeqOfOrigin = "(SELECT MAX(seq) FROM records r WHERE r.origin = o.origin)"
+
 // ReadPages calls emit with the pages of records spec asks for, origin by
 // origin (sorted), from one snapshot of the catalog. It stops at emit's
 // first error and returns it.
@@ -170,8 +175,7 @@ func (s *Store) ReadPages(ctx context.Context, spec PullSpec, emit func(*federat
 	// digests then find what they lack; served only up to the watermark,
 	// two relays repairing an origin at once, whose node is gone, each
 	// waited for the other's records, which neither served, for good.
-	rows, err := tx.QueryContext(ctx, `SELECT origin, public_key, MAX(head_seq, COALESCE((SELECT MAX(seq) FROM records r WHERE r.origin = o.origin), 0))
-		FROM origins o ORDER BY origin`)
+	rows, err := tx.QueryContext(ctx, "SELECT origin, public_key, MAX(head_seq, COALESCE("+lastSeqOfOrigin+", 0)) FROM origins o ORDER BY origin")
 	if err != nil {
 		return fmt.Errorf("read pages: %w", err)
 	}
