@@ -30,7 +30,11 @@ import (
 // (VerifyOptionsDefault): S canonical (below the group order), R the
 // canonical encoding of a point (small order allowed). A signature that
 // fails those fails the batch.
-func (v *Verifier) verifyBatch(records, sigs [][]byte) bool {
+//
+// Each R is decoded with rxs[i], its x coordinate, when that checks, and
+// decompressed otherwise, and rxs[i] is then set to the x computed (even
+// when the batch fails).
+func (v *Verifier) verifyBatch(records, sigs, rxs [][]byte) bool {
 	n := len(records)
 	coefficients := make([]scalar.Scalar, n+2) // −Σ z_i·S_i | z_i... | Σ z_i·k_i
 	rs := make([]curve.EdwardsPoint, n)
@@ -39,6 +43,7 @@ func (v *Verifier) verifyBatch(records, sigs [][]byte) bool {
 	random := make([]byte, 16*n)
 	rand.Read(random) // crypto/rand.Read does not fail: it would crash the program
 
+	var computed []byte // the x coordinates rxs lacked, 32 bytes each
 	var sumZS, sumZK, s, k, t scalar.Scalar
 	var hash [sha512.Size]byte
 	h := sha512.New()
@@ -50,7 +55,7 @@ func (v *Verifier) verifyBatch(records, sigs [][]byte) bool {
 		if _, err := r.SetBytes(sig[:32]); err != nil || !r.IsCanonicalVartime() {
 			return false
 		}
-		if _, err := rs[i].SetCompressedY(&r); err != nil {
+		if err := decodeR(&rs[i], &r, &rxs[i], &computed, n-i); err != nil {
 			return false
 		}
 		if _, err := s.SetBytesModOrder(sig[32:]); err != nil {
@@ -81,4 +86,28 @@ func (v *Verifier) verifyBatch(records, sigs [][]byte) bool {
 	scalars[n+1], points[n+1] = &coefficients[n+1], &v.a
 	var sum curve.EdwardsPoint
 	return sum.MultiscalarMulVartime(scalars, points).IsSmallOrder()
+}
+
+// decodeR sets p to the point r encodes, with *rx, its x coordinate, when
+// that checks (a few multiplications); else it decompresses r (a square
+// root) and sets *rx to the x it computed, 32 bytes taken from *computed,
+// which is made with room for those of the rest of the batch (left, this
+// one's included) once it is full: one allocation for a batch from a node
+// that sends none.
+func decodeR(p *curve.EdwardsPoint, r *curve.CompressedEdwardsY, rx *[]byte, computed *[]byte, left int) error {
+	if len(*rx) == len(r) {
+		if _, err := p.SetCompressedYWithX(r, (*[32]byte)(*rx)); err == nil {
+			return nil
+		}
+	}
+	if cap(*computed)-len(*computed) < len(r) {
+		*computed = make([]byte, 0, left*len(r))
+	}
+	x := (*computed)[len(*computed) : len(*computed)+len(r) : len(*computed)+len(r)]
+	*computed = (*computed)[:len(*computed)+len(r)]
+	if _, err := p.SetCompressedYAndX(r, (*[32]byte)(x)); err != nil {
+		return err
+	}
+	*rx = x
+	return nil
 }

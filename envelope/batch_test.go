@@ -40,10 +40,10 @@ func TestBatchAgreesWithVerify(t *testing.T) {
 				break
 			}
 		}
-		if got := v.VerifyAll(rs, ss); got != want {
+		if got := v.VerifyAll(rs, ss, noRX(n)); got != want {
 			t.Fatalf("trial %d: VerifyAll = %d, one by one %d", trial, got, want)
 		}
-		if got := v.verifyBatch(rs, ss); got != (want == -1) {
+		if got := v.verifyBatch(rs, ss, noRX(n)); got != (want == -1) {
 			t.Fatalf("trial %d: the batch passes: %v; one by one, the first refused is %d", trial, got, want)
 		}
 	}
@@ -162,7 +162,7 @@ func TestBatchEdgeCases(t *testing.T) {
 					{append(slices.Clone(records[1:]), record), append(slices.Clone(sigs[1:]), tc.sig)},
 					{records[:1], sigs[:1]},
 				} {
-					if got := v.verifyBatch(batch.records, batch.sigs); got != tc.want {
+					if got := v.verifyBatch(batch.records, batch.sigs, noRX(len(batch.records))); got != tc.want {
 						t.Fatalf("verifyBatch of %d = %v, want %v", len(batch.records), got, tc.want)
 					}
 				}

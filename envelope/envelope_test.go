@@ -135,6 +135,17 @@ func TestSignaturesAreStandard(t *testing.T) {
 		if want := ed25519.Sign(key, append([]byte(signingContext), record...)); !bytes.Equal(sig, want) {
 			t.Fatalf("case %d: Sign gave %x, crypto/ed25519 %x", i, sig, want)
 		}
+		// Seal's signatures come with the x coordinate of R, which is
+		// the one decompressing R gives.
+		sealed, rx := signRX(key, signedMessage(nil, record))
+		if !bytes.Equal(sealed, sig) || !bytes.Equal(rx, checkedRX(sig, nil)) {
+			t.Fatalf("case %d: signRX gave %x with x %x, want %x with %x", i, sealed, rx, sig, checkedRX(sig, nil))
+		}
+		kept := slices.Clone(rx)
+		_ = append(sealed, 0xff) // the caller's to append to: rx is not in its spare room
+		if !bytes.Equal(rx, kept) {
+			t.Fatalf("case %d: appending to the signature changed the x coordinate", i)
+		}
 		v, err := NewVerifier(pub)
 		if err != nil {
 			t.Fatal(err)
@@ -178,7 +189,7 @@ func TestNoSecondSignature(t *testing.T) {
 		t.Fatalf("the malleated S is not S + L")
 	}
 	v, _ := NewVerifier(pub)
-	if Verify(pub, record, malleated) || v.Verify(record, malleated) || v.VerifyAll([][]byte{record}, [][]byte{malleated}) != 0 {
+	if Verify(pub, record, malleated) || v.Verify(record, malleated) || v.VerifyAll([][]byte{record}, [][]byte{malleated}, noRX(1)) != 0 {
 		t.Error("a signature with S + L verifies")
 	}
 }
@@ -203,13 +214,13 @@ func signedBatch(t *testing.T, seed byte, n int) (v *Verifier, records, sigs [][
 func TestVerifyAll(t *testing.T) {
 	const n = 300
 	v, records, sigs := signedBatch(t, 4, n)
-	if got := v.VerifyAll(records, sigs); got != -1 {
+	if got := v.VerifyAll(records, sigs, noRX(n)); got != -1 {
 		t.Fatalf("VerifyAll of good signatures = %d, want -1", got)
 	}
-	if got := v.VerifyAll(nil, nil); got != -1 {
+	if got := v.VerifyAll(nil, nil, nil); got != -1 {
 		t.Errorf("VerifyAll of nothing = %d, want -1", got)
 	}
-	if got := v.VerifyAll(records[:2], [][]byte{sigs[0], sigs[0]}); got != 1 {
+	if got := v.VerifyAll(records[:2], [][]byte{sigs[0], sigs[0]}, noRX(2)); got != 1 {
 		t.Errorf("VerifyAll of two, the second bad, = %d, want 1", got)
 	}
 	for _, tc := range []struct {
@@ -229,7 +240,7 @@ func TestVerifyAll(t *testing.T) {
 				s[i] = slices.Clone(sigs[i])
 			}
 			tc.damage(r, s)
-			if got := v.VerifyAll(r, s); got != tc.want {
+			if got := v.VerifyAll(r, s, noRX(n)); got != tc.want {
 				t.Errorf("VerifyAll = %d, want %d", got, tc.want)
 			}
 		})
@@ -450,7 +461,7 @@ func TestTorsionInR(t *testing.T) {
 		b.AddExpandedWithOptions(v.key, signedMessage(nil, records[i]), sigs[i], rules)
 	}
 	batch := b.VerifyBatchOnly(nil)
-	if !single || !batch || !v.Verify(record, sig) || v.VerifyAll(records, sigs) != -1 {
+	if !single || !batch || !v.Verify(record, sig) || v.VerifyAll(records, sigs, noRX(len(records))) != -1 {
 		t.Errorf("alone %v, in a batch %v: want both accepted", single, batch)
 	}
 }

@@ -413,7 +413,7 @@ func checkpointAll(ctx context.Context, b *testing.B, s *Store) {
 // storedRows reads back the records rows of s's own origin with seqs from
 // first to last, for the baseline to insert.
 func storedRows(ctx context.Context, b *testing.B, s *Store, first, last int64) []rawRow {
-	rows, err := s.reader.QueryContext(ctx, "SELECT id, seq, record, signature FROM records WHERE origin = ? AND seq BETWEEN ? AND ? ORDER BY seq", s.origin, first, last)
+	rows, err := s.reader.QueryContext(ctx, "SELECT id, seq, record, signature, r_x FROM records WHERE origin = ? AND seq BETWEEN ? AND ? ORDER BY seq", s.origin, first, last)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -421,7 +421,7 @@ func storedRows(ctx context.Context, b *testing.B, s *Store, first, last int64) 
 	out := make([]rawRow, 0, last-first+1)
 	for rows.Next() {
 		var r rawRow
-		if err := rows.Scan(&r.id, &r.seq, &r.record, &r.signature); err != nil {
+		if err := rows.Scan(&r.id, &r.seq, &r.record, &r.signature, &r.rx); err != nil {
 			b.Fatal(err)
 		}
 		out = append(out, r)
@@ -456,9 +456,9 @@ func timeRawInserts(ctx context.Context, b *testing.B, s *Store, rows []rawRow, 
 
 // rawRow is what the baseline inserts for one tool.
 type rawRow struct {
-	id                string
-	seq               int64
-	record, signature []byte
+	id                    string
+	seq                   int64
+	record, signature, rx []byte
 }
 
 // rawInsert inserts rows in one transaction with prepared statements: the
@@ -478,7 +478,7 @@ func rawInsert(ctx context.Context, s *Store, rows []rawRow) error {
 		stmts = append(stmts, st)
 		return st
 	}
-	insRecord := prep("INSERT INTO records (origin, kind, id, seq, deleted, record, signature) VALUES (?, ?, ?, ?, ?, ?, ?)")
+	insRecord := prep("INSERT INTO records (origin, kind, id, seq, deleted, record, signature, r_x) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
 	setHead := prep("UPDATE origins SET head_seq = ? WHERE origin = ?")
 	defer func() {
 		for _, st := range stmts {
@@ -491,7 +491,7 @@ func rawInsert(ctx context.Context, s *Store, rows []rawRow) error {
 		return err
 	}
 	for _, r := range rows {
-		if _, err := insRecord.ExecContext(ctx, "fr", int64(KindTool), r.id, r.seq, false, r.record, r.signature); err != nil {
+		if _, err := insRecord.ExecContext(ctx, "fr", int64(KindTool), r.id, r.seq, false, r.record, r.signature, r.rx); err != nil {
 			return err
 		}
 	}

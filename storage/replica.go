@@ -134,8 +134,8 @@ const (
 )
 
 // MaxPageRecords is the most records a page can hold: ReadPages ends a page
-// once its records and signatures pass MaxPageBytes, and each record brings
-// a signature of 64 bytes. A receiver refuses a page of more, before it
+// once its records, signatures and x coordinates of R pass MaxPageBytes,
+// and each record brings a signature of 64 bytes. A receiver refuses a page of more, before it
 // spends memory on each: a page of empty records costs two bytes a record
 // to send, and a few hundred to hold once decoded and checked.
 const MaxPageRecords = MaxPageBytes/ed25519.SignatureSize + 1
@@ -212,7 +212,7 @@ func (s *Store) ReadPages(ctx context.Context, spec PullSpec, emit func(*federat
 // readOrigin emits the records of origin with from < seq <= head as pages
 // of about limit bytes.
 func (s *Store) readOrigin(ctx context.Context, tx *sql.Tx, origin string, key []byte, from, head int64, limit int, emit func(*federationv1.OriginPage) error) error {
-	rows, err := tx.QueryContext(ctx, "SELECT seq, record, signature FROM records WHERE origin = ? AND seq > ? AND seq <= ? ORDER BY seq", origin, from, head)
+	rows, err := tx.QueryContext(ctx, "SELECT seq, record, signature, r_x FROM records WHERE origin = ? AND seq > ? AND seq <= ? ORDER BY seq", origin, from, head)
 	if err != nil {
 		return fmt.Errorf("read pages of %s: %w", origin, err)
 	}
@@ -226,28 +226,32 @@ func (s *Store) readOrigin(ctx context.Context, tx *sql.Tx, origin string, key [
 	var arena []byte
 	for rows.Next() {
 		var seq int64
-		var rec, sig sql.RawBytes
-		if err := rows.Scan(&seq, &rec, &sig); err != nil {
+		var rec, sig, rx sql.RawBytes
+		if err := rows.Scan(&seq, &rec, &sig, &rx); err != nil {
 			return fmt.Errorf("read pages of %s: %w", origin, err)
 		}
-		if len(page.Records) > 0 && size+len(rec)+len(sig) > limit {
+		if len(page.Records) > 0 && size+len(rec)+len(sig)+len(rx) > limit {
 			if err := emit(page); err != nil {
 				return err
 			}
 			page = &federationv1.OriginPage{Origin: origin, PublicKey: key, AfterSeq: page.ThroughSeq}
 			size = 0
 		}
-		if cap(arena)-len(arena) < len(rec)+len(sig) {
-			arena = make([]byte, 0, max(min(limit, 2*cap(arena)+4096), len(rec)+len(sig)))
+		if cap(arena)-len(arena) < len(rec)+len(sig)+len(rx) {
+			arena = make([]byte, 0, max(min(limit, 2*cap(arena)+4096), len(rec)+len(sig)+len(rx)))
 		}
 		start := len(arena)
-		arena = append(append(arena, rec...), sig...)
-		page.Records = append(page.Records, &federationv1.SignedRecord{
+		arena = append(append(append(arena, rec...), sig...), rx...)
+		sr := &federationv1.SignedRecord{
 			Record:    arena[start : start+len(rec) : start+len(rec)],
-			Signature: arena[start+len(rec) : len(arena) : len(arena)],
-		})
+			Signature: arena[start+len(rec) : start+len(rec)+len(sig) : start+len(rec)+len(sig)],
+		}
+		if len(rx) > 0 { // written before the x coordinates were kept: none
+			sr.RX = arena[start+len(rec)+len(sig) : len(arena) : len(arena)]
+		}
+		page.Records = append(page.Records, sr)
 		page.ThroughSeq = seq
-		size += len(rec) + len(sig)
+		size += len(rec) + len(sig) + len(rx)
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("read pages of %s: %w", origin, err)
@@ -456,7 +460,7 @@ func (s *Store) applyChecked(ctx context.Context, cp *CheckedPage) (int, error) 
 	// catalog holds already, by an earlier page or earlier in this one,
 	// is read and updated. Looking every record up first cost as much
 	// again as the inserts.
-	ins, err := tx.PrepareContext(ctx, "INSERT INTO records (origin, kind, id, seq, deleted, record, signature) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (origin, kind, id) DO NOTHING")
+	ins, err := tx.PrepareContext(ctx, "INSERT INTO records (origin, kind, id, seq, deleted, record, signature, r_x) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (origin, kind, id) DO NOTHING")
 	if err != nil {
 		return 0, fmt.Errorf("apply page of %s: %w", origin, err)
 	}
@@ -478,7 +482,7 @@ func (s *Store) applyChecked(ctx context.Context, cp *CheckedPage) (int, error) 
 	for i := range recs {
 		r := &recs[i]
 		kind, id := r.rec.GetKind(), r.rec.GetId()
-		res, err := ins.ExecContext(rowCtx, origin, int64(kind), id, r.rec.GetSeq(), r.rec.GetDeleted(), r.signed.GetRecord(), r.signed.GetSignature())
+		res, err := ins.ExecContext(rowCtx, origin, int64(kind), id, r.rec.GetSeq(), r.rec.GetDeleted(), r.signed.GetRecord(), r.signed.GetSignature(), r.signed.GetRX())
 		if err != nil {
 			if err := s.forkAtSeq(rowCtx, tx, r, err); err != nil {
 				return 0, err
@@ -499,7 +503,7 @@ func (s *Store) applyChecked(ctx context.Context, cp *CheckedPage) (int, error) 
 				if cur, err = tx.PrepareContext(ctx, "SELECT rid, seq, deleted, signature FROM records WHERE origin = ? AND kind = ? AND id = ?"); err != nil {
 					return 0, fmt.Errorf("apply page of %s: %w", origin, err)
 				}
-				if upd, err = tx.PrepareContext(ctx, "UPDATE records SET seq = ?, deleted = ?, record = ?, signature = ? WHERE rid = ?"); err != nil {
+				if upd, err = tx.PrepareContext(ctx, "UPDATE records SET seq = ?, deleted = ?, record = ?, signature = ?, r_x = ? WHERE rid = ?"); err != nil {
 					return 0, fmt.Errorf("apply page of %s: %w", origin, err)
 				}
 			}
@@ -514,7 +518,7 @@ func (s *Store) applyChecked(ctx context.Context, cp *CheckedPage) (int, error) 
 				r.skip = true // held already, or a newer version
 				continue
 			}
-			if _, err := upd.ExecContext(rowCtx, r.rec.GetSeq(), r.rec.GetDeleted(), r.signed.GetRecord(), r.signed.GetSignature(), held.rid); err != nil {
+			if _, err := upd.ExecContext(rowCtx, r.rec.GetSeq(), r.rec.GetDeleted(), r.signed.GetRecord(), r.signed.GetSignature(), r.signed.GetRX(), held.rid); err != nil {
 				if err := s.forkAtSeq(rowCtx, tx, r, err); err != nil {
 					return 0, err
 				}
@@ -834,12 +838,17 @@ func (s *Store) checkPage(page *federationv1.OriginPage, key ed25519.PublicKey) 
 // decodes their resources, which must name the records they are in; first
 // is the index of recs[0] in its page, for the refusal's detail.
 func (s *Store) checkRecords(origin string, verifier *envelope.Verifier, recs []replicated, first int) error {
-	records, sigs := make([][]byte, len(recs)), make([][]byte, len(recs))
+	records, sigs, rxs := make([][]byte, len(recs)), make([][]byte, len(recs)), make([][]byte, len(recs))
 	for i, r := range recs {
-		records[i], sigs[i] = r.signed.GetRecord(), r.signed.GetSignature()
+		records[i], sigs[i], rxs[i] = r.signed.GetRecord(), r.signed.GetSignature(), r.signed.GetRX()
 	}
-	if bad := verifier.VerifyAll(records, sigs); bad >= 0 {
+	if bad := verifier.VerifyAll(records, sigs, rxs); bad >= 0 {
 		return refused(origin, RefusedBadSignature, "record %d (seq %d): the signature does not verify with the origin's key", first+bad, recs[bad].rec.GetSeq())
+	}
+	// The x coordinates of R kept and served are those checked (or
+	// computed), not what the peer sent.
+	for i := range recs {
+		recs[i].signed.RX = rxs[i]
 	}
 	for i := range recs {
 		if err := s.decodeRecord(origin, &recs[i]); err != nil {

@@ -593,8 +593,8 @@ func prepareStatements(ctx context.Context, tx *sql.Tx) (*statements, error) {
 	}
 	st.head = prep("SELECT head_seq FROM origins WHERE origin = ?")
 	st.setHead = prep("UPDATE origins SET head_seq = ? WHERE origin = ?")
-	st.insertRecord = prep("INSERT INTO records (origin, kind, id, seq, deleted, record, signature) VALUES (?, ?, ?, ?, ?, ?, ?)")
-	st.updateRecord = prep("UPDATE records SET seq = ?, deleted = ?, record = ?, signature = ? WHERE rid = ?")
+	st.insertRecord = prep("INSERT INTO records (origin, kind, id, seq, deleted, record, signature, r_x) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+	st.updateRecord = prep("UPDATE records SET seq = ?, deleted = ?, record = ?, signature = ?, r_x = ? WHERE rid = ?")
 	if firstErr != nil {
 		st.close()
 		return nil, firstErr
@@ -612,16 +612,16 @@ func (st *statements) close() {
 // statement with rowCtx, rowContext of the transaction's context (writeTx
 // reports that context's end).
 func (st *statements) store(rowCtx context.Context, p *pending) error {
-	rec, sig := p.signed.GetRecord(), p.signed.GetSignature()
+	rec, sig, rx := p.signed.GetRecord(), p.signed.GetSignature(), p.signed.GetRX()
 	if p.rid == 0 {
-		res, err := st.insertRecord.ExecContext(rowCtx, p.rec.GetOrigin(), int64(p.Kind), p.ID, p.rec.GetSeq(), p.rec.GetDeleted(), rec, sig)
+		res, err := st.insertRecord.ExecContext(rowCtx, p.rec.GetOrigin(), int64(p.Kind), p.ID, p.rec.GetSeq(), p.rec.GetDeleted(), rec, sig, rx)
 		if err != nil {
 			return fmt.Errorf("write %s: %w", p.ID, err)
 		}
 		if p.rid, err = res.LastInsertId(); err != nil {
 			return fmt.Errorf("write %s: %w", p.ID, err)
 		}
-	} else if _, err := st.updateRecord.ExecContext(rowCtx, p.rec.GetSeq(), p.rec.GetDeleted(), rec, sig, p.rid); err != nil {
+	} else if _, err := st.updateRecord.ExecContext(rowCtx, p.rec.GetSeq(), p.rec.GetDeleted(), rec, sig, rx, p.rid); err != nil {
 		return fmt.Errorf("write %s: %w", p.ID, err)
 	}
 	return nil

@@ -154,12 +154,12 @@ func BenchmarkReplicate100k(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			st, err := tx.Prepare("INSERT INTO records (origin, kind, id, seq, deleted, record, signature) VALUES ('fr', 1, ?, ?, 0, ?, ?)")
+			st, err := tx.Prepare("INSERT INTO records (origin, kind, id, seq, deleted, record, signature, r_x) VALUES ('fr', 1, ?, ?, 0, ?, ?, ?)")
 			if err != nil {
 				b.Fatal(err)
 			}
 			for j := i; j < i+1000; j++ {
-				if _, err := st.Exec(fmt.Sprintf("tool-%06d", j), j+1, rows[j][0], rows[j][1]); err != nil {
+				if _, err := st.Exec(fmt.Sprintf("tool-%06d", j), j+1, rows[j][0], rows[j][1], rows[j][2]); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -189,13 +189,13 @@ func BenchmarkReplicate100k(b *testing.B) {
 }
 
 // benchRows reads every record of store as the raw inserts' rows: the
-// record and its signature.
+// record, its signature and the x coordinate of the signature's R.
 func benchRows(ctx context.Context, b *testing.B, store *storage.Store) [][]any {
 	b.Helper()
 	var rows [][]any
 	if err := store.ReadPages(ctx, storage.PullSpec{AllOrigins: true}, func(p *federationv1.OriginPage) error {
 		for _, sr := range p.GetRecords() {
-			rows = append(rows, []any{sr.GetRecord(), sr.GetSignature()})
+			rows = append(rows, []any{sr.GetRecord(), sr.GetSignature(), sr.GetRX()})
 		}
 		return nil
 	}); err != nil {

@@ -184,7 +184,15 @@ type SignedRecord struct {
 	Record []byte `protobuf:"bytes,1,opt,name=record,proto3" json:"record,omitempty"`
 	// The Ed25519 signature by the origin's key over the context string
 	// "ogpnode record v1", a zero byte, and the record bytes.
-	Signature     []byte `protobuf:"bytes,2,opt,name=signature,proto3" json:"signature,omitempty"`
+	Signature []byte `protobuf:"bytes,2,opt,name=signature,proto3" json:"signature,omitempty"`
+	// The affine x coordinate of the signature's point R (its first 32
+	// bytes encode R by its y coordinate and the sign of x): 32 bytes,
+	// little-endian, canonical. A receiver checks it in a few
+	// multiplications, where computing it from R takes a square root, a
+	// tenth of the work of applying a record. It is not signed: nodes send
+	// it when they hold it, and a receiver that finds it missing or wrong
+	// computes it, and keeps the one it computed.
+	RX            []byte `protobuf:"bytes,3,opt,name=r_x,json=rX,proto3" json:"r_x,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -233,6 +241,13 @@ func (x *SignedRecord) GetSignature() []byte {
 	return nil
 }
 
+func (x *SignedRecord) GetRX() []byte {
+	if x != nil {
+		return x.RX
+	}
+	return nil
+}
+
 var File_ogp_federation_v1_record_proto protoreflect.FileDescriptor
 
 const file_ogp_federation_v1_record_proto_rawDesc = "" +
@@ -244,10 +259,11 @@ const file_ogp_federation_v1_record_proto_rawDesc = "" +
 	"\x02id\x18\x03 \x01(\tR\x02id\x12\x10\n" +
 	"\x03seq\x18\x04 \x01(\x03R\x03seq\x12\x18\n" +
 	"\adeleted\x18\x05 \x01(\bR\adeleted\x12\x1a\n" +
-	"\bresource\x18\x06 \x01(\fR\bresource\"D\n" +
+	"\bresource\x18\x06 \x01(\fR\bresource\"U\n" +
 	"\fSignedRecord\x12\x16\n" +
 	"\x06record\x18\x01 \x01(\fR\x06record\x12\x1c\n" +
-	"\tsignature\x18\x02 \x01(\fR\tsignature*Y\n" +
+	"\tsignature\x18\x02 \x01(\fR\tsignature\x12\x0f\n" +
+	"\x03r_x\x18\x03 \x01(\fR\x02rX*Y\n" +
 	"\n" +
 	"RecordKind\x12\x1b\n" +
 	"\x17RECORD_KIND_UNSPECIFIED\x10\x00\x12\x14\n" +
