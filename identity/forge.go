@@ -24,19 +24,59 @@ type forge struct {
 	// lowercased name for lookups and allow no two names that differ only
 	// by case), so that "Decidim/Decidim" and "decidim/decidim" are one.
 	caseInsensitive bool
+	// routes are the forge's own pages at the root of its paths, names no
+	// owner can take (GitHub's /orgs/NAME, /topics/NAME; GitLab's
+	// /groups/NAME): a path that starts with one names no repository,
+	// however many segments follow.
+	routes map[string]bool
 }
 
 // knownForges are the hosted forges by host name.
 var knownForges = map[string]forge{
-	"github.com":       {ownerRepo, true},
-	"bitbucket.org":    {ownerRepo, true},
-	"codeberg.org":     {ownerRepo, true},
-	"gitea.com":        {ownerRepo, true},
-	"git.sr.ht":        {ownerRepo, false}, // SourceHut: /~owner/repo
-	"gitlab.com":       {gitLab, true},
-	"framagit.org":     {gitLab, true},
-	"salsa.debian.org": {gitLab, true},
-	"invent.kde.org":   {gitLab, true},
+	"github.com":       {ownerRepo, true, gitHubRoutes},
+	"bitbucket.org":    {ownerRepo, true, bitbucketRoutes},
+	"codeberg.org":     {ownerRepo, true, giteaRoutes},
+	"gitea.com":        {ownerRepo, true, giteaRoutes},
+	"git.sr.ht":        {ownerRepo, false, nil}, // SourceHut: /~owner/repo
+	"gitlab.com":       {gitLab, true, gitLabTopRoutes},
+	"framagit.org":     {gitLab, true, gitLabTopRoutes},
+	"salsa.debian.org": {gitLab, true, gitLabTopRoutes},
+	"invent.kde.org":   {gitLab, true, gitLabTopRoutes},
+}
+
+// gitHubRoutes are GitHub's pages at the root that links to an
+// organisation, a person or a list of repositories take.
+var gitHubRoutes = map[string]bool{
+	"about": true, "apps": true, "collections": true, "customer-stories": true,
+	"enterprise": true, "enterprises": true, "events": true, "explore": true,
+	"features": true, "issues": true, "login": true, "marketplace": true,
+	"new": true, "notifications": true, "organizations": true, "orgs": true,
+	"pricing": true, "pulls": true, "search": true, "settings": true,
+	"site": true, "sponsors": true, "topics": true, "trending": true,
+	"users": true,
+}
+
+// gitLabTopRoutes are GitLab's TOP_LEVEL_ROUTES that links to a group or
+// a list of projects take: no group can have these names.
+var gitLabTopRoutes = map[string]bool{
+	"-": true, "admin": true, "api": true, "dashboard": true, "explore": true,
+	"groups": true, "help": true, "import": true, "oauth": true,
+	"profile": true, "projects": true, "public": true, "s": true,
+	"search": true, "snippets": true, "users": true,
+}
+
+// giteaRoutes are Gitea's and Forgejo's (Codeberg's) reserved names at the
+// root.
+var giteaRoutes = map[string]bool{
+	"-": true, "admin": true, "api": true, "explore": true, "issues": true,
+	"milestones": true, "notifications": true, "org": true, "pulls": true,
+	"repo": true, "user": true,
+}
+
+// bitbucketRoutes are Bitbucket's pages at the root.
+var bitbucketRoutes = map[string]bool{
+	"account": true, "dashboard": true, "product": true, "repo": true,
+	"site": true, "snippets": true, "workspace": true,
 }
 
 // forgeOf returns what is known of host, a normalised host name without
@@ -48,7 +88,7 @@ func forgeOf(host string) forge {
 		return f
 	}
 	if rest, ok := strings.CutPrefix(host, "gitlab."); ok && rest != "" {
-		return forge{gitLab, true}
+		return forge{gitLab, true, gitLabTopRoutes}
 	}
 	return forge{}
 }

@@ -171,10 +171,12 @@ func normalize(raw string) (key string, repository bool) {
 		b.WriteByte('?')
 		b.WriteString(query)
 	}
-	switch f.layout {
-	case ownerRepo:
+	switch {
+	case len(segs) > 0 && f.routes[segs[0]]:
+		repository = false // an organisation's page, a list of projects
+	case f.layout == ownerRepo:
 		repository = len(segs) == 2
-	case gitLab:
+	case f.layout == gitLab:
 		repository = len(segs) >= 2
 	default:
 		repository = len(segs) > 0 || query != ""

@@ -100,14 +100,44 @@ func (l *links) setTool(rid int64, tl toolLink) []int64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	affected := l.removeToolLocked(rid)
-	l.tools[rid] = tl
-	l.byName[tl.name] = rid
-	addTo(l.byKey, tl.key, rid)
-	addTo(l.byLanding, tl.landing, rid)
+	l.putToolLocked(rid, tl)
 	if !l.bringsUseCasesLocked(tl) {
 		return affected
 	}
 	return append(affected, l.groupLocked(tl, rid)...)
+}
+
+// loadTool and loadUseCase record the live tool or use case rid, new to
+// the links, as setTool and setUseCase do, without working out which
+// tools their qualification changes for: as the catalog opens, every tool
+// is qualified once all are in. Working it out for each tool of a
+// software that use cases name by its landing URL walked the whole
+// software each time: n² steps for n records.
+func (l *links) loadTool(rid int64, tl toolLink) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.putToolLocked(rid, tl)
+}
+
+func (l *links) loadUseCase(rid int64, u *catalogv1.UseCase) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.putUseCaseLocked(rid, u)
+}
+
+func (l *links) putToolLocked(rid int64, tl toolLink) {
+	l.tools[rid] = tl
+	l.byName[tl.name] = rid
+	addTo(l.byKey, tl.key, rid)
+	addTo(l.byLanding, tl.landing, rid)
+}
+
+// putUseCaseLocked records the use case rid and returns its reference.
+func (l *links) putUseCaseLocked(rid int64, u *catalogv1.UseCase) string {
+	l.useCases[rid] = u
+	ref := refOf(u.GetTool())
+	addTo(l.byRef, ref, rid)
+	return ref
 }
 
 // bringsUseCasesLocked reports whether use cases refer to the tool tl by
@@ -162,9 +192,7 @@ func (l *links) setUseCase(rid int64, u *catalogv1.UseCase) []int64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	affected := l.removeUseCaseLocked(rid)
-	l.useCases[rid] = u
-	ref := refOf(u.GetTool())
-	addTo(l.byRef, ref, rid)
+	ref := l.putUseCaseLocked(rid, u)
 	return append(affected, l.referredLocked(ref)...)
 }
 
@@ -188,16 +216,27 @@ func (l *links) removeUseCaseLocked(rid int64) []int64 {
 }
 
 // referredLocked are the tools a reference designates, with every tool of
-// the same software.
+// the same software. Each software is walked once: the records that share
+// a landing URL are mostly one software's (every member's Decidim gives
+// decidim.org), and walking it for each of them returned n² rids.
 func (l *links) referredLocked(ref string) []int64 {
 	var out []int64
 	if url, ok := strings.CutPrefix(ref, "url:"); ok {
 		for _, rid := range l.byKey[url] {
 			out = append(out, rid)
 		}
+		var walked map[string]bool // software keys
 		for _, rid := range l.byLanding[url] {
 			out = append(out, rid)
-			out = append(out, l.groupLocked(l.tools[rid], 0)...)
+			tl := l.tools[rid]
+			if tl.key == "" || walked[tl.key] {
+				continue
+			}
+			if walked == nil {
+				walked = map[string]bool{}
+			}
+			walked[tl.key] = true
+			out = append(out, l.groupLocked(tl, 0)...)
 		}
 		return out
 	}

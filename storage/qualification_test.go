@@ -28,6 +28,21 @@ func useCase(tool string, kind catalogv1.OrganizationKind, country string) *cata
 		Organization: &catalogv1.Organization{Name: "City of " + country, Kind: kind, Country: country}}
 }
 
+func localGov(tool, country string) *catalogv1.UseCase {
+	return useCase(tool, catalogv1.OrganizationKind_ORGANIZATION_KIND_LOCAL_GOVERNMENT, country)
+}
+
+// servedUsed reports whether the tool origin/id is served as used by an
+// administration.
+func servedUsed(t *testing.T, s *Store, origin, id string) bool {
+	t.Helper()
+	m, err := s.Get(context.Background(), KindTool, origin, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return criterionMet(t, m.(*catalogv1.Tool), "used_by_administration")
+}
+
 // TestQualificationFollowsUseCases checks that a tool's qualification, as
 // served and as searched, changes when use cases of its software come and
 // go, whether they name the tool, a duplicate of it, or its repository.

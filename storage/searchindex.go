@@ -73,12 +73,12 @@ func (s *Store) buildIndexes(ctx context.Context) error {
 				switch res := m.(type) {
 				case *catalogv1.Tool:
 					tl := linkOf(res)
-					s.links.setTool(r.rid, tl)
+					s.links.loadTool(r.rid, tl)
 					mu.Lock()
 					tools = append(tools, tool{r.rid, a, qualificationInput(res), tl})
 					mu.Unlock()
 				case *catalogv1.UseCase:
-					s.links.setUseCase(r.rid, res)
+					s.links.loadUseCase(r.rid, res)
 					ix.Put(r.rid, a)
 				}
 			}
