@@ -281,20 +281,25 @@ type Index struct {
 	// where docs does not), and likewise the sort keys: ids, the first 8
 	// bytes of names (a full comparison only breaks their ties), and
 	// times.
-	alive    []bool
-	docLen   []uint32
-	ids      []int64
-	nameKey  []uint64
-	created  []int64
-	updated  []int64
-	score    []int64
-	group    []uint32 // 0 for none, else 1 + the group's number in groupIDs
-	groupIDs map[string]uint32
-	slotOf   map[int64]uint32
-	live     int         // live docs
-	dead     int         // slots of removed docs, until compact
-	totalLen int64       // tokens in live docs
-	terms    []termEntry // by term number in dict; shorter until Put grows it
+	alive   []bool
+	docLen  []uint32
+	ids     []int64
+	nameKey []uint64
+	created []int64
+	updated []int64
+	score   []int64
+	group   []uint32 // 0 for none, else the group's number (see groupOf)
+	// groupIDs numbers the groups that slots have, from 1; groups holds
+	// each one's name and how many slots have it, by number - 1, and
+	// freeGroups the numbers of the groups forgotten, for new ones.
+	groupIDs   map[string]uint32
+	groups     []groupEntry
+	freeGroups []uint32
+	slotOf     map[int64]uint32
+	live       int         // live docs
+	dead       int         // slots of removed docs, until compact
+	totalLen   int64       // tokens in live docs
+	terms      []termEntry // by term number in dict; shorter until Put grows it
 	// liveTerms counts the terms of live docs (df > 0): the others are
 	// kept by the dictionary until compactDictLocked.
 	liveTerms int
@@ -333,6 +338,11 @@ type termEntry struct {
 type posting struct {
 	slot uint32
 	tf   [NumFields]uint8
+}
+
+type groupEntry struct {
+	name  string
+	slots int32 // hidden or live
 }
 
 type facetEntry struct {
@@ -546,17 +556,45 @@ func (ix *Index) addPostingsLocked(puts []Put, first uint32) {
 	}
 }
 
-// groupOf numbers a group name; groups are few and never forgotten.
+// groupOf numbers a group name for a new slot (appendLocked), which it
+// counts in the group until removeLocked: every slot appended is
+// published in the same Update, so a group is forgotten only once no
+// slot, hidden or live, has it.
 func (ix *Index) groupOf(name string) uint32 {
 	if name == "" {
 		return 0
 	}
 	g, ok := ix.groupIDs[name]
 	if !ok {
-		g = uint32(len(ix.groupIDs)) + 1
-		ix.groupIDs[strings.Clone(name)] = g // kept; see Doc
+		name = strings.Clone(name) // kept; see Doc
+		if n := len(ix.freeGroups); n > 0 {
+			g = ix.freeGroups[n-1]
+			ix.freeGroups = ix.freeGroups[:n-1]
+			ix.groups[g-1] = groupEntry{name: name}
+		} else {
+			ix.groups = append(ix.groups, groupEntry{name: name})
+			g = uint32(len(ix.groups))
+		}
+		ix.groupIDs[name] = g
 	}
+	ix.groups[g-1].slots++
 	return g
+}
+
+// releaseGroupLocked takes a slot out of group g, and forgets the group
+// with its last slot: a tool whose software key changes with each
+// version, or records written and deleted, would otherwise leave every
+// key ever seen in memory.
+func (ix *Index) releaseGroupLocked(g uint32) {
+	if g == 0 {
+		return
+	}
+	ge := &ix.groups[g-1]
+	if ge.slots--; ge.slots == 0 {
+		delete(ix.groupIDs, ge.name)
+		*ge = groupEntry{}
+		ix.freeGroups = append(ix.freeGroups, g)
+	}
 }
 
 // publishLocked makes the hidden doc in slot the record id, replacing what
@@ -635,6 +673,8 @@ func (ix *Index) removeLocked(slot uint32) {
 	ix.totalLen -= int64(ix.docLen[slot])
 	*d = docEntry{}
 	ix.alive[slot] = false
+	ix.releaseGroupLocked(ix.group[slot])
+	ix.group[slot] = 0
 }
 
 // compactMin is how many removed docs may wait for compact at least:

@@ -610,6 +610,63 @@ func TestScoreOrderAndCollapse(t *testing.T) {
 	}
 }
 
+// TestGroupsForgotten: records whose group changes with each version, and
+// records put then deleted, leave no group behind (a tool whose software
+// key changes with each version kept every key); the numbers of groups
+// forgotten go to new ones, and collapsing gives what an index built anew
+// gives.
+func TestGroupsForgotten(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	ix := New(testWeights)
+	type record struct {
+		group string
+		score int64
+	}
+	live := map[int64]record{}
+	for round := range 2000 {
+		id := int64(rng.IntN(40))
+		if rng.IntN(4) == 0 {
+			ix.Delete(id)
+			delete(live, id)
+			continue
+		}
+		r := record{score: int64(rng.IntN(100))}
+		if rng.IntN(5) > 0 {
+			r.group = fmt.Sprintf("g%d", rng.IntN(round/4+1)) // new names keep coming
+		}
+		d := doc("Tool", "participation platform", "")
+		d.Group, d.Score = r.group, r.score
+		put(ix, id, d)
+		live[id] = r
+	}
+	groups := map[string]bool{}
+	for _, r := range live {
+		if r.group != "" {
+			groups[r.group] = true
+		}
+	}
+	if len(ix.groupIDs) != len(groups) || len(ix.groups) > 40 {
+		t.Errorf("the index numbers %d groups in %d entries, for the %d of its live records", len(ix.groupIDs), len(ix.groups), len(groups))
+	}
+	want := New(testWeights)
+	for _, id := range slices.Sorted(maps.Keys(live)) {
+		d := doc("Tool", "participation platform", "")
+		d.Group, d.Score = live[id].group, live[id].score
+		put(want, id, d)
+	}
+	for _, q := range []Query{
+		{Order: ByScore, Desc: true, Collapse: true, Limit: 100},
+		{Text: "participation", Collapse: true, Limit: 100},
+		{Order: ByScore, Collapse: true, Limit: 5, Offset: 3},
+	} {
+		got, gotTotal, err := ix.Search(q)
+		wanted, wantTotal, err2 := want.Search(q)
+		if err != nil || err2 != nil || gotTotal != wantTotal || !slices.Equal(idsOf(got), idsOf(wanted)) {
+			t.Errorf("%+v: edited index %v of %d, built anew %v of %d (%v, %v)", q, idsOf(got), gotTotal, idsOf(wanted), wantTotal, err, err2)
+		}
+	}
+}
+
 // TestLongLists checks searches over long posting and facet lists, before
 // and after a compaction: a word in every record, one in every other, a
 // rare one looked up in the long list of another (the seek path), and
