@@ -32,6 +32,7 @@
 package envelope
 
 import (
+	"cmp"
 	"crypto/ed25519"
 	"errors"
 	"fmt"
@@ -372,6 +373,15 @@ func ValidOrigin(s string) bool {
 func CountryOfOrigin(origin string) string {
 	code, _, _ := strings.Cut(origin, "-")
 	return CountryCode(code)
+}
+
+// UseCaseCountry is the country of a use case's organisation as nodes
+// group, count and find it: its code (CountryCode: "UK" is "GB"), or, for
+// a code that names no country (a peer's records are not validated), the
+// code as written, in capitals.
+func UseCaseCountry(code string) string {
+	code = strings.ToUpper(strings.TrimSpace(code))
+	return cmp.Or(CountryCode(code), code)
 }
 
 // CountryCode is the ISO 3166-1 alpha-2 code, in capitals, that code (in

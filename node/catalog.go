@@ -1,7 +1,6 @@
 package node
 
 import (
-	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base32"
@@ -530,7 +529,7 @@ func (s *catalogServer) GetToolAdoption(ctx context.Context, req *catalogv1.GetT
 		}
 	}
 	for _, u := range a.UseCases {
-		ca := country(strings.ToUpper(u.GetOrganization().GetCountry()))
+		ca := country(envelope.UseCaseCountry(u.GetOrganization().GetCountry()))
 		ca.UseCases = append(ca.UseCases, u)
 	}
 	for _, ca := range byCountry {
@@ -555,7 +554,7 @@ func useCaseQuery(text string, origin, tool, country []string, kinds []catalogv1
 	countries := make([]string, len(country))
 	for i, c := range country {
 		// UK finds the use cases of GB, the United Kingdom's code.
-		countries[i] = cmp.Or(envelope.CountryCode(c), strings.ToUpper(c))
+		countries[i] = envelope.UseCaseCountry(c)
 	}
 	q := storage.Query{Kind: storage.KindUseCase, Text: strings.TrimSpace(text), Filters: []storage.Filter{
 		{Facet: "origin", Values: origin}, {Facet: "tool", Values: tool}, {Facet: "country", Values: countries},

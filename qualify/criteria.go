@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ogptoolbox/federation/envelope"
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 	"golang.org/x/text/language"
 )
@@ -171,17 +172,46 @@ func localisation(ready bool, langs []string, explain bool) result {
 	if len(failures) > 0 {
 		return notMetBecause(sentence(failures...))
 	}
-	return metBecause("Ready for translation, and available in " + plural(len(langs), "language", "languages") + " (" + strings.Join(langs, ", ") + ").")
+	return metBecause("Ready for translation, and available in " + plural(len(langs), "language", "languages") + " (" + languageList(langs) + ").")
+}
+
+// maxListedLanguages is the most languages a reason names: a peer's tool
+// may declare thousands, and the reason is served with the tool.
+const maxListedLanguages = 20
+
+// languageList names langs, the first maxListedLanguages of them.
+func languageList(langs []string) string {
+	if len(langs) <= maxListedLanguages {
+		return strings.Join(langs, ", ")
+	}
+	return strings.Join(langs[:maxListedLanguages], ", ") + " and " + strconv.Itoa(len(langs)-maxListedLanguages) + " more"
 }
 
 // primaryLanguages returns the distinct primary language subtags of tags,
 // in the order they first appear, skipping tags that do not parse and
-// "und".
+// "und". A peer's tool is not validated and may list hundreds of
+// thousands of tags: past a few, the languages seen go in a set, or
+// each tag would be compared with every language before it.
 func (qr *Qualifier) primaryLanguages(tags []string) []string {
 	var langs []string
+	var seen map[string]bool
 	for _, s := range tags {
-		if l := qr.languages.get(s, primaryLanguageOf); l.ok && !slices.Contains(langs, l.base) {
+		l := qr.languages.get(s, primaryLanguageOf)
+		switch {
+		case !l.ok:
+		case seen != nil:
+			if !seen[l.base] {
+				seen[l.base] = true
+				langs = append(langs, l.base)
+			}
+		case !slices.Contains(langs, l.base):
 			langs = append(langs, l.base)
+			if len(langs) == 16 {
+				seen = make(map[string]bool)
+				for _, b := range langs {
+					seen[b] = true
+				}
+			}
 		}
 	}
 	return langs
@@ -275,7 +305,7 @@ func usedByAdministration(useCases []*catalogv1.UseCase, explain bool) result {
 		}
 		a := admin{
 			name:    strings.TrimSpace(org.GetName()),
-			country: strings.ToUpper(strings.TrimSpace(org.GetCountry())),
+			country: envelope.UseCaseCountry(org.GetCountry()), // UK is GB
 			kind:    org.GetKind(),
 			rank:    rank,
 		}

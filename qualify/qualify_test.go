@@ -10,6 +10,7 @@ import (
 
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 	"github.com/ogptoolbox/federation/spdx"
+	"golang.org/x/text/language"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -168,6 +169,34 @@ func TestLocalisationSkipsUndeterminedLanguages(t *testing.T) {
 	}
 }
 
+// TestLocalisationOfThousandsOfLanguages: a peer's tool is not validated,
+// and may list every language there is, many times over. Each counts
+// once, and the reason, served with the tool, names the first twenty.
+func TestLocalisationOfThousandsOfLanguages(t *testing.T) {
+	var distinct []string
+	for a := 'a'; a <= 'z'; a++ {
+		for b := 'a'; b <= 'z'; b++ {
+			for c := 'a'; c <= 'z'; c++ {
+				s := string([]rune{a, b, c})
+				if tag, err := language.Parse(s); err == nil && tag.String() == s {
+					if _, conf := tag.Base(); conf == language.Exact {
+						distinct = append(distinct, s)
+					}
+				}
+			}
+		}
+	}
+	if len(distinct) < 1000 {
+		t.Fatalf("only %d languages of three letters", len(distinct))
+	}
+	tool := &catalogv1.Tool{LocalisationReady: true}
+	for range 3 {
+		tool.AvailableLanguages = append(tool.AvailableLanguages, distinct...)
+	}
+	want := fmt.Sprintf("Ready for translation, and available in %d languages (%s and %d more).", len(distinct), strings.Join(distinct[:20], ", "), len(distinct)-20)
+	check(t, Localisation, tool, nil, true, want)
+}
+
 // TestUsedByAdministrationWhateverTheOrder: two use cases of one
 // administration, spelled or kinded differently by two members, give the
 // same reason in either order: each node holds use cases in its own order
@@ -186,6 +215,16 @@ func TestUsedByAdministrationWhateverTheOrder(t *testing.T) {
 			t.Errorf("the reason depends on the order of the use cases:\n %q\n %q", r1, r2)
 		}
 	}
+}
+
+// TestOneAdministrationUnderTwoCodesOfItsCountry: two members record one
+// council's use, one of them (of an earlier version, whose records are not
+// validated again) writing the United Kingdom as UK, the other as GB: one
+// administration, counted once.
+func TestOneAdministrationUnderTwoCodesOfItsCountry(t *testing.T) {
+	local := catalogv1.OrganizationKind_ORGANIZATION_KIND_LOCAL_GOVERNMENT
+	useCases := []*catalogv1.UseCase{useCase("Leeds City Council", "GB", local), useCase("Leeds City Council", "UK", local)}
+	check(t, UsedByAdministration, decidim(), useCases, true, "Used by 1 administration: Leeds City Council (GB), a local government.")
 }
 
 // TestLongLicenseExpressions: an expression past spdx.MaxExpression (a

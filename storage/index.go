@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"cmp"
 	"fmt"
 	"net/url"
 	"sort"
@@ -129,8 +128,7 @@ func useCaseDoc(origin string, u *catalogv1.UseCase) search.Doc {
 	f.add("tool", u.GetTool())
 	// A peer's record may write a country as the API no longer takes it
 	// (UK for GB): it is found under the country's code.
-	country := strings.ToUpper(u.GetOrganization().GetCountry())
-	f.add("country", cmp.Or(envelope.CountryCode(country), country))
+	f.add("country", envelope.UseCaseCountry(u.GetOrganization().GetCountry()))
 	if k := u.GetOrganization().GetKind(); k != catalogv1.OrganizationKind_ORGANIZATION_KIND_UNSPECIFIED {
 		f.add("organization_kind", k.String())
 	}
