@@ -428,9 +428,11 @@ type ListToolsResponse struct {
 	// Pass it as page_token to get the next page; empty on the last page.
 	// It holds where this page ended: the next page starts after its last
 	// record, whatever was written meanwhile (by relevance, a write can
-	// change the order of the records the words match, and one may then move
-	// across it). A page may hold fewer records than page_size, or none, and
-	// still have a next page.
+	// change the order of the records the words match; by score, a use case
+	// written anywhere can change a tool's; with collapse_duplicates, a
+	// record written of a software can change which of its records stands
+	// for it: one may then move across it). A page may hold fewer records
+	// than page_size, or none, and still have a next page.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	// How many tools the query and filters match, on every page: with
 	// collapse_duplicates, how many software (one record each).
