@@ -514,7 +514,12 @@ func (s *catalogServer) GetToolAdoption(ctx context.Context, req *catalogv1.GetT
 	if err != nil {
 		return nil, statusOf(err)
 	}
-	out := &catalogv1.ToolAdoption{Tool: req.GetName(), Software: a.Software, Tools: a.Tools}
+	// The tool asked about first: it stays whole.
+	tools := slices.Clone(a.Tools)
+	if i := slices.IndexFunc(tools, func(t *catalogv1.Tool) bool { return t.GetName() == req.GetName() }); i > 0 {
+		tools[0], tools[i] = tools[i], tools[0]
+	}
+	out := &catalogv1.ToolAdoption{Tool: req.GetName(), Software: a.Software, Tools: tools}
 	byCountry := map[string]*catalogv1.CountryAdoption{}
 	country := func(c string) *catalogv1.CountryAdoption {
 		if byCountry[c] == nil {
@@ -536,7 +541,72 @@ func (s *catalogServer) GetToolAdoption(ctx context.Context, req *catalogv1.GetT
 		out.Countries = append(out.Countries, ca)
 	}
 	slices.SortFunc(out.Countries, func(a, b *catalogv1.CountryAdoption) int { return strings.Compare(a.Country, b.Country) })
+	abridgeAdoption(out)
 	return out, nil
+}
+
+// adoptionWhole and adoptionMost bound an adoption answer, which lists
+// every record of a software, from every member: records are whole while
+// the answer stays under adoptionWhole, abridged while it stays under
+// adoptionMost, and left out after, so that it fits the 4 MiB a gRPC
+// client takes by default, as a read of one tool does (a tool may have 2
+// MiB; a peer's records are not validated at all).
+const adoptionWhole, adoptionMost = 3 << 20, 7 << 19
+
+// abridgeAdoption keeps out within adoptionMost, the tool asked about
+// (the first) whole, and counts what it abridged and left out.
+func abridgeAdoption(out *catalogv1.ToolAdoption) {
+	size := proto.Size(&catalogv1.ToolAdoption{Tool: out.Tool, Software: out.Software}) + 64
+	for _, ca := range out.Countries {
+		size += len(ca.Country) + 16
+		for _, o := range ca.Origins {
+			size += len(o) + 8
+		}
+	}
+	// fit says what becomes of a record of whole bytes, or abridged of
+	// short bytes: kept whole (1), abridged (0) or left out (-1).
+	fit := func(whole int, short func() int) int {
+		if size+whole+8 <= adoptionWhole {
+			size += whole + 8
+			return 1
+		}
+		if n := short() + 8; size+n <= adoptionMost {
+			size += n
+			out.AbridgedRecords++
+			return 0
+		}
+		out.OmittedRecords++
+		return -1
+	}
+	kept := out.Tools[:0]
+	for i, t := range out.Tools {
+		if i == 0 {
+			size += proto.Size(t) + 8
+			kept = append(kept, t)
+			continue
+		}
+		short := &catalogv1.Tool{Name: t.GetName(), Origin: t.GetOrigin(), DisplayName: t.GetDisplayName()}
+		switch fit(proto.Size(t), func() int { return proto.Size(short) }) {
+		case 1:
+			kept = append(kept, t)
+		case 0:
+			kept = append(kept, short)
+		}
+	}
+	out.Tools = kept
+	for _, ca := range out.Countries {
+		kept := ca.UseCases[:0]
+		for _, u := range ca.UseCases {
+			short := &catalogv1.UseCase{Name: u.GetName(), Origin: u.GetOrigin(), Tool: u.GetTool(), Organization: u.GetOrganization(), Status: u.GetStatus()}
+			switch fit(proto.Size(u), func() int { return proto.Size(short) }) {
+			case 1:
+				kept = append(kept, u)
+			case 0:
+				kept = append(kept, short)
+			}
+		}
+		ca.UseCases = kept
+	}
 }
 
 func useCaseQuery(text string, origin, tool, country []string, kinds []catalogv1.OrganizationKind, statuses []catalogv1.UseCaseStatus, commitment []string) (storage.Query, error) {

@@ -1435,12 +1435,21 @@ type ToolAdoption struct {
 	// cases that name it count.
 	Software string `protobuf:"bytes,2,opt,name=software,proto3" json:"software,omitempty"`
 	// Every live record of the same software, from every origin, the tool
-	// asked about included.
+	// asked about included, first.
 	Tools []*Tool `protobuf:"bytes,3,rep,name=tools,proto3" json:"tools,omitempty"`
 	// Adoption by country, countries in alphabetical order.
-	Countries     []*CountryAdoption `protobuf:"bytes,4,rep,name=countries,proto3" json:"countries,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Countries []*CountryAdoption `protobuf:"bytes,4,rep,name=countries,proto3" json:"countries,omitempty"`
+	// How many records (tools, then use cases) are given abridged: by name,
+	// origin and a few fields (a tool's display_name; a use case's tool,
+	// organization and status), as whole they would take the answer past
+	// 3 MiB (a gRPC client takes 4 MiB a message by default). GetTool and
+	// GetUseCase give them whole. 0 but for the largest software.
+	AbridgedRecords int32 `protobuf:"varint,5,opt,name=abridged_records,json=abridgedRecords,proto3" json:"abridged_records,omitempty"`
+	// How many records are left out, as even abridged they would take the
+	// answer past 3.5 MiB: the last use cases, in their countries' order.
+	OmittedRecords int32 `protobuf:"varint,6,opt,name=omitted_records,json=omittedRecords,proto3" json:"omitted_records,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *ToolAdoption) Reset() {
@@ -1499,6 +1508,20 @@ func (x *ToolAdoption) GetCountries() []*CountryAdoption {
 		return x.Countries
 	}
 	return nil
+}
+
+func (x *ToolAdoption) GetAbridgedRecords() int32 {
+	if x != nil {
+		return x.AbridgedRecords
+	}
+	return 0
+}
+
+func (x *ToolAdoption) GetOmittedRecords() int32 {
+	if x != nil {
+		return x.OmittedRecords
+	}
+	return 0
 }
 
 // CountryAdoption is a software's adoption in one country.
@@ -1894,12 +1917,14 @@ const file_ogp_catalog_v1_catalog_service_proto_rawDesc = "" +
 	"total_size\x18\x01 \x01(\x03R\ttotalSize\x12-\n" +
 	"\x06facets\x18\x02 \x03(\v2\x15.ogp.catalog.v1.FacetR\x06facets\",\n" +
 	"\x16GetToolAdoptionRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"\xa9\x01\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\xfd\x01\n" +
 	"\fToolAdoption\x12\x12\n" +
 	"\x04tool\x18\x01 \x01(\tR\x04tool\x12\x1a\n" +
 	"\bsoftware\x18\x02 \x01(\tR\bsoftware\x12*\n" +
 	"\x05tools\x18\x03 \x03(\v2\x14.ogp.catalog.v1.ToolR\x05tools\x12=\n" +
-	"\tcountries\x18\x04 \x03(\v2\x1f.ogp.catalog.v1.CountryAdoptionR\tcountries\"{\n" +
+	"\tcountries\x18\x04 \x03(\v2\x1f.ogp.catalog.v1.CountryAdoptionR\tcountries\x12)\n" +
+	"\x10abridged_records\x18\x05 \x01(\x05R\x0fabridgedRecords\x12'\n" +
+	"\x0fomitted_records\x18\x06 \x01(\x05R\x0eomittedRecords\"{\n" +
 	"\x0fCountryAdoption\x12\x18\n" +
 	"\acountry\x18\x01 \x01(\tR\acountry\x12\x18\n" +
 	"\aorigins\x18\x02 \x03(\tR\aorigins\x124\n" +
