@@ -15,7 +15,7 @@
 // travels with the x coordinate of its point R (SignedRecord.r_x), which
 // the signer computes as it compresses R (signRX) and a receiver checks in
 // a few multiplications, where decompressing R takes a square root (a
-// third of the rest of the check); an x missing or wrong is computed, and
+// third of the check); an x missing or wrong is computed, and
 // changes no verdict. (curve25519-voi is forked for it: see
 // third_party/curve25519-voi/FORK.md.)
 //
@@ -58,7 +58,7 @@ const signingContext = "ogpnode record v1\x00"
 var ErrBadSignature = errors.New("envelope: bad signature")
 
 // Seal serializes rec and signs it with key. The returned SignedRecord holds
-// the exact bytes signed.
+// the exact bytes signed, and the x coordinate of the signature's R.
 func Seal(rec *federationv1.Record, key ed25519.PrivateKey) (*federationv1.SignedRecord, error) {
 	if err := check(rec); err != nil {
 		return nil, err
