@@ -349,6 +349,9 @@ type facetEntry struct {
 	FacetValue
 	slots []uint32 // ascending, like postings
 	count int32    // live docs with the value
+	// held counts the slots, hidden or live, that have the value: once
+	// none has, the value is forgotten (see removeLocked).
+	held int32
 }
 
 // New returns an empty index whose fields weigh weights in relevance.
@@ -473,6 +476,7 @@ func (ix *Index) appendLocked(a Analyzed) {
 				continue // the same value twice in one record
 			}
 			fe.slots = append(fe.slots, slot)
+			fe.held++
 			refs = append(refs, fid)
 		}
 	}
@@ -666,7 +670,16 @@ func (ix *Index) removeLocked(slot uint32) {
 		}
 	}
 	for _, fid := range d.facets() {
-		ix.facets[fid].count--
+		fe := &ix.facets[fid]
+		fe.count--
+		if fe.held--; fe.held == 0 {
+			// Forgotten at once, not at the next compaction, which a large
+			// index waits long for: a peer's record whose values change
+			// with each version (a category of a megabyte, say) kept them
+			// all. Its number is not taken again until compact.
+			delete(ix.facetIDs, fe.FacetValue)
+			*fe = facetEntry{}
+		}
 	}
 	ix.live--
 	ix.dead++

@@ -610,17 +610,24 @@ func TestScoreOrderAndCollapse(t *testing.T) {
 	}
 }
 
-// TestGroupsForgotten: records whose group changes with each version, and
-// records put then deleted, leave no group behind (a tool whose software
-// key changes with each version kept every key); the numbers of groups
-// forgotten go to new ones, and collapsing gives what an index built anew
+// TestGroupsAndFacetValuesForgotten: records whose group and facet values
+// change with each version, and records put then deleted, leave no group
+// and no value behind (a tool whose software key changed with each
+// version kept every key; a peer's record can carry a category of a
+// megabyte); the numbers of groups forgotten go to new ones, and
+// collapsing, facet counts and filters give what an index built anew
 // gives.
-func TestGroupsForgotten(t *testing.T) {
+func TestGroupsAndFacetValuesForgotten(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	ix := New(testWeights)
 	type record struct {
-		group string
-		score int64
+		group, category string
+		score           int64
+	}
+	docOf := func(r record) Doc {
+		d := doc("Tool", "participation platform", "", "category="+r.category, "kind=tool")
+		d.Group, d.Score = r.group, r.score
+		return d
 	}
 	live := map[int64]record{}
 	for round := range 2000 {
@@ -630,39 +637,51 @@ func TestGroupsForgotten(t *testing.T) {
 			delete(live, id)
 			continue
 		}
-		r := record{score: int64(rng.IntN(100))}
+		r := record{score: int64(rng.IntN(100)), category: fmt.Sprintf("c%d", rng.IntN(round/4+1))} // new names keep coming
 		if rng.IntN(5) > 0 {
-			r.group = fmt.Sprintf("g%d", rng.IntN(round/4+1)) // new names keep coming
+			r.group = fmt.Sprintf("g%d", rng.IntN(round/4+1))
 		}
-		d := doc("Tool", "participation platform", "")
-		d.Group, d.Score = r.group, r.score
-		put(ix, id, d)
+		put(ix, id, docOf(r))
 		live[id] = r
 	}
-	groups := map[string]bool{}
+	groups, values := map[string]bool{}, map[string]bool{"kind=tool": true}
 	for _, r := range live {
 		if r.group != "" {
 			groups[r.group] = true
 		}
+		values["category="+r.category] = true
 	}
 	if len(ix.groupIDs) != len(groups) || len(ix.groups) > 40 {
 		t.Errorf("the index numbers %d groups in %d entries, for the %d of its live records", len(ix.groupIDs), len(ix.groups), len(groups))
 	}
+	if len(ix.facetIDs) != len(values) {
+		t.Errorf("the index knows %d facet values, for the %d of its live records", len(ix.facetIDs), len(values))
+	}
 	want := New(testWeights)
 	for _, id := range slices.Sorted(maps.Keys(live)) {
-		d := doc("Tool", "participation platform", "")
-		d.Group, d.Score = live[id].group, live[id].score
-		put(want, id, d)
+		put(want, id, docOf(live[id]))
 	}
+	some := live[slices.Sorted(maps.Keys(live))[0]].category
 	for _, q := range []Query{
 		{Order: ByScore, Desc: true, Collapse: true, Limit: 100},
 		{Text: "participation", Collapse: true, Limit: 100},
 		{Order: ByScore, Collapse: true, Limit: 5, Offset: 3},
+		{Order: ByScore, Limit: 100, Filters: []Filter{{Facet: "category", Values: []string{some, "c0", "c1"}}}},
 	} {
 		got, gotTotal, err := ix.Search(q)
 		wanted, wantTotal, err2 := want.Search(q)
 		if err != nil || err2 != nil || gotTotal != wantTotal || !slices.Equal(idsOf(got), idsOf(wanted)) {
 			t.Errorf("%+v: edited index %v of %d, built anew %v of %d (%v, %v)", q, idsOf(got), gotTotal, idsOf(wanted), wantTotal, err, err2)
+		}
+		_, gotCounts, err := ix.Facets(q)
+		_, wantCounts, err2 := want.Facets(q)
+		sortCounts := func(cs []FacetCount) {
+			slices.SortFunc(cs, func(a, b FacetCount) int { return strings.Compare(a.Facet+"="+a.Value, b.Facet+"="+b.Value) })
+		}
+		sortCounts(gotCounts)
+		sortCounts(wantCounts)
+		if err != nil || err2 != nil || !slices.Equal(gotCounts, wantCounts) {
+			t.Errorf("%+v: facets of the edited index %v, built anew %v (%v, %v)", q, gotCounts, wantCounts, err, err2)
 		}
 	}
 }
