@@ -152,3 +152,52 @@ func TestRXChangesNoVerdict(t *testing.T) {
 		}
 	}
 }
+
+// TestXOfEveryEncodingTakenBack: the x that decompressing an encoding
+// gives is taken back with it, for any encoding of a point, small-order
+// points and non-canonical ones included (the two of x = 0 with the sign
+// bit set), and is the same point.
+func TestXOfEveryEncodingTakenBack(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	filled := func(first, last byte) (e [32]byte) { // 0xff between
+		e[0], e[31] = first, last
+		for j := 1; j < 31; j++ {
+			e[j] = 0xff
+		}
+		return e
+	}
+	encodings := [][32]byte{
+		{1},                // the identity
+		{1, 31: 0x80},      // y = 1, sign bit set: x = 0 all the same
+		filled(0xec, 0x7f), // y = −1
+		filled(0xec, 0xff), // y = −1, sign bit set
+		filled(0xee, 0x7f), // y = p + 1, not canonical: the identity
+	}
+	for range 300 {
+		var e [32]byte
+		for j := range e {
+			e[j] = byte(rng.Uint32())
+		}
+		encodings = append(encodings, e)
+	}
+	taken := 0
+	for _, e := range encodings {
+		c := curve.CompressedEdwardsY(e)
+		var p, q curve.EdwardsPoint
+		var x [32]byte
+		if _, err := p.SetCompressedYAndX(&c, &x); err != nil {
+			continue // no point
+		}
+		if _, err := q.SetCompressedYWithX(&c, &x); err != nil {
+			t.Errorf("%x: decompressing gives x %x, which is refused: %v", e, x, err)
+			continue
+		}
+		if p.Equal(&q) != 1 {
+			t.Errorf("%x: another point with its x", e)
+		}
+		taken++
+	}
+	if taken < 100 {
+		t.Errorf("only %d encodings of points among %d", taken, len(encodings))
+	}
+}

@@ -48,7 +48,8 @@ func (p *EdwardsPoint) SetCompressedYAndX(compressedY *CompressedEdwardsY, x *[C
 // SetCompressedYWithX sets p to the point compressedY encodes, as
 // SetCompressedY does, given the canonical encoding of its affine x
 // coordinate. It checks x rather than computing it: x must be canonical,
-// of the sign compressedY gives, and (x, y) on the curve, where y is
+// of the sign compressedY gives (x = 0 of either, as SetCompressedY
+// takes it), and (x, y) on the curve, where y is
 // compressedY's y. Then x is the one SetCompressedY would compute, and p
 // the same point; anything else is an error (and p is left as it was).
 // Like SetCompressedY, it accepts non-canonical encodings of y.
@@ -67,7 +68,10 @@ func (p *EdwardsPoint) SetCompressedYWithX(compressedY *CompressedEdwardsY, x *[
 	if canonical != *x {
 		return nil, errNoncanonicalX
 	}
-	if X.IsNegative() != int(compressedY[31]>>7) {
+	// x = 0 takes either sign, as SetCompressedY's negation of 0 does: the
+	// two encodings of y = ±1 with the sign bit set (which
+	// IsCanonicalVartime refuses) decompress to x = 0.
+	if X.IsNegative() != int(compressedY[31]>>7) && canonical != [CompressedPointSize]byte{} {
 		return nil, errXSign
 	}
 
