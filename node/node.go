@@ -69,6 +69,10 @@ type Node struct {
 	importer *harvest.Importer
 	tls      *peerTLS   // nil without mutual TLS
 	https    *httpsCert // nil without HTTPS on the HTTP listener
+	// restoredMarker is the file that held the node's writes at start
+	// (restored-from-backup), "" if none did: its deletion lets them go
+	// (watchRestoredMarker).
+	restoredMarker string
 }
 
 // New opens the data folder (creating it, the node key and the admin token
@@ -253,12 +257,14 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 	}
 	n.repl, err = ogpsync.Start(ctx, ogpsync.Config{
 		Restored: restored,
-		OnRestored: func() {
+		OnRestored: func(answered bool) {
 			if err := os.Remove(marker); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				n.log.Error("the restored catalog has its records back, but the file that says it is restored stays", "path", marker, "err", err)
+				n.log.Error("the restored catalog's writes go ahead, but the file that says it is restored stays", "path", marker, "err", err)
 				return
 			}
-			n.log.Info("the restored catalog is up to date with its federation: its writes go ahead", "removed", marker)
+			if answered {
+				n.log.Info("the restored catalog is up to date with its federation: its writes go ahead", "removed", marker)
+			}
 		},
 		Origin:        cfg.Origin,
 		GossipAddr:    cfg.GossipAddr,
@@ -276,6 +282,9 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 		return err
 	}
 	syncSrv.Serve(n.repl)
+	if held {
+		n.restoredMarker = marker
+	}
 	if n.tls != nil && announcedHost(cfg) == "" {
 		// The host peers dial is known once gossip announces it (gRPC
 		// on every interface, without --advertise-addr).
@@ -387,6 +396,9 @@ func (n *Node) Run(ctx context.Context) error {
 	if len(n.cfg.Harvests) > 0 {
 		g.Go(func() error { return harvest.Run(ctx, n.cfg.Harvests, n.importer, harvest.ReadOptions{}, n.log) })
 	}
+	if n.restoredMarker != "" {
+		g.Go(func() error { n.watchRestoredMarker(ctx, time.Second); return nil })
+	}
 	g.Go(func() error {
 		<-ctx.Done()
 		n.log.Info("shutting down")
@@ -427,6 +439,28 @@ func (n *Node) Run(ctx context.Context) error {
 	}
 	n.log.Info("stopped")
 	return err
+}
+
+// watchRestoredMarker lets the node's writes go ahead once the file that
+// holds them (restored-from-backup) is gone, looking every interval while
+// they are held: its operator deleted it, as the README and every refused
+// write say to, to write without the federation's records. (The node
+// deletes it too, once a member answered: the writes are not held then.)
+func (n *Node) watchRestoredMarker(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for n.repl.WritesHeld() {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := os.Stat(n.restoredMarker); errors.Is(err, fs.ErrNotExist) && n.repl.WritesHeld() {
+			n.log.Warn("the file that held this node's writes was deleted: they go ahead, without the records of its origin its federation may hold", "path", n.restoredMarker)
+			n.repl.ReleaseHeldWrites()
+			return
+		}
+	}
 }
 
 // Close releases what New opened. Run calls it; call it directly only if

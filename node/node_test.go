@@ -14,8 +14,10 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
@@ -906,6 +908,53 @@ func TestWipedCatalogHoldsWritesWhileItsSeedIsDown(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(data, restoredFile)); err != nil {
 		t.Errorf("the wiped folder does not say so: %v", err)
+	}
+}
+
+// TestRestoredFileDeletedWhileRunning: a restored (here wiped) catalog
+// whose federation is away holds its writes however long it takes, and
+// /metrics says so; its operator deletes the file that says it is
+// restored, as the README and every refused write say to, and its writes
+// go ahead, without a restart. They stayed refused, and the metric of
+// the members awaited read 0, as for a node whose writes go ahead.
+func TestRestoredFileDeletedWhileRunning(t *testing.T) {
+	data := wipedFolder(t)
+	var logs lockedbuf.Buffer
+	n := startNodeLogged(t, &logs, func(c *Config) {
+		c.DataDir, c.GossipTimings = data, "local"
+		c.Join = []string{"127.0.0.1:1"} // the federation is away
+	})
+	write := func(id string) (int, map[string]any) {
+		return n.doJSON(t, "POST", "/v1/origins/fr/tools?tool_id="+id, testToken,
+			`{"display_name": "A tool", "descriptions": {"en": {"short_description": "Participation"}}}`)
+	}
+	held := func() string {
+		_, b := n.do(t, "GET", "/metrics", "", "")
+		m := regexp.MustCompile(`(?m)^ogpnode_sync_own_writes_held (\S+)$`).FindSubmatch(b)
+		if m == nil {
+			t.Fatal("no ogpnode_sync_own_writes_held in /metrics")
+		}
+		return string(m[1])
+	}
+	if code, body := write("before-delete"); code != 503 || held() != "1" {
+		t.Fatalf("a write on the restored catalog, its federation away: %d %v, writes held %s; want 503, 1", code, body, held())
+	}
+	if err := os.Remove(filepath.Join(data, restoredFile)); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		code, body := write("after-delete")
+		if code == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("20 s after the file was deleted, a write is still %d: %v", code, body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if h := held(); h != "0" || !strings.Contains(logs.String(), "was deleted") {
+		t.Errorf("writes held %s once they go ahead; the log says the file was deleted: %v", h, strings.Contains(logs.String(), "was deleted"))
 	}
 }
 

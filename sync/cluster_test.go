@@ -61,7 +61,7 @@ type clusterOpts struct {
 	grpcHost    string                       // where gRPC listens; "": 127.0.0.1
 	httpAddr    string                       // the HTTP address the node says it has
 	restored    string                       // the catalog is a restored copy (Config.Restored)
-	onRestored  func()                       // Config.OnRestored
+	onRestored  func(answered bool)          // Config.OnRestored
 }
 
 func testLogger(t testing.TB) *slog.Logger {

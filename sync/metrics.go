@@ -12,8 +12,9 @@ type metrics struct {
 	// divergences counts digests found to differ from a peer's at the
 	// same watermark.
 	divergences *prometheus.CounterVec
-	// awaited is how many members the node's held writes still wait for.
-	awaited prometheus.GaugeFunc
+	// awaited is how many members the node's held writes still wait for,
+	// and held whether they are held.
+	awaited, held prometheus.GaugeFunc
 }
 
 func newMetrics(reg prometheus.Registerer, r *Replicator) *metrics {
@@ -37,11 +38,20 @@ func newMetrics(reg prometheus.Registerer, r *Replicator) *metrics {
 		}, []string{"origin"}),
 		awaited: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "ogpnode_sync_own_writes_awaited_members",
-			Help: "Members whose answer the node's own writes wait for, at start, in case its catalog lost records of its origin that they hold; 0 once the writes go ahead.",
+			Help: "Members whose answer the node's own writes wait for, at start, in case its catalog lost records of its origin that they hold; 0 once the writes go ahead, and while none is known to ask (see ogpnode_sync_own_writes_held).",
 		}, func() float64 { return float64(len(r.stillAwaited())) }),
+		held: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "ogpnode_sync_own_writes_held",
+			Help: "1 while the node's own writes wait for members to give back records of its origin its catalog may lack (a restored or wiped catalog: however long it takes, every write failing meanwhile), 0 once they go ahead.",
+		}, func() float64 {
+			if r.WritesHeld() {
+				return 1
+			}
+			return 0
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.applied, m.refused, m.pulls, m.divergences, m.awaited, lagCollector{r})
+		reg.MustRegister(m.applied, m.refused, m.pulls, m.divergences, m.awaited, m.held, lagCollector{r})
 	}
 	return m
 }

@@ -105,10 +105,11 @@ type Config struct {
 	// lacks the records of the node's origin written since; its writes
 	// then wait for a member's answer however long it takes (see
 	// holdOwnWrites), failing at once meanwhile with Restored's words.
-	// OnRestored is called once members answered (or when the node knows
-	// none to ask).
+	// OnRestored is called once the writes go ahead: members answered
+	// (answered), or they go ahead without an answer, as the node knows
+	// no member to ask or was told to let them go (ReleaseHeldWrites).
 	Restored   string
-	OnRestored func()
+	OnRestored func(answered bool)
 	// Metrics, when set, registers replication's metrics.
 	Metrics prometheus.Registerer
 	// WrapTransport, when set, wraps gossip's network transport (tests cut
@@ -204,7 +205,11 @@ type Replicator struct {
 	// makes them fail, if Start held them (see holdOwnWrites); only the
 	// first call of either counts. Both are nil when the writes were not
 	// held.
-	releaseHeld, refuseHeld func()
+	releaseHeld func(answered bool)
+	refuseHeld  func()
+	// holding is true from the hold of the node's writes to its end
+	// (WritesHeld).
+	holding atomic.Bool
 	// extendHold starts the held writes' patience again (see
 	// holdOwnWrites); nil when the writes were not held.
 	extendHold func()
@@ -469,7 +474,7 @@ func Start(ctx context.Context, cfg Config, store *storage.Store, logger *slog.L
 	}
 	if len(seeds) == 0 && cfg.Restored != "" {
 		r.log.Warn("this catalog was restored from a backup, and this node knows no member of a federation to give back the records of its origin written since (no --join, none remembered): if it wrote any, they are lost, and its writes go ahead")
-		r.restored()
+		r.restored(false)
 	}
 	r.wg.Add(3)
 	go r.newsLoop()
@@ -486,10 +491,10 @@ func logDueAtomic(last *atomic.Int64) bool {
 }
 
 // restored tells the node that its restored catalog needs no more
-// waiting.
-func (r *Replicator) restored() {
+// waiting: a member answered, or not.
+func (r *Replicator) restored(answered bool) {
 	if r.cfg.OnRestored != nil {
-		r.cfg.OnRestored()
+		r.cfg.OnRestored(answered)
 	}
 }
 
@@ -645,6 +650,7 @@ func (r *Replicator) holdOwnWrites(head int64, members []string) {
 		return
 	}
 	hold := r.store.HoldOwnWrites()
+	r.holding.Store(true)
 	r.mu.Lock()
 	r.awaited = map[string]bool{}
 	for _, m := range members {
@@ -666,12 +672,13 @@ func (r *Replicator) holdOwnWrites(head int64, members []string) {
 		once.Do(func() {
 			r.stopAwaiting()
 			settle()
+			r.holding.Store(false)
 		})
 	}
-	release := func() {
+	release := func(answered bool) {
 		hold.Release()
 		if restored {
-			r.restored()
+			r.restored(answered)
 		}
 	}
 	timer := time.AfterFunc(patience, func() {
@@ -686,10 +693,10 @@ func (r *Replicator) holdOwnWrites(head int64, members []string) {
 		unanswered := r.stillAwaited() // before end forgets them
 		end(func() {
 			r.log.Warn("not every member answered that it held no more of this node's origin: this node's writes go ahead, and if its catalog lost records of its origin that peers hold, they will not take the writes of the same seqs", "waited", patience, "unanswered", unanswered)
-			release()
+			release(true) // of a restored catalog, once one answered
 		})
 	})
-	r.releaseHeld = func() { timer.Stop(); end(release) }
+	r.releaseHeld = func(answered bool) { timer.Stop(); end(func() { release(answered) }) }
 	r.refuseHeld = func() { timer.Stop(); end(hold.Refuse) }
 	// The patience starts again while the node's own catalog cannot take
 	// the records a member gives back: waiting on the member is not what
@@ -760,10 +767,24 @@ func (r *Replicator) stillAwaited() []string {
 	return slices.Sorted(maps.Keys(r.awaited))
 }
 
-// releaseOwnWrites lets the node's own writes go ahead, if they are held.
+// releaseOwnWrites lets the node's own writes go ahead, if they are held:
+// the members answered.
 func (r *Replicator) releaseOwnWrites() {
 	if r.releaseHeld != nil {
-		r.releaseHeld()
+		r.releaseHeld(true)
+	}
+}
+
+// WritesHeld reports whether the node's own writes wait still for members
+// to give back records of its origin (see holdOwnWrites).
+func (r *Replicator) WritesHeld() bool { return r.holding.Load() }
+
+// ReleaseHeldWrites lets the node's own writes go ahead, if they are held,
+// without waiting for the members' answers: its operator says so (for a
+// restored catalog, by deleting the file that says it is restored).
+func (r *Replicator) ReleaseHeldWrites() {
+	if r.releaseHeld != nil {
+		r.releaseHeld(false)
 	}
 }
 

@@ -2021,15 +2021,15 @@ func TestRestoredCatalogWaitsForAMember(t *testing.T) {
 	ctx := context.Background()
 	deDir, frDir := restoredBehindDe(t)
 
-	var restoredDone atomic.Bool
-	fr := startNode(t, frDir, "fr", clusterOpts{restored: "this catalog was restored from a backup", onRestored: func() { restoredDone.Store(true) }})
+	var restoredDone, answered atomic.Bool
+	fr := startNode(t, frDir, "fr", clusterOpts{restored: "this catalog was restored from a backup", onRestored: func(a bool) { answered.Store(a); restoredDone.Store(true) }})
 	write := func(id string) error { return writeOne(fr, id) }
 	// Its context ends in 2 s: a write that waited would fail with that.
 	if err := write("meanwhile"); !errors.Is(err, storage.ErrUnavailable) || !strings.Contains(err.Error(), "restored from a backup") {
 		t.Fatalf("a write of the restored node while no member answers: %v, want UNAVAILABLE at once, saying why", err)
 	}
-	if restoredDone.Load() {
-		t.Error("the restored catalog was settled before a member answered")
+	if restoredDone.Load() || !fr.repl.WritesHeld() {
+		t.Errorf("the restored catalog was settled before a member answered, or its writes not held: %v", fr.repl.WritesHeld())
 	}
 
 	startNode(t, deDir, "de", clusterOpts{join: []string{fr.repl.GossipAddr()}})
@@ -2041,21 +2041,42 @@ func TestRestoredCatalogWaitsForAMember(t *testing.T) {
 	if _, err := fr.store.Get(ctx, storage.KindTool, "fr", "new-1"); err != nil {
 		t.Errorf("a record written after the backup, which de held: %v", err)
 	}
-	if !restoredDone.Load() {
-		t.Error("the restored catalog is not settled once de answered")
+	if !restoredDone.Load() || !answered.Load() || fr.repl.WritesHeld() {
+		t.Errorf("once de answered: the restored catalog settled %v, as answered %v; its writes held %v", restoredDone.Load(), answered.Load(), fr.repl.WritesHeld())
 	}
 }
 
 // TestRestoredCatalogOfALoneNode: a node that knows no member (no seeds,
 // none remembered) has no one to ask: its restored catalog is settled at
-// start, and its writes go ahead.
+// start, no member having answered, and its writes go ahead.
 func TestRestoredCatalogOfALoneNode(t *testing.T) {
-	var restoredDone atomic.Bool
-	n := startNode(t, t.TempDir(), "fr", clusterOpts{restored: "this catalog was restored from a backup", onRestored: func() { restoredDone.Store(true) }})
-	if !restoredDone.Load() {
-		t.Error("a lone node's restored catalog is not settled at start")
+	var restoredDone, answered atomic.Bool
+	n := startNode(t, t.TempDir(), "fr", clusterOpts{restored: "this catalog was restored from a backup", onRestored: func(a bool) { answered.Store(a); restoredDone.Store(true) }})
+	if !restoredDone.Load() || answered.Load() || n.repl.WritesHeld() {
+		t.Errorf("a lone node's restored catalog: settled at start %v, as answered %v; writes held %v", restoredDone.Load(), answered.Load(), n.repl.WritesHeld())
 	}
 	writeTools(t, n, "t", 1)
+}
+
+// TestRestoredCatalogReleasedByItsOperator: a restored node whose members
+// are away holds its writes however long it takes, until its operator
+// lets them go (ReleaseHeldWrites; the node does when the file that says
+// it is restored is deleted): they go ahead at once, the catalog settled
+// without an answer.
+func TestRestoredCatalogReleasedByItsOperator(t *testing.T) {
+	_, frDir := restoredBehindDe(t) // de stays down
+	var restoredDone, answered atomic.Bool
+	fr := startNode(t, frDir, "fr", clusterOpts{restored: "this catalog was restored from a backup", onRestored: func(a bool) { answered.Store(a); restoredDone.Store(true) }})
+	if err := writeOne(fr, "meanwhile"); !errors.Is(err, storage.ErrUnavailable) || !fr.repl.WritesHeld() {
+		t.Fatalf("a write of the restored node while de is down: %v, held %v; want UNAVAILABLE, held", err, fr.repl.WritesHeld())
+	}
+	fr.repl.ReleaseHeldWrites()
+	if err := writeOne(fr, "released"); err != nil {
+		t.Fatalf("a write once the operator let them go: %v", err)
+	}
+	if !restoredDone.Load() || answered.Load() || fr.repl.WritesHeld() {
+		t.Errorf("once let go: settled %v, as answered %v; writes held %v", restoredDone.Load(), answered.Load(), fr.repl.WritesHeld())
+	}
 }
 
 // TestReplayedMetadataAtOldAddressRefused: a gossip-key holder records
