@@ -269,8 +269,8 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 		Origin:        cfg.Origin,
 		GossipAddr:    cfg.GossipAddr,
 		AdvertiseHost: cfg.AdvertiseAddr,
-		GRPCAddr:      n.GRPCAddr(),
-		HTTPAddr:      n.HTTPAddr(),
+		GRPCAddr:      announcedAddr(cfg.GRPCAddr, n.GRPCAddr()),
+		HTTPAddr:      announcedAddr(cfg.HTTPAddr, n.HTTPAddr()),
 		Join:          cfg.Join,
 		GossipKey:     gossip,
 		Timings:       ogpsync.Timings(cfg.GossipTimings),
@@ -439,6 +439,23 @@ func (n *Node) Run(ctx context.Context) error {
 	}
 	n.log.Info("stopped")
 	return err
+}
+
+// announcedAddr is the address of a listener the node announces to its
+// peers, given as configured (--grpc-addr, --http-addr) and bound: the
+// host configured when it is a name, which peers resolve and a TLS
+// certificate names ("node-fr.example.org:7400"), else the address bound
+// (a port 0 is then the one taken). Announcing the address the name
+// resolved to had peers dial an IP the certificate did not name, and
+// refuse it. (--advertise-addr, when set, replaces the host: see package
+// sync.)
+func announcedAddr(configured, bound string) string {
+	host, _, err := net.SplitHostPort(configured)
+	_, port, err2 := net.SplitHostPort(bound)
+	if err != nil || err2 != nil || host == "" || net.ParseIP(host) != nil {
+		return bound
+	}
+	return net.JoinHostPort(host, port)
 }
 
 // watchRestoredMarker lets the node's writes go ahead once the file that

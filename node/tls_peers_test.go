@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -325,5 +326,35 @@ func TestPullerStopsOnExpiredServerCert(t *testing.T) {
 	why := pullFailsSince(t, de, "fr")
 	if reaches(t, de, "fr", "second", 0) || !strings.Contains(why, "certificate") {
 		t.Errorf("de pulled a record from fr, whose certificate expired, on the connection it opened before (its pull's error: %q)", why)
+	}
+}
+
+// TestGRPCHostNameAnnounced: a node given its gRPC address by name
+// (--grpc-addr localhost:PORT), without --advertise-addr, with a
+// certificate of that name only: it announces the name, which its peers
+// dial and find in the certificate, and its records reach them. It
+// announced the address the name resolved to (127.0.0.1), which the
+// certificate did not name: its peers refused it, and nothing was said
+// at its start.
+func TestGRPCHostNameAnnounced(t *testing.T) {
+	dir := t.TempDir()
+	ca := newTestCA(t, "federation CA")
+	caPath := ca.write(t, dir)
+	frCert, frKey, _ := ca.issueWith(t, dir, "fr", certOpts{hosts: []string{"localhost"}})
+	fr := startNode(t, func(c *Config) {
+		c.Origin, c.TLSCert, c.TLSKey, c.TLSCA, c.GossipTimings = "fr", frCert, frKey, caPath, "local"
+		c.GRPCAddr = "localhost:0"
+	})
+	if host, port, _ := net.SplitHostPort(fr.repl.AnnouncedGRPCAddr()); host != "localhost" || port == "0" {
+		t.Errorf("fr announces %s, want localhost and the port it took", fr.repl.AnnouncedGRPCAddr())
+	}
+	deCert, deKey, _ := ca.issue(t, dir, "de")
+	de := startNode(t, func(c *Config) {
+		c.Origin, c.TLSCert, c.TLSKey, c.TLSCA, c.GossipTimings = "de", deCert, deKey, caPath, "local"
+		c.Join = []string{fr.GossipAddr()}
+	})
+	createTool(t, fr, "fr", "named")
+	if !reaches(t, de, "fr", "named", 10*time.Second) {
+		t.Errorf("a record of fr, whose certificate names the host it announces, did not reach de: %s", pullFailsSince(t, de, "fr"))
 	}
 }
