@@ -1008,10 +1008,22 @@ func TestResolveHost(t *testing.T) {
 		{"node.example.org", "::", both, "192.0.2.7"},
 		{"node.example.org", "2001:db8::1", both, "2001:db8::7"},
 		{"node.example.org", "0.0.0.0", v6only, "2001:db8::7"},
+		{"node.example.org", "192.0.2.1", both, "192.0.2.7"},
 	} {
 		got, err := resolveHost(tc.host, tc.bind, tc.lookup)
 		if err != nil || got != tc.want {
 			t.Errorf("resolveHost(%q, %q) = %q, %v; want %q", tc.host, tc.bind, got, err, tc.want)
+		}
+	}
+	// Gossip listening in one family only, and a name of the other: its
+	// address would reach nothing.
+	v4only := func(string) ([]net.IP, error) { return []net.IP{net.ParseIP("192.0.2.7")}, nil }
+	for _, tc := range []struct {
+		bind   string
+		lookup func(string) ([]net.IP, error)
+	}{{"::1", v4only}, {"2001:db8::1", v4only}, {"127.0.0.1", v6only}} {
+		if got, err := resolveHost("node.example.org", tc.bind, tc.lookup); err == nil || !strings.Contains(err.Error(), "node.example.org") {
+			t.Errorf("resolveHost of a name of the other family than gossip on %s: %q, %v; want an error naming it", tc.bind, got, err)
 		}
 	}
 	if _, err := resolveHost("no-such-host.invalid", "0.0.0.0", net.LookupIP); err == nil || !strings.Contains(err.Error(), "no-such-host.invalid") {

@@ -1105,10 +1105,13 @@ func CheckAdvertiseHost(advertise, gossipAddr string) error {
 }
 
 // resolveHost is the IP address gossip announces for host (or listens on,
-// with no bind), which gossip takes only as an address: host itself if it is one, else the first
-// address it resolves to of the family gossip listens on (bind, its
-// host): IPv6 for an IPv6 address, IPv4 otherwise (for "::" too, which
-// listens on both); else its first address.
+// with no bind), which gossip takes only as an address: host itself if it
+// is one, else the first address it resolves to of the family gossip
+// listens on (bind, its host): IPv6 for an IPv6 address, IPv4 for an IPv4
+// one, either for 0.0.0.0 or "::" (or none), on which Go listens in both
+// families, IPv4 first. A name with no address of the family gossip
+// listens on is refused: announced, its address of the other family
+// reached nothing.
 // (The gRPC and HTTP addresses announced keep the name, which TLS
 // certificates may be for.)
 func resolveHost(host, bind string, lookup func(string) ([]net.IP, error)) (string, error) {
@@ -1122,16 +1125,22 @@ func resolveHost(host, bind string, lookup func(string) ([]net.IP, error)) (stri
 	if len(ips) == 0 {
 		return "", fmt.Errorf("host %q: no address", host)
 	}
-	// "::" listens on both families: only a given IPv6 address asks for
-	// IPv6.
 	b := net.ParseIP(bind)
-	wantIPv6 := b != nil && b.To4() == nil && !b.IsUnspecified()
+	bothFamilies := b == nil || b.IsUnspecified()
+	wantIPv6 := !bothFamilies && b.To4() == nil
 	for _, ip := range ips {
 		if (ip.To4() == nil) == wantIPv6 {
 			return ip.String(), nil
 		}
 	}
-	return ips[0].String(), nil
+	if bothFamilies {
+		return ips[0].String(), nil
+	}
+	family := "IPv4"
+	if wantIPv6 {
+		family = "IPv6"
+	}
+	return "", fmt.Errorf("host %q has no %s address, the family gossip listens on (%s): give an address of it, or gossip on every interface (0.0.0.0 or [::], both families)", host, family, bind)
 }
 
 // Close leaves the federation and stops replicating.
