@@ -92,7 +92,7 @@ func (s Source) Resolve() (Source, error) {
 		return s, fmt.Errorf("source kind %q is not one of %s", s.Kind, strings.Join(Kinds(), ", "))
 	}
 	if s.Kind == KindCSV && len(s.Columns) == 0 {
-		return s, fmt.Errorf("source %s: a csv source needs a column mapping (columns, or --columns field=Column,...)", s.Location)
+		return s, fmt.Errorf("source %s: a csv source needs a column mapping (columns, or --columns field=Column,...)", WithoutUserinfo(s.Location))
 	}
 	if s.Name == "" {
 		loc := s.Location
@@ -144,7 +144,9 @@ func detectKind(loc string) (string, error) {
 	if err := localMissing(loc); err != nil {
 		return "", err
 	}
-	return "", fmt.Errorf("cannot tell the kind of source %s: give it (--kind %s)", loc, strings.Join(Kinds(), "|"))
+	// Without the location's user name and password: the message reaches
+	// the terminal and the node's log.
+	return "", fmt.Errorf("cannot tell the kind of source %s: give it (--kind %s)", WithoutUserinfo(loc), strings.Join(Kinds(), "|"))
 }
 
 // localMissing says so when loc is a path on this machine (not a URL, nor

@@ -818,3 +818,35 @@ func commitFolder(t *testing.T, repo string) {
 		}
 	}
 }
+
+// TestErrorsOfASourceQuoteNoCredentials: a source's location may carry
+// the user name and password that read it; an error about the source (its
+// kind not told, a csv source without columns, a schedule's interval)
+// names it without them: such errors reach the terminal and the node's
+// log. The kind not told quoted them whole.
+func TestErrorsOfASourceQuoteNoCredentials(t *testing.T) {
+	const loc = "https://alice:s3cr3t@127.0.0.1:9/catalog.json"
+	for _, tc := range []struct {
+		what string
+		err  func() error
+	}{
+		{"kind not told", func() error {
+			_, err := (Source{Location: "https://alice:s3cr3t@127.0.0.1:9/catalog"}).Resolve()
+			return err
+		}},
+		{"csv without columns", func() error { _, err := (Source{Location: loc, Kind: KindCSV}).Resolve(); return err }},
+		{"no interval", func() error {
+			_, _, err := (Scheduled{Source: Source{Location: loc, Kind: KindCodeJSON}}).Check()
+			return err
+		}},
+		{"a bad interval", func() error {
+			_, _, err := (Scheduled{Source: Source{Location: loc, Kind: KindCodeJSON}, Interval: "soon"}).Check()
+			return err
+		}},
+	} {
+		err := tc.err()
+		if err == nil || strings.Contains(err.Error(), "s3cr3t") || strings.Contains(err.Error(), "alice") || !strings.Contains(err.Error(), "127.0.0.1:9/catalog") {
+			t.Errorf("%s: %v; want an error naming the location without its user and password", tc.what, err)
+		}
+	}
+}

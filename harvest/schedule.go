@@ -47,17 +47,17 @@ func (s Scheduled) Check() (Scheduled, time.Duration, error) {
 		s.Source = src
 	}
 	if s.Interval == "" {
-		return s, 0, fmt.Errorf("harvest of %s: no interval (such as 24h)", s.Location)
+		return s, 0, fmt.Errorf("harvest of %s: no interval (such as 24h)", WithoutUserinfo(s.Location))
 	}
 	every, err := time.ParseDuration(s.Interval)
 	if err != nil {
-		return s, 0, fmt.Errorf("harvest of %s: interval %q: %w", s.Location, s.Interval, err)
+		return s, 0, fmt.Errorf("harvest of %s: interval %q: %w", WithoutUserinfo(s.Location), s.Interval, err)
 	}
 	if every < minInterval {
-		return s, 0, fmt.Errorf("harvest of %s: interval %s is shorter than %s", s.Location, every, minInterval)
+		return s, 0, fmt.Errorf("harvest of %s: interval %s is shorter than %s", WithoutUserinfo(s.Location), every, minInterval)
 	}
 	if every > maxInterval {
-		return s, 0, fmt.Errorf("harvest of %s: interval %s is longer than ten years (%s)", s.Location, every, maxInterval)
+		return s, 0, fmt.Errorf("harvest of %s: interval %s is longer than ten years (%s)", WithoutUserinfo(s.Location), every, maxInterval)
 	}
 	return s, every, nil
 }
