@@ -119,11 +119,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		fmt.Fprintf(stdout, "backed up %s into %s\n", dataDir, dest)
 		return nil
-	case "version":
-		fmt.Fprintln(stdout, "ogpnode", version())
-		return nil
-	case "help", "-h", "--help":
-		usage(stdout)
+	case "version", "help", "-h", "--help":
+		if len(args) > 1 {
+			usage(stderr)
+			return usagef("%s takes no arguments: %q", args[0], args[1:])
+		}
+		if args[0] == "version" {
+			fmt.Fprintln(stdout, "ogpnode", version())
+		} else {
+			usage(stdout)
+		}
 		return nil
 	}
 	usage(stderr)

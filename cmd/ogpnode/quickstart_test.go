@@ -177,6 +177,8 @@ func TestServeRefusesBadConfig(t *testing.T) {
 		{[]string{"serve", "--no-such-flag"}, nil, "flag provided but not defined: -no-such-flag", 2},
 		{[]string{"serve", "--max-request-bytes", "lots"}, nil, `invalid value "lots" for flag -max-request-bytes`, 2},
 		{[]string{"serve", "extra"}, nil, "serve takes no arguments", 2},
+		{[]string{"version", "extra"}, nil, "version takes no arguments", 2},
+		{[]string{"version", "--bogus"}, nil, "version takes no arguments", 2},
 		{[]string{"harvest"}, nil, "harvest: no source given", 2},
 		{[]string{"harvest", "--kind", "rss", "a.xml"}, nil, `--kind "rss" is not one of`, 2},
 		{[]string{"harvest", "--origin", "fr", "--data", "d", "missing.json"}, nil, "missing.json", 1},
@@ -190,8 +192,10 @@ func TestServeRefusesBadConfig(t *testing.T) {
 			t.Errorf("%v %v: %v\n%s\nwant exit status %d and an error naming %q", tc.env, tc.args, err, out, tc.status, tc.want)
 		}
 	}
-	// Help is not an error.
-	if out, err := exec.Command(bin, "serve", "-h").CombinedOutput(); err != nil {
-		t.Errorf("serve -h: %v\n%s", err, out)
+	// Help is not an error, and neither is the version.
+	for _, args := range [][]string{{"serve", "-h"}, {"help"}, {"version"}} {
+		if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
+			t.Errorf("%v: %v\n%s", args, err, out)
+		}
 	}
 }
