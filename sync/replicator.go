@@ -671,8 +671,11 @@ func (r *Replicator) holdOwnWrites(head int64, members []string) {
 	end := func(settle func()) {
 		once.Do(func() {
 			r.stopAwaiting()
-			settle()
+			// Not held from here: the node's watch of the file that held
+			// them (which settle may delete) takes its absence then for
+			// the node's own doing.
 			r.holding.Store(false)
+			settle()
 		})
 	}
 	release := func(answered bool) {
