@@ -135,9 +135,10 @@ const (
 
 // MaxPageRecords is the most records a page can hold: ReadPages ends a page
 // once its records, signatures and x coordinates of R pass MaxPageBytes,
-// and each record brings a signature of 64 bytes. A receiver refuses a page of more, before it
-// spends memory on each: a page of empty records costs two bytes a record
-// to send, and a few hundred to hold once decoded and checked.
+// and each record brings a signature of 64 bytes. A receiver refuses a
+// page of more, before it spends memory on each: a page of empty records
+// costs two bytes a record to send, and a few hundred to hold once decoded
+// and checked.
 const MaxPageRecords = MaxPageBytes/ed25519.SignatureSize + 1
 
 // lastSeqOfOrigin is, in a query of the origins table as o, the seq of the
@@ -242,12 +243,10 @@ func (s *Store) readOrigin(ctx context.Context, tx *sql.Tx, origin string, key [
 		}
 		start := len(arena)
 		arena = append(append(append(arena, rec...), sig...), rx...)
-		sr := &federationv1.SignedRecord{
-			Record:    arena[start : start+len(rec) : start+len(rec)],
-			Signature: arena[start+len(rec) : start+len(rec)+len(sig) : start+len(rec)+len(sig)],
-		}
+		endRec, endSig := start+len(rec), start+len(rec)+len(sig)
+		sr := &federationv1.SignedRecord{Record: arena[start:endRec:endRec], Signature: arena[endRec:endSig:endSig]}
 		if len(rx) > 0 { // written before the x coordinates were kept: none
-			sr.RX = arena[start+len(rec)+len(sig) : len(arena) : len(arena)]
+			sr.RX = arena[endSig:len(arena):len(arena)]
 		}
 		page.Records = append(page.Records, sr)
 		page.ThroughSeq = seq
