@@ -14,6 +14,8 @@ const (
 	// gitLab: /group/subgroup/.../project, then "/-/" and the routes, or in
 	// older links a reserved route name straight after the project.
 	gitLab
+	// sourceForge: /projects/NAME (or /p/NAME), then the project's pages.
+	sourceForge
 )
 
 // forge is what NormalizeURL knows of a host.
@@ -42,6 +44,7 @@ var knownForges = map[string]forge{
 	"framagit.org":     {gitLab, true, gitLabTopRoutes},
 	"salsa.debian.org": {gitLab, true, gitLabTopRoutes},
 	"invent.kde.org":   {gitLab, true, gitLabTopRoutes},
+	"sourceforge.net":  {sourceForge, true, nil},
 }
 
 // gitHubRoutes are GitHub's pages at the root that links to an
@@ -106,27 +109,47 @@ var gitLabRoutes = map[string]bool{
 
 // repository returns the segments of path segs that name the repository
 // (or the owner, for a link to an owner's page), which may be segs itself.
-func (f forge) repository(segs []string) []string {
+// Whether a segment ends the path depends on it and its place only:
+// segs[:from] are known to end none, and are not looked at.
+func (f forge) repository(segs []string, from int) []string {
 	switch f.layout {
 	case ownerRepo:
 		if len(segs) > 2 {
 			return segs[:2]
 		}
 	case gitLab:
-		for i, s := range segs {
-			if s == "-" || i >= 2 && gitLabRoutes[s] {
+		for i := from; i < len(segs); i++ {
+			if s := segs[i]; s == "-" || i >= 2 && gitLabRoutes[s] {
 				return segs[:i]
 			}
 		}
+	case sourceForge:
+		if len(segs) >= 2 && (segs[0] == "projects" || segs[0] == "p") {
+			segs[0] = "projects" // /p/NAME/code is the project's too
+			return segs[:2]
+		}
 	default:
-		// A GitLab not named gitlab.* (git.openldap.org, code.europa.eu):
-		// its "/-/" after a group and project, which other sites hardly
-		// ever have, ends the project's path.
-		for i, s := range segs {
-			if s == "-" && i >= 2 {
+		for i := from; i < len(segs); i++ {
+			switch s := segs[i]; {
+			case i >= 2 && s == "-":
+				// A GitLab not named gitlab.* (git.openldap.org,
+				// code.europa.eu): its "/-/" after a group and project,
+				// which other sites hardly ever have, ends the project's
+				// path.
 				return segs[:i]
+			case i >= 2 && s == "src" && i+1 < len(segs) && giteaRefs[segs[i+1]]:
+				// A Gitea or Forgejo not known by its name: a file of a
+				// branch, a commit or a tag.
+				return segs[:i]
+			case hasGitSuffix(s):
+				// A repository of cgit, gitweb or gitbox, then a page of
+				// it ("/cgit/emacs.git/tree").
+				return segs[:i+1]
 			}
 		}
 	}
 	return segs
 }
+
+// giteaRefs are what Gitea's "/src/" is followed by, in a repository.
+var giteaRefs = map[string]bool{"branch": true, "commit": true, "tag": true}

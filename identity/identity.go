@@ -39,14 +39,19 @@ import (
 // duplicate of nothing.
 //
 // A repository URL counts only when it names a repository: not a forge's
-// home page, an owner's page ("github.com/etalab"), nor a git server's home
-// ("git.proxmox.com/"), which many different software share; the landing
-// URL is the key then.
+// home page, an owner's page ("github.com/etalab"), a forge's list of
+// projects ("/explore/projects" of a GitLab), nor a git server's home
+// ("git.proxmox.com/", cgit's "git.eclipse.org/c/"), which many different
+// software share; the landing URL is the key then. A landing URL on a
+// forge counts only when it names a repository too.
 func Key(t *catalogv1.Tool) string {
-	if k, repository := normalize(t.GetRepositoryUrl()); k != "" && repository {
+	if k, repository, _ := normalize(t.GetRepositoryUrl()); k != "" && repository {
 		return k
 	}
-	return NormalizeURL(t.GetLandingUrl())
+	if k, repository, onForge := normalize(t.GetLandingUrl()); repository || !onForge {
+		return k
+	}
+	return ""
 }
 
 // Same reports whether a and b describe the same software: both have a key
@@ -106,8 +111,11 @@ func RefersTo(useCaseTool string, t *catalogv1.Tool) bool {
 // names the repository is kept, so that links into a repository's files,
 // branches or issues have the repository's identity: owner/repo on GitHub and
 // the like, the whole group path before "/-/" on GitLab, whose subgroups
-// nest; elsewhere a "/-/" after two segments ends the path too (a GitLab
-// not named gitlab.*). On forges whose routes are case-insensitive the path
+// nest; /projects/NAME on SourceForge (its /p/NAME too). Elsewhere a
+// "/-/" after two segments ends the path too (a GitLab not named
+// gitlab.*), and so do Gitea's "/src/branch/" (commit, tag) after two, and
+// a segment ending in ".git" (cgit's, gitweb's, gitbox's repository, whose
+// pages follow it). On forges whose routes are case-insensitive the path
 // is lowercased; elsewhere case is kept, as a web server may tell "/Foo"
 // from "/foo".
 //
@@ -118,32 +126,34 @@ func RefersTo(useCaseTool string, t *catalogv1.Tool) bool {
 // The result is stable: NormalizeURL("https://" + NormalizeURL(x)) ==
 // NormalizeURL(x) whenever NormalizeURL(x) != "".
 func NormalizeURL(raw string) string {
-	key, _ := normalize(raw)
+	key, _, _ := normalize(raw)
 	return key
 }
 
-// normalize is NormalizeURL, and whether the URL names a repository (as
-// far as a URL can tell): on a forge, a repository's path (owner and name,
-// or a GitLab project in its group); elsewhere, any path or query.
-func normalize(raw string) (key string, repository bool) {
+// normalize is NormalizeURL, whether the URL names a repository (as far
+// as a URL can tell), and whether its host is a known forge: on a forge, a
+// repository's path (owner and name, or a GitLab project in its group);
+// elsewhere, any path or query but a git server's home, or a forge's list
+// of projects (a GitLab, Gitea or Forgejo not known by its name).
+func normalize(raw string) (key string, repository, onForge bool) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
-		return "", false // most tools lack one URL or the other: no parse for it
+		return "", false, false // most tools lack one URL or the other: no parse for it
 	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Opaque != "" {
-		return "", false
+		return "", false, false
 	}
 	if s := strings.ToLower(u.Scheme); s != "http" && s != "https" {
-		return "", false
+		return "", false, false
 	}
 	host, bare, ok := normalizeHost(u.Hostname(), u.Port())
 	if !ok {
-		return "", false
+		return "", false, false
 	}
 	segs, ok := pathSegments(u.EscapedPath())
 	if !ok {
-		return "", false
+		return "", false, false
 	}
 	f := forgeOf(bare)
 	if f.caseInsensitive {
@@ -157,7 +167,7 @@ func normalize(raw string) (key string, repository bool) {
 		query = "p=" + url.QueryEscape(p)
 	} else if f.layout == notAForge {
 		if query, ok = queryIdentity(u.RawQuery); !ok {
-			return "", false
+			return "", false, false
 		}
 	}
 
@@ -178,10 +188,37 @@ func normalize(raw string) (key string, repository bool) {
 		repository = len(segs) == 2
 	case f.layout == gitLab:
 		repository = len(segs) >= 2
+	case f.layout == sourceForge:
+		repository = len(segs) == 2 && segs[0] == "projects"
+	case query == "" && (len(segs) == 0 || unknownForgeLists[segs[0]] || allOf(segs, gitServerHomes)):
+		repository = false
 	default:
-		repository = len(segs) > 0 || query != ""
+		repository = true
 	}
-	return b.String(), repository
+	return b.String(), repository, f.layout != notAForge
+}
+
+// gitServerHomes are the paths of a git web server's home, one segment
+// after another: cgit's "/c/" or "/cgit/", gitweb's "/gitweb/", a list of
+// "/repos/" (but no query, such as gitweb's "?p=NAME.git", or project
+// after them).
+var gitServerHomes = map[string]bool{
+	"c": true, "cgit": true, "git": true, "gitweb": true, "gitlist": true,
+	"repos": true, "repositories": true, "projects": true,
+}
+
+// unknownForgeLists are the pages of forges this package does not know by
+// their host (a GitLab, a Gitea or Forgejo of an administration) that list
+// many projects: "/explore/projects/starred", "/groups/NAME".
+var unknownForgeLists = map[string]bool{"explore": true, "groups": true, "dashboard": true}
+
+func allOf(segs []string, set map[string]bool) bool {
+	for _, s := range segs {
+		if !set[s] {
+			return false
+		}
+	}
+	return true
 }
 
 // queryIdentity returns what identifies a page in the query of a URL on a
@@ -329,18 +366,24 @@ func pathSegments(escaped string) ([]string, bool) {
 // trimSegments keeps the repository part of a forge's path and drops
 // trailing ".git"s, over and over until nothing changes, so that a key
 // normalises to itself: dropping ".git" can leave a route keyword last, and
-// cutting at a keyword can leave a ".git" last.
+// cutting at a keyword can leave a ".git" last. Each pass looks again only
+// at the last segment, the one a pass may have changed: the others were
+// looked at and end no path where they stand. (Looking at every segment
+// at each pass cost n² steps for a path of n segments a pass shortens by
+// one, "/tree.git/tree.git/...": seconds for a peer's URL of 200 KB.)
 func trimSegments(segs []string, f forge) []string {
+	from := 0 // segs[:from] end no path
 	for {
 		n := len(segs)
 		last := ""
 		if n > 0 {
 			last = segs[n-1]
 		}
-		segs = stripGitSuffix(f.repository(segs))
+		segs = stripGitSuffix(f.repository(segs, from))
 		if len(segs) == n && (n == 0 || segs[n-1] == last) {
 			return segs
 		}
+		from = max(len(segs)-1, 0)
 	}
 }
 

@@ -32,7 +32,14 @@ func TestNormalizeURL(t *testing.T) {
 		{"repeated slashes", "https://adullact.net//projects//webdelib", "adullact.net/projects/webdelib"},
 		{"dot segments", "https://adullact.net/projects/./x/../webdelib/", "adullact.net/projects/webdelib"},
 		{"dot-dot above root", "https://adullact.net/../../webdelib", "adullact.net/webdelib"},
-		{"case kept on unknown hosts", "https://sourceforge.net/projects/LimeSurvey/", "sourceforge.net/projects/LimeSurvey"},
+		{"case kept on unknown hosts", "https://adullact.net/projects/WebDelib/", "adullact.net/projects/WebDelib"},
+		{"SourceForge: a project's page", "https://sourceforge.net/projects/LimeSurvey/", "sourceforge.net/projects/limesurvey"},
+		{"SourceForge: a project's files (the SILL's 7-Zip)", "https://sourceforge.net/projects/sevenzip/files/7-Zip/", "sourceforge.net/projects/sevenzip"},
+		{"SourceForge: /p/ (the SILL's KeePass)", "https://sourceforge.net/p/keepass/code/HEAD/tree/", "sourceforge.net/projects/keepass"},
+		{"cgit: a page of a repository (the SILL's Emacs)", "https://git.savannah.gnu.org/cgit/emacs.git/tree", "git.savannah.gnu.org/cgit/emacs"},
+		{"cgit: a log (the SILL's Git)", "https://git.kernel.org/pub/scm/git/git.git/log/", "git.kernel.org/pub/scm/git/git"},
+		{"Gitea not known by its name: a branch's files", "https://git.example.gouv.fr/city/koha/src/branch/main/docs", "git.example.gouv.fr/city/koha"},
+		{"a path named src on a site", "https://example.org/city/src/readme", "example.org/city/src/readme"},
 		{"percent-encoding made one", "https://example.org/%7Euser/Minist%c3%a8re", "example.org/~user/Minist%C3%A8re"},
 		{"raw unicode encoded", "https://example.org/ministère", "example.org/minist%C3%A8re"},
 		{"encoded slash stays in its segment", "https://example.org/a%2Fb/c", "example.org/a%2Fb/c"},
@@ -166,6 +173,16 @@ func TestKey(t *testing.T) {
 		{"a self-hosted GitLab's list of projects is no repository", &catalogv1.Tool{RepositoryUrl: "https://gitlab.adullact.net/explore/projects"}, ""},
 		{"Codeberg's page of an organisation is no repository", &catalogv1.Tool{RepositoryUrl: "https://codeberg.org/org/forgejo/teams"}, ""},
 		{"a repository named like a route of another forge", &catalogv1.Tool{RepositoryUrl: "https://github.com/etalab/groups"}, "github.com/etalab/groups"},
+		{"cgit's home is no repository (the SILL's Eclipse IDE)", &catalogv1.Tool{RepositoryUrl: "https://git.eclipse.org/c/", LandingUrl: "https://eclipseide.org/"}, "eclipseide.org"},
+		{"gitweb's home is no repository", &catalogv1.Tool{RepositoryUrl: "https://git.postgresql.org/gitweb/", LandingUrl: "https://www.postgresql.org/"}, "postgresql.org"},
+		{"gitweb's project is one", &catalogv1.Tool{RepositoryUrl: "https://git.postgresql.org/gitweb/?p=postgresql.git;a=summary"}, "git.postgresql.org/gitweb?p=postgresql.git"},
+		{"a project under a git server's home is one", &catalogv1.Tool{RepositoryUrl: "https://git.eclipse.org/c/jdt/eclipse.jdt.git"}, "git.eclipse.org/c/jdt/eclipse.jdt"},
+		{"a GitLab not named gitlab.*: its list of projects is no repository (the SILL's VLC)", &catalogv1.Tool{RepositoryUrl: "https://code.videolan.org/explore/projects/starred", LandingUrl: "https://www.videolan.org/vlc/"}, "videolan.org/vlc"},
+		{"an owner's page is no landing either", &catalogv1.Tool{LandingUrl: "https://github.com/etalab"}, ""},
+		{"a forge's home is no landing either", &catalogv1.Tool{LandingUrl: "https://github.com/"}, ""},
+		{"a repository as landing", &catalogv1.Tool{LandingUrl: "https://github.com/decidim/decidim"}, "github.com/decidim/decidim"},
+		{"SourceForge's directory is no repository", &catalogv1.Tool{RepositoryUrl: "https://sourceforge.net/directory/os:linux/", LandingUrl: "https://petitions.example.org"}, "petitions.example.org"},
+		{"a SourceForge project is one", &catalogv1.Tool{RepositoryUrl: "https://sourceforge.net/p/keepass/code/"}, "sourceforge.net/projects/keepass"},
 		{"a GitLab route at the root is no repository", &catalogv1.Tool{RepositoryUrl: "https://gitlab.com/-/ide/project/city/petitions"}, ""},
 		{"a git server's home is no repository", &catalogv1.Tool{RepositoryUrl: "https://git.proxmox.com/", LandingUrl: "https://www.proxmox.com/en/proxmox-ve"}, "proxmox.com/en/proxmox-ve"},
 		{"a GitLab group's project", &catalogv1.Tool{RepositoryUrl: "https://gitlab.com/city/petitions"}, "gitlab.com/city/petitions"},
@@ -278,4 +295,31 @@ func FuzzNormalizeURL(f *testing.F) {
 			t.Errorf("NormalizeURL(%q) = %q, but NormalizeURL(http://%s) = %q", raw, got, got, again)
 		}
 	})
+}
+
+// TestHostilePathsNormalised: a peer's records are not validated, and a
+// URL may be a chain of segments each pass of trimSegments shortens by
+// one ("/tree.git/tree.git/..." on a GitLab, "/-.git/-.git/..." anywhere):
+// it normalises as a short one does. (Looking at every segment at each
+// pass cost n² steps: seconds for 200 KB; BenchmarkHostilePath.)
+func TestHostilePathsNormalised(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"https://gitlab.com/city/app/tree.git/tree.git/tree.git", "gitlab.com/city/app"},
+		{"https://gitlab.com/city/app" + strings.Repeat("/tree.git", 30000), "gitlab.com/city/app"},
+		{"https://git.example.org/city/app" + strings.Repeat("/-.git", 30000), "git.example.org/city/app"},
+		{"https://git.example.org/city/app/-.git/-.git", "git.example.org/city/app"},
+	} {
+		if got := NormalizeURL(tc.in); got != tc.want {
+			t.Errorf("NormalizeURL of %d bytes = %.80q, want %q", len(tc.in), got, tc.want)
+		}
+	}
+}
+
+// BenchmarkHostilePath normalises a URL of 60,000 segments that each pass
+// of trimSegments shortens by one: linear in them, as a plain path.
+func BenchmarkHostilePath(b *testing.B) {
+	url := "https://gitlab.com/city/app" + strings.Repeat("/tree.git", 60000)
+	for b.Loop() {
+		NormalizeURL(url)
+	}
 }

@@ -58,6 +58,7 @@ func newLinks() *links {
 // or by URL, normalised ("url:github.com/decidim/decidim"); "" when it
 // refers to nothing a tool can match.
 func refOf(useCaseTool string) string {
+	useCaseTool = strings.TrimSpace(useCaseTool) // a peer's records are not validated
 	if strings.HasPrefix(useCaseTool, "origins/") {
 		return useCaseTool
 	}

@@ -98,3 +98,17 @@ func TestOwnerPagesAreNoSoftware(t *testing.T) {
 		})
 	}
 }
+
+// TestUseCaseNamingAToolWithSpaces: a peer's use case is not validated,
+// and may name its tool with spaces around: it counts for the tool, as
+// identity.RefersTo says.
+func TestUseCaseNamingAToolWithSpaces(t *testing.T) {
+	l := newLinks()
+	l.setTool(1, toolLink{name: "origins/fr/tools/d", key: "github.com/decidim/decidim"})
+	if got := l.setUseCase(2, localGov(" origins/fr/tools/d\n", "FR")); !slices.Contains(got, 1) {
+		t.Errorf("a use case naming the tool with spaces around requalifies %v, not the tool", got)
+	}
+	if got := l.useCasesOf(toolLink{name: "origins/fr/tools/d", key: "github.com/decidim/decidim"}); len(got) != 1 {
+		t.Errorf("the tool's use cases: %d, want the one naming it with spaces", len(got))
+	}
+}
