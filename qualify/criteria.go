@@ -21,8 +21,7 @@ func publicRepository(repo string, explain bool) result {
 	if repo == "" {
 		return notMetBecause("No source code repository is declared.")
 	}
-	u, err := url.Parse(repo)
-	met := err == nil && (strings.EqualFold(u.Scheme, "http") || strings.EqualFold(u.Scheme, "https")) && u.Hostname() != ""
+	met := isHTTPURL(repo)
 	switch {
 	case !explain:
 		return unexplained(met)
@@ -32,14 +31,27 @@ func publicRepository(repo string, explain bool) result {
 	return metBecause("The source code is published at " + repo + ".")
 }
 
+// isHTTPURL reports whether s is an absolute http or https URL.
+func isHTTPURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (strings.EqualFold(u.Scheme, "http") || strings.EqualFold(u.Scheme, "https")) && u.Hostname() != ""
+}
+
 // documentation says whether some description links to user documentation
-// or, failing that, to API documentation. Descriptions are read in the order
+// or, failing that, to API documentation: an absolute http or https URL (a
+// peer's "N/A" links to nothing). Descriptions are read in the order
 // of their language tags, so that the reason does not depend on the order of
 // a map.
 func documentation(descriptions map[string]*catalogv1.Description, explain bool) result {
+	link := func(s string) string { // a link, as an absolute http(s) URL, or ""
+		if s = strings.TrimSpace(s); isHTTPURL(s) {
+			return s
+		}
+		return ""
+	}
 	if !explain {
 		for _, d := range descriptions {
-			if strings.TrimSpace(d.GetDocumentationUrl()) != "" || strings.TrimSpace(d.GetApiDocumentationUrl()) != "" {
+			if link(d.GetDocumentationUrl()) != "" || link(d.GetApiDocumentationUrl()) != "" {
 				return unexplained(true)
 			}
 		}
@@ -51,12 +63,12 @@ func documentation(descriptions map[string]*catalogv1.Description, explain bool)
 	}
 	slices.Sort(langs)
 	for _, lang := range langs {
-		if doc := strings.TrimSpace(descriptions[lang].GetDocumentationUrl()); doc != "" {
+		if doc := link(descriptions[lang].GetDocumentationUrl()); doc != "" {
 			return metBecause("User documentation is published at " + doc + ".")
 		}
 	}
 	for _, lang := range langs {
-		if doc := strings.TrimSpace(descriptions[lang].GetApiDocumentationUrl()); doc != "" {
+		if doc := link(descriptions[lang].GetApiDocumentationUrl()); doc != "" {
 			return metBecause("API documentation is published at " + doc + ".")
 		}
 	}
@@ -89,7 +101,13 @@ func maintained(m *catalogv1.Maintenance, releaseDate string, today time.Time, e
 			failures = append(failures, "every maintenance contract has ended (the last on "+last+")")
 		}
 	case "":
-		failures = append(failures, "no maintenance is declared")
+		if len(m.GetContacts()) > 0 || len(m.GetContractors()) > 0 {
+			// Contacts without a type (as code.json gives them): who to
+			// ask, not how the tool is maintained.
+			failures = append(failures, "no maintenance type is declared")
+		} else {
+			failures = append(failures, "no maintenance is declared")
+		}
 	case "none":
 		failures = append(failures, "the tool is declared unmaintained (maintenance type none)")
 	default:
@@ -235,7 +253,8 @@ func primaryLanguageOf(s string) primaryLanguage {
 	if conf != language.Exact {
 		return primaryLanguage{}
 	}
-	if b := base.String(); b != "und" {
+	// Nor does "zxx", no linguistic content.
+	if b := base.String(); b != "und" && b != "zxx" {
 		return primaryLanguage{base: b, ok: true}
 	}
 	return primaryLanguage{}

@@ -11,9 +11,15 @@ import (
 // openLicense says whether the SPDX expression expr is open source as the
 // Open Source Initiative defines it: every license of an AND must be
 // OSI-approved, one alternative of an OR is enough (whoever uses the tool
-// may choose it). A license WITH an exception counts as its license does,
-// since an exception only grants more. LicenseRef- licenses are a source's
-// own text, which the OSI has not approved.
+// may choose it). A license WITH an exception on the SPDX list of
+// exceptions counts as its license does, since such an exception only
+// grants more; with any other (a peer's records are not validated:
+// "Apache-2.0 WITH Commons-Clause" takes rights away), it is not open. The
+// deprecated identifiers of a GPL with an exception
+// ("GPL-2.0-with-classpath-exception") count as the GPL they name, as
+// their SPDX replacements do (GPL-2.0-only WITH Classpath-exception-2.0).
+// LicenseRef- licenses are a source's own text, which the OSI has not
+// approved.
 func openLicense(expr string) result {
 	expr = strings.TrimSpace(expr)
 	if expr == "" {
@@ -72,9 +78,13 @@ func blockers(e *spdx.Expression, choices map[*spdx.Expression]*spdx.Expression)
 	walk = func(e *spdx.Expression) {
 		switch e.Op {
 		case "":
-			if id := strings.ToLower(e.License); !seen[id] {
+			name := e.License
+			if e.Exception != "" && !spdx.IsException(e.Exception) {
+				name += " WITH " + e.Exception // the exception is what blocks
+			}
+			if id := strings.ToLower(name); !seen[id] {
 				seen[id] = true
-				out = append(out, e.License)
+				out = append(out, name)
 			}
 		case "AND":
 			for _, operand := range []*spdx.Expression{e.Left, e.Right} {
@@ -93,12 +103,35 @@ func blockers(e *spdx.Expression, choices map[*spdx.Expression]*spdx.Expression)
 
 // allOSIApproved reports whether every license e names is OSI-approved.
 func allOSIApproved(e *spdx.Expression) bool {
-	for _, id := range e.Licenses() {
-		if !spdx.IsOSIApproved(id) {
-			return false
-		}
+	if e.Op == "" {
+		return licenseApproved(e)
 	}
-	return true
+	return allOSIApproved(e.Left) && allOSIApproved(e.Right)
+}
+
+// licenseApproved reports whether e, a license and maybe an exception, is
+// OSI-approved (see openLicense).
+func licenseApproved(e *spdx.Expression) bool {
+	if e.Exception != "" && !spdx.IsException(e.Exception) {
+		return false
+	}
+	id := e.License
+	if base, ok := gplWithException[strings.ToLower(id)]; ok {
+		id = base
+	}
+	return spdx.IsOSIApproved(id)
+}
+
+// gplWithException are the deprecated identifiers of a GPL with an
+// exception, by their lowercase, and the license each names without it.
+var gplWithException = map[string]string{
+	"gpl-2.0-with-autoconf-exception":  "GPL-2.0-only",
+	"gpl-2.0-with-bison-exception":     "GPL-2.0-only",
+	"gpl-2.0-with-classpath-exception": "GPL-2.0-only",
+	"gpl-2.0-with-font-exception":      "GPL-2.0-only",
+	"gpl-2.0-with-gcc-exception":       "GPL-2.0-only",
+	"gpl-3.0-with-autoconf-exception":  "GPL-3.0-only",
+	"gpl-3.0-with-gcc-exception":       "GPL-3.0-only",
 }
 
 // approvedChoice returns the licenses that someone using the tool under e
@@ -110,7 +143,7 @@ func approvedChoice(e *spdx.Expression, choices map[*spdx.Expression]*spdx.Expre
 	var choice *spdx.Expression
 	switch e.Op {
 	case "":
-		if spdx.IsOSIApproved(e.License) {
+		if licenseApproved(e) {
 			choice = e
 		}
 	case "AND":

@@ -125,6 +125,10 @@ func TestOpenLicense(t *testing.T) {
 		{"GPL-3.0", true, "GPL-3.0 is an OSI-approved license."}, // deprecated, still approved
 		{"GPL-2.0+", true, "GPL-2.0+ is an OSI-approved license."},
 		{"GPL-2.0-only WITH Classpath-exception-2.0", true, "GPL-2.0-only WITH Classpath-exception-2.0 is an OSI-approved license."},
+		// The same license by its deprecated identifier, which the API and
+		// harvests take, and the SPDX list does not mark approved.
+		{"GPL-2.0-with-classpath-exception", true, "GPL-2.0-with-classpath-exception is an OSI-approved license."},
+		{"GPL-3.0-with-autoconf-exception OR CC-BY-4.0", true, "GPL-3.0-with-autoconf-exception OR CC-BY-4.0 offers an OSI-approved choice: GPL-3.0-with-autoconf-exception."},
 		{"MIT OR Apache-2.0", true, "MIT OR Apache-2.0 names only OSI-approved licenses."},
 		{"GPL-3.0-only AND MIT", true, "GPL-3.0-only AND MIT names only OSI-approved licenses."},
 		{"LicenseRef-Proprietary OR MPL-2.0", true, "LicenseRef-Proprietary OR MPL-2.0 offers an OSI-approved choice: MPL-2.0."},
@@ -137,6 +141,10 @@ func TestOpenLicense(t *testing.T) {
 		{"CC-BY-SA-4.0", false, "CC-BY-SA-4.0 is not an OSI-approved license."},
 		{"LicenseRef-Proprietary", false, "LicenseRef-Proprietary is not an OSI-approved license."},
 		{"Foo-1.0", false, "Foo-1.0 is not an OSI-approved license."},
+		// An exception not on the SPDX list, as a peer may send it (the API
+		// refuses it): it may take rights away.
+		{"Apache-2.0 WITH Commons-Clause", false, "Apache-2.0 WITH Commons-Clause is not an OSI-approved license."},
+		{"MIT AND Apache-2.0 WITH Commons-Clause", false, "MIT AND Apache-2.0 WITH Commons-Clause is not entirely OSI-approved: Apache-2.0 WITH Commons-Clause is not an OSI-approved license."},
 		{"MIT AND CC-BY-NC-4.0", false, "MIT AND CC-BY-NC-4.0 is not entirely OSI-approved: CC-BY-NC-4.0 is not an OSI-approved license."},
 		{"CC-BY-4.0 AND MIT AND etalab-2.0", false, "CC-BY-4.0 AND MIT AND etalab-2.0 is not entirely OSI-approved: CC-BY-4.0 and etalab-2.0 are not OSI-approved licenses."},
 		{"CC0-1.0 OR LicenseRef-Proprietary", false, "No choice in CC0-1.0 OR LicenseRef-Proprietary is entirely OSI-approved: CC0-1.0 and LicenseRef-Proprietary are not OSI-approved licenses."},
@@ -178,7 +186,7 @@ func TestLocalisationOfThousandsOfLanguages(t *testing.T) {
 		for b := 'a'; b <= 'z'; b++ {
 			for c := 'a'; c <= 'z'; c++ {
 				s := string([]rune{a, b, c})
-				if tag, err := language.Parse(s); err == nil && tag.String() == s {
+				if tag, err := language.Parse(s); err == nil && tag.String() == s && s != "zxx" { // zxx: no linguistic content
 					if _, conf := tag.Base(); conf == language.Exact {
 						distinct = append(distinct, s)
 					}
@@ -344,6 +352,10 @@ func TestDocumentation(t *testing.T) {
 			"es":    {DocumentationUrl: "https://example.org/es"},
 		}, true, "User documentation is published at https://example.org/en."},
 		{"no descriptions", nil, false, "No description links to user or API documentation."},
+		{"not links, as a peer may send them", map[string]*catalogv1.Description{
+			"en": {DocumentationUrl: "N/A", ApiDocumentationUrl: "javascript:alert(1)"},
+			"fr": {DocumentationUrl: "none"},
+		}, false, "No description links to user or API documentation."},
 		{"descriptions without links", map[string]*catalogv1.Description{
 			"en": {ShortDescription: "Petitions", DocumentationUrl: "  "},
 			"fr": nil,
@@ -406,6 +418,8 @@ func TestMaintained(t *testing.T) {
 			`The release date "2024" is not a date written YYYY-MM-DD.`},
 		{"no maintenance", nil, "2025-01-01", false,
 			"No maintenance is declared."},
+		{"contacts without a type (code.json)", &catalogv1.Maintenance{Contacts: []*catalogv1.Contact{{Name: "Office of the Chief Information Officer"}}}, "2025-01-01", false,
+			"No maintenance type is declared."},
 		{"maintenance type none", &catalogv1.Maintenance{Type: "none"}, "2025-01-01", false,
 			"The tool is declared unmaintained (maintenance type none)."},
 		{"unknown type", &catalogv1.Maintenance{Type: "Community"}, "2025-01-01", false,
@@ -470,6 +484,8 @@ func TestLocalisation(t *testing.T) {
 			"The interface is available in one language only (en)."},
 		{"no languages", true, nil, false,
 			"No interface language is declared."},
+		{"zxx, no linguistic content, does not count", true, []string{"en", "zxx"}, false,
+			"The interface is available in one language only (en)."},
 		{"und does not count", true, []string{"und", "fr"}, false,
 			"The interface is available in one language only (fr)."},
 		{"neither", false, nil, false,

@@ -87,6 +87,13 @@ func IsDeprecated(id string) bool {
 	return ok && e.deprecated
 }
 
+// IsException reports whether id is on the SPDX list of license
+// exceptions, deprecated ones included. It matches case-insensitively.
+func IsException(id string) bool {
+	_, ok := lookupException(strings.ToLower(id))
+	return ok
+}
+
 // IsOSIApproved reports whether id is a license of the SPDX License List
 // marked as approved by the Open Source Initiative. It matches
 // case-insensitively and is false for exceptions and unknown identifiers.
