@@ -44,7 +44,7 @@ func isHTTPURL(s string) bool {
 // a map.
 func documentation(descriptions map[string]*catalogv1.Description, explain bool) result {
 	link := func(s string) string { // a link, as an absolute http(s) URL, or ""
-		if s = strings.TrimSpace(s); isHTTPURL(s) {
+		if s = strings.TrimSpace(s); s != "" && isHTTPURL(s) {
 			return s
 		}
 		return ""
