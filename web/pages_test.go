@@ -427,3 +427,30 @@ func TestTypedTextLabelled(t *testing.T) {
 		}
 	}
 }
+
+// TestAdoptionCutSaid: a software with more records than an adoption
+// answer holds whole (four tools of 0.9 MB): the tool's page says that
+// some are in brief, as the API gives them.
+func TestAdoptionCutSaid(t *testing.T) {
+	n := startNode(t)
+	ctx := admin(context.Background())
+	langs := []string{"en", "fr", "de", "es", "it", "pt", "nl", "pl", "cs", "sk", "sl", "hr", "hu", "ro", "bg", "el", "da", "sv", "fi", "et", "lv", "lt", "ga", "mt", "ca", "eu", "gl", "is", "no", "uk"}
+	for i := range 4 {
+		tool := &catalogv1.Tool{DisplayName: fmt.Sprintf("Decidim %d", i), RepositoryUrl: "https://github.com/decidim/decidim", License: "AGPL-3.0-or-later",
+			Descriptions: map[string]*catalogv1.Description{}}
+		for _, l := range langs {
+			d := &catalogv1.Description{ShortDescription: "Participatory democracy", LongDescription: strings.Repeat("participation ", 700)}
+			for j := range 100 {
+				d.Features = append(d.Features, fmt.Sprintf("%d %s", j, strings.Repeat("feature ", 24)))
+			}
+			tool.Descriptions[l] = d
+		}
+		if _, err := n.catalog.CreateTool(ctx, &catalogv1.CreateToolRequest{Parent: "origins/fr", ToolId: fmt.Sprintf("decidim-%d", i), Tool: tool}); err != nil {
+			t.Fatalf("create tool %d: %v", i, err)
+		}
+	}
+	code, page, _ := get(t, client(t), n.base+"/tools/fr/decidim-0")
+	if code != 200 || !strings.Contains(page, "Records in brief: 1; use cases left out: 0.") {
+		t.Errorf("the page of a tool whose adoption was abridged: %d, says nothing of it", code)
+	}
+}
