@@ -61,22 +61,17 @@ func signRX(key ed25519.PrivateKey, msg []byte) (sig, rx []byte) {
 
 // checkedRX returns the affine x coordinate of the point R of sig (its
 // first 32 bytes, which must encode a point): rx itself when it is that x,
-// else the x computed from R, or nil if R encodes no point.
+// else the x computed from R (decodeR), or nil if R encodes no point.
 func checkedRX(sig, rx []byte) []byte {
-	var R curve.CompressedEdwardsY
 	if len(sig) != ed25519.SignatureSize {
 		return nil
 	}
+	var R curve.CompressedEdwardsY
 	copy(R[:], sig[:32])
 	var p curve.EdwardsPoint
-	if len(rx) == len(R) {
-		if _, err := p.SetCompressedYWithX(&R, (*[32]byte)(rx)); err == nil {
-			return rx
-		}
-	}
-	x := make([]byte, len(R))
-	if _, err := p.SetCompressedYAndX(&R, (*[32]byte)(x)); err != nil {
+	var computed []byte
+	if err := decodeR(&p, &R, &rx, &computed, 1); err != nil {
 		return nil
 	}
-	return x
+	return rx
 }
