@@ -17,6 +17,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
+	"time"
 
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 	"github.com/ogptoolbox/federation/harvest/internal/finding"
@@ -44,16 +46,18 @@ func isDir(loc string) bool {
 
 // fetch reads one file, local or over HTTP(S).
 func fetch(ctx context.Context, loc string, opts ReadOptions) ([]byte, error) {
-	if !isHTTP(loc) {
-		f, err := os.Open(loc)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		return readAtMost(f, loc, opts.MaxBytes)
-	}
 	ctx, cancel := context.WithTimeout(ctx, opts.HTTPTimeout)
 	defer cancel()
+	if !isHTTP(loc) {
+		b, err := untilDone(ctx, func() ([]byte, error) { return readLocal(loc, loc, opts.MaxBytes) })
+		switch {
+		case errors.Is(err, context.DeadlineExceeded):
+			return nil, fmt.Errorf("read %s: not done within %s", loc, opts.HTTPTimeout)
+		case errors.Is(err, context.Canceled):
+			return nil, fmt.Errorf("read %s: stopped: %w", loc, err)
+		}
+		return b, err
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, loc, nil)
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", loc, err)
@@ -70,16 +74,72 @@ func fetch(ctx context.Context, loc string, opts ReadOptions) ([]byte, error) {
 	return readAtMost(resp.Body, loc, opts.MaxBytes)
 }
 
+// readLocal reads the regular file at path, of at most max bytes, and
+// names it where in its errors. Anything else is refused before it is
+// opened: a named pipe blocked the run until something wrote to it, and a
+// device never ends.
+func readLocal(path, where string, max int64) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", where, errors.Unwrap(err))
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("read %s: not a regular file", where)
+	}
+	if st.Size() > max {
+		return nil, fmt.Errorf("read %s: %w", where, tooLargeError{max})
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", where, errors.Unwrap(err))
+	}
+	defer f.Close()
+	return readAtMost(f, where, max)
+}
+
+// untilDone returns what read returns, or ctx's error as soon as ctx is
+// done, leaving read's goroutine to end when read does. A read of this
+// machine's files blocks in the kernel, where no context reaches: on a
+// share whose server went away (a hard NFS mount), it held the run, and
+// the node's stop, for as long as the share was gone.
+func untilDone[T any](ctx context.Context, read func() (T, error)) (T, error) {
+	type result struct {
+		v   T
+		err error
+	}
+	if err := ctx.Err(); err != nil {
+		var zero T
+		return zero, err
+	}
+	done := make(chan result, 1)
+	go func() {
+		v, err := read()
+		done <- result{v, err}
+	}()
+	select {
+	case r := <-done:
+		return r.v, r.err
+	case <-ctx.Done():
+		var zero T
+		return zero, ctx.Err()
+	}
+}
+
 func readAtMost(r io.Reader, loc string, max int64) ([]byte, error) {
 	b, err := io.ReadAll(io.LimitReader(r, max+1))
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", loc, err)
 	}
 	if int64(len(b)) > max {
-		return nil, fmt.Errorf("read %s: larger than %d bytes", loc, max)
+		return nil, fmt.Errorf("read %s: %w", loc, tooLargeError{max})
 	}
 	return b, nil
 }
+
+// tooLargeError is a file larger than a read's bound.
+type tooLargeError struct{ max int64 }
+
+func (e tooLargeError) Error() string { return fmt.Sprintf("larger than %d bytes", e.max) }
 
 // readPubliccode reads publiccode.yml files from a file, a URL, a folder
 // or a git repository.
@@ -102,15 +162,31 @@ func readPubliccode(ctx context.Context, loc string, opts ReadOptions) ([]*catal
 		}
 		e, r := parsePubliccode(data, WithoutUserinfo(loc)) // where: in the public report
 		return e, r, nil
-	case isDir(loc):
-		return readPubliccodeDir(ctx, loc, opts)
 	default:
+		// A folder on this machine is read until the run is stopped,
+		// however long it takes (see untilDone), a file within the
+		// deadline of a fetch.
+		type read struct {
+			folder   bool
+			entries  []*catalogv1.HarvestEntry
+			rejected []*catalogv1.RejectedEntry
+		}
+		r, err := untilDone(ctx, func() (read, error) {
+			if !isDir(loc) {
+				return read{}, nil
+			}
+			e, r, err := readPubliccodeDir(ctx, loc, opts)
+			return read{true, e, r}, err
+		})
+		if err != nil || r.folder {
+			return r.entries, r.rejected, err
+		}
 		data, err := fetch(ctx, loc, opts)
 		if err != nil {
 			return nil, nil, err
 		}
-		e, r := parsePubliccode(data, loc)
-		return e, r, nil
+		e, rs := parsePubliccode(data, loc)
+		return e, rs, nil
 	}
 }
 
@@ -136,13 +212,27 @@ func shallowClone(ctx context.Context, loc, dir string, opts ReadOptions) error 
 			"GIT_CONFIG_KEY_0=http.extraHeader", "GIT_CONFIG_VALUE_0=Authorization: Basic "+auth,
 			"GIT_CONFIG_KEY_1=http.followRedirects", "GIT_CONFIG_VALUE_1=false")
 	}
+	if os.Getenv("GIT_SSH_COMMAND") == "" && os.Getenv("GIT_SSH") == "" {
+		// Nor for a host key or a passphrase: ssh asks on the terminal
+		// the node may have, and the run waited for an answer.
+		env = append(env, "GIT_SSH_COMMAND=ssh -o BatchMode=yes")
+	}
 	cmd := exec.CommandContext(ctx, "git", "clone", "--quiet", "--depth", "1", "--single-branch", "--", remote, dir)
 	cmd.Env = env
+	// The deadline and the node's stop end git and the helpers it starts
+	// (git-remote-https, ssh), which hold its stderr: killing git alone,
+	// the clone of a server that never answers waited for the server.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 5 * time.Second
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
 		if errors.Is(err, exec.ErrNotFound) {
 			return fmt.Errorf("clone %s: git is not installed", remote)
+		}
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return fmt.Errorf("clone %s: not done within %s", remote, opts.HTTPTimeout)
 		}
 		return fmt.Errorf("clone %s: %v: %s", remote, err, strings.TrimSpace(stderr.String()))
 	}
@@ -271,12 +361,20 @@ func readPubliccodeDir(ctx context.Context, root string, opts ReadOptions) ([]*c
 			defer wg.Done()
 			for i := range next {
 				where, _ := filepath.Rel(root, files[i])
-				data, err := os.ReadFile(files[i])
-				if err != nil {
-					results[i].err = fmt.Errorf("read %s: %w", where, err)
+				where = filepath.ToSlash(where)
+				data, err := readLocal(files[i], where, opts.MaxBytes)
+				if errors.As(err, new(tooLargeError)) {
+					// Anyone who commits to a repository harvested can
+					// write such a file: reported, with no source id,
+					// so that no tool is deleted for it.
+					results[i].rejected = &catalogv1.RejectedEntry{Where: where, Findings: []*catalogv1.Finding{{Message: fmt.Sprintf("is larger than %d bytes: not read, and no tool of the source is deleted while it stands", opts.MaxBytes)}}}
 					continue
 				}
-				es, rs := parsePubliccode(data, filepath.ToSlash(where))
+				if err != nil {
+					results[i].err = err
+					continue
+				}
+				es, rs := parsePubliccode(data, where)
 				if len(es) > 0 {
 					results[i].entry = es[0]
 				}

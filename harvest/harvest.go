@@ -94,7 +94,8 @@ func (s Source) Resolve() (Source, error) {
 	if s.Kind == KindCSV && len(s.Columns) == 0 {
 		return s, fmt.Errorf("source %s: a csv source needs a column mapping (columns, or --columns field=Column,...)", WithoutUserinfo(s.Location))
 	}
-	if s.Name == "" {
+	given := s.Name != ""
+	if !given {
 		loc := s.Location
 		if isLocalPath(loc) {
 			if abs, err := filepath.Abs(loc); err == nil {
@@ -102,6 +103,15 @@ func (s Source) Resolve() (Source, error) {
 			}
 		}
 		s.Name = s.Kind + ":" + WithoutUserinfo(loc) // every node publishes it
+	}
+	// What an import would refuse (checkSource), said before the source
+	// is read: at the node's start for a scheduled one, which else was
+	// read at every run and never imported.
+	if err := checkSource(s.Proto()); err != nil {
+		if !given {
+			return s, fmt.Errorf("source %s: its name, its kind and location (%w): give it a name (--name, or name: in the configuration)", WithoutUserinfo(s.Location), err)
+		}
+		return s, fmt.Errorf("source %s: %w", WithoutUserinfo(s.Location), err)
 	}
 	return s, nil
 }
@@ -119,7 +129,8 @@ func WithoutUserinfo(text string) string { return userinfo.ReplaceAllString(text
 // detectKind guesses a source's kind from its location: git repositories
 // and folders hold publiccode.yml files; files and URLs go by their name's
 // extension, and a .json file by its name (sill, code). A local path whose
-// kind its name does not tell, and that is not there, is said as missing.
+// kind its name does not tell, and that is not there, is said as missing
+// (missingError).
 func detectKind(loc string) (string, error) {
 	if isGit(loc) {
 		return KindPubliccode, nil
@@ -141,7 +152,13 @@ func detectKind(loc string) (string, error) {
 	case ext == ".json" && strings.Contains(strings.ToLower(filepath.Base(name)), "code"):
 		return KindCodeJSON, nil
 	}
+	// A path that is not there is said as missing, and, when its name has
+	// an extension (a file, not a folder), that its name does not tell
+	// its kind: it never will, once the file is there either.
 	if err := localMissing(loc); err != nil {
+		if filepath.Ext(loc) != "" {
+			return "", missingError{loc: loc, kindUntold: true}
+		}
 		return "", err
 	}
 	// Without the location's user name and password: the message reaches
@@ -157,7 +174,7 @@ func localMissing(loc string) error {
 		return nil
 	}
 	if _, err := os.Stat(loc); errors.Is(err, fs.ErrNotExist) {
-		return missingError{loc}
+		return missingError{loc: loc}
 	}
 	return nil
 }
@@ -165,9 +182,17 @@ func localMissing(loc string) error {
 // missingError is a source's location on this machine where nothing is.
 // It is fs.ErrNotExist, so that callers can tell a source not there (yet:
 // an export not written, a share not mounted) from one they cannot take.
-type missingError struct{ loc string }
+type missingError struct {
+	loc string
+	// kindUntold: the location's name has an extension (a file, not a
+	// folder to be mounted) that does not tell its kind.
+	kindUntold bool
+}
 
 func (e missingError) Error() string {
+	if e.kindUntold {
+		return fmt.Sprintf("source %s: there is no such file or folder, and its name does not tell its kind: give it (--kind %s)", e.loc, strings.Join(Kinds(), "|"))
+	}
 	return fmt.Sprintf("source %s: there is no such file or folder", e.loc)
 }
 
@@ -175,10 +200,11 @@ func (e missingError) Is(target error) bool { return target == fs.ErrNotExist }
 
 // ReadOptions bound what Read fetches.
 type ReadOptions struct {
-	// HTTPTimeout bounds each HTTP fetch and each git clone (default 2
-	// minutes).
+	// HTTPTimeout bounds each HTTP fetch, each git clone and each read
+	// of a file on this machine (default 2 minutes).
 	HTTPTimeout time.Duration
-	// MaxBytes bounds a fetched file (default 64 MiB).
+	// MaxBytes bounds a fetched file, and each file of a folder or a
+	// clone (default 64 MiB).
 	MaxBytes int64
 	// Progress, when set, is told how many files of a folder have been read.
 	Progress func(done, total int)

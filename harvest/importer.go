@@ -120,9 +120,13 @@ func (im *Importer) Import(ctx context.Context, req *catalogv1.ImportHarvestRequ
 		}
 		return nil, err
 	}
-	im.log.Info("harvested", "source", src.GetName(), "created", report.Created, "updated", report.Updated,
+	said := []any{"source", src.GetName(), "created", report.Created, "updated", report.Updated,
 		"unchanged", report.Unchanged, "deleted", report.Deleted, "rejected", report.Rejected,
-		"kept_hand_edits", report.KeptHandEdits, "complete", report.Complete)
+		"kept_hand_edits", report.KeptHandEdits, "complete", report.Complete}
+	if report.GetError() != "" { // why it is incomplete, or deleted nothing
+		said = append(said, "err", report.GetError())
+	}
+	im.log.Info("harvested", said...)
 	return report, nil
 }
 
@@ -218,26 +222,13 @@ type incoming struct {
 
 // checkRequest refuses requests that cannot be run at all.
 func checkRequest(req *catalogv1.ImportHarvestRequest) error {
-	src := req.GetSource()
-	if strings.TrimSpace(src.GetName()) == "" {
-		return &RequestError{"source.name", "is required"}
-	}
-	if len(src.GetName()) > 300 {
-		return &RequestError{"source.name", "is longer than 300 characters"}
-	}
-	if WithoutUserinfo(src.GetName()) != src.GetName() {
-		return &RequestError{"source.name", "holds a URL with a user name or password, which every node would publish: name the source without them"}
-	}
-	if !IsKind(src.GetKind()) {
-		return &RequestError{"source.kind", fmt.Sprintf("%q is not one of %s", src.GetKind(), strings.Join(Kinds(), ", "))}
+	if err := checkSource(req.GetSource()); err != nil {
+		return err
 	}
 	if t := req.GetStartTime(); t != nil {
 		if err := t.CheckValid(); err != nil {
 			return &RequestError{"start_time", "is not a time: " + err.Error()}
 		}
-	}
-	if field := invalidUTF8(src.ProtoReflect(), "source"); field != "" {
-		return &RequestError{field, "holds a byte that is not UTF-8"}
 	}
 	seen := map[string]bool{}
 	for i, e := range req.GetEntries() {
@@ -253,6 +244,27 @@ func checkRequest(req *catalogv1.ImportHarvestRequest) error {
 		default:
 			seen[id] = true
 		}
+	}
+	return nil
+}
+
+// checkSource refuses a source an import cannot name: its name is in
+// every report and every tool's provenance, which every node publishes.
+func checkSource(src *catalogv1.HarvestSource) error {
+	if strings.TrimSpace(src.GetName()) == "" {
+		return &RequestError{"source.name", "is required"}
+	}
+	if len(src.GetName()) > 300 {
+		return &RequestError{"source.name", "is longer than 300 characters"}
+	}
+	if WithoutUserinfo(src.GetName()) != src.GetName() {
+		return &RequestError{"source.name", "holds a URL with a user name or password, which every node would publish: name the source without them"}
+	}
+	if !IsKind(src.GetKind()) {
+		return &RequestError{"source.kind", fmt.Sprintf("%q is not one of %s", src.GetKind(), strings.Join(Kinds(), ", "))}
+	}
+	if field := invalidUTF8(src.ProtoReflect(), "source"); field != "" {
+		return &RequestError{field, "holds a byte that is not UTF-8"}
 	}
 	return nil
 }

@@ -310,8 +310,24 @@ func TestScheduledSourceNotThereYet(t *testing.T) {
 	if _, _, err := sched[0].Check(); err != nil {
 		t.Fatalf("a source not there yet refused: %v", err)
 	}
-	if _, _, err := (Scheduled{Source: Source{Location: filepath.Join(t.TempDir(), "list.txt")}, Interval: "1s"}).Check(); err != nil {
-		t.Fatalf("a missing source of a name that tells no kind refused: %v", err)
+	// A file whose name tells no kind would not be harvested once there
+	// either (nor would the configuration start the node again): it
+	// needs its kind now, there or not.
+	for _, name := range []string{"list.txt", "export.json"} {
+		missing := Scheduled{Source: Source{Location: filepath.Join(t.TempDir(), name)}, Interval: "1s"}
+		if _, _, err := missing.Check(); err == nil || !strings.Contains(err.Error(), "does not tell its kind") {
+			t.Errorf("a missing file of a name that tells no kind: %v", err)
+		}
+		missing.Kind = KindSILL
+		if _, _, err := missing.Check(); err != nil {
+			t.Errorf("a missing file of its kind given refused: %v", err)
+		}
+	}
+	// One folder spelled two ways is one source, refused twice whether
+	// it is there or not.
+	twice := []Scheduled{{Source: Source{Location: folder}, Interval: "6h"}, {Source: Source{Location: folder + "/"}, Interval: "1h"}}
+	if _, _, err := CheckSchedule(twice); err == nil || !strings.Contains(err.Error(), "both harvest") {
+		t.Errorf("one missing folder listed twice: %v", err)
 	}
 	s := openStore(t)
 	var logs lockedbuf.Buffer
@@ -848,5 +864,65 @@ func TestErrorsOfASourceQuoteNoCredentials(t *testing.T) {
 		if err == nil || strings.Contains(err.Error(), "s3cr3t") || strings.Contains(err.Error(), "alice") || !strings.Contains(err.Error(), "127.0.0.1:9/catalog") {
 			t.Errorf("%s: %v; want an error naming the location without its user and password", tc.what, err)
 		}
+	}
+}
+
+// TestSourceAnImportWouldRefuseRefusedFirst: a source whose name an import
+// refuses (here made of a long URL) is refused when it is resolved, before
+// it is read: at the node's start for a scheduled one, which else was
+// fetched at every run and never imported nor reported.
+func TestSourceAnImportWouldRefuseRefusedFirst(t *testing.T) {
+	loc := "https://example.org/export/sill.json?signature=" + strings.Repeat("a1b2c3d4", 40)
+	sched := []Scheduled{{Source: Source{Kind: KindSILL, Location: loc}, Interval: "24h"}}
+	if _, _, err := CheckSchedule(sched); err == nil || !strings.Contains(err.Error(), "longer than 300") || !strings.Contains(err.Error(), "give it a name") {
+		t.Errorf("a source named by a long URL: %v", err)
+	}
+	sched[0].Name = "sill"
+	if _, _, err := CheckSchedule(sched); err != nil {
+		t.Errorf("the same, named: %v", err)
+	}
+	if _, err := (Source{Name: strings.Repeat("n", 301), Kind: KindSILL, Location: "https://example.org/sill.json"}).Resolve(); err == nil || strings.Contains(err.Error(), "give it a name") {
+		t.Errorf("a name given too long: %v", err)
+	}
+}
+
+// TestFailingScheduledSourceSaidOnce: a scheduled source that fails at
+// every run is said in the log as a warning, with why, once, not at every
+// interval; and when it is read in full again, that is said too.
+func TestFailingScheduledSourceSaidOnce(t *testing.T) {
+	sillJSON := readFile(t, corpus(t, "sill/sill.json"))
+	var up atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !up.Load() {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write(sillJSON)
+	}))
+	defer srv.Close()
+	s := openStore(t)
+	var logs lockedbuf.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, []Scheduled{{Source: Source{Name: "sill", Kind: KindSILL, Location: srv.URL + "/sill.json"}, Interval: "1s"}}, NewImporter(s, nil, quietLog()), ReadOptions{}, log)
+	}()
+	runs := func() int {
+		r, err := s.HarvestRuns(context.Background(), "sill", 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(r)
+	}
+	waitFor(t, "three failed runs", func() bool { return runs() >= 3 })
+	if got := strings.Count(logs.String(), "level=WARN"); got != 1 || !strings.Contains(logs.String(), "404") {
+		t.Errorf("three runs answered 404: %d warnings in the log, want one saying why:\n%s", got, logs.String())
+	}
+	up.Store(true)
+	waitFor(t, "the run once the source is back", func() bool { return strings.Contains(logs.String(), "complete again") })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

@@ -7,7 +7,10 @@ import (
 	"io/fs"
 	"log/slog"
 	"math/rand/v2"
+	"path/filepath"
 	"time"
+
+	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 )
 
 // Scheduled is a harvest the node runs itself, every Interval, as its
@@ -34,12 +37,18 @@ const (
 
 // Check resolves the source and parses the interval. A source on this
 // machine whose location is missing, and whose kind its name does not tell,
-// is not an error: it is returned unresolved (no Kind), and Run resolves it
-// at each of its runs, so that a node does not stay down for an export not
-// written yet, or a share not mounted yet.
+// is not an error when its name has no extension (a folder, by its name):
+// it is returned unresolved (no Kind), and Run resolves it at each of its
+// runs, so that a node does not stay down for a share not mounted yet.
 func (s Scheduled) Check() (Scheduled, time.Duration, error) {
 	src, err := s.Source.Resolve()
+	var missing missingError
 	switch {
+	case errors.As(err, &missing) && missing.kindUntold:
+		// A file whose name does not tell its kind would not be
+		// harvested once there either, and the next start would refuse
+		// the configuration: it needs its kind now.
+		return s, 0, err
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
 		return s, 0, err
@@ -86,10 +95,16 @@ func CheckSchedule(schedule []Scheduled) ([]Scheduled, []time.Duration, error) {
 		// (KIND:LOCATION, its kind told or found): refused now, rather
 		// than harvested twice, and refused at the next start.
 		if s.Name == "" {
-			if j, dup := unnamedAt[s.Location]; dup {
+			at := s.Location
+			if isLocalPath(at) { // share, share/ and ./share are one
+				if abs, err := filepath.Abs(at); err == nil {
+					at = abs
+				}
+			}
+			if j, dup := unnamedAt[at]; dup {
 				return nil, nil, fmt.Errorf("harvests[%d] and harvests[%d] both harvest %s: give each source a name of its own, or list it once", j, i, WithoutUserinfo(s.Location))
 			}
-			unnamedAt[s.Location] = i
+			unnamedAt[at] = i
 		}
 		checked[i], every[i] = c, d
 	}
@@ -120,6 +135,7 @@ func Run(ctx context.Context, schedule []Scheduled, im *Importer, opts ReadOptio
 	for _, j := range jobs {
 		go func() {
 			defer func() { done <- struct{}{} }()
+			var said string // the problem of the source's last run, as logged
 			for {
 				// While the node's writes are held (a catalog restored from
 				// a backup, which fails them until a member answers), a run
@@ -137,8 +153,10 @@ func Run(ctx context.Context, schedule []Scheduled, im *Importer, opts ReadOptio
 				if src, err := j.Source.Resolve(); err != nil {
 					log.Error("scheduled harvest not run; tried again at the next interval (a source given its kind has such runs reported)",
 						"location", WithoutUserinfo(j.Location), "err", WithoutUserinfo(err.Error()))
-				} else if _, err := im.Import(ctx, Read(ctx, src, opts)); err != nil && ctx.Err() == nil {
+				} else if run, err := im.Import(ctx, Read(ctx, src, opts)); err != nil && ctx.Err() == nil {
 					log.Error("scheduled harvest failed", "source", src.Name, "err", err)
+				} else if err == nil {
+					said = sayProblem(log, src.Name, run, said)
 				}
 				wait := j.every + rand.N(j.every/10+1)
 				select {
@@ -153,4 +171,27 @@ func Run(ctx context.Context, schedule []Scheduled, im *Importer, opts ReadOptio
 		<-done
 	}
 	return nil
+}
+
+// sayProblem logs, as a warning, the problem of a scheduled source's run
+// (a read that failed: a 404, a host unreachable; a broken export) when it
+// is not the one said before, and that the source is harvested in full
+// again when it is over, and returns the problem said. A source that fails
+// at every run is said once, not at every interval, and not only in the
+// report, where an operator who reads the log at warn level never looked.
+func sayProblem(log *slog.Logger, source string, run *catalogv1.HarvestRun, said string) string {
+	problem := run.GetError()
+	if !run.GetComplete() && problem == "" {
+		problem = "the source was not read completely"
+	}
+	switch {
+	case problem == said:
+	case problem == "":
+		log.Info("scheduled harvest complete again", "source", source)
+	case run.GetComplete():
+		log.Warn("scheduled harvest ended with a warning (said again when it changes)", "source", source, "warning", problem)
+	default:
+		log.Warn("scheduled harvest incomplete: no tool of the source deleted (said again when it changes)", "source", source, "err", problem)
+	}
+	return problem
 }

@@ -9,7 +9,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -157,15 +156,12 @@ func runHarvest(ctx context.Context, o harvestOptions, getenv func(string) strin
 	var importErrs []error // a source that fails does not keep the next from their runs
 	for _, loc := range o.sources {
 		src, err := harvest.Source{Name: o.name, Kind: o.kind, Location: loc, Authoritative: o.authoritative, AllowEmpty: o.allowEmpty, Columns: mapping}.Resolve()
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			// Not there, and its kind not told by its name: the others
-			// still have their runs, as they do when a source of a
-			// known kind cannot be read.
+		if err != nil {
+			// Not there and its kind not told by its name, or of a name
+			// an import refuses: the others still have their runs, as
+			// they do when a source of a known kind cannot be read.
 			importErrs = append(importErrs, fmt.Errorf("harvest: %w", err))
 			continue
-		case err != nil:
-			return fmt.Errorf("harvest: %w", err)
 		}
 		sources = append(sources, src)
 	}

@@ -163,9 +163,10 @@ func TestPrintRunSaysRejectionsNotListed(t *testing.T) {
 	}
 }
 
-// TestHarvestGoesOnAfterAFailedImport: `ogpnode harvest A B`, where A's
-// import is refused (its name, made from a path of 400 characters, is too
-// long): B is still harvested, and the command fails, saying why A was not.
+// TestHarvestGoesOnAfterAFailedImport: `ogpnode harvest A B`, where A is
+// refused before it is read (its name, made from a path of 400 characters,
+// is too long for an import): B is still harvested, and the command fails,
+// saying why A was not.
 func TestHarvestGoesOnAfterAFailedImport(t *testing.T) {
 	data := t.TempDir()
 	deep := filepath.Join(t.TempDir(), strings.Repeat("d", 200), strings.Repeat("e", 200))
@@ -179,7 +180,7 @@ func TestHarvestGoesOnAfterAFailedImport(t *testing.T) {
 	out, err := runHarvestCommand(t, nil, "--data", data, "--origin", "fr",
 		"--columns", "id=id,display_name=Nom,descriptions.fr.short_description=Description",
 		sheet, sharedCorpus(t, "sill/sill.json"))
-	if err == nil || !strings.Contains(err.Error(), "source.name") || !strings.Contains(out, "240 created") {
+	if err == nil || !strings.Contains(err.Error(), "source.name") || !strings.Contains(err.Error(), "give it a name") || !strings.Contains(out, "240 created") {
 		t.Errorf("the SILL after a refused import: %v\n%s", err, out)
 	}
 }
