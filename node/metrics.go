@@ -28,9 +28,11 @@ func newMetrics(store *storage.Store, log *slog.Logger) *metrics {
 			Help: "API calls, over gRPC or REST, by method and status code.",
 		}, []string{"method", "code"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "ogpnode_request_duration_seconds",
-			Help:    "Time to answer API calls, by method.",
-			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
+			Name: "ogpnode_request_duration_seconds",
+			Help: "Time to answer API calls, by method.",
+			// 0.5 ms to 35 min: a pull served lasts up to 2 min, and
+			// an import of a harvest up to 30.
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 23),
 		}, []string{"method"}),
 	}
 	m.records = &recordCollector{store: store, log: log}

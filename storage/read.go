@@ -50,10 +50,13 @@ type OriginCounts struct {
 	HeadSeq    int64
 }
 
-// Counts returns the records held per origin, sorted by origin.
+// Counts returns the records held per origin, sorted by origin. The head
+// is the highest seq held: above the watermark too, while an origin is
+// pulled again from the start (see ResetWatermark), where the watermark
+// fell to 0 and no record went.
 func (s *Store) Counts(ctx context.Context) ([]OriginCounts, error) {
 	rows, err := s.reader.QueryContext(ctx, `
-		SELECT o.origin, o.head_seq,
+		SELECT o.origin, MAX(o.head_seq, COALESCE(`+lastSeqOfOrigin+`, 0)),
 		  (SELECT count(*) FROM records r WHERE r.origin = o.origin AND r.kind = ? AND r.deleted = 0),
 		  (SELECT count(*) FROM records r WHERE r.origin = o.origin AND r.kind = ? AND r.deleted = 0),
 		  (SELECT count(*) FROM records r WHERE r.origin = o.origin AND r.deleted = 1)
