@@ -59,14 +59,19 @@ func (c pageCodec) Unmarshal(data mem.BufferSlice, v any) error {
 	// A page of more records than a page can hold is refused before its
 	// decoding allocates for each: a peer could send millions in a few
 	// megabytes.
-	if n, origin := c.countRecords(b, storage.MaxPageRecords); n > storage.MaxPageRecords {
+	n, origin := c.countRecords(b, storage.MaxPageRecords)
+	if n > storage.MaxPageRecords {
 		err := &storage.RefusedError{Origin: origin, Reason: storage.RefusedMalformed,
 			Detail: "more records than a page holds (" + strconv.Itoa(storage.MaxPageRecords) + ")"}
 		c.refused.CompareAndSwap(nil, err)
 		return err
 	}
 	if err := protodecode.UnmarshalAliasing(b, resp); err != nil {
-		return err
+		// A page that does not decode is malformed, counted as a page
+		// of a record that does not decode is.
+		refused := &storage.RefusedError{Origin: origin, Reason: storage.RefusedMalformed, Detail: "the page does not decode: " + err.Error()}
+		c.refused.CompareAndSwap(nil, refused)
+		return refused
 	}
 	// What outlives the page (the origin's name in maps and metrics, its
 	// pinned key) gets memory of its own, so as not to keep the page's.

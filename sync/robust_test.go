@@ -35,7 +35,9 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 )
@@ -2392,4 +2394,66 @@ func TestMergedLeaveOfAnotherAddressTaken(t *testing.T) {
 		p := peerFr()
 		return p.Alive && p.GossipAddr == "127.0.0.1:40003"
 	})
+}
+
+// wireCodec passes a message's wire bytes as they are (wireMessage).
+type wireCodec struct{}
+
+type wireMessage struct{ b []byte }
+
+func (wireCodec) Marshal(v any) (mem.BufferSlice, error) {
+	return mem.BufferSlice{mem.SliceBuffer(v.(*wireMessage).b)}, nil
+}
+func (wireCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	v.(*wireMessage).b = data.Materialize()
+	return nil
+}
+func (wireCodec) Name() string { return "proto" }
+
+// wirePeer answers a pull with the one response whose wire bytes are resp.
+func wirePeer(t *testing.T, resp []byte) *grpc.ClientConn {
+	return serveLoopback(t, func(grpc.ServiceRegistrar) {}, grpc.ForceServerCodecV2(wireCodec{}),
+		grpc.UnknownServiceHandler(func(_ any, stream grpc.ServerStream) error {
+			if method, _ := grpc.MethodFromServerStream(stream); !strings.HasSuffix(method, "/Pull") {
+				return status.Error(codes.Unimplemented, method)
+			}
+			if err := stream.RecvMsg(&wireMessage{}); err != nil {
+				return err
+			}
+			return stream.SendMsg(&wireMessage{b: resp})
+		}))
+}
+
+// TestUndecodablePageCountedMalformed checks that a page that does not
+// decode (one of its records cut short) is refused as malformed, of its
+// origin, and counted so, as a record that decodes to nothing valid is.
+func TestUndecodablePageCountedMalformed(t *testing.T) {
+	r := startCluster(t, 1, clusterOpts{antiEntropy: time.Hour})[0].repl
+	page, err := proto.Marshal(sourcePages(t, 1, 0)[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One more record: a SignedRecord whose record says 16 bytes and
+	// holds 1.
+	page = protowire.AppendTag(page, 5, protowire.BytesType)
+	page = protowire.AppendBytes(page, []byte{0x0a, 0x10, 0x01})
+	resp := protowire.AppendBytes(protowire.AppendTag(nil, 1, protowire.BytesType), page)
+	conn := wirePeer(t, resp)
+
+	var re *storage.RefusedError
+	if _, err := PullFrom(context.Background(), openReplica(t), conn, 0); !errors.As(err, &re) || re.Reason != storage.RefusedMalformed || re.Origin != "fr" || !strings.Contains(re.Detail, "does not decode") {
+		t.Errorf("the page of a record cut short: %v; want it refused as malformed", err)
+	}
+	r.mu.Lock()
+	r.peers["pp"] = &peer{meta: meta{Origin: "pp", GRPCAddr: conn.Target()}, alive: true}
+	r.mu.Unlock()
+	r.pull("pp")
+	waitForPullError(t, r, "pp")
+	var refused dto.Metric
+	if err := r.m.refused.WithLabelValues(storage.RefusedMalformed).Write(&refused); err != nil {
+		t.Fatal(err)
+	}
+	if got := refused.GetCounter().GetValue(); got != 1 {
+		t.Errorf("pages refused as malformed: %v, want 1", got)
+	}
 }
