@@ -422,11 +422,17 @@ func toolQuery(text string, origin, category []string, themes []catalogv1.OgpThe
 	}
 	langs := make([]string, len(language))
 	for i, l := range language {
-		langs[i] = strings.ToLower(strings.SplitN(l, "-", 2)[0])
+		if langs[i] = qualify.Language(l); langs[i] == "" && strings.TrimSpace(l) != "" {
+			return storage.Query{}, invalidField(fmt.Sprintf("language[%d]", i), "%q names no language: give a BCP 47 language tag (en, pt-BR)", l)
+		}
 	}
 	licenses := make([]string, len(license))
 	for i, l := range license {
-		licenses[i] = spdxCasing(l)
+		filed, err := licenseFiled(l)
+		if err != nil {
+			return storage.Query{}, invalidField(fmt.Sprintf("license[%d]", i), "%v", err)
+		}
+		licenses[i] = filed
 	}
 	q := storage.Query{Kind: storage.KindTool, Text: strings.TrimSpace(text), Filters: []storage.Filter{
 		{Facet: "origin", Values: origin}, {Facet: "category", Values: category}, {Facet: "ogp_theme", Values: themeNames},
@@ -463,6 +469,11 @@ func checkFilters(filters []storage.Filter) error {
 		if len(f.Values) > maxFilterValues {
 			return invalidField(f.Facet, "has %d values: a query takes at most %d a filter", len(f.Values), maxFilterValues)
 		}
+		for j, v := range f.Values {
+			if strings.TrimSpace(v) == "" { // a parameter given empty (category=) filtered every tool out
+				return invalidField(fmt.Sprintf("%s[%d]", f.Facet, j), "is empty")
+			}
+		}
 		if len(f.Values) > 1 {
 			filters[i].Values = distinct(f.Values)
 		}
@@ -481,16 +492,22 @@ func distinct(values []string) []string {
 	return out
 }
 
-// spdxCasing is a license identifier as the index keeps it, in the SPDX
-// list's casing (identifiers match whatever their case: "agpl-3.0-or-later"
-// is AGPL-3.0-or-later); any other value as it is.
-func spdxCasing(license string) string {
-	if e, err := spdx.Parse(license); err == nil {
-		if ids := e.Licenses(); len(ids) == 1 {
-			return ids[0]
-		}
+// licenseFiled is a license filter's value as the index files licenses
+// (spdx.Expression.Filed: identifiers match whatever their case and
+// however they are written, "gpl-3.0+" is GPL-3.0-or-later). A value that
+// is no expression is taken as it is: a peer's record may hold anything,
+// and its facet value must be a filter too. An expression of several
+// licenses is refused: the index files each apart.
+func licenseFiled(license string) (string, error) {
+	e, err := spdx.Parse(license)
+	if err != nil {
+		return license, nil
 	}
-	return license
+	ids := e.Filed()
+	if len(ids) > 1 {
+		return "", fmt.Errorf("%q names %d licenses: give each as a value of its own (license=%s&license=%s)", license, len(ids), ids[0], ids[1])
+	}
+	return ids[0], nil
 }
 
 // qualified is a written resource as the API returns it: a tool with its

@@ -116,22 +116,10 @@ func licenseApproved(e *spdx.Expression) bool {
 		return false
 	}
 	id := e.License
-	if base, ok := gplWithException[strings.ToLower(id)]; ok {
+	if base, ok := spdx.GPLWithException(id); ok {
 		id = base
 	}
 	return spdx.IsOSIApproved(id)
-}
-
-// gplWithException are the deprecated identifiers of a GPL with an
-// exception, by their lowercase, and the license each names without it.
-var gplWithException = map[string]string{
-	"gpl-2.0-with-autoconf-exception":  "GPL-2.0-only",
-	"gpl-2.0-with-bison-exception":     "GPL-2.0-only",
-	"gpl-2.0-with-classpath-exception": "GPL-2.0-only",
-	"gpl-2.0-with-font-exception":      "GPL-2.0-only",
-	"gpl-2.0-with-gcc-exception":       "GPL-2.0-only",
-	"gpl-3.0-with-autoconf-exception":  "GPL-3.0-only",
-	"gpl-3.0-with-gcc-exception":       "GPL-3.0-only",
 }
 
 // approvedChoice returns the licenses that someone using the tool under e

@@ -91,13 +91,27 @@ type Qualifier struct {
 	languages  memo[primaryLanguage]
 }
 
-// LicenseIDs returns the licenses an SPDX expression names, each once, in
-// the order they appear; an expression that does not parse names itself
-// (a record from a peer is not bound by this node's checks), a blank one
-// nothing. The slice may be shared: callers must not change it.
+// LicenseIDs returns the licenses an SPDX expression names, as a catalog
+// files them (spdx.Expression.Filed: GPL-3.0+ is GPL-3.0-or-later), each
+// once, in the order they appear; an expression that does not parse names
+// itself (a record from a peer is not bound by this node's checks), a blank
+// one nothing. The slice may be shared: callers must not change it.
 func (qr *Qualifier) LicenseIDs(expr string) []string {
 	return qr.licenseIDs.get(expr, licenseIDsOf)
 }
+
+// Language is the language a BCP 47 tag names as a catalog files it (its
+// language facet and filter; see the package's Language).
+func (qr *Qualifier) Language(tag string) string {
+	return qr.languages.get(tag, primaryLanguageOf).base
+}
+
+// Language is the language a BCP 47 tag names as a catalog files it: its
+// language subtag, in lowercase, a deprecated code as the one that
+// replaced it ("iw" is "he", "in" "id"), so that one language is one facet
+// value; or "" for a tag that names no language ("und", "zxx") or is no
+// tag.
+func Language(tag string) string { return primaryLanguageOf(tag).base }
 
 func licenseIDsOf(expr string) []string {
 	if strings.TrimSpace(expr) == "" {
@@ -107,7 +121,7 @@ func licenseIDsOf(expr string) []string {
 	if err != nil {
 		return []string{expr}
 	}
-	return slices.Clip(e.Licenses())
+	return slices.Clip(e.Filed())
 }
 
 // Qualify is the package's Qualify.

@@ -293,7 +293,7 @@ func TestLicenseIDs(t *testing.T) {
 		}{
 			{"MIT", []string{"MIT"}},
 			{"(MIT OR Apache-2.0) AND mit", []string{"MIT", "Apache-2.0"}},
-			{"GPL-2.0+ WITH Classpath-exception-2.0 OR LicenseRef-x", []string{"GPL-2.0", "LicenseRef-x"}},
+			{"GPL-2.0+ WITH Classpath-exception-2.0 OR LicenseRef-X", []string{"GPL-2.0-or-later", "LicenseRef-x"}}, // as filed: one license, one value
 			{"", nil},
 			{"  ", nil},
 			{"MIT OR (", []string{"MIT OR ("}}, // from a peer, unparsed: its text

@@ -99,15 +99,22 @@ func (e *Expression) write(b *strings.Builder) {
 // they appear, each once (compared case-insensitively), without "+" and
 // without exceptions.
 func (e *Expression) Licenses() []string {
+	return e.leaves(func(n *Expression) string { return n.License })
+}
+
+// leaves returns what name gives of each license of e, in the order they
+// appear, each once (compared case-insensitively).
+func (e *Expression) leaves(name func(*Expression) string) []string {
 	var ids []string
 	seen := map[string]bool{}
 	e.walk(func(n *Expression) {
 		if n.Op != "" {
 			return
 		}
-		if key := strings.ToLower(n.License); !seen[key] {
+		id := name(n)
+		if key := strings.ToLower(id); !seen[key] {
 			seen[key] = true
-			ids = append(ids, n.License)
+			ids = append(ids, id)
 		}
 	})
 	return ids

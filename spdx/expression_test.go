@@ -250,3 +250,30 @@ func FuzzParse(f *testing.F) {
 		_ = Validate(in)
 	})
 }
+
+func TestFiled(t *testing.T) {
+	for expr, want := range map[string]string{
+		"GPL-3.0":                          "GPL-3.0-only",
+		"gpl-3.0+":                         "GPL-3.0-or-later",
+		"GPL-3.0-only+":                    "GPL-3.0-or-later",
+		"GPL-3.0-or-later+":                "GPL-3.0-or-later",
+		"LGPL-2.1+ AND AGPL-3.0":           "LGPL-2.1-or-later,AGPL-3.0-only",
+		"GFDL-1.3":                         "GFDL-1.3-only",
+		"GPL-2.0-with-classpath-exception": "GPL-2.0-only",
+		"GPL-2.0-only WITH Classpath-exception-2.0 OR GPL-2.0": "GPL-2.0-only",
+		"MPL-1.1+":                  "MPL-1.1",
+		"mit OR MIT":                "MIT",
+		"LicenseRef-City-Agreement": "LicenseRef-city-agreement",
+		"documentref-Spdx-Doc:licenseref-Agreement": "DocumentRef-spdx-doc:LicenseRef-agreement",
+		"Foo-1.0+": "Foo-1.0",
+		"GPL-9.9":  "GPL-9.9",
+	} {
+		e, err := Parse(expr)
+		if err != nil {
+			t.Fatalf("%s: %v", expr, err)
+		}
+		if got := strings.Join(e.Filed(), ","); got != want {
+			t.Errorf("%s filed as %s, want %s", expr, got, want)
+		}
+	}
+}

@@ -59,16 +59,22 @@ func kindOf(m proto.Message) (Kind, error) {
 func (s *Store) searchDoc(origin string, m proto.Message) search.Doc {
 	switch r := m.(type) {
 	case *catalogv1.Tool:
-		return toolDoc(origin, r, s.qualifier.LicenseIDs)
+		return toolDoc(origin, r, &s.qualifier)
 	case *catalogv1.UseCase:
 		return useCaseDoc(origin, r)
 	}
 	return search.Doc{}
 }
 
-// toolDoc is searchDoc for a tool; licenseIDs gives the licenses its
-// expression names.
-func toolDoc(origin string, t *catalogv1.Tool, licenseIDs func(expr string) []string) search.Doc {
+// filing names a tool's licenses and languages as its facets file them
+// (a *qualify.Qualifier, which keeps the names it gave).
+type filing interface {
+	LicenseIDs(expr string) []string
+	Language(tag string) string
+}
+
+// toolDoc is searchDoc for a tool; filed names its licenses and languages.
+func toolDoc(origin string, t *catalogv1.Tool, filed filing) search.Doc {
 	d := search.Doc{
 		SortName:   search.SortKey(t.GetDisplayName()),
 		CreateTime: t.GetCreateTime().AsTime().UnixMicro(),
@@ -87,11 +93,11 @@ func toolDoc(origin string, t *catalogv1.Tool, licenseIDs func(expr string) []st
 		}
 		f.add("ogp_theme", name)
 	}
-	for _, id := range licenseIDs(t.GetLicense()) {
+	for _, id := range filed.LicenseIDs(t.GetLicense()) {
 		f.add("license", id)
 	}
 	for _, l := range t.GetAvailableLanguages() {
-		f.add("language", primaryLanguage(l))
+		f.add("language", filed.Language(l))
 	}
 	langs := make([]string, 0, len(t.GetDescriptions()))
 	nFeatures := 0
@@ -103,7 +109,7 @@ func toolDoc(origin string, t *catalogv1.Tool, licenseIDs func(expr string) []st
 	desc := make([]string, 0, 2*len(langs))
 	feats := make([]string, 0, nFeatures)
 	for _, l := range langs {
-		f.add("language", primaryLanguage(l))
+		f.add("language", filed.Language(l))
 		dd := t.GetDescriptions()[l]
 		desc = append(desc, dd.GetShortDescription(), dd.GetLongDescription())
 		feats = append(feats, dd.GetFeatures()...)
@@ -168,11 +174,4 @@ func (l *facetList) add(facet, value string) {
 	if value != "" {
 		*l = append(*l, search.FacetValue{Facet: facet, Value: value})
 	}
-}
-
-// primaryLanguage is the language subtag of a BCP 47 tag, lowercased:
-// "pt-BR" gives "pt".
-func primaryLanguage(tag string) string {
-	l, _, _ := strings.Cut(tag, "-")
-	return strings.ToLower(l)
 }

@@ -22,7 +22,7 @@ func BenchmarkWriteStages(b *testing.B) {
 		tools[i] = g.tool()
 	}
 	var qr qualify.Qualifier
-	searchDoc := func(origin string, t *catalogv1.Tool) search.Doc { return toolDoc(origin, t, qr.LicenseIDs) }
+	searchDoc := func(origin string, t *catalogv1.Tool) search.Doc { return toolDoc(origin, t, &qr) }
 	b.Run("toolDoc", func(b *testing.B) {
 		for i := range b.N {
 			searchDoc("fr", tools[i%1000])
