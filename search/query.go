@@ -59,6 +59,9 @@ type Cursor struct {
 type Filter struct {
 	Facet  string
 	Values []string
+	// Alternatives: the facet's values are alternatives to those chosen
+	// (the facet has no other filter), which Facets counts apart.
+	Alternatives bool
 }
 
 // FacetCount is how many selected records have a facet value.
@@ -240,7 +243,12 @@ func (ix *Index) comesAfter(q Query, m matches, c Cursor) func(i int) bool {
 }
 
 // Facets counts the records q selects (its order and page aside), in all
-// and by facet value, leaving out values no selected record has.
+// and by facet value, leaving out values no counted record has. The values
+// of a facet whose filter holds Alternatives are counted among the records
+// the other filters select: what each value has of them, the value chosen
+// or not, as a faceted search shows the alternatives to what was chosen
+// (counted among the records q selects, a value never chosen with the
+// others was not even listed, and one was counted only with them).
 func (ix *Index) Facets(q Query) (total int, counts []FacetCount, err error) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
@@ -251,10 +259,47 @@ func (ix *Index) Facets(q Query) (total int, counts []FacetCount, err error) {
 	if err != nil {
 		return 0, nil, err
 	}
+	// The facets counted apart: those of one filter of alternatives.
+	filters := map[string]int{}
+	for _, f := range q.Filters {
+		filters[f.Facet]++
+	}
+	var apart []bool // by facet value
+	for _, f := range q.Filters {
+		if f.Alternatives && filters[f.Facet] == 1 {
+			if apart == nil {
+				apart = make([]bool, len(ix.facets))
+			}
+			for fid := range ix.facets {
+				apart[fid] = apart[fid] || ix.facets[fid].Facet == f.Facet
+			}
+		}
+	}
 	perValue := make([]int, len(ix.facets))
 	for _, slot := range m.slots {
 		for _, fid := range ix.docs[slot].facets() {
-			perValue[fid]++
+			if apart == nil || !apart[fid] {
+				perValue[fid]++
+			}
+		}
+	}
+	total = len(m.slots)
+	for i, f := range q.Filters {
+		if !f.Alternatives || filters[f.Facet] != 1 {
+			continue
+		}
+		others := q
+		others.Filters = slices.Delete(slices.Clone(q.Filters), i, i+1)
+		m, err := ix.matchLocked(others, sc) // the scratch's matches of q are counted already
+		if err != nil {
+			return 0, nil, err
+		}
+		for _, slot := range m.slots {
+			for _, fid := range ix.docs[slot].facets() {
+				if ix.facets[fid].Facet == f.Facet {
+					perValue[fid]++
+				}
+			}
 		}
 	}
 	for fid, n := range perValue {
@@ -262,7 +307,7 @@ func (ix *Index) Facets(q Query) (total int, counts []FacetCount, err error) {
 			counts = append(counts, FacetCount{ix.facets[fid].FacetValue, n})
 		}
 	}
-	return len(m.slots), counts, nil
+	return total, counts, nil
 }
 
 // matches are the slots of the records a query selects, with their scores

@@ -131,9 +131,9 @@ func TestSearch(t *testing.T) {
 		{"diacritics and case are ignored", Query{Text: "PETITIONS"}, []int64{4}},
 		{"a prefix", Query{Text: "particip*"}, []int64{2, 1}}, // 2 has two words with it
 		{"an unknown word", Query{Text: "blockchain"}, nil},
-		{"a filter", Query{Text: "participatory", Filters: []Filter{{"license", []string{"AGPL-3.0-only"}}}}, []int64{2}},
-		{"filters are ANDed, values ORed", Query{Filters: []Filter{{"category", []string{"e-participation", "data-collection"}}, {"license", []string{"AGPL-3.0-or-later", "MIT"}}}, Order: ByName}, []int64{1, 4, 3}},
-		{"an unknown value", Query{Filters: []Filter{{"license", []string{"none"}}}, Order: ByName}, nil},
+		{"a filter", Query{Text: "participatory", Filters: []Filter{{Facet: "license", Values: []string{"AGPL-3.0-only"}}}}, []int64{2}},
+		{"filters are ANDed, values ORed", Query{Filters: []Filter{{Facet: "category", Values: []string{"e-participation", "data-collection"}}, {Facet: "license", Values: []string{"AGPL-3.0-or-later", "MIT"}}}, Order: ByName}, []int64{1, 4, 3}},
+		{"an unknown value", Query{Filters: []Filter{{Facet: "license", Values: []string{"none"}}}, Order: ByName}, nil},
 		{"by name, descending", Query{Order: ByName, Desc: true}, []int64{3, 4, 1, 2}},
 		{"a page", Query{Order: ByName, Offset: 1, Limit: 2}, []int64{1, 4}},
 		{"a page past the end", Query{Order: ByName, Offset: 10, Limit: 2}, nil},
@@ -183,6 +183,48 @@ func TestFacets(t *testing.T) {
 	}
 }
 
+// TestFacetsOfAlternatives: the values of a facet filtered by
+// alternatives are counted among the records the other filters select
+// (each what it has of them: a value never chosen with the one chosen is
+// listed too), those of the other facets, and of a facet of filters that
+// must all hold, among the records the query selects.
+func TestFacetsOfAlternatives(t *testing.T) {
+	ix := New(testWeights)
+	put(ix, 1, doc("both", "open", "", "category=collaboration", "category=survey", "license=MIT", "criterion=a", "criterion=b"))
+	put(ix, 2, doc("collab", "open", "", "category=collaboration", "license=GPL", "criterion=a"))
+	put(ix, 3, doc("survey", "open", "", "category=survey", "license=MIT", "criterion=b"))
+	put(ix, 4, doc("blog", "open", "", "category=blog", "license=MIT"))
+	put(ix, 5, doc("closed", "closed", "", "category=blog", "license=MIT"))
+	count := func(q Query) (int, map[string]int) {
+		t.Helper()
+		total, counts, err := ix.Facets(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		by := map[string]int{}
+		for _, c := range counts {
+			by[c.Facet+"="+c.Value] = c.Count
+		}
+		return total, by
+	}
+	total, got := count(Query{Text: "open", Filters: []Filter{{Facet: "category", Values: []string{"collaboration"}, Alternatives: true}}})
+	want := map[string]int{"category=collaboration": 2, "category=survey": 2, "category=blog": 1, // of the 4 open tools
+		"license=MIT": 1, "license=GPL": 1, "criterion=a": 2, "criterion=b": 1} // of the 2 selected
+	if total != 2 || !maps.Equal(got, want) {
+		t.Errorf("category collaboration chosen: %d, %v; want 2, %v", total, got, want)
+	}
+	total, got = count(Query{Text: "open", Filters: []Filter{
+		{Facet: "category", Values: []string{"collaboration", "survey"}, Alternatives: true},
+		{Facet: "license", Values: []string{"MIT"}, Alternatives: true},
+		{Facet: "criterion", Values: []string{"b"}}}})
+	want = map[string]int{"category=collaboration": 1, "category=survey": 2, // MIT and b: both and survey
+		"license=MIT": 2,                   // collaboration or survey, and b: both and survey
+		"criterion=a": 1, "criterion=b": 2} // of the 2 selected
+	if total != 2 || !maps.Equal(got, want) {
+		t.Errorf("three filters: %d, %v; want 2, %v", total, got, want)
+	}
+}
+
 // TestUpdates checks that replaced and deleted records leave nothing
 // behind, before and after compaction.
 func TestUpdates(t *testing.T) {
@@ -195,7 +237,7 @@ func TestUpdates(t *testing.T) {
 	if got := search(t, ix, Query{Text: "beta"}); !slices.Equal(got, []int64{1}) {
 		t.Errorf("the new version: %v", got)
 	}
-	if got := search(t, ix, Query{Filters: []Filter{{"tag", []string{"a"}}}, Order: ByName}); got != nil {
+	if got := search(t, ix, Query{Filters: []Filter{{Facet: "tag", Values: []string{"a"}}}, Order: ByName}); got != nil {
 		t.Errorf("the old facet value is still found: %v", got)
 	}
 	ix.Delete(1)
@@ -357,7 +399,7 @@ func randomQuery(rng *rand.Rand) Query {
 		q.Text = randomText(rng, 1+rng.IntN(3))
 	}
 	if rng.IntN(3) == 0 {
-		q.Filters = []Filter{{"tag", []string{fmt.Sprint(rng.IntN(5)), fmt.Sprint(rng.IntN(5))}}}
+		q.Filters = []Filter{{Facet: "tag", Values: []string{fmt.Sprint(rng.IntN(5)), fmt.Sprint(rng.IntN(5))}}}
 	}
 	return q
 }
@@ -743,9 +785,9 @@ func TestLongLists(t *testing.T) {
 		}{
 			{Query{Text: "common"}, len(live)},
 			{Query{Text: "even common"}, wantEven},
-			{Query{Text: "even", Filters: []Filter{{"all", []string{"yes"}}}}, wantEven},
-			{Query{Filters: []Filter{{"all", []string{"yes"}}, {"mod", []string{"1"}}}, Order: ByName}, wantMod1},
-			{Query{Text: "even", Filters: []Filter{{"mod", []string{"1"}}}}, wantEvenMod1},
+			{Query{Text: "even", Filters: []Filter{{Facet: "all", Values: []string{"yes"}}}}, wantEven},
+			{Query{Filters: []Filter{{Facet: "all", Values: []string{"yes"}}, {Facet: "mod", Values: []string{"1"}}}, Order: ByName}, wantMod1},
+			{Query{Text: "even", Filters: []Filter{{Facet: "mod", Values: []string{"1"}}}}, wantEvenMod1},
 		} {
 			tc.q.Limit = 10
 			if _, total, err := ix.Search(tc.q); err != nil || total != tc.want {

@@ -129,7 +129,9 @@ func searchQuery(q Query) (search.Query, error) {
 		if !known[f.Facet] {
 			return sq, fmt.Errorf("%w: no filter %q", ErrInvalid, f.Facet)
 		}
-		sq.Filters = append(sq.Filters, search.Filter{Facet: f.Facet, Values: f.Values})
+		// Criteria must all be met, each a filter of its own: the
+		// values of the other facets are alternatives.
+		sq.Filters = append(sq.Filters, search.Filter{Facet: f.Facet, Values: f.Values, Alternatives: f.Facet != criterionFacet})
 	}
 	switch q.Order {
 	case "":

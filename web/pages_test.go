@@ -362,9 +362,15 @@ func TestFacetSaysWhatItLeavesOut(t *testing.T) {
 	if !strings.Contains(page, "and 2 rarer values, not listed") {
 		t.Errorf("the page does not say that the license facet leaves 2 values out")
 	}
+	// A license chosen still lists the others, its alternatives; a
+	// search of one tool lists its license alone.
 	_, page, _ = get(t, c, n.base+"/?q=tool&license=LicenseRef-agreement-000")
+	if !strings.Contains(page, "and 2 rarer values, not listed") {
+		t.Errorf("a license chosen: the page does not say that the other licenses leave 2 values out")
+	}
+	_, page, _ = get(t, c, n.base+"/?q=000")
 	if strings.Contains(page, "not listed") {
-		t.Errorf("a search of one license still says values are left out")
+		t.Errorf("a search of one tool still says values are left out")
 	}
 }
 

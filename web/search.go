@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -82,11 +83,24 @@ func parseSearch(q url.Values) (searchQuery, error) {
 		}
 	}
 	for _, th := range sq.Filters["ogp_theme"] {
-		if _, ok := catalogv1.OgpTheme_value[th]; !ok || th == catalogv1.OgpTheme_OGP_THEME_UNSPECIFIED.String() {
+		if themeOf(th) == catalogv1.OgpTheme_OGP_THEME_UNSPECIFIED {
 			return sq, fmt.Errorf("ogp_theme: %q is not an OGP theme", th)
 		}
 	}
 	return sq, nil
+}
+
+// themeOf is the OGP theme a page's parameter names: by its name, or by
+// its number for a theme of a newer version than this node's, which a
+// peer's tool may have and the facets name so. Unspecified for neither.
+func themeOf(param string) catalogv1.OgpTheme {
+	if v, ok := catalogv1.OgpTheme_value[param]; ok {
+		return catalogv1.OgpTheme(v)
+	}
+	if n, err := strconv.ParseInt(param, 10, 32); err == nil && n > 0 && strconv.FormatInt(n, 10) == param {
+		return catalogv1.OgpTheme(n)
+	}
+	return catalogv1.OgpTheme_OGP_THEME_UNSPECIFIED
 }
 
 // orderBy is the API's order_by: relevance needs a query, so without one
@@ -101,7 +115,7 @@ func (sq searchQuery) orderBy() string {
 func (sq searchQuery) themes() []catalogv1.OgpTheme {
 	var out []catalogv1.OgpTheme
 	for _, th := range sq.Filters["ogp_theme"] {
-		out = append(out, catalogv1.OgpTheme(catalogv1.OgpTheme_value[th]))
+		out = append(out, themeOf(th))
 	}
 	return out
 }
@@ -260,6 +274,12 @@ func facetViews(sq searchQuery, facets []*catalogv1.Facet) []facetView {
 		full += len(vs)
 	}
 	addable := full < maxSearchFilters
+	size := len(sq.Text) // what the search takes of its words and filters: see parseSearch
+	for _, vs := range sq.Filters {
+		for _, v := range vs {
+			size += len(v)
+		}
+	}
 	var out []facetView
 	for _, field := range facetFields() {
 		fv := facetView{Field: field, Unlisted: byField[field].GetUnlistedValueCount()}
@@ -269,8 +289,11 @@ func facetViews(sq searchQuery, facets []*catalogv1.Facet) []facetView {
 			sel := slices.Contains(sq.Filters[field], v.GetValue())
 			seen[v.GetValue()] = true
 			href := ""
-			if sel || addable {
-				href = sq.toggled(field, v.GetValue())
+			// A value the page would refuse as a filter (a peer's
+			// category of kilobytes, one with spaces around, which
+			// the page trims) is shown without a link.
+			if value := v.GetValue(); sel || addable && size+len(value) <= maxSearchBytes && strings.TrimSpace(value) == value {
+				href = sq.toggled(field, value)
 			}
 			all = append(all, facetValueView{Field: field, Value: v.GetValue(), Count: v.GetCount(), Selected: sel, Href: href})
 		}

@@ -617,7 +617,11 @@ type GetToolFacetsResponse struct {
 	TotalSize int64 `protobuf:"varint,1,opt,name=total_size,json=totalSize,proto3" json:"total_size,omitempty"`
 	// The counts, one facet per filter field: "origin", "category",
 	// "ogp_theme", "license", "language", "development_status", "platform",
-	// "criterion" (the qualification criteria met).
+	// "criterion" (the qualification criteria met). A facet's values are
+	// counted among the tools the query and the other filters match: the
+	// values of a field filtered are alternatives to those chosen, and each
+	// count is what a value has of those tools, chosen or not. Criteria,
+	// which must all be met, are counted among the tools all filters match.
 	Facets        []*Facet `protobuf:"bytes,2,rep,name=facets,proto3" json:"facets,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -1,0 +1,94 @@
+package web_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"html"
+	"log/slog"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/ogptoolbox/federation/envelope"
+	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
+	"github.com/ogptoolbox/federation/node"
+	"google.golang.org/protobuf/proto"
+)
+
+// TestFacetValuesOfAPeerFilter: the facet values a peer's tool brings
+// (a theme of a newer version, named by its number; a category of
+// kilobytes) either link to a page that finds the tool, or are shown
+// without a link, never linking to a page that refuses itself.
+func TestFacetValuesOfAPeerFilter(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "data")
+	cat, err := node.OpenCatalog(ctx, "fr", dir, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("x", 3000)
+	res, err := proto.Marshal(&catalogv1.Tool{Name: "origins/de/tools/future", Origin: "de", Seq: 1, DisplayName: "Future",
+		OgpThemes: []catalogv1.OgpTheme{99}, Categories: []string{long, "civic"},
+		Descriptions: map[string]*catalogv1.Description{"en": {ShortDescription: "A tool"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed, err := envelope.Seal(&federationv1.Record{Origin: "de", Kind: federationv1.RecordKind_RECORD_KIND_TOOL, Id: "future", Seq: 1, Resource: res}, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cat.Store.ApplyPage(ctx, &federationv1.OriginPage{Origin: "de", PublicKey: pub, ThroughSeq: 1, Records: []*federationv1.SignedRecord{signed}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := cat.Close(); err != nil {
+		t.Fatal(err)
+	}
+	n := startNodeIn(t, dir)
+	c := client(t)
+	_, page, _ := get(t, c, n.base+"/")
+	links := regexp.MustCompile(`<a href="(/\?[^"]*)" class="facet-value`).FindAllStringSubmatch(page, -1)
+	var theme bool
+	for _, l := range links {
+		href := html.UnescapeString(l[1])
+		theme = theme || strings.Contains(href, "ogp_theme=99")
+		if strings.Contains(href, long) {
+			t.Errorf("a link of %d bytes to a page that refuses so long a filter", len(href))
+			continue
+		}
+		code, body, _ := get(t, c, n.base+href)
+		if code != 200 || !strings.Contains(body, "Future") {
+			t.Errorf("GET %.80s: %d, or no Future", href, code)
+		}
+	}
+	if !theme {
+		t.Errorf("no link to the theme of number 99 among %d", len(links))
+	}
+}
+
+// TestFacetAlternativesOffered: a category chosen, the page offers the
+// other categories as alternatives, each counted by the tools it has.
+func TestFacetAlternativesOffered(t *testing.T) {
+	n := startNode(t)
+	ctx := admin(context.Background())
+	for id, cats := range map[string][]string{"both": {"collaboration", "survey"}, "collab": {"collaboration"}, "survey": {"survey"}, "blog": {"blog"}} {
+		tool := &catalogv1.Tool{DisplayName: id, Categories: cats, Descriptions: map[string]*catalogv1.Description{"en": {ShortDescription: "A tool"}}}
+		if _, err := n.catalog.CreateTool(ctx, &catalogv1.CreateToolRequest{Parent: "origins/fr", ToolId: id, Tool: tool}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, page, _ := get(t, client(t), n.base+"/?category=collaboration")
+	for _, want := range []string{"category=collaboration&amp;category=survey\" class=\"facet-value\"><span class=\"box\" aria-hidden=\"true\">☐</span> survey <span class=\"count\">(2)</span>",
+		"category=collaboration&amp;category=blog\" class=\"facet-value\"><span class=\"box\" aria-hidden=\"true\">☐</span> blog <span class=\"count\">(1)</span>"} {
+		if !strings.Contains(page, want) {
+			i := strings.Index(page, "facet-value")
+			t.Errorf("the page lacks %s\n%s", want, page[max(i-200, 0):min(i+2000, len(page))])
+		}
+	}
+}
