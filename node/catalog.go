@@ -369,6 +369,7 @@ func (s *catalogServer) GetToolFacets(ctx context.Context, req *catalogv1.GetToo
 	if err != nil {
 		return nil, err
 	}
+	q.CollapseDuplicates = req.GetCollapseDuplicates()
 	total, facets, err := s.facets(ctx, q)
 	if err != nil {
 		return nil, err

@@ -276,14 +276,7 @@ func (ix *Index) Facets(q Query) (total int, counts []FacetCount, err error) {
 		}
 	}
 	perValue := make([]int, len(ix.facets))
-	for _, slot := range m.slots {
-		for _, fid := range ix.docs[slot].facets() {
-			if apart == nil || !apart[fid] {
-				perValue[fid]++
-			}
-		}
-	}
-	total = len(m.slots)
+	total = ix.tallyLocked(q, m.slots, perValue, func(fid uint32) bool { return apart == nil || !apart[fid] })
 	for i, f := range q.Filters {
 		if !f.Alternatives || filters[f.Facet] != 1 {
 			continue
@@ -294,13 +287,7 @@ func (ix *Index) Facets(q Query) (total int, counts []FacetCount, err error) {
 		if err != nil {
 			return 0, nil, err
 		}
-		for _, slot := range m.slots {
-			for _, fid := range ix.docs[slot].facets() {
-				if ix.facets[fid].Facet == f.Facet {
-					perValue[fid]++
-				}
-			}
-		}
+		ix.tallyLocked(q, m.slots, perValue, func(fid uint32) bool { return ix.facets[fid].Facet == f.Facet })
 	}
 	for fid, n := range perValue {
 		if n > 0 {
@@ -308,6 +295,44 @@ func (ix *Index) Facets(q Query) (total int, counts []FacetCount, err error) {
 		}
 	}
 	return total, counts, nil
+}
+
+// tallyLocked adds to perValue, for each facet value counted has, the
+// records of slots that have it, and returns how many records there are;
+// with q.Collapse, the groups (Doc.Group) of slots rather than records: a
+// value once for a group if a record of it has the value, and the records
+// of no group each apart, as search collapses them.
+func (ix *Index) tallyLocked(q Query, slots []uint32, perValue []int, counted func(fid uint32) bool) int {
+	if !q.Collapse {
+		for _, slot := range slots {
+			for _, fid := range ix.docs[slot].facets() {
+				if counted(fid) {
+					perValue[fid]++
+				}
+			}
+		}
+		return len(slots)
+	}
+	byGroup := slices.Clone(slots)
+	slices.SortFunc(byGroup, func(a, b uint32) int { return cmp.Compare(ix.group[a], ix.group[b]) })
+	seen := map[uint32]bool{} // the values of the group at hand counted
+	n := 0
+	for i, slot := range byGroup {
+		g := ix.group[slot]
+		if g == 0 || i == 0 || ix.group[byGroup[i-1]] != g {
+			n++
+			clear(seen)
+		}
+		for _, fid := range ix.docs[slot].facets() {
+			if !seen[fid] && counted(fid) {
+				perValue[fid]++
+				if g != 0 {
+					seen[fid] = true
+				}
+			}
+		}
+	}
+	return n
 }
 
 // matches are the slots of the records a query selects, with their scores

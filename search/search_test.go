@@ -225,6 +225,38 @@ func TestFacetsOfAlternatives(t *testing.T) {
 	}
 }
 
+// TestFacetsCollapsed: collapsed, the facets count groups: a value once
+// for a group whose records have it, and each record of no group.
+func TestFacetsCollapsed(t *testing.T) {
+	ix := New(testWeights)
+	for id, d := range map[int64]struct {
+		group  string
+		facets []string
+	}{
+		1: {"decidim", []string{"origin=fr", "license=AGPL"}},
+		2: {"decidim", []string{"origin=de", "license=AGPL"}},
+		3: {"decidim", []string{"origin=de", "license=MIT"}},
+		4: {"", []string{"origin=fr", "license=MIT"}},
+		5: {"", []string{"origin=fr", "license=MIT"}},
+	} {
+		a := ix.Analyze(doc(fmt.Sprint("tool ", id), "open", "", d.facets...))
+		ix.Put(id, a.With(nil, 0, d.group))
+	}
+	total, counts, err := ix.Facets(Query{Text: "open", Collapse: true, Filters: []Filter{{Facet: "origin", Values: []string{"fr"}, Alternatives: true}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, c := range counts {
+		got[c.Facet+"="+c.Value] = c.Count
+	}
+	// Of fr: decidim (its record 1) and tools 4 and 5; origins among all.
+	want := map[string]int{"origin=fr": 3, "origin=de": 1, "license=AGPL": 1, "license=MIT": 2}
+	if total != 3 || !maps.Equal(got, want) {
+		t.Errorf("Facets collapsed = %d, %v; want 3, %v", total, got, want)
+	}
+}
+
 // TestUpdates checks that replaced and deleted records leave nothing
 // behind, before and after compaction.
 func TestUpdates(t *testing.T) {

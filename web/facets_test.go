@@ -92,3 +92,21 @@ func TestFacetAlternativesOffered(t *testing.T) {
 		}
 	}
 }
+
+// TestFacetsOfOneRecordPerSoftware: with one record per software, the
+// facets count software, as the page's total does.
+func TestFacetsOfOneRecordPerSoftware(t *testing.T) {
+	n := startNode(t)
+	ctx := admin(context.Background())
+	for _, id := range []string{"decidim", "decidim-copy"} {
+		tool := &catalogv1.Tool{DisplayName: id, RepositoryUrl: "https://github.com/decidim/decidim", Descriptions: map[string]*catalogv1.Description{"en": {ShortDescription: "A tool"}}}
+		if _, err := n.catalog.CreateTool(ctx, &catalogv1.CreateToolRequest{Parent: "origins/fr", ToolId: id, Tool: tool}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, page, _ := get(t, client(t), n.base+"/?collapse=1")
+	if !strings.Contains(page, `<span class="count">(1)</span>`) || strings.Contains(page, `<span class="count">(2)</span>`) {
+		i := strings.Index(page, "facet-value")
+		t.Errorf("one software of two records counted twice:\n%s", page[max(i-200, 0):min(i+1500, len(page))])
+	}
+}

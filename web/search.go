@@ -206,13 +206,13 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 	facets := call(c, s.catalog.GetToolFacets, &catalogv1.GetToolFacetsRequest{
 		Query: sq.Text, Origin: sq.Filters["origin"], Category: sq.Filters["category"], OgpTheme: sq.themes(),
 		License: sq.Filters["license"], Language: sq.Filters["language"], DevelopmentStatus: sq.Filters["development_status"],
-		Platform: sq.Filters["platform"], Criterion: sq.Filters["criterion"],
+		Platform: sq.Filters["platform"], Criterion: sq.Filters["criterion"], CollapseDuplicates: sq.Collapse,
 	})
 	if s.failed(w, r, c.err) {
 		return
 	}
 
-	view := searchView{Query: sq, Orders: []string{"relevance", "name", "score", "recent"}, Total: list.GetTotalSize(), PageNumber: len(sq.Prev) + 1} // one a software when collapsed, where the facets count records
+	view := searchView{Query: sq, Orders: []string{"relevance", "name", "score", "recent"}, Total: list.GetTotalSize(), PageNumber: len(sq.Prev) + 1} // one a software when collapsed, as the facets count
 	for _, t := range list.GetTools() {
 		view.Results = append(view.Results, resultView{Tool: t, URL: toolURL(t.GetName())})
 	}

@@ -512,9 +512,13 @@ type GetToolFacetsRequest struct {
 	// As in ListToolsRequest.
 	Platform []string `protobuf:"bytes,8,rep,name=platform,proto3" json:"platform,omitempty"`
 	// As in ListToolsRequest.
-	Criterion     []string `protobuf:"bytes,9,rep,name=criterion,proto3" json:"criterion,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Criterion []string `protobuf:"bytes,9,rep,name=criterion,proto3" json:"criterion,omitempty"`
+	// Counts software rather than tools: the tools that are the same
+	// software (as in ListToolsRequest) count once, under every value one
+	// of them has, and total_size is how many software match.
+	CollapseDuplicates bool `protobuf:"varint,10,opt,name=collapse_duplicates,json=collapseDuplicates,proto3" json:"collapse_duplicates,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *GetToolFacetsRequest) Reset() {
@@ -610,10 +614,18 @@ func (x *GetToolFacetsRequest) GetCriterion() []string {
 	return nil
 }
 
+func (x *GetToolFacetsRequest) GetCollapseDuplicates() bool {
+	if x != nil {
+		return x.CollapseDuplicates
+	}
+	return false
+}
+
 // The response of GetToolFacets.
 type GetToolFacetsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// How many tools the query and filters match.
+	// How many tools the query and filters match (software, with
+	// collapse_duplicates).
 	TotalSize int64 `protobuf:"varint,1,opt,name=total_size,json=totalSize,proto3" json:"total_size,omitempty"`
 	// The counts, one facet per filter field: "origin", "category",
 	// "ogp_theme", "license", "language", "development_status", "platform",
@@ -1850,7 +1862,7 @@ const file_ogp_catalog_v1_catalog_service_proto_rawDesc = "" +
 	"\x05tools\x18\x01 \x03(\v2\x14.ogp.catalog.v1.ToolR\x05tools\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n" +
 	"\n" +
-	"total_size\x18\x03 \x01(\x03R\ttotalSize\"\xb6\x02\n" +
+	"total_size\x18\x03 \x01(\x03R\ttotalSize\"\xe7\x02\n" +
 	"\x14GetToolFacetsRequest\x12\x14\n" +
 	"\x05query\x18\x01 \x01(\tR\x05query\x12\x16\n" +
 	"\x06origin\x18\x02 \x03(\tR\x06origin\x12\x1a\n" +
@@ -1860,7 +1872,9 @@ const file_ogp_catalog_v1_catalog_service_proto_rawDesc = "" +
 	"\blanguage\x18\x06 \x03(\tR\blanguage\x12-\n" +
 	"\x12development_status\x18\a \x03(\tR\x11developmentStatus\x12\x1a\n" +
 	"\bplatform\x18\b \x03(\tR\bplatform\x12\x1c\n" +
-	"\tcriterion\x18\t \x03(\tR\tcriterion\"e\n" +
+	"\tcriterion\x18\t \x03(\tR\tcriterion\x12/\n" +
+	"\x13collapse_duplicates\x18\n" +
+	" \x01(\bR\x12collapseDuplicates\"e\n" +
 	"\x15GetToolFacetsResponse\x12\x1d\n" +
 	"\n" +
 	"total_size\x18\x01 \x01(\x03R\ttotalSize\x12-\n" +
