@@ -137,30 +137,17 @@ func sizeInterceptor(max, harvestMax, restHarvestMax int) grpc.UnaryServerInterc
 // observeInterceptors count, time and log every call, streams too, and
 // turn a panic into INTERNAL rather than a crash of the node.
 func observeInterceptors(log *slog.Logger, m *metrics) (grpc.UnaryServerInterceptor, grpc.StreamServerInterceptor) {
-	writes := writeMethods()
+	count := callCounter(log, m)
 	observe := func(ctx context.Context, fullMethod string, call func() error) (err error) {
 		start := time.Now()
+		markSeen(ctx)
 		defer func() {
 			if p := recover(); p != nil {
 				log.Error("panic in handler", "method", fullMethod, "panic", p, "stack", string(debug.Stack()))
 				err = status.Error(codes.Internal, "internal error")
 			}
 			err = boundError(err)
-			code := status.Code(err)
-			elapsed := time.Since(start)
-			method := methodName(fullMethod)
-			m.requests.With(prometheus.Labels{"method": method, "code": code.String()}).Inc()
-			m.latency.With(prometheus.Labels{"method": method}).Observe(elapsed.Seconds())
-			level := slog.LevelDebug
-			switch code {
-			case codes.Internal, codes.Unknown, codes.DataLoss:
-				level = slog.LevelError
-			case codes.OK:
-				if writes[fullMethod] {
-					level = slog.LevelInfo
-				}
-			}
-			log.Log(ctx, level, "rpc", "method", method, "code", code.String(), "duration", elapsed, "error", errText(err))
+			count(ctx, fullMethod, err, time.Since(start))
 		}()
 		return call()
 	}
@@ -175,6 +162,29 @@ func observeInterceptors(log *slog.Logger, m *metrics) (grpc.UnaryServerIntercep
 		return observe(ss.Context(), info.FullMethod, func() error { return handler(srv, ss) })
 	}
 	return unary, stream
+}
+
+// callCounter returns what counts, times and logs an API call: a
+// successful write at info, a failure of the node's at error, the rest at
+// debug.
+func callCounter(log *slog.Logger, m *metrics) func(ctx context.Context, fullMethod string, err error, elapsed time.Duration) {
+	writes := writeMethods()
+	return func(ctx context.Context, fullMethod string, err error, elapsed time.Duration) {
+		code := status.Code(err)
+		method := methodName(fullMethod)
+		m.requests.With(prometheus.Labels{"method": method, "code": code.String()}).Inc()
+		m.latency.With(prometheus.Labels{"method": method}).Observe(elapsed.Seconds())
+		level := slog.LevelDebug
+		switch code {
+		case codes.Internal, codes.Unknown, codes.DataLoss:
+			level = slog.LevelError
+		case codes.OK:
+			if writes[fullMethod] {
+				level = slog.LevelInfo
+			}
+		}
+		log.Log(ctx, level, "rpc", "method", method, "code", code.String(), "duration", elapsed, "error", errText(err))
+	}
 }
 
 // maxErrorText bounds each text of an error (its message, a field

@@ -25,7 +25,7 @@ func newMetrics(store *storage.Store, log *slog.Logger) *metrics {
 		registry: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ogpnode_requests_total",
-			Help: "API calls, over gRPC or REST, by method and status code.",
+			Help: "API calls, over gRPC or REST (the web pages' too), by method and status code.",
 		}, []string{"method", "code"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "ogpnode_request_duration_seconds",

@@ -15,6 +15,9 @@ import (
 	"github.com/ogptoolbox/federation/envelope"
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // TestMetricsOfOriginsNotKnown gives a node the records of origins no
@@ -124,3 +127,88 @@ func TestLatencyBucketsCoverLongCalls(t *testing.T) {
 		t.Errorf("no bucket of 35 minutes:\n%s", m)
 	}
 }
+
+// requestsCounted are the lines of ogpnode_requests_total.
+func requestsCounted(m string) string {
+	var out []string
+	for _, l := range strings.Split(m, "\n") {
+		if strings.HasPrefix(l, "ogpnode_requests_total{") {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// TestRESTRefusalsCounted: the REST calls refused before the API sees them
+// (a body or parameter the gateway cannot read, a body too large, a
+// parameter not UTF-8) are counted under their method, and answered as
+// before.
+func TestRESTRefusalsCounted(t *testing.T) {
+	n := startNode(t) // 64 KiB a request
+	for _, c := range []struct{ method, path, token, body, says string }{
+		{"POST", "/v1/origins/fr/tools?tool_id=x", testToken, `{"display_name": 5}`, "display_name"},
+		{"POST", "/v1/origins/fr/tools?tool_id=y", testToken, `{"display_name": "` + strings.Repeat("x", 70<<10) + `"}`, "is more than the 65536 bytes"},
+		{"GET", "/v1/tools?page_size=abc", "", "", "page_size"},
+		{"GET", "/v1/tools?query=%ff", "", "", `query: is not valid UTF-8`},
+		{"GET", "/v1/tools", "", strings.Repeat("x", 70<<10), "is more than the 65536 bytes"}, // a body no GET reads
+		{"GET", "/v1/no-such-thing?query=%ff", "", "", `query: is not valid UTF-8`},           // no method: not counted
+	} {
+		if resp, b := n.do(t, c.method, c.path, c.token, c.body); resp.StatusCode != 400 || !strings.Contains(string(b), c.says) {
+			t.Errorf("%s %s: %d %.300s, want 400 saying %s", c.method, c.path, resp.StatusCode, b, c.says)
+		}
+	}
+	m := requestsCounted(scrape(t, n))
+	for _, want := range []string{
+		`ogpnode_requests_total{code="InvalidArgument",method="CreateTool"} 2`,
+		`ogpnode_requests_total{code="InvalidArgument",method="ListTools"} 3`,
+	} {
+		if !strings.Contains(m, want) {
+			t.Errorf("/metrics lacks %s; requests counted:\n%s", want, m)
+		}
+	}
+	if strings.Count(m, "\n")+1 != 2 {
+		t.Errorf("more requests counted than made:\n%s", m)
+	}
+}
+
+// TestGRPCRefusalsCounted: the gRPC calls refused before the API's
+// interceptors see them (larger than the port reads, not protobuf) are
+// counted under their method; calls of no method of the node are not.
+func TestGRPCRefusalsCounted(t *testing.T) {
+	n := startNode(t)
+	ctx := context.Background()
+	tool := validTool()
+	tool.Descriptions["en"].LongDescription = strings.Repeat("x", 5<<20)
+	if _, err := n.client.CreateTool(admin(ctx), &catalogv1.CreateToolRequest{Parent: "origins/fr", ToolId: "big", Tool: tool}, grpc.MaxCallSendMsgSize(64<<20)); status.Code(err) != codes.ResourceExhausted {
+		t.Fatalf("a request of 5 MiB: %v", err)
+	}
+	var out wireBytes
+	garbage := wireBytes{0x0a, 0x10, 0x01} // a field of 16 bytes that holds 1
+	if err := n.conn.Invoke(ctx, catalogv1.CatalogService_ListTools_FullMethodName, &garbage, &out, grpc.ForceCodec(wireCodec{})); status.Code(err) == codes.OK {
+		t.Fatalf("a request that is not protobuf: %v", err)
+	}
+	if err := n.conn.Invoke(ctx, "/ogp.catalog.v1.CatalogService/MadeUp", &garbage, &out, grpc.ForceCodec(wireCodec{})); status.Code(err) != codes.Unimplemented {
+		t.Fatalf("a method the node has not: %v", err)
+	}
+	m := requestsCounted(scrape(t, n))
+	for _, want := range []string{`{code="ResourceExhausted",method="CreateTool"} 1`, `{code="Internal",method="ListTools"} 1`} {
+		if !strings.Contains(m, want) {
+			t.Errorf("/metrics counts no call %s; requests counted:\n%s", want, m)
+		}
+	}
+	if strings.Contains(m, "MadeUp") || strings.Count(m, "\n")+1 != 2 {
+		t.Errorf("more requests counted than made:\n%s", m)
+	}
+}
+
+// wireCodec sends and receives a message's wire bytes as they are.
+type wireCodec struct{}
+
+type wireBytes []byte
+
+func (wireCodec) Marshal(v any) ([]byte, error) { return *v.(*wireBytes), nil }
+func (wireCodec) Unmarshal(data []byte, v any) error {
+	*v.(*wireBytes) = append([]byte(nil), data...)
+	return nil
+}
+func (wireCodec) Name() string { return "proto" }

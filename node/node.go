@@ -191,6 +191,7 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 		healthpb.RegisterHealthServer(srv, n.health)
 	}
 	observeUnary, observeStream := observeInterceptors(n.log, m)
+	unseen := grpc.StatsHandler(unseenCalls{count: callCounter(n.log, m)})
 	authUnary, authStream := authInterceptors(token)
 	var opts []grpc.ServerOption
 	unary := []grpc.UnaryServerInterceptor{
@@ -216,6 +217,7 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 		// a bare refusal.
 		grpc.MaxRecvMsgSize(max(grpcMessageLimit(cfg.MaxRequestBytes), minPortMessageBytes)),
 		grpc.InTapHandle(authTap(token, n.log, m)),
+		unseen,
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: minPing, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 2 * time.Minute, Timeout: 20 * time.Second}),
 		grpc.ChainUnaryInterceptor(unary...),
@@ -226,6 +228,7 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 	n.localSrv = grpc.NewServer(
 		grpc.MaxRecvMsgSize(grpcMessageLimit(cfg.MaxHarvestBytes)),
 		grpc.InTapHandle(authTap(token, n.log, m)),
+		unseen,
 		grpc.ChainUnaryInterceptor(
 			observeUnary,
 			sizeInterceptor(cfg.MaxRequestBytes, cfg.MaxHarvestBytes, cfg.MaxHarvestBytes),
@@ -523,7 +526,9 @@ func (n *Node) Close() error {
 // the API over the same connection, with the admin token for writes.
 func (n *Node) httpHandler(ctx context.Context, m *metrics, token string, log *slog.Logger) (http.Handler, error) {
 	var err error
+	restUnary, restStream := restClientInterceptors()
 	n.conn, err = grpc.NewClient("passthrough:///ogpnode-local",
+		grpc.WithChainUnaryInterceptor(restUnary), grpc.WithChainStreamInterceptor(restStream),
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return n.localLis.DialContext(ctx) }),
 		// In memory, within the process: nothing to encrypt.
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
@@ -545,10 +550,9 @@ func (n *Node) httpHandler(ctx context.Context, m *metrics, token string, log *s
 		runtime.WithHealthzEndpoint(healthpb.NewHealthClient(n.conn)),
 		runtime.WithRoutingErrorHandler(routingError),
 		// The gateway's own errors (a parameter or body it cannot read)
-		// quote what the caller sent, as the API's do: cut them alike.
-		runtime.WithErrorHandler(func(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
-			runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, boundError(decodeViolation(err)))
-		}),
+		// quote what the caller sent, as the API's do: cut them alike;
+		// and they are counted as the API's.
+		runtime.WithErrorHandler(restError(callCounter(n.log, m))),
 	)
 	if err := federationv1.RegisterFederationServiceHandler(ctx, gw, n.conn); err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
@@ -576,7 +580,7 @@ func (n *Node) httpHandler(ctx context.Context, m *metrics, token string, log *s
 		return nil, err
 	}
 	mux.Handle("/", pages)
-	return requireUTF8(mux), nil
+	return restCalls(requireUTF8(mux)), nil
 }
 
 // routingError answers a request the gateway has no method for: a method
@@ -584,6 +588,10 @@ func (n *Node) httpHandler(ctx context.Context, m *metrics, token string, log *s
 // (gRPC's UNIMPLEMENTED: it is the client's mistake, not a missing
 // feature); the rest as the gateway does.
 func routingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpStatus int) {
+	if rc := restCallOf(ctx); rc != nil && rc.refusal != nil { // of no method: not counted
+		writeStatus(w, r, rc.refusal)
+		return
+	}
 	if httpStatus != http.StatusMethodNotAllowed {
 		runtime.DefaultRoutingErrorHandler(ctx, mux, m, w, r, httpStatus)
 		return
@@ -642,7 +650,11 @@ func requireUTF8(next http.Handler) http.Handler {
 		case field == "":
 			next.ServeHTTP(w, r)
 		case strings.HasPrefix(r.URL.Path, "/v1/"):
-			writeStatus(w, r, invalidField(field, "is not valid UTF-8"))
+			if err := invalidField(field, "is not valid UTF-8"); refuseLater(r, err) {
+				next.ServeHTTP(w, r)
+			} else {
+				writeStatus(w, r, err)
+			}
 		default:
 			http.Error(w, field+" is not valid UTF-8", http.StatusBadRequest)
 		}
@@ -659,12 +671,19 @@ func limitBody(next http.Handler, max int) http.Handler {
 		}
 		body, err := io.ReadAll(io.LimitReader(r.Body, int64(max)+1))
 		r.Body.Close()
+		refuse := func(err error) {
+			if refuseLater(r, err) { // answered and counted by the gateway
+				next.ServeHTTP(w, r)
+			} else {
+				writeStatus(w, r, err)
+			}
+		}
 		if err != nil {
-			writeStatus(w, r, status.Error(codes.InvalidArgument, "read request body: "+err.Error()))
+			refuse(status.Error(codes.InvalidArgument, "read request body: "+err.Error()))
 			return
 		}
 		if len(body) > max {
-			writeStatus(w, r, invalidField("body", "is more than the %d bytes this node takes", max))
+			refuse(invalidField("body", "is more than the %d bytes this node takes", max))
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
