@@ -160,7 +160,7 @@ func readPubliccode(ctx context.Context, loc string, opts ReadOptions) ([]*catal
 		if err != nil {
 			return nil, nil, err
 		}
-		e, r := parsePubliccode(data, WithoutUserinfo(loc)) // where: in the public report
+		e, r := parsePubliccode(data, WithoutSecrets(loc)) // where: in the public report
 		return e, r, nil
 	default:
 		// A folder on this machine is read until the run is stopped,

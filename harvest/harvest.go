@@ -72,7 +72,7 @@ type Source struct {
 // Proto is the source as the API names it, its location without a user
 // name or password (the node publishes it).
 func (s Source) Proto() *catalogv1.HarvestSource {
-	return &catalogv1.HarvestSource{Name: s.Name, Kind: s.Kind, Location: WithoutUserinfo(s.Location), Authoritative: s.Authoritative, AllowEmpty: s.AllowEmpty}
+	return &catalogv1.HarvestSource{Name: s.Name, Kind: s.Kind, Location: WithoutSecrets(s.Location), Authoritative: s.Authoritative, AllowEmpty: s.AllowEmpty}
 }
 
 // Resolve fills in the kind and the name when they are not given, and
@@ -92,7 +92,7 @@ func (s Source) Resolve() (Source, error) {
 		return s, fmt.Errorf("source kind %q is not one of %s", s.Kind, strings.Join(Kinds(), ", "))
 	}
 	if s.Kind == KindCSV && len(s.Columns) == 0 {
-		return s, fmt.Errorf("source %s: a csv source needs a column mapping (columns, or --columns field=Column,...)", WithoutUserinfo(s.Location))
+		return s, fmt.Errorf("source %s: a csv source needs a column mapping (columns, or --columns field=Column,...)", WithoutSecrets(s.Location))
 	}
 	given := s.Name != ""
 	if !given {
@@ -102,16 +102,16 @@ func (s Source) Resolve() (Source, error) {
 				loc = abs
 			}
 		}
-		s.Name = s.Kind + ":" + WithoutUserinfo(loc) // every node publishes it
+		s.Name = s.Kind + ":" + WithoutSecrets(loc) // every node publishes it
 	}
 	// What an import would refuse (checkSource), said before the source
 	// is read: at the node's start for a scheduled one, which else was
 	// read at every run and never imported.
 	if err := checkSource(s.Proto()); err != nil {
 		if !given {
-			return s, fmt.Errorf("source %s: its name, its kind and location (%w): give it a name (--name, or name: in the configuration)", WithoutUserinfo(s.Location), err)
+			return s, fmt.Errorf("source %s: its name, its kind and location (%w): give it a name (--name, or name: in the configuration)", WithoutSecrets(s.Location), err)
 		}
-		return s, fmt.Errorf("source %s: %w", WithoutUserinfo(s.Location), err)
+		return s, fmt.Errorf("source %s: %w", WithoutSecrets(s.Location), err)
 	}
 	return s, nil
 }
@@ -120,11 +120,21 @@ func (s Source) Resolve() (Source, error) {
 // https://oauth2:TOKEN@git.example.org/city/catalog.git).
 var userinfo = regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.-]*://)[^/?#\s]*@`) // to the last @ of the authority, as url.Parse reads it
 
-// WithoutUserinfo is text with the user name and password of each URL it
-// holds taken out: a source's location may carry a token to read a
-// private repository, which must not reach what every node publishes
-// (tools' provenance, harvest reports).
-func WithoutUserinfo(text string) string { return userinfo.ReplaceAllString(text, "$1") }
+// secretParameter is the value of a URL's query parameter that carries a
+// credential: a token (GitLab's private_token, OAuth's access_token), an
+// API key, a password, a signature (of a signed URL: S3's X-Amz-Signature
+// and X-Amz-Credential, Azure's sig, Google's X-Goog-Signature).
+var secretParameter = regexp.MustCompile(`(?i)([?&](?:[a-z0-9_.-]*token|api[_-]?key|key|secret|password|passwd|sig|signature|x-amz-signature|x-amz-credential|x-goog-signature|x-goog-credential)=)[^&#\s"'<>]+`)
+
+// WithoutSecrets is text with the credentials of each URL it holds taken
+// out: their user name and password, and the values of the query
+// parameters that carry one (secretParameter), each left as "…". A
+// source's location may carry a token to read a private repository or a
+// signed export, which must not reach what every node publishes (tools'
+// provenance, harvest reports).
+func WithoutSecrets(text string) string {
+	return secretParameter.ReplaceAllString(userinfo.ReplaceAllString(text, "$1"), "$1…")
+}
 
 // detectKind guesses a source's kind from its location: git repositories
 // and folders hold publiccode.yml files; files and URLs go by their name's
@@ -163,7 +173,7 @@ func detectKind(loc string) (string, error) {
 	}
 	// Without the location's user name and password: the message reaches
 	// the terminal and the node's log.
-	return "", fmt.Errorf("cannot tell the kind of source %s: give it (--kind %s)", WithoutUserinfo(loc), strings.Join(Kinds(), "|"))
+	return "", fmt.Errorf("cannot tell the kind of source %s: give it (--kind %s)", WithoutSecrets(loc), strings.Join(Kinds(), "|"))
 }
 
 // localMissing says so when loc is a path on this machine (not a URL, nor
@@ -230,9 +240,9 @@ func Read(ctx context.Context, src Source, opts ReadOptions) *catalogv1.ImportHa
 	req := &catalogv1.ImportHarvestRequest{Source: src.Proto(), StartTime: timestamppb.Now(), Complete: true}
 	fail := func(err error) *catalogv1.ImportHarvestRequest {
 		req.Complete = false
-		// Without the location's user name and password, wherever a
+		// Without the location's credentials, wherever a
 		// message (git's own) quotes them.
-		msg := WithoutUserinfo(err.Error())
+		msg := WithoutSecrets(err.Error())
 		if u, err := url.Parse(src.Location); err == nil && u.User != nil && u.User.String() != "" {
 			msg = strings.ReplaceAll(msg, u.User.String()+"@", "…@") // as written before a host, not wherever its words are
 		}

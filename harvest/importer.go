@@ -257,8 +257,8 @@ func checkSource(src *catalogv1.HarvestSource) error {
 	if len(src.GetName()) > 300 {
 		return &RequestError{"source.name", "is longer than 300 characters"}
 	}
-	if WithoutUserinfo(src.GetName()) != src.GetName() {
-		return &RequestError{"source.name", "holds a URL with a user name or password, which every node would publish: name the source without them"}
+	if WithoutSecrets(src.GetName()) != src.GetName() {
+		return &RequestError{"source.name", "holds a URL's credentials (a user name or password, a token or key in its query), which every node would publish: name the source without them"}
 	}
 	if !IsKind(src.GetKind()) {
 		return &RequestError{"source.kind", fmt.Sprintf("%q is not one of %s", src.GetKind(), strings.Join(Kinds(), ", "))}
@@ -336,19 +336,20 @@ func eachString(m protoreflect.Message, path string, f func(path, s string) (str
 	return more
 }
 
-// adoptNameWithUserinfo gives the source named name what earlier runs
-// wrote under its name with a URL's user name or password (as names were
-// made from locations until 2026-12-04): without it, the source's first
-// run under its new name would create every tool again. Its tools are
+// adoptNameWithSecrets gives the source named name what earlier runs
+// wrote under its name with a URL's credentials (as names were made from
+// locations with them, their user name and password and then their
+// query's tokens and keys, until 2026-12-04): without it, the source's
+// first run under its new name would create every tool again. Its tools are
 // then written again (their provenance names the source), which takes the
 // token out of them, and its reports lose it too. It returns the entries.
-func adoptNameWithUserinfo(tx *storage.HarvestTx, name string) (map[string]storage.HarvestedEntry, error) {
+func adoptNameWithSecrets(tx *storage.HarvestTx, name string) (map[string]storage.HarvestedEntry, error) {
 	sources, err := tx.Sources()
 	if err != nil {
 		return nil, err
 	}
 	for _, old := range sources {
-		if old != name && WithoutUserinfo(old) == name {
+		if old != name && WithoutSecrets(old) == name {
 			if err := tx.Adopt(old, scrubReport); err != nil {
 				return nil, err
 			}
@@ -366,12 +367,12 @@ func scrubbed(run *catalogv1.HarvestRun) *catalogv1.HarvestRun {
 }
 
 // scrubReport makes every text of a run's report fit to publish and to
-// save: without a URL's user name and password (a rejected file's where
+// save: without a URL's credentials (a rejected file's where
 // may be the location it was fetched from, with its token; the source's
 // location), and in UTF-8 (a reader's finding may quote a stray byte of
 // the file).
 func scrubReport(run *catalogv1.HarvestRun) {
-	eachString(run.ProtoReflect(), "", func(_, s string) (string, bool) { return strings.ToValidUTF8(WithoutUserinfo(s), "\uFFFD"), true })
+	eachString(run.ProtoReflect(), "", func(_, s string) (string, bool) { return strings.ToValidUTF8(WithoutSecrets(s), "\uFFFD"), true })
 	run.Error = clip.Bytes(run.Error, maxReportErrorBytes)
 }
 
@@ -428,7 +429,7 @@ func (im *Importer) prepareEntry(src *catalogv1.HarvestSource, e *catalogv1.Harv
 	t.Provenance = &catalogv1.Provenance{
 		Kind:      catalogv1.ProvenanceKind_PROVENANCE_KIND_HARVESTED,
 		Source:    src.GetName(),
-		SourceUrl: WithoutUserinfo(src.GetLocation()),
+		SourceUrl: WithoutSecrets(src.GetLocation()),
 		SourceId:  e.GetSourceId(),
 	}
 	var v validate.Violations
@@ -466,7 +467,7 @@ func plan(tx *storage.HarvestTx, src *catalogv1.HarvestSource, entries []incomin
 	// next attempt starts from.
 	listed = maps.Clone(listed)
 	if len(known) == 0 {
-		if known, err = adoptNameWithUserinfo(tx, src.GetName()); err != nil {
+		if known, err = adoptNameWithSecrets(tx, src.GetName()); err != nil {
 			return storage.HarvestPlan{}, err
 		}
 	}

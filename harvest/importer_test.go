@@ -796,18 +796,25 @@ func TestLongRepositoryURLImported(t *testing.T) {
 	}
 }
 
-func TestWithoutUserinfo(t *testing.T) {
+func TestWithoutSecrets(t *testing.T) {
 	for in, want := range map[string]string{
-		"https://oauth2:glpat-x@git.example.org/city/catalog.git":    "https://git.example.org/city/catalog.git",
-		"git+https://u:p@ss@git.example.org/r.git":                   "git+https://git.example.org/r.git",
-		"fatal: unable to access 'https://u:tok@host/r.git/': 403":   "fatal: unable to access 'https://host/r.git/': 403",
-		"https://git.example.org/people/@me/r.git":                   "https://git.example.org/people/@me/r.git",
-		"contact: mailto:a@b.org, https://example.org?u=a@b":         "contact: mailto:a@b.org, https://example.org?u=a@b",
-		"/srv/catalogs/city":                                         "/srv/catalogs/city",
+		"https://gitlab.example.org/api/v4/projects/1/repository/files/sill.json/raw?ref=main&private_token=glpat-abc": "https://gitlab.example.org/api/v4/projects/1/repository/files/sill.json/raw?ref=main&private_token=…",
+		"fetch https://s3.example.org/b/sill.json?X-Amz-Credential=AK%2F1&X-Amz-Signature=f00d: 403 Forbidden":         "fetch https://s3.example.org/b/sill.json?X-Amz-Credential=…&X-Amz-Signature=… 403 Forbidden",
+		"https://x.blob.example.net/c/code.json?sv=2022&sig=abc%3D#top":                                                "https://x.blob.example.net/c/code.json?sv=2022&sig=…#top",
+		"https://example.org/sill.json?api_key=k1&format=json&access_token=t1":                                         "https://example.org/sill.json?api_key=…&format=json&access_token=…",
+		"https://example.org/sill.json?token=…":                                                                        "https://example.org/sill.json?token=…",
+		"https://example.org/search?q=token&page=2":                                                                    "https://example.org/search?q=token&page=2",
+		"https://example.org/keys.json?monkey=1":                                                                       "https://example.org/keys.json?monkey=1",
+		"https://oauth2:glpat-x@git.example.org/city/catalog.git":                                                      "https://git.example.org/city/catalog.git",
+		"git+https://u:p@ss@git.example.org/r.git":                                                                     "git+https://git.example.org/r.git",
+		"fatal: unable to access 'https://u:tok@host/r.git/': 403":                                                     "fatal: unable to access 'https://host/r.git/': 403",
+		"https://git.example.org/people/@me/r.git":                                                                     "https://git.example.org/people/@me/r.git",
+		"contact: mailto:a@b.org, https://example.org?u=a@b":                                                           "contact: mailto:a@b.org, https://example.org?u=a@b",
+		"/srv/catalogs/city": "/srv/catalogs/city",
 		"two: http://a:b@one.example/ and ftp://c@two.example/ done": "two: http://one.example/ and ftp://two.example/ done",
 	} {
-		if got := WithoutUserinfo(in); got != want {
-			t.Errorf("WithoutUserinfo(%q) = %q, want %q", in, got, want)
+		if got := WithoutSecrets(in); got != want {
+			t.Errorf("WithoutSecrets(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
@@ -817,11 +824,19 @@ func TestWithoutUserinfo(t *testing.T) {
 // same source after: its first run under the new name creates nothing
 // again, and takes the token out of its tools and its reports.
 func TestSourceNamedWithTokenAdopted(t *testing.T) {
+	const secret = "glpat-s3cret"
+	for _, loc := range []string{
+		"https://oauth2:" + secret + "@git.example.org/city/catalog.git",
+		"https://git.example.org/api/v4/projects/7/repository/files/publiccode.yml/raw?ref=main&private_token=" + secret,
+	} {
+		t.Run(loc, func(t *testing.T) { sourceNamedWithTokenAdopted(t, loc, secret) })
+	}
+}
+
+func sourceNamedWithTokenAdopted(t *testing.T, loc, secret string) {
 	ctx := context.Background()
 	s := openStore(t)
 	im := NewImporter(s, nil, quietLog())
-	const secret = "glpat-s3cret"
-	loc := "https://oauth2:" + secret + "@git.example.org/city/catalog.git"
 	// As a node before the change named, imported and reported it.
 	old := &catalogv1.HarvestSource{Name: KindPubliccode + ":" + loc, Kind: KindPubliccode, Location: loc}
 	es := []*catalogv1.HarvestEntry{entry("https://git.example.org/city/app", "City app", "The city's app")}
@@ -838,7 +853,7 @@ func TestSourceNamedWithTokenAdopted(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	src, err := Source{Location: loc}.Resolve()
+	src, err := Source{Location: loc, Kind: KindPubliccode}.Resolve()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -872,7 +872,7 @@ func TestErrorsOfASourceQuoteNoCredentials(t *testing.T) {
 // it is read: at the node's start for a scheduled one, which else was
 // fetched at every run and never imported nor reported.
 func TestSourceAnImportWouldRefuseRefusedFirst(t *testing.T) {
-	loc := "https://example.org/export/sill.json?signature=" + strings.Repeat("a1b2c3d4", 40)
+	loc := "https://example.org/export/" + strings.Repeat("a1b2c3d4/", 35) + "sill.json"
 	sched := []Scheduled{{Source: Source{Kind: KindSILL, Location: loc}, Interval: "24h"}}
 	if _, _, err := CheckSchedule(sched); err == nil || !strings.Contains(err.Error(), "longer than 300") || !strings.Contains(err.Error(), "give it a name") {
 		t.Errorf("a source named by a long URL: %v", err)

@@ -56,17 +56,17 @@ func (s Scheduled) Check() (Scheduled, time.Duration, error) {
 		s.Source = src
 	}
 	if s.Interval == "" {
-		return s, 0, fmt.Errorf("harvest of %s: no interval (such as 24h)", WithoutUserinfo(s.Location))
+		return s, 0, fmt.Errorf("harvest of %s: no interval (such as 24h)", WithoutSecrets(s.Location))
 	}
 	every, err := time.ParseDuration(s.Interval)
 	if err != nil {
-		return s, 0, fmt.Errorf("harvest of %s: interval %q: %w", WithoutUserinfo(s.Location), s.Interval, err)
+		return s, 0, fmt.Errorf("harvest of %s: interval %q: %w", WithoutSecrets(s.Location), s.Interval, err)
 	}
 	if every < minInterval {
-		return s, 0, fmt.Errorf("harvest of %s: interval %s is shorter than %s", WithoutUserinfo(s.Location), every, minInterval)
+		return s, 0, fmt.Errorf("harvest of %s: interval %s is shorter than %s", WithoutSecrets(s.Location), every, minInterval)
 	}
 	if every > maxInterval {
-		return s, 0, fmt.Errorf("harvest of %s: interval %s is longer than ten years (%s)", WithoutUserinfo(s.Location), every, maxInterval)
+		return s, 0, fmt.Errorf("harvest of %s: interval %s is longer than ten years (%s)", WithoutSecrets(s.Location), every, maxInterval)
 	}
 	return s, every, nil
 }
@@ -87,7 +87,7 @@ func CheckSchedule(schedule []Scheduled) ([]Scheduled, []time.Duration, error) {
 		}
 		if c.Name != "" { // empty: not there yet, and its kind not told (see Check)
 			if j, dup := named[c.Name]; dup {
-				return nil, nil, fmt.Errorf("harvests[%d] and harvests[%d] are both named %q: give each source a name of its own", j, i, WithoutUserinfo(c.Name))
+				return nil, nil, fmt.Errorf("harvests[%d] and harvests[%d] are both named %q: give each source a name of its own", j, i, WithoutSecrets(c.Name))
 			}
 			named[c.Name] = i
 		}
@@ -102,7 +102,7 @@ func CheckSchedule(schedule []Scheduled) ([]Scheduled, []time.Duration, error) {
 				}
 			}
 			if j, dup := unnamedAt[at]; dup {
-				return nil, nil, fmt.Errorf("harvests[%d] and harvests[%d] both harvest %s: give each source a name of its own, or list it once", j, i, WithoutUserinfo(s.Location))
+				return nil, nil, fmt.Errorf("harvests[%d] and harvests[%d] both harvest %s: give each source a name of its own, or list it once", j, i, WithoutSecrets(s.Location))
 			}
 			unnamedAt[at] = i
 		}
@@ -143,7 +143,7 @@ func Run(ctx context.Context, schedule []Scheduled, im *Importer, opts ReadOptio
 				select {
 				case <-im.store.OwnWritesDecided():
 				default:
-					log.Info("scheduled harvest waits until the node's writes go ahead", "location", WithoutUserinfo(j.Location))
+					log.Info("scheduled harvest waits until the node's writes go ahead", "location", WithoutSecrets(j.Location))
 					select {
 					case <-im.store.OwnWritesDecided():
 					case <-ctx.Done():
@@ -152,7 +152,7 @@ func Run(ctx context.Context, schedule []Scheduled, im *Importer, opts ReadOptio
 				}
 				if src, err := j.Source.Resolve(); err != nil {
 					log.Error("scheduled harvest not run; tried again at the next interval (a source given its kind has such runs reported)",
-						"location", WithoutUserinfo(j.Location), "err", WithoutUserinfo(err.Error()))
+						"location", WithoutSecrets(j.Location), "err", WithoutSecrets(err.Error()))
 				} else if run, err := im.Import(ctx, Read(ctx, src, opts)); err != nil && ctx.Err() == nil {
 					log.Error("scheduled harvest failed", "source", src.Name, "err", err)
 				} else if err == nil {
