@@ -926,3 +926,48 @@ func TestFailingScheduledSourceSaidOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestScheduleAfterARestart: a scheduled source whose last run went well
+// less than an interval ago is not fetched again at the node's start, but
+// when it is due; one whose last run failed is fetched at once.
+func TestScheduleAfterARestart(t *testing.T) {
+	sillJSON := readFile(t, corpus(t, "sill/sill.json"))
+	var fetched atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fetched.Add(1)
+		if r.URL.Path == "/broken/sill.json" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write(sillJSON)
+	}))
+	defer srv.Close()
+	s := openStore(t)
+	im := NewImporter(s, nil, quietLog())
+	ctx := context.Background()
+	good := Source{Name: "sill", Kind: KindSILL, Location: srv.URL + "/sill.json"}
+	broken := Source{Name: "broken", Kind: KindSILL, Location: srv.URL + "/broken/sill.json"}
+	for _, src := range []Source{good, broken} { // the runs before the restart
+		if _, err := im.Import(ctx, Read(ctx, src, ReadOptions{})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var logs lockedbuf.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(runCtx, []Scheduled{{Source: good, Interval: "24h"}, {Source: broken, Interval: "24h"}}, im, ReadOptions{}, log)
+	}()
+	waitFor(t, "the good source to wait, the broken one to be fetched again", func() bool {
+		runs, err := s.HarvestRuns(ctx, "broken", 10)
+		return err == nil && len(runs) == 2 && strings.Contains(logs.String(), "waits until it is due")
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if runs, err := s.HarvestRuns(ctx, "sill", 10); err != nil || len(runs) != 1 || fetched.Load() != 3 {
+		t.Errorf("the source harvested well an instant before the start: %d runs (%v), %d fetches in all, want 1 and 3", len(runs), err, fetched.Load())
+	}
+}

@@ -111,9 +111,11 @@ func CheckSchedule(schedule []Scheduled) ([]Scheduled, []time.Duration, error) {
 	return checked, every, nil
 }
 
-// Run harvests each scheduled source once at start, then every interval
-// (with up to a tenth of it of random delay, so that many nodes do not
-// fetch a shared source at the same instant), until ctx ends. A failed run
+// Run harvests each scheduled source once at start, unless its last run
+// went well less than an interval ago (it then waits until it is due),
+// then every interval (with up to a tenth of it of random delay, so that
+// many nodes do not fetch a shared source at the same instant), until ctx
+// ends. A failed run
 // is reported like any other and retried at the next interval. A source
 // Check left unresolved is resolved at each run; while it cannot be, the
 // run is an error in the log, not a report, as the source has no name
@@ -136,6 +138,17 @@ func Run(ctx context.Context, schedule []Scheduled, im *Importer, opts ReadOptio
 		go func() {
 			defer func() { done <- struct{}{} }()
 			var said string // the problem of the source's last run, as logged
+			if wait := im.dueIn(ctx, j.Scheduled, j.every); wait > 0 {
+				// Restarted within an interval of a run that went well:
+				// the source is not fetched again before it is due (a
+				// restart to change the configuration, a crash loop).
+				log.Info("scheduled harvest waits until it is due, an interval after its last run", "source", j.Name, "next_run", time.Now().Add(wait).Round(time.Second))
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(wait):
+				}
+			}
 			for {
 				// While the node's writes are held (a catalog restored from
 				// a backup, which fails them until a member answers), a run
@@ -194,4 +207,20 @@ func sayProblem(log *slog.Logger, source string, run *catalogv1.HarvestRun, said
 		log.Warn("scheduled harvest incomplete: no tool of the source deleted (said again when it changes)", "source", source, "err", problem)
 	}
 	return problem
+}
+
+// dueIn is how long s, harvested every interval, is not due yet: the rest
+// of an interval after its last run, when that run read it completely and
+// without a warning; 0 for a source never harvested, whose last run did
+// not go well, or not resolved yet (it has no name).
+func (im *Importer) dueIn(ctx context.Context, s Scheduled, every time.Duration) time.Duration {
+	if s.Name == "" {
+		return 0
+	}
+	runs, err := im.store.HarvestRuns(ctx, s.Name, 1)
+	if err != nil || len(runs) == 0 || !runs[0].GetComplete() || runs[0].GetError() != "" {
+		return 0
+	}
+	since := im.now().Sub(runs[0].GetEndTime().AsTime())
+	return min(max(every-since, 0), every) // a clock set back waits an interval at most
 }
