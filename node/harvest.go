@@ -96,7 +96,16 @@ func (h *harvestServer) ListHarvests(ctx context.Context, req *catalogv1.ListHar
 	case size > maxPageSize:
 		size = maxPageSize
 	}
-	runs, err := h.store.HarvestRuns(ctx, req.GetSource(), size)
+	var runs []*catalogv1.HarvestRun
+	var err error
+	switch {
+	case req.GetLastOfEachSource() && req.GetSource() != "":
+		runs, err = h.store.HarvestRuns(ctx, req.GetSource(), 1)
+	case req.GetLastOfEachSource():
+		runs, err = h.store.LastHarvestRuns(ctx, size)
+	default:
+		runs, err = h.store.HarvestRuns(ctx, req.GetSource(), size)
+	}
 	if err != nil {
 		return nil, statusOf(err)
 	}

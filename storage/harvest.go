@@ -385,7 +385,19 @@ func (s *Store) HarvestRuns(ctx context.Context, source string, limit int) ([]*c
 	}
 	q = append(q, "ORDER BY run DESC LIMIT ?")
 	args = append(args, limit)
-	rows, err := s.reader.QueryContext(ctx, strings.Join(q, " "), args...)
+	return s.harvestRuns(ctx, strings.Join(q, " "), args...)
+}
+
+// LastHarvestRuns returns the last report of each source, newest first:
+// a source harvested every second does not hide the others.
+func (s *Store) LastHarvestRuns(ctx context.Context, limit int) ([]*catalogv1.HarvestRun, error) {
+	return s.harvestRuns(ctx, `SELECT run, report FROM harvest_runs
+		WHERE run IN (SELECT MAX(run) FROM harvest_runs GROUP BY source) ORDER BY run DESC LIMIT ?`, limit)
+}
+
+// harvestRuns returns the reports query selects (their run and report).
+func (s *Store) harvestRuns(ctx context.Context, query string, args ...any) ([]*catalogv1.HarvestRun, error) {
+	rows, err := s.reader.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read harvest reports: %w", err)
 	}

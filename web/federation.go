@@ -8,9 +8,9 @@ import (
 	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
 )
 
-// harvestsShown is how many of the last harvests the federation page
-// lists.
-const harvestsShown = 10
+// harvestsShown is how many sources the federation page lists the last
+// harvest of, the most recent first.
+const harvestsShown = 20
 
 type federationView struct {
 	Info      *catalogv1.NodeInfo
@@ -24,7 +24,7 @@ func (s *Server) federationPage(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	info := call(c, s.catalog.GetNodeInfo, &catalogv1.GetNodeInfoRequest{})
 	peers := call(c, s.federation.ListPeers, &federationv1.ListPeersRequest{})
-	runs := call(c, s.harvests.ListHarvests, &catalogv1.ListHarvestsRequest{PageSize: harvestsShown})
+	runs := call(c, s.harvests.ListHarvests, &catalogv1.ListHarvestsRequest{PageSize: harvestsShown, LastOfEachSource: true})
 	if s.failed(w, r, c.err) {
 		return
 	}

@@ -53,3 +53,36 @@ func TestFederationPageTellsEachRun(t *testing.T) {
 		t.Errorf("a run taken for a broken export: %s", row)
 	}
 }
+
+// TestFederationPageListsEachSource: the federation page lists the last
+// run of each source, so that a source harvested often (or failing every
+// second) does not hide the others.
+func TestFederationPageListsEachSource(t *testing.T) {
+	n := startNode(t)
+	c := client(t)
+	imp := func(name string) {
+		t.Helper()
+		body := `{"source": {"name": "` + name + `", "kind": "csv", "location": "/srv/` + name + `.csv"}, "complete": true, "entries": [{"source_id": "1", "tool": {"display_name": "Tool of ` + name + `", "descriptions": {"en": {"short_description": "A tool"}}}}]}`
+		req, err := http.NewRequest(http.MethodPost, n.base+"/v1/harvests:import", bytes.NewReader([]byte(body)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+testToken)
+		req.Header.Set("Content-Type", "application/json")
+		if code, b, _ := do(t, c, req); code != http.StatusOK {
+			t.Fatalf("import: %d %s", code, b)
+		}
+	}
+	imp("daily")
+	for range 12 {
+		imp("often")
+	}
+	_, page, _ := get(t, c, n.base+"/federation")
+	section := page[strings.Index(page, "harvests-heading"):]
+	if strings.Count(section, ">often <span") != 1 || strings.Count(section, ">daily <span") != 1 {
+		t.Errorf("the last run of each source, once: %s", section[:strings.Index(section, "</table>")])
+	}
+	if _, api, _ := get(t, c, n.base+"/v1/harvests?last_of_each_source=true"); strings.Count(api, `"name":"harvests/`) != 2 {
+		t.Errorf("GET /v1/harvests?last_of_each_source=true: %s", api)
+	}
+}

@@ -656,9 +656,11 @@ type ListHarvestsRequest struct {
 	Source string `protobuf:"bytes,1,opt,name=source,proto3" json:"source,omitempty"`
 	// At most this many runs (default 20, at most 200), and no more than
 	// fit in 2 MiB (one run at least).
-	PageSize      int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// Only the last run of each source (with source, of that one).
+	LastOfEachSource bool `protobuf:"varint,3,opt,name=last_of_each_source,json=lastOfEachSource,proto3" json:"last_of_each_source,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *ListHarvestsRequest) Reset() {
@@ -703,6 +705,13 @@ func (x *ListHarvestsRequest) GetPageSize() int32 {
 		return x.PageSize
 	}
 	return 0
+}
+
+func (x *ListHarvestsRequest) GetLastOfEachSource() bool {
+	if x != nil {
+		return x.LastOfEachSource
+	}
+	return false
 }
 
 // The response of ListHarvests.
@@ -806,10 +815,11 @@ const file_ogp_catalog_v1_harvest_service_proto_rawDesc = "" +
 	"\x0fkept_hand_edits\x18\f \x01(\x05R\rkeptHandEdits\x12H\n" +
 	"\x10rejected_entries\x18\r \x03(\v2\x1d.ogp.catalog.v1.RejectedEntryR\x0frejectedEntries\x12\x16\n" +
 	"\x06warned\x18\x0e \x01(\x05R\x06warned\x12D\n" +
-	"\x0ewarned_entries\x18\x0f \x03(\v2\x1d.ogp.catalog.v1.RejectedEntryR\rwarnedEntries\"J\n" +
+	"\x0ewarned_entries\x18\x0f \x03(\v2\x1d.ogp.catalog.v1.RejectedEntryR\rwarnedEntries\"y\n" +
 	"\x13ListHarvestsRequest\x12\x16\n" +
 	"\x06source\x18\x01 \x01(\tR\x06source\x12\x1b\n" +
-	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\"F\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12-\n" +
+	"\x13last_of_each_source\x18\x03 \x01(\bR\x10lastOfEachSource\"F\n" +
 	"\x14ListHarvestsResponse\x12.\n" +
 	"\x04runs\x18\x01 \x03(\v2\x1a.ogp.catalog.v1.HarvestRunR\x04runs2\xd7\x02\n" +
 	"\x0eHarvestService\x12q\n" +
