@@ -541,10 +541,7 @@ func (n *Node) httpHandler(ctx context.Context, m *metrics, token string, log *s
 	}
 	gw := runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
-			// Every field, zero values too: a JSON client sees "met": false
-			// and "deleted": false rather than having to know proto3's
-			// defaults.
-			MarshalOptions:   protojson.MarshalOptions{UseProtoNames: true, EmitUnpopulated: true},
+			MarshalOptions:   jsonOptions(),
 			UnmarshalOptions: protojson.UnmarshalOptions{},
 		}),
 		runtime.WithHealthzEndpoint(healthpb.NewHealthClient(n.conn)),
@@ -567,7 +564,8 @@ func (n *Node) httpHandler(ctx context.Context, m *metrics, token string, log *s
 	mux.Handle("/v1/", headAsGet(limitBody(gw, n.cfg.MaxRequestBytes)))
 	mux.Handle("POST /v1/harvests:import", tokenBeforeBody(limitBody(gw, n.cfg.MaxHarvestBytes), token, catalogv1.HarvestService_ImportHarvest_FullMethodName,
 		cmp.Or(n.cfg.httpTimeouts, defaultHTTPTimeouts).importTime, n.log, m))
-	mux.Handle("/healthz", gw)
+	// HEAD too (a load balancer's probe), and 405 with Allow for the rest.
+	mux.Handle("GET /healthz", headAsGet(gw))
 	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(federation.OpenAPIDocument())
@@ -718,7 +716,27 @@ func tokenBeforeBody(next http.Handler, token, fullMethod string, longer time.Du
 	})
 }
 
+// jsonOptions are how REST writes JSON: proto field names, and every
+// field with zero values too, so that a JSON client sees "met": false and
+// "deleted": false rather than having to know proto3's defaults; but not a
+// message the resource has none of (a tool without maintenance), which
+// would be null where the OpenAPI document says object.
+func jsonOptions() protojson.MarshalOptions {
+	return protojson.MarshalOptions{UseProtoNames: true, EmitDefaultValues: true}
+}
+
 func writeStatus(w http.ResponseWriter, r *http.Request, err error) {
-	m := &runtime.JSONPb{MarshalOptions: protojson.MarshalOptions{UseProtoNames: true}}
-	runtime.DefaultHTTPErrorHandler(r.Context(), runtime.NewServeMux(), m, w, r, err)
+	m := &runtime.JSONPb{MarshalOptions: jsonOptions()}
+	runtime.DefaultHTTPErrorHandler(r.Context(), runtime.NewServeMux(), m, bearerChallenge{w}, r, err)
+}
+
+// bearerChallenge writes a 401's WWW-Authenticate as the challenge RFC
+// 9110 and RFC 6750 ask for: the gateway puts the error's message there.
+type bearerChallenge struct{ http.ResponseWriter }
+
+func (w bearerChallenge) WriteHeader(code int) {
+	if code == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="ogpnode"`)
+	}
+	w.ResponseWriter.WriteHeader(code)
 }

@@ -155,6 +155,6 @@ func restError(count func(ctx context.Context, fullMethod string, err error, ela
 		} else {
 			err = boundError(decodeViolation(err))
 		}
-		runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, err)
+		runtime.DefaultHTTPErrorHandler(ctx, mux, m, bearerChallenge{w}, r, err)
 	}
 }

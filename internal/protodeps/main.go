@@ -1,12 +1,15 @@
 // Command protodeps copies the third-party protos that ogpnode's API imports
-// (google/api for the HTTP annotations, google/rpc for error details) into
-// the git-ignored folder .protodeps/googleapis, where buf.yaml finds them.
+// (google/api for the HTTP annotations, google/rpc for error details, and
+// protoc-gen-openapiv2/options for what the OpenAPI document says of
+// security) into the git-ignored folder .protodeps/googleapis, where
+// buf.yaml finds them.
 //
-// The protos come from the googleapis copies inside the grpc-gateway v1.16.0
-// module, located with `go mod download -json`, so generation needs no
-// network but the Go module proxy, and no proto the project does not own is
-// ever committed. Run it from the module root before `go tool buf generate`
-// (`go generate .` runs both).
+// The googleapis protos come from their copies inside the grpc-gateway
+// v1.16.0 module, the OpenAPI options from the grpc-gateway v2 module
+// go.mod requires, each located with `go mod download -json`, so
+// generation needs no network but the Go module proxy, and no proto the
+// project does not own is ever committed. Run it from the module root
+// before `go tool buf generate` (`go generate .` runs both).
 package main
 
 import (
@@ -35,15 +38,32 @@ func main() {
 	}
 }
 
+// optionsModule holds the OpenAPI options, at the version go.mod requires
+// (its generated Go package, which the API's code imports, is that one).
+const optionsModule = "github.com/grpc-ecosystem/grpc-gateway/v2"
+
 func run(out string) error {
 	dir, err := moduleDir(sourceModule)
 	if err != nil {
 		return err
 	}
-	src := filepath.Join(dir, "third_party", "googleapis")
 	if err := os.RemoveAll(out); err != nil {
 		return fmt.Errorf("clear %s: %w", out, err)
 	}
+	if err := copyProtos(filepath.Join(dir, "third_party", "googleapis"), out); err != nil {
+		return err
+	}
+	v2, err := moduleDir(optionsModule)
+	if err != nil {
+		return err
+	}
+	const options = "protoc-gen-openapiv2/options"
+	return copyProtos(filepath.Join(v2, options), filepath.Join(out, options))
+}
+
+// copyProtos copies the .proto files under src to the same places under
+// out.
+func copyProtos(src, out string) error {
 	return filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err

@@ -7,6 +7,7 @@
 package catalogv1
 
 import (
+	_ "github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2/options"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -1828,7 +1829,7 @@ var File_ogp_catalog_v1_catalog_service_proto protoreflect.FileDescriptor
 
 const file_ogp_catalog_v1_catalog_service_proto_rawDesc = "" +
 	"\n" +
-	"$ogp/catalog/v1/catalog_service.proto\x12\x0eogp.catalog.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x19ogp/catalog/v1/tool.proto\x1a\x1dogp/catalog/v1/use_case.proto\"n\n" +
+	"$ogp/catalog/v1/catalog_service.proto\x12\x0eogp.catalog.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x19ogp/catalog/v1/tool.proto\x1a\x1dogp/catalog/v1/use_case.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"n\n" +
 	"\x11CreateToolRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x17\n" +
 	"\atool_id\x18\x02 \x01(\tR\x06toolId\x12(\n" +
@@ -1964,27 +1965,67 @@ const file_ogp_catalog_v1_catalog_service_proto_rawDesc = "" +
 	"tool_count\x18\x02 \x01(\x03R\ttoolCount\x12$\n" +
 	"\x0euse_case_count\x18\x03 \x01(\x03R\fuseCaseCount\x12'\n" +
 	"\x0ftombstone_count\x18\x04 \x01(\x03R\x0etombstoneCount\x12\x19\n" +
-	"\bhead_seq\x18\x05 \x01(\x03R\aheadSeq2\x88\r\n" +
-	"\x0eCatalogService\x12q\n" +
+	"\bhead_seq\x18\x05 \x01(\x03R\aheadSeq2\x82\x12\n" +
+	"\x0eCatalogService\x12\xda\x01\n" +
 	"\n" +
-	"CreateTool\x12!.ogp.catalog.v1.CreateToolRequest\x1a\x14.ogp.catalog.v1.Tool\"*\x82\xd3\xe4\x93\x02$:\x04tool\"\x1c/v1/{parent=origins/*}/tools\x12e\n" +
-	"\aGetTool\x12\x1e.ogp.catalog.v1.GetToolRequest\x1a\x14.ogp.catalog.v1.Tool\"$\x82\xd3\xe4\x93\x02\x1e\x12\x1c/v1/{name=origins/*/tools/*}\x12v\n" +
+	"CreateTool\x12!.ogp.catalog.v1.CreateToolRequest\x1a\x14.ogp.catalog.v1.Tool\"\x92\x01\x92AeJQ\n" +
+	"\x03401\x12J\n" +
+	"0Without the node's admin token, or with another.\x12\x16\n" +
+	"\x14\x1a\x12.google.rpc.Statusb\x10\n" +
+	"\x0e\n" +
 	"\n" +
-	"UpdateTool\x12!.ogp.catalog.v1.UpdateToolRequest\x1a\x14.ogp.catalog.v1.Tool\"/\x82\xd3\xe4\x93\x02):\x04tool2!/v1/{tool.name=origins/*/tools/*}\x12m\n" +
+	"AdminToken\x12\x00\x82\xd3\xe4\x93\x02$:\x04tool\"\x1c/v1/{parent=origins/*}/tools\x12e\n" +
+	"\aGetTool\x12\x1e.ogp.catalog.v1.GetToolRequest\x1a\x14.ogp.catalog.v1.Tool\"$\x82\xd3\xe4\x93\x02\x1e\x12\x1c/v1/{name=origins/*/tools/*}\x12\xdf\x01\n" +
 	"\n" +
-	"DeleteTool\x12!.ogp.catalog.v1.DeleteToolRequest\x1a\x16.google.protobuf.Empty\"$\x82\xd3\xe4\x93\x02\x1e*\x1c/v1/{name=origins/*/tools/*}\x12c\n" +
+	"UpdateTool\x12!.ogp.catalog.v1.UpdateToolRequest\x1a\x14.ogp.catalog.v1.Tool\"\x97\x01\x92AeJQ\n" +
+	"\x03401\x12J\n" +
+	"0Without the node's admin token, or with another.\x12\x16\n" +
+	"\x14\x1a\x12.google.rpc.Statusb\x10\n" +
+	"\x0e\n" +
+	"\n" +
+	"AdminToken\x12\x00\x82\xd3\xe4\x93\x02):\x04tool2!/v1/{tool.name=origins/*/tools/*}\x12\xd6\x01\n" +
+	"\n" +
+	"DeleteTool\x12!.ogp.catalog.v1.DeleteToolRequest\x1a\x16.google.protobuf.Empty\"\x8c\x01\x92AeJQ\n" +
+	"\x03401\x12J\n" +
+	"0Without the node's admin token, or with another.\x12\x16\n" +
+	"\x14\x1a\x12.google.rpc.Statusb\x10\n" +
+	"\x0e\n" +
+	"\n" +
+	"AdminToken\x12\x00\x82\xd3\xe4\x93\x02\x1e*\x1c/v1/{name=origins/*/tools/*}\x12c\n" +
 	"\tListTools\x12 .ogp.catalog.v1.ListToolsRequest\x1a!.ogp.catalog.v1.ListToolsResponse\"\x11\x82\xd3\xe4\x93\x02\v\x12\t/v1/tools\x12\x86\x01\n" +
 	"\x0fGetToolAdoption\x12&.ogp.catalog.v1.GetToolAdoptionRequest\x1a\x1c.ogp.catalog.v1.ToolAdoption\"-\x82\xd3\xe4\x93\x02'\x12%/v1/{name=origins/*/tools/*}:adoption\x12v\n" +
-	"\rGetToolFacets\x12$.ogp.catalog.v1.GetToolFacetsRequest\x1a%.ogp.catalog.v1.GetToolFacetsResponse\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/tools:facets\x12\x81\x01\n" +
-	"\rCreateUseCase\x12$.ogp.catalog.v1.CreateUseCaseRequest\x1a\x17.ogp.catalog.v1.UseCase\"1\x82\xd3\xe4\x93\x02+:\buse_case\"\x1f/v1/{parent=origins/*}/usecases\x12q\n" +
+	"\rGetToolFacets\x12$.ogp.catalog.v1.GetToolFacetsRequest\x1a%.ogp.catalog.v1.GetToolFacetsResponse\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/tools:facets\x12\xea\x01\n" +
+	"\rCreateUseCase\x12$.ogp.catalog.v1.CreateUseCaseRequest\x1a\x17.ogp.catalog.v1.UseCase\"\x99\x01\x92AeJQ\n" +
+	"\x03401\x12J\n" +
+	"0Without the node's admin token, or with another.\x12\x16\n" +
+	"\x14\x1a\x12.google.rpc.Statusb\x10\n" +
+	"\x0e\n" +
 	"\n" +
-	"GetUseCase\x12!.ogp.catalog.v1.GetUseCaseRequest\x1a\x17.ogp.catalog.v1.UseCase\"'\x82\xd3\xe4\x93\x02!\x12\x1f/v1/{name=origins/*/usecases/*}\x12\x8a\x01\n" +
-	"\rUpdateUseCase\x12$.ogp.catalog.v1.UpdateUseCaseRequest\x1a\x17.ogp.catalog.v1.UseCase\":\x82\xd3\xe4\x93\x024:\buse_case2(/v1/{use_case.name=origins/*/usecases/*}\x12v\n" +
-	"\rDeleteUseCase\x12$.ogp.catalog.v1.DeleteUseCaseRequest\x1a\x16.google.protobuf.Empty\"'\x82\xd3\xe4\x93\x02!*\x1f/v1/{name=origins/*/usecases/*}\x12o\n" +
+	"AdminToken\x12\x00\x82\xd3\xe4\x93\x02+:\buse_case\"\x1f/v1/{parent=origins/*}/usecases\x12q\n" +
+	"\n" +
+	"GetUseCase\x12!.ogp.catalog.v1.GetUseCaseRequest\x1a\x17.ogp.catalog.v1.UseCase\"'\x82\xd3\xe4\x93\x02!\x12\x1f/v1/{name=origins/*/usecases/*}\x12\xf3\x01\n" +
+	"\rUpdateUseCase\x12$.ogp.catalog.v1.UpdateUseCaseRequest\x1a\x17.ogp.catalog.v1.UseCase\"\xa2\x01\x92AeJQ\n" +
+	"\x03401\x12J\n" +
+	"0Without the node's admin token, or with another.\x12\x16\n" +
+	"\x14\x1a\x12.google.rpc.Statusb\x10\n" +
+	"\x0e\n" +
+	"\n" +
+	"AdminToken\x12\x00\x82\xd3\xe4\x93\x024:\buse_case2(/v1/{use_case.name=origins/*/usecases/*}\x12\xdf\x01\n" +
+	"\rDeleteUseCase\x12$.ogp.catalog.v1.DeleteUseCaseRequest\x1a\x16.google.protobuf.Empty\"\x8f\x01\x92AeJQ\n" +
+	"\x03401\x12J\n" +
+	"0Without the node's admin token, or with another.\x12\x16\n" +
+	"\x14\x1a\x12.google.rpc.Statusb\x10\n" +
+	"\x0e\n" +
+	"\n" +
+	"AdminToken\x12\x00\x82\xd3\xe4\x93\x02!*\x1f/v1/{name=origins/*/usecases/*}\x12o\n" +
 	"\fListUseCases\x12#.ogp.catalog.v1.ListUseCasesRequest\x1a$.ogp.catalog.v1.ListUseCasesResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/usecases\x12\x82\x01\n" +
 	"\x10GetUseCaseFacets\x12'.ogp.catalog.v1.GetUseCaseFacetsRequest\x1a(.ogp.catalog.v1.GetUseCaseFacetsResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/usecases:facets\x12]\n" +
 	"\vGetNodeInfo\x12\".ogp.catalog.v1.GetNodeInfoRequest\x1a\x18.ogp.catalog.v1.NodeInfo\"\x10\x82\xd3\xe4\x93\x02\n" +
-	"\x12\b/v1/nodeB?Z=github.com/ogptoolbox/federation/gen/ogp/catalog/v1;catalogv1b\x06proto3"
+	"\x12\b/v1/nodeB\xee\x02\x92A\xab\x02\x12\xb4\x01\n" +
+	"\aogpnode\x12\xa4\x01The REST API of a node of the federation of open-government tool catalogs: reads are public and answer for the whole federation; writes need the node's admin token.2\x02v1Zr\n" +
+	"p\n" +
+	"\n" +
+	"AdminToken\x12b\b\x02\x12MThe node's admin token, sent as `Bearer TOKEN`. Writes need it; reads do not.\x1a\rAuthorization \x02Z=github.com/ogptoolbox/federation/gen/ogp/catalog/v1;catalogv1b\x06proto3"
 
 var (
 	file_ogp_catalog_v1_catalog_service_proto_rawDescOnce sync.Once

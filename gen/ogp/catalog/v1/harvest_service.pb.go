@@ -7,6 +7,7 @@
 package catalogv1
 
 import (
+	_ "github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2/options"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -764,7 +765,7 @@ var File_ogp_catalog_v1_harvest_service_proto protoreflect.FileDescriptor
 
 const file_ogp_catalog_v1_harvest_service_proto_rawDesc = "" +
 	"\n" +
-	"$ogp/catalog/v1/harvest_service.proto\x12\x0eogp.catalog.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19ogp/catalog/v1/tool.proto\"\x9a\x01\n" +
+	"$ogp/catalog/v1/harvest_service.proto\x12\x0eogp.catalog.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19ogp/catalog/v1/tool.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\x9a\x01\n" +
 	"\rHarvestSource\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x1a\n" +
@@ -821,9 +822,15 @@ const file_ogp_catalog_v1_harvest_service_proto_rawDesc = "" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12-\n" +
 	"\x13last_of_each_source\x18\x03 \x01(\bR\x10lastOfEachSource\"F\n" +
 	"\x14ListHarvestsResponse\x12.\n" +
-	"\x04runs\x18\x01 \x03(\v2\x1a.ogp.catalog.v1.HarvestRunR\x04runs2\xd7\x02\n" +
-	"\x0eHarvestService\x12q\n" +
-	"\rImportHarvest\x12$.ogp.catalog.v1.ImportHarvestRequest\x1a\x1a.ogp.catalog.v1.HarvestRun\"\x1e\x82\xd3\xe4\x93\x02\x18:\x01*\"\x13/v1/harvests:import\x12a\n" +
+	"\x04runs\x18\x01 \x03(\v2\x1a.ogp.catalog.v1.HarvestRunR\x04runs2\xc1\x03\n" +
+	"\x0eHarvestService\x12\xda\x01\n" +
+	"\rImportHarvest\x12$.ogp.catalog.v1.ImportHarvestRequest\x1a\x1a.ogp.catalog.v1.HarvestRun\"\x86\x01\x92AeJQ\n" +
+	"\x03401\x12J\n" +
+	"0Without the node's admin token, or with another.\x12\x16\n" +
+	"\x14\x1a\x12.google.rpc.Statusb\x10\n" +
+	"\x0e\n" +
+	"\n" +
+	"AdminToken\x12\x00\x82\xd3\xe4\x93\x02\x18:\x01*\"\x13/v1/harvests:import\x12a\n" +
 	"\x14ImportHarvestInParts\x12+.ogp.catalog.v1.ImportHarvestInPartsRequest\x1a\x1a.ogp.catalog.v1.HarvestRun(\x01\x12o\n" +
 	"\fListHarvests\x12#.ogp.catalog.v1.ListHarvestsRequest\x1a$.ogp.catalog.v1.ListHarvestsResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/harvestsB?Z=github.com/ogptoolbox/federation/gen/ogp/catalog/v1;catalogv1b\x06proto3"
 

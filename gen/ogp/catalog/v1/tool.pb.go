@@ -194,8 +194,9 @@ func (ProvenanceKind) EnumDescriptor() ([]byte, []int) {
 // Fields marked "Output only" are set by the node and ignored on input.
 type Tool struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The resource name, `origins/{origin}/tools/{tool}`. Output only: the node
-	// sets it from its origin and the id given at creation (or one it chooses).
+	// The resource name, `origins/{origin}/tools/{tool}`. Output only. The
+	// node sets it from its origin and the id given at creation (or one it
+	// chooses).
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// The tool's name as people know it, such as "Decidim". Required, at most
 	// 200 characters.
@@ -216,7 +217,9 @@ type Tool struct {
 	// Categories from the publiccode.yml standard's list, such as
 	// "e-signature" or "whistleblowing".
 	Categories []string `protobuf:"bytes,8,rep,name=categories,proto3" json:"categories,omitempty"`
-	// The open-government themes the tool serves.
+	// The open-government themes the tool serves. A theme of a version of
+	// this API newer than the node's, which a member running it may write,
+	// is kept by its number, and given so: in JSON as a number, not a name.
 	OgpThemes []OgpTheme `protobuf:"varint,9,rep,packed,name=ogp_themes,json=ogpThemes,proto3,enum=ogp.catalog.v1.OgpTheme" json:"ogp_themes,omitempty"`
 	// How far the software has come, in the publiccode.yml vocabulary:
 	// "concept", "development", "beta", "stable" or "obsolete".
@@ -247,15 +250,16 @@ type Tool struct {
 	// When the record was last changed on its origin. Output only.
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,19,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// The member node that authored the record, such as "fr" or "fr-paris".
-	// Output only: only the origin writes its records.
+	// Output only. Only the origin writes its records.
 	Origin string `protobuf:"bytes,20,opt,name=origin,proto3" json:"origin,omitempty"`
 	// The origin's sequence number of the write that produced this version.
 	// Output only.
 	Seq int64 `protobuf:"varint,21,opt,name=seq,proto3" json:"seq,omitempty"`
 	// True for a tombstone: the record was deleted on its origin. Output only.
 	Deleted bool `protobuf:"varint,22,opt,name=deleted,proto3" json:"deleted,omitempty"`
-	// An opaque version tag. Output only. Send it back with an update or a
-	// delete to make the change only if nobody changed the record in between.
+	// An opaque version tag, which the node sets. Send it back with an update
+	// or a delete to make the change only if nobody changed the record in
+	// between.
 	Etag string `protobuf:"bytes,23,opt,name=etag,proto3" json:"etag,omitempty"`
 	// The version of the latest release, as its makers number it ("1.4.2").
 	SoftwareVersion string `protobuf:"bytes,24,opt,name=software_version,json=softwareVersion,proto3" json:"software_version,omitempty"`
@@ -268,7 +272,7 @@ type Tool struct {
 	// one short phrase or MIME type each ("OpenAPI 3", "SAML 2.0",
 	// "text/csv"). At most 100, each at most 200 characters.
 	Standards []string `protobuf:"bytes,27,rep,name=standards,proto3" json:"standards,omitempty"`
-	// How the tool meets the federation's quality criteria. Output only: each
+	// How the tool meets the federation's quality criteria. Output only. Each
 	// node computes it from the record and from the use cases of the tool it
 	// holds from every member, so it changes when they do and is not part of
 	// the signed record.
@@ -984,7 +988,7 @@ type Provenance struct {
 	// When it was harvested.
 	HarvestTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=harvest_time,json=harvestTime,proto3" json:"harvest_time,omitempty"`
 	// A hash of the source's entry as the harvest that last wrote the record
-	// read it. Output only: set by harvests, kept by edits through the API
+	// read it. Output only. Set by harvests, kept by edits through the API
 	// (which refuse to change the provenance of a harvested tool, and keep
 	// it when left out), absent from records created through the API. A node whose catalog was lost, and whose
 	// records peers give back, knows from it and entry_seq which of its

@@ -186,8 +186,9 @@ type UseCase struct {
 	Seq int64 `protobuf:"varint,12,opt,name=seq,proto3" json:"seq,omitempty"`
 	// True for a tombstone: the record was deleted on its origin. Output only.
 	Deleted bool `protobuf:"varint,13,opt,name=deleted,proto3" json:"deleted,omitempty"`
-	// An opaque version tag. Output only. Send it back with an update or a
-	// delete to make the change only if nobody changed the record in between.
+	// An opaque version tag, which the node sets. Send it back with an update
+	// or a delete to make the change only if nobody changed the record in
+	// between.
 	Etag          string `protobuf:"bytes,14,opt,name=etag,proto3" json:"etag,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
