@@ -360,6 +360,24 @@ func (n *Node) httpScheme() string {
 	return "http"
 }
 
+// repairTimes writes anew, once the node's own writes go ahead, its
+// records that an earlier version stored with a time that is none (see
+// storage.Store.RepairTimes), which peers refuse.
+func (n *Node) repairTimes(ctx context.Context) {
+	select {
+	case <-n.store.OwnWritesDecided():
+	case <-ctx.Done():
+		return
+	}
+	written, err := n.store.RepairTimes(ctx)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		n.log.Error("could not write anew the records of this origin that hold a time that is none: peers refuse its pages from the first of them; update or delete them through the API", "err", err)
+	case written > 0:
+		n.log.Warn("wrote anew, without their times that were none, the records of this origin an earlier version stored so, which peers refused", "records", written)
+	}
+}
+
 // HTTPAddr is the address REST listens on.
 func (n *Node) HTTPAddr() string { return n.httpLis.Addr().String() }
 
@@ -402,6 +420,7 @@ func (n *Node) Run(ctx context.Context) error {
 	if n.restoredMarker != "" {
 		g.Go(func() error { n.watchRestoredMarker(ctx, time.Second); return nil })
 	}
+	g.Go(func() error { n.repairTimes(ctx); return nil })
 	g.Go(func() error {
 		<-ctx.Done()
 		n.log.Info("shutting down")

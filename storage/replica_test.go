@@ -990,3 +990,60 @@ func TestDenseRecordsReplicate(t *testing.T) {
 		t.Fatalf("%d records replicated", n)
 	}
 }
+
+// TestRecordsOfATimeThatIsNoneRepaired: a record an earlier version
+// stored with a time that is none (past the year 9999: a client that gave
+// milliseconds as seconds) is read and listed without it; peers refuse the
+// page that holds it, and so every later record of its origin, until its
+// node writes it anew without it once it opens, which it does, leaving a
+// record changed since as it is.
+func TestRecordsOfATimeThatIsNoneRepaired(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "fr.db")
+	fr := openAt(t, path, "fr", testKey(1))
+	for _, id := range []string{"bad", "changed"} {
+		bad := tool("Bad "+id, "A tool of a harvest time past 9999")
+		bad.Provenance = &catalogv1.Provenance{Source: "csv:/srv/tools.csv", SourceId: id, HarvestTime: &timestamppb.Timestamp{Seconds: 1796403283463}}
+		create(t, fr, id, bad) // as nodes before 2026-12-03 took it
+	}
+	create(t, fr, "good", tool("Good", "A tool written after it"))
+	fr.Close()
+
+	fr = openAt(t, path, "fr", testKey(1))
+	got, err := fr.Get(ctx, KindTool, "fr", "bad")
+	if err != nil || got.(*catalogv1.Tool).GetProvenance().GetHarvestTime() != nil || got.(*catalogv1.Tool).GetProvenance().GetSourceId() != "bad" {
+		t.Fatalf("the tool of a time that is none: %v, %v; want it without the time", got, err)
+	}
+	if _, total, err := fr.Search(ctx, Query{Kind: KindTool, Order: "name", Limit: 10}); err != nil || total != 3 {
+		t.Errorf("the listing: %d tools, %v", total, err)
+	}
+	de := openAt(t, filepath.Join(dir, "de.db"), "de", testKey(2))
+	var re *RefusedError
+	for _, p := range pages(t, fr, de, 0) {
+		if _, err := de.ApplyPage(ctx, p); !errors.As(err, &re) || re.Reason != RefusedMalformed {
+			t.Fatalf("a page holding the record of a time that is none: %v; want it refused as malformed", err)
+		}
+	}
+	changed, err := fr.Get(ctx, KindTool, "fr", "changed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed.(*catalogv1.Tool).DisplayName = "Changed"
+	if _, err := fr.Apply(ctx, []Write{{Op: OpReplace, ID: "changed", Resource: changed}}); err != nil {
+		t.Fatalf("a write of a tool read without its time that is none: %v", err)
+	}
+	if n, err := fr.RepairTimes(ctx); err != nil || n != 1 {
+		t.Fatalf("RepairTimes: %d, %v; want the one record not written since", n, err)
+	}
+	if n := pull(t, fr, de, 0); n != 3 {
+		t.Errorf("de took %d records of fr, want 3", n)
+	}
+	repaired, err := de.Get(ctx, KindTool, "fr", "bad")
+	if err != nil || repaired.(*catalogv1.Tool).GetProvenance().GetSourceId() != "bad" || repaired.(*catalogv1.Tool).GetCreateTime() == nil {
+		t.Errorf("the tool written anew, on de: %v, %v", repaired, err)
+	}
+	if n, err := fr.RepairTimes(ctx); err != nil || n != 0 {
+		t.Errorf("RepairTimes again: %d, %v; want nothing", n, err)
+	}
+}

@@ -61,12 +61,24 @@ func (s *Store) buildIndexes(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			for r := range todo {
-				rec, m, err := decodeRecord(r.record)
+				rec, m, err := decodeStoredRecord(r.record)
 				if err != nil {
 					mu.Lock()
 					firstErr = errors.Join(firstErr, fmt.Errorf("record %d: %w", r.rid, err))
 					mu.Unlock()
 					continue
+				}
+				if cleared := clearInvalidTimes(m); cleared != nil {
+					s.log.Error("a record holds a time that is none (written by an earlier version): served without it; peers of this version refuse its origin's pages until its origin writes it anew",
+						"record", ResourceName(Kind(rec.GetKind()), rec.GetOrigin(), rec.GetId()), "fields", cleared, "own", rec.GetOrigin() == s.origin)
+					if rec.GetOrigin() == s.origin {
+						mu.Lock()
+						if s.timeless == nil {
+							s.timeless = map[recordKey]int64{}
+						}
+						s.timeless[recordKey{Kind(rec.GetKind()), rec.GetId()}] = rec.GetSeq()
+						mu.Unlock()
+					}
 				}
 				ix := s.indexOf(rec.GetKind())
 				a := ix.Analyze(s.searchDoc(rec.GetOrigin(), m))
@@ -497,4 +509,42 @@ func (s *Store) readLiveTool(rid int64) (*catalogv1.Tool, error) {
 	}
 	t, _ := m.(*catalogv1.Tool)
 	return t, nil
+}
+
+// RepairTimes writes anew, at new seqs, the node's own records found at
+// open with a time that is none (clearInvalidTimes), without it: peers of
+// this version refuse a page that holds one, and so every record of the
+// origin written after it. A record changed since the open is left as the
+// change made it. It returns how many it wrote; the node calls it once its
+// own writes go ahead (OwnWritesDecided).
+func (s *Store) RepairTimes(ctx context.Context) (int, error) {
+	var writes []Write
+	for k, seq := range s.timeless {
+		m, err := s.Get(ctx, k.kind, s.origin, k.id)
+		if errors.Is(err, ErrNotFound) {
+			continue // deleted since
+		}
+		if err != nil {
+			return 0, fmt.Errorf("repair times: %w", err)
+		}
+		var etag string
+		switch r := m.(type) {
+		case *catalogv1.Tool:
+			seq, etag = seq-r.GetSeq(), r.GetEtag()
+		case *catalogv1.UseCase:
+			seq, etag = seq-r.GetSeq(), r.GetEtag()
+		}
+		if seq != 0 {
+			continue // written since, without the time
+		}
+		writes = append(writes, Write{Op: OpReplace, Kind: k.kind, ID: k.id, Resource: m, IfEtag: etag})
+	}
+	if len(writes) == 0 {
+		return 0, nil
+	}
+	if _, err := s.Apply(ctx, writes); err != nil {
+		return 0, fmt.Errorf("repair times: %w", err)
+	}
+	s.timeless = nil
+	return len(writes), nil
 }

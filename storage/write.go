@@ -394,7 +394,9 @@ func (s *Store) resolve(p *pending, cur *currentRow, seq int64, now *timestamppb
 		if err != nil {
 			return fmt.Errorf("write %s: read current version: %w", name(), err)
 		}
-		createTime = createTimeOf(old)
+		if ct := createTimeOf(old); ct != nil { // none: one that was no time (see clearInvalidTimes)
+			createTime = ct
+		}
 	}
 	p.createTime, p.updateTime = createTime, now
 	return nil
@@ -654,8 +656,45 @@ func decodeResource(recordBytes []byte) (proto.Message, error) {
 	return m, err
 }
 
-// decodeRecord decodes stored record bytes and the resource inside.
+// decodeRecord decodes stored record bytes and the resource inside,
+// without the timestamps of it that are none (clearInvalidTimes).
 func decodeRecord(recordBytes []byte) (*federationv1.Record, proto.Message, error) {
+	rec, m, err := decodeStoredRecord(recordBytes)
+	if err == nil {
+		clearInvalidTimes(m)
+	}
+	return rec, m, err
+}
+
+// clearInvalidTimes leaves out, and names, the timestamps of a resource
+// that are none (past the year 9999, or of nanoseconds out of range).
+// Nodes before 2026-12-03 took them, and stored them; JSON has no text for
+// one, and every REST answer that held the record (a listing of every
+// tool) failed: served without them, the record is read and listed.
+func clearInvalidTimes(m proto.Message) (cleared []string) {
+	drop := func(name string, ts **timestamppb.Timestamp) {
+		if *ts != nil && (*ts).CheckValid() != nil {
+			*ts = nil
+			cleared = append(cleared, name)
+		}
+	}
+	switch r := m.(type) {
+	case *catalogv1.Tool:
+		drop("create_time", &r.CreateTime)
+		drop("update_time", &r.UpdateTime)
+		if r.Provenance != nil {
+			drop("provenance.harvest_time", &r.Provenance.HarvestTime)
+		}
+	case *catalogv1.UseCase:
+		drop("create_time", &r.CreateTime)
+		drop("update_time", &r.UpdateTime)
+	}
+	return cleared
+}
+
+// decodeStoredRecord decodes stored record bytes and the resource inside,
+// as they are.
+func decodeStoredRecord(recordBytes []byte) (*federationv1.Record, proto.Message, error) {
 	rec, err := envelope.Parse(recordBytes)
 	if err != nil {
 		return nil, nil, err
