@@ -127,6 +127,14 @@ func HoldsWrites(dataDir string) (marker string, ok bool) {
 	return marker, err == nil
 }
 
+// RememberedMembers is how many members of a federation the catalog of
+// dataDir remembers, read without changing it: a command that refuses a
+// catalog of a federation must refuse it before opening it, which
+// migrates it, and an ogpnode before could then no longer open it.
+func RememberedMembers(ctx context.Context, dataDir string) (int, error) {
+	return storage.RememberedMembers(ctx, filepath.Join(dataDir, catalogFile))
+}
+
 // KeyWithoutCatalog reports whether the data folder holds the node's key
 // and no catalog: its catalog was wiped (or moved away), and the records
 // of its origin it signed are held by its federation only. A catalog made

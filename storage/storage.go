@@ -23,6 +23,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/url"
+	"os"
 	"path"
 	"sort"
 	"strconv"
@@ -146,6 +147,10 @@ type Store struct {
 	// changed is closed, and replaced, after each commit (see Changed).
 	changedMu sync.Mutex
 	changed   chan struct{}
+
+	// timeless are the node's own records found at open with a timestamp
+	// that is none, and their seqs then (see RepairTimes).
+	timeless map[recordKey]int64
 }
 
 // OwnWritesHeld reports whether the node's own writes are held (see
@@ -272,7 +277,11 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s.writer.SetMaxOpenConns(1)
-	if err := s.migrate(ctx); err != nil {
+	if err := s.checkOwner(ctx); err != nil {
+		s.writer.Close()
+		return nil, err
+	}
+	if err := s.migrate(ctx, opts.Path); err != nil {
 		s.writer.Close()
 		return nil, err
 	}
@@ -441,7 +450,7 @@ func (s *Store) checkWritable(ctx context.Context, path string) error {
 
 // migrate applies, in order and each in its own transaction, the embedded
 // migrations the file has not had yet.
-func (s *Store) migrate(ctx context.Context) error {
+func (s *Store) migrate(ctx context.Context, file string) error {
 	if _, err := s.writer.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT`); err != nil {
 		return fmt.Errorf("migrate catalog: %w", err)
@@ -454,8 +463,14 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err := s.writer.QueryRowContext(ctx, "SELECT coalesce(max(version), 0) FROM schema_migrations").Scan(&current); err != nil {
 		return fmt.Errorf("migrate catalog: %w", err)
 	}
-	if latest := migrations[len(migrations)-1].version; current > latest {
+	latest := migrations[len(migrations)-1].version
+	if current > latest {
 		return fmt.Errorf("migrate catalog: the file is at schema version %d, newer than this ogpnode knows (%d): run a newer ogpnode", current, latest)
+	}
+	if current > 0 && current < latest {
+		if err := s.copyBeforeMigrating(ctx, file, current); err != nil {
+			return err
+		}
 	}
 	for _, m := range migrations {
 		if m.version <= current {
@@ -466,6 +481,25 @@ func (s *Store) migrate(ctx context.Context) error {
 		}
 		s.log.Info("applied migration", "version", m.version, "name", m.name)
 	}
+	return nil
+}
+
+// copyBeforeMigrating copies the catalog at file, at schema version
+// current, to FILE.schema-CURRENT beside it before a migration changes it:
+// an ogpnode before this one no longer opens a catalog migrated, and the
+// copy is the way back to it (an earlier copy of that version is
+// replaced). A copy that cannot be made refuses the migration.
+func (s *Store) copyBeforeMigrating(ctx context.Context, file string, current int) error {
+	copyPath := file + ".schema-" + strconv.Itoa(current)
+	if err := os.Remove(copyPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("migrate catalog: replace the copy before migrating, %s: %w", copyPath, err)
+	}
+	if _, err := s.writer.ExecContext(ctx, "VACUUM INTO ?", copyPath); err != nil {
+		os.Remove(copyPath)
+		return fmt.Errorf("migrate catalog: copy it as it is (schema version %d) to %s before migrating, the way back to the ogpnode before: %w (free some space, or move the folder where there is)", current, copyPath, err)
+	}
+	s.log.Warn("copied the catalog as it was before migrating it: an ogpnode before this one can no longer open it once migrated; to go back to one, stop this node, put the copy in the catalog's place and create the file restored-from-backup beside it, as for a backup restored (the README's \"Upgrades\")",
+		"schema_version", current, "copy", copyPath)
 	return nil
 }
 
@@ -520,6 +554,64 @@ func (s *Store) applyMigration(ctx context.Context, m migration) error {
 // claim records the origin and key on the first open of a file, and checks
 // them on every later one: a data folder belongs to one origin, and the
 // records it has signed verify only with its key.
+// checkOwner refuses a catalog of another origin, or of another key,
+// before a migration changes it: refused only after, as claim refuses, a
+// start under a mistyped --origin left the file migrated, which the
+// ogpnode before could then no longer open. A new catalog has no owner
+// yet.
+func (s *Store) checkOwner(ctx context.Context) error {
+	var tables int
+	if err := s.writer.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('meta', 'origins')").Scan(&tables); err != nil {
+		return fmt.Errorf("open catalog: %w", err)
+	}
+	if tables < 2 {
+		return nil
+	}
+	var stored string
+	switch err := s.writer.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'origin'").Scan(&stored); {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	case err != nil:
+		return fmt.Errorf("open catalog: %w", err)
+	case stored != s.origin:
+		return fmt.Errorf("open catalog: this data folder belongs to origin %q, not %q: start with --origin %s, or use another --data folder", stored, s.origin, stored)
+	}
+	var pinned []byte
+	switch err := s.writer.QueryRowContext(ctx, "SELECT public_key FROM origins WHERE origin = ?", s.origin).Scan(&pinned); {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return fmt.Errorf("open catalog: %w", err)
+	case !s.PublicKey().Equal(ed25519.PublicKey(pinned)):
+		return fmt.Errorf("open catalog: the node key is not the one this catalog's %q records are signed with: restore the data folder's original key file", s.origin)
+	}
+	return nil
+}
+
+// RememberedMembers is how many members of a federation the catalog at
+// path remembers, read without changing the file (no migration): 0 for
+// one that is not there yet.
+func RememberedMembers(ctx context.Context, path string) (int, error) {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	db, err := sql.Open("sqlite", fileURI(path, url.Values{"_pragma": {"busy_timeout(10000)", "query_only(on)"}}))
+	if err != nil {
+		return 0, fmt.Errorf("open catalog %s: %w", path, err)
+	}
+	defer db.Close()
+	var tables, members int
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'peers'").Scan(&tables); err != nil {
+		return 0, fmt.Errorf("open catalog %s: %w", path, err)
+	}
+	if tables == 0 {
+		return 0, nil
+	}
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM peers").Scan(&members); err != nil {
+		return 0, fmt.Errorf("open catalog %s: %w", path, err)
+	}
+	return members, nil
+}
+
 func (s *Store) claim(ctx context.Context) error {
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {

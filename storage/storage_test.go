@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"crypto/ed25519"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -908,5 +909,100 @@ func TestDiskFullWritesNothing(t *testing.T) {
 	}
 	if _, err := s.Apply(ctx, batch); err != nil {
 		t.Errorf("the write once there is room: %v", err)
+	}
+}
+
+// TestRefusedBeforeMigrating: a catalog opened under another origin, or
+// with another key, is refused before a migration changes it (else the
+// ogpnode before could no longer open it), and a peek at the members it
+// remembers changes nothing either.
+func TestRefusedBeforeMigrating(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "catalog.db")
+	s := openAt(t, path, "fr", testKey(1))
+	if err := s.SavePeer(ctx, Peer{Origin: "de", GossipAddr: "127.0.0.1:7946", GRPCAddr: "127.0.0.1:7400"}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	// As an earlier version left it: before its last migration.
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := func() (v int) {
+		t.Helper()
+		if err := db.QueryRow("SELECT max(version) FROM schema_migrations").Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	latest := schema()
+	if _, err := db.Exec("DELETE FROM schema_migrations WHERE version = ?; ALTER TABLE records DROP COLUMN r_x", latest); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		origin string
+		key    ed25519.PrivateKey
+		says   string
+	}{{"de", testKey(1), `belongs to origin "fr"`}, {"fr", testKey(2), "not the one"}} {
+		if _, err := Open(ctx, Options{Path: path, Origin: c.origin, Key: c.key}); err == nil || !strings.Contains(err.Error(), c.says) {
+			t.Errorf("opened as %s: %v, want it refused saying %s", c.origin, err, c.says)
+		}
+		if v := schema(); v != latest-1 {
+			t.Errorf("opened as %s and refused, the catalog is at schema %d, want %d as before", c.origin, v, latest-1)
+		}
+	}
+	if n, err := RememberedMembers(ctx, path); err != nil || n != 1 || schema() != latest-1 {
+		t.Errorf("RememberedMembers: %d, %v, schema %d; want 1, and the catalog as it was", n, err, schema())
+	}
+	db.Close()
+	openAt(t, path, "fr", testKey(1)) // its owner migrates it
+	if n, err := RememberedMembers(ctx, filepath.Join(t.TempDir(), "none.db")); err != nil || n != 0 {
+		t.Errorf("RememberedMembers of no catalog: %d, %v", n, err)
+	}
+}
+
+// TestCopiedBeforeMigrating: a catalog of an earlier schema is copied as it
+// was beside it before the migration, the way back to the ogpnode before;
+// a catalog already at the latest schema, or new, is not.
+func TestCopiedBeforeMigrating(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "catalog.db")
+	s := openAt(t, path, "fr", testKey(1))
+	create(t, s, "decidim", tool("Decidim", "Participatory democracy"))
+	s.Close()
+	if _, err := os.Stat(path + ".schema-0"); err == nil {
+		t.Errorf("a new catalog copied")
+	}
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var latest int
+	if err := db.QueryRow("SELECT max(version) FROM schema_migrations").Scan(&latest); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("DELETE FROM schema_migrations WHERE version = ?; ALTER TABLE records DROP COLUMN r_x", latest); err != nil {
+		t.Fatal(err)
+	}
+	s = openAt(t, path, "fr", testKey(1))
+	if _, err := s.Get(ctx, KindTool, "fr", "decidim"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	copyPath := fmt.Sprintf("%s.schema-%d", path, latest-1)
+	old, err := sql.Open("sqlite", "file:"+copyPath+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	var version, records int
+	if err := old.QueryRow("SELECT max(version), (SELECT count(*) FROM records) FROM schema_migrations").Scan(&version, &records); err != nil || version != latest-1 || records != 1 {
+		t.Errorf("the copy: schema %d, %d records (%v); want %d and 1", version, records, err, latest-1)
+	}
+	openAt(t, path, "fr", testKey(1)).Close() // at the latest schema: no copy
+	if entries, _ := filepath.Glob(path + ".schema-*"); len(entries) != 1 {
+		t.Errorf("copies: %v", entries)
 	}
 }

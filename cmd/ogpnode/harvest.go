@@ -21,7 +21,6 @@ import (
 	"github.com/ogptoolbox/federation/harvest"
 	"github.com/ogptoolbox/federation/harvest/csvfile"
 	"github.com/ogptoolbox/federation/node"
-	"github.com/ogptoolbox/federation/storage"
 	"google.golang.org/protobuf/encoding/protojson"
 )
 
@@ -187,16 +186,16 @@ func runHarvest(ctx context.Context, o harvestOptions, getenv func(string) strin
 			return fmt.Errorf("harvest: %s holds the node's key but no catalog (wiped?): its federation holds the records of its origin, and a catalog made anew here would write seqs they hold already, which never reach them; "+
 				"start the node with --join (it gets its records back), and harvest through it (--node URL), or give --offline if the origin never wrote a record", o.dataDir)
 		}
+		if !o.offline {
+			if err := refuseIfFederated(ctx, o.dataDir); err != nil {
+				return err
+			}
+		}
 		cat, err := node.OpenCatalog(ctx, o.origin, o.dataDir, log)
 		if err != nil {
 			return fmt.Errorf("harvest: %w", err)
 		}
 		defer cat.Close()
-		if !o.offline {
-			if err := refuseIfFederated(ctx, cat.Store, o.dataDir); err != nil {
-				return err
-			}
-		}
 		importHarvest = harvest.NewImporter(cat.Store, nil, log).Import
 	}
 
@@ -234,17 +233,17 @@ func runHarvest(ctx context.Context, o harvestOptions, getenv func(string) strin
 // that no write takes a seq they hold already, where a harvest here would
 // ask no one. A write of such a seq never reaches them, and the record they
 // hold at it is lost to this node.
-func refuseIfFederated(ctx context.Context, store *storage.Store, dataDir string) error {
-	peers, err := store.Peers(ctx)
+func refuseIfFederated(ctx context.Context, dataDir string) error {
+	members, err := node.RememberedMembers(ctx, dataDir)
 	if err != nil {
 		return fmt.Errorf("harvest: %w", err)
 	}
-	if len(peers) == 0 {
+	if members == 0 {
 		return nil
 	}
 	return fmt.Errorf("harvest: the catalog of %s belongs to a federation (%d members remembered), whose node waits for them at start "+
 		"to get back the records of its origin this copy may lack (one restored from an older copy), and a harvest here would not: "+
-		"start the node and harvest through it (--node URL), or give --offline if this catalog holds every record of its origin", dataDir, len(peers))
+		"start the node and harvest through it (--node URL), or give --offline if this catalog holds every record of its origin", dataDir, members)
 }
 
 // readToken reads the admin token for --node.
