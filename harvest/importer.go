@@ -358,6 +358,19 @@ func adoptNameWithSecrets(tx *storage.HarvestTx, name string) (map[string]storag
 	return tx.Entries()
 }
 
+// ScrubReports makes every report kept fit to publish (scrubReport): an
+// earlier version kept, in the reports of a source given its own name,
+// the credentials of its location's query, which this one takes out of
+// every report it writes. It returns how many reports it wrote again; the
+// node calls it at start.
+func (im *Importer) ScrubReports(ctx context.Context) (int, error) {
+	return im.store.RewriteHarvestReports(ctx, func(run *catalogv1.HarvestRun) bool {
+		before := proto.Clone(run)
+		scrubReport(run)
+		return !proto.Equal(before, run)
+	})
+}
+
 // scrubbed is a copy of run made fit to publish and to save (see
 // scrubReport); run keeps the caller's rejected entries as they are.
 func scrubbed(run *catalogv1.HarvestRun) *catalogv1.HarvestRun {

@@ -1009,3 +1009,36 @@ func TestReportErrorBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestReportsKeptScrubbed: the reports an earlier version kept with the
+// credentials of a source's location (a source given its own name, which
+// no run renames) lose them, and the others are left as they are.
+func TestReportsKeptScrubbed(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	im := NewImporter(s, nil, quietLog())
+	const secret = "glpat-s3cret"
+	dirty := &catalogv1.HarvestRun{Source: &catalogv1.HarvestSource{Name: "named", Kind: KindSILL, Location: "https://example.org/sill.json?access_token=" + secret}, Complete: false,
+		Error: "fetch https://example.org/sill.json?access_token=" + secret + ": 404 Not Found"}
+	clean := &catalogv1.HarvestRun{Source: &catalogv1.HarvestSource{Name: "other", Kind: KindSILL, Location: "https://example.org/other.json"}, Complete: true, Created: 3}
+	for _, r := range []*catalogv1.HarvestRun{dirty, clean} {
+		if _, err := s.SaveHarvestRun(ctx, r); err != nil { // as an earlier version saved them
+			t.Fatal(err)
+		}
+	}
+	if n, err := im.ScrubReports(ctx); err != nil || n != 1 {
+		t.Fatalf("ScrubReports: %d, %v; want 1", n, err)
+	}
+	runs, err := s.HarvestRuns(ctx, "", 10)
+	if err != nil || len(runs) != 2 {
+		t.Fatalf("the reports: %v, %v", runs, err)
+	}
+	for _, r := range runs {
+		if strings.Contains(r.String(), secret) || (r.GetSource().GetName() == "other" && r.GetCreated() != 3) {
+			t.Errorf("a report: %v", r)
+		}
+	}
+	if n, err := im.ScrubReports(ctx); err != nil || n != 0 {
+		t.Errorf("ScrubReports again: %d, %v; want 0", n, err)
+	}
+}

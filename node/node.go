@@ -181,6 +181,11 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 	// pages: a harvest import over REST, where the admin token is checked
 	// before the body is read, may be as large as --max-harvest-bytes.
 	n.importer = harvest.NewImporter(n.store, nil, log)
+	if scrubbed, err := n.importer.ScrubReports(ctx); err != nil {
+		log.Error("could not take the credentials of sources' locations out of the harvest reports an earlier version kept", "err", err)
+	} else if scrubbed > 0 {
+		log.Warn("took the credentials of sources' locations out of the harvest reports an earlier version kept", "reports", scrubbed)
+	}
 	n.health = health.NewServer()
 	syncSrv := ogpsync.NewServer(n.store, maxConcurrentPulls, log)
 	harvests := &harvestServer{importer: n.importer, store: n.store, maxPartBytes: cfg.MaxRequestBytes, maxBytes: cfg.MaxHarvestBytes}

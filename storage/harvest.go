@@ -346,6 +346,64 @@ func (s *Store) SaveHarvestRun(ctx context.Context, run *catalogv1.HarvestRun) (
 	return run, nil
 }
 
+// RewriteHarvestReports passes every report kept to rewrite, and writes
+// again, in one transaction, those it changed (it says so), keeping their
+// sources and names. It returns how many it wrote.
+func (s *Store) RewriteHarvestReports(ctx context.Context, rewrite func(*catalogv1.HarvestRun) bool) (int, error) {
+	if err := s.writeLock.lock(ctx); err != nil {
+		return 0, fmt.Errorf("rewrite harvest reports: wait for the writes before: %w", err)
+	}
+	defer s.writeLock.Unlock()
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("rewrite harvest reports: %w", err)
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, "SELECT run, report FROM harvest_runs")
+	if err != nil {
+		return 0, fmt.Errorf("rewrite harvest reports: %w", err)
+	}
+	changed := map[int64][]byte{}
+	for rows.Next() {
+		var (
+			n int64
+			b []byte
+		)
+		if err := rows.Scan(&n, &b); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("rewrite harvest reports: %w", err)
+		}
+		run := &catalogv1.HarvestRun{}
+		if err := proto.Unmarshal(b, run); err != nil {
+			continue // served as an error where it is read, as before
+		}
+		if !rewrite(run) {
+			continue
+		}
+		if changed[n], err = proto.Marshal(run); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("rewrite harvest report %d: %w", n, err)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("rewrite harvest reports: %w", err)
+	}
+	for n, b := range changed {
+		if _, err := tx.ExecContext(ctx, "UPDATE harvest_runs SET report = ? WHERE run = ?", b, n); err != nil {
+			return 0, fmt.Errorf("rewrite harvest report %d: %w", n, err)
+		}
+	}
+	if len(changed) == 0 {
+		return 0, nil
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("rewrite harvest reports: %w", err)
+	}
+	s.checkpoints.committed()
+	return len(changed), nil
+}
+
 // insertHarvestRun saves run in tx, as SaveHarvestRun does, and returns
 // its name.
 func insertHarvestRun(ctx context.Context, tx *sql.Tx, run *catalogv1.HarvestRun) (string, error) {
