@@ -233,6 +233,12 @@ type Replicator struct {
 	// nanoseconds: memberlist calls them under its lock of its members,
 	// and they take no lock of the node's (see logDueAtomic).
 	unsignedLogged, memberConflictLogged atomic.Int64
+	// otherProtocol holds, by member, what NotifyAlive refused it for
+	// speaking another protocol, which Peers gives as its last error
+	// (else it showed as gone, without a word); NotifyAlive takes no lock
+	// of the node's, and keeps at most maxOtherProtocol.
+	otherProtocol      gosync.Map
+	otherProtocolCount atomic.Int64
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -1226,9 +1232,13 @@ func (r *Replicator) Peers() []PeerStatus {
 		if !r.store.Accepts(p.meta.Origin) {
 			lag = 0 // an origin the trust list leaves out: not lacked, refused
 		}
+		lastErr := p.lastErr
+		if why, ok := r.otherProtocol.Load(p.meta.Origin); ok && !p.alive {
+			lastErr = why.(string)
+		}
 		out = append(out, PeerStatus{Origin: p.meta.Origin, GRPCAddr: p.meta.GRPCAddr, HTTPAddr: p.meta.HTTPAddr,
 			GossipAddr: p.gossipAddr, Alive: p.alive, Head: p.meta.Head, Watermark: w, Lag: lag,
-			LastSync: p.lastSync, LastError: p.lastErr})
+			LastSync: p.lastSync, LastError: lastErr})
 	}
 	slices.SortFunc(out, func(a, b PeerStatus) int { return strings.Compare(a.Origin, b.Origin) })
 	return out
@@ -2126,6 +2136,10 @@ func (delegate) MergeRemoteState(buf []byte, join bool)     {}
 // peers, the table of peers it rejoins and a series of metrics: what no
 // origin could be named is not let in.) A member of an origin the trust
 // list does not name is let in: it relays the records of others.
+// maxOtherProtocol bounds the members of another protocol a node keeps
+// the refusal of: names in gossip are any peer's to make up.
+const maxOtherProtocol = 1024
+
 func (d delegate) NotifyAlive(n *memberlist.Node) error {
 	if n.Name == d.r.cfg.Origin {
 		return nil
@@ -2141,7 +2155,15 @@ func (d delegate) NotifyAlive(n *memberlist.Node) error {
 		return fmt.Errorf("member %q claims origin %q", n.Name, m.Origin)
 	}
 	if m.Protocol != ProtocolVersion {
-		return fmt.Errorf("member %q speaks protocol %d, this node %d", n.Name, m.Protocol, ProtocolVersion)
+		err := fmt.Errorf("member %q speaks protocol %d, this node %d", n.Name, m.Protocol, ProtocolVersion)
+		why := fmt.Sprintf("speaks gossip protocol %d, this node %d: members of two protocols do not replicate; upgrade every member to one (see the README's \"Upgrades\")", m.Protocol, ProtocolVersion)
+		if _, known := d.r.otherProtocol.Load(n.Name); known || d.r.otherProtocolCount.Add(1) <= maxOtherProtocol {
+			d.r.otherProtocol.Store(n.Name, why)
+		}
+		return err
+	}
+	if _, ok := d.r.otherProtocol.LoadAndDelete(n.Name); ok {
+		d.r.otherProtocolCount.Add(-1)
 	}
 	if m.Head < 0 {
 		return fmt.Errorf("member %q announces head seq %d", n.Name, m.Head)

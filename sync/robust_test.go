@@ -513,6 +513,41 @@ func TestMembersRefused(t *testing.T) {
 	}
 }
 
+// TestMemberOfAnotherProtocolSaid: a member a node knows (remembered from
+// an earlier run), refused for speaking another gossip protocol (an
+// upgrade under way), is listed gone with why, rather than gone without a
+// word; once it speaks the node's, that is forgotten.
+func TestMemberOfAnotherProtocolSaid(t *testing.T) {
+	r := startCluster(t, 1, clusterOpts{antiEntropy: time.Hour})[0].repl
+	r.mu.Lock()
+	r.peers["fr"] = &peer{meta: meta{Origin: "fr", GRPCAddr: "127.0.0.1:7400"}}
+	r.mu.Unlock()
+	lastError := func() string {
+		for _, p := range r.Peers() {
+			if p.Origin == "fr" {
+				return p.LastError
+			}
+		}
+		t.Fatal("fr not listed")
+		return ""
+	}
+	older := meta{Origin: "fr", GRPCAddr: "127.0.0.1:7400", Protocol: ProtocolVersion - 1}
+	if err := (delegate{r}).NotifyAlive(signedMember(t, older, nodeKey("fr"))); err == nil {
+		t.Fatal("a member of another protocol taken")
+	}
+	if got := lastError(); !strings.Contains(got, fmt.Sprintf("speaks gossip protocol %d, this node %d", ProtocolVersion-1, ProtocolVersion)) {
+		t.Errorf("fr's last error: %q", got)
+	}
+	current := older
+	current.Protocol = ProtocolVersion
+	if err := (delegate{r}).NotifyAlive(signedMember(t, current, nodeKey("fr"))); err != nil {
+		t.Fatal(err)
+	}
+	if got := lastError(); got != "" {
+		t.Errorf("fr's last error once it speaks this node's protocol: %q", got)
+	}
+}
+
 // signedMember is a member announcing m from 127.0.0.1:7946, m naming
 // key's public key and signed by it.
 func signedMember(t *testing.T, m meta, key ed25519.PrivateKey) *memberlist.Node {
