@@ -265,8 +265,12 @@ func TestFiled(t *testing.T) {
 		"mit OR MIT":                "MIT",
 		"LicenseRef-City-Agreement": "LicenseRef-city-agreement",
 		"documentref-Spdx-Doc:licenseref-Agreement": "DocumentRef-spdx-doc:LicenseRef-agreement",
-		"Foo-1.0+": "Foo-1.0",
-		"GPL-9.9":  "GPL-9.9",
+		"Foo-1.0+":                          "Foo-1.0",
+		"GPL-9.9":                           "GPL-9.9",
+		"GFDL-1.3-no-invariants-only+":      "GFDL-1.3-no-invariants-or-later",
+		"GFDL-1.3-invariants-only+":         "GFDL-1.3-invariants-or-later",
+		"GPL-2.0-with-classpath-exception+": "GPL-2.0-or-later",
+		"MIT+":                              "MIT",
 	} {
 		e, err := Parse(expr)
 		if err != nil {

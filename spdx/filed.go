@@ -31,11 +31,13 @@ func filed(id string, orLater bool) string {
 		return licenseRefPrefix + strings.ToLower(ref)
 	}
 	if base, ok := gplWithException[strings.ToLower(id)]; ok {
-		return base
+		id = base // GPL-2.0-only, its "+" as of any -only below
 	}
 	base, deprecated := gnuVersion(id)
 	switch {
-	case deprecated && orLater, strings.HasSuffix(id, "-only") && orLater && isGNU(base):
+	case orLater && (deprecated || strings.HasSuffix(id, "-only")):
+		// GPL-3.0+, GPL-3.0-only+, GFDL-1.3-invariants-only+: this
+		// version or any later, whatever the list calls the family.
 		if later, ok := lookupLicense(strings.ToLower(base + "-or-later")); ok {
 			return later.id
 		}
