@@ -1,7 +1,6 @@
 package harvest
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -23,6 +22,7 @@ import (
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 	"github.com/ogptoolbox/federation/harvest/internal/finding"
 	"github.com/ogptoolbox/federation/harvest/publiccode"
+	"github.com/ogptoolbox/federation/internal/clip"
 )
 
 // isGit reports whether loc names a git repository: git+URL, a file://
@@ -212,31 +212,68 @@ func shallowClone(ctx context.Context, loc, dir string, opts ReadOptions) error 
 			"GIT_CONFIG_KEY_0=http.extraHeader", "GIT_CONFIG_VALUE_0=Authorization: Basic "+auth,
 			"GIT_CONFIG_KEY_1=http.followRedirects", "GIT_CONFIG_VALUE_1=false")
 	}
-	if os.Getenv("GIT_SSH_COMMAND") == "" && os.Getenv("GIT_SSH") == "" {
+	if os.Getenv("GIT_SSH_COMMAND") == "" && os.Getenv("GIT_SSH") == "" && !gitConfigured(ctx, "core.sshCommand") {
 		// Nor for a host key or a passphrase: ssh asks on the terminal
-		// the node may have, and the run waited for an answer.
+		// the node may have, and the run waited for an answer. (An ssh
+		// command the operator configured for git is theirs to make
+		// so.)
 		env = append(env, "GIT_SSH_COMMAND=ssh -o BatchMode=yes")
 	}
+	// git's messages go to a file: a pipe's reader waits for every
+	// process that holds its end, and git's helpers (git-remote-https,
+	// ssh) may outlive it.
+	stderr, err := os.CreateTemp("", "ogpnode-git-*.log")
+	if err != nil {
+		return fmt.Errorf("clone %s: %w", remote, err)
+	}
+	defer os.Remove(stderr.Name())
+	defer stderr.Close()
 	cmd := exec.CommandContext(ctx, "git", "clone", "--quiet", "--depth", "1", "--single-branch", "--", remote, dir)
-	cmd.Env = env
-	// The deadline and the node's stop end git and the helpers it starts
-	// (git-remote-https, ssh), which hold its stderr: killing git alone,
-	// the clone of a server that never answers waited for the server.
+	cmd.Env, cmd.Stderr = env, stderr
+	// The deadline and the node's stop end git and the helpers it starts,
+	// all of its process group: killing git alone, the clone of a server
+	// that never answers waited for the server.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
+	err = cmd.Run()
+	if cmd.Process != nil {
+		// Whatever ended git, the helpers it left end too.
+		endGroup(cmd.Process.Pid)
+	}
+	if err != nil {
 		if errors.Is(err, exec.ErrNotFound) {
 			return fmt.Errorf("clone %s: git is not installed", remote)
 		}
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return fmt.Errorf("clone %s: not done within %s", remote, opts.HTTPTimeout)
 		}
-		return fmt.Errorf("clone %s: %v: %s", remote, err, strings.TrimSpace(stderr.String()))
+		said, _ := os.ReadFile(stderr.Name())
+		return fmt.Errorf("clone %s: %v: %s", remote, err, strings.TrimSpace(string(clip.Bytes(string(said), 4<<10))))
 	}
 	return nil
+}
+
+// gitConfigured reports whether git's configuration sets key.
+func gitConfigured(ctx context.Context, key string) bool {
+	return exec.CommandContext(ctx, "git", "config", "--get", key).Run() == nil
+}
+
+// endGroup kills the process group pgid, and, on a goroutine, reaps those
+// of its processes the node is the parent of by now: a node that is its
+// container's first process (PID 1) inherits the orphans of the group,
+// which else stayed as zombies, two a clone past its deadline.
+func endGroup(pgid int) {
+	if syscall.Kill(-pgid, syscall.SIGKILL) != nil {
+		return // no process left in it
+	}
+	go func() {
+		for {
+			if _, err := syscall.Wait4(-pgid, nil, 0, nil); err != nil && !errors.Is(err, syscall.EINTR) {
+				return // ECHILD: none of them is the node's
+			}
+		}
+	}()
 }
 
 // publiccodeFiles lists the files of a folder a harvest reads: those named

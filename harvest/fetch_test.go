@@ -2,11 +2,13 @@ package harvest
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -145,5 +147,120 @@ func TestFolderFileLargerThanTheBound(t *testing.T) {
 	r := req.GetRejected()[0]
 	if r.GetWhere() != "tool0/publiccode.yml" || r.GetSourceId() != "" || !strings.Contains(r.GetFindings()[0].GetMessage(), "larger than 16384 bytes") {
 		t.Errorf("the file too large reported as %v", r)
+	}
+}
+
+// TestCloneKeepsTheConfiguredSSHCommand: an ssh command the operator set
+// in git's configuration (a deploy key, a port) is the one a clone runs;
+// the clone's own (ssh in batch mode) is for when none is set.
+func TestCloneKeepsTheConfiguredSSHCommand(t *testing.T) {
+	dir := t.TempDir()
+	marker := filepath.Join(dir, "ssh-called")
+	script := filepath.Join(dir, "deploy-ssh")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\ntouch "+marker+"\nexit 1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "gitconfig")
+	if err := os.WriteFile(cfg, []byte("[core]\n\tsshCommand = "+script+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("GIT_CONFIG_GLOBAL", cfg)
+	t.Setenv("GIT_SSH_COMMAND", "")
+	os.Unsetenv("GIT_SSH_COMMAND")
+	err := shallowClone(context.Background(), "git@git.example.invalid:city/catalog.git", filepath.Join(dir, "clone"), ReadOptions{HTTPTimeout: 30 * time.Second})
+	if _, statErr := os.Stat(marker); statErr != nil {
+		t.Errorf("core.sshCommand not run (clone: %v)", err)
+	}
+}
+
+// processState is the state of process pid as /proc gives it ("R", "S",
+// "Z" for a zombie), or "" once it is gone.
+func processState(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return ""
+	}
+	s := string(b)
+	if i := strings.LastIndexByte(s, ')'); i >= 0 {
+		if f := strings.Fields(s[i+1:]); len(f) > 0 {
+			return f[0]
+		}
+	}
+	return ""
+}
+
+// TestCloneLeavesNoHelperRunning: a clone git says went well, one of whose
+// helpers outlives it, is a clone that went well, at once (a pipe of its
+// messages waited for the helper, and the clone failed 5 s later), and
+// the helper ends with it.
+func TestCloneLeavesNoHelperRunning(t *testing.T) {
+	bin := t.TempDir()
+	pidFile := filepath.Join(bin, "helper.pid")
+	fake := "#!/bin/sh\nsleep 60 &\necho $! > " + pidFile + "\nmkdir -p \"$8\"\nexit 0\n" // $8: the clone's folder
+	if err := os.WriteFile(filepath.Join(bin, "git"), []byte(fake), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+":"+os.Getenv("PATH"))
+	t.Setenv("GIT_SSH_COMMAND", "ssh") // no `git config` asked of the fake git
+	if err := shallowClone(context.Background(), "git+https://git.example.org/city/catalog.git", filepath.Join(t.TempDir(), "clone"), ReadOptions{HTTPTimeout: time.Minute}); err != nil {
+		t.Errorf("a clone git said went well: %v", err)
+	}
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if st := processState(pid); st == "" || st == "Z" {
+			break // ended (a zombie until its new parent reaps it)
+		}
+		if time.Now().After(deadline) {
+			syscall.Kill(pid, syscall.SIGKILL)
+			t.Fatalf("git's helper %d still runs 10 s after the clone", pid)
+		}
+	}
+}
+
+// TestClonesPastTheirDeadlineLeaveNoZombie: a node that is its
+// container's first process inherits the processes of a clone it ended
+// (git, git-remote-https), and reaps them. The test takes that role as
+// the subreaper of its children.
+func TestClonesPastTheirDeadlineLeaveNoZombie(t *testing.T) {
+	const prSetChildSubreaper = 36
+	if _, _, errno := syscall.RawSyscall(syscall.SYS_PRCTL, prSetChildSubreaper, 1, 0); errno != 0 {
+		t.Skip("no subreaper here:", errno)
+	}
+	defer syscall.RawSyscall(syscall.SYS_PRCTL, prSetChildSubreaper, 0, 0)
+	loc, _ := hungGitServer(t)
+	for range 2 {
+		if err := shallowClone(context.Background(), loc, filepath.Join(t.TempDir(), "clone"), ReadOptions{HTTPTimeout: time.Second}); err == nil || !strings.Contains(err.Error(), "not done within") {
+			t.Fatalf("clone: %v", err)
+		}
+	}
+	me := os.Getpid()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		zombies := 0
+		stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+		for _, p := range stats {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				continue
+			}
+			s := string(b)
+			if i := strings.LastIndexByte(s, ')'); i >= 0 {
+				if f := strings.Fields(s[i+1:]); len(f) > 1 && f[0] == "Z" && f[1] == strconv.Itoa(me) {
+					zombies++
+				}
+			}
+		}
+		if zombies == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d zombies of the clones 10 s after their deadline", zombies)
+		}
 	}
 }

@@ -120,11 +120,14 @@ func (s Source) Resolve() (Source, error) {
 // https://oauth2:TOKEN@git.example.org/city/catalog.git).
 var userinfo = regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.-]*://)[^/?#\s]*@`) // to the last @ of the authority, as url.Parse reads it
 
-// secretParameter is the value of a URL's query parameter that carries a
-// credential: a token (GitLab's private_token, OAuth's access_token), an
-// API key, a password, a signature (of a signed URL: S3's X-Amz-Signature
-// and X-Amz-Credential, Azure's sig, Google's X-Goog-Signature).
-var secretParameter = regexp.MustCompile(`(?i)([?&](?:[a-z0-9_.-]*token|api[_-]?key|key|secret|password|passwd|sig|signature|x-amz-signature|x-amz-credential|x-goog-signature|x-goog-credential)=)[^&#\s"'<>]+`)
+// secretParameter is the value of a URL's query (or fragment) parameter
+// that carries a credential: a token (GitLab's private_token, OAuth's
+// access_token), a secret (client_secret), a key named as one (api_key,
+// access_key, secret_key: not a bare "key", which names a document as
+// often, as in Google's legacy spreadsheet links, and whose values would
+// then make two sources one), a password, a signature or credential of a
+// signed URL (S3's X-Amz-Signature and X-Amz-Credential, Azure's sig).
+var secretParameter = regexp.MustCompile(`(?i)([?&#](?:[a-z0-9_.-]*(?:token|secret|password|passwd|credential|signature)|[a-z0-9_.]*[_.-]key|apikey|sig)=)[^&#\s"'<>]+`)
 
 // WithoutSecrets is text with the credentials of each URL it holds taken
 // out: their user name and password, and the values of the query
@@ -162,11 +165,11 @@ func detectKind(loc string) (string, error) {
 	case ext == ".json" && strings.Contains(strings.ToLower(filepath.Base(name)), "code"):
 		return KindCodeJSON, nil
 	}
-	// A path that is not there is said as missing, and, when its name has
-	// an extension (a file, not a folder), that its name does not tell
-	// its kind: it never will, once the file is there either.
+	// A path that is not there is said as missing, and, when its name is
+	// a file's (not a folder's), that its name does not tell its kind: it
+	// never will, once the file is there either.
 	if err := localMissing(loc); err != nil {
-		if filepath.Ext(loc) != "" {
+		if isFileName(loc) {
 			return "", missingError{loc: loc, kindUntold: true}
 		}
 		return "", err
@@ -174,6 +177,18 @@ func detectKind(loc string) (string, error) {
 	// Without the location's user name and password: the message reaches
 	// the terminal and the node's log.
 	return "", fmt.Errorf("cannot tell the kind of source %s: give it (--kind %s)", WithoutSecrets(loc), strings.Join(Kinds(), "|"))
+}
+
+// isFileName reports whether the name of path ends as a file's of the
+// formats catalogs come in (.json, .csv, .txt...): a folder may have a
+// dot in its name (a share named for its host, publiccode.d), and is
+// waited for when it is not there.
+func isFileName(path string) bool {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".json", ".csv", ".tsv", ".txt", ".xml", ".yml", ".yaml", ".xls", ".xlsx", ".ods":
+		return true
+	}
+	return false
 }
 
 // localMissing says so when loc is a path on this machine (not a URL, nor
@@ -194,8 +209,8 @@ func localMissing(loc string) error {
 // an export not written, a share not mounted) from one they cannot take.
 type missingError struct {
 	loc string
-	// kindUntold: the location's name has an extension (a file, not a
-	// folder to be mounted) that does not tell its kind.
+	// kindUntold: the location's name is a file's (isFileName), not a
+	// folder's to be mounted, and does not tell its kind.
 	kindUntold bool
 }
 

@@ -348,12 +348,23 @@ func adoptNameWithSecrets(tx *storage.HarvestTx, name string) (map[string]storag
 	if err != nil {
 		return nil, err
 	}
+	var olds []string
 	for _, old := range sources {
 		if old != name && WithoutSecrets(old) == name {
-			if err := tx.Adopt(old, scrubReport); err != nil {
-				return nil, err
-			}
+			olds = append(olds, old)
 		}
+	}
+	switch {
+	case len(olds) == 1:
+		if err := tx.Adopt(olds[0], scrubReport); err != nil {
+			return nil, err
+		}
+	case len(olds) > 1:
+		// Two sources of an earlier version that differ only in a
+		// credential: adopting both under one name, a run of one would
+		// delete the other's tools. Neither is, and the source's tools
+		// are made anew under its name; the operator names each.
+		return nil, fmt.Errorf("%d sources harvested by an earlier version are named %s once their credentials are taken out: give this one a name of its own (--name, or name: in the configuration), so that it keeps its tools apart", len(olds), name)
 	}
 	return tx.Entries()
 }

@@ -805,11 +805,17 @@ func TestWithoutSecrets(t *testing.T) {
 		"https://example.org/sill.json?token=…":                                                                        "https://example.org/sill.json?token=…",
 		"https://example.org/search?q=token&page=2":                                                                    "https://example.org/search?q=token&page=2",
 		"https://example.org/keys.json?monkey=1":                                                                       "https://example.org/keys.json?monkey=1",
-		"https://oauth2:glpat-x@git.example.org/city/catalog.git":                                                      "https://git.example.org/city/catalog.git",
-		"git+https://u:p@ss@git.example.org/r.git":                                                                     "git+https://git.example.org/r.git",
-		"fatal: unable to access 'https://u:tok@host/r.git/': 403":                                                     "fatal: unable to access 'https://host/r.git/': 403",
-		"https://git.example.org/people/@me/r.git":                                                                     "https://git.example.org/people/@me/r.git",
-		"contact: mailto:a@b.org, https://example.org?u=a@b":                                                           "contact: mailto:a@b.org, https://example.org?u=a@b",
+		"https://api.example.org/tools.json?client_id=ogp&client_secret=S3CRET":                                        "https://api.example.org/tools.json?client_id=ogp&client_secret=…",
+		"https://s3.example.org/b/tools.csv?access_key=S3CRET&secret_key=S3CRET":                                       "https://s3.example.org/b/tools.csv?access_key=…&secret_key=…",
+		"https://api.example.org/export.csv#access_token=S3CRET":                                                       "https://api.example.org/export.csv#access_token=…",
+		// A bare key names a document as often as it is one (a legacy
+		// Google spreadsheet): kept, so that two sheets stay two sources.
+		"https://docs.google.com/spreadsheet/pub?key=0AkCityA&output=csv": "https://docs.google.com/spreadsheet/pub?key=0AkCityA&output=csv",
+		"https://oauth2:glpat-x@git.example.org/city/catalog.git":         "https://git.example.org/city/catalog.git",
+		"git+https://u:p@ss@git.example.org/r.git":                        "git+https://git.example.org/r.git",
+		"fatal: unable to access 'https://u:tok@host/r.git/': 403":        "fatal: unable to access 'https://host/r.git/': 403",
+		"https://git.example.org/people/@me/r.git":                        "https://git.example.org/people/@me/r.git",
+		"contact: mailto:a@b.org, https://example.org?u=a@b":              "contact: mailto:a@b.org, https://example.org?u=a@b",
 		"/srv/catalogs/city": "/srv/catalogs/city",
 		"two: http://a:b@one.example/ and ftp://c@two.example/ done": "two: http://one.example/ and ftp://two.example/ done",
 	} {
@@ -1040,5 +1046,40 @@ func TestReportsKeptScrubbed(t *testing.T) {
 	}
 	if n, err := im.ScrubReports(ctx); err != nil || n != 0 {
 		t.Errorf("ScrubReports again: %d, %v; want 0", n, err)
+	}
+}
+
+// TestSourcesOfOneNameOnceScrubbedNotAdopted: two sources an earlier
+// version harvested, whose names differ only in a credential, are not both
+// adopted under the name they now share (a run of one would delete the
+// other's tools): the run is refused, saying to name the source.
+func TestSourcesOfOneNameOnceScrubbedNotAdopted(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	im := NewImporter(s, nil, quietLog())
+	for _, c := range []struct{ token, id, name string }{{"glpat-a", "https://git.example.org/a", "Alpha"}, {"glpat-b", "https://git.example.org/b", "Beta"}} {
+		loc := "https://git.example.org/api/v4/projects/7/repository/files/publiccode.yml/raw?private_token=" + c.token
+		old := &catalogv1.HarvestSource{Name: KindPubliccode + ":" + loc, Kind: KindPubliccode, Location: loc}
+		es := []*catalogv1.HarvestEntry{entry(c.id, c.name, "A tool")}
+		in, _, _ := im.prepareEntries(ctx, old, es)
+		var run catalogv1.HarvestRun
+		if _, err := s.ApplyHarvest(ctx, old.GetName(), func(tx *storage.HarvestTx) (storage.HarvestPlan, error) {
+			run = catalogv1.HarvestRun{}
+			return plan(tx, old, in, map[string]bool{c.id: true}, true, timestamppb.Now(), &run)
+		}); err != nil || run.GetCreated() != 1 {
+			t.Fatalf("the old import: %s, %v", counts(&run), err)
+		}
+	}
+	src, err := Source{Location: "https://git.example.org/api/v4/projects/7/repository/files/publiccode.yml/raw?private_token=glpat-a", Kind: KindPubliccode}.Resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := im.Import(ctx, &catalogv1.ImportHarvestRequest{Source: src.Proto(), Complete: true, Entries: []*catalogv1.HarvestEntry{entry("https://git.example.org/a", "Alpha", "A tool")}}); err == nil || !strings.Contains(err.Error(), "give this one a name of its own") {
+		t.Errorf("the run under the name both share: %v", err)
+	}
+	for _, id := range []string{"alpha", "beta"} {
+		if _, err := s.Get(ctx, storage.KindTool, "fr", id); err != nil {
+			t.Errorf("%s: %v", id, err)
+		}
 	}
 }

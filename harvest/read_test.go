@@ -323,6 +323,13 @@ func TestScheduledSourceNotThereYet(t *testing.T) {
 			t.Errorf("a missing file of its kind given refused: %v", err)
 		}
 	}
+	// A folder may have a dot in its name: it is waited for.
+	for _, name := range []string{"catalogs.example.org", "publiccode.d", "export-2024.12"} {
+		share := Scheduled{Source: Source{Location: filepath.Join(t.TempDir(), "mnt", name)}, Interval: "24h"}
+		if _, _, err := share.Check(); err != nil {
+			t.Errorf("a share %s not mounted yet: %v", name, err)
+		}
+	}
 	// One folder spelled two ways is one source, refused twice whether
 	// it is there or not.
 	twice := []Scheduled{{Source: Source{Location: folder}, Interval: "6h"}, {Source: Source{Location: folder + "/"}, Interval: "1h"}}

@@ -37,7 +37,7 @@ const (
 
 // Check resolves the source and parses the interval. A source on this
 // machine whose location is missing, and whose kind its name does not tell,
-// is not an error when its name has no extension (a folder, by its name):
+// is not an error when its name is not a file's (a folder, by its name):
 // it is returned unresolved (no Kind), and Run resolves it at each of its
 // runs, so that a node does not stay down for a share not mounted yet.
 func (s Scheduled) Check() (Scheduled, time.Duration, error) {
