@@ -147,7 +147,7 @@ func observeInterceptors(log *slog.Logger, m *metrics) (grpc.UnaryServerIntercep
 				err = status.Error(codes.Internal, "internal error")
 			}
 			err = boundError(err)
-			count(ctx, fullMethod, err, time.Since(start))
+			count(ctx, fullMethod, err, time.Since(start), false)
 		}()
 		return call()
 	}
@@ -166,22 +166,23 @@ func observeInterceptors(log *slog.Logger, m *metrics) (grpc.UnaryServerIntercep
 
 // callCounter returns what counts, times and logs an API call: a
 // successful write at info, a failure of the node's at error, the rest at
-// debug.
-func callCounter(log *slog.Logger, m *metrics) func(ctx context.Context, fullMethod string, err error, elapsed time.Duration) {
+// debug; and a call refused before its handler ran (refused) at debug,
+// whatever its code: grpc-go answers INTERNAL to a request that does not
+// decode, which is the caller's, and any caller could flood the log.
+func callCounter(log *slog.Logger, m *metrics) func(ctx context.Context, fullMethod string, err error, elapsed time.Duration, refused bool) {
 	writes := writeMethods()
-	return func(ctx context.Context, fullMethod string, err error, elapsed time.Duration) {
+	return func(ctx context.Context, fullMethod string, err error, elapsed time.Duration, refused bool) {
 		code := status.Code(err)
 		method := methodName(fullMethod)
 		m.requests.With(prometheus.Labels{"method": method, "code": code.String()}).Inc()
 		m.latency.With(prometheus.Labels{"method": method}).Observe(elapsed.Seconds())
 		level := slog.LevelDebug
-		switch code {
-		case codes.Internal, codes.Unknown, codes.DataLoss:
+		switch {
+		case refused:
+		case code == codes.Internal, code == codes.Unknown, code == codes.DataLoss:
 			level = slog.LevelError
-		case codes.OK:
-			if writes[fullMethod] {
-				level = slog.LevelInfo
-			}
+		case code == codes.OK && writes[fullMethod]:
+			level = slog.LevelInfo
 		}
 		log.Log(ctx, level, "rpc", "method", method, "code", code.String(), "duration", elapsed, "error", errText(err))
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/ogptoolbox/federation/envelope"
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
+	"github.com/ogptoolbox/federation/internal/lockedbuf"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -173,9 +174,12 @@ func TestRESTRefusalsCounted(t *testing.T) {
 
 // TestGRPCRefusalsCounted: the gRPC calls refused before the API's
 // interceptors see them (larger than the port reads, not protobuf) are
-// counted under their method; calls of no method of the node are not.
+// counted under their method, and logged as the caller's (not as errors
+// of the node: grpc-go answers INTERNAL to a request that does not
+// decode); calls of no method of the node are not counted.
 func TestGRPCRefusalsCounted(t *testing.T) {
-	n := startNode(t)
+	var logs lockedbuf.Buffer
+	n := startNodeLogged(t, &logs)
 	ctx := context.Background()
 	tool := validTool()
 	tool.Descriptions["en"].LongDescription = strings.Repeat("x", 5<<20)
@@ -198,6 +202,9 @@ func TestGRPCRefusalsCounted(t *testing.T) {
 	}
 	if strings.Contains(m, "MadeUp") || strings.Count(m, "\n")+1 != 2 {
 		t.Errorf("more requests counted than made:\n%s", m)
+	}
+	if strings.Contains(logs.String(), "level=ERROR") {
+		t.Errorf("a caller's refused request logged as the node's error:\n%s", logs.String())
 	}
 }
 

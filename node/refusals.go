@@ -41,7 +41,7 @@ func markSeen(ctx context.Context) {
 // server has: one of an unknown method ends before it (UNIMPLEMENTED), so
 // that a caller cannot add series of made-up names.
 type unseenCalls struct {
-	count func(ctx context.Context, fullMethod string, err error, elapsed time.Duration)
+	count func(ctx context.Context, fullMethod string, err error, elapsed time.Duration, refused bool)
 }
 
 func (unseenCalls) TagRPC(ctx context.Context, info *stats.RPCTagInfo) context.Context {
@@ -54,7 +54,7 @@ func (h unseenCalls) HandleRPC(ctx context.Context, rs stats.RPCStats) {
 		return
 	}
 	if s, ok := ctx.Value(seenKey{}).(*seen); ok && !s.counted.Load() {
-		h.count(ctx, s.fullMethod, boundError(end.Error), end.EndTime.Sub(end.BeginTime))
+		h.count(ctx, s.fullMethod, boundError(end.Error), end.EndTime.Sub(end.BeginTime), true)
 	}
 }
 
@@ -142,7 +142,7 @@ func restClientInterceptors() (grpc.UnaryClientInterceptor, grpc.StreamClientInt
 // restError is the gateway's error handler: it answers a request refused
 // before the gateway routed it with that refusal, and counts the requests
 // it answers without having called the API, under their method.
-func restError(count func(ctx context.Context, fullMethod string, err error, elapsed time.Duration)) runtime.ErrorHandlerFunc {
+func restError(count func(ctx context.Context, fullMethod string, err error, elapsed time.Duration, refused bool)) runtime.ErrorHandlerFunc {
 	return func(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
 		if rc := restCallOf(ctx); rc != nil {
 			if rc.refusal != nil {
@@ -150,7 +150,7 @@ func restError(count func(ctx context.Context, fullMethod string, err error, ela
 			}
 			err = boundError(decodeViolation(err))
 			if method, ok := runtime.RPCMethod(ctx); ok && !rc.called.Load() {
-				count(ctx, method, err, time.Since(rc.start))
+				count(ctx, method, err, time.Since(rc.start), true)
 			}
 		} else {
 			err = boundError(decodeViolation(err))
