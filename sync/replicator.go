@@ -236,7 +236,8 @@ type Replicator struct {
 	// otherProtocol holds, by member, what NotifyAlive refused it for
 	// speaking another protocol, which Peers gives as its last error
 	// (else it showed as gone, without a word); NotifyAlive takes no lock
-	// of the node's, and keeps at most maxOtherProtocol.
+	// of the node's, and keeps at most maxOtherProtocol, of which Peers
+	// forgets those of no member it knows.
 	otherProtocol      gosync.Map
 	otherProtocolCount atomic.Int64
 
@@ -1241,6 +1242,16 @@ func (r *Replicator) Peers() []PeerStatus {
 			LastSync: p.lastSync, LastError: lastErr})
 	}
 	slices.SortFunc(out, func(a, b PeerStatus) int { return strings.Compare(a.Origin, b.Origin) })
+	// The refusals of names no member the node knows has: they are shown
+	// nowhere, and made-up names would hold every place.
+	r.otherProtocol.Range(func(name, _ any) bool {
+		if r.peers[name.(string)] == nil {
+			if _, ok := r.otherProtocol.LoadAndDelete(name); ok {
+				r.otherProtocolCount.Add(-1)
+			}
+		}
+		return true
+	})
 	return out
 }
 
@@ -2157,8 +2168,12 @@ func (d delegate) NotifyAlive(n *memberlist.Node) error {
 	if m.Protocol != ProtocolVersion {
 		err := fmt.Errorf("member %q speaks protocol %d, this node %d", n.Name, m.Protocol, ProtocolVersion)
 		why := fmt.Sprintf("speaks gossip protocol %d, this node %d: members of two protocols do not replicate; upgrade every member to one (see the README's \"Upgrades\")", m.Protocol, ProtocolVersion)
-		if _, known := d.r.otherProtocol.Load(n.Name); known || d.r.otherProtocolCount.Add(1) <= maxOtherProtocol {
+		if _, known := d.r.otherProtocol.Load(n.Name); known {
 			d.r.otherProtocol.Store(n.Name, why)
+		} else if d.r.otherProtocolCount.Load() < maxOtherProtocol {
+			if _, loaded := d.r.otherProtocol.LoadOrStore(n.Name, why); !loaded {
+				d.r.otherProtocolCount.Add(1)
+			}
 		}
 		return err
 	}

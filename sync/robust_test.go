@@ -548,6 +548,44 @@ func TestMemberOfAnotherProtocolSaid(t *testing.T) {
 	}
 }
 
+// TestRefusalsOfMadeUpMembersForgotten: names of another protocol made up
+// by anyone who holds the gossip key fill no place for good: the refusals
+// of members the node does not know are forgotten, and a member it knows,
+// refused later, is said.
+func TestRefusalsOfMadeUpMembersForgotten(t *testing.T) {
+	r := startCluster(t, 1, clusterOpts{antiEntropy: time.Hour})[0].repl
+	d := delegate{r}
+	unsigned := func(origin string, protocol int) *memberlist.Node {
+		b, err := json.Marshal(meta{Origin: origin, GRPCAddr: "127.0.0.1:7400", Protocol: protocol})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &memberlist.Node{Name: origin, Addr: net.IPv4(127, 0, 0, 1), Port: 7946, Meta: b}
+	}
+	for i := range maxOtherProtocol + 10 {
+		d.NotifyAlive(unsigned(fmt.Sprintf("mm-%d", i), ProtocolVersion-1))
+	}
+	for range 10 {
+		d.NotifyAlive(unsigned("zz", ProtocolVersion-1))
+	}
+	if n := r.otherProtocolCount.Load(); n != maxOtherProtocol {
+		t.Errorf("%d refusals kept, want the bound, %d", n, maxOtherProtocol)
+	}
+	r.mu.Lock()
+	r.peers["fr"] = &peer{meta: meta{Origin: "fr", GRPCAddr: "127.0.0.1:7400"}}
+	r.mu.Unlock()
+	r.Peers() // as GET /v1/peers does
+	d.NotifyAlive(unsigned("fr", ProtocolVersion-1))
+	for _, p := range r.Peers() {
+		if p.Origin == "fr" && !strings.Contains(p.LastError, "speaks gossip protocol") {
+			t.Errorf("fr refused for its protocol once the made-up names were forgotten: last error %q", p.LastError)
+		}
+	}
+	if n := r.otherProtocolCount.Load(); n != 1 {
+		t.Errorf("%d refusals kept, want fr's alone", n)
+	}
+}
+
 // signedMember is a member announcing m from 127.0.0.1:7946, m naming
 // key's public key and signed by it.
 func signedMember(t *testing.T, m meta, key ed25519.PrivateKey) *memberlist.Node {
