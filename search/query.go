@@ -248,46 +248,80 @@ func (ix *Index) comesAfter(q Query, m matches, c Cursor) func(i int) bool {
 // the other filters select: what each value has of them, the value chosen
 // or not, as a faceted search shows the alternatives to what was chosen
 // (counted among the records q selects, a value never chosen with the
-// others was not even listed, and one was counted only with them).
+// others was not even listed, and one was counted only with them). With
+// q.Collapse, groups (Doc.Group) are counted rather than records.
+//
+// It matches once, without the filters of alternatives, then counts each
+// record by the filters of alternatives it fails: none, it counts for
+// every value it has (and in the total); one, for the values it has of
+// that filter's facet alone; more, for none. (Matching again without each
+// filter in turn cost a search a filter.)
 func (ix *Index) Facets(q Query) (total int, counts []FacetCount, err error) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	sc := ix.getScratch()
 	defer ix.scratch.Put(sc)
 	q.Order = ByName // no scores needed
-	m, err := ix.matchLocked(q, sc)
-	if err != nil {
-		return 0, nil, err
-	}
-	// The facets counted apart: those of one filter of alternatives.
 	filters := map[string]int{}
 	for _, f := range q.Filters {
 		filters[f.Facet]++
 	}
-	var apart []bool // by facet value
+	// The filters of alternatives, each of a facet of its own: apart[i]
+	// is the i-th, and which[fid] the index of the one whose facet value
+	// fid is (-1 for none), chosen[fid] whether it is one of its values.
+	var apart []Filter
+	base := q
+	base.Filters = nil
 	for _, f := range q.Filters {
-		if f.Alternatives && filters[f.Facet] == 1 {
-			if apart == nil {
-				apart = make([]bool, len(ix.facets))
-			}
-			for fid := range ix.facets {
-				apart[fid] = apart[fid] || ix.facets[fid].Facet == f.Facet
-			}
+		if f.Alternatives && filters[f.Facet] == 1 && len(f.Values) > 0 && len(apart) < maxApart {
+			apart = append(apart, f)
+		} else {
+			base.Filters = append(base.Filters, f)
 		}
 	}
+	m, err := ix.matchLocked(base, sc)
+	if err != nil {
+		return 0, nil, err
+	}
 	perValue := make([]int, len(ix.facets))
-	total = ix.tallyLocked(q, m.slots, perValue, func(fid uint32) bool { return apart == nil || !apart[fid] })
-	for i, f := range q.Filters {
-		if !f.Alternatives || filters[f.Facet] != 1 {
-			continue
+	if len(apart) == 0 {
+		total = ix.tallyLocked(q, m.slots, perValue, nil, nil)
+	} else {
+		which := make([]int8, len(ix.facets))
+		for fid := range which {
+			which[fid] = -1
 		}
-		others := q
-		others.Filters = slices.Delete(slices.Clone(q.Filters), i, i+1)
-		m, err := ix.matchLocked(others, sc) // the scratch's matches of q are counted already
-		if err != nil {
-			return 0, nil, err
+		chosen := make([]bool, len(ix.facets))
+		for i, f := range apart {
+			for _, v := range f.Values {
+				if fid, ok := ix.facetIDs[FacetValue{f.Facet, v}]; ok {
+					chosen[fid] = true
+				}
+			}
+			for fid := range ix.facets {
+				if ix.facets[fid].Facet == f.Facet {
+					which[fid] = int8(i)
+				}
+			}
 		}
-		ix.tallyLocked(q, m.slots, perValue, func(fid uint32) bool { return ix.facets[fid].Facet == f.Facet })
+		total = ix.tallyLocked(q, m.slots, perValue, func(slot uint32) (failed int8, kept bool) {
+			var passed [maxApart]bool
+			for _, fid := range ix.docs[slot].facets() {
+				if chosen[fid] {
+					passed[which[fid]] = true
+				}
+			}
+			failed = -1
+			for i, ok := range passed[:len(apart)] {
+				if !ok {
+					if failed >= 0 {
+						return 0, false // two failed: counted nowhere
+					}
+					failed = int8(i)
+				}
+			}
+			return failed, true
+		}, which)
 	}
 	for fid, n := range perValue {
 		if n > 0 {
@@ -297,34 +331,64 @@ func (ix *Index) Facets(q Query) (total int, counts []FacetCount, err error) {
 	return total, counts, nil
 }
 
-// tallyLocked adds to perValue, for each facet value counted has, the
-// records of slots that have it, and returns how many records there are;
-// with q.Collapse, the groups (Doc.Group) of slots rather than records: a
-// value once for a group if a record of it has the value, and the records
-// of no group each apart, as search collapses them.
-func (ix *Index) tallyLocked(q Query, slots []uint32, perValue []int, counted func(fid uint32) bool) int {
+// maxApart is the most filters of alternatives Facets counts apart (a
+// record holds which it passes in an array of that size); the facets
+// records have are fewer.
+const maxApart = 16
+
+// tallyLocked adds to perValue the records of slots by the values they
+// have, and returns how many records count in the total; with q.Collapse,
+// the groups (Doc.Group) of slots rather than records: a value once for a
+// group if a record of it counts for the value, and the records of no
+// group each apart, as search collapses them. fails, when set, says which
+// filter of alternatives a record fails (-1 for none, or it is not kept
+// at all): a record that fails one counts only for the values which gives
+// that filter's index, and not in the total.
+func (ix *Index) tallyLocked(q Query, slots []uint32, perValue []int, fails func(slot uint32) (failed int8, kept bool), which []int8) int {
 	if !q.Collapse {
+		n := 0
 		for _, slot := range slots {
+			failed := int8(-1)
+			if fails != nil {
+				var kept bool
+				if failed, kept = fails(slot); !kept {
+					continue
+				}
+			}
+			if failed < 0 {
+				n++
+			}
 			for _, fid := range ix.docs[slot].facets() {
-				if counted(fid) {
+				if failed < 0 || which[fid] == failed {
 					perValue[fid]++
 				}
 			}
 		}
-		return len(slots)
+		return n
 	}
 	byGroup := slices.Clone(slots)
 	slices.SortFunc(byGroup, func(a, b uint32) int { return cmp.Compare(ix.group[a], ix.group[b]) })
 	seen := map[uint32]bool{} // the values of the group at hand counted
-	n := 0
+	n, inTotal := 0, false
 	for i, slot := range byGroup {
 		g := ix.group[slot]
 		if g == 0 || i == 0 || ix.group[byGroup[i-1]] != g {
-			n++
 			clear(seen)
+			inTotal = false
+		}
+		failed := int8(-1)
+		if fails != nil {
+			var kept bool
+			if failed, kept = fails(slot); !kept {
+				continue
+			}
+		}
+		if failed < 0 && !inTotal {
+			n++
+			inTotal = g != 0 // a record of no group counts alone
 		}
 		for _, fid := range ix.docs[slot].facets() {
-			if !seen[fid] && counted(fid) {
+			if (failed < 0 || which[fid] == failed) && !seen[fid] {
 				perValue[fid]++
 				if g != 0 {
 					seen[fid] = true
