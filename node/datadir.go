@@ -235,7 +235,7 @@ func writeNewFile(path string, data []byte) error {
 			return err
 		}
 	}
-	return syncFile(dir)
+	return storage.SyncFile(dir)
 }
 
 // lockFile is held, locked, by the one process that uses a data folder.
@@ -350,7 +350,7 @@ func BackupDataDir(ctx context.Context, dataDir, dest string) (err error) {
 	if err := storage.Backup(ctx, filepath.Join(dataDir, catalogFile), filepath.Join(tmp, catalogFile)); err != nil {
 		return err
 	}
-	if err := syncFile(filepath.Join(tmp, catalogFile)); err != nil {
+	if err := storage.SyncFile(filepath.Join(tmp, catalogFile)); err != nil {
 		return fmt.Errorf("back up %s: %w", dataDir, err)
 	}
 	for _, name := range []string{keyFile, adminTokenFile} {
@@ -372,25 +372,14 @@ func BackupDataDir(ctx context.Context, dataDir, dest string) (err error) {
 		dataDir, time.Now().UTC().Format(time.RFC3339))); err != nil {
 		return fmt.Errorf("back up %s: %w", dataDir, err)
 	}
-	if err := syncFile(tmp); err != nil {
+	if err := storage.SyncFile(tmp); err != nil {
 		return fmt.Errorf("back up %s: %w", dataDir, err)
 	}
 	if err := os.Rename(tmp, dest); err != nil {
 		return fmt.Errorf("back up %s: %w", dataDir, err)
 	}
-	if err := syncFile(parent); err != nil {
+	if err := storage.SyncFile(parent); err != nil {
 		return fmt.Errorf("back up %s: %w", dataDir, err)
 	}
 	return nil
-}
-
-// syncFile syncs what was written to the file at path, or, for a folder,
-// the files made or renamed in it.
-func syncFile(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return f.Sync()
 }

@@ -55,6 +55,10 @@ func (s *Store) buildIndexes(ctx context.Context) error {
 		mu       sync.Mutex
 		firstErr error
 		tools    []tool
+		// The records of other origins with a time that is none, said
+		// once for all (their origins alone can write them anew).
+		othersTimeless int
+		firstTimeless  string
 	)
 	for range runtime.GOMAXPROCS(0) {
 		wg.Add(1)
@@ -69,16 +73,18 @@ func (s *Store) buildIndexes(ctx context.Context) error {
 					continue
 				}
 				if cleared := clearInvalidTimes(m); cleared != nil {
-					s.log.Error("a record holds a time that is none (written by an earlier version): served without it; peers of this version refuse its origin's pages until its origin writes it anew",
-						"record", ResourceName(Kind(rec.GetKind()), rec.GetOrigin(), rec.GetId()), "fields", cleared, "own", rec.GetOrigin() == s.origin)
+					mu.Lock()
 					if rec.GetOrigin() == s.origin {
-						mu.Lock()
+						s.log.Error("a record of this origin holds a time that is none (written by an earlier version): served without it, and written anew without it once the node's writes go ahead, as peers refuse it",
+							"record", ResourceName(Kind(rec.GetKind()), rec.GetOrigin(), rec.GetId()), "fields", cleared)
 						if s.timeless == nil {
 							s.timeless = map[recordKey]int64{}
 						}
 						s.timeless[recordKey{Kind(rec.GetKind()), rec.GetId()}] = rec.GetSeq()
-						mu.Unlock()
+					} else if othersTimeless++; othersTimeless == 1 {
+						firstTimeless = ResourceName(Kind(rec.GetKind()), rec.GetOrigin(), rec.GetId())
 					}
+					mu.Unlock()
 				}
 				ix := s.indexOf(rec.GetKind())
 				a := ix.Analyze(s.searchDoc(rec.GetOrigin(), m))
@@ -110,6 +116,10 @@ func (s *Store) buildIndexes(ctx context.Context) error {
 	}
 	if err = errors.Join(err, firstErr); err != nil {
 		return fmt.Errorf("build search index: %w", err)
+	}
+	if othersTimeless > 0 {
+		s.log.Warn("records of other origins hold a time that is none (written by earlier versions): served without it; peers of this version refuse their origins' pages until their nodes, upgraded, write them anew",
+			"records", othersTimeless, "first", firstTimeless)
 	}
 	now, uses := s.now(), s.links.groupUseCases()
 	parallel(len(tools), func(i int) {
@@ -539,12 +549,23 @@ func (s *Store) RepairTimes(ctx context.Context) (int, error) {
 		}
 		writes = append(writes, Write{Op: OpReplace, Kind: k.kind, ID: k.id, Resource: m, IfEtag: etag})
 	}
-	if len(writes) == 0 {
-		return 0, nil
+	// One write each: a record changed meanwhile (ErrStale) is left as
+	// the change made it, and does not keep the others from their repair.
+	written := 0
+	var errs []error
+	for _, w := range writes {
+		switch _, err := s.Apply(ctx, []Write{w}); {
+		case err == nil:
+			written++
+			delete(s.timeless, recordKey{w.Kind, w.ID})
+		case errors.Is(err, ErrStale), errors.Is(err, ErrNotFound):
+			delete(s.timeless, recordKey{w.Kind, w.ID})
+		default:
+			errs = append(errs, err)
+		}
 	}
-	if _, err := s.Apply(ctx, writes); err != nil {
-		return 0, fmt.Errorf("repair times: %w", err)
+	if err := errors.Join(errs...); err != nil {
+		return written, fmt.Errorf("repair times: %w", err)
 	}
-	s.timeless = nil
-	return len(writes), nil
+	return written, nil
 }

@@ -25,6 +25,7 @@ import (
 	"net/url"
 	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -491,16 +492,41 @@ func (s *Store) migrate(ctx context.Context, file string) error {
 // replaced). A copy that cannot be made refuses the migration.
 func (s *Store) copyBeforeMigrating(ctx context.Context, file string, current int) error {
 	copyPath := file + ".schema-" + strconv.Itoa(current)
-	if err := os.Remove(copyPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("migrate catalog: replace the copy before migrating, %s: %w", copyPath, err)
+	// Made under another name, then renamed: a copy cut short (the node
+	// killed, the disk full) is never taken for the catalog as it was.
+	partial := copyPath + ".partial"
+	if err := os.Remove(partial); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("migrate catalog: remove %s: %w", partial, err)
 	}
-	if _, err := s.writer.ExecContext(ctx, "VACUUM INTO ?", copyPath); err != nil {
-		os.Remove(copyPath)
+	if _, err := s.writer.ExecContext(ctx, "VACUUM INTO ?", partial); err != nil {
+		os.Remove(partial)
 		return fmt.Errorf("migrate catalog: copy it as it is (schema version %d) to %s before migrating, the way back to the ogpnode before: %w (free some space, or move the folder where there is)", current, copyPath, err)
+	}
+	if err := SyncFile(partial); err != nil {
+		os.Remove(partial)
+		return fmt.Errorf("migrate catalog: copy it before migrating: %w", err)
+	}
+	if err := os.Rename(partial, copyPath); err != nil {
+		os.Remove(partial)
+		return fmt.Errorf("migrate catalog: copy it before migrating: %w", err)
+	}
+	if err := SyncFile(filepath.Dir(copyPath)); err != nil {
+		return fmt.Errorf("migrate catalog: copy it before migrating: %w", err)
 	}
 	s.log.Warn("copied the catalog as it was before migrating it: an ogpnode before this one can no longer open it once migrated; to go back to one, stop this node, put the copy in the catalog's place and create the file restored-from-backup beside it, as for a backup restored (the README's \"Upgrades\")",
 		"schema_version", current, "copy", copyPath)
 	return nil
+}
+
+// SyncFile syncs what was written to the file at path, or, for a folder,
+// the files made or renamed in it.
+func SyncFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
 }
 
 type migration struct {
