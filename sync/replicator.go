@@ -240,6 +240,10 @@ type Replicator struct {
 	// forgets those of no member it knows.
 	otherProtocol      gosync.Map
 	otherProtocolCount atomic.Int64
+	// seriesMu orders the additions to metrics' series by origin and the
+	// deletion of those of a member forgotten (see addByOrigin). It is
+	// taken without r.mu held, and takes it (OriginLabel).
+	seriesMu gosync.Mutex
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -1198,6 +1202,17 @@ func (r *Replicator) saveSyncs() {
 	}
 }
 
+// addByOrigin adds n to the series of vec of origin's label. A pull that
+// labelled its records an instant before forgetDead deleted the series of
+// a member it forgot, and added to it an instant after, made the series
+// again for good: both go under seriesMu, and forgetDead takes the member
+// out of r.peers before, so that a label taken after names "other".
+func (r *Replicator) addByOrigin(vec *prometheus.CounterVec, origin string, n float64) {
+	r.seriesMu.Lock()
+	defer r.seriesMu.Unlock()
+	vec.WithLabelValues(r.OriginLabel(origin)).Add(n)
+}
+
 // OriginLabel is origin as metrics label it: itself for the node's own
 // origin, an origin the trust list names, or that of a member the node
 // knows (remembered ones too), and "other" for the rest. Records of any
@@ -1404,12 +1419,17 @@ func (r *Replicator) forgetDead() {
 			if err := r.store.SavePeer(r.ctx, saved); err != nil && r.ctx.Err() == nil {
 				r.log.Warn("remember member", "origin", d.origin, "err", err)
 			}
-		} else if r.OriginLabel(d.origin) == OtherOrigins {
+		} else {
 			// Its series go too, as its records now count under
 			// "other": a gossip-key holder making up member after
-			// member added series without end.
-			r.m.applied.DeleteLabelValues(d.origin)
-			r.m.divergences.DeleteLabelValues(d.origin)
+			// member added series without end. (Under seriesMu: see
+			// addByOrigin.)
+			r.seriesMu.Lock()
+			if r.OriginLabel(d.origin) == OtherOrigins {
+				r.m.applied.DeleteLabelValues(d.origin)
+				r.m.divergences.DeleteLabelValues(d.origin)
+			}
+			r.seriesMu.Unlock()
 		}
 	}
 }
@@ -1570,7 +1590,7 @@ func (r *Replicator) pullLoop(origin string) {
 		}
 		r.m.pulls.WithLabelValues(result).Observe(time.Since(start).Seconds())
 		for o, n := range res.AppliedByOrigin {
-			r.m.applied.WithLabelValues(r.OriginLabel(o)).Add(float64(n))
+			r.addByOrigin(r.m.applied, o, float64(n))
 		}
 		r.mu.Lock()
 		if err != nil && peerBusy(err) && r.ctx.Err() == nil {
@@ -1890,7 +1910,7 @@ func (r *Replicator) compareDigests(ctx context.Context, peerOrigin string, conn
 		if m == nil || t.GetOrigin() == r.cfg.Origin || m.GetWatermark() != t.GetWatermark() || sameRecords(m, t) {
 			continue
 		}
-		r.m.divergences.WithLabelValues(r.OriginLabel(t.GetOrigin())).Inc()
+		r.addByOrigin(r.m.divergences, t.GetOrigin(), 1)
 		// A fork, said when it was met: the peer holds what the origin
 		// signed, and is not at fault.
 		_, forked := r.store.ForkOf(t.GetOrigin())
