@@ -4,6 +4,7 @@ import (
 	"context"
 	"html"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -348,5 +349,26 @@ func TestEditKeepsSpacesAroundUntouchedValues(t *testing.T) {
 	want.DisplayName = "Tricky, renamed"
 	if diff := cmp.Diff(got, want, protocmp.Transform(), protocmp.IgnoreFields(&catalogv1.Tool{}, "etag", "seq", "update_time")); diff != "" {
 		t.Errorf("the tool after an edit of its name (-got +want):\n%s", diff)
+	}
+}
+
+// TestEditKeepsTheOrderOfCategoriesAndThemes: an edit of another field
+// keeps the order of the categories and themes (a source's, a harvested
+// tool's), which the form's boxes show in the vocabulary's: changed, the
+// record was signed anew for nothing; a box checked anew comes after.
+func TestEditKeepsTheOrderOfCategoriesAndThemes(t *testing.T) {
+	tool := &catalogv1.Tool{
+		DisplayName:  "Tricky",
+		Descriptions: map[string]*catalogv1.Description{"en": {ShortDescription: "Tricky values"}},
+		Categories:   []string{"e-commerce", "accounting"},
+		OgpThemes:    []catalogv1.OgpTheme{catalogv1.OgpTheme_OGP_THEME_OPEN_DATA, catalogv1.OgpTheme_OGP_THEME_E_PETITIONS},
+	}
+	want, got := editThroughForm(t, tool, func(v map[string][]string) { v["display_name"] = []string{"Tricky, renamed"} })
+	if !slices.Equal(got.GetCategories(), want.GetCategories()) || !slices.Equal(got.GetOgpThemes(), want.GetOgpThemes()) {
+		t.Errorf("after an edit of the name only: categories %v, themes %v; want %v, %v", got.GetCategories(), got.GetOgpThemes(), want.GetCategories(), want.GetOgpThemes())
+	}
+	_, got = editThroughForm(t, tool, func(v map[string][]string) { v["categories"] = append(v["categories"], "blog") })
+	if want := []string{"e-commerce", "accounting", "blog"}; !slices.Equal(got.GetCategories(), want) {
+		t.Errorf("a category checked anew: %v, want %v", got.GetCategories(), want)
 	}
 }

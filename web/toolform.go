@@ -231,6 +231,13 @@ func (f *toolForm) record(errs *formErrors, p *page) *catalogv1.Tool {
 		}
 		t.OgpThemes = append(t.OgpThemes, catalogv1.OgpTheme(v))
 	}
+	if was != nil {
+		// Boxes come in the vocabulary's order: the edited version's
+		// order stands for what stays checked (a source's own order,
+		// which an edit of another field changed, and so signed anew).
+		t.Categories = keptOrder(t.Categories, was.GetCategories())
+		t.OgpThemes = keptOrder(t.OgpThemes, was.GetOgpThemes())
+	}
 	m := &catalogv1.Maintenance{Type: f.MaintenanceType}
 	m.Contacts = keptRecords(f.Contacts, was.GetMaintenance().GetContacts(), 4,
 		func(c *catalogv1.Contact) string {
@@ -257,6 +264,26 @@ func (f *toolForm) record(errs *formErrors, p *page) *catalogv1.Tool {
 		}
 	}
 	return t
+}
+
+// keptOrder is checked (values of boxes, in the form's order) with those
+// was holds first, in was's order, then the others.
+func keptOrder[T comparable](checked, was []T) []T {
+	out := make([]T, 0, len(checked))
+	for _, v := range was {
+		if slices.Contains(checked, v) && !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	for _, v := range checked {
+		if !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	if len(out) == 0 {
+		return checked // nil stays nil
+	}
+	return out
 }
 
 // blockFrom is the block of the edited version (f is its form, nil for
