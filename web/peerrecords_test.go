@@ -75,3 +75,44 @@ func TestPeerRecordsMissingWhatTheAPIRequires(t *testing.T) {
 		}
 	}
 }
+
+// TestPeerToolPageForACurator: a signed-in curator on another member's
+// tool is told it is curated on its own node (no edit, no delete), and may
+// record a use case of it, as the use case form takes any member's tool.
+func TestPeerToolPageForACurator(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "data")
+	cat, err := node.OpenCatalog(ctx, "fr", dir, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := proto.Marshal(&catalogv1.Tool{Name: "origins/es/tools/decidim", Origin: "es", Seq: 1, DisplayName: "Decidim",
+		Descriptions: map[string]*catalogv1.Description{"en": {ShortDescription: "Participatory democracy"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed, err := envelope.Seal(&federationv1.Record{Origin: "es", Kind: federationv1.RecordKind_RECORD_KIND_TOOL, Id: "decidim", Seq: 1, Resource: res}, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cat.Store.ApplyPage(ctx, &federationv1.OriginPage{Origin: "es", PublicKey: pub, ThroughSeq: 1, Records: []*federationv1.SignedRecord{signed}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := cat.Close(); err != nil {
+		t.Fatal(err)
+	}
+	n := startNodeIn(t, dir)
+	c := client(t)
+	signIn(t, c, n)
+	_, page, _ := get(t, c, n.base+"/tools/es/decidim")
+	if !strings.Contains(page, `/usecases/new?tool=origins%2fes%2ftools%2fdecidim`) || strings.Contains(page, "/tools/es/decidim/edit") || strings.Contains(page, "/tools/es/decidim/delete") {
+		t.Error("a peer's tool page: want a link to add a use case of it, and none to edit or delete it")
+	}
+	if !strings.Contains(page, "curated on their own node") {
+		t.Error("a peer's tool page does not tell the signed-in curator it is curated on its own node")
+	}
+}
