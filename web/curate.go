@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"net/url"
@@ -33,6 +34,10 @@ type confirmView struct {
 	Cancel   string
 	Etag     string
 	Notice   string
+	// Title is the record's, said once it is deleted; Stay, the records
+	// of this node that name it, and stay (a tool's use cases).
+	Title string
+	Stay  []string
 }
 
 // doneView is the content of the page after a delete.
@@ -134,6 +139,9 @@ type curation[R resource, F recordForm[R]] struct {
 
 	get    func(ctx context.Context, name string) (R, error)
 	remove func(ctx context.Context, name, etag string) (*emptypb.Empty, error)
+	// naming, when set, gives the titles of the records of this node
+	// that name the record (a tool's use cases), which its delete leaves.
+	naming func(ctx context.Context, name string) []string
 }
 
 // routes adds the kind's forms to mux: /tools/new, /tools/{origin}/{id}/edit
@@ -286,9 +294,14 @@ func (c *curation[R, F]) confirm(w http.ResponseWriter, r *http.Request, code in
 	title, url := c.formOf(rec).title(), c.url(rec.GetName())
 	p := c.s.newPage(w, r, "confirm.title")
 	p.Title = p.T("confirm.title_of", title)
-	v := confirmView{Question: p.T("confirm.question", title), Action: url + "/delete", Cancel: url, Etag: rec.GetEtag()}
+	v := confirmView{Question: p.T("confirm.question", title), Action: url + "/delete", Cancel: url, Etag: rec.GetEtag(), Title: title}
 	if noticeKey != "" {
 		v.Notice = p.T(noticeKey)
+	}
+	if c.naming != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), callTimeout)
+		v.Stay = c.naming(ctx, rec.GetName())
+		cancel()
 	}
 	p.Content = v
 	c.s.render(w, r, code, "confirm", p)
@@ -308,7 +321,9 @@ func (c *curation[R, F]) deleteRecord(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		c.s.log.Info("deleted a record from the pages", "name", name)
 		p := c.s.newPage(w, r, "done.title")
-		p.Content = doneView{Message: p.T("done.deleted", name)}
+		// By the title the confirmation gave (the curator's to send):
+		// the record is gone to ask for it.
+		p.Content = doneView{Message: p.T("done.deleted", cmp.Or(strings.TrimSpace(r.PostFormValue("title")), name))}
 		c.s.render(w, r, http.StatusOK, "done", p)
 	case status.Code(err) == codes.Aborted:
 		if current, ok := c.fetch(ctx, w, r, name); ok {

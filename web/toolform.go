@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -74,6 +75,18 @@ func toolCuration(s *Server) *curation[*catalogv1.Tool, *toolForm] {
 		},
 		remove: func(ctx context.Context, name, etag string) (*emptypb.Empty, error) {
 			return s.catalog.DeleteTool(ctx, &catalogv1.DeleteToolRequest{Name: name, Etag: etag})
+		},
+		naming: func(ctx context.Context, name string) []string {
+			// The first page: enough to say that some stay, and which.
+			resp, err := s.catalog.ListUseCases(ctx, &catalogv1.ListUseCasesRequest{Origin: []string{s.cfg.Origin}, Tool: []string{name}, PageSize: 20})
+			if err != nil {
+				return nil // the confirmation stands without them
+			}
+			var titles []string
+			for _, u := range resp.GetUseCases() {
+				titles = append(titles, cmp.Or(u.GetOrganization().GetName(), u.GetName()))
+			}
+			return titles
 		},
 	}
 }
