@@ -4,6 +4,7 @@ import (
 	"context"
 	"html"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -370,5 +371,27 @@ func TestEditKeepsTheOrderOfCategoriesAndThemes(t *testing.T) {
 	_, got = editThroughForm(t, tool, func(v map[string][]string) { v["categories"] = append(v["categories"], "blog") })
 	if want := []string{"e-commerce", "accounting", "blog"}; !slices.Equal(got.GetCategories(), want) {
 		t.Errorf("a category checked anew: %v, want %v", got.GetCategories(), want)
+	}
+}
+
+// TestDeleteSaysWhatItLeaves: a tool's delete confirmation names the use
+// cases of this node that name it, which stay; the page after the delete
+// names the record by its title, in the reader's language.
+func TestDeleteSaysWhatItLeaves(t *testing.T) {
+	n := startNode(t)
+	seed(t, n)
+	c := client(t)
+	csrf := signIn(t, c, n)
+	_, page, _ := get(t, c, n.base+"/tools/fr/decidim/delete")
+	if !strings.Contains(page, "Ajuntament de Barcelona") || !strings.Contains(page, "stay") {
+		i := strings.Index(page, "<main")
+		t.Errorf("the confirmation of Decidim's delete does not name its use cases:\n%.600s", page[max(i, 0):])
+	}
+	get(t, c, n.base+"/?lang=fr")
+	_, page, _ = get(t, c, n.base+"/tools/fr/consul/delete")
+	code, page, _ := post(t, c, n.base+"/tools/fr/consul/delete", url.Values{"csrf": {csrf}, "etag": {regexpValue(t, page, "etag")}, "title": {regexpValue(t, page, "title")}})
+	if code != http.StatusOK || strings.Contains(page, "origins/fr/tools/consul") || !strings.Contains(page, "Consul Democracy") {
+		i := strings.Index(page, "<main")
+		t.Errorf("the page after a delete: %d\n%.400s", code, page[max(i, 0):])
 	}
 }

@@ -3,7 +3,6 @@ package web_test
 import (
 	"bytes"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 )
@@ -85,27 +84,5 @@ func TestFederationPageListsEachSource(t *testing.T) {
 	}
 	if _, api, _ := get(t, c, n.base+"/v1/harvests?last_of_each_source=true"); strings.Count(api, `"name":"harvests/`) != 2 {
 		t.Errorf("GET /v1/harvests?last_of_each_source=true: %s", api)
-	}
-}
-
-// TestDeleteSaysWhatItLeaves: a tool's delete confirmation names the use
-// cases of this node that name it, which stay; the page after the delete
-// names the record by its title, in the reader's language.
-func TestDeleteSaysWhatItLeaves(t *testing.T) {
-	n := startNode(t)
-	seed(t, n)
-	c := client(t)
-	csrf := signIn(t, c, n)
-	_, page, _ := get(t, c, n.base+"/tools/fr/decidim/delete")
-	if !strings.Contains(page, "Ajuntament de Barcelona") || !strings.Contains(page, "stay") {
-		i := strings.Index(page, "<main")
-		t.Errorf("the confirmation of Decidim's delete does not name its use cases:\n%.600s", page[max(i, 0):])
-	}
-	get(t, c, n.base+"/?lang=fr")
-	_, page, _ = get(t, c, n.base+"/tools/fr/consul/delete")
-	code, page, _ := post(t, c, n.base+"/tools/fr/consul/delete", url.Values{"csrf": {csrf}, "etag": {regexpValue(t, page, "etag")}, "title": {regexpValue(t, page, "title")}})
-	if code != http.StatusOK || strings.Contains(page, "origins/fr/tools/consul") || !strings.Contains(page, "Consul Democracy") {
-		i := strings.Index(page, "<main")
-		t.Errorf("the page after a delete: %d\n%.400s", code, page[max(i, 0):])
 	}
 }
