@@ -61,12 +61,18 @@ func (s *Server) ownOnly(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-// addViolations puts an API error's field violations beside their inputs;
-// it returns false when the error has none (it is not the form's fault).
-func addViolations(errs *formErrors, err error, input func(string) string) bool {
+// addViolations puts an API error's field violations beside their inputs,
+// named in the summary by the input's label when the page has one (p),
+// else by the API's field path; it returns false when the error has none
+// (it is not the form's fault).
+func addViolations(p *page, errs *formErrors, err error, input func(string) string) bool {
 	vs := violations(err)
 	for _, v := range vs {
-		errs.add(input(v.GetField()), v.GetField(), v.GetDescription())
+		in, label := input(v.GetField()), v.GetField()
+		if l := p.T("form." + in); in != "" && l != "form."+in {
+			label = l
+		}
+		errs.addAPI(in, label, v.GetDescription())
 	}
 	return len(vs) > 0
 }
@@ -264,10 +270,10 @@ func (c *curation[R, F]) save(w http.ResponseWriter, r *http.Request, p *page, f
 	case err == nil:
 		c.s.log.Info(done+" a "+strings.ReplaceAll(c.kind, "_", " ")+" from the pages", "name", name)
 		http.Redirect(w, r, c.url(name), http.StatusSeeOther)
-	case addViolations(&errs, err, c.input(f)):
+	case addViolations(p, &errs, err, c.input(f)):
 		c.render(w, r, p, http.StatusBadRequest, f, &errs, "")
 	case create && status.Code(err) == codes.AlreadyExists:
-		errs.add(c.kind+"_id", c.kind+"_id", status.Convert(err).Message())
+		errs.add(c.kind+"_id", p.T("form."+c.kind+"_id"), p.T("form.err_id_taken"))
 		c.render(w, r, p, http.StatusConflict, f, &errs, "")
 	case !create && status.Code(err) == codes.Aborted:
 		// Someone changed the record since the form was opened: keep what

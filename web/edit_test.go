@@ -395,3 +395,27 @@ func TestDeleteSaysWhatItLeaves(t *testing.T) {
 		t.Errorf("the page after a delete: %d\n%.400s", code, page[max(i, 0):])
 	}
 }
+
+// TestFrenchFormErrorsNamedByTheirLabels: on the French pages, a refused
+// form's summary names each field by its label, marks the API's message
+// as English, and says in French that an id is taken.
+func TestFrenchFormErrorsNamedByTheirLabels(t *testing.T) {
+	n := startNode(t)
+	seed(t, n)
+	c := client(t)
+	csrf := signIn(t, c, n)
+	get(t, c, n.base+"/?lang=fr")
+	code, page, _ := post(t, c, n.base+"/tools/new", url.Values{"csrf": {csrf}, "tool_id": {"nouveau"}, "display_name": {"Nouveau"},
+		"repository_url": {"pas une url"}, "descriptions": {"1"}, "d0_lang": {"fr"}, "d0_short": {"Démocratie"}})
+	summary := page[strings.Index(page, "error-summary"):]
+	summary = summary[:strings.Index(summary, "</ul>")]
+	if code != http.StatusBadRequest || !strings.Contains(summary, "Dépôt du code source") || strings.Contains(summary, "tool.repository_url") || !strings.Contains(summary, `<span lang="en">`) {
+		t.Errorf("a bad URL on the French pages: %d\n%s", code, summary)
+	}
+	code, page, _ = post(t, c, n.base+"/tools/new", url.Values{"csrf": {csrf}, "tool_id": {"decidim"}, "display_name": {"Decidim"},
+		"descriptions": {"1"}, "d0_lang": {"fr"}, "d0_short": {"Démocratie"}})
+	if code != http.StatusConflict || strings.Contains(page, "already exists") || !strings.Contains(page, "Cet identifiant est déjà pris") {
+		i := strings.Index(page, "error-summary")
+		t.Errorf("a taken id on the French pages: %d\n%.600s", code, page[max(i, 0):])
+	}
+}

@@ -106,8 +106,11 @@ type formErrors struct {
 
 type summaryItem struct {
 	Input   string // the input's id; "" when no input matches the field
-	Field   string // the API's field path, or the input's label
+	Field   string // the input's label, or the API's field path
 	Message string
+	// Lang is the language of a message the API gave ("en"), where the
+	// page's own are the reader's.
+	Lang string
 }
 
 func (e *formErrors) add(input, field, msg string) {
@@ -118,6 +121,13 @@ func (e *formErrors) add(input, field, msg string) {
 		e.byInput[input] = append(e.byInput[input], msg)
 	}
 	e.Summary = append(e.Summary, summaryItem{Input: input, Field: field, Message: msg})
+}
+
+// addAPI adds a message the API gave of field, in English, beside input
+// and in the summary, there named by label.
+func (e *formErrors) addAPI(input, label, msg string) {
+	e.add(input, label, msg)
+	e.Summary[len(e.Summary)-1].Lang = "en"
 }
 
 func (e *formErrors) of(input string) []string { return e.byInput[input] }
