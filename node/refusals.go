@@ -144,16 +144,13 @@ func restClientInterceptors() (grpc.UnaryClientInterceptor, grpc.StreamClientInt
 // it answers without having called the API, under their method.
 func restError(count func(ctx context.Context, fullMethod string, err error, elapsed time.Duration, refused bool)) runtime.ErrorHandlerFunc {
 	return func(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
-		if rc := restCallOf(ctx); rc != nil {
-			if rc.refusal != nil {
-				err = rc.refusal
-			}
-			err = boundError(decodeViolation(err))
-			if method, ok := runtime.RPCMethod(ctx); ok && !rc.called.Load() {
-				count(ctx, method, err, time.Since(rc.start), true)
-			}
-		} else {
-			err = boundError(decodeViolation(err))
+		rc := restCallOf(ctx)
+		if rc != nil && rc.refusal != nil {
+			err = rc.refusal
+		}
+		err = boundError(decodeViolation(err))
+		if method, ok := runtime.RPCMethod(ctx); ok && rc != nil && !rc.called.Load() {
+			count(ctx, method, err, time.Since(rc.start), true)
 		}
 		runtime.DefaultHTTPErrorHandler(ctx, mux, m, bearerChallenge{w}, r, err)
 	}

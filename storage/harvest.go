@@ -281,24 +281,8 @@ func (h *HarvestTx) Adopt(from string, rewrite func(*catalogv1.HarvestRun)) erro
 	if _, err := h.tx.ExecContext(h.ctx, "UPDATE OR IGNORE harvest_entries SET source = ? WHERE source = ?", h.source, from); err != nil {
 		return fmt.Errorf("adopt the entries of %s: %w", from, err)
 	}
-	rows, err := h.tx.QueryContext(h.ctx, "SELECT run, report FROM harvest_runs WHERE source = ?", from)
+	reports, err := readReports(h.ctx, h.tx, "SELECT run, report FROM harvest_runs WHERE source = ?", from)
 	if err != nil {
-		return fmt.Errorf("adopt the reports of %s: %w", from, err)
-	}
-	reports := map[int64][]byte{}
-	for rows.Next() {
-		var (
-			n int64
-			b []byte
-		)
-		if err := rows.Scan(&n, &b); err != nil {
-			rows.Close()
-			return fmt.Errorf("adopt the reports of %s: %w", from, err)
-		}
-		reports[n] = b
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return fmt.Errorf("adopt the reports of %s: %w", from, err)
 	}
 	for n, b := range reports {
@@ -315,6 +299,27 @@ func (h *HarvestTx) Adopt(from string, rewrite func(*catalogv1.HarvestRun)) erro
 		}
 	}
 	return nil
+}
+
+// readReports reads the reports query selects in tx, by run.
+func readReports(ctx context.Context, tx *sql.Tx, query string, args ...any) (map[int64][]byte, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	reports := map[int64][]byte{}
+	for rows.Next() {
+		var (
+			n int64
+			b []byte
+		)
+		if err := rows.Scan(&n, &b); err != nil {
+			return nil, err
+		}
+		reports[n] = b
+	}
+	return reports, rows.Err()
 }
 
 // keptHarvestRuns is how many reports of each source the catalog keeps.
@@ -359,20 +364,12 @@ func (s *Store) RewriteHarvestReports(ctx context.Context, rewrite func(*catalog
 		return 0, fmt.Errorf("rewrite harvest reports: %w", err)
 	}
 	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, "SELECT run, report FROM harvest_runs")
+	reports, err := readReports(ctx, tx, "SELECT run, report FROM harvest_runs")
 	if err != nil {
 		return 0, fmt.Errorf("rewrite harvest reports: %w", err)
 	}
 	changed := map[int64][]byte{}
-	for rows.Next() {
-		var (
-			n int64
-			b []byte
-		)
-		if err := rows.Scan(&n, &b); err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("rewrite harvest reports: %w", err)
-		}
+	for n, b := range reports {
 		run := &catalogv1.HarvestRun{}
 		if err := proto.Unmarshal(b, run); err != nil {
 			continue // served as an error where it is read, as before
@@ -381,13 +378,8 @@ func (s *Store) RewriteHarvestReports(ctx context.Context, rewrite func(*catalog
 			continue
 		}
 		if changed[n], err = proto.Marshal(run); err != nil {
-			rows.Close()
 			return 0, fmt.Errorf("rewrite harvest report %d: %w", n, err)
 		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, fmt.Errorf("rewrite harvest reports: %w", err)
 	}
 	for n, b := range changed {
 		if _, err := tx.ExecContext(ctx, "UPDATE harvest_runs SET report = ? WHERE run = ?", b, n); err != nil {

@@ -2,20 +2,13 @@ package web_test
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"html"
-	"log/slog"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
-	"github.com/ogptoolbox/federation/envelope"
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
-	"github.com/ogptoolbox/federation/node"
-	"google.golang.org/protobuf/proto"
 )
 
 // TestFacetValuesOfAPeerFilter: the facet values a peer's tool brings
@@ -23,33 +16,10 @@ import (
 // kilobytes) either link to a page that finds the tool, or are shown
 // without a link, never linking to a page that refuses itself.
 func TestFacetValuesOfAPeerFilter(t *testing.T) {
-	ctx := context.Background()
-	dir := filepath.Join(t.TempDir(), "data")
-	cat, err := node.OpenCatalog(ctx, "fr", dir, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, key, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
 	long := strings.Repeat("x", 3000)
-	res, err := proto.Marshal(&catalogv1.Tool{Name: "origins/de/tools/future", Origin: "de", Seq: 1, DisplayName: "Future",
+	dir := dataWithPeerRecords(t, "de", peerRecord{federationv1.RecordKind_RECORD_KIND_TOOL, "future", &catalogv1.Tool{Name: "origins/de/tools/future", Origin: "de", Seq: 1, DisplayName: "Future",
 		OgpThemes: []catalogv1.OgpTheme{99}, Categories: []string{long, "civic"},
-		Descriptions: map[string]*catalogv1.Description{"en": {ShortDescription: "A tool"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	signed, err := envelope.Seal(&federationv1.Record{Origin: "de", Kind: federationv1.RecordKind_RECORD_KIND_TOOL, Id: "future", Seq: 1, Resource: res}, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cat.Store.ApplyPage(ctx, &federationv1.OriginPage{Origin: "de", PublicKey: pub, ThroughSeq: 1, Records: []*federationv1.SignedRecord{signed}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := cat.Close(); err != nil {
-		t.Fatal(err)
-	}
+		Descriptions: map[string]*catalogv1.Description{"en": {ShortDescription: "A tool"}}}})
 	n := startNodeIn(t, dir)
 	c := client(t)
 	_, page, _ := get(t, c, n.base+"/")

@@ -26,44 +26,11 @@ import (
 // the tool it names (any member's: here this node's own), answered 500 on
 // every node.
 func TestPeerRecordsMissingWhatTheAPIRequires(t *testing.T) {
-	ctx := context.Background()
-	dir := filepath.Join(t.TempDir(), "data")
-	cat, err := node.OpenCatalog(ctx, "fr", dir, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, key, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	page := &federationv1.OriginPage{Origin: "de", PublicKey: pub}
-	for _, r := range []struct {
-		kind federationv1.RecordKind
-		id   string
-		res  proto.Message
-	}{
-		{federationv1.RecordKind_RECORD_KIND_USE_CASE, "bare", &catalogv1.UseCase{Name: "origins/de/usecases/bare", Origin: "de", Seq: 1,
+	dir := dataWithPeerRecords(t, "de",
+		peerRecord{federationv1.RecordKind_RECORD_KIND_USE_CASE, "bare", &catalogv1.UseCase{Name: "origins/de/usecases/bare", Origin: "de", Seq: 1,
 			Tool: "origins/fr/tools/decidim", Purpose: "A use case without its organization"}},
-		{federationv1.RecordKind_RECORD_KIND_TOOL, "bare", &catalogv1.Tool{Name: "origins/de/tools/bare", Origin: "de", Seq: 2, DisplayName: "Bare"}},
-	} {
-		res, err := proto.Marshal(r.res)
-		if err != nil {
-			t.Fatal(err)
-		}
-		page.ThroughSeq++
-		signed, err := envelope.Seal(&federationv1.Record{Origin: "de", Kind: r.kind, Id: r.id, Seq: page.ThroughSeq, Resource: res}, key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		page.Records = append(page.Records, signed)
-	}
-	if _, err := cat.Store.ApplyPage(ctx, page); err != nil {
-		t.Fatalf("the peer's page was refused: %v", err)
-	}
-	if err := cat.Close(); err != nil {
-		t.Fatal(err)
-	}
-
+		peerRecord{federationv1.RecordKind_RECORD_KIND_TOOL, "bare", &catalogv1.Tool{Name: "origins/de/tools/bare", Origin: "de", Seq: 2, DisplayName: "Bare"}},
+	)
 	n := startNodeIn(t, dir)
 	seed(t, n) // origins/fr/tools/decidim among others
 	c := client(t)
@@ -80,31 +47,8 @@ func TestPeerRecordsMissingWhatTheAPIRequires(t *testing.T) {
 // tool is told it is curated on its own node (no edit, no delete), and may
 // record a use case of it, as the use case form takes any member's tool.
 func TestPeerToolPageForACurator(t *testing.T) {
-	ctx := context.Background()
-	dir := filepath.Join(t.TempDir(), "data")
-	cat, err := node.OpenCatalog(ctx, "fr", dir, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, key, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := proto.Marshal(&catalogv1.Tool{Name: "origins/es/tools/decidim", Origin: "es", Seq: 1, DisplayName: "Decidim",
-		Descriptions: map[string]*catalogv1.Description{"en": {ShortDescription: "Participatory democracy"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	signed, err := envelope.Seal(&federationv1.Record{Origin: "es", Kind: federationv1.RecordKind_RECORD_KIND_TOOL, Id: "decidim", Seq: 1, Resource: res}, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cat.Store.ApplyPage(ctx, &federationv1.OriginPage{Origin: "es", PublicKey: pub, ThroughSeq: 1, Records: []*federationv1.SignedRecord{signed}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := cat.Close(); err != nil {
-		t.Fatal(err)
-	}
+	dir := dataWithPeerRecords(t, "es", peerRecord{federationv1.RecordKind_RECORD_KIND_TOOL, "decidim", &catalogv1.Tool{Name: "origins/es/tools/decidim", Origin: "es", Seq: 1, DisplayName: "Decidim",
+		Descriptions: map[string]*catalogv1.Description{"en": {ShortDescription: "Participatory democracy"}}}})
 	n := startNodeIn(t, dir)
 	c := client(t)
 	signIn(t, c, n)
@@ -115,4 +59,50 @@ func TestPeerToolPageForACurator(t *testing.T) {
 	if !strings.Contains(page, "curated on their own node") {
 		t.Error("a peer's tool page does not tell the signed-in curator it is curated on its own node")
 	}
+}
+
+// peerRecord is a resource another member wrote, and its record's kind and
+// id.
+type peerRecord struct {
+	kind federationv1.RecordKind
+	id   string
+	res  proto.Message
+}
+
+// dataWithPeerRecords is the data folder of a node of origin fr whose
+// catalog holds records, each of the resources given, signed by a member
+// of origin (at seqs 1, 2...), as its peers gave them: replication checks
+// signatures and order, not content.
+func dataWithPeerRecords(t *testing.T, origin string, records ...peerRecord) string {
+	t.Helper()
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "data")
+	cat, err := node.OpenCatalog(ctx, "fr", dir, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := &federationv1.OriginPage{Origin: origin, PublicKey: pub}
+	for _, r := range records {
+		res, err := proto.Marshal(r.res)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page.ThroughSeq++
+		signed, err := envelope.Seal(&federationv1.Record{Origin: origin, Kind: r.kind, Id: r.id, Seq: page.ThroughSeq, Resource: res}, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page.Records = append(page.Records, signed)
+	}
+	if _, err := cat.Store.ApplyPage(ctx, page); err != nil {
+		t.Fatalf("the peer's page was refused: %v", err)
+	}
+	if err := cat.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
