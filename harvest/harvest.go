@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -72,7 +73,11 @@ type Source struct {
 // Proto is the source as the API names it, its location without a user
 // name or password (the node publishes it).
 func (s Source) Proto() *catalogv1.HarvestSource {
-	return &catalogv1.HarvestSource{Name: s.Name, Kind: s.Kind, Location: WithoutSecrets(s.Location), Authoritative: s.Authoritative, AllowEmpty: s.AllowEmpty}
+	p := &catalogv1.HarvestSource{Name: s.Name, Kind: s.Kind, Location: WithoutSecrets(s.Location), Authoritative: s.Authoritative, AllowEmpty: s.AllowEmpty}
+	if s.Kind == KindCSV { // the only kind read by columns
+		p.Columns = maps.Clone(s.Columns)
+	}
+	return p
 }
 
 // Resolve fills in the kind and the name when they are not given, and

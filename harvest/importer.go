@@ -248,8 +248,16 @@ func checkRequest(req *catalogv1.ImportHarvestRequest) error {
 	return nil
 }
 
-// checkSource refuses a source an import cannot name: its name is in
-// every report and every tool's provenance, which every node publishes.
+// maxColumns and maxColumnName bound a source's column mapping, which its
+// every report keeps: a spreadsheet's mapping is a few dozen fields.
+const (
+	maxColumns    = 1000
+	maxColumnName = 1000 // a form's export heads its columns with questions
+)
+
+// checkSource refuses a source an import cannot name (its name is in
+// every report and every tool's provenance, which every node publishes) or
+// whose mapping its reports cannot keep.
 func checkSource(src *catalogv1.HarvestSource) error {
 	if strings.TrimSpace(src.GetName()) == "" {
 		return &RequestError{"source.name", "is required"}
@@ -262,6 +270,14 @@ func checkSource(src *catalogv1.HarvestSource) error {
 	}
 	if !IsKind(src.GetKind()) {
 		return &RequestError{"source.kind", fmt.Sprintf("%q is not one of %s", src.GetKind(), strings.Join(Kinds(), ", "))}
+	}
+	if len(src.GetColumns()) > maxColumns {
+		return &RequestError{"source.columns", fmt.Sprintf("maps %d fields, more than the %d a source may", len(src.GetColumns()), maxColumns)}
+	}
+	for field, column := range src.GetColumns() {
+		if len(field) > maxColumnName || len(column) > maxColumnName {
+			return &RequestError{"source.columns", fmt.Sprintf("has a field or column name longer than %d bytes", maxColumnName)}
+		}
 	}
 	if field := invalidUTF8(src.ProtoReflect(), "source"); field != "" {
 		return &RequestError{field, "holds a byte that is not UTF-8"}

@@ -662,6 +662,18 @@ func TestImportRequestChecked(t *testing.T) {
 		}},
 		{"a source id not UTF-8", "entries[1].source_id", func(r *catalogv1.ImportHarvestRequest) { r.Entries[1].SourceId = "https://git.example.org/\xff" }},
 		{"a location not UTF-8", "source.location", func(r *catalogv1.ImportHarvestRequest) { r.Source.Location = "/srv/\xff" }},
+		{"a mapping of too many columns", "source.columns", func(r *catalogv1.ImportHarvestRequest) {
+			r.Source.Columns = map[string]string{}
+			for i := range 1001 {
+				r.Source.Columns[fmt.Sprintf("f%d", i)] = "c"
+			}
+		}},
+		{"a column of a kilobyte and more", "source.columns", func(r *catalogv1.ImportHarvestRequest) {
+			r.Source.Columns = map[string]string{"display_name": strings.Repeat("x", 1001)}
+		}},
+		{"a column not UTF-8", `source.columns["display_name"]`, func(r *catalogv1.ImportHarvestRequest) {
+			r.Source.Columns = map[string]string{"display_name": "Nom \xff"}
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			req := request("city", true, entry("https://git.example.org/a", "App A", "The first app"), entry("https://git.example.org/b", "App B", "The second app"))

@@ -978,3 +978,51 @@ func TestScheduleAfterARestart(t *testing.T) {
 		t.Errorf("the source harvested well an instant before the start: %d runs (%v), %d fetches in all, want 1 and 3", len(runs), err, fetched.Load())
 	}
 }
+
+// TestScheduleAfterAConfigurationChange: a source whose configuration
+// changed since its last run, which went well, is harvested at start, not
+// an interval after that run: the operator restarted the node to correct
+// a spreadsheet's mapping of columns, or to make the source win over hand
+// edits. One configured as it was still waits.
+func TestScheduleAfterAConfigurationChange(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	im := NewImporter(s, nil, quietLog())
+	path := filepath.Join(t.TempDir(), "outils.csv")
+	if err := os.WriteFile(path, []byte("id,Nom,Résumé,Description\n1,Décidim,Démocratie participative,Plateforme de démocratie participative\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mapped := func(name, description string) Source {
+		return Source{Name: name, Kind: KindCSV, Location: path, Columns: map[string]string{"id": "id", "display_name": "Nom", "descriptions.fr.short_description": description}}
+	}
+	sheet, same, flagged := mapped("city", "Résumé"), mapped("same", "Résumé"), mapped("flagged", "Résumé")
+	for _, src := range []Source{sheet, same, flagged} {
+		if _, err := im.Import(ctx, Read(ctx, src, ReadOptions{})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	corrected := mapped("city", "Description")
+	flagged.Authoritative = true
+	var logs lockedbuf.Buffer
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(runCtx, []Scheduled{{Source: corrected, Interval: "24h"}, {Source: same, Interval: "24h"}, {Source: flagged, Interval: "24h"}}, im, ReadOptions{}, slog.New(slog.NewTextHandler(&logs, nil)))
+	}()
+	waitFor(t, "the sources configured anew harvested, the other waiting", func() bool {
+		city, err1 := s.HarvestRuns(ctx, "city", 10)
+		flag, err2 := s.HarvestRuns(ctx, "flagged", 10)
+		return err1 == nil && err2 == nil && len(city) == 2 && len(flag) == 2 && strings.Contains(logs.String(), "waits until it is due")
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if runs, err := s.HarvestRuns(ctx, "same", 10); err != nil || len(runs) != 1 {
+		t.Errorf("the source configured as before: %d runs (%v), want 1", len(runs), err)
+	}
+	runs, err := s.HarvestRuns(ctx, "city", 1)
+	if err != nil || runs[0].GetSource().GetColumns()["descriptions.fr.short_description"] != "Description" || runs[0].GetUpdated() != 1 {
+		t.Errorf("the run under the corrected mapping: %v (%v), want its mapping kept and the tool updated", runs, err)
+	}
+}

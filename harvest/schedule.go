@@ -11,6 +11,7 @@ import (
 	"time"
 
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+	"google.golang.org/protobuf/proto"
 )
 
 // Scheduled is a harvest the node runs itself, every Interval, as its
@@ -211,14 +212,18 @@ func sayProblem(log *slog.Logger, source string, run *catalogv1.HarvestRun, said
 
 // dueIn is how long s, harvested every interval, is not due yet: the rest
 // of an interval after its last run, when that run read it completely and
-// without a warning; 0 for a source never harvested, whose last run did
-// not go well, or not resolved yet (it has no name).
+// without a warning, as it is configured now; 0 for a source never
+// harvested, whose last run did not go well or was made under another
+// configuration (a mapping of columns corrected, a source made
+// authoritative: the operator restarts the node for it to apply), or not
+// resolved yet (it has no name).
 func (im *Importer) dueIn(ctx context.Context, s Scheduled, every time.Duration) time.Duration {
 	if s.Name == "" {
 		return 0
 	}
 	runs, err := im.store.HarvestRuns(ctx, s.Name, 1)
-	if err != nil || len(runs) == 0 || !runs[0].GetComplete() || runs[0].GetError() != "" {
+	if err != nil || len(runs) == 0 || !runs[0].GetComplete() || runs[0].GetError() != "" ||
+		!proto.Equal(runs[0].GetSource(), s.Proto()) {
 		return 0
 	}
 	since := im.now().Sub(runs[0].GetEndTime().AsTime())

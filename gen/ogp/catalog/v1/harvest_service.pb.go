@@ -43,7 +43,15 @@ type HarvestSource struct {
 	// lists no entry, where it made tools, is taken for a broken export (an
 	// empty file, a header alone) and deletes none of them, unless this is
 	// set: an export emptied on purpose.
-	AllowEmpty    bool `protobuf:"varint,5,opt,name=allow_empty,json=allowEmpty,proto3" json:"allow_empty,omitempty"`
+	AllowEmpty bool `protobuf:"varint,5,opt,name=allow_empty,json=allowEmpty,proto3" json:"allow_empty,omitempty"`
+	// For a csv source, the tool fields (keys, such as "display_name") and
+	// the columns of the spreadsheet they are read from (values), as the
+	// node's configuration or the command's --columns map them; empty for
+	// other kinds. At most 1,000, each key and value at most 1,000 bytes. A
+	// scheduled source whose last run was made under another mapping (or
+	// another kind, location or flag) is harvested at start, not an interval
+	// after that run.
+	Columns       map[string]string `protobuf:"bytes,6,rep,name=columns,proto3" json:"columns,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -111,6 +119,13 @@ func (x *HarvestSource) GetAllowEmpty() bool {
 		return x.AllowEmpty
 	}
 	return false
+}
+
+func (x *HarvestSource) GetColumns() map[string]string {
+	if x != nil {
+		return x.Columns
+	}
+	return nil
 }
 
 // A HarvestEntry is one tool as a source gives it.
@@ -765,14 +780,18 @@ var File_ogp_catalog_v1_harvest_service_proto protoreflect.FileDescriptor
 
 const file_ogp_catalog_v1_harvest_service_proto_rawDesc = "" +
 	"\n" +
-	"$ogp/catalog/v1/harvest_service.proto\x12\x0eogp.catalog.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19ogp/catalog/v1/tool.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\x9a\x01\n" +
+	"$ogp/catalog/v1/harvest_service.proto\x12\x0eogp.catalog.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19ogp/catalog/v1/tool.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\x9c\x02\n" +
 	"\rHarvestSource\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x1a\n" +
 	"\blocation\x18\x03 \x01(\tR\blocation\x12$\n" +
 	"\rauthoritative\x18\x04 \x01(\bR\rauthoritative\x12\x1f\n" +
 	"\vallow_empty\x18\x05 \x01(\bR\n" +
-	"allowEmpty\"\xa0\x01\n" +
+	"allowEmpty\x12D\n" +
+	"\acolumns\x18\x06 \x03(\v2*.ogp.catalog.v1.HarvestSource.ColumnsEntryR\acolumns\x1a:\n" +
+	"\fColumnsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xa0\x01\n" +
 	"\fHarvestEntry\x12\x1b\n" +
 	"\tsource_id\x18\x01 \x01(\tR\bsourceId\x12(\n" +
 	"\x04tool\x18\x02 \x01(\v2\x14.ogp.catalog.v1.ToolR\x04tool\x12\x14\n" +
@@ -846,7 +865,7 @@ func file_ogp_catalog_v1_harvest_service_proto_rawDescGZIP() []byte {
 	return file_ogp_catalog_v1_harvest_service_proto_rawDescData
 }
 
-var file_ogp_catalog_v1_harvest_service_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_ogp_catalog_v1_harvest_service_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_ogp_catalog_v1_harvest_service_proto_goTypes = []any{
 	(*HarvestSource)(nil),               // 0: ogp.catalog.v1.HarvestSource
 	(*HarvestEntry)(nil),                // 1: ogp.catalog.v1.HarvestEntry
@@ -857,35 +876,37 @@ var file_ogp_catalog_v1_harvest_service_proto_goTypes = []any{
 	(*HarvestRun)(nil),                  // 6: ogp.catalog.v1.HarvestRun
 	(*ListHarvestsRequest)(nil),         // 7: ogp.catalog.v1.ListHarvestsRequest
 	(*ListHarvestsResponse)(nil),        // 8: ogp.catalog.v1.ListHarvestsResponse
-	(*Tool)(nil),                        // 9: ogp.catalog.v1.Tool
-	(*timestamppb.Timestamp)(nil),       // 10: google.protobuf.Timestamp
+	nil,                                 // 9: ogp.catalog.v1.HarvestSource.ColumnsEntry
+	(*Tool)(nil),                        // 10: ogp.catalog.v1.Tool
+	(*timestamppb.Timestamp)(nil),       // 11: google.protobuf.Timestamp
 }
 var file_ogp_catalog_v1_harvest_service_proto_depIdxs = []int32{
-	9,  // 0: ogp.catalog.v1.HarvestEntry.tool:type_name -> ogp.catalog.v1.Tool
-	5,  // 1: ogp.catalog.v1.HarvestEntry.warnings:type_name -> ogp.catalog.v1.Finding
-	0,  // 2: ogp.catalog.v1.ImportHarvestRequest.source:type_name -> ogp.catalog.v1.HarvestSource
-	1,  // 3: ogp.catalog.v1.ImportHarvestRequest.entries:type_name -> ogp.catalog.v1.HarvestEntry
-	4,  // 4: ogp.catalog.v1.ImportHarvestRequest.rejected:type_name -> ogp.catalog.v1.RejectedEntry
-	10, // 5: ogp.catalog.v1.ImportHarvestRequest.start_time:type_name -> google.protobuf.Timestamp
-	2,  // 6: ogp.catalog.v1.ImportHarvestInPartsRequest.part:type_name -> ogp.catalog.v1.ImportHarvestRequest
-	5,  // 7: ogp.catalog.v1.RejectedEntry.findings:type_name -> ogp.catalog.v1.Finding
-	0,  // 8: ogp.catalog.v1.HarvestRun.source:type_name -> ogp.catalog.v1.HarvestSource
-	10, // 9: ogp.catalog.v1.HarvestRun.start_time:type_name -> google.protobuf.Timestamp
-	10, // 10: ogp.catalog.v1.HarvestRun.end_time:type_name -> google.protobuf.Timestamp
-	4,  // 11: ogp.catalog.v1.HarvestRun.rejected_entries:type_name -> ogp.catalog.v1.RejectedEntry
-	4,  // 12: ogp.catalog.v1.HarvestRun.warned_entries:type_name -> ogp.catalog.v1.RejectedEntry
-	6,  // 13: ogp.catalog.v1.ListHarvestsResponse.runs:type_name -> ogp.catalog.v1.HarvestRun
-	2,  // 14: ogp.catalog.v1.HarvestService.ImportHarvest:input_type -> ogp.catalog.v1.ImportHarvestRequest
-	3,  // 15: ogp.catalog.v1.HarvestService.ImportHarvestInParts:input_type -> ogp.catalog.v1.ImportHarvestInPartsRequest
-	7,  // 16: ogp.catalog.v1.HarvestService.ListHarvests:input_type -> ogp.catalog.v1.ListHarvestsRequest
-	6,  // 17: ogp.catalog.v1.HarvestService.ImportHarvest:output_type -> ogp.catalog.v1.HarvestRun
-	6,  // 18: ogp.catalog.v1.HarvestService.ImportHarvestInParts:output_type -> ogp.catalog.v1.HarvestRun
-	8,  // 19: ogp.catalog.v1.HarvestService.ListHarvests:output_type -> ogp.catalog.v1.ListHarvestsResponse
-	17, // [17:20] is the sub-list for method output_type
-	14, // [14:17] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	9,  // 0: ogp.catalog.v1.HarvestSource.columns:type_name -> ogp.catalog.v1.HarvestSource.ColumnsEntry
+	10, // 1: ogp.catalog.v1.HarvestEntry.tool:type_name -> ogp.catalog.v1.Tool
+	5,  // 2: ogp.catalog.v1.HarvestEntry.warnings:type_name -> ogp.catalog.v1.Finding
+	0,  // 3: ogp.catalog.v1.ImportHarvestRequest.source:type_name -> ogp.catalog.v1.HarvestSource
+	1,  // 4: ogp.catalog.v1.ImportHarvestRequest.entries:type_name -> ogp.catalog.v1.HarvestEntry
+	4,  // 5: ogp.catalog.v1.ImportHarvestRequest.rejected:type_name -> ogp.catalog.v1.RejectedEntry
+	11, // 6: ogp.catalog.v1.ImportHarvestRequest.start_time:type_name -> google.protobuf.Timestamp
+	2,  // 7: ogp.catalog.v1.ImportHarvestInPartsRequest.part:type_name -> ogp.catalog.v1.ImportHarvestRequest
+	5,  // 8: ogp.catalog.v1.RejectedEntry.findings:type_name -> ogp.catalog.v1.Finding
+	0,  // 9: ogp.catalog.v1.HarvestRun.source:type_name -> ogp.catalog.v1.HarvestSource
+	11, // 10: ogp.catalog.v1.HarvestRun.start_time:type_name -> google.protobuf.Timestamp
+	11, // 11: ogp.catalog.v1.HarvestRun.end_time:type_name -> google.protobuf.Timestamp
+	4,  // 12: ogp.catalog.v1.HarvestRun.rejected_entries:type_name -> ogp.catalog.v1.RejectedEntry
+	4,  // 13: ogp.catalog.v1.HarvestRun.warned_entries:type_name -> ogp.catalog.v1.RejectedEntry
+	6,  // 14: ogp.catalog.v1.ListHarvestsResponse.runs:type_name -> ogp.catalog.v1.HarvestRun
+	2,  // 15: ogp.catalog.v1.HarvestService.ImportHarvest:input_type -> ogp.catalog.v1.ImportHarvestRequest
+	3,  // 16: ogp.catalog.v1.HarvestService.ImportHarvestInParts:input_type -> ogp.catalog.v1.ImportHarvestInPartsRequest
+	7,  // 17: ogp.catalog.v1.HarvestService.ListHarvests:input_type -> ogp.catalog.v1.ListHarvestsRequest
+	6,  // 18: ogp.catalog.v1.HarvestService.ImportHarvest:output_type -> ogp.catalog.v1.HarvestRun
+	6,  // 19: ogp.catalog.v1.HarvestService.ImportHarvestInParts:output_type -> ogp.catalog.v1.HarvestRun
+	8,  // 20: ogp.catalog.v1.HarvestService.ListHarvests:output_type -> ogp.catalog.v1.ListHarvestsResponse
+	18, // [18:21] is the sub-list for method output_type
+	15, // [15:18] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_ogp_catalog_v1_harvest_service_proto_init() }
@@ -900,7 +921,7 @@ func file_ogp_catalog_v1_harvest_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ogp_catalog_v1_harvest_service_proto_rawDesc), len(file_ogp_catalog_v1_harvest_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   9,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
