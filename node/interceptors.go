@@ -146,7 +146,7 @@ func observeInterceptors(log *slog.Logger, m *metrics) (grpc.UnaryServerIntercep
 				log.Error("panic in handler", "method", fullMethod, "panic", p, "stack", string(debug.Stack()))
 				err = status.Error(codes.Internal, "internal error")
 			}
-			err = boundError(err)
+			err = boundError(localize(ctx, err))
 			count(ctx, fullMethod, err, time.Since(start), false)
 		}()
 		return call()
@@ -210,6 +210,9 @@ func boundError(err error) error {
 		for _, v := range br.GetFieldViolations() {
 			cut = bound(&v.Field) || cut
 			cut = bound(&v.Description) || cut
+			if lm := v.GetLocalizedMessage(); lm != nil {
+				cut = bound(&lm.Message) || cut
+			}
 		}
 		if a, err := anypb.New(&br); cut && err == nil {
 			p.Details[i], changed = a, true

@@ -70,13 +70,17 @@ type Violation struct {
 	// Field is the field's path in the request, such as
 	// "tool.descriptions.en.short_description".
 	Field string
-	// Description says what is wrong, for people.
+	// Description says what is wrong, for people, in English.
 	Description string
+	// format and args made Description: what Localized says in another
+	// language.
+	format string
+	args   []any
 }
 
 // Add records a fault of field.
 func (v *Violations) Add(field, format string, args ...any) {
-	v.List = append(v.List, Violation{Field: field, Description: fmt.Sprintf(format, args...)})
+	v.List = append(v.List, Violation{Field: field, Description: fmt.Sprintf(format, args...), format: format, args: args})
 }
 
 func (v *Violations) text(field, s string, required bool, max int) {

@@ -72,7 +72,11 @@ func addViolations(p *page, errs *formErrors, err error, input func(string) stri
 		if l := p.T("form." + in); in != "" && l != "form."+in {
 			label = l
 		}
-		errs.addAPI(in, label, v.GetDescription())
+		msg, lang := v.GetDescription(), "en"
+		if lm := v.GetLocalizedMessage(); lm.GetLocale() == p.Lang && lm.GetMessage() != "" {
+			msg, lang = lm.GetMessage(), ""
+		}
+		errs.addAPI(in, label, msg, lang)
 	}
 	return len(vs) > 0
 }
@@ -255,6 +259,8 @@ func (c *curation[R, F]) save(w http.ResponseWriter, r *http.Request, p *page, f
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), callTimeout)
 	defer cancel()
+	// The API's violations in the page's language, when it has them there.
+	ctx = metadata.AppendToOutgoingContext(ctx, "accept-language", p.Lang)
 	b := f.base()
 	create := b.Name == ""
 	name, done := b.Name, "updated"

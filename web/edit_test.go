@@ -397,8 +397,9 @@ func TestDeleteSaysWhatItLeaves(t *testing.T) {
 }
 
 // TestFrenchFormErrorsNamedByTheirLabels: on the French pages, a refused
-// form's summary names each field by its label, marks the API's message
-// as English, and says in French that an id is taken.
+// form's summary names each field by its label, gives the API's message
+// in French, beside the input too, and says in French that an id is
+// taken.
 func TestFrenchFormErrorsNamedByTheirLabels(t *testing.T) {
 	n := startNode(t)
 	seed(t, n)
@@ -409,8 +410,12 @@ func TestFrenchFormErrorsNamedByTheirLabels(t *testing.T) {
 		"repository_url": {"pas une url"}, "descriptions": {"1"}, "d0_lang": {"fr"}, "d0_short": {"Démocratie"}})
 	summary := page[strings.Index(page, "error-summary"):]
 	summary = summary[:strings.Index(summary, "</ul>")]
-	if code != http.StatusBadRequest || !strings.Contains(summary, "Dépôt du code source") || strings.Contains(summary, "tool.repository_url") || !strings.Contains(summary, `<span lang="en">`) {
+	if code != http.StatusBadRequest || !strings.Contains(summary, "Dépôt du code source") || strings.Contains(summary, "tool.repository_url") ||
+		!strings.Contains(summary, "&#34;pas une url&#34; n’est pas une URL http ou https") || strings.Contains(summary, `lang="en"`) {
 		t.Errorf("a bad URL on the French pages: %d\n%s", code, summary)
+	}
+	if beside := page[strings.Index(page, `id="repository_url-error"`):]; !strings.Contains(beside[:strings.Index(beside, "</p>")], "n’est pas une URL http ou https") {
+		t.Errorf("beside the input: %.300s", beside)
 	}
 	code, page, _ = post(t, c, n.base+"/tools/new", url.Values{"csrf": {csrf}, "tool_id": {"decidim"}, "display_name": {"Decidim"},
 		"descriptions": {"1"}, "d0_lang": {"fr"}, "d0_short": {"Démocratie"}})

@@ -123,11 +123,12 @@ func (e *formErrors) add(input, field, msg string) {
 	e.Summary = append(e.Summary, summaryItem{Input: input, Field: field, Message: msg})
 }
 
-// addAPI adds a message the API gave of field, in English, beside input
-// and in the summary, there named by label.
-func (e *formErrors) addAPI(input, label, msg string) {
+// addAPI adds a message the API gave of field, in lang (English, or the
+// page's language when the API had it there), beside input and in the
+// summary, there named by label.
+func (e *formErrors) addAPI(input, label, msg, lang string) {
 	e.add(input, label, msg)
-	e.Summary[len(e.Summary)-1].Lang = "en"
+	e.Summary[len(e.Summary)-1].Lang = lang
 }
 
 func (e *formErrors) of(input string) []string { return e.byInput[input] }

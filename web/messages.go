@@ -6,7 +6,8 @@ type messages map[string]string
 
 // catalog is every language of the pages' text. The record's own text
 // (names, descriptions) is the authors'; this is only the pages' frame.
-// The API's validation messages, shown beside form fields, are English.
+// The API's validation messages, shown beside form fields, are in the
+// page's language when the API has them there (French), else English.
 func catalog() map[string]messages {
 	return map[string]messages{"en": english(), "fr": french()}
 }
