@@ -30,8 +30,10 @@ type Config struct {
 	// Join are gossip addresses (host:port) of members to join at start.
 	Join []string
 	// GossipKey is the federation's shared gossip key, base64 of 16, 24 or
-	// 32 bytes, unless GossipKeyFile holds it. Without one gossip is in the
-	// clear.
+	// 32 bytes, unless GossipKeyFile holds it (a line each). Without one
+	// gossip is in the clear. Several keys, separated by commas (or lines
+	// in the file), rotate the key: gossip is encrypted with the first and
+	// decrypted with any of them.
 	GossipKey     string
 	GossipKeyFile string
 	// GossipTimings is wan (the default), lan or local (tests).

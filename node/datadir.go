@@ -165,11 +165,14 @@ func adminToken(cfg Config) (token, created string, err error) {
 			return "", "", fmt.Errorf("--admin-token-file %s: the token must be at least %d characters", cfg.AdminTokenFile, minTokenLength)
 		}
 		return token, "", nil
-	case cfg.AdminToken != "":
-		if len(cfg.AdminToken) < minTokenLength {
+	case strings.TrimSpace(cfg.AdminToken) != "":
+		// Trimmed as a token shown is: a secret made of a file written
+		// with echo ends with a newline, which no client sends.
+		token = strings.TrimSpace(cfg.AdminToken)
+		if len(token) < minTokenLength {
 			return "", "", fmt.Errorf("OGPNODE_ADMIN_TOKEN: the token must be at least %d characters", minTokenLength)
 		}
-		return cfg.AdminToken, "", nil
+		return token, "", nil
 	}
 	path := filepath.Join(cfg.DataDir, adminTokenFile)
 	b, err := os.ReadFile(path)
@@ -382,4 +385,24 @@ func BackupDataDir(ctx context.Context, dataDir, dest string) (err error) {
 		return fmt.Errorf("back up %s: %w", dataDir, err)
 	}
 	return nil
+}
+
+// warnReadableSecrets warns of each file of a secret ("" for none given)
+// whose mode grants what mask holds (0o007: any user of the machine): a
+// restore by cp, an rsync without -p or a chmod -R can leave the node's
+// key, which signs its origin's records for years, readable by all. The
+// node still starts: the secret may have leaked already, which the
+// operator judges.
+func warnReadableSecrets(log *slog.Logger, mask fs.FileMode, paths ...string) {
+	for _, path := range paths {
+		if path == "" {
+			continue
+		}
+		st, err := os.Stat(path)
+		if err != nil || st.Mode().Perm()&mask == 0 {
+			continue
+		}
+		log.Warn("a secret's file is readable by other users of the machine: make it readable by the node's user alone (chmod 600), and replace the secret if others may have read it",
+			"path", path, "mode", st.Mode().Perm().String())
+	}
 }

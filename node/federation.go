@@ -25,29 +25,49 @@ const (
 	minPing  = 20 * time.Second
 )
 
-// gossipKey reads the federation's gossip key from the configuration: nil
-// when there is none.
-func gossipKey(cfg Config) ([]byte, error) {
+// gossipKeyring is the federation's gossip keys as the configuration gives
+// them: the one gossip is encrypted with, and the others it is decrypted
+// with too, during a rotation.
+type gossipKeyring struct {
+	primary []byte
+	others  [][]byte
+}
+
+// gossipKeys reads the federation's gossip keys from the configuration: no
+// primary key when there is none. Keys are separated by commas or lines.
+func gossipKeys(cfg Config) (gossipKeyring, error) {
 	text, source := cfg.GossipKey, "--gossip-key"
 	if cfg.GossipKeyFile != "" {
 		b, err := os.ReadFile(cfg.GossipKeyFile)
 		if err != nil {
-			return nil, fmt.Errorf("--gossip-key-file: %w", err)
+			return gossipKeyring{}, fmt.Errorf("--gossip-key-file: %w", err)
 		}
 		text, source = string(b), "--gossip-key-file "+cfg.GossipKeyFile
 	}
-	text = strings.TrimSpace(text)
-	if text == "" {
-		return nil, nil
+	var keys [][]byte
+	for i, field := range strings.FieldsFunc(text, func(r rune) bool { return r == ',' || r == '\n' }) {
+		field = strings.TrimSpace(field)
+		if field == "" {
+			continue
+		}
+		key, err := base64.StdEncoding.DecodeString(field)
+		if err != nil {
+			return gossipKeyring{}, fmt.Errorf("%s: key %d: not base64: %w", source, i+1, err)
+		}
+		if n := len(key); n != 16 && n != 24 && n != 32 {
+			return gossipKeyring{}, fmt.Errorf("%s: key %d is %d bytes; want 16, 24 or 32 (as from `head -c 32 /dev/urandom | base64`)", source, i+1, n)
+		}
+		keys = append(keys, key)
 	}
-	key, err := base64.StdEncoding.DecodeString(text)
-	if err != nil {
-		return nil, fmt.Errorf("%s: not base64: %w", source, err)
+	switch {
+	case len(keys) == 0 && cfg.GossipKeyFile != "":
+		// A file left empty (a secret not written yet, a pipe that
+		// failed) would turn the encryption asked for off.
+		return gossipKeyring{}, fmt.Errorf("%s: the file holds no key; want base64 of 16, 24 or 32 bytes (as from `head -c 32 /dev/urandom | base64`)", source)
+	case len(keys) == 0:
+		return gossipKeyring{}, nil
 	}
-	if n := len(key); n != 16 && n != 24 && n != 32 {
-		return nil, fmt.Errorf("%s: the key is %d bytes; want 16, 24 or 32 (as from `head -c 32 /dev/urandom | base64`)", source, n)
-	}
-	return key, nil
+	return gossipKeyring{primary: keys[0], others: keys[1:]}, nil
 }
 
 // decodeKey decodes a public key written in hex or in base64, which the

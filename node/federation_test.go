@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 	"github.com/ogptoolbox/federation/storage"
@@ -55,20 +57,22 @@ func TestReadTrust(t *testing.T) {
 
 func TestGossipKey(t *testing.T) {
 	for _, tc := range []struct {
-		key  string
-		size int
-		want string
+		key   string
+		sizes []int
+		want  string
 	}{
-		{"", 0, ""},
-		{"AAAAAAAAAAAAAAAAAAAAAA==", 16, ""},
-		{"not base64!", 0, "not base64"},
-		{"AAAA", 0, "3 bytes"},
+		{"", nil, ""},
+		{"AAAAAAAAAAAAAAAAAAAAAA==", []int{16}, ""},
+		{"AAAAAAAAAAAAAAAAAAAAAA==, AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", []int{16, 32}, ""}, // a rotation
+		{"not base64!", nil, "not base64"},
+		{"AAAA", nil, "3 bytes"},
+		{"AAAAAAAAAAAAAAAAAAAAAA==,AAAA", nil, "key 2 is 3 bytes"},
 	} {
 		cfg := DefaultConfig()
 		cfg.GossipKey = tc.key
-		got, err := gossipKey(cfg)
-		if tc.want == "" && (err != nil || len(got) != tc.size) {
-			t.Errorf("%q: %d bytes, %v", tc.key, len(got), err)
+		got, err := gossipKeys(cfg)
+		if tc.want == "" && (err != nil || !slices.Equal(keySizes(got), tc.sizes)) {
+			t.Errorf("%q: keys of %v bytes, %v; want %v", tc.key, keySizes(got), err, tc.sizes)
 		}
 		if tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
 			t.Errorf("%q: %v, want an error with %q", tc.key, err, tc.want)
@@ -78,18 +82,45 @@ func TestGossipKey(t *testing.T) {
 	// From a file, as `head -c 32 /dev/urandom | base64 > key` makes it.
 	dir := t.TempDir()
 	file := filepath.Join(dir, "gossip.key")
-	if err := os.WriteFile(file, []byte("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"), 0o600); err != nil {
-		t.Fatal(err)
+	write := func(text string) {
+		t.Helper()
+		if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
+	write("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n")
 	cfg := DefaultConfig()
 	cfg.GossipKeyFile = file
-	if got, err := gossipKey(cfg); err != nil || len(got) != 32 {
-		t.Errorf("a key file: %d bytes, %v; want 32", len(got), err)
+	if got, err := gossipKeys(cfg); err != nil || !slices.Equal(keySizes(got), []int{32}) {
+		t.Errorf("a key file: keys of %v bytes, %v; want 32", keySizes(got), err)
+	}
+	write("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\nAAAAAAAAAAAAAAAAAAAAAA==\n")
+	if got, err := gossipKeys(cfg); err != nil || !slices.Equal(keySizes(got), []int{32, 16}) {
+		t.Errorf("a key file of two lines: keys of %v bytes, %v; want 32 then 16", keySizes(got), err)
+	}
+	// A file left empty asked for encryption all the same.
+	for _, text := range []string{"", "\n", "  \t\n\n"} {
+		write(text)
+		if got, err := gossipKeys(cfg); err == nil || !strings.Contains(err.Error(), "--gossip-key-file") {
+			t.Errorf("a key file of %q: keys of %v bytes, %v; want it refused, naming --gossip-key-file", text, keySizes(got), err)
+		}
 	}
 	cfg.GossipKeyFile = filepath.Join(dir, "missing")
-	if _, err := gossipKey(cfg); err == nil || !strings.Contains(err.Error(), "--gossip-key-file") {
+	if _, err := gossipKeys(cfg); err == nil || !strings.Contains(err.Error(), "--gossip-key-file") {
 		t.Errorf("a missing key file: %v, want an error naming --gossip-key-file", err)
 	}
+}
+
+// keySizes are the sizes of a keyring's keys, the primary first.
+func keySizes(k gossipKeyring) []int {
+	if k.primary == nil {
+		return nil
+	}
+	sizes := []int{len(k.primary)}
+	for _, o := range k.others {
+		sizes = append(sizes, len(o))
+	}
+	return sizes
 }
 
 // TestKeepaliveAgreed holds the keepalive settings of peer clients and
@@ -146,5 +177,41 @@ func TestLargestToolFitsAPeersMessage(t *testing.T) {
 	validate.Tool(&v, "tool", tl)
 	if len(v.List) != 1 || v.List[0].Field != "tool.maintenance.contacts[0].email" || len(v.List[0].Description) > 200 {
 		t.Errorf("an e-mail address of 220 KB: %v", v.List)
+	}
+}
+
+// TestGossipKeyRotated: the federation moves to a new gossip key member by
+// member, as the README says: each first takes the new key besides the
+// old one (old first: it still sends with the old), then sends with the
+// new one (new first). Members at either step hear each other, and one
+// that has not restarted yet.
+func TestGossipKeyRotated(t *testing.T) {
+	const oldKey, newKey = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc="
+	keyFile := func(keys ...string) string {
+		file := filepath.Join(t.TempDir(), "gossip.key")
+		if err := os.WriteFile(file, []byte(strings.Join(keys, "\n")+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return file
+	}
+	onKeys := func(origin string, join []string, keys ...string) func(*Config) {
+		return func(c *Config) {
+			c.Origin, c.GossipKeyFile, c.GossipTimings, c.Join = origin, keyFile(keys...), "local", join
+		}
+	}
+	fr := startNode(t, onKeys("fr", nil, oldKey))                               // not restarted yet
+	de := startNode(t, onKeys("de", []string{fr.GossipAddr()}, oldKey, newKey)) // the first step
+	it := startNode(t, onKeys("it", []string{de.GossipAddr()}, newKey, oldKey)) // the second step
+	createTool(t, fr, "fr", "before-the-rotation")
+	createTool(t, it, "it", "with-the-new-key")
+	for origin, n := range map[string]*testNode{"de": de, "it": it} {
+		if !reaches(t, n, "fr", "before-the-rotation", 20*time.Second) {
+			t.Errorf("%s does not hear fr, on the old key alone", origin)
+		}
+	}
+	for origin, n := range map[string]*testNode{"fr": fr, "de": de} {
+		if !reaches(t, n, "it", "with-the-new-key", 20*time.Second) {
+			t.Errorf("%s does not hear it, at the rotation's second step", origin)
+		}
 	}
 }

@@ -100,7 +100,7 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 	if n.lock, err = lockDataDir(cfg.DataDir); err != nil {
 		return err
 	}
-	gossip, err := gossipKey(cfg)
+	gossip, err := gossipKeys(cfg)
 	if err != nil {
 		return err
 	}
@@ -168,6 +168,15 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 	if created {
 		n.log.Info("created the node key", "path", filepath.Join(cfg.DataDir, keyFile))
 	}
+	// The files the node made are its alone; those an operator gives may
+	// be shared with a group of operators on purpose (as ssl-cert shares
+	// TLS keys), not with every user.
+	made := []string{filepath.Join(cfg.DataDir, keyFile)}
+	if cfg.AdminTokenFile == "" && strings.TrimSpace(cfg.AdminToken) == "" {
+		made = append(made, filepath.Join(cfg.DataDir, adminTokenFile))
+	}
+	warnReadableSecrets(n.log, 0o077, made...)
+	warnReadableSecrets(n.log, 0o007, cfg.AdminTokenFile, cfg.GossipKeyFile, cfg.TLSKey, cfg.HTTPTLSKey)
 
 	m := newMetrics(n.store, n.log)
 	// The API is served by two gRPC servers, over the same services and
@@ -274,17 +283,18 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 				n.log.Info("the restored catalog is up to date with its federation: its writes go ahead", "removed", marker)
 			}
 		},
-		Origin:        cfg.Origin,
-		GossipAddr:    cfg.GossipAddr,
-		AdvertiseHost: cfg.AdvertiseAddr,
-		GRPCAddr:      announcedAddr(cfg.GRPCAddr, n.GRPCAddr()),
-		HTTPAddr:      announcedAddr(cfg.HTTPAddr, n.HTTPAddr()),
-		Join:          cfg.Join,
-		GossipKey:     gossip,
-		Timings:       ogpsync.Timings(cfg.GossipTimings),
-		Dial:          n.dialPeer,
-		TLS:           n.tls != nil,
-		Metrics:       m.registry,
+		Origin:          cfg.Origin,
+		GossipAddr:      cfg.GossipAddr,
+		AdvertiseHost:   cfg.AdvertiseAddr,
+		GRPCAddr:        announcedAddr(cfg.GRPCAddr, n.GRPCAddr()),
+		HTTPAddr:        announcedAddr(cfg.HTTPAddr, n.HTTPAddr()),
+		Join:            cfg.Join,
+		GossipKey:       gossip.primary,
+		OtherGossipKeys: gossip.others,
+		Timings:         ogpsync.Timings(cfg.GossipTimings),
+		Dial:            n.dialPeer,
+		TLS:             n.tls != nil,
+		Metrics:         m.registry,
 	}, n.store, log)
 	if err != nil {
 		return err

@@ -998,3 +998,63 @@ func TestWipedCatalogWithoutSeedsSaysSo(t *testing.T) {
 		t.Errorf("a lone node, which has no one to ask, keeps the file that holds its writes: %v", err)
 	}
 }
+
+// TestSecretFilesReadableByOthersSaid: the node warns, naming the file, of
+// each secret other users of the machine may read (a restore by cp, an
+// rsync without -p): its key and the admin token it made, by anyone but
+// its user; the files an operator gives (a token, a gossip key), by every
+// user. A file of the operator's shared with a group is theirs to judge.
+func TestSecretFilesReadableByOthersSaid(t *testing.T) {
+	dir := t.TempDir()
+	token, gossip := filepath.Join(dir, "admin-token"), filepath.Join(dir, "gossip.key")
+	if err := os.WriteFile(token, []byte(testToken+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(gossip, []byte("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(t, func(c *Config) { c.AdminToken, c.AdminTokenFile, c.GossipKeyFile = "", token, gossip })
+	start := func() string {
+		t.Helper()
+		var logs lockedbuf.Buffer
+		n, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(&logs, nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n.Close()
+		return logs.String()
+	}
+	start()
+	nodeKey := filepath.Join(cfg.DataDir, keyFile)
+	if err := os.Chmod(nodeKey, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	logs := start()
+	for path, said := range map[string]bool{nodeKey: true, token: true, gossip: false} {
+		if strings.Contains(logs, "path="+path+" ") != said {
+			t.Errorf("%s: said %v, want %v\n%s", path, !said, said, logs)
+		}
+	}
+	// The node's own admin token, made 0600, and given 0640.
+	cfg.AdminTokenFile = ""
+	start()
+	made := filepath.Join(cfg.DataDir, adminTokenFile)
+	if err := os.Chmod(made, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if logs := start(); !strings.Contains(logs, "path="+made+" ") {
+		t.Errorf("the admin token the node made, readable by its group: not said\n%s", logs)
+	}
+}
+
+// TestAdminTokenOfTheEnvironmentTrimmed: a token given in the environment
+// is taken without the newline a secret made from a file ends with, as
+// every token shown to the node is.
+func TestAdminTokenOfTheEnvironmentTrimmed(t *testing.T) {
+	n := startNode(t, func(c *Config) { c.AdminToken = testToken + "\n" })
+	code, body := n.doJSON(t, "POST", "/v1/origins/fr/tools?tool_id=decidim", testToken,
+		`{"display_name": "Decidim", "descriptions": {"en": {"short_description": "Participatory democracy"}}}`)
+	if code != 200 {
+		t.Errorf("a write with the token of OGPNODE_ADMIN_TOKEN=%q: %d %v", testToken+"\n", code, body)
+	}
+}

@@ -77,6 +77,10 @@ type Config struct {
 	// GossipKey encrypts gossip (16, 24 or 32 bytes); without one gossip
 	// is in the clear.
 	GossipKey []byte
+	// OtherGossipKeys decrypt gossip too, besides GossipKey: during a
+	// rotation of the federation's key, the key members are moving to,
+	// or moving from.
+	OtherGossipKeys [][]byte
 	// Timings is the profile of gossip and anti-entropy intervals.
 	Timings Timings
 	// AntiEntropyInterval is the mean time between pulls from a few random
@@ -1067,7 +1071,12 @@ func (r *Replicator) memberlistConfig() (*memberlist.Config, error) {
 		mc.AdvertiseAddr, mc.AdvertisePort = ip, mc.BindPort // the port chosen, for port 0
 	}
 	if len(r.cfg.GossipKey) > 0 {
-		mc.SecretKey = r.cfg.GossipKey
+		// Encrypted with the first key; any of them decrypts.
+		keyring, err := memberlist.NewKeyring(r.cfg.OtherGossipKeys, r.cfg.GossipKey)
+		if err != nil {
+			return nil, fmt.Errorf("gossip keys: %w", err)
+		}
+		mc.Keyring, mc.SecretKey = keyring, r.cfg.GossipKey
 	}
 	mc.Delegate = delegate{r}
 	mc.Events = events{r}

@@ -248,7 +248,8 @@ flags beat the environment, which beats the file.
 	if configFile == "" {
 		configFile = getenv("OGPNODE_CONFIG")
 	}
-	if err := fillUnset(fs, configFile, getenv); err != nil {
+	givenAt, err := fillUnset(fs, configFile, getenv)
+	if err != nil {
 		return cfg, 0, err
 	}
 	if configFile != "" {
@@ -258,7 +259,18 @@ flags beat the environment, which beats the file.
 		}
 		cfg.Harvests = harvests
 	}
-	cfg.AdminToken = getenv("OGPNODE_ADMIN_TOKEN")
+	// The admin token given in the environment is the token of
+	// --admin-token-file given another way: one setting, as the gossip
+	// key's two flags are.
+	if cfg.AdminToken = strings.TrimSpace(getenv("OGPNODE_ADMIN_TOKEN")); cfg.AdminToken != "" {
+		givenAt[adminTokenVariable] = givenInEnvironment
+	}
+	if err := oneOfEach(givenAt, map[string]*string{
+		"gossip-key": &cfg.GossipKey, "gossip-key-file": &cfg.GossipKeyFile,
+		"admin-token-file": &cfg.AdminTokenFile, adminTokenVariable: &cfg.AdminToken,
+	}); err != nil {
+		return cfg, 0, err
+	}
 	for _, a := range strings.Split(join, ",") {
 		if a = strings.TrimSpace(a); a != "" {
 			cfg.Join = append(cfg.Join, a)
@@ -267,15 +279,72 @@ flags beat the environment, which beats the file.
 	return cfg, level.Level, nil
 }
 
+// Where a setting was given, the command line beating the environment,
+// which beats the config file.
+type givenIn int
+
+const (
+	givenInFile givenIn = iota + 1
+	givenInEnvironment
+	givenOnCommandLine
+)
+
+func (g givenIn) String() string {
+	return [...]string{givenInFile: "the config file", givenInEnvironment: "the environment", givenOnCommandLine: "the command line"}[g]
+}
+
+// adminTokenVariable names, among the flags, the admin token the
+// environment gives (it has no flag: a token on a command line is seen by
+// every user of the machine).
+const adminTokenVariable = "OGPNODE_ADMIN_TOKEN"
+
+// alternatives are the settings given by either of two flags (or the
+// variable for a token): the gossip key, or its file; the admin token's
+// file, or the token. Each pair is one setting as to which way wins.
+func alternatives() [][2]string {
+	return [][2]string{{"gossip-key", "gossip-key-file"}, {"admin-token-file", adminTokenVariable}}
+}
+
+// oneOfEach keeps, of each pair of alternatives, the one given where it
+// wins (a --gossip-key on the command line beats a gossip-key-file of the
+// config file, which is cleared), and refuses the two given at one level,
+// where neither wins.
+func oneOfEach(givenAt map[string]givenIn, values map[string]*string) error {
+	for _, pair := range alternatives() {
+		a, b := givenAt[pair[0]], givenAt[pair[1]]
+		switch {
+		case a == 0 || b == 0:
+		case a == b && a == givenOnCommandLine:
+			return usagef("%s and %s are both given: give one of them", flagName(pair[0]), flagName(pair[1]))
+		case a == b:
+			return fmt.Errorf("%s and %s are both given in %s: give one of them", flagName(pair[0]), flagName(pair[1]), a)
+		case a > b:
+			*values[pair[1]] = ""
+		default:
+			*values[pair[0]] = ""
+		}
+	}
+	return nil
+}
+
+// flagName is how a setting is named to the operator: --gossip-key, or the
+// variable.
+func flagName(name string) string {
+	if name == adminTokenVariable {
+		return name
+	}
+	return "--" + name
+}
+
 // fillUnset gives each flag not set on the command line its value from the
 // environment (OGPNODE_ and the flag's name in capitals, - as _), else from
-// the config file.
-func fillUnset(fs *flag.FlagSet, configFile string, getenv func(string) string) error {
+// the config file, and returns where each flag given was.
+func fillUnset(fs *flag.FlagSet, configFile string, getenv func(string) string) (map[string]givenIn, error) {
 	fromFile := map[string]configValue{}
 	if configFile != "" {
 		var err error
 		if fromFile, err = readConfigFile(configFile); err != nil {
-			return err
+			return nil, err
 		}
 		var unknown []string
 		for k := range fromFile {
@@ -285,15 +354,15 @@ func fillUnset(fs *flag.FlagSet, configFile string, getenv func(string) string) 
 		}
 		if len(unknown) > 0 {
 			sort.Strings(unknown)
-			return fmt.Errorf("config %s: unknown keys %s (the keys are the flags of ogpnode serve -h)", configFile, strings.Join(unknown, ", "))
+			return nil, fmt.Errorf("config %s: unknown keys %s (the keys are the flags of ogpnode serve -h)", configFile, strings.Join(unknown, ", "))
 		}
 	}
 	delete(fromFile, harvestsKey)
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	givenAt := map[string]givenIn{}
+	fs.Visit(func(f *flag.Flag) { givenAt[f.Name] = givenOnCommandLine })
 	var errs []error
 	fs.VisitAll(func(f *flag.Flag) {
-		if set[f.Name] || f.Name == "config" {
+		if givenAt[f.Name] != 0 || f.Name == "config" {
 			return
 		}
 		env := "OGPNODE_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
@@ -301,15 +370,17 @@ func fillUnset(fs *flag.FlagSet, configFile string, getenv func(string) string) 
 			if err := f.Value.Set(v); err != nil {
 				errs = append(errs, fmt.Errorf("%s=%q: %w", env, v, err))
 			}
+			givenAt[f.Name] = givenInEnvironment
 			return
 		}
 		if v := fromFile[f.Name]; v.set {
 			if err := f.Value.Set(v.text); err != nil {
 				errs = append(errs, fmt.Errorf("config %s: %s: %w", configFile, f.Name, err))
 			}
+			givenAt[f.Name] = givenInFile
 		}
 	})
-	return errors.Join(errs...)
+	return givenAt, errors.Join(errs...)
 }
 
 // logLevel is the flag of the log's level, which it names in lower case,

@@ -194,3 +194,38 @@ func TestStopWhileStartingIsAStop(t *testing.T) {
 		t.Errorf("a node stopped as it started: %v (status %d), want a stop", err, exitStatus(err))
 	}
 }
+
+// TestConfigAlternativesOneSetting: the gossip key and its file are one
+// setting, as are the admin token's file and OGPNODE_ADMIN_TOKEN: the one
+// given where it wins is taken (the command line beats the environment,
+// which beats the file), and two given at one level are refused. The
+// environment's token is taken without the newline a secret's file ends
+// with.
+func TestConfigAlternativesOneSetting(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "ogpnode.yaml")
+	if err := os.WriteFile(file, []byte("gossip-key-file: /from/file/gossip.key\nadmin-token-file: /from/file/admin-token\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"OGPNODE_ADMIN_TOKEN": "from-the-environment-0123\n"}
+	cfg, _, err := parseServe([]string{"--config", file, "--gossip-key", "AAAAAAAAAAAAAAAAAAAAAA=="}, func(k string) string { return env[k] }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []string{cfg.GossipKey, cfg.GossipKeyFile, cfg.AdminToken, cfg.AdminTokenFile}
+	want := []string{"AAAAAAAAAAAAAAAAAAAAAA==", "", "from-the-environment-0123", ""}
+	if diff := cmp.Diff(got, want); diff != "" {
+		t.Errorf("the settings given two ways (-got +want):\n%s", diff)
+	}
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"--gossip-key", "AAAAAAAAAAAAAAAAAAAAAA==", "--gossip-key-file", "/k"}, nil, "--gossip-key and --gossip-key-file are both given"},
+		{nil, map[string]string{"OGPNODE_ADMIN_TOKEN": "from-the-environment-0123", "OGPNODE_ADMIN_TOKEN_FILE": "/t"}, "--admin-token-file and OGPNODE_ADMIN_TOKEN are both given in the environment"},
+	} {
+		if _, _, err := parseServe(tc.args, func(k string) string { return tc.env[k] }, io.Discard); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v %v: %v, want an error with %q", tc.args, tc.env, err, tc.want)
+		}
+	}
+}
