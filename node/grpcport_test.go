@@ -4,11 +4,18 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
+	"os"
 	"strings"
+	gosync "sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
+	"github.com/ogptoolbox/federation/storage"
+	"golang.org/x/net/http2"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -83,5 +90,75 @@ func TestPullOfManyOriginsTaken(t *testing.T) {
 	}
 	if err != io.EOF {
 		t.Errorf("the pull of a peer of 80,000 origins (%d bytes): %v", proto.Size(req), err)
+	}
+}
+
+// TestGRPCPortBoundsStreamsOfAConnection: the gRPC port tells every client,
+// in its HTTP/2 settings, how many calls one connection may have under way
+// at once; without a bound, one connection of anyone's held thousands of
+// streams (health watches, which never end), a goroutine and buffers each.
+func TestGRPCPortBoundsStreamsOfAConnection(t *testing.T) {
+	n := startNode(t)
+	conn, err := net.Dial("tcp", n.GRPCAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, http2.ClientPreface); err != nil {
+		t.Fatal(err)
+	}
+	framer := http2.NewFramer(conn, conn)
+	if err := framer.WriteSettings(); err != nil {
+		t.Fatal(err)
+	}
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	frame, err := framer.ReadFrame()
+	if err != nil {
+		t.Fatal(err)
+	}
+	settings, ok := frame.(*http2.SettingsFrame)
+	if !ok {
+		t.Fatalf("the server's first frame: %v, want its settings", frame)
+	}
+	if streams, ok := settings.Value(http2.SettingMaxConcurrentStreams); !ok || streams > 1000 {
+		t.Errorf("the gRPC port's settings: %v; want at most 1000 streams under way a connection", settings)
+	}
+}
+
+// TestConcurrentReadsBoundCatalogConnections: hundreds of anonymous reads
+// at once open no more than a few connections to the catalog (two file
+// descriptors each): unbounded, each read under way opened its own,
+// toward the process's limit of files.
+func TestConcurrentReadsBoundCatalogConnections(t *testing.T) {
+	ctx := context.Background()
+	n := startNode(t)
+	long := strings.Repeat("participation ", 600) // 8 KiB: reads that take a while
+	var writes []storage.Write
+	for i := range 400 {
+		tl := validTool()
+		tl.DisplayName = fmt.Sprintf("Tool %d", i)
+		tl.Descriptions["en"].LongDescription = long
+		writes = append(writes, storage.Write{Op: storage.OpCreate, ID: fmt.Sprintf("tool-%d", i), Resource: tl})
+	}
+	if _, err := n.store.Apply(ctx, writes); err != nil {
+		t.Fatal(err)
+	}
+	openFiles := func() int { fds, _ := os.ReadDir("/proc/self/fd"); return len(fds) }
+	before := openFiles()
+	var peak atomic.Int64
+	var wg gosync.WaitGroup
+	for range 300 {
+		wg.Go(func() {
+			if _, err := n.client.ListTools(ctx, &catalogv1.ListToolsRequest{PageSize: 200}); err != nil {
+				t.Error(err)
+			}
+			now := int64(openFiles()) // a sample: each read looks once it is answered
+			for old := peak.Load(); now > old && !peak.CompareAndSwap(old, now); old = peak.Load() {
+			}
+		})
+	}
+	wg.Wait()
+	if grew := int(peak.Load()) - before; grew > 60 {
+		t.Errorf("300 anonymous reads at once took the node from %d open files to %d: a connection to the catalog for each read under way", before, peak.Load())
 	}
 }

@@ -234,6 +234,11 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 		unseen,
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: minPing, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 2 * time.Minute, Timeout: 20 * time.Second}),
+		// Each stream is a goroutine and buffers: without a bound, one
+		// connection of anyone's held thousands open (health watches that
+		// never end), and grpc-go's guard against streams reset as soon
+		// as opened is off. A peer uses a few at once.
+		grpc.MaxConcurrentStreams(maxStreamsPerConnection),
 		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(stream...),
 	)...)
@@ -359,6 +364,10 @@ const localBufferBytes = 256 << 10
 
 // maxConcurrentPulls bounds the pulls of peers served at once.
 const maxConcurrentPulls = 8
+
+// maxStreamsPerConnection bounds the calls under way on one connection to
+// the gRPC port; a client's next ones wait for a place.
+const maxStreamsPerConnection = 100
 
 // GossipAddr is the address federation gossip listens on.
 func (n *Node) GossipAddr() string { return n.repl.GossipAddr() }

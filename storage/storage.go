@@ -306,6 +306,15 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		s.writer.Close()
 		return nil, err
 	}
+	// Each read under way holds a connection (two file descriptors, a
+	// page cache of its own) until it ends: unbounded, any caller's
+	// hundreds of reads at once opened hundreds, toward the process's
+	// limit of files. Beyond these, a read waits for one to be free. No
+	// read asks for a second while it holds one, so waiting cannot
+	// deadlock; the pulls served hold one each, for up to 2 minutes, and
+	// are fewer (see sync.NewServer's places).
+	s.reader.SetMaxOpenConns(maxReaders)
+	s.reader.SetMaxIdleConns(maxReaders)
 	if s.checkpoints, err = startCheckpointer(opts.Path, s.log, s.writeLock, opts.checkpoints); err != nil {
 		s.reader.Close()
 		s.writer.Close()
@@ -354,6 +363,10 @@ func (s *Store) checkTrusted(ctx context.Context) error {
 	return nil
 }
 
+// maxReaders bounds the read-only connections open at once: the pulls
+// served at once (8, a node's setting) and as many reads of the API.
+const maxReaders = 16
+
 // connRole is what a connection to the catalog file is for; each role has
 // its own pragmas.
 type connRole int
@@ -362,7 +375,7 @@ const (
 	// roleWriter is the single connection that writes. Its commits never
 	// checkpoint the write-ahead log: the checkpointer does.
 	roleWriter connRole = iota
-	// roleReader is the pool of read-only connections.
+	// roleReader is the pool of read-only connections (maxReaders).
 	roleReader
 	// roleCheckpointer copies the write-ahead log into the database file.
 	roleCheckpointer
