@@ -5,9 +5,12 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"log"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -141,4 +144,30 @@ func (h *httpsCert) say(cert *tls.Certificate, what string) {
 		return
 	}
 	h.log.Info(what, attrs...)
+}
+
+// httpServerLog is the HTTP server's log of what it cannot tell a caller:
+// at warn, but a failed TLS handshake (a scanner, a client speaking plain
+// HTTP to HTTPS) at most once every handshakeLogEvery, as on the gRPC
+// port: any host may knock, and each wrote a line.
+func httpServerLog(l *slog.Logger) *log.Logger {
+	return log.New(&serverErrors{log: l}, "", 0)
+}
+
+type serverErrors struct {
+	log           *slog.Logger
+	lastHandshake atomic.Int64 // when one was last logged, unix nanoseconds
+}
+
+func (w *serverErrors) Write(p []byte) (int, error) {
+	msg := strings.TrimSuffix(string(p), "\n")
+	if strings.HasPrefix(msg, "http: TLS handshake error") {
+		now, last := time.Now().UnixNano(), w.lastHandshake.Load()
+		if now-last < int64(handshakeLogEvery) || !w.lastHandshake.CompareAndSwap(last, now) {
+			return len(p), nil
+		}
+		msg += " (the next in " + handshakeLogEvery.String() + " are not said)"
+	}
+	w.log.Warn(msg)
+	return len(p), nil
 }

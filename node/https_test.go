@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"math/big"
+	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -113,5 +114,34 @@ func TestHTTPSConfigErrors(t *testing.T) {
 		if _, err := loadHTTPS(cfg, slog.New(slog.NewTextHandler(io.Discard, nil))); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want an error saying %q", what, err, tc.want)
 		}
+	}
+}
+
+// TestHTTPSHandshakeFailuresLogBounded: connections that fail their TLS
+// handshake on the HTTPS port (a scanner, plain HTTP) are said at most
+// once in a while, as on the gRPC port: any host may knock, and each
+// wrote a line at warn.
+func TestHTTPSHandshakeFailuresLogBounded(t *testing.T) {
+	dir := t.TempDir()
+	ca := newTestCA(t, "public CA")
+	certPath, keyPath, _ := ca.issueWith(t, dir, "www", certOpts{ekus: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})
+	var logs lockedbuf.Buffer
+	n := startNodeLogged(t, &logs, func(c *Config) { c.HTTPTLSCert, c.HTTPTLSKey = certPath, keyPath })
+	for range 100 {
+		conn, err := net.Dial("tcp", n.HTTPAddr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn.Write([]byte{0x16, 0x03, 0x01, 0x00, 0x05, 0, 0, 0, 0, 0}) // a ClientHello that is none
+		io.Copy(io.Discard, conn)
+		conn.Close()
+	}
+	said := func() int { return strings.Count(logs.String(), "TLS handshake error") }
+	deadline := time.Now().Add(10 * time.Second)
+	for said() == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond) // a poll interval
+	}
+	if n := said(); n != 1 {
+		t.Errorf("100 connections that failed their TLS handshake: %d lines in the log, want 1\n%.500s", n, logs.String())
 	}
 }

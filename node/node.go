@@ -263,7 +263,7 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 		return err
 	}
 	t := cmp.Or(cfg.httpTimeouts, defaultHTTPTimeouts)
-	n.httpSrv = &http.Server{Handler: handler, ErrorLog: slog.NewLogLogger(n.log.Handler(), slog.LevelWarn),
+	n.httpSrv = &http.Server{Handler: handler, ErrorLog: httpServerLog(n.log),
 		ReadHeaderTimeout: t.header, ReadTimeout: t.read, WriteTimeout: t.write, IdleTimeout: t.idle}
 	if n.https != nil {
 		n.httpSrv.TLSConfig = n.https.config()
@@ -588,6 +588,7 @@ func (n *Node) httpHandler(ctx context.Context, m *metrics, token string, log *s
 			UnmarshalOptions: protojson.UnmarshalOptions{},
 		}),
 		runtime.WithHealthzEndpoint(healthpb.NewHealthClient(n.conn)),
+		runtime.WithIncomingHeaderMatcher(forwardedHeader),
 		runtime.WithRoutingErrorHandler(routingError),
 		// The gateway's own errors (a parameter or body it cannot read)
 		// quote what the caller sent, as the API's do: cut them alike;
@@ -621,7 +622,61 @@ func (n *Node) httpHandler(ctx context.Context, m *metrics, token string, log *s
 		return nil, err
 	}
 	mux.Handle("/", pages)
-	return restCalls(requireUTF8(mux)), nil
+	return restCalls(requireUTF8(asciiHeaders(mux))), nil
+}
+
+// forwardedHeader passes on to the API, as gRPC metadata, the headers it
+// reads besides the admin token, which the gateway passes on itself: the
+// languages a client reads (for its violations). The gateway passed every
+// header HTTP defines, and logged an error on stderr for each whose value
+// gRPC metadata cannot carry (a User-Agent not ASCII), once a request,
+// for any caller.
+func forwardedHeader(key string) (string, bool) {
+	if k := strings.ToLower(key); k == "accept-language" {
+		return k, true
+	}
+	return "", false
+}
+
+// asciiHeaders answers a request of the API whose admin token is not
+// ASCII (no token is: the gateway dropped it, and the write was refused
+// for sending none) with 401 saying so, and drops an Accept-Language not
+// ASCII (no language tag is), which the gateway could not pass on.
+func asciiHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.URL.Path, "/v1/") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if !asciiValues(r.Header.Values("Accept-Language")) {
+			r = r.Clone(r.Context())
+			r.Header.Del("Accept-Language")
+		}
+		if asciiValues(r.Header.Values("Authorization")) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		r = r.Clone(r.Context()) // without it, which the gateway would log
+		r.Header.Del("Authorization")
+		if err := status.Error(codes.Unauthenticated, "the Authorization header holds characters that are not ASCII, which no admin token does: send Authorization: Bearer TOKEN"); refuseLater(r, err) {
+			next.ServeHTTP(w, r)
+		} else {
+			writeStatus(w, r, err)
+		}
+	})
+}
+
+// asciiValues reports whether every value is printable ASCII, as gRPC
+// metadata carries it.
+func asciiValues(values []string) bool {
+	for _, v := range values {
+		for i := range len(v) {
+			if v[i] < 0x20 || v[i] > 0x7e {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // routingError answers a request the gateway has no method for: a method

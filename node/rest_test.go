@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
@@ -120,5 +121,62 @@ func TestMethodNotAllowedSaysAllow(t *testing.T) {
 	resp, _ := n.do(t, "PUT", "/v1/tools", "", "")
 	if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "GET, HEAD" {
 		t.Errorf("PUT /v1/tools: %d, Allow %q", resp.StatusCode, resp.Header.Get("Allow"))
+	}
+}
+
+// TestHeadersNotASCII: a REST call with a header whose value is not ASCII,
+// which HTTP allows and gRPC metadata cannot carry, is answered without a
+// word on the node's stderr (the gateway wrote an ERROR there for each,
+// for any caller); an admin token that is not ASCII, which no token is,
+// is refused saying so, rather than as no token sent.
+func TestHeadersNotASCII(t *testing.T) {
+	n := startNode(t)
+	stderr, err := os.Create(filepath.Join(t.TempDir(), "stderr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stderr.Close()
+	saved, err := syscall.Dup(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Dup2(int(stderr.Fd()), 2); err != nil {
+		t.Fatal(err)
+	}
+	restored := false
+	restore := func() {
+		if !restored {
+			syscall.Dup2(saved, 2)
+			syscall.Close(saved)
+			restored = true
+		}
+	}
+	defer restore()
+	call := func(method, path, header, value string) (int, string) {
+		req, err := http.NewRequest(method, n.base+path, strings.NewReader(`{"display_name": "x", "descriptions": {"en": {"short_description": "x"}}}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set(header, value)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	for _, header := range []string{"User-Agent", "Accept-Language", "X-Anything"} {
+		if code, body := call("GET", "/v1/node", header, "navigateur-é"); code != 200 {
+			t.Errorf("GET /v1/node with a %s not ASCII: %d %s", header, code, body)
+		}
+	}
+	code, body := call("POST", "/v1/origins/fr/tools?tool_id=x", "Authorization", "Bearer jéton")
+	restore()
+	if code != 401 || !strings.Contains(body, "not ASCII") {
+		t.Errorf("a write with a token not ASCII: %d %s", code, body)
+	}
+	if b, _ := os.ReadFile(stderr.Name()); len(b) > 0 {
+		t.Errorf("the node's stderr: %s", b)
 	}
 }
