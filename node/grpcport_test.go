@@ -162,3 +162,47 @@ func TestConcurrentReadsBoundCatalogConnections(t *testing.T) {
 		t.Errorf("300 anonymous reads at once took the node from %d open files to %d: a connection to the catalog for each read under way", before, peak.Load())
 	}
 }
+
+// TestGRPCRequestsThatDoNotDecode: a request over gRPC that does not decode
+// is the caller's error, INVALID_ARGUMENT, naming the string that is not
+// UTF-8 when that is why, as the same request over REST gets 400: gRPC
+// answered INTERNAL, the node's fault, naming nothing. The node serves on.
+func TestGRPCRequestsThatDoNotDecode(t *testing.T) {
+	n := startNode(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		method  string
+		request wireBytes
+		field   string
+	}{
+		{catalogv1.CatalogService_ListTools_FullMethodName, wireBytes{0x0a, 0x02, 0xff, 0xfe}, "query"},   // query: ff fe
+		{catalogv1.CatalogService_ListTools_FullMethodName, wireBytes{0x0a, 0x10, 0x01}, "request"},       // a field of 16 bytes that holds 1
+		{catalogv1.CatalogService_GetTool_FullMethodName, wireBytes{0x0a, 0x03, 'a', 0xc3, 0x28}, "name"}, // name: a, then half a character
+		{"/grpc.health.v1.Health/Watch", wireBytes{0x0a, 0x01, 0xff}, "service"},                          // a stream's request
+	} {
+		var out wireBytes
+		var err error
+		if strings.HasSuffix(tc.method, "/Watch") {
+			var s grpc.ClientStream
+			s, err = n.conn.NewStream(ctx, &grpc.StreamDesc{ServerStreams: true}, tc.method, grpc.ForceCodec(wireCodec{}))
+			if err == nil {
+				if err = s.SendMsg(&tc.request); err == nil {
+					s.CloseSend()
+					err = s.RecvMsg(&out)
+				}
+			}
+		} else {
+			err = n.conn.Invoke(ctx, tc.method, &tc.request, &out, grpc.ForceCodec(wireCodec{}))
+		}
+		st := grpcstatus.Convert(err)
+		if st.Code() != codes.InvalidArgument || !strings.HasPrefix(st.Message(), tc.field+": ") {
+			t.Errorf("%s with % x: %v %q, want INVALID_ARGUMENT naming %s", tc.method, []byte(tc.request), st.Code(), st.Message(), tc.field)
+		}
+	}
+	if code, body := n.doJSON(t, "GET", "/v1/tools?query=%ff%fe", "", ""); code != 400 {
+		t.Errorf("the same over REST: %d %v", code, body)
+	}
+	if _, err := n.client.GetNodeInfo(ctx, &catalogv1.GetNodeInfoRequest{}); err != nil {
+		t.Errorf("the node after: %v", err)
+	}
+}

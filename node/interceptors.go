@@ -167,8 +167,9 @@ func observeInterceptors(log *slog.Logger, m *metrics) (grpc.UnaryServerIntercep
 // callCounter returns what counts, times and logs an API call: a
 // successful write at info, a failure of the node's at error, the rest at
 // debug; and a call refused before its handler ran (refused) at debug,
-// whatever its code: grpc-go answers INTERNAL to a request that does not
-// decode, which is the caller's, and any caller could flood the log.
+// whatever its code: grpc-go answers INTERNAL to what it refuses that is
+// the caller's (a request the in-memory port cannot decode: see
+// requestCodec for the gRPC port's), and any caller could flood the log.
 func callCounter(log *slog.Logger, m *metrics) func(ctx context.Context, fullMethod string, err error, elapsed time.Duration, refused bool) {
 	writes := writeMethods()
 	return func(ctx context.Context, fullMethod string, err error, elapsed time.Duration, refused bool) {

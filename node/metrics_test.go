@@ -173,10 +173,10 @@ func TestRESTRefusalsCounted(t *testing.T) {
 }
 
 // TestGRPCRefusalsCounted: the gRPC calls refused before the API's
-// interceptors see them (larger than the port reads, not protobuf) are
-// counted under their method, and logged as the caller's (not as errors
-// of the node: grpc-go answers INTERNAL to a request that does not
-// decode); calls of no method of the node are not counted.
+// interceptors see them (larger than the port reads) and those that do
+// not decode are counted under their method, and logged as the caller's,
+// not as errors of the node; calls of no method of the node are not
+// counted.
 func TestGRPCRefusalsCounted(t *testing.T) {
 	var logs lockedbuf.Buffer
 	n := startNodeLogged(t, &logs)
@@ -195,7 +195,7 @@ func TestGRPCRefusalsCounted(t *testing.T) {
 		t.Fatalf("a method the node has not: %v", err)
 	}
 	m := requestsCounted(scrape(t, n))
-	for _, want := range []string{`{code="ResourceExhausted",method="CreateTool"} 1`, `{code="Internal",method="ListTools"} 1`} {
+	for _, want := range []string{`{code="ResourceExhausted",method="CreateTool"} 1`, `{code="InvalidArgument",method="ListTools"} 1`} {
 		if !strings.Contains(m, want) {
 			t.Errorf("/metrics counts no call %s; requests counted:\n%s", want, m)
 		}

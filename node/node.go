@@ -207,13 +207,16 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 	observeUnary, observeStream := observeInterceptors(n.log, m)
 	unseen := grpc.StatsHandler(unseenCalls{count: callCounter(n.log, m)})
 	authUnary, authStream := authInterceptors(token)
-	var opts []grpc.ServerOption
+	codec := newRequestCodec()
+	undecodedUnary, undecodedStream := codec.interceptors()
+	opts := []grpc.ServerOption{grpc.ForceServerCodecV2(codec)}
 	unary := []grpc.UnaryServerInterceptor{
 		observeUnary,
+		undecodedUnary,
 		sizeInterceptor(cfg.MaxRequestBytes, cfg.MaxRequestBytes, cfg.MaxHarvestBytes),
 		authUnary,
 	}
-	stream := []grpc.StreamServerInterceptor{observeStream, authStream}
+	stream := []grpc.StreamServerInterceptor{observeStream, undecodedStream, authStream}
 	if n.tls != nil {
 		// Peer calls need a certificate of the federation's CA only where
 		// there are certificates: without TLS, any caller may pull, as

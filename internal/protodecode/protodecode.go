@@ -297,3 +297,59 @@ func planOf(md protoreflect.MessageDescriptor) *plan {
 	actual, _ := plans.LoadOrStore(md, p)
 	return actual.(*plan)
 }
+
+// InvalidString is the path of the first string of b, as a message of m's
+// kind, that is not UTF-8, which proto.Unmarshal refuses without naming
+// it: "tool.display_name", a map's keys and values by the map's name
+// ("tool.descriptions.short_description"). It is "" when every string is
+// (or b stops making sense before one that is not).
+func InvalidString(b []byte, m proto.Message) string {
+	return invalidString(b, m.ProtoReflect().Descriptor(), "", 0)
+}
+
+func invalidString(b []byte, d protoreflect.MessageDescriptor, path string, depth int) string {
+	if depth > maxDepth {
+		return ""
+	}
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return ""
+		}
+		b = b[n:]
+		if typ != protowire.BytesType {
+			if n = protowire.ConsumeFieldValue(num, typ, b); n < 0 {
+				return ""
+			}
+			b = b[n:]
+			continue
+		}
+		v, n := protowire.ConsumeBytes(b)
+		if n < 0 {
+			return ""
+		}
+		b = b[n:]
+		fd := d.Fields().ByNumber(num)
+		if fd == nil {
+			continue
+		}
+		at := path // a map entry's key or value, named by its map
+		if !d.IsMapEntry() {
+			at = string(fd.Name())
+			if path != "" {
+				at = path + "." + at
+			}
+		}
+		switch fd.Kind() {
+		case protoreflect.StringKind:
+			if !utf8.Valid(v) {
+				return at
+			}
+		case protoreflect.MessageKind:
+			if p := invalidString(v, fd.Message(), at, depth+1); p != "" {
+				return p
+			}
+		}
+	}
+	return ""
+}

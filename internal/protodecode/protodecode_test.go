@@ -1,6 +1,7 @@
 package protodecode
 
 import (
+	"bytes"
 	"encoding/hex"
 	"math/rand/v2"
 	"slices"
@@ -320,6 +321,31 @@ func BenchmarkDecode(b *testing.B) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// TestInvalidString names the string that is not UTF-8 by its path, a
+// map's by the map's name, and none in a message whose strings all are.
+func TestInvalidString(t *testing.T) {
+	const bad = "\x01\x02" // made 0xff 0xfe on the wire, which Marshal refuses to write
+	for _, tc := range []struct {
+		m    proto.Message
+		want string
+	}{
+		{&catalogv1.Tool{DisplayName: "Decidim", LandingUrl: bad}, "landing_url"},
+		{&catalogv1.Tool{Descriptions: map[string]*catalogv1.Description{"en": {ShortDescription: "ok", Features: []string{"a", bad}}}}, "descriptions.features"},
+		{&catalogv1.Tool{Descriptions: map[string]*catalogv1.Description{bad: {ShortDescription: "ok"}}}, "descriptions"},
+		{&catalogv1.CreateToolRequest{Parent: "origins/fr", Tool: &catalogv1.Tool{Maintenance: &catalogv1.Maintenance{Contacts: []*catalogv1.Contact{{Name: bad}}}}}, "tool.maintenance.contacts.name"},
+		{&catalogv1.Tool{DisplayName: "Décidim"}, ""},
+	} {
+		b, err := proto.Marshal(tc.m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b = bytes.ReplaceAll(b, []byte(bad), []byte{0xff, 0xfe})
+		if got := InvalidString(b, tc.m); got != tc.want {
+			t.Errorf("%v: %q, want %q", tc.m, got, tc.want)
 		}
 	}
 }
