@@ -143,7 +143,7 @@ func TestAdoptionOfThousandsOfUseCasesBounded(t *testing.T) {
 		})
 	}
 	out.Countries = []*catalogv1.CountryAdoption{fr}
-	abridgeAdoption(out)
+	abridgeAdoption(out, nil)
 	whole := 0
 	for i, u := range fr.GetUseCases() {
 		if u.GetName() != fmt.Sprintf("origins/zz/usecases/u%d", i) {

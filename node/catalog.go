@@ -302,15 +302,19 @@ func (s *catalogServer) list(ctx context.Context, q storage.Query, orderBy strin
 	if err := v.err(); err != nil {
 		return nil, "", 0, err
 	}
-	q.Limit, q.After = int(pageSize)+1, after
+	q.Limit, q.After, q.MaxBytes = int(pageSize)+1, after, maxPageBytes
 	hits, total, err := s.store.SearchPage(ctx, q)
 	if err != nil {
 		return nil, "", 0, statusOf(err)
 	}
 	// Whether more follow is the index's word, of the same state as the
 	// total: a record of the page deleted before it was read is left out
-	// of it, and must not end the listing.
-	if len(hits) > int(pageSize) {
+	// of it, and must not end the listing. The records past what a page
+	// holds are not read: the page ends before them.
+	if i := slices.IndexFunc(hits, func(h storage.Hit) bool { return h.Unread }); i > 0 && i <= int(pageSize) {
+		hits = hits[:i]
+		next = encodePageToken(hits[i-1].Cursor, fp)
+	} else if len(hits) > int(pageSize) {
 		hits = hits[:pageSize]
 		next = encodePageToken(hits[len(hits)-1].Cursor, fp)
 	}
@@ -528,7 +532,7 @@ func (s *catalogServer) GetToolAdoption(ctx context.Context, req *catalogv1.GetT
 	if err != nil {
 		return nil, invalidField("name", "%v", err)
 	}
-	a, err := s.store.Adoption(ctx, origin, id)
+	a, err := s.store.AdoptionWithin(ctx, origin, id, adoptionWhole, shortRecord)
 	if err != nil {
 		return nil, statusOf(err)
 	}
@@ -559,7 +563,7 @@ func (s *catalogServer) GetToolAdoption(ctx context.Context, req *catalogv1.GetT
 		out.Countries = append(out.Countries, ca)
 	}
 	slices.SortFunc(out.Countries, func(a, b *catalogv1.CountryAdoption) int { return strings.Compare(a.Country, b.Country) })
-	abridgeAdoption(out)
+	abridgeAdoption(out, a.Abridged)
 	return out, nil
 }
 
@@ -572,8 +576,9 @@ func (s *catalogServer) GetToolAdoption(ctx context.Context, req *catalogv1.GetT
 const adoptionWhole, adoptionMost = 3 << 20, 7 << 19
 
 // abridgeAdoption keeps out within adoptionMost, the tool asked about
-// (the first) whole, and counts what it abridged and left out.
-func abridgeAdoption(out *catalogv1.ToolAdoption) {
+// (the first) whole, and counts what it abridged and left out: the
+// records read abridged (see shortRecord) too.
+func abridgeAdoption(out *catalogv1.ToolAdoption, readAbridged map[proto.Message]bool) {
 	size := proto.Size(&catalogv1.ToolAdoption{Tool: out.Tool, Software: out.Software}) + 64
 	for _, ca := range out.Countries {
 		size += len(ca.Country) + 16
@@ -581,20 +586,20 @@ func abridgeAdoption(out *catalogv1.ToolAdoption) {
 			size += len(o) + 8
 		}
 	}
-	// fit says what becomes of a record of whole bytes, or abridged of
-	// short bytes: kept whole (1), abridged (0) or left out (-1).
-	fit := func(whole int, short func() int) int {
-		if size+whole+8 <= adoptionWhole {
+	// keep says whether m, its short form being short (m itself when it
+	// was read abridged), stays in the answer, and as which.
+	keep := func(m, short proto.Message) (proto.Message, bool) {
+		if whole := proto.Size(m); !readAbridged[m] && size+whole+8 <= adoptionWhole {
 			size += whole + 8
-			return 1
+			return m, true
 		}
-		if n := short() + 8; size+n <= adoptionMost {
+		if n := proto.Size(short) + 8; size+n <= adoptionMost {
 			size += n
 			out.AbridgedRecords++
-			return 0
+			return short, true
 		}
 		out.OmittedRecords++
-		return -1
+		return nil, false
 	}
 	kept := out.Tools[:0]
 	for i, t := range out.Tools {
@@ -603,28 +608,32 @@ func abridgeAdoption(out *catalogv1.ToolAdoption) {
 			kept = append(kept, t)
 			continue
 		}
-		short := &catalogv1.Tool{Name: t.GetName(), Origin: t.GetOrigin(), DisplayName: t.GetDisplayName()}
-		switch fit(proto.Size(t), func() int { return proto.Size(short) }) {
-		case 1:
-			kept = append(kept, t)
-		case 0:
-			kept = append(kept, short)
+		if m, ok := keep(t, shortRecord(t)); ok {
+			kept = append(kept, m.(*catalogv1.Tool))
 		}
 	}
 	out.Tools = kept
 	for _, ca := range out.Countries {
 		kept := ca.UseCases[:0]
 		for _, u := range ca.UseCases {
-			short := &catalogv1.UseCase{Name: u.GetName(), Origin: u.GetOrigin(), Tool: u.GetTool(), Organization: u.GetOrganization(), Status: u.GetStatus()}
-			switch fit(proto.Size(u), func() int { return proto.Size(short) }) {
-			case 1:
-				kept = append(kept, u)
-			case 0:
-				kept = append(kept, short)
+			if m, ok := keep(u, shortRecord(u)); ok {
+				kept = append(kept, m.(*catalogv1.UseCase))
 			}
 		}
 		ca.UseCases = kept
 	}
+}
+
+// shortRecord is a tool or use case abridged for an adoption: what names
+// it and places it (its country, its organisation), without its text.
+func shortRecord(m proto.Message) proto.Message {
+	switch r := m.(type) {
+	case *catalogv1.Tool:
+		return &catalogv1.Tool{Name: r.GetName(), Origin: r.GetOrigin(), DisplayName: r.GetDisplayName()}
+	case *catalogv1.UseCase:
+		return &catalogv1.UseCase{Name: r.GetName(), Origin: r.GetOrigin(), Tool: r.GetTool(), Organization: r.GetOrganization(), Status: r.GetStatus()}
+	}
+	return m
 }
 
 func useCaseQuery(text string, origin, tool, country []string, kinds []catalogv1.OrganizationKind, statuses []catalogv1.UseCaseStatus, commitment []string) (storage.Query, error) {

@@ -15,7 +15,10 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
+	"slices"
 	"strings"
+	gosync "sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -1056,5 +1059,98 @@ func TestAdminTokenOfTheEnvironmentTrimmed(t *testing.T) {
 		`{"display_name": "Decidim", "descriptions": {"en": {"short_description": "Participatory democracy"}}}`)
 	if code != 200 {
 		t.Errorf("a write with the token of OGPNODE_ADMIN_TOKEN=%q: %d %v", testToken+"\n", code, body)
+	}
+}
+
+// TestListsReadNoMoreThanTheyAnswer: anonymous lists and adoptions of a
+// catalog of large records (a member may replicate such) read about what
+// they answer, not every record they could: eight at once held the heap
+// 600 MiB up to answer 20, each reading a page of 200 records, or a
+// software's every record, whole before cutting it to what an answer
+// holds. The answers are as before: pages end early, records abridged.
+func TestListsReadNoMoreThanTheyAnswer(t *testing.T) {
+	ctx := context.Background()
+	n := startNode(t)
+	long := strings.Repeat("participation ", 600<<10/14) // 600 KiB
+	var writes []storage.Write
+	for i := range 100 {
+		tl := validTool() // each of github.com/decidim/decidim: one software
+		tl.DisplayName = fmt.Sprintf("Tool %02d", i)
+		tl.Descriptions["en"].LongDescription = long
+		writes = append(writes, storage.Write{Op: storage.OpCreate, ID: fmt.Sprintf("tool-%d", i), Resource: tl})
+	}
+	if _, err := n.store.Apply(ctx, writes); err != nil {
+		t.Fatal(err)
+	}
+	for what, call := range map[string]func() (proto.Message, error){
+		"ListTools": func() (proto.Message, error) {
+			return n.client.ListTools(ctx, &catalogv1.ListToolsRequest{PageSize: 200})
+		},
+		"GetToolAdoption": func() (proto.Message, error) {
+			return n.client.GetToolAdoption(ctx, &catalogv1.GetToolAdoptionRequest{Name: "origins/fr/tools/tool-0"})
+		},
+	} {
+		runtime.GC()
+		var before runtime.MemStats
+		runtime.ReadMemStats(&before)
+		// The heap's peak, sampled while the calls run.
+		peak := before.HeapAlloc
+		stop, sampled := make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(sampled)
+			var m runtime.MemStats
+			for {
+				runtime.ReadMemStats(&m)
+				peak = max(peak, m.HeapAlloc)
+				select {
+				case <-stop:
+					return
+				case <-time.After(2 * time.Millisecond):
+				}
+			}
+		}()
+		var wg gosync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				if _, err := call(); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		close(stop)
+		<-sampled
+		if grew := (peak - before.HeapAlloc) >> 20; grew > 200 {
+			t.Errorf("%s, 8 anonymous calls at once: the heap grew by %d MiB at its peak, for answers of about 2 MiB each", what, grew)
+		}
+	}
+	// Every tool, page by page, once.
+	var names []string
+	token := ""
+	for range 100 {
+		resp, err := n.client.ListTools(ctx, &catalogv1.ListToolsRequest{PageSize: 200, OrderBy: "display_name", PageToken: token})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(resp.GetTools()) > 4 {
+			t.Fatalf("a page of %d tools of 600 KiB", len(resp.GetTools()))
+		}
+		for _, tl := range resp.GetTools() {
+			names = append(names, tl.GetDisplayName())
+		}
+		if token = resp.GetNextPageToken(); token == "" {
+			break
+		}
+	}
+	if len(names) != 100 || !slices.IsSorted(names) || len(slices.Compact(slices.Clone(names))) != 100 {
+		t.Errorf("the pages gave %d tools, want the 100 once each, in order", len(names))
+	}
+	a, err := n.client.GetToolAdoption(ctx, &catalogv1.GetToolAdoptionRequest{Name: "origins/fr/tools/tool-7"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.GetTools()) != 100 || a.GetTools()[0].GetName() != "origins/fr/tools/tool-7" || a.GetTools()[0].GetDescriptions()["en"].GetLongDescription() != long ||
+		a.GetAbridgedRecords() < 90 || a.GetOmittedRecords() != 0 {
+		t.Errorf("the adoption: %d tools, the first %s, %d abridged, %d left out", len(a.GetTools()), a.GetTools()[0].GetName(), a.GetAbridgedRecords(), a.GetOmittedRecords())
 	}
 }

@@ -425,7 +425,8 @@ func insertHarvestRun(ctx context.Context, tx *sql.Tx, run *catalogv1.HarvestRun
 }
 
 // HarvestRuns returns the last reports, newest first: of one source, or of
-// all when source is empty.
+// all when source is empty; at most limit, and none past the first that
+// takes their bytes past 2 MiB (reportsReadBytes).
 func (s *Store) HarvestRuns(ctx context.Context, source string, limit int) ([]*catalogv1.HarvestRun, error) {
 	q := []string{"SELECT run, report FROM harvest_runs"}
 	var args []any
@@ -439,13 +440,20 @@ func (s *Store) HarvestRuns(ctx context.Context, source string, limit int) ([]*c
 }
 
 // LastHarvestRuns returns the last report of each source, newest first:
-// a source harvested every second does not hide the others.
+// a source harvested every second does not hide the others. It stops as
+// HarvestRuns does.
 func (s *Store) LastHarvestRuns(ctx context.Context, limit int) ([]*catalogv1.HarvestRun, error) {
 	return s.harvestRuns(ctx, `SELECT run, report FROM harvest_runs
 		WHERE run IN (SELECT MAX(run) FROM harvest_runs GROUP BY source) ORDER BY run DESC LIMIT ?`, limit)
 }
 
-// harvestRuns returns the reports query selects (their run and report).
+// reportsReadBytes bounds the reports one call reads: they stop at the
+// first that takes their bytes past it, which an answer of the API holds
+// no more of (2 MiB); 200 reports of half a megabyte each were read whole.
+const reportsReadBytes = 2 << 20
+
+// harvestRuns returns the reports query selects (their run and report), in
+// its order, up to the first past reportsReadBytes.
 func (s *Store) harvestRuns(ctx context.Context, query string, args ...any) ([]*catalogv1.HarvestRun, error) {
 	rows, err := s.reader.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -453,7 +461,8 @@ func (s *Store) harvestRuns(ctx context.Context, query string, args ...any) ([]*
 	}
 	defer rows.Close()
 	var out []*catalogv1.HarvestRun
-	for rows.Next() {
+	read := 0
+	for read <= reportsReadBytes && rows.Next() {
 		var (
 			n int64
 			b []byte
@@ -467,6 +476,7 @@ func (s *Store) harvestRuns(ctx context.Context, query string, args ...any) ([]*
 		}
 		run.Name = "harvests/" + strconv.FormatInt(n, 10)
 		out = append(out, run)
+		read += len(b)
 	}
 	return out, rows.Err()
 }

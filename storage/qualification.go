@@ -72,10 +72,22 @@ type Adoption struct {
 	Tools []*catalogv1.Tool
 	// UseCases are the live use cases that refer to any of them.
 	UseCases []*catalogv1.UseCase
+	// Abridged are the records read abridged (see AdoptionWithin).
+	Abridged map[proto.Message]bool
 }
 
-// Adoption returns the adoption of the live tool origin/id.
+// Adoption returns the adoption of the live tool origin/id, every record
+// whole.
 func (s *Store) Adoption(ctx context.Context, origin, id string) (*Adoption, error) {
+	return s.AdoptionWithin(ctx, origin, id, 0, nil)
+}
+
+// AdoptionWithin is Adoption, but only the records whose stored bytes add
+// up to wholeBytes (the tools first, then the use cases) are read whole,
+// and the tool asked about: the others are read as short abridges them,
+// one at a time. A software of thousands of records, of megabytes
+// each from a peer, was read whole, then cut to what an answer holds.
+func (s *Store) AdoptionWithin(ctx context.Context, origin, id string, wholeBytes int, short func(proto.Message) proto.Message) (*Adoption, error) {
 	m, err := s.Get(ctx, KindTool, origin, id)
 	if err != nil {
 		return nil, err
@@ -83,8 +95,46 @@ func (s *Store) Adoption(ctx context.Context, origin, id string) (*Adoption, err
 	t := m.(*catalogv1.Tool)
 	s.awaitIndex() // the links have every committed write
 	tl := linkOf(t)
-	a := &Adoption{Software: tl.key}
-	tools, err := s.readPage(ctx, s.links.sameSoftware(tl))
+	a := &Adoption{Software: tl.key, Abridged: map[proto.Message]bool{}}
+	budget := wholeBytes
+	read := func(rids []int64) ([]proto.Message, error) {
+		whole := len(rids)
+		if short != nil && wholeBytes > 0 {
+			sizes, err := s.storedSizes(ctx, rids)
+			if err != nil {
+				return nil, err
+			}
+			for i, rid := range rids {
+				if budget -= sizes[rid]; budget < 0 {
+					whole = i
+					break
+				}
+			}
+		}
+		byRID, err := s.readRecords(ctx, rids[:whole], nil)
+		if err != nil {
+			return nil, err
+		}
+		shortened, err := s.readRecords(ctx, rids[whole:], short)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]proto.Message, 0, len(rids))
+		for _, rid := range rids {
+			if m, ok := byRID[rid]; ok {
+				out = append(out, m)
+			} else if m, ok := shortened[rid]; ok {
+				if n, _ := m.(interface{ GetName() string }); n != nil && n.GetName() == t.GetName() {
+					out = append(out, t) // the tool asked about, whole
+					continue
+				}
+				out = append(out, m)
+				a.Abridged[m] = true
+			}
+		}
+		return out, nil
+	}
+	tools, err := read(s.links.sameSoftware(tl))
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +144,7 @@ func (s *Store) Adoption(ctx context.Context, origin, id string) (*Adoption, err
 	for _, m := range tools {
 		a.Tools = append(a.Tools, m.(*catalogv1.Tool))
 	}
-	useCases, err := s.readPage(ctx, s.links.useCaseRIDs(tl))
+	useCases, err := read(s.links.useCaseRIDs(tl))
 	if err != nil {
 		return nil, err
 	}

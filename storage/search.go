@@ -36,6 +36,11 @@ type Query struct {
 	// CollapseDuplicates keeps only the best of the tools that are the
 	// same software (package identity).
 	CollapseDuplicates bool
+	// MaxBytes, when set, bounds the records SearchPage reads: from the
+	// first, those whose stored bytes add up to it (one at least); the
+	// hits after are Unread. A page of 200 records of megabytes each was
+	// read whole, then cut to what an answer holds.
+	MaxBytes int
 }
 
 // A Filter keeps records having one of Values in Facet ("category",
@@ -67,9 +72,12 @@ const MaxSortName = search.MaxSortName
 // order, from which the next page starts (Query.After).
 type Hit struct {
 	// Record is nil for a record deleted between the search and the read
-	// of its page.
+	// of its page, and for one Unread.
 	Record proto.Message
 	Cursor Cursor
+	// Unread is set on the hits past Query.MaxBytes: the page ends before
+	// the first of them.
+	Unread bool
 }
 
 // Search returns a page of the records q selects, and how many it selects
@@ -104,16 +112,74 @@ func (s *Store) SearchPage(ctx context.Context, q Query) ([]Hit, int, error) {
 	for i, c := range page {
 		rids[i] = c.ID
 	}
-	ms, err := s.readRecords(ctx, rids)
+	read := len(rids)
+	if q.MaxBytes > 0 && len(rids) > 1 {
+		if read, err = s.withinBytes(ctx, rids, q.MaxBytes); err != nil {
+			return nil, 0, err
+		}
+	}
+	ms, err := s.readRecords(ctx, rids[:read], nil)
 	if err != nil {
 		return nil, 0, err
 	}
 	hits := make([]Hit, len(page))
 	for i, c := range page {
-		hits[i] = Hit{Record: ms[c.ID], Cursor: c}
+		hits[i] = Hit{Record: ms[c.ID], Cursor: c, Unread: i >= read}
 	}
 	return hits, total, nil
 }
+
+// withinBytes is how many of rids, from the first, have records whose
+// stored bytes add up to at most max: one at least. The sizes are read
+// alone, which SQLite does without reading the records.
+func (s *Store) withinBytes(ctx context.Context, rids []int64, max int) (int, error) {
+	sizes, err := s.storedSizes(ctx, rids)
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	for i, rid := range rids {
+		if total += sizes[rid]; total > max && i > 0 {
+			return i, nil
+		}
+	}
+	return len(rids), nil
+}
+
+// storedSizes are the sizes of the live records of rids, by rid.
+func (s *Store) storedSizes(ctx context.Context, rids []int64) (map[int64]int, error) {
+	sizes := make(map[int64]int, len(rids))
+	for start := 0; start < len(rids); start += ridsPerQuery {
+		chunk := rids[start:min(start+ridsPerQuery, len(rids))]
+		args := make([]any, len(chunk))
+		for i, rid := range chunk {
+			args[i] = rid
+		}
+		rows, err := s.reader.QueryContext(ctx, "SELECT rid, length(record) FROM records WHERE deleted = 0 AND rid IN (?"+
+			strings.Repeat(", ?", len(chunk)-1)+")", args...)
+		if err != nil {
+			return nil, fmt.Errorf("search: %w", err)
+		}
+		for rows.Next() {
+			var rid int64
+			var size int
+			if err := rows.Scan(&rid, &size); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("search: %w", err)
+			}
+			sizes[rid] = size
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("search: %w", err)
+		}
+	}
+	return sizes, nil
+}
+
+// ridsPerQuery is how many rids a statement binds at most: SQLite takes
+// at most 32,766 bound variables, and a software may have more records.
+const ridsPerQuery = 500
 
 // searchQuery is q for the search index.
 func searchQuery(q Query) (search.Query, error) {
@@ -167,7 +233,7 @@ func searchQuery(q Query) (search.Query, error) {
 // readPage reads the records of rids, in that order, with their etags. A
 // record deleted since the index named it is left out.
 func (s *Store) readPage(ctx context.Context, rids []int64) ([]proto.Message, error) {
-	byRID, err := s.readRecords(ctx, rids)
+	byRID, err := s.readRecords(ctx, rids, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -181,17 +247,18 @@ func (s *Store) readPage(ctx context.Context, rids []int64) ([]proto.Message, er
 }
 
 // readRecords reads the live records of rids, with their etags, by rid. A
-// record deleted since the index named it is not there.
-func (s *Store) readRecords(ctx context.Context, rids []int64) (map[int64]proto.Message, error) {
+// record deleted since the index named it is not there. With short, each
+// record is short's abridgment of it, unqualified: only one record whole
+// is held at a time.
+func (s *Store) readRecords(ctx context.Context, rids []int64, short func(proto.Message) proto.Message) (map[int64]proto.Message, error) {
 	if len(rids) == 0 {
 		return nil, nil
 	}
 	s.awaitIndex() // qualifications read the links
-	// One snapshot, read in chunks: SQLite takes at most 32,766 bound
-	// variables, and a software may have more records. A page of search
+	// One snapshot, read in chunks (ridsPerQuery). A page of search
 	// results is one chunk, one statement: no transaction is begun for it
 	// (that cost a search 70 µs).
-	const perQuery = 500
+	const perQuery = ridsPerQuery
 	var q interface {
 		QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	} = s.reader
@@ -231,8 +298,11 @@ func (s *Store) readRecords(ctx context.Context, rids []int64) (map[int64]proto.
 				rows.Close()
 				return nil, fmt.Errorf("search: %w", err)
 			}
-			if t, ok := m.(*catalogv1.Tool); ok {
+			if t, ok := m.(*catalogv1.Tool); ok && short == nil {
 				t.Qualification = s.qualifier.Qualify(t, uses.of(linkOf(t)), now)
+			}
+			if short != nil {
+				m = short(m)
 			}
 			byRID[rid] = m
 		}
