@@ -230,22 +230,6 @@ func searchQuery(q Query) (search.Query, error) {
 	return sq, nil
 }
 
-// readPage reads the records of rids, in that order, with their etags. A
-// record deleted since the index named it is left out.
-func (s *Store) readPage(ctx context.Context, rids []int64) ([]proto.Message, error) {
-	byRID, err := s.readRecords(ctx, rids, nil)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]proto.Message, 0, len(rids))
-	for _, rid := range rids {
-		if m, ok := byRID[rid]; ok {
-			out = append(out, m)
-		}
-	}
-	return out, nil
-}
-
 // readRecords reads the live records of rids, with their etags, by rid. A
 // record deleted since the index named it is not there. With short, each
 // record is short's abridgment of it, unqualified: only one record whole
