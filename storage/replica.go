@@ -744,13 +744,51 @@ func (s *Store) Trusts(origin string) bool {
 }
 
 // OriginKey is the key a member of origin must show: the trust list's,
-// for an origin it names (even one left out for its records here, signed
-// with another key), else the key pinned (nil while none is).
+// for an origin it names, else the key pinned (nil while none is).
 func (s *Store) OriginKey(ctx context.Context, origin string) (ed25519.PublicKey, error) {
-	if key, ok := s.trustListed[origin]; ok {
+	if key, ok := s.trusted[origin]; ok {
 		return key, nil
 	}
 	return s.PinnedKey(ctx, origin)
+}
+
+// PinKey pins key for origin's records, when none is pinned yet and the
+// catalog takes the origin's records: a member's signed announcement of
+// its own origin pins it so, before a page of another member's could pin
+// the key that member holds the origin under (an impostor's, or one the
+// origin had before). It does nothing for an origin pinned already.
+func (s *Store) PinKey(ctx context.Context, origin string, key ed25519.PublicKey) error {
+	if !s.Accepts(origin) || len(key) != ed25519.PublicKeySize {
+		return nil
+	}
+	if pinned, err := s.PinnedKey(ctx, origin); err != nil || pinned != nil {
+		return err
+	}
+	if err := s.writeLock.lock(ctx); err != nil {
+		return fmt.Errorf("pin the key of %s: %w", origin, err)
+	}
+	defer s.writeLock.Unlock()
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("pin the key of %s: %w", origin, err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, "INSERT INTO origins (origin, public_key, head_seq) VALUES (?, ?, 0) ON CONFLICT (origin) DO NOTHING", origin, []byte(key))
+	if err != nil {
+		return fmt.Errorf("pin the key of %s: %w", origin, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil // a page pinned one meanwhile, or the row holds none (see applyChecked)
+	}
+	if err := writeDigest(ctx, tx, origin, digest{}); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("pin the key of %s: %w", origin, err)
+	}
+	s.checkpoints.committed()
+	s.pins.Store(origin, slices.Clone(key))
+	return nil
 }
 
 // maxUnpinnedCached bounds how many origins PinnedKey remembers as having

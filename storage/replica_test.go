@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -18,6 +19,7 @@ import (
 	"github.com/ogptoolbox/federation/envelope"
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
+	"github.com/ogptoolbox/federation/internal/lockedbuf"
 	"github.com/ogptoolbox/federation/validate"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/testing/protocmp"
@@ -349,23 +351,44 @@ func TestRefusedPages(t *testing.T) {
 		t.Errorf("a trusted origin: %d, %v", n, err)
 	}
 
-	// A trust list that gives fr another key than its records here are
-	// signed with leaves fr out when the catalog opens: every page of fr
-	// would be refused, under either key. One that gives the node's own
-	// origin another key than the node's is refused.
+	// A trust list that gives fr another key than the one pinned here
+	// wins it when the catalog opens (fr's member lost its key, and
+	// started anew): fr's records signed with the old key are dropped, fr
+	// has the list's key, and is pulled anew from seq 1, its new records
+	// taken. One that gives the node's own origin another key than the
+	// node's is refused.
 	trusting.Close()
-	trusting, err = Open(ctx, Options{Path: filepath.Join(dir, "it.db"), Origin: "it", Key: testKey(4),
+	var logs lockedbuf.Buffer
+	trusting, err = Open(ctx, Options{Path: filepath.Join(dir, "it.db"), Origin: "it", Key: testKey(4), Logger: slog.New(slog.NewTextHandler(&logs, nil)),
 		Trusted: map[string]ed25519.PublicKey{"fr": testKey(9).Public().(ed25519.PublicKey), "de": testKey(2).Public().(ed25519.PublicKey)}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer trusting.Close()
-	if got := trusting.TrustedOrigins(); !slices.Equal(got, []string{"de"}) {
-		t.Errorf("with a trust list at odds with the catalog for fr, the origins trusted: %v; want de only", got)
+	if got := trusting.TrustedOrigins(); !slices.Equal(got, []string{"de", "fr"}) {
+		t.Errorf("with a trust list at odds with the catalog for fr, the origins trusted: %v; want de and fr", got)
 	}
-	// fr's members must still show the key the list gives: they relay.
 	if key, err := trusting.OriginKey(ctx, "fr"); err != nil || !key.Equal(testKey(9).Public()) {
 		t.Errorf("the key fr's members must show: %x, %v; want the trust list's", key, err)
+	}
+	if key, err := trusting.PinnedKey(ctx, "fr"); err != nil || !key.Equal(testKey(9).Public()) {
+		t.Errorf("the key pinned for fr: %x, %v; want the trust list's", key, err)
+	}
+	if w, err := trusting.Watermark(ctx, "fr"); err != nil || w != 0 {
+		t.Errorf("fr's watermark: %d, %v; want 0, fr pulled anew", w, err)
+	}
+	if ms, _, err := trusting.Search(ctx, Query{Kind: KindTool, Limit: 100, Filters: []Filter{{Facet: "origin", Values: []string{"fr"}}}}); err != nil || len(ms) != 0 {
+		t.Errorf("fr's records under the old key: %d left, %v", len(ms), err)
+	}
+	if !strings.Contains(logs.String(), "records_dropped=6") {
+		t.Errorf("the log says nothing of the records dropped:\n%s", logs.String())
+	}
+	anew := openAt(t, filepath.Join(dir, "fr-anew.db"), "fr", testKey(9))
+	if _, err := anew.Apply(ctx, numberedCreates(2)); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := trusting.ApplyPage(ctx, pages(t, anew, trusting, 0)[0]); err != nil || n != 2 {
+		t.Errorf("fr's records under the list's key: %d applied, %v", n, err)
 	}
 	_, err = Open(ctx, Options{Path: filepath.Join(dir, "own.db"), Origin: "it", Key: testKey(4),
 		Trusted: map[string]ed25519.PublicKey{"it": testKey(9).Public().(ed25519.PublicKey)}})

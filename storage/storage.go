@@ -109,9 +109,6 @@ type Store struct {
 	// trusted, when not nil, are the only origins whose records the
 	// catalog accepts from peers, with their keys.
 	trusted map[string]ed25519.PublicKey
-	// trustListed is the trust list as given, the origins left out of
-	// trusted too (see checkTrusted): the keys their members must show.
-	trustListed map[string]ed25519.PublicKey
 	// pins holds, by origin, the key pinned (an ed25519.PublicKey), or nil
 	// while none is: gossip asks PinnedKey of every member's every
 	// message. A key once pinned never changes; the page that pins one
@@ -333,9 +330,11 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 // checkTrusted compares the trust list with the keys the catalog's records
 // are signed with. It refuses a list that gives the node's own origin
 // another key than the node's. An origin the list gives another key than
-// its records here are signed with (its key changed, say) is left out of
-// the list, and this is logged: every page of it would be refused, under
-// either key, until its records here are dropped.
+// the one pinned here wins the list's: the operator settled which key is
+// the origin's (its member lost its key and started anew, or the first
+// node to show the origin here was an impostor). Its records here, signed
+// with the other key, are dropped, and it is pulled anew from seq 1, as a
+// member that restarts after losing its key numbers its writes from 1.
 func (s *Store) checkTrusted(ctx context.Context) error {
 	if s.trusted == nil {
 		return nil
@@ -344,7 +343,6 @@ func (s *Store) checkTrusted(ctx context.Context) error {
 		return fmt.Errorf("open catalog: the trust list gives this node's origin %s the key %x, but the node's key is %x: correct the trust list",
 			s.origin, []byte(key), []byte(s.PublicKey()))
 	}
-	kept := make(map[string]ed25519.PublicKey, len(s.trusted))
 	for origin, key := range s.trusted {
 		var pinned []byte
 		err := s.writer.QueryRowContext(ctx, "SELECT public_key FROM origins WHERE origin = ?", origin).Scan(&pinned)
@@ -353,13 +351,36 @@ func (s *Store) checkTrusted(ctx context.Context) error {
 		case err != nil:
 			return fmt.Errorf("open catalog: %w", err)
 		case pinned != nil && !key.Equal(ed25519.PublicKey(pinned)):
-			s.log.Error("the trust list gives an origin another key than the one its records here are signed with: its records are not taken until the list and the catalog agree",
-				"origin", origin, "trusted_key", fmt.Sprintf("%x", []byte(key)), "pinned_key", fmt.Sprintf("%x", pinned))
-			continue
+			if err := s.repin(ctx, origin, key, pinned); err != nil {
+				return err
+			}
 		}
-		kept[origin] = key
 	}
-	s.trustListed, s.trusted = s.trusted, kept
+	return nil
+}
+
+// repin pins origin to key, the trust list's, in place of pinned, and drops
+// the records of it signed with pinned.
+func (s *Store) repin(ctx context.Context, origin string, key ed25519.PublicKey, pinned []byte) error {
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("open catalog: pin %s to the trust list's key: %w", origin, err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, "DELETE FROM records WHERE origin = ?", origin)
+	if err != nil {
+		return fmt.Errorf("open catalog: pin %s to the trust list's key: %w", origin, err)
+	}
+	dropped, _ := res.RowsAffected()
+	if _, err := tx.ExecContext(ctx, "UPDATE origins SET public_key = ?, head_seq = 0, record_count = 0, digest = NULL, signed_digest = NULL WHERE origin = ?",
+		[]byte(key), origin); err != nil {
+		return fmt.Errorf("open catalog: pin %s to the trust list's key: %w", origin, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("open catalog: pin %s to the trust list's key: %w", origin, err)
+	}
+	s.log.Warn("the trust list gives an origin another key than the one pinned here: the origin now has the list's key, its records signed with the other are dropped, and it is pulled anew from its members",
+		"origin", origin, "trusted_key", fmt.Sprintf("%x", []byte(key)), "pinned_key", fmt.Sprintf("%x", pinned), "records_dropped", dropped)
 	return nil
 }
 

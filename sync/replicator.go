@@ -195,6 +195,9 @@ type Replicator struct {
 	// news carries memberlist's events to newsLoop: memberlist calls its
 	// delegates holding its own locks, so they must not wait on anything.
 	news newsQueue
+	// keysToPin carries to pinLoop the keys members announce of origins
+	// that have none pinned (see NotifyAlive).
+	keysToPin chan memberKey
 
 	// pullSlot lets one pull run at a time. Pulls bring every origin a
 	// peer holds, from the watermarks at their start: two at once would
@@ -231,19 +234,19 @@ type Replicator struct {
 	// verified are the members' metadata whose signatures NotifyAlive
 	// checked.
 	verified verifiedMetadata
-	// unsignedLogged and memberConflictLogged are when NotifyAlive last
-	// logged a member whose metadata its key does not sign, and
-	// conflictOfMember a member taken at another address, in unix
-	// nanoseconds: memberlist calls them under its lock of its members,
+	// unsignedLogged, memberConflictLogged and keyRefusedLogged are when
+	// NotifyAlive last logged a member whose metadata its key does not
+	// sign, conflictOfMember a member taken at another address, and
+	// NotifyAlive a member refused for its key, in unix nanoseconds: memberlist calls them under its lock of its members,
 	// and they take no lock of the node's (see logDueAtomic).
-	unsignedLogged, memberConflictLogged atomic.Int64
-	// otherProtocol holds, by member, what NotifyAlive refused it for
-	// speaking another protocol, which Peers gives as its last error
-	// (else it showed as gone, without a word); NotifyAlive takes no lock
-	// of the node's, and keeps at most maxOtherProtocol, of which Peers
-	// forgets those of no member it knows.
-	otherProtocol      gosync.Map
-	otherProtocolCount atomic.Int64
+	unsignedLogged, memberConflictLogged, keyRefusedLogged atomic.Int64
+	// refusedMembers holds, by member, why NotifyAlive refused it (it
+	// speaks another protocol, or shows another key than the one its
+	// origin has here), which Peers gives as its last error (else it
+	// showed as gone, without a word); see noteRefused. Peers forgets
+	// those of no member it knows.
+	refusedMembers gosync.Map
+	refusedCount   atomic.Int64
 	// seriesMu orders the additions to metrics' series by origin and the
 	// deletion of those of a member forgotten (see addByOrigin). It is
 	// taken without r.mu held, and takes it (OriginLabel).
@@ -395,7 +398,7 @@ func Start(ctx context.Context, cfg Config, store *storage.Store, logger *slog.L
 	if cfg.MaxDeadMembers <= 0 {
 		cfg.MaxDeadMembers = 1024
 	}
-	r := &Replicator{cfg: cfg, store: store, log: logger.With("component", "sync"), peers: map[string]*peer{}, resetAt: map[string]time.Time{}, resetting: map[string]bool{}, news: newNewsQueue(), pullSlot: make(chan struct{}, 1), digestBatch: defaultDigestBatch}
+	r := &Replicator{cfg: cfg, store: store, log: logger.With("component", "sync"), peers: map[string]*peer{}, resetAt: map[string]time.Time{}, resetting: map[string]bool{}, news: newNewsQueue(), keysToPin: make(chan memberKey, maxKeysToPin), pullSlot: make(chan struct{}, 1), digestBatch: defaultDigestBatch}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	r.m = newMetrics(cfg.Metrics, r)
 	wms, err := store.Watermarks(ctx)
@@ -491,11 +494,41 @@ func Start(ctx context.Context, cfg Config, store *storage.Store, logger *slog.L
 		r.log.Warn("this catalog was restored from a backup, and this node knows no member of a federation to give back the records of its origin written since (no --join, none remembered): if it wrote any, they are lost, and its writes go ahead")
 		r.restored(false)
 	}
-	r.wg.Add(3)
+	r.wg.Add(4)
 	go r.newsLoop()
 	go r.announceLoop()
 	go r.antiEntropyLoop()
+	go r.pinLoop()
 	return r, nil
+}
+
+// A memberKey is the key a member announced of its origin, signed.
+type memberKey struct {
+	origin string
+	key    ed25519.PublicKey
+}
+
+// maxKeysToPin bounds the keys waiting for pinLoop; past it, a member's
+// announcement is not queued, and its next one is.
+const maxKeysToPin = 256
+
+// pinLoop pins, for each origin a member announced with its key, proved by
+// the signature of its metadata, that key, if the catalog has none pinned
+// yet: a node first met a relay holding the origin under another key (an
+// impostor's, or one the origin had before), whose first page pinned that
+// one, and then refused the origin's own member and records for good.
+func (r *Replicator) pinLoop() {
+	defer r.wg.Done()
+	for {
+		select {
+		case <-r.ctx.Done():
+			return
+		case mk := <-r.keysToPin:
+			if err := r.store.PinKey(r.ctx, mk.origin, mk.key); err != nil && r.ctx.Err() == nil {
+				r.log.Warn("pin the key a member announced of its origin", "origin", mk.origin, "err", err)
+			}
+		}
+	}
 }
 
 // logDueAtomic reports whether a log line whose last time last holds is
@@ -822,7 +855,7 @@ func (r *Replicator) ownOriginRefused(peer string, err error) {
 	// guards against honest mistakes, not against a member that lies.)
 	r.m.refused.WithLabelValues(storage.RefusedOwnOrigin).Inc()
 	if r.logDue(&r.ownOriginLogged) {
-		r.log.Error("the federation holds this node's origin under another key: peers will refuse its records; restore the origin's key, or take another origin", "peer", peer, "err", err)
+		r.log.Error("the federation holds this node's origin under another key: peers will refuse its records; restore the origin's key, or, if it is lost, have every member give the new one in --trust (see the README's \"Backup and restore\")", "peer", peer, "err", err)
 	}
 }
 
@@ -1258,7 +1291,7 @@ func (r *Replicator) Peers() []PeerStatus {
 			lag = 0 // an origin the trust list leaves out: not lacked, refused
 		}
 		lastErr := p.lastErr
-		if why, ok := r.otherProtocol.Load(p.meta.Origin); ok && !p.alive {
+		if why, ok := r.refusedMembers.Load(p.meta.Origin); ok && !p.alive {
 			lastErr = why.(string)
 		}
 		out = append(out, PeerStatus{Origin: p.meta.Origin, GRPCAddr: p.meta.GRPCAddr, HTTPAddr: p.meta.HTTPAddr,
@@ -1268,11 +1301,9 @@ func (r *Replicator) Peers() []PeerStatus {
 	slices.SortFunc(out, func(a, b PeerStatus) int { return strings.Compare(a.Origin, b.Origin) })
 	// The refusals of names no member the node knows has: they are shown
 	// nowhere, and made-up names would hold every place.
-	r.otherProtocol.Range(func(name, _ any) bool {
+	r.refusedMembers.Range(func(name, _ any) bool {
 		if r.peers[name.(string)] == nil {
-			if _, ok := r.otherProtocol.LoadAndDelete(name); ok {
-				r.otherProtocolCount.Add(-1)
-			}
+			r.forgetRefused(name.(string))
 		}
 		return true
 	})
@@ -1693,6 +1724,12 @@ func (r *Replicator) pullLoop(origin string) {
 			}
 		default:
 			p.failures, p.lastErr, p.retryAt = 0, "", time.Time{}
+			if res.OwnOriginRefused != nil {
+				// The pull went well, but says what the operator must
+				// know, where they look: the member refuses every record
+				// this node writes.
+				p.lastErr = "holds this node's origin under another key, and refuses every record this node writes (restore the origin's key, or, if it is lost, have every member give the new one in --trust): " + errorText(res.OwnOriginRefused)
+			}
 			p.lastSync = time.Now()
 			if p.lastSync.Sub(p.syncSaved) >= savePeerSyncEvery {
 				saveSync = p.syncToSaveLocked()
@@ -2176,9 +2213,9 @@ func (delegate) MergeRemoteState(buf []byte, join bool)     {}
 // peers, the table of peers it rejoins and a series of metrics: what no
 // origin could be named is not let in.) A member of an origin the trust
 // list does not name is let in: it relays the records of others.
-// maxOtherProtocol bounds the members of another protocol a node keeps
-// the refusal of: names in gossip are any peer's to make up.
-const maxOtherProtocol = 1024
+// maxRefusedMembers bounds the members refused a node keeps the reason
+// of: names in gossip are any peer's to make up.
+const maxRefusedMembers = 1024
 
 func (d delegate) NotifyAlive(n *memberlist.Node) error {
 	if n.Name == d.r.cfg.Origin {
@@ -2195,19 +2232,8 @@ func (d delegate) NotifyAlive(n *memberlist.Node) error {
 		return fmt.Errorf("member %q claims origin %q", n.Name, m.Origin)
 	}
 	if m.Protocol != ProtocolVersion {
-		err := fmt.Errorf("member %q speaks protocol %d, this node %d", n.Name, m.Protocol, ProtocolVersion)
-		why := fmt.Sprintf("speaks gossip protocol %d, this node %d: members of two protocols do not replicate; upgrade every member to one (see the README's \"Upgrades\")", m.Protocol, ProtocolVersion)
-		if _, known := d.r.otherProtocol.Load(n.Name); known {
-			d.r.otherProtocol.Store(n.Name, why)
-		} else if d.r.otherProtocolCount.Load() < maxOtherProtocol {
-			if _, loaded := d.r.otherProtocol.LoadOrStore(n.Name, why); !loaded {
-				d.r.otherProtocolCount.Add(1)
-			}
-		}
-		return err
-	}
-	if _, ok := d.r.otherProtocol.LoadAndDelete(n.Name); ok {
-		d.r.otherProtocolCount.Add(-1)
+		d.r.noteRefused(n.Name, fmt.Sprintf("speaks gossip protocol %d, this node %d: members of two protocols do not replicate; upgrade every member to one (see the README's \"Upgrades\")", m.Protocol, ProtocolVersion))
+		return fmt.Errorf("member %q speaks protocol %d, this node %d", n.Name, m.Protocol, ProtocolVersion)
 	}
 	if m.Head < 0 {
 		return fmt.Errorf("member %q announces head seq %d", n.Name, m.Head)
@@ -2224,10 +2250,42 @@ func (d delegate) NotifyAlive(n *memberlist.Node) error {
 	}
 	want, err := d.r.store.OriginKey(d.r.ctx, m.Origin)
 	if err == nil && want != nil && !bytes.Equal(want, m.Key) {
-		d.r.log.Error("refusing a member: its origin is pinned, or trusted, with another key", "origin", m.Origin, "addr", n.Address())
+		why := fmt.Sprintf("announces its origin with the key %x, but this node holds the origin under the key %x (the first it met, or its trust list's): "+
+			"if the origin's key was lost and made anew, give the new one in --trust (see the README's \"Backup and restore\")", m.Key, []byte(want))
+		d.r.noteRefused(n.Name, why)
+		if logDueAtomic(&d.r.keyRefusedLogged) {
+			d.r.log.Error("refusing a member: its origin is pinned, or trusted, with another key", "origin", m.Origin, "addr", n.Address(), "why", why)
+		}
 		return fmt.Errorf("member %q: origin pinned, or trusted, with another key", n.Name)
 	}
+	d.r.forgetRefused(n.Name)
+	if err == nil && want == nil {
+		select {
+		case d.r.keysToPin <- memberKey{origin: m.Origin, key: ed25519.PublicKey(bytes.Clone(m.Key))}:
+		default: // the next announcement queues it
+		}
+	}
 	return nil
+}
+
+// noteRefused keeps why NotifyAlive refused a member, for Peers to give as
+// its last error; it takes no lock of the node's, and keeps at most
+// maxRefusedMembers (names in gossip are any peer's to make up).
+func (r *Replicator) noteRefused(name, why string) {
+	if _, known := r.refusedMembers.Load(name); known {
+		r.refusedMembers.Store(name, why)
+	} else if r.refusedCount.Load() < maxRefusedMembers {
+		if _, loaded := r.refusedMembers.LoadOrStore(name, why); !loaded {
+			r.refusedCount.Add(1)
+		}
+	}
+}
+
+// forgetRefused forgets why a member was refused, once it is let in.
+func (r *Replicator) forgetRefused(name string) {
+	if _, ok := r.refusedMembers.LoadAndDelete(name); ok {
+		r.refusedCount.Add(-1)
+	}
 }
 
 // verifiedMetadata remembers the last metadata of each member whose

@@ -562,14 +562,14 @@ func TestRefusalsOfMadeUpMembersForgotten(t *testing.T) {
 		}
 		return &memberlist.Node{Name: origin, Addr: net.IPv4(127, 0, 0, 1), Port: 7946, Meta: b}
 	}
-	for i := range maxOtherProtocol + 10 {
+	for i := range maxRefusedMembers + 10 {
 		d.NotifyAlive(unsigned(fmt.Sprintf("mm-%d", i), ProtocolVersion-1))
 	}
 	for range 10 {
 		d.NotifyAlive(unsigned("zz", ProtocolVersion-1))
 	}
-	if n := r.otherProtocolCount.Load(); n != maxOtherProtocol {
-		t.Errorf("%d refusals kept, want the bound, %d", n, maxOtherProtocol)
+	if n := r.refusedCount.Load(); n != maxRefusedMembers {
+		t.Errorf("%d refusals kept, want the bound, %d", n, maxRefusedMembers)
 	}
 	r.mu.Lock()
 	r.peers["fr"] = &peer{meta: meta{Origin: "fr", GRPCAddr: "127.0.0.1:7400"}}
@@ -581,7 +581,7 @@ func TestRefusalsOfMadeUpMembersForgotten(t *testing.T) {
 			t.Errorf("fr refused for its protocol once the made-up names were forgotten: last error %q", p.LastError)
 		}
 	}
-	if n := r.otherProtocolCount.Load(); n != 1 {
+	if n := r.refusedCount.Load(); n != 1 {
 		t.Errorf("%d refusals kept, want fr's alone", n)
 	}
 }
