@@ -181,7 +181,7 @@ func detectKind(loc string) (string, error) {
 	}
 	// Without the location's user name and password: the message reaches
 	// the terminal and the node's log.
-	return "", fmt.Errorf("cannot tell the kind of source %s: give it (--kind %s)", WithoutSecrets(loc), strings.Join(Kinds(), "|"))
+	return "", fmt.Errorf("cannot tell the kind of source %s: give it (kind: in the configuration, --kind on the command line: %s)", WithoutSecrets(loc), strings.Join(Kinds(), "|"))
 }
 
 // isFileName reports whether the name of path ends as a file's of the
@@ -221,7 +221,7 @@ type missingError struct {
 
 func (e missingError) Error() string {
 	if e.kindUntold {
-		return fmt.Sprintf("source %s: there is no such file or folder, and its name does not tell its kind: give it (--kind %s)", e.loc, strings.Join(Kinds(), "|"))
+		return fmt.Sprintf("source %s: there is no such file or folder, and its name does not tell its kind: give it (kind: in the configuration, --kind on the command line: %s)", e.loc, strings.Join(Kinds(), "|"))
 	}
 	return fmt.Sprintf("source %s: there is no such file or folder", e.loc)
 }

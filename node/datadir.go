@@ -247,7 +247,7 @@ const lockFile = "lock"
 // lockDataDir takes the data folder's lock, which the returned file holds
 // until it is closed: two processes writing one catalog would each keep a
 // search index the other's writes never reach.
-func lockDataDir(dir string) (*os.File, error) {
+func lockDataDir(dir, hint string) (*os.File, error) {
 	f, err := os.OpenFile(filepath.Join(dir, lockFile), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("lock data folder: %w", err)
@@ -255,7 +255,7 @@ func lockDataDir(dir string) (*os.File, error) {
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("data folder %s is in use by another ogpnode process (to harvest into a running node, use --node)", dir)
+			return nil, fmt.Errorf("data folder %s is in use by another ogpnode process (%s)", dir, hint)
 		}
 		return nil, fmt.Errorf("lock data folder %s: %w", dir, err)
 	}
@@ -279,7 +279,7 @@ func OpenCatalog(ctx context.Context, origin, dataDir string, log *slog.Logger) 
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data folder: %w", err)
 	}
-	lock, err := lockDataDir(dataDir)
+	lock, err := lockDataDir(dataDir, "to harvest into a running node, use --node")
 	if err != nil {
 		return nil, err
 	}
@@ -341,6 +341,9 @@ func BackupDataDir(ctx context.Context, dataDir, dest string) (err error) {
 		return fmt.Errorf("back up %s: %s exists already", dataDir, dest)
 	}
 	parent := filepath.Dir(filepath.Clean(dest))
+	if err := os.MkdirAll(parent, 0o700); err != nil { // /backups, the first time
+		return fmt.Errorf("back up %s: %w", dataDir, err)
+	}
 	tmp, err := os.MkdirTemp(parent, filepath.Base(dest)+".unfinished-")
 	if err != nil {
 		return fmt.Errorf("back up %s: %w", dataDir, err)

@@ -147,8 +147,8 @@ func TestAdoptionAndQualification(t *testing.T) {
 }
 
 // TestDataFolderLocked checks that a running node's data folder cannot be
-// opened by another process (ogpnode harvest --data), and can be once the
-// node stopped.
+// opened by another process (ogpnode harvest --data, or another node), each
+// told what to do.
 func TestDataFolderLocked(t *testing.T) {
 	n := startNode(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -157,6 +157,13 @@ func TestDataFolderLocked(t *testing.T) {
 		t.Fatal("the data folder of a running node was opened")
 	} else if !strings.Contains(err.Error(), "--node") {
 		t.Errorf("the error does not say what to do: %v", err)
+	}
+	cfg := testConfig(t, func(c *Config) { c.DataDir = n.data })
+	if other, err := New(context.Background(), cfg, log); err == nil {
+		other.Close()
+		t.Fatal("a second node started on the folder of a running node")
+	} else if !strings.Contains(err.Error(), "a node runs on it") || strings.Contains(err.Error(), "--node") {
+		t.Errorf("a second node on the folder: %v, want it told a node runs on it", err)
 	}
 }
 

@@ -97,7 +97,7 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 		return fmt.Errorf("create data folder: %w", err)
 	}
 	var err error
-	if n.lock, err = lockDataDir(cfg.DataDir); err != nil {
+	if n.lock, err = lockDataDir(cfg.DataDir, "a node runs on it: give each node a folder of its own, with --data"); err != nil {
 		return err
 	}
 	gossip, err := gossipKeys(cfg)

@@ -194,8 +194,9 @@ var asciiClasses = func() (t [256]uint8) {
 // pasted from a PDF or typed on a CJK keyboard holds are the letters they
 // stand for: a ligature (ﬁ is f and i), a fullwidth letter (Ｄ is D), a
 // superscript. A Greek final sigma is a sigma, as case folding has it
-// (ΔΙΑΦΑΝΕΙΑΣ and διαφάνειας are one word), and the Arabic tatweel, which
-// only stretches a word, is dropped.
+// (ΔΙΑΦΑΝΕΙΑΣ and διαφάνειας are one word), so is ß ss (STRASSE and
+// Straße), and the Arabic tatweel, which only stretches a word, is
+// dropped.
 func foldRune(buf []byte, r rune) (_ []byte, ok bool) {
 	switch {
 	case unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Me, r) || r == tatweel:
@@ -214,8 +215,12 @@ func foldRune(buf []byte, r rune) (_ []byte, ok bool) {
 				continue // a mark, or what a compatibility form adds (the slash of ½)
 			}
 			dr = unicode.ToLower(dr)
-			if dr == 'ς' {
+			switch dr {
+			case 'ς':
 				dr = 'σ'
+			case 'ß': // and ẞ: ss, as case folding has it (Straße is strasse)
+				buf = append(buf, "ss"...)
+				continue
 			}
 			buf = utf8.AppendRune(buf, dr)
 		}

@@ -20,10 +20,12 @@ import (
 // written, as a running node holds it, then opens the backup as a data
 // folder: it holds the records written before the backup, not those after,
 // and the same key. A second backup into the same folder, or one of a
-// folder without a catalog, is refused and leaves nothing behind.
+// folder without a catalog, is refused and leaves nothing behind. The
+// folder the backup goes in is made if it is not there (/backups, the
+// first time).
 func TestBackupBesideANode(t *testing.T) {
 	ctx := context.Background()
-	data, dest := t.TempDir(), filepath.Join(t.TempDir(), "backup")
+	data, dest := t.TempDir(), filepath.Join(t.TempDir(), "backups", "backup")
 	cat, err := node.OpenCatalog(ctx, "fr", data, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
