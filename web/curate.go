@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/emptypb"
 )
 
@@ -84,6 +85,7 @@ func addViolations(p *page, errs *formErrors, err error, input func(string) stri
 // A resource is a record of the API that the pages curate: a tool or a
 // use case.
 type resource interface {
+	proto.Message
 	GetName() string
 	GetEtag() string
 }
@@ -115,6 +117,8 @@ type recordForm[R resource] interface {
 	// fields the form edits: what it does not show (provenance) stays as
 	// it was.
 	update(ctx context.Context, c catalogv1.CatalogServiceClient, rec R) (R, error)
+	// fields are the fields of the record the form edits.
+	fields() []string
 	// editing gives the form the version of the record it edits, when
 	// it is still current: a field the curator left as the form showed
 	// it keeps that version's value, which the form's text may not hold
@@ -217,8 +221,32 @@ func (c *curation[R, F]) createRecord(w http.ResponseWriter, r *http.Request) {
 
 func (c *curation[R, F]) editForm(w http.ResponseWriter, r *http.Request) {
 	if rec, ok := c.current(w, r); ok {
+		c.showed(r, rec)
 		c.render(w, r, c.s.newPage(w, r, "form.edit"), http.StatusOK, c.formOf(rec), &formErrors{}, "")
 	}
+}
+
+// showed remembers, in the request's session, the version of a record an
+// edit form shows, for an edit posted once the record changed (merge).
+func (c *curation[R, F]) showed(r *http.Request, rec R) {
+	if sess := sessionOf(r); sess != nil {
+		sess.showed(rec.GetName(), rec.GetEtag(), rec)
+	}
+}
+
+// shown is the version of name of etag an edit form of the request's
+// session showed, if it remembers it.
+func (c *curation[R, F]) shown(r *http.Request, name, etag string) (R, bool) {
+	var rec R
+	sess := sessionOf(r)
+	if sess == nil {
+		return rec, false
+	}
+	m, ok := sess.shown(name, etag)
+	if ok {
+		rec, ok = m.(R)
+	}
+	return rec, ok
 }
 
 func (c *curation[R, F]) updateRecord(w http.ResponseWriter, r *http.Request) {
@@ -238,13 +266,56 @@ func (c *curation[R, F]) updateRecord(w http.ResponseWriter, r *http.Request) {
 		// before the form is read against a version it was not made
 		// from (a line it showed might not read back), as save says it
 		// when the update is refused as stale.
-		f.base().Etag = was.GetEtag()
-		c.render(w, r, p, http.StatusConflict, f, &formErrors{}, p.T("form.conflict"))
+		c.changedMeanwhile(w, r, p, f, was)
 		return
 	default:
 		f.editing(was)
 	}
 	c.save(w, r, p, f)
+}
+
+// changedMeanwhile answers an edit posted once its record changed since the
+// form was opened: current is the version now. The edit is merged with
+// the change, field by field, when the session remembers the version the
+// form showed: saved when no field changed both ways, else shown merged,
+// the fields both changed marked, keeping the curator's; a save then
+// keeps them, and the change to the others. Without that version (a
+// restart), the form comes back as it was posted, to save again over the
+// change once the curator has looked at it.
+func (c *curation[R, F]) changedMeanwhile(w http.ResponseWriter, r *http.Request, p *page, f F, current R) {
+	base, ok := c.shown(r, f.base().Name, f.base().Etag)
+	if !ok {
+		f.base().Etag = current.GetEtag()
+		c.render(w, r, p, http.StatusConflict, f, &formErrors{}, p.T("form.conflict"))
+		return
+	}
+	f.editing(base)
+	var errs formErrors
+	mine := f.record(&errs, p)
+	if errs.Any() { // posted with the version it was made from, merged at the next save
+		c.render(w, r, p, http.StatusBadRequest, f, &errs, "")
+		return
+	}
+	merged, conflicts := mergeEdits(base, mine, current, f.fields())
+	if len(conflicts) == 0 {
+		c.write(w, r, p, f, merged)
+		return
+	}
+	c.showed(r, current)
+	shown := c.formOf(merged) // current's etag, and the curator's values where both changed
+	input := c.input(shown)
+	for _, field := range conflicts {
+		in, label := input(c.kind+"."+field), field
+		if l := p.T("form." + in); in != "" && l != "form."+in {
+			label = l
+		}
+		msg := p.T("form.err_changed_meanwhile")
+		if v := fieldText(current, field); v != "" {
+			msg = p.T("form.err_changed_meanwhile_to", v)
+		}
+		errs.add(in, label, msg)
+	}
+	c.render(w, r, p, http.StatusConflict, shown, &errs, p.T("form.conflict_merged"))
 }
 
 // save writes what a posted form describes: a new record, or the fields
@@ -257,6 +328,13 @@ func (c *curation[R, F]) save(w http.ResponseWriter, r *http.Request, p *page, f
 		c.render(w, r, p, http.StatusBadRequest, f, &errs, "")
 		return
 	}
+	c.write(w, r, p, f, rec)
+}
+
+// write writes rec, what f describes (or f merged with a change made
+// meanwhile), as save does.
+func (c *curation[R, F]) write(w http.ResponseWriter, r *http.Request, p *page, f F, rec R) {
+	var errs formErrors
 	ctx, cancel := context.WithTimeout(r.Context(), callTimeout)
 	defer cancel()
 	// The API's violations in the page's language, when it has them there.
@@ -282,12 +360,15 @@ func (c *curation[R, F]) save(w http.ResponseWriter, r *http.Request, p *page, f
 		errs.add(c.kind+"_id", p.T("form."+c.kind+"_id"), p.T("form.err_id_taken"))
 		c.render(w, r, p, http.StatusConflict, f, &errs, "")
 	case !create && status.Code(err) == codes.Aborted:
-		// Someone changed the record since the form was opened: keep what
-		// the curator typed, say so, and let the next save be made against
-		// the version now current, once they have looked at it.
+		// Someone changed the record between the form's read of it and
+		// the write.
 		if current, ok := c.fetch(ctx, w, r, b.Name); ok {
-			b.Etag = current.GetEtag()
-			c.render(w, r, p, http.StatusConflict, f, &errs, p.T("form.conflict"))
+			if rec.GetEtag() != b.Etag { // a merged edit, changed again: look at it
+				b.Etag = current.GetEtag()
+				c.render(w, r, p, http.StatusConflict, f, &errs, p.T("form.conflict"))
+				return
+			}
+			c.changedMeanwhile(w, r, p, f, current)
 		}
 	default:
 		c.s.formAPIError(w, r, err)

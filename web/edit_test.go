@@ -218,8 +218,9 @@ func TestEditRenamedIntoDeletedFeatures(t *testing.T) {
 
 // TestEditStaleFormUntouchedContractor posts a stale form (the tool was
 // changed since the page was loaded) whose contractor, left as shown, has a
-// name holding "; ": the answer is the conflict, not an error on the
-// untouched contractor line (which, the etag kept, comes back forever).
+// name holding "; ": the edit is merged with the change (another field),
+// and the untouched contractor kept as it was, not read as an error (which,
+// the etag kept, came back forever).
 func TestEditStaleFormUntouchedContractor(t *testing.T) {
 	n := startNode(t)
 	c := client(t)
@@ -242,9 +243,16 @@ func TestEditStaleFormUntouchedContractor(t *testing.T) {
 	}
 	form["d0_short"] = []string{"Tricky values, edited"}
 	code, page, _ := post(t, c, n.base+"/tools/fr/tricky/edit", form)
-	if code != http.StatusConflict {
+	if code != http.StatusSeeOther {
 		i := strings.Index(page, "field-error")
-		t.Errorf("a stale post: %d, want %d (the conflict); %.300s", code, http.StatusConflict, page[max(i, 0):])
+		t.Fatalf("a stale post of another field: %d, want %d (merged and saved); %.300s", code, http.StatusSeeOther, page[max(i, 0):])
+	}
+	got, err := n.catalog.GetTool(ctx, &catalogv1.GetToolRequest{Name: "origins/fr/tools/tricky"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.GetLicense() != "MIT" || got.GetDescriptions()["en"].GetShortDescription() != "Tricky values, edited" || got.GetMaintenance().GetContractors()[0].GetName() != "Acme; Inc" {
+		t.Errorf("after the merged edit: license %q, description %q, contractor %q", got.GetLicense(), got.GetDescriptions()["en"].GetShortDescription(), got.GetMaintenance().GetContractors()[0].GetName())
 	}
 }
 

@@ -9,11 +9,14 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"google.golang.org/protobuf/proto"
 )
 
 // Cookies the pages set.
@@ -29,6 +32,52 @@ type session struct {
 	id      string
 	csrf    string // the token every form of the session carries
 	expires time.Time
+
+	mu sync.Mutex
+	// edited are the versions of records the session's edit forms were
+	// made from, the latest last: when a record changed meanwhile, a
+	// form's edit is merged with the change (see mergeEdits).
+	edited []editedVersion
+}
+
+// An editedVersion is a version of a record an edit form showed.
+type editedVersion struct {
+	name, etag string
+	record     proto.Message
+}
+
+// maxEditedVersions bounds the versions a session keeps: the forms of a
+// few tabs.
+const maxEditedVersions = 16
+
+// showed remembers that an edit form showed rec, the version of name of
+// etag.
+func (s *session) showed(name, etag string, rec proto.Message) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.edited = slices.DeleteFunc(s.edited, func(v editedVersion) bool { return v.name == name && v.etag == etag })
+	if len(s.edited) == maxEditedVersions {
+		s.edited = slices.Delete(s.edited, 0, 1)
+	}
+	s.edited = append(s.edited, editedVersion{name: name, etag: etag, record: rec})
+}
+
+// shown is the version of name of etag an edit form of the session showed.
+func (s *session) shown(name, etag string) (proto.Message, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, v := range s.edited {
+		if v.name == name && v.etag == etag {
+			return v.record, true
+		}
+	}
+	return nil, false
+}
+
+// sessionOf is the session of a request signedIn passed, or nil.
+func sessionOf(r *http.Request) *session {
+	sess, _ := r.Context().Value(sessionKey{}).(*session)
+	return sess
 }
 
 // sessions are the signed-in browsers, in memory: a restart signs every

@@ -441,12 +441,16 @@ func (f *toolForm) create(ctx context.Context, c catalogv1.CatalogServiceClient,
 // update writes t, the tool the form describes, but only the fields the
 // form edits: what it does not show (provenance) stays as it was.
 func (f *toolForm) update(ctx context.Context, c catalogv1.CatalogServiceClient, t *catalogv1.Tool) (*catalogv1.Tool, error) {
-	mask := &fieldmaskpb.FieldMask{Paths: []string{
+	return c.UpdateTool(ctx, &catalogv1.UpdateToolRequest{Tool: t, UpdateMask: &fieldmaskpb.FieldMask{Paths: f.fields()}})
+}
+
+// fields are the fields of a tool the form edits.
+func (f *toolForm) fields() []string {
+	return []string{
 		"display_name", "descriptions", "repository_url", "landing_url", "logo_url", "license", "categories", "ogp_themes",
 		"development_status", "software_type", "platforms", "available_languages", "maintenance", "publisher", "used_by",
 		"software_version", "release_date", "localisation_ready", "standards",
-	}}
-	return c.UpdateTool(ctx, &catalogv1.UpdateToolRequest{Tool: t, UpdateMask: mask})
+	}
 }
 
 // input is the form input of a field path of the tool: "display_name" is

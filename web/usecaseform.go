@@ -117,8 +117,12 @@ func (f *useCaseForm) create(ctx context.Context, c catalogv1.CatalogServiceClie
 // update writes u, the use case the form describes, but only the fields
 // the form edits.
 func (f *useCaseForm) update(ctx context.Context, c catalogv1.CatalogServiceClient, u *catalogv1.UseCase) (*catalogv1.UseCase, error) {
-	mask := &fieldmaskpb.FieldMask{Paths: []string{"tool", "organization", "purpose", "commitments", "url", "start_date", "status"}}
-	return c.UpdateUseCase(ctx, &catalogv1.UpdateUseCaseRequest{UseCase: u, UpdateMask: mask})
+	return c.UpdateUseCase(ctx, &catalogv1.UpdateUseCaseRequest{UseCase: u, UpdateMask: &fieldmaskpb.FieldMask{Paths: f.fields()}})
+}
+
+// fields are the fields of a use case the form edits.
+func (f *useCaseForm) fields() []string {
+	return []string{"tool", "organization", "purpose", "commitments", "url", "start_date", "status"}
 }
 
 // input is the form input of a field path of the use case.

@@ -1,0 +1,27 @@
+package web
+
+import (
+	"slices"
+	"testing"
+
+	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+)
+
+// TestMergeEdits merges field by field, a map's entries each, and names
+// the fields both changed differently.
+func TestMergeEdits(t *testing.T) {
+	d := func(s string) *catalogv1.Description { return &catalogv1.Description{ShortDescription: s} }
+	base := &catalogv1.Tool{DisplayName: "A", License: "MIT", Categories: []string{"x"}, Descriptions: map[string]*catalogv1.Description{"en": d("en"), "fr": d("fr")}}
+	mine := &catalogv1.Tool{DisplayName: "B", License: "MIT", Categories: []string{"x", "y"}, Descriptions: map[string]*catalogv1.Description{"en": d("en mine"), "fr": d("fr")},
+		Maintenance: &catalogv1.Maintenance{}} // an empty message where base has none: no change
+	theirs := &catalogv1.Tool{DisplayName: "C", License: "Apache-2.0", Categories: []string{"x", "y"}, Descriptions: map[string]*catalogv1.Description{"en": d("en theirs"), "es": d("es")}}
+	merged, conflicts := mergeEdits(base, mine, theirs, []string{"display_name", "license", "categories", "descriptions", "maintenance"})
+	if want := []string{"descriptions.en", "display_name"}; !slices.Equal(conflicts, want) {
+		t.Errorf("conflicts %q, want %q", conflicts, want)
+	}
+	if merged.GetDisplayName() != "B" || merged.GetLicense() != "Apache-2.0" || !slices.Equal(merged.GetCategories(), []string{"x", "y"}) ||
+		merged.GetDescriptions()["en"].GetShortDescription() != "en mine" || merged.GetDescriptions()["fr"] != nil ||
+		merged.GetDescriptions()["es"].GetShortDescription() != "es" || merged.GetMaintenance() != nil {
+		t.Errorf("merged: %v", merged)
+	}
+}
