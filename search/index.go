@@ -372,6 +372,17 @@ func (ix *Index) Len() int {
 	return ix.live
 }
 
+// Count is the number of records in the index that have the facet value
+// fv.
+func (ix *Index) Count(fv FacetValue) int {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	if fid, ok := ix.facetIDs[fv]; ok {
+		return int(ix.facets[fid].count)
+	}
+	return 0
+}
+
 // Put indexes the record id, replacing what the index held of it.
 func (ix *Index) Put(id int64, a Analyzed) {
 	ix.Update([]Put{{ID: id, Doc: a}}, nil)

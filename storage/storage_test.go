@@ -1006,3 +1006,58 @@ func TestCopiedBeforeMigrating(t *testing.T) {
 		t.Errorf("copies: %v", entries)
 	}
 }
+
+// TestCountsAgreeWithTheRows: the counts of each origin's records (live
+// tools and use cases from the search indexes, tombstones the rest of the
+// origin's rows) are those of the catalog's rows, after creates, updates,
+// deletes, a create again of an id deleted, and a peer's pages with
+// tombstones.
+func TestCountsAgreeWithTheRows(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	fr := openAt(t, filepath.Join(dir, "fr.db"), "fr", testKey(1))
+	de := openAt(t, filepath.Join(dir, "de.db"), "de", testKey(2))
+	for _, s := range []*Store{fr, de} {
+		if _, err := s.Apply(ctx, numberedCreates(20)); err != nil {
+			t.Fatal(err)
+		}
+		create(t, s, "u1", useCase("origins/fr/tools/t1", catalogv1.OrganizationKind_ORGANIZATION_KIND_LOCAL_GOVERNMENT, "FR"))
+		var ws []Write
+		for i := range 5 {
+			ws = append(ws, Write{Op: OpDelete, Kind: KindTool, ID: fmt.Sprintf("t%d", i)})
+		}
+		ws = append(ws, Write{Op: OpReplace, ID: "t9", Resource: tool("Nine", "updated")})
+		if _, err := s.Apply(ctx, ws); err != nil {
+			t.Fatal(err)
+		}
+		create(t, s, "t2", tool("Two", "again"))
+	}
+	for _, p := range pages(t, de, fr, 0) {
+		if _, err := fr.ApplyPage(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	counts, err := fr.Counts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []OriginCounts
+	for _, origin := range []string{"de", "fr"} {
+		c := OriginCounts{Origin: origin, HeadSeq: 28}
+		count := func(where string, args ...any) int64 {
+			var n int64
+			if err := fr.reader.QueryRowContext(ctx, "SELECT count(*) FROM records WHERE origin = ? AND "+where, append([]any{origin}, args...)...).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		c.Tools, c.UseCases, c.Tombstones = count("kind = ? AND deleted = 0", KindTool), count("kind = ? AND deleted = 0", KindUseCase), count("deleted = 1")
+		rows = append(rows, c)
+	}
+	if diff := cmp.Diff(counts, rows); diff != "" {
+		t.Errorf("counts (-got +rows):\n%s", diff)
+	}
+	if want := (OriginCounts{Origin: "fr", Tools: 16, UseCases: 1, Tombstones: 4, HeadSeq: 28}); rows[1] != want {
+		t.Errorf("the rows of fr: %+v, want %+v", rows[1], want)
+	}
+}
