@@ -18,7 +18,9 @@ import (
 
 // TestHTTPS serves REST and the web pages over HTTPS with a certificate of
 // a CA the client trusts, refuses plain HTTP there, sets its cookies
-// Secure, and serves a certificate renewed on disk without a restart
+// Secure, says Strict-Transport-Security (a browser that was there once
+// never goes to the node's name over plain HTTP, where a network's
+// attacker would serve a sign-in form of its own), and serves a certificate renewed on disk without a restart
 // (keeping the one loaded while the new files do not load).
 func TestHTTPS(t *testing.T) {
 	dir := t.TempDir()
@@ -48,11 +50,11 @@ func TestHTTPS(t *testing.T) {
 		resp.Body.Close()
 		return resp
 	}
-	if resp := get("/v1/node"); resp.StatusCode != 200 {
-		t.Errorf("GET /v1/node over HTTPS: %d", resp.StatusCode)
+	if resp := get("/v1/node"); resp.StatusCode != 200 || resp.Header.Get("Strict-Transport-Security") != "max-age=31536000" {
+		t.Errorf("GET /v1/node over HTTPS: %d, Strict-Transport-Security %q", resp.StatusCode, resp.Header.Get("Strict-Transport-Security"))
 	}
-	if resp := get("/?lang=fr"); resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Set-Cookie"), "Secure") {
-		t.Errorf("the web page over HTTPS: %d, cookie %q; want it Secure", resp.StatusCode, resp.Header.Get("Set-Cookie"))
+	if resp := get("/?lang=fr"); resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Set-Cookie"), "Secure") || resp.Header.Get("Strict-Transport-Security") == "" {
+		t.Errorf("the web page over HTTPS: %d, cookie %q; want it Secure, and Strict-Transport-Security", resp.StatusCode, resp.Header.Get("Set-Cookie"))
 	}
 	first := served.SerialNumber
 	if resp, err := http.Get(n.base + "/v1/node"); err == nil && resp.StatusCode == 200 {

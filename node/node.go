@@ -625,7 +625,23 @@ func (n *Node) httpHandler(ctx context.Context, m *metrics, token string, log *s
 		return nil, err
 	}
 	mux.Handle("/", pages)
-	return restCalls(requireUTF8(asciiHeaders(mux))), nil
+	return securityHeaders(restCalls(requireUTF8(asciiHeaders(mux)))), nil
+}
+
+// securityHeaders sets on every answer of the HTTP port what a browser
+// must not guess: its content type as given (a JSON answer quotes a peer's
+// text, which may look like HTML), and, over HTTPS, that the host is
+// reached over HTTPS alone for a year (the sign-in form takes the admin
+// token: a network's attacker serving it over plain HTTP would read it).
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		if r.TLS != nil {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // forwardedHeader passes on to the API, as gRPC metadata, the headers it

@@ -54,8 +54,8 @@ func TestFacetAlternativesOffered(t *testing.T) {
 		}
 	}
 	_, page, _ := get(t, client(t), n.base+"/?category=collaboration")
-	for _, want := range []string{"category=collaboration&amp;category=survey\" class=\"facet-value\"><span class=\"box\" aria-hidden=\"true\">☐</span> survey <span class=\"count\">(2)</span>",
-		"category=collaboration&amp;category=blog\" class=\"facet-value\"><span class=\"box\" aria-hidden=\"true\">☐</span> blog <span class=\"count\">(1)</span>"} {
+	for _, want := range []string{"category=collaboration&amp;category=survey\" class=\"facet-value\"><span class=\"box\" aria-hidden=\"true\">☐</span> <bdi>survey</bdi> <span class=\"count\">(2)</span>",
+		"category=collaboration&amp;category=blog\" class=\"facet-value\"><span class=\"box\" aria-hidden=\"true\">☐</span> <bdi>blog</bdi> <span class=\"count\">(1)</span>"} {
 		if !strings.Contains(page, want) {
 			i := strings.Index(page, "facet-value")
 			t.Errorf("the page lacks %s\n%s", want, page[max(i-200, 0):min(i+2000, len(page))])

@@ -194,6 +194,7 @@ func english() messages {
 		"signin.hint":        "It is in the admin-token file of the node's data folder, unless the node was given one.",
 		"signin.submit":      "Sign in",
 		"signin.wrong_token": "This is not the node's admin token.",
+		"signin.locked_out":  "Too many wrong tokens were typed from your address: try again in %d seconds.",
 
 		"form.new_tool":                 "New tool",
 		"form.edit":                     "Edit",
@@ -551,6 +552,7 @@ func french() messages {
 		"signin.hint":        "Il est dans le fichier admin-token du dossier de données du nœud, sauf si le nœud en a reçu un.",
 		"signin.submit":      "Se connecter",
 		"signin.wrong_token": "Ce n’est pas le jeton d’administration du nœud.",
+		"signin.locked_out":  "Trop de jetons erronés ont été saisis depuis votre adresse : réessayez dans %d secondes.",
 
 		"form.new_tool":                 "Nouvel outil",
 		"form.edit":                     "Modifier",

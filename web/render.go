@@ -34,7 +34,10 @@ func parsePages() (map[string]*template.Template, error) {
 		"time":    formatTime,
 		"toolURL": toolURL,
 		"ucURL":   useCaseURL,
-		"int64":   func(i int) int64 { return int64(i) },
+		"webURL":  isWebURL,
+		// A record's text where no element can isolate it (a title).
+		"closeBidi": closeBidi,
+		"int64":     func(i int) int64 { return int64(i) },
 		// Parts that need the page (its language) beside their own data.
 		"facetItem": func(p *page, v facetValueView) facetItem { return facetItem{Page: p, Value: v} },
 		"descItem":  func(p *page, d describedIn, all bool) descItem { return descItem{Page: p, Desc: d, All: all} },
@@ -278,4 +281,41 @@ func pagePath(name, collection string) string {
 		return ""
 	}
 	return "/" + collection + "/" + url.PathEscape(parts[1]) + "/" + url.PathEscape(parts[3])
+}
+
+// isWebURL reports whether a record's URL is one to link to: absolute,
+// http or https, with a host. The API takes no other, but a peer's records
+// are not the API's: a relative one (/tools/fr/x/delete) linked into this
+// node's own pages, under the peer's record; it is shown as text.
+func isWebURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+// closeBidi is s with the directional embeddings, overrides and isolates
+// it opens and leaves open closed at its end: a record's name ending in a
+// right-to-left override reversed the page's own words after it where no
+// element can isolate it (a page's title). Elsewhere a record's text is
+// in a <bdi>.
+func closeBidi(s string) string {
+	var open []rune // the closers owed, the last opened last
+	for _, r := range s {
+		switch {
+		case r >= '\u202A' && r <= '\u202E' && r != '\u202C':
+			open = append(open, '\u202C')
+		case r >= '\u2066' && r <= '\u2068':
+			open = append(open, '\u2069')
+		case (r == '\u202C' || r == '\u2069') && len(open) > 0 && open[len(open)-1] == r:
+			open = open[:len(open)-1]
+		}
+	}
+	if len(open) == 0 {
+		return s
+	}
+	var b strings.Builder
+	b.WriteString(s)
+	for i := len(open) - 1; i >= 0; i-- {
+		b.WriteRune(open[i])
+	}
+	return b.String()
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -306,7 +307,7 @@ func (s *Server) signInForm(w http.ResponseWriter, r *http.Request) {
 // renderSignIn shows the sign-in form. Before a session exists, its CSRF
 // token is a random secret in a cookie that the form repeats (double
 // submit): another site can neither read the cookie nor set it.
-func (s *Server) renderSignIn(w http.ResponseWriter, r *http.Request, status int, next, errKey string) {
+func (s *Server) renderSignIn(w http.ResponseWriter, r *http.Request, status int, next, errKey string, args ...any) {
 	secret := ""
 	if c, err := r.Cookie(signInCookie); err == nil && len(c.Value) >= 32 {
 		secret = c.Value
@@ -318,7 +319,7 @@ func (s *Server) renderSignIn(w http.ResponseWriter, r *http.Request, status int
 	p.CSRF = secret
 	form := signInView{Next: next}
 	if errKey != "" {
-		form.Error = p.T(errKey)
+		form.Error = p.T(errKey, args...)
 	}
 	p.Content = form
 	s.render(w, r, status, "signin", p)
@@ -339,13 +340,28 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusForbidden, "error.csrf", "")
 		return
 	}
+	addr := signInAddr(r)
+	if wait := s.signIns.lockedOut(addr); wait > 0 {
+		lockedOut(w, wait)
+		s.renderSignIn(w, r, http.StatusTooManyRequests, next, "signin.locked_out", int(wait.Round(time.Second)/time.Second)+1)
+		return
+	}
 	// Trimmed, as the API takes it: a token pasted with a space or a
 	// line end around it is the token.
 	if !equalSecrets(strings.TrimSpace(r.PostFormValue("token")), s.cfg.AdminToken) {
+		if wait := s.signIns.failed(addr); wait > 0 {
+			if wait == time.Second { // the first lockout of a run of them: said once
+				s.log.Warn("refused sign-ins with wrong admin tokens, too many from one address: each next wrong one locks it out twice as long", "remote", addr)
+			}
+			lockedOut(w, wait)
+			s.renderSignIn(w, r, http.StatusTooManyRequests, next, "signin.locked_out", int(wait.Round(time.Second)/time.Second))
+			return
+		}
 		s.log.Warn("refused a sign-in with a wrong admin token", "remote", r.RemoteAddr)
 		s.renderSignIn(w, r, http.StatusUnauthorized, next, "signin.wrong_token")
 		return
 	}
+	s.signIns.succeeded(addr)
 	sess := s.sessions.create()
 	http.SetCookie(w, cookie(r, sessionCookie, sess.id, int(s.cfg.SessionTTL.Seconds())))
 	http.SetCookie(w, cookie(r, signInCookie, "", -1))
@@ -359,4 +375,10 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, cookie(r, sessionCookie, "", -1))
 	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// lockedOut says in the answer's Retry-After when a sign-in locked out for
+// wait may be tried again.
+func lockedOut(w http.ResponseWriter, wait time.Duration) {
+	w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
 }

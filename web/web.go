@@ -57,6 +57,7 @@ type Server struct {
 	pages      map[string]*template.Template
 	messages   map[string]messages
 	sessions   *sessions
+	signIns    *signInGuard // slows down guessing the admin token
 	mux        *http.ServeMux
 }
 
@@ -100,6 +101,7 @@ func New(cfg Config) (*Server, error) {
 		pages:      pages,
 		messages:   catalog(),
 		sessions:   newSessions(cfg.SessionTTL, cfg.Now),
+		signIns:    newSignInGuard(cfg.Now),
 	}
 	s.mux = s.routes(static)
 	return s, nil
