@@ -522,8 +522,9 @@ func (s *Store) migrate(ctx context.Context, file string) error {
 // copyBeforeMigrating copies the catalog at file, at schema version
 // current, to FILE.schema-CURRENT beside it before a migration changes it:
 // an ogpnode before this one no longer opens a catalog migrated, and the
-// copy is the way back to it (an earlier copy of that version is
-// replaced). A copy that cannot be made refuses the migration.
+// copy is the way back to it (the copies of earlier upgrades, older, are
+// removed once it is made). A copy that cannot be made refuses the
+// migration.
 func (s *Store) copyBeforeMigrating(ctx context.Context, file string, current int) error {
 	copyPath := file + ".schema-" + strconv.Itoa(current)
 	// Made under another name, then renamed: a copy cut short (the node
@@ -546,6 +547,20 @@ func (s *Store) copyBeforeMigrating(ctx context.Context, file string, current in
 	}
 	if err := SyncFile(filepath.Dir(copyPath)); err != nil {
 		return fmt.Errorf("migrate catalog: copy it before migrating: %w", err)
+	}
+	// The copies of earlier upgrades are older than this one, which is
+	// the way back to the ogpnode before: a node upgraded at each release
+	// kept a copy of its catalog per release.
+	older, _ := filepath.Glob(file + ".schema-*")
+	for _, o := range older {
+		if o == copyPath || strings.HasSuffix(o, ".partial") {
+			continue
+		}
+		if err := os.Remove(o); err != nil {
+			s.log.Warn("remove the copy of the catalog an earlier upgrade made", "copy", o, "err", err)
+		} else {
+			s.log.Info("removed the copy of the catalog an earlier upgrade made: the one just made is the way back", "copy", o)
+		}
 	}
 	s.log.Warn("copied the catalog as it was before migrating it: an ogpnode before this one can no longer open it once migrated; to go back to one, stop this node, put the copy in the catalog's place and create the file restored-from-backup beside it, as for a backup restored (the README's \"Upgrades\")",
 		"schema_version", current, "copy", copyPath)
