@@ -163,7 +163,7 @@ func (w *serverErrors) Write(p []byte) (int, error) {
 	msg := strings.TrimSuffix(string(p), "\n")
 	if strings.HasPrefix(msg, "http: TLS handshake error") {
 		now, last := time.Now().UnixNano(), w.lastHandshake.Load()
-		if now-last < int64(handshakeLogEvery) || !w.lastHandshake.CompareAndSwap(last, now) {
+		if (now-last < int64(handshakeLogEvery) && now >= last) || !w.lastHandshake.CompareAndSwap(last, now) { // a last time ahead: the clock went back
 			return len(p), nil
 		}
 		msg += " (the next in " + handshakeLogEvery.String() + " are not said)"

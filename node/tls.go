@@ -357,7 +357,7 @@ func (c *loggedHandshakes) ServerHandshake(conn net.Conn) (net.Conn, credentials
 	out, info, err := c.TransportCredentials.ServerHandshake(conn)
 	if err != nil && !errors.Is(err, io.EOF) { // not a prober closing at once, which gRPC keeps quiet too
 		now, last := time.Now().UnixNano(), c.last.Load()
-		if now-last >= int64(handshakeLogEvery) && c.last.CompareAndSwap(last, now) {
+		if (now-last >= int64(handshakeLogEvery) || now < last) && c.last.CompareAndSwap(last, now) { // a last time ahead: the clock went back
 			c.log.Warn("a TLS handshake on the gRPC port failed", "remote", conn.RemoteAddr().String(), "err", err)
 		}
 	}

@@ -532,10 +532,12 @@ func (r *Replicator) pinLoop() {
 }
 
 // logDueAtomic reports whether a log line whose last time last holds is
-// due, at most every ownOriginRefusedLogEvery, and notes it.
+// due, at most every ownOriginRefusedLogEvery, and notes it. A last time
+// ahead of now can only mean the clock was set back since: due, rather
+// than silent for as long as it went back.
 func logDueAtomic(last *atomic.Int64) bool {
 	now, was := time.Now().UnixNano(), last.Load()
-	return now-was >= int64(ownOriginRefusedLogEvery) && last.CompareAndSwap(was, now)
+	return (now-was >= int64(ownOriginRefusedLogEvery) || now < was) && last.CompareAndSwap(was, now)
 }
 
 // restored tells the node that its restored catalog needs no more

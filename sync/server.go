@@ -39,9 +39,13 @@ type Server struct {
 	digests chan struct{}
 	// stall says when a pull whose caller reads nothing is ended, and
 	// refusedAt is when the last pull was refused for want of a place
-	// (unix nanoseconds): see stalled.
+	// (see stalled), as a time since epoch (see since), 0 for never.
 	stall     stallLimits
 	refusedAt atomic.Int64
+	// epoch is the server's start, from which its times are measured on
+	// the monotonic clock: measured by the wall clock, a clock set back
+	// an hour (NTP at boot) made a pull stalled for an hour.
+	epoch time.Time
 	// repl lists the peers, once the replicator has started.
 	repl atomic.Pointer[Replicator]
 }
@@ -102,8 +106,12 @@ func (srv *Server) ListPeers(ctx context.Context, _ *federationv1.ListPeersReque
 // maxConcurrentPulls pulls at once.
 func NewServer(store *storage.Store, maxConcurrentPulls int, log *slog.Logger) *Server {
 	return &Server{store: store, log: log.With("component", "sync"), pulls: make(chan struct{}, max(1, maxConcurrentPulls)),
-		digests: make(chan struct{}, maxConcurrentDigests), stall: defaultStallLimits}
+		digests: make(chan struct{}, maxConcurrentDigests), stall: defaultStallLimits, epoch: time.Now()}
 }
+
+// since is t as the time since srv's epoch, on the monotonic clock, in
+// nanoseconds: 1 at the least, so that 0 stands for none.
+func (srv *Server) since(t time.Time) int64 { return max(int64(t.Sub(srv.epoch)), 1) }
 
 // Register registers the service on s.
 func (srv *Server) Register(s grpc.ServiceRegistrar) {
@@ -122,7 +130,7 @@ func (srv *Server) Pull(req *federationv1.PullRequest, stream grpc.ServerStreami
 	select {
 	case srv.pulls <- struct{}{}:
 	default:
-		srv.refusedAt.Store(time.Now().UnixNano())
+		srv.refusedAt.Store(srv.since(time.Now()))
 		return busyError("this node already serves %d pulls: retry later", cap(srv.pulls))
 	}
 	spec := storage.PullSpec{
@@ -133,12 +141,12 @@ func (srv *Server) Pull(req *federationv1.PullRequest, stream grpc.ServerStreami
 	}
 	ctx, cancel := context.WithCancel(stream.Context())
 	defer cancel()
-	var sendingSince atomic.Int64 // of the send under way, unix nanoseconds; 0 between sends
+	var sendingSince atomic.Int64 // of the send under way (see since); 0 between sends
 	done := make(chan error, 1)
 	go func() {
 		defer func() { <-srv.pulls }()
 		done <- srv.store.ReadPages(ctx, spec, func(p *federationv1.OriginPage) error {
-			sendingSince.Store(time.Now().UnixNano())
+			sendingSince.Store(srv.since(time.Now()))
 			defer sendingSince.Store(0)
 			return stream.Send(&federationv1.PullResponse{Page: p})
 		})
@@ -166,7 +174,7 @@ func (srv *Server) Pull(req *federationv1.PullRequest, stream grpc.ServerStreami
 			if since == 0 {
 				continue
 			}
-			if waited := now.Sub(time.Unix(0, since)); srv.stalled(now, waited) {
+			if waited := time.Duration(srv.since(now) - since); srv.stalled(now, waited) {
 				srv.log.Info("ending a pull whose caller reads nothing", "waited", waited.Round(time.Millisecond))
 				return busyError("this node ended the pull: its caller read nothing of it for %v", waited.Round(time.Millisecond))
 			}
@@ -180,7 +188,8 @@ func (srv *Server) stalled(now time.Time, waited time.Duration) bool {
 	if waited >= srv.stall.alone {
 		return true
 	}
-	contended := now.Sub(time.Unix(0, srv.refusedAt.Load())) < contendedWindow
+	refused := srv.refusedAt.Load()
+	contended := refused != 0 && time.Duration(srv.since(now)-refused) < contendedWindow
 	return contended && waited >= srv.stall.contended
 }
 
