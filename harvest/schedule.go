@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"path/filepath"
+	"regexp"
 	"time"
 
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
@@ -199,7 +200,7 @@ func sayProblem(log *slog.Logger, source string, run *catalogv1.HarvestRun, said
 		problem = "the source was not read completely"
 	}
 	switch {
-	case problem == said:
+	case problemKind(problem) == problemKind(said):
 	case problem == "":
 		log.Info("scheduled harvest complete again", "source", source)
 	case run.GetComplete():
@@ -208,6 +209,19 @@ func sayProblem(log *slog.Logger, source string, run *catalogv1.HarvestRun, said
 		log.Warn("scheduled harvest incomplete: no tool of the source deleted (said again when it changes)", "source", source, "err", problem)
 	}
 	return problem
+}
+
+// problemKind is a run's problem without what differs from one run to the
+// next of one fault: the local address of a connection (an ephemeral
+// port: "read tcp 127.0.0.1:53762->..."), a duration curl gives git
+// ("after 30001 ms"). A source failing alike at every run was said at
+// every run.
+func problemKind(problem string) string {
+	return problemVariables().ReplaceAllString(problem, "")
+}
+
+func problemVariables() *regexp.Regexp {
+	return regexp.MustCompile(`(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9A-Fa-f:.%]+\]):\d+->|after \d+ ms`)
 }
 
 // dueIn is how long s, harvested every interval, is not due yet: the rest
