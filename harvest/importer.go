@@ -525,10 +525,8 @@ func plan(tx *storage.HarvestTx, src *catalogv1.HarvestSource, entries []incomin
 	if err != nil {
 		return storage.HarvestPlan{}, err
 	}
-	taken := map[string]bool{}
-	for id := range heads {
-		taken[id] = true
-	}
+	taken := newTakenIDs()
+	taken.add(heads)
 
 	var p storage.HarvestPlan
 	write := func(e incoming, id string, op storage.Op) {
@@ -544,7 +542,7 @@ func plan(tx *storage.HarvestTx, src *catalogv1.HarvestSource, entries []incomin
 	// counts it in *count; an entry every id of whose name is taken is
 	// rejected (listed, so rejecting it deletes nothing).
 	create := func(e incoming, count *int32) error {
-		id, err := freeID(tx, idCandidates(e.tool.GetDisplayName(), src.GetName(), e.sourceID), taken)
+		id, err := freeID(tx, idCandidates(e.tool.GetDisplayName(), src.GetName(), e.sourceID), taken, entryKey(src.GetName(), e.sourceID))
 		if err != nil {
 			return err
 		}
@@ -553,7 +551,7 @@ func plan(tx *storage.HarvestTx, src *catalogv1.HarvestSource, entries []incomin
 				Findings: []*catalogv1.Finding{{Message: "no free tool id: every id made from its name is taken"}}})
 			return nil
 		}
-		taken[id] = true
+		taken.take(id)
 		write(e, id, storage.OpCreate)
 		*count++
 		return nil
@@ -582,7 +580,7 @@ func plan(tx *storage.HarvestTx, src *catalogv1.HarvestSource, entries []incomin
 		case idTaken: // an authoritative source brings its entry back, under another id
 			// Ids of its name were looked up for new entries only: one
 			// may be a live tool's, or a tombstone's.
-			if err := lookUp(tx, idCandidates(e.tool.GetDisplayName(), src.GetName(), e.sourceID), taken); err != nil {
+			if err := taken.lookUp(tx, idCandidates(e.tool.GetDisplayName(), src.GetName(), e.sourceID)); err != nil {
 				return storage.HarvestPlan{}, err
 			}
 			if err := create(e, &counts.Updated); err != nil {
@@ -654,24 +652,61 @@ func plan(tx *storage.HarvestTx, src *catalogv1.HarvestSource, entries []incomin
 	return p, nil
 }
 
+// takenIDs are the ids of tools a harvest cannot take for a new entry:
+// those a record has, and those the run gave. A tombstone a harvest left
+// when its source stopped listing an entry is the entry's to take again
+// when the source lists it again (forgotten): an entry that came and went
+// took a new id, and left a tombstone, at each return, and after a
+// thousand found none free.
+type takenIDs struct {
+	taken     map[string]bool
+	forgotten map[string]string // by id, the entry (entryKey) whose tombstone it is
+}
+
+func newTakenIDs() *takenIDs {
+	return &takenIDs{taken: map[string]bool{}, forgotten: map[string]string{}}
+}
+
+// entryKey names a source's entry in takenIDs.forgotten.
+func entryKey(source, sourceID string) string { return source + "\x00" + sourceID }
+
+// add marks taken the ids of heads.
+func (t *takenIDs) add(heads map[string]storage.RecordHead) {
+	for id, h := range heads {
+		t.taken[id] = true
+		if source, sourceID := h.ForgottenEntry(); source != "" {
+			t.forgotten[id] = entryKey(source, sourceID)
+		}
+	}
+}
+
+// take marks id given by the run.
+func (t *takenIDs) take(id string) {
+	t.taken[id] = true
+	delete(t.forgotten, id)
+}
+
 // lookUp marks taken those of ids a record has.
-func lookUp(tx *storage.HarvestTx, ids []string, taken map[string]bool) error {
+func (t *takenIDs) lookUp(tx *storage.HarvestTx, ids []string) error {
 	heads, err := tx.Heads(storage.KindTool, ids)
 	if err != nil {
 		return err
 	}
-	for id := range heads {
-		taken[id] = true
-	}
+	t.add(heads)
 	return nil
 }
 
-// freeID is the first of candidates no record has, else the second
-// candidate numbered (-2, -3...): an entry that left its source and came
-// back leaves a tombstone on each id it had, and must still find one.
-// It returns "" when even the numbered ids are all taken.
-func freeID(tx *storage.HarvestTx, candidates []string, taken map[string]bool) (string, error) {
-	if id := chooseID(candidates, taken); id != "" {
+// freeFor reports whether entry may take id.
+func (t *takenIDs) freeFor(id, entry string) bool {
+	return !t.taken[id] || t.forgotten[id] == entry
+}
+
+// freeID is the first of candidates the entry may take (see takenIDs),
+// else the second candidate numbered (-2, -3...): an entry the source
+// dropped for another's id since, must still find one. It returns "" when
+// even the numbered ids are all taken.
+func freeID(tx *storage.HarvestTx, candidates []string, taken *takenIDs, entry string) (string, error) {
+	if id := chooseID(candidates, taken, entry); id != "" {
 		return id, nil
 	}
 	const perRound, rounds = 50, 20
@@ -680,10 +715,10 @@ func freeID(tx *storage.HarvestTx, candidates []string, taken map[string]bool) (
 		for i := range more {
 			more[i] = fmt.Sprintf("%s-%d", candidates[1], 2+r*perRound+i)
 		}
-		if err := lookUp(tx, more, taken); err != nil {
+		if err := taken.lookUp(tx, more); err != nil {
 			return "", err
 		}
-		if id := chooseID(more, taken); id != "" {
+		if id := chooseID(more, taken, entry); id != "" {
 			return id, nil
 		}
 	}
@@ -704,11 +739,12 @@ func idCandidates(displayName, source, sourceID string) []string {
 	return []string{slug, slug + "-" + suffix[:6], slug + "-" + suffix[:12]}
 }
 
-// chooseID is the first candidate no record has (a tombstone's id is not
+// chooseID is the first candidate entry may take: no record has it, or
+// the tombstone of entry's own tool (another's tombstone's id is not
 // reused: a peer that missed the delete could confuse the two).
-func chooseID(candidates []string, taken map[string]bool) string {
+func chooseID(candidates []string, taken *takenIDs, entry string) string {
 	for _, c := range candidates {
-		if !taken[c] && envelope.ValidID(c) {
+		if taken.freeFor(c, entry) && envelope.ValidID(c) {
 			return c
 		}
 	}

@@ -45,6 +45,21 @@ func (h RecordHead) IsEntry(sourceID string) bool {
 	return ok && t.GetProvenance().GetSourceId() == sourceID
 }
 
+// ForgottenEntry is, for a tombstone a harvest left when its source no
+// longer listed the tool's entry, the source and the entry; "" for any
+// other record.
+func (h RecordHead) ForgottenEntry() (source, sourceID string) {
+	if !h.Deleted || len(h.rec) == 0 {
+		return "", ""
+	}
+	_, m, err := decodeStoredRecord(h.rec)
+	t, ok := m.(*catalogv1.Tool)
+	if err != nil || !ok || !harvestForgotten(t.GetProvenance()) {
+		return "", ""
+	}
+	return t.GetProvenance().GetSource(), t.GetProvenance().GetSourceId()
+}
+
 // HarvestTx is a harvest's view of the catalog from inside its write
 // transaction: what it reads there cannot change before its writes commit.
 type HarvestTx struct {
