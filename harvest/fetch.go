@@ -49,7 +49,7 @@ func fetch(ctx context.Context, loc string, opts ReadOptions) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, opts.HTTPTimeout)
 	defer cancel()
 	if !isHTTP(loc) {
-		b, err := untilDone(ctx, func() ([]byte, error) { return readLocal(loc, loc, opts.MaxBytes) })
+		b, err := untilDone(ctx, opts.Reads, loc, func() ([]byte, error) { return readLocal(loc, loc, opts.MaxBytes) })
 		switch {
 		case errors.Is(err, context.DeadlineExceeded):
 			return nil, fmt.Errorf("read %s: not done within %s", loc, opts.HTTPTimeout)
@@ -97,22 +97,30 @@ func readLocal(path, where string, max int64) ([]byte, error) {
 	return readAtMost(f, where, max)
 }
 
-// untilDone returns what read returns, or ctx's error as soon as ctx is
-// done, leaving read's goroutine to end when read does. A read of this
-// machine's files blocks in the kernel, where no context reaches: on a
-// share whose server went away (a hard NFS mount), it held the run, and
-// the node's stop, for as long as the share was gone.
-func untilDone[T any](ctx context.Context, read func() (T, error)) (T, error) {
+// untilDone returns what read, a read of loc on this machine, returns, or
+// ctx's error as soon as ctx is done, leaving read's goroutine to end when
+// read does. A read of this machine's files blocks in the kernel, where no
+// context reaches: on a share whose server went away (a hard NFS mount),
+// it held the run, and the node's stop, for as long as the share was
+// gone. With reads, a location whose last read has not returned yet is
+// not read again: each scheduled run started one more, a goroutine and a
+// thread each, until the share came back.
+func untilDone[T any](ctx context.Context, reads *LocalReads, loc string, read func() (T, error)) (T, error) {
 	type result struct {
 		v   T
 		err error
 	}
+	var zero T
 	if err := ctx.Err(); err != nil {
-		var zero T
 		return zero, err
+	}
+	finished, ok := reads.start(loc)
+	if !ok {
+		return zero, fmt.Errorf("read %s: its last read has not returned yet (the file system does not answer): it is read again once that one has", loc)
 	}
 	done := make(chan result, 1)
 	go func() {
+		defer finished()
 		v, err := read()
 		done <- result{v, err}
 	}()
@@ -120,9 +128,37 @@ func untilDone[T any](ctx context.Context, read func() (T, error)) (T, error) {
 	case r := <-done:
 		return r.v, r.err
 	case <-ctx.Done():
-		var zero T
 		return zero, ctx.Err()
 	}
+}
+
+// LocalReads are the reads of locations on this machine under way, for
+// untilDone: a scheduler's runs share one. Its zero value is unusable; a
+// nil one keeps nothing.
+type LocalReads struct {
+	mu       sync.Mutex
+	inFlight map[string]bool
+}
+
+// NewLocalReads makes the reads of a scheduler's runs.
+func NewLocalReads() *LocalReads { return &LocalReads{inFlight: map[string]bool{}} }
+
+// start notes a read of loc, unless one is under way: finished ends it.
+func (l *LocalReads) start(loc string) (finished func(), ok bool) {
+	if l == nil {
+		return func() {}, true
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.inFlight[loc] {
+		return nil, false
+	}
+	l.inFlight[loc] = true
+	return func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		delete(l.inFlight, loc)
+	}, true
 }
 
 func readAtMost(r io.Reader, loc string, max int64) ([]byte, error) {
@@ -171,7 +207,7 @@ func readPubliccode(ctx context.Context, loc string, opts ReadOptions) ([]*catal
 			entries  []*catalogv1.HarvestEntry
 			rejected []*catalogv1.RejectedEntry
 		}
-		r, err := untilDone(ctx, func() (read, error) {
+		r, err := untilDone(ctx, opts.Reads, loc, func() (read, error) {
 			if !isDir(loc) {
 				return read{}, nil
 			}

@@ -238,6 +238,9 @@ type ReadOptions struct {
 	MaxBytes int64
 	// Progress, when set, is told how many files of a folder have been read.
 	Progress func(done, total int)
+	// Reads, when set, keeps one read of each location on this machine
+	// under way (see untilDone); Run sets its own.
+	Reads *LocalReads
 }
 
 func (o ReadOptions) withDefaults() ReadOptions {

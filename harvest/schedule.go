@@ -131,6 +131,9 @@ func Run(ctx context.Context, schedule []Scheduled, im *Importer, opts ReadOptio
 	if err != nil {
 		return err
 	}
+	if opts.Reads == nil {
+		opts.Reads = NewLocalReads()
+	}
 	jobs := make([]job, 0, len(schedule))
 	for i, s := range checked {
 		jobs = append(jobs, job{s, every[i]})
