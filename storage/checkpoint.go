@@ -68,8 +68,11 @@ type checkpointer struct {
 	log *slog.Logger
 	// writes is the catalog's write lock (Store.writeLock): no write
 	// transaction is open while it is held.
-	writes   sync.Locker
-	interval time.Duration
+	writes sync.Locker
+	// renewReads asks the long reads (the pulls served, see ReadPages)
+	// to read from a new snapshot at their next page.
+	renewReads func()
+	interval   time.Duration
 	// startOverFrames is the threshold of logStartOver (or the tests'
 	// own) in frames of the log.
 	startOverFrames int
@@ -81,7 +84,7 @@ type checkpointer struct {
 	stopOnce sync.Once
 }
 
-func startCheckpointer(file string, log *slog.Logger, writes sync.Locker, timings checkpointTimings) (*checkpointer, error) {
+func startCheckpointer(file string, log *slog.Logger, writes sync.Locker, renewReads func(), timings checkpointTimings) (*checkpointer, error) {
 	if timings.interval == 0 {
 		timings.interval = checkpointInterval
 	}
@@ -99,7 +102,7 @@ func startCheckpointer(file string, log *slog.Logger, writes sync.Locker, timing
 		return nil, fmt.Errorf("open checkpointer: %w", err)
 	}
 	c := &checkpointer{
-		db: db, log: log, writes: writes, interval: timings.interval,
+		db: db, log: log, writes: writes, renewReads: renewReads, interval: timings.interval,
 		startOverFrames: int(timings.startOver / (max(pageSize, 512) + walFrameHeader)),
 		due:             make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{}),
 	}
@@ -144,16 +147,20 @@ func (c *checkpointer) checkpointOnce(ctx context.Context) error {
 		return err
 	}
 	// Most of the log is in the file now; what the writers appended
-	// meanwhile is copied with them kept out. A reader can still keep the
-	// log from starting over: a snapshot older than the log's end holds
-	// back the pages after it (a peer's pull reads all its pages from one
-	// snapshot), and a reader that began before this checkpoint ended
-	// keeps the next commit from starting over. The log then starts over
-	// at a later turn, whose checkpoint has only the pages written since
-	// to copy and sync.
+	// meanwhile is copied with them kept out. A reader's snapshot older
+	// than the log's end holds back the pages after it, and keeps the log
+	// from starting over: the pulls served, each reading page after page
+	// as slowly as its caller takes them, are asked to read their next
+	// page from a new snapshot, and the checkpoint waits for them
+	// (restart mode, up to the checkpointer's busy timeout): with members
+	// pulling back to back, one snapshot or another always held the log
+	// back, and it grew by everything written. A checkpoint that could
+	// not wait long enough (a caller slow to take a page) copied what it
+	// could; a later turn tries again.
 	c.writes.Lock()
 	defer c.writes.Unlock()
-	_, _, err = c.checkpoint(ctx)
+	c.renewReads()
+	_, _, err = c.checkpointMode(ctx, "RESTART")
 	return err
 }
 
@@ -163,8 +170,16 @@ func (c *checkpointer) checkpointOnce(ctx context.Context) error {
 // that (a reader's snapshot holds back the pages after it until the next
 // time; frames appended meanwhile are not counted).
 func (c *checkpointer) checkpoint(ctx context.Context) (logFrames int, complete bool, err error) {
+	return c.checkpointMode(ctx, "PASSIVE")
+}
+
+// checkpointMode is checkpoint in one of SQLite's modes: PASSIVE waits for
+// no one; RESTART waits, up to the connection's busy timeout, for every
+// reader to read from the last snapshot, so that the next commit starts
+// the log over.
+func (c *checkpointer) checkpointMode(ctx context.Context, mode string) (logFrames int, complete bool, err error) {
 	var busy, copied int
-	if err := c.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logFrames, &copied); err != nil {
+	if err := c.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint("+mode+")").Scan(&busy, &logFrames, &copied); err != nil {
 		return 0, false, fmt.Errorf("checkpoint: %w", err)
 	}
 	return logFrames, busy == 0 && copied == logFrames, nil

@@ -115,6 +115,9 @@ type Store struct {
 	// stores it here once committed, over the nil (see PinnedKey).
 	pins     sync.Map
 	unpinned atomic.Int64 // the nils in pins, give or take those pinned since
+	// freshSnapshots counts the checkpointer's asks that the long reads
+	// (ReadPages) read from a new snapshot: see pageSnapshot.
+	freshSnapshots atomic.Int64
 	// forks holds, by origin, the first Fork met since the catalog opened.
 	forks sync.Map
 
@@ -312,7 +315,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	// are fewer (see sync.NewServer's places).
 	s.reader.SetMaxOpenConns(maxReaders)
 	s.reader.SetMaxIdleConns(maxReaders)
-	if s.checkpoints, err = startCheckpointer(opts.Path, s.log, s.writeLock, opts.checkpoints); err != nil {
+	if s.checkpoints, err = startCheckpointer(opts.Path, s.log, s.writeLock, func() { s.freshSnapshots.Add(1) }, opts.checkpoints); err != nil {
 		s.reader.Close()
 		s.writer.Close()
 		return nil, err
@@ -418,6 +421,13 @@ func openDB(file string, role connRole) (*sql.DB, error) {
 	switch role {
 	case roleReader:
 		q.Add("_pragma", "query_only(on)")
+	case roleCheckpointer:
+		// A checkpoint that waits for the readers (restart mode) does so
+		// holding the writers out: a second at most.
+		q.Set("_pragma", "busy_timeout(1000)")
+		q.Add("_pragma", "journal_mode(wal)")
+		q.Add("_pragma", "synchronous(normal)")
+		q.Add("_pragma", "foreign_keys(on)")
 	case roleWriter:
 		// Write transactions take the write lock at BEGIN, so two writers
 		// never deadlock on a read-then-write upgrade.
