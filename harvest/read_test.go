@@ -1026,3 +1026,40 @@ func TestScheduleAfterAConfigurationChange(t *testing.T) {
 		t.Errorf("the run under the corrected mapping: %v (%v), want its mapping kept and the tool updated", runs, err)
 	}
 }
+
+// TestScheduleAfterAnUpgrade: a csv source harvested well by a version
+// whose reports kept no mapping of columns, and configured as it was, is
+// not taken for configured anew: it waits until it is due, as after any
+// restart.
+func TestScheduleAfterAnUpgrade(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	im := NewImporter(s, nil, quietLog())
+	path := filepath.Join(t.TempDir(), "outils.csv")
+	if err := os.WriteFile(path, []byte("id,Nom,Résumé\n1,Décidim,Démocratie participative\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := Source{Name: "city", Kind: KindCSV, Location: path, Columns: map[string]string{"id": "id", "display_name": "Nom", "descriptions.fr.short_description": "Résumé"}}
+	req := Read(ctx, src, ReadOptions{})
+	req.Source.Columns = nil // as the version before wrote every report
+	if _, err := im.Import(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	var logs lockedbuf.Buffer
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(runCtx, []Scheduled{{Source: src, Interval: "24h"}}, im, ReadOptions{}, slog.New(slog.NewTextHandler(&logs, nil)))
+	}()
+	waitFor(t, "the source to wait, or to be harvested again", func() bool {
+		runs, err := s.HarvestRuns(ctx, "city", 10)
+		return strings.Contains(logs.String(), "waits until it is due") || (err == nil && len(runs) > 1)
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if runs, err := s.HarvestRuns(ctx, "city", 10); err != nil || len(runs) != 1 {
+		t.Errorf("a csv source configured as before the upgrade: %d runs (%v), want 1: harvested again at start", len(runs), err)
+	}
+}

@@ -239,8 +239,14 @@ func (im *Importer) dueIn(ctx context.Context, s Scheduled, every time.Duration)
 		return 0
 	}
 	runs, err := im.store.HarvestRuns(ctx, s.Name, 1)
-	if err != nil || len(runs) == 0 || !runs[0].GetComplete() || runs[0].GetError() != "" ||
-		!proto.Equal(runs[0].GetSource(), s.Proto()) {
+	if err != nil || len(runs) == 0 || !runs[0].GetComplete() || runs[0].GetError() != "" {
+		return 0
+	}
+	now := s.Proto()
+	if len(runs[0].GetSource().GetColumns()) == 0 {
+		now.Columns = nil // a report of an earlier version, which kept none
+	}
+	if !proto.Equal(runs[0].GetSource(), now) {
 		return 0
 	}
 	since := im.now().Sub(runs[0].GetEndTime().AsTime())

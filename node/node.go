@@ -657,10 +657,11 @@ func forwardedHeader(key string) (string, bool) {
 	return "", false
 }
 
-// asciiHeaders answers a request of the API whose admin token is not
-// ASCII (no token is: the gateway dropped it, and the write was refused
-// for sending none) with 401 saying so, and drops an Accept-Language not
-// ASCII (no language tag is), which the gateway could not pass on.
+// asciiHeaders answers a write of the API whose admin token is not ASCII
+// (no token is: the gateway dropped it, and the write was refused for
+// sending none) with 401 saying so, and drops an Accept-Language not ASCII
+// (no language tag is), which the gateway could not pass on, and such a
+// token of a read, which is public.
 func asciiHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !strings.HasPrefix(r.URL.Path, "/v1/") {
@@ -677,6 +678,10 @@ func asciiHeaders(next http.Handler) http.Handler {
 		}
 		r = r.Clone(r.Context()) // without it, which the gateway would log
 		r.Header.Del("Authorization")
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			next.ServeHTTP(w, r)
+			return
+		}
 		if err := status.Error(codes.Unauthenticated, "the Authorization header holds characters that are not ASCII, which no admin token does: send Authorization: Bearer TOKEN"); refuseLater(r, err) {
 			next.ServeHTTP(w, r)
 		} else {

@@ -128,7 +128,7 @@ func TestMethodNotAllowedSaysAllow(t *testing.T) {
 // which HTTP allows and gRPC metadata cannot carry, is answered without a
 // word on the node's stderr (the gateway wrote an ERROR there for each,
 // for any caller); an admin token that is not ASCII, which no token is,
-// is refused saying so, rather than as no token sent.
+// is refused saying so, rather than as no token sent, for a write.
 func TestHeadersNotASCII(t *testing.T) {
 	n := startNode(t)
 	stderr, err := os.Create(filepath.Join(t.TempDir(), "stderr"))
@@ -170,6 +170,10 @@ func TestHeadersNotASCII(t *testing.T) {
 		if code, body := call("GET", "/v1/node", header, "navigateur-é"); code != 200 {
 			t.Errorf("GET /v1/node with a %s not ASCII: %d %s", header, code, body)
 		}
+	}
+	// Reads are public, whatever the token.
+	if code, body := call("GET", "/v1/tools", "Authorization", "Bearer jéton"); code != 200 {
+		t.Errorf("a read with a token not ASCII: %d %s", code, body)
 	}
 	code, body := call("POST", "/v1/origins/fr/tools?tool_id=x", "Authorization", "Bearer jéton")
 	restore()

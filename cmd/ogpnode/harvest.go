@@ -22,6 +22,7 @@ import (
 	"github.com/ogptoolbox/federation/harvest/csvfile"
 	"github.com/ogptoolbox/federation/node"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 )
 
 // errSourceFailed makes harvest exit non-zero when a source could not be
@@ -255,7 +256,7 @@ func readToken(file string, getenv func(string) string) (string, error) {
 		}
 		return strings.TrimSpace(string(b)), nil
 	}
-	if t := getenv("OGPNODE_ADMIN_TOKEN"); t != "" {
+	if t := strings.TrimSpace(getenv("OGPNODE_ADMIN_TOKEN")); t != "" { // a secret written by echo ends with a newline
 		return t, nil
 	}
 	return "", errors.New("harvest: --node needs the admin token: --admin-token-file or OGPNODE_ADMIN_TOKEN")
@@ -323,6 +324,13 @@ type nodeClient struct {
 }
 
 func (c *nodeClient) importHarvest(ctx context.Context, req *catalogv1.ImportHarvestRequest) (*catalogv1.HarvestRun, error) {
+	// The columns a csv source was read by are the report's to keep of a
+	// scheduled run; a node of an earlier version, which the federation's
+	// members may still run, refuses the field as unknown.
+	if len(req.GetSource().GetColumns()) > 0 {
+		req = proto.CloneOf(req)
+		req.Source.Columns = nil
+	}
 	body, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(req)
 	if err != nil {
 		return nil, err

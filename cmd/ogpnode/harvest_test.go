@@ -5,8 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"io/fs"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -93,7 +96,9 @@ func TestHarvestIntoRunningNode(t *testing.T) {
 	})
 
 	one := sharedCorpus(t, "publiccode/v0/valid/valid.yml")
-	out, err := runHarvestCommand(t, map[string]string{"OGPNODE_ADMIN_TOKEN": e2eToken}, "--node", base, one)
+	// The token of the environment, as a secret's file gives it (with a
+	// newline), as the node takes it.
+	out, err := runHarvestCommand(t, map[string]string{"OGPNODE_ADMIN_TOKEN": e2eToken + "\n"}, "--node", base, one)
 	if err != nil || !strings.Contains(out, "1 created") {
 		t.Fatalf("harvest --node: %v\n%s", err, out)
 	}
@@ -341,5 +346,30 @@ func TestHarvestFlagsAfterASourceRefused(t *testing.T) {
 		if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("a refused harvest made %s (%v)", dir, err)
 		}
+	}
+}
+
+// TestHarvestIntoANodeSendsNoColumns: ogpnode harvest --node of a csv
+// source sends the request without the mapping of columns, which a node of
+// the version before (the federation's members upgrade one at a time)
+// refuses as an unknown field.
+func TestHarvestIntoANodeSendsNoColumns(t *testing.T) {
+	var sent []byte
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sent, _ = io.ReadAll(r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"name": "harvests/1", "created": 1}`)
+	}))
+	defer srv.Close()
+	sheet := filepath.Join(t.TempDir(), "outils.csv")
+	if err := os.WriteFile(sheet, []byte("id,Nom,Résumé\n1,Décidim,Démocratie participative\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := runHarvestCommand(t, map[string]string{"OGPNODE_ADMIN_TOKEN": e2eToken}, "--node", srv.URL, "--kind", "csv",
+		"--columns", "id=id,display_name=Nom,descriptions.fr.short_description=Résumé", sheet); err != nil {
+		t.Fatalf("harvest --node: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(sent), `"csv"`) || strings.Contains(string(sent), "columns") {
+		t.Errorf("the request sent: %.300s", sent)
 	}
 }

@@ -310,8 +310,16 @@ func alternatives() [][2]string {
 // config file, which is cleared), and refuses the two given at one level,
 // where neither wins.
 func oneOfEach(givenAt map[string]givenIn, values map[string]*string) error {
+	// A flag given empty (--gossip-key "$KEY", KEY unset) gives nothing,
+	// as a variable set empty does: it does not clear the other.
+	given := func(name string) givenIn {
+		if *values[name] == "" {
+			return 0
+		}
+		return givenAt[name]
+	}
 	for _, pair := range alternatives() {
-		a, b := givenAt[pair[0]], givenAt[pair[1]]
+		a, b := given(pair[0]), given(pair[1])
 		switch {
 		case a == 0 || b == 0:
 		case a == b && a == givenOnCommandLine:

@@ -216,6 +216,12 @@ func TestConfigAlternativesOneSetting(t *testing.T) {
 	if diff := cmp.Diff(got, want); diff != "" {
 		t.Errorf("the settings given two ways (-got +want):\n%s", diff)
 	}
+	// A flag given empty (a unit's --gossip-key "$KEY", KEY unset) gives
+	// nothing: the file's key file stays, and gossip encrypted.
+	cfg, _, err = parseServe([]string{"--config", file, "--gossip-key", ""}, func(string) string { return "" }, io.Discard)
+	if err != nil || cfg.GossipKeyFile != "/from/file/gossip.key" {
+		t.Errorf("--gossip-key \"\" and the file's gossip-key-file: key file %q, %v", cfg.GossipKeyFile, err)
+	}
 	for _, tc := range []struct {
 		args []string
 		env  map[string]string
