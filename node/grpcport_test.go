@@ -1,11 +1,13 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"net"
 	"os"
+	"runtime"
 	"strings"
 	gosync "sync"
 	"sync/atomic"
@@ -20,6 +22,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	grpcstatus "google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -204,5 +207,45 @@ func TestGRPCRequestsThatDoNotDecode(t *testing.T) {
 	}
 	if _, err := n.client.GetNodeInfo(ctx, &catalogv1.GetNodeInfoRequest{}); err != nil {
 		t.Errorf("the node after: %v", err)
+	}
+}
+
+// TestUndecodableRequestsLeaveNothingBehind: anonymous calls of a method
+// that takes one request, each sending two of which one does not decode
+// (3 MiB of query, then an origin not UTF-8: gRPC refuses the second
+// message of a unary call once it decoded it, before any interceptor
+// runs), leave nothing behind once they ended: the codec kept each
+// request that did not decode until an interceptor refused it, which
+// these never reach.
+func TestUndecodableRequestsLeaveNothingBehind(t *testing.T) {
+	n := startNode(t)
+	ctx := context.Background()
+	req := protowire.AppendTag(nil, 1, protowire.BytesType)
+	req = protowire.AppendBytes(req, bytes.Repeat([]byte("a"), 3<<20))
+	req = protowire.AppendTag(req, 2, protowire.BytesType)
+	req = protowire.AppendBytes(req, []byte{0xff})
+	bad := wireBytes(req)
+	heap := func() uint64 {
+		var m runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	before := heap()
+	for range 30 {
+		s, err := n.conn.NewStream(ctx, &grpc.StreamDesc{ClientStreams: true, ServerStreams: true}, catalogv1.CatalogService_ListTools_FullMethodName, grpc.ForceCodec(wireCodec{}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.SendMsg(&bad)
+		s.SendMsg(&bad)
+		s.CloseSend()
+		var out wireBytes
+		if err := s.RecvMsg(&out); err == nil {
+			t.Fatal("answered")
+		}
+	}
+	if grew := (int64(heap()) - int64(before)) >> 20; grew > 30 {
+		t.Errorf("30 refused calls of 3 MiB each left the node's heap %d MiB larger", grew)
 	}
 }
