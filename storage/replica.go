@@ -869,33 +869,31 @@ func (s *Store) PinKey(ctx context.Context, origin string, key ed25519.PublicKey
 	return nil
 }
 
-// maxUnpinnedCached bounds how many origins PinnedKey remembers as having
-// no key pinned.
-const maxUnpinnedCached = 4096
-
-// PinnedKey is the key pinned for origin's records, nil if none is yet.
-func (s *Store) PinnedKey(ctx context.Context, origin string) (ed25519.PublicKey, error) {
+// PinnedKey is the key pinned for origin's records, nil if none is yet. It
+// reads no catalog: every key pinned is in memory (see Store.pins).
+func (s *Store) PinnedKey(_ context.Context, origin string) (ed25519.PublicKey, error) {
 	if key, ok := s.pins.Load(origin); ok {
 		return key.(ed25519.PublicKey), nil
 	}
-	var key []byte
-	err := s.reader.QueryRowContext(ctx, "SELECT public_key FROM origins WHERE origin = ?", origin).Scan(&key)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && key == nil) {
-		// Only if nothing is cached yet: a page pinning a key may have
-		// committed, and cached it, since the query read. And only so
-		// many: names of origins that never send a record cost a query.
-		if s.unpinned.Load() < maxUnpinnedCached {
-			if _, loaded := s.pins.LoadOrStore(origin, ed25519.PublicKey(nil)); !loaded {
-				s.unpinned.Add(1)
-			}
-		}
-		return nil, nil
-	}
+	return nil, nil
+}
+
+// loadPins reads every key pinned into pins, as the catalog opens.
+func (s *Store) loadPins(ctx context.Context) error {
+	rows, err := s.writer.QueryContext(ctx, "SELECT origin, public_key FROM origins WHERE public_key IS NOT NULL")
 	if err != nil {
-		return nil, fmt.Errorf("read key of %s: %w", origin, err)
+		return fmt.Errorf("read the keys pinned: %w", err)
 	}
-	s.pins.Store(origin, ed25519.PublicKey(key))
-	return key, nil
+	defer rows.Close()
+	for rows.Next() {
+		var origin string
+		var key []byte
+		if err := rows.Scan(&origin, &key); err != nil {
+			return fmt.Errorf("read the keys pinned: %w", err)
+		}
+		s.pins.Store(origin, ed25519.PublicKey(key))
+	}
+	return rows.Err()
 }
 
 // checkPage parses, checks and verifies a page's records, and analyzes them

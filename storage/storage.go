@@ -109,12 +109,13 @@ type Store struct {
 	// trusted, when not nil, are the only origins whose records the
 	// catalog accepts from peers, with their keys.
 	trusted map[string]ed25519.PublicKey
-	// pins holds, by origin, the key pinned (an ed25519.PublicKey), or nil
-	// while none is: gossip asks PinnedKey of every member's every
-	// message. A key once pinned never changes; the page that pins one
-	// stores it here once committed, over the nil (see PinnedKey).
-	pins     sync.Map
-	unpinned atomic.Int64 // the nils in pins, give or take those pinned since
+	// pins holds, by origin, every key pinned (an ed25519.PublicKey),
+	// read when the catalog opens, and each pinned since, once committed:
+	// gossip asks PinnedKey of every member's every message, under
+	// memberlist's lock of its members, where a read of the catalog
+	// waited for a reader among those the pulls and the API hold. A key
+	// once pinned never changes while the catalog is open.
+	pins sync.Map
 	// freshSnapshots counts the checkpointer's asks that the long reads
 	// (ReadPages) read from a new snapshot: see pageSnapshot.
 	freshSnapshots atomic.Int64
@@ -299,6 +300,10 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, err
 	}
 	if err := s.computeDigests(ctx); err != nil {
+		s.writer.Close()
+		return nil, err
+	}
+	if err := s.loadPins(ctx); err != nil {
 		s.writer.Close()
 		return nil, err
 	}

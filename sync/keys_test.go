@@ -3,10 +3,13 @@ package sync
 import (
 	"context"
 	"crypto/ed25519"
+	"errors"
 	"strings"
+	gosync "sync"
 	"testing"
 	"time"
 
+	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
 	"github.com/ogptoolbox/federation/storage"
 	dto "github.com/prometheus/client_model/go"
 )
@@ -147,4 +150,45 @@ func TestOwnOriginUnderAnotherKeySaidWhereOperatorLooks(t *testing.T) {
 		}
 		return false
 	})
+}
+
+// TestNotifyAliveReadsNoCatalog: memberlist asks the node of each member's
+// announcement under its lock of its members; the key pinned for the
+// member's origin is in memory, not read from the catalog, where every
+// reader may be held (the pulls served, each for as long as its caller
+// takes, and the API's reads): gossip stalled, members were suspected.
+func TestNotifyAliveReadsNoCatalog(t *testing.T) {
+	ctx := context.Background()
+	aa := startNode(t, t.TempDir(), "aa", clusterOpts{})
+	writeTools(t, aa, "t", 3)
+	// Every reader of the catalog held, by pulls whose callers read
+	// nothing.
+	stop := make(chan struct{})
+	held := make(chan struct{}, 64)
+	var wg gosync.WaitGroup
+	defer func() { close(stop); wg.Wait() }()
+	for range 64 {
+		wg.Go(func() {
+			aa.store.ReadPages(ctx, storage.PullSpec{AllOrigins: true, MaxPageBytes: 1}, func(*federationv1.OriginPage) error {
+				held <- struct{}{}
+				<-stop
+				return errors.New("stopped")
+			})
+		})
+	}
+	for range 16 { // as many as the catalog's readers; the others wait for one
+		<-held
+	}
+	answered := make(chan error, 1)
+	go func() {
+		answered <- (delegate{aa.repl}).NotifyAlive(signedMember(t, meta{Origin: "nm", GRPCAddr: "127.0.0.1:7400", Protocol: ProtocolVersion}, nodeKey("nm")))
+	}()
+	select {
+	case err := <-answered:
+		if err != nil {
+			t.Error(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("NotifyAlive waits for a reader of the catalog")
+	}
 }
