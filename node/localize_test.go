@@ -103,8 +103,8 @@ func TestViolationsInTheCallersLanguage(t *testing.T) {
 }
 
 // TestEveryViolationInFrench: each message the API's checks give (those of
-// package validate, and the node's own) has its French, which takes the
-// same arguments.
+// package validate, and the node's own, by invalidField too) has its
+// French, which takes the same arguments.
 func TestEveryViolationInFrench(t *testing.T) {
 	files, err := filepath.Glob("*.go")
 	if err != nil {
@@ -126,13 +126,20 @@ func TestEveryViolationInFrench(t *testing.T) {
 			if !ok || len(call.Args) < 2 {
 				return true
 			}
-			sel, ok := call.Fun.(*ast.SelectorExpr)
+			// v.Add(field, format, ...), v.add(...), invalidField(field, format, ...)
+			var name string
+			switch fn := call.Fun.(type) {
+			case *ast.SelectorExpr:
+				name = fn.Sel.Name
+			case *ast.Ident:
+				name = fn.Name
+			}
 			lit, isLit := call.Args[1].(*ast.BasicLit)
-			if !ok || (sel.Sel.Name != "Add" && sel.Sel.Name != "add") || !isLit || lit.Kind != token.STRING {
+			if (name != "Add" && name != "add" && name != "invalidField") || !isLit || lit.Kind != token.STRING {
 				return true
 			}
 			format, err := strconv.Unquote(lit.Value)
-			if err != nil || format == "%v" { // an error's own text, English
+			if err != nil || format == "%v" || format == "%s" { // an error's own text, English
 				return true
 			}
 			checked++
