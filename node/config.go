@@ -48,6 +48,10 @@ type Config struct {
 	// TrustFile, when set, lists the only origins whose records the node
 	// accepts, each with its public key.
 	TrustFile string
+	// PinFile, when set, lists origins, each with the public key to hold
+	// it under in place of the one pinned (a member that lost its key and
+	// made a new one), in the trust file's format; it refuses no origin.
+	PinFile string
 	// AdminToken authorizes writes, unless AdminTokenFile is set.
 	AdminToken string
 	// AdminTokenFile holds the admin token.

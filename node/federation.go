@@ -93,14 +93,14 @@ func decodeKey(s string) ([]byte, bool) {
 	return key, err == nil && len(key) == ed25519.PublicKeySize
 }
 
-// readTrust reads a trust file: a line per origin, its name and its public
-// key in hex (as the node logs it at start and the federation page shows
-// it) or in base64 (as GET /v1/node gives it), separated by spaces; #
-// starts a comment.
-func readTrust(path string) (map[string]ed25519.PublicKey, error) {
+// readOriginKeys reads a file of origins' keys, the file of flag (--trust
+// or --pin): a line per origin, its name and its public key in hex (as the
+// node logs it at start and the federation page shows it) or in base64 (as
+// GET /v1/node gives it), separated by spaces; # starts a comment.
+func readOriginKeys(flag, path string) (map[string]ed25519.PublicKey, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("--trust: %w", err)
+		return nil, fmt.Errorf("%s: %w", flag, err)
 	}
 	out := map[string]ed25519.PublicKey{}
 	sc := bufio.NewScanner(bytes.NewReader(b))
@@ -111,31 +111,36 @@ func readTrust(path string) (map[string]ed25519.PublicKey, error) {
 			continue
 		}
 		if len(fields) != 2 {
-			return nil, fmt.Errorf("--trust %s:%d: want an origin and its key in hex or base64", path, line)
+			return nil, fmt.Errorf("%s %s:%d: want an origin and its key in hex or base64", flag, path, line)
 		}
 		origin, encoded := fields[0], fields[1]
 		if !envelope.ValidOrigin(origin) {
-			return nil, fmt.Errorf("--trust %s:%d: %q is not an origin", path, line, origin)
+			return nil, fmt.Errorf("%s %s:%d: %q is not an origin", flag, path, line, origin)
 		}
 		key, ok := decodeKey(encoded)
 		if !ok {
-			return nil, fmt.Errorf("--trust %s:%d: the key of %s is not 32 bytes in hex (64 digits) or base64 (44 characters)", path, line, origin)
+			return nil, fmt.Errorf("%s %s:%d: the key of %s is not 32 bytes in hex (64 digits) or base64 (44 characters)", flag, path, line, origin)
 		}
 		if err := envelope.CheckPublicKey(key); err != nil {
-			return nil, fmt.Errorf("--trust %s:%d: the key of %s: %w", path, line, origin, err)
+			return nil, fmt.Errorf("%s %s:%d: the key of %s: %w", flag, path, line, origin, err)
 		}
 		if _, dup := out[origin]; dup {
-			return nil, fmt.Errorf("--trust %s:%d: %s is listed twice", path, line, origin)
+			return nil, fmt.Errorf("%s %s:%d: %s is listed twice", flag, path, line, origin)
 		}
 		out[origin] = key
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("--trust: %w", err)
+		return nil, fmt.Errorf("%s: %w", flag, err)
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("--trust %s: lists no origin", path)
+		return nil, fmt.Errorf("%s %s: lists no origin", flag, path)
 	}
 	return out, nil
+}
+
+// readTrust reads a --trust file (see readOriginKeys).
+func readTrust(path string) (map[string]ed25519.PublicKey, error) {
+	return readOriginKeys("--trust", path)
 }
 
 // dialPeer opens a client connection to a peer's gRPC address, over mutual

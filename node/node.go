@@ -111,6 +111,12 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 		}
 		n.log.Info("accepting records only of the origins of the trust file", "path", cfg.TrustFile, "origins", len(trusted))
 	}
+	var pinned map[string]ed25519.PublicKey
+	if cfg.PinFile != "" {
+		if pinned, err = readOriginKeys("--pin", cfg.PinFile); err != nil {
+			return err
+		}
+	}
 	if n.tls, err = loadTLS(cfg, n.log); err != nil {
 		return err
 	}
@@ -161,7 +167,7 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 			"data", cfg.DataDir)
 	}
 	var created bool
-	n.store, created, err = openWithKey(ctx, cfg.DataDir, storage.Options{Origin: cfg.Origin, Logger: log, Trusted: trusted}, tokenPath)
+	n.store, created, err = openWithKey(ctx, cfg.DataDir, storage.Options{Origin: cfg.Origin, Logger: log, Trusted: trusted, Pinned: pinned}, tokenPath)
 	if err != nil {
 		return err
 	}

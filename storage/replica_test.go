@@ -1070,3 +1070,50 @@ func TestRecordsOfATimeThatIsNoneRepaired(t *testing.T) {
 		t.Errorf("RepairTimes again: %d, %v; want nothing", n, err)
 	}
 }
+
+// TestPinnedKeys: a pin file's key for an origin takes the place of the
+// key pinned (its records of the other dropped), pins an origin met yet,
+// and refuses no other origin; one for the node's own origin other than
+// its key, or one the trust list gives another, is refused.
+func TestPinnedKeys(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	fr := openAt(t, filepath.Join(dir, "fr.db"), "fr", testKey(1))
+	if _, err := fr.Apply(ctx, numberedCreates(3)); err != nil {
+		t.Fatal(err)
+	}
+	it := openAt(t, filepath.Join(dir, "it.db"), "it", testKey(4))
+	for _, p := range pages(t, fr, it, 0) {
+		if _, err := it.ApplyPage(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	it.Close()
+	pub := func(i byte) ed25519.PublicKey { return testKey(i).Public().(ed25519.PublicKey) }
+	it, err := Open(ctx, Options{Path: filepath.Join(dir, "it.db"), Origin: "it", Key: testKey(4), Pinned: map[string]ed25519.PublicKey{"fr": pub(9), "de": pub(2)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer it.Close()
+	for origin, want := range map[string]ed25519.PublicKey{"fr": pub(9), "de": pub(2)} {
+		if key, err := it.PinnedKey(ctx, origin); err != nil || !key.Equal(want) {
+			t.Errorf("the key pinned for %s: %x, %v; want %x", origin, key, err, want)
+		}
+	}
+	if w, err := it.Watermark(ctx, "fr"); err != nil || w != 0 {
+		t.Errorf("fr's watermark: %d, %v; want 0", w, err)
+	}
+	if !it.Accepts("es") {
+		t.Error("a pin file refuses the origins it does not name")
+	}
+	for name, opts := range map[string]Options{
+		"the node's own origin":        {Origin: "it", Key: testKey(4), Pinned: map[string]ed25519.PublicKey{"it": pub(9)}},
+		"another key than the trust's": {Origin: "it", Key: testKey(4), Pinned: map[string]ed25519.PublicKey{"fr": pub(9)}, Trusted: map[string]ed25519.PublicKey{"fr": pub(8)}},
+	} {
+		opts.Path = filepath.Join(t.TempDir(), "other.db")
+		if s, err := Open(ctx, opts); err == nil {
+			s.Close()
+			t.Errorf("a pin file of %s: opened", name)
+		}
+	}
+}

@@ -85,6 +85,10 @@ type Options struct {
 	// accepted from peers, each with its key (a --trust file). When nil, an
 	// origin's key is pinned when its first records arrive.
 	Trusted map[string]ed25519.PublicKey
+	// Pinned are keys to hold origins under in place of those pinned (a
+	// --pin file): the key a member that lost its own made anew. Unlike
+	// Trusted, they refuse no other origin.
+	Pinned map[string]ed25519.PublicKey
 
 	// checkpoints, when set, replaces the checkpointer's timings (tests).
 	checkpoints checkpointTimings
@@ -299,6 +303,10 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		s.writer.Close()
 		return nil, err
 	}
+	if err := s.pinGiven(ctx, opts.Pinned); err != nil {
+		s.writer.Close()
+		return nil, err
+	}
 	if err := s.computeDigests(ctx); err != nil {
 		s.writer.Close()
 		return nil, err
@@ -367,8 +375,44 @@ func (s *Store) checkTrusted(ctx context.Context) error {
 	return nil
 }
 
-// repin pins origin to key, the trust list's, in place of pinned, and drops
-// the records of it signed with pinned.
+// pinGiven pins each origin of pins to its key: in place of the key pinned
+// here, whose records are dropped (see repin), or as a member's own
+// announcement would (see PinKey). It refuses a key for the node's own
+// origin other than the node's, and one the trust list gives another.
+func (s *Store) pinGiven(ctx context.Context, pins map[string]ed25519.PublicKey) error {
+	for origin, key := range pins {
+		if origin == s.origin && !key.Equal(s.PublicKey()) {
+			return fmt.Errorf("open catalog: the pin file gives this node's origin %s the key %x, but the node's key is %x: correct the pin file",
+				origin, []byte(key), []byte(s.PublicKey()))
+		}
+		if trusted, ok := s.trusted[origin]; ok && !trusted.Equal(key) {
+			return fmt.Errorf("open catalog: the pin file gives origin %s the key %x, and the trust list %x: give one", origin, []byte(key), []byte(trusted))
+		}
+		var pinned []byte
+		err := s.writer.QueryRowContext(ctx, "SELECT public_key FROM origins WHERE origin = ?", origin).Scan(&pinned)
+		switch {
+		case origin == s.origin:
+		case errors.Is(err, sql.ErrNoRows):
+			if _, err := s.writer.ExecContext(ctx, "INSERT INTO origins (origin, public_key, head_seq, record_count, digest, signed_digest) VALUES (?, ?, 0, 0, NULL, NULL)", origin, []byte(key)); err != nil {
+				return fmt.Errorf("open catalog: pin %s to the pin file's key: %w", origin, err)
+			}
+		case err != nil:
+			return fmt.Errorf("open catalog: %w", err)
+		case pinned == nil:
+			if _, err := s.writer.ExecContext(ctx, "UPDATE origins SET public_key = ? WHERE origin = ?", []byte(key), origin); err != nil {
+				return fmt.Errorf("open catalog: pin %s to the pin file's key: %w", origin, err)
+			}
+		case !key.Equal(ed25519.PublicKey(pinned)):
+			if err := s.repin(ctx, origin, key, pinned); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// repin pins origin to key, the trust list's (or the pin file's), in place
+// of pinned, and drops the records of it signed with pinned.
 func (s *Store) repin(ctx context.Context, origin string, key ed25519.PublicKey, pinned []byte) error {
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
@@ -387,7 +431,7 @@ func (s *Store) repin(ctx context.Context, origin string, key ed25519.PublicKey,
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("open catalog: pin %s to the trust list's key: %w", origin, err)
 	}
-	s.log.Warn("the trust list gives an origin another key than the one pinned here: the origin now has the list's key, its records signed with the other are dropped, and it is pulled anew from its members",
+	s.log.Warn("the trust list (or pin file) gives an origin another key than the one pinned here: the origin now has that key, its records signed with the other are dropped, and it is pulled anew from its members",
 		"origin", origin, "trusted_key", fmt.Sprintf("%x", []byte(key)), "pinned_key", fmt.Sprintf("%x", pinned), "records_dropped", dropped)
 	return nil
 }

@@ -50,6 +50,7 @@ type clusterOpts struct {
 	net         *testNetwork                 // nil: the network as it is
 	maxDead     int                          // 0: the default
 	trusted     map[string]ed25519.PublicKey // nil: no trust list
+	pinned      map[string]ed25519.PublicKey // keys to hold origins under (a --pin file)
 	advertise   string                       // the host announced, if not the one listened on
 	gossipKey   []byte                       // nil: gossip unencrypted
 	log         *slog.Logger                 // nil: testLogger's
@@ -88,7 +89,7 @@ func startNode(t testing.TB, dir, origin string, o clusterOpts) *testNode {
 	if key == nil {
 		key = nodeKey(origin)
 	}
-	store, err := storage.Open(ctx, storage.Options{Path: filepath.Join(dir, "catalog.db"), Origin: origin, Key: key, Logger: log, Trusted: o.trusted})
+	store, err := storage.Open(ctx, storage.Options{Path: filepath.Join(dir, "catalog.db"), Origin: origin, Key: key, Logger: log, Trusted: o.trusted, Pinned: o.pinned})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -57,6 +57,26 @@ func TestLostKeySettledThroughTrust(t *testing.T) {
 	}
 }
 
+// TestLostKeySettledThroughPin follows the README's lost key: aa's
+// operator, who runs no trust list, gives bb's new key in a --pin file.
+// aa takes bb's new records, drops those of the lost key, and still takes
+// the records of every other origin: a trust list would have refused them.
+func TestLostKeySettledThroughPin(t *testing.T) {
+	ctx := context.Background()
+	aaDir, bb, newKey := keyLost(t)
+	cc := startNode(t, t.TempDir(), "cc", clusterOpts{join: []string{bb.repl.GossipAddr()}})
+	aa := startNode(t, aaDir, "aa", clusterOpts{join: []string{bb.repl.GossipAddr()}, pinned: map[string]ed25519.PublicKey{"bb": newKey}})
+	writeTools(t, cc, "c", 2)
+	waitFor(t, 20*time.Second, "aa takes bb's records under its new key, and cc's", func() bool {
+		b, err1 := aa.store.Watermark(ctx, "bb")
+		c, err2 := aa.store.Watermark(ctx, "cc")
+		return err1 == nil && err2 == nil && b == 5 && c == 2
+	})
+	if _, err := aa.store.Get(ctx, storage.KindTool, "bb", "before-loss-0"); err == nil {
+		t.Error("aa holds bb's records of the lost key")
+	}
+}
+
 // TestMemberOfAnotherKeySaid: a member refused for announcing its origin
 // with another key than the node holds it under is listed, gone, with why
 // as its last error, as a member of another protocol is: only the log

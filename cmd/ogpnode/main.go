@@ -232,6 +232,7 @@ flags beat the environment, which beats the file.
 	fs.StringVar(&cfg.HTTPTLSCert, "http-tls-cert", "", "a TLS certificate (PEM, with its chain) for HTTPS on --http-addr: REST, the web pages, /metrics (read again when its file changes)")
 	fs.StringVar(&cfg.HTTPTLSKey, "http-tls-key", "", "the private key of --http-tls-cert (PEM)")
 	fs.StringVar(&cfg.TrustFile, "trust", "", "a file of the only origins whose records are accepted, a line each: ORIGIN PUBLIC-KEY, in hex or base64 (default: accept any origin, pinning its key at first sight)")
+	fs.StringVar(&cfg.PinFile, "pin", "", "a file of origins to hold under a key in place of the one pinned (a member that lost its key and made a new one), as --trust writes them; it refuses no other origin")
 	fs.StringVar(&cfg.AdminTokenFile, "admin-token-file", "", "a file holding the admin token that writes need (default: OGPNODE_ADMIN_TOKEN, else DATA/admin-token, created on first start)")
 	fs.IntVar(&cfg.MaxRequestBytes, "max-request-bytes", cfg.MaxRequestBytes, "the largest request body accepted")
 	fs.IntVar(&cfg.MaxHarvestBytes, "max-harvest-bytes", cfg.MaxHarvestBytes, "the largest harvest import accepted (it carries a whole source)")
