@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -340,8 +341,8 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusForbidden, "error.csrf", "")
 		return
 	}
-	addr := signInAddr(r)
-	if wait := s.signIns.lockedOut(addr); wait > 0 {
+	addr := remoteHost(r)
+	if wait := s.signIns.LockedOut(addr); wait > 0 {
 		lockedOut(w, wait)
 		s.renderSignIn(w, r, http.StatusTooManyRequests, next, "signin.locked_out", int(wait.Round(time.Second)/time.Second)+1)
 		return
@@ -349,7 +350,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	// Trimmed, as the API takes it: a token pasted with a space or a
 	// line end around it is the token.
 	if !equalSecrets(strings.TrimSpace(r.PostFormValue("token")), s.cfg.AdminToken) {
-		if wait := s.signIns.failed(addr); wait > 0 {
+		if wait := s.signIns.Failed(addr); wait > 0 {
 			if wait == time.Second { // the first lockout of a run of them: said once
 				s.log.Warn("refused sign-ins with wrong admin tokens, too many from one address: each next wrong one locks it out twice as long", "remote", addr)
 			}
@@ -361,7 +362,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		s.renderSignIn(w, r, http.StatusUnauthorized, next, "signin.wrong_token")
 		return
 	}
-	s.signIns.succeeded(addr)
+	s.signIns.Succeeded(addr)
 	sess := s.sessions.create()
 	http.SetCookie(w, cookie(r, sessionCookie, sess.id, int(s.cfg.SessionTTL.Seconds())))
 	http.SetCookie(w, cookie(r, signInCookie, "", -1))
@@ -381,4 +382,13 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
 // wait may be tried again.
 func lockedOut(w http.ResponseWriter, wait time.Duration) {
 	w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+}
+
+// remoteHost is the address a request comes from, without its port.
+func remoteHost(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }

@@ -24,6 +24,7 @@ import (
 
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
+	"github.com/ogptoolbox/federation/internal/lockout"
 	"google.golang.org/grpc"
 )
 
@@ -57,7 +58,7 @@ type Server struct {
 	pages      map[string]*template.Template
 	messages   map[string]messages
 	sessions   *sessions
-	signIns    *signInGuard // slows down guessing the admin token
+	signIns    *lockout.Guard // slows down guessing the admin token
 	mux        *http.ServeMux
 }
 
@@ -101,7 +102,7 @@ func New(cfg Config) (*Server, error) {
 		pages:      pages,
 		messages:   catalog(),
 		sessions:   newSessions(cfg.SessionTTL, cfg.Now),
-		signIns:    newSignInGuard(cfg.Now),
+		signIns:    lockout.New(cfg.Now),
 	}
 	s.mux = s.routes(static)
 	return s, nil

@@ -1,0 +1,103 @@
+// Package lockout slows down guessing the node's admin token, which the
+// web pages' sign-in form and the API's writes take: past a few wrong
+// tokens from one address, each wrong one locks the address out twice as
+// long as the one before. An operator may choose a token of 16 characters
+// a person can type; nothing slowed guessing it.
+package lockout
+
+import (
+	"sync"
+	"time"
+)
+
+// A Guard counts each address's wrong tokens: past freeFailures, each
+// wrong one locks the address out for twice as long as the one before
+// (from a second up to MaxLockout), and a right one ends it. It is safe
+// for use by several goroutines.
+type Guard struct {
+	mu    sync.Mutex
+	now   func() time.Time
+	addrs map[string]*failures
+}
+
+type failures struct {
+	count int
+	until time.Time // locked out until then
+	last  time.Time
+}
+
+const (
+	// FreeFailures are the wrong tokens an address may give before the
+	// next locks it out.
+	FreeFailures = 5
+	// MaxLockout is the longest an address is locked out.
+	MaxLockout = 15 * time.Minute
+	// maxAddrs bounds the addresses a guard remembers; past it, those of
+	// no failure for MaxLockout are forgotten, then the oldest.
+	maxAddrs = 10_000
+)
+
+// New makes a guard of the clock now (time.Now when nil).
+func New(now func() time.Time) *Guard {
+	if now == nil {
+		now = time.Now
+	}
+	return &Guard{now: now, addrs: map[string]*failures{}}
+}
+
+// LockedOut is how long addr must wait before its next try, 0 for none.
+func (g *Guard) LockedOut(addr string) time.Duration {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	f := g.addrs[addr]
+	if f == nil {
+		return 0
+	}
+	return max(f.until.Sub(g.now()), 0)
+}
+
+// Failed counts a wrong token from addr, and returns the lockout it now
+// has (0 within the free failures).
+func (g *Guard) Failed(addr string) time.Duration {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	now := g.now()
+	f := g.addrs[addr]
+	if f == nil {
+		g.makeRoomLocked(now)
+		f = &failures{}
+		g.addrs[addr] = f
+	}
+	f.count++
+	f.last = now
+	if f.count <= FreeFailures {
+		return 0
+	}
+	lockout := min(time.Second<<min(f.count-FreeFailures-1, 20), MaxLockout)
+	f.until = now.Add(lockout)
+	return lockout
+}
+
+// Succeeded forgets addr's failures.
+func (g *Guard) Succeeded(addr string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	delete(g.addrs, addr)
+}
+
+func (g *Guard) makeRoomLocked(now time.Time) {
+	if len(g.addrs) < maxAddrs {
+		return
+	}
+	var oldest string
+	for addr, f := range g.addrs {
+		if now.Sub(f.last) > MaxLockout {
+			delete(g.addrs, addr)
+		} else if oldest == "" || f.last.Before(g.addrs[oldest].last) {
+			oldest = addr
+		}
+	}
+	if len(g.addrs) >= maxAddrs {
+		delete(g.addrs, oldest)
+	}
+}

@@ -1,0 +1,52 @@
+package lockout
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+// TestGuard: an address's first wrong tokens are free; each next one
+// locks it out twice as long, up to 15 minutes; a right one forgets them;
+// the others addresses are not locked out; and the addresses remembered
+// are bounded.
+func TestGuard(t *testing.T) {
+	now := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	g := New(func() time.Time { return now })
+	for range FreeFailures {
+		if wait := g.Failed("192.0.2.1"); wait != 0 {
+			t.Fatalf("a free failure locked out for %v", wait)
+		}
+	}
+	for i, want := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second} {
+		if wait := g.Failed("192.0.2.1"); wait != want {
+			t.Errorf("failure %d past the free ones: locked out for %v, want %v", i+1, wait, want)
+		}
+	}
+	if wait := g.LockedOut("192.0.2.1"); wait != 4*time.Second {
+		t.Errorf("locked out for %v, want 4s", wait)
+	}
+	if wait := g.LockedOut("192.0.2.2"); wait != 0 {
+		t.Errorf("another address locked out for %v", wait)
+	}
+	now = now.Add(4 * time.Second)
+	if wait := g.LockedOut("192.0.2.1"); wait != 0 {
+		t.Errorf("locked out for %v once the lockout passed", wait)
+	}
+	for range 30 {
+		g.Failed("192.0.2.1")
+	}
+	if wait := g.LockedOut("192.0.2.1"); wait != MaxLockout {
+		t.Errorf("after many failures: locked out for %v, want %v", wait, MaxLockout)
+	}
+	g.Succeeded("192.0.2.1")
+	if wait := g.LockedOut("192.0.2.1"); wait != 0 {
+		t.Errorf("after a right token: locked out for %v", wait)
+	}
+	for i := range maxAddrs + 10 {
+		g.Failed(fmt.Sprintf("10.0.%d.%d", i/256, i%256))
+	}
+	if n := len(g.addrs); n > maxAddrs {
+		t.Errorf("%d addresses remembered, more than %d", n, maxAddrs)
+	}
+}
