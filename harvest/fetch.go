@@ -102,9 +102,9 @@ func readLocal(path, where string, max int64) ([]byte, error) {
 // read does. A read of this machine's files blocks in the kernel, where no
 // context reaches: on a share whose server went away (a hard NFS mount),
 // it held the run, and the node's stop, for as long as the share was
-// gone. With reads, a location whose last read has not returned yet is
-// not read again: each scheduled run started one more, a goroutine and a
-// thread each, until the share came back.
+// gone. With reads, a location one of whose reads was left so, and has
+// not returned yet, is not read again: each scheduled run started one
+// more, a goroutine and a thread each, until the share came back.
 func untilDone[T any](ctx context.Context, reads *LocalReads, loc string, read func() (T, error)) (T, error) {
 	type result struct {
 		v   T
@@ -114,51 +114,76 @@ func untilDone[T any](ctx context.Context, reads *LocalReads, loc string, read f
 	if err := ctx.Err(); err != nil {
 		return zero, err
 	}
-	finished, ok := reads.start(loc)
-	if !ok {
-		return zero, fmt.Errorf("read %s: its last read has not returned yet (the file system does not answer): it is read again once that one has", loc)
+	if reads.stuck(loc) {
+		return zero, fmt.Errorf("read %s: a read of it left before has not returned yet (the file system does not answer): it is read again once that one has", loc)
 	}
+	var mu sync.Mutex
+	finished, left := false, false
 	done := make(chan result, 1)
 	go func() {
-		defer finished()
 		v, err := read()
+		mu.Lock()
+		finished = true
+		if left {
+			reads.returned(loc)
+		}
+		mu.Unlock()
 		done <- result{v, err}
 	}()
 	select {
 	case r := <-done:
 		return r.v, r.err
 	case <-ctx.Done():
+		mu.Lock()
+		if !finished {
+			left = true
+			reads.left(loc)
+		}
+		mu.Unlock()
 		return zero, ctx.Err()
 	}
 }
 
-// LocalReads are the reads of locations on this machine under way, for
-// untilDone: a scheduler's runs share one. Its zero value is unusable; a
-// nil one keeps nothing.
+// LocalReads are the reads of locations on this machine that untilDone
+// left under way, for a scheduler's runs to share. A nil one keeps none.
 type LocalReads struct {
-	mu       sync.Mutex
-	inFlight map[string]bool
+	mu      sync.Mutex
+	pending map[string]int // by location, the reads left under way
 }
 
 // NewLocalReads makes the reads of a scheduler's runs.
-func NewLocalReads() *LocalReads { return &LocalReads{inFlight: map[string]bool{}} }
+func NewLocalReads() *LocalReads { return &LocalReads{pending: map[string]int{}} }
 
-// start notes a read of loc, unless one is under way: finished ends it.
-func (l *LocalReads) start(loc string) (finished func(), ok bool) {
+// stuck reports whether a read of loc left under way has not returned.
+func (l *LocalReads) stuck(loc string) bool {
 	if l == nil {
-		return func() {}, true
+		return false
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.inFlight[loc] {
-		return nil, false
+	return l.pending[loc] > 0
+}
+
+// left notes a read of loc left under way.
+func (l *LocalReads) left(loc string) {
+	if l == nil {
+		return
 	}
-	l.inFlight[loc] = true
-	return func() {
-		l.mu.Lock()
-		defer l.mu.Unlock()
-		delete(l.inFlight, loc)
-	}, true
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.pending[loc]++
+}
+
+// returned notes that a read of loc left under way returned.
+func (l *LocalReads) returned(loc string) {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.pending[loc]--; l.pending[loc] <= 0 {
+		delete(l.pending, loc)
+	}
 }
 
 func readAtMost(r io.Reader, loc string, max int64) ([]byte, error) {

@@ -238,8 +238,9 @@ type ReadOptions struct {
 	MaxBytes int64
 	// Progress, when set, is told how many files of a folder have been read.
 	Progress func(done, total int)
-	// Reads, when set, keeps one read of each location on this machine
-	// under way (see untilDone); Run sets its own.
+	// Reads, when set, are the reads of locations on this machine left
+	// under way past their deadline, which keep the location from being
+	// read again until they return (see untilDone); Run sets its own.
 	Reads *LocalReads
 }
 

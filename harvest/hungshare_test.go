@@ -73,7 +73,7 @@ func TestScheduledHarvestOfAHungShareKeepsOneRead(t *testing.T) {
 		return err == nil && runs >= 4
 	})
 	rs, _ := s.HarvestRuns(ctx, "sill", 1)
-	if !strings.Contains(rs[0].GetError(), "its last read has not returned yet") {
+	if !strings.Contains(rs[0].GetError(), "a read of it left before has not returned yet") {
 		t.Errorf("the last run says %q, want it to say the last read has not returned", rs[0].GetError())
 	}
 	if n := stuckReads(); n > 1 {
