@@ -3,7 +3,9 @@ package node
 import (
 	"context"
 	"crypto/subtle"
+	"github.com/ogptoolbox/federation/internal/lockout"
 	"log/slog"
+	"net"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/tap"
 	"google.golang.org/protobuf/proto"
@@ -88,19 +91,72 @@ func checkToken(got []string, want []byte) error {
 // refused it.
 // The refusal is counted and logged as observeInterceptors would, which
 // it never reaches.
-func authTap(token string, log *slog.Logger, m *metrics) tap.ServerInHandle {
+//
+// Past a few wrong tokens from one address, the next are refused
+// unchecked for a while (see adminAuth). On the gateway's server
+// (behindGateway), the address is the one the gateway says the REST call
+// came from; on the gRPC port, the connection's.
+func authTap(auth *adminAuth, behindGateway bool, log *slog.Logger, m *metrics) tap.ServerInHandle {
 	writes := writeMethods()
-	want := []byte(token)
 	return func(ctx context.Context, info *tap.Info) (context.Context, error) {
 		if !writes[info.FullMethodName] {
 			return ctx, nil
 		}
-		err := checkToken(info.Header.Get("authorization"), want)
+		addr := ""
+		if behindGateway {
+			// The gateway appends the caller's address to what the
+			// caller said: the last is the gateway's word.
+			if fwd := info.Header.Get("x-forwarded-for"); len(fwd) > 0 {
+				parts := strings.Split(fwd[len(fwd)-1], ",")
+				addr = strings.TrimSpace(parts[len(parts)-1])
+			}
+		} else if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
+			addr = p.Addr.String()
+			if host, _, err := net.SplitHostPort(addr); err == nil {
+				addr = host
+			}
+		}
+		err := auth.check(addr, info.Header.Get("authorization"))
 		if err != nil {
 			countRefused(log, m, info.FullMethodName, err)
 		}
 		return ctx, err
 	}
+}
+
+// adminAuth checks the admin token a write sends, and slows down guessing
+// it: past a few wrong tokens from one address, each next locks the
+// address out twice as long (lockout.Guard), and its writes are refused
+// unchecked meanwhile. The web pages' sign-in form shares the guard.
+type adminAuth struct {
+	want  []byte
+	guard *lockout.Guard
+}
+
+// check checks the authorization metadata got of a write from addr ("" for
+// one of no known address, which is not guarded).
+func (a *adminAuth) check(addr string, got []string) error {
+	if addr != "" {
+		if wait := a.guard.LockedOut(addr); wait > 0 {
+			return lockedOutError(addr, wait)
+		}
+	}
+	err := checkToken(got, a.want)
+	switch {
+	case addr == "":
+	case err == nil:
+		a.guard.Succeeded(addr)
+	case len(got) > 0: // a token, wrong: a guess
+		if wait := a.guard.Failed(addr); wait > 0 {
+			return lockedOutError(addr, wait)
+		}
+	}
+	return err
+}
+
+// lockedOutError refuses the writes of an address locked out for wait.
+func lockedOutError(addr string, wait time.Duration) error {
+	return status.Errorf(codes.ResourceExhausted, "too many wrong admin tokens came from %s: its writes are refused for %d s more", addr, int((wait+time.Second-1)/time.Second))
 }
 
 // countRefused counts and logs a write refused for its token before it

@@ -30,6 +30,7 @@ import (
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
 	federationv1 "github.com/ogptoolbox/federation/gen/ogp/federation/v1"
 	"github.com/ogptoolbox/federation/harvest"
+	"github.com/ogptoolbox/federation/internal/lockout"
 	"github.com/ogptoolbox/federation/storage"
 	ogpsync "github.com/ogptoolbox/federation/sync"
 	"github.com/ogptoolbox/federation/web"
@@ -52,7 +53,8 @@ import (
 type Node struct {
 	cfg     Config
 	log     *slog.Logger
-	lock    *os.File // the data folder's
+	auth    *adminAuth // the admin token, and the guard against guessing it
+	lock    *os.File   // the data folder's
 	store   *storage.Store
 	grpcLis net.Listener
 	httpLis net.Listener
@@ -210,6 +212,8 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 		syncSrv.Register(srv)
 		healthpb.RegisterHealthServer(srv, n.health)
 	}
+	auth := &adminAuth{want: []byte(token), guard: lockout.New(nil)}
+	n.auth = auth
 	observeUnary, observeStream := observeInterceptors(n.log, m)
 	unseen := grpc.StatsHandler(unseenCalls{count: callCounter(n.log, m)})
 	authUnary, authStream := authInterceptors(token)
@@ -239,7 +243,7 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 		// large gets the interceptor's clear INVALID_ARGUMENT rather than
 		// a bare refusal.
 		grpc.MaxRecvMsgSize(max(grpcMessageLimit(cfg.MaxRequestBytes), minPortMessageBytes)),
-		grpc.InTapHandle(authTap(token, n.log, m)),
+		grpc.InTapHandle(authTap(auth, false, n.log, m)),
 		unseen,
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: minPing, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 2 * time.Minute, Timeout: 20 * time.Second}),
@@ -255,7 +259,7 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 	reflection.Register(n.grpcSrv)
 	n.localSrv = grpc.NewServer(
 		grpc.MaxRecvMsgSize(grpcMessageLimit(cfg.MaxHarvestBytes)),
-		grpc.InTapHandle(authTap(token, n.log, m)),
+		grpc.InTapHandle(authTap(auth, true, n.log, m)),
 		unseen,
 		grpc.ChainUnaryInterceptor(
 			observeUnary,
@@ -615,7 +619,7 @@ func (n *Node) httpHandler(ctx context.Context, m *metrics, token string, log *s
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", headAsGet(limitBody(gw, n.cfg.MaxRequestBytes)))
-	mux.Handle("POST /v1/harvests:import", tokenBeforeBody(limitBody(gw, n.cfg.MaxHarvestBytes), token, catalogv1.HarvestService_ImportHarvest_FullMethodName,
+	mux.Handle("POST /v1/harvests:import", tokenBeforeBody(limitBody(gw, n.cfg.MaxHarvestBytes), n.auth, catalogv1.HarvestService_ImportHarvest_FullMethodName,
 		cmp.Or(n.cfg.httpTimeouts, defaultHTTPTimeouts).importTime, n.log, m))
 	// HEAD too (a load balancer's probe), and 405 with Allow for the rest.
 	mux.Handle("GET /healthz", headAsGet(gw))
@@ -626,7 +630,7 @@ func (n *Node) httpHandler(ctx context.Context, m *metrics, token string, log *s
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
 	// A form's body may be three times the request the API takes of it:
 	// URL encoding writes each byte of a non-ASCII letter as %XX.
-	pages, err := web.New(web.Config{Conn: n.conn, Origin: n.cfg.Origin, AdminToken: token, MaxFormBytes: 3 * n.cfg.MaxRequestBytes, Logger: log})
+	pages, err := web.New(web.Config{Conn: n.conn, Origin: n.cfg.Origin, AdminToken: token, TokenGuard: n.auth.guard, MaxFormBytes: 3 * n.cfg.MaxRequestBytes, Logger: log})
 	if err != nil {
 		return nil, err
 	}
@@ -825,10 +829,13 @@ func limitBody(next http.Handler, max int) http.Handler {
 //
 // Once the token is checked, the request has the time longer to be read
 // and answered.
-func tokenBeforeBody(next http.Handler, token, fullMethod string, longer time.Duration, log *slog.Logger, m *metrics) http.Handler {
-	want := []byte(token)
+func tokenBeforeBody(next http.Handler, auth *adminAuth, fullMethod string, longer time.Duration, log *slog.Logger, m *metrics) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := checkToken(r.Header.Values("Authorization"), want); err != nil {
+		addr, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			addr = r.RemoteAddr
+		}
+		if err := auth.check(addr, r.Header.Values("Authorization")); err != nil {
 			countRefused(log, m, fullMethod, err)
 			writeStatus(w, r, err)
 			return

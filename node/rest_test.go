@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -14,6 +15,9 @@ import (
 	"testing"
 
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 )
 
 // TestGatewayErrorsCut checks that the errors the gateway makes itself (a
@@ -182,5 +186,36 @@ func TestHeadersNotASCII(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(stderr.Name()); len(b) > 0 {
 		t.Errorf("the node's stderr: %s", b)
+	}
+}
+
+// TestWrongTokensLockedOut: past five wrong admin tokens from one address,
+// over REST or gRPC alike (and the web pages' sign-in form: they share the
+// count), the address's writes are refused unchecked for a while, with
+// 429 (RESOURCE_EXHAUSTED), the right token's too; nothing slowed guessing
+// a token an operator chose. A write with no token is no guess.
+func TestWrongTokensLockedOut(t *testing.T) {
+	n := startNode(t)
+	body := `{"display_name": "x", "descriptions": {"en": {"short_description": "x"}}}`
+	for range 3 {
+		if resp, _ := n.doAuth(t, "POST", "/v1/origins/fr/tools?tool_id=x", "", body); resp.StatusCode != 401 {
+			t.Fatalf("a write without a token: %d", resp.StatusCode)
+		}
+	}
+	for i := range 5 {
+		if resp, b := n.do(t, "POST", "/v1/origins/fr/tools?tool_id=x", fmt.Sprintf("guess-%d-0123456789", i), body); resp.StatusCode != 401 {
+			t.Fatalf("wrong token %d: %d %s", i+1, resp.StatusCode, b)
+		}
+	}
+	_, err := n.client.CreateTool(metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer guess-over-grpc-0123"),
+		&catalogv1.CreateToolRequest{Parent: "origins/fr", ToolId: "x", Tool: validTool()})
+	if status.Code(err) != codes.ResourceExhausted || !strings.Contains(err.Error(), "too many wrong admin tokens") {
+		t.Errorf("the sixth wrong token, over gRPC: %v", err)
+	}
+	if resp, b := n.do(t, "POST", "/v1/origins/fr/tools?tool_id=x", testToken, body); resp.StatusCode != 429 {
+		t.Errorf("the right token while locked out: %d %s", resp.StatusCode, b)
+	}
+	if resp, _ := n.do(t, "GET", "/v1/tools", "", ""); resp.StatusCode != 200 {
+		t.Errorf("a read while locked out: %d", resp.StatusCode)
 	}
 }

@@ -14,6 +14,7 @@
 package web
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"html/template"
@@ -44,6 +45,9 @@ type Config struct {
 	SessionTTL time.Duration
 	// Logger logs what goes wrong on the server side.
 	Logger *slog.Logger
+	// TokenGuard slows down guessing the admin token (the API's writes
+	// share it); one of the pages' own when nil.
+	TokenGuard *lockout.Guard
 	// Now is the clock of session expiry; time.Now when nil.
 	Now func() time.Time
 }
@@ -102,7 +106,7 @@ func New(cfg Config) (*Server, error) {
 		pages:      pages,
 		messages:   catalog(),
 		sessions:   newSessions(cfg.SessionTTL, cfg.Now),
-		signIns:    lockout.New(cfg.Now),
+		signIns:    cmp.Or(cfg.TokenGuard, lockout.New(cfg.Now)),
 	}
 	s.mux = s.routes(static)
 	return s, nil
