@@ -68,11 +68,8 @@ type checkpointer struct {
 	log *slog.Logger
 	// writes is the catalog's write lock (Store.writeLock): no write
 	// transaction is open while it is held.
-	writes sync.Locker
-	// renewReads asks the long reads (the pulls served, see ReadPages)
-	// to read from a new snapshot at their next page.
-	renewReads func()
-	interval   time.Duration
+	writes   sync.Locker
+	interval time.Duration
 	// startOverFrames is the threshold of logStartOver (or the tests'
 	// own) in frames of the log.
 	startOverFrames int
@@ -84,7 +81,7 @@ type checkpointer struct {
 	stopOnce sync.Once
 }
 
-func startCheckpointer(file string, log *slog.Logger, writes sync.Locker, renewReads func(), timings checkpointTimings) (*checkpointer, error) {
+func startCheckpointer(file string, log *slog.Logger, writes sync.Locker, timings checkpointTimings) (*checkpointer, error) {
 	if timings.interval == 0 {
 		timings.interval = checkpointInterval
 	}
@@ -102,7 +99,7 @@ func startCheckpointer(file string, log *slog.Logger, writes sync.Locker, renewR
 		return nil, fmt.Errorf("open checkpointer: %w", err)
 	}
 	c := &checkpointer{
-		db: db, log: log, writes: writes, renewReads: renewReads, interval: timings.interval,
+		db: db, log: log, writes: writes, interval: timings.interval,
 		startOverFrames: int(timings.startOver / (max(pageSize, 512) + walFrameHeader)),
 		due:             make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{}),
 	}
@@ -149,17 +146,14 @@ func (c *checkpointer) checkpointOnce(ctx context.Context) error {
 	// Most of the log is in the file now; what the writers appended
 	// meanwhile is copied with them kept out. A reader's snapshot older
 	// than the log's end holds back the pages after it, and keeps the log
-	// from starting over: the pulls served, each reading page after page
-	// as slowly as its caller takes them, are asked to read their next
-	// page from a new snapshot, and the checkpoint waits for them
-	// (restart mode, up to the checkpointer's busy timeout): with members
-	// pulling back to back, one snapshot or another always held the log
-	// back, and it grew by everything written. A checkpoint that could
-	// not wait long enough (a caller slow to take a page) copied what it
-	// could; a later turn tries again.
+	// from starting over: the checkpoint waits for the readers to read
+	// from the last snapshot (restart mode, up to the checkpointer's busy
+	// timeout), which no reader holds for long (a pull served reads each
+	// page by a statement of its own, see ReadPages). A checkpoint that
+	// could not wait long enough copied what it could; a later turn tries
+	// again.
 	c.writes.Lock()
 	defer c.writes.Unlock()
-	c.renewReads()
 	_, _, err = c.checkpointMode(ctx, "RESTART")
 	return err
 }

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/ogptoolbox/federation/envelope"
 	catalogv1 "github.com/ogptoolbox/federation/gen/ogp/catalog/v1"
@@ -148,18 +147,17 @@ const MaxPageRecords = MaxPageBytes/ed25519.SignatureSize + 1
 const lastSeqOfOrigin = "(SELECT MAX(seq) FROM records r WHERE r.origin = o.origin)"
 
 // ReadPages calls emit with the pages of records spec asks for, origin by
-// origin (sorted), each page from one snapshot of the catalog. It stops at
-// emit's first error and returns it.
+// origin (sorted), each page read by one statement, from one snapshot of
+// the catalog. It stops at emit's first error and returns it.
 //
 // The origins to read, and up to which seq, are those of the first
-// snapshot; a snapshot older than snapshotLifetime is given up between
-// two pages, and the next page read from a new one, after the last record
-// sent. A pull reads as slowly as its caller takes the pages, and a
-// snapshot held that long kept the write-ahead log from starting over:
-// with members pulling back to back, it grew by everything written. A
-// record replaced (or deleted) meanwhile at a seq not sent yet is not
-// sent: its new version, above the seqs read, is the next pull's, as if
-// it had been replaced before this pull began.
+// statement; no snapshot is held while emit sends a page, which takes as
+// long as the caller takes to read it: a snapshot held across a pull kept
+// the write-ahead log from starting over (with members pulling back to
+// back, it grew by everything written), and a checkpoint that waited for
+// it held the node's writes. A record replaced (or deleted) meanwhile at a
+// seq not sent yet is not sent: its new version, above the seqs read, is
+// the next pull's, as if it had been replaced before this pull began.
 func (s *Store) ReadPages(ctx context.Context, spec PullSpec, emit func(*federationv1.OriginPage) error) error {
 	limit := spec.MaxPageBytes
 	if limit <= 0 || limit > MaxPageBytes {
@@ -168,13 +166,6 @@ func (s *Store) ReadPages(ctx context.Context, spec PullSpec, emit func(*federat
 			limit = MaxPageBytes
 		}
 	}
-	snap := &pageSnapshot{s: s, ctx: ctx}
-	if err := snap.begin(); err != nil {
-		return err
-	}
-	defer snap.end()
-	tx := snap.tx
-
 	type held struct {
 		origin string
 		key    []byte
@@ -187,7 +178,7 @@ func (s *Store) ReadPages(ctx context.Context, spec PullSpec, emit func(*federat
 	// digests then find what they lack; served only up to the watermark,
 	// two relays repairing an origin at once, whose node is gone, each
 	// waited for the other's records, which neither served, for good.
-	rows, err := tx.QueryContext(ctx, "SELECT origin, public_key, MAX(head_seq, COALESCE("+lastSeqOfOrigin+", 0)) FROM origins o ORDER BY origin")
+	rows, err := s.reader.QueryContext(ctx, "SELECT origin, public_key, MAX(head_seq, COALESCE("+lastSeqOfOrigin+", 0)) FROM origins o ORDER BY origin")
 	if err != nil {
 		return fmt.Errorf("read pages: %w", err)
 	}
@@ -214,91 +205,44 @@ func (s *Store) ReadPages(ctx context.Context, spec PullSpec, emit func(*federat
 		if excluded[h.origin] || (!asked && !spec.AllOrigins) || from >= h.head {
 			continue
 		}
-		if err := s.readOrigin(ctx, snap, h.origin, h.key, from, h.head, limit, emit); err != nil {
+		if err := s.readOrigin(ctx, h.origin, h.key, from, h.head, limit, emit); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// snapshotLifetime is how long ReadPages reads from one snapshot: a
-// checkpoint turn (checkpointInterval) or four.
-const snapshotLifetime = time.Second
-
-// pageSnapshot is the read transaction ReadPages reads pages from.
-type pageSnapshot struct {
-	s     *Store
-	ctx   context.Context
-	tx    *sql.Tx
-	began time.Time
-	asked int64 // the checkpointer's asks for fresh snapshots when it began
-}
-
-func (p *pageSnapshot) begin() error {
-	asked := p.s.freshSnapshots.Load()
-	tx, err := p.s.reader.BeginTx(p.ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return fmt.Errorf("read pages: %w", err)
-	}
-	p.tx, p.began, p.asked = tx, time.Now(), asked
-	return nil
-}
-
-func (p *pageSnapshot) end() {
-	if p.tx != nil {
-		p.tx.Rollback()
-		p.tx = nil
-	}
-}
-
-// stale reports whether the snapshot is to be given up for a new one: it
-// is old, or the checkpointer waits for it to start the log over.
-func (p *pageSnapshot) stale() bool {
-	return time.Since(p.began) >= snapshotLifetime || p.s.freshSnapshots.Load() != p.asked
-}
-
-// renew gives up the snapshot for a new one.
-func (p *pageSnapshot) renew() error {
-	p.end()
-	return p.begin()
 }
 
 // readOrigin emits the records of origin with from < seq <= head as pages
-// of about limit bytes, from snap (renewed when stale, between pages).
-func (s *Store) readOrigin(ctx context.Context, snap *pageSnapshot, origin string, key []byte, from, head int64, limit int, emit func(*federationv1.OriginPage) error) error {
-	page := &federationv1.OriginPage{Origin: origin, PublicKey: key, AfterSeq: from}
-	for {
-		renew, err := s.readOriginPages(ctx, snap.tx, &page, head, limit, emit, snap.stale)
+// of about limit bytes, each read by a statement of its own. Each page
+// ends at its last record, as every page does: an end past it would be a
+// claim no record signed, which the receiver does not take (see
+// CheckPage), and a page of none tells it nothing.
+func (s *Store) readOrigin(ctx context.Context, origin string, key []byte, from, head int64, limit int, emit func(*federationv1.OriginPage) error) error {
+	for after := from; ; {
+		page, more, err := s.readOriginPage(ctx, origin, key, after, head, limit)
 		if err != nil {
 			return err
 		}
-		if !renew {
-			break
+		if len(page.Records) > 0 {
+			if err := emit(page); err != nil {
+				return err
+			}
 		}
-		if err := snap.renew(); err != nil {
-			return err
+		if !more || len(page.Records) == 0 {
+			return nil
 		}
+		after = page.ThroughSeq
 	}
-	// The last page ends at its last record, as every page does: an end
-	// past it would be a claim no record signed, which the receiver does
-	// not take (see CheckPage), and a page of none tells it nothing.
-	// (ReadPages reads up to the origin's last record.)
-	if len(page.Records) == 0 {
-		return nil
-	}
-	return emit(page)
 }
 
-// readOriginPages emits, from tx, the records of (*page).Origin after
-// (*page).AfterSeq up to head as pages of about limit bytes, leaving in
-// *page the last, not emitted. It stops, reporting renew, once a page is
-// emitted while stale says the snapshot is to be renewed: *page is then
-// empty, and the next read goes on after the page emitted.
-func (s *Store) readOriginPages(ctx context.Context, tx *sql.Tx, page **federationv1.OriginPage, head int64, limit int, emit func(*federationv1.OriginPage) error, stale func() bool) (renew bool, err error) {
-	origin, key := (*page).Origin, (*page).PublicKey
-	rows, err := tx.QueryContext(ctx, "SELECT seq, record, signature, r_x FROM records WHERE origin = ? AND seq > ? AND seq <= ? ORDER BY seq", origin, (*page).AfterSeq, head)
+// readOriginPage reads the records of origin with after < seq <= head, up
+// to about limit bytes (one at least): a page, and whether records are
+// left after it.
+func (s *Store) readOriginPage(ctx context.Context, origin string, key []byte, after, head int64, limit int) (page *federationv1.OriginPage, more bool, err error) {
+	page = &federationv1.OriginPage{Origin: origin, PublicKey: key, AfterSeq: after}
+	rows, err := s.reader.QueryContext(ctx, "SELECT seq, record, signature, r_x FROM records WHERE origin = ? AND seq > ? AND seq <= ? ORDER BY seq", origin, after, head)
 	if err != nil {
-		return false, fmt.Errorf("read pages of %s: %w", origin, err)
+		return nil, false, fmt.Errorf("read pages of %s: %w", origin, err)
 	}
 	defer rows.Close()
 	size := 0
@@ -311,17 +255,10 @@ func (s *Store) readOriginPages(ctx context.Context, tx *sql.Tx, page **federati
 		var seq int64
 		var rec, sig, rx sql.RawBytes
 		if err := rows.Scan(&seq, &rec, &sig, &rx); err != nil {
-			return false, fmt.Errorf("read pages of %s: %w", origin, err)
+			return nil, false, fmt.Errorf("read pages of %s: %w", origin, err)
 		}
-		if len((*page).Records) > 0 && size+len(rec)+len(sig)+len(rx) > limit {
-			if err := emit(*page); err != nil {
-				return false, err
-			}
-			*page = &federationv1.OriginPage{Origin: origin, PublicKey: key, AfterSeq: (*page).ThroughSeq}
-			size = 0
-			if stale() { // this record is read again from the next snapshot
-				return true, nil
-			}
+		if len(page.Records) > 0 && size+len(rec)+len(sig)+len(rx) > limit {
+			return page, true, nil // this record is the next page's
 		}
 		if cap(arena)-len(arena) < len(rec)+len(sig)+len(rx) {
 			arena = make([]byte, 0, max(min(limit, 2*cap(arena)+4096), len(rec)+len(sig)+len(rx)))
@@ -333,14 +270,14 @@ func (s *Store) readOriginPages(ctx context.Context, tx *sql.Tx, page **federati
 		if len(rx) > 0 { // written before the x coordinates were kept: none
 			sr.RX = arena[endSig:len(arena):len(arena)]
 		}
-		(*page).Records = append((*page).Records, sr)
-		(*page).ThroughSeq = seq
+		page.Records = append(page.Records, sr)
+		page.ThroughSeq = seq
 		size += len(rec) + len(sig) + len(rx)
 	}
 	if err := rows.Err(); err != nil {
-		return false, fmt.Errorf("read pages of %s: %w", origin, err)
+		return nil, false, fmt.Errorf("read pages of %s: %w", origin, err)
 	}
-	return false, nil
+	return page, false, nil
 }
 
 // replicated is a record of a page, checked.

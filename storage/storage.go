@@ -120,9 +120,6 @@ type Store struct {
 	// waited for a reader among those the pulls and the API hold. A key
 	// once pinned never changes while the catalog is open.
 	pins sync.Map
-	// freshSnapshots counts the checkpointer's asks that the long reads
-	// (ReadPages) read from a new snapshot: see pageSnapshot.
-	freshSnapshots atomic.Int64
 	// forks holds, by origin, the first Fork met since the catalog opened.
 	forks sync.Map
 
@@ -328,7 +325,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	// are fewer (see sync.NewServer's places).
 	s.reader.SetMaxOpenConns(maxReaders)
 	s.reader.SetMaxIdleConns(maxReaders)
-	if s.checkpoints, err = startCheckpointer(opts.Path, s.log, s.writeLock, func() { s.freshSnapshots.Add(1) }, opts.checkpoints); err != nil {
+	if s.checkpoints, err = startCheckpointer(opts.Path, s.log, s.writeLock, opts.checkpoints); err != nil {
 		s.reader.Close()
 		s.writer.Close()
 		return nil, err

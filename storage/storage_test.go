@@ -319,6 +319,9 @@ func cancelEverLater(t *testing.T, attempt func(context.Context) error, unchange
 	cancelled := 0
 	for delay := time.Duration(0); ; delay += delay/2 + 50*time.Microsecond {
 		ctx, cancel := context.WithCancel(context.Background())
+		if delay == 0 {
+			cancel() // before the attempt, surely: a timer of none may fire after a quick one
+		}
 		timer := time.AfterFunc(delay, cancel)
 		err := attempt(ctx)
 		timer.Stop()
