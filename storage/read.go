@@ -60,8 +60,31 @@ func (s *Store) Counts(ctx context.Context) ([]OriginCounts, error) {
 	// write committed), the rest of an origin's rows tombstones: the
 	// origin's digest counts its rows. Counting the rows in SQLite read
 	// the whole table, a quarter of a second at 100,000 records, at each
-	// call of the public GET /v1/node and each scrape of /metrics.
-	s.awaitIndex()
+	// call of the public GET /v1/node and each scrape of /metrics. The
+	// two agree when no write was announced to the indexer between them
+	// (each is, before it commits): else they are read again.
+	var out []OriginCounts
+	for attempt := 0; ; attempt++ {
+		before := s.awaitIndexed()
+		var err error
+		if out, err = s.readCounts(ctx); err != nil {
+			return nil, err
+		}
+		if s.indexAnnounced() == before || attempt == maxCountsAttempts {
+			break
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Origin < out[j].Origin })
+	return out, nil
+}
+
+// maxCountsAttempts bounds Counts' reads again under a stream of writes,
+// after which its counts may be off by the writes of an instant.
+const maxCountsAttempts = 4
+
+// readCounts reads each origin's counts: its head and rows from the
+// catalog, its live records from the indexes.
+func (s *Store) readCounts(ctx context.Context) ([]OriginCounts, error) {
 	rows, err := s.reader.QueryContext(ctx, `
 		SELECT o.origin, MAX(o.head_seq, COALESCE(`+lastSeqOfOrigin+`, 0)), o.record_count FROM origins o`)
 	if err != nil {
@@ -77,12 +100,11 @@ func (s *Store) Counts(ctx context.Context) ([]OriginCounts, error) {
 		}
 		of := search.FacetValue{Facet: "origin", Value: c.Origin}
 		c.Tools, c.UseCases = int64(s.tools.Count(of)), int64(s.useCases.Count(of))
-		c.Tombstones = max(held-c.Tools-c.UseCases, 0) // a write committed since the index was awaited
+		c.Tombstones = max(held-c.Tools-c.UseCases, 0)
 		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("count records: %w", err)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Origin < out[j].Origin })
 	return out, nil
 }

@@ -366,14 +366,28 @@ func (s *Store) deliver(slot *indexBatch, b indexBatch) {
 
 // awaitIndex returns once every change committed before the call is in the
 // search indexes.
-func (s *Store) awaitIndex() {
+func (s *Store) awaitIndex() { s.awaitIndexed() }
+
+// awaitIndexed is awaitIndex, returning how many batches were announced
+// when it was called: all of them are in the indexes now.
+func (s *Store) awaitIndexed() uint64 {
 	ix := s.indexer
 	ix.mu.Lock()
+	defer ix.mu.Unlock()
 	target := ix.queued
 	for ix.done < target {
 		ix.cond.Wait()
 	}
-	ix.mu.Unlock()
+	return target
+}
+
+// indexAnnounced is how many batches were announced to the indexer: every
+// commit that changes records announces one first.
+func (s *Store) indexAnnounced() uint64 {
+	ix := s.indexer
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	return ix.queued
 }
 
 // stopIndexer indexes what is queued and stops the indexer.
