@@ -17,56 +17,79 @@ import (
 // that both changed, and differently: merged holds mine's there.
 func mergeEdits[R proto.Message](base, mine, theirs R, fields []string) (merged R, conflicts []string) {
 	merged = proto.Clone(theirs).(R)
-	b, m, t, out := base.ProtoReflect(), mine.ProtoReflect(), theirs.ProtoReflect(), merged.ProtoReflect()
+	out := merged.ProtoReflect()
+	var fds []protoreflect.FieldDescriptor
 	for _, name := range fields {
-		fd := out.Descriptor().Fields().ByName(protoreflect.Name(name))
-		if fd == nil {
-			continue
+		if fd := out.Descriptor().Fields().ByName(protoreflect.Name(name)); fd != nil {
+			fds = append(fds, fd)
 		}
-		if !fd.IsMap() {
-			if equalField(m, b, fd) {
-				continue
+	}
+	mergeFields(base.ProtoReflect(), mine.ProtoReflect(), theirs.ProtoReflect(), out, fds, "", &conflicts)
+	slices.Sort(conflicts)
+	return merged, conflicts
+}
+
+// mergeFields merges into out, theirs as it was, what m changed of b, field
+// by field of fds, a map's entries each, a message's fields each where both
+// changed it (publisher.name and publisher.uri), naming the conflicts
+// after prefix.
+func mergeFields(b, m, t, out protoreflect.Message, fds []protoreflect.FieldDescriptor, prefix string, conflicts *[]string) {
+	for _, fd := range fds {
+		name := prefix + string(fd.Name())
+		switch {
+		case fd.IsMap():
+			mergeMap(b, m, t, out, fd, name, conflicts)
+		case equalField(m, b, fd):
+		case fd.Message() != nil && !fd.IsList() && !equalField(t, b, fd):
+			// Both changed the message: merged field by field.
+			sub := fd.Message().Fields()
+			subs := make([]protoreflect.FieldDescriptor, sub.Len())
+			for i := range sub.Len() {
+				subs[i] = sub.Get(i)
 			}
+			mergeFields(b.Get(fd).Message(), m.Get(fd).Message(), t.Get(fd).Message(), out.Mutable(fd).Message(), subs, name+".", conflicts)
+		default:
 			if !equalField(t, b, fd) && !equalField(m, t, fd) {
-				conflicts = append(conflicts, name)
+				*conflicts = append(*conflicts, name)
 			}
 			if m.Has(fd) {
 				out.Set(fd, m.Get(fd))
 			} else {
 				out.Clear(fd)
 			}
-			continue
-		}
-		bm, mm, tm := mapOf(b, fd), mapOf(m, fd), mapOf(t, fd)
-		var keys []protoreflect.MapKey
-		for _, mp := range []protoreflect.Map{bm, mm, tm} {
-			mp.Range(func(k protoreflect.MapKey, _ protoreflect.Value) bool {
-				if !slices.ContainsFunc(keys, func(o protoreflect.MapKey) bool { return o.Interface() == k.Interface() }) {
-					keys = append(keys, k)
-				}
-				return true
-			})
-		}
-		outMap := out.Mutable(fd).Map()
-		for _, k := range keys {
-			if equalEntry(mm, bm, k, fd) {
-				continue
-			}
-			if !equalEntry(tm, bm, k, fd) && !equalEntry(mm, tm, k, fd) {
-				conflicts = append(conflicts, name+"."+k.String())
-			}
-			if mm.Has(k) {
-				outMap.Set(k, mm.Get(k))
-			} else {
-				outMap.Clear(k)
-			}
-		}
-		if outMap.Len() == 0 {
-			out.Clear(fd)
 		}
 	}
-	slices.Sort(conflicts)
-	return merged, conflicts
+}
+
+// mergeMap merges the map field fd, entry by entry.
+func mergeMap(b, m, t, out protoreflect.Message, fd protoreflect.FieldDescriptor, name string, conflicts *[]string) {
+	bm, mm, tm := mapOf(b, fd), mapOf(m, fd), mapOf(t, fd)
+	var keys []protoreflect.MapKey
+	for _, mp := range []protoreflect.Map{bm, mm, tm} {
+		mp.Range(func(k protoreflect.MapKey, _ protoreflect.Value) bool {
+			if !slices.ContainsFunc(keys, func(o protoreflect.MapKey) bool { return o.Interface() == k.Interface() }) {
+				keys = append(keys, k)
+			}
+			return true
+		})
+	}
+	outMap := out.Mutable(fd).Map()
+	for _, k := range keys {
+		if equalEntry(mm, bm, k, fd) {
+			continue
+		}
+		if !equalEntry(tm, bm, k, fd) && !equalEntry(mm, tm, k, fd) {
+			*conflicts = append(*conflicts, name+"."+k.String())
+		}
+		if mm.Has(k) {
+			outMap.Set(k, mm.Get(k))
+		} else {
+			outMap.Clear(k)
+		}
+	}
+	if outMap.Len() == 0 {
+		out.Clear(fd)
+	}
 }
 
 // mapOf is m's map field fd, empty when unset.
@@ -108,22 +131,35 @@ func equalMessages(a, b protoreflect.Message) bool {
 	return proto.Equal(a.Interface(), b.Interface())
 }
 
-// fieldText is the value of rec's field as a short text, to show whom a
-// change meanwhile made it: a text field's, a list of texts' joined by
-// commas; "" for any other field, or a map's entry ("descriptions.fr").
+// fieldText is the value of rec's field (a path of fields of messages:
+// "publisher.name") as a short text, to show whom a change meanwhile made
+// it: a text field's, a list of texts' joined by commas; "" for any other
+// field, or a map's entry ("descriptions.fr").
 func fieldText(rec proto.Message, field string) string {
 	m := rec.ProtoReflect()
-	fd := m.Descriptor().Fields().ByName(protoreflect.Name(field))
-	if fd == nil || fd.Kind() != protoreflect.StringKind || fd.IsMap() {
-		return ""
+	names := strings.Split(field, ".")
+	for i, name := range names {
+		fd := m.Descriptor().Fields().ByName(protoreflect.Name(name))
+		switch {
+		case fd == nil || fd.IsMap():
+			return ""
+		case i < len(names)-1:
+			if fd.Message() == nil || fd.IsList() {
+				return ""
+			}
+			m = m.Get(fd).Message()
+		case fd.Kind() != protoreflect.StringKind:
+			return ""
+		case !fd.IsList():
+			return m.Get(fd).String()
+		default:
+			l := m.Get(fd).List()
+			items := make([]string, l.Len())
+			for i := range l.Len() {
+				items[i] = l.Get(i).String()
+			}
+			return strings.Join(items, ", ")
+		}
 	}
-	if !fd.IsList() {
-		return m.Get(fd).String()
-	}
-	l := m.Get(fd).List()
-	items := make([]string, l.Len())
-	for i := range l.Len() {
-		items[i] = l.Get(i).String()
-	}
-	return strings.Join(items, ", ")
+	return ""
 }

@@ -25,3 +25,18 @@ func TestMergeEdits(t *testing.T) {
 		t.Errorf("merged: %v", merged)
 	}
 }
+
+// TestMergeEditsOfMessages merges a message both changed field by field,
+// naming a field of it both changed by its path.
+func TestMergeEditsOfMessages(t *testing.T) {
+	base := &catalogv1.Tool{Publisher: &catalogv1.Publisher{Name: "A", Uri: "https://a.example.org"}}
+	mine := &catalogv1.Tool{Publisher: &catalogv1.Publisher{Name: "B", Uri: "https://a.example.org"}}
+	theirs := &catalogv1.Tool{Publisher: &catalogv1.Publisher{Name: "C", Uri: "https://c.example.org"}}
+	merged, conflicts := mergeEdits(base, mine, theirs, []string{"publisher"})
+	if !slices.Equal(conflicts, []string{"publisher.name"}) || merged.GetPublisher().GetName() != "B" || merged.GetPublisher().GetUri() != "https://c.example.org" {
+		t.Errorf("merged %v, conflicts %q", merged, conflicts)
+	}
+	if got := fieldText(theirs, "publisher.name"); got != "C" {
+		t.Errorf("fieldText of publisher.name: %q", got)
+	}
+}

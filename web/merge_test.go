@@ -108,3 +108,35 @@ func budgetBeingEdited(t *testing.T) (*testNode, *http.Client, *catalogv1.Tool, 
 	_, page, _ := get(t, c, n.base+"/tools/fr/budget/edit")
 	return n, c, created, formOnPage(t, page, "/tools/fr/budget/edit")
 }
+
+// TestEditConflictOnPublisherMarked: a message both changed is merged field
+// by field (the publisher's name and address), and a field of it both
+// changed is marked beside its input, with what the other made it, as the
+// display name is; the maintenance's type changed here and its contacts
+// there merge without a conflict.
+func TestEditConflictOnPublisherMarked(t *testing.T) {
+	ctx := context.Background()
+	n, c, created, form := budgetBeingEdited(t)
+	created.Publisher = &catalogv1.Publisher{Name: "Ministry of Finance", Uri: "https://finance.example.org"}
+	created.Maintenance = &catalogv1.Maintenance{Contacts: []*catalogv1.Contact{{Name: "Ann", Email: "ann@example.org"}}}
+	if _, err := n.catalog.UpdateTool(admin(ctx), &catalogv1.UpdateToolRequest{Tool: created, UpdateMask: fieldMask("publisher", "maintenance")}); err != nil {
+		t.Fatal(err)
+	}
+	form.Set("publisher_name", "City hall")
+	form.Set("maintenance_type", "internal")
+	code, page, _ := post(t, c, n.base+"/tools/fr/budget/edit", form)
+	if code != http.StatusConflict {
+		t.Fatalf("an edit of the publisher the other changed too: %d, want %d", code, http.StatusConflict)
+	}
+	i := strings.Index(page, `id="publisher_name-error"`)
+	if i < 0 {
+		s := strings.Index(page, "error-summary")
+		t.Fatalf("the publisher both changed is not marked beside its input; the summary:\n%.600s", page[max(s, 0):])
+	}
+	if beside := page[i:]; !strings.Contains(beside[:strings.Index(beside, "</p>")], "Ministry of Finance") {
+		t.Errorf("the mark does not say what the other made it: %.300s", beside)
+	}
+	if strings.Count(page, `class="field-error"`) != 1 || !strings.Contains(page, "https://finance.example.org") || !strings.Contains(page, "ann@example.org") {
+		t.Errorf("the form of the conflict holds not the other's changes to the rest, or marks more")
+	}
+}
