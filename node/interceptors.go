@@ -104,11 +104,15 @@ func authTap(auth *adminAuth, behindGateway bool, log *slog.Logger, m *metrics) 
 		}
 		addr := ""
 		if behindGateway {
-			// The gateway appends the caller's address to what the
-			// caller said: the last is the gateway's word.
+			// The gateway appends the caller's address to the
+			// X-Forwarded-For the caller sent: the last is the
+			// connection's, the ones before a proxy's word.
 			if fwd := info.Header.Get("x-forwarded-for"); len(fwd) > 0 {
 				parts := strings.Split(fwd[len(fwd)-1], ",")
-				addr = strings.TrimSpace(parts[len(parts)-1])
+				for i := range parts {
+					parts[i] = strings.TrimSpace(parts[i])
+				}
+				addr = lockout.ClientAddr(parts[len(parts)-1], parts[:len(parts)-1])
 			}
 		} else if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
 			addr = p.Addr.String()

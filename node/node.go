@@ -831,10 +831,7 @@ func limitBody(next http.Handler, max int) http.Handler {
 // and answered.
 func tokenBeforeBody(next http.Handler, auth *adminAuth, fullMethod string, longer time.Duration, log *slog.Logger, m *metrics) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		addr, _, err := net.SplitHostPort(r.RemoteAddr)
-		if err != nil {
-			addr = r.RemoteAddr
-		}
+		addr := lockout.ClientAddr(r.RemoteAddr, r.Header.Values("X-Forwarded-For"))
 		if err := auth.check(addr, r.Header.Values("Authorization")); err != nil {
 			countRefused(log, m, fullMethod, err)
 			writeStatus(w, r, err)

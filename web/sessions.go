@@ -7,7 +7,6 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -18,6 +17,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/ogptoolbox/federation/internal/lockout"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -341,7 +341,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusForbidden, "error.csrf", "")
 		return
 	}
-	addr := remoteHost(r)
+	addr := lockout.ClientAddr(r.RemoteAddr, r.Header.Values("X-Forwarded-For"))
 	if wait := s.signIns.LockedOut(addr); wait > 0 {
 		lockedOut(w, wait)
 		s.renderSignIn(w, r, http.StatusTooManyRequests, next, "signin.locked_out", int(wait.Round(time.Second)/time.Second)+1)
@@ -382,13 +382,4 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
 // wait may be tried again.
 func lockedOut(w http.ResponseWriter, wait time.Duration) {
 	w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
-}
-
-// remoteHost is the address a request comes from, without its port.
-func remoteHost(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }

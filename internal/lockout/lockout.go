@@ -6,6 +6,8 @@
 package lockout
 
 import (
+	"net"
+	"strings"
 	"sync"
 	"time"
 )
@@ -100,4 +102,27 @@ func (g *Guard) makeRoomLocked(now time.Time) {
 	if len(g.addrs) >= maxAddrs {
 		delete(g.addrs, oldest)
 	}
+}
+
+// ClientAddr is the address a guard counts a request's tokens by: its
+// connection's (remote, without its port), unless that is this machine's,
+// a reverse proxy beside the node, which says in X-Forwarded-For
+// (forwardedFor, the header's values) whom it forwards: the last address
+// there. Behind it, every reader came from its address, and six wrong
+// tokens of anyone's locked the point of contact out.
+func ClientAddr(remote string, forwardedFor []string) string {
+	if host, _, err := net.SplitHostPort(remote); err == nil {
+		remote = host
+	}
+	ip := net.ParseIP(remote)
+	if ip == nil || !ip.IsLoopback() {
+		return remote
+	}
+	for i := len(forwardedFor) - 1; i >= 0; i-- {
+		parts := strings.Split(forwardedFor[i], ",")
+		if last := strings.TrimSpace(parts[len(parts)-1]); last != "" {
+			return last
+		}
+	}
+	return remote
 }

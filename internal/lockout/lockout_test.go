@@ -50,3 +50,25 @@ func TestGuard(t *testing.T) {
 		t.Errorf("%d addresses remembered, more than %d", n, maxAddrs)
 	}
 }
+
+// TestClientAddr: a request's address is its connection's, unless that is
+// this machine's (a proxy beside the node), whose X-Forwarded-For then
+// says whom it forwards: the last address there.
+func TestClientAddr(t *testing.T) {
+	for _, tc := range []struct {
+		remote string
+		fwd    []string
+		want   string
+	}{
+		{"203.0.113.7:51234", nil, "203.0.113.7"},
+		{"203.0.113.7:51234", []string{"198.51.100.1"}, "203.0.113.7"}, // anyone's word, not a proxy beside the node
+		{"127.0.0.1:51234", []string{"198.51.100.1"}, "198.51.100.1"},
+		{"[::1]:51234", []string{"10.0.0.1, 198.51.100.1"}, "198.51.100.1"},
+		{"127.0.0.1:51234", nil, "127.0.0.1"},
+		{"127.0.0.1", []string{""}, "127.0.0.1"},
+	} {
+		if got := ClientAddr(tc.remote, tc.fwd); got != tc.want {
+			t.Errorf("ClientAddr(%q, %q) = %q, want %q", tc.remote, tc.fwd, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,48 @@
+package web_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"testing"
+)
+
+// TestSignInLockoutBehindAProxy: behind a TLS reverse proxy beside the
+// node (every request from this machine's address, the reader's in
+// X-Forwarded-For, as nginx's proxy_set_header X-Forwarded-For
+// $remote_addr gives it), a stranger's wrong tokens lock out the
+// stranger's address, not the point of contact's: every reader had the
+// proxy's address, and six wrong tokens of anyone's locked the point of
+// contact out.
+func TestSignInLockoutBehindAProxy(t *testing.T) {
+	n := startNode(t)
+	target, err := url.Parse(n.base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The proxy says whom it forwards; here, whom the test says the
+	// reader is (its readers are all on this machine).
+	proxy := httptest.NewServer(&httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		r.SetURL(target)
+		r.SetXForwarded() // the host the reader asked for, for the node's same-origin check
+		r.Out.Header.Set("X-Forwarded-For", r.In.Header.Get("X-Test-Reader"))
+	}})
+	defer proxy.Close()
+	signIn := func(c *http.Client, token, reader string) int {
+		_, page, _ := get(t, c, proxy.URL+"/signin")
+		code, _, _ := post(t, c, proxy.URL+"/signin", url.Values{"csrf": {csrfOf(t, page)}, "token": {token}, "next": {"/"}},
+			"Origin", proxy.URL, "X-Test-Reader", reader)
+		return code
+	}
+	stranger := client(t)
+	for range 6 {
+		signIn(stranger, "a-wrong-guess-0123456789", "203.0.113.66")
+	}
+	if code := signIn(stranger, "a-wrong-guess-0123456789", "203.0.113.66"); code != http.StatusTooManyRequests {
+		t.Errorf("the stranger's next wrong token: %d, want %d", code, http.StatusTooManyRequests)
+	}
+	if code := signIn(client(t), testToken, "198.51.100.7"); code != http.StatusSeeOther {
+		t.Errorf("the point of contact's right token, after a stranger's 6 wrong ones through the proxy: %d, want %d", code, http.StatusSeeOther)
+	}
+}
