@@ -378,6 +378,9 @@ func (s *Store) checkTrusted(ctx context.Context) error {
 // origin other than the node's, and one the trust list gives another.
 func (s *Store) pinGiven(ctx context.Context, pins map[string]ed25519.PublicKey) error {
 	for origin, key := range pins {
+		if origin != s.origin && !s.Accepts(origin) {
+			continue // the trust list refuses it: nothing of it is held
+		}
 		if origin == s.origin && !key.Equal(s.PublicKey()) {
 			return fmt.Errorf("open catalog: the pin file gives this node's origin %s the key %x, but the node's key is %x: correct the pin file",
 				origin, []byte(key), []byte(s.PublicKey()))
@@ -607,10 +610,12 @@ func (s *Store) copyBeforeMigrating(ctx context.Context, file string, current in
 	// The copies of earlier upgrades are older than this one, which is
 	// the way back to the ogpnode before: a node upgraded at each release
 	// kept a copy of its catalog per release.
-	older, _ := filepath.Glob(file + ".schema-*")
-	for _, o := range older {
-		if o == copyPath || strings.HasSuffix(o, ".partial") {
-			continue
+	entries, _ := os.ReadDir(filepath.Dir(file))
+	for _, e := range entries {
+		o := filepath.Join(filepath.Dir(file), e.Name())
+		version, ok := strings.CutPrefix(e.Name(), filepath.Base(file)+".schema-")
+		if _, err := strconv.Atoi(version); !ok || err != nil || o == copyPath || !e.Type().IsRegular() {
+			continue // not a copy of an upgrade's (a .bak of the operator's, say)
 		}
 		if err := os.Remove(o); err != nil {
 			s.log.Warn("remove the copy of the catalog an earlier upgrade made", "copy", o, "err", err)

@@ -43,7 +43,17 @@ func TestUpgradesDoNotPileUpCopies(t *testing.T) {
 	back("DELETE FROM schema_migrations WHERE version >= 8", "ALTER TABLE records DROP COLUMN r_x")
 	openAt(t, path, "fr", testKey(1)).Close()
 
-	copies, _ := filepath.Glob(path + ".schema-*")
+	// An operator's own file beside them is not an upgrade's copy.
+	if err := os.WriteFile(path+".schema-6.bak", []byte("mine"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// An upgrade from a release of schema 6 again.
+	back("DELETE FROM schema_migrations WHERE version >= 7", "ALTER TABLE records DROP COLUMN r_x", "ALTER TABLE origins DROP COLUMN signed_digest")
+	openAt(t, path, "fr", testKey(1)).Close()
+	if _, err := os.Stat(path + ".schema-6.bak"); err != nil {
+		t.Errorf("the operator's file beside the copies: %v", err)
+	}
+	copies, _ := filepath.Glob(path + ".schema-[0-9]")
 	var bytes int64
 	for _, c := range copies {
 		if fi, err := os.Stat(c); err == nil {
