@@ -48,6 +48,9 @@ func mergeFields(b, m, t, out protoreflect.Message, fds []protoreflect.FieldDesc
 				subs[i] = sub.Get(i)
 			}
 			mergeFields(b.Get(fd).Message(), m.Get(fd).Message(), t.Get(fd).Message(), out.Mutable(fd).Message(), subs, name+".", conflicts)
+			if proto.Size(out.Get(fd).Message().Interface()) == 0 {
+				out.Clear(fd) // emptied: none, as neither side wrote an empty one
+			}
 		default:
 			if !equalField(t, b, fd) && !equalField(m, t, fd) {
 				*conflicts = append(*conflicts, name)

@@ -40,3 +40,17 @@ func TestMergeEditsOfMessages(t *testing.T) {
 		t.Errorf("fieldText of publisher.name: %q", got)
 	}
 }
+
+// TestMergeEditsClearedMessage: a publisher the curator removed, which the
+// other changed meanwhile to what the removal agrees with (its address
+// removed), is merged without a conflict into no publisher, not an empty
+// one neither side wrote.
+func TestMergeEditsClearedMessage(t *testing.T) {
+	base := &catalogv1.Tool{Publisher: &catalogv1.Publisher{Name: "A", Uri: "https://a.example.org"}}
+	mine := &catalogv1.Tool{}
+	theirs := &catalogv1.Tool{Publisher: &catalogv1.Publisher{Name: "A"}}
+	merged, conflicts := mergeEdits(base, mine, theirs, []string{"publisher"})
+	if len(conflicts) != 0 || merged.Publisher != nil {
+		t.Errorf("merged %v (publisher set: %v), conflicts %q; want no publisher, no conflict", merged, merged.Publisher != nil, conflicts)
+	}
+}
