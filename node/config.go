@@ -48,6 +48,10 @@ type Config struct {
 	// TrustFile, when set, lists the only origins whose records the node
 	// accepts, each with its public key.
 	TrustFile string
+	// TrustedProxies are the addresses of reverse proxies in front of the
+	// HTTP port whose X-Forwarded-For names the reader, for the count of
+	// wrong admin tokens by address (see lockout.ClientAddr).
+	TrustedProxies []string
 	// PinFile, when set, lists origins, each with the public key to hold
 	// it under in place of the one pinned (a member that lost its key and
 	// made a new one), in the trust file's format; it refuses no origin.
@@ -140,6 +144,11 @@ func (c Config) check() error {
 	}
 	if c.DataDir == "" {
 		return fmt.Errorf("--data: no data folder")
+	}
+	for _, p := range c.TrustedProxies {
+		if net.ParseIP(p) == nil {
+			return fmt.Errorf("--trusted-proxies: %q is not an IP address", p)
+		}
 	}
 	if c.MaxRequestBytes <= 0 {
 		return fmt.Errorf("--max-request-bytes %d is not positive", c.MaxRequestBytes)

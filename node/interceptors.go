@@ -116,7 +116,7 @@ func authTap(auth *adminAuth, behindGateway bool, log *slog.Logger, m *metrics) 
 				for i := range parts {
 					parts[i] = strings.TrimSpace(parts[i])
 				}
-				addr = lockout.ClientAddr(parts[len(parts)-1], parts[:len(parts)-1])
+				addr = lockout.ClientAddr(parts[len(parts)-1], parts[:len(parts)-1], auth.proxies)
 			}
 		} else if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
 			addr = p.Addr.String()
@@ -139,6 +139,9 @@ func authTap(auth *adminAuth, behindGateway bool, log *slog.Logger, m *metrics) 
 type adminAuth struct {
 	want  []byte
 	guard *lockout.Guard
+	// proxies are the reverse proxies whose X-Forwarded-For names the
+	// reader (--trusted-proxies).
+	proxies func(net.IP) bool
 }
 
 // check checks the authorization metadata got of a write from addr ("" for

@@ -212,7 +212,11 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 		syncSrv.Register(srv)
 		healthpb.RegisterHealthServer(srv, n.health)
 	}
-	auth := &adminAuth{want: []byte(token), guard: lockout.New(nil)}
+	var proxies []net.IP
+	for _, p := range cfg.TrustedProxies {
+		proxies = append(proxies, net.ParseIP(p))
+	}
+	auth := &adminAuth{want: []byte(token), guard: lockout.New(nil), proxies: lockout.Proxies(proxies)}
 	n.auth = auth
 	observeUnary, observeStream := observeInterceptors(n.log, m)
 	unseen := grpc.StatsHandler(unseenCalls{count: callCounter(n.log, m)})
@@ -630,7 +634,7 @@ func (n *Node) httpHandler(ctx context.Context, m *metrics, token string, log *s
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
 	// A form's body may be three times the request the API takes of it:
 	// URL encoding writes each byte of a non-ASCII letter as %XX.
-	pages, err := web.New(web.Config{Conn: n.conn, Origin: n.cfg.Origin, AdminToken: token, TokenGuard: n.auth.guard, MaxFormBytes: 3 * n.cfg.MaxRequestBytes, Logger: log})
+	pages, err := web.New(web.Config{Conn: n.conn, Origin: n.cfg.Origin, AdminToken: token, TokenGuard: n.auth.guard, TrustedProxy: n.auth.proxies, MaxFormBytes: 3 * n.cfg.MaxRequestBytes, Logger: log})
 	if err != nil {
 		return nil, err
 	}
@@ -831,7 +835,7 @@ func limitBody(next http.Handler, max int) http.Handler {
 // and answered.
 func tokenBeforeBody(next http.Handler, auth *adminAuth, fullMethod string, longer time.Duration, log *slog.Logger, m *metrics) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		addr := lockout.ClientAddr(r.RemoteAddr, r.Header.Values("X-Forwarded-For"))
+		addr := lockout.ClientAddr(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), auth.proxies)
 		if err := auth.check(addr, r.Header.Values("Authorization")); err != nil {
 			countRefused(log, m, fullMethod, err)
 			writeStatus(w, r, err)

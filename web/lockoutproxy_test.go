@@ -1,22 +1,27 @@
 package web_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"path/filepath"
 	"testing"
+
+	"github.com/ogptoolbox/federation/node"
 )
 
-// TestSignInLockoutBehindAProxy: behind a TLS reverse proxy beside the
-// node (every request from this machine's address, the reader's in
-// X-Forwarded-For, as nginx's proxy_set_header X-Forwarded-For
+// TestSignInLockoutBehindAProxy: behind a TLS reverse proxy the node
+// trusts (--trusted-proxies: every request from its address, the reader's
+// in X-Forwarded-For, as nginx's proxy_set_header X-Forwarded-For
 // $remote_addr gives it), a stranger's wrong tokens lock out the
 // stranger's address, not the point of contact's: every reader had the
 // proxy's address, and six wrong tokens of anyone's locked the point of
-// contact out.
+// contact out. Without --trusted-proxies, the header is anyone's word, and
+// the proxy's address counts.
 func TestSignInLockoutBehindAProxy(t *testing.T) {
-	n := startNode(t)
+	n := startNodeIn(t, filepath.Join(t.TempDir(), "data"), func(c *node.Config) { c.TrustedProxies = []string{"127.0.0.1"} })
 	target, err := url.Parse(n.base)
 	if err != nil {
 		t.Fatal(err)
@@ -44,5 +49,18 @@ func TestSignInLockoutBehindAProxy(t *testing.T) {
 	}
 	if code := signIn(client(t), testToken, "198.51.100.7"); code != http.StatusSeeOther {
 		t.Errorf("the point of contact's right token, after a stranger's 6 wrong ones through the proxy: %d, want %d", code, http.StatusSeeOther)
+	}
+
+	// No proxy trusted: a stranger naming itself anew at each guess is
+	// locked out all the same.
+	untrusting := startNode(t)
+	direct := client(t)
+	for i := range 6 {
+		_, page, _ := get(t, direct, untrusting.base+"/signin")
+		code, _, _ := post(t, direct, untrusting.base+"/signin", url.Values{"csrf": {csrfOf(t, page)}, "token": {"a-wrong-guess-0123456789"}, "next": {"/"}},
+			"X-Forwarded-For", fmt.Sprintf("198.51.100.%d", i+1))
+		if i == 5 && code != http.StatusTooManyRequests {
+			t.Errorf("the sixth wrong token of a stranger naming itself anew, no proxy trusted: %d, want %d", code, http.StatusTooManyRequests)
+		}
 	}
 }

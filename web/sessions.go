@@ -341,7 +341,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusForbidden, "error.csrf", "")
 		return
 	}
-	addr := lockout.ClientAddr(r.RemoteAddr, r.Header.Values("X-Forwarded-For"))
+	addr := lockout.ClientAddr(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), s.cfg.TrustedProxy)
 	if wait := s.signIns.LockedOut(addr); wait > 0 {
 		lockedOut(w, wait)
 		s.renderSignIn(w, r, http.StatusTooManyRequests, next, "signin.locked_out", int(wait.Round(time.Second)/time.Second)+1)

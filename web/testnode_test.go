@@ -37,8 +37,9 @@ func startNode(t *testing.T) *testNode {
 	return startNodeIn(t, filepath.Join(t.TempDir(), "data"))
 }
 
-// startNodeIn is startNode on the data folder dir.
-func startNodeIn(t *testing.T, dir string) *testNode {
+// startNodeIn is startNode on the data folder dir, its configuration
+// changed by mutate.
+func startNodeIn(t *testing.T, dir string, mutate ...func(*node.Config)) *testNode {
 	t.Helper()
 	cfg := node.DefaultConfig()
 	cfg.Origin = "fr"
@@ -46,6 +47,9 @@ func startNodeIn(t *testing.T, dir string) *testNode {
 	cfg.HTTPAddr, cfg.GRPCAddr, cfg.GossipAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	cfg.AdminToken = testToken
 	cfg.GossipTimings = "local"
+	for _, m := range mutate {
+		m(&cfg)
+	}
 	n, err := node.New(context.Background(), cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatalf("node.New: %v", err)

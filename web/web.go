@@ -20,6 +20,7 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 
@@ -48,6 +49,10 @@ type Config struct {
 	// TokenGuard slows down guessing the admin token (the API's writes
 	// share it); one of the pages' own when nil.
 	TokenGuard *lockout.Guard
+	// TrustedProxy reports whether an address is a reverse proxy whose
+	// X-Forwarded-For names the reader (see lockout.ClientAddr); none
+	// when nil.
+	TrustedProxy func(net.IP) bool
 	// Now is the clock of session expiry; time.Now when nil.
 	Now func() time.Time
 }

@@ -223,6 +223,8 @@ flags beat the environment, which beats the file.
 	fs.StringVar(&cfg.GossipAddr, "gossip-addr", cfg.GossipAddr, "where federation gossip listens (memberlist, TCP and UDP)")
 	fs.StringVar(&cfg.AdvertiseAddr, "advertise-addr", "", "the host (address or name) peers reach this node at, for gossip and gRPC (default: the hosts they listen on)")
 	fs.StringVar(&join, "join", "", "comma-separated gossip addresses (host:port) of members to join; later starts also rejoin the members remembered")
+	var proxies string
+	fs.StringVar(&proxies, "trusted-proxies", "", "comma-separated IP addresses of reverse proxies in front of --http-addr whose X-Forwarded-For names the reader, for the count of wrong admin tokens by address (default: none; each request counts by its connection's address)")
 	fs.StringVar(&cfg.GossipKey, "gossip-key", "", "the federation's shared gossip key: base64 of 16, 24 or 32 bytes (without one, gossip is unencrypted)")
 	fs.StringVar(&cfg.GossipKeyFile, "gossip-key-file", "", "a file holding the gossip key")
 	fs.StringVar(&cfg.GossipTimings, "gossip-timings", cfg.GossipTimings, "gossip and anti-entropy intervals: wan, lan or local (tests on one machine)")
@@ -275,6 +277,11 @@ flags beat the environment, which beats the file.
 	for _, a := range strings.Split(join, ",") {
 		if a = strings.TrimSpace(a); a != "" {
 			cfg.Join = append(cfg.Join, a)
+		}
+	}
+	for _, a := range strings.Split(proxies, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			cfg.TrustedProxies = append(cfg.TrustedProxies, a)
 		}
 	}
 	return cfg, level.Level, nil

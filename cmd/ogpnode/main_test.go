@@ -235,3 +235,18 @@ func TestConfigAlternativesOneSetting(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigTrustedProxies: --trusted-proxies is a comma-separated list,
+// as the environment and the file give it too; an address that is none is
+// refused at start, naming the flag.
+func TestConfigTrustedProxies(t *testing.T) {
+	cfg, _, err := parseServe([]string{"--trusted-proxies", "127.0.0.1, ::1"}, func(string) string { return "" }, io.Discard)
+	if err != nil || !slices.Equal(cfg.TrustedProxies, []string{"127.0.0.1", "::1"}) {
+		t.Errorf("--trusted-proxies: %q, %v", cfg.TrustedProxies, err)
+	}
+	cfg.TrustedProxies = []string{"proxy.example.org"}
+	cfg.DataDir = t.TempDir()
+	if _, err := node.New(context.Background(), cfg, slog.New(slog.DiscardHandler)); err == nil || !strings.Contains(err.Error(), "--trusted-proxies") {
+		t.Errorf("a proxy that is no IP address: %v", err)
+	}
+}

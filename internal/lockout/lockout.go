@@ -105,24 +105,42 @@ func (g *Guard) makeRoomLocked(now time.Time) {
 }
 
 // ClientAddr is the address a guard counts a request's tokens by: its
-// connection's (remote, without its port), unless that is this machine's,
-// a reverse proxy beside the node, which says in X-Forwarded-For
+// connection's (remote, without its port), unless that is a reverse proxy
+// the operator trusts (trusted), which says in X-Forwarded-For
 // (forwardedFor, the header's values) whom it forwards: the last address
-// there. Behind it, every reader came from its address, and six wrong
-// tokens of anyone's locked the point of contact out.
-func ClientAddr(remote string, forwardedFor []string) string {
+// there. Behind a proxy, every reader came from its address, and six wrong
+// tokens of anyone's locked the point of contact out; but the header is
+// anyone's to write, and believed of any peer (a tunnel on the node's
+// machine passes on what the stranger wrote) it let a guesser name itself
+// anew at each guess.
+func ClientAddr(remote string, forwardedFor []string, trusted func(ip net.IP) bool) string {
 	if host, _, err := net.SplitHostPort(remote); err == nil {
 		remote = host
 	}
 	ip := net.ParseIP(remote)
-	if ip == nil || !ip.IsLoopback() {
+	if ip == nil || trusted == nil || !trusted(ip) {
 		return remote
 	}
 	for i := len(forwardedFor) - 1; i >= 0; i-- {
 		parts := strings.Split(forwardedFor[i], ",")
 		if last := strings.TrimSpace(parts[len(parts)-1]); last != "" {
+			if host, _, err := net.SplitHostPort(last); err == nil {
+				last = host // a proxy that gives the port too
+			}
 			return last
 		}
 	}
 	return remote
+}
+
+// Proxies is the set of addresses ClientAddr trusts as reverse proxies.
+func Proxies(addrs []net.IP) func(ip net.IP) bool {
+	return func(ip net.IP) bool {
+		for _, a := range addrs {
+			if a.Equal(ip) {
+				return true
+			}
+		}
+		return false
+	}
 }

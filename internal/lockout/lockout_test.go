@@ -2,6 +2,7 @@ package lockout
 
 import (
 	"fmt"
+	"net"
 	"testing"
 	"time"
 )
@@ -52,22 +53,25 @@ func TestGuard(t *testing.T) {
 }
 
 // TestClientAddr: a request's address is its connection's, unless that is
-// this machine's (a proxy beside the node), whose X-Forwarded-For then
-// says whom it forwards: the last address there.
+// a reverse proxy the operator trusts, whose X-Forwarded-For then says
+// whom it forwards: the last address there.
 func TestClientAddr(t *testing.T) {
+	trusted := Proxies([]net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("::1")})
 	for _, tc := range []struct {
-		remote string
-		fwd    []string
-		want   string
+		remote  string
+		fwd     []string
+		trusted func(net.IP) bool
+		want    string
 	}{
-		{"203.0.113.7:51234", nil, "203.0.113.7"},
-		{"203.0.113.7:51234", []string{"198.51.100.1"}, "203.0.113.7"}, // anyone's word, not a proxy beside the node
-		{"127.0.0.1:51234", []string{"198.51.100.1"}, "198.51.100.1"},
-		{"[::1]:51234", []string{"10.0.0.1, 198.51.100.1"}, "198.51.100.1"},
-		{"127.0.0.1:51234", nil, "127.0.0.1"},
-		{"127.0.0.1", []string{""}, "127.0.0.1"},
+		{"203.0.113.7:51234", nil, trusted, "203.0.113.7"},
+		{"203.0.113.7:51234", []string{"198.51.100.1"}, trusted, "203.0.113.7"}, // anyone's word, not a trusted proxy
+		{"127.0.0.1:51234", []string{"198.51.100.1"}, nil, "127.0.0.1"},         // no proxy trusted: a tunnel beside the node passes anyone's word
+		{"127.0.0.1:51234", []string{"198.51.100.1"}, trusted, "198.51.100.1"},
+		{"[::1]:51234", []string{"10.0.0.1, 198.51.100.1:4711"}, trusted, "198.51.100.1"},
+		{"127.0.0.1:51234", nil, trusted, "127.0.0.1"},
+		{"127.0.0.1", []string{""}, trusted, "127.0.0.1"},
 	} {
-		if got := ClientAddr(tc.remote, tc.fwd); got != tc.want {
+		if got := ClientAddr(tc.remote, tc.fwd, tc.trusted); got != tc.want {
 			t.Errorf("ClientAddr(%q, %q) = %q, want %q", tc.remote, tc.fwd, got, tc.want)
 		}
 	}
