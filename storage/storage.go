@@ -352,24 +352,7 @@ func (s *Store) checkTrusted(ctx context.Context) error {
 	if s.trusted == nil {
 		return nil
 	}
-	if key, ok := s.trusted[s.origin]; ok && !key.Equal(s.PublicKey()) {
-		return fmt.Errorf("open catalog: the trust list gives this node's origin %s the key %x, but the node's key is %x: correct the trust list",
-			s.origin, []byte(key), []byte(s.PublicKey()))
-	}
-	for origin, key := range s.trusted {
-		var pinned []byte
-		err := s.writer.QueryRowContext(ctx, "SELECT public_key FROM origins WHERE origin = ?", origin).Scan(&pinned)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-		case err != nil:
-			return fmt.Errorf("open catalog: %w", err)
-		case pinned != nil && !key.Equal(ed25519.PublicKey(pinned)):
-			if err := s.repin(ctx, origin, key, pinned); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return s.takeKeys(ctx, s.trusted, "trust list", false)
 }
 
 // pinGiven pins each origin of pins to its key: in place of the key pinned
@@ -377,35 +360,49 @@ func (s *Store) checkTrusted(ctx context.Context) error {
 // announcement would (see PinKey). It refuses a key for the node's own
 // origin other than the node's, and one the trust list gives another.
 func (s *Store) pinGiven(ctx context.Context, pins map[string]ed25519.PublicKey) error {
+	accepted := make(map[string]ed25519.PublicKey, len(pins))
 	for origin, key := range pins {
 		if origin != s.origin && !s.Accepts(origin) {
 			continue // the trust list refuses it: nothing of it is held
 		}
-		if origin == s.origin && !key.Equal(s.PublicKey()) {
-			return fmt.Errorf("open catalog: the pin file gives this node's origin %s the key %x, but the node's key is %x: correct the pin file",
-				origin, []byte(key), []byte(s.PublicKey()))
-		}
 		if trusted, ok := s.trusted[origin]; ok && !trusted.Equal(key) {
 			return fmt.Errorf("open catalog: the pin file gives origin %s the key %x, and the trust list %x: give one", origin, []byte(key), []byte(trusted))
+		}
+		accepted[origin] = key
+	}
+	return s.takeKeys(ctx, accepted, "pin file", true)
+}
+
+// takeKeys holds each origin of keys under its key, as the operator's file
+// (what names it) gives it: an origin pinned to another key is pinned
+// anew (see repin); with pinUnmet, so is one not pinned yet. A key for the
+// node's own origin other than its own is refused.
+func (s *Store) takeKeys(ctx context.Context, keys map[string]ed25519.PublicKey, what string, pinUnmet bool) error {
+	if key, ok := keys[s.origin]; ok && !key.Equal(s.PublicKey()) {
+		return fmt.Errorf("open catalog: the %s gives this node's origin %s the key %x, but the node's key is %x: correct the %s",
+			what, s.origin, []byte(key), []byte(s.PublicKey()), what)
+	}
+	for origin, key := range keys {
+		if origin == s.origin {
+			continue
 		}
 		var pinned []byte
 		err := s.writer.QueryRowContext(ctx, "SELECT public_key FROM origins WHERE origin = ?", origin).Scan(&pinned)
 		switch {
-		case origin == s.origin:
+		case errors.Is(err, sql.ErrNoRows) && pinUnmet:
+			_, err = s.writer.ExecContext(ctx, "INSERT INTO origins (origin, public_key, head_seq) VALUES (?, ?, 0)", origin, []byte(key))
 		case errors.Is(err, sql.ErrNoRows):
-			if _, err := s.writer.ExecContext(ctx, "INSERT INTO origins (origin, public_key, head_seq, record_count, digest, signed_digest) VALUES (?, ?, 0, 0, NULL, NULL)", origin, []byte(key)); err != nil {
-				return fmt.Errorf("open catalog: pin %s to the pin file's key: %w", origin, err)
-			}
+			err = nil
 		case err != nil:
-			return fmt.Errorf("open catalog: %w", err)
-		case pinned == nil:
-			if _, err := s.writer.ExecContext(ctx, "UPDATE origins SET public_key = ? WHERE origin = ?", []byte(key), origin); err != nil {
-				return fmt.Errorf("open catalog: pin %s to the pin file's key: %w", origin, err)
-			}
-		case !key.Equal(ed25519.PublicKey(pinned)):
+		case pinned == nil && pinUnmet:
+			_, err = s.writer.ExecContext(ctx, "UPDATE origins SET public_key = ? WHERE origin = ?", []byte(key), origin)
+		case pinned != nil && !key.Equal(ed25519.PublicKey(pinned)):
 			if err := s.repin(ctx, origin, key, pinned); err != nil {
-				return err
+				return err // which says what it did not do
 			}
+		}
+		if err != nil {
+			return fmt.Errorf("open catalog: hold %s under the %s's key: %w", origin, what, err)
 		}
 	}
 	return nil

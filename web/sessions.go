@@ -371,7 +371,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
-	if sess, ok := r.Context().Value(sessionKey{}).(*session); ok {
+	if sess := sessionOf(r); sess != nil {
 		s.sessions.remove(sess.id)
 	}
 	http.SetCookie(w, cookie(r, sessionCookie, "", -1))
