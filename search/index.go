@@ -144,8 +144,8 @@ func (ix *Index) Analyze(d Doc) Analyzed {
 		vocab:      vocab,
 		gen:        gen,
 		length:     uint32(len(az.ids)),
-		facets:     slices.Clip(d.Facets),                  // With appends to a copy
-		sortName:   strings.Clone(capSortName(d.SortName)), // the index keeps it; see Doc
+		facets:     slices.Clip(d.Facets),   // With appends to a copy
+		sortName:   capSortName(d.SortName), // copied into the index by Update; see Doc
 		createTime: d.CreateTime,
 		updateTime: d.UpdateTime,
 		score:      d.Score,
@@ -183,6 +183,9 @@ type dictionary struct {
 	ids      map[string]uint32
 	tokens   []string
 	prefixes map[string][]uint32 // the first 1, 2 and 3 runes of tokens → term ids
+	// text holds the tokens' bytes: the strings of tokens, and the keys
+	// of ids and prefixes, are on it (see slab).
+	text slab[byte]
 }
 
 func (d *dictionary) size() int {
@@ -226,21 +229,24 @@ func (d *dictionary) resolve(buf []byte, ends []uint32, ids []uint32) (_ []uint3
 		if i > base {
 			start = ends[i-base-1]
 		}
-		ids[i] = d.numberLocked(string(buf[start:ends[i-base]]))
+		ids[i] = d.numberLocked(transientString(buf[start:ends[i-base]]))
 	}
 	return ids, d.tokens, d.gen
 }
 
 // numberLocked is the number of token, which it gives token if it has
-// none yet (a string of the caller's own: the dictionary keeps it).
+// none yet. It keeps a copy of token, whose memory the caller may then
+// reuse.
 func (d *dictionary) numberLocked(token string) uint32 {
 	if id, ok := d.ids[token]; ok {
 		return id
 	}
+	token = getString(&d.text, addString(&d.text, token))
 	id := uint32(len(d.tokens))
 	d.tokens = append(d.tokens, token)
 	d.ids[token] = id
-	for _, p := range shortPrefixes(token) {
+	var short [3]string
+	for _, p := range shortPrefixes(short[:0], token) {
 		d.prefixes[p] = append(d.prefixes[p], id)
 	}
 	return id
@@ -257,7 +263,7 @@ func (d *dictionary) lookup(token string) (uint32, bool) {
 // withPrefix appends to out the numbers of the tokens that start with
 // prefix.
 func (d *dictionary) withPrefix(prefix string, out []uint32) []uint32 {
-	short := shortPrefixes(prefix)
+	short := shortPrefixes(nil, prefix)
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	for _, id := range d.prefixes[short[len(short)-1]] {
@@ -275,6 +281,12 @@ type Index struct {
 
 	mu   sync.RWMutex
 	docs []docEntry // by slot; a slot is never reused until compact
+	// refs and names hold the docs' term and facet numbers and their sort
+	// names (see docEntry), and blocks the posting lists' compressed
+	// blocks (see postingBlock).
+	refs   slab[uint32]
+	names  slab[byte]
+	blocks slab[byte]
 	// What else the index knows of the doc in each slot is in arrays of
 	// its own: whether it is live and its length, which searches read
 	// for every posting (a small array stays in the processor's cache
@@ -290,10 +302,12 @@ type Index struct {
 	score   []int64
 	group   []uint32 // 0 for none, else the group's number (see groupOf)
 	// groupIDs numbers the groups that slots have, from 1; groups holds
-	// each one's name and how many slots have it, by number - 1, and
-	// freeGroups the numbers of the groups forgotten, for new ones.
+	// each one's name (in groupNames) and how many slots have it, by
+	// number - 1, and freeGroups the numbers of the groups forgotten, for
+	// new ones.
 	groupIDs   map[string]uint32
 	groups     []groupEntry
+	groupNames slab[byte]
 	freeGroups []uint32
 	slotOf     map[int64]uint32
 	live       int         // live docs
@@ -310,17 +324,34 @@ type Index struct {
 	batch     postingBatch // addPostingsLocked's working memory
 	scratch   sync.Pool    // *scratch
 	analyzers sync.Pool    // *analyzer
+	// refsScratch is appendLocked's working memory.
+	refsScratch []uint32
 }
 
-// docEntry is what the index keeps of a doc besides the arrays of Index.
+// docEntry is what the index keeps of a doc besides the arrays of Index,
+// in its slabs: nothing the garbage collector looks into.
 type docEntry struct {
-	sortName string   // in full, to break the ties of nameKey
-	refs     []uint32 // the doc's term ids then its facet value ids, to unindex it
+	sortName slabRef // in Index.names: in full, to break the ties of nameKey
+	refs     slabRef // in Index.refs: the doc's term ids then its facet value ids, to unindex it
 	nTerms   uint32
 }
 
-func (d *docEntry) terms() []uint32  { return d.refs[:d.nTerms] }
-func (d *docEntry) facets() []uint32 { return d.refs[d.nTerms:] }
+// docTerms and docFacets are the term ids and facet value ids of the doc
+// in slot, which the caller may renumber in place.
+func (ix *Index) docTerms(slot uint32) []uint32 {
+	d := &ix.docs[slot]
+	return ix.refs.get(d.refs)[:d.nTerms]
+}
+
+func (ix *Index) docFacets(slot uint32) []uint32 {
+	d := &ix.docs[slot]
+	return ix.refs.get(d.refs)[d.nTerms:]
+}
+
+// sortName is the sort name of the doc in slot.
+func (ix *Index) sortName(slot uint32) string {
+	return getString(&ix.names, ix.docs[slot].sortName)
+}
 
 // postingBatch is the working memory of addPostingsLocked, kept for the
 // next batch: next[t] is zero for every term between batches.
@@ -341,8 +372,8 @@ type posting struct {
 }
 
 type groupEntry struct {
-	name  string
-	slots int32 // hidden or live
+	name  slabRef // in Index.groupNames
+	slots int32   // hidden or live
 }
 
 type facetEntry struct {
@@ -457,7 +488,9 @@ func (ix *Index) reserveLocked(n int) {
 // (addPostingsLocked).
 func (ix *Index) appendLocked(a Analyzed) {
 	slot := uint32(len(ix.docs))
-	refs := make([]uint32, len(a.terms), len(a.terms)+len(a.facets)+len(a.moreFacets))
+	refs := ix.refsScratch[:0]
+	defer func() { ix.refsScratch = refs[:0] }()
+	refs = slices.Grow(refs, len(a.terms)+len(a.facets)+len(a.moreFacets))[:len(a.terms)]
 	maxTerm := -1
 	for i, t := range a.terms {
 		refs[i] = t.term
@@ -491,7 +524,7 @@ func (ix *Index) appendLocked(a Analyzed) {
 			refs = append(refs, fid)
 		}
 	}
-	ix.docs = append(ix.docs, docEntry{sortName: a.sortName, refs: refs, nTerms: uint32(len(a.terms))})
+	ix.docs = append(ix.docs, docEntry{sortName: addString(&ix.names, a.sortName), refs: ix.refs.add(refs), nTerms: uint32(len(a.terms))})
 	ix.alive = append(ix.alive, false)
 	ix.docLen = append(ix.docLen, a.length)
 	ix.ids = append(ix.ids, 0)
@@ -522,7 +555,7 @@ func (ix *Index) addPostingsLocked(puts []Put, first uint32) {
 	if len(puts) < batchPostingsMin {
 		for i, p := range puts {
 			for _, t := range p.Doc.terms {
-				ix.terms[t.term].postings.add(posting{first + uint32(i), t.tf})
+				ix.terms[t.term].postings.add(posting{first + uint32(i), t.tf}, &ix.blocks)
 			}
 		}
 		return
@@ -565,7 +598,7 @@ func (ix *Index) addPostingsLocked(puts []Put, first uint32) {
 	start := int32(0)
 	for _, t := range b.touched {
 		end := b.next[t]
-		ix.terms[t].postings.addAll(sorted[start:end])
+		ix.terms[t].postings.addAll(sorted[start:end], &ix.blocks)
 		b.next[t] = 0
 		start = end
 	}
@@ -581,16 +614,16 @@ func (ix *Index) groupOf(name string) uint32 {
 	}
 	g, ok := ix.groupIDs[name]
 	if !ok {
-		name = strings.Clone(name) // kept; see Doc
+		kept := addString(&ix.groupNames, name) // see Doc
 		if n := len(ix.freeGroups); n > 0 {
 			g = ix.freeGroups[n-1]
 			ix.freeGroups = ix.freeGroups[:n-1]
-			ix.groups[g-1] = groupEntry{name: name}
+			ix.groups[g-1] = groupEntry{name: kept}
 		} else {
-			ix.groups = append(ix.groups, groupEntry{name: name})
+			ix.groups = append(ix.groups, groupEntry{name: kept})
 			g = uint32(len(ix.groups))
 		}
-		ix.groupIDs[name] = g
+		ix.groupIDs[getString(&ix.groupNames, kept)] = g
 	}
 	ix.groups[g-1].slots++
 	return g
@@ -606,7 +639,7 @@ func (ix *Index) releaseGroupLocked(g uint32) {
 	}
 	ge := &ix.groups[g-1]
 	if ge.slots--; ge.slots == 0 {
-		delete(ix.groupIDs, ge.name)
+		delete(ix.groupIDs, getString(&ix.groupNames, ge.name))
 		*ge = groupEntry{}
 		ix.freeGroups = append(ix.freeGroups, g)
 	}
@@ -618,14 +651,13 @@ func (ix *Index) publishLocked(id int64, slot uint32) {
 	if old, ok := ix.slotOf[id]; ok {
 		ix.removeLocked(old)
 	}
-	d := &ix.docs[slot]
 	ix.ids[slot], ix.alive[slot] = id, true
-	for _, tid := range d.terms() {
+	for _, tid := range ix.docTerms(slot) {
 		if ix.terms[tid].df++; ix.terms[tid].df == 1 {
 			ix.liveTerms++
 		}
 	}
-	for _, fid := range d.facets() {
+	for _, fid := range ix.docFacets(slot) {
 		ix.facets[fid].count++
 	}
 	ix.slotOf[id] = slot
@@ -653,10 +685,12 @@ func nameKeyOf(name string) uint64 {
 	return binary.BigEndian.Uint64(b[:])
 }
 
-// shortPrefixes are the first 1, 2 and 3 runes of token, as far as it has
-// them: a prefix search looks its longest one up, then checks the rest.
-func shortPrefixes(token string) []string {
-	var out []string
+// shortPrefixes appends to out the first 1, 2 and 3 runes of token, as
+// far as it has them: a prefix search looks its longest one up, then
+// checks the rest. (Given room for 3, it allocates nothing: a
+// dictionary numbering a token allocated for them as much as for the
+// token.)
+func shortPrefixes(out []string, token string) []string {
 	for i := range token {
 		if i > 0 {
 			out = append(out, token[:i])
@@ -674,13 +708,12 @@ func (ix *Index) removeLocked(slot uint32) {
 	if !ix.alive[slot] {
 		return
 	}
-	d := &ix.docs[slot]
-	for _, tid := range d.terms() {
+	for _, tid := range ix.docTerms(slot) {
 		if ix.terms[tid].df--; ix.terms[tid].df == 0 {
 			ix.liveTerms--
 		}
 	}
-	for _, fid := range d.facets() {
+	for _, fid := range ix.docFacets(slot) {
 		fe := &ix.facets[fid]
 		fe.count--
 		if fe.held--; fe.held == 0 {
@@ -695,7 +728,7 @@ func (ix *Index) removeLocked(slot uint32) {
 	ix.live--
 	ix.dead++
 	ix.totalLen -= int64(ix.docLen[slot])
-	*d = docEntry{}
+	ix.docs[slot] = docEntry{}
 	ix.alive[slot] = false
 	ix.releaseGroupLocked(ix.group[slot])
 	ix.group[slot] = 0
@@ -738,27 +771,29 @@ func (ix *Index) compactDictLocked() {
 	terms := make([]termEntry, 0, ix.liveTerms)
 	ids := make(map[string]uint32, ix.liveTerms)
 	prefixes := map[string][]uint32{}
+	var text slab[byte] // of the tokens kept only
 	for tid := range ix.terms {
 		if ix.terms[tid].df == 0 {
 			continue
 		}
-		id, token := uint32(len(tokens)), d.tokens[tid]
+		id, token := uint32(len(tokens)), getString(&text, addString(&text, d.tokens[tid]))
 		renumbered[tid] = id
 		tokens, terms = append(tokens, token), append(terms, ix.terms[tid])
 		ids[token] = id
-		for _, p := range shortPrefixes(token) {
+		var short [3]string
+		for _, p := range shortPrefixes(short[:0], token) {
 			prefixes[p] = append(prefixes[p], id)
 		}
 	}
 	for slot, alive := range ix.alive {
 		if alive {
-			ts := ix.docs[slot].terms()
+			ts := ix.docTerms(uint32(slot))
 			for j, tid := range ts {
 				ts[j] = renumbered[tid]
 			}
 		}
 	}
-	d.tokens, d.ids, d.prefixes, d.gen = tokens, ids, prefixes, d.gen+1
+	d.tokens, d.ids, d.prefixes, d.text, d.gen = tokens, ids, prefixes, text, d.gen+1
 	ix.terms, ix.batch.next = terms, nil
 }
 
@@ -793,18 +828,20 @@ func (ix *Index) compactLocked() {
 		}
 	}
 	var buf [blockSize]posting
+	var blocks slab[byte]
 	for tid := range ix.terms {
 		te := &ix.terms[tid]
 		var ps postingList
 		for b := range te.postings.numBlocks() {
-			for _, p := range te.postings.block(b, &buf) {
+			for _, p := range te.postings.block(b, &buf, &ix.blocks) {
 				if ix.alive[p.slot] {
-					ps.add(posting{newSlot[p.slot], p.tf})
+					ps.add(posting{newSlot[p.slot], p.tf}, &blocks)
 				}
 			}
 		}
 		te.postings = ps
 	}
+	ix.blocks = blocks
 	newFacet := make([]uint32, len(ix.facets))
 	facets := make([]facetEntry, 0, len(ix.facets))
 	ix.facetIDs = make(map[FacetValue]uint32, len(ix.facets))
@@ -824,14 +861,31 @@ func (ix *Index) compactLocked() {
 		facets = append(facets, fe)
 	}
 	ix.facets = facets
+	// The slabs anew, of the live docs only.
+	var refs slab[uint32]
+	var names slab[byte]
 	for slot := range ix.docs {
 		if ix.alive[slot] {
 			ix.slotOf[ix.ids[slot]] = newSlot[slot]
-			for j, fid := range ix.docs[slot].facets() {
-				ix.docs[slot].facets()[j] = newFacet[fid]
+			fids := ix.docFacets(uint32(slot))
+			for j, fid := range fids {
+				fids[j] = newFacet[fid]
 			}
+			d := &ix.docs[slot]
+			d.refs, d.sortName = refs.add(ix.refs.get(d.refs)), names.add(ix.names.get(d.sortName))
 		}
 	}
+	ix.refs, ix.names = refs, names
+	// The groups' names likewise, of the groups left (their numbers stay).
+	var groupNames slab[byte]
+	groupIDs := make(map[string]uint32, len(ix.groupIDs))
+	for i := range ix.groups {
+		if ge := &ix.groups[i]; ge.slots > 0 {
+			ge.name = addString(&groupNames, getString(&ix.groupNames, ge.name))
+			groupIDs[getString(&groupNames, ge.name)] = uint32(i + 1)
+		}
+	}
+	ix.groupNames, ix.groupIDs = groupNames, groupIDs
 	live := ix.alive
 	ix.docs, ix.docLen, ix.ids = keepLive(ix.docs, live, n), keepLive(ix.docLen, live, n), keepLive(ix.ids, live, n)
 	ix.nameKey, ix.created, ix.updated = keepLive(ix.nameKey, live, n), keepLive(ix.created, live, n), keepLive(ix.updated, live, n)

@@ -37,10 +37,12 @@ type postingBlocks struct {
 
 // postingBlock is blockSize postings, compressed: each posting's slot as
 // the distance from the one before less one (from first for the first),
-// a varint, then its counts (see appendCounts).
+// a varint, then its counts (see appendCounts). The bytes are in the
+// index's slab of blocks (Index.blocks), which every method that reads or
+// adds blocks is given.
 type postingBlock struct {
 	first, last uint32 // slots
-	bytes       []byte
+	bytes       slabRef
 }
 
 func (l *postingList) len() int {
@@ -50,29 +52,29 @@ func (l *postingList) len() int {
 	return l.more.n + len(l.tail)
 }
 
-func (l *postingList) add(p posting) {
+func (l *postingList) add(p posting, blocks *slab[byte]) {
 	l.tail = append(l.tail, p)
 	if len(l.tail) == blockSize {
-		l.seal()
+		l.seal(blocks)
 	}
 }
 
 // addAll adds ps, which follow the list's postings in slot order, as add
 // would one by one.
-func (l *postingList) addAll(ps []posting) {
+func (l *postingList) addAll(ps []posting, blocks *slab[byte]) {
 	for len(ps) > 0 {
 		k := min(len(ps), blockSize-len(l.tail))
 		l.tail = append(l.tail, ps[:k]...)
 		ps = ps[k:]
 		if len(l.tail) == blockSize {
-			l.seal()
+			l.seal(blocks)
 		}
 	}
 }
 
 // seal compresses the tail, which is full, into a block; the tail's memory
 // takes the next postings.
-func (l *postingList) seal() {
+func (l *postingList) seal(blocks *slab[byte]) {
 	if l.more == nil {
 		l.more = &postingBlocks{}
 	}
@@ -86,7 +88,7 @@ func (l *postingList) seal() {
 		}
 		b = appendCounts(b, p.tf)
 	}
-	l.more.full = append(l.more.full, postingBlock{first: l.tail[0].slot, last: prev, bytes: slices.Clone(b)})
+	l.more.full = append(l.more.full, postingBlock{first: l.tail[0].slot, last: prev, bytes: blocks.add(b)})
 	l.more.n += len(l.tail)
 	l.tail = l.tail[:0]
 }
@@ -102,8 +104,8 @@ func appendCounts(b []byte, tf [NumFields]uint8) []byte {
 }
 
 // decode returns the block's postings, in out.
-func (bl *postingBlock) decode(out *[blockSize]posting) []posting {
-	b, slot := bl.bytes, bl.first
+func (bl *postingBlock) decode(out *[blockSize]posting, blocks *slab[byte]) []posting {
+	b, slot := blocks.get(bl.bytes), bl.first
 	for i := range out {
 		if i > 0 {
 			d, n := binary.Uvarint(b)
@@ -134,15 +136,15 @@ func (l *postingList) full() []postingBlock {
 // slot order, decoded into buf if it is compressed.
 func (l *postingList) numBlocks() int { return len(l.full()) + 1 }
 
-func (l *postingList) block(i int, buf *[blockSize]posting) []posting {
+func (l *postingList) block(i int, buf *[blockSize]posting, blocks *slab[byte]) []posting {
 	if full := l.full(); i < len(full) {
-		return full[i].decode(buf)
+		return full[i].decode(buf, blocks)
 	}
 	return l.tail
 }
 
 // find returns the posting of slot, if the list has it.
-func (l *postingList) find(slot uint32) (posting, bool) {
+func (l *postingList) find(slot uint32, blocks *slab[byte]) (posting, bool) {
 	// The first block whose last slot is not below slot.
 	full := l.full()
 	i, _ := slices.BinarySearchFunc(full, slot, func(b postingBlock, s uint32) int { return cmp.Compare(b.last, s) })
@@ -152,7 +154,7 @@ func (l *postingList) find(slot uint32) (posting, bool) {
 			return posting{}, false
 		}
 		var buf [blockSize]posting
-		b = full[i].decode(&buf)
+		b = full[i].decode(&buf, blocks)
 	} else {
 		b = l.tail
 	}

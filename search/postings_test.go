@@ -13,10 +13,11 @@ import (
 // does not.
 func TestPostingList(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
+	var blocks slab[byte] // the lists' (see Index.blocks)
 	build := map[string]func(ps []posting) postingList{
 		"add": func(ps []posting) (l postingList) {
 			for _, p := range ps {
-				l.add(p)
+				l.add(p, &blocks)
 			}
 			return l
 		},
@@ -26,7 +27,7 @@ func TestPostingList(t *testing.T) {
 				if rng.IntN(4) == 0 {
 					k = min(len(ps), 1+rng.IntN(100*blockSize))
 				}
-				l.addAll(ps[:k])
+				l.addAll(ps[:k], &blocks)
 				ps = ps[k:]
 			}
 			return l
@@ -61,14 +62,14 @@ func TestPostingList(t *testing.T) {
 			var got []posting
 			var buf [blockSize]posting
 			for b := range l.numBlocks() {
-				got = append(got, l.block(b, &buf)...)
+				got = append(got, l.block(b, &buf, &blocks)...)
 			}
 			if !slices.Equal(got, ps) {
 				t.Fatalf("%s, n=%d: the blocks hold other postings than were added", how, n)
 			}
 			for _, p := range ps {
 				for _, s := range []uint32{p.slot - 1, p.slot, p.slot + 1} {
-					got, found := l.find(s)
+					got, found := l.find(s, &blocks)
 					want, holds := holds[s]
 					if found != holds || got != want {
 						t.Fatalf("%s, n=%d: find(%d) = %+v, %v", how, n, s, got, found)

@@ -158,7 +158,7 @@ func (ix *Index) cursorOf(q Query, m matches, i int) Cursor {
 	c := Cursor{ID: ix.ids[slot]}
 	switch q.Order {
 	case ByName:
-		c.Name = ix.docs[slot].sortName
+		c.Name = ix.sortName(slot)
 	case ByCreateTime:
 		c.Value = ix.created[slot]
 	case ByUpdateTime:
@@ -220,7 +220,7 @@ func (ix *Index) comesAfter(q Query, m matches, c Cursor) func(i int) bool {
 			if r := cmp.Compare(ix.nameKey[slot], nameKey); r != 0 || nameKey&0xff == 0 {
 				return r
 			}
-			return strings.Compare(ix.docs[slot].sortName, c.Name)
+			return strings.Compare(ix.sortName(slot), c.Name)
 		}
 	case ByCreateTime:
 		key = func(slot uint32) int { return cmp.Compare(ix.created[slot], c.Value) }
@@ -306,7 +306,7 @@ func (ix *Index) Facets(q Query) (total int, counts []FacetCount, err error) {
 		}
 		total = ix.tallyLocked(q, m.slots, perValue, func(slot uint32) (failed int8, kept bool) {
 			var passed [maxApart]bool
-			for _, fid := range ix.docs[slot].facets() {
+			for _, fid := range ix.docFacets(slot) {
 				if chosen[fid] {
 					passed[which[fid]] = true
 				}
@@ -358,7 +358,7 @@ func (ix *Index) tallyLocked(q Query, slots []uint32, perValue []int, fails func
 			if failed < 0 {
 				n++
 			}
-			for _, fid := range ix.docs[slot].facets() {
+			for _, fid := range ix.docFacets(slot) {
 				if failed < 0 || which[fid] == failed {
 					perValue[fid]++
 				}
@@ -387,7 +387,7 @@ func (ix *Index) tallyLocked(q Query, slots []uint32, perValue []int, fails func
 			n++
 			inTotal = g != 0 // a record of no group counts alone
 		}
-		for _, fid := range ix.docs[slot].facets() {
+		for _, fid := range ix.docFacets(slot) {
 			if (failed < 0 || which[fid] == failed) && !seen[fid] {
 				perValue[fid]++
 				if g != 0 {
@@ -503,7 +503,7 @@ func (ix *Index) matchLocked(q Query, sc *scratch) (matches, error) {
 			idf := idfOf(n, df)
 			kept := 0
 			for j, slot := range m.slots {
-				post, found := te.postings.find(slot)
+				post, found := te.postings.find(slot, &ix.blocks)
 				if !found {
 					continue
 				}
@@ -530,7 +530,7 @@ func (ix *Index) matchLocked(q Query, sc *scratch) (matches, error) {
 		for _, tid := range p.terms {
 			pl := &ix.terms[tid].postings
 			for b := range pl.numBlocks() {
-				for _, post := range pl.block(b, &buf) {
+				for _, post := range pl.block(b, &buf, &ix.blocks) {
 					if !ix.alive[post.slot] {
 						continue
 					}
@@ -677,7 +677,7 @@ func (ix *Index) better(q Query, m matches) func(a, b int) bool {
 			if r := cmp.Compare(ix.nameKey[x], ix.nameKey[y]); r != 0 || ix.nameKey[x]&0xff == 0 {
 				return r // differ in 8 bytes, or the names are that short
 			}
-			return strings.Compare(ix.docs[x].sortName, ix.docs[y].sortName)
+			return strings.Compare(ix.sortName(x), ix.sortName(y))
 		}
 	case ByCreateTime:
 		key = func(x, y uint32) int { return cmp.Compare(ix.created[x], ix.created[y]) }

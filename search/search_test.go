@@ -373,7 +373,7 @@ func TestUpdateInBatches(t *testing.T) {
 		var ps []posting
 		var buf [blockSize]posting
 		for i := range ix.terms[tid].postings.numBlocks() {
-			ps = append(ps, ix.terms[tid].postings.block(i, &buf)...)
+			ps = append(ps, ix.terms[tid].postings.block(i, &buf, &ix.blocks)...)
 		}
 		return ps
 	}
