@@ -5,8 +5,10 @@ import (
 	"context"
 	"crypto/ed25519"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 
 	"github.com/ogptoolbox/federation/envelope"
@@ -238,46 +240,95 @@ func (s *Store) readOrigin(ctx context.Context, origin string, key []byte, from,
 // readOriginPage reads the records of origin with after < seq <= head, up
 // to about limit bytes (one at least): a page, and whether records are
 // left after it.
+//
+// It reads through the driver rather than database/sql: the driver hands
+// each blob in a slice of its own, which the page keeps, where Rows.Scan
+// copies it once more (into a []byte, or out of a RawBytes, which the next
+// row may overwrite). A served page was a third of the pull's garbage in
+// those copies. (TestPageBlobsAreTheirOwn holds the driver to it.)
 func (s *Store) readOriginPage(ctx context.Context, origin string, key []byte, after, head int64, limit int) (page *federationv1.OriginPage, more bool, err error) {
 	page = &federationv1.OriginPage{Origin: origin, PublicKey: key, AfterSeq: after}
-	rows, err := s.reader.QueryContext(ctx, "SELECT seq, record, signature, r_x FROM records WHERE origin = ? AND seq > ? AND seq <= ? ORDER BY seq", origin, after, head)
+	conn, err := s.reader.Conn(ctx)
 	if err != nil {
 		return nil, false, fmt.Errorf("read pages of %s: %w", origin, err)
 	}
-	defer rows.Close()
-	size := 0
-	// Records and signatures are copied once, from the driver's buffers
-	// into arenas that double in size up to a page's: scanning into
-	// []byte would copy each value twice, and allocate two slices a
-	// record.
-	var arena []byte
-	for rows.Next() {
-		var seq int64
-		var rec, sig, rx sql.RawBytes
-		if err := rows.Scan(&seq, &rec, &sig, &rx); err != nil {
-			return nil, false, fmt.Errorf("read pages of %s: %w", origin, err)
+	defer conn.Close()
+	err = conn.Raw(func(dc any) error {
+		rows, err := queryDriver(ctx, dc, "SELECT seq, record, signature, r_x FROM records WHERE origin = ? AND seq > ? AND seq <= ? ORDER BY seq", origin, after, head)
+		if err != nil {
+			return err
 		}
-		if len(page.Records) > 0 && size+len(rec)+len(sig)+len(rx) > limit {
-			return page, true, nil // this record is the next page's
+		defer rows.Close()
+		size := 0
+		row := make([]driver.Value, 4)
+		for {
+			if err := rows.Next(row); err == io.EOF {
+				return nil
+			} else if err != nil {
+				return err
+			}
+			seq, ok := row[0].(int64)
+			if !ok {
+				return fmt.Errorf("a record's seq is %T", row[0])
+			}
+			rec, _ := row[1].([]byte)
+			sig, _ := row[2].([]byte)
+			rx, _ := row[3].([]byte)
+			if len(page.Records) > 0 && size+len(rec)+len(sig)+len(rx) > limit {
+				more = true // this record is the next page's
+				return nil
+			}
+			sr := &federationv1.SignedRecord{Record: rec, Signature: sig}
+			if len(rx) > 0 { // written before the x coordinates were kept: none
+				sr.RX = rx
+			}
+			page.Records = append(page.Records, sr)
+			page.ThroughSeq = seq
+			size += len(rec) + len(sig) + len(rx)
 		}
-		if cap(arena)-len(arena) < len(rec)+len(sig)+len(rx) {
-			arena = make([]byte, 0, max(min(limit, 2*cap(arena)+4096), len(rec)+len(sig)+len(rx)))
-		}
-		start := len(arena)
-		arena = append(append(append(arena, rec...), sig...), rx...)
-		endRec, endSig := start+len(rec), start+len(rec)+len(sig)
-		sr := &federationv1.SignedRecord{Record: arena[start:endRec:endRec], Signature: arena[endRec:endSig:endSig]}
-		if len(rx) > 0 { // written before the x coordinates were kept: none
-			sr.RX = arena[endSig:len(arena):len(arena)]
-		}
-		page.Records = append(page.Records, sr)
-		page.ThroughSeq = seq
-		size += len(rec) + len(sig) + len(rx)
-	}
-	if err := rows.Err(); err != nil {
+	})
+	if err != nil {
 		return nil, false, fmt.Errorf("read pages of %s: %w", origin, err)
 	}
-	return page, false, nil
+	return page, more, nil
+}
+
+// queryDriver runs query with args on dc, a connection of the driver, for
+// a reader that keeps the values the rows hand it (see readOriginPage).
+func queryDriver(ctx context.Context, dc any, query string, args ...any) (driver.Rows, error) {
+	prep, ok := dc.(driver.ConnPrepareContext)
+	if !ok {
+		return nil, fmt.Errorf("the SQLite driver's connection (%T) prepares no statement with a context", dc)
+	}
+	st, err := prep.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	q, ok := st.(driver.StmtQueryContext)
+	if !ok {
+		st.Close()
+		return nil, fmt.Errorf("the SQLite driver's statement (%T) runs no query with a context", st)
+	}
+	named := make([]driver.NamedValue, len(args))
+	for i, a := range args {
+		named[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+	}
+	rows, err := q.QueryContext(ctx, named)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return stmtRows{Rows: rows, stmt: st}, nil
+}
+
+// stmtRows are rows that close their statement with them.
+type stmtRows struct {
+	driver.Rows
+	stmt driver.Stmt
+}
+
+func (r stmtRows) Close() error {
+	return errors.Join(r.Rows.Close(), r.stmt.Close())
 }
 
 // replicated is a record of a page, checked.

@@ -1117,3 +1117,43 @@ func TestPinnedKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestPageBlobsAreTheirOwn holds the SQLite driver to what readOriginPage
+// takes of it: each blob a row hands is a slice of its own, which no later
+// row (of the page, or of the next) writes over.
+func TestPageBlobsAreTheirOwn(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	for i := range 30 {
+		create(t, s, fmt.Sprintf("tool-%d", i), tool(fmt.Sprintf("Outil %d", i), strings.Repeat("participation citoyenne ", i)))
+	}
+	for _, limit := range []int{MaxPageBytes, 2 << 10} {
+		var kept []*federationv1.OriginPage // as read, not copied
+		if err := s.ReadPages(ctx, PullSpec{AllOrigins: true, MaxPageBytes: limit}, func(p *federationv1.OriginPage) error {
+			kept = append(kept, p)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if limit < MaxPageBytes && len(kept) < 3 {
+			t.Fatalf("%d pages of 2 KiB, want several", len(kept))
+		}
+		var records []*federationv1.SignedRecord
+		for _, p := range kept {
+			records = append(records, p.GetRecords()...)
+		}
+		if len(records) != 30 {
+			t.Fatalf("%d records read, want 30", len(records))
+		}
+		for i, sr := range records {
+			var want []byte
+			if err := s.reader.QueryRowContext(ctx, "SELECT record FROM records WHERE origin = 'fr' AND seq = ?", i+1).Scan(&want); err != nil {
+				t.Fatal(err)
+			}
+			rec, err := envelope.Open(sr, testKey(1).Public().(ed25519.PublicKey))
+			if err != nil || rec.GetSeq() != int64(i+1) || !bytes.Equal(sr.GetRecord(), want) {
+				t.Fatalf("record %d of the pages read with a %d-byte limit: %v (seq %d), not the row of seq %d", i, limit, err, rec.GetSeq(), i+1)
+			}
+		}
+	}
+}
