@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"iter"
 	"slices"
 	"strings"
 	"sync"
@@ -26,10 +27,34 @@ type links struct {
 }
 
 // ridSet is a set of rids, in no order. Most sets hold one rid (a software
-// with one record): a slice costs one small allocation without pointers,
-// where a map cost several objects for the collector to mark, a hundred
-// thousand of them at 100k tools.
-type ridSet []int64
+// with one record), which the set holds itself: a map cost several objects
+// for the collector to mark, a hundred thousand of them at 100k tools, and
+// a slice one, at each of its cycles.
+type ridSet struct {
+	one  int64   // 0 in an empty set (rids start at 1)
+	more []int64 // the others
+}
+
+func (s ridSet) len() int {
+	if s.one == 0 {
+		return 0
+	}
+	return 1 + len(s.more)
+}
+
+// all yields the set's rids.
+func (s ridSet) all() iter.Seq[int64] {
+	return func(yield func(int64) bool) {
+		if s.one == 0 || !yield(s.one) {
+			return
+		}
+		for _, rid := range s.more {
+			if !yield(rid) {
+				return
+			}
+		}
+	}
+}
 
 // toolLink is what links keep of a live tool: its name, its software key
 // and its normalised landing URL. Computing the last two costs more than
@@ -40,10 +65,12 @@ type toolLink struct {
 
 // linkOf is the toolLink of t.
 // The links keep it: its strings are not parts of t's, which may share
-// the memory of a whole page (a replicated tool's do). The name is
-// copied; the keys are built.
+// the memory of a whole page (a replicated tool's do). They are parts of
+// one string of their own: one object the collector marks, not three.
 func linkOf(t *catalogv1.Tool) toolLink {
-	return toolLink{name: strings.Clone(t.GetName()), key: identity.Key(t), landing: identity.NormalizeURL(t.GetLandingUrl())}
+	name, key, landing := t.GetName(), identity.Key(t), identity.NormalizeURL(t.GetLandingUrl())
+	all := name + key + landing
+	return toolLink{name: all[:len(name)], key: all[len(name) : len(name)+len(key)], landing: all[len(name)+len(key):]}
 }
 
 func newLinks() *links {
@@ -74,22 +101,41 @@ func refOf(useCaseTool string) string {
 // that name one repository, use cases that name one tool), and building
 // the links linear in the records. Removing looks the rid up in its set.
 func addTo(m map[string]ridSet, k string, rid int64) {
-	if k != "" {
-		m[k] = append(m[k], rid)
+	if k == "" {
+		return
 	}
+	set := m[k]
+	if set.one == 0 {
+		set.one = rid
+	} else {
+		set.more = append(set.more, rid)
+	}
+	m[k] = set
 }
 
 func removeFrom(m map[string]ridSet, k string, rid int64) {
-	set := m[k]
-	i := slices.Index(set, rid)
+	set, ok := m[k]
 	switch {
-	case i < 0:
-	case len(set) == 1:
+	case !ok:
+		return
+	case set.one == rid && len(set.more) == 0:
 		delete(m, k)
+		return
+	case set.one == rid:
+		set.one = set.more[len(set.more)-1]
+		set.more = set.more[:len(set.more)-1]
 	default:
-		set[i] = set[len(set)-1]
-		m[k] = set[:len(set)-1]
+		i := slices.Index(set.more, rid)
+		if i < 0 {
+			return
+		}
+		set.more[i] = set.more[len(set.more)-1]
+		set.more = set.more[:len(set.more)-1]
 	}
+	if len(set.more) == 0 {
+		set.more = nil // the slice's memory goes with its last rid
+	}
+	m[k] = set
 }
 
 // setTool records the live tool rid, replacing what was known of it, and
@@ -148,7 +194,7 @@ func (l *links) putUseCaseLocked(rid int64, u *catalogv1.UseCase) string {
 // others' qualification: requalifying them all, each walking the whole
 // software, cost a software of n tools n² steps a write.
 func (l *links) bringsUseCasesLocked(tl toolLink) bool {
-	return len(l.byRef[tl.name]) > 0 || (tl.landing != "" && len(l.byRef["url:"+tl.landing]) > 0)
+	return l.byRef[tl.name].len() > 0 || (tl.landing != "" && l.byRef["url:"+tl.landing].len() > 0)
 }
 
 // removeTool forgets the tool rid, returning the tools of its software.
@@ -179,7 +225,7 @@ func (l *links) removeToolLocked(rid int64) []int64 {
 // (0: none; rids start at 1).
 func (l *links) groupLocked(tl toolLink, except int64) []int64 {
 	var out []int64
-	for _, rid := range l.byKey[tl.key] {
+	for rid := range l.byKey[tl.key].all() {
 		if rid != except {
 			out = append(out, rid)
 		}
@@ -223,11 +269,11 @@ func (l *links) removeUseCaseLocked(rid int64) []int64 {
 func (l *links) referredLocked(ref string) []int64 {
 	var out []int64
 	if url, ok := strings.CutPrefix(ref, "url:"); ok {
-		for _, rid := range l.byKey[url] {
+		for rid := range l.byKey[url].all() {
 			out = append(out, rid)
 		}
 		var walked map[string]bool // software keys
-		for _, rid := range l.byLanding[url] {
+		for rid := range l.byLanding[url].all() {
 			out = append(out, rid)
 			tl := l.tools[rid]
 			if tl.key == "" || walked[tl.key] {
@@ -255,7 +301,7 @@ func (l *links) sameSoftware(tl toolLink) []int64 {
 	defer l.mu.RUnlock()
 	var out []int64
 	if tl.key != "" {
-		for _, rid := range l.byKey[tl.key] {
+		for rid := range l.byKey[tl.key].all() {
 			out = append(out, rid)
 		}
 	} else if rid, ok := l.byName[tl.name]; ok {
@@ -327,7 +373,7 @@ func (l *links) useCaseRIDsLocked(t toolLink) []int64 {
 	key := t.key
 	if key != "" {
 		refs = append(refs, "url:"+key)
-		for _, rid := range l.byKey[key] {
+		for rid := range l.byKey[key].all() {
 			tl := l.tools[rid]
 			refs = append(refs, tl.name)
 			if tl.landing != "" {
@@ -341,7 +387,7 @@ func (l *links) useCaseRIDsLocked(t toolLink) []int64 {
 	seen := map[int64]bool{}
 	var rids []int64
 	for _, ref := range refs {
-		for _, rid := range l.byRef[ref] {
+		for rid := range l.byRef[ref].all() {
 			if !seen[rid] {
 				seen[rid] = true
 				rids = append(rids, rid)

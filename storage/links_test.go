@@ -16,7 +16,7 @@ func TestRidSets(t *testing.T) {
 		addTo(m, "k", rid)
 	}
 	addTo(m, "", 9)
-	sorted := func(k string) []int64 { return slices.Sorted(slices.Values(m[k])) }
+	sorted := func(k string) []int64 { return slices.Sorted(m[k].all()) }
 	if got := sorted("k"); !slices.Equal(got, []int64{1, 2, 3}) || len(m) != 1 {
 		t.Fatalf("after adding 3 1 2, and 9 under no key: %v (%d keys)", got, len(m))
 	}
