@@ -36,6 +36,15 @@ func Backup(ctx context.Context, path, dest string) (err error) {
 		return fmt.Errorf("back up the catalog: %w", err)
 	}
 	defer db.Close()
+	// The catalog read first, so that what fails reading it is not said
+	// of dest: on a full disk, SQLite cannot make the small file through
+	// which it reads a catalog in write-ahead log mode.
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema").Scan(new(int)); err != nil {
+		if DiskFull(err) {
+			return fmt.Errorf("back up the catalog: read %s: its file system is full (SQLite reads a catalog through a small file beside it, the write-ahead log's index, which it could not write): free space there, or copy the file itself while the node is stopped: %w", path, err)
+		}
+		return fmt.Errorf("back up the catalog: read %s: %w", path, err)
+	}
 	if _, err := db.ExecContext(ctx, "VACUUM INTO ?", dest); err != nil {
 		return fmt.Errorf("back up the catalog into %s: %w", dest, err)
 	}

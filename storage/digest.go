@@ -127,7 +127,7 @@ func (s *Store) computeDigests(ctx context.Context) error {
 			return err
 		}
 	}
-	return tx.Commit()
+	return s.commitWrite(tx)
 }
 
 // Digests describes what the catalog holds of each origin, all of them

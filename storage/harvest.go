@@ -358,7 +358,7 @@ func (s *Store) SaveHarvestRun(ctx context.Context, run *catalogv1.HarvestRun) (
 	if err != nil {
 		return nil, err
 	}
-	if err := tx.Commit(); err != nil {
+	if err := s.commitWrite(tx); err != nil {
 		return nil, fmt.Errorf("save harvest report: %w", err)
 	}
 	s.checkpoints.committed()
@@ -404,7 +404,7 @@ func (s *Store) RewriteHarvestReports(ctx context.Context, rewrite func(*catalog
 	if len(changed) == 0 {
 		return 0, nil
 	}
-	if err := tx.Commit(); err != nil {
+	if err := s.commitWrite(tx); err != nil {
 		return 0, fmt.Errorf("rewrite harvest reports: %w", err)
 	}
 	s.checkpoints.committed()

@@ -47,7 +47,7 @@ func (s *Store) writeOne(ctx context.Context, what, query string, args ...any) e
 		return fmt.Errorf("%s: wait for the writes before: %w", what, err)
 	}
 	defer s.writeLock.Unlock()
-	if _, err := s.writer.ExecContext(ctx, query, args...); err != nil {
+	if err := s.execWrite(ctx, query, args...); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	s.checkpoints.committed()

@@ -608,7 +608,7 @@ func (s *Store) applyChecked(ctx context.Context, cp *CheckedPage) (int, error) 
 		return 0, err
 	}
 	slot := s.announceIndex()
-	if err := tx.Commit(); err != nil {
+	if err := s.commitWrite(tx); err != nil {
 		s.deliverIndex(slot, nil, nil)
 		return 0, fmt.Errorf("apply page of %s: commit: %w", origin, err)
 	}
@@ -849,7 +849,7 @@ func (s *Store) PinKey(ctx context.Context, origin string, key ed25519.PublicKey
 	if err := writeDigest(ctx, tx, origin, digest{}); err != nil {
 		return err
 	}
-	if err := tx.Commit(); err != nil {
+	if err := s.commitWrite(tx); err != nil {
 		return fmt.Errorf("pin the key of %s: %w", origin, err)
 	}
 	s.checkpoints.committed()

@@ -59,9 +59,55 @@ var (
 // DiskFull reports whether err is SQLite's: the disk (or the file's
 // largest size) is full. Nothing of the write was applied, and the same
 // write succeeds once space is freed.
+//
+// A disk full is also what stops the write-ahead log's index from growing
+// (SQLITE_IOERR_SHMSIZE: the -shm file takes 32 KiB more every 4,096 pages
+// of the log), which SQLite reports as an I/O error, once it has written
+// the whole write into the log: commitWrite then writes over it.
 func DiskFull(err error) bool {
 	se := (*sqlite.Error)(nil)
-	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_FULL
+	return errors.As(err, &se) && (se.Code()&0xff == sqlite3.SQLITE_FULL || se.Code() == sqlite3.SQLITE_IOERR_SHMSIZE)
+}
+
+// commitWrite commits tx, a transaction of the writer's connection.
+func (s *Store) commitWrite(tx *sql.Tx) error {
+	err := tx.Commit()
+	s.overwriteRefused(err)
+	return err
+}
+
+// execWrite runs a write of one statement on the writer's connection.
+func (s *Store) execWrite(ctx context.Context, query string, args ...any) error {
+	_, err := s.writer.ExecContext(ctx, query, args...)
+	s.overwriteRefused(err)
+	return err
+}
+
+// overwriteRefused makes sure that a write whose commit failed with err is
+// not in the catalog. A commit that fails for an I/O error may have
+// written the whole write into the write-ahead log, its commit page
+// included, before SQLite failed to index it (the log's index cannot grow
+// on a full disk): the catalog's connections do not see it, and the API
+// says that nothing was written, but a node that stopped before its next
+// write found it there when SQLite recovered the log on start. A write
+// of a page follows at once, which SQLite appends where the refused one
+// begins, on disk the refused one already took: it breaks the chain of
+// the log's checksums before the refused commit, which a recovery then no
+// longer finds. (Should that write's own index fail to grow, the write a
+// recovery finds is that one: the time of the overwrite in meta.) The
+// write must change what the page holds: SQLite writes no page a write
+// leaves as it was.
+func (s *Store) overwriteRefused(err error) {
+	se := (*sqlite.Error)(nil)
+	if !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_IOERR {
+		return // committed, refused before the log (a disk full), or never begun
+	}
+	if _, oerr := s.writer.ExecContext(context.Background(),
+		"INSERT INTO meta (key, value) VALUES ('write_overwritten', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+		time.Now().UTC().Format(time.RFC3339Nano)); oerr != nil && !DiskFull(oerr) {
+		s.log.Error("a write the catalog refused for an I/O error may be left in its write-ahead log, where it would come back if the node stopped before its next write succeeded",
+			"err", err, "overwrite", oerr)
+	}
 }
 
 //go:embed migrations/*.sql
@@ -390,12 +436,12 @@ func (s *Store) takeKeys(ctx context.Context, keys map[string]ed25519.PublicKey,
 		err := s.writer.QueryRowContext(ctx, "SELECT public_key FROM origins WHERE origin = ?", origin).Scan(&pinned)
 		switch {
 		case errors.Is(err, sql.ErrNoRows) && pinUnmet:
-			_, err = s.writer.ExecContext(ctx, "INSERT INTO origins (origin, public_key, head_seq) VALUES (?, ?, 0)", origin, []byte(key))
+			err = s.execWrite(ctx, "INSERT INTO origins (origin, public_key, head_seq) VALUES (?, ?, 0)", origin, []byte(key))
 		case errors.Is(err, sql.ErrNoRows):
 			err = nil
 		case err != nil:
 		case pinned == nil && pinUnmet:
-			_, err = s.writer.ExecContext(ctx, "UPDATE origins SET public_key = ? WHERE origin = ?", []byte(key), origin)
+			err = s.execWrite(ctx, "UPDATE origins SET public_key = ? WHERE origin = ?", []byte(key), origin)
 		case pinned != nil && !key.Equal(ed25519.PublicKey(pinned)):
 			if err := s.repin(ctx, origin, key, pinned); err != nil {
 				return err // which says what it did not do
@@ -425,7 +471,7 @@ func (s *Store) repin(ctx context.Context, origin string, key ed25519.PublicKey,
 		[]byte(key), origin); err != nil {
 		return fmt.Errorf("open catalog: pin %s to the trust list's key: %w", origin, err)
 	}
-	if err := tx.Commit(); err != nil {
+	if err := s.commitWrite(tx); err != nil {
 		return fmt.Errorf("open catalog: pin %s to the trust list's key: %w", origin, err)
 	}
 	s.log.Warn("the trust list (or pin file) gives an origin another key than the one pinned here: the origin now has that key, its records signed with the other are dropped, and it is pulled anew from its members",
@@ -489,6 +535,9 @@ func openDB(file string, role connRole) (*sql.DB, error) {
 	}
 	if err := db.Ping(); err != nil {
 		db.Close()
+		if DiskFull(err) {
+			return nil, fmt.Errorf("open catalog %s: its file system is full (SQLite opens a catalog through a small file beside it, the write-ahead log's index, which it could not write): free space there: %w", file, err)
+		}
 		return nil, fmt.Errorf("open catalog %s: %w", file, err)
 	}
 	return db, nil
@@ -678,7 +727,7 @@ func (s *Store) applyMigration(ctx context.Context, m migration) error {
 		m.version, m.name, s.now().UTC().Format(time.RFC3339)); err != nil {
 		return fmt.Errorf("migration %d: %w", m.version, err)
 	}
-	if err := tx.Commit(); err != nil {
+	if err := s.commitWrite(tx); err != nil {
 		return fmt.Errorf("migration %d: %w", m.version, err)
 	}
 	return nil
@@ -776,5 +825,5 @@ func (s *Store) claim(ctx context.Context) error {
 	case !pub.Equal(ed25519.PublicKey(pinned)):
 		return fmt.Errorf("open catalog: the node key is not the one this catalog's %q records are signed with: restore the data folder's original key file", s.origin)
 	}
-	return tx.Commit()
+	return s.commitWrite(tx)
 }

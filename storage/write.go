@@ -187,7 +187,7 @@ func (s *Store) writeTxOnce(ctx context.Context, plan func(*sql.Tx) ([]pending, 
 	}
 	analyzed := s.analyzeAside(prepared)
 	slot := s.announceIndex()
-	if err := tx.Commit(); err != nil {
+	if err := s.commitWrite(tx); err != nil {
 		s.deliverIndex(slot, nil, nil)
 		<-analyzed // the caller may write the resources again
 		return nil, fmt.Errorf("write: commit: %w", err)
