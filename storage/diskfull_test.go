@@ -181,12 +181,10 @@ func TestWriteRefusedForFullDiskStaysUnwrittenThroughACrash(t *testing.T) {
 	}
 }
 
-// TestOpenOnFullDiskSaysSo: a catalog closed cleanly (its log and the
-// log's index removed) on a disk that filled up meanwhile opens, or its
-// open fails saying the disk is full, naming the catalog: not with an I/O
-// error that points at a failing disk.
-func TestOpenOnFullDiskSaysSo(t *testing.T) {
-	ctx := context.Background()
+// closedOnFullDisk makes a catalog of one tool, closes it (its log and
+// the log's index removed), and fills its disk: it returns its path.
+func closedOnFullDisk(t *testing.T) string {
+	t.Helper()
 	dir := smallDisk(t, "8m")
 	path := filepath.Join(dir, "catalog.db")
 	s := openAt(t, path, "fr", testKey(1))
@@ -195,6 +193,16 @@ func TestOpenOnFullDiskSaysSo(t *testing.T) {
 		t.Fatal(err)
 	}
 	fillDisk(t, dir)
+	return path
+}
+
+// TestOpenOnFullDiskSaysSo: a catalog closed cleanly (its log and the
+// log's index removed) on a disk that filled up meanwhile opens, or its
+// open fails saying the disk is full, naming the catalog: not with an I/O
+// error that points at a failing disk.
+func TestOpenOnFullDiskSaysSo(t *testing.T) {
+	ctx := context.Background()
+	path := closedOnFullDisk(t)
 	s, err := Open(ctx, Options{Path: path, Origin: "fr", Key: testKey(1)})
 	if err == nil {
 		defer s.Close()
@@ -214,14 +222,7 @@ func TestOpenOnFullDiskSaysSo(t *testing.T) {
 // catalog's disk, not the destination.
 func TestBackupOfACatalogOnAFullDisk(t *testing.T) {
 	ctx := context.Background()
-	dir := smallDisk(t, "8m")
-	path := filepath.Join(dir, "catalog.db")
-	s := openAt(t, path, "fr", testKey(1))
-	create(t, s, "decidim", tool("Decidim", "Participatory democracy"))
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	fillDisk(t, dir)
+	path := closedOnFullDisk(t)
 	dest := filepath.Join(t.TempDir(), "backup.db") // a disk with room
 	err := Backup(ctx, path, dest)
 	if err == nil {
