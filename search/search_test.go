@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -1037,6 +1038,25 @@ func TestLoneCharactersBounded(t *testing.T) {
 	many := "一 二 三 四 五"
 	if err := CheckText(many); err == nil || !strings.Contains(err.Error(), "standing alone") {
 		t.Errorf("%q: %v; want it refused", many, err)
+	}
+}
+
+// TestLongQueryRefusedInLinearTime: a query past MaxQueryWords is refused
+// as soon as the words pass it. A query of many words, then as many
+// characters of a spaceless script standing alone, each looked up among
+// the phrases before it, cost the product of the two: a query of a
+// megabyte, which the API takes from anyone, held a core for 18 seconds
+// (FuzzParseText's finding). This one, 7 MB, took minutes that way, and a
+// second or so read in linear time: the bound is far from either.
+func TestLongQueryRefusedInLinearTime(t *testing.T) {
+	q := strings.Repeat("a ", 200_000) + strings.Repeat("中 ", 1_000_000)
+	start := time.Now()
+	_, err := parseText(q)
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("more than %d words", MaxQueryWords)) {
+		t.Errorf("a query of 1,200,000 words: %v", err)
+	}
+	if d := time.Since(start); d > 30*time.Second {
+		t.Errorf("a query of %d MB refused after %v", len(q)>>20, d)
 	}
 }
 

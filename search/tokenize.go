@@ -291,9 +291,14 @@ func parseText(text string) ([]phrase, error) {
 	if len(toks) == 0 {
 		return nil, queryErrorf("%q has no words to search for", text)
 	}
-	ps := make([]phrase, 0, len(toks))
+	ps := make([]phrase, 0, min(len(toks), 2*MaxQueryWords))
 	words, lone := 0, 0
 	for i, t := range toks {
+		if words > MaxQueryWords {
+			// Refused now: each character standing alone is looked up
+			// among the phrases before it, a query's square otherwise.
+			return nil, queryErrorf("the query has more than %d words", MaxQueryWords)
+		}
 		r, size := utf8.DecodeRuneInString(t)
 		if !spaceless(r) {
 			words++
@@ -324,7 +329,7 @@ func parseText(text string) ([]phrase, error) {
 		}
 	}
 	if words > MaxQueryWords {
-		return nil, queryErrorf("the query has %d words, more than %d", words, MaxQueryWords)
+		return nil, queryErrorf("the query has more than %d words", MaxQueryWords)
 	}
 	if lone > MaxLoneCharacters {
 		return nil, queryErrorf("the query has %d characters of Chinese, Japanese or Thai standing alone, more than %d: write the words whole", lone, MaxLoneCharacters)
