@@ -425,9 +425,9 @@ type configValue struct {
 // seeds, say) is the flag's comma-separated value; a mapping is refused.
 // The harvests key is scheduledHarvests' to read.
 func readConfigFile(path string) (map[string]configValue, error) {
-	b, err := os.ReadFile(path)
+	b, err := readConfigBytes(path)
 	if err != nil {
-		return nil, fmt.Errorf("read config: %w", err)
+		return nil, err
 	}
 	var raw map[string]yaml.RawMessage
 	if err := yaml.Unmarshal(b, &raw); err != nil {
@@ -496,9 +496,9 @@ func configText(raw yaml.RawMessage) (configValue, error) {
 //	    interval: 6h
 //	    authoritative: true
 func scheduledHarvests(configFile string) ([]harvest.Scheduled, error) {
-	b, err := os.ReadFile(configFile)
+	b, err := readConfigBytes(configFile)
 	if err != nil {
-		return nil, fmt.Errorf("read config: %w", err)
+		return nil, err
 	}
 	var file map[string]any
 	if err := yaml.Unmarshal(b, &file); err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -95,6 +96,33 @@ func TestConfigValuesAsWritten(t *testing.T) {
 	o, err := parseHarvest([]string{"--config", file, "source.json"}, func(string) string { return "" }, io.Discard)
 	if err != nil || o.dataDir != node.DefaultConfig().DataDir || o.origin != "fr" {
 		t.Errorf("harvest with data: left empty in serve's file: data %q, origin %q, %v", o.dataDir, o.origin, err)
+	}
+}
+
+// TestConfigAliasBombRefused: a config file of lists of ten aliases of the
+// list before ("billion laughs") is refused for its aliases, however few
+// its bytes: 300 bytes of five levels took 90 s and 28 GB to be refused
+// for their keys, each value being decoded anew at each level. The
+// anchors of a real file (TestConfigValuesAsWritten, TestConfigHarvests)
+// are read.
+func TestConfigAliasBombRefused(t *testing.T) {
+	file, write := configFile(t)
+	var bomb strings.Builder
+	bomb.WriteString("origin: fr\njoin: &a0 [x, x, x, x, x, x, x, x, x, x]\n")
+	for i := 1; i <= 6; i++ {
+		fmt.Fprintf(&bomb, "k%d: &a%d [%s]\n", i, i, strings.TrimSuffix(strings.Repeat(fmt.Sprintf("*a%d, ", i-1), 10), ", "))
+	}
+	write(bomb.String())
+	_, _, err := parseServe([]string{"--config", file}, func(string) string { return "" }, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "aliases (*name) expand the file") {
+		t.Errorf("serve --config of %d bytes of aliases: %v", bomb.Len(), err)
+	}
+	if _, err := parseHarvest([]string{"--config", file, "source.json"}, func(string) string { return "" }, io.Discard); err == nil || !strings.Contains(err.Error(), "aliases (*name) expand the file") {
+		t.Errorf("harvest --config of %d bytes of aliases: %v", bomb.Len(), err)
+	}
+	write("origin: fr\ndata: " + strings.Repeat("x", maxConfigBytes) + "\n")
+	if _, _, err := parseServe([]string{"--config", file}, func(string) string { return "" }, io.Discard); err == nil || !strings.Contains(err.Error(), "larger than 1 MiB") {
+		t.Errorf("serve --config of a file of %d MiB: %v", maxConfigBytes>>20, err)
 	}
 }
 
