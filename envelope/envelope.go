@@ -439,10 +439,10 @@ func IDFrom(name string, max int) string {
 	var b strings.Builder
 	hyphen := false
 	add := func(r rune) {
-		if b.Len() == 0 && isDigit(byte(r)) {
-			b.WriteString("t-")
-		}
-		if hyphen && b.Len() > 0 {
+		switch {
+		case b.Len() == 0 && isDigit(byte(r)):
+			b.WriteString("t-") // what came before, if anything, is its hyphen
+		case hyphen && b.Len() > 0:
 			b.WriteByte('-')
 		}
 		hyphen = false

@@ -479,6 +479,8 @@ func TestIDFrom(t *testing.T) {
 		"𝐃𝐞𝐜𝐢𝐝𝐢𝐦":                  "decidim",
 		"ℍello Radio ㎒":            "hello-radio-mhz",
 		"2030 Agenda":              "t-2030-agenda",
+		"«2030 Agenda»":            "t-2030-agenda", // what comes first is t-'s hyphen
+		"(1) Pétitions":            "t-1-petitions",
 		"  --  ":                   "",
 		"東京":                       "",
 		strings.Repeat("abc-", 30): strings.TrimRight(strings.Repeat("abc-", 30)[:50], "-"),
@@ -489,6 +491,9 @@ func TestIDFrom(t *testing.T) {
 		}
 		if got != "" && !ValidID(got) {
 			t.Errorf("IDFrom(%q) = %q, not a valid id", name, got)
+		}
+		if again := IDFrom(got, 50); again != got {
+			t.Errorf("IDFrom(%q) = %q, whose id is %q", name, got, again)
 		}
 	}
 }
@@ -517,4 +522,29 @@ func TestMemberSignaturesAreNotRecords(t *testing.T) {
 	if VerifyMember(pub, description, Sign(key, description)) {
 		t.Error("a record's signature verifies as a member's")
 	}
+}
+
+// FuzzIDFrom: an id made from a name is a valid id (or "" for a name of no
+// letter or digit), of at most max bytes, and making an id of it again
+// gives it back.
+func FuzzIDFrom(f *testing.F) {
+	for _, s := range []string{"Démocratie Ouverte!", "Straße", "ﬁnances", "2024 budget", "«2024»", "ǅungla", "---", "𝐃𝐞𝐜𝐢𝐝𝐢𝐦", "㎒", "ß1", "İstanbul", "Œuvre-ÆØÅ", "\xff\xfe", "1"} {
+		f.Add(s, 50)
+		f.Add(s, 2)
+	}
+	f.Fuzz(func(t *testing.T, name string, max int) {
+		if max < 1 || max > 63 {
+			max = 50
+		}
+		id := IDFrom(name, max)
+		if id == "" {
+			return
+		}
+		if !ValidID(id) || len(id) > max {
+			t.Fatalf("IDFrom(%q, %d) = %q: not a valid id of at most %d bytes", name, max, id, max)
+		}
+		if again := IDFrom(id, max); again != id {
+			t.Fatalf("IDFrom(%q, %d) = %q, whose id is %q", name, max, id, again)
+		}
+	})
 }
