@@ -132,6 +132,11 @@ func wellFormed(b []byte, p *plan, depth int) bool {
 		if n < 0 || num < protowire.MinValidNumber || num > protowire.MaxValidNumber {
 			return false
 		}
+		if n > protowire.SizeTag(num) {
+			// A tag in more bytes than it needs: proto.Unmarshal keeps an
+			// unknown field's shortened, the generated code as sent.
+			return false
+		}
 		b = b[n:]
 		f := p.field(num)
 		switch {

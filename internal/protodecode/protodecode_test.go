@@ -256,6 +256,30 @@ func TestCraftedAsProtoDoes(t *testing.T) {
 	}
 }
 
+// TestUnknownFieldOverlongTag: an unknown field whose tag is written in
+// more bytes than it needs (e5 00: field 12, fixed32) is kept by
+// proto.Unmarshal with its tag shortened (65), by the generated code as
+// sent: the walk sends it to proto.Unmarshal (FuzzDecodesAsProtoDoes's
+// finding).
+func TestUnknownFieldOverlongTag(t *testing.T) {
+	b := []byte("\xe5\x00" + "0000")
+	for _, kind := range []proto.Message{&federationv1.Record{}, &federationv1.PullResponse{}} {
+		want := kind.ProtoReflect().New().Interface()
+		if err := proto.Unmarshal(b, want); err != nil {
+			t.Fatal(err)
+		}
+		for name, decode := range decoders {
+			got := kind.ProtoReflect().New().Interface()
+			if err := decode(append([]byte(nil), b...), got); err != nil {
+				t.Fatal(err)
+			}
+			if !proto.Equal(got, want) {
+				t.Errorf("%s of a %T: unknown fields %x, proto.Unmarshal's %x", name, kind, got.ProtoReflect().GetUnknown(), want.ProtoReflect().GetUnknown())
+			}
+		}
+	}
+}
+
 // The aliasing way shares the buffer, and the copying one does not.
 func TestAliasing(t *testing.T) {
 	b, err := proto.Marshal(&federationv1.Record{Origin: "fr", Id: "decidim", Resource: []byte("resource")})
