@@ -13,6 +13,7 @@ package search
 import (
 	"cmp"
 	"encoding/binary"
+	"hash/maphash"
 	"math"
 	"slices"
 	"strings"
@@ -94,6 +95,8 @@ type analyzer struct {
 	seen  []uint32
 	at    []int32
 	terms []termFreq
+	// recent are the numbers of the tokens met lately.
+	recent recentTokens
 }
 
 // Analyze breaks d into the terms of ix's dictionary. The result keeps
@@ -102,7 +105,7 @@ type analyzer struct {
 func (ix *Index) Analyze(d Doc) Analyzed {
 	az, _ := ix.analyzers.Get().(*analyzer)
 	if az == nil {
-		az = &analyzer{}
+		az = &analyzer{recent: recentTokens{seed: maphash.MakeSeed()}}
 	}
 	defer ix.analyzers.Put(az)
 	az.buf, az.ends, az.field = az.buf[:0], az.ends[:0], az.field[:0]
@@ -116,7 +119,7 @@ func (ix *Index) Analyze(d Doc) Analyzed {
 	}
 	var vocab []string
 	var gen uint32
-	az.ids, vocab, gen = ix.dict.resolve(az.buf, az.ends, az.ids[:0])
+	az.ids, vocab, gen = ix.dict.resolve(az.buf, az.ends, az.ids[:0], &az.recent)
 
 	// Sized by the tokens as numbered: the dictionary may be compacted
 	// meanwhile, and be smaller.
@@ -194,21 +197,58 @@ func (d *dictionary) size() int {
 	return len(d.tokens)
 }
 
+// recentTokens caches the numbers of the tokens an analyzer met lately,
+// by a hash of their bytes, for a generation of the dictionary: most of a
+// record's words are common ones, looked up record after record, and a
+// lookup in the map of every token the dictionary holds (hundreds of
+// thousands at 100k tools) waited on memory no cache of the processor
+// held. A word found here is compared in full: a hash's collision only
+// costs a lookup in the map.
+type recentTokens struct {
+	gen   uint32
+	valid bool // for gen
+	seed  maphash.Seed
+	slots [recentTokenSlots]struct {
+		token string // the dictionary's own, "" for none
+		id    uint32
+	}
+}
+
+const recentTokenSlots = 1 << 12
+
 // resolve appends to ids the number of each token in buf (token i ends at
-// ends[i]), numbering new ones. It returns the dictionary's tokens by
-// number, as far as they go then, and their generation.
-func (d *dictionary) resolve(buf []byte, ends []uint32, ids []uint32) (_ []uint32, vocab []string, gen uint32) {
+// ends[i]), numbering new ones, looking each up in recent first. It
+// returns the dictionary's tokens by number, as far as they go then, and
+// their generation.
+func (d *dictionary) resolve(buf []byte, ends []uint32, ids []uint32, recent *recentTokens) (_ []uint32, vocab []string, gen uint32) {
 	base := len(ids)
 	var missing []int
 	d.mu.RLock()
+	if !recent.valid || recent.gen != d.gen {
+		// Numbers of another generation, whose tokens' memory the
+		// dictionary let go (see compactDictLocked).
+		recent.slots = [recentTokenSlots]struct {
+			token string
+			id    uint32
+		}{}
+		recent.gen, recent.valid = d.gen, true
+	}
 	start := uint32(0)
 	for i, end := range ends {
-		id, ok := d.ids[string(buf[start:end])]
+		token := buf[start:end]
+		start = end
+		slot := &recent.slots[maphash.Bytes(recent.seed, token)&(recentTokenSlots-1)]
+		if len(token) > 0 && slot.token == string(token) {
+			ids = append(ids, slot.id)
+			continue
+		}
+		id, ok := d.ids[string(token)]
 		if !ok {
 			missing = append(missing, base+i)
+		} else {
+			slot.token, slot.id = d.tokens[id], id
 		}
 		ids = append(ids, id)
-		start = end
 	}
 	vocab, gen = d.tokens, d.gen
 	d.mu.RUnlock()
