@@ -736,15 +736,30 @@ func idCandidates(displayName, source, sourceID string) []string {
 	}
 	h := sha256.Sum256([]byte(source + "\x00" + sourceID))
 	suffix := strings.ToLower(base32.StdEncoding.EncodeToString(h[:]))
-	return []string{slug, slug + "-" + suffix[:6], slug + "-" + suffix[:12]}
+	candidates := []string{slug, slug + "-" + suffix[:6], slug + "-" + suffix[:12]}
+	if rest, ok := strings.CutPrefix(slug, "t-"); ok {
+		// The id earlier versions made of a name whose first digit
+		// came after another character ("«2030 Agenda»" gave
+		// t--2030-agenda): an entry they harvested, which left its
+		// source, takes back its own tombstone's id (see chooseID).
+		candidates = append(candidates, strings.TrimRight(("t--" + rest)[:min(len(rest)+3, 50)], "-"))
+	}
+	return candidates
 }
 
 // chooseID is the first candidate entry may take: no record has it, or
 // the tombstone of entry's own tool (another's tombstone's id is not
-// reused: a peer that missed the delete could confuse the two).
+// reused: a peer that missed the delete could confuse the two). An id of
+// two hyphens in a row, which only earlier versions made, is taken back
+// as its tombstone's, never anew; and first, being the entry's own.
 func chooseID(candidates []string, taken *takenIDs, entry string) string {
 	for _, c := range candidates {
-		if taken.freeFor(c, entry) && envelope.ValidID(c) {
+		if strings.Contains(c, "--") && taken.taken[c] && taken.forgotten[c] == entry {
+			return c
+		}
+	}
+	for _, c := range candidates {
+		if !strings.Contains(c, "--") && taken.freeFor(c, entry) && envelope.ValidID(c) {
 			return c
 		}
 	}
