@@ -9,22 +9,23 @@ import (
 	"github.com/goccy/go-yaml/parser"
 )
 
-// Limits of a config file, far above any real one (a few dozen lines):
-// its YAML is decoded several times over (each flag's value, the list of
-// harvests), and an alias names a value as many times as it is written,
-// so that a file of lists of ten aliases of the list before ("billion
-// laughs") grows tenfold at each level: 300 bytes took 28 GB.
+// Limits of a config file, far above any real one: its YAML is decoded
+// several times over (each flag's value, the list of harvests), and an
+// alias names a value as many times as it is written, so that a file of
+// lists of ten aliases of the list before ("billion laughs") grows
+// tenfold at each level: 300 bytes took 28 GB.
 const (
 	maxConfigBytes = 1 << 20
-	// maxConfigExtraValues is how many values aliases may add beyond one
-	// per byte of the file (no file holds more without aliases).
-	maxConfigExtraValues = 1 << 12
+	// maxConfigValues bounds the values of the file, each alias counted
+	// as the values of its anchor: two hundred harvests that each merge
+	// one source of thirty columns (<<: *sheet) are some seven thousand.
+	maxConfigValues = 1 << 16
 	// maxConfigDepth bounds how deep values nest.
 	maxConfigDepth = 64
 )
 
 // readConfigBytes reads the config file at path, refusing one that is too
-// large, or whose aliases expand it to more values than its size holds.
+// large, or whose aliases expand it past maxConfigValues.
 func readConfigBytes(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -42,65 +43,73 @@ func readConfigBytes(path string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config %s: %w", path, err)
 	}
-	c := valueCounter{anchors: map[string]ast.Node{}, left: len(b) + maxConfigExtraValues}
+	c := valueCounter{anchors: map[string]int{}}
+	total := 0
 	for _, doc := range file.Docs {
-		if err := c.count(doc, 0); err != nil {
+		n, err := c.count(doc, 0)
+		if err != nil {
 			return nil, fmt.Errorf("config %s: %w", path, err)
+		}
+		if total += n; total > maxConfigValues {
+			return nil, fmt.Errorf("config %s: aliases (*name) expand the file to more than %d values: refusing to read it", path, maxConfigValues)
 		}
 	}
 	return b, nil
 }
 
-// valueCounter counts the values of a YAML document, each alias as many
-// times as its anchor's value holds, until left is spent.
+// valueCounter counts the values of a YAML document, an alias as the
+// values of its anchor, which it counts once: a file is walked once,
+// whatever its aliases expand it to.
 type valueCounter struct {
-	anchors map[string]ast.Node
-	left    int
+	anchors map[string]int // the values of each anchor's value
 }
 
-func (c *valueCounter) count(n ast.Node, depth int) error {
+// count is the number of values of n, aliases expanded, at most one more
+// than maxConfigValues.
+func (c *valueCounter) count(n ast.Node, depth int) (int, error) {
 	if n == nil {
-		return nil
+		return 0, nil
 	}
 	if depth > maxConfigDepth {
-		return fmt.Errorf("line %d: values nest more than %d levels deep", n.GetToken().Position.Line, maxConfigDepth)
+		return 0, fmt.Errorf("line %d: values nest more than %d levels deep", n.GetToken().Position.Line, maxConfigDepth)
 	}
-	if c.left--; c.left < 0 {
-		return fmt.Errorf("line %d: aliases (*name) expand the file to more values than it could hold: refusing to read it further", n.GetToken().Position.Line)
-	}
+	var children []ast.Node
 	switch n := n.(type) {
 	case *ast.DocumentNode:
 		return c.count(n.Body, depth)
 	case *ast.MappingNode:
 		for _, v := range n.Values {
-			if err := c.count(v, depth+1); err != nil {
-				return err
-			}
+			children = append(children, v)
 		}
 	case *ast.MappingValueNode:
-		if err := c.count(n.Key, depth+1); err != nil {
-			return err
-		}
-		return c.count(n.Value, depth+1)
+		children = []ast.Node{n.Key, n.Value}
 	case *ast.MappingKeyNode:
 		return c.count(n.Value, depth)
 	case *ast.SequenceNode:
-		for _, v := range n.Values {
-			if err := c.count(v, depth+1); err != nil {
-				return err
-			}
-		}
+		children = n.Values
 	case *ast.AnchorNode:
-		if n.Name != nil {
-			c.anchors[n.Name.GetToken().Value] = n.Value
+		values, err := c.count(n.Value, depth)
+		if err == nil && n.Name != nil {
+			c.anchors[n.Name.GetToken().Value] = values
 		}
-		return c.count(n.Value, depth)
+		return values, err
 	case *ast.AliasNode:
-		if n.Value != nil {
-			return c.count(c.anchors[n.Value.GetToken().Value], depth+1)
+		if n.Value == nil {
+			return 1, nil
 		}
+		return c.anchors[n.Value.GetToken().Value], nil
 	case *ast.TagNode:
 		return c.count(n.Value, depth)
 	}
-	return nil
+	total := 1
+	for _, child := range children {
+		values, err := c.count(child, depth+1)
+		if err != nil {
+			return 0, err
+		}
+		if total += values; total > maxConfigValues {
+			return 0, fmt.Errorf("line %d: aliases (*name) expand the file to more than %d values: refusing to read it", n.GetToken().Position.Line, maxConfigValues)
+		}
+	}
+	return total, nil
 }

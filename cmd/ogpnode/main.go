@@ -460,6 +460,15 @@ func configText(raw yaml.RawMessage) (configValue, error) {
 	case string:
 		return configValue{text: v, set: true}, nil
 	case []any:
+		for i, item := range v {
+			switch item.(type) {
+			case []any, map[string]any:
+				// Refused before each item is decoded anew: a flag's
+				// list is of values, and lists of lists of aliases
+				// cost that decoding at each level.
+				return configValue{}, fmt.Errorf("item %d: a list or a mapping, where the flag takes a value or a list of values", i+1)
+			}
+		}
 		var items []yaml.RawMessage
 		if err := yaml.Unmarshal(raw, &items); err != nil {
 			return configValue{}, err

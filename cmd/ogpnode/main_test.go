@@ -126,6 +126,36 @@ func TestConfigAliasBombRefused(t *testing.T) {
 	}
 }
 
+// TestConfigOfManySheetsSharingAMapping: a config file of 200
+// spreadsheets, each a merge key of one shared source (kind, interval, a
+// mapping of 20 columns) with its own name and location, is read: the
+// aliases' budget counts what real files hold (a budget of the file's
+// bytes refused this one, of 11 KB). A flag's list of lists is refused.
+func TestConfigOfManySheetsSharingAMapping(t *testing.T) {
+	file, write := configFile(t)
+	var b strings.Builder
+	b.WriteString("origin: fr\nharvests:\n  - &sheet\n    kind: csv\n    interval: 24h\n    name: c-first\n    location: c-first.csv\n    columns:\n")
+	for _, f := range []string{"id", "display_name", "repository_url", "landing_url", "logo_url", "license", "development_status",
+		"software_type", "software_version", "release_date", "categories", "platforms", "available_languages", "publisher.name",
+		"maintenance.type", "descriptions.fr.short_description", "descriptions.fr.long_description", "descriptions.fr.features",
+		"descriptions.en.short_description", "descriptions.en.long_description"} {
+		fmt.Fprintf(&b, "      %s: C%d\n", f, len(f))
+	}
+	for i := range 200 {
+		fmt.Fprintf(&b, "  - <<: *sheet\n    name: c%03d\n    location: c%03d.csv\n", i, i)
+	}
+	write(b.String())
+	cfg, _, err := parseServe([]string{"--config", file}, func(string) string { return "" }, io.Discard)
+	if err != nil || len(cfg.Harvests) != 201 || cfg.Harvests[200].Columns["license"] != "C7" {
+		t.Errorf("a config of %d bytes, 200 sheets sharing one mapping: %d harvests, %v", b.Len(), len(cfg.Harvests), err)
+	}
+
+	write("origin: fr\njoin: [[127.0.0.1:1], 127.0.0.1:2]\n")
+	if _, _, err := parseServe([]string{"--config", file}, func(string) string { return "" }, io.Discard); err == nil || !strings.Contains(err.Error(), "join: item 1: a list") {
+		t.Errorf("a list of lists for --join: %v", err)
+	}
+}
+
 // TestConfigHarvests reads the scheduled harvests of a config file, and
 // refuses a misspelt key or a bad interval in them.
 func TestConfigHarvests(t *testing.T) {
