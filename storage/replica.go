@@ -262,6 +262,10 @@ func (s *Store) readOriginPage(ctx context.Context, origin string, key []byte, a
 		size := 0
 		row := make([]driver.Value, 4)
 		for {
+			// The driver's rows do not watch ctx, as database/sql's did.
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 			if err := rows.Next(row); err == io.EOF {
 				return nil
 			} else if err != nil {

@@ -1157,3 +1157,38 @@ func TestPageBlobsAreTheirOwn(t *testing.T) {
 		}
 	}
 }
+
+// endingCtx is a context whose Err says Canceled from its n-th call on
+// (its Done never closes): a pull's context that ends while a page is
+// read, at a place no test could otherwise choose.
+type endingCtx struct {
+	context.Context
+	calls atomic.Int32
+	n     int32
+}
+
+func (c *endingCtx) Err() error {
+	if c.calls.Add(1) >= c.n {
+		return context.Canceled
+	}
+	return nil
+}
+
+// TestPageReadStopsWhenThePullEnds: a pull whose context ends while a page
+// is read stops reading it, as database/sql's rows did, rather than read
+// the page to its end.
+func TestPageReadStopsWhenThePullEnds(t *testing.T) {
+	s, _ := openTest(t)
+	for i := range 300 {
+		create(t, s, fmt.Sprintf("tool-%d", i), tool(fmt.Sprintf("Outil %d", i), "participation"))
+	}
+	ctx := &endingCtx{Context: context.Background(), n: 100}
+	emitted := 0
+	err := s.ReadPages(ctx, PullSpec{AllOrigins: true}, func(p *federationv1.OriginPage) error {
+		emitted += len(p.GetRecords())
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) || emitted != 0 {
+		t.Errorf("a pull ended while its page of 300 records was read: %d records sent, %v", emitted, err)
+	}
+}
