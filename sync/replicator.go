@@ -234,12 +234,14 @@ type Replicator struct {
 	// verified are the members' metadata whose signatures NotifyAlive
 	// checked.
 	verified verifiedMetadata
-	// unsignedLogged, memberConflictLogged and keyRefusedLogged are when
-	// NotifyAlive last logged a member whose metadata its key does not
-	// sign, conflictOfMember a member taken at another address, and
-	// NotifyAlive a member refused for its key, in unix nanoseconds: memberlist calls them under its lock of its members,
-	// and they take no lock of the node's (see logDueAtomic).
-	unsignedLogged, memberConflictLogged, keyRefusedLogged atomic.Int64
+	// unsignedLogged, memberConflictLogged, keyRefusedLogged and
+	// unreachableLogged are when NotifyAlive last logged a member whose
+	// metadata its key does not sign, conflictOfMember a member taken at
+	// another address, and NotifyAlive a member refused for its key or
+	// for addresses no member can reach, in unix nanoseconds: memberlist
+	// calls them under its lock of its members, and they take no lock of
+	// the node's (see logDueAtomic).
+	unsignedLogged, memberConflictLogged, keyRefusedLogged, unreachableLogged atomic.Int64
 	// refusedMembers holds, by member, why NotifyAlive refused it (it
 	// speaks another protocol, or shows another key than the one its
 	// origin has here), which Peers gives as its last error (else it
@@ -432,6 +434,13 @@ func Start(ctx context.Context, cfg Config, store *storage.Store, logger *slog.L
 	r.mu.Lock()
 	r.localGossip = net.JoinHostPort(local.Addr.String(), strconv.Itoa(int(local.Port)))
 	r.mu.Unlock()
+	if host, _, _ := net.SplitHostPort(r.localGossip); unspecifiedHost(host) {
+		// Gossip on "::" announces it as it is, and a member that dials
+		// "::" reaches itself: its pulls from this node would be answered
+		// by its own.
+		r.ml.Shutdown()
+		return nil, fmt.Errorf("gossip on %s, every interface, announces no address peers can reach: give --advertise-addr, the address peers reach this node at", cfg.GossipAddr)
+	}
 	r.log.Info("gossip listening", "addr", r.localGossip, "timings", cfg.Timings)
 	r.announceReachable()
 	// Announced again, signed for the address gossip announces, which the
@@ -997,10 +1006,8 @@ func (r *Replicator) announceReachable() bool {
 	changed := false
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
-		// Gossip on "::" announces it as it is: no address to take.
-		r.log.Warn("gossip announces no address peers can reach: this node listens on every interface; give --advertise-addr", "gossip", host)
-		return false
+	if unspecifiedHost(host) {
+		return false // refused at start
 	}
 	for _, a := range []struct {
 		what string
@@ -1015,6 +1022,13 @@ func (r *Replicator) announceReachable() bool {
 		*a.addr, changed = reachable, true
 	}
 	return changed
+}
+
+// unspecifiedHost reports whether host names no machine: every interface
+// ("::", "0.0.0.0"), or none.
+func unspecifiedHost(host string) bool {
+	ip := net.ParseIP(host)
+	return host == "" || (ip != nil && ip.IsUnspecified())
 }
 
 // AnnouncedGRPCAddr is the gRPC address the node announces to its peers,
@@ -2241,6 +2255,17 @@ func (d delegate) NotifyAlive(n *memberlist.Node) error {
 		return fmt.Errorf("member %q announces head seq %d", n.Name, m.Head)
 	}
 	gossipAddr := net.JoinHostPort(n.Addr.String(), strconv.Itoa(int(n.Port)))
+	if grpcHost, _, err := net.SplitHostPort(m.GRPCAddr); err != nil || unspecifiedHost(grpcHost) || n.Addr.IsUnspecified() {
+		// A member listening on every interface, of a version that
+		// announced it so: this node would dial itself, and take its own
+		// answers for the member's.
+		why := fmt.Sprintf("announces gRPC %s and gossip %s, which no member can reach (every interface, or no host): its node must be given --advertise-addr", m.GRPCAddr, gossipAddr)
+		d.r.noteRefused(n.Name, why)
+		if logDueAtomic(&d.r.unreachableLogged) {
+			d.r.log.Error("refusing a member: it announces no address a member can reach", "origin", m.Origin, "why", why)
+		}
+		return fmt.Errorf("member %q announces gRPC %q, gossip %s: no address a member can reach", n.Name, m.GRPCAddr, gossipAddr)
+	}
 	if !d.r.verified.has(n.Name, n.Meta, gossipAddr) {
 		if err := m.verify(gossipAddr); err != nil {
 			if logDueAtomic(&d.r.unsignedLogged) {
