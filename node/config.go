@@ -3,11 +3,13 @@ package node
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"strings"
 	"time"
 
 	"github.com/ogptoolbox/federation/envelope"
 	"github.com/ogptoolbox/federation/harvest"
+	"github.com/ogptoolbox/federation/internal/lockout"
 )
 
 // Config is what a node is started with. DefaultConfig gives the contract's
@@ -131,8 +133,18 @@ func (c Config) check() error {
 			return fmt.Errorf("--join %q: want host:port: %w", a, err)
 		}
 	}
-	if strings.Contains(c.AdvertiseAddr, ":") && net.ParseIP(c.AdvertiseAddr) == nil {
-		return fmt.Errorf("--advertise-addr %q: want a host, without a port", c.AdvertiseAddr)
+	if a := c.AdvertiseAddr; strings.Contains(a, ":") && net.ParseIP(a) == nil {
+		inner := strings.TrimSuffix(strings.TrimPrefix(a, "["), "]")
+		switch ip, err := netip.ParseAddr(inner); {
+		case err == nil && ip.Zone() != "":
+			return fmt.Errorf("--advertise-addr %q: an address with a zone (%%%s), which gossip cannot announce: give an address of the machine that is not link-local", a, ip.Zone())
+		case err == nil:
+			return fmt.Errorf("--advertise-addr %q: write the address without brackets (%s): the flag takes a host, its ports are those of --gossip-addr and --grpc-addr", a, ip)
+		case strings.HasPrefix(a, "["):
+			return fmt.Errorf("--advertise-addr %q: not an IP address: want a host, without a port", a)
+		default:
+			return fmt.Errorf("--advertise-addr %q: want a host (an IP address or a name), without a port", a)
+		}
 	}
 	switch c.GossipTimings {
 	case "wan", "lan", "local":
@@ -146,8 +158,8 @@ func (c Config) check() error {
 		return fmt.Errorf("--data: no data folder")
 	}
 	for _, p := range c.TrustedProxies {
-		if net.ParseIP(p) == nil {
-			return fmt.Errorf("--trusted-proxies: %q is not an IP address", p)
+		if _, err := lockout.ParseProxy(p); err != nil {
+			return fmt.Errorf("--trusted-proxies: %w", err)
 		}
 	}
 	if c.MaxRequestBytes <= 0 {

@@ -214,7 +214,8 @@ func (n *Node) open(ctx context.Context, log *slog.Logger) error {
 	}
 	var proxies []net.IP
 	for _, p := range cfg.TrustedProxies {
-		proxies = append(proxies, net.ParseIP(p))
+		ip, _ := lockout.ParseProxy(p) // checked with the configuration
+		proxies = append(proxies, ip)
 	}
 	auth := &adminAuth{want: []byte(token), guard: lockout.New(nil), proxies: lockout.Proxies(proxies)}
 	n.auth = auth

@@ -1,12 +1,14 @@
 // Package lockout slows down guessing the node's admin token, which the
 // web pages' sign-in form and the API's writes take: past a few wrong
-// tokens from one address, each wrong one locks the address out twice as
-// long as the one before. An operator may choose a token of 16 characters
+// tokens from one address (an IPv6 one by its /64), each wrong one locks
+// the address out twice as long as the one before. An operator may choose a token of 16 characters
 // a person can type; nothing slowed guessing it.
 package lockout
 
 import (
+	"fmt"
 	"net"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -104,22 +106,22 @@ func (g *Guard) makeRoomLocked(now time.Time) {
 	}
 }
 
-// ClientAddr is the address a guard counts a request's tokens by: its
-// connection's (remote, without its port), unless that is a reverse proxy
-// the operator trusts (trusted), which says in X-Forwarded-For
-// (forwardedFor, the header's values) whom it forwards: the last address
-// there. Behind a proxy, every reader came from its address, and six wrong
-// tokens of anyone's locked the point of contact out; but the header is
-// anyone's to write, and believed of any peer (a tunnel on the node's
-// machine passes on what the stranger wrote) it let a guesser name itself
-// anew at each guess.
+// ClientAddr is what a guard counts a request's tokens by (see countedAs):
+// its connection's address (remote, without its port), unless that is a
+// reverse proxy the operator trusts (trusted), which says in
+// X-Forwarded-For (forwardedFor, the header's values) whom it forwards: the
+// last address there. Behind a proxy, every reader came from its address,
+// and six wrong tokens of anyone's locked the point of contact out; but the
+// header is anyone's to write, and believed of any peer (a tunnel on the
+// node's machine passes on what the stranger wrote) it let a guesser name
+// itself anew at each guess.
 func ClientAddr(remote string, forwardedFor []string, trusted func(ip net.IP) bool) string {
 	if host, _, err := net.SplitHostPort(remote); err == nil {
 		remote = host
 	}
-	ip := net.ParseIP(remote)
-	if ip == nil || trusted == nil || !trusted(ip) {
-		return remote
+	ip, err := netip.ParseAddr(remote)
+	if err != nil || trusted == nil || !trusted(net.IP(ip.WithZone("").AsSlice())) {
+		return countedAs(remote)
 	}
 	for i := len(forwardedFor) - 1; i >= 0; i-- {
 		parts := strings.Split(forwardedFor[i], ",")
@@ -127,10 +129,39 @@ func ClientAddr(remote string, forwardedFor []string, trusted func(ip net.IP) bo
 			if host, _, err := net.SplitHostPort(last); err == nil {
 				last = host // a proxy that gives the port too
 			}
-			return last
+			return countedAs(last)
 		}
 	}
-	return remote
+	return countedAs(remote)
+}
+
+// countedAs is the key of an address in a guard: an IPv4 address as it
+// is, and an IPv6 one by its /64, the least a host is given, of which it
+// picks any address: counted each apart, a guesser had five tries an
+// address, a number without end. A zone is dropped, and an IPv4 address
+// written as IPv6 (::ffff:192.0.2.1) counts as itself. What is no address
+// counts as written.
+func countedAs(addr string) string {
+	ip, err := netip.ParseAddr(addr)
+	if err != nil {
+		return addr
+	}
+	ip = ip.WithZone("").Unmap()
+	if ip.Is4() {
+		return ip.String()
+	}
+	return netip.PrefixFrom(ip, 64).Masked().String()
+}
+
+// ParseProxy reads the address of a reverse proxy to trust: an IP
+// address, with a zone or not (fe80::1%eth0, for a proxy reached over a
+// link-local address), which ClientAddr compares without it.
+func ParseProxy(s string) (net.IP, error) {
+	ip, err := netip.ParseAddr(s)
+	if err != nil {
+		return nil, fmt.Errorf("%q is not an IP address", s)
+	}
+	return net.IP(ip.WithZone("").AsSlice()), nil
 }
 
 // Proxies is the set of addresses ClientAddr trusts as reverse proxies.

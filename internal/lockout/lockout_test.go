@@ -54,7 +54,9 @@ func TestGuard(t *testing.T) {
 
 // TestClientAddr: a request's address is its connection's, unless that is
 // a reverse proxy the operator trusts, whose X-Forwarded-For then says
-// whom it forwards: the last address there.
+// whom it forwards: the last address there; an IPv6 address counts by its
+// /64 (a guesser that took a new address of its /64 at each guess was
+// counted afresh each time, and never locked out).
 func TestClientAddr(t *testing.T) {
 	trusted := Proxies([]net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("::1")})
 	for _, tc := range []struct {
@@ -70,6 +72,14 @@ func TestClientAddr(t *testing.T) {
 		{"[::1]:51234", []string{"10.0.0.1, 198.51.100.1:4711"}, trusted, "198.51.100.1"},
 		{"127.0.0.1:51234", nil, trusted, "127.0.0.1"},
 		{"127.0.0.1", []string{""}, trusted, "127.0.0.1"},
+		// An IPv6 host picks any address of its /64: counted by it.
+		{"[2001:db8:1:2::7]:51234", nil, trusted, "2001:db8:1:2::/64"},
+		{"[2001:db8:1:2:aaaa:bbbb:cccc:dddd]:51234", nil, trusted, "2001:db8:1:2::/64"},
+		{"[::1]:51234", []string{"2001:db8::7"}, trusted, "2001:db8::/64"},
+		{"[::ffff:203.0.113.7]:51234", nil, trusted, "203.0.113.7"}, // IPv4, written as IPv6
+		// A proxy reached over a link-local address, its zone given.
+		{"[fe80::1%eth0]:443", []string{"2001:db8::7"}, Proxies([]net.IP{net.ParseIP("fe80::1")}), "2001:db8::/64"},
+		{"[fe80::1%eth0]:443", []string{"2001:db8::7"}, nil, "fe80::/64"},
 	} {
 		if got := ClientAddr(tc.remote, tc.fwd, tc.trusted); got != tc.want {
 			t.Errorf("ClientAddr(%q, %q) = %q, want %q", tc.remote, tc.fwd, got, tc.want)
