@@ -67,11 +67,11 @@ func TestBrowser(t *testing.T) {
 		}
 		b.do(t, "phone-viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulatePortrait))
 		b.visit(t, "phone-search", n.base+"/?q=democracy", chromedp.CSS("#results-heading"))
-		if wide := b.eval(t, `String(document.documentElement.scrollWidth > window.innerWidth)`); wide != "false" {
+		if wide := b.eval(t, `String(document.documentElement.scrollWidth > document.documentElement.clientWidth)`); wide != "false" {
 			t.Errorf("on a phone the search page scrolls sideways")
 		}
 		b.visit(t, "phone-tool", n.base+"/tools/fr/decidim", chromedp.CSS("#adoption-heading"))
-		if wide := b.eval(t, `String(document.documentElement.scrollWidth > window.innerWidth)`); wide != "false" {
+		if wide := b.eval(t, `String(document.documentElement.scrollWidth > document.documentElement.clientWidth)`); wide != "false" {
 			t.Errorf("on a phone the tool page scrolls sideways")
 		}
 		b.do(t, "desktop-viewport", chromedp.EmulateViewport(1280, 900))

@@ -206,6 +206,11 @@ func (c *curation[R, F]) render(w http.ResponseWriter, r *http.Request, p *page,
 		v.Heading, v.Action, v.Submit, v.Cancel = p.Title, c.url(b.Name)+"/edit", p.T("form.save"), c.url(b.Name)
 		v.Hidden = append(v.Hidden, [2]string{"etag", b.Etag})
 	}
+	if errs.Any() || notice != "" {
+		// Said first in the title, which a screen reader reads first: the
+		// page sent back looked the same as the empty form.
+		p.Title = p.T("form.error") + " " + p.Title
+	}
 	p.Content = v
 	c.s.render(w, r, code, "form", p)
 }

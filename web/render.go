@@ -37,7 +37,9 @@ func parsePages() (map[string]*template.Template, error) {
 		"webURL":  isWebURL,
 		// A record's text where no element can isolate it (a title).
 		"closeBidi": closeBidi,
-		"int64":     func(i int) int64 { return int64(i) },
+		// The direction of an input in a language: its script's.
+		"dirOf": directionOf,
+		"int64": func(i int) int64 { return int64(i) },
 		// Parts that need the page (its language) beside their own data.
 		"facetItem": func(p *page, v facetValueView) facetItem { return facetItem{Page: p, Value: v} },
 		"descItem":  func(p *page, d describedIn, all bool) descItem { return descItem{Page: p, Desc: d, All: all} },
@@ -318,4 +320,22 @@ func closeBidi(s string) string {
 		b.WriteRune(open[i])
 	}
 	return b.String()
+}
+
+// directionOf is the direction text in the language lang is written in:
+// "rtl" for a language of a right-to-left script (Arabic, Hebrew,
+// Persian, Urdu...), else "auto" (the text's own first letters decide).
+// A curator typing Arabic into a form laid out left to right saw its
+// full stop and parentheses at the wrong end.
+func directionOf(lang string) string {
+	tag, err := language.Parse(lang)
+	if err != nil {
+		return "auto"
+	}
+	script, _ := tag.Script()
+	switch script.String() {
+	case "Arab", "Hebr", "Thaa", "Syrc", "Nkoo", "Adlm", "Rohg", "Samr", "Mand":
+		return "rtl"
+	}
+	return "auto"
 }

@@ -321,6 +321,7 @@ func (s *Server) renderSignIn(w http.ResponseWriter, r *http.Request, status int
 	form := signInView{Next: next}
 	if errKey != "" {
 		form.Error = p.T(errKey, args...)
+		p.Title = p.T("form.error") + " " + p.Title // see curation.render
 	}
 	p.Content = form
 	s.render(w, r, status, "signin", p)
