@@ -257,7 +257,7 @@ func shallowClone(ctx context.Context, loc, dir string, opts ReadOptions) error 
 	ctx, cancel := context.WithTimeout(ctx, opts.HTTPTimeout)
 	defer cancel()
 	// Never ask for a password on a terminal: a harvest runs unattended.
-	env := append(os.Environ(), "GIT_TERMINAL_PROMPT=0")
+	env := append(childEnviron(), "GIT_TERMINAL_PROMPT=0")
 	if u, err := url.Parse(remote); err == nil && u.User != nil && (u.Scheme == "http" || u.Scheme == "https") {
 		// A user and password in the URL go to git in its environment,
 		// which only the node's user reads, as a header of its requests:
@@ -317,7 +317,9 @@ func shallowClone(ctx context.Context, loc, dir string, opts ReadOptions) error 
 
 // gitConfigured reports whether git's configuration sets key.
 func gitConfigured(ctx context.Context, key string) bool {
-	return exec.CommandContext(ctx, "git", "config", "--get", key).Run() == nil
+	cmd := exec.CommandContext(ctx, "git", "config", "--get", key)
+	cmd.Env = childEnviron()
+	return cmd.Run() == nil
 }
 
 // endGroup kills the process group pgid, and, on a goroutine, reaps those
@@ -539,4 +541,18 @@ func parsePubliccode(data []byte, where string) ([]*catalogv1.HarvestEntry, []*c
 		r.Findings = []*catalogv1.Finding{{Message: "not a publiccode.yml file"}}
 	}
 	return nil, []*catalogv1.RejectedEntry{r}
+}
+
+// childEnviron is the node's environment without its own settings
+// (OGPNODE_*), for the programs it runs: git and the helpers git starts
+// (git-remote-https, ssh, a credential helper) need neither the admin
+// token nor the gossip key that a node may be given there.
+func childEnviron() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "OGPNODE_") {
+			env = append(env, kv)
+		}
+	}
+	return env
 }

@@ -524,6 +524,12 @@ func openDB(file string, role connRole) (*sql.DB, error) {
 		// Write transactions take the write lock at BEGIN, so two writers
 		// never deadlock on a read-then-write upgrade.
 		q.Set("_txlock", "immediate")
+		// What a write deletes or replaces is overwritten with zeros: SQLite
+		// otherwise leaves it in the page's free space, which checkpoints
+		// copy into the file, and a deleted contact's e-mail address and
+		// phone number stayed in catalog.db, on the node and on every peer
+		// that applied the tombstone.
+		q.Add("_pragma", "secure_delete(on)")
 		q.Add("_pragma", "wal_autocheckpoint(0)")
 		// After a burst of writes, the log file shrinks back to this
 		// size when it starts over.

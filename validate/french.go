@@ -41,7 +41,7 @@ var french = map[string]string{
 	"%q is not a publiccode.yml category":                                                        "%q n’est pas une catégorie de publiccode.yml",
 	"%q is not a platform: use web, windows, mac, linux, ios, android or another lowercase word": "%q n’est pas une plateforme : utilisez web, windows, mac, linux, ios, android ou un autre mot en minuscules",
 	"is %d bytes long, more than %d: no e-mail address is so long":                               "fait %d octets, plus que %d : aucune adresse électronique n’est si longue",
-	"%q is not an e-mail address":                                                                "%q n’est pas une adresse électronique",
+	"is not an e-mail address (one of the form name@example.org)":                                "n’est pas une adresse électronique (de la forme nom@exemple.org)",
 	"%q is not an absolute URI":                                                                  "%q n’est pas une URI absolue",
 	"%q carries a user name or password: a published URI must not":                               "%q contient un nom d’utilisateur ou un mot de passe, ce que ne doit pas faire une URI publiée",
 

@@ -321,7 +321,9 @@ func Tool(v *Violations, prefix string, t *catalogv1.Tool) {
 				v.Add(cf+".email", "is %d bytes long, more than %d: no e-mail address is so long", len(e), maxEmail)
 			} else if e != "" {
 				if a, err := mail.ParseAddress(e); err != nil || a.Address != e {
-					v.Add(cf+".email", "%q is not an e-mail address", e)
+					// Not quoted: a person's, which refused writes' logs
+					// and harvest reports would keep.
+					v.Add(cf+".email", "is not an e-mail address (one of the form name@example.org)")
 				}
 			}
 			v.text(cf+".phone", c.GetPhone(), false, 50)

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
 
+	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 )
@@ -41,7 +43,7 @@ func readConfigBytes(path string) ([]byte, error) {
 	}
 	file, err := parser.ParseBytes(b, 0)
 	if err != nil {
-		return nil, fmt.Errorf("config %s: %w", path, err)
+		return nil, fmt.Errorf("config %s: %w", path, yamlError(err))
 	}
 	c := valueCounter{anchors: map[string]int{}}
 	total := 0
@@ -61,8 +63,11 @@ func readConfigBytes(path string) ([]byte, error) {
 // values of its anchor, which it counts once: a file is walked once,
 // whatever its aliases expand it to.
 type valueCounter struct {
-	anchors map[string]int // the values of each anchor's value
+	anchors map[string]int // the values of each anchor's value, or beingCounted
 }
+
+// beingCounted marks an anchor whose value is being counted.
+const beingCounted = -1
 
 // count is the number of values of n, aliases expanded, at most one more
 // than maxConfigValues.
@@ -88,16 +93,26 @@ func (c *valueCounter) count(n ast.Node, depth int) (int, error) {
 	case *ast.SequenceNode:
 		children = n.Values
 	case *ast.AnchorNode:
-		values, err := c.count(n.Value, depth)
-		if err == nil && n.Name != nil {
-			c.anchors[n.Name.GetToken().Value] = values
+		if n.Name == nil {
+			return c.count(n.Value, depth)
 		}
+		name := n.Name.GetToken().Value
+		c.anchors[name] = beingCounted
+		values, err := c.count(n.Value, depth)
+		c.anchors[name] = values
 		return values, err
 	case *ast.AliasNode:
 		if n.Value == nil {
 			return 1, nil
 		}
-		return c.anchors[n.Value.GetToken().Value], nil
+		name := n.Value.GetToken().Value
+		values, ok := c.anchors[name]
+		if !ok || values == beingCounted {
+			// An alias within its own anchor's value is a value without
+			// end, which the decoder followed until the stack ran out.
+			return 0, fmt.Errorf("line %d: the alias *%s is not of an anchor before it, or is within that anchor's own value", n.GetToken().Position.Line, name)
+		}
+		return values, nil
 	case *ast.TagNode:
 		return c.count(n.Value, depth)
 	}
@@ -112,4 +127,16 @@ func (c *valueCounter) count(n ast.Node, depth int) (int, error) {
 		}
 	}
 	return total, nil
+}
+
+// yamlError is err, an error of the YAML decoder, without the lines of
+// the file it quotes around the fault: its place and what is wrong say
+// enough, and those lines may hold the gossip key, or a harvest's
+// password, which the error would print in the node's log.
+func yamlError(err error) error {
+	var ye yaml.Error
+	if errors.As(err, &ye) {
+		return errors.New(yaml.FormatError(err, false, false))
+	}
+	return err
 }

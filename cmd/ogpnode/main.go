@@ -431,7 +431,7 @@ func readConfigFile(path string) (map[string]configValue, error) {
 	}
 	var raw map[string]yaml.RawMessage
 	if err := yaml.Unmarshal(b, &raw); err != nil {
-		return nil, fmt.Errorf("config %s: %w", path, err)
+		return nil, fmt.Errorf("config %s: %w", path, yamlError(err))
 	}
 	out := make(map[string]configValue, len(raw))
 	for key, v := range raw {
@@ -441,7 +441,7 @@ func readConfigFile(path string) (map[string]configValue, error) {
 		}
 		value, err := configText(v)
 		if err != nil {
-			return nil, fmt.Errorf("config %s: %s: %w", path, key, err)
+			return nil, fmt.Errorf("config %s: %s: %w", path, key, yamlError(err))
 		}
 		out[key] = value
 	}
@@ -511,7 +511,7 @@ func scheduledHarvests(configFile string) ([]harvest.Scheduled, error) {
 	}
 	var file map[string]any
 	if err := yaml.Unmarshal(b, &file); err != nil {
-		return nil, fmt.Errorf("config %s: %w", configFile, err)
+		return nil, fmt.Errorf("config %s: %w", configFile, yamlError(err))
 	}
 	list, ok := file[harvestsKey]
 	if !ok {
@@ -526,7 +526,7 @@ func scheduledHarvests(configFile string) ([]harvest.Scheduled, error) {
 	// taken).
 	copied, err := yaml.Marshal(list)
 	if err != nil {
-		return nil, fmt.Errorf("config %s: harvests: %w", configFile, err)
+		return nil, fmt.Errorf("config %s: harvests: %w", configFile, yamlError(err))
 	}
 	var harvests []harvest.Scheduled
 	if err := yaml.UnmarshalWithOptions(copied, &harvests, yaml.Strict()); err != nil {
@@ -538,7 +538,7 @@ func scheduledHarvests(configFile string) ([]harvest.Scheduled, error) {
 				}
 			}
 		}
-		return nil, fmt.Errorf("config %s: harvests: %w", configFile, err)
+		return nil, fmt.Errorf("config %s: harvests: %w", configFile, yamlError(err))
 	}
 	return harvests, nil
 }

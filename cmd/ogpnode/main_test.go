@@ -120,6 +120,12 @@ func TestConfigAliasBombRefused(t *testing.T) {
 	if _, err := parseHarvest([]string{"--config", file, "source.json"}, func(string) string { return "" }, io.Discard); err == nil || !strings.Contains(err.Error(), "aliases (*name) expand the file") {
 		t.Errorf("harvest --config of %d bytes of aliases: %v", bomb.Len(), err)
 	}
+	// An alias within its own anchor: a value without end, which the
+	// decoder followed until the process ran out of stack.
+	write("origin: fr\nk: &a [x, *a]\n")
+	if _, _, err := parseServe([]string{"--config", file}, func(string) string { return "" }, io.Discard); err == nil || !strings.Contains(err.Error(), "within that anchor's own value") {
+		t.Errorf("serve --config of an alias within its own anchor: %v", err)
+	}
 	write("origin: fr\ndata: " + strings.Repeat("x", maxConfigBytes) + "\n")
 	if _, _, err := parseServe([]string{"--config", file}, func(string) string { return "" }, io.Discard); err == nil || !strings.Contains(err.Error(), "larger than 1 MiB") {
 		t.Errorf("serve --config of a file of %d MiB: %v", maxConfigBytes>>20, err)

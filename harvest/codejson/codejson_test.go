@@ -61,7 +61,7 @@ func TestFixture(t *testing.T) {
 			keyAt("releases[7].description", 189, 0, `"No description available..." is a placeholder`)),
 		reject("releases[8]", "https://github.com/CDCgov/SDP-Vocabulary-Service",
 			keyAt("releases[8].status", 216, 0, `"Active" is not one of Ideation, Development`),
-			keyAt("releases[8].contact.email", 208, 0, `"ServiceDesk at cdc.gov" is not an e-mail address`)),
+			keyAt("releases[8].contact.email", 208, 0, `is not an e-mail address (one of the form name@example.org)`)),
 		reject("releases[9]", "https://github.com/HHS/ckanext-datajson",
 			keyAt("releases[9].repositoryURL", 225, 0, "is also the source id of releases[0]")),
 		reject("releases[10]", "https://github.com/HHS/unnamed",

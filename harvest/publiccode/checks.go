@@ -76,9 +76,10 @@ func checkDate(s string) string {
 // checkEmail wants a bare address (no display name) whose domain is a
 // dotted host name ending in a letter, as the reference's e-mail pattern
 // does; net/mail parses the local part, so what passes is also what the
-// catalog takes.
+// catalog takes. The finding does not quote the address, a person's: the
+// reports of a source are public, and kept after the entry is gone.
 func checkEmail(s string) string {
-	bad := fmt.Sprintf("%q is not an e-mail address", clip(s))
+	const bad = "is not an e-mail address (one of the form name@example.org)"
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Address != s {
 		return bad
