@@ -133,6 +133,16 @@ func (c Config) check() error {
 			return fmt.Errorf("--join %q: want host:port: %w", a, err)
 		}
 	}
+	if ip := net.ParseIP(c.AdvertiseAddr); ip != nil && ip.IsUnspecified() {
+		return fmt.Errorf("--advertise-addr %q: every interface, which no peer can reach: give the address peers reach this node at", c.AdvertiseAddr)
+	}
+	if host, _, err := net.SplitHostPort(c.GossipAddr); err == nil && c.AdvertiseAddr == "" {
+		if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() && ip.To4() == nil {
+			// Checked before the data folder is made: gossip on "::"
+			// has no address to announce (see sync.Start).
+			return fmt.Errorf("--gossip-addr %q: every IPv6 interface, which gossip cannot announce: give --advertise-addr, the address peers reach this node at", c.GossipAddr)
+		}
+	}
 	if a := c.AdvertiseAddr; strings.Contains(a, ":") && net.ParseIP(a) == nil {
 		inner := strings.TrimSuffix(strings.TrimPrefix(a, "["), "]")
 		switch ip, err := netip.ParseAddr(inner); {

@@ -119,10 +119,9 @@ func authTap(auth *adminAuth, behindGateway bool, log *slog.Logger, m *metrics) 
 				addr = lockout.ClientAddr(parts[len(parts)-1], parts[:len(parts)-1], auth.proxies)
 			}
 		} else if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
-			addr = p.Addr.String()
-			if host, _, err := net.SplitHostPort(addr); err == nil {
-				addr = host
-			}
+			// No proxy's word on the gRPC port: the connection's address,
+			// counted as the gateway's are (an IPv6 one by its /64).
+			addr = lockout.ClientAddr(p.Addr.String(), nil, nil)
 		}
 		err := auth.check(addr, info.Header.Get("authorization"))
 		if err != nil {

@@ -22,6 +22,13 @@ func TestIPv6SettingsSaidAsWritten(t *testing.T) {
 			t.Errorf("--advertise-addr %s: %v, want it refused saying %q", tc.advertise, err, tc.want)
 		}
 	}
+	for _, unspecified := range []string{"0.0.0.0", "::"} {
+		c := DefaultConfig()
+		c.AdvertiseAddr = unspecified
+		if err := c.check(); err == nil || !strings.Contains(err.Error(), "every interface") {
+			t.Errorf("--advertise-addr %s: %v, want it refused", unspecified, err)
+		}
+	}
 	for _, ok := range []string{"fd00::1", "192.0.2.1", "node-fr.example.org"} {
 		c := DefaultConfig()
 		c.AdvertiseAddr = ok

@@ -2255,17 +2255,6 @@ func (d delegate) NotifyAlive(n *memberlist.Node) error {
 		return fmt.Errorf("member %q announces head seq %d", n.Name, m.Head)
 	}
 	gossipAddr := net.JoinHostPort(n.Addr.String(), strconv.Itoa(int(n.Port)))
-	if grpcHost, _, err := net.SplitHostPort(m.GRPCAddr); err != nil || unspecifiedHost(grpcHost) || n.Addr.IsUnspecified() {
-		// A member listening on every interface, of a version that
-		// announced it so: this node would dial itself, and take its own
-		// answers for the member's.
-		why := fmt.Sprintf("announces gRPC %s and gossip %s, which no member can reach (every interface, or no host): its node must be given --advertise-addr", m.GRPCAddr, gossipAddr)
-		d.r.noteRefused(n.Name, why)
-		if logDueAtomic(&d.r.unreachableLogged) {
-			d.r.log.Error("refusing a member: it announces no address a member can reach", "origin", m.Origin, "why", why)
-		}
-		return fmt.Errorf("member %q announces gRPC %q, gossip %s: no address a member can reach", n.Name, m.GRPCAddr, gossipAddr)
-	}
 	if !d.r.verified.has(n.Name, n.Meta, gossipAddr) {
 		if err := m.verify(gossipAddr); err != nil {
 			if logDueAtomic(&d.r.unsignedLogged) {
@@ -2284,6 +2273,19 @@ func (d delegate) NotifyAlive(n *memberlist.Node) error {
 			d.r.log.Error("refusing a member: its origin is pinned, or trusted, with another key", "origin", m.Origin, "addr", n.Address(), "why", why)
 		}
 		return fmt.Errorf("member %q: origin pinned, or trusted, with another key", n.Name)
+	}
+	if grpcHost, _, err := net.SplitHostPort(m.GRPCAddr); err != nil || unspecifiedHost(grpcHost) || n.Addr.IsUnspecified() {
+		// A member listening on every interface, of a version that
+		// announced it so: this node would dial itself, and take its own
+		// answers for the member's. (Checked once the metadata is the
+		// member's, of its key: anyone who gossips could otherwise say
+		// this of it.)
+		why := fmt.Sprintf("announces gRPC %s and gossip %s, which no member can reach (every interface, or no host): its node must be given --advertise-addr", m.GRPCAddr, gossipAddr)
+		d.r.noteRefused(n.Name, why)
+		if logDueAtomic(&d.r.unreachableLogged) {
+			d.r.log.Error("refusing a member: it announces no address a member can reach", "origin", m.Origin, "why", why)
+		}
+		return fmt.Errorf("member %q announces gRPC %q, gossip %s: no address a member can reach", n.Name, m.GRPCAddr, gossipAddr)
 	}
 	d.r.forgetRefused(n.Name)
 	if err == nil && want == nil {

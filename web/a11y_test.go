@@ -49,11 +49,9 @@ func TestRightToLeftTextHasItsDirection(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := newBrowser(t)
-	direction := func(sel string) string {
-		return b.eval(t, fmt.Sprintf(`(() => { const e = document.querySelector(%q); return e ? getComputedStyle(e).direction : "missing"; })()`, sel))
-	}
+	direction := func(sel string) string { return textDirection(t, b, sel) }
 	b.visit(t, "rtl-tool", n.base+"/tools/ma/chark", chromedp.CSS("#qualification-heading"))
-	for _, sel := range []string{`.record-head .lead[lang="ar"]`, `section [lang="ar"] .long`} {
+	for _, sel := range []string{`.record-head .lead[lang="ar"]`, `section .long[lang="ar"]`} {
 		if d := direction(sel); d != "rtl" {
 			t.Errorf("/tools/ma/chark: the Arabic %s is laid out %q, want rtl", sel, d)
 		}
@@ -69,6 +67,13 @@ func TestRightToLeftTextHasItsDirection(t *testing.T) {
 			t.Errorf("/tools/fr/mocharaka/edit: the curator types Arabic into %s laid out %q, want rtl", sel, d)
 		}
 	}
+}
+
+// textDirection is the direction the browser lays the element sel of
+// its page out in ("missing" for none).
+func textDirection(t *testing.T, b *browser, sel string) string {
+	t.Helper()
+	return b.eval(t, fmt.Sprintf(`(() => { const e = document.querySelector(%q); return e ? getComputedStyle(e).direction : "missing"; })()`, sel))
 }
 
 // langOf is the language an element is in: its own lang, else its
@@ -308,5 +313,61 @@ func TestPagesReflowAt320(t *testing.T) {
 			widest := b.eval(t, `(() => { let w = null, r = 0; for (const e of document.querySelectorAll("main *")) { const x = e.getBoundingClientRect().right; if (x > r + 1) { r = x; w = e; } } return w ? w.tagName.toLowerCase() + (w.className ? "." + w.className : "") + (w.id ? "#" + w.id : "") + " ends at " + Math.round(r) : ""; })()`)
 			t.Errorf("%s at 320 CSS pixels: %s pixels wide (%s)", path, sw, widest)
 		}
+	}
+}
+
+// TestArabicDescriptionLaidOutRightToLeft: a description marked lang="ar"
+// is laid out right to left on the tool page and its search card, as its
+// form lays it out (dir="rtl"): one that begins with the tool's Latin name
+// (as Arabic descriptions of software do), or a description block that
+// holds only features, whose first letters are the page's own heading
+// ("Features"), must not come out left to right.
+func TestArabicDescriptionLaidOutRightToLeft(t *testing.T) {
+	n := startNode(t)
+	if _, err := n.catalog.CreateTool(admin(context.Background()), &catalogv1.CreateToolRequest{Parent: "origins/fr", ToolId: "mocharaka", Tool: &catalogv1.Tool{
+		DisplayName:  "Mocharaka",
+		Descriptions: map[string]*catalogv1.Description{"ar": {ShortDescription: "Decidim " + arabic, Features: []string{"الميزانية التشاركية."}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t)
+	direction := func(sel string) string { return textDirection(t, b, sel) }
+	b.visit(t, "rtl-tool", n.base+"/tools/fr/mocharaka", chromedp.CSS("#qualification-heading"))
+	for _, sel := range []string{`.record-head .lead[lang="ar"]`, `section ul[lang="ar"] li`} {
+		if d := direction(sel); d != "rtl" {
+			t.Errorf("/tools/fr/mocharaka: the Arabic %s is laid out %q, want rtl", sel, d)
+		}
+	}
+	b.visit(t, "rtl-search", n.base+"/?q=mocharaka", chromedp.CSS("#results-heading"))
+	if d := direction(`.tool-card p[lang="ar"]`); d != "rtl" {
+		t.Errorf("/?q=mocharaka: the Arabic description of the result is laid out %q, want rtl", d)
+	}
+	signInBrowser(t, b, n)
+	b.visit(t, "rtl-edit", n.base+"/tools/fr/mocharaka/edit", chromedp.CSS("#d0_short"))
+	if d := direction("#d0_short"); d != "rtl" {
+		t.Errorf("the form lays the same description out %q", d)
+	}
+}
+
+// TestCriteriaReasonsReadableOnAPhone: on a phone (390 CSS pixels, as
+// TestBrowser's), a reason's ordinary words are not cut in the middle:
+// the table scrolls in a region of its own, as the federation page's do.
+// (Letting its cells break anywhere, to fit it, shrank the reason's
+// column to a letter.)
+func TestCriteriaReasonsReadableOnAPhone(t *testing.T) {
+	n := startNode(t)
+	seed(t, n)
+	b := newBrowser(t)
+	b.do(t, "phone-viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulatePortrait))
+	b.visit(t, "criteria-phone", n.base+"/tools/fr/decidim", chromedp.CSS("table.criteria"))
+	cut := b.eval(t, `(() => { const out = []; for (const c of document.querySelectorAll("table.criteria td")) { const w = document.createTreeWalker(c, NodeFilter.SHOW_TEXT); let n; while ((n = w.nextNode())) { const re = /\S+/g; let m; while ((m = re.exec(n.data))) { const r = document.createRange(); r.setStart(n, m.index); r.setEnd(n, m.index + m[0].length); if (new Set([...r.getClientRects()].map(x => Math.round(x.top))).size > 1) out.push(m[0]); } } } return out.join(" "); })()`)
+	var words []string
+	for _, w := range strings.Fields(cut) {
+		if regexp.MustCompile(`^\pL+[.,]?$`).MatchString(w) { // a word of letters, no hyphen or URL
+			words = append(words, w)
+		}
+	}
+	if len(words) > 0 {
+		cols := b.eval(t, `[...document.querySelectorAll("table.criteria thead th")].map(c => Math.round(c.getBoundingClientRect().width)).join(", ")`)
+		t.Errorf("on a phone the criteria's reasons cut the words %q in the middle (columns %s pixels wide)", words, cols)
 	}
 }

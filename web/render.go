@@ -326,16 +326,41 @@ func closeBidi(s string) string {
 // "rtl" for a language of a right-to-left script (Arabic, Hebrew,
 // Persian, Urdu...), else "auto" (the text's own first letters decide).
 // A curator typing Arabic into a form laid out left to right saw its
-// full stop and parentheses at the wrong end.
+// full stop and parentheses at the wrong end; a description in Arabic
+// that begins with a tool's Latin name came out left to right with
+// "auto".
 func directionOf(lang string) string {
 	tag, err := language.Parse(lang)
 	if err != nil {
 		return "auto"
 	}
-	script, _ := tag.Script()
-	switch script.String() {
-	case "Arab", "Hebr", "Thaa", "Syrc", "Nkoo", "Adlm", "Rohg", "Samr", "Mand":
+	script, conf := tag.Script()
+	base, _ := tag.Base()
+	switch {
+	case conf == language.Exact || conf == language.High:
+		// The script the tag names (sd-Deva), or the one its language
+		// is written in.
+		if rightToLeftScripts[script.String()] {
+			return "rtl"
+		}
+	case rightToLeftLanguages[base.String()]:
+		// Of no likely script in CLDR (Dari, prs).
+		return "rtl"
+	case conf != language.No && rightToLeftScripts[script.String()]:
 		return "rtl"
 	}
 	return "auto"
+}
+
+// rightToLeftScripts are the scripts written right to left (ISO 15924).
+var rightToLeftScripts = map[string]bool{
+	"Arab": true, "Aran": true, "Hebr": true, "Thaa": true, "Syrc": true, "Nkoo": true,
+	"Adlm": true, "Rohg": true, "Samr": true, "Mand": true, "Mend": true,
+}
+
+// rightToLeftLanguages are languages written right to left whose script a
+// tag may leave unknown.
+var rightToLeftLanguages = map[string]bool{
+	"ar": true, "fa": true, "prs": true, "he": true, "ur": true, "ps": true, "ckb": true,
+	"sd": true, "ug": true, "yi": true, "dv": true, "syr": true, "nqo": true,
 }

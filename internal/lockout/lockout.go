@@ -142,6 +142,9 @@ func ClientAddr(remote string, forwardedFor []string, trusted func(ip net.IP) bo
 // written as IPv6 (::ffff:192.0.2.1) counts as itself. What is no address
 // counts as written.
 func countedAs(addr string) string {
+	if inner, ok := strings.CutPrefix(addr, "["); ok {
+		addr = strings.TrimSuffix(inner, "]") // an IPv6 address a proxy bracketed, without a port
+	}
 	ip, err := netip.ParseAddr(addr)
 	if err != nil {
 		return addr

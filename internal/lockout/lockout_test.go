@@ -77,6 +77,7 @@ func TestClientAddr(t *testing.T) {
 		{"[2001:db8:1:2:aaaa:bbbb:cccc:dddd]:51234", nil, trusted, "2001:db8:1:2::/64"},
 		{"[::1]:51234", []string{"2001:db8::7"}, trusted, "2001:db8::/64"},
 		{"[::ffff:203.0.113.7]:51234", nil, trusted, "203.0.113.7"}, // IPv4, written as IPv6
+		{"[::1]:51234", []string{"[2001:db8::7]"}, trusted, "2001:db8::/64"},
 		// A proxy reached over a link-local address, its zone given.
 		{"[fe80::1%eth0]:443", []string{"2001:db8::7"}, Proxies([]net.IP{net.ParseIP("fe80::1")}), "2001:db8::/64"},
 		{"[fe80::1%eth0]:443", []string{"2001:db8::7"}, nil, "fe80::/64"},
