@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -75,7 +76,12 @@ type checkpointer struct {
 	startOverFrames int
 	// due has a value when a commit happened since the last checkpoint
 	// began.
-	due      chan struct{}
+	due chan struct{}
+	// erasing is set by a commit that replaced or deleted rows, until a
+	// checkpoint cuts the log to nothing (see erased); lastCut is when one
+	// last did (the checkpointer's own).
+	erasing  atomic.Bool
+	lastCut  time.Time
 	stop     chan struct{}
 	stopped  chan struct{}
 	stopOnce sync.Once
@@ -136,12 +142,38 @@ func (c *checkpointer) run() {
 	}
 }
 
-// checkpointOnce runs a checkpoint beside the writers and, when the log has
-// grown past startOver, another under their lock.
+// erased tells the checkpointer that a commit replaced or deleted rows:
+// the log still holds the pages as they were, which SQLite overwrites only
+// as later commits take their place in it, and cuts back only to the
+// length it keeps (walSizeLimit). A person's e-mail address, deleted and
+// overwritten in the database file (secure_delete), stayed in the log
+// file, which a kill -9 or a copy of the data folder keeps. The next
+// checkpoint, at most every cutInterval, cuts the log to nothing. The
+// caller holds the write lock.
+func (c *checkpointer) erased() {
+	c.erasing.Store(true)
+	c.committed()
+}
+
+// cutInterval is the least time between two checkpoints that cut the log
+// to nothing for erasures: each holds the writers while it copies the
+// log's last pages and syncs, and a node catching up with updates would
+// otherwise do so four times a second.
+const cutInterval = 10 * time.Second
+
+// checkpointOnce runs a checkpoint beside the writers; when the log has
+// grown past startOver, another under their lock; and when a commit
+// erased rows, one that cuts the log to nothing.
 func (c *checkpointer) checkpointOnce(ctx context.Context) error {
 	logFrames, _, err := c.checkpoint(ctx)
-	if err != nil || logFrames <= c.startOverFrames {
+	if err != nil {
 		return err
+	}
+	if c.erasing.Load() && time.Since(c.lastCut) >= cutInterval {
+		return c.cut(ctx)
+	}
+	if logFrames <= c.startOverFrames {
+		return nil
 	}
 	// Most of the log is in the file now; what the writers appended
 	// meanwhile is copied with them kept out. A reader's snapshot older
@@ -156,6 +188,22 @@ func (c *checkpointer) checkpointOnce(ctx context.Context) error {
 	defer c.writes.Unlock()
 	_, _, err = c.checkpointMode(ctx, "RESTART")
 	return err
+}
+
+// cut copies the log into the database file with the writers kept out,
+// and cuts the log file to nothing, once no reader reads from it (up to
+// the checkpointer's busy timeout; if one still does, a later turn tries
+// again).
+func (c *checkpointer) cut(ctx context.Context) error {
+	c.writes.Lock()
+	defer c.writes.Unlock()
+	c.lastCut = time.Now()
+	c.erasing.Store(false) // no commit now until the lock is let go
+	if _, complete, err := c.checkpointMode(ctx, "TRUNCATE"); err != nil || !complete {
+		c.erasing.Store(true)
+		return err
+	}
+	return nil
 }
 
 // checkpoint copies into the database file every page of the log that no

@@ -546,7 +546,7 @@ func (s *Store) applyChecked(ctx context.Context, cp *CheckedPage) (int, error) 
 	if err != nil {
 		return 0, err
 	}
-	applied := 0
+	applied, replaced := 0, false
 	rowCtx := rowContext(ctx)
 	for i := range recs {
 		r := &recs[i]
@@ -595,7 +595,7 @@ func (s *Store) applyChecked(ctx context.Context, cp *CheckedPage) (int, error) 
 				continue
 			}
 			d.remove(kind, id, held.seq, held.sig)
-			r.rid, r.wasLive = held.rid, !held.deleted
+			r.rid, r.wasLive, replaced = held.rid, !held.deleted, true
 		}
 		d.add(kind, id, r.rec.GetSeq(), r.signed.GetSignature())
 		applied++
@@ -615,6 +615,9 @@ func (s *Store) applyChecked(ctx context.Context, cp *CheckedPage) (int, error) 
 	if err := s.commitWrite(tx); err != nil {
 		s.deliverIndex(slot, nil, nil)
 		return 0, fmt.Errorf("apply page of %s: commit: %w", origin, err)
+	}
+	if replaced {
+		s.checkpoints.erased() // a peer's update or delete: see checkpointer.erased
 	}
 	if pinned {
 		s.pins.Store(origin, slices.Clone(key))

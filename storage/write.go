@@ -192,6 +192,12 @@ func (s *Store) writeTxOnce(ctx context.Context, plan func(*sql.Tx) ([]pending, 
 		<-analyzed // the caller may write the resources again
 		return nil, fmt.Errorf("write: commit: %w", err)
 	}
+	for _, p := range prepared {
+		if p.rid != 0 { // a record replaced, or deleted: see checkpointer.erased
+			s.checkpoints.erased()
+			break
+		}
+	}
 	if len(prepared) == 0 { // what also wrote: marks, a harvest's report
 		s.deliverIndex(slot, nil, nil)
 		s.checkpoints.committed()

@@ -201,5 +201,17 @@ func (r *reader) wrongType(path string, v *node, want string) {
 	if k := r.keys[v.pos.line]; k != "" && v.pos.line > 0 {
 		key = k
 	}
-	r.errorf(key, at, "wrong type: %s must be %s, not %s", path, want, v.describe())
+	what := v.describe()
+	if v.kind == kindScalar && personal(path) {
+		// A person's name, address or phone, which a public report,
+		// kept after the entry is gone, would quote.
+		what = "a text"
+	}
+	r.errorf(key, at, "wrong type: %s must be %s, not %s", path, want, what)
+}
+
+// personal reports whether the value at path may name a person: a
+// maintenance contact or contractor, a publisher's contact.
+func personal(path string) bool {
+	return strings.HasPrefix(path, "maintenance.") || strings.Contains(path, "contact")
 }
