@@ -65,12 +65,27 @@ func (s *Store) Counts(ctx context.Context) ([]OriginCounts, error) {
 	// (each is, before it commits): else they are read again.
 	var out []OriginCounts
 	for attempt := 0; ; attempt++ {
+		if attempt == maxCountsAttempts {
+			// Writes go on: the last read holds them out, for as long
+			// as the indexer takes to catch up and the read lasts.
+			if err := s.writeLock.lock(ctx); err != nil {
+				return nil, fmt.Errorf("count records: wait for the writes: %w", err)
+			}
+			s.awaitIndexed()
+			var err error
+			out, err = s.readCounts(ctx)
+			s.writeLock.Unlock()
+			if err != nil {
+				return nil, err
+			}
+			break
+		}
 		before := s.awaitIndexed()
 		var err error
 		if out, err = s.readCounts(ctx); err != nil {
 			return nil, err
 		}
-		if s.indexAnnounced() == before || attempt == maxCountsAttempts {
+		if s.indexAnnounced() == before {
 			break
 		}
 	}
@@ -78,8 +93,9 @@ func (s *Store) Counts(ctx context.Context) ([]OriginCounts, error) {
 	return out, nil
 }
 
-// maxCountsAttempts bounds Counts' reads again under a stream of writes,
-// after which its counts may be off by the writes of an instant.
+// maxCountsAttempts bounds Counts' reads beside a stream of writes, after
+// which it reads holding the writes out: its counts were off by the
+// writes of an instant (creates counted as tombstones).
 const maxCountsAttempts = 4
 
 // readCounts reads each origin's counts: its head and rows from the

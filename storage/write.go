@@ -192,8 +192,9 @@ func (s *Store) writeTxOnce(ctx context.Context, plan func(*sql.Tx) ([]pending, 
 		<-analyzed // the caller may write the resources again
 		return nil, fmt.Errorf("write: commit: %w", err)
 	}
-	for _, p := range prepared {
-		if p.rid != 0 { // a record replaced, or deleted: see checkpointer.erased
+	for i := range prepared {
+		// Its rid alone: the analysis, on other cores, writes the rest.
+		if prepared[i].rid != 0 { // a record replaced, or deleted: see checkpointer.erased
 			s.checkpoints.erased()
 			break
 		}
