@@ -83,6 +83,14 @@ func startNodeWith(t *testing.T, cfg Config) *testNode {
 
 func startNodeLogging(t *testing.T, cfg Config, w io.Writer) *testNode {
 	t.Helper()
+	n, _ := startStoppable(t, cfg, w)
+	return n
+}
+
+// startStoppable is startNodeLogging, with a function that stops the node
+// and waits until it closed its catalog (the test's cleanup, earlier).
+func startStoppable(t *testing.T, cfg Config, w io.Writer) (*testNode, func()) {
+	t.Helper()
 	log := slog.New(slog.NewTextHandler(w, nil))
 	n, err := New(context.Background(), cfg, log)
 	if err != nil {
@@ -95,14 +103,20 @@ func startNodeLogging(t *testing.T, cfg Config, w io.Writer) *testNode {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
+	stopped := false
+	stop := func() {
+		if stopped {
+			return
+		}
+		stopped = true
 		conn.Close()
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("Run: %v", err)
 		}
-	})
-	return &testNode{Node: n, client: catalogv1.NewCatalogServiceClient(conn), conn: conn, base: "http://" + n.HTTPAddr(), data: cfg.DataDir}
+	}
+	t.Cleanup(stop)
+	return &testNode{Node: n, client: catalogv1.NewCatalogServiceClient(conn), conn: conn, base: "http://" + n.HTTPAddr(), data: cfg.DataDir}, stop
 }
 
 // TestRefusedStartCreatesNothing starts a node on a new data folder with

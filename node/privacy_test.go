@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,32 +18,6 @@ import (
 const contactTool = `{"display_name":"Bilancio Partecipato","descriptions":{"it":{"short_description":"Bilancio partecipativo per i comuni"}},
 	"license":"AGPL-3.0-or-later","categories":["collaboration"],
 	"maintenance":{"type":"community","contacts":[{"name":"Dario Bianchi","email":"dario.bianchi@fornitore.it","phone":"+391624231322","affiliation":"Fornitore Privato"}]}}`
-
-// runStoppable starts a node on cfg and returns it with a function that
-// stops it and waits until it has closed its catalog.
-func runStoppable(t *testing.T, cfg Config) (*testNode, func()) {
-	t.Helper()
-	n, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- n.Run(ctx) }()
-	stopped := false
-	stop := func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	}
-	t.Cleanup(stop)
-	return &testNode{Node: n, base: "http://" + n.HTTPAddr(), data: cfg.DataDir}, stop
-}
 
 // awaitInCatalogFile waits until the catalog file of dir holds s: the
 // write is then past the write-ahead log, which a checkpoint copies into
@@ -106,7 +79,7 @@ func TestContactGoneFromTheDataFolder(t *testing.T) {
 	} {
 		t.Run(what, func(t *testing.T) {
 			cfg := testConfig(t)
-			n, stop := runStoppable(t, cfg)
+			n, stop := startStoppable(t, cfg, io.Discard)
 			if code, out := n.doJSON(t, "POST", "/v1/origins/fr/tools?tool_id=bilancio", testToken, contactTool); code != 200 {
 				t.Fatalf("create: %d %v", code, out)
 			}
@@ -128,7 +101,7 @@ func TestContactGoneFromTheDataFolder(t *testing.T) {
 // holds no trace of the contact (VACUUM INTO copies rows, not pages).
 func TestBackupAfterDeleteHoldsNoContact(t *testing.T) {
 	cfg := testConfig(t)
-	n, stop := runStoppable(t, cfg)
+	n, stop := startStoppable(t, cfg, io.Discard)
 	if code, out := n.doJSON(t, "POST", "/v1/origins/fr/tools?tool_id=bilancio", testToken, contactTool); code != 200 {
 		t.Fatalf("create: %d %v", code, out)
 	}
@@ -160,7 +133,7 @@ func TestDeletedContactGoneFromAPeer(t *testing.T) {
 	deCfg := testConfig(t, func(c *Config) {
 		c.Origin, c.GossipTimings, c.Join = "de", "local", []string{fr.GossipAddr()}
 	})
-	de, stop := runStoppable(t, deCfg)
+	de, stop := startStoppable(t, deCfg, io.Discard)
 	if code, out := fr.doJSON(t, "POST", "/v1/origins/fr/tools?tool_id=bilancio", testToken, contactTool); code != 200 {
 		t.Fatalf("create: %d %v", code, out)
 	}
@@ -262,7 +235,7 @@ func TestDroppedEntryContactGoneFromReports(t *testing.T) {
 // folder may still hold the maintainer's e-mail address.
 func TestHarvestDroppedContactGoneFromTheDataFolder(t *testing.T) {
 	cfg := testConfig(t)
-	n, stop := runStoppable(t, cfg)
+	n, stop := startStoppable(t, cfg, io.Discard)
 	dir := filepath.Join(t.TempDir(), "city")
 	writeCorpusFile(t, dir, "app", "valid/valid.yml", "https://git.example.org/city/app", "", "")
 	writeCorpusFile(t, dir, "medusa", "valid/maintenance_contacts_phone.yml", "https://git.example.org/city/medusa", "", "")

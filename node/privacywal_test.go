@@ -2,6 +2,7 @@ package node
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -18,7 +19,7 @@ func TestDeletedContactGoneFromTheLogWhileRunning(t *testing.T) {
 	for what, quick := range map[string]bool{"deleted after a checkpoint": false, "deleted before one": true} {
 		t.Run(what, func(t *testing.T) {
 			cfg := testConfig(t)
-			n, _ := runStoppable(t, cfg)
+			n, _ := startStoppable(t, cfg, io.Discard)
 			if code, out := n.doJSON(t, "POST", "/v1/origins/fr/tools?tool_id=bilancio", testToken, contactTool); code != 200 {
 				t.Fatalf("create: %d %v", code, out)
 			}

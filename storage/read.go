@@ -65,27 +65,24 @@ func (s *Store) Counts(ctx context.Context) ([]OriginCounts, error) {
 	// (each is, before it commits): else they are read again.
 	var out []OriginCounts
 	for attempt := 0; ; attempt++ {
-		if attempt == maxCountsAttempts {
+		last := attempt == maxCountsAttempts
+		if last {
 			// Writes go on: the last read holds them out, for as long
 			// as the indexer takes to catch up and the read lasts.
 			if err := s.writeLock.lock(ctx); err != nil {
 				return nil, fmt.Errorf("count records: wait for the writes: %w", err)
 			}
-			s.awaitIndexed()
-			var err error
-			out, err = s.readCounts(ctx)
-			s.writeLock.Unlock()
-			if err != nil {
-				return nil, err
-			}
-			break
 		}
 		before := s.awaitIndexed()
 		var err error
-		if out, err = s.readCounts(ctx); err != nil {
+		out, err = s.readCounts(ctx)
+		if last {
+			s.writeLock.Unlock()
+		}
+		if err != nil {
 			return nil, err
 		}
-		if s.indexAnnounced() == before {
+		if last || s.indexAnnounced() == before {
 			break
 		}
 	}
